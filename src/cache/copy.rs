@@ -1,0 +1,382 @@
+//! Copying a plugin folder into a staging folder under the symlink policy.
+//!
+//! Every link is judged by where it resolves:
+//! * inside the plugin: kept as a link, relative (absolute links are rewritten), so the cached
+//!   copy never points back at the source;
+//! * inside the container (the marketplace root) but outside the plugin: dereferenced, the file
+//!   or the whole tree is copied in its place;
+//! * outside the container, dangling towards the outside, or part of a cycle: skipped, and
+//!   reported so the caller can warn (Claude Code skips silently).
+//!
+//! A dereferenced tree that contains its own ancestor (`plugins/x -> ..`) is cut at the link
+//! that would recurse. `.git` folders are not copied; file modes are kept; folders get the
+//! default mode. This is the one function that turns a source tree into a version folder.
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::fsutil::{IoContext, IoError, normalize_lexically};
+
+/// Names at the top of a version folder that belong to the cache's bookkeeping (ours and
+/// Claude Code's). A source that ships them would otherwise mark its own install complete,
+/// orphaned or in use.
+pub const BOOKKEEPING_NAMES: &[&str] = &[super::MARKER, ".orphaned_at", ".in_use"];
+
+/// Dereferenced trees nested deeper than this are cut (guards against link fan-out).
+const MAX_DEREF_DEPTH: usize = 32;
+
+#[derive(Debug, Clone)]
+pub struct LinkPolicy {
+    /// The plugin folder, canonical.
+    pub plugin_root: PathBuf,
+    /// Links into this folder (canonical) are dereferenced; `None` keeps only in-plugin links.
+    pub container: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    OutsideMarketplace,
+    Cycle,
+    DanglingOutside,
+    SpecialFile,
+    Bookkeeping,
+}
+
+impl SkipReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::OutsideMarketplace => "it points outside the marketplace",
+            SkipReason::Cycle => "it is part of a symlink cycle",
+            SkipReason::DanglingOutside => "it is dangling and points outside the plugin",
+            SkipReason::SpecialFile => "it is not a regular file, folder or symlink",
+            SkipReason::Bookkeeping => "the name is reserved for cache bookkeeping",
+        }
+    }
+}
+
+/// Something the copy left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// Path inside the plugin.
+    pub path: PathBuf,
+    /// The link target as written, when it is a link.
+    pub target: Option<PathBuf>,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct CopyReport {
+    pub files: u64,
+    pub bytes: u64,
+    pub links: u64,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Copy the plugin at `policy.plugin_root` into the existing, empty folder `dst`.
+pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, IoError> {
+    let mut copier = Copier {
+        policy,
+        report: CopyReport::default(),
+        stack: vec![policy.plugin_root.clone()],
+    };
+    copier.copy_dir(&policy.plugin_root, dst, Path::new(""), false)?;
+    Ok(copier.report)
+}
+
+struct Copier<'a> {
+    policy: &'a LinkPolicy,
+    report: CopyReport,
+    /// Real folders being copied (the plugin root and dereferenced trees).
+    stack: Vec<PathBuf>,
+}
+
+impl Copier<'_> {
+    fn copy_dir(
+        &mut self,
+        src: &Path,
+        dst: &Path,
+        rel: &Path,
+        dereferenced: bool,
+    ) -> Result<(), IoError> {
+        let mut entries: Vec<fs::DirEntry> = fs::read_dir(src)
+            .at("read directory", src)?
+            .collect::<io::Result<_>>()
+            .at("read directory", src)?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name();
+            if name == ".git" {
+                continue;
+            }
+            let src_child = entry.path();
+            let dst_child = dst.join(&name);
+            let rel_child = rel.join(&name);
+            if rel.as_os_str().is_empty() && BOOKKEEPING_NAMES.iter().any(|n| name == *n) {
+                self.skip(rel_child, None, SkipReason::Bookkeeping);
+                continue;
+            }
+            let ft = entry.file_type().at("inspect", &src_child)?;
+            if ft.is_dir() {
+                fs::create_dir(&dst_child).at("create directory", &dst_child)?;
+                self.copy_dir(&src_child, &dst_child, &rel_child, dereferenced)?;
+            } else if ft.is_file() {
+                self.copy_file(&src_child, &dst_child)?;
+            } else if ft.is_symlink() {
+                self.copy_link(&src_child, &dst_child, &rel_child, dereferenced)?;
+            } else {
+                self.skip(rel_child, None, SkipReason::SpecialFile);
+            }
+        }
+        Ok(())
+    }
+
+    fn copy_file(&mut self, src: &Path, dst: &Path) -> Result<(), IoError> {
+        // std::fs::copy keeps the mode and uses copy_file_range (reflinks where supported).
+        let n = fs::copy(src, dst).at("copy", src)?;
+        self.report.files += 1;
+        self.report.bytes += n;
+        Ok(())
+    }
+
+    fn skip(&mut self, path: PathBuf, target: Option<PathBuf>, reason: SkipReason) {
+        self.report.skipped.push(Skipped {
+            path,
+            target,
+            reason,
+        });
+    }
+
+    fn copy_link(
+        &mut self,
+        src: &Path,
+        dst: &Path,
+        rel: &Path,
+        dereferenced: bool,
+    ) -> Result<(), IoError> {
+        let literal = fs::read_link(src).at("read link", src)?;
+        let parent_rel = rel.parent().unwrap_or(Path::new(""));
+        let resolved = match fs::canonicalize(src) {
+            Ok(t) => t,
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+                self.skip(rel.to_path_buf(), Some(literal), SkipReason::Cycle);
+                return Ok(());
+            }
+            Err(_) => {
+                // Dangling: keep it when it would dangle inside the plugin (as Claude Code does).
+                match inside_plugin_lexically(parent_rel, &literal) {
+                    Some(_) if !dereferenced => {
+                        std::os::unix::fs::symlink(&literal, dst).at("create link", dst)?;
+                        self.report.links += 1;
+                    }
+                    _ => self.skip(
+                        rel.to_path_buf(),
+                        Some(literal),
+                        SkipReason::DanglingOutside,
+                    ),
+                }
+                return Ok(());
+            }
+        };
+        if let Ok(target_rel) = resolved.strip_prefix(&self.policy.plugin_root) {
+            let keep_literal = !dereferenced
+                && inside_plugin_lexically(parent_rel, &literal).as_deref() == Some(target_rel);
+            let target = if keep_literal {
+                literal
+            } else {
+                relative_path(parent_rel, target_rel)
+            };
+            std::os::unix::fs::symlink(&target, dst).at("create link", dst)?;
+            self.report.links += 1;
+            return Ok(());
+        }
+        let in_container = self
+            .policy
+            .container
+            .as_ref()
+            .is_some_and(|c| resolved.starts_with(c));
+        if !in_container {
+            self.skip(
+                rel.to_path_buf(),
+                Some(literal),
+                SkipReason::OutsideMarketplace,
+            );
+            return Ok(());
+        }
+        let meta = fs::metadata(&resolved).at("inspect", &resolved)?;
+        if meta.is_file() {
+            return self.copy_file(&resolved, dst);
+        }
+        if !meta.is_dir() {
+            self.skip(rel.to_path_buf(), Some(literal), SkipReason::SpecialFile);
+            return Ok(());
+        }
+        let recursive = self.stack.iter().any(|d| d.starts_with(&resolved));
+        if recursive || self.stack.len() > MAX_DEREF_DEPTH {
+            self.skip(rel.to_path_buf(), Some(literal), SkipReason::Cycle);
+            return Ok(());
+        }
+        fs::create_dir(dst).at("create directory", dst)?;
+        self.stack.push(resolved.clone());
+        let r = self.copy_dir(&resolved, dst, rel, true);
+        self.stack.pop();
+        r
+    }
+}
+
+/// Where `literal`, written in folder `parent_rel` of the plugin, lands inside the plugin, or
+/// `None` when it is absolute or climbs out.
+fn inside_plugin_lexically(parent_rel: &Path, literal: &Path) -> Option<PathBuf> {
+    if literal.is_absolute() {
+        return None;
+    }
+    let joined = normalize_lexically(&parent_rel.join(literal));
+    let escapes = joined
+        .components()
+        .any(|c| matches!(c, Component::ParentDir | Component::RootDir));
+    (!escapes).then_some(joined)
+}
+
+/// The relative path from folder `from` to `to` (both relative to the same root).
+fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for c in &to[common..] {
+        out.push(c.as_os_str());
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{PermissionsExt, symlink};
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path(Path::new("commands"), Path::new("commands/r.md")),
+            PathBuf::from("r.md")
+        );
+        assert_eq!(
+            relative_path(Path::new("a/b"), Path::new("c")),
+            PathBuf::from("../../c")
+        );
+        assert_eq!(
+            relative_path(Path::new(""), Path::new("x/y")),
+            PathBuf::from("x/y")
+        );
+        assert_eq!(
+            relative_path(Path::new("a"), Path::new("a")),
+            PathBuf::from(".")
+        );
+    }
+
+    /// The symlink zoo of Claude Code's §6.1, built in a temp folder.
+    #[test]
+    fn symlink_policy() {
+        let t = tempfile::tempdir().unwrap();
+        let fx = t.path().canonicalize().unwrap();
+        let mkt = fx.join("mkt");
+        let pl = mkt.join("pl");
+        fs::create_dir_all(pl.join("commands")).unwrap();
+        fs::create_dir_all(pl.join(".git")).unwrap();
+        fs::create_dir_all(mkt.join("shared")).unwrap();
+        fs::create_dir_all(fx.join("outside")).unwrap();
+        fs::write(fx.join("outside/file.txt"), "out").unwrap();
+        fs::write(mkt.join("shared/s.md"), "shared").unwrap();
+        fs::write(pl.join("commands/real.md"), "real").unwrap();
+        fs::write(pl.join("secret.txt"), "s").unwrap();
+        fs::set_permissions(pl.join("secret.txt"), fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(pl.join(".orphaned_at"), "1").unwrap();
+        symlink("real.md", pl.join("commands/filelink.md")).unwrap();
+        symlink(
+            pl.join("commands/real.md"),
+            pl.join("commands/absinside.md"),
+        )
+        .unwrap();
+        symlink("commands", pl.join("dirlink")).unwrap();
+        symlink("nonexistent", pl.join("dangling")).unwrap();
+        symlink("../../nowhere", pl.join("dangling-out")).unwrap();
+        symlink("../shared", pl.join("relshared")).unwrap();
+        symlink("../../shared/s.md", pl.join("commands/tosibling.md")).unwrap();
+        symlink("../../outside/file.txt", pl.join("outrel.txt")).unwrap();
+        symlink(fx.join("outside"), pl.join("outabs")).unwrap();
+        symlink("loop2", pl.join("loop1")).unwrap();
+        symlink("loop1", pl.join("loop2")).unwrap();
+        symlink("..", pl.join("up")).unwrap();
+
+        let dst = fx.join("dst");
+        fs::create_dir(&dst).unwrap();
+        let policy = LinkPolicy {
+            plugin_root: pl.clone(),
+            container: Some(mkt.clone()),
+        };
+        let report = copy_plugin_tree(&dst, &policy).unwrap();
+
+        let link = |p: &str| fs::read_link(dst.join(p)).unwrap();
+        assert_eq!(link("commands/filelink.md"), PathBuf::from("real.md"));
+        assert_eq!(link("commands/absinside.md"), PathBuf::from("real.md"));
+        assert_eq!(link("dirlink"), PathBuf::from("commands"));
+        assert_eq!(link("dangling"), PathBuf::from("nonexistent"));
+        assert_eq!(
+            fs::read_to_string(dst.join("relshared/s.md")).unwrap(),
+            "shared"
+        );
+        assert!(!dst.join("relshared").is_symlink());
+        assert_eq!(
+            fs::read_to_string(dst.join("commands/tosibling.md")).unwrap(),
+            "shared"
+        );
+        assert_eq!(
+            fs::metadata(dst.join("secret.txt"))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777,
+            0o600
+        );
+        for gone in [
+            ".git",
+            "outrel.txt",
+            "outabs",
+            "loop1",
+            "loop2",
+            "up",
+            "dangling-out",
+            ".orphaned_at",
+        ] {
+            assert!(
+                fs::symlink_metadata(dst.join(gone)).is_err(),
+                "{gone} should be skipped"
+            );
+        }
+        let mut skipped: Vec<_> = report
+            .skipped
+            .iter()
+            .map(|s| (s.path.to_string_lossy().into_owned(), s.reason))
+            .collect();
+        skipped.sort();
+        assert_eq!(
+            skipped,
+            vec![
+                (".orphaned_at".into(), SkipReason::Bookkeeping),
+                ("dangling-out".into(), SkipReason::DanglingOutside),
+                ("loop1".into(), SkipReason::Cycle),
+                ("loop2".into(), SkipReason::Cycle),
+                ("outabs".into(), SkipReason::OutsideMarketplace),
+                ("outrel.txt".into(), SkipReason::OutsideMarketplace),
+                ("up".into(), SkipReason::Cycle),
+            ]
+        );
+        assert_eq!(report.files, 4);
+    }
+}

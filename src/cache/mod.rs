@@ -1,0 +1,343 @@
+//! The versioned plugin cache: staging, atomic publish, completion markers, orphan markers and
+//! the sweep of leftovers.
+//!
+//! ```text
+//! <plugins-root>/cache/<marketplace>/<plugin>/
+//! ├── 1.0.0/                    a published version (renamed into place, never written in place)
+//! │   ├── .plugin-ok            ours: written last before the rename; names the raw version
+//! │   └── .orphaned_at          Claude Code's: epoch ms when no install uses the folder anymore
+//! └── .plugin-staging-<rnd>/    being filled by a live process (or left by a dead one)
+//! ```
+//!
+//! A version folder is only ever created by renaming a complete staging folder, so a crash
+//! leaves either the old folder or the new one, never a half-written one under a version name.
+//! Staging folders are swept by the next process that can take the cache lock exclusively.
+
+pub mod copy;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{IoContext, IoError, epoch_millis, random_hex, remove_tree, sync_dir};
+
+pub use copy::{CopyReport, LinkPolicy, SkipReason, Skipped, copy_plugin_tree};
+
+/// Completion marker written into every version folder we publish.
+pub const MARKER: &str = ".plugin-ok";
+const STAGING_PREFIX: &str = ".plugin-staging-";
+const ORPHANED_AT: &str = ".orphaned_at";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(
+        "the cache folder name \"{name}\" is {len} bytes long, more than the {max} the filesystem at {} allows; nothing was written",
+        dir.display()
+    )]
+    NameTooLong {
+        name: String,
+        len: usize,
+        max: usize,
+        dir: PathBuf,
+    },
+    #[error(
+        "{} already holds version \"{existing}\", which shares its folder name with version \"{version}\"; give the plugin a version that differs after replacing characters outside [A-Za-z0-9._-] with \"-\"",
+        path.display()
+    )]
+    VersionCollision {
+        path: PathBuf,
+        existing: String,
+        version: String,
+    },
+    #[error(
+        "{} differs from {} only by letter case; such folders collide on macOS and Windows, so rename one of them",
+        path.display(), existing.display()
+    )]
+    CaseCollision { path: PathBuf, existing: PathBuf },
+}
+
+/// What the completion marker records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    pub v: u32,
+    pub marketplace: String,
+    pub plugin: String,
+    pub version: String,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+pub fn read_marker(version_dir: &Path) -> Option<Marker> {
+    let text = fs::read_to_string(version_dir.join(MARKER)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+#[derive(Debug, Clone)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn plugin_dir(&self, marketplace: &str, plugin: &str) -> PathBuf {
+        self.dir.join(marketplace).join(plugin)
+    }
+
+    /// Refuse names the filesystem cannot hold or that collide by case, before anything is written.
+    pub fn check_names(
+        &self,
+        marketplace: &str,
+        plugin: &str,
+        version_folder: &str,
+    ) -> Result<(), CacheError> {
+        let max = name_max(&self.dir);
+        for (parent, name) in [
+            (self.dir.clone(), marketplace),
+            (self.dir.join(marketplace), plugin),
+            (self.plugin_dir(marketplace, plugin), version_folder),
+        ] {
+            if name.len() > max {
+                return Err(CacheError::NameTooLong {
+                    name: name.to_string(),
+                    len: name.len(),
+                    max,
+                    dir: parent,
+                });
+            }
+            if let Some(existing) = case_twin(&parent, name) {
+                return Err(CacheError::CaseCollision {
+                    path: parent.join(name),
+                    existing,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Create an empty staging folder beside the plugin's versions.
+    pub fn stage(&self, marketplace: &str, plugin: &str) -> Result<StagedPlugin, CacheError> {
+        let parent = self.plugin_dir(marketplace, plugin);
+        fs::create_dir_all(&parent).at("create directory", &parent)?;
+        let dir = parent.join(format!("{STAGING_PREFIX}{}", random_hex(8)));
+        fs::create_dir(&dir).at("create staging directory", &dir)?;
+        Ok(StagedPlugin {
+            dir,
+            published: false,
+        })
+    }
+
+    /// Remove every staging folder. The caller must hold the cache lock exclusively (so no live
+    /// process is filling one). Returns how many were removed.
+    pub fn sweep_staging(&self) -> Result<usize, CacheError> {
+        let mut removed = 0;
+        for mkt in read_dirs(&self.dir) {
+            for plugin in read_dirs(&mkt) {
+                for entry in read_dirs(&plugin) {
+                    let is_staging = entry
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with(STAGING_PREFIX));
+                    if is_staging {
+                        remove_tree(&entry)?;
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+/// Write Claude Code's orphan marker (epoch milliseconds, no newline).
+pub fn mark_orphaned(version_dir: &Path) -> Result<(), IoError> {
+    if !version_dir.is_dir() || version_dir.is_symlink() {
+        // A symlinked development checkout is never marked (Claude Code's rule).
+        return Ok(());
+    }
+    let p = version_dir.join(ORPHANED_AT);
+    fs::write(&p, epoch_millis().to_string()).at("write", &p)
+}
+
+/// Sub-folders of `dir` (not following links); empty when `dir` is unreadable.
+fn read_dirs(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Another entry of `parent` whose name equals `name` ignoring ASCII case.
+fn case_twin(parent: &Path, name: &str) -> Option<PathBuf> {
+    fs::read_dir(parent)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n != name && n.eq_ignore_ascii_case(name) && !n.starts_with(STAGING_PREFIX))
+        .map(|n| parent.join(n))
+}
+
+/// The longest file name the filesystem holding `dir` (or its nearest existing ancestor) allows.
+fn name_max(dir: &Path) -> usize {
+    dir.ancestors()
+        .find_map(|d| rustix::fs::statvfs(d).ok())
+        .map(|s| s.f_namemax as usize)
+        .filter(|&n| n > 0)
+        .unwrap_or(255)
+}
+
+/// A staging folder being filled. Dropped unpublished, it is removed.
+#[derive(Debug)]
+pub struct StagedPlugin {
+    dir: PathBuf,
+    published: bool,
+}
+
+impl StagedPlugin {
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Write the marker, flush everything to disk and rename the folder to `target`. An
+    /// existing `target` is swapped out atomically (renameat2 exchange) and then removed.
+    pub fn publish(mut self, target: &Path, marker: &Marker) -> Result<(), CacheError> {
+        let marker_path = self.dir.join(MARKER);
+        let text = serde_json::to_string(marker).unwrap_or_default();
+        fs::write(&marker_path, text).at("write", &marker_path)?;
+        sync_tree(&self.dir)?;
+        if let Some(existing) = read_marker(target)
+            && existing.version != marker.version
+        {
+            return Err(CacheError::VersionCollision {
+                path: target.to_path_buf(),
+                existing: existing.version,
+                version: marker.version.clone(),
+            });
+        }
+        let parent = target.parent().unwrap_or(Path::new("/"));
+        match fs::rename(&self.dir, target) {
+            Ok(()) => {}
+            Err(e) if is_not_empty(&e) => {
+                exchange(&self.dir, target)?;
+                // The staging name now holds the previous content; a crash here leaves it for the sweep.
+                remove_tree(&self.dir)?;
+            }
+            Err(e) => return Err(IoError::new("rename into place", target, e).into()),
+        }
+        self.published = true;
+        sync_dir(parent)?;
+        Ok(())
+    }
+}
+
+impl Drop for StagedPlugin {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = remove_tree(&self.dir);
+        }
+    }
+}
+
+fn is_not_empty(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(code) if code == rustix::io::Errno::NOTEMPTY.raw_os_error() || code == rustix::io::Errno::EXIST.raw_os_error()
+    )
+}
+
+/// Swap two paths atomically; falls back to two renames where renameat2 is unsupported.
+fn exchange(a: &Path, b: &Path) -> Result<(), IoError> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(()),
+        Err(_) => {
+            let aside = b.with_file_name(format!("{STAGING_PREFIX}old-{}", random_hex(8)));
+            fs::rename(b, &aside).at("move aside", b)?;
+            fs::rename(a, b).at("rename into place", b)?;
+            fs::rename(&aside, a).at("rename", &aside)
+        }
+    }
+}
+
+/// Flush the staged tree: one syncfs of its filesystem instead of an fsync per file.
+fn sync_tree(dir: &Path) -> Result<(), IoError> {
+    let f = fs::File::open(dir).at("open", dir)?;
+    rustix::fs::syncfs(&f).map_err(|e| IoError::new("sync", dir, e.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(version: &str) -> Marker {
+        Marker {
+            v: 1,
+            marketplace: "m".into(),
+            plugin: "p".into(),
+            version: version.into(),
+            files: 0,
+            bytes: 0,
+        }
+    }
+
+    #[test]
+    fn publish_replaces_and_sweep_cleans() {
+        let t = tempfile::tempdir().unwrap();
+        let cache = Cache::new(t.path().join("cache"));
+        let target = cache.plugin_dir("m", "p").join("1.0.0");
+        let s = cache.stage("m", "p").unwrap();
+        fs::write(s.path().join("a"), "1").unwrap();
+        s.publish(&target, &marker("1.0.0")).unwrap();
+        assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "1");
+        fs::write(target.join(".orphaned_at"), "1").unwrap();
+
+        let s = cache.stage("m", "p").unwrap();
+        fs::write(s.path().join("b"), "2").unwrap();
+        s.publish(&target, &marker("1.0.0")).unwrap();
+        assert!(!target.join("a").exists());
+        assert!(!target.join(".orphaned_at").exists());
+        assert_eq!(read_marker(&target).unwrap().version, "1.0.0");
+
+        let s = cache.stage("m", "p").unwrap();
+        let err = s.publish(&target, &marker("1.0.0+x")).unwrap_err();
+        assert!(matches!(err, CacheError::VersionCollision { .. }), "{err}");
+
+        let left = cache.stage("m", "p").unwrap();
+        let left_path = left.path().to_path_buf();
+        std::mem::forget(left); // as if the process died
+        assert_eq!(cache.sweep_staging().unwrap(), 1);
+        assert!(!left_path.exists());
+        let entries: Vec<_> = fs::read_dir(cache.plugin_dir("m", "p")).unwrap().collect();
+        assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn long_and_case_colliding_names_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let cache = Cache::new(t.path().join("cache"));
+        let long = "x".repeat(300);
+        assert!(matches!(
+            cache.check_names("m", "p", &long),
+            Err(CacheError::NameTooLong { .. })
+        ));
+        fs::create_dir_all(cache.plugin_dir("m", "MyPlugin")).unwrap();
+        assert!(matches!(
+            cache.check_names("m", "myplugin", "1"),
+            Err(CacheError::CaseCollision { .. })
+        ));
+        assert!(cache.check_names("m", "MyPlugin", "1").is_ok());
+        assert!(!t.path().join("cache/m/p").exists());
+    }
+}

@@ -1,0 +1,317 @@
+//! Command-line parsing and dispatch: turn arguments into an `ops` call and hand its report to
+//! `output`. Sub-commands, flags and aliases follow `claude plugin …` (Claude Code 2.1.328).
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::locations::{Locations, Scope};
+use crate::ops::{self, Context};
+use crate::output::{self, Out};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "plugin",
+    version,
+    about = "Install and manage Claude Code plugins from marketplaces (daemon-less; same files as Claude Code)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install a plugin from a configured marketplace
+    #[command(visible_alias = "i")]
+    Install(InstallArgs),
+    /// Uninstall an installed plugin
+    #[command(visible_aliases = ["remove", "rm"])]
+    Uninstall(UninstallArgs),
+    /// List installed plugins
+    List(ListArgs),
+    /// Enable a disabled plugin
+    Enable(EnableArgs),
+    /// Disable an enabled plugin
+    Disable(DisableArgs),
+    /// Manage Claude Code marketplaces
+    #[command(subcommand)]
+    Marketplace(MarketplaceCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Plugin name, or name@marketplace
+    pub plugin: String,
+    /// Installation scope: user, project, or local
+    #[arg(short, long, default_value = "user")]
+    pub scope: String,
+    /// Add this marketplace source first, then install the plugin from it
+    #[arg(long, value_name = "SOURCE")]
+    pub marketplace: Option<String>,
+    /// Print one JSON line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Plugin name, or name@marketplace
+    pub plugin: String,
+    /// Uninstall from scope: user, project, or local
+    #[arg(short, long, default_value = "user")]
+    pub scope: String,
+    /// Keep the plugin's data folder (${CLAUDE_PLUGIN_DATA})
+    #[arg(long)]
+    pub keep_data: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Also list plugins the configured marketplaces offer (with --json)
+    #[arg(long)]
+    pub available: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnableArgs {
+    pub plugin: String,
+    /// Scope to write: user, project, or local (default: the most specific one that mentions it)
+    #[arg(short, long)]
+    pub scope: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DisableArgs {
+    pub plugin: Option<String>,
+    /// Disable every enabled plugin
+    #[arg(short, long)]
+    pub all: bool,
+    #[arg(short, long)]
+    pub scope: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MarketplaceCommand {
+    /// Add a marketplace from a folder, a marketplace.json file, a git URL or owner/repo
+    Add {
+        source: String,
+        /// Where to declare it: user, project, or local
+        #[arg(long, default_value = "user")]
+        scope: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List configured marketplaces
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refresh one marketplace, or all of them
+    Update {
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a configured marketplace
+    #[command(visible_alias = "rm")]
+    Remove {
+        name: String,
+        /// Remove only this scope's declaration
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Scopes a command accepts, and how it words a refusal (Claude Code has four wordings).
+fn parse_scope(raw: &str, style: ScopeStyle) -> Result<Scope, String> {
+    if raw.is_empty() {
+        return Ok(Scope::User);
+    }
+    match Scope::parse(raw) {
+        Some(s) if s != Scope::Managed => Ok(s),
+        _ => Err(match style {
+            ScopeStyle::Install => {
+                format!("Unknown scope \"{raw}\". Use one of: user, project, local.")
+            }
+            ScopeStyle::Toggle => {
+                format!("Unknown scope \"{raw}\". Use one of: user, project, local")
+            }
+            ScopeStyle::Marketplace => {
+                format!("✘ Unknown scope '{raw}'. Use one of: user, project, local")
+            }
+        }),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ScopeStyle {
+    Install,
+    Toggle,
+    Marketplace,
+}
+
+/// Run a parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let loc = match Locations::from_env() {
+        Ok(l) => l,
+        Err(e) => {
+            output::fatal(&e.to_string());
+            return 1;
+        }
+    };
+    let mut ctx = Context::new(loc);
+    ctx.on_lock_wait = Box::new(output::waiting_for_lock);
+    let scope_or_exit = |raw: &str, style| parse_scope(raw, style).map_err(|m| output::fatal(&m));
+
+    match cli.command {
+        Command::Install(a) => {
+            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
+                return 1;
+            };
+            if a.marketplace.is_some() && a.plugin.contains('@') {
+                output::fatal(
+                    "✘ Name the marketplace once: <plugin>@<marketplace>, or plugin install <plugin> --marketplace <source>",
+                );
+                return 1;
+            }
+            let out = Out::new(a.json);
+            if !a.json && a.marketplace.is_none() {
+                out.progress(&format!("Installing plugin \"{}\"...", a.plugin));
+            }
+            let req = ops::install::InstallRequest {
+                plugin: a.plugin.clone(),
+                scope,
+                marketplace_source: a.marketplace,
+            };
+            output::install(&out, &a.plugin, scope, ops::install::install(&ctx, &req))
+        }
+        Command::Uninstall(a) => {
+            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
+                return 1;
+            };
+            let out = Out::new(a.json);
+            output::uninstall(
+                &out,
+                &a.plugin,
+                scope,
+                ops::uninstall::uninstall(&ctx, &a.plugin, scope, a.keep_data),
+            )
+        }
+        Command::List(a) => output::list(
+            &Out::new(a.json),
+            a.available,
+            ops::list::list(&ctx, a.available),
+        ),
+        Command::Enable(a) => {
+            let scope = match a
+                .scope
+                .as_deref()
+                .map(|s| scope_or_exit(s, ScopeStyle::Toggle))
+                .transpose()
+            {
+                Ok(s) => s,
+                Err(()) => return 1,
+            };
+            output::toggle(
+                &Out::new(a.json),
+                true,
+                &a.plugin,
+                scope,
+                ops::enable::set_enabled(&ctx, &a.plugin, scope, true),
+            )
+        }
+        Command::Disable(a) => {
+            let out = Out::new(a.json);
+            if a.all {
+                if a.plugin.is_some() {
+                    output::fatal("--all can't be used with a plugin name");
+                    return 1;
+                }
+                if a.scope.is_some() {
+                    output::fatal("Cannot use --scope with --all");
+                    return 1;
+                }
+                return output::disable_all(&out, ops::enable::disable_all(&ctx));
+            }
+            let Some(plugin) = a.plugin else {
+                output::fatal("Please specify a plugin name or use --all to disable all plugins");
+                return 1;
+            };
+            let scope = match a
+                .scope
+                .as_deref()
+                .map(|s| scope_or_exit(s, ScopeStyle::Toggle))
+                .transpose()
+            {
+                Ok(s) => s,
+                Err(()) => return 1,
+            };
+            output::toggle(
+                &out,
+                false,
+                &plugin,
+                scope,
+                ops::enable::set_enabled(&ctx, &plugin, scope, false),
+            )
+        }
+        Command::Marketplace(m) => match m {
+            MarketplaceCommand::Add {
+                source,
+                scope,
+                json,
+            } => {
+                let Ok(scope) = scope_or_exit(&scope, ScopeStyle::Marketplace) else {
+                    return 1;
+                };
+                output::marketplace_add(
+                    &Out::new(json),
+                    ops::marketplace::add(&ctx, &source, scope),
+                )
+            }
+            MarketplaceCommand::List { json } => {
+                output::marketplace_list(&Out::new(json), ops::marketplace::list(&ctx))
+            }
+            MarketplaceCommand::Update { name, json } => {
+                let out = Out::new(json);
+                match name {
+                    Some(n) => output::marketplace_update_one(
+                        &out,
+                        &n,
+                        ops::marketplace::update_one(&ctx, &n),
+                    ),
+                    None if json => {
+                        output::fatal(
+                            "✘ --json needs a marketplace name, for example: plugin marketplace update <name> --json",
+                        );
+                        1
+                    }
+                    None => output::marketplace_update_all(ops::marketplace::update_all(&ctx)),
+                }
+            }
+            MarketplaceCommand::Remove { name, scope, json } => {
+                let scope = match scope
+                    .as_deref()
+                    .map(|s| scope_or_exit(s, ScopeStyle::Marketplace))
+                    .transpose()
+                {
+                    Ok(s) => s,
+                    Err(()) => return 1,
+                };
+                output::marketplace_remove(
+                    &Out::new(json),
+                    &name,
+                    ops::marketplace::remove(&ctx, &name, scope),
+                )
+            }
+        },
+    }
+}

@@ -1,0 +1,210 @@
+//! Filesystem primitives shared by `state` and `cache`: atomic file replacement, durable
+//! renames, and the random/time helpers used for temporary names and timestamps.
+//!
+//! Every function returns an [`IoError`] that carries the path it failed on, so no I/O error
+//! reaches the user without saying which file was involved.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// An I/O error together with the path and the operation that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{op} {}: {source}", path.display())]
+pub struct IoError {
+    pub op: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
+}
+
+impl IoError {
+    pub fn new(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Self {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn kind(&self) -> io::ErrorKind {
+        self.source.kind()
+    }
+}
+
+/// Attach a path and an operation name to a `std::io::Result`.
+pub trait IoContext<T> {
+    fn at(self, op: &'static str, path: &Path) -> Result<T, IoError>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn at(self, op: &'static str, path: &Path) -> Result<T, IoError> {
+        self.map_err(|e| IoError::new(op, path, e))
+    }
+}
+
+/// Lower-case hex of `n` random bytes (for temporary names).
+pub fn random_hex(n: usize) -> String {
+    (0..n)
+        .map(|_| format!("{:02x}", fastrand::u8(..)))
+        .collect()
+}
+
+/// Random lower-case base-36 string of `n` characters.
+pub fn random_base36(n: usize) -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    (0..n)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn epoch_millis() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// ISO-8601 UTC timestamp with milliseconds, the format Claude Code writes (`2026-11-21T19:05:03.725Z`).
+pub fn iso_timestamp() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// Flush a directory entry (after a rename or create inside it) to disk.
+pub fn sync_dir(dir: &Path) -> Result<(), IoError> {
+    File::open(dir)
+        .and_then(|f| f.sync_all())
+        .at("sync directory", dir)
+}
+
+/// Replace `path` with `bytes` atomically: write a temporary file beside it, fsync it, rename it
+/// over `path`, fsync the directory. A crash leaves either the old or the new content.
+/// The temporary name follows Claude Code's pattern (`<file>.tmp.<pid>.<hex12>`).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).at("create directory", dir)?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(
+        "{file_name}.tmp.{}.{}",
+        std::process::id(),
+        random_hex(6)
+    ));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&tmp)
+            .at("create", &tmp)?;
+        f.write_all(bytes).at("write", &tmp)?;
+        f.sync_all().at("sync", &tmp)?;
+        fs::rename(&tmp, path).at("rename into place", path)?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Remove a directory tree, succeeding when it is already gone.
+pub fn remove_tree(path: &Path) -> Result<(), IoError> {
+    match fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(IoError::new("remove", path, e)),
+    }
+}
+
+/// Expand a leading `~` or `~/` with the user's home directory.
+pub fn expand_tilde(raw: &str, home: &Path) -> PathBuf {
+    if raw == "~" {
+        home.to_path_buf()
+    } else if let Some(rest) = raw.strip_prefix("~/") {
+        home.join(rest)
+    } else {
+        PathBuf::from(raw)
+    }
+}
+
+/// Make `path` absolute against `base` and remove `.` and `..` components lexically
+/// (without touching the filesystem, so symlinks are not resolved).
+pub fn absolutize(path: &Path, base: &Path) -> PathBuf {
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    };
+    normalize_lexically(&joined)
+}
+
+/// Remove `.` and `..` components without touching the filesystem.
+pub fn normalize_lexically(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let at_parent = matches!(
+                    out.components().next_back(),
+                    None | Some(Component::ParentDir)
+                );
+                if at_parent {
+                    out.push("..");
+                } else {
+                    out.pop();
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn timestamp_has_millis_and_z() {
+        let ts = iso_timestamp();
+        assert_eq!(ts.len(), 24, "{ts}");
+        assert!(ts.ends_with('Z'));
+        assert_eq!(&ts[19..20], ".");
+    }
+
+    #[test]
+    fn tilde_and_lexical_normalisation() {
+        let home = Path::new("/home/u");
+        assert_eq!(expand_tilde("~/x", home), PathBuf::from("/home/u/x"));
+        assert_eq!(expand_tilde("a/~", home), PathBuf::from("a/~"));
+        assert_eq!(
+            absolutize(Path::new("../b/./c"), Path::new("/w/a")),
+            PathBuf::from("/w/b/c")
+        );
+        assert_eq!(
+            normalize_lexically(Path::new("../../x")),
+            PathBuf::from("../../x")
+        );
+        assert_eq!(
+            normalize_lexically(Path::new("a/../../x")),
+            PathBuf::from("../x")
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Git, in-process through gix. For now only what local marketplaces need: the commit a work
+//! tree is at, which versions plugins that declare no version.
+
+use std::path::Path;
+
+/// The commit of the nearest git work tree found from `start` upwards, not above `stop`
+/// (Claude Code's rule for relative plugins of a folder marketplace: a repository that merely
+/// encloses the marketplace, such as a git-managed home, does not count).
+/// `None` when there is none or its `HEAD` has no commit yet.
+pub fn head_commit_within(start: &Path, stop: &Path) -> Option<String> {
+    let dir = start
+        .ancestors()
+        .take_while(|d| d.starts_with(stop))
+        .find(|d| d.join(".git").exists())?;
+    let repo = gix::open(dir).ok()?;
+    let id = repo.head_id().ok()?;
+    Some(id.detach().to_string())
+}

@@ -1,0 +1,16 @@
+//! `plugin`: a daemon-less installer and cache manager for Claude Code plugin marketplaces.
+//!
+//! Data flows one way: [`cli`] → [`ops`] → [`marketplace`] → source resolution → [`version`] →
+//! [`cache`] → [`state`]. Only [`output`] prints.
+
+pub mod cache;
+pub mod cli;
+pub mod fsutil;
+pub mod git;
+pub mod locations;
+pub mod manifest;
+pub mod marketplace;
+pub mod ops;
+pub mod output;
+pub mod state;
+pub mod version;

@@ -1,0 +1,217 @@
+//! Where things live on disk: the Claude config dir, the plugins root and the settings file of
+//! every scope.
+//!
+//! ```text
+//! $CLAUDE_CONFIG_DIR or ~/.claude/
+//! ├── settings.json                      user scope (enabledPlugins, extraKnownMarketplaces)
+//! └── plugins/                           plugins root ($CLAUDE_CODE_PLUGIN_CACHE_DIR overrides it)
+//!     ├── installed_plugins.json
+//!     ├── known_marketplaces.json
+//!     ├── marketplaces/<name>/           clones / downloads of remote marketplaces
+//!     ├── cache/<marketplace>/<plugin>/<version>/
+//!     ├── data/<plugin-id>/              ${CLAUDE_PLUGIN_DATA}
+//!     ├── .plugin-state.lock             ours: held for every read-modify-write of state
+//!     └── .plugin-cache.lock             ours: shared while staging, exclusive while sweeping
+//! <project>/.claude/settings.json        project scope
+//! <project>/.claude/settings.local.json  local scope
+//! ```
+//!
+//! `<project>` is the root of the git work tree that holds the working directory, or the working
+//! directory itself outside git. Claude Code uses the git root for `local` but the working
+//! directory for `project`; one folder for both is a documented difference.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::fsutil::{absolutize, expand_tilde};
+
+/// A settings scope. `Managed` is read-only: it is never written by this tool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    User,
+    Project,
+    Local,
+    Managed,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::User => "user",
+            Scope::Project => "project",
+            Scope::Local => "local",
+            Scope::Managed => "managed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "user" => Some(Scope::User),
+            "project" => Some(Scope::Project),
+            "local" => Some(Scope::Local),
+            "managed" => Some(Scope::Managed),
+            _ => None,
+        }
+    }
+
+    /// Scopes whose installs are tied to one project (and carry `projectPath`).
+    pub fn is_project_bound(self) -> bool {
+        matches!(self, Scope::Project | Scope::Local)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocationError {
+    #[error(
+        "cannot find your home directory; set HOME or CLAUDE_CONFIG_DIR to say where Claude's files live"
+    )]
+    NoHome,
+    #[error("cannot read the working directory: {0}")]
+    Cwd(std::io::Error),
+}
+
+/// Resolved locations for one invocation.
+#[derive(Clone, Debug)]
+pub struct Locations {
+    pub home: PathBuf,
+    pub config_dir: PathBuf,
+    pub plugins_root: PathBuf,
+    pub cwd: PathBuf,
+    pub project_dir: PathBuf,
+}
+
+impl Locations {
+    /// Read the environment (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_PLUGIN_CACHE_DIR`) and the
+    /// working directory.
+    pub fn from_env() -> Result<Self, LocationError> {
+        let home = directories::BaseDirs::new()
+            .map(|b| b.home_dir().to_path_buf())
+            .ok_or(LocationError::NoHome)?;
+        let cwd = std::env::current_dir().map_err(LocationError::Cwd)?;
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Ok(Self::new(
+            home,
+            cwd,
+            env("CLAUDE_CONFIG_DIR").as_deref(),
+            env("CLAUDE_CODE_PLUGIN_CACHE_DIR").as_deref(),
+        ))
+    }
+
+    pub fn new(
+        home: PathBuf,
+        cwd: PathBuf,
+        config_dir: Option<&str>,
+        plugin_cache_dir: Option<&str>,
+    ) -> Self {
+        let expand = |raw: &str| absolutize(&expand_tilde(raw, &home), &cwd);
+        let config_dir = config_dir
+            .map(expand)
+            .unwrap_or_else(|| home.join(".claude"));
+        let plugins_root = plugin_cache_dir
+            .map(expand)
+            .unwrap_or_else(|| config_dir.join("plugins"));
+        let project_dir = git_work_tree_root(&cwd).unwrap_or_else(|| cwd.clone());
+        Self {
+            home,
+            config_dir,
+            plugins_root,
+            cwd,
+            project_dir,
+        }
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.plugins_root.join("cache")
+    }
+
+    pub fn marketplaces_dir(&self) -> PathBuf {
+        self.plugins_root.join("marketplaces")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.plugins_root.join("data")
+    }
+
+    pub fn installed_plugins_file(&self) -> PathBuf {
+        self.plugins_root.join("installed_plugins.json")
+    }
+
+    pub fn known_marketplaces_file(&self) -> PathBuf {
+        self.plugins_root.join("known_marketplaces.json")
+    }
+
+    pub fn state_lock_file(&self) -> PathBuf {
+        self.plugins_root.join(".plugin-state.lock")
+    }
+
+    pub fn cache_lock_file(&self) -> PathBuf {
+        self.plugins_root.join(".plugin-cache.lock")
+    }
+
+    /// The settings file a scope writes to; `None` for managed settings (read-only).
+    pub fn settings_file(&self, scope: Scope) -> Option<PathBuf> {
+        match scope {
+            Scope::User => Some(self.config_dir.join("settings.json")),
+            Scope::Project => Some(self.project_dir.join(".claude").join("settings.json")),
+            Scope::Local => Some(self.project_dir.join(".claude").join("settings.local.json")),
+            Scope::Managed => None,
+        }
+    }
+
+    /// The project path recorded in `installed_plugins.json` for project-bound scopes.
+    pub fn project_path(&self) -> &Path {
+        &self.project_dir
+    }
+
+    /// Resolve a user-typed path (`~`, relative to the working directory).
+    pub fn user_path(&self, raw: &str) -> PathBuf {
+        absolutize(&expand_tilde(raw, &self.home), &self.cwd)
+    }
+}
+
+/// The nearest ancestor of `dir` (itself included) that holds a `.git` entry.
+fn git_work_tree_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugins_root_precedence() {
+        let home = PathBuf::from("/h");
+        let cwd = PathBuf::from("/w");
+        let l = Locations::new(home.clone(), cwd.clone(), None, None);
+        assert_eq!(l.plugins_root, PathBuf::from("/h/.claude/plugins"));
+        let l = Locations::new(home.clone(), cwd.clone(), Some("/c"), None);
+        assert_eq!(l.plugins_root, PathBuf::from("/c/plugins"));
+        assert_eq!(
+            l.settings_file(Scope::User),
+            Some(PathBuf::from("/c/settings.json"))
+        );
+        let l = Locations::new(home, cwd, Some("/c"), Some("~/pc"));
+        assert_eq!(l.plugins_root, PathBuf::from("/h/pc"));
+    }
+
+    #[test]
+    fn project_dir_is_git_root() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(t.path().join("repo/.git")).unwrap();
+        std::fs::create_dir_all(t.path().join("repo/a/b")).unwrap();
+        let l = Locations::new(PathBuf::from("/h"), t.path().join("repo/a/b"), None, None);
+        assert_eq!(l.project_dir, t.path().join("repo"));
+        assert_eq!(
+            l.settings_file(Scope::Local).unwrap(),
+            t.path().join("repo/.claude/settings.local.json")
+        );
+    }
+}

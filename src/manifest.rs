@@ -1,0 +1,187 @@
+//! The plugin manifest (`plugin.json`) and where it is looked for.
+//!
+//! Order: `.claude-plugin/plugin.json` (Claude Code), `.plugin/plugin.json` (open plugin spec),
+//! then `.<tool>-plugin/plugin.json` of other tools (Qoder, Cursor, Codex first, then any other
+//! `.<tool>-plugin` folder in name order). A plugin without a manifest is valid.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::marketplace::schema::json_type;
+
+const PREFERRED: &[&str] = &[
+    ".claude-plugin",
+    ".plugin",
+    ".qoder-plugin",
+    ".cursor-plugin",
+    ".codex-plugin",
+];
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ManifestError {
+    #[error("Plugin {plugin} has a corrupt manifest file at {}.\n\nJSON parse error: {message}", path.display())]
+    Corrupt {
+        plugin: String,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("Plugin {plugin} has an invalid manifest file at {}.\n\nValidation errors: {}", path.display(), errors.join(", "))]
+    Invalid {
+        plugin: String,
+        path: PathBuf,
+        errors: Vec<String>,
+    },
+    #[error("cannot read {}: {message}", path.display())]
+    Unreadable { path: PathBuf, message: String },
+}
+
+/// A parsed `plugin.json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginManifest {
+    pub path: PathBuf,
+    pub name: String,
+    /// `None` when absent or empty.
+    pub version: Option<String>,
+    pub raw: Map<String, Value>,
+}
+
+/// The manifest file of the plugin in `dir`, if any.
+pub fn find_manifest(dir: &Path) -> Option<PathBuf> {
+    for d in PREFERRED {
+        let p = dir.join(d).join("plugin.json");
+        if p.is_file() {
+            return Some(p);
+        }
+    }
+    let mut others: Vec<PathBuf> = fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let n = e.file_name();
+            let n = n.to_string_lossy();
+            n.starts_with('.') && n.ends_with("-plugin") && !PREFERRED.contains(&n.as_ref())
+        })
+        .map(|e| e.path().join("plugin.json"))
+        .filter(|p| p.is_file())
+        .collect();
+    others.sort();
+    others.into_iter().next()
+}
+
+/// Read and check the manifest in `dir`. `plugin` names the plugin in messages.
+pub fn read_manifest(dir: &Path, plugin: &str) -> Result<Option<PluginManifest>, ManifestError> {
+    let Some(path) = find_manifest(dir) else {
+        return Ok(None);
+    };
+    let text = fs::read_to_string(&path).map_err(|e| ManifestError::Unreadable {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    parse_manifest(&text, path, plugin).map(Some)
+}
+
+pub fn parse_manifest(
+    text: &str,
+    path: PathBuf,
+    plugin: &str,
+) -> Result<PluginManifest, ManifestError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| ManifestError::Corrupt {
+        plugin: plugin.to_string(),
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let Value::Object(raw) = value else {
+        return Err(ManifestError::Invalid {
+            plugin: plugin.to_string(),
+            path,
+            errors: vec![format!(
+                "Invalid input: expected object, received {}",
+                json_type(Some(&value))
+            )],
+        });
+    };
+    let mut errors = Vec::new();
+    let name = match raw.get("name") {
+        Some(Value::String(s)) if s.is_empty() => {
+            errors.push("name: Plugin name cannot be empty".to_string());
+            String::new()
+        }
+        Some(Value::String(s)) if s.contains(' ') => {
+            errors.push(
+                "name: Plugin name cannot contain spaces. Use kebab-case (e.g., \"my-plugin\")"
+                    .to_string(),
+            );
+            s.clone()
+        }
+        Some(Value::String(s)) => s.clone(),
+        other => {
+            errors.push(format!(
+                "name: Invalid input: expected string, received {}",
+                json_type(other)
+            ));
+            String::new()
+        }
+    };
+    let version = match raw.get("version") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
+        other => {
+            errors.push(format!(
+                "version: Invalid input: expected string, received {}",
+                json_type(other)
+            ));
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ManifestError::Invalid {
+            plugin: plugin.to_string(),
+            path,
+            errors,
+        });
+    }
+    Ok(PluginManifest {
+        path,
+        name,
+        version,
+        raw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, sub: &str, text: &str) {
+        fs::create_dir_all(dir.join(sub)).unwrap();
+        fs::write(dir.join(sub).join("plugin.json"), text).unwrap();
+    }
+
+    #[test]
+    fn claude_manifest_wins_then_open_spec_then_tools() {
+        let d = tempfile::tempdir().unwrap();
+        write(d.path(), ".zed-plugin", r#"{"name":"z"}"#);
+        assert_eq!(read_manifest(d.path(), "p").unwrap().unwrap().name, "z");
+        write(d.path(), ".cursor-plugin", r#"{"name":"c"}"#);
+        assert_eq!(read_manifest(d.path(), "p").unwrap().unwrap().name, "c");
+        write(d.path(), ".plugin", r#"{"name":"o"}"#);
+        assert_eq!(read_manifest(d.path(), "p").unwrap().unwrap().name, "o");
+        write(d.path(), ".claude-plugin", r#"{"name":"cc","version":""}"#);
+        let m = read_manifest(d.path(), "p").unwrap().unwrap();
+        assert_eq!((m.name.as_str(), m.version), ("cc", None));
+    }
+
+    #[test]
+    fn messages_match_claude_code() {
+        let p = PathBuf::from("/x/.claude-plugin/plugin.json");
+        let e = parse_manifest(r#"{"name":"n","version":3}"#, p.clone(), "numver").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Plugin numver has an invalid manifest file at /x/.claude-plugin/plugin.json.\n\nValidation errors: version: Invalid input: expected string, received number"
+        );
+        let e = parse_manifest(r#"{"name":"badjson",}"#, p, "b").unwrap_err();
+        assert!(e.to_string().starts_with("Plugin b has a corrupt manifest file at /x/.claude-plugin/plugin.json.\n\nJSON parse error: "));
+    }
+}

@@ -1,0 +1,450 @@
+//! Marketplaces: where a catalog comes from ([`MarketplaceSource`]), loading it into a
+//! [`Marketplace`], and resolving an entry's relative source to a folder.
+//!
+//! Only local sources (`directory`, `file`) are fetched here; git and URL marketplaces are
+//! recognised and stored but refused as "not supported yet" until the git layer exists.
+
+pub mod discover;
+pub mod names;
+pub mod schema;
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::{Value, json};
+
+pub use schema::{MarketplaceManifest, PluginEntry, PluginSource};
+
+use crate::git;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MarketplaceError {
+    #[error("Path does not exist: {}", .0.display())]
+    PathNotFound(PathBuf),
+    #[error(
+        "Marketplace file not found in {}: looked for {} and found no plugin folders to discover (a folder with .claude-plugin/plugin.json, commands/, skills/, agents/ or SKILL.md, up to two levels down)",
+        root.display(), discover::INDEX_PATHS.join(", ")
+    )]
+    NoIndex { root: PathBuf },
+    #[error("Failed to read marketplace file at {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("Failed to parse marketplace file at {}: Invalid JSON in {}:{line}:{column}: {message}", path.display(), path.display())]
+    Json {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("Failed to parse marketplace file at {}: {source}", path.display())]
+    Schema {
+        path: PathBuf,
+        #[source]
+        source: schema::SchemaError,
+    },
+    #[error("Invalid marketplace source format. Try: owner/repo, https://..., or ./path")]
+    InvalidSource(String),
+    #[error("{0}")]
+    Reserved(String),
+    #[error(
+        "marketplace source type {0} is not supported yet (this version reads local folders and marketplace.json files)"
+    )]
+    Unsupported(String),
+}
+
+impl MarketplaceError {
+    /// The `failureCode` Claude Code reports for this kind of failure.
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            MarketplaceError::PathNotFound(_) | MarketplaceError::InvalidSource(_) => {
+                "invalid_source"
+            }
+            MarketplaceError::NoIndex { .. } => "manifest_missing",
+            MarketplaceError::Read { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                "manifest_missing"
+            }
+            MarketplaceError::Read { .. } => "manifest_missing",
+            MarketplaceError::Json { .. } | MarketplaceError::Schema { .. } => "manifest_invalid",
+            MarketplaceError::Reserved(_) | MarketplaceError::Unsupported(_) => "error_unknown",
+        }
+    }
+}
+
+/// Where a marketplace comes from, as stored in `known_marketplaces.json` and settings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MarketplaceSource {
+    Directory(PathBuf),
+    File(PathBuf),
+    Git {
+        url: String,
+        reference: Option<String>,
+    },
+    Github {
+        repo: String,
+        reference: Option<String>,
+    },
+    Url(String),
+}
+
+impl MarketplaceSource {
+    /// Read what a user typed after `marketplace add`. Local paths are made absolute against
+    /// `resolve_path` (which expands `~`).
+    pub fn parse_cli(
+        raw: &str,
+        resolve_path: impl Fn(&str) -> PathBuf,
+    ) -> Result<Self, MarketplaceError> {
+        let raw = raw.trim();
+        let local = raw.starts_with("./")
+            || raw.starts_with("../")
+            || raw.starts_with('/')
+            || raw.starts_with('~')
+            || raw == "."
+            || raw == "..";
+        if local {
+            let path = resolve_path(raw);
+            let meta =
+                fs::metadata(&path).map_err(|_| MarketplaceError::PathNotFound(path.clone()))?;
+            return Ok(if meta.is_file() {
+                MarketplaceSource::File(path)
+            } else {
+                MarketplaceSource::Directory(path)
+            });
+        }
+        let (base, reference) = match raw.split_once('#') {
+            Some((b, r)) if !r.is_empty() => (b, Some(r.to_string())),
+            _ => (raw, None),
+        };
+        if base.starts_with("https://") || base.starts_with("http://") {
+            if reference.is_none() && base.to_ascii_lowercase().ends_with(".json") {
+                return Ok(MarketplaceSource::Url(base.to_string()));
+            }
+            return Ok(MarketplaceSource::Git {
+                url: base.to_string(),
+                reference,
+            });
+        }
+        if base.contains('@') && base.contains(':') && !base.contains("://") {
+            return Ok(MarketplaceSource::Git {
+                url: base.to_string(),
+                reference,
+            });
+        }
+        let (repo, reference) = match (reference, base.split_once('@')) {
+            (None, Some((r, at))) if !at.is_empty() => (r, Some(at.to_string())),
+            (reference, _) => (base, reference),
+        };
+        let parts: Vec<&str> = repo.split('/').collect();
+        let is_segment = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if parts.len() == 2 && parts.iter().all(|p| is_segment(p)) {
+            return Ok(MarketplaceSource::Github {
+                repo: repo.to_string(),
+                reference,
+            });
+        }
+        Err(MarketplaceError::InvalidSource(raw.to_string()))
+    }
+
+    /// The `source` object Claude Code stores.
+    pub fn to_json(&self) -> Value {
+        match self {
+            MarketplaceSource::Directory(p) => {
+                json!({"source": "directory", "path": p.to_string_lossy()})
+            }
+            MarketplaceSource::File(p) => json!({"source": "file", "path": p.to_string_lossy()}),
+            MarketplaceSource::Git { url, reference } => {
+                let mut v = json!({"source": "git", "url": url});
+                if let Some(r) = reference {
+                    v["ref"] = json!(r);
+                }
+                v
+            }
+            MarketplaceSource::Github { repo, reference } => {
+                let mut v = json!({"source": "github", "repo": repo});
+                if let Some(r) = reference {
+                    v["ref"] = json!(r);
+                }
+                v
+            }
+            MarketplaceSource::Url(u) => json!({"source": "url", "url": u}),
+        }
+    }
+
+    pub fn from_json(v: &Value) -> Option<Self> {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(String::from);
+        Some(match v.get("source")?.as_str()? {
+            "directory" => MarketplaceSource::Directory(PathBuf::from(s("path")?)),
+            "file" => MarketplaceSource::File(PathBuf::from(s("path")?)),
+            "git" => MarketplaceSource::Git {
+                url: s("url")?,
+                reference: s("ref"),
+            },
+            "github" => MarketplaceSource::Github {
+                repo: s("repo")?,
+                reference: s("ref"),
+            },
+            "url" => MarketplaceSource::Url(s("url")?),
+            _ => return None,
+        })
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MarketplaceSource::Directory(_) => "directory",
+            MarketplaceSource::File(_) => "file",
+            MarketplaceSource::Git { .. } => "git",
+            MarketplaceSource::Github { .. } => "github",
+            MarketplaceSource::Url(_) => "url",
+        }
+    }
+
+    /// Where the catalog is read from: the folder for local sources.
+    pub fn local_root(&self) -> Option<PathBuf> {
+        match self {
+            MarketplaceSource::Directory(p) => Some(p.clone()),
+            MarketplaceSource::File(p) => Some(discover::root_of_index(p)),
+            _ => None,
+        }
+    }
+
+    /// Short form used in messages (`dir:/x`, `file:/x/m.json`, `git:url`, …).
+    pub fn describe(&self) -> String {
+        match self {
+            MarketplaceSource::Directory(p) => format!("dir:{}", p.display()),
+            MarketplaceSource::File(p) => format!("file:{}", p.display()),
+            MarketplaceSource::Git { url, .. } => format!("git:{url}"),
+            MarketplaceSource::Github { repo, .. } => format!("github:{repo}"),
+            MarketplaceSource::Url(u) => format!("url:{u}"),
+        }
+    }
+}
+
+/// A loaded catalog with the folder its relative sources resolve from.
+#[derive(Debug, Clone)]
+pub struct Marketplace {
+    pub root: PathBuf,
+    /// The index file read, or `None` when the catalog was discovered from plugin folders.
+    pub index: Option<PathBuf>,
+    pub manifest: MarketplaceManifest,
+}
+
+impl Marketplace {
+    pub fn name(&self) -> &str {
+        &self.manifest.name
+    }
+
+    /// Load a local marketplace.
+    pub fn load(source: &MarketplaceSource) -> Result<Self, MarketplaceError> {
+        match source {
+            MarketplaceSource::Directory(dir) => Self::load_dir(dir),
+            MarketplaceSource::File(file) => Self::load_file(file, discover::root_of_index(file)),
+            other => Err(MarketplaceError::Unsupported(other.kind().to_string())),
+        }
+    }
+
+    fn load_dir(dir: &Path) -> Result<Self, MarketplaceError> {
+        if !dir.is_dir() {
+            return Err(MarketplaceError::PathNotFound(dir.to_path_buf()));
+        }
+        if let Some(index) = discover::find_index(dir) {
+            return Self::load_file(&index, dir.to_path_buf());
+        }
+        let value = discover::synthesize(dir).ok_or_else(|| MarketplaceError::NoIndex {
+            root: dir.to_path_buf(),
+        })?;
+        let manifest =
+            MarketplaceManifest::from_value(value).map_err(|source| MarketplaceError::Schema {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        Ok(Self {
+            root: dir.to_path_buf(),
+            index: None,
+            manifest,
+        })
+    }
+
+    fn load_file(file: &Path, root: PathBuf) -> Result<Self, MarketplaceError> {
+        let text = fs::read_to_string(file).map_err(|source| MarketplaceError::Read {
+            path: file.to_path_buf(),
+            source,
+        })?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| MarketplaceError::Json {
+            path: file.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        })?;
+        let manifest =
+            MarketplaceManifest::from_value(value).map_err(|source| MarketplaceError::Schema {
+                path: file.to_path_buf(),
+                source,
+            })?;
+        Ok(Self {
+            root,
+            index: Some(file.to_path_buf()),
+            manifest,
+        })
+    }
+
+    /// The commit that versions a plugin in `plugin_dir` of this folder marketplace, if any.
+    pub fn git_commit_for(&self, plugin_dir: &Path) -> Option<String> {
+        git::head_commit_within(plugin_dir, &self.root)
+    }
+
+    /// The folder holding the plugin of a relative or bare `entry`.
+    pub fn resolve_relative(&self, entry: &PluginEntry) -> Result<PathBuf, RelativeSourceError> {
+        let plugin_root = || -> Option<PathBuf> {
+            let raw = self.manifest.plugin_root.as_deref()?;
+            let rel = raw.strip_prefix("./").unwrap_or(raw);
+            stays_inside(rel).then(|| self.root.join(rel))
+        };
+        let path = match &entry.source {
+            PluginSource::Relative(raw) => {
+                let rel = raw.strip_prefix("./").unwrap_or("");
+                if !stays_inside(rel) {
+                    return Err(RelativeSourceError::Escapes {
+                        raw: raw.clone(),
+                        root: self.root.clone(),
+                    });
+                }
+                let direct = self.root.join(rel);
+                // Open plugin spec: `./x` resolves under pluginRoot; Claude Code resolves it from
+                // the root. Take the root when it exists there, else pluginRoot.
+                match plugin_root() {
+                    Some(pr) if !rel.is_empty() && !direct.exists() && pr.join(rel).exists() => {
+                        pr.join(rel)
+                    }
+                    _ => direct,
+                }
+            }
+            PluginSource::Bare(name) => {
+                let pr = plugin_root().ok_or(RelativeSourceError::BareWithoutPluginRoot)?;
+                pr.join(name)
+            }
+            _ => unreachable!("resolve_relative is called for relative sources only"),
+        };
+        if !path.exists() {
+            return Err(RelativeSourceError::Missing(path));
+        }
+        Ok(path)
+    }
+}
+
+/// Whether a relative path (after `./`) stays inside its base: no `..`, no root, no backslash.
+fn stays_inside(rel: &str) -> bool {
+    !rel.contains('\\')
+        && Path::new(rel)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RelativeSourceError {
+    #[error("its source \"{raw}\" leaves the marketplace directory {}; relative sources must stay inside it (no \"..\", absolute paths or backslashes)", root.display())]
+    Escapes { raw: String, root: PathBuf },
+    #[error(
+        "This plugin's marketplace entry is invalid: Bare source names resolve under metadata.pluginRoot, which this marketplace does not set (or sets to a path outside the marketplace root). Use a \"./relative/path\" source, or set metadata.pluginRoot to allow bare names."
+    )]
+    BareWithoutPluginRoot,
+    #[error("Source path does not exist: {}", .0.display())]
+    Missing(PathBuf),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &str) -> Result<MarketplaceSource, MarketplaceError> {
+        MarketplaceSource::parse_cli(raw, |p| PathBuf::from("/nonexistent-base").join(p))
+    }
+
+    #[test]
+    fn cli_source_forms() {
+        assert_eq!(
+            parse("owner/repo").unwrap(),
+            MarketplaceSource::Github {
+                repo: "owner/repo".into(),
+                reference: None
+            }
+        );
+        assert_eq!(
+            parse("owner/repo@v1").unwrap(),
+            MarketplaceSource::Github {
+                repo: "owner/repo".into(),
+                reference: Some("v1".into())
+            }
+        );
+        assert_eq!(
+            parse("owner/repo#main").unwrap(),
+            MarketplaceSource::Github {
+                repo: "owner/repo".into(),
+                reference: Some("main".into())
+            }
+        );
+        assert_eq!(
+            parse("https://h/x.git#main").unwrap(),
+            MarketplaceSource::Git {
+                url: "https://h/x.git".into(),
+                reference: Some("main".into())
+            }
+        );
+        assert_eq!(
+            parse("https://h/cat.json").unwrap(),
+            MarketplaceSource::Url("https://h/cat.json".into())
+        );
+        assert!(matches!(
+            parse("git@github.com:o/r.git").unwrap(),
+            MarketplaceSource::Git { .. }
+        ));
+        assert!(matches!(
+            parse("mR"),
+            Err(MarketplaceError::InvalidSource(_))
+        ));
+        assert!(matches!(
+            parse("./missing"),
+            Err(MarketplaceError::PathNotFound(_))
+        ));
+    }
+
+    #[test]
+    fn source_json_round_trip() {
+        for s in [
+            MarketplaceSource::Directory("/a".into()),
+            MarketplaceSource::File("/a/m.json".into()),
+            MarketplaceSource::Git {
+                url: "https://x/y.git".into(),
+                reference: Some("main".into()),
+            },
+            MarketplaceSource::Github {
+                repo: "o/r".into(),
+                reference: None,
+            },
+            MarketplaceSource::Url("https://x/c.json".into()),
+        ] {
+            assert_eq!(MarketplaceSource::from_json(&s.to_json()).unwrap(), s);
+        }
+    }
+
+    #[test]
+    fn containment() {
+        assert!(stays_inside("plugins/a"));
+        assert!(stays_inside(""));
+        assert!(!stays_inside("../b"));
+        assert!(!stays_inside("a/../../b"));
+        assert!(!stays_inside("a\\b"));
+        assert!(!stays_inside("/abs"));
+    }
+}

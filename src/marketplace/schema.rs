@@ -1,0 +1,510 @@
+//! Typed `marketplace.json`: the catalog, its entries and their sources.
+//!
+//! The catalog is parsed leniently per entry, as Claude Code does: one broken entry never fails
+//! the marketplace. An entry whose name is unusable is listed in [`MarketplaceManifest::problems`];
+//! an entry with a usable name but other defects keeps them in [`PluginEntry::defects`] and is
+//! refused when someone installs it. Unknown keys are kept in `extra` maps.
+
+use serde_json::{Map, Value};
+
+use super::names::{marketplace_name_problem, plugin_name_problem};
+
+/// JSON type name as Claude Code's validator prints it (`received undefined`, …).
+pub fn json_type(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "undefined",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "boolean",
+        Some(Value::Number(_)) => "number",
+        Some(Value::String(_)) => "string",
+        Some(Value::Array(_)) => "array",
+        Some(Value::Object(_)) => "object",
+    }
+}
+
+fn expected(field: &str, ty: &str, got: Option<&Value>) -> String {
+    format!(
+        "{field}: Invalid input: expected {ty}, received {}",
+        json_type(got)
+    )
+}
+
+/// A problem that makes the whole catalog unusable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("Invalid schema: {}", .0.join(", "))]
+pub struct SchemaError(pub Vec<String>);
+
+/// An entry that cannot be addressed at all (no usable name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryProblem {
+    pub index: usize,
+    pub name: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MarketplaceManifest {
+    pub name: String,
+    pub owner: Option<Value>,
+    pub description: Option<String>,
+    pub plugin_root: Option<String>,
+    pub entries: Vec<PluginEntry>,
+    pub problems: Vec<EntryProblem>,
+    /// Every top-level key, unknown ones included, as read.
+    pub raw: Map<String, Value>,
+}
+
+impl MarketplaceManifest {
+    pub fn from_value(value: Value) -> Result<Self, SchemaError> {
+        let Value::Object(raw) = value else {
+            return Err(SchemaError(vec![format!(
+                "Invalid input: expected object, received {}",
+                json_type(Some(&value))
+            )]));
+        };
+        let mut errors = Vec::new();
+        let name = match raw.get("name") {
+            Some(Value::String(s)) => {
+                if let Some(p) = marketplace_name_problem(s) {
+                    errors.push(format!("name: {p}"));
+                }
+                s.clone()
+            }
+            other => {
+                errors.push(expected("name", "string", other));
+                String::new()
+            }
+        };
+        let plugins = match raw.get("plugins") {
+            Some(Value::Array(a)) => a.clone(),
+            other => {
+                errors.push(expected("plugins", "array", other));
+                Vec::new()
+            }
+        };
+        if let Some(owner) = raw.get("owner")
+            && !owner.is_object()
+        {
+            errors.push(expected("owner", "object", Some(owner)));
+        }
+        let metadata = raw.get("metadata").and_then(Value::as_object);
+        let plugin_root = metadata
+            .and_then(|m| m.get("pluginRoot"))
+            .and_then(Value::as_str)
+            .map(String::from);
+        if !errors.is_empty() {
+            return Err(SchemaError(errors));
+        }
+        let description = raw
+            .get("description")
+            .or_else(|| metadata.and_then(|m| m.get("description")))
+            .and_then(Value::as_str)
+            .map(String::from);
+        let mut entries = Vec::new();
+        let mut problems = Vec::new();
+        for (index, v) in plugins.into_iter().enumerate() {
+            match PluginEntry::from_value(index, v) {
+                Ok(e) => entries.push(e),
+                Err(p) => problems.push(p),
+            }
+        }
+        Ok(Self {
+            name,
+            owner: raw.get("owner").cloned(),
+            description,
+            plugin_root,
+            entries,
+            problems,
+            raw,
+        })
+    }
+
+    /// Entries named `name`, in catalog order.
+    pub fn entries_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a PluginEntry> {
+        self.entries.iter().filter(move |e| e.name == name)
+    }
+}
+
+/// One entry of `plugins[]`.
+#[derive(Debug, Clone)]
+pub struct PluginEntry {
+    pub index: usize,
+    pub name: String,
+    pub source: PluginSource,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub strict: Option<bool>,
+    /// Problems that make this entry uninstallable (Claude Code: "marketplace entry is invalid").
+    pub defects: Vec<String>,
+    pub raw: Map<String, Value>,
+}
+
+impl PluginEntry {
+    pub fn from_value(index: usize, v: Value) -> Result<Self, EntryProblem> {
+        let Value::Object(raw) = v else {
+            return Err(EntryProblem {
+                index,
+                name: None,
+                message: format!(
+                    "plugins.{index}: Invalid input: expected object, received {}",
+                    json_type(Some(&v))
+                ),
+            });
+        };
+        let name = match raw.get("name") {
+            Some(Value::String(s)) => s.clone(),
+            other => {
+                return Err(EntryProblem {
+                    index,
+                    name: None,
+                    message: format!("plugins.{index}.{}", expected("name", "string", other)),
+                });
+            }
+        };
+        if let Some(p) = plugin_name_problem(&name) {
+            return Err(EntryProblem {
+                index,
+                name: Some(name),
+                message: format!("plugins.{index}.name: {p}"),
+            });
+        }
+        let mut defects = Vec::new();
+        let source = match raw.get("source") {
+            None => {
+                defects.push(expected("source", "string or object", None));
+                PluginSource::Missing
+            }
+            Some(s) => PluginSource::parse(s).unwrap_or_else(|e| {
+                defects.push(e);
+                PluginSource::Invalid(s.clone())
+            }),
+        };
+        let version = match raw.get("version") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
+            other => {
+                defects.push(expected("version", "string", other));
+                None
+            }
+        };
+        let strict = match raw.get("strict") {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            other => {
+                defects.push(expected("strict", "boolean", other));
+                None
+            }
+        };
+        Ok(Self {
+            index,
+            name,
+            source,
+            version,
+            description: raw
+                .get("description")
+                .and_then(Value::as_str)
+                .map(String::from),
+            strict,
+            defects,
+            raw,
+        })
+    }
+}
+
+/// Where an entry's plugin comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginSource {
+    /// `"./path"`, `"."` or `"./"`: a folder inside the marketplace.
+    Relative(String),
+    /// A bare single-segment name, resolved under `metadata.pluginRoot`.
+    Bare(String),
+    Github {
+        repo: String,
+        reference: Option<String>,
+        sha: Option<String>,
+    },
+    /// A git URL, from `{"source":"url"}` or a plain URL string.
+    GitUrl {
+        url: String,
+        reference: Option<String>,
+        sha: Option<String>,
+    },
+    GitSubdir {
+        url: String,
+        path: String,
+        reference: Option<String>,
+        sha: Option<String>,
+    },
+    Npm {
+        package: String,
+        version: Option<String>,
+        registry: Option<String>,
+    },
+    Pip {
+        package: String,
+        version: Option<String>,
+        registry: Option<String>,
+    },
+    Archive {
+        url: String,
+        sha256: Option<String>,
+    },
+    Command {
+        command: String,
+    },
+    /// An object with a `source` type this tool does not know.
+    Unknown(String),
+    /// No `source` at all (reported as a defect).
+    Missing,
+    /// A source that could not be read (reported as a defect).
+    Invalid(Value),
+}
+
+impl PluginSource {
+    /// The type name used in messages (`relative`, `github`, `url`, …).
+    pub fn kind(&self) -> &str {
+        match self {
+            PluginSource::Relative(_) | PluginSource::Bare(_) => "relative",
+            PluginSource::Github { .. } => "github",
+            PluginSource::GitUrl { .. } => "url",
+            PluginSource::GitSubdir { .. } => "git-subdir",
+            PluginSource::Npm { .. } => "npm",
+            PluginSource::Pip { .. } => "pip",
+            PluginSource::Archive { .. } => "archive",
+            PluginSource::Command { .. } => "command",
+            PluginSource::Unknown(k) => k,
+            PluginSource::Missing | PluginSource::Invalid(_) => "invalid",
+        }
+    }
+
+    pub fn parse(v: &Value) -> Result<Self, String> {
+        match v {
+            Value::String(s) => Self::parse_string(s),
+            Value::Object(o) => Self::parse_object(o),
+            other => Err(format!(
+                "source: Invalid input: expected string or object, received {}",
+                json_type(Some(other))
+            )),
+        }
+    }
+
+    fn parse_string(s: &str) -> Result<Self, String> {
+        if s == "." || s == "./" || s.starts_with("./") {
+            return Ok(PluginSource::Relative(s.to_string()));
+        }
+        let is_url = [
+            "https://",
+            "http://",
+            "git@",
+            "ssh://",
+            "git+ssh://",
+            "file://",
+        ]
+        .iter()
+        .any(|p| s.starts_with(p));
+        if is_url {
+            return Ok(PluginSource::GitUrl {
+                url: s.to_string(),
+                reference: None,
+                sha: None,
+            });
+        }
+        if !s.is_empty() && !s.contains(['/', '\\']) && !s.starts_with('.') {
+            return Ok(PluginSource::Bare(s.to_string()));
+        }
+        Err("source: Invalid string: must start with \"./\"".into())
+    }
+
+    fn parse_object(o: &Map<String, Value>) -> Result<Self, String> {
+        let field = |k: &str| -> Result<String, String> {
+            match o.get(k) {
+                Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+                other => Err(format!(
+                    "source.{k}: Invalid input: expected string, received {}",
+                    json_type(other)
+                )),
+            }
+        };
+        let opt = |k: &str| -> Result<Option<String>, String> {
+            match o.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                other => Err(format!(
+                    "source.{k}: Invalid input: expected string, received {}",
+                    json_type(other)
+                )),
+            }
+        };
+        let sha = || -> Result<Option<String>, String> {
+            let sha = opt("sha")?;
+            if let Some(s) = &sha
+                && !(s.len() == 40
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+            {
+                return Err(format!(
+                    "source.sha: Must be a full 40-character lowercase git commit SHA (got \"{s}\")"
+                ));
+            }
+            Ok(sha)
+        };
+        let kind = match o.get("source") {
+            Some(Value::String(k)) => k.as_str(),
+            other => {
+                return Err(format!(
+                    "source.source: Invalid input: expected string, received {}",
+                    json_type(other)
+                ));
+            }
+        };
+        Ok(match kind {
+            "github" => PluginSource::Github {
+                repo: field("repo")?,
+                reference: opt("ref")?,
+                sha: sha()?,
+            },
+            "url" => PluginSource::GitUrl {
+                url: field("url")?,
+                reference: opt("ref")?,
+                sha: sha()?,
+            },
+            "git-subdir" => PluginSource::GitSubdir {
+                url: field("url")?,
+                path: field("path")?,
+                reference: opt("ref")?,
+                sha: sha()?,
+            },
+            "npm" => {
+                let package = field("package")?;
+                if package.contains("..") {
+                    return Err("source.package: must not contain \"..\"".into());
+                }
+                PluginSource::Npm {
+                    package,
+                    version: opt("version")?,
+                    registry: opt("registry")?,
+                }
+            }
+            "pip" => PluginSource::Pip {
+                package: field("package")?,
+                version: opt("version")?,
+                registry: opt("registry")?,
+            },
+            "archive" => PluginSource::Archive {
+                url: field("url")?,
+                sha256: opt("sha256")?,
+            },
+            "command" => PluginSource::Command {
+                command: field("command")?,
+            },
+            other => PluginSource::Unknown(other.to_string()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sources_of_every_kind_parse() {
+        let cases = [
+            (json!("./plugins/a"), "relative"),
+            (json!("."), "relative"),
+            (json!("a"), "relative"),
+            (json!("https://github.com/o/r"), "url"),
+            (json!({"source":"github","repo":"o/r"}), "github"),
+            (
+                json!({"source":"url","url":"https://x/y.git","ref":"main"}),
+                "url",
+            ),
+            (
+                json!({"source":"git-subdir","url":"o/r","path":"p"}),
+                "git-subdir",
+            ),
+            (
+                json!({"source":"npm","package":"@s/p","version":"^1"}),
+                "npm",
+            ),
+            (json!({"source":"pip","package":"p"}), "pip"),
+            (
+                json!({"source":"archive","url":"https://x/p.zip"}),
+                "archive",
+            ),
+            (json!({"source":"command","command":"echo /x"}), "command"),
+            (json!({"source":"weird"}), "weird"),
+        ];
+        for (v, kind) in cases {
+            assert_eq!(PluginSource::parse(&v).unwrap().kind(), kind, "{v}");
+        }
+    }
+
+    #[test]
+    fn bad_sources_say_why() {
+        assert!(
+            PluginSource::parse(&json!("plugins/a"))
+                .unwrap_err()
+                .contains("must start with \"./\"")
+        );
+        assert!(
+            PluginSource::parse(&json!("../b"))
+                .unwrap_err()
+                .contains("must start with \"./\"")
+        );
+        assert!(
+            PluginSource::parse(&json!("/abs"))
+                .unwrap_err()
+                .contains("must start with \"./\"")
+        );
+        assert!(
+            PluginSource::parse(&json!({"source":"url"}))
+                .unwrap_err()
+                .contains("source.url")
+        );
+        assert!(
+            PluginSource::parse(&json!({"source":"url","url":"x","sha":"abc"}))
+                .unwrap_err()
+                .contains("40-character")
+        );
+        assert!(
+            PluginSource::parse(&json!(3))
+                .unwrap_err()
+                .contains("received number")
+        );
+    }
+
+    #[test]
+    fn one_bad_entry_does_not_fail_the_catalog() {
+        let m = MarketplaceManifest::from_value(json!({
+            "name": "m", "owner": {"name": "x"}, "zzz": 1,
+            "plugins": [
+                {"name": "ok", "source": "./ok", "yyy": 2},
+                {"source": "./p"},
+                {"name": "My Plugin", "source": "./p"},
+                {"name": "badsrc", "source": "plugins/a"},
+                {"name": "numver", "source": "./p", "version": 3}
+            ]
+        }))
+        .unwrap();
+        assert_eq!(m.entries.len(), 3);
+        assert_eq!(m.problems.len(), 2);
+        assert_eq!(
+            m.problems[0].message,
+            "plugins.1.name: Invalid input: expected string, received undefined"
+        );
+        assert!(m.entries[1].defects[0].contains("must start with"));
+        assert!(m.entries[2].defects[0].contains("expected string, received number"));
+        assert!(m.raw.contains_key("zzz"));
+        assert!(m.entries[0].raw.contains_key("yyy"));
+    }
+
+    #[test]
+    fn catalog_level_errors() {
+        let e = MarketplaceManifest::from_value(json!({"owner": {}})).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Invalid schema: name: Invalid input: expected string, received undefined, plugins: Invalid input: expected array, received undefined"
+        );
+    }
+}

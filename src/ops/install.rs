@@ -1,0 +1,324 @@
+//! `install`: resolve `name[@marketplace]`, copy the plugin into a staging folder, publish it as
+//! its version folder, then record and enable it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::{Context, LoadedMarketplace, OpError, PluginRef, close_names, load_known, marketplace};
+use crate::cache::{LinkPolicy, Marker, Skipped, copy_plugin_tree};
+use crate::fsutil::{IoContext, iso_timestamp};
+use crate::locations::Scope;
+use crate::manifest::read_manifest;
+use crate::marketplace::{Marketplace, PluginEntry, PluginSource};
+use crate::state::NewInstall;
+use crate::version;
+
+#[derive(Debug, Clone)]
+pub struct InstallRequest {
+    /// As typed: `name` or `name@marketplace`.
+    pub plugin: String,
+    pub scope: Scope,
+    /// `--marketplace <source>`: add this marketplace first.
+    pub marketplace_source: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum InstallOutcome {
+    Installed {
+        version: String,
+        install_path: PathBuf,
+        skipped: Vec<Skipped>,
+    },
+    AlreadyInstalled {
+        installed_version: String,
+        available_version: String,
+        /// The source folder a folder marketplace's plugin is read from.
+        in_place_from: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct InstallReport {
+    pub id: String,
+    pub scope: Scope,
+    pub added_marketplace: Option<marketplace::AddReport>,
+    pub outcome: InstallOutcome,
+}
+
+/// A plugin entry located in a loaded marketplace.
+pub struct FoundPlugin {
+    pub marketplace_name: String,
+    pub marketplace: Marketplace,
+    pub entry: PluginEntry,
+}
+
+pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpError> {
+    let mut plugin = req.plugin.clone();
+    let mut added = None;
+    if let Some(source) = &req.marketplace_source {
+        let a = marketplace::add(ctx, source, Scope::User)?;
+        plugin = format!("{}@{}", PluginRef::parse(&plugin).name, a.name);
+        added = Some(a);
+    }
+    let found = find_plugin(ctx, &PluginRef::parse(&plugin))?;
+    let mut report = install_found(ctx, found, req.scope)?;
+    report.added_marketplace = added;
+    Ok(report)
+}
+
+/// Locate `r` among the known marketplaces.
+pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError> {
+    let known = ctx.known()?;
+    let loaded: Vec<LoadedMarketplace> = match &r.marketplace {
+        Some(m) => {
+            if known.get(m).is_none() {
+                return Err(OpError::UnknownMarketplace {
+                    name: m.clone(),
+                    known: known.all().into_iter().map(|k| k.name).collect(),
+                });
+            }
+            load_known(&known)
+                .into_iter()
+                .filter(|l| &l.name == m)
+                .collect()
+        }
+        None => load_known(&known),
+    };
+    let mut hits = Vec::new();
+    let mut all_names = Vec::new();
+    for l in loaded {
+        let mkt = match l.marketplace {
+            Ok(m) => m,
+            Err(source) if r.marketplace.is_some() => {
+                return Err(OpError::MarketplaceLoad {
+                    name: l.name,
+                    source,
+                });
+            }
+            Err(_) => continue,
+        };
+        let entries: Vec<&PluginEntry> = mkt.manifest.entries_named(&r.name).collect();
+        if entries.len() > 1 {
+            return Err(OpError::DuplicateEntry {
+                name: r.name.clone(),
+                marketplace: l.name,
+                count: entries.len(),
+                indices: entries.iter().map(|e| e.index).collect(),
+            });
+        }
+        if let Some(problem) = mkt
+            .manifest
+            .problems
+            .iter()
+            .find(|p| p.name.as_deref() == Some(&r.name))
+            && entries.is_empty()
+            && r.marketplace.is_some()
+        {
+            return Err(OpError::EntryInvalid(vec![problem.message.clone()]));
+        }
+        all_names.extend(mkt.manifest.entries.iter().map(|e| e.name.clone()));
+        if let Some(entry) = entries.first() {
+            let entry = (*entry).clone();
+            hits.push(FoundPlugin {
+                marketplace_name: l.name,
+                marketplace: mkt,
+                entry,
+            });
+        }
+    }
+    match hits.len() {
+        1 => Ok(hits.remove(0)),
+        0 => {
+            let suggestions = close_names(&r.name, all_names.iter().map(String::as_str));
+            Err(match &r.marketplace {
+                Some(m) => OpError::PluginNotFound {
+                    name: r.name.clone(),
+                    marketplace: m.clone(),
+                    suggestions,
+                },
+                None => OpError::PluginNotFoundAnywhere {
+                    name: r.name.clone(),
+                    suggestions,
+                },
+            })
+        }
+        _ => Err(OpError::Ambiguous {
+            name: r.name.clone(),
+            candidates: hits.iter().map(|h| r.id(&h.marketplace_name)).collect(),
+        }),
+    }
+}
+
+/// The folder a found plugin is copied from, its manifest version and its git commit.
+pub struct ResolvedPlugin {
+    pub source_dir: PathBuf,
+    pub version: String,
+    pub git_commit: Option<String>,
+}
+
+pub fn resolve_plugin(found: &FoundPlugin) -> Result<ResolvedPlugin, OpError> {
+    let id = format!("{}@{}", found.entry.name, found.marketplace_name);
+    if !found.entry.defects.is_empty() {
+        return Err(OpError::EntryInvalid(found.entry.defects.clone()));
+    }
+    match &found.entry.source {
+        PluginSource::Relative(_) | PluginSource::Bare(_) => {}
+        other => return Err(OpError::UnsupportedSource(other.kind().to_string())),
+    }
+    let source_dir = found
+        .marketplace
+        .resolve_relative(&found.entry)
+        .map_err(|source| OpError::RelativeSource { id, source })?;
+    let manifest = read_manifest(&source_dir, &found.entry.name)?;
+    let git_commit = found.marketplace.git_commit_for(&source_dir);
+    let version = version::resolve(
+        manifest.as_ref().and_then(|m| m.version.as_deref()),
+        found.entry.version.as_deref(),
+        git_commit.as_deref(),
+    );
+    Ok(ResolvedPlugin {
+        source_dir,
+        version,
+        git_commit,
+    })
+}
+
+fn install_found(
+    ctx: &Context,
+    found: FoundPlugin,
+    scope: Scope,
+) -> Result<InstallReport, OpError> {
+    let name = found.entry.name.clone();
+    let mkt = found.marketplace_name.clone();
+    let id = format!("{name}@{mkt}");
+    let resolved = resolve_plugin(&found)?;
+    let folder = version::folder_name(&resolved.version);
+    let cache = ctx.cache();
+    cache.check_names(&mkt, &name, &folder)?;
+    let target = cache.plugin_dir(&mkt, &name).join(&folder);
+    let project = ctx.project_for(scope);
+    // Read (and so validate) the settings file before anything is written.
+    ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    if let Some(already) =
+        already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
+    {
+        return Ok(InstallReport {
+            id,
+            scope,
+            added_marketplace: None,
+            outcome: already,
+        });
+    }
+
+    let _cache_lock = ctx.lock_cache_for_staging()?;
+    let staged = cache.stage(&mkt, &name)?;
+    let policy = LinkPolicy {
+        plugin_root: fs::canonicalize(&resolved.source_dir).at("resolve", &resolved.source_dir)?,
+        container: Some(
+            fs::canonicalize(&found.marketplace.root).at("resolve", &found.marketplace.root)?,
+        ),
+    };
+    let copied = copy_plugin_tree(staged.path(), &policy)?;
+
+    let _state_lock = ctx.lock_state()?;
+    if let Some(already) =
+        already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
+    {
+        return Ok(InstallReport {
+            id,
+            scope,
+            added_marketplace: None,
+            outcome: already,
+        });
+    }
+    let mut installed = ctx.installed()?;
+    if let Some((other, rec)) = installed
+        .all()
+        .into_iter()
+        .find(|(_, r)| Path::new(&r.install_path) == target && r.version != resolved.version)
+    {
+        return Err(crate::cache::CacheError::VersionCollision {
+            path: target,
+            existing: format!("{} (recorded for {other})", rec.version),
+            version: resolved.version,
+        }
+        .into());
+    }
+    let marker = Marker {
+        v: 1,
+        marketplace: mkt.clone(),
+        plugin: name.clone(),
+        version: resolved.version.clone(),
+        files: copied.files,
+        bytes: copied.bytes,
+    };
+    staged.publish(&target, &marker)?;
+    let previous = installed.find(&id, scope, project.as_deref());
+    installed.upsert(
+        &id,
+        &NewInstall {
+            scope,
+            project_path: project.clone(),
+            install_path: target.clone(),
+            version: resolved.version.clone(),
+            git_commit_sha: resolved.git_commit.clone(),
+            timestamp: iso_timestamp(),
+        },
+    );
+    installed.write()?;
+    let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    settings.set_enabled(&id, true);
+    if let Err(e) = settings.write() {
+        // Undo the record so the failed install leaves nothing recorded.
+        let mut installed = ctx.installed()?;
+        installed.remove(&id, scope, project.as_deref());
+        installed.write()?;
+        return Err(OpError::SettingsWrite(e));
+    }
+    if let Some(prev) = previous
+        && Path::new(&prev.install_path) != target
+        && !installed.references(Path::new(&prev.install_path))
+    {
+        crate::cache::mark_orphaned(Path::new(&prev.install_path))?;
+    }
+    Ok(InstallReport {
+        id,
+        scope,
+        added_marketplace: None,
+        outcome: InstallOutcome::Installed {
+            version: resolved.version,
+            install_path: target,
+            skipped: copied.skipped,
+        },
+    })
+}
+
+/// "Already installed" when a record exists at this scope, its folder exists and the plugin is
+/// not disabled there (Claude Code reinstalls a disabled plugin and enables it again).
+fn already_installed(
+    ctx: &Context,
+    id: &str,
+    scope: Scope,
+    project: Option<&Path>,
+    resolved: &ResolvedPlugin,
+    found: &FoundPlugin,
+) -> Result<Option<InstallOutcome>, OpError> {
+    let installed = ctx.installed()?;
+    let Some(rec) = installed.find(id, scope, project) else {
+        return Ok(None);
+    };
+    let disabled = ctx
+        .settings(scope)
+        .map_err(OpError::SettingsWrite)?
+        .enabled(id)
+        == Some(false);
+    if disabled || !Path::new(&rec.install_path).is_dir() {
+        return Ok(None);
+    }
+    let in_place = found.marketplace.index.is_some() || found.marketplace.root.is_dir();
+    Ok(Some(InstallOutcome::AlreadyInstalled {
+        installed_version: rec.version,
+        available_version: resolved.version.clone(),
+        in_place_from: in_place.then(|| resolved.source_dir.clone()),
+    }))
+}

@@ -1,0 +1,135 @@
+//! `list`: every installation (all scopes, all projects), and optionally what is available.
+
+use std::path::{Path, PathBuf};
+
+use super::{Context, OpError, load_known};
+use crate::locations::Scope;
+use crate::manifest::read_manifest;
+use crate::marketplace::PluginSource;
+use crate::state::settings::writable_scopes;
+
+#[derive(Debug, Clone)]
+pub struct InstalledRow {
+    pub id: String,
+    pub version: String,
+    pub scope: String,
+    pub enabled: bool,
+    pub install_path: String,
+    /// For relative plugins of folder marketplaces: the folder Claude Code loads in place.
+    pub read_from_folder: Option<PathBuf>,
+    pub folder_version: Option<String>,
+    pub installed_at: Option<String>,
+    pub last_updated: Option<String>,
+    pub project_path: Option<String>,
+    pub project_enabled: bool,
+    /// Why the plugin cannot be shown fully (e.g. its marketplace fails to load).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AvailableRow {
+    pub plugin_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub marketplace_name: String,
+    pub version: Option<String>,
+    pub source: serde_json::Value,
+}
+
+pub fn list(
+    ctx: &Context,
+    with_available: bool,
+) -> Result<(Vec<InstalledRow>, Vec<AvailableRow>), OpError> {
+    let installed = ctx.installed()?;
+    let mut files = Vec::new();
+    for s in writable_scopes() {
+        files.push(ctx.settings(s)?);
+    }
+    let value_in = |scope: Scope, id: &str| {
+        files
+            .iter()
+            .find(|f| f.scope == scope)
+            .and_then(|f| f.enabled(id))
+    };
+    let effective = |id: &str| {
+        [Scope::Local, Scope::Project, Scope::User]
+            .into_iter()
+            .find_map(|s| value_in(s, id))
+            .unwrap_or(false)
+    };
+    let known = ctx.known()?;
+    let loaded = load_known(&known);
+    let here = ctx.loc.project_path();
+
+    let mut rows = Vec::new();
+    for (id, rec) in installed.all() {
+        let mkt_name = id.split_once('@').map(|(_, m)| m).unwrap_or_default();
+        let plugin_name = id.split_once('@').map(|(n, _)| n).unwrap_or(&id);
+        let mut errors = Vec::new();
+        let mut read_from_folder = None;
+        let mut folder_version = None;
+        match loaded
+            .iter()
+            .find(|l| l.name == mkt_name)
+            .map(|l| &l.marketplace)
+        {
+            Some(Ok(m)) => {
+                if let Some(entry) = m.manifest.entries_named(plugin_name).next()
+                    && matches!(
+                        entry.source,
+                        PluginSource::Relative(_) | PluginSource::Bare(_)
+                    )
+                    && let Ok(dir) = m.resolve_relative(entry)
+                {
+                    folder_version = read_manifest(&dir, plugin_name)
+                        .ok()
+                        .flatten()
+                        .and_then(|mf| mf.version)
+                        .or_else(|| entry.version.clone());
+                    read_from_folder = Some(dir);
+                }
+            }
+            Some(Err(e)) => errors.push(format!("Marketplace {mkt_name} failed to load: {e}")),
+            None => errors.push(format!("Marketplace {mkt_name} is not configured")),
+        }
+        let foreign_project = rec.scope().is_some_and(Scope::is_project_bound)
+            && rec.project_path.as_deref().map(Path::new) != Some(here);
+        rows.push(InstalledRow {
+            enabled: !foreign_project && effective(&id),
+            project_enabled: value_in(Scope::Project, &id) == Some(true),
+            version: rec.version,
+            scope: rec.scope,
+            install_path: rec.install_path,
+            read_from_folder,
+            folder_version,
+            installed_at: rec.installed_at,
+            last_updated: rec.last_updated,
+            project_path: rec.project_path,
+            errors,
+            id,
+        });
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+
+    let mut available = Vec::new();
+    if with_available {
+        for l in &loaded {
+            let Ok(m) = &l.marketplace else { continue };
+            for e in &m.manifest.entries {
+                let plugin_id = format!("{}@{}", e.name, l.name);
+                if rows.iter().any(|r| r.id == plugin_id) {
+                    continue;
+                }
+                available.push(AvailableRow {
+                    plugin_id,
+                    name: e.name.clone(),
+                    description: e.description.clone(),
+                    marketplace_name: l.name.clone(),
+                    version: e.version.clone(),
+                    source: e.raw.get("source").cloned().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    Ok((rows, available))
+}

@@ -1,0 +1,347 @@
+//! Operations behind the commands. Each takes a [`Context`] and a request, does its work through
+//! the lower layers (marketplace → source → version → cache → state) and returns a report for
+//! `output` to render. Nothing here prints.
+//!
+//! Ordering rule for every change: fetch and stage first, without locks on state; then, under the
+//! exclusive state lock, re-read the state files, publish, and write `installed_plugins.json`
+//! before the settings file. A crash at any point leaves either the old state or a complete new
+//! version folder that nothing records yet (never a record of a partial folder).
+
+pub mod enable;
+pub mod install;
+pub mod list;
+pub mod marketplace;
+pub mod uninstall;
+
+use std::path::{Path, PathBuf};
+
+use crate::cache::{Cache, CacheError};
+use crate::fsutil::IoError;
+use crate::locations::{Locations, Scope};
+use crate::manifest::ManifestError;
+use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource, RelativeSourceError};
+use crate::state::{
+    FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode, SettingsFile,
+};
+
+/// What every operation needs: where things are, and how to tell the user we are waiting.
+pub struct Context {
+    pub loc: Locations,
+    pub on_lock_wait: Box<dyn Fn(&Path)>,
+}
+
+impl Context {
+    pub fn new(loc: Locations) -> Self {
+        Self {
+            loc,
+            on_lock_wait: Box::new(|_| {}),
+        }
+    }
+
+    pub fn cache(&self) -> Cache {
+        Cache::new(self.loc.cache_dir())
+    }
+
+    /// The exclusive lock around read-modify-write of the state files.
+    pub fn lock_state(&self) -> Result<FileLock, LockError> {
+        FileLock::acquire(
+            &self.loc.state_lock_file(),
+            LockMode::Exclusive,
+            &*self.on_lock_wait,
+        )
+    }
+
+    /// The shared cache lock held while staging; sweeps leftover staging folders first when no
+    /// other process is using the cache.
+    pub fn lock_cache_for_staging(&self) -> Result<FileLock, OpError> {
+        let path = self.loc.cache_lock_file();
+        if let Some(exclusive) = FileLock::try_acquire(&path, LockMode::Exclusive)? {
+            self.cache().sweep_staging()?;
+            return Ok(exclusive.downgrade()?);
+        }
+        Ok(FileLock::acquire(
+            &path,
+            LockMode::Shared,
+            &*self.on_lock_wait,
+        )?)
+    }
+
+    pub fn settings(&self, scope: Scope) -> Result<SettingsFile, JsonFileError> {
+        let path = self
+            .loc
+            .settings_file(scope)
+            .unwrap_or_else(|| PathBuf::from("/nonexistent"));
+        SettingsFile::read(scope, &path)
+    }
+
+    pub fn installed(&self) -> Result<InstalledPlugins, JsonFileError> {
+        InstalledPlugins::read(&self.loc.installed_plugins_file())
+    }
+
+    pub fn known(&self) -> Result<KnownMarketplaces, JsonFileError> {
+        KnownMarketplaces::read(&self.loc.known_marketplaces_file())
+    }
+
+    /// The project path recorded for `scope` (`None` for user scope).
+    pub fn project_for(&self, scope: Scope) -> Option<PathBuf> {
+        scope
+            .is_project_bound()
+            .then(|| self.loc.project_path().to_path_buf())
+    }
+}
+
+/// A plugin id as typed: `name` or `name@marketplace` (split at the first `@`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PluginRef {
+    pub name: String,
+    pub marketplace: Option<String>,
+}
+
+impl PluginRef {
+    pub fn parse(raw: &str) -> Self {
+        match raw.split_once('@') {
+            Some((n, m)) => Self {
+                name: n.to_string(),
+                marketplace: Some(m.split('@').next().unwrap_or(m).to_string()),
+            },
+            None => Self {
+                name: raw.to_string(),
+                marketplace: None,
+            },
+        }
+    }
+
+    pub fn id(&self, marketplace: &str) -> String {
+        format!("{}@{marketplace}", self.name)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error(transparent)]
+    Marketplace(#[from] MarketplaceError),
+    #[error("{0}")]
+    State(#[from] JsonFileError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("Plugin \"{name}\" not found in marketplace \"{marketplace}\".{} Your local copy may be out of date — try `plugin marketplace update {marketplace}`.", did_you_mean(.suggestions))]
+    PluginNotFound {
+        name: String,
+        marketplace: String,
+        suggestions: Vec<String>,
+    },
+    #[error("Plugin \"{name}\" not found in any configured marketplace.{}", did_you_mean(.suggestions))]
+    PluginNotFoundAnywhere {
+        name: String,
+        suggestions: Vec<String>,
+    },
+    #[error("Marketplace \"{name}\" is not configured.{} Add it with `plugin marketplace add <source>`.", known_list(.known))]
+    UnknownMarketplace { name: String, known: Vec<String> },
+    #[error("Plugin \"{name}\" is offered by several marketplaces: {}. Name one, e.g. `plugin install {}`.", .candidates.join(", "), .candidates.first().map(String::as_str).unwrap_or_default())]
+    Ambiguous {
+        name: String,
+        candidates: Vec<String>,
+    },
+    #[error("Marketplace \"{marketplace}\" lists plugin \"{name}\" {count} times (entries {}); fix the duplicate names in its marketplace.json", .indices.iter().map(|i| format!("plugins[{i}]")).collect::<Vec<_>>().join(", "))]
+    DuplicateEntry {
+        name: String,
+        marketplace: String,
+        count: usize,
+        indices: Vec<usize>,
+    },
+    #[error("This plugin's marketplace entry is invalid: {}", .0.join(", "))]
+    EntryInvalid(Vec<String>),
+    #[error("Cannot install {id}: {source}")]
+    RelativeSource {
+        id: String,
+        #[source]
+        source: RelativeSourceError,
+    },
+    #[error(
+        "source type {0} is not supported yet (this version installs relative-path plugins from local marketplaces)"
+    )]
+    UnsupportedSource(String),
+    #[error("Marketplace \"{name}\" could not be loaded: {source}")]
+    MarketplaceLoad {
+        name: String,
+        #[source]
+        source: MarketplaceError,
+    },
+    #[error("Plugin \"{id}\" not found in installed plugins")]
+    NotInstalled { id: String },
+    #[error(
+        "Plugin \"{id}\" is installed in {installed} scope, not {requested}. Use --scope {installed} to uninstall."
+    )]
+    NotInstalledAtScope {
+        id: String,
+        installed: Scope,
+        requested: Scope,
+    },
+    #[error("Plugin \"{id}\" is already {state}{}", .scope.map(|s| format!(" at {s} scope")).unwrap_or_default())]
+    AlreadyInGoalState {
+        id: String,
+        state: &'static str,
+        scope: Option<Scope>,
+    },
+    #[error(
+        "Plugin \"{name}\" not found in any editable settings scope. Use plugin@marketplace format."
+    )]
+    NotInSettings { name: String },
+    #[error("Marketplace '{0}' not found")]
+    MarketplaceNotConfigured(String),
+    #[error("Marketplace '{name}' not found. Available marketplaces: {}", .available.join(", "))]
+    MarketplaceNotConfiguredUpdate {
+        name: String,
+        available: Vec<String>,
+    },
+    #[error(
+        "Marketplace '{name}' is not declared in {scope} settings. Omit --scope to remove it from all scopes."
+    )]
+    NotDeclaredAtScope { name: String, scope: Scope },
+    #[error("Failed to update settings: {0}")]
+    SettingsWrite(JsonFileError),
+}
+
+fn did_you_mean(s: &[String]) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(" Did you mean: {}?", s.join(", "))
+    }
+}
+
+fn known_list(k: &[String]) -> String {
+    if k.is_empty() {
+        " No marketplaces are configured.".into()
+    } else {
+        format!(" Configured: {}.", k.join(", "))
+    }
+}
+
+impl OpError {
+    /// The `failureCode` of `--json` output (Claude Code's codes where it has one).
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            OpError::Marketplace(e) | OpError::MarketplaceLoad { source: e, .. } => {
+                e.failure_code()
+            }
+            OpError::State(_) | OpError::SettingsWrite(_) => "settings_write_failed",
+            OpError::Lock(_) | OpError::Io(_) => "error_unknown",
+            OpError::Cache(CacheError::Io(_)) => "error_unknown",
+            OpError::Cache(_) => "error_validation",
+            OpError::Manifest(_) => "error_validation",
+            OpError::PluginNotFound { .. } => "not_found",
+            OpError::PluginNotFoundAnywhere { .. } => "not_found",
+            OpError::UnknownMarketplace { .. } => "not_configured",
+            OpError::Ambiguous { .. } => "ambiguous_marketplace",
+            OpError::DuplicateEntry { .. } | OpError::EntryInvalid(_) => "error_validation",
+            OpError::RelativeSource { source, .. } => match source {
+                RelativeSourceError::Missing(_) => "error_not_found",
+                _ => "error_validation",
+            },
+            OpError::UnsupportedSource(_) => "error_unknown",
+            OpError::NotInstalled { .. } => "not_installed",
+            OpError::NotInstalledAtScope { .. } => "not_installed_at_scope",
+            OpError::AlreadyInGoalState { .. } => "already_in_goal_state",
+            OpError::NotInSettings { .. } => "ambiguous_marketplace",
+            OpError::MarketplaceNotConfigured(_)
+            | OpError::MarketplaceNotConfiguredUpdate { .. }
+            | OpError::NotDeclaredAtScope { .. } => "not_configured",
+        }
+    }
+}
+
+/// Names in `candidates` close to `name` (edit distance ≤ 2, or one contains the other).
+pub fn close_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let lower = name.to_ascii_lowercase();
+    let mut scored: Vec<(usize, String)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let cl = c.to_ascii_lowercase();
+            let d = edit_distance(&lower, &cl);
+            (d <= 2 || (lower.len() >= 3 && (cl.contains(&lower) || lower.contains(&cl))))
+                .then(|| (d, c.to_string()))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(5).map(|(_, c)| c).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// A known marketplace loaded from its stored source.
+pub struct LoadedMarketplace {
+    pub name: String,
+    pub source: Option<MarketplaceSource>,
+    pub marketplace: Result<Marketplace, MarketplaceError>,
+}
+
+/// Load every known marketplace (in file order); load failures are kept per marketplace.
+pub fn load_known(known: &KnownMarketplaces) -> Vec<LoadedMarketplace> {
+    known
+        .all()
+        .into_iter()
+        .map(|k| {
+            let source = MarketplaceSource::from_json(&k.source);
+            let marketplace = match &source {
+                Some(s) => Marketplace::load(s),
+                None => Err(MarketplaceError::Unsupported(
+                    k.source
+                        .get("source")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("unknown")
+                        .to_string(),
+                )),
+            };
+            LoadedMarketplace {
+                name: k.name,
+                source,
+                marketplace,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_split_at_first_at() {
+        assert_eq!(
+            PluginRef::parse("a@b@c"),
+            PluginRef {
+                name: "a".into(),
+                marketplace: Some("b".into())
+            }
+        );
+        assert_eq!(PluginRef::parse("a").marketplace, None);
+    }
+
+    #[test]
+    fn suggestions() {
+        let c = ["p1", "p2", "formatter", "other"];
+        assert_eq!(close_names("p3", c), vec!["p1", "p2"]);
+        assert_eq!(close_names("format", c), vec!["formatter"]);
+        assert!(close_names("zzzzzz", c).is_empty());
+    }
+}

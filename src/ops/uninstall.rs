@@ -1,0 +1,164 @@
+//! `uninstall`: drop an installation record and its enablement, orphan its cache folder.
+
+use std::path::{Path, PathBuf};
+
+use super::{Context, OpError, PluginRef};
+use crate::cache::mark_orphaned;
+use crate::fsutil::remove_tree;
+use crate::locations::Scope;
+use crate::state::{InstalledPlugins, SettingsFile};
+
+#[derive(Debug, Clone)]
+pub struct UninstallReport {
+    pub id: String,
+    pub name: String,
+    pub scope: Scope,
+    pub kept_data: bool,
+}
+
+/// The data folder of a plugin id (`${CLAUDE_PLUGIN_DATA}`): every character outside
+/// `[A-Za-z0-9_-]` replaced by `-`.
+pub fn data_dir_name(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+pub fn uninstall(
+    ctx: &Context,
+    raw: &str,
+    scope: Scope,
+    keep_data: bool,
+) -> Result<UninstallReport, OpError> {
+    let r = PluginRef::parse(raw);
+    let _lock = ctx.lock_state()?;
+    let mut installed = ctx.installed()?;
+    let id = match &r.marketplace {
+        Some(m) => r.id(m),
+        None => resolve_installed_name(&installed, &r.name)?,
+    };
+    let project = ctx.project_for(scope);
+    let Some(record) = installed.find(&id, scope, project.as_deref()) else {
+        let other = installed
+            .records(&id)
+            .into_iter()
+            .find_map(|rec| rec.scope().filter(|s| *s != scope));
+        return Err(match other {
+            Some(installed_scope) => OpError::NotInstalledAtScope {
+                id,
+                installed: installed_scope,
+                requested: scope,
+            },
+            None => OpError::NotInstalled {
+                id: raw.to_string(),
+            },
+        });
+    };
+    // Settings first: a crash after this leaves an installed-but-disabled plugin, still visible.
+    let mut settings = ctx.settings(scope)?;
+    if settings.remove_enabled(&id) {
+        settings.write().map_err(OpError::SettingsWrite)?;
+    }
+    installed.remove(&id, scope, project.as_deref());
+    installed.write()?;
+    orphan_if_unreferenced(&installed, Path::new(&record.install_path))?;
+    let last = installed.records(&id).is_empty();
+    if last && !keep_data {
+        remove_tree(&ctx.loc.data_dir().join(data_dir_name(&id)))?;
+    }
+    Ok(UninstallReport {
+        name: r.name,
+        id,
+        scope,
+        kept_data: keep_data,
+    })
+}
+
+/// The id of the installed plugin called `name`; refused when several marketplaces have one.
+fn resolve_installed_name(installed: &InstalledPlugins, name: &str) -> Result<String, OpError> {
+    let mut ids: Vec<String> = installed
+        .all()
+        .into_iter()
+        .map(|(id, _)| id)
+        .filter(|id| PluginRef::parse(id).name == name)
+        .collect();
+    ids.dedup();
+    match ids.len() {
+        0 => Err(OpError::NotInstalled {
+            id: name.to_string(),
+        }),
+        1 => Ok(ids.remove(0)),
+        _ => Err(OpError::Ambiguous {
+            name: name.to_string(),
+            candidates: ids,
+        }),
+    }
+}
+
+fn orphan_if_unreferenced(installed: &InstalledPlugins, path: &Path) -> Result<(), OpError> {
+    if !installed.references(path) {
+        mark_orphaned(path)?;
+    }
+    Ok(())
+}
+
+/// Uninstall every plugin of marketplace `name` from every scope (for `marketplace remove`).
+/// The caller holds the state lock and passes the settings files it already read.
+pub fn remove_marketplace_installs(
+    ctx: &Context,
+    name: &str,
+    settings: &mut [SettingsFile],
+) -> Result<Vec<String>, OpError> {
+    let suffix = format!("@{name}");
+    let mut installed = ctx.installed()?;
+    let records: Vec<(String, crate::state::InstallRecord)> = installed
+        .all()
+        .into_iter()
+        .filter(|(id, _)| id.ends_with(&suffix))
+        .collect();
+    let mut ids: Vec<String> = Vec::new();
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for (id, rec) in &records {
+        if let Some(scope) = rec.scope() {
+            installed.remove(id, scope, rec.project_path.as_deref().map(Path::new));
+        }
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+        paths.push(PathBuf::from(&rec.install_path));
+    }
+    for f in settings.iter_mut() {
+        let mut changed = false;
+        for id in &ids {
+            changed |= f.remove_enabled(id);
+        }
+        if changed {
+            f.write().map_err(OpError::SettingsWrite)?;
+        }
+    }
+    if !records.is_empty() {
+        installed.write()?;
+    }
+    for p in paths {
+        orphan_if_unreferenced(&installed, &p)?;
+    }
+    for id in &ids {
+        remove_tree(&ctx.loc.data_dir().join(data_dir_name(id)))?;
+    }
+    Ok(ids)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn data_dir_names() {
+        assert_eq!(super::data_dir_name("a.b@m.x_Y"), "a-b-m-x_Y");
+        assert_eq!(super::data_dir_name("p1@m1"), "p1-m1");
+    }
+}

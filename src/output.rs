@@ -1,0 +1,585 @@
+//! Everything the user sees. The only module that prints.
+//!
+//! Human mode follows Claude Code's texts: progress and results on stdout, failures as one
+//! `✘ …` line on stderr, warnings as `warning: …` lines on stderr. `--json` prints exactly one
+//! JSON line on stdout for single-plugin commands (`command`, `outcome`, `plugin`, `pluginId`,
+//! `scope`, `message`, plus `failureCode` on failure), the `✘` line still on stderr, and
+//! pretty-printed arrays for `list` / `marketplace list`. Exit code: 0 success, 1 failure.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write;
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+use crate::cache::Skipped;
+use crate::locations::Scope;
+use crate::ops::OpError;
+use crate::ops::enable::EnableReport;
+use crate::ops::install::{InstallOutcome, InstallReport};
+use crate::ops::list::{AvailableRow, InstalledRow};
+use crate::ops::marketplace::{
+    AddOutcome, AddReport, MarketplaceRow, NamedUpdate, RemoveReport, UpdateReport,
+};
+use crate::ops::uninstall::UninstallReport;
+
+/// Output mode of one invocation.
+pub struct Out {
+    json: bool,
+}
+
+impl Out {
+    pub fn new(json: bool) -> Self {
+        Self { json }
+    }
+
+    /// Text printed before a result on the same line (no newline).
+    pub fn progress(&self, text: &str) {
+        print!("{text}");
+        let _ = std::io::stdout().flush();
+    }
+}
+
+pub fn fatal(msg: &str) {
+    eprintln!("{msg}");
+}
+
+pub fn waiting_for_lock(path: &Path) {
+    eprintln!(
+        "waiting for lock on {} (another plugin process is running)",
+        path.display()
+    );
+}
+
+fn json_line(v: &Value) {
+    println!("{}", serde_json::to_string(v).unwrap_or_default());
+}
+
+fn json_pretty(v: &Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn warn_skipped(skipped: &[Skipped]) {
+    for s in skipped {
+        match &s.target {
+            Some(t) => eprintln!(
+                "warning: skipped symlink {} -> {}: {}",
+                s.path.display(),
+                t.display(),
+                s.reason.describe()
+            ),
+            None => eprintln!(
+                "warning: skipped {}: {}",
+                s.path.display(),
+                s.reason.describe()
+            ),
+        }
+    }
+}
+
+/// A failure of a single-plugin command (install, uninstall, enable, disable).
+fn plugin_failure(
+    out: &Out,
+    command: &str,
+    verb: &str,
+    plugin: &str,
+    scope: Option<Scope>,
+    e: &OpError,
+) -> i32 {
+    if out.json {
+        let mut v = Map::new();
+        v.insert("command".into(), json!(command));
+        v.insert("outcome".into(), json!("failed"));
+        v.insert("plugin".into(), json!(plugin));
+        if let Some(s) = scope {
+            v.insert("scope".into(), json!(s.as_str()));
+        }
+        v.insert("message".into(), json!(e.to_string()));
+        v.insert("failureCode".into(), json!(e.failure_code()));
+        match e {
+            OpError::NotInstalledAtScope { installed, .. } => {
+                v.insert("installedScope".into(), json!(installed.as_str()));
+            }
+            OpError::AlreadyInGoalState { .. } => {
+                v.insert("alreadyInGoalState".into(), json!(true));
+            }
+            _ => {}
+        }
+        json_line(&Value::Object(v));
+    } else if command == "install" {
+        println!();
+    }
+    eprintln!("✘ Failed to {verb} plugin \"{plugin}\": {e}");
+    1
+}
+
+pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, OpError>) -> i32 {
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => return plugin_failure(out, "install", "install", typed, Some(scope), &e),
+    };
+    if let (false, Some(a)) = (out.json, &r.added_marketplace) {
+        println!("Adding marketplace…");
+        println!("✔ {}", add_message(a).replace('\n', "\n  "));
+        print!("Installing plugin \"{}\"...", r.id);
+    }
+    let plugin = if r.added_marketplace.is_some() {
+        r.id.as_str()
+    } else {
+        typed
+    };
+    let mut v = Map::new();
+    v.insert("command".into(), json!("install"));
+    v.insert("outcome".into(), json!("ok"));
+    v.insert("plugin".into(), json!(plugin));
+    v.insert("pluginId".into(), json!(r.id));
+    v.insert("scope".into(), json!(scope.as_str()));
+    let message = match &r.outcome {
+        InstallOutcome::Installed { skipped, .. } => {
+            warn_skipped(skipped);
+            format!("Successfully installed plugin: {} (scope: {scope})", r.id)
+        }
+        InstallOutcome::AlreadyInstalled {
+            installed_version,
+            available_version,
+            in_place_from,
+        } => {
+            let mut m = format!("Plugin \"{}\" is already installed (scope: {scope})", r.id);
+            if let Some(dir) = in_place_from {
+                m.push_str(&format!(
+                    " — it loads in place from {}, so edits there take effect at the next session start or /reload-plugins",
+                    dir.display()
+                ));
+            }
+            if installed_version != available_version {
+                m.push_str(&format!(
+                    "; `plugin update {}` re-records its version, {installed_version} to {available_version}",
+                    r.id
+                ));
+            }
+            m
+        }
+    };
+    v.insert("message".into(), json!(message));
+    if let InstallOutcome::AlreadyInstalled {
+        installed_version,
+        available_version,
+        ..
+    } = &r.outcome
+    {
+        v.insert("installedVersion".into(), json!(installed_version));
+        v.insert("availableVersion".into(), json!(available_version));
+    }
+    if out.json {
+        json_line(&Value::Object(v));
+    } else {
+        println!("✔ {message}");
+    }
+    0
+}
+
+pub fn uninstall(out: &Out, typed: &str, scope: Scope, r: Result<UninstallReport, OpError>) -> i32 {
+    match r {
+        Ok(r) => {
+            let message = format!(
+                "Successfully uninstalled plugin: {} (scope: {})",
+                r.name, r.scope
+            );
+            if out.json {
+                json_line(
+                    &json!({"command":"uninstall","outcome":"ok","plugin":typed,"pluginId":r.id,
+                    "scope":r.scope.as_str(),"keptData":r.kept_data,"message":message}),
+                );
+            } else {
+                println!("✔ {message}");
+            }
+            0
+        }
+        Err(e) => plugin_failure(out, "uninstall", "uninstall", typed, Some(scope), &e),
+    }
+}
+
+pub fn toggle(
+    out: &Out,
+    enable: bool,
+    typed: &str,
+    scope: Option<Scope>,
+    r: Result<EnableReport, OpError>,
+) -> i32 {
+    let (command, verb) = if enable {
+        ("enable", "enabled")
+    } else {
+        ("disable", "disabled")
+    };
+    match r {
+        Ok(r) => {
+            let message = format!(
+                "Successfully {verb} plugin: {} (scope: {})",
+                r.name, r.scope
+            );
+            if out.json {
+                json_line(
+                    &json!({"command":command,"outcome":"ok","plugin":typed,"pluginId":r.id,
+                    "scope":r.scope.as_str(),"message":message}),
+                );
+            } else {
+                println!("✔ {message}");
+            }
+            0
+        }
+        Err(e) => plugin_failure(out, command, command, typed, scope, &e),
+    }
+}
+
+pub fn disable_all(out: &Out, r: Result<usize, OpError>) -> i32 {
+    match r {
+        Ok(n) => {
+            let message = match n {
+                0 => "No enabled plugins to disable".to_string(),
+                1 => "Disabled 1 plugin".to_string(),
+                n => format!("Disabled {n} plugins"),
+            };
+            if out.json {
+                json_line(
+                    &json!({"command":"disable","outcome":"ok","all":true,"message":message}),
+                );
+            } else {
+                println!("✔ {message}");
+            }
+            0
+        }
+        Err(e) => {
+            if out.json {
+                json_line(
+                    &json!({"command":"disable","outcome":"failed","all":true,"message":e.to_string(),"failureCode":e.failure_code()}),
+                );
+            }
+            eprintln!("✘ Failed to disable plugins: {e}");
+            1
+        }
+    }
+}
+
+fn row_json(r: &InstalledRow) -> Value {
+    let mut v = Map::new();
+    v.insert("id".into(), json!(r.id));
+    v.insert("version".into(), json!(r.version));
+    v.insert("scope".into(), json!(r.scope));
+    v.insert("enabled".into(), json!(r.enabled));
+    v.insert("installPath".into(), json!(r.install_path));
+    if let Some(f) = &r.read_from_folder {
+        v.insert("readFromFolder".into(), json!(f.to_string_lossy()));
+    }
+    if let Some(f) = &r.folder_version {
+        v.insert("folderVersion".into(), json!(f));
+    }
+    if let Some(t) = &r.installed_at {
+        v.insert("installedAt".into(), json!(t));
+    }
+    if let Some(t) = &r.last_updated {
+        v.insert("lastUpdated".into(), json!(t));
+    }
+    if let Some(p) = &r.project_path {
+        v.insert("projectPath".into(), json!(p));
+    }
+    v.insert("projectEnabled".into(), json!(r.project_enabled));
+    if !r.errors.is_empty() {
+        v.insert("errors".into(), json!(r.errors));
+    }
+    Value::Object(v)
+}
+
+fn available_json(a: &AvailableRow) -> Value {
+    let mut v = Map::new();
+    v.insert("pluginId".into(), json!(a.plugin_id));
+    v.insert("name".into(), json!(a.name));
+    if let Some(d) = &a.description {
+        v.insert("description".into(), json!(d));
+    }
+    v.insert("marketplaceName".into(), json!(a.marketplace_name));
+    if let Some(ver) = &a.version {
+        v.insert("version".into(), json!(ver));
+    }
+    v.insert("source".into(), a.source.clone());
+    Value::Object(v)
+}
+
+pub fn list(
+    out: &Out,
+    available: bool,
+    r: Result<(Vec<InstalledRow>, Vec<AvailableRow>), OpError>,
+) -> i32 {
+    let (rows, avail) = match r {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("✘ Failed to list plugins: {e}");
+            return 1;
+        }
+    };
+    if out.json {
+        let installed: Vec<Value> = rows.iter().map(row_json).collect();
+        if available {
+            let a: Vec<Value> = avail.iter().map(available_json).collect();
+            json_pretty(&json!({"installed": installed, "available": a}));
+        } else {
+            json_pretty(&Value::Array(installed));
+        }
+        return 0;
+    }
+    if rows.is_empty() {
+        println!("No plugins installed. Use `plugin install` to install a plugin.");
+        return 0;
+    }
+    println!("Installed plugins:\n");
+    for r in &rows {
+        println!("  ❯ {}", r.id);
+        println!("    Version: {}", r.version);
+        if let Some(f) = &r.read_from_folder {
+            println!("    Read from: {}", f.display());
+        }
+        println!("    Scope: {}", r.scope);
+        if r.errors.is_empty() {
+            println!(
+                "    Status: {}",
+                if r.enabled {
+                    "✔ enabled"
+                } else {
+                    "✘ disabled"
+                }
+            );
+        } else {
+            println!("    Status: ✘ failed to load");
+            for e in &r.errors {
+                println!("    Error: {e}");
+            }
+        }
+        println!();
+    }
+    0
+}
+
+fn add_message(a: &AddReport) -> String {
+    match &a.outcome {
+        AddOutcome::Added => format!(
+            "Successfully added marketplace: {} (declared in {} settings)",
+            a.name, a.scope
+        ),
+        AddOutcome::AlreadyOnDisk => format!(
+            "Marketplace '{}' already on disk — declared in {} settings",
+            a.name, a.scope
+        ),
+        AddOutcome::Repointed { previous } => format!(
+            "Successfully added marketplace: {} (declared in {} settings)\nMarketplace '{}' was already added from {previous} and now points at {}.\nPlugins already installed from it now update from the new source. To undo, add the previous source again.",
+            a.name,
+            a.scope,
+            a.name,
+            a.source.describe()
+        ),
+    }
+}
+
+pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
+    match r {
+        Ok(a) => {
+            for p in &a.entry_problems {
+                eprintln!(
+                    "warning: marketplace {}: entry cannot be installed: {p}",
+                    a.name
+                );
+            }
+            let message = add_message(&a);
+            if out.json {
+                json_line(
+                    &json!({"command":"marketplace-add","outcome":"ok","marketplace":a.name,"message":message}),
+                );
+            } else {
+                println!("Adding marketplace…✔ {}", message.replace('\n', "\n  "));
+            }
+            0
+        }
+        Err(e) => {
+            if out.json {
+                json_line(
+                    &json!({"command":"marketplace-add","outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
+                );
+            } else if e.failure_code() != "invalid_source" {
+                println!("Adding marketplace…");
+            }
+            eprintln!("✘ Failed to add marketplace: {e}");
+            1
+        }
+    }
+}
+
+fn source_fields(v: &mut Map<String, Value>, source: &Value) {
+    v.insert(
+        "source".into(),
+        source.get("source").cloned().unwrap_or(Value::Null),
+    );
+    for k in ["repo", "url", "path", "ref"] {
+        if let Some(x) = source.get(k) {
+            v.insert(k.into(), x.clone());
+        }
+    }
+}
+
+fn source_label(source: &Value) -> String {
+    let s = |k: &str| {
+        source
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    match source
+        .get("source")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+    {
+        "directory" => format!("Folder ({})", s("path")),
+        "file" => format!("File ({})", s("path")),
+        "git" => format!("Git ({})", s("url")),
+        "github" => format!("GitHub ({})", s("repo")),
+        "url" => format!("URL ({})", s("url")),
+        other => other.to_string(),
+    }
+}
+
+pub fn marketplace_list(out: &Out, r: Result<Vec<MarketplaceRow>, OpError>) -> i32 {
+    let mut rows = match r {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("✘ Failed to list marketplaces: {e}");
+            return 1;
+        }
+    };
+    if out.json {
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        let items: Vec<Value> = rows
+            .iter()
+            .map(|m| {
+                let mut v = Map::new();
+                v.insert("name".into(), json!(m.name));
+                source_fields(&mut v, &m.source);
+                v.insert(
+                    "installLocation".into(),
+                    json!(m.install_location.to_string_lossy()),
+                );
+                Value::Object(v)
+            })
+            .collect();
+        json_pretty(&Value::Array(items));
+        return 0;
+    }
+    if rows.is_empty() {
+        println!("No marketplaces configured");
+        return 0;
+    }
+    println!("Configured marketplaces:\n");
+    for m in &rows {
+        println!("  ❯ {}", m.name);
+        println!("    Source: {}\n", source_label(&m.source));
+    }
+    0
+}
+
+pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpError>) -> i32 {
+    if !out.json {
+        out.progress(&format!("Updating marketplace: {name}..."));
+    }
+    match r {
+        Ok(u) => {
+            if out.json {
+                json_line(
+                    &json!({"command":"marketplace-update","outcome":"ok","marketplace":u.name,"message":u.steps.join("\n")}),
+                );
+            } else {
+                let (last, before) = u
+                    .steps
+                    .split_last()
+                    .map(|(l, b)| (l.clone(), b.to_vec()))
+                    .unwrap_or_default();
+                for s in before {
+                    println!("{s}");
+                }
+                println!("✔ {last}");
+            }
+            0
+        }
+        Err(e) => {
+            if out.json {
+                json_line(
+                    &json!({"command":"marketplace-update","marketplace":name,"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
+                );
+            } else {
+                println!();
+            }
+            eprintln!("✘ Failed to update marketplace(s): {e}");
+            1
+        }
+    }
+}
+
+pub fn marketplace_update_all(r: Result<Vec<NamedUpdate>, OpError>) -> i32 {
+    print!("Updating marketplaces...");
+    let results = match r {
+        Ok(r) => r,
+        Err(e) => {
+            println!();
+            eprintln!("✘ Failed to update marketplace(s): {e}");
+            return 1;
+        }
+    };
+    println!();
+    let mut failed = 0;
+    for (name, r) in &results {
+        if let Err(e) = r {
+            failed += 1;
+            eprintln!("✘ Failed to update marketplace {name}: {e}");
+        }
+    }
+    let ok = results.len() - failed;
+    match ok {
+        0 if failed == 0 => println!("No marketplaces needed updating"),
+        0 => {}
+        1 => println!("✔ Successfully updated 1 marketplace"),
+        n => println!("✔ Successfully updated {n} marketplaces"),
+    }
+    i32::from(failed > 0)
+}
+
+pub fn marketplace_remove(out: &Out, name: &str, r: Result<RemoveReport, OpError>) -> i32 {
+    match r {
+        Ok(rep) => {
+            let mut message = format!("Successfully removed marketplace: {}", rep.name);
+            if let Some(s) = rep.only_scope {
+                message.push_str(&format!(" (from {s} settings)"));
+            }
+            if !rep.uninstalled.is_empty() {
+                let n = rep.uninstalled.len();
+                message.push_str(&format!(
+                    "\nAlso uninstalled {n} plugin{} from this marketplace:\n{}\nThe removal also deletes their saved options, secrets and data where it can.\nTo use a plugin again, add the marketplace back and reinstall the plugin.",
+                    if n == 1 { "" } else { "s" },
+                    rep.uninstalled.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n")
+                ));
+            }
+            if out.json {
+                json_line(
+                    &json!({"command":"marketplace-remove","outcome":"ok","marketplace":rep.name,"message":message}),
+                );
+            } else {
+                println!("✔ {message}");
+            }
+            0
+        }
+        Err(e) => {
+            if out.json {
+                json_line(
+                    &json!({"command":"marketplace-remove","marketplace":name,"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
+                );
+            }
+            eprintln!("✘ Failed to remove marketplace: {e}");
+            1
+        }
+    }
+}

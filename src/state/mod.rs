@@ -1,0 +1,18 @@
+//! Persistent state: `installed_plugins.json`, `known_marketplaces.json`, the settings files of
+//! each scope, and the locks that make their read-modify-write cycles safe across processes.
+//!
+//! Every file is replaced atomically (temporary file, fsync, rename, fsync of the directory),
+//! under the exclusive state lock, and keeps the keys it does not own. A file that cannot be
+//! parsed is reported with its line and column and left untouched.
+
+pub mod installed;
+pub mod json;
+pub mod known;
+pub mod lock;
+pub mod settings;
+
+pub use installed::{InstallRecord, InstalledPlugins, NewInstall};
+pub use json::JsonFileError;
+pub use known::{KnownMarketplace, KnownMarketplaces};
+pub use lock::{FileLock, LockError, LockMode};
+pub use settings::SettingsFile;

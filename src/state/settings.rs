@@ -1,0 +1,115 @@
+//! Settings files (`settings.json`, `.claude/settings.json`, `.claude/settings.local.json`): the
+//! keys this tool owns are `enabledPlugins` and `extraKnownMarketplaces`; everything else is kept
+//! byte-for-byte in value and in order. Written with 2-space indentation and a trailing newline.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::json::{JsonDoc, JsonFileError};
+use crate::locations::Scope;
+
+const ENABLED: &str = "enabledPlugins";
+const MARKETPLACES: &str = "extraKnownMarketplaces";
+
+#[derive(Debug, Clone)]
+pub struct SettingsFile {
+    pub scope: Scope,
+    doc: JsonDoc,
+}
+
+impl SettingsFile {
+    pub fn read(scope: Scope, path: &Path) -> Result<Self, JsonFileError> {
+        Ok(Self {
+            scope,
+            doc: JsonDoc::read(path)?,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.doc.path
+    }
+
+    pub fn exists(&self) -> bool {
+        self.doc.existed
+    }
+
+    /// `enabledPlugins[id]` when it is a boolean.
+    pub fn enabled(&self, id: &str) -> Option<bool> {
+        self.doc
+            .object(ENABLED)
+            .and_then(|m| m.get(id))
+            .and_then(Value::as_bool)
+    }
+
+    /// Every `enabledPlugins` entry with a boolean value, in file order.
+    pub fn enabled_plugins(&self) -> Vec<(String, bool)> {
+        self.doc
+            .object(ENABLED)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_bool().map(|b| (k.clone(), b)))
+            .collect()
+    }
+
+    pub fn set_enabled(&mut self, id: &str, value: bool) {
+        self.doc
+            .object_mut(ENABLED)
+            .insert(id.to_string(), Value::Bool(value));
+    }
+
+    /// Remove `id` from `enabledPlugins`; the (possibly empty) object stays, as in Claude Code.
+    pub fn remove_enabled(&mut self, id: &str) -> bool {
+        self.doc.object(ENABLED).is_some_and(|m| m.contains_key(id))
+            && self.doc.object_mut(ENABLED).shift_remove(id).is_some()
+    }
+
+    pub fn declared_marketplace(&self, name: &str) -> Option<&Value> {
+        self.doc.object(MARKETPLACES).and_then(|m| m.get(name))
+    }
+
+    pub fn declared_marketplaces(&self) -> Option<&Map<String, Value>> {
+        self.doc.object(MARKETPLACES)
+    }
+
+    /// Declare a marketplace: `extraKnownMarketplaces[name] = {"source": source}`, keeping other
+    /// keys of an existing declaration.
+    pub fn declare_marketplace(&mut self, name: &str, source: &Value) {
+        let slot = self
+            .doc
+            .object_mut(MARKETPLACES)
+            .entry(name.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !slot.is_object() {
+            *slot = Value::Object(Map::new());
+        }
+        if let Some(obj) = slot.as_object_mut() {
+            obj.insert("source".into(), source.clone());
+        }
+    }
+
+    pub fn undeclare_marketplace(&mut self, name: &str) -> bool {
+        self.doc
+            .object(MARKETPLACES)
+            .is_some_and(|m| m.contains_key(name))
+            && self
+                .doc
+                .object_mut(MARKETPLACES)
+                .shift_remove(name)
+                .is_some()
+    }
+
+    pub fn write(&self) -> Result<(), JsonFileError> {
+        self.doc.write(true)
+    }
+}
+
+/// Paths of the writable scopes, for reading every scope at once.
+pub fn writable_scopes() -> [Scope; 3] {
+    [Scope::User, Scope::Project, Scope::Local]
+}
+
+/// A settings path paired with its scope, for messages.
+pub fn describe(scope: Scope, path: &Path) -> String {
+    format!("{} settings ({})", scope, PathBuf::from(path).display())
+}
