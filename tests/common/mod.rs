@@ -1,0 +1,165 @@
+//! Test harness: runs the real `plugin` binary in a throw-away HOME, and builds fixtures in code.
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A fresh HOME (and working directory) per test. `CLAUDE_CONFIG_DIR` and
+/// `CLAUDE_CODE_PLUGIN_CACHE_DIR` are cleared so only HOME decides where files go.
+pub struct Env {
+    pub tmp: tempfile::TempDir,
+    pub home: PathBuf,
+    pub cwd: PathBuf,
+    pub fx: PathBuf,
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn fails(self) -> Self {
+        assert_eq!(self.code, 1, "expected exit 1\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+}
+
+impl Env {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let root = tmp.path().canonicalize().expect("canonical tmp");
+        let home = root.join("home");
+        let cwd = root.join("work");
+        let fx = root.join("fx");
+        for d in [&home, &cwd, &fx] {
+            fs::create_dir_all(d).expect("mkdir");
+        }
+        Self { tmp, home, cwd, fx }
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_plugin"));
+        c.args(args)
+            .current_dir(&self.cwd)
+            .env("HOME", &self.home)
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CLAUDE_CODE_PLUGIN_CACHE_DIR")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_CACHE_HOME");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out: Output = self.command(args).output().expect("run plugin");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn claude(&self) -> PathBuf {
+        self.home.join(".claude")
+    }
+
+    pub fn plugins(&self) -> PathBuf {
+        self.claude().join("plugins")
+    }
+
+    pub fn read_json(&self, path: &Path) -> Value {
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+    }
+
+    pub fn settings(&self) -> Value {
+        self.read_json(&self.claude().join("settings.json"))
+    }
+
+    pub fn installed(&self) -> Value {
+        self.read_json(&self.plugins().join("installed_plugins.json"))
+    }
+
+    pub fn known(&self) -> Value {
+        self.read_json(&self.plugins().join("known_marketplaces.json"))
+    }
+}
+
+/// Write `text` to `path`, creating parent folders.
+pub fn write(path: &Path, text: &str) {
+    fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    fs::write(path, text).expect("write");
+}
+
+pub fn chmod(path: &Path, mode: u32) {
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// A plugin folder with a manifest (`version: None` = no version key) and one command.
+pub fn plugin(dir: &Path, name: &str, version: Option<&str>) {
+    write(&dir.join("commands/c.md"), &format!("# {name}\n"));
+    let manifest = match version {
+        Some(v) => serde_json::json!({"name": name, "version": v}),
+        None => serde_json::json!({"name": name}),
+    };
+    write(&dir.join(".claude-plugin/plugin.json"), &manifest.to_string());
+}
+
+/// A marketplace folder `dir` named `name` whose `plugins` array is `plugins` (JSON text).
+pub fn marketplace(dir: &Path, name: &str, plugins: &str) {
+    write(
+        &dir.join(".claude-plugin/marketplace.json"),
+        &format!(r#"{{"name":"{name}","owner":{{"name":"Test"}},"plugins":{plugins}}}"#),
+    );
+}
+
+/// `m1` from Claude Code's probes: one plugin `p1` at version 1.0.0. Returns the marketplace dir.
+pub fn m1(env: &Env) -> PathBuf {
+    let dir = env.fx.join("m1");
+    plugin(&dir.join("plugins/p1"), "p1", Some("1.0.0"));
+    marketplace(&dir, "m1", r#"[{"name":"p1","source":"./plugins/p1","description":"tiny"}]"#);
+    dir
+}
+
+/// A sorted listing of a tree: `<type> <mode> <path>[ -> target | size]`.
+pub fn tree(root: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let mut entries: Vec<_> = fs::read_dir(dir).expect("read_dir").map(|e| e.expect("entry")).collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let p = e.path();
+            let rel = p.strip_prefix(root).expect("prefix").to_string_lossy().into_owned();
+            let meta = fs::symlink_metadata(&p).expect("meta");
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.file_type().is_symlink() {
+                out.push(format!("l {rel} -> {}", fs::read_link(&p).expect("link").display()));
+            } else if meta.is_dir() {
+                out.push(format!("d {mode:o} {rel}/"));
+                walk(root, &p, out);
+            } else {
+                out.push(format!("f {mode:o} {rel} {}", meta.len()));
+            }
+        }
+    }
+    walk(root, root, &mut out);
+    out
+}
