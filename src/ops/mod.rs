@@ -157,7 +157,7 @@ pub enum OpError {
     },
     #[error("This plugin's marketplace entry is invalid: {}", .0.join(", "))]
     EntryInvalid(Vec<String>),
-    #[error("Cannot install {id}: {source}")]
+    #[error("{}", relative_source_message(.id, .source))]
     RelativeSource {
         id: String,
         #[source]
@@ -206,6 +206,14 @@ pub enum OpError {
     NotDeclaredAtScope { name: String, scope: Scope },
     #[error("Failed to update settings: {0}")]
     SettingsWrite(JsonFileError),
+}
+
+/// A missing folder reads as Claude Code's "Source path does not exist: …"; other refusals name the plugin.
+fn relative_source_message(id: &str, e: &RelativeSourceError) -> String {
+    match e {
+        RelativeSourceError::Missing(_) => e.to_string(),
+        _ => format!("Cannot install {id}: {e}"),
+    }
 }
 
 fn did_you_mean(s: &[String]) -> String {
