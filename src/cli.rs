@@ -152,6 +152,12 @@ fn parse_scope(raw: &str, style: ScopeStyle) -> Result<Scope, String> {
     }
 }
 
+/// Parse an optional `--scope`, printing the refusal (then `Err`) when it is not allowed.
+fn optional_scope(raw: Option<&str>, style: ScopeStyle) -> Result<Option<Scope>, ()> {
+    raw.map(|s| parse_scope(s, style).map_err(|m| output::fatal(&m)))
+        .transpose()
+}
+
 #[derive(Clone, Copy)]
 enum ScopeStyle {
     Install,
@@ -212,14 +218,8 @@ pub fn run(cli: Cli) -> i32 {
             ops::list::list(&ctx, a.available),
         ),
         Command::Enable(a) => {
-            let scope = match a
-                .scope
-                .as_deref()
-                .map(|s| scope_or_exit(s, ScopeStyle::Toggle))
-                .transpose()
-            {
-                Ok(s) => s,
-                Err(()) => return 1,
+            let Ok(scope) = optional_scope(a.scope.as_deref(), ScopeStyle::Toggle) else {
+                return 1;
             };
             output::toggle(
                 &Out::new(a.json),
@@ -246,14 +246,8 @@ pub fn run(cli: Cli) -> i32 {
                 output::fatal("Please specify a plugin name or use --all to disable all plugins");
                 return 1;
             };
-            let scope = match a
-                .scope
-                .as_deref()
-                .map(|s| scope_or_exit(s, ScopeStyle::Toggle))
-                .transpose()
-            {
-                Ok(s) => s,
-                Err(()) => return 1,
+            let Ok(scope) = optional_scope(a.scope.as_deref(), ScopeStyle::Toggle) else {
+                return 1;
             };
             output::toggle(
                 &out,
@@ -298,13 +292,8 @@ pub fn run(cli: Cli) -> i32 {
                 }
             }
             MarketplaceCommand::Remove { name, scope, json } => {
-                let scope = match scope
-                    .as_deref()
-                    .map(|s| scope_or_exit(s, ScopeStyle::Marketplace))
-                    .transpose()
-                {
-                    Ok(s) => s,
-                    Err(()) => return 1,
+                let Ok(scope) = optional_scope(scope.as_deref(), ScopeStyle::Marketplace) else {
+                    return 1;
                 };
                 output::marketplace_remove(
                     &Out::new(json),

@@ -45,13 +45,15 @@ pub enum CacheError {
         dir: PathBuf,
     },
     #[error(
-        "{} already holds version \"{existing}\", which shares its folder name with version \"{version}\"; give the plugin a version that differs after replacing characters outside [A-Za-z0-9._-] with \"-\"",
-        path.display()
+        "{} already holds version \"{existing}\"{}, which shares its folder name with version \"{version}\"; give the plugin a version that differs after replacing characters outside [A-Za-z0-9._-] with \"-\"",
+        path.display(), .recorded_for.as_ref().map(|id| format!(" (recorded for {id})")).unwrap_or_default()
     )]
     VersionCollision {
         path: PathBuf,
         existing: String,
         version: String,
+        /// The plugin id whose install record points at the folder, when known.
+        recorded_for: Option<String>,
     },
     #[error(
         "{} differs from {} only by letter case; such folders collide on macOS and Windows, so rename one of them",
@@ -224,6 +226,7 @@ impl StagedPlugin {
                 path: target.to_path_buf(),
                 existing: existing.version,
                 version: marker.version.clone(),
+                recorded_for: None,
             });
         }
         let parent = target.parent().unwrap_or(Path::new("/"));

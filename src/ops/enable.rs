@@ -89,9 +89,13 @@ pub fn set_enabled(
 /// `disable --all`: every `true` in every writable scope becomes `false`. Returns how many.
 pub fn disable_all(ctx: &Context) -> Result<usize, OpError> {
     let _lock = ctx.lock_state()?;
-    let mut count = 0;
+    // Read every scope first, so one unreadable file fails the command before any is rewritten.
+    let mut files = Vec::new();
     for s in writable_scopes() {
-        let mut f = ctx.settings(s)?;
+        files.push(ctx.settings(s)?);
+    }
+    let mut count = 0;
+    for mut f in files {
         let on: Vec<String> = f
             .enabled_plugins()
             .into_iter()

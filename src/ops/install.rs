@@ -199,15 +199,16 @@ fn install_found(
     let project = ctx.project_for(scope);
     // Read (and so validate) the settings file before anything is written.
     ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let report_already = |outcome| InstallReport {
+        id: id.clone(),
+        scope,
+        added_marketplace: None,
+        outcome,
+    };
     if let Some(already) =
         already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
     {
-        return Ok(InstallReport {
-            id,
-            scope,
-            added_marketplace: None,
-            outcome: already,
-        });
+        return Ok(report_already(already));
     }
 
     let _cache_lock = ctx.lock_cache_for_staging()?;
@@ -221,15 +222,11 @@ fn install_found(
     let copied = copy_plugin_tree(staged.path(), &policy)?;
 
     let _state_lock = ctx.lock_state()?;
+    // Another process may have installed it while we copied.
     if let Some(already) =
         already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
     {
-        return Ok(InstallReport {
-            id,
-            scope,
-            added_marketplace: None,
-            outcome: already,
-        });
+        return Ok(report_already(already));
     }
     let mut installed = ctx.installed()?;
     if let Some((other, rec)) = installed
@@ -239,8 +236,9 @@ fn install_found(
     {
         return Err(crate::cache::CacheError::VersionCollision {
             path: target,
-            existing: format!("{} (recorded for {other})", rec.version),
+            existing: rec.version,
             version: resolved.version,
+            recorded_for: Some(other),
         }
         .into());
     }
@@ -294,7 +292,8 @@ fn install_found(
 }
 
 /// "Already installed" when a record exists at this scope, its folder exists and the plugin is
-/// not disabled there (Claude Code reinstalls a disabled plugin and enables it again).
+/// enabled there. A disabled plugin is reinstalled and enabled again (as Claude Code does); so is
+/// one missing from `enabledPlugins`, the state a crash between our two state writes leaves.
 fn already_installed(
     ctx: &Context,
     id: &str,
@@ -307,12 +306,12 @@ fn already_installed(
     let Some(rec) = installed.find(id, scope, project) else {
         return Ok(None);
     };
-    let disabled = ctx
+    let enabled = ctx
         .settings(scope)
         .map_err(OpError::SettingsWrite)?
         .enabled(id)
-        == Some(false);
-    if disabled || !Path::new(&rec.install_path).is_dir() {
+        == Some(true);
+    if !enabled || !Path::new(&rec.install_path).is_dir() {
         return Ok(None);
     }
     let in_place = found.marketplace.index.is_some() || found.marketplace.root.is_dir();

@@ -171,6 +171,8 @@ pub struct RemoveReport {
 pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveReport, OpError> {
     let _lock = ctx.lock_state()?;
     let mut known = ctx.known()?;
+    // Refuse an unreadable installed_plugins.json before any settings file is rewritten.
+    ctx.installed()?;
     let mut files = Vec::new();
     for s in writable_scopes() {
         files.push(ctx.settings(s)?);

@@ -265,7 +265,8 @@ impl OpError {
     }
 }
 
-/// Names in `candidates` close to `name` (edit distance ≤ 2, or one contains the other).
+/// Names in `candidates` close to `name`: an edit distance of at most a third of its length
+/// (at least 1), or one containing the other.
 pub fn close_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let lower = name.to_ascii_lowercase();
     let mut scored: Vec<(usize, String)> = candidates
@@ -273,7 +274,8 @@ pub fn close_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>
         .filter_map(|c| {
             let cl = c.to_ascii_lowercase();
             let d = edit_distance(&lower, &cl);
-            (d <= 2 || (lower.len() >= 3 && (cl.contains(&lower) || lower.contains(&cl))))
+            let max = (lower.chars().count() / 3).max(1);
+            (d <= max || (lower.len() >= 3 && (cl.contains(&lower) || lower.contains(&cl))))
                 .then(|| (d, c.to_string()))
         })
         .collect();
@@ -347,8 +349,9 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        let c = ["p1", "p2", "formatter", "other"];
+        let c = ["p1", "p2", "formatter", "other", "bs", "up"];
         assert_eq!(close_names("p3", c), vec!["p1", "p2"]);
+        assert_eq!(close_names("formater", c), vec!["formatter"]);
         assert_eq!(close_names("format", c), vec!["formatter"]);
         assert!(close_names("zzzzzz", c).is_empty());
     }
