@@ -41,11 +41,21 @@ CC_VERSION=2.1.328
 #      section that held only such warnings (its "--- stderr" header + blank line) goes too.
 #  K4  settings.json key order: not filtered here, cc-probe --diff already sorts JSON keys (B18).
 #  K5  message wording: scenarios named in MESSAGE_WORDING_OK may differ in result messages only,
-#      i.e. "message"/"failureCode" of {"command":...} JSON lines and the text after the first
-#      ": " of "✘ ..." lines, where Claude Code is buggy (e.g. B11: path escape reported as
-#      error_network, we say error_validation). Add scenario names with a reason.
+#      i.e. "message"/"failureCode" of {"command":...} JSON lines, the text after the first
+#      ": " of "✘ ..." lines and the continuation lines of manifest errors ("JSON parse error: …",
+#      "Validation errors: …"), where Claude Code is buggy (e.g. B11: path escape reported as
+#      error_network, we say error_validation). README "Differences" 10.
+#  K6  -### file <HOME>/.config/git/ignore (+ its line): Claude Code edits the user's global git
+#      ignore on a local-scope install; we write nothing outside ~/.claude and .claude/ (README 8).
+#  K7  -"gitCommitSha": "": Claude Code records an empty sha when a .git/HEAD cannot be resolved
+#      (mL's plugin has a fake .git); we record none (README 13).
+# Plugin ids left out of scenarios on purpose (a whole install differs by design):
+#  a-dot@mR  "./a" with pluginRoot "./plugins": we resolve it under pluginRoot (README 6).
+#  dup@mX    a name listed twice in one catalog: we refuse it, Claude Code takes the first (README 9).
 MESSAGE_WORDING_OK=(
-  # <scenario name>   # <reason>
+  mA-versions     # manifest errors name the source plugin.json, not Claude Code's temp copy
+  mX-validation   # same, plus serde_json's parse messages instead of JavaScriptCore's
+  mR-relpaths     # path escapes: our wording and error_validation (Claude Code: error_network)
 )
 
 # ---------------------------------------------------------------- helpers
@@ -57,13 +67,14 @@ usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 # Prints the changed lines that are NOT explained by the known differences (empty = PASS).
 filter_diff() {
   awk -v exempt="$1" '
-    function mask(l) {                        # K5: blank out message text and failure code
+    function mask(l,   i) {                   # K5: blank out message text and failure code
       gsub(/"message":"([^"\\]|\\.)*"/, "\"message\":<MSG>", l)
       gsub(/"failureCode":"[a-z_]*"/, "\"failureCode\":<CODE>", l)
       if (l ~ /^[-+]✘ /) { i = index(l, ": "); if (i) l = substr(l, 1, i + 1) "<MSG>" }
+      if (l ~ /^[-+](JSON parse error|Validation errors): /) l = substr(l, 1, 1) "<MSG-CONTINUED>"
       return l
     }
-    function flush(   i, j, other) {
+    function flush(   i, j) {
       # K3: a run that, without its warnings, is just an empty "--- stderr" section
       if (warned && n == 2 && ((run[1] == "+--- stderr" && run[2] == "+") || (run[1] == "+" && run[2] == "+--- stderr"))) n = 0
       # K5: after masking, identical -/+ lines cancel out (exempt scenarios only)
@@ -77,13 +88,16 @@ filter_diff() {
     /^@@/ { hunk = 1; sect = "?"; flush(); next }
     !hunk { next }                              # the ---/+++ file header
     /^[ +]/ {                                   # which section of OUR snapshot are we in?
-      l = substr($0, 2)
-      if (l == "--- stderr") sect = "err"; else if (l == "--- stdout" || l ~ /^### /) sect = "other"
+      l = substr($0, 2)                         # ("✘ " lines only ever go to stderr, spec 12)
+      if (l == "--- stderr" || l ~ /^✘ /) sect = "err"; else if (l == "--- stdout" || l ~ /^### /) sect = "other"
     }
     /^[-+]/ {
       if ($0 ~ /^\+f [0-7]+ \.plugin-(state|cache)\.lock( |$)/) next               # K1
       if ($0 ~ /^\+f [0-7]+ cache\/[^\/]+\/[^\/]+\/[^\/]+\/\.plugin-ok( |$)/) next  # K2
       if ($0 ~ /^\+warning: / && sect == "err") { warned = 1; next }                 # K3
+      if ($0 == "-### file <HOME>/.config/git/ignore") { gitignore = 1; next }        # K6
+      if (gitignore && $0 == "-**/.claude/settings.local.json") { gitignore = 0; next }
+      if ($0 ~ /^-[ ]*"gitCommitSha": "",?$/) next                                     # K7
       run[++n] = (exempt == 1 ? mask($0) : $0); next
     }
     { flush() }
@@ -101,16 +115,23 @@ scenarios() {
   sc mV-sanitise        --json "$FX/mV" $(seq -f 'v%g@mV' 1 21)
   sc mL-symlinks        --json "$FX/mL" pl@mL
   sc mL2-links          --json "$FX/mL2" pl@mL2 viaLink@mL2 ext@mL2
-  sc mR-relpaths        --json "$FX/mR" a-bare@mR a-dot@mR a-full@mR a-slash@mR a-nodot@mR b-up@mR \
+  sc mR-relpaths        --json "$FX/mR" a-bare@mR a-full@mR a-slash@mR a-nodot@mR b-up@mR \
                         b-dotup@mR sib@mR rootp@mR rootdot@mR missing@mR
   sc mX-validation      --json "$FX/mX" ok@mX mismatch@mX nomanifest@mX badjson@mX noname@mX MyPlugin@mX \
-                        unknownfield@mX semverbad@mX emptyname@mX inline-strict-false@mX inline-strict-true@mX dup@mX
+                        unknownfield@mX semverbad@mX emptyname@mX inline-strict-false@mX inline-strict-true@mX
   sc m1-reinstall       --json --step "install p1@m1 --json" --step "uninstall p1@m1 --json" \
                         --step "list --json" "$FX/m1" p1@m1
   sc m1-list            --step "list --json" --step "marketplace list --json" "$FX/m1" p1@m1
   sc mC-list            --step "list --json" "$FX/mC" $(seq -f 'c%g@mC' 1 10)
   sc m1-scope-project   --json --scope project --step "list --json" "$FX/m1" p1@m1
   sc m1-scope-local     --json --scope local --step "list --json" "$FX/m1" p1@m1
+  sc m1-toggle          --json --step "disable p1@m1 --json" --step "disable p1@m1 --json" \
+                        --step "list --json" --step "enable p1 --json" --step "enable p1@m1 --json" "$FX/m1" p1@m1
+  sc m1-marketplace     --json --step "marketplace update m1 --json" --step "marketplace list --json" \
+                        --step "marketplace remove m1 --json" --step "marketplace remove m1 --json" \
+                        --step "list --json" "$FX/m1" p1@m1
+  sc m1-uninstall-scope --json --step "uninstall p1@m1 --scope project --json" --step "uninstall p1 --json" \
+                        --step "uninstall p1@m1 --json" "$FX/m1" p1@m1
 }
 
 ALL=(); MODE=collect
