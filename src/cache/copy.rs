@@ -79,9 +79,87 @@ pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, I
         policy,
         report: CopyReport::default(),
         stack: vec![policy.plugin_root.clone()],
+        files: Vec::new(),
     };
     copier.copy_dir(&policy.plugin_root, dst, Path::new(""), false)?;
-    Ok(copier.report)
+    let mut report = copier.report;
+    report.files = copier.files.len() as u64;
+    report.bytes = copy_files(&copier.files)?;
+    Ok(report)
+}
+
+/// Copy regular files (their folders exist already) on a few threads: creating files dominates
+/// on most disks, and it overlaps well.
+fn copy_files(files: &[(PathBuf, PathBuf)]) -> Result<u64, IoError> {
+    let umask = process_umask();
+    let copy_chunk = |chunk: &[(PathBuf, PathBuf)]| -> Result<u64, IoError> {
+        chunk.iter().try_fold(0, |n, (src, dst)| {
+            Ok(n + copy_file(src, dst, umask).at("copy", src)?)
+        })
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads == 1 || files.len() < 64 {
+        return copy_chunk(files);
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || copy_chunk(c)))
+            .collect();
+        workers.into_iter().try_fold(0, |n, w| {
+            let copied = w.join().unwrap_or_else(|_| {
+                Err(IoError::new(
+                    "copy",
+                    PathBuf::new(),
+                    io::Error::other("copy thread panicked"),
+                ))
+            })?;
+            Ok(n + copied)
+        })
+    })
+}
+
+/// Copy one file into a new file with the same mode, in as few system calls as the kernel
+/// allows: `copy_file_range` (a reflink where the filesystem shares extents), falling back to
+/// read/write where it is unsupported.
+fn copy_file(src: &Path, dst: &Path, umask: u32) -> io::Result<u64> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut from = fs::File::open(src)?;
+    let meta = from.metadata()?;
+    let mode = meta.permissions().mode() & 0o7777;
+    let mut to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(dst)?;
+    if mode & umask != 0 {
+        to.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    let len = meta.len();
+    let mut copied = 0u64;
+    while copied < len {
+        let want = usize::try_from(len - copied).unwrap_or(usize::MAX);
+        match rustix::fs::copy_file_range(&from, None, &to, None, want) {
+            Ok(0) => break,
+            Ok(n) => copied += n as u64,
+            Err(_) if copied == 0 => return io::copy(&mut from, &mut to),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(copied)
+}
+
+/// The process umask (read once, and set back at once).
+fn process_umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+        rustix::process::umask(old);
+        old.as_raw_mode()
+    })
 }
 
 struct Copier<'a> {
@@ -89,6 +167,8 @@ struct Copier<'a> {
     report: CopyReport,
     /// Real folders being copied (the plugin root and dereferenced trees).
     stack: Vec<PathBuf>,
+    /// Regular files to copy once the folders exist: (source, destination).
+    files: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Copier<'_> {
@@ -132,10 +212,7 @@ impl Copier<'_> {
     }
 
     fn copy_file(&mut self, src: &Path, dst: &Path) -> Result<(), IoError> {
-        // std::fs::copy keeps the mode and uses copy_file_range (reflinks where supported).
-        let n = fs::copy(src, dst).at("copy", src)?;
-        self.report.files += 1;
-        self.report.bytes += n;
+        self.files.push((src.to_path_buf(), dst.to_path_buf()));
         Ok(())
     }
 
