@@ -79,8 +79,9 @@ pub fn sync_dir(dir: &Path) -> Result<(), IoError> {
 }
 
 /// Replace `path` with `bytes` atomically: write a temporary file beside it, fsync it, rename it
-/// over `path`, fsync the directory. A crash leaves either the old or the new content.
-/// The temporary name follows Claude Code's pattern (`<file>.tmp.<pid>.<hex12>`).
+/// over `path`, fsync the directory. A crash leaves either the old or the new content, plus at
+/// worst a temporary `.<file>.plugin-tmp-<pid>-<hex>`, which the next write removes once its
+/// process is gone.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).at("create directory", dir)?;
@@ -88,11 +89,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = dir.join(format!(
-        "{file_name}.tmp.{}.{}",
-        std::process::id(),
-        random_hex(6)
-    ));
+    let prefix = format!(".{file_name}.plugin-tmp-");
+    remove_stale_temps(dir, &prefix);
+    let tmp = dir.join(format!("{prefix}{}-{}", std::process::id(), random_hex(6)));
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -109,6 +108,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Remove temporary files named `<prefix><pid>-<hex>` whose process no longer exists.
+fn remove_stale_temps(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(prefix)) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        if pid.is_some_and(|p| !process_alive(p)) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Whether a process with this id exists (signal 0; a process we may not signal still exists).
+pub fn process_alive(pid: i32) -> bool {
+    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
+        return false;
+    };
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
 }
 
 /// Remove a directory tree, succeeding when it is already gone.
@@ -179,6 +206,21 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn stale_temps_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        let dead = dir.path().join(".s.json.plugin-tmp-999999999-abcd");
+        let live = dir
+            .path()
+            .join(format!(".s.json.plugin-tmp-{}-abcd", std::process::id()));
+        fs::write(&dead, "x").unwrap();
+        fs::write(&live, "x").unwrap();
+        write_atomic(&p, b"{}").unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists());
     }
 
     #[test]

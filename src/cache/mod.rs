@@ -145,19 +145,34 @@ impl Cache {
         let mut removed = 0;
         for mkt in read_dirs(&self.dir) {
             for plugin in read_dirs(&mkt) {
-                for entry in read_dirs(&plugin) {
-                    let is_staging = entry
-                        .file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with(STAGING_PREFIX));
-                    if is_staging {
-                        remove_tree(&entry)?;
-                        removed += 1;
-                    }
-                }
+                removed += sweep_plugin_dir(&plugin)?;
             }
         }
         Ok(removed)
     }
+
+    /// Remove the staging folders of one plugin (same locking rule as [`Cache::sweep_staging`]).
+    pub fn sweep_plugin_staging(
+        &self,
+        marketplace: &str,
+        plugin: &str,
+    ) -> Result<usize, CacheError> {
+        sweep_plugin_dir(&self.plugin_dir(marketplace, plugin))
+    }
+}
+
+fn sweep_plugin_dir(plugin: &Path) -> Result<usize, CacheError> {
+    let mut removed = 0;
+    for entry in read_dirs(plugin) {
+        let is_staging = entry
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with(STAGING_PREFIX));
+        if is_staging {
+            remove_tree(&entry)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Write Claude Code's orphan marker (epoch milliseconds, no newline).
@@ -212,36 +227,62 @@ impl StagedPlugin {
         &self.dir
     }
 
-    /// Write the marker, flush everything to disk and rename the folder to `target`. An
-    /// existing `target` is swapped out atomically (renameat2 exchange) and then removed.
-    pub fn publish(mut self, target: &Path, marker: &Marker) -> Result<(), CacheError> {
+    /// Write the completion marker and flush the staged tree to disk (one syncfs of its
+    /// filesystem instead of an fsync per file). Done before any state lock is taken.
+    pub fn seal(&mut self, marker: &Marker) -> Result<(), CacheError> {
         let marker_path = self.dir.join(MARKER);
         let text = serde_json::to_string(marker).unwrap_or_default();
         fs::write(&marker_path, text).at("write", &marker_path)?;
         sync_tree(&self.dir)?;
+        Ok(())
+    }
+
+    /// Rename the sealed folder to `target`. An existing `target` is swapped out atomically
+    /// (renameat2 exchange); its old content is returned, to be removed once locks are released.
+    /// A `target` holding another version (same folder name after sanitising) is refused.
+    pub fn publish(
+        mut self,
+        target: &Path,
+        version: &str,
+    ) -> Result<Option<Displaced>, CacheError> {
         if let Some(existing) = read_marker(target)
-            && existing.version != marker.version
+            && existing.version != version
         {
             return Err(CacheError::VersionCollision {
                 path: target.to_path_buf(),
                 existing: existing.version,
-                version: marker.version.clone(),
+                version: version.to_string(),
                 recorded_for: None,
             });
         }
         let parent = target.parent().unwrap_or(Path::new("/"));
-        match fs::rename(&self.dir, target) {
-            Ok(()) => {}
+        let displaced = match fs::rename(&self.dir, target) {
+            Ok(()) => None,
             Err(e) if is_not_empty(&e) => {
                 exchange(&self.dir, target)?;
-                // The staging name now holds the previous content; a crash here leaves it for the sweep.
-                remove_tree(&self.dir)?;
+                // The staging name now holds the previous content; a crash before it is removed
+                // leaves it for the sweep.
+                Some(Displaced {
+                    dir: self.dir.clone(),
+                })
             }
             Err(e) => return Err(IoError::new("rename into place", target, e).into()),
-        }
+        };
         self.published = true;
         sync_dir(parent)?;
-        Ok(())
+        Ok(displaced)
+    }
+}
+
+/// The previous content of a replaced version folder, removed when dropped.
+#[derive(Debug)]
+pub struct Displaced {
+    dir: PathBuf,
+}
+
+impl Drop for Displaced {
+    fn drop(&mut self) {
+        let _ = remove_tree(&self.dir);
     }
 }
 
@@ -300,21 +341,27 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let cache = Cache::new(t.path().join("cache"));
         let target = cache.plugin_dir("m", "p").join("1.0.0");
-        let s = cache.stage("m", "p").unwrap();
+        let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("a"), "1").unwrap();
-        s.publish(&target, &marker("1.0.0")).unwrap();
+        s.seal(&marker("1.0.0")).unwrap();
+        assert!(s.publish(&target, "1.0.0").unwrap().is_none());
         assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "1");
         fs::write(target.join(".orphaned_at"), "1").unwrap();
 
-        let s = cache.stage("m", "p").unwrap();
+        let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("b"), "2").unwrap();
-        s.publish(&target, &marker("1.0.0")).unwrap();
+        s.seal(&marker("1.0.0")).unwrap();
+        let displaced = s
+            .publish(&target, "1.0.0")
+            .unwrap()
+            .expect("old content displaced");
+        drop(displaced);
         assert!(!target.join("a").exists());
         assert!(!target.join(".orphaned_at").exists());
         assert_eq!(read_marker(&target).unwrap().version, "1.0.0");
 
         let s = cache.stage("m", "p").unwrap();
-        let err = s.publish(&target, &marker("1.0.0+x")).unwrap_err();
+        let err = s.publish(&target, "1.0.0+x").unwrap_err();
         assert!(matches!(err, CacheError::VersionCollision { .. }), "{err}");
 
         let left = cache.stage("m", "p").unwrap();

@@ -208,11 +208,13 @@ fn install_found(
     if let Some(already) =
         already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
     {
+        // An install killed after publishing can leave its displaced old copy behind.
+        ctx.sweep_plugin_staging(&mkt, &name)?;
         return Ok(report_already(already));
     }
 
     let _cache_lock = ctx.lock_cache_for_staging()?;
-    let staged = cache.stage(&mkt, &name)?;
+    let mut staged = cache.stage(&mkt, &name)?;
     let policy = LinkPolicy {
         plugin_root: fs::canonicalize(&resolved.source_dir).at("resolve", &resolved.source_dir)?,
         container: Some(
@@ -220,65 +222,70 @@ fn install_found(
         ),
     };
     let copied = copy_plugin_tree(staged.path(), &policy)?;
-
-    let _state_lock = ctx.lock_state()?;
-    // Another process may have installed it while we copied.
-    if let Some(already) =
-        already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
-    {
-        return Ok(report_already(already));
-    }
-    let mut installed = ctx.installed()?;
-    if let Some((other, rec)) = installed
-        .all()
-        .into_iter()
-        .find(|(_, r)| Path::new(&r.install_path) == target && r.version != resolved.version)
-    {
-        return Err(crate::cache::CacheError::VersionCollision {
-            path: target,
-            existing: rec.version,
-            version: resolved.version,
-            recorded_for: Some(other),
-        }
-        .into());
-    }
-    let marker = Marker {
+    staged.seal(&Marker {
         v: 1,
         marketplace: mkt.clone(),
         plugin: name.clone(),
         version: resolved.version.clone(),
         files: copied.files,
         bytes: copied.bytes,
-    };
-    staged.publish(&target, &marker)?;
-    let previous = installed.find(&id, scope, project.as_deref());
-    installed.upsert(
-        &id,
-        &NewInstall {
-            scope,
-            project_path: project.clone(),
-            install_path: target.clone(),
-            version: resolved.version.clone(),
-            git_commit_sha: resolved.git_commit.clone(),
-            timestamp: iso_timestamp(),
-        },
-    );
-    installed.write()?;
-    let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
-    settings.set_enabled(&id, true);
-    if let Err(e) = settings.write() {
-        // Undo the record so the failed install leaves nothing recorded.
-        let mut installed = ctx.installed()?;
-        installed.remove(&id, scope, project.as_deref());
-        installed.write()?;
-        return Err(OpError::SettingsWrite(e));
-    }
-    if let Some(prev) = previous
-        && Path::new(&prev.install_path) != target
-        && !installed.references(Path::new(&prev.install_path))
-    {
-        crate::cache::mark_orphaned(Path::new(&prev.install_path))?;
-    }
+    })?;
+
+    // Under the state lock only renames and small JSON writes happen; a replaced folder's old
+    // content is removed after the lock is released.
+    let displaced =
+        {
+            let _state_lock = ctx.lock_state()?;
+            // Another process may have installed it while we copied.
+            if let Some(already) =
+                already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
+            {
+                return Ok(report_already(already));
+            }
+            let mut installed = ctx.installed()?;
+            if let Some((other, rec)) = installed.all().into_iter().find(|(_, r)| {
+                Path::new(&r.install_path) == target && r.version != resolved.version
+            }) {
+                return Err(crate::cache::CacheError::VersionCollision {
+                    path: target,
+                    existing: rec.version,
+                    version: resolved.version,
+                    recorded_for: Some(other),
+                }
+                .into());
+            }
+            let displaced = staged.publish(&target, &resolved.version)?;
+            let previous = installed.find(&id, scope, project.as_deref());
+            installed.upsert(
+                &id,
+                &NewInstall {
+                    scope,
+                    project_path: project.clone(),
+                    install_path: target.clone(),
+                    version: resolved.version.clone(),
+                    git_commit_sha: resolved.git_commit.clone(),
+                    timestamp: iso_timestamp(),
+                },
+            );
+            installed.write()?;
+            let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+            settings.set_enabled(&id, true);
+            if let Err(e) = settings.write() {
+                // Undo the record so the failed install leaves nothing recorded.
+                let mut installed = ctx.installed()?;
+                installed.remove(&id, scope, project.as_deref());
+                installed.write()?;
+                return Err(OpError::SettingsWrite(e));
+            }
+            if let Some(prev) = previous
+                && Path::new(&prev.install_path) != target
+                && !installed.references(Path::new(&prev.install_path))
+            {
+                crate::cache::mark_orphaned(Path::new(&prev.install_path))?;
+            }
+            displaced
+        };
+    drop(displaced);
     Ok(InstallReport {
         id,
         scope,

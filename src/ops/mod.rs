@@ -66,6 +66,17 @@ impl Context {
         )?)
     }
 
+    /// Remove leftovers of killed installs of one plugin when no process is staging (cheap; used
+    /// on paths that do not stage, such as "already installed").
+    pub fn sweep_plugin_staging(&self, marketplace: &str, plugin: &str) -> Result<(), OpError> {
+        if let Some(_idle) =
+            FileLock::try_acquire(&self.loc.cache_lock_file(), LockMode::Exclusive)?
+        {
+            self.cache().sweep_plugin_staging(marketplace, plugin)?;
+        }
+        Ok(())
+    }
+
     pub fn settings(&self, scope: Scope) -> Result<SettingsFile, JsonFileError> {
         let path = self
             .loc

@@ -27,18 +27,27 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
     }
 
     #[track_caller]
     pub fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "expected success\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn fails(self) -> Self {
-        assert_eq!(self.code, 1, "expected exit 1\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 1,
+            "expected exit 1\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -86,7 +95,8 @@ impl Env {
     }
 
     pub fn read_json(&self, path: &Path) -> Value {
-        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let text =
+            fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
     }
 
@@ -120,7 +130,10 @@ pub fn plugin(dir: &Path, name: &str, version: Option<&str>) {
         Some(v) => serde_json::json!({"name": name, "version": v}),
         None => serde_json::json!({"name": name}),
     };
-    write(&dir.join(".claude-plugin/plugin.json"), &manifest.to_string());
+    write(
+        &dir.join(".claude-plugin/plugin.json"),
+        &manifest.to_string(),
+    );
 }
 
 /// A marketplace folder `dir` named `name` whose `plugins` array is `plugins` (JSON text).
@@ -135,7 +148,11 @@ pub fn marketplace(dir: &Path, name: &str, plugins: &str) {
 pub fn m1(env: &Env) -> PathBuf {
     let dir = env.fx.join("m1");
     plugin(&dir.join("plugins/p1"), "p1", Some("1.0.0"));
-    marketplace(&dir, "m1", r#"[{"name":"p1","source":"./plugins/p1","description":"tiny"}]"#);
+    marketplace(
+        &dir,
+        "m1",
+        r#"[{"name":"p1","source":"./plugins/p1","description":"tiny"}]"#,
+    );
     dir
 }
 
@@ -143,15 +160,25 @@ pub fn m1(env: &Env) -> PathBuf {
 pub fn tree(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
     fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        let mut entries: Vec<_> = fs::read_dir(dir).expect("read_dir").map(|e| e.expect("entry")).collect();
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .expect("read_dir")
+            .map(|e| e.expect("entry"))
+            .collect();
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let p = e.path();
-            let rel = p.strip_prefix(root).expect("prefix").to_string_lossy().into_owned();
+            let rel = p
+                .strip_prefix(root)
+                .expect("prefix")
+                .to_string_lossy()
+                .into_owned();
             let meta = fs::symlink_metadata(&p).expect("meta");
             let mode = meta.permissions().mode() & 0o7777;
             if meta.file_type().is_symlink() {
-                out.push(format!("l {rel} -> {}", fs::read_link(&p).expect("link").display()));
+                out.push(format!(
+                    "l {rel} -> {}",
+                    fs::read_link(&p).expect("link").display()
+                ));
             } else if meta.is_dir() {
                 out.push(format!("d {mode:o} {rel}/"));
                 walk(root, &p, out);
