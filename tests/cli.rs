@@ -52,6 +52,22 @@ fn run_in(env: &Env, dir: &Path, args: &[&str]) -> Run {
     }
 }
 
+/// Marketplace `m1` with `p1` 1.0.0 and `p2` at `p2_version`, both installed at user scope.
+fn two_plugins_installed(env: &Env, p2_version: &str) -> PathBuf {
+    let m = env.fx.join("m1");
+    plugin(&m.join("plugins/p1"), "p1", Some("1.0.0"));
+    plugin(&m.join("plugins/p2"), "p2", Some(p2_version));
+    marketplace(
+        &m,
+        "m1",
+        r#"[{"name":"p1","source":"./plugins/p1"},{"name":"p2","source":"./plugins/p2"}]"#,
+    );
+    add(env, &m);
+    env.run(&["install", "p1@m1"]).ok();
+    env.run(&["install", "p2@m1"]).ok();
+    m
+}
+
 fn add(env: &Env, dir: &Path) {
     env.run(&["marketplace", "add", s(dir)]).ok();
 }
@@ -429,17 +445,7 @@ fn marketplace_update_named_all_and_failures() {
 #[test]
 fn marketplace_remove_uninstalls_orphans_and_deletes_data() {
     let env = Env::new();
-    let m = env.fx.join("m1");
-    plugin(&m.join("plugins/p1"), "p1", Some("1.0.0"));
-    plugin(&m.join("plugins/p2"), "p2", Some("2.0.0"));
-    marketplace(
-        &m,
-        "m1",
-        r#"[{"name":"p1","source":"./plugins/p1"},{"name":"p2","source":"./plugins/p2"}]"#,
-    );
-    add(&env, &m);
-    env.run(&["install", "p1@m1"]).ok();
-    env.run(&["install", "p2@m1"]).ok();
+    two_plugins_installed(&env, "2.0.0");
     let data = env.plugins().join("data");
     write(&data.join("p1-m1/x"), "1");
     write(&data.join("p2-m1/y"), "2");
@@ -1350,17 +1356,7 @@ fn uninstall_human_json_keep_data_and_scopes() {
 #[test]
 fn enable_disable_messages_goal_state_and_all() {
     let env = Env::new();
-    let m = env.fx.join("m1");
-    plugin(&m.join("plugins/p1"), "p1", Some("1.0.0"));
-    plugin(&m.join("plugins/p2"), "p2", Some("1.0.0"));
-    marketplace(
-        &m,
-        "m1",
-        r#"[{"name":"p1","source":"./plugins/p1"},{"name":"p2","source":"./plugins/p2"}]"#,
-    );
-    add(&env, &m);
-    env.run(&["install", "p1@m1"]).ok();
-    env.run(&["install", "p2@m1"]).ok();
+    two_plugins_installed(&env, "1.0.0");
 
     let r = env.run(&["disable", "p1@m1"]).ok();
     assert_eq!(

@@ -5,34 +5,13 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Instant;
 
 use common::{Env, marketplace, plugin};
 use serde_json::Value;
 
 const STAGING_PREFIX: &str = ".plugin-staging-";
-
-/// A `plugin` command that gives up on a stuck lock instead of hanging the test.
-fn cmd(env: &Env, args: &[&str]) -> Command {
-    let mut c = env.command(args);
-    c.env("PLUGIN_LOCK_TIMEOUT", "60")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-#[track_caller]
-fn run_ok(env: &Env, args: &[&str]) {
-    let out = cmd(env, args).output().expect("run plugin");
-    assert!(
-        out.status.success(),
-        "plugin {args:?} failed ({})\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Spawn every command before waiting for any; all must exit 0. Returns their stdouts.
 #[track_caller]
@@ -41,7 +20,12 @@ fn run_all_at_once(env: &Env, commands: &[Vec<String>]) -> Vec<String> {
         .iter()
         .map(|args| {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let child = cmd(env, &args).spawn().expect("spawn plugin");
+            let child = env
+                .command(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn plugin");
             (args.join(" "), child)
         })
         .collect();
@@ -145,7 +129,7 @@ fn twenty_parallel_installs_of_different_plugins_all_land() {
     for round in 0..3 {
         let env = Env::new();
         let mkt = many_plugins(&env, N);
-        run_ok(&env, &["marketplace", "add", mkt.to_str().unwrap()]);
+        env.run(&["marketplace", "add", mkt.to_str().unwrap()]).ok();
         let commands: Vec<Vec<String>> = (0..N)
             .map(|i| vec!["install".into(), format!("c{i}@m")])
             .collect();
@@ -187,7 +171,7 @@ fn parallel_installs_of_the_same_plugin_publish_once() {
         for f in 0..FILLER {
             common::write(&mkt.join(format!("plugins/c0/data/f{f}.txt")), "x\n");
         }
-        run_ok(&env, &["marketplace", "add", mkt.to_str().unwrap()]);
+        env.run(&["marketplace", "add", mkt.to_str().unwrap()]).ok();
         let commands = vec![vec!["install".into(), "c0@m".into(), "--json".into()]; N];
         let start = Instant::now();
         let stdouts = run_all_at_once(&env, &commands);

@@ -23,7 +23,7 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -91,34 +91,16 @@ fn set_version(marketplace_root: &Path, version: &str) {
     );
 }
 
-/// A `plugin` command for `env` that gives up on a stuck lock instead of hanging the test.
-fn cmd(env: &Env, args: &[&str]) -> Command {
-    let mut c = env.command(args);
-    c.env("PLUGIN_LOCK_TIMEOUT", "60");
-    c
-}
-
-#[track_caller]
-fn run_ok(env: &Env, args: &[&str]) {
-    let out = cmd(env, args).output().expect("run plugin");
-    assert!(
-        out.status.success(),
-        "plugin {args:?} failed ({})\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn timed_install(env: &Env) -> Duration {
     let start = Instant::now();
-    run_ok(env, &["install", ID]);
+    env.run(&["install", ID]).ok();
     start.elapsed()
 }
 
 /// Start `plugin install big@m`, SIGKILL it after `delay`. Returns whether it had already exited.
 fn kill_install_after(env: &Env, delay: Duration) -> bool {
-    let mut child = cmd(env, &["install", ID])
+    let mut child = env
+        .command(&["install", ID])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -363,7 +345,7 @@ fn iterations() -> u64 {
 /// A HOME with marketplace `m` added.
 fn home_with_marketplace(mkt: &Path) -> Env {
     let env = Env::new();
-    run_ok(&env, &["marketplace", "add", mkt.to_str().unwrap()]);
+    env.run(&["marketplace", "add", mkt.to_str().unwrap()]).ok();
     env
 }
 
@@ -381,10 +363,10 @@ fn kill_9_during_install_never_leaves_a_partial_install() {
     let mut env = home_with_marketplace(&mkt);
     let fresh = timed_install(&env);
     assert_fully_installed(&env, "1.0.0", "first install");
-    run_ok(&env, &["uninstall", ID]);
+    env.run(&["uninstall", ID]).ok();
     let over_orphan = timed_install(&env);
     assert_fully_installed(&env, "1.0.0", "reinstall");
-    run_ok(&env, &["uninstall", ID]);
+    env.run(&["uninstall", ID]).ok();
     let max_delay = fresh.max(over_orphan).mul_f64(1.2);
     eprintln!(
         "crash: fixture {fixture_time:.2?}; install {fresh:.2?} (new folder), {over_orphan:.2?} \
@@ -420,7 +402,7 @@ fn kill_9_during_install_never_leaves_a_partial_install() {
             recorded = true;
         }
         if recorded {
-            run_ok(&env, &["uninstall", ID]);
+            env.run(&["uninstall", ID]).ok();
             assert_eq!(
                 check_state(&env, "1.0.0", &format!("{ctx}, after uninstall")),
                 State::NotInstalled
@@ -443,9 +425,9 @@ fn kill_9_during_install_of_a_new_version_keeps_the_old_one() {
     let fixtures = Env::new();
     let mkt = big_marketplace(&fixtures.fx, "1.0.0");
     let env = home_with_marketplace(&mkt);
-    run_ok(&env, &["install", ID]);
+    env.run(&["install", ID]).ok();
     assert_fully_installed(&env, "1.0.0", "1.0.0 installed");
-    run_ok(&env, &["uninstall", ID]);
+    env.run(&["uninstall", ID]).ok();
     set_version(&mkt, "2.0.0");
     let full = timed_install(&env);
     assert_fully_installed(&env, "2.0.0", "2.0.0 installed");
@@ -456,7 +438,7 @@ fn kill_9_during_install_of_a_new_version_keeps_the_old_one() {
     let mut tally = Tally::default();
     let n = 4;
     for i in 0..n {
-        run_ok(&env, &["uninstall", ID]);
+        env.run(&["uninstall", ID]).ok();
         fs::remove_dir_all(&new).unwrap();
         let delay = Rng::new(1000 + i).duration_up_to(max_delay);
         let finished = kill_install_after(&env, delay);
@@ -468,7 +450,7 @@ fn kill_9_during_install_of_a_new_version_keeps_the_old_one() {
             old.join(ORPHANED_AT).exists(),
             "{ctx}: old folder lost its orphan mark"
         );
-        run_ok(&env, &["install", ID]);
+        env.run(&["install", ID]).ok();
         assert_fully_installed(&env, "2.0.0", &format!("{ctx}, after rerun"));
         assert_complete_version(&old, "1.0.0", &ctx);
     }
@@ -484,8 +466,8 @@ fn kill_9_during_install_of_a_new_version_keeps_the_old_one() {
 fn rerun_enables_a_recorded_but_not_enabled_install() {
     let env = Env::new();
     let mkt = common::m1(&env);
-    run_ok(&env, &["marketplace", "add", mkt.to_str().unwrap()]);
-    run_ok(&env, &["install", "p1@m1"]);
+    env.run(&["marketplace", "add", mkt.to_str().unwrap()]).ok();
+    env.run(&["install", "p1@m1"]).ok();
     let path = env.claude().join("settings.json");
     let mut settings = env.settings();
     settings["enabledPlugins"]
@@ -494,7 +476,7 @@ fn rerun_enables_a_recorded_but_not_enabled_install() {
         .remove("p1@m1");
     fs::write(&path, serde_json::to_string_pretty(&settings).unwrap()).unwrap();
 
-    run_ok(&env, &["install", "p1@m1"]);
+    env.run(&["install", "p1@m1"]).ok();
     assert_eq!(env.settings()["enabledPlugins"]["p1@m1"], true);
     let records = env.installed()["plugins"]["p1@m1"]
         .as_array()

@@ -73,7 +73,9 @@ impl Env {
             .env_remove("CLAUDE_CONFIG_DIR")
             .env_remove("CLAUDE_CODE_PLUGIN_CACHE_DIR")
             .env_remove("XDG_CONFIG_HOME")
-            .env_remove("XDG_CACHE_HOME");
+            .env_remove("XDG_CACHE_HOME")
+            // Give up on a stuck lock instead of hanging the test.
+            .env("PLUGIN_LOCK_TIMEOUT", "60");
         c
     }
 
