@@ -205,9 +205,7 @@ fn install_found(
         added_marketplace: None,
         outcome,
     };
-    if let Some(already) =
-        already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
-    {
+    if let Some(already) = already_installed(ctx, &id, scope, project.as_deref(), &resolved)? {
         // An install killed after publishing can leave its displaced old copy behind.
         ctx.sweep_plugin_staging(&mkt, &name)?;
         return Ok(report_already(already));
@@ -233,58 +231,57 @@ fn install_found(
 
     // Under the state lock only renames and small JSON writes happen; a replaced folder's old
     // content is removed after the lock is released.
-    let displaced =
+    let displaced = {
+        let _state_lock = ctx.lock_state()?;
+        // Another process may have installed it while we copied.
+        if let Some(already) = already_installed(ctx, &id, scope, project.as_deref(), &resolved)? {
+            return Ok(report_already(already));
+        }
+        let mut installed = ctx.installed()?;
+        if let Some((other, rec)) = installed
+            .all()
+            .into_iter()
+            .find(|(_, r)| Path::new(&r.install_path) == target && r.version != resolved.version)
         {
-            let _state_lock = ctx.lock_state()?;
-            // Another process may have installed it while we copied.
-            if let Some(already) =
-                already_installed(ctx, &id, scope, project.as_deref(), &resolved, &found)?
-            {
-                return Ok(report_already(already));
+            return Err(crate::cache::CacheError::VersionCollision {
+                path: target,
+                existing: rec.version,
+                version: resolved.version,
+                recorded_for: Some(other),
             }
+            .into());
+        }
+        let displaced = staged.publish(&target, &resolved.version)?;
+        let previous = installed.find(&id, scope, project.as_deref());
+        installed.upsert(
+            &id,
+            &NewInstall {
+                scope,
+                project_path: project.clone(),
+                install_path: target.clone(),
+                version: resolved.version.clone(),
+                git_commit_sha: resolved.git_commit.clone(),
+                timestamp: iso_timestamp(),
+            },
+        );
+        installed.write()?;
+        let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+        settings.set_enabled(&id, true);
+        if let Err(e) = settings.write() {
+            // Undo the record so the failed install leaves nothing recorded.
             let mut installed = ctx.installed()?;
-            if let Some((other, rec)) = installed.all().into_iter().find(|(_, r)| {
-                Path::new(&r.install_path) == target && r.version != resolved.version
-            }) {
-                return Err(crate::cache::CacheError::VersionCollision {
-                    path: target,
-                    existing: rec.version,
-                    version: resolved.version,
-                    recorded_for: Some(other),
-                }
-                .into());
-            }
-            let displaced = staged.publish(&target, &resolved.version)?;
-            let previous = installed.find(&id, scope, project.as_deref());
-            installed.upsert(
-                &id,
-                &NewInstall {
-                    scope,
-                    project_path: project.clone(),
-                    install_path: target.clone(),
-                    version: resolved.version.clone(),
-                    git_commit_sha: resolved.git_commit.clone(),
-                    timestamp: iso_timestamp(),
-                },
-            );
+            installed.remove(&id, scope, project.as_deref());
             installed.write()?;
-            let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
-            settings.set_enabled(&id, true);
-            if let Err(e) = settings.write() {
-                // Undo the record so the failed install leaves nothing recorded.
-                let mut installed = ctx.installed()?;
-                installed.remove(&id, scope, project.as_deref());
-                installed.write()?;
-                return Err(OpError::SettingsWrite(e));
-            }
-            if let Some(prev) = previous
-                && Path::new(&prev.install_path) != target
-                && !installed.references(Path::new(&prev.install_path))
-            {
-                crate::cache::mark_orphaned(Path::new(&prev.install_path))?;
-            }
-            displaced
-        };
+            return Err(OpError::SettingsWrite(e));
+        }
+        if let Some(prev) = previous
+            && Path::new(&prev.install_path) != target
+            && !installed.references(Path::new(&prev.install_path))
+        {
+            crate::cache::mark_orphaned(Path::new(&prev.install_path))?;
+        }
+        displaced
+    };
     drop(displaced);
     Ok(InstallReport {
         id,
@@ -307,7 +304,6 @@ fn already_installed(
     scope: Scope,
     project: Option<&Path>,
     resolved: &ResolvedPlugin,
-    found: &FoundPlugin,
 ) -> Result<Option<InstallOutcome>, OpError> {
     let installed = ctx.installed()?;
     let Some(rec) = installed.find(id, scope, project) else {
@@ -321,10 +317,10 @@ fn already_installed(
     if !enabled || !Path::new(&rec.install_path).is_dir() {
         return Ok(None);
     }
-    let in_place = found.marketplace.index.is_some() || found.marketplace.root.is_dir();
     Ok(Some(InstallOutcome::AlreadyInstalled {
         installed_version: rec.version,
         available_version: resolved.version.clone(),
-        in_place_from: in_place.then(|| resolved.source_dir.clone()),
+        // Every marketplace read so far is a local folder, whose plugins Claude Code loads in place.
+        in_place_from: Some(resolved.source_dir.clone()),
     }))
 }
