@@ -1975,3 +1975,63 @@ fn versions_sharing_a_folder_name_are_refused() {
     );
     assert!(!env.cwd.join(".claude").exists());
 }
+
+/// Every non-relative source type parses (the marketplace loads and lists them) and is refused
+/// at install with "not supported yet", changing nothing.
+#[test]
+fn other_source_types_are_listed_and_refused_at_install() {
+    let env = Env::new();
+    let m = env.fx.join("ms");
+    plugin(&m.join("plugins/rel"), "rel", Some("1.0.0"));
+    let sha = "a".repeat(40);
+    let entries = json!([
+        {"name": "rel", "source": "./plugins/rel"},
+        {"name": "gh", "source": {"source": "github", "repo": "o/r", "ref": "main"}},
+        {"name": "url", "source": {"source": "url", "url": "https://example.invalid/r.git", "sha": sha}},
+        {"name": "str", "source": "https://github.com/o/r"},
+        {"name": "sub", "source": {"source": "git-subdir", "url": "o/r", "path": "p"}},
+        {"name": "npm", "source": {"source": "npm", "package": "@s/p", "version": "^1.0.0"}},
+        {"name": "pip", "source": {"source": "pip", "package": "p"}},
+        {"name": "zip", "source": {"source": "archive", "url": "https://example.invalid/p.zip"}},
+        {"name": "cmd", "source": {"source": "command", "command": "echo /x"}},
+        {"name": "new", "source": {"source": "future-kind"}}
+    ]);
+    marketplace(&m, "ms", &entries.to_string());
+    add(&env, &m);
+    let avail = env.run(&["list", "--available", "--json"]).ok().json();
+    let names: Vec<&str> = avail["available"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "rel", "gh", "url", "str", "sub", "npm", "pip", "zip", "cmd", "new"
+        ]
+    );
+    for (name, kind) in [
+        ("gh", "github"),
+        ("url", "url"),
+        ("str", "url"),
+        ("sub", "git-subdir"),
+        ("npm", "npm"),
+        ("pip", "pip"),
+        ("zip", "archive"),
+        ("cmd", "command"),
+        ("new", "future-kind"),
+    ] {
+        let id = format!("{name}@ms");
+        let r = fails_unchanged(&env, &["install", &id, "--json"]);
+        let v = r.json();
+        assert_eq!(v["failureCode"], "error_unknown", "{id}");
+        let msg = v["message"].as_str().unwrap();
+        assert!(
+            msg.starts_with(&format!("source type {kind} is not supported yet")),
+            "{id}: {msg}"
+        );
+    }
+    // The relative entry of the same catalog still installs.
+    env.run(&["install", "rel@ms"]).ok();
+}
