@@ -12,5 +12,6 @@ pub mod manifest;
 pub mod marketplace;
 pub mod ops;
 pub mod output;
+pub mod source;
 pub mod state;
 pub mod version;

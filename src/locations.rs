@@ -80,6 +80,8 @@ pub enum LocationError {
 #[derive(Clone, Debug)]
 pub struct Locations {
     pub home: PathBuf,
+    /// The user's cache folder (`$XDG_CACHE_HOME` or `~/.cache` on Linux) for our own caches.
+    pub user_cache: PathBuf,
     pub config_dir: PathBuf,
     pub plugins_root: PathBuf,
     pub cwd: PathBuf,
@@ -90,17 +92,19 @@ impl Locations {
     /// Read the environment (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_PLUGIN_CACHE_DIR`) and the
     /// working directory.
     pub fn from_env() -> Result<Self, LocationError> {
-        let home = directories::BaseDirs::new()
-            .map(|b| b.home_dir().to_path_buf())
-            .ok_or(LocationError::NoHome)?;
+        let dirs = directories::BaseDirs::new().ok_or(LocationError::NoHome)?;
+        let home = dirs.home_dir().to_path_buf();
+        let user_cache = dirs.cache_dir().to_path_buf();
         let cwd = std::env::current_dir().map_err(LocationError::Cwd)?;
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Ok(Self::new(
+        let mut loc = Self::new(
             home,
             cwd,
             env("CLAUDE_CONFIG_DIR").as_deref(),
             env("CLAUDE_CODE_PLUGIN_CACHE_DIR").as_deref(),
-        ))
+        );
+        loc.user_cache = user_cache;
+        Ok(loc)
     }
 
     pub fn new(
@@ -118,6 +122,7 @@ impl Locations {
             .unwrap_or_else(|| config_dir.join("plugins"));
         let project_dir = git_work_tree_root(&cwd).unwrap_or_else(|| cwd.clone());
         Self {
+            user_cache: home.join(".cache"),
             home,
             config_dir,
             plugins_root,
@@ -132,6 +137,12 @@ impl Locations {
 
     pub fn marketplaces_dir(&self) -> PathBuf {
         self.plugins_root.join("marketplaces")
+    }
+
+    /// Bare repositories shared by every git source and marketplace (`plugin cache` owns them,
+    /// Claude Code never reads them).
+    pub fn git_db_dir(&self) -> PathBuf {
+        self.user_cache.join("plugin").join("git-v1").join("db")
     }
 
     pub fn data_dir(&self) -> PathBuf {

@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::marketplace::schema::json_type;
 
-const PREFERRED: &[&str] = &[
+/// Manifest folders in the order they are looked for (other `.<tool>-plugin` folders follow).
+pub const MANIFEST_DIRS: &[&str] = &[
     ".claude-plugin",
     ".plugin",
     ".qoder-plugin",
@@ -49,7 +50,7 @@ pub struct PluginManifest {
 
 /// The manifest file of the plugin in `dir`, if any.
 pub fn find_manifest(dir: &Path) -> Option<PathBuf> {
-    for d in PREFERRED {
+    for d in MANIFEST_DIRS {
         let p = dir.join(d).join("plugin.json");
         if p.is_file() {
             return Some(p);
@@ -61,7 +62,7 @@ pub fn find_manifest(dir: &Path) -> Option<PathBuf> {
         .filter(|e| {
             let n = e.file_name();
             let n = n.to_string_lossy();
-            n.starts_with('.') && n.ends_with("-plugin") && !PREFERRED.contains(&n.as_ref())
+            n.starts_with('.') && n.ends_with("-plugin") && !MANIFEST_DIRS.contains(&n.as_ref())
         })
         .map(|e| e.path().join("plugin.json"))
         .filter(|p| p.is_file())

@@ -6,12 +6,13 @@
 /// The version recorded when nothing else is known.
 pub const UNKNOWN: &str = "unknown";
 
-/// Pick the version to install as. Empty strings count as absent.
-pub fn resolve(manifest: Option<&str>, entry: Option<&str>, commit: Option<&str>) -> String {
+/// Pick the version to install as: `derived` is the source's own version (a short commit id).
+/// Empty strings count as absent.
+pub fn resolve(manifest: Option<&str>, entry: Option<&str>, derived: Option<&str>) -> String {
     let present = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(String::from);
     present(manifest)
         .or_else(|| present(entry))
-        .or_else(|| commit.map(|c| c.chars().take(12).collect()))
+        .or_else(|| present(derived))
         .unwrap_or_else(|| UNKNOWN.to_string())
 }
 
@@ -40,10 +41,7 @@ mod tests {
     fn precedence() {
         assert_eq!(resolve(Some("2.0.0"), Some("9.9.9"), None), "2.0.0");
         assert_eq!(resolve(Some(""), Some("5.5.5"), None), "5.5.5");
-        assert_eq!(
-            resolve(None, None, Some("872ef10f8bbb1234567890")),
-            "872ef10f8bbb"
-        );
+        assert_eq!(resolve(None, None, Some("872ef10f8bbb")), "872ef10f8bbb");
         assert_eq!(resolve(None, Some(""), None), "unknown");
     }
 

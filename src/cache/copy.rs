@@ -37,20 +37,24 @@ pub struct LinkPolicy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SkipReason {
     OutsideMarketplace,
+    OutsideRepository,
     Cycle,
     DanglingOutside,
     SpecialFile,
     Bookkeeping,
+    Submodule,
 }
 
 impl SkipReason {
     pub fn describe(self) -> &'static str {
         match self {
             SkipReason::OutsideMarketplace => "it points outside the marketplace",
+            SkipReason::OutsideRepository => "it points outside the repository",
             SkipReason::Cycle => "it is part of a symlink cycle",
             SkipReason::DanglingOutside => "it is dangling and points outside the plugin",
             SkipReason::SpecialFile => "it is not a regular file, folder or symlink",
             SkipReason::Bookkeeping => "the name is reserved for cache bookkeeping",
+            SkipReason::Submodule => "submodules are not fetched yet",
         }
     }
 }
@@ -315,7 +319,7 @@ fn inside_plugin_lexically(parent_rel: &Path, literal: &Path) -> Option<PathBuf>
 }
 
 /// The relative path from folder `from` to `to` (both relative to the same root).
-fn relative_path(from: &Path, to: &Path) -> PathBuf {
+pub(crate) fn relative_path(from: &Path, to: &Path) -> PathBuf {
     let from: Vec<_> = from.components().collect();
     let to: Vec<_> = to.components().collect();
     let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();

@@ -1,15 +1,14 @@
 //! `install`: resolve `name[@marketplace]`, copy the plugin into a staging folder, publish it as
 //! its version folder, then record and enable it.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::{Context, LoadedMarketplace, OpError, PluginRef, close_names, load_known, marketplace};
-use crate::cache::{LinkPolicy, Marker, Skipped, copy_plugin_tree};
-use crate::fsutil::{IoContext, iso_timestamp};
+use crate::cache::{Marker, Skipped};
+use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
-use crate::manifest::read_manifest;
-use crate::marketplace::{Marketplace, PluginEntry, PluginSource};
+use crate::marketplace::{Marketplace, PluginEntry};
+use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
 use crate::state::NewInstall;
 use crate::version;
 
@@ -149,37 +148,18 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
     }
 }
 
-/// The folder a found plugin is copied from, its manifest version and its git commit.
-pub struct ResolvedPlugin {
-    pub source_dir: PathBuf,
-    pub version: String,
-    pub git_commit: Option<String>,
-}
-
-pub fn resolve_plugin(found: &FoundPlugin) -> Result<ResolvedPlugin, OpError> {
-    let id = format!("{}@{}", found.entry.name, found.marketplace_name);
-    if !found.entry.defects.is_empty() {
-        return Err(OpError::EntryInvalid(found.entry.defects.clone()));
-    }
-    match &found.entry.source {
-        PluginSource::Relative(_) | PluginSource::Bare(_) => {}
-        other => return Err(OpError::UnsupportedSource(other.kind().to_string())),
-    }
-    let source_dir = found
-        .marketplace
-        .resolve_relative(&found.entry)
-        .map_err(|source| OpError::RelativeSource { id, source })?;
-    let manifest = read_manifest(&source_dir, &found.entry.name)?;
-    let git_commit = found.marketplace.git_commit_for(&source_dir);
-    let version = version::resolve(
-        manifest.as_ref().and_then(|m| m.version.as_deref()),
-        found.entry.version.as_deref(),
-        git_commit.as_deref(),
-    );
-    Ok(ResolvedPlugin {
-        source_dir,
-        version,
-        git_commit,
+/// Fetch the found plugin's source and work out its version.
+pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlugin, OpError> {
+    let cx = SourceContext {
+        git_root: &ctx.loc.git_db_dir(),
+        on_lock_wait: &*ctx.on_lock_wait,
+    };
+    source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
+        SourceError::Relative(source) => OpError::RelativeSource {
+            id: format!("{}@{}", found.entry.name, found.marketplace_name),
+            source,
+        },
+        other => OpError::Source(other),
     })
 }
 
@@ -191,7 +171,7 @@ fn install_found(
     let name = found.entry.name.clone();
     let mkt = found.marketplace_name.clone();
     let id = format!("{name}@{mkt}");
-    let resolved = resolve_plugin(&found)?;
+    let resolved = resolve_plugin(ctx, &found)?;
     let folder = version::folder_name(&resolved.version);
     let cache = ctx.cache();
     cache.check_names(&mkt, &name, &folder)?;
@@ -213,13 +193,7 @@ fn install_found(
 
     let _cache_lock = ctx.lock_cache_for_staging()?;
     let mut staged = cache.stage(&mkt, &name)?;
-    let policy = LinkPolicy {
-        plugin_root: fs::canonicalize(&resolved.source_dir).at("resolve", &resolved.source_dir)?,
-        container: Some(
-            fs::canonicalize(&found.marketplace.root).at("resolve", &found.marketplace.root)?,
-        ),
-    };
-    let copied = copy_plugin_tree(staged.path(), &policy)?;
+    let copied = resolved.write_to(staged.path()).map_err(OpError::Source)?;
     staged.seal(&Marker {
         v: 1,
         marketplace: mkt.clone(),
@@ -320,7 +294,6 @@ fn already_installed(
     Ok(Some(InstallOutcome::AlreadyInstalled {
         installed_version: rec.version,
         available_version: resolved.version.clone(),
-        // Every marketplace read so far is a local folder, whose plugins Claude Code loads in place.
-        in_place_from: Some(resolved.source_dir.clone()),
+        in_place_from: resolved.in_place_folder().map(Path::to_path_buf),
     }))
 }

@@ -174,10 +174,8 @@ pub enum OpError {
         #[source]
         source: RelativeSourceError,
     },
-    #[error(
-        "source type {0} is not supported yet (this version installs relative-path plugins from local marketplaces)"
-    )]
-    UnsupportedSource(String),
+    #[error(transparent)]
+    Source(crate::source::SourceError),
     #[error("Marketplace \"{name}\" could not be loaded: {source}")]
     MarketplaceLoad {
         name: String,
@@ -264,7 +262,7 @@ impl OpError {
                 RelativeSourceError::Missing(_) => "error_not_found",
                 _ => "error_validation",
             },
-            OpError::UnsupportedSource(_) => "error_unknown",
+            OpError::Source(e) => e.failure_code(),
             OpError::NotInstalled { .. } => "not_installed",
             OpError::NotInstalledAtScope { .. } => "not_installed_at_scope",
             OpError::AlreadyInGoalState { .. } => "already_in_goal_state",

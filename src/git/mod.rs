@@ -1,7 +1,15 @@
-//! Git, in-process through gix. For now only what local marketplaces need: the commit a work
-//! tree is at, which versions plugins that declare no version.
+//! Git, in-process through gix (no git binary): remote URLs, the shared object cache, exporting a
+//! commit's tree into a staging folder, and the commit a local work tree is at.
+
+pub mod database;
+pub mod export;
+pub mod url;
 
 use std::path::Path;
+
+pub use database::{GitDatabase, GitError, Revision};
+pub use export::{ExportError, export_tree};
+pub use url::{GitUrl, GitUrlError};
 
 /// The commit of the nearest git work tree found from `start` upwards, not above `stop`
 /// (Claude Code's rule for relative plugins of a folder marketplace: a repository that merely

@@ -1,0 +1,282 @@
+//! The git object cache: one bare repository per remote, shared by every plugin, version and
+//! marketplace that comes from it, fetched incrementally (cargo's `git/db` idea).
+//!
+//! ```text
+//! <user cache dir>/plugin/git-v1/db/
+//! ├── <repo>-<16 hex of the canonical URL>/     bare repository (objects + refs/plugin/…)
+//! └── <repo>-<…>.lock                           held while fetching into it
+//! ```
+//! Fetched refs live under `refs/plugin/` so they never collide with anything a user configures.
+//! Creating a database is atomic (initialised under a temporary name, then renamed), and a fetch
+//! only ever adds objects, so a process killed mid-fetch leaves a usable database.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+
+use gix::progress::Discard;
+use gix::remote::Direction;
+
+use super::url::GitUrl;
+use crate::fsutil::{IoContext, IoError, random_hex};
+use crate::state::{FileLock, LockError, LockMode};
+
+/// What to fetch: the remote's default branch, a branch or tag, or one exact commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revision {
+    Head,
+    Ref(String),
+    Sha(String),
+}
+
+impl Revision {
+    /// `sha` wins over `ref` (Claude Code's rule); neither = the remote's HEAD.
+    pub fn from_pin(reference: Option<&str>, sha: Option<&str>) -> Self {
+        match (sha, reference) {
+            (Some(s), _) => Revision::Sha(s.to_string()),
+            (None, Some(r)) => Revision::Ref(r.to_string()),
+            (None, None) => Revision::Head,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("cannot open the git cache at {}: {message}", path.display())]
+    Open { path: PathBuf, message: String },
+    #[error("Failed to fetch {url}: {message}")]
+    Fetch { url: String, message: String },
+    #[error("ref \"{reference}\" does not exist in {url}{}", available_refs(.available))]
+    RefNotFound {
+        url: String,
+        reference: String,
+        available: Vec<String>,
+    },
+    #[error("commit {sha} is not available from {url}: {message}")]
+    ShaNotFound {
+        url: String,
+        sha: String,
+        message: String,
+    },
+    #[error("{what} of {url} is not a commit")]
+    NotACommit { url: String, what: String },
+    #[error("cannot read {what} from the git cache of {url}: {message}")]
+    Object {
+        url: String,
+        what: String,
+        message: String,
+    },
+}
+
+fn available_refs(refs: &[String]) -> String {
+    if refs.is_empty() {
+        String::new()
+    } else {
+        format!(" (it has: {})", refs.join(", "))
+    }
+}
+
+/// A cached bare repository for one remote.
+pub struct GitDatabase {
+    path: PathBuf,
+    url: GitUrl,
+    repo: gix::Repository,
+}
+
+impl GitDatabase {
+    /// Open the database for `url` under `root`, creating it (atomically) when missing.
+    pub fn open(root: &Path, url: &GitUrl) -> Result<Self, GitError> {
+        fs::create_dir_all(root).at("create directory", root)?;
+        let path = root.join(url.ident());
+        if !path.join("HEAD").exists() {
+            let tmp = root.join(format!(".tmp-{}", random_hex(8)));
+            gix::init_bare(&tmp).map_err(|e| GitError::Open {
+                path: tmp.clone(),
+                message: e.to_string(),
+            })?;
+            if fs::rename(&tmp, &path).is_err() {
+                // Another process created it first; use theirs.
+                let _ = fs::remove_dir_all(&tmp);
+            }
+        }
+        let repo = gix::open(&path).map_err(|e| GitError::Open {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            path,
+            url: url.clone(),
+            repo,
+        })
+    }
+
+    pub fn repo(&self) -> &gix::Repository {
+        &self.repo
+    }
+
+    pub fn url(&self) -> &GitUrl {
+        &self.url
+    }
+
+    /// Make `rev` available locally and return its commit (40 hex). A pinned commit that is
+    /// already in the database costs no network round trip.
+    pub fn fetch(&mut self, rev: &Revision, on_wait: &dyn Fn(&Path)) -> Result<String, GitError> {
+        if let Revision::Sha(sha) = rev
+            && let Some(id) = self.local_commit(sha)
+        {
+            return Ok(id);
+        }
+        let lock_path = self.path.with_extension("lock");
+        let _lock = FileLock::acquire(&lock_path, LockMode::Exclusive, on_wait)?;
+        let (specs, wanted): (Vec<String>, Vec<String>) = match rev {
+            Revision::Head => (
+                vec!["+HEAD:refs/plugin/remote/HEAD".into()],
+                vec!["refs/plugin/remote/HEAD".into()],
+            ),
+            Revision::Ref(r) if r.starts_with("refs/") => (
+                vec![format!("+{r}:refs/plugin/remote/{}", &r["refs/".len()..])],
+                vec![format!("refs/plugin/remote/{}", &r["refs/".len()..])],
+            ),
+            Revision::Ref(r) => (
+                vec![
+                    format!("+refs/heads/{r}:refs/plugin/remote/heads/{r}"),
+                    format!("+refs/tags/{r}:refs/plugin/remote/tags/{r}"),
+                ],
+                vec![
+                    format!("refs/plugin/remote/heads/{r}"),
+                    format!("refs/plugin/remote/tags/{r}"),
+                ],
+            ),
+            Revision::Sha(sha) => (vec![format!("{sha}:refs/plugin/pins/{sha}")], vec![]),
+        };
+        let fetch_error = |e: &dyn std::fmt::Display| GitError::Fetch {
+            url: self.url.to_string(),
+            message: e.to_string(),
+        };
+        let remote = self
+            .repo
+            .remote_at(self.url.as_str())
+            .map_err(|e| fetch_error(&e))?
+            .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
+            .map_err(|e| fetch_error(&e))?;
+        let interrupt = AtomicBool::new(false);
+        let outcome = remote
+            .connect(Direction::Fetch)
+            .map_err(|e| fetch_error(&e))?
+            .prepare_fetch(Discard, Default::default())
+            .map_err(|e| fetch_error(&e))?
+            .receive(Discard, &interrupt);
+        let outcome = match (outcome, rev) {
+            (Ok(o), _) => o,
+            (Err(e), Revision::Sha(sha)) => {
+                return Err(GitError::ShaNotFound {
+                    url: self.url.to_string(),
+                    sha: sha.clone(),
+                    message: e.to_string(),
+                });
+            }
+            (Err(e), Revision::Ref(r)) => {
+                // gix refuses refspecs that match nothing; say which refs do exist.
+                let available = self.remote_ref_names().unwrap_or_default();
+                let known = available.iter().any(|a| a == r || format!("refs/{a}") == *r);
+                return Err(if known {
+                    fetch_error(&e)
+                } else {
+                    GitError::RefNotFound {
+                        url: self.url.to_string(),
+                        reference: r.clone(),
+                        available: available.into_iter().take(8).collect(),
+                    }
+                });
+            }
+            (Err(e), Revision::Head) => return Err(fetch_error(&e)),
+        };
+        // Re-open so the refs and packs written by the fetch are seen.
+        self.repo = gix::open(&self.path).map_err(|e| GitError::Open {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        if let Revision::Sha(sha) = rev {
+            return self.local_commit(sha).ok_or_else(|| GitError::ShaNotFound {
+                url: self.url.to_string(),
+                sha: sha.clone(),
+                message: "the server did not send it".into(),
+            });
+        }
+        for name in &wanted {
+            if let Ok(mut r) = self.repo.find_reference(name.as_str()) {
+                let id = r.peel_to_commit().map_err(|_| GitError::NotACommit {
+                    url: self.url.to_string(),
+                    what: name.clone(),
+                })?;
+                return Ok(id.id.to_string());
+            }
+        }
+        let reference = match rev {
+            Revision::Ref(r) => r.clone(),
+            _ => "HEAD".into(),
+        };
+        let mut available: Vec<String> = outcome
+            .ref_map
+            .remote_refs
+            .iter()
+            .filter_map(|r| {
+                let (name, _, _) = r.unpack();
+                let name = name.to_string();
+                name.strip_prefix("refs/heads/")
+                    .or_else(|| name.strip_prefix("refs/tags/"))
+                    .map(String::from)
+            })
+            .collect();
+        available.truncate(8);
+        Err(GitError::RefNotFound {
+            url: self.url.to_string(),
+            reference,
+            available,
+        })
+    }
+
+    /// Branch and tag names the remote advertises (an ls-remote, no pack is downloaded).
+    fn remote_ref_names(&self) -> Result<Vec<String>, GitError> {
+        let fetch_error = |e: &dyn std::fmt::Display| GitError::Fetch {
+            url: self.url.to_string(),
+            message: e.to_string(),
+        };
+        let remote = self
+            .repo
+            .remote_at(self.url.as_str())
+            .map_err(|e| fetch_error(&e))?
+            .with_refspecs(
+                ["+refs/heads/*:refs/plugin/ls/heads/*", "+refs/tags/*:refs/plugin/ls/tags/*"],
+                Direction::Fetch,
+            )
+            .map_err(|e| fetch_error(&e))?;
+        let (map, _) = remote
+            .connect(Direction::Fetch)
+            .map_err(|e| fetch_error(&e))?
+            .ref_map(Discard, Default::default())
+            .map_err(|e| fetch_error(&e))?;
+        Ok(map
+            .remote_refs
+            .iter()
+            .filter_map(|r| {
+                let (name, _, _) = r.unpack();
+                let name = name.to_string();
+                name.strip_prefix("refs/heads/")
+                    .or_else(|| name.strip_prefix("refs/tags/"))
+                    .map(String::from)
+            })
+            .collect())
+    }
+
+    /// The commit `sha` when the database already has it.
+    fn local_commit(&self, sha: &str) -> Option<String> {
+        let id = gix::ObjectId::from_hex(sha.as_bytes()).ok()?;
+        let commit = self.repo.find_commit(id).ok()?;
+        Some(commit.id.to_string())
+    }
+}

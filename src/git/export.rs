@@ -1,0 +1,412 @@
+//! Writing the plugin tree of a commit straight from the object database into a staging folder
+//! (no work-tree checkout), under the same symlink policy as folder copies:
+//! a link resolving inside the plugin stays a (relative) link; inside the repository but outside
+//! the plugin it is dereferenced; absolute, escaping, dangling-outside and cyclic links are skipped
+//! and reported. Executable bits come from the tree.
+//!
+//! A tree that would write outside the folder (`..`, `/` in a name), holds a `.git` entry, or has
+//! two names that differ only by case (they collide on macOS and Windows) is refused.
+
+use std::collections::{HashSet, VecDeque};
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use gix::objs::tree::EntryKind;
+
+use crate::cache::copy::{BOOKKEEPING_NAMES, CopyReport, SkipReason, Skipped, relative_path};
+use crate::fsutil::{IoContext, IoError};
+
+/// Symlink hops followed while resolving one link (git's own limit is 40).
+const MAX_LINK_HOPS: u32 = 40;
+/// Dereferenced trees nested deeper than this are cut.
+const MAX_DEREF_DEPTH: usize = 32;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("path \"{path}\" does not exist at commit {commit}")]
+    PathMissing { path: String, commit: String },
+    #[error("path \"{path}\" at commit {commit} is not a folder")]
+    NotAFolder { path: String, commit: String },
+    #[error("commit {commit} holds an unsafe entry \"{path}\": {why}; refusing to install it")]
+    UnsafeEntry {
+        commit: String,
+        path: String,
+        why: &'static str,
+    },
+    #[error("cannot read {what} at commit {commit}: {message}")]
+    Object {
+        commit: String,
+        what: String,
+        message: String,
+    },
+}
+
+/// Export `subdir` (empty = the whole tree) of `commit` into the existing, empty folder `dst`.
+pub fn export_tree(
+    repo: &gix::Repository,
+    commit: &str,
+    subdir: &str,
+    dst: &Path,
+) -> Result<CopyReport, ExportError> {
+    let prefix: Vec<String> = subdir
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .map(String::from)
+        .collect();
+    let exporter = Exporter::new(repo, commit, prefix.clone())?;
+    let plugin_tree = match exporter.lookup(&prefix)? {
+        Some((EntryKind::Tree, oid)) => oid,
+        Some(_) => {
+            return Err(ExportError::NotAFolder {
+                path: subdir.to_string(),
+                commit: commit.to_string(),
+            });
+        }
+        None => {
+            return Err(ExportError::PathMissing {
+                path: subdir.to_string(),
+                commit: commit.to_string(),
+            });
+        }
+    };
+    let mut state = State {
+        report: CopyReport::default(),
+        stack: vec![prefix.clone()],
+    };
+    exporter.export_dir(&mut state, plugin_tree, &prefix, dst, Path::new(""), false)?;
+    Ok(state.report)
+}
+
+/// The content of the file at `path` in `commit`, if there is one (links are not followed).
+pub fn read_file(
+    repo: &gix::Repository,
+    commit: &str,
+    path: &str,
+) -> Result<Option<Vec<u8>>, ExportError> {
+    let exporter = Exporter::new(repo, commit, Vec::new())?;
+    let parts: Vec<String> = path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(String::from)
+        .collect();
+    match exporter.lookup(&parts)? {
+        Some((EntryKind::Blob | EntryKind::BlobExecutable, id)) => Ok(Some(exporter.blob(id)?)),
+        _ => Ok(None),
+    }
+}
+
+struct Exporter<'a> {
+    repo: &'a gix::Repository,
+    commit: &'a str,
+    root: gix::ObjectId,
+    /// Components of the plugin folder inside the repository.
+    prefix: Vec<String>,
+}
+
+struct State {
+    report: CopyReport,
+    /// Repository paths of the trees being written (the plugin and dereferenced trees).
+    stack: Vec<Vec<String>>,
+}
+
+/// Where a link leads inside the commit.
+enum Target {
+    Entry(EntryKind, gix::ObjectId, Vec<String>),
+    Missing(Vec<String>),
+    Escapes,
+    Loop,
+}
+
+impl<'a> Exporter<'a> {
+    fn new(
+        repo: &'a gix::Repository,
+        commit: &'a str,
+        prefix: Vec<String>,
+    ) -> Result<Self, ExportError> {
+        let object_error = |what: &str, e: &dyn std::fmt::Display| ExportError::Object {
+            commit: commit.to_string(),
+            what: what.to_string(),
+            message: e.to_string(),
+        };
+        let id = gix::ObjectId::from_hex(commit.as_bytes())
+            .map_err(|e| object_error("the commit id", &e))?;
+        let root = repo
+            .find_commit(id)
+            .map_err(|e| object_error("the commit", &e))?
+            .tree_id()
+            .map_err(|e| object_error("the commit's tree", &e))?
+            .detach();
+        Ok(Self {
+            repo,
+            commit,
+            root,
+            prefix,
+        })
+    }
+
+    fn object_error(&self, what: &str, e: &dyn std::fmt::Display) -> ExportError {
+        ExportError::Object {
+            commit: self.commit.to_string(),
+            what: what.to_string(),
+            message: e.to_string(),
+        }
+    }
+
+    /// The entries of a tree: (name, kind, id).
+    fn entries(
+        &self,
+        tree: gix::ObjectId,
+    ) -> Result<Vec<(String, EntryKind, gix::ObjectId)>, ExportError> {
+        let tree = self
+            .repo
+            .find_tree(tree)
+            .map_err(|e| self.object_error("a tree", &e))?;
+        let decoded = tree.decode().map_err(|e| self.object_error("a tree", &e))?;
+        Ok(decoded
+            .entries
+            .iter()
+            .map(|e| (e.filename.to_string(), e.mode.kind(), e.oid.to_owned()))
+            .collect())
+    }
+
+    fn blob(&self, id: gix::ObjectId) -> Result<Vec<u8>, ExportError> {
+        let blob = self
+            .repo
+            .find_blob(id)
+            .map_err(|e| self.object_error("a file", &e))?;
+        Ok(blob.data.clone())
+    }
+
+    /// The entry at `path` (components from the repository root); the root itself is a tree.
+    fn lookup(&self, path: &[String]) -> Result<Option<(EntryKind, gix::ObjectId)>, ExportError> {
+        let mut current = (EntryKind::Tree, self.root);
+        for c in path {
+            if current.0 != EntryKind::Tree {
+                return Ok(None);
+            }
+            match self
+                .entries(current.1)?
+                .into_iter()
+                .find(|(n, _, _)| n == c)
+            {
+                Some((_, kind, id)) => current = (kind, id),
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(current))
+    }
+
+    /// Follow `literal`, written in folder `parent`, through the commit's tree.
+    fn resolve(&self, parent: &[String], literal: &str) -> Result<Target, ExportError> {
+        if literal.starts_with('/') {
+            return Ok(Target::Escapes);
+        }
+        let mut todo: VecDeque<String> = literal.split('/').map(String::from).collect();
+        let mut cur: Vec<String> = parent.to_vec();
+        let mut hops = 0;
+        while let Some(c) = todo.pop_front() {
+            match c.as_str() {
+                "" | "." => continue,
+                ".." => {
+                    if cur.pop().is_none() {
+                        return Ok(Target::Escapes);
+                    }
+                    continue;
+                }
+                _ => cur.push(c),
+            }
+            match self.lookup(&cur)? {
+                None => {
+                    cur.extend(todo.drain(..).filter(|c| !c.is_empty() && c != "."));
+                    return Ok(Target::Missing(cur));
+                }
+                Some((EntryKind::Link, id)) => {
+                    hops += 1;
+                    if hops > MAX_LINK_HOPS {
+                        return Ok(Target::Loop);
+                    }
+                    let target = String::from_utf8_lossy(&self.blob(id)?).into_owned();
+                    if target.starts_with('/') {
+                        return Ok(Target::Escapes);
+                    }
+                    cur.pop();
+                    for part in target.split('/').rev() {
+                        todo.push_front(part.to_string());
+                    }
+                }
+                Some((EntryKind::Tree, _)) => {}
+                Some(_) if !todo.iter().all(|c| c.is_empty() || c == ".") => {
+                    return Ok(Target::Missing(cur));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(match self.lookup(&cur)? {
+            Some((kind, id)) => Target::Entry(kind, id, cur),
+            None => Target::Missing(cur),
+        })
+    }
+
+    fn export_dir(
+        &self,
+        state: &mut State,
+        tree: gix::ObjectId,
+        repo_path: &[String],
+        dst: &Path,
+        rel: &Path,
+        dereferenced: bool,
+    ) -> Result<(), ExportError> {
+        let entries = self.entries(tree)?;
+        let mut seen = HashSet::new();
+        for (name, kind, id) in entries {
+            let shown = repo_path
+                .iter()
+                .chain([&name])
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("/");
+            let unsafe_entry = |why| ExportError::UnsafeEntry {
+                commit: self.commit.to_string(),
+                path: shown.clone(),
+                why,
+            };
+            if name.is_empty()
+                || name == "."
+                || name == ".."
+                || name.contains('/')
+                || name.contains('\0')
+            {
+                return Err(unsafe_entry("the name would leave its folder"));
+            }
+            if name.eq_ignore_ascii_case(".git") {
+                return Err(unsafe_entry(
+                    "a .git entry could rewrite repository metadata",
+                ));
+            }
+            if !seen.insert(name.to_lowercase()) {
+                return Err(unsafe_entry(
+                    "another entry differs from it only by letter case",
+                ));
+            }
+            let rel_child = rel.join(&name);
+            if rel.as_os_str().is_empty() && BOOKKEEPING_NAMES.contains(&name.as_str()) {
+                state.report.skipped.push(Skipped {
+                    path: rel_child,
+                    target: None,
+                    reason: SkipReason::Bookkeeping,
+                });
+                continue;
+            }
+            let dst_child = dst.join(&name);
+            let mut child_path = repo_path.to_vec();
+            child_path.push(name.clone());
+            match kind {
+                EntryKind::Tree => {
+                    fs::create_dir(&dst_child).at("create directory", &dst_child)?;
+                    self.export_dir(state, id, &child_path, &dst_child, &rel_child, dereferenced)?;
+                }
+                EntryKind::Blob | EntryKind::BlobExecutable => {
+                    self.write_file(state, id, kind, &dst_child)?;
+                }
+                EntryKind::Link => {
+                    let literal = String::from_utf8_lossy(&self.blob(id)?).into_owned();
+                    self.export_link(
+                        state,
+                        repo_path,
+                        &literal,
+                        &dst_child,
+                        &rel_child,
+                        dereferenced,
+                    )?;
+                }
+                EntryKind::Commit => state.report.skipped.push(Skipped {
+                    path: rel_child,
+                    target: None,
+                    reason: SkipReason::Submodule,
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    fn write_file(
+        &self,
+        state: &mut State,
+        id: gix::ObjectId,
+        kind: EntryKind,
+        dst: &Path,
+    ) -> Result<(), ExportError> {
+        let data = self.blob(id)?;
+        let mode = if kind == EntryKind::BlobExecutable {
+            0o755
+        } else {
+            0o644
+        };
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(dst)
+            .at("create", dst)?;
+        f.write_all(&data).at("write", dst)?;
+        state.report.files += 1;
+        state.report.bytes += data.len() as u64;
+        Ok(())
+    }
+
+    fn export_link(
+        &self,
+        state: &mut State,
+        parent: &[String],
+        literal: &str,
+        dst: &Path,
+        rel: &Path,
+        dereferenced: bool,
+    ) -> Result<(), ExportError> {
+        let skip = |state: &mut State, reason| {
+            state.report.skipped.push(Skipped {
+                path: rel.to_path_buf(),
+                target: Some(PathBuf::from(literal)),
+                reason,
+            })
+        };
+        let in_plugin = |p: &[String]| p.starts_with(&self.prefix);
+        let plugin_rel = |p: &[String]| p[self.prefix.len()..].iter().collect::<PathBuf>();
+        let parent_rel = rel.parent().unwrap_or(Path::new(""));
+        match self.resolve(parent, literal)? {
+            Target::Escapes => skip(state, SkipReason::OutsideRepository),
+            Target::Loop => skip(state, SkipReason::Cycle),
+            Target::Missing(p) if in_plugin(&p) && !dereferenced => {
+                std::os::unix::fs::symlink(literal, dst).at("create link", dst)?;
+                state.report.links += 1;
+            }
+            Target::Missing(_) => skip(state, SkipReason::DanglingOutside),
+            Target::Entry(_, _, p) if in_plugin(&p) => {
+                let target = relative_path(parent_rel, &plugin_rel(&p));
+                std::os::unix::fs::symlink(&target, dst).at("create link", dst)?;
+                state.report.links += 1;
+            }
+            Target::Entry(EntryKind::Tree, id, p) => {
+                let recursive = state.stack.iter().any(|s| s.starts_with(&p));
+                if recursive || state.stack.len() > MAX_DEREF_DEPTH {
+                    skip(state, SkipReason::Cycle);
+                    return Ok(());
+                }
+                fs::create_dir(dst).at("create directory", dst)?;
+                state.stack.push(p.clone());
+                let r = self.export_dir(state, id, &p, dst, rel, true);
+                state.stack.pop();
+                r?;
+            }
+            Target::Entry(kind @ (EntryKind::Blob | EntryKind::BlobExecutable), id, _) => {
+                self.write_file(state, id, kind, dst)?;
+            }
+            Target::Entry(_, _, _) => skip(state, SkipReason::SpecialFile),
+        }
+        Ok(())
+    }
+}

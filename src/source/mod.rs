@@ -1,0 +1,268 @@
+//! Plugin sources: from a marketplace entry to a fetched tree with its version, ready to be
+//! written into a staging folder.
+//!
+//! * relative paths: a folder of a local marketplace, copied under the symlink policy;
+//! * `github`, `url` (and git URL strings), `git-subdir`: fetched into the shared git database,
+//!   then the commit's tree (or one folder of it) is written straight from the object store.
+//!
+//! Version (Claude Code's order): plugin.json → entry → source-derived (git: first 12 hex of the
+//! commit; git-subdir: `<sha12>-<first 8 hex of sha256(path)>`) → `unknown`.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::cache::{CopyReport, LinkPolicy, copy_plugin_tree};
+use crate::fsutil::{IoContext, IoError};
+use crate::git::{ExportError, GitDatabase, GitError, GitUrl, GitUrlError, Revision, export_tree};
+use crate::manifest::{self, ManifestError, PluginManifest};
+use crate::marketplace::{Marketplace, PluginEntry, PluginSource, RelativeSourceError};
+use crate::version;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("This plugin's marketplace entry is invalid: {}", .0.join(", "))]
+    EntryInvalid(Vec<String>),
+    #[error(
+        "source type {0} is not supported yet (this version installs relative-path and git plugins)"
+    )]
+    Unsupported(String),
+    #[error(transparent)]
+    Relative(#[from] RelativeSourceError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Url(#[from] GitUrlError),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error(
+        "git-subdir path \"{0}\" must be a relative path inside the repository (no \"..\", leading \"/\" or backslash)"
+    )]
+    SubdirPath(String),
+    #[error("{url} gave commit {got} for the pinned sha {want}")]
+    ShaMismatch {
+        url: String,
+        want: String,
+        got: String,
+    },
+}
+
+impl SourceError {
+    /// The `failureCode` of `--json` output.
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            SourceError::Unsupported(_) | SourceError::Io(_) => "error_unknown",
+            SourceError::Relative(RelativeSourceError::Missing(_)) => "error_not_found",
+            SourceError::Git(GitError::Fetch { .. }) => "error_network",
+            SourceError::Git(GitError::RefNotFound { .. } | GitError::ShaNotFound { .. })
+            | SourceError::Export(ExportError::PathMissing { .. }) => "error_not_found",
+            SourceError::Git(_)
+            | SourceError::Export(ExportError::Io(_) | ExportError::Object { .. }) => {
+                "error_unknown"
+            }
+            _ => "error_validation",
+        }
+    }
+}
+
+/// Where the plugin's files come from.
+pub enum Fetched {
+    Folder {
+        dir: PathBuf,
+        /// The marketplace root: links into it are dereferenced.
+        container: PathBuf,
+    },
+    Git {
+        db: Box<GitDatabase>,
+        commit: String,
+        subdir: String,
+    },
+}
+
+/// A plugin whose source is fetched and whose version is known.
+pub struct ResolvedPlugin {
+    pub fetched: Fetched,
+    pub version: String,
+    pub git_commit: Option<String>,
+}
+
+impl ResolvedPlugin {
+    /// The folder a local marketplace's plugin is loaded from in place (Claude Code's rule).
+    pub fn in_place_folder(&self) -> Option<&Path> {
+        match &self.fetched {
+            Fetched::Folder { dir, .. } => Some(dir),
+            Fetched::Git { .. } => None,
+        }
+    }
+
+    /// Write the plugin into the existing, empty folder `dst`.
+    pub fn write_to(&self, dst: &Path) -> Result<CopyReport, SourceError> {
+        match &self.fetched {
+            Fetched::Folder { dir, container } => {
+                let policy = LinkPolicy {
+                    plugin_root: fs::canonicalize(dir).at("resolve", dir)?,
+                    container: Some(fs::canonicalize(container).at("resolve", container)?),
+                };
+                Ok(copy_plugin_tree(dst, &policy)?)
+            }
+            Fetched::Git { db, commit, subdir } => Ok(export_tree(db.repo(), commit, subdir, dst)?),
+        }
+    }
+}
+
+/// Everything `resolve` needs besides the entry.
+pub struct SourceContext<'a> {
+    /// The git database root (`<cache>/plugin/git-v1/db`).
+    pub git_root: &'a Path,
+    pub on_lock_wait: &'a dyn Fn(&Path),
+}
+
+/// Fetch the entry's source and work out its version.
+pub fn resolve(
+    marketplace: &Marketplace,
+    entry: &PluginEntry,
+    cx: &SourceContext,
+) -> Result<ResolvedPlugin, SourceError> {
+    if !entry.defects.is_empty() {
+        return Err(SourceError::EntryInvalid(entry.defects.clone()));
+    }
+    let (url, reference, sha, subdir) = match &entry.source {
+        PluginSource::Relative(_) | PluginSource::Bare(_) => {
+            let dir = marketplace.resolve_relative(entry)?;
+            let manifest = manifest::read_manifest(&dir, &entry.name)?;
+            let git_commit = marketplace.git_commit_for(&dir);
+            let version = pick_version(
+                manifest.as_ref(),
+                entry,
+                git_commit.as_deref().map(short_sha),
+            );
+            return Ok(ResolvedPlugin {
+                fetched: Fetched::Folder {
+                    dir,
+                    container: marketplace.root.clone(),
+                },
+                version,
+                git_commit,
+            });
+        }
+        PluginSource::Github {
+            repo,
+            reference,
+            sha,
+        } => (GitUrl::github(repo)?, reference, sha, None),
+        PluginSource::GitUrl {
+            url,
+            reference,
+            sha,
+        } => (GitUrl::parse(url)?, reference, sha, None),
+        PluginSource::GitSubdir {
+            url,
+            path,
+            reference,
+            sha,
+        } => {
+            let url = if is_owner_repo(url) {
+                GitUrl::github(url)?
+            } else {
+                GitUrl::parse(url)?
+            };
+            (url, reference, sha, Some(subdir_path(path)?))
+        }
+        other => return Err(SourceError::Unsupported(other.kind().to_string())),
+    };
+    let mut db = GitDatabase::open(cx.git_root, &url)?;
+    let commit = db.fetch(
+        &Revision::from_pin(reference.as_deref(), sha.as_deref()),
+        cx.on_lock_wait,
+    )?;
+    if let Some(want) = sha
+        && *want != commit
+    {
+        return Err(SourceError::ShaMismatch {
+            url: url.to_string(),
+            want: want.clone(),
+            got: commit,
+        });
+    }
+    let subdir = subdir.unwrap_or_default();
+    let manifest = git_manifest(&db, &commit, &subdir, &entry.name)?;
+    let derived = if subdir.is_empty() {
+        short_sha(&commit)
+    } else {
+        let path_hash = hex::encode(Sha256::digest(subdir.as_bytes()));
+        format!("{}-{}", short_sha(&commit), &path_hash[..8])
+    };
+    let version = pick_version(manifest.as_ref(), entry, Some(derived));
+    Ok(ResolvedPlugin {
+        fetched: Fetched::Git {
+            db: Box::new(db),
+            commit: commit.clone(),
+            subdir,
+        },
+        version,
+        git_commit: Some(commit),
+    })
+}
+
+fn pick_version(
+    manifest: Option<&PluginManifest>,
+    entry: &PluginEntry,
+    derived: Option<String>,
+) -> String {
+    version::resolve(
+        manifest.and_then(|m| m.version.as_deref()),
+        entry.version.as_deref(),
+        derived.as_deref(),
+    )
+}
+
+/// The first 12 hex of a commit, the version of a git plugin that declares none.
+fn short_sha(commit: &str) -> String {
+    commit.chars().take(12).collect()
+}
+
+/// `owner/repo` shorthand (git-subdir accepts it besides URLs).
+fn is_owner_repo(s: &str) -> bool {
+    !s.contains(':') && s.split('/').count() == 2
+}
+
+fn subdir_path(path: &str) -> Result<String, SourceError> {
+    let trimmed = path.trim_start_matches("./").trim_end_matches('/');
+    let ok = !trimmed.is_empty()
+        && !trimmed.contains('\\')
+        && Path::new(trimmed)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if ok {
+        Ok(trimmed.to_string())
+    } else {
+        Err(SourceError::SubdirPath(path.to_string()))
+    }
+}
+
+/// The plugin manifest inside the fetched tree, looked for in the usual order.
+fn git_manifest(
+    db: &GitDatabase,
+    commit: &str,
+    subdir: &str,
+    plugin: &str,
+) -> Result<Option<PluginManifest>, SourceError> {
+    for dir in manifest::MANIFEST_DIRS {
+        let rel = if subdir.is_empty() {
+            format!("{dir}/plugin.json")
+        } else {
+            format!("{subdir}/{dir}/plugin.json")
+        };
+        if let Some(bytes) = crate::git::export::read_file(db.repo(), commit, &rel)? {
+            let shown = PathBuf::from(format!("{}@{}:{rel}", db.url(), &commit[..12]));
+            let text = String::from_utf8_lossy(&bytes);
+            return Ok(Some(manifest::parse_manifest(&text, shown, plugin)?));
+        }
+    }
+    Ok(None)
+}
