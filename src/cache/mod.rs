@@ -130,9 +130,17 @@ impl Cache {
     /// Create an empty staging folder beside the plugin's versions.
     pub fn stage(&self, marketplace: &str, plugin: &str) -> Result<StagedPlugin, CacheError> {
         let parent = self.plugin_dir(marketplace, plugin);
-        fs::create_dir_all(&parent).at("create directory", &parent)?;
         let dir = parent.join(format!("{STAGING_PREFIX}{}", random_hex(8)));
-        fs::create_dir(&dir).at("create staging directory", &dir)?;
+        // A failed install of another process may remove the (empty) parent in between: retry.
+        let mut attempts = 0;
+        loop {
+            fs::create_dir_all(&parent).at("create directory", &parent)?;
+            match fs::create_dir(&dir) {
+                Ok(()) => break,
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => attempts += 1,
+                Err(e) => return Err(IoError::new("create staging directory", &dir, e).into()),
+            }
+        }
         Ok(StagedPlugin {
             dir,
             published: false,
@@ -290,6 +298,14 @@ impl Drop for StagedPlugin {
     fn drop(&mut self) {
         if !self.published {
             let _ = remove_tree(&self.dir);
+            // Leave no empty `<marketplace>/<plugin>/` behind a failed install (only empty
+            // folders are removed, so a concurrent install's folders are safe).
+            if let Some(plugin_dir) = self.dir.parent()
+                && fs::remove_dir(plugin_dir).is_ok()
+                && let Some(mkt_dir) = plugin_dir.parent()
+            {
+                let _ = fs::remove_dir(mkt_dir);
+            }
         }
     }
 }

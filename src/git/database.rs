@@ -182,7 +182,9 @@ impl GitDatabase {
             (Err(e), Revision::Ref(r)) => {
                 // gix refuses refspecs that match nothing; say which refs do exist.
                 let available = self.remote_ref_names().unwrap_or_default();
-                let known = available.iter().any(|a| a == r || format!("refs/{a}") == *r);
+                let known = available
+                    .iter()
+                    .any(|a| a == r || format!("refs/{a}") == *r);
                 return Err(if known {
                     fetch_error(&e)
                 } else {
@@ -251,7 +253,10 @@ impl GitDatabase {
             .remote_at(self.url.as_str())
             .map_err(|e| fetch_error(&e))?
             .with_refspecs(
-                ["+refs/heads/*:refs/plugin/ls/heads/*", "+refs/tags/*:refs/plugin/ls/tags/*"],
+                [
+                    "+refs/heads/*:refs/plugin/ls/heads/*",
+                    "+refs/tags/*:refs/plugin/ls/tags/*",
+                ],
                 Direction::Fetch,
             )
             .map_err(|e| fetch_error(&e))?;

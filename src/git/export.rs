@@ -81,6 +81,27 @@ pub fn export_tree(
     Ok(state.report)
 }
 
+/// Refuse a `subdir` that is not a folder at `commit` (before anything is staged).
+pub fn check_folder(repo: &gix::Repository, commit: &str, subdir: &str) -> Result<(), ExportError> {
+    let parts: Vec<String> = subdir
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .map(String::from)
+        .collect();
+    let exporter = Exporter::new(repo, commit, parts.clone())?;
+    match exporter.lookup(&parts)? {
+        Some((EntryKind::Tree, _)) => Ok(()),
+        Some(_) => Err(ExportError::NotAFolder {
+            path: subdir.to_string(),
+            commit: commit.to_string(),
+        }),
+        None => Err(ExportError::PathMissing {
+            path: subdir.to_string(),
+            commit: commit.to_string(),
+        }),
+    }
+}
+
 /// The content of the file at `path` in `commit`, if there is one (links are not followed).
 pub fn read_file(
     repo: &gix::Repository,

@@ -190,6 +190,7 @@ pub fn resolve(
         });
     }
     let subdir = subdir.unwrap_or_default();
+    crate::git::export::check_folder(db.repo(), &commit, &subdir)?;
     let manifest = git_manifest(&db, &commit, &subdir, &entry.name)?;
     let derived = if subdir.is_empty() {
         short_sha(&commit)

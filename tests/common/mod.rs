@@ -1,6 +1,7 @@
 //! Test harness: runs the real `plugin` binary in a throw-away HOME, and builds fixtures in code.
 #![allow(dead_code)]
 
+pub mod githttp;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

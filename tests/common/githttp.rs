@@ -1,0 +1,564 @@
+//! A real git server for tests: smart HTTP on 127.0.0.1 through `git http-backend` (CGI), plus
+//! fixture helpers that build repositories with reproducible SHAs.
+//!
+//! Why our own server: git sources are fetched in-process (gix over HTTP), so the tests need a
+//! genuine smart-HTTP endpoint (protocol v2, `--depth 1`, fetch by sha) that the harness starts
+//! and stops by itself. Only std is used: a `TcpListener`, one thread per connection, and one
+//! `git-http-backend` process per request, always waited for before the request is answered.
+//!
+//! ```ignore
+//! let work = WorkRepo::init(&tmp.join("work"));
+//! work.write("README.md", "hi\n");
+//! let sha = work.commit("c1");
+//! work.publish(&tmp.join("srv/git/repo.git"));
+//! let server = GitServer::start(&tmp.join("srv"));
+//! let url = server.url("git/repo.git"); // http://127.0.0.1:<port>/git/repo.git
+//! ```
+//!
+//! Served paths: `GET` of a regular file under `root` without a query string is answered
+//! statically (catalogue JSON files, and dumb-HTTP files, which http-backend would serve the
+//! same way); everything else goes to http-backend, which finds the repository itself.
+//! Paths are passed as sent (no percent-decoding): keep fixture names plain.
+//!
+//! Fetching unadvertised commits by sha is allowed through `GIT_CONFIG_COUNT` in the backend's
+//! environment (`uploadpack.allowAnySHA1InWant`, `uploadpack.allowReachableSHA1InWant`,
+//! `uploadpack.allowFilter`), so bare repositories need no per-repo config.
+
+use std::fs;
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// Config given to every backend (and so to `git upload-pack`) through the environment.
+const BACKEND_CONFIG: [(&str, &str); 3] = [
+    ("uploadpack.allowAnySHA1InWant", "true"),
+    ("uploadpack.allowReachableSHA1InWant", "true"),
+    ("uploadpack.allowFilter", "true"),
+];
+
+/// Inherited variables that would point git somewhere else (e.g. when `cargo test` runs from
+/// a git hook, `GIT_DIR` names the project's own repository) or change its config.
+const GIT_ENV_TO_CLEAR: [&str; 10] = [
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    "GIT_CONFIG_PARAMETERS",
+    "GIT_PROTOCOL",
+    "HTTP_CONTENT_ENCODING",
+];
+
+/// A running server; stops when dropped (listener closed, connections shut, threads joined).
+pub struct GitServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    listener: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    root: PathBuf,
+    backend: PathBuf,
+    token: Option<String>,
+    stop: AtomicBool,
+    requests: Mutex<Vec<String>>,
+    /// Live connections: a clone of each socket (to shut it on drop) and its thread.
+    conns: Mutex<Vec<(TcpStream, JoinHandle<()>)>>,
+}
+
+struct Request {
+    line: String,
+    method: String,
+    target: String,
+    headers: Vec<(String, String)>, // names lower-cased
+    body: Vec<u8>,
+    keep_alive: bool,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl GitServer {
+    /// Serve every repository (and file) under `root` at `http://127.0.0.1:<free port>/<rel>`.
+    pub fn start(root: &Path) -> GitServer {
+        Self::spawn(root, None)
+    }
+
+    /// Like `start`, but every request gets 401 unless it carries `Authorization: Bearer
+    /// <token>` or Basic credentials whose password is `token` (any user name).
+    pub fn start_with_auth(root: &Path, token: &str) -> GitServer {
+        Self::spawn(root, Some(token.to_string()))
+    }
+
+    fn spawn(root: &Path, token: Option<String>) -> GitServer {
+        let exec_path = git(Path::new("/"), &["--exec-path"]);
+        let shared = Arc::new(Shared {
+            // http-backend wants an absolute GIT_PROJECT_ROOT.
+            root: root.canonicalize().expect("server root"),
+            backend: Path::new(&exec_path).join("git-http-backend"),
+            token,
+            stop: AtomicBool::new(false),
+            requests: Mutex::new(Vec::new()),
+            conns: Mutex::new(Vec::new()),
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local addr");
+        let s = Arc::clone(&shared);
+        let handle = thread::spawn(move || {
+            for stream in listener.incoming() {
+                // Drop wakes us with a connection of its own after setting `stop`.
+                if s.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let Ok(clone) = stream.try_clone() else {
+                    continue;
+                };
+                let s2 = Arc::clone(&s);
+                let h = thread::spawn(move || {
+                    let _ = serve(&s2, stream); // I/O errors just end the connection
+                });
+                let mut conns = s.conns.lock().unwrap();
+                conns.retain(|(_, h)| !h.is_finished());
+                conns.push((clone, h));
+            }
+        });
+        GitServer {
+            addr,
+            shared,
+            listener: Some(handle),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/<rel>`
+    pub fn url(&self, rel: &str) -> String {
+        format!("{}/{}", self.base_url(), rel.trim_start_matches('/'))
+    }
+
+    /// `<METHOD> <target>` of each request received so far (HTTP version left out), in arrival
+    /// order, e.g. `GET /git/repo.git/info/refs?service=git-upload-pack`.
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for GitServer {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // unblock accept()
+        if let Some(h) = self.listener.take() {
+            let _ = h.join(); // the listener (and so the port) is closed when this returns
+        }
+        // Shutting the sockets ends idle keep-alive reads and stalled writes; a thread inside a
+        // request still waits for its backend, so no process outlives the server.
+        let conns = std::mem::take(&mut *self.shared.conns.lock().unwrap());
+        for (stream, _) in &conns {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        for (_, h) in conns {
+            let _ = h.join();
+        }
+    }
+}
+
+/// One connection: requests in a loop while the client keeps it alive (HTTP/1.1 default).
+fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut out = stream.try_clone()?;
+    let mut rd = BufReader::new(stream);
+    while let Some(req) = read_request(&mut rd, &mut out)? {
+        s.requests.lock().unwrap().push(req.line.clone());
+        let (status, headers, body) = respond(s, &req);
+        let mut head = format!("HTTP/1.1 {status}\r\n");
+        for (k, v) in &headers {
+            head += &format!("{k}: {v}\r\n");
+        }
+        let conn = if req.keep_alive {
+            "keep-alive"
+        } else {
+            "close"
+        };
+        head += &format!(
+            "Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
+            body.len()
+        );
+        out.write_all(head.as_bytes())?;
+        out.write_all(&body)?;
+        out.flush()?;
+        if !req.keep_alive {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Reads one request, body included (Content-Length or chunked). `None` at a clean EOF.
+fn read_request(rd: &mut impl BufRead, out: &mut impl Write) -> io::Result<Option<Request>> {
+    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
+    let mut line = String::new();
+    while line.trim().is_empty() {
+        line.clear();
+        if rd.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+    }
+    let line = line.trim().to_string();
+    let mut parts = line.split_whitespace();
+    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad("bad request line"));
+    };
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if rd.read_line(&mut h)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        let (k, v) = h.split_once(':').ok_or_else(|| bad("bad header"))?;
+        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+    }
+    let mut req = Request {
+        method: method.to_string(),
+        target: target.to_string(),
+        keep_alive: false,
+        headers,
+        body: Vec::new(),
+        line: format!("{method} {target}"), // what requests() reports
+    };
+    let connection = req.header("connection").unwrap_or("").to_ascii_lowercase();
+    req.keep_alive = match version {
+        "HTTP/1.1" => !connection.contains("close"),
+        _ => connection.contains("keep-alive"),
+    };
+    if req
+        .header("expect")
+        .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+    {
+        out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    }
+    let chunked = req
+        .header("transfer-encoding")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        loop {
+            let mut size = String::new();
+            rd.read_line(&mut size)?;
+            let hex = size.split(';').next().unwrap_or("").trim(); // drop chunk extensions
+            let n = usize::from_str_radix(hex, 16).map_err(|_| bad("bad chunk size"))?;
+            if n == 0 {
+                // Trailer fields (if any) up to the empty line.
+                loop {
+                    let mut t = String::new();
+                    if rd.read_line(&mut t)? == 0 || t.trim().is_empty() {
+                        break;
+                    }
+                }
+                break;
+            }
+            let start = req.body.len();
+            req.body.resize(start + n, 0);
+            rd.read_exact(&mut req.body[start..])?;
+            let mut crlf = String::new();
+            rd.read_line(&mut crlf)?;
+        }
+    } else if let Some(n) = req.header("content-length") {
+        let n: usize = n.parse().map_err(|_| bad("bad content-length"))?;
+        req.body.resize(n, 0);
+        rd.read_exact(&mut req.body)?;
+    }
+    Ok(Some(req))
+}
+
+type Response = (String, Vec<(String, String)>, Vec<u8>);
+
+fn respond(s: &Shared, req: &Request) -> Response {
+    let text = |status: &str, body: &str| -> Response {
+        let ct = ("Content-Type".to_string(), "text/plain".to_string());
+        (status.to_string(), vec![ct], body.as_bytes().to_vec())
+    };
+    if let Some(token) = &s.token
+        && !authorized(token, req.header("authorization"))
+    {
+        let (status, mut headers, body) = text("401 Unauthorized", "authentication required\n");
+        headers.push(("WWW-Authenticate".into(), "Basic realm=\"git\"".into()));
+        return (status, headers, body);
+    }
+    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+    if req.method == "GET"
+        && query.is_empty()
+        && let Some(file) = static_file(&s.root, path)
+    {
+        let ct = if path.ends_with(".json") {
+            "application/json"
+        } else {
+            "application/octet-stream"
+        };
+        return (
+            "200 OK".into(),
+            vec![("Content-Type".into(), ct.into())],
+            file,
+        );
+    }
+    match cgi(s, req, path, query) {
+        Ok(r) => r,
+        Err(e) => text("500 Internal Server Error", &format!("http-backend: {e}\n")),
+    }
+}
+
+/// Runs `git-http-backend` for one request and turns its CGI output into a response.
+fn cgi(s: &Shared, req: &Request, path: &str, query: &str) -> io::Result<Response> {
+    let mut cmd = Command::new(&s.backend);
+    for k in GIT_ENV_TO_CLEAR {
+        cmd.env_remove(k);
+    }
+    cmd.env("GIT_PROJECT_ROOT", &s.root)
+        .env("GIT_HTTP_EXPORT_ALL", "1")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("REQUEST_METHOD", &req.method)
+        .env("PATH_INFO", path)
+        .env("QUERY_STRING", query)
+        .env("CONTENT_TYPE", req.header("content-type").unwrap_or(""))
+        .env("CONTENT_LENGTH", req.body.len().to_string())
+        .env("REMOTE_ADDR", "127.0.0.1")
+        .env("GIT_CONFIG_COUNT", BACKEND_CONFIG.len().to_string());
+    for (i, (k, v)) in BACKEND_CONFIG.iter().enumerate() {
+        cmd.env(format!("GIT_CONFIG_KEY_{i}"), k)
+            .env(format!("GIT_CONFIG_VALUE_{i}"), v);
+    }
+    if let Some(p) = req.header("git-protocol") {
+        // http-backend copies HTTP_GIT_PROTOCOL to GIT_PROTOCOL; set both to be explicit.
+        cmd.env("GIT_PROTOCOL", p).env("HTTP_GIT_PROTOCOL", p);
+    }
+    if let Some(e) = req.header("content-encoding") {
+        // http-backend inflates gzip request bodies itself (CONTENT_LENGTH = compressed size).
+        cmd.env("HTTP_CONTENT_ENCODING", e);
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn()?;
+    let mut stdin = child.stdin.take().expect("stdin");
+    // Feed the body from another thread while collecting output, so neither pipe can fill up
+    // and deadlock; wait_with_output always reaps the child.
+    let output = thread::scope(|sc| {
+        sc.spawn(move || {
+            let _ = stdin.write_all(&req.body); // dropping stdin sends EOF
+        });
+        child.wait_with_output()
+    })?;
+    let out = &output.stdout;
+    let end = [&b"\r\n\r\n"[..], b"\n\n"]
+        .iter()
+        .filter_map(|sep| find(out, sep).map(|i| (i, i + sep.len())))
+        .min();
+    let Some((head_end, body_start)) = end else {
+        let err = String::from_utf8_lossy(&output.stderr);
+        return Err(io::Error::other(format!("{}: {err}", output.status)));
+    };
+    let mut status = "200 OK".to_string();
+    let mut headers = Vec::new();
+    for line in String::from_utf8_lossy(&out[..head_end]).lines() {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim().to_string());
+        match k.to_ascii_lowercase().as_str() {
+            "status" => status = v,
+            "content-length" | "transfer-encoding" | "connection" => {} // we set our own
+            _ => headers.push((k.to_string(), v)),
+        }
+    }
+    Ok((status, headers, out[body_start..].to_vec()))
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A regular file under `root` named by the URL path (no `..` components).
+fn static_file(root: &Path, path: &str) -> Option<Vec<u8>> {
+    let rel = path.trim_start_matches('/');
+    if rel.is_empty() || rel.split('/').any(|c| c == "..") {
+        return None;
+    }
+    let p = root.join(rel);
+    if p.is_file() { fs::read(p).ok() } else { None }
+}
+
+fn authorized(token: &str, header: Option<&str>) -> bool {
+    let Some((scheme, cred)) = header.and_then(|h| h.trim().split_once(' ')) else {
+        return false;
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "bearer" => cred.trim() == token,
+        "basic" => base64_decode(cred.trim())
+            .and_then(|b| String::from_utf8(b).ok())
+            .is_some_and(|up| up.split_once(':').is_some_and(|(_, pw)| pw == token)),
+        _ => false,
+    }
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let (mut out, mut acc, mut bits) = (Vec::new(), 0u32, 0);
+    for c in s.bytes().filter(|&c| c != b'=') {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+/// Fixed identities and dates (as in shared/tools/make-fixtures.sh) so SHAs are reproducible.
+const FIXED_ENV: [(&str, &str); 6] = [
+    ("GIT_AUTHOR_NAME", "p"),
+    ("GIT_AUTHOR_EMAIL", "p@x"),
+    ("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z"),
+    ("GIT_COMMITTER_NAME", "p"),
+    ("GIT_COMMITTER_EMAIL", "p@x"),
+    ("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z"),
+];
+
+/// `git` in `dir` with the fixed identity, no system/global config (a user's
+/// `init.defaultBranch`, `commit.gpgSign`, ... cannot change fixtures) and no prompts.
+pub fn git_command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    for k in GIT_ENV_TO_CLEAR {
+        cmd.env_remove(k);
+    }
+    cmd.current_dir(dir)
+        .envs(FIXED_ENV)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs git in `dir`; panics with its stderr on failure; returns trimmed stdout.
+#[track_caller]
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = git_command(dir).args(args).output().expect("run git");
+    assert!(
+        out.status.success(),
+        "git {args:?} in {} failed ({}):\n{}",
+        dir.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A non-bare work repository on branch `main`.
+pub struct WorkRepo {
+    pub dir: PathBuf,
+}
+
+impl WorkRepo {
+    pub fn init(dir: &Path) -> WorkRepo {
+        fs::create_dir_all(dir).expect("mkdir work repo");
+        git(dir, &["init", "-q", "-b", "main"]);
+        WorkRepo {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        let p = self.dir.join(rel);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        p
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        fs::write(self.path(rel), text).expect("write");
+    }
+
+    /// `rel` -> `target` (target as given, usually relative).
+    pub fn symlink(&self, rel: &str, target: &str) {
+        let p = self.path(rel);
+        let _ = fs::remove_file(&p);
+        std::os::unix::fs::symlink(target, p).expect("symlink");
+    }
+
+    /// Note that git only records 644 vs 755.
+    pub fn chmod(&self, rel: &str, mode: u32) {
+        fs::set_permissions(self.dir.join(rel), fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+
+    /// `git add -A` + commit (empty commits allowed); returns the full sha.
+    pub fn commit(&self, msg: &str) -> String {
+        git(&self.dir, &["add", "-A"]);
+        git(&self.dir, &["commit", "-q", "--allow-empty", "-m", msg]);
+        git(&self.dir, &["rev-parse", "HEAD"])
+    }
+
+    /// Lightweight tag at HEAD (moved if it exists).
+    pub fn tag(&self, name: &str) {
+        git(&self.dir, &["tag", "-f", name]);
+    }
+
+    /// Annotated tag at HEAD: its ref names a tag object, which clients must peel.
+    pub fn tag_annotated(&self, name: &str, msg: &str) {
+        git(&self.dir, &["tag", "-f", "-a", name, "-m", msg]);
+    }
+
+    /// Branch `name` at HEAD (moved if it exists); the current branch stays checked out.
+    pub fn branch(&self, name: &str) {
+        git(&self.dir, &["branch", "-f", name]);
+    }
+
+    /// Mirrors all branches and tags to the bare repository `bare` (created with HEAD ->
+    /// main if missing; refs deleted here are deleted there) and runs `update-server-info`.
+    pub fn publish(&self, bare: &Path) {
+        if !bare.exists() {
+            fs::create_dir_all(bare).expect("mkdir bare");
+            git(bare, &["init", "-q", "--bare", "-b", "main"]);
+        }
+        let dest = bare.to_str().expect("utf-8 path");
+        git(&self.dir, &["push", "-q", "--mirror", dest]);
+        git(bare, &["update-server-info"]);
+    }
+}

@@ -1,0 +1,340 @@
+//! Git plugin sources (`url`, `github`, `git-subdir`, URL strings) installed from a real git
+//! server on 127.0.0.1 (`git http-backend` behind the harness's HTTP server). The git CLI only
+//! builds fixtures; the product runs with no git on PATH.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::githttp::{GitServer, WorkRepo, git};
+use common::*;
+use serde_json::{Value, json};
+
+/// Fixture repositories published under `<fx>/srv`, served over loopback HTTP.
+struct Remote {
+    server: GitServer,
+    srv: PathBuf,
+    /// Commits of `gp` (plugin at the root): c1 (tag t1), c2 (HEAD of main).
+    c1: String,
+    c2: String,
+    /// HEAD of `mono` (plugin in tools/sub).
+    mono: String,
+}
+
+fn remote(env: &Env) -> Remote {
+    let srv = env.fx.join("srv");
+    let gp = WorkRepo::init(&env.fx.join("work/gp"));
+    gp.write(".claude-plugin/plugin.json", r#"{"name":"gp"}"#);
+    gp.write("commands/one.md", "# one\n");
+    gp.write("scripts/run.sh", "#!/bin/sh\necho hi\n");
+    gp.chmod("scripts/run.sh", 0o755);
+    gp.write(".hidden", "h\n");
+    gp.symlink("link-one.md", "commands/one.md");
+    gp.symlink("absout", "/etc/hostname");
+    gp.symlink("relout", "../../outside.txt");
+    gp.symlink("loop1", "loop2");
+    gp.symlink("loop2", "loop1");
+    let c1 = gp.commit("c1");
+    gp.tag("t1");
+    gp.write("commands/two.md", "# two\n");
+    let c2 = gp.commit("c2");
+    gp.publish(&srv.join("git/gp.git"));
+    gp.publish(&srv.join("o/gp.git")); // for github sources: <base>/o/gp.git
+
+    let mono = WorkRepo::init(&env.fx.join("work/mono"));
+    mono.write("tools/sub/.claude-plugin/plugin.json", r#"{"name":"sub"}"#);
+    mono.write("tools/sub/commands/x.md", "x\n");
+    mono.write("shared/s.md", "shared\n");
+    mono.symlink("tools/sub/commands/s.md", "../../../shared/s.md");
+    mono.write("other/o.txt", "other\n");
+    let mono_head = mono.commit("m1");
+    mono.publish(&srv.join("git/mono.git"));
+
+    let server = GitServer::start(&srv);
+    Remote {
+        server,
+        srv,
+        c1,
+        c2,
+        mono: mono_head,
+    }
+}
+
+/// A local marketplace `mg` whose entries are `entries` (a JSON array).
+fn market(env: &Env, entries: Value) -> PathBuf {
+    let dir = env.fx.join("mg");
+    marketplace(&dir, "mg", &entries.to_string());
+    env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+    dir
+}
+
+/// Run with GitHub pointed at the loopback server and no git binary on PATH.
+fn run(env: &Env, r: &Remote, args: &[&str]) -> Run {
+    let empty = env.fx.join("empty-path");
+    fs::create_dir_all(&empty).unwrap();
+    let out = env
+        .command(args)
+        .env("PLUGIN_GITHUB_BASE_URL", r.server.base_url())
+        .env("PATH", &empty)
+        .output()
+        .expect("run plugin");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Modes new folders, files and executables get under the current umask.
+fn default_modes(env: &Env) -> (u32, u32, u32) {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let d = env.tmp.path().join("mode-probe-dir");
+    fs::create_dir(&d).unwrap();
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let f = env.tmp.path().join("mode-probe-file");
+    let x = env.tmp.path().join("mode-probe-exec");
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o644)
+        .open(&f)
+        .unwrap();
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o755)
+        .open(&x)
+        .unwrap();
+    (mode(&d), mode(&f), mode(&x))
+}
+
+fn record(env: &Env, id: &str) -> Value {
+    env.installed()["plugins"][id][0].clone()
+}
+
+#[test]
+fn url_github_string_and_subdir_sources_install_from_the_server() {
+    let env = Env::new();
+    let r = remote(&env);
+    let gp = r.server.url("git/gp.git");
+    market(
+        &env,
+        json!([
+            {"name": "gp", "source": {"source": "url", "url": gp}},
+            {"name": "gh", "source": {"source": "github", "repo": "o/gp"}},
+            {"name": "str", "source": r.server.url("git/gp.git")},
+            {"name": "sub", "source": {"source": "git-subdir", "url": r.server.url("git/mono.git"), "path": "tools/sub"}},
+        ]),
+    );
+
+    let out = run(&env, &r, &["install", "gp@mg", "--json"]).ok();
+    assert_eq!(
+        out.json(),
+        json!({"command":"install","outcome":"ok","plugin":"gp@mg","pluginId":"gp@mg","scope":"user",
+               "message":"Successfully installed plugin: gp@mg (scope: user)"})
+    );
+    let short = &r.c2[..12];
+    let rec = record(&env, "gp@mg");
+    assert_eq!(rec["version"], short);
+    assert_eq!(rec["gitCommitSha"], r.c2.as_str());
+    let dir = env.plugins().join("cache/mg/gp").join(short);
+    assert_eq!(rec["installPath"], dir.to_str().unwrap());
+    // The tree is the commit's (modulo the symlink policy), modes from the tree.
+    let listing: Vec<String> = tree(&dir)
+        .into_iter()
+        .filter(|l| !l.contains(".plugin-ok"))
+        .collect();
+    let (dm, fm, xm) = default_modes(&env);
+    assert_eq!(
+        listing,
+        [
+            format!("d {dm:o} .claude-plugin/"),
+            format!("f {fm:o} .claude-plugin/plugin.json 13"),
+            format!("f {fm:o} .hidden 2"),
+            format!("d {dm:o} commands/"),
+            format!("f {fm:o} commands/one.md 6"),
+            format!("f {fm:o} commands/two.md 6"),
+            "l link-one.md -> commands/one.md".to_string(),
+            format!("d {dm:o} scripts/"),
+            format!("f {xm:o} scripts/run.sh 18"),
+        ]
+    );
+    for path in [
+        "commands/one.md",
+        "commands/two.md",
+        "scripts/run.sh",
+        ".claude-plugin/plugin.json",
+    ] {
+        let want = git(
+            &r.srv.join("git/gp.git"),
+            &["show", &format!("{}:{path}", r.c2)],
+        );
+        assert_eq!(
+            fs::read_to_string(dir.join(path)).unwrap().trim_end(),
+            want,
+            "{path}"
+        );
+    }
+    for (link, why) in [
+        ("absout", "it points outside the repository"),
+        ("relout", "it points outside the repository"),
+        ("loop1", "it is part of a symlink cycle"),
+    ] {
+        assert!(
+            out.stderr
+                .contains(&format!("warning: skipped symlink {link} -> "))
+                && out.stderr.contains(why),
+            "{link}: {}",
+            out.stderr
+        );
+    }
+
+    // github shorthand and a plain URL string: same commit, same version, own folders.
+    run(&env, &r, &["install", "gh@mg"]).ok();
+    run(&env, &r, &["install", "str@mg"]).ok();
+    assert_eq!(record(&env, "gh@mg")["version"], short);
+    assert_eq!(record(&env, "str@mg")["gitCommitSha"], r.c2.as_str());
+
+    // git-subdir: only the folder, version <sha12>-<sha256(path)[:8]>, in-repo link dereferenced.
+    run(&env, &r, &["install", "sub@mg"]).ok();
+    let rec = record(&env, "sub@mg");
+    let version = format!("{}-{}", &r.mono[..12], "67ea16a3");
+    assert_eq!(rec["version"], version.as_str());
+    let sub = env.plugins().join("cache/mg/sub").join(&version);
+    assert_eq!(
+        fs::read_to_string(sub.join("commands/x.md")).unwrap(),
+        "x\n"
+    );
+    assert_eq!(
+        fs::read_to_string(sub.join("commands/s.md")).unwrap(),
+        "shared\n"
+    );
+    assert!(!sub.join("commands/s.md").is_symlink());
+    assert!(!sub.join("other").exists() && !sub.join("tools").exists());
+}
+
+#[test]
+fn refs_and_pinned_shas() {
+    let env = Env::new();
+    let r = remote(&env);
+    let gp = r.server.url("git/gp.git");
+    market(
+        &env,
+        json!([
+            {"name": "tag", "source": {"source": "url", "url": gp, "ref": "t1"}},
+            {"name": "pin", "source": {"source": "url", "url": gp, "sha": r.c1}},
+            {"name": "both", "source": {"source": "url", "url": gp, "ref": "main", "sha": r.c1}},
+            {"name": "pinv", "source": {"source": "url", "url": gp, "sha": r.c1}, "version": "3.3.3"},
+            {"name": "short", "source": {"source": "url", "url": gp, "sha": &r.c1[..7]}},
+            {"name": "nope", "source": {"source": "url", "url": gp, "ref": "nope"}},
+            {"name": "gone", "source": {"source": "url", "url": gp, "sha": "1".repeat(40)}},
+            {"name": "nosub", "source": {"source": "git-subdir", "url": r.server.url("git/mono.git"), "path": "tools/none"}},
+            {"name": "upsub", "source": {"source": "git-subdir", "url": r.server.url("git/mono.git"), "path": "../x"}},
+            {"name": "norepo", "source": {"source": "url", "url": r.server.url("git/missing.git")}},
+            {"name": "gitproto", "source": {"source": "url", "url": "git://127.0.0.1:9/x.git"}},
+        ]),
+    );
+    run(&env, &r, &["install", "tag@mg"]).ok();
+    assert_eq!(record(&env, "tag@mg")["gitCommitSha"], r.c1.as_str());
+    run(&env, &r, &["install", "pin@mg"]).ok();
+    assert_eq!(record(&env, "pin@mg")["version"], &r.c1[..12]);
+    // sha wins over ref; the pinned commit is already in the cache: no request at all.
+    let before = r.server.requests().len();
+    run(&env, &r, &["install", "both@mg"]).ok();
+    assert_eq!(record(&env, "both@mg")["gitCommitSha"], r.c1.as_str());
+    assert_eq!(
+        r.server.requests().len(),
+        before,
+        "a cached pinned sha must not fetch"
+    );
+    run(&env, &r, &["install", "pinv@mg"]).ok();
+    assert_eq!(record(&env, "pinv@mg")["version"], "3.3.3");
+
+    let refused = |id: &str, code: &str, needle: &str| {
+        let before = tree(&env.home);
+        let out = run(&env, &r, &["install", id, "--json"]).fails();
+        let v = out.json();
+        assert_eq!(v["failureCode"], code, "{id}: {v}");
+        let msg = v["message"].as_str().unwrap();
+        assert!(msg.contains(needle), "{id}: {msg}");
+        let after = tree(&env.home);
+        let changed: Vec<_> = after
+            .iter()
+            .filter(|l| !before.contains(l) && !l.contains(".cache/plugin/git-v1"))
+            .collect();
+        assert!(changed.is_empty(), "{id} changed {changed:?}");
+    };
+    refused("short@mg", "error_validation", "40-character");
+    refused(
+        "nope@mg",
+        "error_not_found",
+        "ref \"nope\" does not exist in",
+    );
+    refused("nope@mg", "error_not_found", "main, t1");
+    refused(
+        "gone@mg",
+        "error_not_found",
+        &format!("commit {} is not available", "1".repeat(40)),
+    );
+    refused(
+        "nosub@mg",
+        "error_not_found",
+        "path \"tools/none\" does not exist at commit",
+    );
+    refused(
+        "upsub@mg",
+        "error_validation",
+        "must be a relative path inside the repository",
+    );
+    refused("norepo@mg", "error_network", "Failed to fetch");
+    refused("gitproto@mg", "error_validation", "not encrypted");
+}
+
+#[test]
+fn one_database_per_repository_fetched_incrementally() {
+    let env = Env::new();
+    let r = remote(&env);
+    let gp = r.server.url("git/gp.git");
+    market(
+        &env,
+        json!([
+            {"name": "a", "source": {"source": "url", "url": gp}},
+            {"name": "b", "source": {"source": "url", "url": format!("{gp}/")}},
+            {"name": "c", "source": {"source": "github", "repo": "o/gp"}},
+        ]),
+    );
+    run(&env, &r, &["install", "a@mg"]).ok();
+    run(&env, &r, &["install", "b@mg"]).ok();
+    run(&env, &r, &["install", "c@mg"]).ok();
+    let dbs: Vec<String> = fs::read_dir(env.home.join(".cache/plugin/git-v1/db"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    // `<url>` and `<url>/` share one database; the github mirror path is another repository.
+    assert_eq!(dbs.len(), 2, "{dbs:?}");
+    assert!(dbs.iter().all(|d| d.starts_with("gp-")), "{dbs:?}");
+}
+
+#[test]
+fn an_upstream_commit_is_a_new_version_on_reinstall() {
+    let env = Env::new();
+    let r = remote(&env);
+    market(
+        &env,
+        json!([{"name": "gp", "source": {"source": "url", "url": r.server.url("git/gp.git")}}]),
+    );
+    run(&env, &r, &["install", "gp@mg"]).ok();
+    let work = WorkRepo {
+        dir: env.fx.join("work/gp"),
+    };
+    work.write("commands/three.md", "# three\n");
+    let c3 = work.commit("c3");
+    work.publish(&r.srv.join("git/gp.git"));
+    // Installed and enabled: install reports the version the source would install now.
+    let out = run(&env, &r, &["install", "gp@mg", "--json"]).ok().json();
+    assert_eq!(out["installedVersion"], &r.c2[..12]);
+    assert_eq!(out["availableVersion"], &c3[..12]);
+    assert!(Path::new(&env.plugins().join("cache/mg/gp").join(&r.c2[..12])).is_dir());
+}
