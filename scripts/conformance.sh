@@ -49,6 +49,8 @@ CC_VERSION=2.1.328
 #      ignore on a local-scope install; we write nothing outside ~/.claude and .claude/ (README 8).
 #  K7  -"gitCommitSha": "": Claude Code records an empty sha when a .git/HEAD cannot be resolved
 #      (mL's plugin has a fake .git); we record none (README 13).
+#  K8  -d cache/<m>/<p>/<ver>/.in_use/ and -f .last_inuse_sweep: Claude Code's in-use tracking of
+#      live sessions, created by its git-backed installs; we are not a session (README 15).
 # Plugin ids left out of scenarios on purpose (a whole install differs by design):
 #  a-dot@mR  "./a" with pluginRoot "./plugins": we resolve it under pluginRoot (README 6).
 #  dup@mX    a name listed twice in one catalog: we refuse it, Claude Code takes the first (README 9).
@@ -98,6 +100,8 @@ filter_diff() {
       if ($0 == "-### file <HOME>/.config/git/ignore") { gitignore = 1; next }        # K6
       if (gitignore && $0 == "-**/.claude/settings.local.json") { gitignore = 0; next }
       if ($0 ~ /^-[ ]*"gitCommitSha": "",?$/) next                                     # K7
+      if ($0 ~ /^-d [0-7]+ cache\/[^\/]+\/[^\/]+\/[^\/]+\/\.in_use\/$/) next                 # K8
+      if ($0 ~ /^-f [0-7]+ \.last_inuse_sweep /) next
       run[++n] = (exempt == 1 ? mask($0) : $0); next
     }
     { flush() }
@@ -130,6 +134,10 @@ scenarios() {
   sc m1-marketplace     --json --step "marketplace update m1 --json" --step "marketplace list --json" \
                         --step "marketplace remove m1 --json" --step "marketplace remove m1 --json" \
                         --step "list --json" "$FX/m1" p1@m1
+  # git sources over file:// (both tools fetch them; ours needs git-upload-pack for file:// only).
+  # gpnv-str (a URL string) is left out: we install it, Claude Code refuses it (README 13).
+  sc mG-git             --json "$FX/mG" gpv@mG gpv-ref@mG gpnv@mG gpnv-sha@mG gpnv-short@mG \
+                        gpnv-ref@mG gpnv-mev@mG sub@mG
   sc m1-uninstall-scope --json --step "uninstall p1@m1 --scope project --json" --step "uninstall p1 --json" \
                         --step "uninstall p1@m1 --json" "$FX/m1" p1@m1
 }

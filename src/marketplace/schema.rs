@@ -337,14 +337,27 @@ impl PluginSource {
         };
         let sha = || -> Result<Option<String>, String> {
             let sha = opt("sha")?;
-            if let Some(s) = &sha
-                && !(s.len() == 40
+            if let Some(s) = &sha {
+                // Claude Code's two checks, in its words.
+                let mut problems = Vec::new();
+                if s.len() < 40 {
+                    problems.push(
+                        "source.sha: Too small: expected string to have exactly 40 characters",
+                    );
+                } else if s.len() > 40 {
+                    problems
+                        .push("source.sha: Too big: expected string to have exactly 40 characters");
+                }
+                if !(s.len() == 40
                     && s.bytes()
                         .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-            {
-                return Err(format!(
-                    "source.sha: Must be a full 40-character lowercase git commit SHA (got \"{s}\")"
-                ));
+                {
+                    problems
+                        .push("source.sha: Must be a full 40-character lowercase git commit SHA");
+                }
+                if !problems.is_empty() {
+                    return Err(problems.join(", "));
+                }
             }
             Ok(sha)
         };
