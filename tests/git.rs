@@ -338,3 +338,189 @@ fn an_upstream_commit_is_a_new_version_on_reinstall() {
     assert_eq!(out["availableVersion"], &c3[..12]);
     assert!(Path::new(&env.plugins().join("cache/mg/gp").join(&r.c2[..12])).is_dir());
 }
+
+/// A git-hosted marketplace `gmk` with a versioned and a versionless relative plugin.
+fn marketplace_repo(env: &Env, srv: &Path) -> WorkRepo {
+    let w = WorkRepo::init(&env.fx.join("work/mkt"));
+    w.write(
+        ".claude-plugin/marketplace.json",
+        r#"{"name":"gmk","owner":{"name":"x"},"plugins":[{"name":"rv","source":"./plugins/rv"},{"name":"rnv","source":"./plugins/rnv"}]}"#,
+    );
+    w.write(
+        "plugins/rv/.claude-plugin/plugin.json",
+        r#"{"name":"rv","version":"1.0.0"}"#,
+    );
+    w.write("plugins/rv/commands/c.md", "v1\n");
+    w.write(
+        "plugins/rnv/.claude-plugin/plugin.json",
+        r#"{"name":"rnv"}"#,
+    );
+    w.write("plugins/rnv/commands/c.md", "v1\n");
+    w.symlink(
+        "plugins/rnv/commands/link-to-rv.md",
+        "../../rv/commands/c.md",
+    );
+    w.commit("m1");
+    w.publish(&srv.join("git/mkt.git"));
+    w.publish(&srv.join("o/mkt.git"));
+    w
+}
+
+#[test]
+fn git_marketplaces_clone_install_and_update() {
+    let env = Env::new();
+    let r = remote(&env);
+    let w = marketplace_repo(&env, &r.srv);
+    let m1 = git(&w.dir, &["rev-parse", "HEAD"]);
+    let url = r.server.url("git/mkt.git");
+
+    let out = run(&env, &r, &["marketplace", "add", &url, "--json"]).ok();
+    assert_eq!(
+        out.json(),
+        json!({"command":"marketplace-add","outcome":"ok","marketplace":"gmk",
+               "message":"Successfully added marketplace: gmk (declared in user settings)"})
+    );
+    let clone = env.plugins().join("marketplaces/gmk");
+    assert_eq!(
+        env.known()["gmk"]["source"],
+        json!({"source": "git", "url": url})
+    );
+    assert_eq!(
+        env.known()["gmk"]["installLocation"],
+        clone.to_str().unwrap()
+    );
+    // A normal work tree: Claude Code's own `marketplace update` runs git in it.
+    assert_eq!(git(&clone, &["rev-parse", "HEAD"]), m1);
+    assert_eq!(git(&clone, &["status", "--porcelain"]), "");
+    let leftovers: Vec<_> = fs::read_dir(env.plugins().join("marketplaces"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["gmk"]);
+
+    // Relative plugins of a git marketplace: versionless ones take the marketplace commit, and
+    // every record carries it; they are copied, not loaded in place.
+    run(&env, &r, &["install", "rv@gmk"]).ok();
+    run(&env, &r, &["install", "rnv@gmk"]).ok();
+    assert_eq!(record(&env, "rv@gmk")["version"], "1.0.0");
+    assert_eq!(record(&env, "rv@gmk")["gitCommitSha"], m1.as_str());
+    assert_eq!(record(&env, "rnv@gmk")["version"], &m1[..12]);
+    let rnv = env.plugins().join("cache/gmk/rnv").join(&m1[..12]);
+    assert_eq!(
+        fs::read_to_string(rnv.join("commands/link-to-rv.md")).unwrap(),
+        "v1\n"
+    );
+    let again = run(&env, &r, &["install", "rnv@gmk", "--json"]).ok().json();
+    assert!(
+        !again["message"]
+            .as_str()
+            .unwrap()
+            .contains("loads in place"),
+        "{again}"
+    );
+
+    // Nothing new upstream: one ref negotiation, no clone.
+    let before = r.server.requests().len();
+    let out = run(&env, &r, &["marketplace", "update", "gmk", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        out["message"],
+        format!(
+            "Already at the latest commit ({})\nSuccessfully updated marketplace: gmk",
+            &m1[..12]
+        )
+    );
+    let requests = r.server.requests()[before..].to_vec();
+    assert!(requests.len() <= 2, "{requests:?}");
+    assert!(requests.iter().all(|q| !q.contains("git-upload-pack")
+        || q.starts_with("POST")
+        || q.contains("info/refs")));
+
+    // A new commit upstream: update swaps in a fresh clone; the plugin's new version shows.
+    w.write("plugins/rnv/commands/c.md", "v2\n");
+    let m2 = w.commit("m2");
+    w.publish(&r.srv.join("git/mkt.git"));
+    let out = run(&env, &r, &["marketplace", "update", "gmk"]).ok();
+    assert!(
+        out.stdout.contains("Successfully updated marketplace: gmk"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(git(&clone, &["rev-parse", "HEAD"]), m2);
+    let v = run(&env, &r, &["install", "rnv@gmk", "--json"]).ok().json();
+    assert_eq!(v["availableVersion"], &m2[..12]);
+
+    // Adding the same source again does not clone again.
+    let before = r.server.requests().len();
+    let out = run(&env, &r, &["marketplace", "add", &url]).ok();
+    assert!(
+        out.stdout.contains("Marketplace 'gmk' already on disk"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(r.server.requests().len(), before);
+
+    // Removing it deletes the clone.
+    run(&env, &r, &["marketplace", "remove", "gmk"]).ok();
+    assert!(!clone.exists());
+}
+
+#[test]
+fn github_marketplace_forms_and_refusals() {
+    let env = Env::new();
+    let r = remote(&env);
+    marketplace_repo(&env, &r.srv);
+    run(&env, &r, &["marketplace", "add", "o/mkt@main"]).ok();
+    assert_eq!(
+        env.known()["gmk"]["source"],
+        json!({"source": "github", "repo": "o/mkt", "ref": "main"})
+    );
+    run(&env, &r, &["install", "rv@gmk"]).ok();
+
+    // A ref that does not exist, and a repository that does not: refused, nothing left behind.
+    let env2 = Env::new();
+    for (src, code) in [
+        ("o/mkt#nope", "error_not_found"),
+        ("o/missing", "error_network"),
+    ] {
+        let out = run(&env2, &r, &["marketplace", "add", src, "--json"]).fails();
+        assert_eq!(out.json()["failureCode"], code, "{src}: {}", out.stdout);
+        let dir = env2.plugins().join("marketplaces");
+        let left: Vec<_> = fs::read_dir(&dir).map(|d| d.count()).into_iter().collect();
+        assert!(
+            left.iter().all(|n| *n == 0),
+            "{src} left {left:?} in {}",
+            dir.display()
+        );
+        assert!(!env2.plugins().join("known_marketplaces.json").exists());
+    }
+}
+
+#[test]
+fn reserved_names_need_the_anthropics_organisation() {
+    let env = Env::new();
+    let r = remote(&env);
+    let w = WorkRepo::init(&env.fx.join("work/official"));
+    w.write(
+        ".claude-plugin/marketplace.json",
+        r#"{"name":"claude-plugins-official","owner":{"name":"x"},"plugins":[]}"#,
+    );
+    w.commit("c");
+    w.publish(&r.srv.join("o/official.git"));
+    w.publish(&r.srv.join("anthropics/official.git"));
+    let out = run(&env, &r, &["marketplace", "add", "o/official", "--json"]).fails();
+    assert!(
+        out.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("is reserved for official Anthropic marketplaces")
+    );
+    assert!(
+        fs::read_dir(env.plugins().join("marketplaces"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    run(&env, &r, &["marketplace", "add", "anthropics/official"]).ok();
+}

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 pub use schema::{MarketplaceManifest, PluginEntry, PluginSource};
 
-use crate::git;
+use crate::git::{self, GitUrl, GitUrlError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MarketplaceError {
@@ -118,6 +118,15 @@ impl MarketplaceSource {
             Some((b, r)) if !r.is_empty() => (b, Some(r.to_string())),
             _ => (raw, None),
         };
+        if base.starts_with("file://")
+            || base.starts_with("ssh://")
+            || base.starts_with("git+ssh://")
+        {
+            return Ok(MarketplaceSource::Git {
+                url: base.to_string(),
+                reference,
+            });
+        }
         if base.starts_with("https://") || base.starts_with("http://") {
             if reference.is_none() && base.to_ascii_lowercase().ends_with(".json") {
                 return Ok(MarketplaceSource::Url(base.to_string()));
@@ -205,6 +214,40 @@ impl MarketplaceSource {
         }
     }
 
+    /// The git remote and ref of a git-hosted marketplace.
+    pub fn git_remote(&self) -> Option<Result<(GitUrl, Option<String>), GitUrlError>> {
+        match self {
+            MarketplaceSource::Git { url, reference } => {
+                Some(GitUrl::parse(url).map(|u| (u, reference.clone())))
+            }
+            MarketplaceSource::Github { repo, reference } => {
+                Some(GitUrl::github(repo).map(|u| (u, reference.clone())))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the source is a GitHub repository of the `anthropics` organisation, the only
+    /// place reserved marketplace names may come from.
+    pub fn is_anthropics_github(&self) -> bool {
+        match self {
+            MarketplaceSource::Github { repo, .. } => {
+                repo.to_ascii_lowercase().starts_with("anthropics/")
+            }
+            MarketplaceSource::Git { url, .. } => {
+                let u = url.to_ascii_lowercase();
+                [
+                    "https://github.com/anthropics/",
+                    "git@github.com:anthropics/",
+                    "ssh://git@github.com/anthropics/",
+                ]
+                .iter()
+                .any(|p| u.starts_with(p))
+            }
+            _ => false,
+        }
+    }
+
     /// Where the catalog is read from: the folder for local sources.
     pub fn local_root(&self) -> Option<PathBuf> {
         match self {
@@ -230,6 +273,8 @@ impl MarketplaceSource {
 #[derive(Debug, Clone)]
 pub struct Marketplace {
     pub root: PathBuf,
+    /// A folder or file the user owns (plugins load in place), not a clone we manage.
+    pub local: bool,
     /// The index file read, or `None` when the catalog was discovered from plugin folders.
     pub index: Option<PathBuf>,
     pub manifest: MarketplaceManifest,
@@ -249,6 +294,26 @@ impl Marketplace {
         }
     }
 
+    /// Load a known marketplace: local sources in place, git ones from their clone.
+    pub fn load_installed(
+        source: &MarketplaceSource,
+        install_location: &Path,
+    ) -> Result<Self, MarketplaceError> {
+        match source {
+            MarketplaceSource::Git { .. } | MarketplaceSource::Github { .. } => {
+                Self::load_clone(install_location)
+            }
+            other => Self::load(other),
+        }
+    }
+
+    /// Load the catalog of a clone we manage (a git-hosted marketplace).
+    pub fn load_clone(dir: &Path) -> Result<Self, MarketplaceError> {
+        let mut m = Self::load_dir(dir)?;
+        m.local = false;
+        Ok(m)
+    }
+
     fn load_dir(dir: &Path) -> Result<Self, MarketplaceError> {
         if !dir.is_dir() {
             return Err(MarketplaceError::PathNotFound(dir.to_path_buf()));
@@ -266,6 +331,7 @@ impl Marketplace {
             })?;
         Ok(Self {
             root: dir.to_path_buf(),
+            local: true,
             index: None,
             manifest,
         })
@@ -294,6 +360,7 @@ impl Marketplace {
             })?;
         Ok(Self {
             root,
+            local: true,
             index: Some(file.to_path_buf()),
             manifest,
         })

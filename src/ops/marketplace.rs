@@ -1,7 +1,7 @@
 //! `marketplace add | list | update | remove`.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -35,12 +35,30 @@ pub struct AddReport {
 
 pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError> {
     let source = MarketplaceSource::parse_cli(raw, |p| ctx.loc.user_path(p))?;
-    let marketplace = Marketplace::load(&source)?;
+    let source_json = source.to_json();
+    // A git marketplace added before from the same source is not cloned again.
+    let known_clone = ctx.known()?.all().into_iter().find(|k| {
+        k.source == source_json && source.git_remote().is_some() && k.install_location.is_dir()
+    });
+    let mut clone = None;
+    let marketplace = match (&known_clone, source.git_remote()) {
+        (Some(k), _) => Marketplace::load_clone(&k.install_location)?,
+        (None, Some(remote)) => {
+            let (url, reference) = remote?;
+            let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
+            crate::git::clone::clone_work_tree(&url, reference.as_deref(), &tmp.0)?;
+            let m = Marketplace::load_clone(&tmp.0)?;
+            clone = Some(tmp);
+            m
+        }
+        (None, None) => Marketplace::load(&source)?,
+    };
     let name = marketplace.name().to_string();
-    if let Some(msg) = reserved_name_problem(&name) {
+    if let Some(msg) = reserved_name_problem(&name)
+        && !source.is_anthropics_github()
+    {
         return Err(MarketplaceError::Reserved(msg).into());
     }
-    let source_json = source.to_json();
     let install_location = source
         .local_root()
         .unwrap_or_else(|| ctx.loc.marketplaces_dir().join(&name));
@@ -60,6 +78,9 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
     fs::create_dir_all(ctx.loc.marketplaces_dir()).map_err(|e| {
         crate::fsutil::IoError::new("create directory", ctx.loc.marketplaces_dir(), e)
     })?;
+    if let Some(tmp) = clone {
+        tmp.move_to(&install_location)?;
+    }
     if outcome != AddOutcome::AlreadyOnDisk {
         known.upsert(&name, &source_json, &install_location, &iso_timestamp());
         known.write()?;
@@ -85,6 +106,39 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         outcome,
         entry_problems,
     })
+}
+
+/// A fresh clone under `marketplaces/.tmp-<hex>`, removed unless moved into place.
+struct TempClone(PathBuf);
+
+impl TempClone {
+    fn new(marketplaces: &Path) -> Result<Self, OpError> {
+        fs::create_dir_all(marketplaces)
+            .map_err(|e| crate::fsutil::IoError::new("create directory", marketplaces, e))?;
+        Ok(Self(
+            marketplaces.join(format!(".tmp-{}", crate::fsutil::random_hex(8))),
+        ))
+    }
+
+    /// Put the clone at `dest`, replacing what is there.
+    fn move_to(self, dest: &Path) -> Result<(), OpError> {
+        if dest.exists() {
+            let old = dest.with_file_name(format!(".old-{}", crate::fsutil::random_hex(8)));
+            fs::rename(dest, &old)
+                .map_err(|e| crate::fsutil::IoError::new("move aside", dest, e))?;
+            let _ = crate::fsutil::remove_tree(&old);
+        }
+        fs::rename(&self.0, dest)
+            .map_err(|e| crate::fsutil::IoError::new("rename into place", dest, e))?;
+        std::mem::forget(self);
+        Ok(())
+    }
+}
+
+impl Drop for TempClone {
+    fn drop(&mut self) {
+        let _ = crate::fsutil::remove_tree(&self.0);
+    }
 }
 
 /// One row of `marketplace list`.
@@ -126,20 +180,53 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
     };
     let source = MarketplaceSource::from_json(&entry.source)
         .ok_or_else(|| MarketplaceError::Unsupported(entry.source.to_string()))?;
-    Marketplace::load(&source).map_err(|e| OpError::MarketplaceLoad {
+    let load_error = |e| OpError::MarketplaceLoad {
         name: name.to_string(),
         source: e,
-    })?;
+    };
+    let mut steps = Vec::new();
+    let mut clone = None;
+    match source.git_remote() {
+        None => {
+            Marketplace::load(&source).map_err(load_error)?;
+            steps.push("Validating local marketplace".to_string());
+        }
+        Some(remote) => {
+            // One ref negotiation when nothing moved; a fresh shallow clone swapped in otherwise.
+            let (url, reference) = remote?;
+            let dir = &entry.install_location;
+            let local = crate::git::clone::head_of(dir);
+            let tip = match &local {
+                Some(_) => crate::git::clone::remote_tip(dir, &url, reference.as_deref())?,
+                None => None,
+            };
+            match (local, tip) {
+                (Some(l), Some(t)) if l == t => {
+                    Marketplace::load_clone(dir).map_err(load_error)?;
+                    steps.push(format!("Already at the latest commit ({})", &l[..12]));
+                }
+                _ => {
+                    let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
+                    crate::git::clone::clone_work_tree(&url, reference.as_deref(), &tmp.0)?;
+                    Marketplace::load_clone(&tmp.0).map_err(load_error)?;
+                    steps.push(format!("Cloning repository: {url}"));
+                    steps.push("Replacing the existing marketplace clone…".to_string());
+                    clone = Some(tmp);
+                }
+            }
+        }
+    }
     let _lock = ctx.lock_state()?;
+    if let Some(tmp) = clone {
+        tmp.move_to(&entry.install_location)?;
+    }
     let mut known = ctx.known()?;
     known.touch(name, &iso_timestamp());
     known.write()?;
+    steps.push(format!("Successfully updated marketplace: {name}"));
     Ok(UpdateReport {
         name: name.to_string(),
-        steps: vec![
-            "Validating local marketplace".to_string(),
-            format!("Successfully updated marketplace: {name}"),
-        ],
+        steps,
     })
 }
 

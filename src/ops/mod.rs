@@ -176,6 +176,10 @@ pub enum OpError {
     },
     #[error(transparent)]
     Source(crate::source::SourceError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    GitUrl(#[from] crate::git::GitUrlError),
     #[error("Marketplace \"{name}\" could not be loaded: {source}")]
     MarketplaceLoad {
         name: String,
@@ -263,6 +267,10 @@ impl OpError {
                 _ => "error_validation",
             },
             OpError::Source(e) => e.failure_code(),
+            OpError::Git(crate::git::GitError::Fetch { .. }) => "error_network",
+            OpError::Git(crate::git::GitError::RefNotFound { .. }) => "error_not_found",
+            OpError::Git(_) => "error_unknown",
+            OpError::GitUrl(_) => "invalid_source",
             OpError::NotInstalled { .. } => "not_installed",
             OpError::NotInstalledAtScope { .. } => "not_installed_at_scope",
             OpError::AlreadyInGoalState { .. } => "already_in_goal_state",
@@ -322,7 +330,7 @@ pub fn load_known(known: &KnownMarketplaces) -> Vec<LoadedMarketplace> {
         .map(|k| {
             let source = MarketplaceSource::from_json(&k.source);
             let marketplace = match &source {
-                Some(s) => Marketplace::load(s),
+                Some(s) => Marketplace::load_installed(s, &k.install_location),
                 None => Err(MarketplaceError::Unsupported(
                     k.source
                         .get("source")

@@ -76,6 +76,8 @@ pub enum Fetched {
         dir: PathBuf,
         /// The marketplace root: links into it are dereferenced.
         container: PathBuf,
+        /// Claude Code loads plugins of local marketplaces from their folder, not the cache.
+        in_place: bool,
     },
     Git {
         db: Box<GitDatabase>,
@@ -95,7 +97,7 @@ impl ResolvedPlugin {
     /// The folder a local marketplace's plugin is loaded from in place (Claude Code's rule).
     pub fn in_place_folder(&self) -> Option<&Path> {
         match &self.fetched {
-            Fetched::Folder { dir, .. } => Some(dir),
+            Fetched::Folder { dir, in_place, .. } => in_place.then_some(dir.as_path()),
             Fetched::Git { .. } => None,
         }
     }
@@ -103,7 +105,7 @@ impl ResolvedPlugin {
     /// Write the plugin into the existing, empty folder `dst`.
     pub fn write_to(&self, dst: &Path) -> Result<CopyReport, SourceError> {
         match &self.fetched {
-            Fetched::Folder { dir, container } => {
+            Fetched::Folder { dir, container, .. } => {
                 let policy = LinkPolicy {
                     plugin_root: fs::canonicalize(dir).at("resolve", dir)?,
                     container: Some(fs::canonicalize(container).at("resolve", container)?),
@@ -145,6 +147,7 @@ pub fn resolve(
                 fetched: Fetched::Folder {
                     dir,
                     container: marketplace.root.clone(),
+                    in_place: marketplace.local,
                 },
                 version,
                 git_commit,
