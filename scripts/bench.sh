@@ -9,6 +9,22 @@
 #   (d) `plugin install tiny@mT` when tiny@mT is already installed (no-op)
 #   (e) `plugin list --json` with 6 plugins installed from 2 marketplaces
 #   and, when Claude Code 2.1.328 is available, `claude plugin install` for (a) and (b).
+# GIT SOURCES (BENCH_GIT_RUNS runs, same method), over loopback smart HTTP: bare repos served by
+# ${SHARED_DIR}/tools/githttp.py (git http-backend) on a free 127.0.0.1 port, from folder marketplace
+# mG whose entries are {"source":"url","url":"http://127.0.0.1:<port>/<repo>.git"} and
+# {"source":"git-subdir","url":".../multi.git","path":"a"|"b"} (mGP: the same two pinned by sha):
+#   (g1) `plugin install files2000@mG`         repo files2000 = plugin.json + 20 x 100 small files
+#   (g2) `plugin install big50@mG`             repo big50 = plugin.json + 10 x 5 MiB random files
+#   (g3) `git clone --depth 1 <url> <dest>`    reference for (g1) and (g2), same repos
+#   (g4) `plugin install b@mG`                 second plugin from a known repo: the git cache already
+#        holds multi (a@mG installed untimed, same XDG_CACHE_HOME, other config dir); an unpinned
+#        entry still asks the remote for its HEAD; the pinned variant (b@mGP) needs no network
+#   and, with Claude Code, `claude plugin install` for (g1) and (g2).
+#   Besides the fresh config dir, every git run gets a fresh, empty XDG_CACHE_HOME (so the git
+#   cache $XDG_CACHE_HOME/plugin/git-v1 starts empty), except for what (g4)'s setup puts there.
+#   The fixtures are built with the git CLI inside the work dir only (GIT_CEILING_DIRECTORIES
+#   keeps it from ever reaching an enclosing repository); the server is stopped by PID at exit.
+#   Not measured yet: a no-op `marketplace update` (git marketplaces are not implemented yet).
 # Every timed run gets a FRESH config dir (CLAUDE_CONFIG_DIR=<work>/<op>-run-<i>; for Claude Code a
 # fresh HOME), a fresh cp destination, and a cwd outside any git work tree. Everything a run
 # needs (marketplace add, earlier installs, removing the previous run's dir) happens before the
@@ -22,7 +38,8 @@
 # reference alike. Still, other disk writers make the numbers swing a lot (the load average is
 # printed; look at the min-max column): for a verdict, run it on a quiet machine.
 #
-# GOALS: (a) <= 20 ms; (b) <= 1.0x (c). Ratios against Claude Code are informational.
+# GOALS: (a) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4) <= 50 ms
+# (both variants). Ratios against Claude Code are informational.
 #
 # USAGE   scripts/bench.sh
 # ENVIRONMENT
@@ -33,6 +50,10 @@
 #                  when there is none.
 #   BENCH_RUNS     timed runs per operation (default 10).
 #   BENCH_CC_RUNS  timed runs per Claude Code operation (default 3; it takes ~0.5 s+ per run).
+#   BENCH_GIT      0 skips the git-source part (default 1). It is also skipped, with a note, when
+#                  githttp.py, git or python3 is missing or the server does not come up.
+#   BENCH_GIT_RUNS timed runs per git operation (default 5).
+#   SHARED_DIR     where tools/githttp.py lives (default <repo>/../shared).
 #   BENCH_DIR      folder for fixtures and config dirs. tmpfs vs disk changes the numbers a lot,
 #                  so the default is a temp dir under <repo>/target/ (same disk as a real
 #                  ~/.claude usually is). A bench.XXXXXX folder is made inside it and removed at exit.
@@ -44,12 +65,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNS=${BENCH_RUNS:-10}
 CC_RUNS=${BENCH_CC_RUNS:-3}
+GIT_RUNS=${BENCH_GIT_RUNS:-5}
 die() { echo "bench: $*" >&2; exit 1; }
-for v in RUNS CC_RUNS; do
+for v in RUNS CC_RUNS GIT_RUNS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_${v} must be a positive integer (got '${!v}')"
 done
+case ${BENCH_GIT:-1} in 0 | 1) ;; *) die "BENCH_GIT must be 0 or 1 (got '$BENCH_GIT')" ;; esac
 # The script sets these explicitly per command; don't let the caller's values leak in.
 unset CLAUDE_CONFIG_DIR CLAUDE_CODE_PLUGIN_CACHE_DIR
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES \
+  GIT_NAMESPACE GIT_CONFIG_GLOBAL GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT GIT_PROTOCOL
 
 # ---------------------------------------------------------------- binaries
 if [ -n "${PLUGIN_BIN:-}" ]; then
@@ -82,7 +107,11 @@ W=$(cd "$W" && pwd)
 # settings are found (BENCH_DIR's default lies inside the repo's work tree).
 CWD=$(mktemp -d "${TMPDIR:-/tmp}/bench-cwd.XXXXXX")
 ERRF=$CWD.err
-cleanup() { rm -rf "$W" "$CWD" "$ERRF"; }
+GPID=""   # githttp.py server, started below when the git part runs
+cleanup() {
+  if [ -n "$GPID" ]; then kill "$GPID" 2> /dev/null || true; wait "$GPID" 2> /dev/null || true; fi
+  rm -rf "$W" "$CWD" "$ERRF"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 mkdir -p "$W/home" "$W/t"
@@ -109,6 +138,72 @@ done
 mkt "$FX/mC" "{\"name\":\"mC\",\"owner\":{\"name\":\"x\"},\"plugins\":[${e%,}]}"
 F2K=$FX/mT/files2000
 n=$(find "$F2K" -type f | wc -l); [ "$n" -eq 2001 ] || die "fixture files2000 has $n files, expected 2001"
+
+# ---------------------------------------------------------------- git fixtures and server
+# Work trees in $GW are committed once and published as bare repos $GSRV/<name>.git (one pack,
+# as a real host serves them), then served by githttp.py. Every git command of this script goes
+# through gitx: fresh HOME, no system config, fixed identity, and GIT_CEILING_DIRECTORIES=$W so
+# that git never looks above the work dir (BENCH_DIR's default lies inside the project's repo).
+GHTTP=${SHARED_DIR:-$ROOT/../shared}/tools/githttp.py
+GW=$W/git/work GSRV=$W/git/srv GLOG=$W/git/githttp.log GURL="" GPORT=""
+GIT_ON=0 GIT_NOTE=""
+gitx() {
+  GIT_CEILING_DIRECTORIES=$W HOME=$W/home GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 \
+    GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost GIT_AUTHOR_DATE=2026-01-01T00:00:00Z \
+    GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost GIT_COMMITTER_DATE=2026-01-01T00:00:00Z \
+    git "$@"
+}
+# grepo NAME: commit $GW/NAME (already filled) and publish it as $GSRV/NAME.git.
+grepo() {
+  local wt=$GW/$1
+  gitx init -q -b main "$wt" && gitx -C "$wt" add -A && gitx -C "$wt" commit -q -m init &&
+    gitx clone -q --bare --no-local "$wt" "$GSRV/$1.git" && rm -rf "$wt"
+}
+git_fixtures() {
+  mkdir -p "$GW" "$GSRV" && cp -r "$F2K" "$GW/files2000" && grepo files2000 || return 1
+  pjson "$GW/big50" big50 && mkdir -p "$GW/big50/data" || return 1
+  local i; for i in $(seq 1 10); do head -c 5242880 /dev/urandom > "$GW/big50/data/blob$i.bin" || return 1; done
+  grepo big50 || return 1
+  for i in a b; do
+    pjson "$GW/multi/$i" "$i" && mkdir -p "$GW/multi/$i/commands" && echo "# $i" > "$GW/multi/$i/commands/c.md" || return 1
+  done
+  grepo multi
+}
+# start_githttp: serve $GSRV on a free loopback port; sets GPID, GPORT, GURL. Retries with another
+# port when the one picked was taken in between; ready = `git ls-remote` answers.
+start_githttp() {
+  local try n port
+  for try in 1 2 3; do
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || return 1
+    HOME=$W/home GIT_CONFIG_NOSYSTEM=1 python3 "$GHTTP" "$GSRV" "$port" < /dev/null > /dev/null 2>> "$GLOG" &
+    GPID=$!
+    for ((n = 0; n < 100; n++)); do
+      if gitx ls-remote "http://127.0.0.1:$port/multi.git" > /dev/null 2>&1; then
+        GPORT=$port GURL=http://127.0.0.1:$port; return 0
+      fi
+      kill -0 "$GPID" 2> /dev/null || break
+      sleep 0.1
+    done
+    kill "$GPID" 2> /dev/null || true; wait "$GPID" 2> /dev/null || true; GPID=""
+  done
+  return 1
+}
+if [ "${BENCH_GIT:-1}" = 0 ]; then GIT_NOTE="skipped (BENCH_GIT=0)"
+elif [ ! -f "$GHTTP" ]; then GIT_NOTE="skipped: $GHTTP not found (shared tools absent; set SHARED_DIR)"
+elif ! command -v git > /dev/null; then GIT_NOTE="skipped: no git CLI on PATH"
+elif ! command -v python3 > /dev/null; then GIT_NOTE="skipped: no python3 on PATH (needed by githttp.py)"
+elif ! git_fixtures > "$ERRF" 2>&1; then GIT_NOTE="skipped: building the git fixtures failed: $(head -c 300 "$ERRF")"
+elif ! start_githttp; then GIT_NOTE="skipped: githttp.py did not come up (log: $(tail -c 300 "$GLOG" 2> /dev/null))"
+else
+  GIT_ON=1
+  MSHA=$(gitx -C "$GSRV/multi.git" rev-parse HEAD)
+  gsub() { printf '{"name":"%s","source":{"source":"git-subdir","url":"%s/multi.git","path":"%s"%s}}' "$1" "$GURL" "$1" "${2:+,\"sha\":\"$2\"}"; }
+  mkt "$FX/mG" "{\"name\":\"mG\",\"owner\":{\"name\":\"x\"},\"plugins\":[
+    {\"name\":\"files2000\",\"source\":{\"source\":\"url\",\"url\":\"$GURL/files2000.git\"}},
+    {\"name\":\"big50\",\"source\":{\"source\":\"url\",\"url\":\"$GURL/big50.git\"}},
+    $(gsub a),$(gsub b)]}"
+  mkt "$FX/mGP" "{\"name\":\"mGP\",\"owner\":{\"name\":\"x\"},\"plugins\":[$(gsub a "$MSHA"),$(gsub b "$MSHA")]}"
+fi
 
 # ---------------------------------------------------------------- timing machinery
 # Durations are kept in microseconds, one per line, in $W/t/<key>.
@@ -179,11 +274,46 @@ cmd_cca() { cc install tiny@mT; }
 prep_ccb() { fresh ccb "$1" && cc marketplace add "$FX/mT"; }
 cmd_ccb() { cc install files2000@mT; }
 
+# Git rows. gfresh NAME i: like fresh, then D = <run dir>/cfg (config dir, or HOME for Claude
+# Code) and XC = <run dir>/xdg (XDG_CACHE_HOME: the git cache starts empty), both new and empty.
+gfresh() { fresh "$1" "$2" && XC=$D/xdg && D=$D/cfg && mkdir -p "$D" "$XC"; }
+gours() { CLAUDE_CONFIG_DIR=$D XDG_CACHE_HOME=$XC HOME=$W/home "$BIN" "$@"; }
+gcc() { XDG_CACHE_HOME=$XC cc "$@"; }
+prep_g1() { gfresh g1 "$1" && gours marketplace add "$FX/mG"; }
+cmd_g1() { gours install files2000@mG; }
+prep_g2() { gfresh g2 "$1" && gours marketplace add "$FX/mG"; }
+cmd_g2() { gours install big50@mG; }
+prep_g3a() { gfresh g3a "$1"; }
+cmd_g3a() { gitx clone -q --depth 1 "$GURL/files2000.git" "$D/files2000"; }
+prep_g3b() { gfresh g3b "$1"; }
+cmd_g3b() { gitx clone -q --depth 1 "$GURL/big50.git" "$D/big50"; }
+# g4prep NAME MKT i: a@MKT installed (config dir <run>/cfg-a) so that the git cache holds multi,
+# then a fresh config dir <run>/cfg with MKT added; the same XDG_CACHE_HOME for both.
+g4prep() {
+  gfresh "$1" "$3" || return 1
+  local cfg=$D; D=$cfg-a; mkdir -p "$D"
+  gours marketplace add "$FX/$2" && gours install "a@$2" || return 1
+  D=$cfg; gours marketplace add "$FX/$2"
+}
+prep_g4() { g4prep g4 mG "$1"; }
+cmd_g4() { gours install b@mG; }
+prep_g4p() { g4prep g4p mGP "$1"; }
+cmd_g4p() { gours install b@mGP; }
+prep_ccg1() { gfresh ccg1 "$1" && gcc marketplace add "$FX/mG"; }
+cmd_ccg1() { gcc install files2000@mG; }
+prep_ccg2() { gfresh ccg2 "$1" && gcc marketplace add "$FX/mG"; }
+cmd_ccg2() { gcc install big50@mG; }
+
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 echo "bench: binary      $BIN"
 echo "bench: work dir    $W ($(stat -f -c %T "$W" 2>/dev/null || echo '?'))"
 echo "bench: runs        $RUNS${CC:+ (Claude Code: $CC_RUNS)}, each after 1 untimed warm-up; load avg $LOAD"
 echo "bench: Claude Code ${CC:-not found (rows skipped)}"
+if ((GIT_ON)); then
+  echo "bench: git         loopback smart HTTP $GURL (githttp.py, pid $GPID), $GIT_RUNS runs$([ -z "$CC" ] || echo " (Claude Code: $CC_RUNS)")"
+else
+  echo "bench: git         $GIT_NOTE"
+fi
 echo
 
 step() { printf 'bench: measuring %s ...\n' "$1" >&2; }
@@ -195,6 +325,40 @@ if [ -z "${ERR[b]:-}" ]; then
 fi
 if [ -n "$CC" ]; then
   step "Claude Code install tiny / files2000, interleaved"; measure "$CC_RUNS" cca ccb
+fi
+
+if ((GIT_ON)); then
+  step "(g1)-(g4) git sources, interleaved"; measure "$GIT_RUNS" g1 g2 g3a g3b g4 g4p
+  # Sanity checks on the last run's dirs (kept): the installs must have written the files.
+  gcount() { (find "$W/$1-run-$GIT_RUNS/cfg/plugins/cache" "${@:2}" 2> /dev/null || true) | wc -l; }
+  if [ -z "${ERR[g1]:-}" ]; then
+    n=$(gcount g1 -path '*files2000*' -type f)
+    [ "$n" -ge 2001 ] || ERR[g1]="install reported success but the cache holds $n files of files2000 (expected >= 2001)"
+  fi
+  if [ -z "${ERR[g2]:-}" ]; then
+    n=$(gcount g2 -path '*big50*' -name 'blob*.bin' -size 5120k)
+    [ "$n" -eq 10 ] || ERR[g2]="install reported success but the cache holds $n of the 10 5-MiB files of big50"
+  fi
+  for k in g4 g4p; do
+    [ -z "${ERR[$k]:-}" ] || continue
+    n=$(gcount "$k" -path '*/b/*' -name c.md)
+    [ "$n" -ge 1 ] || ERR[$k]="install reported success but b's files are not in the plugin cache"
+  done
+  # Requests the server saw during one more (untimed) run of each command: shows what (g4)'s
+  # unpinned entry costs on the wire (ref advertisement only, or a fetch too) and that the
+  # pinned one costs nothing. The server logs a request after answering it, hence the pause.
+  reqs() {
+    local n0 n1
+    "prep_$1" $((GIT_RUNS + 1)) > /dev/null 2>&1 < /dev/null || { echo "?"; return 0; }
+    sleep 0.3; n0=$(wc -l < "$GLOG")
+    "cmd_$1" $((GIT_RUNS + 1)) > /dev/null 2>&1 < /dev/null || { echo "?"; return 0; }
+    sleep 0.3; n1=$(wc -l < "$GLOG")
+    echo $((n1 - n0))
+  }
+  REQS="install files2000 (cold) $(reqs g1); git clone --depth 1 $(reqs g3a); install b, repo cached: unpinned $(reqs g4), pinned $(reqs g4p)"
+  if [ -n "$CC" ]; then
+    step "Claude Code install files2000 / big50 from git, interleaved"; measure "$CC_RUNS" ccg1 ccg2
+  fi
 fi
 
 # Peak RSS (KiB) of one run, printed after the table.
@@ -214,6 +378,12 @@ if ((HAVE_TIME)); then
   if [ -n "$CC" ]; then
     RSS_CC=$(rss rss-cc prep_ccb env HOME="$W/ccb-run-1" DISABLE_TELEMETRY=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
       DISABLE_AUTOUPDATER=1 DISABLE_ERROR_REPORTING=1 "$CC" plugin install files2000@mT)
+  fi
+  if ((GIT_ON)); then
+    RSS_G2=$(rss rss-g2 prep_g2 env CLAUDE_CONFIG_DIR="$W/g2-run-1/cfg" XDG_CACHE_HOME="$W/g2-run-1/xdg" \
+      HOME="$W/home" "$BIN" install big50@mG)
+    RSS_G3=$(rss rss-g3 prep_g3b env GIT_CEILING_DIRECTORIES="$W" HOME="$W/home" GIT_CONFIG_NOSYSTEM=1 \
+      git clone -q --depth 1 "$GURL/big50.git" "$W/g3b-run-1/cfg/big50")
   fi
 fi
 
@@ -262,10 +432,26 @@ else
 fi
 row "(d) no-op install tiny@mT"         d "" ""     info  ""
 row "(e) list --json (6 installed)"     e "" ""     info  ""
+if ((GIT_ON)); then
+  row "(g1) install files2000@mG (git, cold)" g1 "(g3) git clone" g3a ratio 1.0
+  row "(g2) install big50@mG (git, cold)"     g2 "(g3) git clone" g3b ratio 1.0
+  row "(g4) install b@mG, repo in git cache"  g4 "" ""            ms    50
+  row "     same, entries pinned by sha"      g4p "" ""           ms    50
+  if [ -n "$CC" ]; then
+    row "     install files2000@mG vs Claude Code" g1 "claude plugin" ccg1 info ""
+    row "     install big50@mG vs Claude Code"     g2 "claude plugin" ccg2 info ""
+  fi
+  echo "    (git) requests served per command: $REQS"
+  echo "    (git) no-op \`marketplace update\` of a git marketplace: not measured yet (git marketplaces are not implemented yet)"
+else
+  echo "    (git rows $GIT_NOTE)"
+fi
 echo
-echo "ratio = ours / reference (below 1 = we are faster). Medians of $RUNS runs${CC:+ (Claude Code: $CC_RUNS)}."
+echo "ratio = ours / reference (below 1 = we are faster). Medians of $RUNS runs$(
+  ((GIT_ON)) && echo " (git: $GIT_RUNS)")${CC:+ (Claude Code: $CC_RUNS)}."
 if ((HAVE_TIME)); then
   echo "peak RSS, one install files2000@mT: ours ${RSS_B}; cp -rL ${RSS_C}${RSS_CC:+; Claude Code ${RSS_CC}}"
+  ((GIT_ON)) && echo "peak RSS, one install big50@mG (git): ours ${RSS_G2}; git clone --depth 1 ${RSS_G3} (largest process of its tree)"
 else
   echo "peak RSS: skipped (/usr/bin/time with -f %M not available)"
 fi

@@ -10,11 +10,8 @@ use gix::remote::Direction;
 use super::database::GitError;
 use super::url::GitUrl;
 
-fn fetch_error(url: &GitUrl, e: &dyn std::fmt::Display) -> GitError {
-    GitError::Fetch {
-        url: url.to_string(),
-        message: e.to_string(),
-    }
+fn fetch_error(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
+    super::database::fetch_failure(url, e)
 }
 
 /// Clone `url` at `reference` (default: the remote's HEAD), depth 1, into the new folder `dest`.
@@ -29,6 +26,12 @@ pub fn clone_work_tree(
     let mut prepare = gix::prepare_clone(url.as_str(), dest)
         .map_err(|e| fetch_error(url, &e))?
         .with_shallow(Shallow::DepthAtRemote(std::num::NonZeroU32::MIN));
+    let auth_url = url.clone();
+    prepare = prepare.configure_connection(move |con| {
+        let auth = super::auth::authenticator(con.remote().repo(), &auth_url);
+        con.set_credentials(auth);
+        Ok(())
+    });
     if let Some(r) = reference {
         prepare = prepare
             .with_ref_name(Some(r))
@@ -76,6 +79,7 @@ pub fn remote_tip(
     let (map, _) = remote
         .connect(Direction::Fetch)
         .map_err(|e| fetch_error(url, &e))?
+        .with_credentials(super::auth::authenticator(&repo, url))
         .ref_map(Discard, Default::default())
         .map_err(|e| fetch_error(url, &e))?;
     for w in &wanted {

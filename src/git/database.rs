@@ -50,6 +50,12 @@ pub enum GitError {
     Open { path: PathBuf, message: String },
     #[error("Failed to fetch {url}: {message}")]
     Fetch { url: String, message: String },
+    #[error("{url} refused access ({message}); {hint}")]
+    Auth {
+        url: String,
+        message: String,
+        hint: String,
+    },
     #[error("ref \"{reference}\" does not exist in {url}{}", available_refs(.available))]
     RefNotFound {
         url: String,
@@ -70,6 +76,52 @@ pub enum GitError {
         what: String,
         message: String,
     },
+}
+
+/// A transport error, told apart: refused credentials say which token or helper would help.
+pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
+    let message = error_chain(e);
+    let lower = message.to_ascii_lowercase();
+    let auth = [
+        "401",
+        "403",
+        "authentication",
+        "unauthorized",
+        "credentials",
+    ]
+    .iter()
+    .any(|k| lower.contains(k));
+    if auth {
+        let hint = if lower.contains("clear text") {
+            "credentials are never sent over plain http; use the https:// address".to_string()
+        } else {
+            super::auth::auth_hint(url)
+        };
+        GitError::Auth {
+            url: url.to_string(),
+            message,
+            hint,
+        }
+    } else {
+        GitError::Fetch {
+            url: url.to_string(),
+            message,
+        }
+    }
+}
+
+/// An error and its causes on one line (`top: cause: cause`), without repeats.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = c.source();
+    }
+    parts.join(": ")
 }
 
 fn available_refs(refs: &[String]) -> String {
@@ -153,10 +205,7 @@ impl GitDatabase {
             ),
             Revision::Sha(sha) => (vec![format!("{sha}:refs/plugin/pins/{sha}")], vec![]),
         };
-        let fetch_error = |e: &dyn std::fmt::Display| GitError::Fetch {
-            url: self.url.to_string(),
-            message: e.to_string(),
-        };
+        let fetch_error = |e: &dyn std::error::Error| fetch_failure(&self.url, e);
         let remote = self
             .repo
             .remote_at(self.url.as_str())
@@ -167,6 +216,7 @@ impl GitDatabase {
         let outcome = remote
             .connect(Direction::Fetch)
             .map_err(|e| fetch_error(&e))?
+            .with_credentials(super::auth::authenticator(&self.repo, &self.url))
             .prepare_fetch(Discard, Default::default())
             .map_err(|e| fetch_error(&e))?
             .receive(Discard, &interrupt);
@@ -244,10 +294,7 @@ impl GitDatabase {
 
     /// Branch and tag names the remote advertises (an ls-remote, no pack is downloaded).
     fn remote_ref_names(&self) -> Result<Vec<String>, GitError> {
-        let fetch_error = |e: &dyn std::fmt::Display| GitError::Fetch {
-            url: self.url.to_string(),
-            message: e.to_string(),
-        };
+        let fetch_error = |e: &dyn std::error::Error| fetch_failure(&self.url, e);
         let remote = self
             .repo
             .remote_at(self.url.as_str())
@@ -263,6 +310,7 @@ impl GitDatabase {
         let (map, _) = remote
             .connect(Direction::Fetch)
             .map_err(|e| fetch_error(&e))?
+            .with_credentials(super::auth::authenticator(&self.repo, &self.url))
             .ref_map(Discard, Default::default())
             .map_err(|e| fetch_error(&e))?;
         Ok(map

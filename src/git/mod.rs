@@ -1,6 +1,7 @@
 //! Git, in-process through gix (no git binary): remote URLs, the shared object cache, exporting a
 //! commit's tree into a staging folder, and the commit a local work tree is at.
 
+pub mod auth;
 pub mod clone;
 pub mod database;
 pub mod export;

@@ -267,7 +267,9 @@ impl OpError {
                 _ => "error_validation",
             },
             OpError::Source(e) => e.failure_code(),
-            OpError::Git(crate::git::GitError::Fetch { .. }) => "error_network",
+            OpError::Git(
+                crate::git::GitError::Fetch { .. } | crate::git::GitError::Auth { .. },
+            ) => "error_network",
             OpError::Git(crate::git::GitError::RefNotFound { .. }) => "error_not_found",
             OpError::Git(_) => "error_unknown",
             OpError::GitUrl(_) => "invalid_source",

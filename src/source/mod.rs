@@ -58,7 +58,7 @@ impl SourceError {
         match self {
             SourceError::Unsupported(_) | SourceError::Io(_) => "error_unknown",
             SourceError::Relative(RelativeSourceError::Missing(_)) => "error_not_found",
-            SourceError::Git(GitError::Fetch { .. }) => "error_network",
+            SourceError::Git(GitError::Fetch { .. } | GitError::Auth { .. }) => "error_network",
             SourceError::Git(GitError::RefNotFound { .. } | GitError::ShaNotFound { .. })
             | SourceError::Export(ExportError::PathMissing { .. }) => "error_not_found",
             SourceError::Git(_)

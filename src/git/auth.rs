@@ -1,0 +1,98 @@
+//! Credentials for fetches, never by prompting: a GitHub token from `GITHUB_TOKEN` / `GH_TOKEN`
+//! for GitHub hosts (github.com and the host of `PLUGIN_GITHUB_BASE_URL`), otherwise the user's
+//! configured git credential helpers (with prompts and askpass programs disabled).
+
+use gix::credentials::helper::{Action, NextAction};
+use gix::credentials::protocol::Outcome;
+use gix::remote::AuthenticateFn;
+use gix::sec::identity::Account;
+
+use super::url::GitUrl;
+
+/// The environment variables a GitHub token is read from, in order.
+pub const GITHUB_TOKEN_VARS: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN"];
+
+/// The host part of a URL (`https://host:port/…` → `host`).
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let host = authority.rsplit('@').next()?;
+    Some(host.split(':').next()?.to_ascii_lowercase())
+}
+
+/// Whether `url` is served by GitHub (or the configured GitHub base).
+pub fn is_github_host(url: &GitUrl) -> bool {
+    let Some(host) = host_of(url.as_str()) else {
+        return false;
+    };
+    let base = std::env::var("PLUGIN_GITHUB_BASE_URL")
+        .ok()
+        .and_then(|b| host_of(&b));
+    host == "github.com" || host.ends_with(".github.com") || base.is_some_and(|b| b == host)
+}
+
+fn github_token() -> Option<String> {
+    GITHUB_TOKEN_VARS
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()))
+}
+
+/// The credential callback for fetches from `url`.
+pub fn authenticator(repo: &gix::Repository, url: &GitUrl) -> AuthenticateFn<'static> {
+    let token = is_github_host(url).then(github_token).flatten();
+    let helpers = gix::Url::try_from(url.as_str())
+        .ok()
+        .and_then(|u| repo.config_snapshot().credential_helpers(u).ok());
+    let no_prompt = gix::prompt::Options {
+        askpass: None,
+        mode: gix::prompt::Mode::Disable,
+    };
+    let mut cascade = helpers.map(|(cascade, _, _)| cascade);
+    Box::new(move |action: Action| {
+        if let (Action::Get(ctx), Some(token)) = (&action, &token) {
+            return Ok(Some(Outcome {
+                identity: Account {
+                    username: "x-access-token".into(),
+                    password: token.clone(),
+                    oauth_refresh_token: None,
+                },
+                next: NextAction::from(ctx.clone()),
+            }));
+        }
+        match cascade.as_mut() {
+            Some(c) => c.invoke(action, no_prompt.clone()).or_else(|_| Ok(None)),
+            None => Ok(None),
+        }
+    })
+}
+
+/// What to tell a user whose fetch from `url` was refused for lack of credentials.
+pub fn auth_hint(url: &GitUrl) -> String {
+    if is_github_host(url) {
+        format!(
+            "set {} to a token that can read the repository",
+            GITHUB_TOKEN_VARS.join(" or ")
+        )
+    } else {
+        "configure a git credential helper for this host (git config credential.helper), or use a URL your git configuration can reach".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(
+            host_of("https://user@GitHub.com:443/o/r").as_deref(),
+            Some("github.com")
+        );
+        assert!(is_github_host(
+            &GitUrl::parse("https://github.com/o/r").unwrap()
+        ));
+        assert!(!is_github_host(
+            &GitUrl::parse("https://gitlab.com/o/r").unwrap()
+        ));
+    }
+}
