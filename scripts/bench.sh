@@ -438,8 +438,8 @@ if ((GIT_ON)); then
   row "(g4) install b@mG, repo in git cache"  g4 "" ""            ms    50
   row "     same, entries pinned by sha"      g4p "" ""           ms    50
   if [ -n "$CC" ]; then
-    row "     install files2000@mG vs Claude Code" g1 "claude plugin" ccg1 info ""
-    row "     install big50@mG vs Claude Code"     g2 "claude plugin" ccg2 info ""
+    row "     files2000@mG (git) vs Claude Code"   g1 "claude plugin" ccg1 info ""
+    row "     big50@mG (git) vs Claude Code"       g2 "claude plugin" ccg2 info ""
   fi
   echo "    (git) requests served per command: $REQS"
   echo "    (git) no-op \`marketplace update\` of a git marketplace: not measured yet (git marketplaces are not implemented yet)"

@@ -576,3 +576,71 @@ fn refused_credentials_say_which_token_or_helper_would_help() {
     assert!(msg.contains("credential helper"), "{msg}");
     assert!(!env.plugins().join("installed_plugins.json").exists());
 }
+
+#[test]
+fn unsafe_trees_are_refused() {
+    let env = Env::new();
+    let r = remote(&env);
+    // Two names that differ only by case (they collide on macOS and Windows).
+    let w = WorkRepo::init(&env.fx.join("work/case"));
+    w.write("commands/Readme.md", "a\n");
+    w.write("commands/README.md", "b\n");
+    w.commit("c");
+    w.publish(&r.srv.join("git/case.git"));
+    // A `.git` entry inside the tree, written with plumbing (porcelain refuses to).
+    let p = WorkRepo::init(&env.fx.join("work/dotgit"));
+    p.write("ok.md", "ok\n");
+    p.commit("c");
+    let blob = git(&p.dir, &["hash-object", "-w", "ok.md"]);
+    let inner = mktree(&p.dir, &format!("100644 blob {blob}\tconfig\n"));
+    let outer = mktree(
+        &p.dir,
+        &format!("040000 tree {inner}\t.git\n100644 blob {blob}\tok.md\n"),
+    );
+    let commit = git(&p.dir, &["commit-tree", &outer, "-m", "evil"]);
+    git(&p.dir, &["update-ref", "refs/heads/main", &commit]);
+    p.publish(&r.srv.join("git/dotgit.git"));
+    market(
+        &env,
+        json!([
+            {"name": "case", "source": {"source": "url", "url": r.server.url("git/case.git")}},
+            {"name": "dotgit", "source": {"source": "url", "url": r.server.url("git/dotgit.git")}},
+        ]),
+    );
+    for (id, why) in [
+        ("case@mg", "differs from it only by letter case"),
+        ("dotgit@mg", "a .git entry"),
+    ] {
+        let out = run(&env, &r, &["install", id, "--json"]).fails().json();
+        let msg = out["message"].as_str().unwrap();
+        assert!(
+            msg.contains("holds an unsafe entry") && msg.contains(why),
+            "{id}: {msg}"
+        );
+        assert!(
+            !env.plugins().join("cache/mg").exists(),
+            "{id} left a folder"
+        );
+    }
+}
+
+/// `git mktree` with `listing` on stdin; returns the tree id.
+fn mktree(dir: &Path, listing: &str) -> String {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = common::githttp::git_command(dir)
+        .arg("mktree")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("git mktree");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(listing.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("git mktree");
+    assert!(out.status.success(), "git mktree failed");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
