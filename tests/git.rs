@@ -644,3 +644,40 @@ fn mktree(dir: &Path, listing: &str) -> String {
     assert!(out.status.success(), "git mktree failed");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
+
+#[test]
+fn a_silent_server_times_out_with_the_variable_named() {
+    let env = Env::new();
+    // Accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    market(
+        &env,
+        json!([{"name": "slow", "source": {"source": "url", "url": format!("http://{addr}/x.git")}}]),
+    );
+    let start = std::time::Instant::now();
+    let out = env
+        .command(&["install", "slow@mg", "--json"])
+        .env("CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS", "700")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        start.elapsed()
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let msg = v["message"].as_str().unwrap();
+    assert!(
+        msg.contains("timed out after 0.7s") && msg.contains("CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS"),
+        "{msg}"
+    );
+    assert_eq!(v["failureCode"], "error_network");
+}

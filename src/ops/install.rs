@@ -152,7 +152,6 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
 pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlugin, OpError> {
     let cx = SourceContext {
         git_root: &ctx.loc.git_db_dir(),
-        on_lock_wait: &*ctx.on_lock_wait,
     };
     source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
         SourceError::Relative(source) => OpError::RelativeSource {

@@ -46,7 +46,7 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         (None, Some(remote)) => {
             let (url, reference) = remote?;
             let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
-            crate::git::clone::clone_work_tree(&url, reference.as_deref(), &tmp.0)?;
+            clone_timed(&url, reference, &tmp.0)?;
             let m = Marketplace::load_clone(&tmp.0)?;
             clone = Some(tmp);
             m
@@ -106,6 +106,18 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         outcome,
         entry_problems,
     })
+}
+
+/// Clone a marketplace within the network time limit.
+fn clone_timed(
+    url: &crate::git::GitUrl,
+    reference: Option<String>,
+    dest: &Path,
+) -> Result<String, OpError> {
+    let (u, d) = (url.clone(), dest.to_path_buf());
+    Ok(crate::git::with_timeout(url, move || {
+        crate::git::clone::clone_work_tree(&u, reference.as_deref(), &d)
+    })?)
 }
 
 /// A fresh clone under `marketplaces/.tmp-<hex>`, removed unless moved into place.
@@ -207,7 +219,7 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
                 }
                 _ => {
                     let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
-                    crate::git::clone::clone_work_tree(&url, reference.as_deref(), &tmp.0)?;
+                    clone_timed(&url, reference.clone(), &tmp.0)?;
                     Marketplace::load_clone(&tmp.0).map_err(load_error)?;
                     steps.push(format!("Cloning repository: {url}"));
                     steps.push("Replacing the existing marketplace clone…".to_string());

@@ -121,7 +121,6 @@ impl ResolvedPlugin {
 pub struct SourceContext<'a> {
     /// The git database root (`<cache>/plugin/git-v1/db`).
     pub git_root: &'a Path,
-    pub on_lock_wait: &'a dyn Fn(&Path),
 }
 
 /// Fetch the entry's source and work out its version.
@@ -178,11 +177,13 @@ pub fn resolve(
         }
         other => return Err(SourceError::Unsupported(other.kind().to_string())),
     };
-    let mut db = GitDatabase::open(cx.git_root, &url)?;
-    let commit = db.fetch(
-        &Revision::from_pin(reference.as_deref(), sha.as_deref()),
-        cx.on_lock_wait,
-    )?;
+    let rev = Revision::from_pin(reference.as_deref(), sha.as_deref());
+    let (root, fetch_url) = (cx.git_root.to_path_buf(), url.clone());
+    let commit = crate::git::with_timeout(&url, move || {
+        GitDatabase::open(&root, &fetch_url)?.fetch(&rev, &|_| {})
+    })?;
+    // Repositories stay on the thread that opened them; read the fetched objects from here.
+    let db = GitDatabase::open(cx.git_root, &url)?;
     if let Some(want) = sha
         && *want != commit
     {
