@@ -389,9 +389,9 @@ fi
 
 # ---------------------------------------------------------------- report
 MISSED=()
-FMT='%-40s %9s %-17s %-14s %9s %8s  %-21s %s\n'
+FMT='%-40s %9s %-17s %-14s %9s %8s  %-22s %s\n'
 printf "$FMT" operation "ours ms" "(min-max)" reference "ref ms" ratio goal result
-printf "$FMT" "$(printf -- '-%.0s' {1..40})" --------- ----------------- -------------- --------- -------- --------------------- ------
+printf "$FMT" "$(printf -- '-%.0s' {1..40})" --------- ----------------- -------------- --------- -------- ---------------------- ------
 # row LABEL KEY REFLABEL REFKEY GOAL-KIND GOAL-VALUE
 #   GOAL-KIND: ms (ours median <= value), ratio (ours/ref <= value), info (no goal)
 row() {

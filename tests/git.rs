@@ -681,3 +681,64 @@ fn a_silent_server_times_out_with_the_variable_named() {
     );
     assert_eq!(v["failureCode"], "error_network");
 }
+
+#[test]
+fn submodules_are_fetched_and_laid_out() {
+    let env = Env::new();
+    let r = remote(&env);
+    let skills = WorkRepo::init(&env.fx.join("work/skills"));
+    skills.write("greet/SKILL.md", "---\nname: greet\n---\nhi\n");
+    skills.commit("s1");
+    skills.publish(&r.srv.join("git/skills.git"));
+    let sup = WorkRepo::init(&env.fx.join("work/super"));
+    sup.write(".claude-plugin/plugin.json", r#"{"name":"super"}"#);
+    sup.commit("c1");
+    git(
+        &sup.dir,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            r.srv.join("git/skills.git").to_str().unwrap(),
+            "skills/shared",
+        ],
+    );
+    // A relative URL, resolved against the superproject's (as on any git host).
+    git(
+        &sup.dir,
+        &[
+            "config",
+            "-f",
+            ".gitmodules",
+            "submodule.skills/shared.url",
+            "../skills.git",
+        ],
+    );
+    sup.commit("add submodule");
+    sup.publish(&r.srv.join("git/super.git"));
+    market(
+        &env,
+        json!([{"name": "super", "source": {"source": "url", "url": r.server.url("git/super.git")}}]),
+    );
+    let out = run(&env, &r, &["install", "super@mg"]).ok();
+    let dir = PathBuf::from(record(&env, "super@mg")["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(dir.join("skills/shared/greet/SKILL.md")).unwrap(),
+        "---\nname: greet\n---\nhi\n",
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.join("skills/shared/.git").exists());
+    // The submodule's commit went through the shared git cache.
+    let dbs: Vec<String> = fs::read_dir(env.home.join(".cache/plugin/git-v1/db"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        dbs.iter()
+            .any(|d| d.starts_with("skills-") && !d.ends_with(".lock")),
+        "{dbs:?}"
+    );
+}

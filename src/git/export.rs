@@ -37,6 +37,8 @@ pub enum ExportError {
         path: String,
         why: &'static str,
     },
+    #[error("submodule {path}: {message}")]
+    Submodule { path: String, message: String },
     #[error("cannot read {what} at commit {commit}: {message}")]
     Object {
         commit: String,
@@ -51,13 +53,15 @@ pub fn export_tree(
     commit: &str,
     subdir: &str,
     dst: &Path,
+    submodules: Option<&Submodules>,
 ) -> Result<CopyReport, ExportError> {
     let prefix: Vec<String> = subdir
         .split('/')
         .filter(|c| !c.is_empty() && *c != ".")
         .map(String::from)
         .collect();
-    let exporter = Exporter::new(repo, commit, prefix.clone())?;
+    let mut exporter = Exporter::new(repo, commit, prefix.clone())?;
+    exporter.submodules = submodules;
     let plugin_tree = match exporter.lookup(&prefix)? {
         Some((EntryKind::Tree, oid)) => oid,
         Some(_) => {
@@ -126,6 +130,66 @@ struct Exporter<'a> {
     root: gix::ObjectId,
     /// Components of the plugin folder inside the repository.
     prefix: Vec<String>,
+    /// How to fetch submodules; `None` skips them with a warning.
+    submodules: Option<&'a Submodules>,
+}
+
+/// Where submodules come from: the superproject's URL (relative submodule URLs resolve from
+/// it) and the git cache they are fetched into.
+pub struct Submodules {
+    pub git_root: PathBuf,
+    pub superproject: super::url::GitUrl,
+    /// How many submodule levels deep we are (nesting is cut at 8).
+    pub depth: usize,
+}
+
+impl Submodules {
+    /// Resolve a `.gitmodules` URL against the superproject's.
+    fn resolve_url(&self, raw: &str) -> String {
+        if !(raw.starts_with("./") || raw.starts_with("../")) {
+            return raw.to_string();
+        }
+        let mut base: Vec<&str> = self
+            .superproject
+            .as_str()
+            .trim_end_matches('/')
+            .split('/')
+            .collect();
+        for part in raw.split('/') {
+            match part {
+                "." => {}
+                ".." => {
+                    base.pop();
+                }
+                p => base.push(p),
+            }
+        }
+        base.join("/")
+    }
+}
+
+/// `(path, url)` of each submodule in a `.gitmodules` file.
+fn parse_gitmodules(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let (mut path, mut url) = (None::<String>, None::<String>);
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            if let (Some(p), Some(u)) = (path.take(), url.take()) {
+                out.push((p, u));
+            }
+        } else if let Some((k, v)) = line.split_once('=') {
+            let v = v.trim().trim_matches('"').to_string();
+            match k.trim() {
+                "path" => path = Some(v),
+                "url" => url = Some(v),
+                _ => {}
+            }
+        }
+    }
+    if let (Some(p), Some(u)) = (path, url) {
+        out.push((p, u));
+    }
+    out
 }
 
 struct State {
@@ -166,6 +230,7 @@ impl<'a> Exporter<'a> {
             commit,
             root,
             prefix,
+            submodules: None,
         })
     }
 
@@ -344,13 +409,84 @@ impl<'a> Exporter<'a> {
                         dereferenced,
                     )?;
                 }
-                EntryKind::Commit => state.report.skipped.push(Skipped {
-                    path: rel_child,
-                    target: None,
-                    reason: SkipReason::Submodule,
-                }),
+                EntryKind::Commit => match self.submodules.filter(|s| s.depth < 8) {
+                    Some(subs) => {
+                        self.export_submodule(state, subs, &child_path, id, &dst_child, &rel_child)?
+                    }
+                    None => state.report.skipped.push(Skipped {
+                        path: rel_child,
+                        target: None,
+                        reason: SkipReason::Submodule,
+                    }),
+                },
             }
         }
+        Ok(())
+    }
+
+    /// Fetch the submodule at repository path `path` (commit `id`) and write its tree at `dst`.
+    fn export_submodule(
+        &self,
+        state: &mut State,
+        subs: &Submodules,
+        path: &[String],
+        id: gix::ObjectId,
+        dst: &Path,
+        rel: &Path,
+    ) -> Result<(), ExportError> {
+        let gitmodules = match self.lookup(&[".gitmodules".to_string()])? {
+            Some((EntryKind::Blob, blob)) => {
+                String::from_utf8_lossy(&self.blob(blob)?).into_owned()
+            }
+            _ => String::new(),
+        };
+        let wanted = path.join("/");
+        let submodule_error = |message: String| ExportError::Submodule {
+            path: wanted.clone(),
+            message,
+        };
+        let Some((_, raw_url)) = parse_gitmodules(&gitmodules)
+            .into_iter()
+            .find(|(p, _)| *p == wanted)
+        else {
+            state.report.skipped.push(Skipped {
+                path: rel.to_path_buf(),
+                target: None,
+                reason: SkipReason::Submodule,
+            });
+            return Ok(());
+        };
+        let url = super::url::GitUrl::parse(&subs.resolve_url(&raw_url))
+            .map_err(|e| submodule_error(e.to_string()))?;
+        let sha = id.to_string();
+        let (root, fetch_url, rev) = (
+            subs.git_root.clone(),
+            url.clone(),
+            super::Revision::Sha(sha.clone()),
+        );
+        super::with_timeout(&url, move || {
+            super::GitDatabase::open(&root, &fetch_url)?.fetch(&rev, &|_| {})
+        })
+        .map_err(|e| submodule_error(e.to_string()))?;
+        let db = super::GitDatabase::open(&subs.git_root, &url)
+            .map_err(|e| submodule_error(e.to_string()))?;
+        let nested = Submodules {
+            git_root: subs.git_root.clone(),
+            superproject: url.clone(),
+            depth: subs.depth + 1,
+        };
+        fs::create_dir(dst).at("create directory", dst)?;
+        let report = export_tree(db.repo(), &sha, "", dst, Some(&nested))?;
+        state.report.files += report.files;
+        state.report.bytes += report.bytes;
+        state.report.links += report.links;
+        state
+            .report
+            .skipped
+            .extend(report.skipped.into_iter().map(|mut s| {
+                s.path = rel.join(&s.path);
+                s
+            }));
         Ok(())
     }
 
@@ -429,5 +565,30 @@ impl<'a> Exporter<'a> {
             Target::Entry(_, _, _) => skip(state, SkipReason::SpecialFile),
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gitmodules_and_relative_urls() {
+        let text = "[submodule \"a\"]\n\tpath = skills/a\n\turl = ../a.git\n[submodule \"b\"]\n\turl = https://h/b\n\tpath = b\n";
+        assert_eq!(
+            parse_gitmodules(text),
+            vec![
+                ("skills/a".into(), "../a.git".into()),
+                ("b".into(), "https://h/b".into())
+            ]
+        );
+        let subs = Submodules {
+            git_root: PathBuf::new(),
+            superproject: super::super::url::GitUrl::parse("https://h/org/super.git").unwrap(),
+            depth: 0,
+        };
+        assert_eq!(subs.resolve_url("../a.git"), "https://h/org/a.git");
+        assert_eq!(subs.resolve_url("./x"), "https://h/org/super.git/x");
+        assert_eq!(subs.resolve_url("https://o/r"), "https://o/r");
     }
 }

@@ -89,6 +89,8 @@ pub enum Fetched {
 /// A plugin whose source is fetched and whose version is known.
 pub struct ResolvedPlugin {
     pub fetched: Fetched,
+    /// The git cache (submodules are fetched into it while writing).
+    git_root: PathBuf,
     pub version: String,
     pub git_commit: Option<String>,
 }
@@ -112,7 +114,20 @@ impl ResolvedPlugin {
                 };
                 Ok(copy_plugin_tree(dst, &policy)?)
             }
-            Fetched::Git { db, commit, subdir } => Ok(export_tree(db.repo(), commit, subdir, dst)?),
+            Fetched::Git { db, commit, subdir } => {
+                let submodules = crate::git::export::Submodules {
+                    git_root: self.git_root.clone(),
+                    superproject: db.url().clone(),
+                    depth: 0,
+                };
+                Ok(export_tree(
+                    db.repo(),
+                    commit,
+                    subdir,
+                    dst,
+                    Some(&submodules),
+                )?)
+            }
         }
     }
 }
@@ -143,6 +158,7 @@ pub fn resolve(
                 git_commit.as_deref().map(short_sha),
             );
             return Ok(ResolvedPlugin {
+                git_root: cx.git_root.to_path_buf(),
                 fetched: Fetched::Folder {
                     dir,
                     container: marketplace.root.clone(),
@@ -204,6 +220,7 @@ pub fn resolve(
     };
     let version = pick_version(manifest.as_ref(), entry, Some(derived));
     Ok(ResolvedPlugin {
+        git_root: cx.git_root.to_path_buf(),
         fetched: Fetched::Git {
             db: Box::new(db),
             commit: commit.clone(),
