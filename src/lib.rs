@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod download;
 pub mod fsutil;
 pub mod git;
 pub mod locations;

@@ -742,3 +742,75 @@ fn submodules_are_fetched_and_laid_out() {
         "{dbs:?}"
     );
 }
+
+#[test]
+fn url_catalog_marketplaces() {
+    let env = Env::new();
+    let r = remote(&env);
+    let catalog = json!({"name": "webm", "owner": {"name": "x"}, "plugins": [
+        {"name": "rel", "source": "./plugins/rel"},
+        {"name": "gitp", "source": {"source": "url", "url": r.server.url("git/gp.git")}}
+    ]});
+    fs::write(r.srv.join("cat.json"), catalog.to_string()).unwrap();
+    let url = r.server.url("cat.json");
+    let out = run(&env, &r, &["marketplace", "add", &url, "--json"])
+        .ok()
+        .json();
+    assert_eq!(out["marketplace"], "webm");
+    let stored = env.plugins().join("marketplaces/webm");
+    assert!(stored.is_file());
+    assert_eq!(env.read_json(&stored), catalog);
+    assert_eq!(
+        env.known()["webm"]["source"],
+        json!({"source": "url", "url": url})
+    );
+    assert_eq!(
+        env.known()["webm"]["installLocation"],
+        stored.to_str().unwrap()
+    );
+    run(&env, &r, &["install", "gitp@webm"]).ok();
+    let out = run(&env, &r, &["install", "rel@webm", "--json"])
+        .fails()
+        .json();
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("added from a URL of its catalog only"),
+        "{out}"
+    );
+    run(&env, &r, &["marketplace", "update", "webm"]).ok();
+    // 404 and a catalog that is not a marketplace: refused, nothing written.
+    let env2 = Env::new();
+    let out = run(
+        &env2,
+        &r,
+        &[
+            "marketplace",
+            "add",
+            &r.server.url("missing.json"),
+            "--json",
+        ],
+    )
+    .fails()
+    .json();
+    assert!(
+        out["message"].as_str().unwrap().contains("answered 404"),
+        "{out}"
+    );
+    fs::write(r.srv.join("bad.json"), "{\"plugins\": 3}").unwrap();
+    let out = run(
+        &env2,
+        &r,
+        &["marketplace", "add", &r.server.url("bad.json"), "--json"],
+    )
+    .fails()
+    .json();
+    assert!(
+        out["message"].as_str().unwrap().contains("Invalid schema"),
+        "{out}"
+    );
+    assert!(!env2.plugins().join("known_marketplaces.json").exists());
+    run(&env, &r, &["marketplace", "remove", "webm"]).ok();
+    assert!(!stored.exists());
+}

@@ -275,6 +275,8 @@ pub struct Marketplace {
     pub root: PathBuf,
     /// A folder or file the user owns (plugins load in place), not a clone we manage.
     pub local: bool,
+    /// Only the catalog was downloaded (a `url` marketplace): relative entries have no files.
+    pub catalog_only: bool,
     /// The index file read, or `None` when the catalog was discovered from plugin folders.
     pub index: Option<PathBuf>,
     pub manifest: MarketplaceManifest,
@@ -303,8 +305,45 @@ impl Marketplace {
             MarketplaceSource::Git { .. } | MarketplaceSource::Github { .. } => {
                 Self::load_clone(install_location)
             }
+            MarketplaceSource::Url(_) => Self::load_catalog(install_location),
             other => Self::load(other),
         }
+    }
+
+    /// Load a downloaded catalog (a `url` marketplace): only the JSON exists, no plugin folders.
+    pub fn load_catalog(file: &Path) -> Result<Self, MarketplaceError> {
+        let mut m = Self::load_file(file, file.to_path_buf())?;
+        m.local = false;
+        m.catalog_only = true;
+        Ok(m)
+    }
+
+    /// Parse a catalog downloaded from `url` (nothing is written).
+    pub fn from_catalog_bytes(url: &str, bytes: &[u8]) -> Result<Self, MarketplaceError> {
+        let path = PathBuf::from(url);
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| MarketplaceError::Json {
+            path: path.clone(),
+            line: e.line(),
+            column: e.column(),
+            message: e
+                .to_string()
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        })?;
+        let manifest =
+            MarketplaceManifest::from_value(value).map_err(|source| MarketplaceError::Schema {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self {
+            root: path,
+            local: false,
+            catalog_only: true,
+            index: None,
+            manifest,
+        })
     }
 
     /// Load the catalog of a clone we manage (a git-hosted marketplace).
@@ -332,6 +371,7 @@ impl Marketplace {
         Ok(Self {
             root: dir.to_path_buf(),
             local: true,
+            catalog_only: false,
             index: None,
             manifest,
         })
@@ -361,6 +401,7 @@ impl Marketplace {
         Ok(Self {
             root,
             local: true,
+            catalog_only: false,
             index: Some(file.to_path_buf()),
             manifest,
         })
@@ -373,6 +414,9 @@ impl Marketplace {
 
     /// The folder holding the plugin of a relative or bare `entry`.
     pub fn resolve_relative(&self, entry: &PluginEntry) -> Result<PathBuf, RelativeSourceError> {
+        if self.catalog_only {
+            return Err(RelativeSourceError::CatalogOnly);
+        }
         let plugin_root = || -> Option<PathBuf> {
             let raw = self.manifest.plugin_root.as_deref()?;
             let rel = raw.strip_prefix("./").unwrap_or(raw);
@@ -428,6 +472,10 @@ pub enum RelativeSourceError {
     BareWithoutPluginRoot,
     #[error("Source path does not exist: {}", .0.display())]
     Missing(PathBuf),
+    #[error(
+        "its source is a relative path, but this marketplace was added from a URL of its catalog only, so it has no plugin folders; add the marketplace from its git repository instead"
+    )]
+    CatalogOnly,
 }
 
 #[cfg(test)]

@@ -41,8 +41,14 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         k.source == source_json && source.git_remote().is_some() && k.install_location.is_dir()
     });
     let mut clone = None;
+    let mut catalog = None;
     let marketplace = match (&known_clone, source.git_remote()) {
         (Some(k), _) => Marketplace::load_clone(&k.install_location)?,
+        (None, None) if matches!(source, MarketplaceSource::Url(_)) => {
+            let (m, bytes) = download_catalog(&source)?;
+            catalog = Some(bytes);
+            m
+        }
         (None, Some(remote)) => {
             let (url, reference) = remote?;
             let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
@@ -81,6 +87,9 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
     if let Some(tmp) = clone {
         tmp.move_to(&install_location)?;
     }
+    if let Some(bytes) = catalog {
+        crate::fsutil::write_atomic(&install_location, &bytes)?;
+    }
     if outcome != AddOutcome::AlreadyOnDisk {
         known.upsert(&name, &source_json, &install_location, &iso_timestamp());
         known.write()?;
@@ -106,6 +115,19 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         outcome,
         entry_problems,
     })
+}
+
+/// Download a `url` marketplace's catalog: the parsed marketplace and the bytes to store
+/// (re-serialised with two-space indentation, as Claude Code stores it).
+fn download_catalog(source: &MarketplaceSource) -> Result<(Marketplace, Vec<u8>), OpError> {
+    let MarketplaceSource::Url(url) = source else {
+        return Err(MarketplaceError::Unsupported(source.kind().to_string()).into());
+    };
+    let bytes = crate::download::get(url, crate::git::network_timeout(), 16 * 1024 * 1024)?;
+    let marketplace = Marketplace::from_catalog_bytes(url, &bytes)?;
+    let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let pretty = serde_json::to_vec_pretty(&value).unwrap_or(bytes);
+    Ok((marketplace, pretty))
 }
 
 /// Clone a marketplace within the network time limit.
@@ -198,7 +220,16 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
     };
     let mut steps = Vec::new();
     let mut clone = None;
+    let mut catalog = None;
     match source.git_remote() {
+        None if matches!(source, MarketplaceSource::Url(_)) => {
+            let (_, bytes) = download_catalog(&source)?;
+            steps.push(format!(
+                "Downloading marketplace from {}",
+                source.describe().trim_start_matches("url:")
+            ));
+            catalog = Some(bytes);
+        }
         None => {
             Marketplace::load(&source).map_err(load_error)?;
             steps.push("Validating local marketplace".to_string());
@@ -231,6 +262,9 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
     let _lock = ctx.lock_state()?;
     if let Some(tmp) = clone {
         tmp.move_to(&entry.install_location)?;
+    }
+    if let Some(bytes) = catalog {
+        crate::fsutil::write_atomic(&entry.install_location, &bytes)?;
     }
     let mut known = ctx.known()?;
     known.touch(name, &iso_timestamp());
@@ -309,9 +343,12 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
     if known.remove(name) {
         known.write()?;
     }
-    let clone = ctx.loc.marketplaces_dir().join(name);
-    if clone.exists() {
-        crate::fsutil::remove_tree(&clone)?;
+    // A git clone (folder) or a downloaded catalog (file).
+    let stored = ctx.loc.marketplaces_dir().join(name);
+    if stored.is_dir() {
+        crate::fsutil::remove_tree(&stored)?;
+    } else if stored.is_file() {
+        fs::remove_file(&stored).map_err(|e| crate::fsutil::IoError::new("remove", &stored, e))?;
     }
     Ok(RemoveReport {
         name: name.to_string(),

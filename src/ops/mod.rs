@@ -180,6 +180,8 @@ pub enum OpError {
     Git(#[from] crate::git::GitError),
     #[error(transparent)]
     GitUrl(#[from] crate::git::GitUrlError),
+    #[error(transparent)]
+    Download(#[from] crate::download::DownloadError),
     #[error("Marketplace \"{name}\" could not be loaded: {source}")]
     MarketplaceLoad {
         name: String,
@@ -273,6 +275,7 @@ impl OpError {
             OpError::Git(crate::git::GitError::RefNotFound { .. }) => "error_not_found",
             OpError::Git(_) => "error_unknown",
             OpError::GitUrl(_) => "invalid_source",
+            OpError::Download(_) => "error_network",
             OpError::NotInstalled { .. } => "not_installed",
             OpError::NotInstalledAtScope { .. } => "not_installed_at_scope",
             OpError::AlreadyInGoalState { .. } => "already_in_goal_state",
