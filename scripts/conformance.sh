@@ -51,10 +51,13 @@ CC_VERSION=2.1.328
 #      (mL's plugin has a fake .git); we record none (README 13).
 #  K8  -d cache/<m>/<p>/<ver>/.in_use/ and -f .last_inuse_sweep: Claude Code's in-use tracking of
 #      live sessions, created by its git-backed installs; we are not a session (README 15).
+#  K9  lines under marketplaces/<name>/.git/: the clone's own git metadata (pack names, index,
+#      config, logs) differs between the git CLI and gix; the work tree and its commit do not.
 # Plugin ids left out of scenarios on purpose (a whole install differs by design):
 #  a-dot@mR  "./a" with pluginRoot "./plugins": we resolve it under pluginRoot (README 6).
 #  dup@mX    a name listed twice in one catalog: we refuse it, Claude Code takes the first (README 9).
 MESSAGE_WORDING_OK=(
+  web-url         # a relative entry of a catalog URL: we say why (Claude Code: error_network)
   mA-versions     # manifest errors name the source plugin.json, not Claude Code's temp copy
   mX-validation   # same, plus serde_json's parse messages instead of JavaScriptCore's
   mR-relpaths     # path escapes: our wording and error_validation (Claude Code: error_network)
@@ -102,6 +105,7 @@ filter_diff() {
       if ($0 ~ /^-[ ]*"gitCommitSha": "",?$/) next                                     # K7
       if ($0 ~ /^-d [0-7]+ cache\/[^\/]+\/[^\/]+\/[^\/]+\/\.in_use\/$/) next                 # K8
       if ($0 ~ /^-f [0-7]+ \.last_inuse_sweep /) next
+      if ($0 ~ /^[-+][dfl] [0-7]+ marketplaces\/[^\/]+\/\.git\//) next                          # K9
       run[++n] = (exempt == 1 ? mask($0) : $0); next
     }
     { flush() }
@@ -110,7 +114,7 @@ filter_diff() {
 
 # ---------------------------------------------------------------- scenarios
 # sc NAME [cc-probe options] <fixture> <plugin ids...>     ($FX = fixtures of this run)
-FX=""
+FX=""; BASE=""
 scenarios() {
   sc m1-plain           "$FX/m1" p1@m1
   sc m1-json            --json "$FX/m1" p1@m1
@@ -138,6 +142,10 @@ scenarios() {
   # gpnv-str (a URL string) is left out: we install it, Claude Code refuses it (README 13).
   sc mG-git             --json "$FX/mG" gpv@mG gpv-ref@mG gpnv@mG gpnv-sha@mG gpnv-short@mG \
                         gpnv-ref@mG gpnv-mev@mG sub@mG
+  # A git-hosted marketplace over loopback HTTP: relative plugins versioned by its commit.
+  sc mkt-git            --json "$BASE/git/mkt.git" rv@gmk rnv@gmk
+  # A catalog URL: git entries install; relative ones cannot (no plugin folders).
+  sc web-url            --json "$BASE/web/cat.json" gitp@webm rel@webm
   sc m1-uninstall-scope --json --step "uninstall p1@m1 --scope project --json" --step "uninstall p1 --json" \
                         --step "uninstall p1@m1 --json" "$FX/m1" p1@m1
 }
@@ -224,9 +232,18 @@ case "$CLAUDE_BIN$PLUGIN_BIN" in *[[:space:]]*) die "CLAUDE_BIN/PLUGIN_BIN paths
 
 OUT_DIR="${OUT_DIR:-$ROOT/target/conformance}"
 mkdir -p "$OUT_DIR"; OUT_DIR=$(cd "$OUT_DIR" && pwd)
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+tmp=$(mktemp -d); GITHTTP_PID=""
+trap '[ -n "$GITHTTP_PID" ] && kill "$GITHTTP_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
 FX="$tmp/fx"
-"$TOOLS/make-fixtures.sh" "$FX" >"$tmp/fixtures.log" 2>&1 || { cat "$tmp/fixtures.log" >&2; die "make-fixtures.sh failed"; }
+# Git-hosted and URL marketplaces are served over loopback smart HTTP (Claude Code refuses
+# file:// marketplaces): the shared githttp.py on a free port.
+command -v python3 >/dev/null || die "python3 is required (for ../shared/tools/githttp.py)"
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+"$TOOLS/make-fixtures.sh" "$FX" "$BASE" >"$tmp/fixtures.log" 2>&1 || { cat "$tmp/fixtures.log" >&2; die "make-fixtures.sh failed"; }
+python3 "$TOOLS/githttp.py" "$FX" "$PORT" >"$tmp/githttp.log" 2>&1 &
+GITHTTP_PID=$!
+for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null && break; sleep 0.1; done
 
 echo "conformance: A = $CLAUDE_BIN plugin ($ver), B = $PLUGIN_BIN"
 MODE=run

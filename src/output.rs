@@ -387,13 +387,24 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
                     a.name
                 );
             }
-            let message = add_message(&a);
+            let message = a
+                .steps
+                .iter()
+                .cloned()
+                .chain([add_message(&a)])
+                .collect::<Vec<_>>()
+                .join("\n");
             if out.json {
                 json_line(
                     &json!({"command":"marketplace-add","outcome":"ok","marketplace":a.name,"message":message}),
                 );
             } else {
-                println!("Adding marketplace…✔ {}", message.replace('\n', "\n  "));
+                let result = add_message(&a).replace('\n', "\n  ");
+                if a.steps.is_empty() {
+                    println!("Adding marketplace…✔ {result}");
+                } else {
+                    println!("Adding marketplace…\n{}\n✔ {result}", a.steps.join("\n"));
+                }
             }
             0
         }

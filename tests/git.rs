@@ -375,10 +375,14 @@ fn git_marketplaces_clone_install_and_update() {
     let url = r.server.url("git/mkt.git");
 
     let out = run(&env, &r, &["marketplace", "add", &url, "--json"]).ok();
+    let message = format!(
+        "Refreshing marketplace cache (timeout: 120s)…\nCloning repository (timeout: 120s): {url}\n\
+         Clone complete, validating marketplace…\nCleaning up old marketplace cache…\n\
+         Successfully added marketplace: gmk (declared in user settings)"
+    );
     assert_eq!(
         out.json(),
-        json!({"command":"marketplace-add","outcome":"ok","marketplace":"gmk",
-               "message":"Successfully added marketplace: gmk (declared in user settings)"})
+        json!({"command":"marketplace-add","outcome":"ok","marketplace":"gmk","message":message})
     );
     let clone = env.plugins().join("marketplaces/gmk");
     assert_eq!(

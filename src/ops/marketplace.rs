@@ -31,6 +31,8 @@ pub struct AddReport {
     pub outcome: AddOutcome,
     /// Entries that cannot be installed (reported, never fatal).
     pub entry_problems: Vec<String>,
+    /// What was done before the result (Claude Code prints the same lines for remote sources).
+    pub steps: Vec<String>,
 }
 
 pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError> {
@@ -42,11 +44,22 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
     });
     let mut clone = None;
     let mut catalog = None;
+    let mut steps = Vec::new();
+    let timeout = crate::git::network_timeout().as_secs();
     let marketplace = match (&known_clone, source.git_remote()) {
         (Some(k), _) => Marketplace::load_clone(&k.install_location)?,
         (None, None) if matches!(source, MarketplaceSource::Url(_)) => {
             let (m, bytes) = download_catalog(&source)?;
             catalog = Some(bytes);
+            steps = vec![
+                format!(
+                    "Downloading marketplace from {}",
+                    source.describe().trim_start_matches("url:")
+                ),
+                "Validating marketplace data".to_string(),
+                "Saving marketplace to cache".to_string(),
+                "Cleaning up old marketplace cache…".to_string(),
+            ];
             m
         }
         (None, Some(remote)) => {
@@ -55,6 +68,12 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
             clone_timed(&url, reference, &tmp.0)?;
             let m = Marketplace::load_clone(&tmp.0)?;
             clone = Some(tmp);
+            steps = vec![
+                format!("Refreshing marketplace cache (timeout: {timeout}s)…"),
+                format!("Cloning repository (timeout: {timeout}s): {url}"),
+                "Clone complete, validating marketplace…".to_string(),
+                "Cleaning up old marketplace cache…".to_string(),
+            ];
             m
         }
         (None, None) => Marketplace::load(&source)?,
@@ -114,6 +133,7 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         source,
         outcome,
         entry_problems,
+        steps,
     })
 }
 
