@@ -165,6 +165,22 @@ enum ScopeStyle {
     Marketplace,
 }
 
+fn wants_json(c: &Command) -> bool {
+    match c {
+        Command::Install(a) => a.json,
+        Command::Uninstall(a) => a.json,
+        Command::List(a) => a.json,
+        Command::Enable(a) => a.json,
+        Command::Disable(a) => a.json,
+        Command::Marketplace(
+            MarketplaceCommand::Add { json, .. }
+            | MarketplaceCommand::List { json }
+            | MarketplaceCommand::Update { json, .. }
+            | MarketplaceCommand::Remove { json, .. },
+        ) => *json,
+    }
+}
+
 /// Run a parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     let loc = match Locations::from_env() {
@@ -176,6 +192,7 @@ pub fn run(cli: Cli) -> i32 {
     };
     let mut ctx = Context::new(loc);
     ctx.on_lock_wait = Box::new(output::waiting_for_lock);
+    ctx.reporter = std::sync::Arc::new(output::TerminalReporter::new(wants_json(&cli.command)));
     let scope_or_exit = |raw: &str, style| parse_scope(raw, style).map_err(|m| output::fatal(&m));
 
     match cli.command {
@@ -190,9 +207,6 @@ pub fn run(cli: Cli) -> i32 {
                 return 1;
             }
             let out = Out::new(a.json);
-            if !a.json && a.marketplace.is_none() {
-                out.progress(&format!("Installing plugin \"{}\"...", a.plugin));
-            }
             let req = ops::install::InstallRequest {
                 plugin: a.plugin.clone(),
                 scope,

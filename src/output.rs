@@ -40,6 +40,57 @@ impl Out {
     }
 }
 
+/// Progress of fetches and clones: a spinner on stderr when it is a terminal (indicatif hides
+/// itself otherwise), nothing with `--json`.
+pub struct TerminalReporter {
+    hidden: bool,
+}
+
+impl TerminalReporter {
+    pub fn new(json: bool) -> Self {
+        Self { hidden: json }
+    }
+}
+
+struct SpinnerTask {
+    bar: indicatif::ProgressBar,
+    label: String,
+}
+
+impl crate::progress::Task for SpinnerTask {
+    fn detail(&self, text: &str) {
+        self.bar.set_message(format!("{}: {text}", self.label));
+    }
+}
+
+impl Drop for SpinnerTask {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl crate::progress::Reporter for TerminalReporter {
+    fn start(&self, label: &str) -> std::sync::Arc<dyn crate::progress::Task> {
+        let bar = if self.hidden {
+            indicatif::ProgressBar::hidden()
+        } else {
+            let bar = indicatif::ProgressBar::new_spinner();
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        };
+        bar.set_message(label.to_string());
+        std::sync::Arc::new(SpinnerTask {
+            bar,
+            label: label.to_string(),
+        })
+    }
+}
+
 pub fn fatal(msg: &str) {
     eprintln!("{msg}");
 }
@@ -114,6 +165,20 @@ fn plugin_failure(
 }
 
 pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, OpError>) -> i32 {
+    // Printed once the work is done (a progress spinner may have used the line meanwhile);
+    // the bytes on stdout are the same as printing it first.
+    // Warnings first, so they do not split the progress line and its result.
+    if let Ok(InstallReport {
+        outcome: InstallOutcome::Installed { skipped, .. },
+        ..
+    }) = &r
+    {
+        warn_skipped(skipped);
+    }
+    let adds_marketplace = matches!(&r, Ok(rep) if rep.added_marketplace.is_some());
+    if !out.json && !adds_marketplace {
+        out.progress(&format!("Installing plugin \"{typed}\"..."));
+    }
     let r = match r {
         Ok(r) => r,
         Err(e) => return plugin_failure(out, "install", "install", typed, Some(scope), &e),
@@ -135,8 +200,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     v.insert("pluginId".into(), json!(r.id));
     v.insert("scope".into(), json!(scope.as_str()));
     let message = match &r.outcome {
-        InstallOutcome::Installed { skipped, .. } => {
-            warn_skipped(skipped);
+        InstallOutcome::Installed { .. } => {
             format!("Successfully installed plugin: {} (scope: {scope})", r.id)
         }
         InstallOutcome::AlreadyInstalled {

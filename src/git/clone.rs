@@ -2,13 +2,16 @@
 //! `marketplace update` keeps working on it), and the cheap "did the remote move?" check.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use gix::progress::Discard;
 use gix::remote::Direction;
 
 use super::database::GitError;
+use super::progress::TaskProgress;
 use super::url::GitUrl;
+use crate::progress::Task;
 
 fn fetch_error(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
     super::database::fetch_failure(url, e)
@@ -20,6 +23,7 @@ pub fn clone_work_tree(
     url: &GitUrl,
     reference: Option<&str>,
     dest: &Path,
+    task: Arc<dyn Task>,
 ) -> Result<String, GitError> {
     use gix::remote::fetch::Shallow;
     let interrupt = AtomicBool::new(false);
@@ -38,7 +42,7 @@ pub fn clone_work_tree(
             .map_err(|e| fetch_error(url, &e))?;
     }
     let (mut checkout, _) = prepare
-        .fetch_then_checkout(Discard, &interrupt)
+        .fetch_then_checkout(TaskProgress::new(task.clone()), &interrupt)
         .map_err(|e| match reference {
             Some(r) if e.to_string().contains("didn't have any ref") => GitError::RefNotFound {
                 url: url.to_string(),
@@ -48,7 +52,7 @@ pub fn clone_work_tree(
             _ => fetch_error(url, &e),
         })?;
     let (repo, _) = checkout
-        .main_worktree(Discard, &interrupt)
+        .main_worktree(TaskProgress::new(task), &interrupt)
         .map_err(|e| fetch_error(url, &e))?;
     let head = repo.head_id().map_err(|e| fetch_error(url, &e))?;
     Ok(head.detach().to_string())

@@ -12,13 +12,16 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use gix::progress::Discard;
 use gix::remote::Direction;
 
+use super::progress::TaskProgress;
 use super::url::GitUrl;
 use crate::fsutil::{IoContext, IoError, random_hex};
+use crate::progress::Task;
 use crate::state::{FileLock, LockError, LockMode};
 
 /// What to fetch: the remote's default branch, a branch or tag, or one exact commit.
@@ -176,7 +179,12 @@ impl GitDatabase {
 
     /// Make `rev` available locally and return its commit (40 hex). A pinned commit that is
     /// already in the database costs no network round trip.
-    pub fn fetch(&mut self, rev: &Revision, on_wait: &dyn Fn(&Path)) -> Result<String, GitError> {
+    pub fn fetch(
+        &mut self,
+        rev: &Revision,
+        on_wait: &dyn Fn(&Path),
+        task: Arc<dyn Task>,
+    ) -> Result<String, GitError> {
         if let Revision::Sha(sha) = rev
             && let Some(id) = self.local_commit(sha)
         {
@@ -217,9 +225,9 @@ impl GitDatabase {
             .connect(Direction::Fetch)
             .map_err(|e| fetch_error(&e))?
             .with_credentials(super::auth::authenticator(&self.repo, &self.url))
-            .prepare_fetch(Discard, Default::default())
+            .prepare_fetch(TaskProgress::new(task.clone()), Default::default())
             .map_err(|e| fetch_error(&e))?
-            .receive(Discard, &interrupt);
+            .receive(TaskProgress::new(task), &interrupt);
         let outcome = match (outcome, rev) {
             (Ok(o), _) => o,
             (Err(e), Revision::Sha(sha)) => {

@@ -141,6 +141,8 @@ pub struct Submodules {
     pub superproject: super::url::GitUrl,
     /// How many submodule levels deep we are (nesting is cut at 8).
     pub depth: usize,
+    /// Where fetch progress goes.
+    pub task: std::sync::Arc<dyn crate::progress::Task>,
 }
 
 impl Submodules {
@@ -464,8 +466,9 @@ impl<'a> Exporter<'a> {
             url.clone(),
             super::Revision::Sha(sha.clone()),
         );
+        let task = subs.task.clone();
         super::with_timeout(&url, move || {
-            super::GitDatabase::open(&root, &fetch_url)?.fetch(&rev, &|_| {})
+            super::GitDatabase::open(&root, &fetch_url)?.fetch(&rev, &|_| {}, task)
         })
         .map_err(|e| submodule_error(e.to_string()))?;
         let db = super::GitDatabase::open(&subs.git_root, &url)
@@ -474,6 +477,7 @@ impl<'a> Exporter<'a> {
             git_root: subs.git_root.clone(),
             superproject: url.clone(),
             depth: subs.depth + 1,
+            task: subs.task.clone(),
         };
         fs::create_dir(dst).at("create directory", dst)?;
         let report = export_tree(db.repo(), &sha, "", dst, Some(&nested))?;
@@ -571,6 +575,7 @@ impl<'a> Exporter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::Reporter;
 
     #[test]
     fn gitmodules_and_relative_urls() {
@@ -586,6 +591,7 @@ mod tests {
             git_root: PathBuf::new(),
             superproject: super::super::url::GitUrl::parse("https://h/org/super.git").unwrap(),
             depth: 0,
+            task: crate::progress::Silent.start(""),
         };
         assert_eq!(subs.resolve_url("../a.git"), "https://h/org/a.git");
         assert_eq!(subs.resolve_url("./x"), "https://h/org/super.git/x");

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod clone;
 pub mod database;
 pub mod export;
+pub mod progress;
 pub mod url;
 
 use std::path::Path;

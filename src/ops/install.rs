@@ -152,6 +152,7 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
 pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlugin, OpError> {
     let cx = SourceContext {
         git_root: &ctx.loc.git_db_dir(),
+        reporter: &*ctx.reporter,
     };
     source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
         SourceError::Relative(source) => OpError::RelativeSource {
@@ -192,7 +193,9 @@ fn install_found(
 
     let _cache_lock = ctx.lock_cache_for_staging()?;
     let mut staged = cache.stage(&mkt, &name)?;
-    let copied = resolved.write_to(staged.path()).map_err(OpError::Source)?;
+    let copied = resolved
+        .write_to(staged.path(), &*ctx.reporter)
+        .map_err(OpError::Source)?;
     staged.seal(&Marker {
         v: 1,
         marketplace: mkt.clone(),

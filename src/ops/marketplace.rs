@@ -65,7 +65,7 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         (None, Some(remote)) => {
             let (url, reference) = remote?;
             let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
-            clone_timed(&url, reference, &tmp.0)?;
+            clone_timed(ctx, &url, reference, &tmp.0)?;
             let m = Marketplace::load_clone(&tmp.0)?;
             clone = Some(tmp);
             steps = vec![
@@ -152,13 +152,15 @@ fn download_catalog(source: &MarketplaceSource) -> Result<(Marketplace, Vec<u8>)
 
 /// Clone a marketplace within the network time limit.
 fn clone_timed(
+    ctx: &Context,
     url: &crate::git::GitUrl,
     reference: Option<String>,
     dest: &Path,
 ) -> Result<String, OpError> {
     let (u, d) = (url.clone(), dest.to_path_buf());
+    let task = ctx.reporter.start(&format!("Cloning {url}"));
     Ok(crate::git::with_timeout(url, move || {
-        crate::git::clone::clone_work_tree(&u, reference.as_deref(), &d)
+        crate::git::clone::clone_work_tree(&u, reference.as_deref(), &d, task)
     })?)
 }
 
@@ -270,7 +272,7 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
                 }
                 _ => {
                     let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
-                    clone_timed(&url, reference.clone(), &tmp.0)?;
+                    clone_timed(ctx, &url, reference.clone(), &tmp.0)?;
                     Marketplace::load_clone(&tmp.0).map_err(load_error)?;
                     steps.push(format!("Cloning repository: {url}"));
                     steps.push("Replacing the existing marketplace clone…".to_string());

@@ -28,6 +28,8 @@ use crate::state::{
 pub struct Context {
     pub loc: Locations,
     pub on_lock_wait: Box<dyn Fn(&Path)>,
+    /// Progress of long operations (fetches, clones).
+    pub reporter: std::sync::Arc<dyn crate::progress::Reporter>,
 }
 
 impl Context {
@@ -35,6 +37,7 @@ impl Context {
         Self {
             loc,
             on_lock_wait: Box::new(|_| {}),
+            reporter: std::sync::Arc::new(crate::progress::Silent),
         }
     }
 

@@ -105,7 +105,11 @@ impl ResolvedPlugin {
     }
 
     /// Write the plugin into the existing, empty folder `dst`.
-    pub fn write_to(&self, dst: &Path) -> Result<CopyReport, SourceError> {
+    pub fn write_to(
+        &self,
+        dst: &Path,
+        reporter: &dyn crate::progress::Reporter,
+    ) -> Result<CopyReport, SourceError> {
         match &self.fetched {
             Fetched::Folder { dir, container, .. } => {
                 let policy = LinkPolicy {
@@ -119,6 +123,7 @@ impl ResolvedPlugin {
                     git_root: self.git_root.clone(),
                     superproject: db.url().clone(),
                     depth: 0,
+                    task: reporter.start("Writing plugin files"),
                 };
                 Ok(export_tree(
                     db.repo(),
@@ -136,6 +141,7 @@ impl ResolvedPlugin {
 pub struct SourceContext<'a> {
     /// The git database root (`<cache>/plugin/git-v1/db`).
     pub git_root: &'a Path,
+    pub reporter: &'a dyn crate::progress::Reporter,
 }
 
 /// Fetch the entry's source and work out its version.
@@ -195,8 +201,10 @@ pub fn resolve(
     };
     let rev = Revision::from_pin(reference.as_deref(), sha.as_deref());
     let (root, fetch_url) = (cx.git_root.to_path_buf(), url.clone());
+    let task = cx.reporter.start(&format!("Fetching {url}"));
+    let fetch_task = task.clone();
     let commit = crate::git::with_timeout(&url, move || {
-        GitDatabase::open(&root, &fetch_url)?.fetch(&rev, &|_| {})
+        GitDatabase::open(&root, &fetch_url)?.fetch(&rev, &|_| {}, fetch_task)
     })?;
     // Repositories stay on the thread that opened them; read the fetched objects from here.
     let db = GitDatabase::open(cx.git_root, &url)?;
