@@ -227,6 +227,9 @@ impl GitDatabase {
             .with_credentials(super::auth::authenticator(&self.repo, &self.url))
             .prepare_fetch(TaskProgress::new(task.clone()), Default::default())
             .map_err(|e| fetch_error(&e))?
+            // Only the wanted commit is needed: a shallow fetch keeps first installs of repositories
+            // with long histories as cheap as `git clone --depth 1`.
+            .with_shallow(gix::remote::fetch::Shallow::DepthAtRemote(std::num::NonZeroU32::MIN))
             .receive(TaskProgress::new(task), &interrupt);
         let outcome = match (outcome, rev) {
             (Ok(o), _) => o,
