@@ -19,6 +19,8 @@
 #   (g4) `plugin install b@mG`                 second plugin from a known repo: the git cache already
 #        holds multi (a@mG installed untimed, same XDG_CACHE_HOME, other config dir); an unpinned
 #        entry still asks the remote for its HEAD; the pinned variant (b@mGP) needs no network
+#   (g5) `plugin marketplace update gmk`       no-op update of a git-hosted marketplace (added untimed):
+#        one ref negotiation, no pack, no clone
 #   and, with Claude Code, `claude plugin install` for (g1) and (g2).
 #   Besides the fresh config dir, every git run gets a fresh, empty XDG_CACHE_HOME (so the git
 #   cache $XDG_CACHE_HOME/plugin/git-v1 starts empty), except for what (g4)'s setup puts there.
@@ -38,7 +40,7 @@
 # reference alike. Still, other disk writers make the numbers swing a lot (the load average is
 # printed; look at the min-max column): for a verdict, run it on a quiet machine.
 #
-# GOALS: (a) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4) <= 50 ms
+# GOALS: (a) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4), (g5) <= 50 ms
 # (both variants). Ratios against Claude Code are informational.
 #
 # USAGE   scripts/bench.sh
@@ -167,7 +169,10 @@ git_fixtures() {
   for i in a b; do
     pjson "$GW/multi/$i" "$i" && mkdir -p "$GW/multi/$i/commands" && echo "# $i" > "$GW/multi/$i/commands/c.md" || return 1
   done
-  grepo multi
+  grepo multi || return 1
+  mkdir -p "$GW/gmkt/.claude-plugin" && pjson "$GW/gmkt/p" p || return 1
+  echo '{"name":"gmk","owner":{"name":"bench"},"plugins":[{"name":"p","source":"./p"}]}' \
+    > "$GW/gmkt/.claude-plugin/marketplace.json" && grepo gmkt
 }
 # start_githttp: serve $GSRV on a free loopback port; sets GPID, GPORT, GURL. Retries with another
 # port when the one picked was taken in between; ready = `git ls-remote` answers.
@@ -188,12 +193,12 @@ start_githttp() {
   done
   return 1
 }
-if [ "${BENCH_GIT:-1}" = 0 ]; then GIT_NOTE="skipped (BENCH_GIT=0)"
+if [ "${BENCH_GIT:-1}" = 0 ]; then GIT_NOTE="skipped: BENCH_GIT=0"
 elif [ ! -f "$GHTTP" ]; then GIT_NOTE="skipped: $GHTTP not found (shared tools absent; set SHARED_DIR)"
 elif ! command -v git > /dev/null; then GIT_NOTE="skipped: no git CLI on PATH"
 elif ! command -v python3 > /dev/null; then GIT_NOTE="skipped: no python3 on PATH (needed by githttp.py)"
-elif ! git_fixtures > "$ERRF" 2>&1; then GIT_NOTE="skipped: building the git fixtures failed: $(head -c 300 "$ERRF")"
-elif ! start_githttp; then GIT_NOTE="skipped: githttp.py did not come up (log: $(tail -c 300 "$GLOG" 2> /dev/null))"
+elif ! git_fixtures > "$ERRF" 2>&1; then GIT_NOTE="skipped: building the git fixtures failed: $(head -c 300 "$ERRF" | tr '\n' ' ')"
+elif ! start_githttp; then GIT_NOTE="skipped: githttp.py did not come up (log: $(tail -c 300 "$GLOG" 2> /dev/null | tr '\n' ' '))"
 else
   GIT_ON=1
   MSHA=$(gitx -C "$GSRV/multi.git" rev-parse HEAD)
@@ -278,7 +283,7 @@ cmd_ccb() { cc install files2000@mT; }
 # Code) and XC = <run dir>/xdg (XDG_CACHE_HOME: the git cache starts empty), both new and empty.
 gfresh() { fresh "$1" "$2" && XC=$D/xdg && D=$D/cfg && mkdir -p "$D" "$XC"; }
 gours() { CLAUDE_CONFIG_DIR=$D XDG_CACHE_HOME=$XC HOME=$W/home "$BIN" "$@"; }
-gcc() { XDG_CACHE_HOME=$XC cc "$@"; }
+ccx() { XDG_CACHE_HOME=$XC cc "$@"; }
 prep_g1() { gfresh g1 "$1" && gours marketplace add "$FX/mG"; }
 cmd_g1() { gours install files2000@mG; }
 prep_g2() { gfresh g2 "$1" && gours marketplace add "$FX/mG"; }
@@ -299,10 +304,12 @@ prep_g4() { g4prep g4 mG "$1"; }
 cmd_g4() { gours install b@mG; }
 prep_g4p() { g4prep g4p mGP "$1"; }
 cmd_g4p() { gours install b@mGP; }
-prep_ccg1() { gfresh ccg1 "$1" && gcc marketplace add "$FX/mG"; }
-cmd_ccg1() { gcc install files2000@mG; }
-prep_ccg2() { gfresh ccg2 "$1" && gcc marketplace add "$FX/mG"; }
-cmd_ccg2() { gcc install big50@mG; }
+prep_g5() { gfresh g5 "$1" && gours marketplace add "$GURL/gmkt.git"; }
+cmd_g5() { gours marketplace update gmk; }
+prep_ccg1() { gfresh ccg1 "$1" && ccx marketplace add "$FX/mG"; }
+cmd_ccg1() { ccx install files2000@mG; }
+prep_ccg2() { gfresh ccg2 "$1" && ccx marketplace add "$FX/mG"; }
+cmd_ccg2() { ccx install big50@mG; }
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 echo "bench: binary      $BIN"
@@ -328,7 +335,7 @@ if [ -n "$CC" ]; then
 fi
 
 if ((GIT_ON)); then
-  step "(g1)-(g4) git sources, interleaved"; measure "$GIT_RUNS" g1 g2 g3a g3b g4 g4p
+  step "(g1)-(g4) git sources, interleaved"; measure "$GIT_RUNS" g1 g2 g3a g3b g4 g4p g5
   # Sanity checks on the last run's dirs (kept): the installs must have written the files.
   gcount() { (find "$W/$1-run-$GIT_RUNS/cfg/plugins/cache" "${@:2}" 2> /dev/null || true) | wc -l; }
   if [ -z "${ERR[g1]:-}" ]; then
@@ -442,7 +449,7 @@ if ((GIT_ON)); then
     row "     big50@mG (git) vs Claude Code"       g2 "claude plugin" ccg2 info ""
   fi
   echo "    (git) requests served per command: $REQS"
-  echo "    (git) no-op \`marketplace update\` of a git marketplace: not measured yet (git marketplaces are not implemented yet)"
+  row "(g5) no-op marketplace update (git)"  g5 "" ""            ms    50
 else
   echo "    (git rows $GIT_NOTE)"
 fi

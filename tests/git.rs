@@ -305,7 +305,12 @@ fn one_database_per_repository_fetched_incrementally() {
         ]),
     );
     run(&env, &r, &["install", "a@mg"]).ok();
+    // The same repository again, unpinned: the advertised HEAD is already in the cache, so only
+    // the ref negotiation happens (capabilities + ls-refs), no pack is fetched.
+    let before = r.server.requests().len();
     run(&env, &r, &["install", "b@mg"]).ok();
+    let requests = r.server.requests()[before..].to_vec();
+    assert_eq!(requests.len(), 2, "{requests:?}");
     run(&env, &r, &["install", "c@mg"]).ok();
     let dbs: Vec<String> = fs::read_dir(env.home.join(".cache/plugin/git-v1/db"))
         .unwrap()

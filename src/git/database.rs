@@ -127,6 +127,16 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// The remote ref names that can satisfy `rev` (none for a sha).
+fn remote_names(rev: &Revision) -> Option<Vec<String>> {
+    match rev {
+        Revision::Head => Some(vec!["HEAD".into()]),
+        Revision::Ref(r) if r.starts_with("refs/") => Some(vec![r.clone()]),
+        Revision::Ref(r) => Some(vec![format!("refs/heads/{r}"), format!("refs/tags/{r}")]),
+        Revision::Sha(_) => None,
+    }
+}
+
 fn available_refs(refs: &[String]) -> String {
     if refs.is_empty() {
         String::new()
@@ -221,15 +231,32 @@ impl GitDatabase {
             .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
             .map_err(|e| fetch_error(&e))?;
         let interrupt = AtomicBool::new(false);
-        let outcome = remote
+        let prepared = remote
             .connect(Direction::Fetch)
             .map_err(|e| fetch_error(&e))?
             .with_credentials(super::auth::authenticator(&self.repo, &self.url))
-            .prepare_fetch(TaskProgress::new(task.clone()), Default::default())
+            .prepare_fetch(TaskProgress::new(task.clone()), Default::default());
+        // The ref advertisement may already name a commit we have: then no pack is needed.
+        if let (Ok(p), Some(remote_names)) = (&prepared, remote_names(rev)) {
+            let tip = p.ref_map().remote_refs.iter().find_map(|r| {
+                let (name, target, peeled) = r.unpack();
+                let name = name.to_string();
+                remote_names
+                    .contains(&name)
+                    .then(|| peeled.or(target).map(|id| id.to_owned()))
+                    .flatten()
+            });
+            if let Some(id) = tip.and_then(|id| self.local_commit(&id.to_string())) {
+                return Ok(id);
+            }
+        }
+        let outcome = prepared
             .map_err(|e| fetch_error(&e))?
             // Only the wanted commit is needed: a shallow fetch keeps first installs of repositories
             // with long histories as cheap as `git clone --depth 1`.
-            .with_shallow(gix::remote::fetch::Shallow::DepthAtRemote(std::num::NonZeroU32::MIN))
+            .with_shallow(gix::remote::fetch::Shallow::DepthAtRemote(
+                std::num::NonZeroU32::MIN,
+            ))
             .receive(TaskProgress::new(task), &interrupt);
         let outcome = match (outcome, rev) {
             (Ok(o), _) => o,

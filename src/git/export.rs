@@ -80,9 +80,83 @@ pub fn export_tree(
     let mut state = State {
         report: CopyReport::default(),
         stack: vec![prefix.clone()],
+        files: Vec::new(),
     };
     exporter.export_dir(&mut state, plugin_tree, &prefix, dst, Path::new(""), false)?;
-    Ok(state.report)
+    let mut report = state.report;
+    let (files, bytes) = write_files(repo, commit, &state.files)?;
+    report.files += files;
+    report.bytes += bytes;
+    Ok(report)
+}
+
+/// Write the collected files on a few threads (each with its own handle on the object store):
+/// decompressing blobs and creating files overlap well.
+fn write_files(
+    repo: &gix::Repository,
+    commit: &str,
+    files: &[(gix::ObjectId, EntryKind, PathBuf)],
+) -> Result<(u64, u64), ExportError> {
+    let write_chunk = |repo: &gix::Repository, chunk: &[(gix::ObjectId, EntryKind, PathBuf)]| {
+        let mut bytes = 0u64;
+        for (id, kind, dst) in chunk {
+            let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {
+                commit: commit.to_string(),
+                what: format!("the file for {}", dst.display()),
+                message: e.to_string(),
+            })?;
+            let mode = if *kind == EntryKind::BlobExecutable {
+                0o755
+            } else {
+                0o644
+            };
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(mode)
+                .open(dst)
+                .at("create", dst)?;
+            f.write_all(&blob.data).at("write", dst)?;
+            bytes += blob.data.len() as u64;
+        }
+        Ok::<u64, ExportError>(bytes)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads == 1 || files.len() < 64 {
+        return Ok((files.len() as u64, write_chunk(repo, files)?));
+    }
+    // Repository handles stay on their thread: each worker opens its own.
+    let git_dir = repo.git_dir().to_path_buf();
+    let chunk = files.len().div_ceil(threads);
+    let bytes = std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| {
+                let git_dir = &git_dir;
+                scope.spawn(move || {
+                    let repo = gix::open(git_dir).map_err(|e| ExportError::Object {
+                        commit: commit.to_string(),
+                        what: "the repository".into(),
+                        message: e.to_string(),
+                    })?;
+                    write_chunk(&repo, c)
+                })
+            })
+            .collect();
+        workers.into_iter().try_fold(0u64, |n, w| {
+            let written = w.join().unwrap_or_else(|_| {
+                Err(ExportError::Object {
+                    commit: commit.to_string(),
+                    what: "files".into(),
+                    message: "a writer thread panicked".into(),
+                })
+            })?;
+            Ok::<u64, ExportError>(n + written)
+        })
+    })?;
+    Ok((files.len() as u64, bytes))
 }
 
 /// Refuse a `subdir` that is not a folder at `commit` (before anything is staged).
@@ -198,6 +272,8 @@ struct State {
     report: CopyReport,
     /// Repository paths of the trees being written (the plugin and dereferenced trees).
     stack: Vec<Vec<String>>,
+    /// Files to write once their folders exist: (blob, kind, destination).
+    files: Vec<(gix::ObjectId, EntryKind, PathBuf)>,
 }
 
 /// Where a link leads inside the commit.
@@ -501,21 +577,7 @@ impl<'a> Exporter<'a> {
         kind: EntryKind,
         dst: &Path,
     ) -> Result<(), ExportError> {
-        let data = self.blob(id)?;
-        let mode = if kind == EntryKind::BlobExecutable {
-            0o755
-        } else {
-            0o644
-        };
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(dst)
-            .at("create", dst)?;
-        f.write_all(&data).at("write", dst)?;
-        state.report.files += 1;
-        state.report.bytes += data.len() as u64;
+        state.files.push((id, kind, dst.to_path_buf()));
         Ok(())
     }
 
