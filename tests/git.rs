@@ -823,3 +823,102 @@ fn url_catalog_marketplaces() {
     run(&env, &r, &["marketplace", "remove", "webm"]).ok();
     assert!(!stored.exists());
 }
+
+#[test]
+fn git_url_rewrites_from_the_users_git_config_apply() {
+    let env = Env::new();
+    let r = remote(&env);
+    // A user's `url.<base>.insteadOf` (how one asks for SSH, a mirror or a proxy) is honoured.
+    let cfg = env.fx.join("gitconfig");
+    fs::write(
+        &cfg,
+        format!(
+            "[url \"{}/git/\"]\n\tinsteadOf = https://example.invalid/\n",
+            r.server.base_url()
+        ),
+    )
+    .unwrap();
+    market(
+        &env,
+        json!([{"name": "gp", "source": {"source": "url", "url": "https://example.invalid/gp.git"}}]),
+    );
+    let empty = env.fx.join("empty-path");
+    fs::create_dir_all(&empty).unwrap();
+    let out = env
+        .command(&["install", "gp@mg", "--json"])
+        .env("GIT_CONFIG_GLOBAL", &cfg)
+        .env("PATH", &empty)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(record(&env, "gp@mg")["gitCommitSha"], r.c2.as_str());
+}
+
+#[test]
+fn killed_mid_fetch_the_next_run_completes() {
+    let env = Env::new();
+    let r = remote(&env);
+    // A repository big enough that a fetch takes a while over loopback.
+    let big = WorkRepo::init(&env.fx.join("work/big"));
+    big.write(".claude-plugin/plugin.json", r#"{"name":"big"}"#);
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..8 {
+        let mut data = Vec::with_capacity(1 << 20);
+        while data.len() < (1 << 20) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            data.extend_from_slice(&seed.to_le_bytes());
+        }
+        fs::create_dir_all(big.dir.join("data")).unwrap();
+        fs::write(big.dir.join(format!("data/blob{i}.bin")), &data).unwrap();
+    }
+    let head = big.commit("big");
+    big.publish(&r.srv.join("git/big.git"));
+    market(
+        &env,
+        json!([{"name": "big", "source": {"source": "url", "url": r.server.url("git/big.git")}}]),
+    );
+    for (i, delay_ms) in [5u64, 20, 40, 60, 90, 120, 160, 250]
+        .into_iter()
+        .enumerate()
+    {
+        let mut child = env.command(&["install", "big@mg"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        // Never a partial install: either nothing is recorded, or all of it is there.
+        if let Some(rec) = env
+            .plugins()
+            .join("installed_plugins.json")
+            .exists()
+            .then(|| record(&env, "big@mg"))
+            && !rec.is_null()
+        {
+            let dir = PathBuf::from(rec["installPath"].as_str().unwrap());
+            assert_eq!(
+                fs::read_dir(dir.join("data")).unwrap().count(),
+                8,
+                "iteration {i}"
+            );
+            run(&env, &r, &["uninstall", "big@mg"]).ok();
+        }
+        // The next run completes from whatever the killed fetch left in the git cache.
+        run(&env, &r, &["install", "big@mg"]).ok();
+        assert_eq!(
+            record(&env, "big@mg")["gitCommitSha"],
+            head.as_str(),
+            "iteration {i}"
+        );
+        run(&env, &r, &["uninstall", "big@mg"]).ok();
+        let db = env.home.join(".cache/plugin/git-v1/db");
+        if i % 2 == 1 {
+            // Half the time, start from an empty git cache so kills land inside a first fetch.
+            fs::remove_dir_all(&db).unwrap();
+        }
+    }
+}

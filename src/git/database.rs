@@ -127,6 +127,32 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// Remove git's own `*.lock` files from a database. Only called while holding our exclusive
+/// lock on it, so any such file was left by a process killed mid-fetch, and would make every
+/// later fetch fail ("could not be locked").
+fn clear_stale_git_locks(db: &Path) {
+    for name in [
+        "shallow.lock",
+        "packed-refs.lock",
+        "HEAD.lock",
+        "config.lock",
+        "index.lock",
+    ] {
+        let _ = fs::remove_file(db.join(name));
+    }
+    let mut dirs = vec![db.join("refs")];
+    while let Some(dir) = dirs.pop() {
+        for e in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = e.path();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|x| x == "lock") {
+                let _ = fs::remove_file(path);
+            }
+        }
+    }
+}
+
 /// The remote ref names that can satisfy `rev` (none for a sha).
 fn remote_names(rev: &Revision) -> Option<Vec<String>> {
     match rev {
@@ -202,6 +228,7 @@ impl GitDatabase {
         }
         let lock_path = self.path.with_extension("lock");
         let _lock = FileLock::acquire(&lock_path, LockMode::Exclusive, on_wait)?;
+        clear_stale_git_locks(&self.path);
         let (specs, wanted): (Vec<String>, Vec<String>) = match rev {
             Revision::Head => (
                 vec!["+HEAD:refs/plugin/remote/HEAD".into()],

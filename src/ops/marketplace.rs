@@ -171,9 +171,22 @@ impl TempClone {
     fn new(marketplaces: &Path) -> Result<Self, OpError> {
         fs::create_dir_all(marketplaces)
             .map_err(|e| crate::fsutil::IoError::new("create directory", marketplaces, e))?;
-        Ok(Self(
-            marketplaces.join(format!(".tmp-{}", crate::fsutil::random_hex(8))),
-        ))
+        // Clones of killed processes (`.tmp-<pid>-<hex>` whose process is gone) are removed.
+        for e in fs::read_dir(marketplaces).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix(".tmp-")
+                .and_then(|rest| rest.split('-').next())
+                .and_then(|p| p.parse::<i32>().ok());
+            if pid.is_some_and(|p| !crate::fsutil::process_alive(p)) {
+                let _ = crate::fsutil::remove_tree(&e.path());
+            }
+        }
+        Ok(Self(marketplaces.join(format!(
+            ".tmp-{}-{}",
+            std::process::id(),
+            crate::fsutil::random_hex(8)
+        ))))
     }
 
     /// Put the clone at `dest`, replacing what is there.
