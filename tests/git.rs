@@ -570,8 +570,8 @@ fn refused_credentials_say_which_token_or_helper_would_help() {
         "{msg}"
     );
     assert_eq!(out["failureCode"], "error_network");
-    // A token is only ever sent over https (gix refuses clear text; a loopback https server is
-    // not part of this harness yet, so the accepted-token path is not exercised here).
+    // A token is only ever sent over https (gix refuses clear text; the accepted-token path is
+    // `github_tokens_authenticate_over_https`).
     let out = with(Some("s3cret"), &["install", "gh@mg", "--json"])
         .fails()
         .json();
@@ -921,4 +921,55 @@ fn killed_mid_fetch_the_next_run_completes() {
             fs::remove_dir_all(&db).unwrap();
         }
     }
+}
+
+#[test]
+fn github_tokens_authenticate_over_https() {
+    let env = Env::new();
+    let r = remote(&env);
+    let (secure, ca) = GitServer::start_tls(&r.srv, Some("s3cret"), &env.fx.join("tls"));
+    market(
+        &env,
+        json!([{"name": "gh", "source": {"source": "github", "repo": "o/gp"}}]),
+    );
+    let run_tls = |token: Option<&str>, base: &str, args: &[&str]| {
+        let mut c = env.command(args);
+        c.env("PLUGIN_GITHUB_BASE_URL", base)
+            .env("SSL_CERT_FILE", &ca)
+            .env_remove("GITHUB_TOKEN")
+            .env_remove("GH_TOKEN")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1");
+        if let Some(t) = token {
+            c.env("GITHUB_TOKEN", t);
+        }
+        let out = c.output().expect("run plugin");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let base = secure.base_url();
+    assert!(base.starts_with("https://"));
+    let out = run_tls(None, &base, &["install", "gh@mg", "--json"])
+        .fails()
+        .json();
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("set GITHUB_TOKEN or GH_TOKEN"),
+        "{out}"
+    );
+    let out = run_tls(Some("wrong"), &base, &["install", "gh@mg", "--json"])
+        .fails()
+        .json();
+    assert!(
+        out["message"].as_str().unwrap().contains("refused access"),
+        "{out}"
+    );
+    run_tls(Some("s3cret"), &base, &["install", "gh@mg"]).ok();
+    assert_eq!(record(&env, "gh@mg")["gitCommitSha"], r.c2.as_str());
+    assert!(!secure.requests().is_empty());
 }

@@ -25,7 +25,7 @@
 //! `uploadpack.allowFilter`), so bare repositories need no per-repo config.
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -62,6 +62,7 @@ pub struct GitServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     listener: Option<JoinHandle<()>>,
+    tls: bool,
 }
 
 struct Shared {
@@ -95,16 +96,28 @@ impl Request {
 impl GitServer {
     /// Serve every repository (and file) under `root` at `http://127.0.0.1:<free port>/<rel>`.
     pub fn start(root: &Path) -> GitServer {
-        Self::spawn(root, None)
+        Self::spawn(root, None, None)
     }
 
     /// Like `start`, but every request gets 401 unless it carries `Authorization: Bearer
     /// <token>` or Basic credentials whose password is `token` (any user name).
     pub fn start_with_auth(root: &Path, token: &str) -> GitServer {
-        Self::spawn(root, Some(token.to_string()))
+        Self::spawn(root, Some(token.to_string()), None)
     }
 
-    fn spawn(root: &Path, token: Option<String>) -> GitServer {
+    /// Like `start_with_auth` (or `start` without a token), over HTTPS with a certificate for
+    /// 127.0.0.1 signed by a throw-away CA. Clients trust it through `SSL_CERT_FILE` = the
+    /// returned CA file.
+    pub fn start_tls(root: &Path, token: Option<&str>, dir: &Path) -> (GitServer, PathBuf) {
+        let (config, ca) = tls_config(dir);
+        (Self::spawn(root, token.map(String::from), Some(config)), ca)
+    }
+
+    fn spawn(
+        root: &Path,
+        token: Option<String>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> GitServer {
         let exec_path = git(Path::new("/"), &["--exec-path"]);
         let shared = Arc::new(Shared {
             // http-backend wants an absolute GIT_PROJECT_ROOT.
@@ -118,6 +131,7 @@ impl GitServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let s = Arc::clone(&shared);
+        let is_tls = tls.is_some();
         let handle = thread::spawn(move || {
             for stream in listener.incoming() {
                 // Drop wakes us with a connection of its own after setting `stop`.
@@ -129,8 +143,18 @@ impl GitServer {
                     continue;
                 };
                 let s2 = Arc::clone(&s);
+                let tls = tls.clone();
                 let h = thread::spawn(move || {
-                    let _ = serve(&s2, stream); // I/O errors just end the connection
+                    // I/O errors just end the connection.
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+                    match tls.and_then(|cfg| rustls::ServerConnection::new(cfg).ok()) {
+                        Some(conn) => {
+                            let _ = serve(&s2, rustls::StreamOwned::new(conn, stream));
+                        }
+                        None => {
+                            let _ = serve(&s2, stream);
+                        }
+                    }
                 });
                 let mut conns = s.conns.lock().unwrap();
                 conns.retain(|(_, h)| !h.is_finished());
@@ -141,6 +165,7 @@ impl GitServer {
             addr,
             shared,
             listener: Some(handle),
+            tls: is_tls,
         }
     }
 
@@ -150,7 +175,8 @@ impl GitServer {
 
     /// `http://127.0.0.1:<port>`
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// `http://127.0.0.1:<port>/<rel>`
@@ -185,11 +211,9 @@ impl Drop for GitServer {
 }
 
 /// One connection: requests in a loop while the client keeps it alive (HTTP/1.1 default).
-fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut out = stream.try_clone()?;
+fn serve<S: Read + Write>(s: &Shared, stream: S) -> io::Result<()> {
     let mut rd = BufReader::new(stream);
-    while let Some(req) = read_request(&mut rd, &mut out)? {
+    while let Some(req) = read_request(&mut rd)? {
         s.requests.lock().unwrap().push(req.line.clone());
         let (status, headers, body) = respond(s, &req);
         let mut head = format!("HTTP/1.1 {status}\r\n");
@@ -205,6 +229,7 @@ fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
             "Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
             body.len()
         );
+        let out = rd.get_mut();
         out.write_all(head.as_bytes())?;
         out.write_all(&body)?;
         out.flush()?;
@@ -216,7 +241,7 @@ fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
 }
 
 /// Reads one request, body included (Content-Length or chunked). `None` at a clean EOF.
-fn read_request(rd: &mut impl BufRead, out: &mut impl Write) -> io::Result<Option<Request>> {
+fn read_request<S: Read + Write>(rd: &mut BufReader<S>) -> io::Result<Option<Request>> {
     let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
     let mut line = String::new();
     while line.trim().is_empty() {
@@ -261,7 +286,7 @@ fn read_request(rd: &mut impl BufRead, out: &mut impl Write) -> io::Result<Optio
         .header("expect")
         .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
     {
-        out.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        rd.get_mut().write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
     let chunked = req
         .header("transfer-encoding")
@@ -561,4 +586,91 @@ impl WorkRepo {
         git(&self.dir, &["push", "-q", "--mirror", dest]);
         git(bare, &["update-server-info"]);
     }
+}
+
+/// A server config with a certificate for 127.0.0.1 signed by a throw-away CA (made with the
+/// openssl CLI in `dir`); returns it and the CA certificate file.
+fn tls_config(dir: &Path) -> (Arc<rustls::ServerConfig>, PathBuf) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    fs::create_dir_all(dir).expect("tls dir");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("run openssl");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    fs::write(
+        dir.join("ext.cnf"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n",
+    )
+    .expect("ext");
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=plugin test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("leaf.pem"))
+        .expect("leaf.pem")
+        .map(|c| c.expect("cert"))
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(dir.join("leaf.key")).expect("leaf.key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .expect("server cert");
+    (Arc::new(config), dir.join("ca.pem"))
 }
