@@ -25,31 +25,20 @@ fn read(p: &Path) -> String {
     fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
 }
 
-fn mode(p: &Path) -> u32 {
-    fs::symlink_metadata(p).expect("meta").permissions().mode() & 0o7777
-}
-
 /// Modes a freshly created folder and file get under the current umask.
 fn default_modes(env: &Env) -> (u32, u32) {
-    let d = env.tmp.path().join("mode-probe-dir");
-    let f = env.tmp.path().join("mode-probe-file");
-    fs::create_dir_all(&d).unwrap();
-    fs::write(&f, "").unwrap();
-    (mode(&d), mode(&f))
+    let (d, f, _, _) = env.default_modes();
+    (d, f)
 }
 
 /// Run the binary with another working directory.
 fn run_in(env: &Env, dir: &Path, args: &[&str]) -> Run {
-    let out = env
-        .command(args)
-        .current_dir(dir)
-        .output()
-        .expect("run plugin");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(
+        env.command(args)
+            .current_dir(dir)
+            .output()
+            .expect("run plugin"),
+    )
 }
 
 /// Marketplace `m1` with `p1` 1.0.0 and `p2` at `p2_version`, both installed at user scope.

@@ -73,40 +73,13 @@ fn market(env: &Env, entries: Value) -> PathBuf {
 fn run(env: &Env, r: &Remote, args: &[&str]) -> Run {
     let empty = env.fx.join("empty-path");
     fs::create_dir_all(&empty).unwrap();
-    let out = env
-        .command(args)
-        .env("PLUGIN_GITHUB_BASE_URL", r.server.base_url())
-        .env("PATH", &empty)
-        .output()
-        .expect("run plugin");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// Modes new folders, files and executables get under the current umask.
-fn default_modes(env: &Env) -> (u32, u32, u32) {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let d = env.tmp.path().join("mode-probe-dir");
-    fs::create_dir(&d).unwrap();
-    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
-    let f = env.tmp.path().join("mode-probe-file");
-    let x = env.tmp.path().join("mode-probe-exec");
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o644)
-        .open(&f)
-        .unwrap();
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o755)
-        .open(&x)
-        .unwrap();
-    (mode(&d), mode(&f), mode(&x))
+    Run::from(
+        env.command(args)
+            .env("PLUGIN_GITHUB_BASE_URL", r.server.base_url())
+            .env("PATH", &empty)
+            .output()
+            .expect("run plugin"),
+    )
 }
 
 fn record(env: &Env, id: &str) -> Value {
@@ -145,7 +118,7 @@ fn url_github_string_and_subdir_sources_install_from_the_server() {
         .into_iter()
         .filter(|l| !l.contains(".plugin-ok"))
         .collect();
-    let (dm, fm, xm) = default_modes(&env);
+    let (dm, _, fm, xm) = env.default_modes();
     assert_eq!(
         listing,
         [
@@ -556,12 +529,7 @@ fn refused_credentials_say_which_token_or_helper_would_help() {
         if let Some(t) = token {
             c.env("GH_TOKEN", t);
         }
-        let out = c.output().expect("run plugin");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(c.output().expect("run plugin"))
     };
     let out = with(None, &["install", "gh@mg", "--json"]).fails().json();
     let msg = out["message"].as_str().unwrap();
@@ -943,12 +911,7 @@ fn github_tokens_authenticate_over_https() {
         if let Some(t) = token {
             c.env("GITHUB_TOKEN", t);
         }
-        let out = c.output().expect("run plugin");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(c.output().expect("run plugin"))
     };
     let base = secure.base_url();
     assert!(base.starts_with("https://"));

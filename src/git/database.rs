@@ -153,6 +153,19 @@ fn clear_stale_git_locks(db: &Path) {
     }
 }
 
+/// Short names of the branches and tags among advertised refs.
+fn branch_and_tag_names(refs: &[gix::protocol::handshake::Ref]) -> Vec<String> {
+    refs.iter()
+        .filter_map(|r| {
+            let (name, _, _) = r.unpack();
+            let name = name.to_string();
+            name.strip_prefix("refs/heads/")
+                .or_else(|| name.strip_prefix("refs/tags/"))
+                .map(String::from)
+        })
+        .collect()
+}
+
 /// The remote ref names that can satisfy `rev` (none for a sha).
 fn remote_names(rev: &Revision) -> Option<Vec<String>> {
     match rev {
@@ -337,18 +350,7 @@ impl GitDatabase {
             Revision::Ref(r) => r.clone(),
             _ => "HEAD".into(),
         };
-        let mut available: Vec<String> = outcome
-            .ref_map
-            .remote_refs
-            .iter()
-            .filter_map(|r| {
-                let (name, _, _) = r.unpack();
-                let name = name.to_string();
-                name.strip_prefix("refs/heads/")
-                    .or_else(|| name.strip_prefix("refs/tags/"))
-                    .map(String::from)
-            })
-            .collect();
+        let mut available = branch_and_tag_names(&outcome.ref_map.remote_refs);
         available.truncate(8);
         Err(GitError::RefNotFound {
             url: self.url.to_string(),
@@ -378,17 +380,7 @@ impl GitDatabase {
             .with_credentials(super::auth::authenticator(&self.repo, &self.url))
             .ref_map(Discard, Default::default())
             .map_err(|e| fetch_error(&e))?;
-        Ok(map
-            .remote_refs
-            .iter()
-            .filter_map(|r| {
-                let (name, _, _) = r.unpack();
-                let name = name.to_string();
-                name.strip_prefix("refs/heads/")
-                    .or_else(|| name.strip_prefix("refs/tags/"))
-                    .map(String::from)
-            })
-            .collect())
+        Ok(branch_and_tag_names(&map.remote_refs))
     }
 
     /// The commit `sha` when the database already has it.

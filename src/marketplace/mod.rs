@@ -321,22 +321,7 @@ impl Marketplace {
     /// Parse a catalog downloaded from `url` (nothing is written).
     pub fn from_catalog_bytes(url: &str, bytes: &[u8]) -> Result<Self, MarketplaceError> {
         let path = PathBuf::from(url);
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| MarketplaceError::Json {
-            path: path.clone(),
-            line: e.line(),
-            column: e.column(),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        })?;
-        let manifest =
-            MarketplaceManifest::from_value(value).map_err(|source| MarketplaceError::Schema {
-                path: path.clone(),
-                source,
-            })?;
+        let manifest = parse_catalog(&path, bytes)?;
         Ok(Self {
             root: path,
             local: false,
@@ -378,26 +363,11 @@ impl Marketplace {
     }
 
     fn load_file(file: &Path, root: PathBuf) -> Result<Self, MarketplaceError> {
-        let text = fs::read_to_string(file).map_err(|source| MarketplaceError::Read {
+        let bytes = fs::read(file).map_err(|source| MarketplaceError::Read {
             path: file.to_path_buf(),
             source,
         })?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| MarketplaceError::Json {
-            path: file.to_path_buf(),
-            line: e.line(),
-            column: e.column(),
-            message: e
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        })?;
-        let manifest =
-            MarketplaceManifest::from_value(value).map_err(|source| MarketplaceError::Schema {
-                path: file.to_path_buf(),
-                source,
-            })?;
+        let manifest = parse_catalog(file, &bytes)?;
         Ok(Self {
             root,
             local: true,
@@ -452,6 +422,25 @@ impl Marketplace {
         }
         Ok(path)
     }
+}
+
+/// Parse catalog JSON read from `path` (a file, or the URL it was downloaded from).
+fn parse_catalog(path: &Path, bytes: &[u8]) -> Result<MarketplaceManifest, MarketplaceError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| MarketplaceError::Json {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e
+            .to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    })?;
+    MarketplaceManifest::from_value(value).map_err(|source| MarketplaceError::Schema {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Whether a relative path (after `./`) stays inside its base: no `..`, no root, no backslash.

@@ -26,6 +26,16 @@ pub struct Run {
     pub stderr: String,
 }
 
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Run {
     pub fn json(&self) -> Value {
         serde_json::from_str(self.stdout.trim())
@@ -81,12 +91,33 @@ impl Env {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        let out: Output = self.command(args).output().expect("run plugin");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(self.command(args).output().expect("run plugin"))
+    }
+
+    /// Modes under the current umask of a new folder and of files created with 0o666 (what
+    /// `fs::write` does), 0o644 and 0o755 (what a git checkout does for plain and executable files).
+    pub fn default_modes(&self) -> (u32, u32, u32, u32) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let probe = self.tmp.path().join("mode-probe");
+        let _ = fs::remove_dir_all(&probe);
+        fs::create_dir_all(probe.join("dir")).expect("mkdir");
+        let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o7777;
+        let created = |name: &str, mode_bits: u32| {
+            let p = probe.join(name);
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(mode_bits)
+                .open(&p)
+                .expect("create");
+            mode(&p)
+        };
+        (
+            mode(&probe.join("dir")),
+            created("a", 0o666),
+            created("b", 0o644),
+            created("c", 0o755),
+        )
     }
 
     pub fn claude(&self) -> PathBuf {
