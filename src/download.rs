@@ -1,7 +1,16 @@
-//! HTTP downloads (reqwest with rustls, blocking): catalogs of `url` marketplaces for now.
+//! HTTP downloads (reqwest with rustls, blocking): catalogs, registry metadata and artifacts.
+//!
+//! Retries with backoff on 5xx answers and broken connections; bodies are capped; artifacts
+//! stream to a file (bounded memory) while their digests are computed.
 
-use std::io::Read;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::Path;
 use std::time::Duration;
+
+use sha2::Digest;
+
+use crate::fsutil::{IoContext, IoError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
@@ -17,45 +26,182 @@ pub enum DownloadError {
     TooLarge { url: String, limit: u64 },
     #[error("reading {url} failed: {message}")]
     Read { url: String, message: String },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
-/// GET `url` into memory (at most `limit` bytes), within `timeout`.
-pub fn get(url: &str, timeout: Duration, limit: u64) -> Result<Vec<u8>, DownloadError> {
-    let connect = |e: &dyn std::error::Error| DownloadError::Connect {
-        url: url.to_string(),
-        message: crate::git::database::error_chain(e),
-    };
+impl DownloadError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, DownloadError::Status { status: 404, .. })
+    }
+}
+
+/// A GET request: headers (e.g. Authorization, Accept), time limit, size limit.
+pub struct Request<'a> {
+    pub url: &'a str,
+    pub headers: Vec<(String, String)>,
+    pub timeout: Duration,
+    pub limit: u64,
+}
+
+impl<'a> Request<'a> {
+    pub fn new(url: &'a str, timeout: Duration, limit: u64) -> Self {
+        Self {
+            url,
+            headers: Vec::new(),
+            timeout,
+            limit,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+}
+
+/// What a successful GET returned.
+pub struct Response {
+    pub status: u16,
+    pub etag: Option<String>,
+    pub content_type: Option<String>,
+    body: Box<dyn Read + Send>,
+}
+
+const ATTEMPTS: u32 = 3;
+
+/// Send a GET, retrying on 5xx answers and connection failures (not on 4xx).
+/// A 304 is returned as a response (for conditional requests), other non-2xx as errors.
+pub fn get(req: &Request) -> Result<Response, DownloadError> {
     let client = reqwest::blocking::Client::builder()
-        .timeout(timeout)
+        .timeout(req.timeout)
         .user_agent(concat!("plugin/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| connect(&e))?;
-    let response = client.get(url).send().map_err(|e| connect(&e))?;
-    let status = response.status();
-    if !status.is_success() {
-        return Err(DownloadError::Status {
-            url: url.to_string(),
-            status: status.as_u16(),
-            hint: match status.as_u16() {
-                404 => " (not found): check the URL",
-                401 | 403 => " (access denied): the catalog must be readable without credentials",
-                _ => "",
-            },
-        });
+        .map_err(|e| connect(req.url, &e))?;
+    let mut last = None;
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            std::thread::sleep(Duration::from_millis(200 * 4u64.pow(attempt - 1)));
+        }
+        let mut builder = client.get(req.url);
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        match builder.send() {
+            Ok(resp) if resp.status().is_server_error() => {
+                last = Some(status_error(req.url, resp.status().as_u16()));
+            }
+            Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 304 => {
+                let header = |k: &str| {
+                    resp.headers()
+                        .get(k)
+                        .and_then(|v| v.to_str().ok())
+                        .map(String::from)
+                };
+                return Ok(Response {
+                    status: resp.status().as_u16(),
+                    etag: header("etag"),
+                    content_type: header("content-type"),
+                    body: Box::new(resp),
+                });
+            }
+            Ok(resp) => return Err(status_error(req.url, resp.status().as_u16())),
+            Err(e) => last = Some(connect(req.url, &e)),
+        }
     }
+    Err(last.unwrap_or_else(|| connect(req.url, &std::io::Error::other("no attempt made"))))
+}
+
+/// GET into memory (at most `req.limit` bytes).
+pub fn get_bytes(req: &Request) -> Result<Vec<u8>, DownloadError> {
+    let resp = get(req)?;
+    read_capped(req, resp.body)
+}
+
+fn read_capped(req: &Request, body: Box<dyn Read + Send>) -> Result<Vec<u8>, DownloadError> {
     let mut bytes = Vec::new();
-    response
-        .take(limit + 1)
+    body.take(req.limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| DownloadError::Read {
-            url: url.to_string(),
+            url: req.url.to_string(),
             message: e.to_string(),
         })?;
-    if bytes.len() as u64 > limit {
+    if bytes.len() as u64 > req.limit {
         return Err(DownloadError::TooLarge {
-            url: url.to_string(),
-            limit,
+            url: req.url.to_string(),
+            limit: req.limit,
         });
     }
     Ok(bytes)
+}
+
+impl Response {
+    pub fn bytes(self, req: &Request) -> Result<Vec<u8>, DownloadError> {
+        read_capped(req, self.body)
+    }
+}
+
+/// Digests of a downloaded file.
+pub struct Digests {
+    pub sha512: [u8; 64],
+    pub sha256: [u8; 32],
+    pub sha1_hex: String,
+    pub len: u64,
+}
+
+/// Stream a GET into the new file `dest` (at most `req.limit` bytes), computing digests.
+pub fn download_to(req: &Request, dest: &Path) -> Result<Digests, DownloadError> {
+    let resp = get(req)?;
+    let mut body = resp.body;
+    let mut file = fs::File::create(dest).at("create", dest)?;
+    let (mut s512, mut s256, mut s1) =
+        (sha2::Sha512::new(), sha2::Sha256::new(), sha1::Sha1::new());
+    let mut len = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = body.read(&mut buf).map_err(|e| DownloadError::Read {
+            url: req.url.to_string(),
+            message: e.to_string(),
+        })?;
+        if n == 0 {
+            break;
+        }
+        len += n as u64;
+        if len > req.limit {
+            return Err(DownloadError::TooLarge {
+                url: req.url.to_string(),
+                limit: req.limit,
+            });
+        }
+        s512.update(&buf[..n]);
+        s256.update(&buf[..n]);
+        s1.update(&buf[..n]);
+        file.write_all(&buf[..n]).at("write", dest)?;
+    }
+    file.sync_all().at("sync", dest)?;
+    Ok(Digests {
+        sha512: s512.finalize().into(),
+        sha256: s256.finalize().into(),
+        sha1_hex: hex::encode(s1.finalize()),
+        len,
+    })
+}
+
+fn connect(url: &str, e: &dyn std::error::Error) -> DownloadError {
+    DownloadError::Connect {
+        url: url.to_string(),
+        message: crate::git::database::error_chain(e),
+    }
+}
+
+fn status_error(url: &str, status: u16) -> DownloadError {
+    DownloadError::Status {
+        url: url.to_string(),
+        status,
+        hint: match status {
+            404 => " (not found): check the name and the address",
+            401 | 403 => " (access denied): a token for this host is missing or not accepted",
+            _ => "",
+        },
+    }
 }

@@ -14,6 +14,7 @@ pub mod marketplace;
 pub mod ops;
 pub mod output;
 pub mod progress;
+pub mod registry;
 pub mod source;
 pub mod state;
 pub mod version;

@@ -145,6 +145,11 @@ impl Locations {
         self.user_cache.join("plugin").join("git-v1").join("db")
     }
 
+    /// Downloaded artifacts (npm tarballs, wheels, archives), named by their digest.
+    pub fn downloads_dir(&self) -> PathBuf {
+        self.user_cache.join("plugin").join("downloads-v1")
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.plugins_root.join("data")
     }

@@ -152,6 +152,9 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
 pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlugin, OpError> {
     let cx = SourceContext {
         git_root: &ctx.loc.git_db_dir(),
+        downloads: &ctx.loc.downloads_dir(),
+        project: ctx.loc.project_path(),
+        home: &ctx.loc.home,
         reporter: &*ctx.reporter,
     };
     source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {

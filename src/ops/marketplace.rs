@@ -143,7 +143,11 @@ fn download_catalog(source: &MarketplaceSource) -> Result<(Marketplace, Vec<u8>)
     let MarketplaceSource::Url(url) = source else {
         return Err(MarketplaceError::Unsupported(source.kind().to_string()).into());
     };
-    let bytes = crate::download::get(url, crate::git::network_timeout(), 16 * 1024 * 1024)?;
+    let bytes = crate::download::get_bytes(&crate::download::Request::new(
+        url,
+        crate::git::network_timeout(),
+        16 * 1024 * 1024,
+    ))?;
     let marketplace = Marketplace::from_catalog_bytes(url, &bytes)?;
     let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
     let pretty = serde_json::to_vec_pretty(&value).unwrap_or(bytes);

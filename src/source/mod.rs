@@ -44,6 +44,8 @@ pub enum SourceError {
         "git-subdir path \"{0}\" must be a relative path inside the repository (no \"..\", leading \"/\" or backslash)"
     )]
     SubdirPath(String),
+    #[error(transparent)]
+    Npm(#[from] crate::registry::npm::NpmError),
     #[error("{url} gave commit {got} for the pinned sha {want}")]
     ShaMismatch {
         url: String,
@@ -57,6 +59,11 @@ impl SourceError {
     pub fn failure_code(&self) -> &'static str {
         match self {
             SourceError::Unsupported(_) | SourceError::Io(_) => "error_unknown",
+            SourceError::Npm(crate::registry::npm::NpmError::Download(_)) => "error_network",
+            SourceError::Npm(
+                crate::registry::npm::NpmError::NotFound { .. }
+                | crate::registry::npm::NpmError::NoVersion { .. },
+            ) => "error_not_found",
             SourceError::Relative(RelativeSourceError::Missing(_)) => "error_not_found",
             SourceError::Git(GitError::Fetch { .. } | GitError::Auth { .. }) => "error_network",
             SourceError::Git(GitError::RefNotFound { .. } | GitError::ShaNotFound { .. })
@@ -79,6 +86,8 @@ pub enum Fetched {
         /// Claude Code loads plugins of local marketplaces from their folder, not the cache.
         in_place: bool,
     },
+    /// A verified npm tarball in the download cache.
+    Npm { tarball: PathBuf, package: String },
     Git {
         db: Box<GitDatabase>,
         commit: String,
@@ -100,7 +109,7 @@ impl ResolvedPlugin {
     pub fn in_place_folder(&self) -> Option<&Path> {
         match &self.fetched {
             Fetched::Folder { dir, in_place, .. } => in_place.then_some(dir.as_path()),
-            Fetched::Git { .. } => None,
+            Fetched::Git { .. } | Fetched::Npm { .. } => None,
         }
     }
 
@@ -117,6 +126,9 @@ impl ResolvedPlugin {
                     container: Some(fs::canonicalize(container).at("resolve", container)?),
                 };
                 Ok(copy_plugin_tree(dst, &policy)?)
+            }
+            Fetched::Npm { tarball, package } => {
+                Ok(crate::registry::npm::extract(tarball, package, dst)?)
             }
             Fetched::Git { db, commit, subdir } => {
                 let submodules = crate::git::export::Submodules {
@@ -141,6 +153,11 @@ impl ResolvedPlugin {
 pub struct SourceContext<'a> {
     /// The git database root (`<cache>/plugin/git-v1/db`).
     pub git_root: &'a Path,
+    /// Downloaded artifacts, keyed by digest (`<cache>/plugin/downloads-v1`).
+    pub downloads: &'a Path,
+    /// Where npm configuration (`.npmrc`) is looked for: the project, then the home folder.
+    pub project: &'a Path,
+    pub home: &'a Path,
     pub reporter: &'a dyn crate::progress::Reporter,
 }
 
@@ -197,6 +214,11 @@ pub fn resolve(
             };
             (url, reference, sha, Some(subdir_path(path)?))
         }
+        PluginSource::Npm {
+            package,
+            version,
+            registry,
+        } => return resolve_npm(entry, package, version.as_deref(), registry.as_deref(), cx),
         other => return Err(SourceError::Unsupported(other.kind().to_string())),
     };
     let rev = Revision::from_pin(reference.as_deref(), sha.as_deref());
@@ -236,6 +258,46 @@ pub fn resolve(
         },
         version,
         git_commit: Some(commit),
+    })
+}
+
+/// An npm package: resolved with npm's rules, downloaded once (by digest) and verified.
+fn resolve_npm(
+    entry: &PluginEntry,
+    package: &str,
+    spec: Option<&str>,
+    registry: Option<&str>,
+    cx: &SourceContext,
+) -> Result<ResolvedPlugin, SourceError> {
+    use crate::registry::npm;
+    let reg = npm::NpmRegistry::for_package(package, registry, cx.project, cx.home);
+    let timeout = crate::git::network_timeout();
+    let _task = cx
+        .reporter
+        .start(&format!("Fetching npm package {package}"));
+    let release = npm::resolve(&reg, package, spec, timeout)?;
+    let tarball = npm::fetch_tarball(&reg, &release, cx.downloads, timeout)?;
+    let mut manifest = None;
+    for dir in manifest::MANIFEST_DIRS {
+        let rel = format!("{dir}/plugin.json");
+        if let Some(bytes) = npm::read_file(&tarball, package, &rel)? {
+            let shown = PathBuf::from(format!("{package}@{}:{rel}", release.version));
+            manifest = Some(manifest::parse_manifest(
+                &String::from_utf8_lossy(&bytes),
+                shown,
+                &entry.name,
+            )?);
+            break;
+        }
+    }
+    Ok(ResolvedPlugin {
+        git_root: cx.git_root.to_path_buf(),
+        version: pick_version(manifest.as_ref(), entry, Some(release.version.clone())),
+        fetched: Fetched::Npm {
+            tarball,
+            package: package.to_string(),
+        },
+        git_commit: None,
     })
 }
 

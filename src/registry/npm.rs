@@ -1,0 +1,561 @@
+//! npm packages without npm: the registry protocol (abbreviated packuments), npm's version
+//! rules (node-semver ranges, dist-tags), integrity checks, and a safe tarball extraction.
+//!
+//! Registry: the entry's `registry`, else the user's npm configuration (`.npmrc` of the project,
+//! then of the home folder: `registry`, `@scope:registry`, `//host/path/:_authToken`, and
+//! `npm_config_registry`), else `https://registry.npmjs.org/`. A token is sent only to URLs under
+//! the host and path it was configured for.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use serde::Deserialize;
+
+use crate::cache::copy::{BOOKKEEPING_NAMES, CopyReport, SkipReason, Skipped};
+use crate::download::{self, DownloadError, Request};
+use crate::fsutil::{IoContext, IoError, random_hex};
+
+pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
+/// The largest tarball downloaded (npm's own limit is far lower in practice).
+const MAX_TARBALL: u64 = 512 * 1024 * 1024;
+/// The largest packument read into memory.
+const MAX_PACKUMENT: u64 = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NpmError {
+    #[error(transparent)]
+    Download(#[from] DownloadError),
+    #[error(transparent)]
+    Io(#[from] IoError),
+    #[error("npm package {package} was not found in the registry {registry}")]
+    NotFound { package: String, registry: String },
+    #[error("npm package {package} has no version matching \"{spec}\" (it has: {})", .available.join(", "))]
+    NoVersion {
+        package: String,
+        spec: String,
+        available: Vec<String>,
+    },
+    #[error("the registry's answer for {package} could not be read: {message}")]
+    BadPackument { package: String, message: String },
+    #[error(
+        "{url}: integrity check failed: expected {expected}, got {actual}; nothing was installed"
+    )]
+    Integrity {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    #[error(
+        "the tarball of {package} holds an unsafe entry \"{entry}\": {why}; refusing to install it"
+    )]
+    UnsafeEntry {
+        package: String,
+        entry: String,
+        why: &'static str,
+    },
+    #[error("the tarball of {package} could not be read: {message}")]
+    BadTarball { package: String, message: String },
+    #[error(
+        "\"{package}\" was not fetched: its npm registry, {registry}, is unencrypted and a token is configured for it, which would be sent in the clear; use an https:// registry"
+    )]
+    Unencrypted { package: String, registry: String },
+}
+
+/// Where to fetch a package from, and the token for that place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpmRegistry {
+    /// Base URL with a trailing `/`.
+    pub url: String,
+    /// `(nerf-darted prefix "//host/path/", token)` pairs from the configuration.
+    tokens: Vec<(String, String)>,
+}
+
+impl NpmRegistry {
+    /// The registry for `package`: `explicit` (an entry's `registry`), else npm configuration.
+    pub fn for_package(package: &str, explicit: Option<&str>, project: &Path, home: &Path) -> Self {
+        let config = NpmConfig::load(project, home);
+        let scope = package.strip_prefix('@').and_then(|p| p.split('/').next());
+        let url = explicit
+            .map(String::from)
+            .or_else(|| scope.and_then(|s| config.get(&format!("@{s}:registry"))))
+            .or_else(|| {
+                std::env::var("npm_config_registry")
+                    .ok()
+                    .filter(|v| !v.is_empty())
+            })
+            .or_else(|| config.get("registry"))
+            .unwrap_or_else(|| DEFAULT_REGISTRY.to_string());
+        let url = if url.ends_with('/') {
+            url
+        } else {
+            format!("{url}/")
+        };
+        let tokens = config
+            .values
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_suffix(":_authToken")
+                    .map(|p| (p.to_string(), v.clone()))
+            })
+            .collect();
+        Self { url, tokens }
+    }
+
+    /// The token configured for `url` (matched by host and path prefix), if any.
+    fn token_for(&self, url: &str) -> Option<&str> {
+        let nerfed = url.split_once(':').map(|(_, rest)| rest)?;
+        self.tokens
+            .iter()
+            .filter(|(prefix, _)| nerfed.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, t)| t.as_str())
+    }
+
+    fn request<'a>(&self, url: &'a str, timeout: Duration, limit: u64) -> Request<'a> {
+        let mut req = Request::new(url, timeout, limit);
+        if let Some(t) = self.token_for(url) {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        req
+    }
+}
+
+/// `key=value` settings of `.npmrc` files (project first, then home; the first value wins).
+struct NpmConfig {
+    values: BTreeMap<String, String>,
+}
+
+impl NpmConfig {
+    fn load(project: &Path, home: &Path) -> Self {
+        let mut values = BTreeMap::new();
+        for file in [project.join(".npmrc"), home.join(".npmrc")] {
+            let Ok(text) = fs::read_to_string(&file) else {
+                continue;
+            };
+            for line in text.lines().map(str::trim) {
+                if line.is_empty() || line.starts_with(';') || line.starts_with('#') {
+                    continue;
+                }
+                if let Some((k, v)) = line.split_once('=') {
+                    let v = expand_env(v.trim().trim_matches('"'));
+                    values.entry(k.trim().to_string()).or_insert(v);
+                }
+            }
+        }
+        Self { values }
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.values.get(key).cloned()
+    }
+}
+
+/// `${VAR}` in `.npmrc` values, as npm expands them.
+fn expand_env(v: &str) -> String {
+    let mut out = String::new();
+    let mut rest = v;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find('}') {
+            Some(end) => {
+                let name = &rest[start + 2..start + end];
+                out.push_str(&std::env::var(name).unwrap_or_default());
+                rest = &rest[start + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[derive(Debug, Deserialize)]
+struct Packument {
+    #[serde(rename = "dist-tags", default)]
+    dist_tags: BTreeMap<String, String>,
+    #[serde(default)]
+    versions: BTreeMap<String, PackumentVersion>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PackumentVersion {
+    dist: Dist,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Dist {
+    tarball: String,
+    #[serde(default)]
+    integrity: Option<String>,
+    #[serde(default)]
+    shasum: Option<String>,
+}
+
+/// A resolved package version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpmRelease {
+    pub package: String,
+    pub version: String,
+    pub tarball: String,
+    pub integrity: Option<String>,
+    pub shasum: Option<String>,
+}
+
+/// Resolve `spec` (exact version, node-semver range or dist-tag; default `latest`).
+pub fn resolve(
+    reg: &NpmRegistry,
+    package: &str,
+    spec: Option<&str>,
+    timeout: Duration,
+) -> Result<NpmRelease, NpmError> {
+    // A configured token is never sent in the clear.
+    if reg.url.starts_with("http://") && reg.token_for(&reg.url).is_some() {
+        return Err(NpmError::Unencrypted {
+            package: package.to_string(),
+            registry: reg.url.clone(),
+        });
+    }
+    let url = format!("{}{}", reg.url, package.replace('/', "%2f"));
+    let req = reg.request(&url, timeout, MAX_PACKUMENT).header(
+        "Accept",
+        "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8",
+    );
+    let bytes = download::get_bytes(&req).map_err(|e| {
+        if e.is_not_found() {
+            NpmError::NotFound {
+                package: package.to_string(),
+                registry: reg.url.clone(),
+            }
+        } else {
+            e.into()
+        }
+    })?;
+    let packument: Packument =
+        serde_json::from_slice(&bytes).map_err(|e| NpmError::BadPackument {
+            package: package.to_string(),
+            message: e.to_string(),
+        })?;
+    let spec = spec
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("latest");
+    let version = pick_version(&packument, spec).ok_or_else(|| NpmError::NoVersion {
+        package: package.to_string(),
+        spec: spec.to_string(),
+        available: newest(&packument, 8),
+    })?;
+    let dist = packument.versions[&version].dist.clone();
+    Ok(NpmRelease {
+        package: package.to_string(),
+        version,
+        tarball: dist.tarball,
+        integrity: dist.integrity,
+        shasum: dist.shasum,
+    })
+}
+
+/// npm's choice: a dist-tag, an exact version, else the highest version in the range
+/// (prereleases only when the range names one).
+fn pick_version(p: &Packument, spec: &str) -> Option<String> {
+    if let Some(v) = p.dist_tags.get(spec) {
+        return p.versions.contains_key(v).then(|| v.clone());
+    }
+    if p.versions.contains_key(spec) {
+        return Some(spec.to_string());
+    }
+    let range = nodejs_semver::Range::parse(spec).ok()?;
+    let versions: Vec<nodejs_semver::Version> = p
+        .versions
+        .keys()
+        .filter_map(|v| nodejs_semver::Version::parse(v).ok())
+        .collect();
+    range.max_satisfying(&versions).map(|v| v.to_string())
+}
+
+fn newest(p: &Packument, n: usize) -> Vec<String> {
+    let mut versions: Vec<nodejs_semver::Version> = p
+        .versions
+        .keys()
+        .filter_map(|v| nodejs_semver::Version::parse(v).ok())
+        .collect();
+    versions.sort();
+    versions
+        .iter()
+        .rev()
+        .take(n)
+        .map(|v| v.to_string())
+        .collect()
+}
+
+/// The tarball of `release`, from the download cache (keyed by digest) or downloaded and
+/// verified: `integrity` (SRI sha512), else the sha1 `shasum`. A mismatch keeps nothing.
+pub fn fetch_tarball(
+    reg: &NpmRegistry,
+    release: &NpmRelease,
+    cache: &Path,
+    timeout: Duration,
+) -> Result<PathBuf, NpmError> {
+    let expected_sha512 = release.integrity.as_deref().and_then(sri_sha512);
+    if let Some(hex) = &expected_sha512 {
+        let cached = cache.join(format!("sha512-{hex}.tgz"));
+        if cached.is_file() {
+            return Ok(cached);
+        }
+    }
+    fs::create_dir_all(cache).at("create directory", cache)?;
+    let tmp = cache.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
+    let req = reg.request(&release.tarball, timeout, MAX_TARBALL);
+    let digests = match download::download_to(&req, &tmp) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
+    let actual512 = hex::encode(digests.sha512);
+    let mismatch = match (&expected_sha512, &release.shasum) {
+        (Some(want), _) if *want != actual512 => Some((
+            release.integrity.clone().unwrap_or_default(),
+            format!(
+                "sha512-{}",
+                base64::engine::general_purpose::STANDARD.encode(digests.sha512)
+            ),
+        )),
+        (None, Some(want)) if !want.eq_ignore_ascii_case(&digests.sha1_hex) => {
+            Some((format!("sha1 {want}"), format!("sha1 {}", digests.sha1_hex)))
+        }
+        _ => None,
+    };
+    if let Some((expected, actual)) = mismatch {
+        let _ = fs::remove_file(&tmp);
+        return Err(NpmError::Integrity {
+            url: release.tarball.clone(),
+            expected,
+            actual,
+        });
+    }
+    let dest = cache.join(format!("sha512-{actual512}.tgz"));
+    fs::rename(&tmp, &dest).at("rename into place", &dest)?;
+    Ok(dest)
+}
+
+/// The hex sha512 digest of an SRI string (`sha512-<base64>`, possibly among others).
+fn sri_sha512(sri: &str) -> Option<String> {
+    sri.split_whitespace()
+        .find_map(|s| s.strip_prefix("sha512-"))
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .map(hex::encode)
+}
+
+/// The path inside the package of a tarball entry (the first component, `package/` in
+/// npm's tarballs, is dropped, as npm does), or why it is unsafe.
+fn package_path(raw: &Path) -> Result<Option<PathBuf>, &'static str> {
+    let mut parts = Vec::new();
+    for (i, c) in raw.components().enumerate() {
+        match c {
+            Component::Normal(p) if i > 0 => parts.push(p.to_owned()),
+            Component::Normal(_) => {}
+            Component::CurDir => {}
+            Component::ParentDir => return Err("it climbs out of the package (\"..\")"),
+            Component::RootDir | Component::Prefix(_) => return Err("it is an absolute path"),
+        }
+    }
+    Ok((!parts.is_empty()).then(|| parts.iter().collect()))
+}
+
+/// Open a gzip'd tarball.
+fn open_tar(tgz: &Path) -> Result<tar::Archive<flate2::read::GzDecoder<fs::File>>, IoError> {
+    let f = fs::File::open(tgz).at("open", tgz)?;
+    Ok(tar::Archive::new(flate2::read::GzDecoder::new(f)))
+}
+
+/// The content of `inner` (a path inside the package) in the tarball, if it is a file.
+pub fn read_file(tgz: &Path, package: &str, inner: &str) -> Result<Option<Vec<u8>>, NpmError> {
+    let bad = |e: std::io::Error| NpmError::BadTarball {
+        package: package.to_string(),
+        message: e.to_string(),
+    };
+    let mut archive = open_tar(tgz)?;
+    for entry in archive.entries().map_err(bad)? {
+        let mut entry = entry.map_err(bad)?;
+        let raw = entry.path().map_err(bad)?.into_owned();
+        if entry.header().entry_type().is_file()
+            && package_path(&raw).ok().flatten().as_deref() == Some(Path::new(inner))
+        {
+            let mut data = Vec::new();
+            entry.read_to_end(&mut data).map_err(bad)?;
+            return Ok(Some(data));
+        }
+    }
+    Ok(None)
+}
+
+/// Extract the package into the existing, empty folder `dst`: files and folders only; links
+/// are skipped and reported; no entry may leave the folder; modes are 644, or 755 when any
+/// execute bit is set (npm's normalisation); no install script is ever run.
+pub fn extract(tgz: &Path, package: &str, dst: &Path) -> Result<CopyReport, NpmError> {
+    let bad = |e: std::io::Error| NpmError::BadTarball {
+        package: package.to_string(),
+        message: e.to_string(),
+    };
+    let mut report = CopyReport::default();
+    let mut archive = open_tar(tgz)?;
+    for entry in archive.entries().map_err(bad)? {
+        let mut entry = entry.map_err(bad)?;
+        let raw = entry.path().map_err(bad)?.into_owned();
+        let rel = match package_path(&raw) {
+            Ok(Some(rel)) => rel,
+            Ok(None) => continue,
+            Err(why) => {
+                return Err(NpmError::UnsafeEntry {
+                    package: package.to_string(),
+                    entry: raw.display().to_string(),
+                    why,
+                });
+            }
+        };
+        if rel.components().count() == 1 && BOOKKEEPING_NAMES.iter().any(|n| rel == Path::new(n)) {
+            report.skipped.push(Skipped {
+                path: rel,
+                target: None,
+                reason: SkipReason::Bookkeeping,
+            });
+            continue;
+        }
+        let target = dst.join(&rel);
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            fs::create_dir_all(&target).at("create directory", &target)?;
+        } else if kind.is_file() {
+            if let Some(parent) = target.parent() {
+                fs::create_dir_all(parent).at("create directory", parent)?;
+            }
+            let mode = entry.header().mode().unwrap_or(0o644);
+            let mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
+            let mut out = {
+                use std::os::unix::fs::OpenOptionsExt;
+                fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(mode)
+                    .open(&target)
+                    .at("create", &target)?
+            };
+            report.bytes += std::io::copy(&mut entry, &mut out).at("write", &target)?;
+            report.files += 1;
+        } else {
+            // Symlinks, hard links, devices: never written from a registry tarball.
+            report.skipped.push(Skipped {
+                path: rel,
+                target: entry.link_name().ok().flatten().map(|l| l.into_owned()),
+                reason: SkipReason::SpecialFile,
+            });
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packument(versions: &[&str], latest: &str) -> Packument {
+        let mut v = BTreeMap::new();
+        for ver in versions {
+            v.insert(
+                ver.to_string(),
+                PackumentVersion {
+                    dist: Dist {
+                        tarball: format!("https://r/x/-/x-{ver}.tgz"),
+                        integrity: None,
+                        shasum: None,
+                    },
+                },
+            );
+        }
+        Packument {
+            dist_tags: BTreeMap::from([
+                ("latest".to_string(), latest.to_string()),
+                ("next".to_string(), "3.0.0-beta.1".to_string()),
+            ]),
+            versions: v,
+        }
+    }
+
+    #[test]
+    fn npm_version_rules() {
+        let p = packument(
+            &["1.0.0", "1.2.0", "1.10.1", "2.0.0", "2.1.0", "3.0.0-beta.1"],
+            "2.1.0",
+        );
+        let pick = |s: &str| pick_version(&p, s);
+        assert_eq!(pick("latest").as_deref(), Some("2.1.0"));
+        assert_eq!(pick("next").as_deref(), Some("3.0.0-beta.1"));
+        assert_eq!(pick("1.2.0").as_deref(), Some("1.2.0"));
+        assert_eq!(pick("^1.0.0").as_deref(), Some("1.10.1"));
+        assert_eq!(pick("~1.2").as_deref(), Some("1.2.0"));
+        assert_eq!(pick("1.x || >=2.1.0 <3").as_deref(), Some("2.1.0"));
+        assert_eq!(pick("1.0.0 - 1.9.9").as_deref(), Some("1.2.0"));
+        assert_eq!(pick("*").as_deref(), Some("2.1.0"));
+        assert_eq!(pick(">=3.0.0-beta.0").as_deref(), Some("3.0.0-beta.1"));
+        assert_eq!(pick("^4"), None);
+    }
+
+    #[test]
+    fn registries_and_tokens() {
+        let t = tempfile::tempdir().unwrap();
+        let (project, home) = (t.path().join("p"), t.path().join("h"));
+        fs::create_dir_all(&project).unwrap();
+        fs::create_dir_all(&home).unwrap();
+        fs::write(home.join(".npmrc"), "registry=https://home.example/\n@acme:registry=https://acme.example/npm/\n//acme.example/npm/:_authToken=${ACME_TEST_TOKEN_X}\n").unwrap();
+        fs::write(
+            project.join(".npmrc"),
+            "; comment\nregistry=https://proj.example/\n",
+        )
+        .unwrap();
+        let r = NpmRegistry::for_package("left-pad", None, &project, &home);
+        assert_eq!(r.url, "https://proj.example/");
+        let r = NpmRegistry::for_package("@acme/tool", None, &project, &home);
+        assert_eq!(r.url, "https://acme.example/npm/");
+        let r = NpmRegistry::for_package("x", Some("https://explicit.example"), &project, &home);
+        assert_eq!(r.url, "https://explicit.example/");
+        let r = NpmRegistry {
+            url: "https://acme.example/npm/".into(),
+            tokens: vec![("//acme.example/npm/".into(), "tok".into())],
+        };
+        assert_eq!(
+            r.token_for("https://acme.example/npm/@acme%2ftool"),
+            Some("tok")
+        );
+        assert_eq!(r.token_for("https://acme.example/other"), None);
+        assert_eq!(r.token_for("https://evil.example/npm/x"), None);
+    }
+
+    #[test]
+    fn tarball_paths() {
+        assert_eq!(
+            package_path(Path::new("package/a/b.js")).unwrap(),
+            Some(PathBuf::from("a/b.js"))
+        );
+        assert_eq!(
+            package_path(Path::new("node/x")).unwrap(),
+            Some(PathBuf::from("x"))
+        );
+        assert_eq!(package_path(Path::new("package")).unwrap(), None);
+        assert!(package_path(Path::new("package/../../etc/passwd")).is_err());
+        assert!(package_path(Path::new("/etc/passwd")).is_err());
+    }
+
+    #[test]
+    fn sri() {
+        assert_eq!(sri_sha512("sha1-xx sha512-AAAA").as_deref(), Some("000000"));
+        assert_eq!(sri_sha512("sha1-xx"), None);
+    }
+}
