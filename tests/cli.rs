@@ -1967,7 +1967,8 @@ fn versions_sharing_a_folder_name_are_refused() {
 
 /// Every source type parses (the marketplace loads and lists them); the kinds this version does
 /// not fetch yet are refused at install with "not supported yet", changing nothing. (Git kinds
-/// are installed in tests/git.rs, against a loopback server.)
+/// are installed in tests/git.rs against a loopback git server, npm in tests/npm.rs against a
+/// loopback registry.)
 #[test]
 fn other_source_types_are_listed_and_refused_at_install() {
     let env = Env::new();
@@ -2002,7 +2003,6 @@ fn other_source_types_are_listed_and_refused_at_install() {
         ]
     );
     for (name, kind) in [
-        ("npm", "npm"),
         ("pip", "pip"),
         ("zip", "archive"),
         ("cmd", "command"),
