@@ -243,12 +243,18 @@ impl Registry {
         if !has_manifest {
             let generated = json!({"name": name, "version": version});
             let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
-            entries.push(TarEntry::file("package/package.json", text.as_bytes(), 0o644));
+            entries.push(TarEntry::file(
+                "package/package.json",
+                text.as_bytes(),
+                0o644,
+            ));
         }
         for (path, data, mode) in files {
             if *path == "package.json" {
                 let v: Value = serde_json::from_slice(data).unwrap_or_else(|e| {
-                    panic!("{name}@{version}: package.json is not JSON ({e}); use add_npm_raw_tarball")
+                    panic!(
+                        "{name}@{version}: package.json is not JSON ({e}); use add_npm_raw_tarball"
+                    )
                 });
                 manifest = v.as_object().cloned().expect("package.json is an object");
             }
@@ -264,7 +270,13 @@ impl Registry {
         self.publish_npm(name, version, Map::new(), tgz_bytes);
     }
 
-    fn publish_npm(&self, name: &str, version: &str, mut manifest: Map<String, Value>, tgz: Vec<u8>) {
+    fn publish_npm(
+        &self,
+        name: &str,
+        version: &str,
+        mut manifest: Map<String, Value>,
+        tgz: Vec<u8>,
+    ) {
         manifest.insert("name".into(), name.into());
         manifest.insert("version".into(), version.into());
         let basename = name.rsplit('/').next().unwrap();
@@ -302,7 +314,8 @@ impl Registry {
                 None => true,
                 Some(cur) => {
                     !is_prerelease(version)
-                        && (is_prerelease(&cur) || semver_cmp(version, &cur) == CmpOrdering::Greater)
+                        && (is_prerelease(&cur)
+                            || semver_cmp(version, &cur) == CmpOrdering::Greater)
                 }
             };
             if newer {
@@ -381,7 +394,13 @@ impl Registry {
         filename: &str,
         files: &[(&str, &[u8], u32)],
     ) {
-        self.add_pypi_file_raw(project, version, filename, wheel(project, version, filename, files), false);
+        self.add_pypi_file_raw(
+            project,
+            version,
+            filename,
+            wheel(project, version, filename, files),
+            false,
+        );
     }
 
     /// Publishes `bytes` as file `filename` of `project` `version` (sdists, platform wheels,
@@ -403,7 +422,8 @@ impl Registry {
             requires_python: None,
         };
         let mut st = self.state();
-        st.files.insert(format!("/files/{filename}"), Blob::from(bytes));
+        st.files
+            .insert(format!("/files/{filename}"), Blob::from(bytes));
         let p = st
             .pypi
             .entry(normalize_pypi(project))
@@ -450,7 +470,9 @@ impl Registry {
 
     /// `GET from` (a path) answers `302 Found` with `Location: to_url`.
     pub fn redirect(&self, from: &str, to_url: &str) {
-        self.state().redirects.insert(slash(from), to_url.to_string());
+        self.state()
+            .redirects
+            .insert(slash(from), to_url.to_string());
     }
 }
 
@@ -748,10 +770,10 @@ impl Response {
 fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
     let mut rd = BufReader::new(stream);
     while let Some(req) = read_request(&mut rd)? {
-        s.log
-            .lock()
-            .unwrap()
-            .push((format!("{} {}", req.method, req.target), req.headers.clone()));
+        s.log.lock().unwrap().push((
+            format!("{} {}", req.method, req.target),
+            req.headers.clone(),
+        ));
         let Some(resp) = respond(s, &req) else {
             // An injected failure: drop the connection without a word.
             let _ = rd.get_mut().shutdown(Shutdown::Both);
@@ -764,7 +786,11 @@ fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
         if resp.status != 304 {
             head += &format!("Content-Length: {}\r\n", resp.body.len());
         }
-        let conn = if req.keep_alive { "keep-alive" } else { "close" };
+        let conn = if req.keep_alive {
+            "keep-alive"
+        } else {
+            "close"
+        };
         head += &format!("Connection: {conn}\r\n\r\n");
         let out = rd.get_mut();
         out.write_all(head.as_bytes())?;
@@ -879,7 +905,11 @@ fn respond(s: &Shared, req: &Request) -> Option<Response> {
     if req.method != "GET" && req.method != "HEAD" {
         return Some(Response::error(405, "method not allowed").header("Allow", "GET, HEAD"));
     }
-    if let Some(to) = st.redirects.get(raw_path).or_else(|| st.redirects.get(&path)) {
+    if let Some(to) = st
+        .redirects
+        .get(raw_path)
+        .or_else(|| st.redirects.get(&path))
+    {
         return Some(Response::redirect(302, to));
     }
     if let Some(bytes) = st.files.get(&path) {
@@ -888,7 +918,7 @@ fn respond(s: &Shared, req: &Request) -> Option<Response> {
     let resp = if path == "/simple" || path.starts_with("/simple/") {
         simple(&st, req, &path, query)
     } else {
-        npm(&mut st, req, &path)
+        npm(&st, req, &path)
     };
     Some(resp)
 }
@@ -905,7 +935,7 @@ fn content_type(path: &str) -> &'static str {
 }
 
 /// npm routes: `/<name>` and `/<name>/<version|tag>` (`name` may be `@scope/pkg`).
-fn npm(st: &mut State, req: &Request, path: &str) -> Response {
+fn npm(st: &State, req: &Request, path: &str) -> Response {
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (name, rest) = match segs.as_slice() {
         [scope, pkg, rest @ ..] if scope.starts_with('@') => (format!("{scope}/{pkg}"), rest),
@@ -955,12 +985,15 @@ fn simple(st: &State, req: &Request, path: &str, query: &str) -> Response {
         if json {
             let projects: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
             let doc = json!({"meta": {"api-version": "1.1"}, "projects": projects});
-            return cacheable(req, Response::json(200, PYPI_JSON, &doc).header("Vary", "Accept"));
+            return cacheable(
+                req,
+                Response::json(200, PYPI_JSON, &doc).header("Vary", "Accept"),
+            );
         }
         let mut html = String::from("<!DOCTYPE html>\n<html>\n  <body>\n");
         for n in &names {
-            let n = html_escape(n);
-            html += &format!("    <a href=\"{}/\">{n}</a>\n", normalize_pypi(&n));
+            let (href, n) = (html_escape(&normalize_pypi(n)), html_escape(n));
+            html += &format!("    <a href=\"{href}/\">{n}</a>\n");
         }
         html += "  </body>\n</html>\n";
         return cacheable(req, html_response(html, &accept).header("Vary", "Accept"));
@@ -985,7 +1018,11 @@ fn simple(st: &State, req: &Request, path: &str, query: &str) -> Response {
         return Response::error(404, "Not Found");
     };
     let resp = if json {
-        Response::json(200, PYPI_JSON, &project.json_page(&st.base, st.pypi_relative_urls))
+        Response::json(
+            200,
+            PYPI_JSON,
+            &project.json_page(&st.base, st.pypi_relative_urls),
+        )
     } else {
         html_response(project.html_page(&st.base, st.pypi_relative_urls), &accept)
     };
@@ -997,13 +1034,20 @@ fn html_response(html: String, accept: &Option<String>) -> Response {
         let v1 = accept_q(a, &[PYPI_HTML, "application/vnd.pypi.simple.latest+html"]);
         v1 > 0.0 && v1 >= accept_q(a, &["text/html"])
     });
-    let ct = if versioned { PYPI_HTML } else { "text/html; charset=utf-8" };
+    let ct = if versioned {
+        PYPI_HTML
+    } else {
+        "text/html; charset=utf-8"
+    };
     Response::new(200, ct, html.into_bytes())
 }
 
 /// PEP 691 negotiation: JSON when its quality is positive and not below any HTML form's.
 fn prefers_pypi_json(accept: &str) -> bool {
-    let json = accept_q(accept, &[PYPI_JSON, "application/vnd.pypi.simple.latest+json"]);
+    let json = accept_q(
+        accept,
+        &[PYPI_JSON, "application/vnd.pypi.simple.latest+json"],
+    );
     let html = accept_q(
         accept,
         &[
@@ -1039,9 +1083,9 @@ fn accept_q(accept: &str, types: &[&str]) -> f32 {
 fn cacheable(req: &Request, resp: Response) -> Response {
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&resp.body))[..32]);
     let hit = req.header("if-none-match").is_some_and(|inm| {
-        inm.split(',').map(str::trim).any(|t| {
-            t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
-        })
+        inm.split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
     });
     if hit {
         return Response {
@@ -1142,7 +1186,12 @@ fn html_escape(s: &str) -> String {
 
 /// A fixed-epoch timestamp `tick` seconds after 2026-01-01T00:00:00Z.
 fn stamp(tick: u64) -> String {
-    let (d, h, m, s) = (1 + tick / 86_400, tick / 3600 % 24, tick / 60 % 60, tick % 60);
+    let (d, h, m, s) = (
+        1 + tick / 86_400,
+        tick / 3600 % 24,
+        tick / 60 % 60,
+        tick % 60,
+    );
     format!("2026-01-{d:02}T{h:02}:{m:02}:{s:02}.000Z")
 }
 
@@ -1200,15 +1249,32 @@ fn semver_cmp(a: &str, b: &str) -> CmpOrdering {
 /// prefix ≤ 155 + name ≤ 100 at a `/`; link target ≤ 100 bytes). uid/gid 0, mtime `NPM_MTIME`.
 #[derive(Clone, Debug)]
 pub enum TarEntry {
-    File { path: String, data: Vec<u8>, mode: u32 },
+    File {
+        path: String,
+        data: Vec<u8>,
+        mode: u32,
+    },
     /// `path` gets a trailing `/` if it has none.
-    Dir { path: String, mode: u32 },
-    Symlink { path: String, target: String },
+    Dir {
+        path: String,
+        mode: u32,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
     /// A hard link to another entry's path (`target`, as written in the archive).
-    Hardlink { path: String, target: String },
+    Hardlink {
+        path: String,
+        target: String,
+    },
     /// Any other type flag with no data, e.g. `b'3'` char device, `b'4'` block device,
     /// `b'6'` FIFO.
-    Special { path: String, entry_type: u8, mode: u32 },
+    Special {
+        path: String,
+        entry_type: u8,
+        mode: u32,
+    },
 }
 
 impl TarEntry {
@@ -1253,22 +1319,46 @@ pub fn tar(entries: &[TarEntry]) -> Vec<u8> {
         let mut h = tar::Header::new_ustar();
         let (path, kind, mode, data, link): (String, tar::EntryType, u32, &[u8], Option<&str>) =
             match e {
-                TarEntry::File { path, data, mode } => {
-                    (path.clone(), tar::EntryType::Regular, *mode, data, None)
-                }
+                TarEntry::File { path, data, mode } => (
+                    path.clone(),
+                    tar::EntryType::Regular,
+                    *mode,
+                    data.as_slice(),
+                    None,
+                ),
                 TarEntry::Dir { path, mode } => {
-                    let p = if path.ends_with('/') { path.clone() } else { format!("{path}/") };
+                    let p = if path.ends_with('/') {
+                        path.clone()
+                    } else {
+                        format!("{path}/")
+                    };
                     (p, tar::EntryType::Directory, *mode, &[], None)
                 }
-                TarEntry::Symlink { path, target } => {
-                    (path.clone(), tar::EntryType::Symlink, 0o777, &[], Some(target))
-                }
-                TarEntry::Hardlink { path, target } => {
-                    (path.clone(), tar::EntryType::Link, 0o644, &[], Some(target))
-                }
-                TarEntry::Special { path, entry_type, mode } => {
-                    (path.clone(), tar::EntryType::new(*entry_type), *mode, &[], None)
-                }
+                TarEntry::Symlink { path, target } => (
+                    path.clone(),
+                    tar::EntryType::Symlink,
+                    0o777,
+                    &[],
+                    Some(target.as_str()),
+                ),
+                TarEntry::Hardlink { path, target } => (
+                    path.clone(),
+                    tar::EntryType::Link,
+                    0o644,
+                    &[],
+                    Some(target.as_str()),
+                ),
+                TarEntry::Special {
+                    path,
+                    entry_type,
+                    mode,
+                } => (
+                    path.clone(),
+                    tar::EntryType::new(*entry_type),
+                    *mode,
+                    &[],
+                    None,
+                ),
             };
         h.set_entry_type(kind);
         h.set_mode(mode);
@@ -1282,7 +1372,10 @@ pub fn tar(entries: &[TarEntry]) -> Vec<u8> {
         ustar.name[..name.len()].copy_from_slice(name);
         if let Some(link) = link {
             let link = link.as_bytes();
-            assert!(link.len() <= 100, "tar link target over 100 bytes: {link:?}");
+            assert!(
+                link.len() <= 100,
+                "tar link target over 100 bytes: {link:?}"
+            );
             ustar.linkname[..link.len()].copy_from_slice(link);
         }
         h.set_cksum();
@@ -1318,7 +1411,11 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 #[derive(Clone, Debug)]
 pub enum ZipEntry {
     /// Deflated; `mode` (all 12 permission bits) kept in the Unix external attributes.
-    File { path: String, data: Vec<u8>, mode: u32 },
+    File {
+        path: String,
+        data: Vec<u8>,
+        mode: u32,
+    },
     /// `path` gets a trailing `/` if it has none.
     Dir { path: String, mode: u32 },
     /// Unix symlink (`S_IFLNK`, target stored as the entry's data).
@@ -1375,7 +1472,12 @@ pub fn zip(entries: &[ZipEntry]) -> Vec<u8> {
 }
 
 /// A wheel (see `Registry::add_wheel`).
-pub fn wheel(project: &str, version: &str, filename: &str, files: &[(&str, &[u8], u32)]) -> Vec<u8> {
+pub fn wheel(
+    project: &str,
+    version: &str,
+    filename: &str,
+    files: &[(&str, &[u8], u32)],
+) -> Vec<u8> {
     let stem = filename.strip_suffix(".whl").unwrap_or(filename);
     let parts: Vec<&str> = stem.split('-').collect();
     let dist = parts[0];

@@ -1,0 +1,314 @@
+//! npm sources against a loopback registry that speaks the npm protocol (tests/common/registry.rs):
+//! resolution, integrity, safe extraction, tokens, retries, the download cache. No npm or node
+//! is on PATH.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use common::registry::{Registry, TarEntry, tgz};
+use common::*;
+use serde_json::{Value, json};
+
+/// A marketplace `mn` listing `entries` (JSON array), added.
+fn market(env: &Env, entries: Value) {
+    let dir = env.fx.join("mn");
+    marketplace(&dir, "mn", &entries.to_string());
+    env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+}
+
+/// Run with an empty PATH (no npm, node, git) and no npm configuration from the environment.
+fn run(env: &Env, args: &[&str]) -> Run {
+    let empty = env.fx.join("empty-path");
+    fs::create_dir_all(&empty).unwrap();
+    Run::from(
+        env.command(args)
+            .env("PATH", &empty)
+            .env_remove("npm_config_registry")
+            .output()
+            .expect("run plugin"),
+    )
+}
+
+fn record(env: &Env, id: &str) -> Value {
+    env.installed()["plugins"][id][0].clone()
+}
+
+fn plugin_files(name: &str) -> Vec<(String, Vec<u8>, u32)> {
+    vec![
+        (
+            ".claude-plugin/plugin.json".into(),
+            json!({"name": name}).to_string().into_bytes(),
+            0o644,
+        ),
+        ("commands/hi.md".into(), b"# hi\n".to_vec(), 0o644),
+        ("bin/tool".into(), b"#!/bin/sh\n".to_vec(), 0o755),
+    ]
+}
+
+fn publish(reg: &Registry, name: &str, version: &str) {
+    let files = plugin_files(name);
+    let refs: Vec<(&str, &[u8], u32)> = files
+        .iter()
+        .map(|(p, d, m)| (p.as_str(), d.as_slice(), *m))
+        .collect();
+    reg.add_npm(name, version, &refs);
+}
+
+#[test]
+fn versions_ranges_tags_and_scoped_packages() {
+    let env = Env::new();
+    let reg = Registry::start();
+    for v in ["1.0.0", "1.2.0", "2.0.0", "2.1.0", "3.0.0-beta.1"] {
+        publish(&reg, "demo", v);
+    }
+    reg.set_dist_tag("demo", "next", "3.0.0-beta.1");
+    publish(&reg, "@acme/tool", "0.4.2");
+    let r = reg.base_url();
+    market(
+        &env,
+        json!([
+            {"name": "latest", "source": {"source": "npm", "package": "demo", "registry": r}},
+            {"name": "caret", "source": {"source": "npm", "package": "demo", "version": "^1.0.0", "registry": r}},
+            {"name": "exact", "source": {"source": "npm", "package": "demo", "version": "2.0.0", "registry": r}},
+            {"name": "or", "source": {"source": "npm", "package": "demo", "version": "1.x || >=2.1.0 <3", "registry": r}},
+            {"name": "tag", "source": {"source": "npm", "package": "demo", "version": "next", "registry": r}},
+            {"name": "scoped", "source": {"source": "npm", "package": "@acme/tool", "registry": r}},
+            {"name": "entryv", "source": {"source": "npm", "package": "demo", "registry": r}, "version": "9.9.9"},
+            {"name": "none", "source": {"source": "npm", "package": "demo", "version": "^7", "registry": r}},
+            {"name": "missing", "source": {"source": "npm", "package": "nope", "registry": r}},
+        ]),
+    );
+    for (id, version) in [
+        ("latest", "2.1.0"),
+        ("caret", "1.2.0"),
+        ("exact", "2.0.0"),
+        ("or", "2.1.0"),
+        ("tag", "3.0.0-beta.1"),
+        ("scoped", "0.4.2"),
+        ("entryv", "9.9.9"),
+    ] {
+        run(&env, &["install", &format!("{id}@mn")]).ok();
+        assert_eq!(
+            record(&env, &format!("{id}@mn"))["version"],
+            version,
+            "{id}"
+        );
+    }
+    let dir = PathBuf::from(record(&env, "caret@mn")["installPath"].as_str().unwrap());
+    let (_, _, _, exec_mode) = env.default_modes();
+    assert_eq!(
+        fs::read_to_string(dir.join("commands/hi.md")).unwrap(),
+        "# hi\n"
+    );
+    let pkg: Value = env.read_json(&dir.join("package.json"));
+    assert_eq!(pkg["version"], "1.2.0");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        fs::metadata(dir.join("bin/tool"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        exec_mode
+    );
+    // Abbreviated packuments were asked for.
+    assert!(reg.requests().iter().any(|(line, headers)| {
+        line.starts_with("GET /demo")
+            && headers
+                .iter()
+                .any(|(k, v)| k == "accept" && v.contains("application/vnd.npm.install-v1+json"))
+    }));
+
+    let out = run(&env, &["install", "none@mn", "--json"]).fails().json();
+    let msg = out["message"].as_str().unwrap();
+    assert!(
+        msg.contains("has no version matching \"^7\"") && msg.contains("2.1.0"),
+        "{msg}"
+    );
+    assert_eq!(out["failureCode"], "error_not_found");
+    let out = run(&env, &["install", "missing@mn", "--json"])
+        .fails()
+        .json();
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("npm package nope was not found"),
+        "{out}"
+    );
+}
+
+#[test]
+fn integrity_is_checked_and_a_mismatch_installs_nothing() {
+    let env = Env::new();
+    let reg = Registry::start();
+    publish(&reg, "good", "1.0.0");
+    publish(&reg, "bad", "1.0.0");
+    reg.corrupt_integrity("bad", "1.0.0");
+    publish(&reg, "legacy", "1.0.0");
+    reg.drop_integrity("legacy", "1.0.0");
+    let r = reg.base_url();
+    market(
+        &env,
+        json!([
+            {"name": "good", "source": {"source": "npm", "package": "good", "registry": r}},
+            {"name": "bad", "source": {"source": "npm", "package": "bad", "registry": r}},
+            {"name": "legacy", "source": {"source": "npm", "package": "legacy", "registry": r}},
+        ]),
+    );
+    let before = tree(&env.home);
+    let out = run(&env, &["install", "bad@mn", "--json"]).fails().json();
+    let msg = out["message"].as_str().unwrap();
+    assert!(
+        msg.contains("integrity check failed") && msg.contains("nothing was installed"),
+        "{msg}"
+    );
+    let after = tree(&env.home);
+    let new: Vec<_> = after
+        .iter()
+        .filter(|l| !before.contains(l) && !l.starts_with("d "))
+        .collect();
+    assert!(new.is_empty(), "a failed verification wrote {new:?}");
+    // Without integrity, the sha1 shasum is checked.
+    run(&env, &["install", "legacy@mn"]).ok();
+    // The verified tarball is cached by digest: installing it again downloads nothing.
+    run(&env, &["install", "good@mn"]).ok();
+    run(&env, &["uninstall", "good@mn"]).ok();
+    reg.clear_requests();
+    run(&env, &["install", "good@mn"]).ok();
+    assert!(
+        reg.request_lines().iter().all(|l| !l.contains(".tgz")),
+        "{:?}",
+        reg.request_lines()
+    );
+}
+
+#[test]
+fn unsafe_tarballs_are_refused_and_links_skipped() {
+    let env = Env::new();
+    let reg = Registry::start();
+    let manifest = json!({"name": "x", "version": "1.0.0"}).to_string();
+    reg.add_npm_raw_tarball(
+        "climb",
+        "1.0.0",
+        tgz(&[
+            TarEntry::file("package/package.json", manifest.as_bytes(), 0o644),
+            TarEntry::file("package/../../evil.txt", b"evil", 0o644),
+        ]),
+    );
+    reg.add_npm_raw_tarball(
+        "abs",
+        "1.0.0",
+        tgz(&[
+            TarEntry::file("package/package.json", manifest.as_bytes(), 0o644),
+            TarEntry::file("/tmp/evil-abs.txt", b"evil", 0o644),
+        ]),
+    );
+    reg.add_npm_raw_tarball(
+        "links",
+        "1.0.0",
+        tgz(&[
+            TarEntry::file("package/package.json", manifest.as_bytes(), 0o644),
+            TarEntry::file("package/real.md", b"real", 0o644),
+            TarEntry::symlink("package/out", "/etc/passwd"),
+            TarEntry::hardlink("package/hard", "package/real.md"),
+            TarEntry::file("package/.orphaned_at", b"1", 0o644),
+        ]),
+    );
+    let r = reg.base_url();
+    market(
+        &env,
+        json!([
+            {"name": "climb", "source": {"source": "npm", "package": "climb", "registry": r}},
+            {"name": "abs", "source": {"source": "npm", "package": "abs", "registry": r}},
+            {"name": "links", "source": {"source": "npm", "package": "links", "registry": r}},
+        ]),
+    );
+    for id in ["climb@mn", "abs@mn"] {
+        let out = run(&env, &["install", id, "--json"]).fails().json();
+        assert!(
+            out["message"].as_str().unwrap().contains("unsafe entry"),
+            "{id}: {out}"
+        );
+        assert!(!env.fx.join("evil.txt").exists() && !env.plugins().join("evil.txt").exists());
+        assert!(
+            !env.plugins().join("cache/mn").exists(),
+            "{id} left a folder"
+        );
+    }
+    let out = run(&env, &["install", "links@mn"]).ok();
+    let dir = PathBuf::from(record(&env, "links@mn")["installPath"].as_str().unwrap());
+    assert_eq!(fs::read_to_string(dir.join("real.md")).unwrap(), "real");
+    for gone in ["out", "hard", ".orphaned_at"] {
+        assert!(
+            fs::symlink_metadata(dir.join(gone)).is_err(),
+            "{gone} should not be written"
+        );
+    }
+    assert!(
+        out.stderr
+            .contains("warning: skipped symlink out -> /etc/passwd"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn tokens_go_only_to_their_registry_and_retries_ride_out_a_500() {
+    let env = Env::new();
+    let reg = Registry::start();
+    publish(&reg, "private", "1.0.0");
+    reg.require_token("s3cret");
+    let other = Registry::start();
+    publish(&other, "public", "1.0.0");
+    // The token is configured for the private registry's host and path only.
+    let host = reg.base_url().trim_start_matches("http:").to_string();
+    fs::write(
+        env.cwd.join(".npmrc"),
+        format!("{host}/:_authToken=${{TEST_NPM_TOKEN}}\n"),
+    )
+    .unwrap();
+    market(
+        &env,
+        json!([
+            {"name": "private", "source": {"source": "npm", "package": "private", "registry": reg.base_url()}},
+            {"name": "public", "source": {"source": "npm", "package": "public", "registry": other.base_url()}},
+        ]),
+    );
+    // Over plain http a configured token is never sent: the install is refused instead.
+    let out = Run::from(
+        env.command(&["install", "private@mn", "--json"])
+            .env("TEST_NPM_TOKEN", "s3cret")
+            .output()
+            .unwrap(),
+    )
+    .fails()
+    .json();
+    assert!(
+        out["message"].as_str().unwrap().contains("is unencrypted"),
+        "{out}"
+    );
+    assert!(
+        reg.requests().is_empty(),
+        "nothing may reach a registry before that check"
+    );
+    // The other registry gets no Authorization header.
+    other.fail_next("/public", 500, 1);
+    Run::from(
+        env.command(&["install", "public@mn"])
+            .env("TEST_NPM_TOKEN", "s3cret")
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    let requests = other.requests();
+    assert!(requests.len() >= 3, "a 500 was retried: {requests:?}");
+    assert!(
+        requests
+            .iter()
+            .all(|(_, h)| h.iter().all(|(k, _)| k != "authorization")),
+        "{requests:?}"
+    );
+}
