@@ -36,12 +36,17 @@ impl DownloadError {
     }
 }
 
+/// Accepts or refuses (with the reason) a redirect target.
+pub type RedirectCheck = fn(&str) -> Result<(), String>;
+
 /// A GET request: headers (e.g. Authorization, Accept), time limit, size limit.
 pub struct Request<'a> {
     pub url: &'a str,
     pub headers: Vec<(String, String)>,
     pub timeout: Duration,
     pub limit: u64,
+    /// Every redirect target must pass this check (archives re-check each hop).
+    pub redirect_check: Option<RedirectCheck>,
 }
 
 impl<'a> Request<'a> {
@@ -51,6 +56,7 @@ impl<'a> Request<'a> {
             headers: Vec::new(),
             timeout,
             limit,
+            redirect_check: None,
         }
     }
 
@@ -63,6 +69,8 @@ impl<'a> Request<'a> {
 /// What a successful GET returned.
 pub struct Response {
     pub status: u16,
+    /// The URL answered from, after redirects (relative links resolve against it).
+    pub url: String,
     pub etag: Option<String>,
     pub content_type: Option<String>,
     body: Box<dyn Read + Send>,
@@ -73,11 +81,21 @@ const ATTEMPTS: u32 = 3;
 /// Send a GET, retrying on 5xx answers and connection failures (not on 4xx).
 /// A 304 is returned as a response (for conditional requests), other non-2xx as errors.
 pub fn get(req: &Request) -> Result<Response, DownloadError> {
-    let client = reqwest::blocking::Client::builder()
+    let mut builder = reqwest::blocking::Client::builder()
         .timeout(req.timeout)
-        .user_agent(concat!("plugin/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| connect(req.url, &e))?;
+        .user_agent(concat!("plugin/", env!("CARGO_PKG_VERSION")));
+    if let Some(check) = req.redirect_check {
+        builder = builder.redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 10 {
+                return attempt.error("too many redirects");
+            }
+            match check(attempt.url().as_str()) {
+                Ok(()) => attempt.follow(),
+                Err(why) => attempt.error(why),
+            }
+        }));
+    }
+    let client = builder.build().map_err(|e| connect(req.url, &e))?;
     let mut last = None;
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
@@ -100,6 +118,7 @@ pub fn get(req: &Request) -> Result<Response, DownloadError> {
                 };
                 return Ok(Response {
                     status: resp.status().as_u16(),
+                    url: resp.url().to_string(),
                     etag: header("etag"),
                     content_type: header("content-type"),
                     body: Box::new(resp),

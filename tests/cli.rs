@@ -1967,8 +1967,8 @@ fn versions_sharing_a_folder_name_are_refused() {
 
 /// Every source type parses (the marketplace loads and lists them); the kinds this version does
 /// not fetch yet are refused at install with "not supported yet", changing nothing. (Git kinds
-/// are installed in tests/git.rs against a loopback git server, npm in tests/npm.rs against a
-/// loopback registry.)
+/// are installed in tests/git.rs against a loopback git server; npm, pip and archive in
+/// tests/npm.rs and tests/pip_archive.rs against a loopback registry.)
 #[test]
 fn other_source_types_are_listed_and_refused_at_install() {
     let env = Env::new();
@@ -2002,12 +2002,7 @@ fn other_source_types_are_listed_and_refused_at_install() {
             "rel", "gh", "url", "str", "sub", "npm", "pip", "zip", "cmd", "new"
         ]
     );
-    for (name, kind) in [
-        ("pip", "pip"),
-        ("zip", "archive"),
-        ("cmd", "command"),
-        ("new", "future-kind"),
-    ] {
+    for (name, kind) in [("cmd", "command"), ("new", "future-kind")] {
         let id = format!("{name}@ms");
         let r = fails_unchanged(&env, &["install", &id, "--json"]);
         let v = r.json();

@@ -66,3 +66,53 @@ fn npm_packages_from_the_public_registry() {
             .contains("was not found in the registry https://registry.npmjs.org/")
     );
 }
+
+#[test]
+fn a_pure_wheel_from_pypi() {
+    if !registry_resolves("pypi.org") {
+        return;
+    }
+    let env = Env::new();
+    let m = env.fx.join("mP");
+    marketplace(
+        &m,
+        "mP",
+        &json!([
+            {"name": "six", "source": {"source": "pip", "package": "six", "version": "==1.16.0"}},
+            {"name": "numpy", "source": {"source": "pip", "package": "numpy", "version": "==2.1.0"}}
+        ])
+        .to_string(),
+    );
+    env.run(&["marketplace", "add", m.to_str().unwrap()]).ok();
+    let out = env
+        .command(&["install", "six@mP"])
+        .env_remove("PIP_INDEX_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = env.installed();
+    assert_eq!(installed["plugins"]["six@mP"][0]["version"], "1.16.0");
+    let dir = env.plugins().join("cache/mP/six/1.16.0");
+    assert!(
+        dir.join("six.py").is_file(),
+        "the wheel's top level is the plugin when it has no package folder"
+    );
+    // numpy publishes platform wheels and an sdist only: refused, naming what was found.
+    let out = env
+        .command(&["install", "numpy@mP", "--json"])
+        .env_remove("PIP_INDEX_URL")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("no pure-Python wheel"),
+        "{v}"
+    );
+}

@@ -8,6 +8,8 @@
 //! Version (Claude Code's order): plugin.json → entry → source-derived (git: first 12 hex of the
 //! commit; git-subdir: `<sha12>-<first 8 hex of sha256(path)>`) → `unknown`.
 
+pub mod archive;
+
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -46,6 +48,12 @@ pub enum SourceError {
     SubdirPath(String),
     #[error(transparent)]
     Npm(#[from] crate::registry::npm::NpmError),
+    #[error(transparent)]
+    Pypi(#[from] crate::registry::pypi::PypiError),
+    #[error(transparent)]
+    Archive(#[from] archive::ArchiveError),
+    #[error(transparent)]
+    Zip(#[from] crate::registry::zipfile::ZipError),
     #[error("{url} gave commit {got} for the pinned sha {want}")]
     ShaMismatch {
         url: String,
@@ -63,6 +71,12 @@ impl SourceError {
             SourceError::Npm(
                 crate::registry::npm::NpmError::NotFound { .. }
                 | crate::registry::npm::NpmError::NoVersion { .. },
+            ) => "error_not_found",
+            SourceError::Pypi(crate::registry::pypi::PypiError::Download(_))
+            | SourceError::Archive(archive::ArchiveError::Download(_)) => "error_network",
+            SourceError::Pypi(
+                crate::registry::pypi::PypiError::NotFound { .. }
+                | crate::registry::pypi::PypiError::NoVersion { .. },
             ) => "error_not_found",
             SourceError::Relative(RelativeSourceError::Missing(_)) => "error_not_found",
             SourceError::Git(GitError::Fetch { .. } | GitError::Auth { .. }) => "error_network",
@@ -88,6 +102,8 @@ pub enum Fetched {
     },
     /// A verified npm tarball in the download cache.
     Npm { tarball: PathBuf, package: String },
+    /// A verified zip (wheel or archive) in the download cache, and the plugin's folder in it.
+    Zip { path: PathBuf, prefix: PathBuf },
     Git {
         db: Box<GitDatabase>,
         commit: String,
@@ -109,7 +125,7 @@ impl ResolvedPlugin {
     pub fn in_place_folder(&self) -> Option<&Path> {
         match &self.fetched {
             Fetched::Folder { dir, in_place, .. } => in_place.then_some(dir.as_path()),
-            Fetched::Git { .. } | Fetched::Npm { .. } => None,
+            Fetched::Git { .. } | Fetched::Npm { .. } | Fetched::Zip { .. } => None,
         }
     }
 
@@ -130,6 +146,12 @@ impl ResolvedPlugin {
             Fetched::Npm { tarball, package } => {
                 Ok(crate::registry::npm::extract(tarball, package, dst)?)
             }
+            Fetched::Zip { path, prefix } => Ok(crate::registry::zipfile::extract(
+                path,
+                prefix,
+                dst,
+                archive::MAX_UNPACKED,
+            )?),
             Fetched::Git { db, commit, subdir } => {
                 let submodules = crate::git::export::Submodules {
                     git_root: self.git_root.clone(),
@@ -219,6 +241,14 @@ pub fn resolve(
             version,
             registry,
         } => return resolve_npm(entry, package, version.as_deref(), registry.as_deref(), cx),
+        PluginSource::Pip {
+            package,
+            version,
+            registry,
+        } => return resolve_pip(entry, package, version.as_deref(), registry.as_deref(), cx),
+        PluginSource::Archive { url, sha256 } => {
+            return resolve_archive(entry, url, sha256.as_deref(), cx);
+        }
         other => return Err(SourceError::Unsupported(other.kind().to_string())),
     };
     let rev = Revision::from_pin(reference.as_deref(), sha.as_deref());
@@ -299,6 +329,80 @@ fn resolve_npm(
         },
         git_commit: None,
     })
+}
+
+/// A Python package: its pure-Python wheel, verified, with the plugin folder found inside.
+fn resolve_pip(
+    entry: &PluginEntry,
+    package: &str,
+    spec: Option<&str>,
+    registry: Option<&str>,
+    cx: &SourceContext,
+) -> Result<ResolvedPlugin, SourceError> {
+    use crate::registry::{pypi, zipfile};
+    let index = pypi::index_url(registry, cx.home);
+    let timeout = crate::git::network_timeout();
+    let _task = cx
+        .reporter
+        .start(&format!("Fetching Python package {package}"));
+    let files = pypi::list_files(&index, package, timeout)?;
+    let wheel = pypi::choose(package, &files, spec)?;
+    let path = pypi::fetch_wheel(&wheel, cx.downloads, timeout)?;
+    let prefix = pypi::plugin_root(&zipfile::file_names(&path)?);
+    let manifest = zip_manifest(
+        &path,
+        &prefix,
+        &format!("{package} {}", wheel.version),
+        &entry.name,
+    )?;
+    Ok(ResolvedPlugin {
+        git_root: cx.git_root.to_path_buf(),
+        version: pick_version(manifest.as_ref(), entry, Some(wheel.version.clone())),
+        fetched: Fetched::Zip { path, prefix },
+        git_commit: None,
+    })
+}
+
+/// A zip archive over HTTPS: pinned by sha256 or not, versioned by its digest when nothing
+/// else says.
+fn resolve_archive(
+    entry: &PluginEntry,
+    url: &str,
+    pin: Option<&str>,
+    cx: &SourceContext,
+) -> Result<ResolvedPlugin, SourceError> {
+    let timeout = crate::git::network_timeout();
+    let _task = cx.reporter.start(&format!("Downloading {url}"));
+    let (path, sha256) = archive::fetch(url, pin, cx.downloads, timeout)?;
+    let prefix = archive::layout(&path, url)?;
+    let manifest = zip_manifest(&path, &prefix, url, &entry.name)?;
+    Ok(ResolvedPlugin {
+        git_root: cx.git_root.to_path_buf(),
+        version: pick_version(manifest.as_ref(), entry, Some(sha256[..12].to_string())),
+        fetched: Fetched::Zip { path, prefix },
+        git_commit: None,
+    })
+}
+
+/// The plugin manifest inside a zip, under `prefix`.
+fn zip_manifest(
+    zip: &Path,
+    prefix: &Path,
+    shown: &str,
+    plugin: &str,
+) -> Result<Option<PluginManifest>, SourceError> {
+    for dir in manifest::MANIFEST_DIRS.iter().chain(&[".qoder-plugin"]) {
+        let inner = prefix.join(dir).join("plugin.json");
+        if let Some(bytes) = crate::registry::zipfile::read_file(zip, &inner)? {
+            let path = PathBuf::from(format!("{shown}:{}", inner.display()));
+            return Ok(Some(manifest::parse_manifest(
+                &String::from_utf8_lossy(&bytes),
+                path,
+                plugin,
+            )?));
+        }
+    }
+    Ok(None)
 }
 
 fn pick_version(
