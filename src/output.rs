@@ -110,6 +110,12 @@ fn json_pretty(v: &Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
+fn print_notes(notes: &[String]) {
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+}
+
 fn warn_skipped(skipped: &[Skipped]) {
     for s in skipped {
         match &s.target {
@@ -169,11 +175,12 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     // the bytes on stdout are the same as printing it first.
     // Warnings first, so they do not split the progress line and its result.
     if let Ok(InstallReport {
-        outcome: InstallOutcome::Installed { skipped, .. },
+        outcome: InstallOutcome::Installed { skipped, notes, .. },
         ..
     }) = &r
     {
         warn_skipped(skipped);
+        print_notes(notes);
     }
     let adds_marketplace = matches!(&r, Ok(rep) if rep.added_marketplace.is_some());
     if !out.json && !adds_marketplace {

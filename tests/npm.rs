@@ -312,3 +312,79 @@ fn tokens_go_only_to_their_registry_and_retries_ride_out_a_500() {
         "{requests:?}"
     );
 }
+
+#[test]
+fn node_dependencies_come_from_the_lockfile_without_npm() {
+    let env = Env::new();
+    let reg = Registry::start();
+    reg.add_npm("dep-a", "1.0.0", &[("index.js", b"a", 0o644)]);
+    reg.add_npm("dep-b", "2.0.0", &[("index.js", b"b", 0o644)]);
+    reg.add_npm("dev-only", "1.0.0", &[("index.js", b"d", 0o644)]);
+    let locked = |name: &str, v: &str| json!({"version": v, "resolved": reg.npm_tarball_url(name, v), "integrity": reg.npm_integrity(name, v)});
+    let mut dev = locked("dev-only", "1.0.0");
+    dev["dev"] = json!(true);
+    let lock = json!({
+        "name": "withdeps", "version": "1.0.0", "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "withdeps", "version": "1.0.0", "dependencies": {"dep-a": "^1.0.0"}},
+            "node_modules/dep-a": locked("dep-a", "1.0.0"),
+            "node_modules/dep-a/node_modules/dep-b": locked("dep-b", "2.0.0"),
+            "node_modules/dev-only": dev
+        }
+    });
+    let manifest = json!({"name": "withdeps", "version": "1.0.0", "dependencies": {"dep-a": "^1.0.0"}, "scripts": {"postinstall": "touch /tmp/pwned-by-plugin-test"}});
+    reg.add_npm(
+        "withdeps",
+        "1.0.0",
+        &[
+            ("package.json", manifest.to_string().as_bytes(), 0o644),
+            ("npm-shrinkwrap.json", lock.to_string().as_bytes(), 0o644),
+            (
+                ".claude-plugin/plugin.json",
+                br#"{"name":"withdeps"}"#,
+                0o644,
+            ),
+        ],
+    );
+    let nolock = json!({"name": "nolock", "version": "1.0.0", "dependencies": {"dep-a": "^1.0.0"}});
+    reg.add_npm(
+        "nolock",
+        "1.0.0",
+        &[("package.json", nolock.to_string().as_bytes(), 0o644)],
+    );
+    let r = reg.base_url();
+    market(
+        &env,
+        json!([
+            {"name": "withdeps", "source": {"source": "npm", "package": "withdeps", "registry": r}},
+            {"name": "nolock", "source": {"source": "npm", "package": "nolock", "registry": r}},
+        ]),
+    );
+    run(&env, &["install", "withdeps@mn"]).ok();
+    let dir = PathBuf::from(record(&env, "withdeps@mn")["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(dir.join("node_modules/dep-a/index.js")).unwrap(),
+        "a"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("node_modules/dep-a/node_modules/dep-b/index.js")).unwrap(),
+        "b"
+    );
+    assert!(
+        !dir.join("node_modules/dev-only").exists(),
+        "dev dependencies are left out"
+    );
+    assert!(
+        !std::path::Path::new("/tmp/pwned-by-plugin-test").exists(),
+        "no script may run"
+    );
+    let out = run(&env, &["install", "nolock@mn"]).ok();
+    assert!(
+        out.stderr
+            .contains("note: nolock declares dependencies but ships no lockfile"),
+        "{}",
+        out.stderr
+    );
+    let dir = PathBuf::from(record(&env, "nolock@mn")["installPath"].as_str().unwrap());
+    assert!(!dir.join("node_modules").exists());
+}

@@ -75,6 +75,8 @@ pub struct CopyReport {
     pub bytes: u64,
     pub links: u64,
     pub skipped: Vec<Skipped>,
+    /// Things the user should know that are not problems (e.g. dependencies not installed).
+    pub notes: Vec<String>,
 }
 
 /// Copy the plugin at `policy.plugin_root` into the existing, empty folder `dst`.

@@ -27,6 +27,8 @@ pub enum InstallOutcome {
         version: String,
         install_path: PathBuf,
         skipped: Vec<Skipped>,
+        /// Things to tell the user (e.g. dependencies not installed for want of a lockfile).
+        notes: Vec<String>,
     },
     AlreadyInstalled {
         installed_version: String,
@@ -270,6 +272,7 @@ fn install_found(
             version: resolved.version,
             install_path: target,
             skipped: copied.skipped,
+            notes: copied.notes,
         },
     })
 }

@@ -354,6 +354,150 @@ fn sri_sha512(sri: &str) -> Option<String> {
         .map(hex::encode)
 }
 
+/// npm-shrinkwrap.json / package-lock.json (lockfileVersion 2 and 3): the `packages` map.
+#[derive(Debug, Deserialize)]
+struct Lockfile {
+    #[serde(rename = "lockfileVersion", default)]
+    version: u32,
+    #[serde(default)]
+    packages: BTreeMap<String, LockedPackage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct LockedPackage {
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    resolved: Option<String>,
+    #[serde(default)]
+    integrity: Option<String>,
+    #[serde(default)]
+    dev: bool,
+    #[serde(default)]
+    link: bool,
+    #[serde(default)]
+    optional: bool,
+}
+
+/// Install the package's Node.js dependencies into `<dir>/node_modules` from its lockfile
+/// (`npm-shrinkwrap.json`, else `package-lock.json`): each locked tarball downloaded (cached by
+/// digest) and verified, in parallel; scripts never run; dev dependencies left out. Returns a
+/// note for the user when nothing could be installed (no lockfile, an old lockfile format).
+pub fn install_dependencies(
+    dir: &Path,
+    reg: &NpmRegistry,
+    cache: &Path,
+    timeout: Duration,
+) -> Result<Vec<String>, NpmError> {
+    let package = fs::read_to_string(dir.join("package.json")).unwrap_or_default();
+    let manifest: serde_json::Value = serde_json::from_str(&package).unwrap_or_default();
+    let has_deps = manifest
+        .get("dependencies")
+        .and_then(|d| d.as_object())
+        .is_some_and(|d| !d.is_empty());
+    if !has_deps {
+        return Ok(Vec::new());
+    }
+    let name = manifest
+        .get("name")
+        .and_then(|n| n.as_str())
+        .unwrap_or("the package")
+        .to_string();
+    let Some(lockfile) = ["npm-shrinkwrap.json", "package-lock.json"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+    else {
+        return Ok(vec![format!(
+            "{name} declares dependencies but ships no lockfile (npm-shrinkwrap.json or package-lock.json); none were installed"
+        )]);
+    };
+    let text = fs::read_to_string(&lockfile).at("read", &lockfile)?;
+    let lock: Lockfile = serde_json::from_str(&text).map_err(|e| NpmError::BadPackument {
+        package: name.clone(),
+        message: format!("{}: {e}", lockfile.display()),
+    })?;
+    if lock.version < 2 {
+        return Ok(vec![format!(
+            "{} is lockfileVersion {}; only versions 2 and 3 are read, so no dependency was installed",
+            lockfile.display(),
+            lock.version
+        )]);
+    }
+    let mut jobs = Vec::new();
+    for (key, p) in &lock.packages {
+        if key.is_empty() || p.dev || p.link || !key.starts_with("node_modules/") {
+            continue;
+        }
+        let rel = Path::new(key);
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(NpmError::UnsafeEntry {
+                package: name.clone(),
+                entry: key.clone(),
+                why: "a lockfile path that leaves node_modules",
+            });
+        }
+        let Some(resolved) = &p.resolved else {
+            continue;
+        };
+        let dep = key
+            .rsplit("node_modules/")
+            .next()
+            .unwrap_or(key)
+            .to_string();
+        jobs.push((
+            rel.to_path_buf(),
+            p.optional,
+            NpmRelease {
+                package: dep,
+                version: p.version.clone().unwrap_or_default(),
+                tarball: resolved.clone(),
+                integrity: p.integrity.clone(),
+                shasum: None,
+            },
+        ));
+    }
+    let install = |(rel, _, release): &(PathBuf, bool, NpmRelease)| -> Result<(), NpmError> {
+        let tgz = fetch_tarball(reg, release, cache, timeout)?;
+        let target = dir.join(rel);
+        fs::create_dir_all(&target).at("create directory", &target)?;
+        extract(&tgz, &release.package, &target)?;
+        Ok(())
+    };
+    let threads = 8.min(jobs.len().max(1));
+    let chunk = jobs.len().div_ceil(threads).max(1);
+    let mut notes = Vec::new();
+    let results: Vec<(usize, Result<(), NpmError>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = jobs
+            .chunks(chunk)
+            .enumerate()
+            .map(|(w, c)| {
+                scope.spawn(move || {
+                    c.iter()
+                        .enumerate()
+                        .map(|(i, job)| (w * chunk + i, install(job)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, r) in results {
+        match r {
+            Ok(()) => {}
+            Err(e) if jobs[i].1 => notes.push(format!(
+                "optional dependency {} skipped: {e}",
+                jobs[i].2.package
+            )),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(notes)
+}
+
 /// The path inside the package of a tarball entry (the first component, `package/` in
 /// npm's tarballs, is dropped, as npm does), or why it is unsafe.
 fn package_path(raw: &Path) -> Result<Option<PathBuf>, &'static str> {

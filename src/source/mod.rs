@@ -101,7 +101,12 @@ pub enum Fetched {
         in_place: bool,
     },
     /// A verified npm tarball in the download cache.
-    Npm { tarball: PathBuf, package: String },
+    Npm {
+        tarball: PathBuf,
+        package: String,
+        registry: crate::registry::npm::NpmRegistry,
+        downloads: PathBuf,
+    },
     /// A verified zip (wheel or archive) in the download cache, and the plugin's folder in it.
     Zip { path: PathBuf, prefix: PathBuf },
     Git {
@@ -143,8 +148,22 @@ impl ResolvedPlugin {
                 };
                 Ok(copy_plugin_tree(dst, &policy)?)
             }
-            Fetched::Npm { tarball, package } => {
-                Ok(crate::registry::npm::extract(tarball, package, dst)?)
+            Fetched::Npm {
+                tarball,
+                package,
+                registry,
+                downloads,
+            } => {
+                use crate::registry::npm;
+                let mut report = npm::extract(tarball, package, dst)?;
+                let _task = reporter.start(&format!("Installing the dependencies of {package}"));
+                report.notes = npm::install_dependencies(
+                    dst,
+                    registry,
+                    downloads,
+                    crate::git::network_timeout(),
+                )?;
+                Ok(report)
             }
             Fetched::Zip { path, prefix } => Ok(crate::registry::zipfile::extract(
                 path,
@@ -326,6 +345,8 @@ fn resolve_npm(
         fetched: Fetched::Npm {
             tarball,
             package: package.to_string(),
+            registry: reg,
+            downloads: cx.downloads.to_path_buf(),
         },
         git_commit: None,
     })
