@@ -26,7 +26,26 @@
 #   cache $XDG_CACHE_HOME/plugin/git-v1 starts empty), except for what (g4)'s setup puts there.
 #   The fixtures are built with the git CLI inside the work dir only (GIT_CEILING_DIRECTORIES
 #   keeps it from ever reaching an enclosing repository); the server is stopped by PID at exit.
-#   Not measured yet: a no-op `marketplace update` (git marketplaces are not implemented yet).
+# NPM SOURCES (BENCH_NPM_RUNS runs, same method), against the REAL public registry
+# https://registry.npmjs.org/ (live: network and registry load are part of every number), from
+# folder marketplace mN whose entry isodd is {"source":"npm","package":"is-odd","version":"3.0.1"}:
+#   (n1) `plugin install isodd@mN`            cold: fresh config dir AND fresh XDG_CACHE_HOME, so the
+#        download cache $XDG_CACHE_HOME/plugin/downloads-v1 is empty and every run downloads
+#        (2 requests: abbreviated packument, then the 2.7 KB tarball)
+#   (n2) `curl -q -sSfL -o <fresh file> https://registry.npmjs.org/is-odd/-/is-odd-3.0.1.tgz`
+#        reference for (n1): one raw download of the same tarball (-q: no ~/.curlrc)
+#   (n3) `plugin install isodd@mN`            fresh config dir, but one XDG_CACHE_HOME shared by all
+#        runs and warmed (untimed) beforehand: the tarball comes from the download cache, so this is
+#        the cost of the metadata request only (checked: the cached tarball is never rewritten)
+#   (n4) with Claude Code and `npm` on PATH (Claude Code runs the npm client for npm sources),
+#        `claude plugin install isodd@mN`, CC_RUNS runs, fresh HOME (so a cold ~/.npm) and fresh
+#        XDG_CACHE_HOME per run; npm_config_update_notifier=false, because a fresh HOME would
+#        otherwise make npm check for its own update on every run (~0.1-0.2 s no user pays each time).
+#   The part is skipped, with a note (never an error), when registry.npmjs.org does not resolve or
+#   cannot be connected to (probe: one untimed curl of the tarball, or a TCP connect to port 443
+#   when there is no curl). An answer that is wrong (HTTP error, bad tarball) is not skipped: it
+#   shows as an ERROR row. The caller's npm registry/cache/offline settings (npm_config_*) are
+#   unset so that every row talks to the public registry with a cold npm cache.
 # Every timed run gets a FRESH config dir (CLAUDE_CONFIG_DIR=<work>/<op>-run-<i>; for Claude Code a
 # fresh HOME), a fresh cp destination, and a cwd outside any git work tree. Everything a run
 # needs (marketplace add, earlier installs, removing the previous run's dir) happens before the
@@ -41,7 +60,7 @@
 # printed; look at the min-max column): for a verdict, run it on a quiet machine.
 #
 # GOALS: (a) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4), (g5) <= 50 ms
-# (both variants). Ratios against Claude Code are informational.
+# (both variants); (n1) <= 400 ms and <= 1.5x (n2). Ratios against Claude Code are informational.
 #
 # USAGE   scripts/bench.sh
 # ENVIRONMENT
@@ -56,6 +75,9 @@
 #                  githttp.py, git or python3 is missing or the server does not come up.
 #   BENCH_GIT_RUNS timed runs per git operation (default 5).
 #   SHARED_DIR     where tools/githttp.py lives (default <repo>/../shared).
+#   BENCH_NPM      0 skips the npm part (default 1). Skipped with a note when the registry's host
+#                  does not resolve or cannot be reached (no network).
+#   BENCH_NPM_RUNS timed runs per npm operation (default 5; Claude Code's npm row uses BENCH_CC_RUNS).
 #   BENCH_DIR      folder for fixtures and config dirs. tmpfs vs disk changes the numbers a lot,
 #                  so the default is a temp dir under <repo>/target/ (same disk as a real
 #                  ~/.claude usually is). A bench.XXXXXX folder is made inside it and removed at exit.
@@ -68,15 +90,26 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUNS=${BENCH_RUNS:-10}
 CC_RUNS=${BENCH_CC_RUNS:-3}
 GIT_RUNS=${BENCH_GIT_RUNS:-5}
+NPM_RUNS=${BENCH_NPM_RUNS:-5}
 die() { echo "bench: $*" >&2; exit 1; }
-for v in RUNS CC_RUNS GIT_RUNS; do
+for v in RUNS CC_RUNS GIT_RUNS NPM_RUNS; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "BENCH_${v} must be a positive integer (got '${!v}')"
 done
 case ${BENCH_GIT:-1} in 0 | 1) ;; *) die "BENCH_GIT must be 0 or 1 (got '$BENCH_GIT')" ;; esac
+case ${BENCH_NPM:-1} in 0 | 1) ;; *) die "BENCH_NPM must be 0 or 1 (got '$BENCH_NPM')" ;; esac
 # The script sets these explicitly per command; don't let the caller's values leak in.
 unset CLAUDE_CONFIG_DIR CLAUDE_CODE_PLUGIN_CACHE_DIR
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES \
   GIT_NAMESPACE GIT_CONFIG_GLOBAL GIT_CONFIG_PARAMETERS GIT_CONFIG_COUNT GIT_PROTOCOL
+# npm reads its settings from the environment case-insensitively: drop those that would point the
+# npm rows at another registry, a warm cache or offline mode (proxy and CA settings are kept).
+for v in $(compgen -e); do
+  case ${v,,} in
+    npm_config_registry | npm_config_cache | npm_config_userconfig | \
+      npm_config_globalconfig | npm_config_offline | npm_config_prefer_offline | \
+      npm_config_prefer_online | npm_config_update_notifier) unset "$v" ;;
+  esac
+done
 
 # ---------------------------------------------------------------- binaries
 if [ -n "${PLUGIN_BIN:-}" ]; then
@@ -210,6 +243,45 @@ else
   mkt "$FX/mGP" "{\"name\":\"mGP\",\"owner\":{\"name\":\"x\"},\"plugins\":[$(gsub a "$MSHA"),$(gsub b "$MSHA")]}"
 fi
 
+# ---------------------------------------------------------------- npm: marketplace and registry probe
+# mN is always written (cheap); NPM_ON says whether the registry can be reached at all. A host that
+# does not resolve or refuses/drops the connection means "no network": skip. Anything else (an
+# HTTP error, a TLS problem) is left for the rows to show as ERROR.
+NPM_HOST=registry.npmjs.org
+NPM_TGZ=https://$NPM_HOST/is-odd/-/is-odd-3.0.1.tgz
+NPM_ON=0 NPM_NOTE="" HAVE_CURL=0 HAVE_NPM=0
+command -v curl > /dev/null && HAVE_CURL=1
+command -v npm > /dev/null && HAVE_NPM=1
+mkt "$FX/mN" '{"name":"mN","owner":{"name":"x"},"plugins":[{"name":"isodd","source":{"source":"npm","package":"is-odd","version":"3.0.1"}}]}'
+# resolves HOST: 0 yes, 1 no, 2 cannot tell (no getent and no python3)
+resolves() {
+  if command -v getent > /dev/null; then getent ahosts "$1" > /dev/null 2>&1 && return 0 || return 1; fi
+  if command -v python3 > /dev/null; then
+    python3 -c 'import socket, sys; socket.getaddrinfo(sys.argv[1], 443)' "$1" > /dev/null 2>&1 && return 0 || return 1
+  fi
+  return 2
+}
+# npm_probe: one untimed request (curl: the tarball itself; else a TCP connect to port 443).
+# Returns 1, with the reason in NPM_NOTE, only for "cannot connect at all".
+npm_probe() {
+  local rc=0 tmo=""
+  command -v timeout > /dev/null && tmo="timeout 20"
+  if ((HAVE_CURL)); then
+    HOME=$W/home curl -q -sS -o /dev/null --connect-timeout 10 --max-time 30 "$NPM_TGZ" 2> "$ERRF" || rc=$?
+    case $rc in
+      5 | 6 | 7 | 28) NPM_NOTE="skipped: $NPM_HOST cannot be reached (curl exit $rc: $(head -c 200 "$ERRF" | tr '\n' ' '))"; return 1 ;;
+    esac
+  elif ! $tmo bash -c ': > "/dev/tcp/$1/443"' _ "$NPM_HOST" 2> /dev/null; then
+    NPM_NOTE="skipped: no TCP connection to $NPM_HOST:443"; return 1
+  fi
+  return 0
+}
+rc=0; resolves "$NPM_HOST" || rc=$?
+if [ "${BENCH_NPM:-1}" = 0 ]; then NPM_NOTE="skipped: BENCH_NPM=0"
+elif ((rc == 1)); then NPM_NOTE="skipped: $NPM_HOST does not resolve on this machine (no network?)"
+elif npm_probe; then NPM_ON=1
+fi
+
 # ---------------------------------------------------------------- timing machinery
 # Durations are kept in microseconds, one per line, in $W/t/<key>.
 declare -A ERR=()
@@ -311,6 +383,21 @@ cmd_ccg1() { ccx install files2000@mG; }
 prep_ccg2() { gfresh ccg2 "$1" && ccx marketplace add "$FX/mG"; }
 cmd_ccg2() { ccx install big50@mG; }
 
+# npm rows. n1 and ccn: gfresh (fresh config dir / HOME and fresh XDG_CACHE_HOME); n3: fresh config
+# dir, XDG_CACHE_HOME = $NXC for every run (warmed by npm_warm before the clock ever runs).
+NXC=$W/n3-xdg
+prep_n1() { gfresh n1 "$1" && gours marketplace add "$FX/mN"; }
+cmd_n1() { gours install isodd@mN; }
+prep_n2() { fresh n2 "$1"; }
+cmd_n2() { HOME=$W/home curl -q -sSfL -o "$D/is-odd-3.0.1.tgz" "$NPM_TGZ"; }
+prep_n3() { fresh n3 "$1" && XC=$NXC && gours marketplace add "$FX/mN"; }
+cmd_n3() { gours install isodd@mN; }
+npm_warm() { D=$W/n3-warm XC=$NXC && mkdir -p "$D" "$XC" && gours marketplace add "$FX/mN" && gours install isodd@mN; }
+# npm_dl DIR: "inode mtime size name" of every file of DIR/plugin/downloads-v1 (the download cache)
+npm_dl() { (cd "$1/plugin/downloads-v1" 2> /dev/null && find . -type f -exec stat -c '%i %Y %s %n' {} + | sort) || true; }
+prep_ccn() { gfresh ccn "$1" && ccx marketplace add "$FX/mN"; }
+cmd_ccn() { npm_config_update_notifier=false ccx install isodd@mN; }
+
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
 echo "bench: binary      $BIN"
 echo "bench: work dir    $W ($(stat -f -c %T "$W" 2>/dev/null || echo '?'))"
@@ -320,6 +407,11 @@ if ((GIT_ON)); then
   echo "bench: git         loopback smart HTTP $GURL (githttp.py, pid $GPID), $GIT_RUNS runs$([ -z "$CC" ] || echo " (Claude Code: $CC_RUNS)")"
 else
   echo "bench: git         $GIT_NOTE"
+fi
+if ((NPM_ON)); then
+  echo "bench: npm         live https://$NPM_HOST/ (is-odd 3.0.1), $NPM_RUNS runs$([ -z "$CC" ] || ! ((HAVE_NPM)) || echo " (Claude Code: $CC_RUNS, npm $(npm --version 2> /dev/null || echo '?'))")"
+else
+  echo "bench: npm         $NPM_NOTE"
 fi
 echo
 
@@ -365,6 +457,48 @@ if ((GIT_ON)); then
   REQS="install files2000 (cold) $(reqs g1); git clone --depth 1 $(reqs g3a); install b, repo cached: unpinned $(reqs g4), pinned $(reqs g4p)"
   if [ -n "$CC" ]; then
     step "Claude Code install files2000 / big50 from git, interleaved"; measure "$CC_RUNS" ccg1 ccg2
+  fi
+fi
+
+if ((NPM_ON)); then
+  # (n3)'s cache is warmed first (untimed); its download cache must then stay as it is.
+  if ! npm_warm > /dev/null 2> "$ERRF" < /dev/null; then
+    ERR[n3]="warming the download cache failed: $(head -c 400 "$ERRF")"
+  elif [ -z "$(npm_dl "$NXC")" ]; then
+    ERR[n3]="warming install succeeded but $NXC/plugin/downloads-v1 is empty"
+  fi
+  NDL0=$(npm_dl "$NXC")
+  NPM_KEYS=(n1 n3); ((HAVE_CURL)) && NPM_KEYS=(n1 n2 n3)
+  step "(n1)-(n3) npm, live registry, interleaved"; measure "$NPM_RUNS" "${NPM_KEYS[@]}"
+  # Sanity checks on the last run's dirs (kept).
+  if [ -z "${ERR[n1]:-}" ]; then
+    nd=$W/n1-run-$NPM_RUNS
+    if ! grep -q '"version": *"3.0.1"' "$nd/cfg/plugins/cache/mN/isodd/3.0.1/package.json" 2> /dev/null ||
+      [ ! -f "$nd/cfg/plugins/cache/mN/isodd/3.0.1/index.js" ]; then
+      ERR[n1]="install reported success but cache/mN/isodd/3.0.1 does not hold is-odd 3.0.1's package.json and index.js"
+    elif [ "$(npm_dl "$nd/xdg" | wc -l)" -ne 1 ]; then
+      ERR[n1]="install reported success but the run's download cache holds $(npm_dl "$nd/xdg" | wc -l) files (expected the 1 tarball)"
+    fi
+  fi
+  # The raw download and ours must be the same bytes: ours names its cached file by its sha512.
+  if ((HAVE_CURL)) && [ -z "${ERR[n2]:-}" ] && [ -z "${ERR[n1]:-}" ] && command -v sha512sum > /dev/null; then
+    h=$(sha512sum < "$W/n2-run-$NPM_RUNS/is-odd-3.0.1.tgz"); h=${h%% *}
+    [ -f "$W/n1-run-$NPM_RUNS/xdg/plugin/downloads-v1/sha512-$h.tgz" ] ||
+      ERR[n2]="curl's tarball (sha512 ${h:0:16}...) is not the one ours downloaded: $(npm_dl "$W/n1-run-$NPM_RUNS/xdg" | tr '\n' ' ')"
+  fi
+  if [ -z "${ERR[n3]:-}" ]; then
+    if [ ! -f "$W/n3-run-$NPM_RUNS/plugins/cache/mN/isodd/3.0.1/index.js" ]; then
+      ERR[n3]="install reported success but cache/mN/isodd/3.0.1/index.js is missing"
+    elif [ "$(npm_dl "$NXC")" != "$NDL0" ]; then
+      ERR[n3]="the download cache changed during the runs (tarball downloaded again?): before [$NDL0], after [$(npm_dl "$NXC" | tr '\n' ' ')]"
+    fi
+  fi
+  if [ -n "$CC" ] && ((HAVE_NPM)); then
+    step "Claude Code install isodd@mN (npm)"; measure "$CC_RUNS" ccn
+    if [ -z "${ERR[ccn]:-}" ]; then
+      n=$( (find "$W/ccn-run-$CC_RUNS/cfg/.claude/plugins/cache/mN/isodd" -name index.js -type f 2> /dev/null || true) | wc -l)
+      [ "$n" -ge 1 ] || ERR[ccn]="install reported success but is-odd's index.js is not in Claude Code's plugin cache"
+    fi
   fi
 fi
 
@@ -453,9 +587,28 @@ if ((GIT_ON)); then
 else
   echo "    (git rows $GIT_NOTE)"
 fi
+if ((NPM_ON)); then
+  row "(n1) install isodd@mN (npm, cold)"      n1 "" ""             ms    400
+  if ((HAVE_CURL)); then
+    row "     same vs one raw download"          n1 "(n2) curl" n2    ratio 1.5
+    row "(n3) same, tarball in download cache"   n3 "(n2) curl" n2    info  ""
+  else
+    echo "    ((n2) skipped: no curl on PATH; goal (n1) <= 1.5x (n2) not checked)"
+    row "(n3) same, tarball in download cache"   n3 "" ""             info  ""
+  fi
+  if [ -z "$CC" ]; then
+    echo "    ((n4) Claude Code comparison skipped: no CLAUDE_BIN and none in the conformance cache)"
+  elif ((HAVE_NPM)); then
+    row "(n4) isodd@mN (npm) vs Claude Code"     n1 "claude plugin" ccn info ""
+  else
+    echo "    ((n4) Claude Code comparison skipped: no npm on PATH, which Claude Code needs for npm sources)"
+  fi
+else
+  echo "    (npm rows $NPM_NOTE)"
+fi
 echo
 echo "ratio = ours / reference (below 1 = we are faster). Medians of $RUNS runs$(
-  ((GIT_ON)) && echo " (git: $GIT_RUNS)")${CC:+ (Claude Code: $CC_RUNS)}."
+  ((GIT_ON)) && echo " (git: $GIT_RUNS)")$(((NPM_ON)) && echo " (npm: $NPM_RUNS, live registry)")${CC:+ (Claude Code: $CC_RUNS)}."
 if ((HAVE_TIME)); then
   echo "peak RSS, one install files2000@mT: ours ${RSS_B}; cp -rL ${RSS_C}${RSS_CC:+; Claude Code ${RSS_CC}}"
   ((GIT_ON)) && echo "peak RSS, one install big50@mG (git): ours ${RSS_G2}; git clone --depth 1 ${RSS_G3} (largest process of its tree)"

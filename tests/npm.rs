@@ -173,8 +173,26 @@ fn integrity_is_checked_and_a_mismatch_installs_nothing() {
     assert!(new.is_empty(), "a failed verification wrote {new:?}");
     // Without integrity, the sha1 shasum is checked.
     run(&env, &["install", "legacy@mn"]).ok();
+    // The completion marker records the exact release and the digest that was checked.
+    let marker = |id: &str| -> Value {
+        let dir = PathBuf::from(record(&env, id)["installPath"].as_str().unwrap());
+        env.read_json(&dir.join(".plugin-ok"))
+    };
+    let legacy = marker("legacy@mn");
+    assert_eq!(legacy["resolved"]["kind"], "npm");
+    assert_eq!(legacy["resolved"]["what"], "legacy@1.0.0");
+    assert!(
+        legacy["resolved"]["integrity"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("sha1:") && s.len() == 45),
+        "{legacy}"
+    );
     // The verified tarball is cached by digest: installing it again downloads nothing.
     run(&env, &["install", "good@mn"]).ok();
+    assert_eq!(
+        marker("good@mn")["resolved"]["integrity"],
+        reg.npm_integrity("good", "1.0.0")
+    );
     run(&env, &["uninstall", "good@mn"]).ok();
     reg.clear_requests();
     run(&env, &["install", "good@mn"]).ok();
@@ -310,6 +328,19 @@ fn tokens_go_only_to_their_registry_and_retries_ride_out_a_500() {
             .iter()
             .all(|(_, h)| h.iter().all(|(k, _)| k != "authorization")),
         "{requests:?}"
+    );
+    // Without a token, the 401 says which .npmrc line would grant access.
+    fs::remove_file(env.cwd.join(".npmrc")).unwrap();
+    let out = run(&env, &["install", "private@mn", "--json"])
+        .fails()
+        .json();
+    assert_eq!(
+        out["message"],
+        format!(
+            "{}/private answered 401 (access denied) for npm package private: no token is configured for it; add \"{host}/:_authToken=${{NPM_TOKEN}}\" to ~/.npmrc or the project's .npmrc and set NPM_TOKEN",
+            reg.base_url()
+        ),
+        "{out}"
     );
 }
 

@@ -201,6 +201,9 @@ fn archives_are_verified_and_laid_out() {
     run(&env, &["install", "pinned@mp"]).ok();
     assert_eq!(record(&env, "pinned@mp")["version"], &sha[..12]);
     let dir = install_path(&env, "pinned@mp");
+    let marker: Value = env.read_json(&dir.join(".plugin-ok"));
+    assert_eq!(marker["resolved"]["kind"], "archive");
+    assert_eq!(marker["resolved"]["integrity"], format!("sha256:{sha}"));
     assert_eq!(fs::read_to_string(dir.join("commands/c.md")).unwrap(), "c");
     assert!(fs::symlink_metadata(dir.join("link")).is_err());
     run(&env, &["install", "moved@mp"]).ok();

@@ -71,6 +71,23 @@ pub struct Marker {
     pub version: String,
     pub files: u64,
     pub bytes: u64,
+    /// Which exact release the bytes came from (absent for local folders and old markers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Provenance>,
+}
+
+/// The exact artifact a cached copy was made from, so a copy can be traced back to a
+/// registry release or commit and its digest checked again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// `git`, `npm`, `pip` or `archive`.
+    pub kind: String,
+    /// `name@version` for npm, `name==version` for pip, the commit for git, the URL (without
+    /// query or credentials) for archives.
+    pub what: String,
+    /// npm's SRI string as the registry gave it; `sha256:<hex>` / `sha1:<hex>` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<String>,
 }
 
 pub fn read_marker(version_dir: &Path) -> Option<Marker> {
@@ -349,6 +366,7 @@ mod tests {
             version: version.into(),
             files: 0,
             bytes: 0,
+            resolved: None,
         }
     }
 

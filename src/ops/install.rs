@@ -208,6 +208,7 @@ fn install_found(
         version: resolved.version.clone(),
         files: copied.files,
         bytes: copied.bytes,
+        resolved: resolved.provenance.clone(),
     })?;
 
     // Under the state lock only renames and small JSON writes happen; a replaced folder's old

@@ -63,6 +63,21 @@ pub enum NpmError {
         "\"{package}\" was not fetched: its npm registry, {registry}, is unencrypted and a token is configured for it, which would be sent in the clear; use an https:// registry"
     )]
     Unencrypted { package: String, registry: String },
+    #[error(
+        "{url} answered {status} (access denied) for npm package {package}: {}",
+        if *.had_token {
+            format!("the token configured for {nerf} was not accepted; renew it in .npmrc")
+        } else {
+            format!("no token is configured for it; add \"{nerf}:_authToken=${{NPM_TOKEN}}\" to ~/.npmrc or the project's .npmrc and set NPM_TOKEN")
+        }
+    )]
+    Denied {
+        url: String,
+        status: u16,
+        package: String,
+        nerf: String,
+        had_token: bool,
+    },
 }
 
 /// Where to fetch a package from, and the token for that place.
@@ -113,6 +128,39 @@ impl NpmRegistry {
             .filter(|(prefix, _)| nerfed.starts_with(prefix.as_str()))
             .max_by_key(|(prefix, _)| prefix.len())
             .map(|(_, t)| t.as_str())
+    }
+
+    /// A 401/403 from `url` as an error that says which `.npmrc` line grants access.
+    fn access_error(&self, e: DownloadError, url: &str, package: &str) -> NpmError {
+        match e {
+            DownloadError::Status {
+                status: status @ (401 | 403),
+                ..
+            } => {
+                // npm's "nerf-dart": the registry URL without its scheme, or the host alone
+                // for a tarball served elsewhere.
+                let base = if url.starts_with(&self.url) {
+                    self.url.as_str()
+                } else {
+                    url
+                };
+                let rest = base.split_once(':').map_or(base, |(_, r)| r);
+                let nerf = if base == self.url {
+                    rest.to_string()
+                } else {
+                    let host = rest.trim_start_matches('/').split('/').next().unwrap_or("");
+                    format!("//{host}/")
+                };
+                NpmError::Denied {
+                    url: url.to_string(),
+                    status,
+                    package: package.to_string(),
+                    had_token: self.token_for(url).is_some(),
+                    nerf,
+                }
+            }
+            e => e.into(),
+        }
     }
 
     fn request<'a>(&self, url: &'a str, timeout: Duration, limit: u64) -> Request<'a> {
@@ -234,7 +282,7 @@ pub fn resolve(
                 registry: reg.url.clone(),
             }
         } else {
-            e.into()
+            reg.access_error(e, &url, package)
         }
     })?;
     let packument: Packument =
@@ -316,7 +364,7 @@ pub fn fetch_tarball(
         Ok(d) => d,
         Err(e) => {
             let _ = fs::remove_file(&tmp);
-            return Err(e.into());
+            return Err(reg.access_error(e, &release.tarball, &release.package));
         }
     };
     let actual512 = hex::encode(digests.sha512);

@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::{CopyReport, LinkPolicy, copy_plugin_tree};
+use crate::cache::{CopyReport, LinkPolicy, Provenance, copy_plugin_tree};
 use crate::fsutil::{IoContext, IoError};
 use crate::git::{ExportError, GitDatabase, GitError, GitUrl, GitUrlError, Revision, export_tree};
 use crate::manifest::{self, ManifestError, PluginManifest};
@@ -123,6 +123,8 @@ pub struct ResolvedPlugin {
     git_root: PathBuf,
     pub version: String,
     pub git_commit: Option<String>,
+    /// The exact release or commit, recorded in the cache's completion marker.
+    pub provenance: Option<Provenance>,
 }
 
 impl ResolvedPlugin {
@@ -230,6 +232,7 @@ pub fn resolve(
                 },
                 version,
                 git_commit,
+                provenance: None,
             });
         }
         PluginSource::Github {
@@ -306,6 +309,11 @@ pub fn resolve(
             subdir,
         },
         version,
+        provenance: Some(Provenance {
+            kind: "git".into(),
+            what: commit.clone(),
+            integrity: None,
+        }),
         git_commit: Some(commit),
     })
 }
@@ -339,8 +347,15 @@ fn resolve_npm(
             break;
         }
     }
+    let integrity = (release.integrity.clone())
+        .or_else(|| release.shasum.as_ref().map(|h| format!("sha1:{h}")));
     Ok(ResolvedPlugin {
         git_root: cx.git_root.to_path_buf(),
+        provenance: Some(Provenance {
+            kind: "npm".into(),
+            what: format!("{package}@{}", release.version),
+            integrity,
+        }),
         version: pick_version(manifest.as_ref(), entry, Some(release.version.clone())),
         fetched: Fetched::Npm {
             tarball,
@@ -378,6 +393,11 @@ fn resolve_pip(
     )?;
     Ok(ResolvedPlugin {
         git_root: cx.git_root.to_path_buf(),
+        provenance: Some(Provenance {
+            kind: "pip".into(),
+            what: format!("{package}=={}", wheel.version),
+            integrity: wheel.file.sha256.as_ref().map(|h| format!("sha256:{h}")),
+        }),
         version: pick_version(manifest.as_ref(), entry, Some(wheel.version.clone())),
         fetched: Fetched::Zip { path, prefix },
         git_commit: None,
@@ -399,6 +419,11 @@ fn resolve_archive(
     let manifest = zip_manifest(&path, &prefix, url, &entry.name)?;
     Ok(ResolvedPlugin {
         git_root: cx.git_root.to_path_buf(),
+        provenance: Some(Provenance {
+            kind: "archive".into(),
+            what: archive::display_url(url),
+            integrity: Some(format!("sha256:{sha256}")),
+        }),
         version: pick_version(manifest.as_ref(), entry, Some(sha256[..12].to_string())),
         fetched: Fetched::Zip { path, prefix },
         git_commit: None,
