@@ -73,6 +73,8 @@ pub struct Response {
     pub url: String,
     pub etag: Option<String>,
     pub content_type: Option<String>,
+    /// `Content-Length`, when the server sent one.
+    pub length: Option<u64>,
     body: Box<dyn Read + Send>,
 }
 
@@ -121,6 +123,7 @@ pub fn get(req: &Request) -> Result<Response, DownloadError> {
                     url: resp.url().to_string(),
                     etag: header("etag"),
                     content_type: header("content-type"),
+                    length: resp.content_length(),
                     body: Box::new(resp),
                 });
             }
@@ -142,12 +145,12 @@ fn read_capped(req: &Request, body: Box<dyn Read + Send>) -> Result<Vec<u8>, Dow
     body.take(req.limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| DownloadError::Read {
-            url: req.url.to_string(),
+            url: redacted(req.url),
             message: e.to_string(),
         })?;
     if bytes.len() as u64 > req.limit {
         return Err(DownloadError::TooLarge {
-            url: req.url.to_string(),
+            url: redacted(req.url),
             limit: req.limit,
         });
     }
@@ -169,9 +172,15 @@ pub struct Digests {
 }
 
 /// Stream a GET into the new file `dest` (at most `req.limit` bytes), computing digests.
-pub fn download_to(req: &Request, dest: &Path) -> Result<Digests, DownloadError> {
+pub fn download_to(
+    req: &Request,
+    dest: &Path,
+    progress: Option<&dyn crate::progress::Task>,
+) -> Result<Digests, DownloadError> {
     let resp = get(req)?;
+    let total = resp.length;
     let mut body = resp.body;
+    let mut shown = 0u64;
     let mut file = fs::File::create(dest).at("create", dest)?;
     let (mut s512, mut s256, mut s1) =
         (sha2::Sha512::new(), sha2::Sha256::new(), sha1::Sha1::new());
@@ -179,7 +188,7 @@ pub fn download_to(req: &Request, dest: &Path) -> Result<Digests, DownloadError>
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = body.read(&mut buf).map_err(|e| DownloadError::Read {
-            url: req.url.to_string(),
+            url: redacted(req.url),
             message: e.to_string(),
         })?;
         if n == 0 {
@@ -188,7 +197,7 @@ pub fn download_to(req: &Request, dest: &Path) -> Result<Digests, DownloadError>
         len += n as u64;
         if len > req.limit {
             return Err(DownloadError::TooLarge {
-                url: req.url.to_string(),
+                url: redacted(req.url),
                 limit: req.limit,
             });
         }
@@ -196,6 +205,10 @@ pub fn download_to(req: &Request, dest: &Path) -> Result<Digests, DownloadError>
         s256.update(&buf[..n]);
         s1.update(&buf[..n]);
         file.write_all(&buf[..n]).at("write", dest)?;
+        if let Some(task) = progress.filter(|_| len - shown >= 256 * 1024) {
+            shown = len;
+            task.detail(&crate::progress::byte_count(len, total));
+        }
     }
     file.sync_all().at("sync", dest)?;
     Ok(Digests {
@@ -206,21 +219,47 @@ pub fn download_to(req: &Request, dest: &Path) -> Result<Digests, DownloadError>
     })
 }
 
+/// `url` without credentials, query or fragment: signed URLs carry secrets there, and what is
+/// recorded on disk must not.
+pub fn redacted(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_string(),
+    }
+}
+
 fn connect(url: &str, e: &dyn std::error::Error) -> DownloadError {
     DownloadError::Connect {
-        url: url.to_string(),
+        url: redacted(url),
         message: crate::git::database::error_chain(e),
     }
 }
 
 fn status_error(url: &str, status: u16) -> DownloadError {
     DownloadError::Status {
-        url: url.to_string(),
+        url: redacted(url),
         status,
         hint: match status {
             404 => " (not found): check the name and the address",
             401 | 403 => " (access denied): a token for this host is missing or not accepted",
             _ => "",
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn recorded_urls_carry_no_secrets() {
+        assert_eq!(
+            super::redacted("https://user:tok@example.com/a/p.zip?X-Amz-Signature=s#f"),
+            "https://example.com/a/p.zip"
+        );
     }
 }

@@ -9,6 +9,17 @@ pub trait Task: Send + Sync {
     fn detail(&self, text: &str);
 }
 
+/// `done` bytes of `total` (when known), as `1.2 MB / 3.4 MB`.
+pub fn byte_count(done: u64, total: Option<u64>) -> String {
+    fn mb(n: u64) -> String {
+        format!("{:.1} MB", n as f64 / 1e6)
+    }
+    match total {
+        Some(t) => format!("{} / {}", mb(done), mb(t)),
+        None => mb(done),
+    }
+}
+
 /// Starts tasks; the task ends when its last handle is dropped.
 pub trait Reporter: Send + Sync {
     fn start(&self, label: &str) -> Arc<dyn Task>;

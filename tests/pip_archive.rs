@@ -153,6 +153,17 @@ fn wheels_resolve_verify_and_lay_out_the_plugin() {
         h.iter()
             .any(|(k, v)| k == "accept" && v.contains("application/vnd.pypi.simple.v1+json"))
     }));
+    // An index that wants credentials says where they go, without echoing any.
+    reg.require_token("t");
+    let out = run(&env, &["install", "missing@mp", "--json"])
+        .fails()
+        .json();
+    let msg = out["message"].as_str().unwrap();
+    assert!(
+        msg.contains("answered 401 (access denied) for nope")
+            && msg.contains("PIP_INDEX_URL or index-url in pip.conf"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -349,6 +349,7 @@ pub fn fetch_tarball(
     release: &NpmRelease,
     cache: &Path,
     timeout: Duration,
+    progress: Option<&dyn crate::progress::Task>,
 ) -> Result<PathBuf, NpmError> {
     let expected_sha512 = release.integrity.as_deref().and_then(sri_sha512);
     if let Some(hex) = &expected_sha512 {
@@ -360,7 +361,7 @@ pub fn fetch_tarball(
     fs::create_dir_all(cache).at("create directory", cache)?;
     let tmp = cache.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
     let req = reg.request(&release.tarball, timeout, MAX_TARBALL);
-    let digests = match download::download_to(&req, &tmp) {
+    let digests = match download::download_to(&req, &tmp, progress) {
         Ok(d) => d,
         Err(e) => {
             let _ = fs::remove_file(&tmp);
@@ -506,7 +507,7 @@ pub fn install_dependencies(
         ));
     }
     let install = |(rel, _, release): &(PathBuf, bool, NpmRelease)| -> Result<(), NpmError> {
-        let tgz = fetch_tarball(reg, release, cache, timeout)?;
+        let tgz = fetch_tarball(reg, release, cache, timeout, None)?;
         let target = dir.join(rel);
         fs::create_dir_all(&target).at("create directory", &target)?;
         extract(&tgz, &release.package, &target)?;

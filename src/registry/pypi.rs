@@ -56,6 +56,14 @@ pub enum PypiError {
     },
     #[error("the index page of {project} could not be read: {message}")]
     BadPage { project: String, message: String },
+    #[error(
+        "the index {index} answered {status} (access denied) for {project}: give it credentials in the index URL (https://user:token@host/simple/), set as the entry's \"registry\", PIP_INDEX_URL or index-url in pip.conf"
+    )]
+    Denied {
+        index: String,
+        project: String,
+        status: u16,
+    },
 }
 
 /// PEP 503 name normalisation: lower case, runs of `-_.` become `-`.
@@ -147,7 +155,17 @@ pub fn list_files(
         if e.is_not_found() {
             PypiError::NotFound {
                 project: project.to_string(),
-                index: index.to_string(),
+                index: download::redacted(index),
+            }
+        } else if let DownloadError::Status {
+            status: status @ (401 | 403),
+            ..
+        } = e
+        {
+            PypiError::Denied {
+                index: download::redacted(index),
+                project: project.to_string(),
+                status,
             }
         } else {
             e.into()
@@ -337,7 +355,12 @@ pub fn choose(project: &str, files: &[IndexFile], spec: Option<&str>) -> Result<
 }
 
 /// The wheel file, from the download cache (by sha256) or downloaded and verified.
-pub fn fetch_wheel(wheel: &Wheel, cache: &Path, timeout: Duration) -> Result<PathBuf, PypiError> {
+pub fn fetch_wheel(
+    wheel: &Wheel,
+    cache: &Path,
+    timeout: Duration,
+    progress: Option<&dyn crate::progress::Task>,
+) -> Result<PathBuf, PypiError> {
     if let Some(sha) = &wheel.file.sha256 {
         let cached = cache.join(format!("sha256-{}.whl", sha.to_ascii_lowercase()));
         if cached.is_file() {
@@ -346,14 +369,17 @@ pub fn fetch_wheel(wheel: &Wheel, cache: &Path, timeout: Duration) -> Result<Pat
     }
     fs::create_dir_all(cache).at("create directory", cache)?;
     let tmp = cache.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
-    let digests =
-        match download::download_to(&Request::new(&wheel.file.url, timeout, MAX_WHEEL), &tmp) {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = fs::remove_file(&tmp);
-                return Err(e.into());
-            }
-        };
+    let digests = match download::download_to(
+        &Request::new(&wheel.file.url, timeout, MAX_WHEEL),
+        &tmp,
+        progress,
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            return Err(e.into());
+        }
+    };
     let actual = hex::encode(digests.sha256);
     if let Some(want) = &wheel.file.sha256
         && !want.eq_ignore_ascii_case(&actual)

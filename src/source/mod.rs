@@ -329,11 +329,11 @@ fn resolve_npm(
     use crate::registry::npm;
     let reg = npm::NpmRegistry::for_package(package, registry, cx.project, cx.home);
     let timeout = crate::git::network_timeout();
-    let _task = cx
+    let task = cx
         .reporter
         .start(&format!("Fetching npm package {package}"));
     let release = npm::resolve(&reg, package, spec, timeout)?;
-    let tarball = npm::fetch_tarball(&reg, &release, cx.downloads, timeout)?;
+    let tarball = npm::fetch_tarball(&reg, &release, cx.downloads, timeout, Some(&*task))?;
     let mut manifest = None;
     for dir in manifest::MANIFEST_DIRS {
         let rel = format!("{dir}/plugin.json");
@@ -378,12 +378,12 @@ fn resolve_pip(
     use crate::registry::{pypi, zipfile};
     let index = pypi::index_url(registry, cx.home);
     let timeout = crate::git::network_timeout();
-    let _task = cx
+    let task = cx
         .reporter
         .start(&format!("Fetching Python package {package}"));
     let files = pypi::list_files(&index, package, timeout)?;
     let wheel = pypi::choose(package, &files, spec)?;
-    let path = pypi::fetch_wheel(&wheel, cx.downloads, timeout)?;
+    let path = pypi::fetch_wheel(&wheel, cx.downloads, timeout, Some(&*task))?;
     let prefix = pypi::plugin_root(&zipfile::file_names(&path)?);
     let manifest = zip_manifest(
         &path,
@@ -413,15 +413,15 @@ fn resolve_archive(
     cx: &SourceContext,
 ) -> Result<ResolvedPlugin, SourceError> {
     let timeout = crate::git::network_timeout();
-    let _task = cx.reporter.start(&format!("Downloading {url}"));
-    let (path, sha256) = archive::fetch(url, pin, cx.downloads, timeout)?;
+    let task = cx.reporter.start(&format!("Downloading {url}"));
+    let (path, sha256) = archive::fetch(url, pin, cx.downloads, timeout, Some(&*task))?;
     let prefix = archive::layout(&path, url)?;
     let manifest = zip_manifest(&path, &prefix, url, &entry.name)?;
     Ok(ResolvedPlugin {
         git_root: cx.git_root.to_path_buf(),
         provenance: Some(Provenance {
             kind: "archive".into(),
-            what: archive::display_url(url),
+            what: crate::download::redacted(url),
             integrity: Some(format!("sha256:{sha256}")),
         }),
         version: pick_version(manifest.as_ref(), entry, Some(sha256[..12].to_string())),
