@@ -83,27 +83,13 @@ const ATTEMPTS: u32 = 3;
 /// Send a GET, retrying on 5xx answers and connection failures (not on 4xx).
 /// A 304 is returned as a response (for conditional requests), other non-2xx as errors.
 pub fn get(req: &Request) -> Result<Response, DownloadError> {
-    let mut builder = reqwest::blocking::Client::builder()
-        .timeout(req.timeout)
-        .user_agent(concat!("plugin/", env!("CARGO_PKG_VERSION")));
-    if let Some(check) = req.redirect_check {
-        builder = builder.redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 10 {
-                return attempt.error("too many redirects");
-            }
-            match check(attempt.url().as_str()) {
-                Ok(()) => attempt.follow(),
-                Err(why) => attempt.error(why),
-            }
-        }));
-    }
-    let client = builder.build().map_err(|e| connect(req.url, &e))?;
+    let client = client_for(req)?;
     let mut last = None;
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(200 * 4u64.pow(attempt - 1)));
         }
-        let mut builder = client.get(req.url);
+        let mut builder = client.get(req.url).timeout(req.timeout);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
@@ -232,6 +218,36 @@ pub fn redacted(url: &str) -> String {
         }
         Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_string(),
     }
+}
+
+/// One client per process for plain requests, so a packument and its tarball share the
+/// connection, the TLS session and the loaded root certificates; requests whose redirects
+/// must be checked get their own.
+fn client_for(req: &Request) -> Result<reqwest::blocking::Client, DownloadError> {
+    static SHARED: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
+    let builder = || {
+        reqwest::blocking::Client::builder()
+            .user_agent(concat!("plugin/", env!("CARGO_PKG_VERSION")))
+    };
+    let Some(check) = req.redirect_check else {
+        if let Some(c) = SHARED.get() {
+            return Ok(c.clone());
+        }
+        let c = builder().build().map_err(|e| connect(req.url, &e))?;
+        return Ok(SHARED.get_or_init(|| c).clone());
+    };
+    builder()
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 10 {
+                return attempt.error("too many redirects");
+            }
+            match check(attempt.url().as_str()) {
+                Ok(()) => attempt.follow(),
+                Err(why) => attempt.error(why),
+            }
+        }))
+        .build()
+        .map_err(|e| connect(req.url, &e))
 }
 
 fn connect(url: &str, e: &dyn std::error::Error) -> DownloadError {

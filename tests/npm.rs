@@ -419,3 +419,71 @@ fn node_dependencies_come_from_the_lockfile_without_npm() {
     let dir = PathBuf::from(record(&env, "nolock@mn")["installPath"].as_str().unwrap());
     assert!(!dir.join("node_modules").exists());
 }
+
+#[test]
+fn exact_versions_download_alongside_the_packument_and_are_remembered() {
+    let env = Env::new();
+    let reg = Registry::start();
+    publish(&reg, "demo", "1.0.0");
+    publish(&reg, "demo", "1.1.0");
+    publish(&reg, "moved", "1.0.0");
+    reg.move_tarball("moved", "1.0.0", "/store/moved.tgz");
+    publish(&reg, "bad", "1.0.0");
+    reg.corrupt_integrity("bad", "1.0.0");
+    let r = reg.base_url();
+    market(
+        &env,
+        json!([
+            {"name": "exact", "source": {"source": "npm", "package": "demo", "version": "1.0.0", "registry": r}},
+            {"name": "moved", "source": {"source": "npm", "package": "moved", "version": "1.0.0", "registry": r}},
+            {"name": "bad", "source": {"source": "npm", "package": "bad", "version": "1.0.0", "registry": r}},
+        ]),
+    );
+    let downloads = env.home.join(".cache/plugin/downloads-v1");
+    let leftovers = || -> Vec<String> {
+        fs::read_dir(&downloads)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp"))
+            .collect()
+    };
+    // Cold: the packument and the tarball, each asked for once.
+    run(&env, &["install", "exact@mn"]).ok();
+    assert_eq!(record(&env, "exact@mn")["version"], "1.0.0");
+    let mut lines = reg.request_lines();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["GET /demo", "GET /demo/-/demo-1.0.0.tgz"],
+        "{lines:?}"
+    );
+    // Again, after uninstalling: an exact version never changes, so no request at all.
+    run(&env, &["uninstall", "exact@mn"]).ok();
+    reg.clear_requests();
+    run(&env, &["install", "exact@mn"]).ok();
+    assert_eq!(reg.request_lines(), Vec::<String>::new());
+    // A registry that keeps tarballs elsewhere: the guess is dropped, the real one fetched.
+    reg.clear_requests();
+    run(&env, &["install", "moved@mn"]).ok();
+    assert!(
+        reg.request_lines()
+            .contains(&"GET /store/moved.tgz".to_string()),
+        "{:?}",
+        reg.request_lines()
+    );
+    let dir = PathBuf::from(record(&env, "moved@mn")["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(dir.join("commands/hi.md")).unwrap(),
+        "# hi\n"
+    );
+    // A tarball that does not match its integrity is refused on this path too.
+    let out = run(&env, &["install", "bad@mn", "--json"]).fails().json();
+    assert!(
+        out["message"]
+            .as_str()
+            .unwrap()
+            .contains("integrity check failed"),
+        "{out}"
+    );
+    assert!(leftovers().is_empty(), "{:?}", leftovers());
+}

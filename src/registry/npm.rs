@@ -13,7 +13,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cache::copy::{BOOKKEEPING_NAMES, CopyReport, SkipReason, Skipped};
 use crate::download::{self, DownloadError, Request};
@@ -247,7 +247,7 @@ struct Dist {
 }
 
 /// A resolved package version.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NpmRelease {
     pub package: String,
     pub version: String,
@@ -263,13 +263,7 @@ pub fn resolve(
     spec: Option<&str>,
     timeout: Duration,
 ) -> Result<NpmRelease, NpmError> {
-    // A configured token is never sent in the clear.
-    if reg.url.starts_with("http://") && reg.token_for(&reg.url).is_some() {
-        return Err(NpmError::Unencrypted {
-            package: package.to_string(),
-            registry: reg.url.clone(),
-        });
-    }
+    refuse_token_in_clear(reg, package)?;
     let url = format!("{}{}", reg.url, package.replace('/', "%2f"));
     let req = reg.request(&url, timeout, MAX_PACKUMENT).header(
         "Accept",
@@ -307,6 +301,104 @@ pub fn resolve(
         integrity: dist.integrity,
         shasum: dist.shasum,
     })
+}
+
+/// A configured token is never sent in the clear.
+fn refuse_token_in_clear(reg: &NpmRegistry, package: &str) -> Result<(), NpmError> {
+    if reg.url.starts_with("http://") && reg.token_for(&reg.url).is_some() {
+        return Err(NpmError::Unencrypted {
+            package: package.to_string(),
+            registry: reg.url.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// `spec` when it names one exact version (`1.2.3`, `2.0.0-rc.1`), not a range or tag.
+fn exact_version(spec: Option<&str>) -> Option<String> {
+    let spec = spec?.trim();
+    let plain = spec
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+    let v = nodejs_semver::Version::parse(spec).ok()?;
+    (plain && spec.starts_with(|c: char| c.is_ascii_digit())).then(|| v.to_string())
+}
+
+/// Resolve `spec` and fetch its tarball, as [`resolve`] then [`fetch_tarball`], faster for an
+/// exact version, which npm never lets change once published:
+/// * seen before (same registry, package and version, tarball still in the download cache):
+///   no request at all;
+/// * otherwise the tarball at npm's conventional address is downloaded while the packument is
+///   read, and kept only if the packument names that address and its digest matches.
+pub fn resolve_and_fetch(
+    reg: &NpmRegistry,
+    package: &str,
+    spec: Option<&str>,
+    cache: &Path,
+    timeout: Duration,
+    progress: Option<&dyn crate::progress::Task>,
+) -> Result<(NpmRelease, PathBuf), NpmError> {
+    let Some(version) = exact_version(spec) else {
+        let release = resolve(reg, package, spec, timeout)?;
+        let tgz = fetch_tarball(reg, &release, cache, timeout, progress)?;
+        return Ok((release, tgz));
+    };
+    refuse_token_in_clear(reg, package)?;
+    let seen = seen_path(cache, reg, package, &version);
+    if let Some(hit) = fs::read(&seen)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<NpmRelease>(&b).ok())
+        .and_then(|r| cached_tarball(&r, cache).map(|p| (r, p)))
+    {
+        return Ok(hit);
+    }
+    let unscoped = package.rsplit('/').next().unwrap_or(package);
+    let guess = format!("{}{package}/-/{unscoped}-{version}.tgz", reg.url);
+    let (release, early) = std::thread::scope(|scope| {
+        let early =
+            scope.spawn(|| download_tarball(reg, &guess, package, cache, timeout, progress));
+        let release = resolve(reg, package, spec, timeout);
+        (release, early.join().ok().and_then(Result::ok))
+    });
+    let fetched = match (release, early) {
+        (Ok(release), Some(early)) if release.tarball == guess => {
+            let tgz = match cached_tarball(&release, cache) {
+                Some(hit) => {
+                    early.discard();
+                    hit
+                }
+                None => accept_tarball(early, &release, cache)?,
+            };
+            (release, tgz)
+        }
+        (release, early) => {
+            if let Some(e) = early {
+                e.discard();
+            }
+            let release = release?;
+            let tgz = fetch_tarball(reg, &release, cache, timeout, progress)?;
+            (release, tgz)
+        }
+    };
+    // A hint, not state: no fsync; a torn or lost record costs one packument request next
+    // time, nothing more (it is parsed, and the tarball it names is checked to exist).
+    if let (Some(dir), Ok(json)) = (seen.parent(), serde_json::to_vec(&fetched.0)) {
+        let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
+        let written = fs::create_dir_all(dir)
+            .and_then(|()| fs::write(&tmp, json))
+            .and_then(|()| fs::rename(&tmp, &seen));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+    }
+    Ok(fetched)
+}
+
+/// Where an exact version's resolution is remembered.
+fn seen_path(cache: &Path, reg: &NpmRegistry, package: &str, version: &str) -> PathBuf {
+    use sha2::Digest;
+    let key = sha2::Sha256::digest(format!("{}\0{package}\0{version}", reg.url));
+    cache.join("npm-seen").join(hex::encode(&key[..16]))
 }
 
 /// npm's choice: a dist-tag, an exact version, else the highest version in the range
@@ -351,23 +443,68 @@ pub fn fetch_tarball(
     timeout: Duration,
     progress: Option<&dyn crate::progress::Task>,
 ) -> Result<PathBuf, NpmError> {
-    let expected_sha512 = release.integrity.as_deref().and_then(sri_sha512);
-    if let Some(hex) = &expected_sha512 {
-        let cached = cache.join(format!("sha512-{hex}.tgz"));
-        if cached.is_file() {
-            return Ok(cached);
-        }
+    if let Some(hit) = cached_tarball(release, cache) {
+        return Ok(hit);
     }
+    let pending = download_tarball(
+        reg,
+        &release.tarball,
+        &release.package,
+        cache,
+        timeout,
+        progress,
+    )?;
+    accept_tarball(pending, release, cache)
+}
+
+/// The verified tarball of `release` in the download cache, if it is there.
+fn cached_tarball(release: &NpmRelease, cache: &Path) -> Option<PathBuf> {
+    let hex = release.integrity.as_deref().and_then(sri_sha512)?;
+    let cached = cache.join(format!("sha512-{hex}.tgz"));
+    cached.is_file().then_some(cached)
+}
+
+/// A downloaded tarball not yet checked against a release.
+struct PendingTarball {
+    tmp: PathBuf,
+    digests: download::Digests,
+}
+
+impl PendingTarball {
+    fn discard(self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+fn download_tarball(
+    reg: &NpmRegistry,
+    url: &str,
+    package: &str,
+    cache: &Path,
+    timeout: Duration,
+    progress: Option<&dyn crate::progress::Task>,
+) -> Result<PendingTarball, NpmError> {
     fs::create_dir_all(cache).at("create directory", cache)?;
     let tmp = cache.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
-    let req = reg.request(&release.tarball, timeout, MAX_TARBALL);
-    let digests = match download::download_to(&req, &tmp, progress) {
-        Ok(d) => d,
+    let req = reg.request(url, timeout, MAX_TARBALL);
+    match download::download_to(&req, &tmp, progress) {
+        Ok(digests) => Ok(PendingTarball { tmp, digests }),
         Err(e) => {
             let _ = fs::remove_file(&tmp);
-            return Err(reg.access_error(e, &release.tarball, &release.package));
+            Err(reg.access_error(e, url, package))
         }
-    };
+    }
+}
+
+/// Check a download against `release` (`integrity`, else the sha1 `shasum`) and move it into
+/// the cache under its sha512; a mismatch keeps nothing.
+fn accept_tarball(
+    pending: PendingTarball,
+    release: &NpmRelease,
+    cache: &Path,
+) -> Result<PathBuf, NpmError> {
+    let PendingTarball { tmp, digests } = pending;
+    let expected_sha512 = release.integrity.as_deref().and_then(sri_sha512);
     let actual512 = hex::encode(digests.sha512);
     let mismatch = match (&expected_sha512, &release.shasum) {
         (Some(want), _) if *want != actual512 => Some((

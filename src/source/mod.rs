@@ -332,8 +332,8 @@ fn resolve_npm(
     let task = cx
         .reporter
         .start(&format!("Fetching npm package {package}"));
-    let release = npm::resolve(&reg, package, spec, timeout)?;
-    let tarball = npm::fetch_tarball(&reg, &release, cx.downloads, timeout, Some(&*task))?;
+    let (release, tarball) =
+        npm::resolve_and_fetch(&reg, package, spec, cx.downloads, timeout, Some(&*task))?;
     let mut manifest = None;
     for dir in manifest::MANIFEST_DIRS {
         let rel = format!("{dir}/plugin.json");

@@ -351,6 +351,17 @@ impl Registry {
         st.touch(name);
     }
 
+    /// Serve the tarball of `name@version` from `path` instead of npm's conventional address
+    /// (as registries that store tarballs elsewhere do); `dist.tarball` follows.
+    pub fn move_tarball(&self, name: &str, version: &str, path: &str) {
+        let mut st = self.state();
+        let old = st.npm_version(name, version).path.clone();
+        let blob = st.files.remove(&old).unwrap();
+        st.files.insert(path.to_string(), blob);
+        st.npm_version_mut(name, version).path = path.to_string();
+        st.touch(name);
+    }
+
     /// `dist.integrity` of `name@version` is left out of packuments (old packages only have
     /// `dist.shasum`).
     pub fn drop_integrity(&self, name: &str, version: &str) {
