@@ -22,6 +22,10 @@ pub enum DownloadError {
         status: u16,
         hint: &'static str,
     },
+    #[error(
+        "{url} did not answer within {seconds} s; check the address and your network connection, or raise CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS (milliseconds)"
+    )]
+    Timeout { url: String, seconds: f64 },
     #[error("{url} is larger than {limit} bytes; refusing to download it")]
     TooLarge { url: String, limit: u64 },
     #[error("reading {url} failed: {message}")]
@@ -114,6 +118,14 @@ pub fn get(req: &Request) -> Result<Response, DownloadError> {
                 });
             }
             Ok(resp) => return Err(status_error(req.url, resp.status().as_u16())),
+            // A server that accepts and then says nothing would cost the whole time limit again
+            // on every attempt.
+            Err(e) if e.is_timeout() => {
+                return Err(DownloadError::Timeout {
+                    url: redacted(req.url),
+                    seconds: req.timeout.as_secs_f64(),
+                });
+            }
             Err(e) => last = Some(connect(req.url, &e)),
         }
     }

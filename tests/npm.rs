@@ -487,3 +487,55 @@ fn exact_versions_download_alongside_the_packument_and_are_remembered() {
     );
     assert!(leftovers().is_empty(), "{:?}", leftovers());
 }
+
+#[test]
+fn unreachable_and_non_tls_registries_fail_clearly() {
+    let env = Env::new();
+    let reg = Registry::start();
+    publish(&reg, "demo", "1.0.0");
+    // A port nobody listens on, and an https:// address served by a plain-HTTP server.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let tls = reg.base_url().replace("http://", "https://");
+    market(
+        &env,
+        json!([
+            {"name": "down", "source": {"source": "npm", "package": "demo", "registry": format!("http://127.0.0.1:{closed}/")}},
+            {"name": "tls", "source": {"source": "npm", "package": "demo", "registry": tls}},
+        ]),
+    );
+    let before = tree(&env.home);
+    // The plain server waits for a request that never comes, so the TLS handshake times out
+    // (and is not retried: that would cost the whole limit again each time).
+    let tls_msg = format!(
+        "{}/demo did not answer within 2 s; check the address and your network connection, or raise CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS (milliseconds)",
+        reg.base_url().replace("http://", "https://")
+    );
+    let cases = [
+        (
+            "down@mn",
+            format!("Could not connect to http://127.0.0.1:{closed}/demo"),
+        ),
+        ("tls@mn", tls_msg),
+    ];
+    for (id, needle) in cases {
+        let out = Run::from(
+            env.command(&["install", id, "--json"])
+                .env("CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS", "2000")
+                .output()
+                .unwrap(),
+        )
+        .fails()
+        .json();
+        let msg = out["message"].as_str().unwrap();
+        assert!(msg.contains(&needle), "{id}: {msg}");
+        assert_eq!(out["failureCode"], "error_network", "{out}");
+    }
+    assert_eq!(
+        tree(&env.home),
+        before,
+        "a failed fetch changed something on disk"
+    );
+}
