@@ -4,3 +4,6 @@
 pub mod npm;
 pub mod pypi;
 pub mod zipfile;
+
+/// What a manifest read from inside a package may weigh: it is held in memory.
+pub const MAX_INNER_FILE: u64 = 16 * 1024 * 1024;

@@ -720,7 +720,16 @@ pub fn read_file(tgz: &Path, package: &str, inner: &str) -> Result<Option<Vec<u8
             && package_path(&raw).ok().flatten().as_deref() == Some(Path::new(inner))
         {
             let mut data = Vec::new();
-            entry.read_to_end(&mut data).map_err(bad)?;
+            let limit = super::MAX_INNER_FILE;
+            (&mut entry)
+                .take(limit + 1)
+                .read_to_end(&mut data)
+                .map_err(bad)?;
+            if data.len() as u64 > limit {
+                return Err(bad(std::io::Error::other(format!(
+                    "{inner} is larger than {limit} bytes"
+                ))));
+            }
             return Ok(Some(data));
         }
     }
@@ -795,6 +804,38 @@ pub fn extract(tgz: &Path, package: &str, dst: &Path) -> Result<CopyReport, NpmE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manifests_read_from_a_tarball_are_capped() {
+        let t = tempfile::tempdir().unwrap();
+        let tgz = t.path().join("p.tgz");
+        let gz = flate2::write::GzEncoder::new(
+            fs::File::create(&tgz).unwrap(),
+            flate2::Compression::fast(),
+        );
+        let mut tar = tar::Builder::new(gz);
+        for (name, len) in [
+            ("package/small.json", 10u64),
+            ("package/big.json", super::super::MAX_INNER_FILE + 1),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(len);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, name, std::io::repeat(b' ').take(len))
+                .unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+        assert_eq!(
+            read_file(&tgz, "p", "small.json").unwrap().map(|d| d.len()),
+            Some(10)
+        );
+        let err = read_file(&tgz, "p", "big.json").unwrap_err().to_string();
+        assert!(
+            err.contains("big.json is larger than 16777216 bytes"),
+            "{err}"
+        );
+    }
 
     fn packument(versions: &[&str], latest: &str) -> Packument {
         let mut v = BTreeMap::new();

@@ -60,8 +60,15 @@ pub fn read_file(path: &Path, inner: &Path) -> Result<Option<Vec<u8>>, ZipError>
     for i in 0..archive.len() {
         let mut f = archive.by_index(i).map_err(|e| unreadable(path, e))?;
         if f.is_file() && !f.is_symlink() && f.enclosed_name().as_deref() == Some(inner) {
+            let limit = super::MAX_INNER_FILE;
             let mut data = Vec::new();
-            io::Read::read_to_end(&mut f, &mut data).map_err(|e| unreadable(path, e))?;
+            io::Read::read_to_end(&mut io::Read::take(&mut f, limit + 1), &mut data)
+                .map_err(|e| unreadable(path, e))?;
+            if data.len() as u64 > limit {
+                let e =
+                    io::Error::other(format!("{} is larger than {limit} bytes", inner.display()));
+                return Err(unreadable(path, e));
+            }
             return Ok(Some(data));
         }
     }
