@@ -23,6 +23,11 @@ use crate::fsutil::{IoContext, IoError, normalize_lexically};
 /// orphaned or in use.
 pub const BOOKKEEPING_NAMES: &[&str] = &[super::MARKER, ".orphaned_at", ".in_use"];
 
+/// `rel` (a path inside the plugin) is one of [`BOOKKEEPING_NAMES`] at the plugin's top.
+pub fn is_bookkeeping(rel: &Path) -> bool {
+    rel.components().count() == 1 && BOOKKEEPING_NAMES.iter().any(|n| rel == Path::new(n))
+}
+
 /// Dereferenced trees nested deeper than this are cut (guards against link fan-out).
 const MAX_DEREF_DEPTH: usize = 32;
 

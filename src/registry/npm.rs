@@ -15,7 +15,7 @@ use std::time::Duration;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::copy::{BOOKKEEPING_NAMES, CopyReport, SkipReason, Skipped};
+use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping};
 use crate::download::{self, DownloadError, Request};
 use crate::fsutil::{IoContext, IoError, random_hex};
 
@@ -706,34 +706,53 @@ fn open_tar(tgz: &Path) -> Result<tar::Archive<flate2::read::GzDecoder<fs::File>
     Ok(tar::Archive::new(flate2::read::GzDecoder::new(f)))
 }
 
-/// The content of `inner` (a path inside the package) in the tarball, if it is a file.
-pub fn read_file(tgz: &Path, package: &str, inner: &str) -> Result<Option<Vec<u8>>, NpmError> {
+/// The first of `candidates` (paths inside the package, in order of preference) that the
+/// tarball holds as a file, and its content: one pass over the tarball, however many
+/// candidates.
+pub fn read_first<'c>(
+    tgz: &Path,
+    package: &str,
+    candidates: &'c [String],
+) -> Result<Option<(&'c str, Vec<u8>)>, NpmError> {
     let bad = |e: std::io::Error| NpmError::BadTarball {
         package: package.to_string(),
         message: e.to_string(),
     };
+    let mut best: Option<(usize, Vec<u8>)> = None;
     let mut archive = open_tar(tgz)?;
     for entry in archive.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
         let raw = entry.path().map_err(bad)?.into_owned();
-        if entry.header().entry_type().is_file()
-            && package_path(&raw).ok().flatten().as_deref() == Some(Path::new(inner))
-        {
-            let mut data = Vec::new();
-            let limit = super::MAX_INNER_FILE;
-            (&mut entry)
-                .take(limit + 1)
-                .read_to_end(&mut data)
-                .map_err(bad)?;
-            if data.len() as u64 > limit {
-                return Err(bad(std::io::Error::other(format!(
-                    "{inner} is larger than {limit} bytes"
-                ))));
-            }
-            return Ok(Some(data));
+        let Some(rel) = package_path(&raw).ok().flatten() else {
+            continue;
+        };
+        let Some(rank) = candidates.iter().position(|c| rel == Path::new(c)) else {
+            continue;
+        };
+        if best.as_ref().is_some_and(|(b, _)| *b <= rank) {
+            continue;
+        }
+        let limit = super::MAX_INNER_FILE;
+        let mut data = Vec::new();
+        (&mut entry)
+            .take(limit + 1)
+            .read_to_end(&mut data)
+            .map_err(bad)?;
+        if data.len() as u64 > limit {
+            return Err(bad(std::io::Error::other(format!(
+                "{} is larger than {limit} bytes",
+                candidates[rank]
+            ))));
+        }
+        best = Some((rank, data));
+        if rank == 0 {
+            break;
         }
     }
-    Ok(None)
+    Ok(best.map(|(rank, data)| (candidates[rank].as_str(), data)))
 }
 
 /// Extract the package into the existing, empty folder `dst`: files and folders only; links
@@ -760,7 +779,7 @@ pub fn extract(tgz: &Path, package: &str, dst: &Path) -> Result<CopyReport, NpmE
                 });
             }
         };
-        if rel.components().count() == 1 && BOOKKEEPING_NAMES.iter().any(|n| rel == Path::new(n)) {
+        if is_bookkeeping(&rel) {
             report.skipped.push(Skipped {
                 path: rel,
                 target: None,
@@ -773,20 +792,8 @@ pub fn extract(tgz: &Path, package: &str, dst: &Path) -> Result<CopyReport, NpmE
         if kind.is_dir() {
             fs::create_dir_all(&target).at("create directory", &target)?;
         } else if kind.is_file() {
-            if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).at("create directory", parent)?;
-            }
             let mode = entry.header().mode().unwrap_or(0o644);
-            let mode = if mode & 0o111 != 0 { 0o755 } else { 0o644 };
-            let mut out = {
-                use std::os::unix::fs::OpenOptionsExt;
-                fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(mode)
-                    .open(&target)
-                    .at("create", &target)?
-            };
+            let mut out = super::create_unpacked_file(&target, mode)?;
             report.bytes += std::io::copy(&mut entry, &mut out).at("write", &target)?;
             report.files += 1;
         } else {
@@ -826,11 +833,12 @@ mod tests {
                 .unwrap();
         }
         tar.into_inner().unwrap().finish().unwrap();
-        assert_eq!(
-            read_file(&tgz, "p", "small.json").unwrap().map(|d| d.len()),
-            Some(10)
-        );
-        let err = read_file(&tgz, "p", "big.json").unwrap_err().to_string();
+        let wanted = ["missing.json".to_string(), "small.json".to_string()];
+        let (name, data) = read_first(&tgz, "p", &wanted).unwrap().unwrap();
+        assert_eq!((name, data.len()), ("small.json", 10));
+        let err = read_first(&tgz, "p", &["big.json".to_string()])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("big.json is larger than 16777216 bytes"),
             "{err}"

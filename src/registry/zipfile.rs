@@ -6,7 +6,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::cache::copy::{BOOKKEEPING_NAMES, CopyReport, SkipReason, Skipped};
+use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping};
 use crate::fsutil::{IoContext, IoError};
 
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +96,7 @@ pub fn extract(path: &Path, prefix: &Path, dst: &Path, limit: u64) -> Result<Cop
             continue;
         }
         let rel = rel.to_path_buf();
-        if rel.components().count() == 1 && BOOKKEEPING_NAMES.iter().any(|n| rel == Path::new(n)) {
+        if is_bookkeeping(&rel) {
             report.skipped.push(Skipped {
                 path: rel,
                 target: None,
@@ -114,23 +114,7 @@ pub fn extract(path: &Path, prefix: &Path, dst: &Path, limit: u64) -> Result<Cop
         } else if f.is_dir() {
             fs::create_dir_all(&target).at("create directory", &target)?;
         } else {
-            if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent).at("create directory", parent)?;
-            }
-            let mode = if f.unix_mode().unwrap_or(0o644) & 0o111 != 0 {
-                0o755
-            } else {
-                0o644
-            };
-            let mut out = {
-                use std::os::unix::fs::OpenOptionsExt;
-                fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(mode)
-                    .open(&target)
-                    .at("create", &target)?
-            };
+            let mut out = super::create_unpacked_file(&target, f.unix_mode().unwrap_or(0o644))?;
             let left = limit.saturating_sub(report.bytes);
             let n =
                 io::copy(&mut io::Read::take(&mut f, left + 1), &mut out).at("write", &target)?;

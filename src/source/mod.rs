@@ -334,19 +334,17 @@ fn resolve_npm(
         .start(&format!("Fetching npm package {package}"));
     let (release, tarball) =
         npm::resolve_and_fetch(&reg, package, spec, cx.downloads, timeout, Some(&*task))?;
-    let mut manifest = None;
-    for dir in manifest::MANIFEST_DIRS {
-        let rel = format!("{dir}/plugin.json");
-        if let Some(bytes) = npm::read_file(&tarball, package, &rel)? {
+    let candidates: Vec<String> = manifest::MANIFEST_DIRS
+        .iter()
+        .map(|dir| format!("{dir}/plugin.json"))
+        .collect();
+    let manifest = match npm::read_first(&tarball, package, &candidates)? {
+        Some((rel, bytes)) => {
             let shown = PathBuf::from(format!("{package}@{}:{rel}", release.version));
-            manifest = Some(manifest::parse_manifest(
-                &String::from_utf8_lossy(&bytes),
-                shown,
-                &entry.name,
-            )?);
-            break;
+            Some(parse_found(&bytes, shown, &entry.name)?)
         }
-    }
+        None => None,
+    };
     let integrity = (release.integrity.clone())
         .or_else(|| release.shasum.as_ref().map(|h| format!("sha1:{h}")));
     Ok(ResolvedPlugin {
@@ -437,18 +435,33 @@ fn zip_manifest(
     shown: &str,
     plugin: &str,
 ) -> Result<Option<PluginManifest>, SourceError> {
-    for dir in manifest::MANIFEST_DIRS.iter().chain(&[".qoder-plugin"]) {
-        let inner = prefix.join(dir).join("plugin.json");
-        if let Some(bytes) = crate::registry::zipfile::read_file(zip, &inner)? {
-            let path = PathBuf::from(format!("{shown}:{}", inner.display()));
-            return Ok(Some(manifest::parse_manifest(
-                &String::from_utf8_lossy(&bytes),
-                path,
-                plugin,
-            )?));
+    first_manifest(plugin, |rel| {
+        let inner = prefix.join(rel);
+        let bytes = crate::registry::zipfile::read_file(zip, &inner)?;
+        Ok(bytes.map(|b| (b, PathBuf::from(format!("{shown}:{}", inner.display())))))
+    })
+}
+
+/// The first manifest `read` finds, in the usual folder order. `read` gets
+/// `<dir>/plugin.json` and returns its bytes and the name to show in messages.
+fn first_manifest(
+    plugin: &str,
+    mut read: impl FnMut(&str) -> Result<Option<(Vec<u8>, PathBuf)>, SourceError>,
+) -> Result<Option<PluginManifest>, SourceError> {
+    for dir in manifest::MANIFEST_DIRS {
+        if let Some((bytes, shown)) = read(&format!("{dir}/plugin.json"))? {
+            return Ok(Some(parse_found(&bytes, shown, plugin)?));
         }
     }
     Ok(None)
+}
+
+fn parse_found(bytes: &[u8], shown: PathBuf, plugin: &str) -> Result<PluginManifest, SourceError> {
+    Ok(manifest::parse_manifest(
+        &String::from_utf8_lossy(bytes),
+        shown,
+        plugin,
+    )?)
 }
 
 fn pick_version(
@@ -494,17 +507,16 @@ fn git_manifest(
     subdir: &str,
     plugin: &str,
 ) -> Result<Option<PluginManifest>, SourceError> {
-    for dir in manifest::MANIFEST_DIRS {
+    first_manifest(plugin, |rel| {
         let rel = if subdir.is_empty() {
-            format!("{dir}/plugin.json")
+            rel.to_string()
         } else {
-            format!("{subdir}/{dir}/plugin.json")
+            format!("{subdir}/{rel}")
         };
-        if let Some(bytes) = crate::git::export::read_file(db.repo(), commit, &rel)? {
+        let bytes = crate::git::export::read_file(db.repo(), commit, &rel)?;
+        Ok(bytes.map(|b| {
             let shown = PathBuf::from(format!("{}@{}:{rel}", db.url(), &commit[..12]));
-            let text = String::from_utf8_lossy(&bytes);
-            return Ok(Some(manifest::parse_manifest(&text, shown, plugin)?));
-        }
-    }
-    Ok(None)
+            (b, shown)
+        }))
+    })
 }
