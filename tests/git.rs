@@ -63,27 +63,17 @@ fn remote(env: &Env) -> Remote {
 
 /// A local marketplace `mg` whose entries are `entries` (a JSON array).
 fn market(env: &Env, entries: Value) -> PathBuf {
-    let dir = env.fx.join("mg");
-    marketplace(&dir, "mg", &entries.to_string());
-    env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
-    dir
+    env.add_marketplace("mg", &entries)
 }
 
 /// Run with GitHub pointed at the loopback server and no git binary on PATH.
 fn run(env: &Env, r: &Remote, args: &[&str]) -> Run {
-    let empty = env.fx.join("empty-path");
-    fs::create_dir_all(&empty).unwrap();
     Run::from(
-        env.command(args)
+        env.command_without_tools(args)
             .env("PLUGIN_GITHUB_BASE_URL", r.server.base_url())
-            .env("PATH", &empty)
             .output()
             .expect("run plugin"),
     )
-}
-
-fn record(env: &Env, id: &str) -> Value {
-    env.installed()["plugins"][id][0].clone()
 }
 
 #[test]
@@ -108,7 +98,7 @@ fn url_github_string_and_subdir_sources_install_from_the_server() {
                "message":"Successfully installed plugin: gp@mg (scope: user)"})
     );
     let short = &r.c2[..12];
-    let rec = record(&env, "gp@mg");
+    let rec = env.first_record("gp@mg");
     assert_eq!(rec["version"], short);
     assert_eq!(rec["gitCommitSha"], r.c2.as_str());
     let dir = env.plugins().join("cache/mg/gp").join(short);
@@ -166,12 +156,12 @@ fn url_github_string_and_subdir_sources_install_from_the_server() {
     // github shorthand and a plain URL string: same commit, same version, own folders.
     run(&env, &r, &["install", "gh@mg"]).ok();
     run(&env, &r, &["install", "str@mg"]).ok();
-    assert_eq!(record(&env, "gh@mg")["version"], short);
-    assert_eq!(record(&env, "str@mg")["gitCommitSha"], r.c2.as_str());
+    assert_eq!(env.first_record("gh@mg")["version"], short);
+    assert_eq!(env.first_record("str@mg")["gitCommitSha"], r.c2.as_str());
 
     // git-subdir: only the folder, version <sha12>-<sha256(path)[:8]>, in-repo link dereferenced.
     run(&env, &r, &["install", "sub@mg"]).ok();
-    let rec = record(&env, "sub@mg");
+    let rec = env.first_record("sub@mg");
     let version = format!("{}-{}", &r.mono[..12], "67ea16a3");
     assert_eq!(rec["version"], version.as_str());
     let sub = env.plugins().join("cache/mg/sub").join(&version);
@@ -209,20 +199,20 @@ fn refs_and_pinned_shas() {
         ]),
     );
     run(&env, &r, &["install", "tag@mg"]).ok();
-    assert_eq!(record(&env, "tag@mg")["gitCommitSha"], r.c1.as_str());
+    assert_eq!(env.first_record("tag@mg")["gitCommitSha"], r.c1.as_str());
     run(&env, &r, &["install", "pin@mg"]).ok();
-    assert_eq!(record(&env, "pin@mg")["version"], &r.c1[..12]);
+    assert_eq!(env.first_record("pin@mg")["version"], &r.c1[..12]);
     // sha wins over ref; the pinned commit is already in the cache: no request at all.
     let before = r.server.requests().len();
     run(&env, &r, &["install", "both@mg"]).ok();
-    assert_eq!(record(&env, "both@mg")["gitCommitSha"], r.c1.as_str());
+    assert_eq!(env.first_record("both@mg")["gitCommitSha"], r.c1.as_str());
     assert_eq!(
         r.server.requests().len(),
         before,
         "a cached pinned sha must not fetch"
     );
     run(&env, &r, &["install", "pinv@mg"]).ok();
-    assert_eq!(record(&env, "pinv@mg")["version"], "3.3.3");
+    assert_eq!(env.first_record("pinv@mg")["version"], "3.3.3");
 
     let refused = |id: &str, code: &str, needle: &str| {
         let before = tree(&env.home);
@@ -384,9 +374,9 @@ fn git_marketplaces_clone_install_and_update() {
     // every record carries it; they are copied, not loaded in place.
     run(&env, &r, &["install", "rv@gmk"]).ok();
     run(&env, &r, &["install", "rnv@gmk"]).ok();
-    assert_eq!(record(&env, "rv@gmk")["version"], "1.0.0");
-    assert_eq!(record(&env, "rv@gmk")["gitCommitSha"], m1.as_str());
-    assert_eq!(record(&env, "rnv@gmk")["version"], &m1[..12]);
+    assert_eq!(env.first_record("rv@gmk")["version"], "1.0.0");
+    assert_eq!(env.first_record("rv@gmk")["gitCommitSha"], m1.as_str());
+    assert_eq!(env.first_record("rnv@gmk")["version"], &m1[..12]);
     let rnv = env.plugins().join("cache/gmk/rnv").join(&m1[..12]);
     assert_eq!(
         fs::read_to_string(rnv.join("commands/link-to-rv.md")).unwrap(),
@@ -700,7 +690,11 @@ fn submodules_are_fetched_and_laid_out() {
         json!([{"name": "super", "source": {"source": "url", "url": r.server.url("git/super.git")}}]),
     );
     let out = run(&env, &r, &["install", "super@mg"]).ok();
-    let dir = PathBuf::from(record(&env, "super@mg")["installPath"].as_str().unwrap());
+    let dir = PathBuf::from(
+        env.first_record("super@mg")["installPath"]
+            .as_str()
+            .unwrap(),
+    );
     assert_eq!(
         fs::read_to_string(dir.join("skills/shared/greet/SKILL.md")).unwrap(),
         "---\nname: greet\n---\nhi\n",
@@ -810,12 +804,9 @@ fn git_url_rewrites_from_the_users_git_config_apply() {
         &env,
         json!([{"name": "gp", "source": {"source": "url", "url": "https://example.invalid/gp.git"}}]),
     );
-    let empty = env.fx.join("empty-path");
-    fs::create_dir_all(&empty).unwrap();
     let out = env
-        .command(&["install", "gp@mg", "--json"])
+        .command_without_tools(&["install", "gp@mg", "--json"])
         .env("GIT_CONFIG_GLOBAL", &cfg)
-        .env("PATH", &empty)
         .output()
         .unwrap();
     assert!(
@@ -823,7 +814,7 @@ fn git_url_rewrites_from_the_users_git_config_apply() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    assert_eq!(record(&env, "gp@mg")["gitCommitSha"], r.c2.as_str());
+    assert_eq!(env.first_record("gp@mg")["gitCommitSha"], r.c2.as_str());
 }
 
 #[test]
@@ -864,7 +855,7 @@ fn killed_mid_fetch_the_next_run_completes() {
             .plugins()
             .join("installed_plugins.json")
             .exists()
-            .then(|| record(&env, "big@mg"))
+            .then(|| env.first_record("big@mg"))
             && !rec.is_null()
         {
             let dir = PathBuf::from(rec["installPath"].as_str().unwrap());
@@ -878,7 +869,7 @@ fn killed_mid_fetch_the_next_run_completes() {
         // The next run completes from whatever the killed fetch left in the git cache.
         run(&env, &r, &["install", "big@mg"]).ok();
         assert_eq!(
-            record(&env, "big@mg")["gitCommitSha"],
+            env.first_record("big@mg")["gitCommitSha"],
             head.as_str(),
             "iteration {i}"
         );
@@ -933,6 +924,6 @@ fn github_tokens_authenticate_over_https() {
         "{out}"
     );
     run_tls(Some("s3cret"), &base, &["install", "gh@mg"]).ok();
-    assert_eq!(record(&env, "gh@mg")["gitCommitSha"], r.c2.as_str());
+    assert_eq!(env.first_record("gh@mg")["gitCommitSha"], r.c2.as_str());
     assert!(!secure.requests().is_empty());
 }

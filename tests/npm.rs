@@ -13,26 +13,17 @@ use serde_json::{Value, json};
 
 /// A marketplace `mn` listing `entries` (JSON array), added.
 fn market(env: &Env, entries: Value) {
-    let dir = env.fx.join("mn");
-    marketplace(&dir, "mn", &entries.to_string());
-    env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+    env.add_marketplace("mn", &entries);
 }
 
 /// Run with an empty PATH (no npm, node, git) and no npm configuration from the environment.
 fn run(env: &Env, args: &[&str]) -> Run {
-    let empty = env.fx.join("empty-path");
-    fs::create_dir_all(&empty).unwrap();
     Run::from(
-        env.command(args)
-            .env("PATH", &empty)
+        env.command_without_tools(args)
             .env_remove("npm_config_registry")
             .output()
             .expect("run plugin"),
     )
-}
-
-fn record(env: &Env, id: &str) -> Value {
-    env.installed()["plugins"][id][0].clone()
 }
 
 fn plugin_files(name: &str) -> Vec<(String, Vec<u8>, u32)> {
@@ -91,12 +82,16 @@ fn versions_ranges_tags_and_scoped_packages() {
     ] {
         run(&env, &["install", &format!("{id}@mn")]).ok();
         assert_eq!(
-            record(&env, &format!("{id}@mn"))["version"],
+            env.first_record(&format!("{id}@mn"))["version"],
             version,
             "{id}"
         );
     }
-    let dir = PathBuf::from(record(&env, "caret@mn")["installPath"].as_str().unwrap());
+    let dir = PathBuf::from(
+        env.first_record("caret@mn")["installPath"]
+            .as_str()
+            .unwrap(),
+    );
     let (_, _, _, exec_mode) = env.default_modes();
     assert_eq!(
         fs::read_to_string(dir.join("commands/hi.md")).unwrap(),
@@ -175,7 +170,7 @@ fn integrity_is_checked_and_a_mismatch_installs_nothing() {
     run(&env, &["install", "legacy@mn"]).ok();
     // The completion marker records the exact release and the digest that was checked.
     let marker = |id: &str| -> Value {
-        let dir = PathBuf::from(record(&env, id)["installPath"].as_str().unwrap());
+        let dir = PathBuf::from(env.first_record(id)["installPath"].as_str().unwrap());
         env.read_json(&dir.join(".plugin-ok"))
     };
     let legacy = marker("legacy@mn");
@@ -257,7 +252,11 @@ fn unsafe_tarballs_are_refused_and_links_skipped() {
         );
     }
     let out = run(&env, &["install", "links@mn"]).ok();
-    let dir = PathBuf::from(record(&env, "links@mn")["installPath"].as_str().unwrap());
+    let dir = PathBuf::from(
+        env.first_record("links@mn")["installPath"]
+            .as_str()
+            .unwrap(),
+    );
     assert_eq!(fs::read_to_string(dir.join("real.md")).unwrap(), "real");
     for gone in ["out", "hard", ".orphaned_at"] {
         assert!(
@@ -392,7 +391,11 @@ fn node_dependencies_come_from_the_lockfile_without_npm() {
         ]),
     );
     run(&env, &["install", "withdeps@mn"]).ok();
-    let dir = PathBuf::from(record(&env, "withdeps@mn")["installPath"].as_str().unwrap());
+    let dir = PathBuf::from(
+        env.first_record("withdeps@mn")["installPath"]
+            .as_str()
+            .unwrap(),
+    );
     assert_eq!(
         fs::read_to_string(dir.join("node_modules/dep-a/index.js")).unwrap(),
         "a"
@@ -416,7 +419,11 @@ fn node_dependencies_come_from_the_lockfile_without_npm() {
         "{}",
         out.stderr
     );
-    let dir = PathBuf::from(record(&env, "nolock@mn")["installPath"].as_str().unwrap());
+    let dir = PathBuf::from(
+        env.first_record("nolock@mn")["installPath"]
+            .as_str()
+            .unwrap(),
+    );
     assert!(!dir.join("node_modules").exists());
 }
 
@@ -449,7 +456,7 @@ fn exact_versions_download_alongside_the_packument_and_are_remembered() {
     };
     // Cold: the packument and the tarball, each asked for once.
     run(&env, &["install", "exact@mn"]).ok();
-    assert_eq!(record(&env, "exact@mn")["version"], "1.0.0");
+    assert_eq!(env.first_record("exact@mn")["version"], "1.0.0");
     let mut lines = reg.request_lines();
     lines.sort();
     assert_eq!(
@@ -471,7 +478,11 @@ fn exact_versions_download_alongside_the_packument_and_are_remembered() {
         "{:?}",
         reg.request_lines()
     );
-    let dir = PathBuf::from(record(&env, "moved@mn")["installPath"].as_str().unwrap());
+    let dir = PathBuf::from(
+        env.first_record("moved@mn")["installPath"]
+            .as_str()
+            .unwrap(),
+    );
     assert_eq!(
         fs::read_to_string(dir.join("commands/hi.md")).unwrap(),
         "# hi\n"

@@ -11,18 +11,13 @@ use common::*;
 use serde_json::{Value, json};
 
 fn market(env: &Env, entries: Value) {
-    let dir = env.fx.join("mp");
-    marketplace(&dir, "mp", &entries.to_string());
-    env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+    env.add_marketplace("mp", &entries);
 }
 
 /// No python/pip/git on PATH; loopback archives allowed (test-only switch).
 fn run(env: &Env, args: &[&str]) -> Run {
-    let empty = env.fx.join("empty-path");
-    fs::create_dir_all(&empty).unwrap();
     Run::from(
-        env.command(args)
-            .env("PATH", &empty)
+        env.command_without_tools(args)
             .env("PLUGIN_ALLOW_LOCAL_ARCHIVES", "1")
             .env_remove("PIP_INDEX_URL")
             .env_remove("PIP_CONFIG_FILE")
@@ -31,12 +26,8 @@ fn run(env: &Env, args: &[&str]) -> Run {
     )
 }
 
-fn record(env: &Env, id: &str) -> Value {
-    env.installed()["plugins"][id][0].clone()
-}
-
 fn install_path(env: &Env, id: &str) -> PathBuf {
-    PathBuf::from(record(env, id)["installPath"].as_str().unwrap())
+    PathBuf::from(env.first_record(id)["installPath"].as_str().unwrap())
 }
 
 #[test]
@@ -113,7 +104,7 @@ fn wheels_resolve_verify_and_lay_out_the_plugin() {
     );
     run(&env, &["install", "latest@mp"]).ok();
     assert_eq!(
-        record(&env, "latest@mp")["version"],
+        env.first_record("latest@mp")["version"],
         "1.2.0",
         "yanked 1.3.0 and prerelease skipped"
     );
@@ -134,9 +125,9 @@ fn wheels_resolve_verify_and_lay_out_the_plugin() {
         0o111
     );
     run(&env, &["install", "spec@mp"]).ok();
-    assert_eq!(record(&env, "spec@mp")["version"], "1.0.0");
+    assert_eq!(env.first_record("spec@mp")["version"], "1.0.0");
     run(&env, &["install", "pre@mp"]).ok();
-    assert_eq!(record(&env, "pre@mp")["version"], "2.0.0rc1");
+    assert_eq!(env.first_record("pre@mp")["version"], "2.0.0rc1");
     for (id, needle) in [
         ("sdist@mp", "no pure-Python wheel"),
         ("native@mp", "manylinux"),
@@ -210,7 +201,7 @@ fn archives_are_verified_and_laid_out() {
         ]),
     );
     run(&env, &["install", "pinned@mp"]).ok();
-    assert_eq!(record(&env, "pinned@mp")["version"], &sha[..12]);
+    assert_eq!(env.first_record("pinned@mp")["version"], &sha[..12]);
     let dir = install_path(&env, "pinned@mp");
     let marker: Value = env.read_json(&dir.join(".plugin-ok"));
     assert_eq!(marker["resolved"]["kind"], "archive");
@@ -221,7 +212,7 @@ fn archives_are_verified_and_laid_out() {
     run(&env, &["install", "skill@mp"]).ok();
     assert!(install_path(&env, "skill@mp").join("SKILL.md").is_file());
     run(&env, &["install", "qoder@mp"]).ok();
-    assert_eq!(record(&env, "qoder@mp")["version"], "4.0.0");
+    assert_eq!(env.first_record("qoder@mp")["version"], "4.0.0");
     let out = run(&env, &["install", "wrongpin@mp", "--json"])
         .fails()
         .json();

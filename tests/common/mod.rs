@@ -95,6 +95,29 @@ impl Env {
         Run::from(self.command(args).output().expect("run plugin"))
     }
 
+    /// `command` with an empty `PATH`: the product must need no git, node, npm, pip or python.
+    pub fn command_without_tools(&self, args: &[&str]) -> Command {
+        let empty = self.fx.join("empty-path");
+        fs::create_dir_all(&empty).expect("mkdir");
+        let mut c = self.command(args);
+        c.env("PATH", &empty);
+        c
+    }
+
+    /// A folder marketplace `name` holding `entries` (a JSON array), added; returns its folder.
+    pub fn add_marketplace(&self, name: &str, entries: &Value) -> PathBuf {
+        let dir = self.fx.join(name);
+        marketplace(&dir, name, &entries.to_string());
+        self.run(&["marketplace", "add", dir.to_str().expect("utf-8 path")])
+            .ok();
+        dir
+    }
+
+    /// The first install record of `id`.
+    pub fn first_record(&self, id: &str) -> Value {
+        self.installed()["plugins"][id][0].clone()
+    }
+
     /// Modes under the current umask of a new folder and of files created with 0o666 (what
     /// `fs::write` does), 0o644 and 0o755 (what a git checkout does for plain and executable files).
     pub fn default_modes(&self) -> (u32, u32, u32, u32) {
