@@ -25,7 +25,7 @@
 //! `uploadpack.allowFilter`), so bare repositories need no per-repo config.
 
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
+
+use super::http::{Request, read_request, write_response};
 
 /// Config given to every backend (and so to `git upload-pack`) through the environment.
 const BACKEND_CONFIG: [(&str, &str); 3] = [
@@ -73,24 +75,6 @@ struct Shared {
     requests: Mutex<Vec<String>>,
     /// Live connections: a clone of each socket (to shut it on drop) and its thread.
     conns: Mutex<Vec<(TcpStream, JoinHandle<()>)>>,
-}
-
-struct Request {
-    line: String,
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>, // names lower-cased
-    body: Vec<u8>,
-    keep_alive: bool,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
 }
 
 impl GitServer {
@@ -214,111 +198,14 @@ impl Drop for GitServer {
 fn serve<S: Read + Write>(s: &Shared, stream: S) -> io::Result<()> {
     let mut rd = BufReader::new(stream);
     while let Some(req) = read_request(&mut rd)? {
-        s.requests.lock().unwrap().push(req.line.clone());
+        s.requests.lock().unwrap().push(req.line());
         let (status, headers, body) = respond(s, &req);
-        let mut head = format!("HTTP/1.1 {status}\r\n");
-        for (k, v) in &headers {
-            head += &format!("{k}: {v}\r\n");
-        }
-        let conn = if req.keep_alive {
-            "keep-alive"
-        } else {
-            "close"
-        };
-        head += &format!(
-            "Content-Length: {}\r\nConnection: {conn}\r\n\r\n",
-            body.len()
-        );
-        let out = rd.get_mut();
-        out.write_all(head.as_bytes())?;
-        out.write_all(&body)?;
-        out.flush()?;
+        write_response(rd.get_mut(), &req, &status, &headers, Some(&body))?;
         if !req.keep_alive {
             break;
         }
     }
     Ok(())
-}
-
-/// Reads one request, body included (Content-Length or chunked). `None` at a clean EOF.
-fn read_request<S: Read + Write>(rd: &mut BufReader<S>) -> io::Result<Option<Request>> {
-    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
-    let mut line = String::new();
-    while line.trim().is_empty() {
-        line.clear();
-        if rd.read_line(&mut line)? == 0 {
-            return Ok(None);
-        }
-    }
-    let line = line.trim().to_string();
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad("bad request line"));
-    };
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if rd.read_line(&mut h)? == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':').ok_or_else(|| bad("bad header"))?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-    }
-    let mut req = Request {
-        method: method.to_string(),
-        target: target.to_string(),
-        keep_alive: false,
-        headers,
-        body: Vec::new(),
-        line: format!("{method} {target}"), // what requests() reports
-    };
-    let connection = req.header("connection").unwrap_or("").to_ascii_lowercase();
-    req.keep_alive = match version {
-        "HTTP/1.1" => !connection.contains("close"),
-        _ => connection.contains("keep-alive"),
-    };
-    if req
-        .header("expect")
-        .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
-    {
-        rd.get_mut().write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-    }
-    let chunked = req
-        .header("transfer-encoding")
-        .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        loop {
-            let mut size = String::new();
-            rd.read_line(&mut size)?;
-            let hex = size.split(';').next().unwrap_or("").trim(); // drop chunk extensions
-            let n = usize::from_str_radix(hex, 16).map_err(|_| bad("bad chunk size"))?;
-            if n == 0 {
-                // Trailer fields (if any) up to the empty line.
-                loop {
-                    let mut t = String::new();
-                    if rd.read_line(&mut t)? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            let start = req.body.len();
-            req.body.resize(start + n, 0);
-            rd.read_exact(&mut req.body[start..])?;
-            let mut crlf = String::new();
-            rd.read_line(&mut crlf)?;
-        }
-    } else if let Some(n) = req.header("content-length") {
-        let n: usize = n.parse().map_err(|_| bad("bad content-length"))?;
-        req.body.resize(n, 0);
-        rd.read_exact(&mut req.body)?;
-    }
-    Ok(Some(req))
 }
 
 type Response = (String, Vec<(String, String)>, Vec<u8>);

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod githttp;
+pub mod http;
 pub mod registry;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -36,7 +36,7 @@
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -48,6 +48,8 @@ use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL
 use serde_json::{Map, Value, json};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
+
+use super::http::{Request, read_request, write_response};
 
 /// The mtime npm gives every tarball entry (1985-10-26T08:15:00Z).
 pub const NPM_MTIME: u64 = 499_162_500;
@@ -726,22 +728,6 @@ impl PyProject {
 // HTTP
 // ---------------------------------------------------------------------------------------------
 
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>, // names lower-cased
-    keep_alive: bool,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 struct Response {
     status: u16,
     headers: Vec<(String, String)>,
@@ -781,105 +767,23 @@ impl Response {
 fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
     let mut rd = BufReader::new(stream);
     while let Some(req) = read_request(&mut rd)? {
-        s.log.lock().unwrap().push((
-            format!("{} {}", req.method, req.target),
-            req.headers.clone(),
-        ));
+        s.log
+            .lock()
+            .unwrap()
+            .push((req.line(), req.headers.clone()));
         let Some(resp) = respond(s, &req) else {
             // An injected failure: drop the connection without a word.
             let _ = rd.get_mut().shutdown(Shutdown::Both);
             return Ok(());
         };
-        let mut head = format!("HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
-        for (k, v) in &resp.headers {
-            head += &format!("{k}: {v}\r\n");
-        }
-        if resp.status != 304 {
-            head += &format!("Content-Length: {}\r\n", resp.body.len());
-        }
-        let conn = if req.keep_alive {
-            "keep-alive"
-        } else {
-            "close"
-        };
-        head += &format!("Connection: {conn}\r\n\r\n");
-        let out = rd.get_mut();
-        out.write_all(head.as_bytes())?;
-        if req.method != "HEAD" && resp.status != 304 {
-            out.write_all(&resp.body)?;
-        }
-        out.flush()?;
+        let status = format!("{} {}", resp.status, reason(resp.status));
+        let body = (resp.status != 304).then_some(&resp.body[..]);
+        write_response(rd.get_mut(), &req, &status, &resp.headers, body)?;
         if !req.keep_alive {
             break;
         }
     }
     Ok(())
-}
-
-/// Reads one request (a body, if any, is read and dropped). `None` at a clean EOF.
-fn read_request(rd: &mut BufReader<TcpStream>) -> io::Result<Option<Request>> {
-    let bad = |m: &str| io::Error::new(io::ErrorKind::InvalidData, m.to_string());
-    let mut line = String::new();
-    while line.trim().is_empty() {
-        line.clear();
-        if rd.read_line(&mut line)? == 0 {
-            return Ok(None);
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
-    else {
-        return Err(bad("bad request line"));
-    };
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if rd.read_line(&mut h)? == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (k, v) = h.split_once(':').ok_or_else(|| bad("bad header"))?;
-        headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-    }
-    let mut req = Request {
-        method: method.to_string(),
-        target: target.to_string(),
-        headers,
-        keep_alive: false,
-    };
-    let connection = req.header("connection").unwrap_or("").to_ascii_lowercase();
-    req.keep_alive = match version {
-        "HTTP/1.1" => !connection.contains("close"),
-        _ => connection.contains("keep-alive"),
-    };
-    if req
-        .header("transfer-encoding")
-        .is_some_and(|t| t.to_ascii_lowercase().contains("chunked"))
-    {
-        loop {
-            let mut size = String::new();
-            rd.read_line(&mut size)?;
-            let hex = size.split(';').next().unwrap_or("").trim();
-            let n = usize::from_str_radix(hex, 16).map_err(|_| bad("bad chunk size"))?;
-            if n == 0 {
-                loop {
-                    let mut t = String::new();
-                    if rd.read_line(&mut t)? == 0 || t.trim().is_empty() {
-                        break;
-                    }
-                }
-                break;
-            }
-            io::copy(&mut rd.by_ref().take(n as u64 + 2), &mut io::sink())?; // chunk + CRLF
-        }
-    } else if let Some(n) = req.header("content-length") {
-        let n: u64 = n.parse().map_err(|_| bad("bad content-length"))?;
-        io::copy(&mut rd.by_ref().take(n), &mut io::sink())?;
-    }
-    Ok(Some(req))
 }
 
 /// `None`: drop the connection (an injected failure with status 0).
