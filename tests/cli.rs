@@ -6,7 +6,7 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::{PermissionsExt, symlink};
+use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -61,40 +61,13 @@ fn add(env: &Env, dir: &Path) {
     env.run(&["marketplace", "add", s(dir)]).ok();
 }
 
-/// Everything under `roots`: type, mode, path, link target and full file content.
+/// Everything under HOME and the working directory: type, mode, path, link target and full
+/// file content.
 fn snapshot(env: &Env) -> Vec<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        let mut entries: Vec<_> = fs::read_dir(dir)
-            .expect("read_dir")
-            .map(|e| e.expect("entry"))
-            .collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().display().to_string();
-            let meta = fs::symlink_metadata(&p).unwrap();
-            let m = meta.permissions().mode() & 0o7777;
-            if meta.file_type().is_symlink() {
-                out.push(format!(
-                    "l {rel} -> {}",
-                    fs::read_link(&p).unwrap().display()
-                ));
-            } else if meta.is_dir() {
-                out.push(format!("d {m:o} {rel}/"));
-                walk(root, &p, out);
-            } else {
-                let bytes = fs::read(&p).unwrap();
-                out.push(format!(
-                    "f {m:o} {rel} {:?}",
-                    String::from_utf8_lossy(&bytes)
-                ));
-            }
-        }
-    }
     let mut out = Vec::new();
     for (label, root) in [("HOME", &env.home), ("CWD", &env.cwd)] {
         out.push(format!("== {label}"));
-        walk(root, root, &mut out);
+        out.extend(tree_with_content(root));
     }
     out
 }

@@ -74,6 +74,17 @@ pub struct Skipped {
     pub reason: SkipReason,
 }
 
+impl Skipped {
+    /// A bookkeeping name at the plugin's top (see [`is_bookkeeping`]), left out.
+    pub fn bookkeeping(path: PathBuf) -> Skipped {
+        Skipped {
+            path,
+            target: None,
+            reason: SkipReason::Bookkeeping,
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct CopyReport {
     pub files: u64,
@@ -203,7 +214,7 @@ impl Copier<'_> {
             let src_child = entry.path();
             let dst_child = dst.join(&name);
             let rel_child = rel.join(&name);
-            if rel.as_os_str().is_empty() && BOOKKEEPING_NAMES.iter().any(|n| name == *n) {
+            if is_bookkeeping(&rel_child) {
                 self.skip(rel_child, None, SkipReason::Bookkeeping);
                 continue;
             }

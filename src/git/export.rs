@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use gix::objs::tree::EntryKind;
 
-use crate::cache::copy::{BOOKKEEPING_NAMES, CopyReport, SkipReason, Skipped, relative_path};
+use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping, relative_path};
 use crate::fsutil::{IoContext, IoError};
 
 /// Symlink hops followed while resolving one link (git's own limit is 40).
@@ -457,12 +457,8 @@ impl<'a> Exporter<'a> {
                 ));
             }
             let rel_child = rel.join(&name);
-            if rel.as_os_str().is_empty() && BOOKKEEPING_NAMES.contains(&name.as_str()) {
-                state.report.skipped.push(Skipped {
-                    path: rel_child,
-                    target: None,
-                    reason: SkipReason::Bookkeeping,
-                });
+            if is_bookkeeping(&rel_child) {
+                state.report.skipped.push(Skipped::bookkeeping(rel_child));
                 continue;
             }
             let dst_child = dst.join(&name);

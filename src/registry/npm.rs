@@ -780,11 +780,7 @@ pub fn extract(tgz: &Path, package: &str, dst: &Path) -> Result<CopyReport, NpmE
             }
         };
         if is_bookkeeping(&rel) {
-            report.skipped.push(Skipped {
-                path: rel,
-                target: None,
-                reason: SkipReason::Bookkeeping,
-            });
+            report.skipped.push(Skipped::bookkeeping(rel));
             continue;
         }
         let target = dst.join(&rel);

@@ -97,11 +97,7 @@ pub fn extract(path: &Path, prefix: &Path, dst: &Path, limit: u64) -> Result<Cop
         }
         let rel = rel.to_path_buf();
         if is_bookkeeping(&rel) {
-            report.skipped.push(Skipped {
-                path: rel,
-                target: None,
-                reason: SkipReason::Bookkeeping,
-            });
+            report.skipped.push(Skipped::bookkeeping(rel));
             continue;
         }
         let target = dst.join(&rel);

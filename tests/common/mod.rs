@@ -217,8 +217,17 @@ pub fn m1(env: &Env) -> PathBuf {
 
 /// A sorted listing of a tree: `<type> <mode> <path>[ -> target | size]`.
 pub fn tree(root: &Path) -> Vec<String> {
+    listing(root, false)
+}
+
+/// [`tree`] with every file's full content instead of its size.
+pub fn tree_with_content(root: &Path) -> Vec<String> {
+    listing(root, true)
+}
+
+fn listing(root: &Path, content: bool) -> Vec<String> {
     let mut out = Vec::new();
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    fn walk(root: &Path, dir: &Path, content: bool, out: &mut Vec<String>) {
         let mut entries: Vec<_> = fs::read_dir(dir)
             .expect("read_dir")
             .map(|e| e.expect("entry"))
@@ -240,12 +249,18 @@ pub fn tree(root: &Path) -> Vec<String> {
                 ));
             } else if meta.is_dir() {
                 out.push(format!("d {mode:o} {rel}/"));
-                walk(root, &p, out);
+                walk(root, &p, content, out);
+            } else if content {
+                let bytes = fs::read(&p).expect("read");
+                out.push(format!(
+                    "f {mode:o} {rel} {:?}",
+                    String::from_utf8_lossy(&bytes)
+                ));
             } else {
                 out.push(format!("f {mode:o} {rel} {}", meta.len()));
             }
         }
     }
-    walk(root, root, &mut out);
+    walk(root, root, content, &mut out);
     out
 }
