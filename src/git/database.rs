@@ -81,6 +81,17 @@ pub enum GitError {
     },
 }
 
+impl GitError {
+    /// The `failureCode` of `--json` output.
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            GitError::Fetch { .. } | GitError::Auth { .. } => "error_network",
+            GitError::RefNotFound { .. } | GitError::ShaNotFound { .. } => "error_not_found",
+            _ => "error_unknown",
+        }
+    }
+}
+
 /// A transport error, told apart: refused credentials say which token or helper would help.
 pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
     let message = error_chain(e);

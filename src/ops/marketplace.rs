@@ -279,7 +279,12 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
             let dir = &entry.install_location;
             let local = crate::git::clone::head_of(dir);
             let tip = match &local {
-                Some(_) => crate::git::clone::remote_tip(dir, &url, reference.as_deref())?,
+                Some(_) => {
+                    let (d, u, r) = (dir.clone(), url.clone(), reference.clone());
+                    crate::git::with_timeout(&url, move || {
+                        crate::git::clone::remote_tip(&d, &u, r.as_deref())
+                    })?
+                }
                 None => None,
             };
             match (local, tip) {

@@ -272,11 +272,7 @@ impl OpError {
                 _ => "error_validation",
             },
             OpError::Source(e) => e.failure_code(),
-            OpError::Git(
-                crate::git::GitError::Fetch { .. } | crate::git::GitError::Auth { .. },
-            ) => "error_network",
-            OpError::Git(crate::git::GitError::RefNotFound { .. }) => "error_not_found",
-            OpError::Git(_) => "error_unknown",
+            OpError::Git(e) => e.failure_code(),
             OpError::GitUrl(_) => "invalid_source",
             OpError::Download(_) => "error_network",
             OpError::NotInstalled { .. } => "not_installed",

@@ -30,5 +30,9 @@ pub(crate) fn create_unpacked_file(
         .at("create", target)
 }
 
+/// What one package (tarball, wheel or zip) may unpack to: a small download can inflate
+/// enormously (a "zip bomb").
+pub const MAX_UNPACKED: u64 = 1024 * 1024 * 1024;
+
 /// What a manifest read from inside a package may weigh: it is held in memory.
 pub const MAX_INNER_FILE: u64 = 16 * 1024 * 1024;

@@ -647,7 +647,7 @@ pub fn install_dependencies(
         let tgz = fetch_tarball(reg, release, cache, timeout, None)?;
         let target = dir.join(rel);
         fs::create_dir_all(&target).at("create directory", &target)?;
-        extract(&tgz, &release.package, &target)?;
+        extract(&tgz, &release.package, &target, super::MAX_UNPACKED)?;
         Ok(())
     };
     let threads = 8.min(jobs.len().max(1));
@@ -668,7 +668,8 @@ pub fn install_dependencies(
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
+            // A panicking worker is a bug: surface it instead of losing its packages.
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
     for (i, r) in results {
@@ -758,7 +759,8 @@ pub fn read_first<'c>(
 /// Extract the package into the existing, empty folder `dst`: files and folders only; links
 /// are skipped and reported; no entry may leave the folder; modes are 644, or 755 when any
 /// execute bit is set (npm's normalisation); no install script is ever run.
-pub fn extract(tgz: &Path, package: &str, dst: &Path) -> Result<CopyReport, NpmError> {
+/// At most `limit` bytes are written.
+pub fn extract(tgz: &Path, package: &str, dst: &Path, limit: u64) -> Result<CopyReport, NpmError> {
     let bad = |e: std::io::Error| NpmError::BadTarball {
         package: package.to_string(),
         message: e.to_string(),
@@ -790,7 +792,15 @@ pub fn extract(tgz: &Path, package: &str, dst: &Path) -> Result<CopyReport, NpmE
         } else if kind.is_file() {
             let mode = entry.header().mode().unwrap_or(0o644);
             let mut out = super::create_unpacked_file(&target, mode)?;
-            report.bytes += std::io::copy(&mut entry, &mut out).at("write", &target)?;
+            let left = limit.saturating_sub(report.bytes);
+            let n =
+                std::io::copy(&mut (&mut entry).take(left + 1), &mut out).at("write", &target)?;
+            if n > left {
+                return Err(bad(std::io::Error::other(format!(
+                    "it unpacks to more than {limit} bytes"
+                ))));
+            }
+            report.bytes += n;
             report.files += 1;
         } else {
             // Symlinks, hard links, devices: never written from a registry tarball.
@@ -839,6 +849,11 @@ mod tests {
             err.contains("big.json is larger than 16777216 bytes"),
             "{err}"
         );
+        // Unpacking stops at its limit, whatever the tarball claims.
+        let dst = t.path().join("out");
+        fs::create_dir(&dst).unwrap();
+        let err = extract(&tgz, "p", &dst, 1024).unwrap_err().to_string();
+        assert!(err.contains("it unpacks to more than 1024 bytes"), "{err}");
     }
 
     fn packument(versions: &[&str], latest: &str) -> Packument {

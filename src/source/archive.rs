@@ -14,8 +14,6 @@ use crate::registry::zipfile::{self, ZipError};
 
 /// Claude Code's cap on archive downloads.
 pub const MAX_ARCHIVE: u64 = 256 * 1024 * 1024;
-/// What a zip may unpack to.
-pub const MAX_UNPACKED: u64 = 1024 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {

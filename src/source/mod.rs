@@ -79,13 +79,9 @@ impl SourceError {
                 | crate::registry::pypi::PypiError::NoVersion { .. },
             ) => "error_not_found",
             SourceError::Relative(RelativeSourceError::Missing(_)) => "error_not_found",
-            SourceError::Git(GitError::Fetch { .. } | GitError::Auth { .. }) => "error_network",
-            SourceError::Git(GitError::RefNotFound { .. } | GitError::ShaNotFound { .. })
-            | SourceError::Export(ExportError::PathMissing { .. }) => "error_not_found",
-            SourceError::Git(_)
-            | SourceError::Export(ExportError::Io(_) | ExportError::Object { .. }) => {
-                "error_unknown"
-            }
+            SourceError::Git(e) => e.failure_code(),
+            SourceError::Export(ExportError::PathMissing { .. }) => "error_not_found",
+            SourceError::Export(ExportError::Io(_) | ExportError::Object { .. }) => "error_unknown",
             _ => "error_validation",
         }
     }
@@ -157,7 +153,8 @@ impl ResolvedPlugin {
                 downloads,
             } => {
                 use crate::registry::npm;
-                let mut report = npm::extract(tarball, package, dst)?;
+                let mut report =
+                    npm::extract(tarball, package, dst, crate::registry::MAX_UNPACKED)?;
                 let _task = reporter.start(&format!("Installing the dependencies of {package}"));
                 report.notes = npm::install_dependencies(
                     dst,
@@ -171,7 +168,7 @@ impl ResolvedPlugin {
                 path,
                 prefix,
                 dst,
-                archive::MAX_UNPACKED,
+                crate::registry::MAX_UNPACKED,
             )?),
             Fetched::Git { db, commit, subdir } => {
                 let submodules = crate::git::export::Submodules {
