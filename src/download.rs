@@ -5,7 +5,7 @@
 
 use std::fs;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sha2::Digest;
@@ -72,10 +72,8 @@ impl<'a> Request<'a> {
 
 /// What a successful GET returned.
 pub struct Response {
-    pub status: u16,
     /// The URL answered from, after redirects (relative links resolve against it).
     pub url: String,
-    pub etag: Option<String>,
     pub content_type: Option<String>,
     /// `Content-Length`, when the server sent one.
     pub length: Option<u64>,
@@ -85,7 +83,7 @@ pub struct Response {
 const ATTEMPTS: u32 = 3;
 
 /// Send a GET, retrying on 5xx answers and connection failures (not on 4xx).
-/// A 304 is returned as a response (for conditional requests), other non-2xx as errors.
+/// Non-2xx answers are errors.
 pub fn get(req: &Request) -> Result<Response, DownloadError> {
     let client = client_for(req)?;
     let mut last = None;
@@ -101,18 +99,15 @@ pub fn get(req: &Request) -> Result<Response, DownloadError> {
             Ok(resp) if resp.status().is_server_error() => {
                 last = Some(status_error(req.url, resp.status().as_u16()));
             }
-            Ok(resp) if resp.status().is_success() || resp.status().as_u16() == 304 => {
-                let header = |k: &str| {
-                    resp.headers()
-                        .get(k)
-                        .and_then(|v| v.to_str().ok())
-                        .map(String::from)
-                };
+            Ok(resp) if resp.status().is_success() => {
+                let content_type = resp
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .map(String::from);
                 return Ok(Response {
-                    status: resp.status().as_u16(),
                     url: resp.url().to_string(),
-                    etag: header("etag"),
-                    content_type: header("content-type"),
+                    content_type,
                     length: resp.content_length(),
                     body: Box::new(resp),
                 });
@@ -161,28 +156,71 @@ impl Response {
     }
 }
 
-/// Digests of a downloaded file.
-pub struct Digests {
-    pub sha512: [u8; 64],
-    pub sha256: [u8; 32],
-    pub sha1_hex: String,
-    pub len: u64,
+/// A digest a download can be checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    Sha1,
+    Sha256,
+    Sha512,
 }
 
-/// Stream a GET into the new file `dest` (at most `req.limit` bytes), computing digests.
-pub fn download_to(
+/// Hex digests of a download: those that were asked for.
+#[derive(Debug, Default)]
+pub struct Digests {
+    pub sha1: Option<String>,
+    pub sha256: Option<String>,
+    pub sha512: Option<String>,
+}
+
+/// A download in a temporary file of a cache folder, not yet trusted: the file is removed
+/// when this is dropped, unless [`Downloaded::keep`] moved it into place.
+pub struct Downloaded {
+    tmp: PathBuf,
+    kept: bool,
+    pub digests: Digests,
+}
+
+impl Downloaded {
+    /// Move the file to `dest` (in the same folder; an existing file of that name, with the
+    /// same digest, is replaced).
+    pub fn keep(mut self, dest: &Path) -> Result<PathBuf, IoError> {
+        fs::rename(&self.tmp, dest).at("rename into place", dest)?;
+        self.kept = true;
+        Ok(dest.to_path_buf())
+    }
+}
+
+impl Drop for Downloaded {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Stream a GET into a new temporary file of `dir` (at most `req.limit` bytes), computing the
+/// digests in `algorithms` on the way and flushing the file to disk.
+pub fn download_into(
     req: &Request,
-    dest: &Path,
+    dir: &Path,
+    algorithms: &[Algorithm],
     progress: Option<&dyn crate::progress::Task>,
-) -> Result<Digests, DownloadError> {
+) -> Result<Downloaded, DownloadError> {
+    fs::create_dir_all(dir).at("create directory", dir)?;
+    let mut out = Downloaded {
+        tmp: crate::fsutil::temp_path(dir, ".tmp-"),
+        kept: false,
+        digests: Digests::default(),
+    };
     let resp = get(req)?;
     let total = resp.length;
     let mut body = resp.body;
-    let mut shown = 0u64;
-    let mut file = fs::File::create(dest).at("create", dest)?;
-    let (mut s512, mut s256, mut s1) =
-        (sha2::Sha512::new(), sha2::Sha256::new(), sha1::Sha1::new());
-    let mut len = 0u64;
+    let mut file = fs::File::create(&out.tmp).at("create", &out.tmp)?;
+    let wants = |a| algorithms.contains(&a);
+    let mut s1 = wants(Algorithm::Sha1).then(sha1::Sha1::new);
+    let mut s256 = wants(Algorithm::Sha256).then(sha2::Sha256::new);
+    let mut s512 = wants(Algorithm::Sha512).then(sha2::Sha512::new);
+    let (mut len, mut shown) = (0u64, 0u64);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = body.read(&mut buf).map_err(|e| DownloadError::Read {
@@ -199,22 +237,23 @@ pub fn download_to(
                 limit: req.limit,
             });
         }
-        s512.update(&buf[..n]);
-        s256.update(&buf[..n]);
-        s1.update(&buf[..n]);
-        file.write_all(&buf[..n]).at("write", dest)?;
+        let chunk = &buf[..n];
+        s1.iter_mut().for_each(|h| h.update(chunk));
+        s256.iter_mut().for_each(|h| h.update(chunk));
+        s512.iter_mut().for_each(|h| h.update(chunk));
+        file.write_all(chunk).at("write", &out.tmp)?;
         if let Some(task) = progress.filter(|_| len - shown >= 256 * 1024) {
             shown = len;
             task.detail(&crate::progress::byte_count(len, total));
         }
     }
-    file.sync_all().at("sync", dest)?;
-    Ok(Digests {
-        sha512: s512.finalize().into(),
-        sha256: s256.finalize().into(),
-        sha1_hex: hex::encode(s1.finalize()),
-        len,
-    })
+    file.sync_all().at("sync", &out.tmp)?;
+    out.digests = Digests {
+        sha1: s1.map(|h| hex::encode(h.finalize())),
+        sha256: s256.map(|h| hex::encode(h.finalize())),
+        sha512: s512.map(|h| hex::encode(h.finalize())),
+    };
+    Ok(out)
 }
 
 /// `url` without credentials, query or fragment: signed URLs carry secrets there, and what is

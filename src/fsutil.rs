@@ -89,9 +89,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let prefix = format!(".{file_name}.plugin-tmp-");
-    remove_stale_temps(dir, &prefix);
-    let tmp = dir.join(format!("{prefix}{}-{}", std::process::id(), random_hex(6)));
+    let tmp = temp_path(dir, &format!(".{file_name}.plugin-tmp-"));
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
@@ -108,6 +106,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// A fresh temporary name `<prefix><pid>-<hex>` in `dir`; files of that pattern left by
+/// processes that no longer exist (killed mid-write) are removed first.
+pub fn temp_path(dir: &Path, prefix: &str) -> PathBuf {
+    remove_stale_temps(dir, prefix);
+    dir.join(format!("{prefix}{}-{}", std::process::id(), random_hex(6)))
 }
 
 /// Remove temporary files named `<prefix><pid>-<hex>` whose process no longer exists.

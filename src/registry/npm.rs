@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping};
 use crate::download::{self, DownloadError, Request};
-use crate::fsutil::{IoContext, IoError, random_hex};
+use crate::fsutil::{IoContext, IoError};
 
 pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
 /// The largest tarball downloaded (npm's own limit is far lower in practice).
@@ -363,33 +363,21 @@ pub fn resolve_and_fetch(
     let fetched = match (release, early) {
         (Ok(release), Some(early)) if release.tarball == guess => {
             let tgz = match cached_tarball(&release, cache) {
-                Some(hit) => {
-                    early.discard();
-                    hit
-                }
+                Some(hit) => hit,
                 None => accept_tarball(early, &release, cache)?,
             };
             (release, tgz)
         }
         (release, early) => {
-            if let Some(e) = early {
-                e.discard();
-            }
+            drop(early);
             let release = release?;
             let tgz = fetch_tarball(reg, &release, cache, timeout, progress)?;
             (release, tgz)
         }
     };
-    // A hint, not state: no fsync; a torn or lost record costs one packument request next
-    // time, nothing more (it is parsed, and the tarball it names is checked to exist).
-    if let (Some(dir), Ok(json)) = (seen.parent(), serde_json::to_vec(&fetched.0)) {
-        let tmp = dir.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
-        let written = fs::create_dir_all(dir)
-            .and_then(|()| fs::write(&tmp, json))
-            .and_then(|()| fs::rename(&tmp, &seen));
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
+    // A lost record costs one packument request next time, nothing more.
+    if let Ok(json) = serde_json::to_vec(&fetched.0) {
+        let _ = crate::fsutil::write_atomic(&seen, &json);
     }
     Ok(fetched)
 }
@@ -464,18 +452,6 @@ fn cached_tarball(release: &NpmRelease, cache: &Path) -> Option<PathBuf> {
     cached.is_file().then_some(cached)
 }
 
-/// A downloaded tarball not yet checked against a release.
-struct PendingTarball {
-    tmp: PathBuf,
-    digests: download::Digests,
-}
-
-impl PendingTarball {
-    fn discard(self) {
-        let _ = fs::remove_file(&self.tmp);
-    }
-}
-
 fn download_tarball(
     reg: &NpmRegistry,
     url: &str,
@@ -483,53 +459,48 @@ fn download_tarball(
     cache: &Path,
     timeout: Duration,
     progress: Option<&dyn crate::progress::Task>,
-) -> Result<PendingTarball, NpmError> {
-    fs::create_dir_all(cache).at("create directory", cache)?;
-    let tmp = cache.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
+) -> Result<download::Downloaded, NpmError> {
+    use download::Algorithm::{Sha1, Sha512};
     let req = reg.request(url, timeout, MAX_TARBALL);
-    match download::download_to(&req, &tmp, progress) {
-        Ok(digests) => Ok(PendingTarball { tmp, digests }),
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            Err(reg.access_error(e, url, package))
-        }
-    }
+    // sha512 names the cached file; sha1 is what old releases publish instead of integrity.
+    download::download_into(&req, cache, &[Sha512, Sha1], progress)
+        .map_err(|e| reg.access_error(e, url, package))
 }
 
 /// Check a download against `release` (`integrity`, else the sha1 `shasum`) and move it into
 /// the cache under its sha512; a mismatch keeps nothing.
 fn accept_tarball(
-    pending: PendingTarball,
+    download: download::Downloaded,
     release: &NpmRelease,
     cache: &Path,
 ) -> Result<PathBuf, NpmError> {
-    let PendingTarball { tmp, digests } = pending;
-    let expected_sha512 = release.integrity.as_deref().and_then(sri_sha512);
-    let actual512 = hex::encode(digests.sha512);
-    let mismatch = match (&expected_sha512, &release.shasum) {
-        (Some(want), _) if *want != actual512 => Some((
+    let actual512 = download.digests.sha512.clone().unwrap_or_default();
+    let actual1 = download.digests.sha1.clone().unwrap_or_default();
+    let mismatch = match (
+        release.integrity.as_deref().and_then(sri_sha512),
+        &release.shasum,
+    ) {
+        (Some(want), _) if want != actual512 => Some((
             release.integrity.clone().unwrap_or_default(),
             format!(
                 "sha512-{}",
-                base64::engine::general_purpose::STANDARD.encode(digests.sha512)
+                base64::engine::general_purpose::STANDARD
+                    .encode(hex::decode(&actual512).unwrap_or_default())
             ),
         )),
-        (None, Some(want)) if !want.eq_ignore_ascii_case(&digests.sha1_hex) => {
-            Some((format!("sha1 {want}"), format!("sha1 {}", digests.sha1_hex)))
+        (None, Some(want)) if !want.eq_ignore_ascii_case(&actual1) => {
+            Some((format!("sha1 {want}"), format!("sha1 {actual1}")))
         }
         _ => None,
     };
     if let Some((expected, actual)) = mismatch {
-        let _ = fs::remove_file(&tmp);
         return Err(NpmError::Integrity {
             url: release.tarball.clone(),
             expected,
             actual,
         });
     }
-    let dest = cache.join(format!("sha512-{actual512}.tgz"));
-    fs::rename(&tmp, &dest).at("rename into place", &dest)?;
-    Ok(dest)
+    Ok(download.keep(&cache.join(format!("sha512-{actual512}.tgz")))?)
 }
 
 /// The hex sha512 digest of an SRI string (`sha512-<base64>`, possibly among others).

@@ -13,7 +13,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
 use crate::download::{self, DownloadError, Request};
-use crate::fsutil::{IoContext, IoError, random_hex};
+use crate::fsutil::IoError;
 
 pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
 const MAX_PAGE: u64 = 64 * 1024 * 1024;
@@ -367,33 +367,23 @@ pub fn fetch_wheel(
             return Ok(cached);
         }
     }
-    fs::create_dir_all(cache).at("create directory", cache)?;
-    let tmp = cache.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
-    let digests = match download::download_to(
+    let download = download::download_into(
         &Request::new(&wheel.file.url, timeout, MAX_WHEEL),
-        &tmp,
+        cache,
+        &[download::Algorithm::Sha256],
         progress,
-    ) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(e.into());
-        }
-    };
-    let actual = hex::encode(digests.sha256);
+    )?;
+    let actual = download.digests.sha256.clone().unwrap_or_default();
     if let Some(want) = &wheel.file.sha256
         && !want.eq_ignore_ascii_case(&actual)
     {
-        let _ = fs::remove_file(&tmp);
         return Err(PypiError::Integrity {
             url: wheel.file.url.clone(),
             expected: want.clone(),
             actual,
         });
     }
-    let dest = cache.join(format!("sha256-{actual}.whl"));
-    fs::rename(&tmp, &dest).at("rename into place", &dest)?;
-    Ok(dest)
+    Ok(download.keep(&cache.join(format!("sha256-{actual}.whl")))?)
 }
 
 /// Where the plugin sits inside a wheel: the folder holding `.claude-plugin/plugin.json` (at

@@ -4,12 +4,11 @@
 //! Addresses: HTTPS only, and never loopback, link-local or cloud-metadata hosts (each redirect
 //! hop is checked again). `PLUGIN_ALLOW_LOCAL_ARCHIVES=1` lifts both rules, for tests only.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::download::{self, DownloadError, Request};
-use crate::fsutil::{IoContext, IoError, random_hex};
+use crate::fsutil::IoError;
 use crate::registry::zipfile::{self, ZipError};
 
 /// Claude Code's cap on archive downloads.
@@ -115,30 +114,20 @@ pub fn fetch(
             return Ok((cached, p.clone()));
         }
     }
-    fs::create_dir_all(cache).at("create directory", cache)?;
-    let tmp = cache.join(format!(".tmp-{}-{}", std::process::id(), random_hex(6)));
     let mut req = Request::new(url, timeout, MAX_ARCHIVE);
     req.redirect_check = Some(check_url);
-    let digests = match download::download_to(&req, &tmp, progress) {
-        Ok(d) => d,
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(e.into());
-        }
-    };
-    let actual = hex::encode(digests.sha256);
+    let download = download::download_into(&req, cache, &[download::Algorithm::Sha256], progress)?;
+    let actual = download.digests.sha256.clone().unwrap_or_default();
     if let Some(expected) = pin
         && expected != actual
     {
-        let _ = fs::remove_file(&tmp);
         return Err(ArchiveError::Integrity {
             url: url.to_string(),
             expected,
             actual,
         });
     }
-    let dest = cache.join(format!("sha256-{actual}.zip"));
-    fs::rename(&tmp, &dest).at("rename into place", &dest)?;
+    let dest = download.keep(&cache.join(format!("sha256-{actual}.zip")))?;
     Ok((dest, actual))
 }
 
