@@ -9,7 +9,7 @@ use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::marketplace::{Marketplace, PluginEntry};
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
-use crate::state::NewInstall;
+use crate::state::{InstalledPlugins, NewInstall, SettingsFile};
 use crate::version;
 
 #[derive(Debug, Clone)]
@@ -182,15 +182,25 @@ fn install_found(
     cache.check_names(&mkt, &name, &folder)?;
     let target = cache.plugin_dir(&mkt, &name).join(&folder);
     let project = ctx.project_for(scope);
-    // Read (and so validate) the settings file before anything is written.
-    ctx.settings(scope).map_err(OpError::SettingsWrite)?;
     let report_already = |outcome| InstallReport {
         id: id.clone(),
         scope,
         added_marketplace: None,
         outcome,
     };
-    if let Some(already) = already_installed(ctx, &id, scope, project.as_deref(), &resolved)? {
+    // Reading the settings file also validates it before anything is written.
+    let (installed, settings) = (
+        ctx.installed()?,
+        ctx.settings(scope).map_err(OpError::SettingsWrite)?,
+    );
+    if let Some(already) = already_installed(
+        &installed,
+        &settings,
+        &id,
+        scope,
+        project.as_deref(),
+        &resolved,
+    ) {
         // An install killed after publishing can leave its displaced old copy behind.
         ctx.sweep_plugin_staging(&mkt, &name)?;
         return Ok(report_already(already));
@@ -213,57 +223,62 @@ fn install_found(
 
     // Under the state lock only renames and small JSON writes happen; a replaced folder's old
     // content is removed after the lock is released.
-    let displaced = {
-        let _state_lock = ctx.lock_state()?;
-        // Another process may have installed it while we copied.
-        if let Some(already) = already_installed(ctx, &id, scope, project.as_deref(), &resolved)? {
-            return Ok(report_already(already));
-        }
-        let mut installed = ctx.installed()?;
-        if let Some((other, rec)) = installed
-            .all()
-            .into_iter()
-            .find(|(_, r)| Path::new(&r.install_path) == target && r.version != resolved.version)
+    let displaced =
         {
-            return Err(crate::cache::CacheError::VersionCollision {
-                path: target,
-                existing: rec.version,
-                version: resolved.version,
-                recorded_for: Some(other),
-            }
-            .into());
-        }
-        let displaced = staged.publish(&target, &resolved.version)?;
-        let previous = installed.find(&id, scope, project.as_deref());
-        installed.upsert(
-            &id,
-            &NewInstall {
-                scope,
-                project_path: project.clone(),
-                install_path: target.clone(),
-                version: resolved.version.clone(),
-                git_commit_sha: resolved.git_commit.clone(),
-                timestamp: iso_timestamp(),
-            },
-        );
-        installed.write()?;
-        let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
-        settings.set_enabled(&id, true);
-        if let Err(e) = settings.write() {
-            // Undo the record so the failed install leaves nothing recorded.
+            let _state_lock = ctx.lock_state()?;
+            // Another process may have installed it while we copied.
             let mut installed = ctx.installed()?;
-            installed.remove(&id, scope, project.as_deref());
+            let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+            if let Some(already) = already_installed(
+                &installed,
+                &settings,
+                &id,
+                scope,
+                project.as_deref(),
+                &resolved,
+            ) {
+                return Ok(report_already(already));
+            }
+            if let Some((other, rec)) = installed.all().into_iter().find(|(_, r)| {
+                Path::new(&r.install_path) == target && r.version != resolved.version
+            }) {
+                return Err(crate::cache::CacheError::VersionCollision {
+                    path: target,
+                    existing: rec.version,
+                    version: resolved.version,
+                    recorded_for: Some(other),
+                }
+                .into());
+            }
+            let displaced = staged.publish(&target, &resolved.version)?;
+            let previous = installed.find(&id, scope, project.as_deref());
+            installed.upsert(
+                &id,
+                &NewInstall {
+                    scope,
+                    project_path: project.clone(),
+                    install_path: target.clone(),
+                    version: resolved.version.clone(),
+                    git_commit_sha: resolved.git_commit.clone(),
+                    timestamp: iso_timestamp(),
+                },
+            );
             installed.write()?;
-            return Err(OpError::SettingsWrite(e));
-        }
-        if let Some(prev) = previous
-            && Path::new(&prev.install_path) != target
-            && !installed.references(Path::new(&prev.install_path))
-        {
-            crate::cache::mark_orphaned(Path::new(&prev.install_path))?;
-        }
-        displaced
-    };
+            settings.set_enabled(&id, true);
+            if let Err(e) = settings.write() {
+                // Undo the record so the failed install leaves nothing recorded.
+                installed.remove(&id, scope, project.as_deref());
+                installed.write()?;
+                return Err(OpError::SettingsWrite(e));
+            }
+            if let Some(prev) = previous
+                && Path::new(&prev.install_path) != target
+                && !installed.references(Path::new(&prev.install_path))
+            {
+                crate::cache::mark_orphaned(Path::new(&prev.install_path))?;
+            }
+            displaced
+        };
     drop(displaced);
     Ok(InstallReport {
         id,
@@ -282,27 +297,20 @@ fn install_found(
 /// enabled there. A disabled plugin is reinstalled and enabled again (as Claude Code does); so is
 /// one missing from `enabledPlugins`, the state a crash between our two state writes leaves.
 fn already_installed(
-    ctx: &Context,
+    installed: &InstalledPlugins,
+    settings: &SettingsFile,
     id: &str,
     scope: Scope,
     project: Option<&Path>,
     resolved: &ResolvedPlugin,
-) -> Result<Option<InstallOutcome>, OpError> {
-    let installed = ctx.installed()?;
-    let Some(rec) = installed.find(id, scope, project) else {
-        return Ok(None);
-    };
-    let enabled = ctx
-        .settings(scope)
-        .map_err(OpError::SettingsWrite)?
-        .enabled(id)
-        == Some(true);
-    if !enabled || !Path::new(&rec.install_path).is_dir() {
-        return Ok(None);
+) -> Option<InstallOutcome> {
+    let rec = installed.find(id, scope, project)?;
+    if settings.enabled(id) != Some(true) || !Path::new(&rec.install_path).is_dir() {
+        return None;
     }
-    Ok(Some(InstallOutcome::AlreadyInstalled {
+    Some(InstallOutcome::AlreadyInstalled {
         installed_version: rec.version,
         available_version: resolved.version.clone(),
         in_place_from: resolved.in_place_folder().map(Path::to_path_buf),
-    }))
+    })
 }
