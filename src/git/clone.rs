@@ -8,14 +8,10 @@ use std::sync::atomic::AtomicBool;
 use gix::progress::Discard;
 use gix::remote::Direction;
 
-use super::database::GitError;
+use super::database::{GitError, fetch_failure};
 use super::progress::TaskProgress;
 use super::url::GitUrl;
 use crate::progress::Task;
-
-fn fetch_error(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
-    super::database::fetch_failure(url, e)
-}
 
 /// Clone `url` at `reference` (default: the remote's HEAD), depth 1, into the new folder `dest`.
 /// Returns the commit checked out. On failure `dest` is removed again.
@@ -28,7 +24,7 @@ pub fn clone_work_tree(
     use gix::remote::fetch::Shallow;
     let interrupt = AtomicBool::new(false);
     let mut prepare = gix::prepare_clone(url.as_str(), dest)
-        .map_err(|e| fetch_error(url, &e))?
+        .map_err(|e| fetch_failure(url, &e))?
         .with_shallow(Shallow::DepthAtRemote(std::num::NonZeroU32::MIN));
     let auth_url = url.clone();
     prepare = prepare.configure_connection(move |con| {
@@ -39,7 +35,7 @@ pub fn clone_work_tree(
     if let Some(r) = reference {
         prepare = prepare
             .with_ref_name(Some(r))
-            .map_err(|e| fetch_error(url, &e))?;
+            .map_err(|e| fetch_failure(url, &e))?;
     }
     let (mut checkout, _) = prepare
         .fetch_then_checkout(TaskProgress::new(task.clone()), &interrupt)
@@ -49,12 +45,12 @@ pub fn clone_work_tree(
                 reference: r.to_string(),
                 available: Vec::new(),
             },
-            _ => fetch_error(url, &e),
+            _ => fetch_failure(url, &e),
         })?;
     let (repo, _) = checkout
         .main_worktree(TaskProgress::new(task), &interrupt)
-        .map_err(|e| fetch_error(url, &e))?;
-    let head = repo.head_id().map_err(|e| fetch_error(url, &e))?;
+        .map_err(|e| fetch_failure(url, &e))?;
+    let head = repo.head_id().map_err(|e| fetch_failure(url, &e))?;
     Ok(head.detach().to_string())
 }
 
@@ -65,7 +61,7 @@ pub fn remote_tip(
     url: &GitUrl,
     reference: Option<&str>,
 ) -> Result<Option<String>, GitError> {
-    let repo = gix::open(repo_dir).map_err(|e| fetch_error(url, &e))?;
+    let repo = gix::open(repo_dir).map_err(|e| fetch_failure(url, &e))?;
     let wanted: Vec<String> = match reference {
         None => vec!["HEAD".into()],
         Some(r) if r.starts_with("refs/") => vec![r.to_string()],
@@ -77,15 +73,15 @@ pub fn remote_tip(
         .collect();
     let remote = repo
         .remote_at(url.as_str())
-        .map_err(|e| fetch_error(url, &e))?
+        .map_err(|e| fetch_failure(url, &e))?
         .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
-        .map_err(|e| fetch_error(url, &e))?;
+        .map_err(|e| fetch_failure(url, &e))?;
     let (map, _) = remote
         .connect(Direction::Fetch)
-        .map_err(|e| fetch_error(url, &e))?
+        .map_err(|e| fetch_failure(url, &e))?
         .with_credentials(super::auth::authenticator(&repo, url))
         .ref_map(Discard, Default::default())
-        .map_err(|e| fetch_error(url, &e))?;
+        .map_err(|e| fetch_failure(url, &e))?;
     for w in &wanted {
         for r in &map.remote_refs {
             let (name, target, peeled) = r.unpack();

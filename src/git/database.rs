@@ -73,12 +73,6 @@ pub enum GitError {
     },
     #[error("{what} of {url} is not a commit")]
     NotACommit { url: String, what: String },
-    #[error("cannot read {what} from the git cache of {url}: {message}")]
-    Object {
-        url: String,
-        what: String,
-        message: String,
-    },
 }
 
 impl GitError {
@@ -239,19 +233,14 @@ impl GitDatabase {
 
     /// Make `rev` available locally and return its commit (40 hex). A pinned commit that is
     /// already in the database costs no network round trip.
-    pub fn fetch(
-        &mut self,
-        rev: &Revision,
-        on_wait: &dyn Fn(&Path),
-        task: Arc<dyn Task>,
-    ) -> Result<String, GitError> {
+    pub fn fetch(&mut self, rev: &Revision, task: Arc<dyn Task>) -> Result<String, GitError> {
         if let Revision::Sha(sha) = rev
             && let Some(id) = self.local_commit(sha)
         {
             return Ok(id);
         }
         let lock_path = self.path.with_extension("lock");
-        let _lock = FileLock::acquire(&lock_path, LockMode::Exclusive, on_wait)?;
+        let _lock = FileLock::acquire(&lock_path, LockMode::Exclusive, &|_| {})?;
         clear_stale_git_locks(&self.path);
         let (specs, wanted): (Vec<String>, Vec<String>) = match rev {
             Revision::Head => (

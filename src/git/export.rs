@@ -540,7 +540,7 @@ impl<'a> Exporter<'a> {
         );
         let task = subs.task.clone();
         super::with_timeout(&url, move || {
-            super::GitDatabase::open(&root, &fetch_url)?.fetch(&rev, &|_| {}, task)
+            super::GitDatabase::open(&root, &fetch_url)?.fetch(&rev, task)
         })
         .map_err(|e| submodule_error(e.to_string()))?;
         let db = super::GitDatabase::open(&subs.git_root, &url)

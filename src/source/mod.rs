@@ -275,7 +275,7 @@ pub fn resolve(
     let task = cx.reporter.start(&format!("Fetching {url}"));
     let fetch_task = task.clone();
     let commit = crate::git::with_timeout(&url, move || {
-        GitDatabase::open(&root, &fetch_url)?.fetch(&rev, &|_| {}, fetch_task)
+        GitDatabase::open(&root, &fetch_url)?.fetch(&rev, fetch_task)
     })?;
     // Repositories stay on the thread that opened them; read the fetched objects from here.
     let db = GitDatabase::open(cx.git_root, &url)?;
