@@ -109,14 +109,14 @@ pub enum Fetched {
         db: Box<GitDatabase>,
         commit: String,
         subdir: String,
+        /// The git cache (submodules are fetched into it while writing).
+        git_root: PathBuf,
     },
 }
 
 /// A plugin whose source is fetched and whose version is known.
 pub struct ResolvedPlugin {
     pub fetched: Fetched,
-    /// The git cache (submodules are fetched into it while writing).
-    git_root: PathBuf,
     pub version: String,
     pub git_commit: Option<String>,
     /// The exact release or commit, recorded in the cache's completion marker.
@@ -170,9 +170,14 @@ impl ResolvedPlugin {
                 dst,
                 crate::registry::MAX_UNPACKED,
             )?),
-            Fetched::Git { db, commit, subdir } => {
+            Fetched::Git {
+                db,
+                commit,
+                subdir,
+                git_root,
+            } => {
                 let submodules = crate::git::export::Submodules {
-                    git_root: self.git_root.clone(),
+                    git_root: git_root.clone(),
                     superproject: db.url().clone(),
                     depth: 0,
                     task: reporter.start("Writing plugin files"),
@@ -221,7 +226,6 @@ pub fn resolve(
                 git_commit.as_deref().map(short_sha),
             );
             return Ok(ResolvedPlugin {
-                git_root: cx.git_root.to_path_buf(),
                 fetched: Fetched::Folder {
                     dir,
                     container: marketplace.root.clone(),
@@ -299,11 +303,11 @@ pub fn resolve(
     };
     let version = pick_version(manifest.as_ref(), entry, Some(derived));
     Ok(ResolvedPlugin {
-        git_root: cx.git_root.to_path_buf(),
         fetched: Fetched::Git {
             db: Box::new(db),
             commit: commit.clone(),
             subdir,
+            git_root: cx.git_root.to_path_buf(),
         },
         version,
         provenance: Some(Provenance {
@@ -345,7 +349,6 @@ fn resolve_npm(
     let integrity = (release.integrity.clone())
         .or_else(|| release.shasum.as_ref().map(|h| format!("sha1:{h}")));
     Ok(ResolvedPlugin {
-        git_root: cx.git_root.to_path_buf(),
         provenance: Some(Provenance {
             kind: "npm".into(),
             what: format!("{package}@{}", release.version),
@@ -387,7 +390,6 @@ fn resolve_pip(
         &entry.name,
     )?;
     Ok(ResolvedPlugin {
-        git_root: cx.git_root.to_path_buf(),
         provenance: Some(Provenance {
             kind: "pip".into(),
             what: format!("{package}=={}", wheel.version),
@@ -413,7 +415,6 @@ fn resolve_archive(
     let prefix = archive::layout(&path, url)?;
     let manifest = zip_manifest(&path, &prefix, url, &entry.name)?;
     Ok(ResolvedPlugin {
-        git_root: cx.git_root.to_path_buf(),
         provenance: Some(Provenance {
             kind: "archive".into(),
             what: crate::download::redacted(url),
