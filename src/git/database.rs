@@ -231,6 +231,21 @@ impl GitDatabase {
         &self.url
     }
 
+    /// Open the database of `url` under `root`, fetch `rev` into it under the network time
+    /// limit, and return it (reopened on this thread: repositories stay on the thread that
+    /// opened them) with the fetched commit.
+    pub fn fetch_timed(
+        root: &Path,
+        url: &GitUrl,
+        rev: Revision,
+        task: Arc<dyn Task>,
+    ) -> Result<(GitDatabase, String), GitError> {
+        let (r, u) = (root.to_path_buf(), url.clone());
+        let commit =
+            super::with_timeout(url, move || GitDatabase::open(&r, &u)?.fetch(&rev, task))?;
+        Ok((GitDatabase::open(root, url)?, commit))
+    }
+
     /// Make `rev` available locally and return its commit (40 hex). A pinned commit that is
     /// already in the database costs no network round trip.
     pub fn fetch(&mut self, rev: &Revision, task: Arc<dyn Task>) -> Result<String, GitError> {

@@ -533,17 +533,8 @@ impl<'a> Exporter<'a> {
         let url = super::url::GitUrl::parse(&subs.resolve_url(&raw_url))
             .map_err(|e| submodule_error(e.to_string()))?;
         let sha = id.to_string();
-        let (root, fetch_url, rev) = (
-            subs.git_root.clone(),
-            url.clone(),
-            super::Revision::Sha(sha.clone()),
-        );
-        let task = subs.task.clone();
-        super::with_timeout(&url, move || {
-            super::GitDatabase::open(&root, &fetch_url)?.fetch(&rev, task)
-        })
-        .map_err(|e| submodule_error(e.to_string()))?;
-        let db = super::GitDatabase::open(&subs.git_root, &url)
+        let rev = super::Revision::Sha(sha.clone());
+        let (db, _) = super::GitDatabase::fetch_timed(&subs.git_root, &url, rev, subs.task.clone())
             .map_err(|e| submodule_error(e.to_string()))?;
         let nested = Submodules {
             git_root: subs.git_root.clone(),

@@ -275,14 +275,8 @@ pub fn resolve(
         other => return Err(SourceError::Unsupported(other.kind().to_string())),
     };
     let rev = Revision::from_pin(reference.as_deref(), sha.as_deref());
-    let (root, fetch_url) = (cx.git_root.to_path_buf(), url.clone());
     let task = cx.reporter.start(&format!("Fetching {url}"));
-    let fetch_task = task.clone();
-    let commit = crate::git::with_timeout(&url, move || {
-        GitDatabase::open(&root, &fetch_url)?.fetch(&rev, fetch_task)
-    })?;
-    // Repositories stay on the thread that opened them; read the fetched objects from here.
-    let db = GitDatabase::open(cx.git_root, &url)?;
+    let (db, commit) = GitDatabase::fetch_timed(cx.git_root, &url, rev, task.clone())?;
     if let Some(want) = sha
         && *want != commit
     {
