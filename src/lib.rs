@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod marketplace;
 pub mod ops;
 pub mod output;
+pub mod parallel;
 pub mod progress;
 pub mod registry;
 pub mod source;

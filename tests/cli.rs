@@ -12,6 +12,7 @@ use std::process::Command;
 
 use common::*;
 use serde_json::{Value, json};
+use sha2::Digest;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -585,6 +586,9 @@ fn install_writes_settings_record_and_cache_exactly() {
     let command = fs::read(src.join("commands/c.md")).unwrap();
     let marker_path = install_path.join(".plugin-ok");
     let marker_len = fs::metadata(&marker_path).unwrap().len();
+    let listing_len = fs::metadata(install_path.join(".plugin-files"))
+        .unwrap()
+        .len();
     assert_eq!(
         tree(&cache(&env)),
         vec![
@@ -596,6 +600,7 @@ fn install_writes_settings_record_and_cache_exactly() {
                 "f {fmode:o} m1/p1/1.0.0/.claude-plugin/plugin.json {}",
                 manifest.len()
             ),
+            format!("f {fmode:o} m1/p1/1.0.0/.plugin-files {listing_len}"),
             format!("f {fmode:o} m1/p1/1.0.0/.plugin-ok {marker_len}"),
             format!("d {dmode:o} m1/p1/1.0.0/commands/"),
             format!("f {fmode:o} m1/p1/1.0.0/commands/c.md {}", command.len()),
@@ -612,12 +617,32 @@ fn install_writes_settings_record_and_cache_exactly() {
     let marker = env.read_json(&marker_path);
     assert_eq!(
         keys(&marker),
-        ["v", "marketplace", "plugin", "version", "files", "bytes"]
+        [
+            "v",
+            "marketplace",
+            "plugin",
+            "version",
+            "files",
+            "bytes",
+            "digest"
+        ]
+    );
+    // The listing names every entry with its mode and sha256; the marker holds its digest.
+    let listing = read(&install_path.join(".plugin-files"));
+    let sha = |b: &[u8]| hex::encode(sha2::Sha256::digest(b));
+    assert_eq!(
+        listing,
+        format!(
+            "plugin-files v1\nd\t-\t-\t.claude-plugin\nf\t{fmode:o}\t{}\t.claude-plugin/plugin.json\nd\t-\t-\tcommands\nf\t{fmode:o}\t{}\tcommands/c.md\n",
+            sha(&manifest),
+            sha(&command)
+        )
     );
     assert_eq!(
         marker,
         json!({"v": 1, "marketplace": "m1", "plugin": "p1", "version": "1.0.0", "files": 2,
-               "bytes": manifest.len() + command.len()})
+               "bytes": manifest.len() + command.len(),
+               "digest": format!("sha256:{}", sha(listing.as_bytes()))})
     );
     // No staging leftovers anywhere.
     assert!(
@@ -1111,6 +1136,7 @@ fn symlink_policy_end_to_end() {
         .unwrap()
         .len();
     let marker_len = fs::metadata(v.join(".plugin-ok")).unwrap().len();
+    let listing_len = fs::metadata(v.join(".plugin-files")).unwrap().len();
     let d = |p: &str| format!("d {dmode:o} {p}/");
     let f = |p: &str, size: usize| format!("f {fmode:o} {p} {size}");
     let mut expected = vec![
@@ -1120,6 +1146,7 @@ fn symlink_policy_end_to_end() {
         f(".git-like/x", 1),
         f(".gitignore", 11),
         f(".hidden", 1),
+        format!("f {fmode:o} .plugin-files {listing_len}"),
         format!("f {fmode:o} .plugin-ok {marker_len}"),
         d("absshared"),
         d("absshared/deep"),
@@ -1152,7 +1179,9 @@ fn symlink_policy_end_to_end() {
     // The marker counts exactly the regular files copied.
     let files: Vec<_> = got
         .iter()
-        .filter(|l| l.starts_with("f ") && !l.contains(".plugin-ok"))
+        .filter(|l| {
+            l.starts_with("f ") && !l.contains(".plugin-ok") && !l.contains(".plugin-files")
+        })
         .collect();
     let bytes: u64 = files
         .iter()

@@ -36,6 +36,7 @@ const FILES_PER_DIR: usize = 100;
 /// 2,000 files plus `.claude-plugin/plugin.json`.
 const PLUGIN_FILES: u64 = (DIRS * FILES_PER_DIR) as u64 + 1;
 const MARKER: &str = ".plugin-ok";
+const LISTING: &str = ".plugin-files";
 const ORPHANED_AT: &str = ".orphaned_at";
 const STAGING_PREFIX: &str = ".plugin-staging-";
 
@@ -161,7 +162,9 @@ fn assert_complete_version(dir: &Path, version: &str, ctx: &str) {
     // `.orphaned_at` is Claude Code's, added after publication by an uninstall.
     let content = files
         .iter()
-        .filter(|p| *p != Path::new(MARKER) && *p != Path::new(ORPHANED_AT))
+        .filter(|p| {
+            *p != Path::new(MARKER) && *p != Path::new(LISTING) && *p != Path::new(ORPHANED_AT)
+        })
         .count() as u64;
     assert_eq!(
         marker["files"].as_u64(),
@@ -180,6 +183,7 @@ fn assert_complete_version(dir: &Path, version: &str, ctx: &str) {
         manifest.contains(&format!("\"{version}\"")),
         "{ctx}: {manifest}"
     );
+    common::assert_sealed(dir);
 }
 
 fn read_json_if_exists(path: &Path, ctx: &str) -> Option<Value> {

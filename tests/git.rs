@@ -106,7 +106,7 @@ fn url_github_string_and_subdir_sources_install_from_the_server() {
     // The tree is the commit's (modulo the symlink policy), modes from the tree.
     let listing: Vec<String> = tree(&dir)
         .into_iter()
-        .filter(|l| !l.contains(".plugin-ok"))
+        .filter(|l| !l.contains(".plugin-ok") && !l.contains(".plugin-files"))
         .collect();
     let (dm, _, fm, xm) = env.default_modes();
     assert_eq!(

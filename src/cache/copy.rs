@@ -21,7 +21,12 @@ use crate::fsutil::{IoContext, IoError, normalize_lexically};
 /// Names at the top of a version folder that belong to the cache's bookkeeping (ours and
 /// Claude Code's). A source that ships them would otherwise mark its own install complete,
 /// orphaned or in use.
-pub const BOOKKEEPING_NAMES: &[&str] = &[super::MARKER, ".orphaned_at", ".in_use"];
+pub const BOOKKEEPING_NAMES: &[&str] = &[
+    super::MARKER,
+    super::listing::LISTING,
+    ".orphaned_at",
+    ".in_use",
+];
 
 /// `rel` (a path inside the plugin) is one of [`BOOKKEEPING_NAMES`] at the plugin's top.
 pub fn is_bookkeeping(rel: &Path) -> bool {
@@ -95,53 +100,71 @@ pub struct CopyReport {
     pub notes: Vec<String>,
 }
 
+/// One entry of a plugin tree as the policy will write it, in walk order (a folder before
+/// what it holds). Paths are relative to the plugin root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedEntry {
+    Dir(PathBuf),
+    /// A regular file and where its bytes come from (a dereferenced link's target included).
+    File {
+        rel: PathBuf,
+        src: PathBuf,
+    },
+    Link {
+        rel: PathBuf,
+        target: PathBuf,
+    },
+}
+
+/// What the symlink policy makes of the plugin at `policy.plugin_root`, without writing
+/// anything: the entries to create and what is left out.
+pub fn plan_plugin_tree(policy: &LinkPolicy) -> Result<(Vec<PlannedEntry>, Vec<Skipped>), IoError> {
+    let mut planner = Planner {
+        policy,
+        skipped: Vec::new(),
+        stack: vec![policy.plugin_root.clone()],
+        entries: Vec::new(),
+    };
+    planner.walk_dir(&policy.plugin_root, Path::new(""), false)?;
+    Ok((planner.entries, planner.skipped))
+}
+
 /// Copy the plugin at `policy.plugin_root` into the existing, empty folder `dst`.
 pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, IoError> {
-    let mut copier = Copier {
-        policy,
-        report: CopyReport::default(),
-        stack: vec![policy.plugin_root.clone()],
-        files: Vec::new(),
+    let (entries, skipped) = plan_plugin_tree(policy)?;
+    let mut report = CopyReport {
+        skipped,
+        ..CopyReport::default()
     };
-    copier.copy_dir(&policy.plugin_root, dst, Path::new(""), false)?;
-    let mut report = copier.report;
-    report.files = copier.files.len() as u64;
-    report.bytes = copy_files(&copier.files)?;
+    let mut files = Vec::new();
+    for entry in &entries {
+        match entry {
+            PlannedEntry::Dir(rel) => {
+                let d = dst.join(rel);
+                fs::create_dir(&d).at("create directory", &d)?;
+            }
+            PlannedEntry::Link { rel, target } => {
+                let d = dst.join(rel);
+                std::os::unix::fs::symlink(target, &d).at("create link", &d)?;
+                report.links += 1;
+            }
+            PlannedEntry::File { rel, src } => files.push((src.as_path(), dst.join(rel))),
+        }
+    }
+    report.files = files.len() as u64;
+    report.bytes = copy_files(&files)?;
     Ok(report)
 }
 
 /// Copy regular files (their folders exist already) on a few threads: creating files dominates
 /// on most disks, and it overlaps well.
-fn copy_files(files: &[(PathBuf, PathBuf)]) -> Result<u64, IoError> {
+fn copy_files(files: &[(&Path, PathBuf)]) -> Result<u64, IoError> {
     let umask = process_umask();
-    let copy_chunk = |chunk: &[(PathBuf, PathBuf)]| -> Result<u64, IoError> {
-        chunk.iter().try_fold(0, |n, (src, dst)| {
-            Ok(n + copy_file(src, dst, umask).at("copy", src)?)
-        })
-    };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads == 1 || files.len() < 64 {
-        return copy_chunk(files);
-    }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|c| scope.spawn(move || copy_chunk(c)))
-            .collect();
-        workers.into_iter().try_fold(0, |n, w| {
-            let copied = w.join().unwrap_or_else(|_| {
-                Err(IoError::new(
-                    "copy",
-                    PathBuf::new(),
-                    io::Error::other("copy thread panicked"),
-                ))
-            })?;
-            Ok(n + copied)
-        })
+    crate::parallel::map(files, crate::parallel::disk_threads(), 64, |(src, dst)| {
+        copy_file(src, dst, umask).at("copy", src)
     })
+    .into_iter()
+    .sum()
 }
 
 /// Copy one file into a new file with the same mode, in as few system calls as the kernel
@@ -184,23 +207,16 @@ fn process_umask() -> u32 {
     })
 }
 
-struct Copier<'a> {
+struct Planner<'a> {
     policy: &'a LinkPolicy,
-    report: CopyReport,
-    /// Real folders being copied (the plugin root and dereferenced trees).
+    skipped: Vec<Skipped>,
+    /// Real folders being walked (the plugin root and dereferenced trees).
     stack: Vec<PathBuf>,
-    /// Regular files to copy once the folders exist: (source, destination).
-    files: Vec<(PathBuf, PathBuf)>,
+    entries: Vec<PlannedEntry>,
 }
 
-impl Copier<'_> {
-    fn copy_dir(
-        &mut self,
-        src: &Path,
-        dst: &Path,
-        rel: &Path,
-        dereferenced: bool,
-    ) -> Result<(), IoError> {
+impl Planner<'_> {
+    fn walk_dir(&mut self, src: &Path, rel: &Path, dereferenced: bool) -> Result<(), IoError> {
         let mut entries: Vec<fs::DirEntry> = fs::read_dir(src)
             .at("read directory", src)?
             .collect::<io::Result<_>>()
@@ -212,7 +228,6 @@ impl Copier<'_> {
                 continue;
             }
             let src_child = entry.path();
-            let dst_child = dst.join(&name);
             let rel_child = rel.join(&name);
             if is_bookkeeping(&rel_child) {
                 self.skip(rel_child, None, SkipReason::Bookkeeping);
@@ -220,12 +235,12 @@ impl Copier<'_> {
             }
             let ft = entry.file_type().at("inspect", &src_child)?;
             if ft.is_dir() {
-                fs::create_dir(&dst_child).at("create directory", &dst_child)?;
-                self.copy_dir(&src_child, &dst_child, &rel_child, dereferenced)?;
+                self.entries.push(PlannedEntry::Dir(rel_child.clone()));
+                self.walk_dir(&src_child, &rel_child, dereferenced)?;
             } else if ft.is_file() {
-                self.copy_file(&src_child, &dst_child)?;
+                self.file(&src_child, rel_child);
             } else if ft.is_symlink() {
-                self.copy_link(&src_child, &dst_child, &rel_child, dereferenced)?;
+                self.link(&src_child, &rel_child, dereferenced)?;
             } else {
                 self.skip(rel_child, None, SkipReason::SpecialFile);
             }
@@ -233,26 +248,29 @@ impl Copier<'_> {
         Ok(())
     }
 
-    fn copy_file(&mut self, src: &Path, dst: &Path) -> Result<(), IoError> {
-        self.files.push((src.to_path_buf(), dst.to_path_buf()));
-        Ok(())
+    fn file(&mut self, src: &Path, rel: PathBuf) {
+        self.entries.push(PlannedEntry::File {
+            rel,
+            src: src.to_path_buf(),
+        });
+    }
+
+    fn link_to(&mut self, rel: &Path, target: PathBuf) {
+        self.entries.push(PlannedEntry::Link {
+            rel: rel.to_path_buf(),
+            target,
+        });
     }
 
     fn skip(&mut self, path: PathBuf, target: Option<PathBuf>, reason: SkipReason) {
-        self.report.skipped.push(Skipped {
+        self.skipped.push(Skipped {
             path,
             target,
             reason,
         });
     }
 
-    fn copy_link(
-        &mut self,
-        src: &Path,
-        dst: &Path,
-        rel: &Path,
-        dereferenced: bool,
-    ) -> Result<(), IoError> {
+    fn link(&mut self, src: &Path, rel: &Path, dereferenced: bool) -> Result<(), IoError> {
         let literal = fs::read_link(src).at("read link", src)?;
         let parent_rel = rel.parent().unwrap_or(Path::new(""));
         let resolved = match fs::canonicalize(src) {
@@ -264,10 +282,7 @@ impl Copier<'_> {
             Err(_) => {
                 // Dangling: keep it when it would dangle inside the plugin (as Claude Code does).
                 match inside_plugin_lexically(parent_rel, &literal) {
-                    Some(_) if !dereferenced => {
-                        std::os::unix::fs::symlink(&literal, dst).at("create link", dst)?;
-                        self.report.links += 1;
-                    }
+                    Some(_) if !dereferenced => self.link_to(rel, literal),
                     _ => self.skip(
                         rel.to_path_buf(),
                         Some(literal),
@@ -285,8 +300,7 @@ impl Copier<'_> {
             } else {
                 relative_path(parent_rel, target_rel)
             };
-            std::os::unix::fs::symlink(&target, dst).at("create link", dst)?;
-            self.report.links += 1;
+            self.link_to(rel, target);
             return Ok(());
         }
         let in_container = self
@@ -304,7 +318,8 @@ impl Copier<'_> {
         }
         let meta = fs::metadata(&resolved).at("inspect", &resolved)?;
         if meta.is_file() {
-            return self.copy_file(&resolved, dst);
+            self.file(&resolved, rel.to_path_buf());
+            return Ok(());
         }
         if !meta.is_dir() {
             self.skip(rel.to_path_buf(), Some(literal), SkipReason::SpecialFile);
@@ -315,9 +330,9 @@ impl Copier<'_> {
             self.skip(rel.to_path_buf(), Some(literal), SkipReason::Cycle);
             return Ok(());
         }
-        fs::create_dir(dst).at("create directory", dst)?;
+        self.entries.push(PlannedEntry::Dir(rel.to_path_buf()));
         self.stack.push(resolved.clone());
-        let r = self.copy_dir(&resolved, dst, rel, true);
+        let r = self.walk_dir(&resolved, rel, true);
         self.stack.pop();
         r
     }

@@ -14,6 +14,7 @@
 //! Staging folders are swept by the next process that can take the cache lock exclusively.
 
 pub mod copy;
+pub mod listing;
 
 use std::fs;
 use std::io;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::fsutil::{IoContext, IoError, epoch_millis, random_hex, remove_tree, sync_dir};
 
 pub use copy::{CopyReport, LinkPolicy, SkipReason, Skipped, copy_plugin_tree};
+pub use listing::{TreeDiff, TreeListing};
 
 /// Completion marker written into every version folder we publish.
 pub const MARKER: &str = ".plugin-ok";
@@ -74,6 +76,9 @@ pub struct Marker {
     /// Which exact release the bytes came from (absent for local folders and old markers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved: Option<Provenance>,
+    /// `sha256:<hex>` of the folder's listing (`.plugin-files`); absent in old markers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 /// The exact artifact a cached copy was made from, so a copy can be traced back to a
@@ -161,6 +166,7 @@ impl Cache {
         Ok(StagedPlugin {
             dir,
             published: false,
+            digest: None,
         })
     }
 
@@ -245,6 +251,8 @@ fn name_max(dir: &Path) -> usize {
 pub struct StagedPlugin {
     dir: PathBuf,
     published: bool,
+    /// The content digest, once sealed.
+    digest: Option<String>,
 }
 
 impl StagedPlugin {
@@ -252,14 +260,26 @@ impl StagedPlugin {
         &self.dir
     }
 
-    /// Write the completion marker and flush the staged tree to disk (one syncfs of its
-    /// filesystem instead of an fsync per file). Done before any state lock is taken.
-    pub fn seal(&mut self, marker: &Marker) -> Result<(), CacheError> {
+    /// Record the staged content (listing and digest), write the completion marker and flush
+    /// the tree to disk (one syncfs of its filesystem instead of an fsync per file). Done before
+    /// any state lock is taken. Returns the content digest.
+    pub fn seal(&mut self, mut marker: Marker) -> Result<String, CacheError> {
+        let listing = TreeListing::of_folder(&self.dir)?;
+        let digest = listing.digest();
+        let listing_path = self.dir.join(listing::LISTING);
+        fs::write(&listing_path, listing.to_text()).at("write", &listing_path)?;
+        marker.digest = Some(digest.clone());
         let marker_path = self.dir.join(MARKER);
-        let text = serde_json::to_string(marker).unwrap_or_default();
+        let text = serde_json::to_string(&marker).unwrap_or_default();
         fs::write(&marker_path, text).at("write", &marker_path)?;
         sync_tree(&self.dir)?;
-        Ok(())
+        self.digest = Some(digest.clone());
+        Ok(digest)
+    }
+
+    /// The content digest recorded by [`StagedPlugin::seal`].
+    pub fn digest(&self) -> Option<&str> {
+        self.digest.as_deref()
     }
 
     /// Rename the sealed folder to `target`. An existing `target` is swapped out atomically
@@ -367,6 +387,7 @@ mod tests {
             files: 0,
             bytes: 0,
             resolved: None,
+            digest: None,
         }
     }
 
@@ -377,14 +398,14 @@ mod tests {
         let target = cache.plugin_dir("m", "p").join("1.0.0");
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("a"), "1").unwrap();
-        s.seal(&marker("1.0.0")).unwrap();
+        s.seal(marker("1.0.0")).unwrap();
         assert!(s.publish(&target, "1.0.0").unwrap().is_none());
         assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "1");
         fs::write(target.join(".orphaned_at"), "1").unwrap();
 
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("b"), "2").unwrap();
-        s.seal(&marker("1.0.0")).unwrap();
+        s.seal(marker("1.0.0")).unwrap();
         let displaced = s
             .publish(&target, "1.0.0")
             .unwrap()

@@ -264,3 +264,20 @@ fn listing(root: &Path, content: bool) -> Vec<String> {
     walk(root, root, content, &mut out);
     out
 }
+
+/// Panic unless the version folder `dir` is exactly what its completion marker recorded: the
+/// marker's digest matches both the stored listing and the folder listed again now.
+#[track_caller]
+pub fn assert_sealed(dir: &Path) {
+    let marker: Value = serde_json::from_str(
+        &fs::read_to_string(dir.join(".plugin-ok"))
+            .unwrap_or_else(|e| panic!("{}: no marker ({e})", dir.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: bad marker ({e})", dir.display()));
+    let recorded = ::plugin::cache::TreeListing::read(dir)
+        .unwrap_or_else(|| panic!("{}: no readable .plugin-files", dir.display()));
+    let now = ::plugin::cache::TreeListing::of_folder(dir).unwrap();
+    assert_eq!(marker["digest"], recorded.digest(), "{}", dir.display());
+    assert_eq!(recorded.diff(&now), Default::default(), "{}", dir.display());
+    assert_eq!(marker["files"].as_u64(), Some(recorded.files() as u64));
+}

@@ -1,0 +1,354 @@
+//! Content listings of version folders: every entry's path, kind, mode and sha256 (or link
+//! target), sorted by path. The sha256 of the listing's text is the folder's content digest.
+//!
+//! The listing is written beside the completion marker as `.plugin-files`, so `cache verify` can
+//! name the files that changed, and `update` can tell new content under an unchanged version.
+//! Claude Code ignores both files.
+//!
+//! ```text
+//! plugin-files v1
+//! d <TAB> - <TAB> - <TAB> commands
+//! f <TAB> 644 <TAB> <sha256 hex> <TAB> commands/hello.md
+//! l <TAB> - <TAB> hello.md <TAB> commands/alias.md
+//! ```
+//! Fields are tab-separated; `\`, tab, CR, LF and bytes that are not UTF-8 are escaped
+//! (`\\`, `\t`, `\r`, `\n`, `\xNN`), so any path round-trips as one line.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::copy::{LinkPolicy, PlannedEntry, Skipped, is_bookkeeping, plan_plugin_tree};
+use crate::fsutil::{IoContext, IoError};
+
+/// The listing's file name inside a version folder.
+pub const LISTING: &str = ".plugin-files";
+const HEADER: &str = "plugin-files v1";
+
+/// One entry: the escaped path and what is there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Dir,
+    File { mode: u32, sha256: String },
+    Link { target: String },
+}
+
+impl Entry {
+    fn line(&self, path: &str) -> String {
+        match self {
+            Entry::Dir => format!("d\t-\t-\t{path}"),
+            Entry::File { mode, sha256 } => format!("f\t{mode:o}\t{sha256}\t{path}"),
+            Entry::Link { target } => format!("l\t-\t{target}\t{path}"),
+        }
+    }
+}
+
+/// A folder's content, keyed by escaped path (so it sorts and compares the same everywhere).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeListing {
+    entries: BTreeMap<String, Entry>,
+}
+
+/// How an installed folder differs from its listing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeDiff {
+    /// Present in both, with other bytes, mode, kind or link target.
+    pub modified: Vec<String>,
+    pub missing: Vec<String>,
+    pub extra: Vec<String>,
+}
+
+impl TreeDiff {
+    pub fn is_empty(&self) -> bool {
+        self.modified.is_empty() && self.missing.is_empty() && self.extra.is_empty()
+    }
+}
+
+impl TreeListing {
+    /// List a folder as it is on disk (links are listed, not followed). The cache's bookkeeping
+    /// names at its top are left out.
+    pub fn of_folder(root: &Path) -> Result<Self, IoError> {
+        let mut files = Vec::new();
+        let mut entries = BTreeMap::new();
+        for (rel, kind) in walk(root)? {
+            let key = escape(rel.as_os_str());
+            match kind {
+                Kind::Dir => {
+                    entries.insert(key, Entry::Dir);
+                }
+                Kind::Link => {
+                    let p = root.join(&rel);
+                    let target = fs::read_link(&p).at("read link", &p)?;
+                    entries.insert(
+                        key,
+                        Entry::Link {
+                            target: escape(target.as_os_str()),
+                        },
+                    );
+                }
+                Kind::File => files.push((key, root.join(&rel))),
+            }
+        }
+        hash_files(&mut entries, files)?;
+        Ok(Self { entries })
+    }
+
+    /// List what copying the plugin under `policy` would produce, reading the source instead of
+    /// a copy (what `update` compares against an installed folder without copying anything).
+    pub fn of_source(policy: &LinkPolicy) -> Result<(Self, Vec<Skipped>), IoError> {
+        let (planned, skipped) = plan_plugin_tree(policy)?;
+        let mut entries = BTreeMap::new();
+        let mut files = Vec::new();
+        for p in planned {
+            match p {
+                PlannedEntry::Dir(rel) => {
+                    entries.insert(escape(rel.as_os_str()), Entry::Dir);
+                }
+                PlannedEntry::Link { rel, target } => {
+                    entries.insert(
+                        escape(rel.as_os_str()),
+                        Entry::Link {
+                            target: escape(target.as_os_str()),
+                        },
+                    );
+                }
+                PlannedEntry::File { rel, src } => files.push((escape(rel.as_os_str()), src)),
+            }
+        }
+        hash_files(&mut entries, files)?;
+        Ok((Self { entries }, skipped))
+    }
+
+    /// The listing stored in a version folder, if it has a readable one.
+    pub fn read(version_dir: &Path) -> Option<Self> {
+        Self::parse(&fs::read_to_string(version_dir.join(LISTING)).ok()?)
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut lines = text.lines();
+        if lines.next()? != HEADER {
+            return None;
+        }
+        let mut entries = BTreeMap::new();
+        for line in lines {
+            let mut f = line.splitn(4, '\t');
+            let (kind, mode, data, path) = (f.next()?, f.next()?, f.next()?, f.next()?);
+            let entry = match kind {
+                "d" => Entry::Dir,
+                "f" => Entry::File {
+                    mode: u32::from_str_radix(mode, 8).ok()?,
+                    sha256: data.to_string(),
+                },
+                "l" => Entry::Link {
+                    target: data.to_string(),
+                },
+                _ => return None,
+            };
+            entries.insert(path.to_string(), entry);
+        }
+        Some(Self { entries })
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut out = String::from(HEADER);
+        out.push('\n');
+        for (path, entry) in &self.entries {
+            out.push_str(&entry.line(path));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// `sha256:<hex>` of the listing's text: one value for paths, modes, link targets and bytes.
+    pub fn digest(&self) -> String {
+        format!("sha256:{}", hex::encode(Sha256::digest(self.to_text())))
+    }
+
+    /// Regular files listed.
+    pub fn files(&self) -> usize {
+        self.entries
+            .values()
+            .filter(|e| matches!(e, Entry::File { .. }))
+            .count()
+    }
+
+    /// What `actual` has that differs from this (expected) listing.
+    pub fn diff(&self, actual: &TreeListing) -> TreeDiff {
+        let mut d = TreeDiff::default();
+        for (path, want) in &self.entries {
+            match actual.entries.get(path) {
+                None => d.missing.push(path.clone()),
+                Some(got) if got != want => d.modified.push(path.clone()),
+                Some(_) => {}
+            }
+        }
+        d.extra = (actual.entries.keys())
+            .filter(|p| !self.entries.contains_key(*p))
+            .cloned()
+            .collect();
+        d
+    }
+}
+
+/// Hash files on a few threads and add them to `entries`.
+fn hash_files(
+    entries: &mut BTreeMap<String, Entry>,
+    files: Vec<(String, PathBuf)>,
+) -> Result<(), IoError> {
+    let hashed = crate::parallel::map(&files, crate::parallel::disk_threads(), 64, |(_, p)| {
+        hash_file(p).at("read", p)
+    });
+    for ((key, _), h) in files.into_iter().zip(hashed) {
+        entries.insert(key, h?);
+    }
+    Ok(())
+}
+
+/// A file's mode and sha256 (following a link, as a copy does).
+fn hash_file(path: &Path) -> std::io::Result<Entry> {
+    let mut f = fs::File::open(path)?;
+    let mode = f.metadata()?.permissions().mode() & 0o7777;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(Entry::File {
+        mode,
+        sha256: hex::encode(hasher.finalize()),
+    })
+}
+
+enum Kind {
+    Dir,
+    File,
+    Link,
+}
+
+/// Every entry under `root` (relative paths, not following links), bookkeeping names at the
+/// top and special files left out.
+fn walk(root: &Path) -> Result<Vec<(PathBuf, Kind)>, IoError> {
+    let mut out = Vec::new();
+    let mut dirs = vec![PathBuf::new()];
+    while let Some(rel) = dirs.pop() {
+        let dir = root.join(&rel);
+        for e in fs::read_dir(&dir).at("read directory", &dir)? {
+            let e = e.at("read directory", &dir)?;
+            let child = rel.join(e.file_name());
+            if is_bookkeeping(&child) {
+                continue;
+            }
+            let ft = e.file_type().at("inspect", &e.path())?;
+            if ft.is_dir() {
+                dirs.push(child.clone());
+                out.push((child, Kind::Dir));
+            } else if ft.is_symlink() {
+                out.push((child, Kind::Link));
+            } else if ft.is_file() {
+                out.push((child, Kind::File));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A path as one listing field (see the module documentation).
+pub fn escape(raw: &OsStr) -> String {
+    let mut out = String::new();
+    for chunk in raw.as_bytes().utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn listing_round_trips_and_diffs() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        fs::create_dir_all(root.join("commands")).unwrap();
+        fs::write(root.join("commands/hello.md"), "hi").unwrap();
+        fs::write(root.join("tab\tname\n"), "x").unwrap();
+        fs::write(root.join(OsStr::from_bytes(b"bad\xff")), "y").unwrap();
+        fs::write(root.join(".plugin-ok"), "{}").unwrap();
+        fs::write(root.join(LISTING), "old").unwrap();
+        symlink("hello.md", root.join("commands/alias.md")).unwrap();
+        let a = TreeListing::of_folder(root).unwrap();
+        let text = a.to_text();
+        assert!(text.starts_with("plugin-files v1\n"), "{text}");
+        assert!(
+            text.contains("l\t-\thello.md\tcommands/alias.md\n"),
+            "{text}"
+        );
+        assert!(text.contains("\ttab\\tname\\n\n"), "{text}");
+        assert!(text.contains("\tbad\\xff\n"), "{text}");
+        assert!(!text.contains(".plugin-ok"), "bookkeeping is not content");
+        assert_eq!(TreeListing::parse(&text).unwrap(), a);
+        assert_eq!(a.files(), 3);
+
+        fs::write(root.join("commands/hello.md"), "changed").unwrap();
+        fs::remove_file(root.join("tab\tname\n")).unwrap();
+        fs::write(root.join("new.md"), "n").unwrap();
+        let b = TreeListing::of_folder(root).unwrap();
+        assert_ne!(a.digest(), b.digest());
+        let d = a.diff(&b);
+        assert_eq!(d.modified, vec!["commands/hello.md"]);
+        assert_eq!(d.missing, vec!["tab\\tname\\n"]);
+        assert_eq!(d.extra, vec!["new.md"]);
+
+        // A mode change alone changes the digest.
+        let c0 = TreeListing::of_folder(root).unwrap();
+        fs::set_permissions(root.join("new.md"), fs::Permissions::from_mode(0o755)).unwrap();
+        let c1 = TreeListing::of_folder(root).unwrap();
+        assert_eq!(c0.diff(&c1).modified, vec!["new.md"]);
+    }
+
+    #[test]
+    fn a_source_lists_as_its_copy_does() {
+        let t = tempfile::tempdir().unwrap();
+        let mkt = t.path().canonicalize().unwrap().join("mkt");
+        let pl = mkt.join("pl");
+        fs::create_dir_all(pl.join("sub")).unwrap();
+        fs::create_dir_all(mkt.join("shared")).unwrap();
+        fs::write(mkt.join("shared/s.md"), "shared").unwrap();
+        fs::write(pl.join("sub/a.sh"), "#!/bin/sh").unwrap();
+        fs::set_permissions(pl.join("sub/a.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+        symlink("../shared", pl.join("shared")).unwrap();
+        symlink("sub/a.sh", pl.join("run")).unwrap();
+        let policy = LinkPolicy {
+            plugin_root: pl.clone(),
+            container: Some(mkt.clone()),
+        };
+        let dst = t.path().join("dst");
+        fs::create_dir(&dst).unwrap();
+        super::super::copy_plugin_tree(&dst, &policy).unwrap();
+        let (source, _) = TreeListing::of_source(&policy).unwrap();
+        assert_eq!(source, TreeListing::of_folder(&dst).unwrap());
+        assert_eq!(source.files(), 2);
+    }
+}
