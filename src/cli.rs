@@ -32,9 +32,66 @@ pub enum Command {
     Enable(EnableArgs),
     /// Disable an enabled plugin
     Disable(DisableArgs),
+    /// Update installed plugins: refresh their marketplaces, then install what changed
+    #[command(visible_alias = "upgrade")]
+    Update(UpdateArgs),
+    /// Show which installed plugins an update would change (nothing is applied)
+    Outdated(OutdatedArgs),
     /// Manage Claude Code marketplaces
     #[command(subcommand)]
     Marketplace(MarketplaceCommand),
+    /// Inspect and clean the plugin cache
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Plugins to update: name or name@marketplace
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub plugins: Vec<String>,
+    /// Update every installed plugin visible from here (user scope and this project)
+    #[arg(long)]
+    pub all: bool,
+    /// Only installations of this scope: user, project, local, or managed
+    #[arg(short, long)]
+    pub scope: Option<String>,
+    /// Reinstall even when the version and content are unchanged
+    #[arg(long)]
+    pub force: bool,
+    /// Do not refresh the marketplaces first
+    #[arg(long)]
+    pub no_refresh: bool,
+    /// Plugins worked on at once
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Print a JSON array, one object per installation
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OutdatedArgs {
+    /// Plugins to check (default: every installed plugin visible from here)
+    pub plugins: Vec<String>,
+    #[arg(short, long)]
+    pub scope: Option<String>,
+    /// Do not refresh the marketplaces first
+    #[arg(long)]
+    pub no_refresh: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Check installed plugin folders against the content recorded when they were installed
+    Verify {
+        /// Plugins to check, name or name@marketplace (default: every installation)
+        plugins: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -131,6 +188,18 @@ pub enum MarketplaceCommand {
     },
 }
 
+/// `update --scope`: the four scopes, managed included (Claude Code accepts it there).
+fn update_scope(raw: Option<&str>) -> Result<Option<Scope>, ()> {
+    match raw {
+        None => Ok(None),
+        Some(r) => Scope::parse(r).map(Some).ok_or_else(|| {
+            output::fatal(&format!(
+                "Unknown scope \"{r}\". Use one of: user, project, local, managed."
+            ))
+        }),
+    }
+}
+
 /// Scopes a command accepts, and how it words a refusal (Claude Code has four wordings).
 fn parse_scope(raw: &str, style: ScopeStyle) -> Result<Scope, String> {
     if raw.is_empty() {
@@ -172,6 +241,9 @@ fn wants_json(c: &Command) -> bool {
         Command::List(a) => a.json,
         Command::Enable(a) => a.json,
         Command::Disable(a) => a.json,
+        Command::Update(a) => a.json,
+        Command::Outdated(a) => a.json,
+        Command::Cache(CacheCommand::Verify { json, .. }) => *json,
         Command::Marketplace(
             MarketplaceCommand::Add { json, .. }
             | MarketplaceCommand::List { json }
@@ -271,6 +343,41 @@ pub fn run(cli: Cli) -> i32 {
                 ops::enable::set_enabled(&ctx, &plugin, scope, false),
             )
         }
+        Command::Update(a) => {
+            let Ok(scope) = update_scope(a.scope.as_deref()) else {
+                return 1;
+            };
+            let req = ops::update::UpdateRequest {
+                all: a.all,
+                plugins: a.plugins,
+                scope,
+                force: a.force,
+                refresh: !a.no_refresh,
+                apply: true,
+                jobs: usize::from(a.jobs),
+            };
+            output::update(&Out::new(a.json), true, ops::update::update(&ctx, &req))
+        }
+        Command::Outdated(a) => {
+            let Ok(scope) = update_scope(a.scope.as_deref()) else {
+                return 1;
+            };
+            let req = ops::update::UpdateRequest {
+                all: a.plugins.is_empty(),
+                plugins: a.plugins,
+                scope,
+                force: false,
+                refresh: !a.no_refresh,
+                apply: false,
+                jobs: 8,
+            };
+            output::update(&Out::new(a.json), false, ops::update::update(&ctx, &req))
+        }
+        Command::Cache(c) => match c {
+            CacheCommand::Verify { plugins, json } => {
+                output::verify(&Out::new(json), ops::verify::verify(&ctx, &plugins))
+            }
+        },
         Command::Marketplace(m) => match m {
             MarketplaceCommand::Add {
                 source,

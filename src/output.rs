@@ -22,6 +22,8 @@ use crate::ops::marketplace::{
     AddOutcome, AddReport, MarketplaceRow, NamedUpdate, RemoveReport, UpdateReport,
 };
 use crate::ops::uninstall::UninstallReport;
+use crate::ops::update::{PinReason, UpdateOutcome, UpdateResult};
+use crate::ops::verify::{VerifyResult, VerifyStatus};
 
 /// Output mode of one invocation.
 pub struct Out {
@@ -44,11 +46,16 @@ impl Out {
 /// itself otherwise), nothing with `--json`.
 pub struct TerminalReporter {
     hidden: bool,
+    /// Tasks running at once (parallel updates) get a line each.
+    lines: indicatif::MultiProgress,
 }
 
 impl TerminalReporter {
     pub fn new(json: bool) -> Self {
-        Self { hidden: json }
+        Self {
+            hidden: json,
+            lines: indicatif::MultiProgress::new(),
+        }
     }
 }
 
@@ -74,7 +81,7 @@ impl crate::progress::Reporter for TerminalReporter {
         let bar = if self.hidden {
             indicatif::ProgressBar::hidden()
         } else {
-            let bar = indicatif::ProgressBar::new_spinner();
+            let bar = self.lines.add(indicatif::ProgressBar::new_spinner());
             if let Ok(style) =
                 indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
             {
@@ -664,4 +671,274 @@ pub fn marketplace_remove(out: &Out, name: &str, r: Result<RemoveReport, OpError
             1
         }
     }
+}
+
+/// One installation's update outcome as a sentence (after `<id> (<scope>): `).
+fn update_message(outcome: &UpdateOutcome, applied: bool) -> String {
+    match outcome {
+        UpdateOutcome::Updated { from, to } if from != to => {
+            if applied {
+                format!("updated {from} → {to}")
+            } else {
+                format!("{from} → {to} available")
+            }
+        }
+        UpdateOutcome::Updated { from, .. } if from == crate::version::UNKNOWN => {
+            if applied {
+                "refreshed from source (its version is unknown, and its content changed)".into()
+            } else {
+                "content changed upstream (its version is unknown); update refreshes it".into()
+            }
+        }
+        UpdateOutcome::Updated { from, .. } => {
+            if applied {
+                format!("reinstalled {from}")
+            } else {
+                format!("would be reinstalled at {from}")
+            }
+        }
+        UpdateOutcome::Current { version } => format!("current {version}"),
+        UpdateOutcome::ChangedSameVersion { version } => format!(
+            "content changed upstream but version {version} is unchanged; use --force to reinstall"
+        ),
+        UpdateOutcome::Pinned { version, reason } => match reason {
+            PinReason::Sha(sha) => {
+                format!(
+                    "pinned to commit {} (version {version})",
+                    &sha[..sha.len().min(12)]
+                )
+            }
+            PinReason::Linked(dir) => format!(
+                "pinned: its version folder links to the checkout {} (version {version})",
+                dir.display()
+            ),
+        },
+        UpdateOutcome::Failed { message, .. } => format!("failed: {message}"),
+    }
+}
+
+/// `update` and `outdated`: a line per installation and a summary, or one JSON array.
+pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -> i32 {
+    let command = if applied { "update" } else { "outdated" };
+    let results = match r {
+        Ok(r) => r,
+        Err(e) => {
+            if out.json {
+                json_pretty(
+                    &json!([{"command":command,"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}]),
+                );
+            }
+            eprintln!("✘ Failed to {command}: {e}");
+            return 1;
+        }
+    };
+    let failed = results
+        .iter()
+        .any(|r| matches!(r.outcome, UpdateOutcome::Failed { .. }));
+    if out.json {
+        let rows: Vec<Value> = results.iter().map(|r| update_row(r, applied)).collect();
+        json_pretty(&Value::Array(rows));
+        return i32::from(failed);
+    }
+    if results.is_empty() {
+        println!("No installed plugins to {command}.");
+        return 0;
+    }
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for r in &results {
+        if let Some(rep) = &r.report {
+            warn_skipped(&rep.skipped);
+            print_notes(&rep.notes);
+        }
+        let who = match (r.scope, &r.project_path) {
+            (Some(s), Some(p)) if s.is_project_bound() => {
+                format!("{} ({s}, {})", r.id, p.display())
+            }
+            (Some(s), _) => format!("{} ({s})", r.id),
+            (None, _) => r.id.clone(),
+        };
+        let line = format!("{who}: {}", update_message(&r.outcome, applied));
+        match &r.outcome {
+            UpdateOutcome::Failed { .. } => eprintln!("✘ {line}"),
+            UpdateOutcome::ChangedSameVersion { .. } => println!("! {line}"),
+            UpdateOutcome::Updated { .. } if !applied => println!("↑ {line}"),
+            _ => println!("✔ {line}"),
+        }
+        let name = r.outcome.name();
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(n, c)| match (*n, applied) {
+            ("updated", false) => format!("{c} outdated"),
+            _ => format!("{c} {n}"),
+        })
+        .collect();
+    let restart = applied
+        && results
+            .iter()
+            .any(|r| matches!(r.outcome, UpdateOutcome::Updated { .. }));
+    println!(
+        "{}{}",
+        summary.join(", "),
+        if restart {
+            ". Restart Claude Code (or /reload-plugins) to apply changes."
+        } else {
+            ""
+        }
+    );
+    i32::from(failed)
+}
+
+fn update_row(r: &UpdateResult, applied: bool) -> Value {
+    let mut v = Map::new();
+    v.insert("plugin".into(), json!(r.id));
+    // A name that matched no installation has no id.
+    if r.old_version.is_some() {
+        v.insert("pluginId".into(), json!(r.id));
+    }
+    if let Some(s) = r.scope {
+        v.insert("scope".into(), json!(s.as_str()));
+    }
+    if let Some(p) = &r.project_path {
+        v.insert("projectPath".into(), json!(p.to_string_lossy()));
+    }
+    v.insert("outcome".into(), json!(r.outcome.name()));
+    let new_version = match &r.outcome {
+        UpdateOutcome::Updated { to, .. } => Some(to.clone()),
+        UpdateOutcome::Current { version }
+        | UpdateOutcome::ChangedSameVersion { version }
+        | UpdateOutcome::Pinned { version, .. } => Some(version.clone()),
+        UpdateOutcome::Failed { .. } => None,
+    };
+    if let Some(old) = &r.old_version {
+        v.insert("oldVersion".into(), json!(old));
+    }
+    if let Some(new) = new_version {
+        v.insert("newVersion".into(), json!(new));
+    }
+    if let UpdateOutcome::Pinned { reason, .. } = &r.outcome {
+        let to = match reason {
+            PinReason::Sha(sha) => json!({"commit": sha}),
+            PinReason::Linked(dir) => json!({"checkout": dir.to_string_lossy()}),
+        };
+        v.insert("pinnedTo".into(), to);
+    }
+    v.insert(
+        "applied".into(),
+        json!(applied && matches!(r.outcome, UpdateOutcome::Updated { .. })),
+    );
+    v.insert("message".into(), json!(update_message(&r.outcome, applied)));
+    if let UpdateOutcome::Failed { code, .. } = &r.outcome {
+        v.insert("failureCode".into(), json!(code));
+    }
+    Value::Object(v)
+}
+
+/// `cache verify`: a line per installation (and per changed file), or one JSON array.
+pub fn verify(out: &Out, r: Result<Vec<VerifyResult>, OpError>) -> i32 {
+    let results = match r {
+        Ok(r) => r,
+        Err(e) => {
+            if out.json {
+                json_pretty(
+                    &json!([{"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}]),
+                );
+            }
+            eprintln!("✘ Failed to verify: {e}");
+            return 1;
+        }
+    };
+    let failed = results.iter().any(|r| r.status.is_failure());
+    if out.json {
+        let rows: Vec<Value> = results
+            .iter()
+            .map(|r| {
+                let mut v = Map::new();
+                v.insert("pluginId".into(), json!(r.id));
+                if let Some(s) = r.scope {
+                    v.insert("scope".into(), json!(s.as_str()));
+                }
+                if let Some(p) = &r.project_path {
+                    v.insert("projectPath".into(), json!(p));
+                }
+                v.insert(
+                    "installPath".into(),
+                    json!(r.install_path.to_string_lossy()),
+                );
+                let status = match &r.status {
+                    VerifyStatus::Intact { files } => {
+                        v.insert("files".into(), json!(files));
+                        "intact"
+                    }
+                    VerifyStatus::Modified(d) => {
+                        v.insert("modified".into(), json!(d.modified));
+                        v.insert("missing".into(), json!(d.missing));
+                        v.insert("extra".into(), json!(d.extra));
+                        "modified"
+                    }
+                    VerifyStatus::FolderMissing => "folder-missing",
+                    VerifyStatus::Unrecorded => "unrecorded",
+                    VerifyStatus::Linked(dir) => {
+                        v.insert("checkout".into(), json!(dir.to_string_lossy()));
+                        "linked"
+                    }
+                };
+                v.insert("status".into(), json!(status));
+                Value::Object(v)
+            })
+            .collect();
+        json_pretty(&Value::Array(rows));
+        return i32::from(failed);
+    }
+    if results.is_empty() {
+        println!("No installed plugins to verify.");
+    }
+    for r in &results {
+        let who = match r.scope {
+            Some(s) => format!("{} ({s})", r.id),
+            None => r.id.clone(),
+        };
+        match &r.status {
+            VerifyStatus::Intact { files } => println!("✔ {who}: intact ({files} files)"),
+            VerifyStatus::Modified(d) => {
+                eprintln!(
+                    "✘ {who}: {} differs from what was installed ({} modified, {} missing, {} extra); `plugin update {} --force` reinstalls it",
+                    r.install_path.display(),
+                    d.modified.len(),
+                    d.missing.len(),
+                    d.extra.len(),
+                    r.id
+                );
+                for (label, paths) in [
+                    ("modified", &d.modified),
+                    ("missing", &d.missing),
+                    ("extra", &d.extra),
+                ] {
+                    for p in paths {
+                        eprintln!("    {label}: {p}");
+                    }
+                }
+            }
+            VerifyStatus::FolderMissing => eprintln!(
+                "✘ {who}: {} is missing; `plugin update {} --force` reinstalls it",
+                r.install_path.display(),
+                r.id
+            ),
+            VerifyStatus::Unrecorded => println!(
+                "? {who}: no content listing was recorded (installed by Claude Code or an older plugin); `plugin update {} --force` records one",
+                r.id
+            ),
+            VerifyStatus::Linked(dir) => {
+                println!(
+                    "✔ {who}: links to the checkout {} (not verified)",
+                    dir.display()
+                )
+            }
+        }
+    }
+    i32::from(failed)
 }

@@ -261,6 +261,16 @@ pub enum PluginSource {
 }
 
 impl PluginSource {
+    /// The commit a git source is pinned to with `sha`.
+    pub fn pinned_sha(&self) -> Option<&str> {
+        match self {
+            PluginSource::Github { sha, .. }
+            | PluginSource::GitUrl { sha, .. }
+            | PluginSource::GitSubdir { sha, .. } => sha.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The type name used in messages (`relative`, `github`, `url`, …).
     pub fn kind(&self) -> &str {
         match self {

@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use super::{Context, LoadedMarketplace, OpError, PluginRef, close_names, load_known, marketplace};
-use crate::cache::{Marker, Skipped};
+use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::marketplace::{Marketplace, PluginEntry};
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
-use crate::state::{InstalledPlugins, NewInstall, SettingsFile};
+use crate::state::{FileLock, InstalledPlugins, NewInstall, SettingsFile};
 use crate::version;
 
 #[derive(Debug, Clone)]
@@ -78,12 +78,9 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
                     known: known.all().into_iter().map(|k| k.name).collect(),
                 });
             }
-            load_known(&known)
-                .into_iter()
-                .filter(|l| &l.name == m)
-                .collect()
+            load_known(&known, |n| n == m)
         }
-        None => load_known(&known),
+        None => load_known(&known, |_| true),
     };
     let mut hits = Vec::new();
     let mut all_names = Vec::new();
@@ -206,79 +203,52 @@ fn install_found(
         return Ok(report_already(already));
     }
 
-    let _cache_lock = ctx.lock_cache_for_staging()?;
-    let mut staged = cache.stage(&mkt, &name)?;
-    let copied = resolved
-        .write_to(staged.path(), &*ctx.reporter)
-        .map_err(OpError::Source)?;
-    staged.seal(&Marker {
-        v: 1,
-        marketplace: mkt.clone(),
-        plugin: name.clone(),
-        version: resolved.version.clone(),
-        files: copied.files,
-        bytes: copied.bytes,
-        resolved: resolved.provenance.clone(),
-    })?;
+    let (staged, copied, _cache_lock) = stage_resolved(ctx, &mkt, &name, &resolved)?;
 
     // Under the state lock only renames and small JSON writes happen; a replaced folder's old
     // content is removed after the lock is released.
-    let displaced =
-        {
-            let _state_lock = ctx.lock_state()?;
-            // Another process may have installed it while we copied.
-            let mut installed = ctx.installed()?;
-            let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
-            if let Some(already) = already_installed(
-                &installed,
-                &settings,
-                &id,
+    let displaced = {
+        let _state_lock = ctx.lock_state()?;
+        // Another process may have installed it while we copied.
+        let mut installed = ctx.installed()?;
+        let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+        if let Some(already) = already_installed(
+            &installed,
+            &settings,
+            &id,
+            scope,
+            project.as_deref(),
+            &resolved,
+        ) {
+            return Ok(report_already(already));
+        }
+        check_collision(&installed, &target, &resolved.version)?;
+        let displaced = staged.publish(&target, &resolved.version)?;
+        let previous = installed.find(&id, scope, project.as_deref());
+        installed.upsert(
+            &id,
+            &NewInstall {
                 scope,
-                project.as_deref(),
-                &resolved,
-            ) {
-                return Ok(report_already(already));
-            }
-            if let Some((other, rec)) = installed.all().into_iter().find(|(_, r)| {
-                Path::new(&r.install_path) == target && r.version != resolved.version
-            }) {
-                return Err(crate::cache::CacheError::VersionCollision {
-                    path: target,
-                    existing: rec.version,
-                    version: resolved.version,
-                    recorded_for: Some(other),
-                }
-                .into());
-            }
-            let displaced = staged.publish(&target, &resolved.version)?;
-            let previous = installed.find(&id, scope, project.as_deref());
-            installed.upsert(
-                &id,
-                &NewInstall {
-                    scope,
-                    project_path: project.clone(),
-                    install_path: target.clone(),
-                    version: resolved.version.clone(),
-                    git_commit_sha: resolved.git_commit.clone(),
-                    timestamp: iso_timestamp(),
-                },
-            );
+                project_path: project.clone(),
+                install_path: target.clone(),
+                version: resolved.version.clone(),
+                git_commit_sha: resolved.git_commit.clone(),
+                timestamp: iso_timestamp(),
+            },
+        );
+        installed.write()?;
+        settings.set_enabled(&id, true);
+        if let Err(e) = settings.write() {
+            // Undo the record so the failed install leaves nothing recorded.
+            installed.remove(&id, scope, project.as_deref());
             installed.write()?;
-            settings.set_enabled(&id, true);
-            if let Err(e) = settings.write() {
-                // Undo the record so the failed install leaves nothing recorded.
-                installed.remove(&id, scope, project.as_deref());
-                installed.write()?;
-                return Err(OpError::SettingsWrite(e));
-            }
-            if let Some(prev) = previous
-                && Path::new(&prev.install_path) != target
-                && !installed.references(Path::new(&prev.install_path))
-            {
-                crate::cache::mark_orphaned(Path::new(&prev.install_path))?;
-            }
-            displaced
-        };
+            return Err(OpError::SettingsWrite(e));
+        }
+        if let Some(prev) = previous {
+            orphan_if_unused(&installed, Path::new(&prev.install_path), &target)?;
+        }
+        displaced
+    };
     drop(displaced);
     Ok(InstallReport {
         id,
@@ -291,6 +261,68 @@ fn install_found(
             notes: copied.notes,
         },
     })
+}
+
+/// Write the resolved plugin into a new staging folder and seal it, holding the cache lock
+/// (shared) that the caller keeps until the folder is published.
+pub(super) fn stage_resolved(
+    ctx: &Context,
+    mkt: &str,
+    name: &str,
+    resolved: &ResolvedPlugin,
+) -> Result<(StagedPlugin, CopyReport, FileLock), OpError> {
+    let cache_lock = ctx.lock_cache_for_staging()?;
+    let mut staged = ctx.cache().stage(mkt, name)?;
+    let copied = resolved
+        .write_to(staged.path(), &*ctx.reporter)
+        .map_err(OpError::Source)?;
+    staged.seal(Marker {
+        v: 1,
+        marketplace: mkt.to_string(),
+        plugin: name.to_string(),
+        version: resolved.version.clone(),
+        files: copied.files,
+        bytes: copied.bytes,
+        resolved: resolved.provenance.clone(),
+        digest: None,
+    })?;
+    Ok((staged, copied, cache_lock))
+}
+
+/// Refuse to publish `version` into `target` when another record keeps a different version
+/// there (two versions that share a folder name after sanitising).
+pub(super) fn check_collision(
+    installed: &InstalledPlugins,
+    target: &Path,
+    version: &str,
+) -> Result<(), OpError> {
+    match installed
+        .all()
+        .into_iter()
+        .find(|(_, r)| Path::new(&r.install_path) == target && r.version != version)
+    {
+        Some((other, rec)) => Err(crate::cache::CacheError::VersionCollision {
+            path: target.to_path_buf(),
+            existing: rec.version,
+            version: version.to_string(),
+            recorded_for: Some(other),
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// Mark the folder an install record used to point at as orphaned, once it is not `now_used`
+/// and no other record points at it.
+pub(super) fn orphan_if_unused(
+    installed: &InstalledPlugins,
+    previous: &Path,
+    now_used: &Path,
+) -> Result<(), OpError> {
+    if previous != now_used && !installed.references(previous) {
+        crate::cache::mark_orphaned(previous)?;
+    }
+    Ok(())
 }
 
 /// "Already installed" when a record exists at this scope, its folder exists and the plugin is

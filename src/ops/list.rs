@@ -58,7 +58,7 @@ pub fn list(
             .unwrap_or(false)
     };
     let known = ctx.known()?;
-    let loaded = load_known(&known);
+    let loaded = load_known(&known, |_| true);
     let here = ctx.loc.project_path();
 
     let mut rows = Vec::new();

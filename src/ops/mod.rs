@@ -12,8 +12,11 @@ pub mod install;
 pub mod list;
 pub mod marketplace;
 pub mod uninstall;
+pub mod update;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::cache::{Cache, CacheError};
 use crate::fsutil::IoError;
@@ -27,9 +30,20 @@ use crate::state::{
 /// What every operation needs: where things are, and how to tell the user we are waiting.
 pub struct Context {
     pub loc: Locations,
-    pub on_lock_wait: Box<dyn Fn(&Path)>,
+    pub on_lock_wait: Box<dyn Fn(&Path) + Send + Sync>,
     /// Progress of long operations (fetches, clones).
     pub reporter: std::sync::Arc<dyn crate::progress::Reporter>,
+    /// Threads of this process (parallel updates) take turns here before the file locks, so
+    /// "waiting for lock" is only ever said about another process.
+    state_turn: Mutex<()>,
+    /// Whether this process has looked for staging leftovers yet (once is enough).
+    staging_probed: Mutex<bool>,
+}
+
+/// The exclusive state lock, held by one thread of one process.
+pub struct StateLock<'a> {
+    _file: FileLock,
+    _turn: MutexGuard<'a, ()>,
 }
 
 impl Context {
@@ -38,6 +52,8 @@ impl Context {
             loc,
             on_lock_wait: Box::new(|_| {}),
             reporter: std::sync::Arc::new(crate::progress::Silent),
+            state_turn: Mutex::new(()),
+            staging_probed: Mutex::new(false),
         }
     }
 
@@ -46,22 +62,34 @@ impl Context {
     }
 
     /// The exclusive lock around read-modify-write of the state files.
-    pub fn lock_state(&self) -> Result<FileLock, LockError> {
-        FileLock::acquire(
-            &self.loc.state_lock_file(),
-            LockMode::Exclusive,
-            &*self.on_lock_wait,
-        )
+    pub fn lock_state(&self) -> Result<StateLock<'_>, LockError> {
+        let turn = self.state_turn.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(StateLock {
+            _file: FileLock::acquire(
+                &self.loc.state_lock_file(),
+                LockMode::Exclusive,
+                &*self.on_lock_wait,
+            )?,
+            _turn: turn,
+        })
     }
 
     /// The shared cache lock held while staging; sweeps leftover staging folders first when no
     /// other process is using the cache.
     pub fn lock_cache_for_staging(&self) -> Result<FileLock, OpError> {
         let path = self.loc.cache_lock_file();
-        if let Some(exclusive) = FileLock::try_acquire(&path, LockMode::Exclusive)? {
-            self.cache().sweep_staging()?;
-            return Ok(exclusive.downgrade()?);
+        let mut probed = self
+            .staging_probed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if !*probed {
+            *probed = true;
+            if let Some(exclusive) = FileLock::try_acquire(&path, LockMode::Exclusive)? {
+                self.cache().sweep_staging()?;
+                return Ok(exclusive.downgrade()?);
+            }
         }
+        drop(probed);
         Ok(FileLock::acquire(
             &path,
             LockMode::Shared,
@@ -72,6 +100,10 @@ impl Context {
     /// Remove leftovers of killed installs of one plugin when no process is staging (cheap; used
     /// on paths that do not stage, such as "already installed").
     pub fn sweep_plugin_staging(&self, marketplace: &str, plugin: &str) -> Result<(), OpError> {
+        let _probing = self
+            .staging_probed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(_idle) =
             FileLock::try_acquire(&self.loc.cache_lock_file(), LockMode::Exclusive)?
         {
@@ -194,13 +226,28 @@ pub enum OpError {
     #[error("Plugin \"{id}\" not found in installed plugins")]
     NotInstalled { id: String },
     #[error(
-        "Plugin \"{id}\" is installed in {installed} scope, not {requested}. Use --scope {installed} to uninstall."
+        "Plugin \"{id}\" is installed in {installed} scope, not {requested}. Use --scope {installed} to {command}."
     )]
     NotInstalledAtScope {
         id: String,
         installed: Scope,
         requested: Scope,
+        /// The command to run again with `--scope` (`uninstall`, `update`).
+        command: &'static str,
     },
+    #[error("Plugin \"{name}\" is installed from several marketplaces: {}. Name one, e.g. `plugin update {}`.", .candidates.join(", "), .candidates.first().map(String::as_str).unwrap_or_default())]
+    AmbiguousInstalled {
+        name: String,
+        candidates: Vec<String>,
+    },
+    #[error(
+        "Plugin \"{name}\" is no longer listed in marketplace \"{marketplace}\"; the installed copy stays. Remove it with `plugin uninstall {name}@{marketplace}` if it is gone for good."
+    )]
+    NoLongerListed { name: String, marketplace: String },
+    #[error(
+        "Could not refresh marketplace \"{name}\", so updates of its plugins were not checked: {message}"
+    )]
+    RefreshFailed { name: String, message: String },
     #[error("Plugin \"{id}\" is already {state}{}", .scope.map(|s| format!(" at {s} scope")).unwrap_or_default())]
     AlreadyInGoalState {
         id: String,
@@ -277,6 +324,9 @@ impl OpError {
             OpError::Download(_) => "error_network",
             OpError::NotInstalled { .. } => "not_installed",
             OpError::NotInstalledAtScope { .. } => "not_installed_at_scope",
+            OpError::AmbiguousInstalled { .. } => "ambiguous_marketplace",
+            OpError::NoLongerListed { .. } => "not_found",
+            OpError::RefreshFailed { .. } => "marketplace_refresh_failed",
             OpError::AlreadyInGoalState { .. } => "already_in_goal_state",
             OpError::NotInSettings { .. } => "ambiguous_marketplace",
             OpError::MarketplaceNotConfigured(_)
@@ -326,11 +376,16 @@ pub struct LoadedMarketplace {
     pub marketplace: Result<Marketplace, MarketplaceError>,
 }
 
-/// Load every known marketplace (in file order); load failures are kept per marketplace.
-pub fn load_known(known: &KnownMarketplaces) -> Vec<LoadedMarketplace> {
+/// Load the known marketplaces `wanted` accepts (in file order); load failures are kept per
+/// marketplace.
+pub fn load_known(
+    known: &KnownMarketplaces,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<LoadedMarketplace> {
     known
         .all()
         .into_iter()
+        .filter(|k| wanted(&k.name))
         .map(|k| {
             let source = MarketplaceSource::from_json(&k.source);
             let marketplace = match &source {

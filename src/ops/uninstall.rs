@@ -54,6 +54,7 @@ pub fn uninstall(
                 id,
                 installed: installed_scope,
                 requested: scope,
+                command: "uninstall",
             },
             None => OpError::NotInstalled {
                 id: raw.to_string(),

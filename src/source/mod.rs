@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::{CopyReport, LinkPolicy, Provenance, copy_plugin_tree};
+use crate::cache::{CopyReport, LinkPolicy, Provenance, TreeListing, copy_plugin_tree};
 use crate::fsutil::{IoContext, IoError};
 use crate::git::{ExportError, GitDatabase, GitError, GitUrl, GitUrlError, Revision, export_tree};
 use crate::manifest::{self, ManifestError, PluginManifest};
@@ -132,6 +132,18 @@ impl ResolvedPlugin {
         }
     }
 
+    /// What writing a folder source would produce, listed from the source itself (no copy);
+    /// `None` for sources that must be unpacked to be listed.
+    pub fn listing_without_copy(&self) -> Result<Option<TreeListing>, SourceError> {
+        match &self.fetched {
+            Fetched::Folder { dir, container, .. } => {
+                let (listing, _) = TreeListing::of_source(&folder_policy(dir, container)?)?;
+                Ok(Some(listing))
+            }
+            Fetched::Git { .. } | Fetched::Npm { .. } | Fetched::Zip { .. } => Ok(None),
+        }
+    }
+
     /// Write the plugin into the existing, empty folder `dst`.
     pub fn write_to(
         &self,
@@ -140,11 +152,7 @@ impl ResolvedPlugin {
     ) -> Result<CopyReport, SourceError> {
         match &self.fetched {
             Fetched::Folder { dir, container, .. } => {
-                let policy = LinkPolicy {
-                    plugin_root: fs::canonicalize(dir).at("resolve", dir)?,
-                    container: Some(fs::canonicalize(container).at("resolve", container)?),
-                };
-                Ok(copy_plugin_tree(dst, &policy)?)
+                Ok(copy_plugin_tree(dst, &folder_policy(dir, container)?)?)
             }
             Fetched::Npm {
                 tarball,
@@ -192,6 +200,15 @@ impl ResolvedPlugin {
             }
         }
     }
+}
+
+/// Links of a marketplace folder's plugin: kept inside the plugin, dereferenced inside the
+/// marketplace, skipped beyond it.
+fn folder_policy(dir: &Path, container: &Path) -> Result<LinkPolicy, SourceError> {
+    Ok(LinkPolicy {
+        plugin_root: fs::canonicalize(dir).at("resolve", dir)?,
+        container: Some(fs::canonicalize(container).at("resolve", container)?),
+    })
 }
 
 /// Everything `resolve` needs besides the entry.

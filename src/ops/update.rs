@@ -1,0 +1,472 @@
+//! `update` and `outdated`: refresh the marketplaces first, re-resolve each installed plugin,
+//! decide by version as Claude Code does and, beyond it, by content; publish new versions the
+//! way `install` does (staged, sealed, renamed into place, recorded under the state lock).
+//!
+//! Decision for one installation, in order:
+//! 1. its version folder is a symlink (a development checkout): `pinned`, never replaced;
+//! 2. `--force`: reinstall whatever the source holds now;
+//! 3. a `sha`-pinned git source whose commit is the recorded one: `pinned`;
+//! 4. another version: `updated` (a new folder; the old one is marked orphaned and kept);
+//! 5. the same version: compare content. The exact release (commit, registry digest) recorded
+//!    in the folder's marker answers without fetching anything more; a folder source is listed
+//!    in place; other sources are unpacked into staging and compared by digest. Same content:
+//!    `current`. Other content: `changed-same-version` (nothing replaced), except for the
+//!    version `unknown`, which carries no information and is refreshed in place.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::install::{
+    FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved,
+};
+use super::{Context, OpError, PluginRef, load_known, marketplace};
+use crate::cache::{CopyReport, StagedPlugin, TreeListing, read_marker};
+use crate::fsutil::iso_timestamp;
+use crate::locations::Scope;
+use crate::marketplace::Marketplace;
+use crate::source::ResolvedPlugin;
+use crate::state::{FileLock, InstallRecord, InstalledPlugins, NewInstall};
+use crate::version;
+
+/// A marketplace refreshed more recently than this is not refreshed again.
+const FRESH_FOR: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct UpdateRequest {
+    /// `name` or `name@marketplace`, as typed; empty with `all`.
+    pub plugins: Vec<String>,
+    pub all: bool,
+    pub scope: Option<Scope>,
+    pub force: bool,
+    pub refresh: bool,
+    /// `false` for `outdated`: decide, change nothing in the cache or the state files.
+    pub apply: bool,
+    /// Installations worked on at once (fetches are network-bound).
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PinReason {
+    /// The source names this commit.
+    Sha(String),
+    /// The version folder is a link to this development checkout.
+    Linked(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateOutcome {
+    /// A new version was installed (with `outdated`: is available). `from == to` after
+    /// `--force` and for a refreshed `unknown` version.
+    Updated {
+        from: String,
+        to: String,
+    },
+    Current {
+        version: String,
+    },
+    ChangedSameVersion {
+        version: String,
+    },
+    Pinned {
+        version: String,
+        reason: PinReason,
+    },
+    Failed {
+        message: String,
+        code: &'static str,
+    },
+}
+
+impl UpdateOutcome {
+    /// The outcome's name in `--json` output.
+    pub fn name(&self) -> &'static str {
+        match self {
+            UpdateOutcome::Updated { .. } => "updated",
+            UpdateOutcome::Current { .. } => "current",
+            UpdateOutcome::ChangedSameVersion { .. } => "changed-same-version",
+            UpdateOutcome::Pinned { .. } => "pinned",
+            UpdateOutcome::Failed { .. } => "failed",
+        }
+    }
+
+    fn failed(e: &OpError) -> Self {
+        UpdateOutcome::Failed {
+            message: e.to_string(),
+            code: e.failure_code(),
+        }
+    }
+}
+
+/// The result for one installation (or for one name that matched none).
+#[derive(Debug, Clone)]
+pub struct UpdateResult {
+    /// `name@marketplace`, or the name as typed when it matched no installation.
+    pub id: String,
+    pub scope: Option<Scope>,
+    pub project_path: Option<PathBuf>,
+    /// The recorded version before the update.
+    pub old_version: Option<String>,
+    pub outcome: UpdateOutcome,
+    pub report: Option<CopyReport>,
+}
+
+/// One installation to work on.
+#[derive(Debug, Clone)]
+struct Target {
+    id: String,
+    name: String,
+    marketplace: String,
+    scope: Scope,
+    project: Option<PathBuf>,
+    record: InstallRecord,
+}
+
+/// Update (or, with `apply: false`, check) the requested installations. An `Err` means nothing
+/// could be looked at (e.g. an unreadable `installed_plugins.json`); per-plugin problems are
+/// `Failed` results.
+pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, OpError> {
+    let installed = ctx.installed()?;
+    let (targets, mut results) = select_targets(ctx, req, &installed);
+    let names: BTreeSet<String> = targets.iter().map(|t| t.marketplace.clone()).collect();
+    let refresh_failures = if req.refresh {
+        refresh(ctx, &names, req.jobs)
+    } else {
+        BTreeMap::new()
+    };
+    let known = ctx.known()?;
+    // Loaded once per marketplace; a failure becomes each of its plugins' outcome.
+    let loaded: BTreeMap<String, Result<Marketplace, UpdateOutcome>> =
+        load_known(&known, |n| names.contains(n))
+            .into_iter()
+            .map(|l| {
+                let name = l.name.clone();
+                let m = l.marketplace.map_err(|source| {
+                    UpdateOutcome::failed(&OpError::MarketplaceLoad {
+                        name: l.name,
+                        source,
+                    })
+                });
+                (name, m)
+            })
+            .collect();
+    let outcomes = crate::parallel::map(&targets, req.jobs, 1, |t| {
+        let found = match (
+            refresh_failures.get(&t.marketplace),
+            loaded.get(&t.marketplace),
+        ) {
+            (Some(message), _) => Err(UpdateOutcome::failed(&OpError::RefreshFailed {
+                name: t.marketplace.clone(),
+                message: message.clone(),
+            })),
+            (None, Some(Ok(m))) => Ok(m),
+            (None, Some(Err(failed))) => Err(failed.clone()),
+            (None, None) => Err(UpdateOutcome::failed(&OpError::UnknownMarketplace {
+                name: t.marketplace.clone(),
+                known: known.all().into_iter().map(|k| k.name).collect(),
+            })),
+        };
+        match found.map(|m| update_one(ctx, t, m, req)) {
+            Ok(Ok((outcome, report))) => (outcome, report),
+            Ok(Err(e)) => (UpdateOutcome::failed(&e), None),
+            Err(failed) => (failed, None),
+        }
+    });
+    for (t, (outcome, report)) in targets.into_iter().zip(outcomes) {
+        results.push(UpdateResult {
+            id: t.id,
+            scope: Some(t.scope),
+            project_path: t.project,
+            old_version: Some(t.record.version),
+            outcome,
+            report,
+        });
+    }
+    Ok(results)
+}
+
+/// The installations the request names, visible from here: user-scope ones and those recorded
+/// for the current project. Names that match none become `Failed` results.
+fn select_targets(
+    ctx: &Context,
+    req: &UpdateRequest,
+    installed: &InstalledPlugins,
+) -> (Vec<Target>, Vec<UpdateResult>) {
+    let here = ctx.loc.project_path();
+    let visible: Vec<(String, InstallRecord, Scope)> = installed
+        .all()
+        .into_iter()
+        .filter_map(|(id, r)| {
+            let scope = r.scope()?;
+            let seen =
+                !scope.is_project_bound() || r.project_path.as_deref().map(Path::new) == Some(here);
+            seen.then_some((id, r, scope))
+        })
+        .collect();
+    let target = |id: &str, r: &InstallRecord, scope: Scope| {
+        let (name, marketplace) = id.split_once('@').unwrap_or((id, ""));
+        Target {
+            id: id.to_string(),
+            name: name.to_string(),
+            marketplace: marketplace.to_string(),
+            scope,
+            project: r.project_path.as_ref().map(PathBuf::from),
+            record: r.clone(),
+        }
+    };
+    let mut targets: Vec<Target> = Vec::new();
+    let mut failures = Vec::new();
+    if req.all {
+        targets = (visible.iter())
+            .filter(|(_, _, s)| req.scope.is_none_or(|want| want == *s))
+            .map(|(id, r, s)| target(id, r, *s))
+            .collect();
+    }
+    for raw in &req.plugins {
+        let wanted = PluginRef::parse(raw);
+        let ids: BTreeSet<&str> = (visible.iter())
+            .map(|(id, _, _)| id.as_str())
+            .filter(|id| {
+                let r = PluginRef::parse(id);
+                r.name == wanted.name
+                    && (wanted.marketplace.is_none() || r.marketplace == wanted.marketplace)
+            })
+            .collect();
+        let picked = match ids.len() {
+            0 => Err(OpError::NotInstalled { id: raw.clone() }),
+            1 => {
+                let id = ids.first().copied().unwrap_or_default();
+                let mut records: Vec<&(String, InstallRecord, Scope)> =
+                    visible.iter().filter(|(i, _, _)| i == id).collect();
+                // Without --scope the most specific installation is updated (Claude Code's rule).
+                records.sort_by_key(|(_, _, s)| std::cmp::Reverse(specificity(*s)));
+                match req.scope {
+                    None => Ok(records[0]),
+                    Some(want) => records.iter().find(|(_, _, s)| *s == want).copied().ok_or(
+                        OpError::NotInstalledAtScope {
+                            id: id.to_string(),
+                            installed: records[0].2,
+                            requested: want,
+                            command: "update",
+                        },
+                    ),
+                }
+            }
+            _ => Err(OpError::AmbiguousInstalled {
+                name: wanted.name.clone(),
+                candidates: ids.iter().map(|s| s.to_string()).collect(),
+            }),
+        };
+        match picked {
+            Ok((id, r, s)) => targets.push(target(id, r, *s)),
+            Err(e) => failures.push(UpdateResult {
+                id: raw.clone(),
+                scope: req.scope,
+                project_path: None,
+                old_version: None,
+                outcome: UpdateOutcome::failed(&e),
+                report: None,
+            }),
+        }
+    }
+    let mut seen = BTreeSet::new();
+    targets.retain(|t| seen.insert((t.id.clone(), t.scope, t.project.clone())));
+    (targets, failures)
+}
+
+fn specificity(s: Scope) -> u8 {
+    match s {
+        Scope::Local => 3,
+        Scope::Project => 2,
+        Scope::User => 1,
+        Scope::Managed => 0,
+    }
+}
+
+/// Refresh each marketplace not refreshed in the last [`FRESH_FOR`]; the failures, by name.
+fn refresh(ctx: &Context, names: &BTreeSet<String>, jobs: usize) -> BTreeMap<String, String> {
+    let known = match ctx.known() {
+        Ok(k) => k,
+        Err(e) => return names.iter().map(|n| (n.clone(), e.to_string())).collect(),
+    };
+    let now = jiff::Timestamp::now();
+    let stale: Vec<&String> = names
+        .iter()
+        .filter(|n| {
+            let last = known
+                .get(n)
+                .and_then(|k| k.last_updated.clone())
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+            last.is_none_or(|t| {
+                now.duration_since(t)
+                    .try_into()
+                    .is_ok_and(|d: Duration| d >= FRESH_FOR)
+            })
+        })
+        .collect();
+    let results = crate::parallel::map(&stale, jobs, 1, |n| marketplace::update_one(ctx, n));
+    stale
+        .into_iter()
+        .zip(results)
+        .filter_map(|(n, r)| r.err().map(|e| (n.clone(), e.to_string())))
+        .collect()
+}
+
+/// Decide, and apply when asked, for one installation.
+fn update_one(
+    ctx: &Context,
+    t: &Target,
+    mkt: &Marketplace,
+    req: &UpdateRequest,
+) -> Result<(UpdateOutcome, Option<CopyReport>), OpError> {
+    let old = t.record.version.clone();
+    let installed_dir = Path::new(&t.record.install_path);
+    if installed_dir.is_symlink() {
+        let checkout = std::fs::read_link(installed_dir).unwrap_or_default();
+        return Ok((
+            UpdateOutcome::Pinned {
+                version: old,
+                reason: PinReason::Linked(checkout),
+            },
+            None,
+        ));
+    }
+    let Some(entry) = mkt.manifest.entries_named(&t.name).next().cloned() else {
+        return Err(OpError::NoLongerListed {
+            name: t.name.clone(),
+            marketplace: t.marketplace.clone(),
+        });
+    };
+    let pin = entry.source.pinned_sha().map(str::to_string);
+    let found = FoundPlugin {
+        marketplace_name: t.marketplace.clone(),
+        marketplace: mkt.clone(),
+        entry,
+    };
+    let resolved = resolve_plugin(ctx, &found)?;
+    let new = resolved.version.clone();
+    let updated = UpdateOutcome::Updated {
+        from: old.clone(),
+        to: new.clone(),
+    };
+    if !req.force {
+        if let Some(sha) = pin
+            && t.record.git_commit_sha.as_deref() == Some(sha.as_str())
+            && new == old
+        {
+            return Ok((
+                UpdateOutcome::Pinned {
+                    version: old,
+                    reason: PinReason::Sha(sha),
+                },
+                None,
+            ));
+        }
+        if new == old && installed_dir.is_dir() {
+            let staged = match compare_content(ctx, t, &resolved, req.apply)? {
+                Content::Same => return Ok((UpdateOutcome::Current { version: old }, None)),
+                Content::Differs(staged) => staged,
+            };
+            if old != version::UNKNOWN {
+                return Ok((UpdateOutcome::ChangedSameVersion { version: old }, None));
+            }
+            if !req.apply {
+                return Ok((updated, None));
+            }
+            return publish(ctx, t, &resolved, staged).map(|r| (updated, Some(r)));
+        }
+    }
+    if !req.apply {
+        return Ok((updated, None));
+    }
+    publish(ctx, t, &resolved, None).map(|r| (updated, Some(r)))
+}
+
+/// A staged copy with its copy report and the cache lock that keeps it from being swept.
+type Staged = (StagedPlugin, CopyReport, FileLock);
+
+enum Content {
+    Same,
+    /// Other content; the staged copy when one had to be made to find out.
+    Differs(Option<Staged>),
+}
+
+/// Compare the source's content with the installed folder's at the same version.
+fn compare_content(
+    ctx: &Context,
+    t: &Target,
+    resolved: &ResolvedPlugin,
+    may_stage: bool,
+) -> Result<Content, OpError> {
+    let installed_dir = Path::new(&t.record.install_path);
+    let marker = read_marker(installed_dir);
+    // The same release or commit: nothing to fetch or unpack.
+    if let (Some(m), Some(p)) = (&marker, &resolved.provenance)
+        && m.resolved.as_ref() == Some(p)
+    {
+        return Ok(Content::Same);
+    }
+    let installed_digest = match marker.and_then(|m| m.digest) {
+        Some(d) => d,
+        // Installed by Claude Code, or by an older version of this tool.
+        None => TreeListing::of_folder(installed_dir)?.digest(),
+    };
+    if let Some(listing) = resolved.listing_without_copy().map_err(OpError::Source)? {
+        return Ok(if listing.digest() == installed_digest {
+            Content::Same
+        } else {
+            Content::Differs(None)
+        });
+    }
+    let (staged, report, lock) = stage_resolved(ctx, &t.marketplace, &t.name, resolved)?;
+    if staged.digest() == Some(installed_digest.as_str()) {
+        return Ok(Content::Same);
+    }
+    Ok(Content::Differs(
+        may_stage.then_some((staged, report, lock)),
+    ))
+}
+
+/// Publish a new copy for the installation and record it; the previous folder is marked
+/// orphaned when nothing else uses it (it is never removed here).
+fn publish(
+    ctx: &Context,
+    t: &Target,
+    resolved: &ResolvedPlugin,
+    staged: Option<Staged>,
+) -> Result<CopyReport, OpError> {
+    let cache = ctx.cache();
+    let folder = version::folder_name(&resolved.version);
+    cache.check_names(&t.marketplace, &t.name, &folder)?;
+    let target = cache.plugin_dir(&t.marketplace, &t.name).join(&folder);
+    let (staged, report, _cache_lock) = match staged {
+        Some(s) => s,
+        None => stage_resolved(ctx, &t.marketplace, &t.name, resolved)?,
+    };
+    let displaced = {
+        let _state_lock = ctx.lock_state()?;
+        let mut installed = ctx.installed()?;
+        let Some(current) = installed.find(&t.id, t.scope, t.project.as_deref()) else {
+            // Uninstalled while we fetched.
+            return Err(OpError::NotInstalled { id: t.id.clone() });
+        };
+        check_collision(&installed, &target, &resolved.version)?;
+        let displaced = staged.publish(&target, &resolved.version)?;
+        installed.upsert(
+            &t.id,
+            &NewInstall {
+                scope: t.scope,
+                project_path: t.project.clone(),
+                install_path: target.clone(),
+                version: resolved.version.clone(),
+                git_commit_sha: resolved.git_commit.clone(),
+                timestamp: iso_timestamp(),
+            },
+        );
+        installed.write()?;
+        orphan_if_unused(&installed, Path::new(&current.install_path), &target)?;
+        displaced
+    };
+    drop(displaced);
+    Ok(report)
+}
