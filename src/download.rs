@@ -1,13 +1,15 @@
 //! HTTP downloads (reqwest with rustls, blocking): catalogs, registry metadata and artifacts.
 //!
 //! Retries with backoff on 5xx answers and broken connections; bodies are capped; artifacts
-//! stream to a file (bounded memory) while their digests are computed.
+//! stream to a file (bounded memory) while their digests are computed. A conditional GET
+//! ([`get_conditional`]) sends the validators of a copy already held and accepts `304`.
 
 use std::fs;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use crate::fsutil::{IoContext, IoError};
@@ -77,7 +79,55 @@ pub struct Response {
     pub content_type: Option<String>,
     /// `Content-Length`, when the server sent one.
     pub length: Option<u64>,
+    /// What identifies this body's version, to ask later whether it changed.
+    pub validators: Validators,
     body: Box<dyn Read + Send>,
+}
+
+/// The `ETag` and `Last-Modified` a server gave for a body (RFC 9110 section 8.8), sent back as
+/// `If-None-Match` and `If-Modified-Since`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validators {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
+
+    /// The request headers that ask "changed since?".
+    fn conditions(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let etag = self.etag.as_deref().map(|v| ("If-None-Match", v));
+        let date = (self.last_modified.as_deref()).map(|v| ("If-Modified-Since", v));
+        etag.into_iter().chain(date)
+    }
+
+    fn of(resp: &reqwest::blocking::Response) -> Self {
+        let header = |name| {
+            (resp.headers().get(name))
+                .and_then(|v| v.to_str().ok())
+                .map(String::from)
+        };
+        Self {
+            etag: header("etag"),
+            last_modified: header("last-modified"),
+        }
+    }
+}
+
+/// The answer to a conditional GET.
+pub enum Conditional {
+    /// A body (2xx): the copy held is outdated, or there was none.
+    Fresh(Response),
+    /// `304 Not Modified`: the copy the validators came from is current; no body was sent.
+    NotModified {
+        /// The URL answered from, after redirects.
+        url: String,
+    },
 }
 
 const ATTEMPTS: u32 = 3;
@@ -85,6 +135,20 @@ const ATTEMPTS: u32 = 3;
 /// Send a GET, retrying on 5xx answers and connection failures (not on 4xx).
 /// Non-2xx answers are errors.
 pub fn get(req: &Request) -> Result<Response, DownloadError> {
+    match send(req, None)? {
+        Conditional::Fresh(resp) => Ok(resp),
+        // Only a conditional request can be answered so.
+        Conditional::NotModified { .. } => Err(status_error(req.url, 304)),
+    }
+}
+
+/// Send a GET as [`get`] does, asking whether the copy `known` describes is still current
+/// (no condition when `known` is empty): `304` is [`Conditional::NotModified`].
+pub fn get_conditional(req: &Request, known: &Validators) -> Result<Conditional, DownloadError> {
+    send(req, Some(known).filter(|k| !k.is_empty()))
+}
+
+fn send(req: &Request, known: Option<&Validators>) -> Result<Conditional, DownloadError> {
     let client = client_for(req)?;
     let mut last = None;
     for attempt in 0..ATTEMPTS {
@@ -93,6 +157,9 @@ pub fn get(req: &Request) -> Result<Response, DownloadError> {
         }
         let mut builder = client.get(req.url).timeout(req.timeout);
         for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        for (k, v) in known.into_iter().flat_map(Validators::conditions) {
             builder = builder.header(k, v);
         }
         match builder.send() {
@@ -105,11 +172,17 @@ pub fn get(req: &Request) -> Result<Response, DownloadError> {
                     .get("content-type")
                     .and_then(|v| v.to_str().ok())
                     .map(String::from);
-                return Ok(Response {
+                return Ok(Conditional::Fresh(Response {
                     url: resp.url().to_string(),
                     content_type,
                     length: resp.content_length(),
+                    validators: Validators::of(&resp),
                     body: Box::new(resp),
+                }));
+            }
+            Ok(resp) if resp.status() == reqwest::StatusCode::NOT_MODIFIED && known.is_some() => {
+                return Ok(Conditional::NotModified {
+                    url: resp.url().to_string(),
                 });
             }
             Ok(resp) => return Err(status_error(req.url, resp.status().as_u16())),
@@ -322,6 +395,25 @@ fn status_error(url: &str, status: u16) -> DownloadError {
 
 #[cfg(test)]
 mod tests {
+    use super::Validators;
+
+    #[test]
+    fn validators_become_conditions() {
+        let v = Validators {
+            etag: Some("W/\"1a\"".into()),
+            last_modified: Some("Sat, 21 Nov 2026 22:43:51 GMT".into()),
+        };
+        let sent: Vec<_> = v.conditions().collect();
+        assert_eq!(
+            sent,
+            [
+                ("If-None-Match", "W/\"1a\""),
+                ("If-Modified-Since", "Sat, 21 Nov 2026 22:43:51 GMT")
+            ]
+        );
+        assert_eq!(Validators::default().conditions().count(), 0);
+    }
+
     #[test]
     fn recorded_urls_carry_no_secrets() {
         assert_eq!(

@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 use std::path::PathBuf;
 
-use common::registry::{Registry, TarEntry, tgz};
+use common::registry::{Hits, Registry, TarEntry, tgz};
 use common::*;
 use serde_json::{Value, json};
 
@@ -161,9 +161,11 @@ fn integrity_is_checked_and_a_mismatch_installs_nothing() {
         "{msg}"
     );
     let after = tree(&env.home);
+    // The packument is kept for revalidation (it is only reused after a 304); the tarball
+    // that failed its check is not kept.
     let new: Vec<_> = after
         .iter()
-        .filter(|l| !before.contains(l) && !l.starts_with("d "))
+        .filter(|l| !before.contains(l) && !l.starts_with("d ") && !l.contains("/meta-v1/"))
         .collect();
     assert!(new.is_empty(), "a failed verification wrote {new:?}");
     // Without integrity, the sha1 shasum is checked.
@@ -549,4 +551,72 @@ fn unreachable_and_non_tls_registries_fail_clearly() {
         before,
         "a failed fetch changed something on disk"
     );
+}
+
+/// Issue 5: an update that finds nothing new costs one packument request, answered `304`.
+#[test]
+fn r5_ranges_revalidate_the_packument_with_its_etag() {
+    let env = Env::new();
+    let reg = Registry::start();
+    publish(&reg, "demo", "1.0.0");
+    let r = reg.base_url();
+    market(
+        &env,
+        json!([{"name": "caret", "source": {"source": "npm", "package": "demo", "version": "^1.0.0", "registry": r}}]),
+    );
+    let meta = env.home.join(".cache/plugin/downloads-v1/meta-v1");
+    // Reinstall, then say what reached the registry: each packument request and whether it
+    // was conditional.
+    let reinstall = || -> Vec<(String, bool)> {
+        let _ = run(&env, &["uninstall", "caret@mn"]);
+        reg.clear_requests();
+        run(&env, &["install", "caret@mn"]).ok();
+        let conditional = |h: &[(String, String)]| h.iter().any(|(k, _)| k == "if-none-match");
+        let sent = reg.requests().into_iter();
+        sent.map(|(line, h)| (line, conditional(&h))).collect()
+    };
+    let version = || env.first_record("caret@mn")["version"].clone();
+    let unconditional = |lines: &[&str]| -> Vec<(String, bool)> {
+        lines.iter().map(|l| (l.to_string(), false)).collect()
+    };
+
+    assert_eq!(
+        reinstall(),
+        unconditional(&["GET /demo", "GET /demo/-/demo-1.0.0.tgz"])
+    );
+    // Nothing new: one conditional request, answered 304; the tarball comes from the cache.
+    assert_eq!(reinstall(), [("GET /demo".to_string(), true)]);
+    let counted = Hits {
+        requests: 1,
+        not_modified: 1,
+    };
+    assert_eq!((reg.hits("/demo"), version()), (counted, json!("1.0.0")));
+    // A release in between changes the ETag: 200, and the range sees it.
+    publish(&reg, "demo", "1.1.0");
+    let sent = reinstall();
+    assert_eq!(sent[0], ("GET /demo".to_string(), true));
+    assert_eq!(reg.hits("/demo").not_modified, 0);
+    assert_eq!(version(), "1.1.0");
+    // A damaged stored body is ignored: the packument is fetched whole, unconditionally.
+    for f in fs::read_dir(&meta).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "body") {
+            let len = fs::metadata(&f).unwrap().len();
+            fs::OpenOptions::new()
+                .write(true)
+                .open(&f)
+                .unwrap()
+                .set_len(len / 2)
+                .unwrap();
+        }
+    }
+    assert_eq!(reinstall(), unconditional(&["GET /demo"]));
+    assert_eq!(version(), "1.1.0");
+    assert_eq!(reinstall(), [("GET /demo".to_string(), true)]);
+    // A registry without validators: the stored copy is forgotten, and nothing is conditional.
+    reg.send_etags(false);
+    reinstall();
+    assert_eq!(fs::read_dir(&meta).unwrap().count(), 0);
+    assert_eq!(reinstall(), unconditional(&["GET /demo"]));
+    assert_eq!(version(), "1.1.0");
 }

@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 use std::path::PathBuf;
 
-use common::registry::{Registry, ZipEntry, zip};
+use common::registry::{Hits, Registry, ZipEntry, zip};
 use common::*;
 use serde_json::{Value, json};
 
@@ -155,6 +155,66 @@ fn wheels_resolve_verify_and_lay_out_the_plugin() {
             && msg.contains("PIP_INDEX_URL or index-url in pip.conf"),
         "{out}"
     );
+}
+
+/// Issue 5: an unchanged project page costs one conditional request, answered `304`.
+#[test]
+fn r5_project_pages_revalidate_with_their_etag() {
+    let env = Env::new();
+    let reg = Registry::start();
+    let publish = |v: &str| {
+        let manifest = json!({"name": "demo"}).to_string();
+        let files: [(&str, &[u8], u32); 1] = [(
+            "demo_plugin/.claude-plugin/plugin.json",
+            manifest.as_bytes(),
+            0o644,
+        )];
+        let filename = format!("demo_plugin-{v}-py3-none-any.whl");
+        reg.add_wheel("Demo.Plugin", v, &filename, &files);
+    };
+    publish("1.0.0");
+    // Relative file URLs: after a 304 they resolve against the page's address all the same.
+    reg.pypi_relative_urls(true);
+    let index = reg.url("simple/");
+    market(
+        &env,
+        json!([{"name": "demo", "source": {"source": "pip", "package": "Demo.Plugin", "version": ">=1.0", "registry": index}}]),
+    );
+    let page = "/simple/demo-plugin/";
+    let reinstall = || -> (Hits, bool, Value) {
+        let _ = run(&env, &["uninstall", "demo@mp"]);
+        reg.clear_requests();
+        run(&env, &["install", "demo@mp"]).ok();
+        let conditional = reg.requests().iter().any(|(line, h)| {
+            line == &format!("GET {page}") && h.iter().any(|(k, _)| k == "if-none-match")
+        });
+        let version = env.first_record("demo@mp")["version"].clone();
+        (reg.hits(page), conditional, version)
+    };
+    let hits = |requests, not_modified| Hits {
+        requests,
+        not_modified,
+    };
+    assert_eq!(reinstall(), (hits(1, 0), false, json!("1.0.0")));
+    // Nothing new: one 304 and no wheel download (cached by digest).
+    assert_eq!(reinstall(), (hits(1, 1), true, json!("1.0.0")));
+    assert_eq!(reg.request_lines(), [format!("GET {page}")]);
+    // A release in between: the page changed, 200, and the specifier sees it.
+    publish("1.1.0");
+    assert_eq!(reinstall(), (hits(1, 0), true, json!("1.1.0")));
+    // A damaged stored page is ignored and fetched whole.
+    let meta = env.home.join(".cache/plugin/downloads-v1/meta-v1");
+    for f in fs::read_dir(&meta).unwrap() {
+        let f = f.unwrap().path();
+        if f.extension().is_some_and(|e| e == "body") {
+            fs::write(&f, b"{\"files\": [").unwrap();
+        }
+    }
+    assert_eq!(reinstall(), (hits(1, 0), false, json!("1.1.0")));
+    // An index without validators: never conditional.
+    reg.send_etags(false);
+    reinstall();
+    assert_eq!(reinstall(), (hits(1, 0), false, json!("1.1.0")));
 }
 
 #[test]

@@ -14,7 +14,7 @@ use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
 use common::registry::{
-    NPM_ABBREVIATED, NPM_MTIME, PYPI_JSON, Registry, TarEntry, ZipEntry, tgz, zip,
+    Hits, NPM_ABBREVIATED, NPM_MTIME, PYPI_JSON, Registry, TarEntry, ZipEntry, tgz, zip,
 };
 
 /// What npm sends when it wants the abbreviated packument.
@@ -329,6 +329,23 @@ fn npm_etag_and_304() {
     let r = get(&reg, "/demo", &[("If-None-Match", &etag)]);
     assert_eq!(r.status, 200, "a new version changes the ETag");
     assert_ne!(r.header("etag"), Some(etag.as_str()));
+    let counted = Hits {
+        requests: 6,
+        not_modified: 2,
+    };
+    assert_eq!(reg.hits("/demo"), counted);
+
+    // A registry without validators: no ETag, and If-None-Match changes nothing.
+    reg.send_etags(false);
+    reg.clear_requests();
+    let etag = r.header("etag").unwrap();
+    let r = get(&reg, "/demo", &[("If-None-Match", etag)]);
+    assert_eq!((r.status, r.header("etag")), (200, None));
+    let counted = Hits {
+        requests: 1,
+        not_modified: 0,
+    };
+    assert_eq!(reg.hits("/demo"), counted);
 }
 
 #[test]

@@ -256,11 +256,14 @@ pub struct NpmRelease {
     pub shasum: Option<String>,
 }
 
-/// Resolve `spec` (exact version, node-semver range or dist-tag; default `latest`).
+/// Resolve `spec` (exact version, node-semver range or dist-tag; default `latest`). The
+/// packument is always asked for, conditionally when `cache` holds a copy (see
+/// [`super::metadata`]): an unchanged one costs a `304` and no body.
 pub fn resolve(
     reg: &NpmRegistry,
     package: &str,
     spec: Option<&str>,
+    cache: &Path,
     timeout: Duration,
 ) -> Result<NpmRelease, NpmError> {
     refuse_token_in_clear(reg, package)?;
@@ -269,7 +272,7 @@ pub fn resolve(
         "Accept",
         "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8",
     );
-    let bytes = download::get_bytes(&req).map_err(|e| {
+    let packument = super::metadata::fetch(&req, cache).map_err(|e| {
         if e.is_not_found() {
             NpmError::NotFound {
                 package: package.to_string(),
@@ -280,7 +283,7 @@ pub fn resolve(
         }
     })?;
     let packument: Packument =
-        serde_json::from_slice(&bytes).map_err(|e| NpmError::BadPackument {
+        serde_json::from_slice(&packument.body).map_err(|e| NpmError::BadPackument {
             package: package.to_string(),
             message: e.to_string(),
         })?;
@@ -339,7 +342,7 @@ pub fn resolve_and_fetch(
     progress: Option<&dyn crate::progress::Task>,
 ) -> Result<(NpmRelease, PathBuf), NpmError> {
     let Some(version) = exact_version(spec) else {
-        let release = resolve(reg, package, spec, timeout)?;
+        let release = resolve(reg, package, spec, cache, timeout)?;
         let tgz = fetch_tarball(reg, &release, cache, timeout, progress)?;
         return Ok((release, tgz));
     };
@@ -357,7 +360,7 @@ pub fn resolve_and_fetch(
     let (release, early) = std::thread::scope(|scope| {
         let early =
             scope.spawn(|| download_tarball(reg, &guess, package, cache, timeout, progress));
-        let release = resolve(reg, package, spec, timeout);
+        let release = resolve(reg, package, spec, cache, timeout);
         (release, early.join().ok().and_then(Result::ok))
     });
     let fetched = match (release, early) {

@@ -141,9 +141,12 @@ struct JsonFile {
 }
 
 /// The files of `project` on the index (PEP 691 JSON, or PEP 503 HTML when that is what comes).
+/// The page is always asked for, conditionally when `cache` holds a copy (see
+/// [`super::metadata`]): an unchanged one costs a `304` and no body.
 pub fn list_files(
     index: &str,
     project: &str,
+    cache: &Path,
     timeout: Duration,
 ) -> Result<Vec<IndexFile>, PypiError> {
     let url = format!("{index}{}/", normalize(project));
@@ -151,7 +154,7 @@ pub fn list_files(
         "Accept",
         "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1",
     );
-    let resp = download::get(&req).map_err(|e| {
+    let fetched = super::metadata::fetch(&req, cache).map_err(|e| {
         if e.is_not_found() {
             PypiError::NotFound {
                 project: project.to_string(),
@@ -171,22 +174,21 @@ pub fn list_files(
             e.into()
         }
     })?;
-    let base = resp.url.clone();
-    let is_json = resp
+    let (base, bytes) = (&fetched.url, &fetched.body);
+    let is_json = fetched
         .content_type
         .as_deref()
         .is_some_and(|c| c.contains("json"));
-    let bytes = resp.bytes(&req)?;
     let bad = |m: String| PypiError::BadPage {
         project: project.to_string(),
         message: m,
     };
     let files = if is_json {
-        let page: JsonPage = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+        let page: JsonPage = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
         page.files
             .into_iter()
             .map(|f| IndexFile {
-                url: join_url(&base, &f.url),
+                url: join_url(base, &f.url),
                 sha256: f.hashes.get("sha256").cloned(),
                 yanked: !matches!(
                     f.yanked,
@@ -196,7 +198,7 @@ pub fn list_files(
             })
             .collect()
     } else {
-        parse_html(&String::from_utf8_lossy(&bytes), &base)
+        parse_html(&String::from_utf8_lossy(bytes), base)
     };
     Ok(files)
 }

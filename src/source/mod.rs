@@ -390,7 +390,7 @@ fn resolve_pip(
     let task = cx
         .reporter
         .start(&format!("Fetching Python package {package}"));
-    let files = pypi::list_files(&index, package, timeout)?;
+    let files = pypi::list_files(&index, package, cx.downloads, timeout)?;
     let wheel = pypi::choose(package, &files, spec)?;
     let path = pypi::fetch_wheel(&wheel, cx.downloads, timeout, Some(&*task))?;
     let prefix = pypi::plugin_root(&zipfile::file_names(&path)?);

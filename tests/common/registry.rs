@@ -31,6 +31,10 @@
 //! - A path given to `redirect`: `302` to the URL given.
 //! - `HEAD` works wherever `GET` does; other methods get `405`; anything else `404`.
 //!
+//! Packuments and `/simple/` pages carry an `ETag` (a hash of the body) unless `send_etags(false)`
+//! turned it off, and a matching `If-None-Match` gets `304` without a body. `hits` counts the
+//! requests for a path and how many of them were answered `304`.
+//!
 //! Before routing, `require_token` answers `401` to requests without the bearer token, then
 //! `fail_next` injects statuses (or a dropped connection, status `0`).
 
@@ -72,6 +76,8 @@ pub struct Registry {
 struct Shared {
     stop: AtomicBool,
     log: Mutex<Vec<LoggedRequest>>,
+    /// `(path without query, status)` of every answer; status 0 for a dropped connection.
+    answers: Mutex<Vec<(String, u16)>>,
     /// Live connections: a clone of each socket (to shut it on drop) and its thread.
     conns: Mutex<Vec<(TcpStream, JoinHandle<()>)>>,
     state: Mutex<State>,
@@ -91,6 +97,8 @@ struct State {
     /// Logical clock for packument times: one second per change.
     clock: u64,
     pypi_relative_urls: bool,
+    /// `send_etags(false)`: a registry without validators.
+    no_etags: bool,
 }
 
 struct Fail {
@@ -142,6 +150,7 @@ impl Registry {
         let shared = Arc::new(Shared {
             stop: AtomicBool::new(false),
             log: Mutex::new(Vec::new()),
+            answers: Mutex::new(Vec::new()),
             conns: Mutex::new(Vec::new()),
             state: Mutex::new(State {
                 base: format!("http://{addr}"),
@@ -203,6 +212,23 @@ impl Registry {
 
     pub fn clear_requests(&self) {
         self.shared.log.lock().unwrap().clear();
+        self.shared.answers.lock().unwrap().clear();
+    }
+
+    /// Requests for `path` (as sent, query left out) since the last `clear_requests`.
+    pub fn hits(&self, path: &str) -> Hits {
+        let answers = self.shared.answers.lock().unwrap();
+        let mine = answers.iter().filter(|(p, _)| p == path);
+        Hits {
+            requests: mine.clone().count(),
+            not_modified: mine.filter(|(_, status)| *status == 304).count(),
+        }
+    }
+
+    /// With `false`, packuments and `/simple/` pages carry no `ETag` and `If-None-Match` is
+    /// ignored, as on a registry that offers no validators.
+    pub fn send_etags(&self, on: bool) {
+        self.state().no_etags = !on;
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -763,6 +789,13 @@ impl Response {
     }
 }
 
+/// How often a path was asked for, and how many of those answers were `304 Not Modified`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hits {
+    pub requests: usize,
+    pub not_modified: usize,
+}
+
 /// One connection: requests in a loop while the client keeps it alive (HTTP/1.1 default).
 fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
     let mut rd = BufReader::new(stream);
@@ -771,7 +804,11 @@ fn serve(s: &Shared, stream: TcpStream) -> io::Result<()> {
             .lock()
             .unwrap()
             .push((req.line(), req.headers.clone()));
-        let Some(resp) = respond(s, &req) else {
+        let resp = respond(s, &req);
+        let path = req.target.split('?').next().unwrap_or_default().to_string();
+        let status = resp.as_ref().map_or(0, |r| r.status);
+        s.answers.lock().unwrap().push((path, status));
+        let Some(resp) = resp else {
             // An injected failure: drop the connection without a word.
             let _ = rd.get_mut().shutdown(Shutdown::Both);
             return Ok(());
@@ -870,7 +907,11 @@ fn npm(st: &State, req: &Request, path: &str) -> Response {
             } else {
                 ("application/json", pkg.packument(&st.base, false))
             };
-            cacheable(req, Response::json(200, ct, &doc).header("Vary", "Accept"))
+            cacheable(
+                st,
+                req,
+                Response::json(200, ct, &doc).header("Vary", "Accept"),
+            )
         }
         [spec] => {
             let version = pkg.tag(spec).unwrap_or(spec);
@@ -901,6 +942,7 @@ fn simple(st: &State, req: &Request, path: &str, query: &str) -> Response {
             let projects: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
             let doc = json!({"meta": {"api-version": "1.1"}, "projects": projects});
             return cacheable(
+                st,
                 req,
                 Response::json(200, PYPI_JSON, &doc).header("Vary", "Accept"),
             );
@@ -911,7 +953,11 @@ fn simple(st: &State, req: &Request, path: &str, query: &str) -> Response {
             html += &format!("    <a href=\"{href}/\">{n}</a>\n");
         }
         html += "  </body>\n</html>\n";
-        return cacheable(req, html_response(html, &accept).header("Vary", "Accept"));
+        return cacheable(
+            st,
+            req,
+            html_response(html, &accept).header("Vary", "Accept"),
+        );
     }
     let name = rest.trim_start_matches('/');
     let (name, slash) = match name.strip_suffix('/') {
@@ -941,7 +987,7 @@ fn simple(st: &State, req: &Request, path: &str, query: &str) -> Response {
     } else {
         html_response(project.html_page(&st.base, st.pypi_relative_urls), &accept)
     };
-    cacheable(req, resp.header("Vary", "Accept"))
+    cacheable(st, req, resp.header("Vary", "Accept"))
 }
 
 fn html_response(html: String, accept: &Option<String>) -> Response {
@@ -995,7 +1041,10 @@ fn accept_q(accept: &str, types: &[&str]) -> f32 {
 }
 
 /// Adds an `ETag` over the body, and turns the answer into `304` when `If-None-Match` has it.
-fn cacheable(req: &Request, resp: Response) -> Response {
+fn cacheable(st: &State, req: &Request, resp: Response) -> Response {
+    if st.no_etags {
+        return resp;
+    }
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&resp.body))[..32]);
     let hit = req.header("if-none-match").is_some_and(|inm| {
         inm.split(',')
