@@ -831,9 +831,14 @@ fn update_row(r: &UpdateResult, applied: bool) -> Value {
         "applied".into(),
         json!(applied && matches!(r.outcome, UpdateOutcome::Updated { .. })),
     );
-    v.insert("message".into(), json!(update_message(&r.outcome, applied)));
-    if let UpdateOutcome::Failed { code, .. } = &r.outcome {
-        v.insert("failureCode".into(), json!(code));
+    match &r.outcome {
+        UpdateOutcome::Failed { message, code } => {
+            v.insert("message".into(), json!(message));
+            v.insert("failureCode".into(), json!(code));
+        }
+        other => {
+            v.insert("message".into(), json!(update_message(other, applied)));
+        }
     }
     Value::Object(v)
 }
