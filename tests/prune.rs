@@ -49,6 +49,17 @@ fn installed_twice(env: &Env) -> PathBuf {
     p1
 }
 
+/// [`installed_twice`] plus a newer orphan 1.1.0 (30 days), so 1.0.0 (40 days) is removable
+/// with the defaults; returns both folders.
+fn removable_orphan(env: &Env) -> (PathBuf, PathBuf) {
+    let p1 = installed_twice(env);
+    let (v100, v110) = (p1.join("1.0.0"), p1.join("1.1.0"));
+    copy_dir(&v100, &v110);
+    orphaned_days_ago(&v100, 40);
+    orphaned_days_ago(&v110, 30);
+    (v100, v110)
+}
+
 fn orphaned_days_ago(version_dir: &Path, days: u128) {
     write(
         &version_dir.join(".orphaned_at"),
@@ -206,11 +217,7 @@ fn spawn_sleep_in(dir: &Path) -> Child {
 #[test]
 fn a_live_process_keeps_its_folder_until_it_exits() {
     let env = Env::new();
-    let p1 = installed_twice(&env);
-    let (v100, v110) = (p1.join("1.0.0"), p1.join("1.1.0"));
-    copy_dir(&v100, &v110);
-    orphaned_days_ago(&v100, 40);
-    orphaned_days_ago(&v110, 30);
+    let (v100, v110) = removable_orphan(&env);
     let mut child = spawn_sleep_in(&v100);
     let pid = child.id();
 
@@ -243,11 +250,7 @@ fn a_live_process_keeps_its_folder_until_it_exits() {
 #[test]
 fn in_use_markers_of_live_processes_keep_a_folder() {
     let env = Env::new();
-    let p1 = installed_twice(&env);
-    let (v100, v110) = (p1.join("1.0.0"), p1.join("1.1.0"));
-    copy_dir(&v100, &v110);
-    orphaned_days_ago(&v100, 40);
-    orphaned_days_ago(&v110, 30);
+    let (v100, _) = removable_orphan(&env);
     let me = std::process::id();
     write(&v100.join(format!(".in_use/{me}")), "");
 
@@ -278,11 +281,8 @@ fn in_use_markers_of_live_processes_keep_a_folder() {
 
 /// A tree of every kind of removable entry; returns the entries that a prune removes.
 fn everything_removable(env: &Env) -> Vec<PathBuf> {
-    let p1 = installed_twice(env);
-    let (v100, v110) = (p1.join("1.0.0"), p1.join("1.1.0"));
-    copy_dir(&v100, &v110);
-    orphaned_days_ago(&v100, 40);
-    orphaned_days_ago(&v110, 30);
+    let (v100, _) = removable_orphan(env);
+    let p1 = cache(env).join("m1/p1");
     let staging = p1.join(".plugin-staging-0123abcd");
     write(&staging.join("commands/c.md"), "half");
     let old_ms = now_ms() - 2 * 3_600_000;
@@ -451,11 +451,7 @@ fn downloads_and_git_databases_nothing_references_go_when_old() {
 #[test]
 fn prune_waits_for_the_cache_lock() {
     let env = Env::new();
-    let p1 = installed_twice(&env);
-    let (v100, v110) = (p1.join("1.0.0"), p1.join("1.1.0"));
-    copy_dir(&v100, &v110);
-    orphaned_days_ago(&v100, 40);
-    orphaned_days_ago(&v110, 30);
+    let (v100, _) = removable_orphan(&env);
     let lock_file = env.plugins().join(".plugin-cache.lock");
     let held = FileLock::acquire(&lock_file, LockMode::Shared, &|_| {}).unwrap();
     let mut child = env
