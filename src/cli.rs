@@ -83,17 +83,6 @@ pub struct OutdatedArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Subcommand)]
-pub enum CacheCommand {
-    /// Check installed plugin folders against the content recorded when they were installed
-    Verify {
-        /// Plugins to check, name or name@marketplace (default: every installation)
-        plugins: Vec<String>,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     /// Plugin name, or name@marketplace
@@ -200,6 +189,60 @@ fn update_scope(raw: Option<&str>) -> Result<Option<Scope>, ()> {
     }
 }
 
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Check installed plugin folders against the content recorded when they were installed
+    Verify {
+        /// Plugins to check, name or name@marketplace (default: every installation)
+        plugins: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove old orphaned versions, leftovers of interrupted installs, and unused downloads
+    Prune(PruneArgs),
+    /// Print the plugin cache folder
+    Dir,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// List what would be removed, and how many bytes, without changing anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Orphaned versions to keep per plugin, newest first (at least 1)
+    #[arg(long, default_value_t = 1)]
+    pub keep: usize,
+    /// Keep orphans and unused downloads younger than this: 30s, 45m, 12h, 14d, 2w or 0
+    #[arg(long, default_value = "14d", value_name = "AGE")]
+    pub older_than: String,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `plugin cache …`; returns the exit code.
+fn run_cache(ctx: &Context, command: CacheCommand) -> i32 {
+    match command {
+        CacheCommand::Prune(a) => {
+            let policy = match crate::cache::prune::PrunePolicy::new(a.keep, &a.older_than) {
+                Ok(p) => p,
+                Err(e) => {
+                    output::fatal(&format!("✘ {e}"));
+                    return 1;
+                }
+            };
+            output::cache_prune(
+                &Out::new(a.json),
+                ops::cache::prune(ctx, &policy, a.dry_run),
+            )
+        }
+        CacheCommand::Dir => output::cache_dir(&ops::cache::dir(ctx)),
+        CacheCommand::Verify { plugins, json } => {
+            output::verify(&Out::new(json), ops::verify::verify(ctx, &plugins))
+        }
+    }
+}
+
 /// Scopes a command accepts, and how it words a refusal (Claude Code has four wordings).
 fn parse_scope(raw: &str, style: ScopeStyle) -> Result<Scope, String> {
     if raw.is_empty() {
@@ -250,6 +293,8 @@ fn wants_json(c: &Command) -> bool {
             | MarketplaceCommand::Update { json, .. }
             | MarketplaceCommand::Remove { json, .. },
         ) => *json,
+        Command::Cache(CacheCommand::Prune(a)) => a.json,
+        Command::Cache(CacheCommand::Dir) => false,
     }
 }
 
@@ -373,11 +418,6 @@ pub fn run(cli: Cli) -> i32 {
             };
             output::update(&Out::new(a.json), false, ops::update::update(&ctx, &req))
         }
-        Command::Cache(c) => match c {
-            CacheCommand::Verify { plugins, json } => {
-                output::verify(&Out::new(json), ops::verify::verify(&ctx, &plugins))
-            }
-        },
         Command::Marketplace(m) => match m {
             MarketplaceCommand::Add {
                 source,
@@ -423,5 +463,6 @@ pub fn run(cli: Cli) -> i32 {
                 )
             }
         },
+        Command::Cache(c) => run_cache(&ctx, c),
     }
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod download;
 pub mod fsutil;
 pub mod git;
+pub mod inuse;
 pub mod locations;
 pub mod manifest;
 pub mod marketplace;

@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::cache::Skipped;
 use crate::locations::Scope;
 use crate::ops::OpError;
+use crate::ops::cache::PruneReport;
 use crate::ops::enable::EnableReport;
 use crate::ops::install::{InstallOutcome, InstallReport};
 use crate::ops::list::{AvailableRow, InstalledRow};
@@ -946,4 +947,116 @@ pub fn verify(out: &Out, r: Result<Vec<VerifyResult>, OpError>) -> i32 {
         }
     }
     i32::from(failed)
+}
+
+pub fn cache_dir(dir: &Path) -> i32 {
+    println!("{}", dir.display());
+    0
+}
+
+/// `cache prune`: one line per removed (or removable) entry, kept entry and newly marked orphan,
+/// then the total; `--json`: `{"removed":[{path,kind,bytes}],"kept":[{path,reason,pid}],
+/// "marked":[path],"bytes","dryRun"}` with absolute paths.
+pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
+    let rep = match r {
+        Ok(rep) => rep,
+        Err(e) => {
+            if out.json {
+                json_line(
+                    &json!({"command":"cache-prune","outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
+                );
+            }
+            eprintln!("✘ Failed to prune the cache: {e}");
+            return 1;
+        }
+    };
+    if out.json {
+        let removed: Vec<Value> = rep
+            .removed
+            .iter()
+            .map(|r| json!({"path": r.path, "kind": r.kind.as_str(), "bytes": r.bytes}))
+            .collect();
+        let kept: Vec<Value> = rep
+            .kept
+            .iter()
+            .map(|k| json!({"path": k.path, "reason": k.reason.what(), "pid": k.reason.pid()}))
+            .collect();
+        json_line(
+            &json!({"removed": removed, "kept": kept, "marked": rep.marked,
+            "bytes": rep.bytes, "dryRun": rep.dry_run}),
+        );
+        return 0;
+    }
+    let shown = |p: &Path| {
+        p.strip_prefix(&rep.plugins_root)
+            .unwrap_or(p)
+            .display()
+            .to_string()
+    };
+    let (verb, mark) = if rep.dry_run {
+        ("would remove", "would mark")
+    } else {
+        ("removed", "marked")
+    };
+    for r in &rep.removed {
+        let (kind, size) = (r.kind.as_str(), human_bytes(r.bytes));
+        println!("{verb} {} ({kind}, {size})", shown(&r.path));
+    }
+    for k in &rep.kept {
+        match k.reason.pid() {
+            Some(pid) => println!(
+                "kept {}: in use by pid {pid} ({})",
+                shown(&k.path),
+                k.reason.what()
+            ),
+            // Only a fetch lock names no process.
+            None => println!("kept {}: a git fetch into it is running", shown(&k.path)),
+        }
+    }
+    for m in &rep.marked {
+        println!("{mark} {} orphaned (it ages from now)", shown(m));
+    }
+    let folders = rep.removed.iter().filter(|r| r.is_dir).count();
+    let files = rep.removed.len() - folders;
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let mut counts = plural(folders, "folder");
+    if files > 0 {
+        counts.push_str(&format!(" and {}", plural(files, "file")));
+    }
+    let total = if rep.dry_run {
+        "Would remove"
+    } else {
+        "Removed"
+    };
+    println!("{total} {counts}, {}", human_bytes(rep.bytes));
+    0
+}
+
+/// Decimal units, one decimal place: `512 B`, `12.4 kB`, `3.0 MB`.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];
+    if n < 1000 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit + 1 < UNITS.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_du_si() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1000), "1.0 kB");
+        assert_eq!(human_bytes(12_400_000), "12.4 MB");
+        assert_eq!(human_bytes(999_999), "1.0 MB");
+    }
 }

@@ -927,3 +927,31 @@ fn github_tokens_authenticate_over_https() {
     assert_eq!(env.first_record("gh@mg")["gitCommitSha"], r.c2.as_str());
     assert!(!secure.requests().is_empty());
 }
+
+#[test]
+fn cache_prune_keeps_the_database_an_install_was_made_from() {
+    let env = Env::new();
+    let r = remote(&env);
+    market(
+        &env,
+        json!([{"name": "a", "source": {"source": "url", "url": r.server.url("git/gp.git")}}]),
+    );
+    run(&env, &r, &["install", "a@mg"]).ok();
+    let root = env.home.join(".cache/plugin/git-v1/db");
+    let db = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .expect("a database");
+    // Nothing in it changes from here on, so only the reference keeps it.
+    let prune = |env: &Env| run(env, &r, &["cache", "prune", "--older-than", "0", "--json"]).ok();
+    let v = prune(&env).json();
+    assert_eq!(v["removed"], json!([]), "{v}");
+    assert!(db.join("HEAD").is_file());
+
+    run(&env, &r, &["uninstall", "a@mg"]).ok();
+    let v = prune(&env).json();
+    assert_eq!(v["removed"][0]["path"], json!(db.to_str().unwrap()), "{v}");
+    assert_eq!(v["removed"][0]["kind"], json!("git"));
+    assert!(!db.exists());
+}

@@ -15,6 +15,7 @@
 
 pub mod copy;
 pub mod listing;
+pub mod prune;
 
 use std::fs;
 use std::io;
@@ -193,17 +194,23 @@ impl Cache {
 }
 
 fn sweep_plugin_dir(plugin: &Path) -> Result<usize, CacheError> {
-    let mut removed = 0;
-    for entry in read_dirs(plugin) {
-        let is_staging = entry
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(STAGING_PREFIX));
-        if is_staging {
-            remove_tree(&entry)?;
-            removed += 1;
-        }
+    let staging = staging_in(plugin);
+    for entry in &staging {
+        remove_tree(entry)?;
     }
-    Ok(removed)
+    Ok(staging.len())
+}
+
+/// The staging folders in one plugin folder (live or left by dead processes).
+fn staging_in(plugin: &Path) -> Vec<PathBuf> {
+    read_dirs(plugin)
+        .into_iter()
+        .filter(|entry| {
+            entry
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(STAGING_PREFIX))
+        })
+        .collect()
 }
 
 /// Write Claude Code's orphan marker (epoch milliseconds, no newline).

@@ -190,6 +190,22 @@ fn available_refs(refs: &[String]) -> String {
 }
 
 /// A cached bare repository for one remote.
+/// The lock held while fetching into the database at `db` (`cache prune` takes it too).
+pub fn lock_path(db: &Path) -> PathBuf {
+    db.with_extension("lock")
+}
+
+/// Whether the database at `db` holds any of `commits` (40 hex); `false` when it cannot be opened.
+pub fn holds_any_commit(db: &Path, commits: &[String]) -> bool {
+    let Ok(repo) = gix::open(db) else {
+        return false;
+    };
+    commits
+        .iter()
+        .filter_map(|c| gix::ObjectId::from_hex(c.as_bytes()).ok())
+        .any(|id| repo.has_object(id))
+}
+
 pub struct GitDatabase {
     path: PathBuf,
     url: GitUrl,
@@ -254,8 +270,7 @@ impl GitDatabase {
         {
             return Ok(id);
         }
-        let lock_path = self.path.with_extension("lock");
-        let _lock = FileLock::acquire(&lock_path, LockMode::Exclusive, &|_| {})?;
+        let _lock = FileLock::acquire(&lock_path(&self.path), LockMode::Exclusive, &|_| {})?;
         clear_stale_git_locks(&self.path);
         let (specs, wanted): (Vec<String>, Vec<String>) = match rev {
             Revision::Head => (

@@ -7,6 +7,7 @@
 //! before the settings file. A crash at any point leaves either the old state or a complete new
 //! version folder that nothing records yet (never a record of a partial folder).
 
+pub mod cache;
 pub mod enable;
 pub mod install;
 pub mod list;

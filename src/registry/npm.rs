@@ -507,7 +507,7 @@ fn accept_tarball(
 }
 
 /// The hex sha512 digest of an SRI string (`sha512-<base64>`, possibly among others).
-fn sri_sha512(sri: &str) -> Option<String> {
+pub fn sri_sha512(sri: &str) -> Option<String> {
     sri.split_whitespace()
         .find_map(|s| s.strip_prefix("sha512-"))
         .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())

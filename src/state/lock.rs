@@ -6,7 +6,7 @@
 //!   Held briefly: long copies happen before it is taken.
 //! * `.plugin-cache.lock`: shared while a process stages and publishes cache folders, exclusive
 //!   (try-only) while leftover staging folders are swept, so a sweep never deletes a folder that a
-//!   live process is still filling.
+//!   live process is still filling; exclusive (waiting) for the whole of `cache prune`.
 //!
 //! Order: the cache lock is taken before the state lock, never the other way round.
 //! The kernel releases both when a process dies, including on `kill -9`.

@@ -1,0 +1,274 @@
+//! `cache prune` and `cache dir`.
+//!
+//! Prune holds the cache lock exclusively for the whole run (installs hold it shared from staging
+//! through publish and recording), reads `installed_plugins.json` under it, decides with
+//! [`crate::cache::prune`], and spares whatever a live process uses ([`crate::inuse`], Claude
+//! Code's `.in_use` markers) or is fetching into (a git database's own lock).
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{Context, OpError};
+use crate::cache::prune::{
+    Artifact, LeftoverKind, PrunePolicy, VersionAction, artifact, download_key, in_use_marker,
+    list_downloads, list_leftovers, list_versions, plan_versions, tree_stats,
+};
+use crate::cache::{mark_orphaned, read_marker};
+use crate::fsutil::{IoError, epoch_millis, remove_tree};
+use crate::git::database::{holds_any_commit, lock_path};
+use crate::inuse::{self, Use};
+use crate::state::{FileLock, LockMode};
+
+/// What a pruned entry was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PruneKind {
+    Version,
+    Staging,
+    Temp,
+    Download,
+    Git,
+}
+
+impl PruneKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PruneKind::Version => "version",
+            PruneKind::Staging => "staging",
+            PruneKind::Temp => "temp",
+            PruneKind::Download => "download",
+            PruneKind::Git => "git",
+        }
+    }
+}
+
+/// An entry removed (or, in a dry run, removable).
+#[derive(Clone, Debug)]
+pub struct Removed {
+    pub path: PathBuf,
+    pub kind: PruneKind,
+    pub bytes: u64,
+    pub is_dir: bool,
+}
+
+/// Why a removable entry stayed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeptReason {
+    /// A process's working directory, executable or open file is inside.
+    Process(Use),
+    /// Claude Code's `.in_use/` names a live process.
+    InUseMarker { pid: i32 },
+    /// Another process holds the git database's fetch lock.
+    GitFetch,
+}
+
+impl KeptReason {
+    pub fn pid(self) -> Option<i32> {
+        match self {
+            KeptReason::Process(u) => Some(u.pid),
+            KeptReason::InUseMarker { pid } => Some(pid),
+            KeptReason::GitFetch => None,
+        }
+    }
+
+    /// What holds the entry: `cwd`, `exe`, `open file`, `.in_use marker` or `git fetch`.
+    pub fn what(self) -> &'static str {
+        match self {
+            KeptReason::Process(u) => u.how.as_str(),
+            KeptReason::InUseMarker { .. } => ".in_use marker",
+            KeptReason::GitFetch => "git fetch",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Kept {
+    pub path: PathBuf,
+    pub reason: KeptReason,
+}
+
+#[derive(Clone, Debug)]
+pub struct PruneReport {
+    /// Paths under it are shown relative to it.
+    pub plugins_root: PathBuf,
+    pub removed: Vec<Removed>,
+    pub kept: Vec<Kept>,
+    /// Orphans that got `.orphaned_at` in this run (or would, in a dry run).
+    pub marked: Vec<PathBuf>,
+    pub bytes: u64,
+    pub dry_run: bool,
+}
+
+/// The plugin cache folder.
+pub fn dir(ctx: &Context) -> PathBuf {
+    ctx.loc.cache_dir()
+}
+
+/// Remove old orphaned version folders, leftovers of interrupted installs and unused downloads
+/// and git databases (see the README's "Pruning the cache").
+pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<PruneReport, OpError> {
+    let _lock = FileLock::acquire(
+        &ctx.loc.cache_lock_file(),
+        LockMode::Exclusive,
+        &*ctx.on_lock_wait,
+    )?;
+    let installed = ctx.installed()?;
+    let now = epoch_millis();
+    let records: Vec<_> = installed.all().into_iter().map(|(_, r)| r).collect();
+    let recorded: HashSet<PathBuf> = records
+        .iter()
+        .map(|r| PathBuf::from(&r.install_path))
+        .flat_map(|p| [p.canonicalize().ok(), Some(p)])
+        .flatten()
+        .collect();
+    let is_referenced =
+        |p: &Path| recorded.contains(p) || p.canonicalize().is_ok_and(|c| recorded.contains(&c));
+
+    // (path, kind, whether a git fetch lock guards it)
+    let mut candidates: Vec<(PathBuf, PruneKind, bool)> = Vec::new();
+    let mut marked = Vec::new();
+    let cache_dir = ctx.loc.cache_dir();
+    let versions = list_versions(&cache_dir, is_referenced);
+    for (v, action) in versions.iter().zip(plan_versions(&versions, policy, now)) {
+        match action {
+            VersionAction::Remove => candidates.push((v.path.clone(), PruneKind::Version, false)),
+            VersionAction::Mark => marked.push(v.path.clone()),
+            VersionAction::Keep => {}
+        }
+    }
+    for l in list_leftovers(&cache_dir) {
+        if l.removable(now) {
+            let kind = match l.kind {
+                LeftoverKind::Staging => PruneKind::Staging,
+                LeftoverKind::Temp => PruneKind::Temp,
+            };
+            candidates.push((l.path, kind, false));
+        }
+    }
+
+    // What the recorded version folders were made from.
+    let provenance: Vec<_> = records
+        .iter()
+        .filter_map(|r| read_marker(Path::new(&r.install_path))?.resolved)
+        .collect();
+    let keys: HashSet<String> = provenance
+        .iter()
+        .filter_map(|p| download_key(p.integrity.as_deref()?))
+        .collect();
+    let commits: Vec<String> = provenance
+        .iter()
+        .filter(|p| p.kind == "git")
+        .map(|p| p.what.clone())
+        .chain(records.iter().filter_map(|r| r.git_commit_sha.clone()))
+        .collect();
+    let removable = |a: &Artifact| a.removable(policy, now);
+    for a in list_downloads(&ctx.loc.downloads_dir(), &keys) {
+        if removable(&a) {
+            candidates.push((a.path, PruneKind::Download, false));
+        }
+    }
+    for a in git_databases(&ctx.loc.git_db_dir(), &commits) {
+        if removable(&a) {
+            candidates.push((a.path, PruneKind::Git, !a.temporary));
+        }
+    }
+
+    let paths: Vec<PathBuf> = candidates.iter().map(|(p, ..)| p.clone()).collect();
+    let uses: HashMap<PathBuf, Use> = inuse::processes_using(&paths).into_iter().collect();
+    let mut report = PruneReport {
+        plugins_root: ctx.loc.plugins_root.clone(),
+        removed: Vec::new(),
+        kept: Vec::new(),
+        marked,
+        bytes: 0,
+        dry_run,
+    };
+    for (path, kind, fetch_lock) in candidates {
+        let held = uses
+            .get(&path)
+            .map(|&u| KeptReason::Process(u))
+            .or_else(|| in_use_marker(&path).map(|pid| KeptReason::InUseMarker { pid }));
+        if let Some(reason) = held {
+            report.kept.push(Kept { path, reason });
+            continue;
+        }
+        // Held until the database is gone, so no fetch starts into it meanwhile.
+        let _fetch_lock = if fetch_lock {
+            match try_fetch_lock(&path, dry_run)? {
+                Some(lock) => lock,
+                None => {
+                    report.kept.push(Kept {
+                        path,
+                        reason: KeptReason::GitFetch,
+                    });
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        let (bytes, _) = tree_stats(&path);
+        let is_dir = fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir());
+        if !dry_run {
+            remove_entry(&path, is_dir)?;
+        }
+        report.bytes += bytes;
+        report.removed.push(Removed {
+            path,
+            kind,
+            bytes,
+            is_dir,
+        });
+    }
+    if !dry_run {
+        for m in &report.marked {
+            mark_orphaned(m)?;
+        }
+    }
+    Ok(report)
+}
+
+/// The git cache's databases and leftovers of interrupted creations (`.tmp-<hex>`). A database
+/// is referenced when it holds a commit that a recorded version folder was made from. Fetch
+/// locks (`<db>.lock`) are left in place: removing a lock file another process may be about to
+/// open would let two processes lock different files.
+fn git_databases(root: &Path, commits: &[String]) -> Vec<Artifact> {
+    let mut out: Vec<Artifact> = fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| {
+            let path = e.path();
+            if e.file_name().to_string_lossy().starts_with(".tmp-") {
+                artifact(path, false, true)
+            } else {
+                let referenced = holds_any_commit(&path, commits);
+                artifact(path, referenced, false)
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// Take a git database's fetch lock without waiting: `Ok(None)` when a fetch holds it,
+/// `Ok(Some(None))` in a dry run without a lock file (none is created then; nobody is fetching).
+fn try_fetch_lock(db: &Path, dry_run: bool) -> Result<Option<Option<FileLock>>, OpError> {
+    let lock = lock_path(db);
+    if dry_run && !lock.exists() {
+        return Ok(Some(None));
+    }
+    Ok(FileLock::try_acquire(&lock, LockMode::Exclusive)?.map(Some))
+}
+
+fn remove_entry(path: &Path, is_dir: bool) -> Result<(), IoError> {
+    if is_dir {
+        return remove_tree(path);
+    }
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(IoError::new("remove", path, e)),
+        _ => Ok(()),
+    }
+}
