@@ -35,7 +35,8 @@ CC_VERSION=2.1.328
 # Lines of the harness diff that are expected and ignored (see filter_diff). "+" = only in our
 # snapshot. Exact patterns only - everything else counts as a DIFF.
 #  K1  +f <mode> .plugin-state.lock|.plugin-cache.lock ...   our lock files in the plugins root
-#  K2  +f <mode> cache/<m>/<p>/<ver>/.plugin-ok ...          our completion marker (fixes B1)
+#  K2  +f <mode> cache/<m>/<p>/<ver>/.plugin-ok|.plugin-files  our completion marker (fixes B1)
+#      and content listing (updates notice new content, `cache verify`)
 #  K3  +warning: ... in a stderr section (if visible in the hunk)  we warn about skipped symlinks
 #      (outside the marketplace / cycles); Claude Code skips them silently (B8). A stderr
 #      section that held only such warnings (its "--- stderr" header + blank line) goes too.
@@ -98,7 +99,7 @@ filter_diff() {
     }
     /^[-+]/ {
       if ($0 ~ /^\+f [0-7]+ \.plugin-(state|cache)\.lock( |$)/) next               # K1
-      if ($0 ~ /^\+f [0-7]+ cache\/[^\/]+\/[^\/]+\/[^\/]+\/\.plugin-ok( |$)/) next  # K2
+      if ($0 ~ /^\+f [0-7]+ cache\/[^\/]+\/[^\/]+\/[^\/]+\/\.plugin-(ok|files)( |$)/) next  # K2
       if ($0 ~ /^\+warning: / && sect == "err") { warned = 1; next }                 # K3
       if ($0 == "-### file <HOME>/.config/git/ignore") { gitignore = 1; next }        # K6
       if (gitignore && $0 == "-**/.claude/settings.local.json") { gitignore = 0; next }
