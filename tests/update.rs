@@ -301,7 +301,13 @@ fn the_most_specific_scope_is_updated_unless_one_is_named() {
     );
     // The user installation still uses 1.0.0: not orphaned.
     assert!(!env.plugins().join("cache/ms/p/1.0.0/.orphaned_at").exists());
+    // The user installation moves into the folder the project one already uses: the same
+    // content, so that folder (and whatever runs from it) is left in place.
+    let shared = env.plugins().join("cache/ms/p/1.0.1");
+    let inode = fs::metadata(&shared).unwrap().ino();
     env.run(&["update", "p", "--scope", "user"]).ok();
+    assert_eq!(fs::metadata(&shared).unwrap().ino(), inode);
+    assert_sealed(&shared);
     assert_eq!(
         versions(&env),
         [
@@ -535,4 +541,34 @@ fn npm_ranges_update_with_one_conditional_request() {
     assert_sealed(&dir);
     let marker = env.read_json(&dir.join(".plugin-ok"));
     assert_eq!(marker["resolved"]["what"], "demo@1.1.0");
+}
+
+#[test]
+fn a_version_folder_linked_to_a_checkout_is_pinned() {
+    let env = Env::new();
+    let m = env.fx.join("ml");
+    plugin(&m.join("plugins/p"), "p", Some("1.0.0"));
+    marketplace(&m, "ml", r#"[{"name":"p","source":"./plugins/p"}]"#);
+    env.run(&["marketplace", "add", m.to_str().unwrap()]).ok();
+    env.run(&["install", "p@ml"]).ok();
+    // A developer points the version folder at their checkout.
+    let v = install_path(&env, "p@ml");
+    let checkout = env.fx.join("checkout");
+    plugin(&checkout, "p", Some("1.0.0"));
+    fs::remove_dir_all(&v).unwrap();
+    std::os::unix::fs::symlink(&checkout, &v).unwrap();
+    let pj = m.join("plugins/p/.claude-plugin/plugin.json");
+    write(&pj, &read(&pj).replace("1.0.0", "2.0.0"));
+    let out = env.run(&["update", "p", "--json"]).ok();
+    let r = &rows(&out)[0];
+    assert_eq!(r["outcome"], "pinned");
+    assert_eq!(
+        r["pinnedTo"],
+        json!({"checkout": checkout.to_str().unwrap()})
+    );
+    assert_eq!(env.first_record("p@ml")["version"], "1.0.0");
+    assert!(fs::symlink_metadata(&v).unwrap().is_symlink());
+    assert!(!checkout.join(".orphaned_at").exists());
+    let out = env.run(&["cache", "verify", "--json"]).ok();
+    assert_eq!(rows(&out)[0]["status"], "linked");
 }

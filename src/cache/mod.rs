@@ -291,21 +291,39 @@ impl StagedPlugin {
 
     /// Rename the sealed folder to `target`. An existing `target` is swapped out atomically
     /// (renameat2 exchange); its old content is returned, to be removed once locks are released.
+    /// An existing `target` with the same content is kept (only its orphan mark goes), and the
+    /// staged copy is dropped.
     /// A `target` holding another version (same folder name after sanitising) is refused.
     pub fn publish(
         mut self,
         target: &Path,
         version: &str,
     ) -> Result<Option<Displaced>, CacheError> {
-        if let Some(existing) = read_marker(target)
-            && existing.version != version
-        {
-            return Err(CacheError::VersionCollision {
-                path: target.to_path_buf(),
-                existing: existing.version,
-                version: version.to_string(),
-                recorded_for: None,
-            });
+        if let Some(existing) = read_marker(target) {
+            if existing.version != version {
+                return Err(CacheError::VersionCollision {
+                    path: target.to_path_buf(),
+                    existing: existing.version,
+                    version: version.to_string(),
+                    recorded_for: None,
+                });
+            }
+            // The same content is already there (another scope's install, or an orphan being
+            // reused): leave the folder, and the sessions running from it, alone. Only a folder
+            // whose files really match counts, so a damaged copy is still replaced.
+            if self.digest.is_some()
+                && existing.digest == self.digest
+                && TreeListing::of_folder(target).ok().map(|l| l.digest()) == self.digest
+            {
+                let orphaned = target.join(ORPHANED_AT);
+                match fs::remove_file(&orphaned) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                        return Err(IoError::new("remove", orphaned, e).into());
+                    }
+                    _ => {}
+                }
+                return Ok(None);
+            }
         }
         let parent = target.parent().unwrap_or(Path::new("/"));
         let displaced = match fs::rename(&self.dir, target) {
@@ -408,6 +426,19 @@ mod tests {
         s.seal(marker("1.0.0")).unwrap();
         assert!(s.publish(&target, "1.0.0").unwrap().is_none());
         assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "1");
+        fs::write(target.join(".orphaned_at"), "1").unwrap();
+
+        // The same content again: the folder in place is kept (same inode), no longer orphaned.
+        use std::os::unix::fs::MetadataExt;
+        let inode = fs::metadata(&target).unwrap().ino();
+        let mut s = cache.stage("m", "p").unwrap();
+        fs::write(s.path().join("a"), "1").unwrap();
+        s.seal(marker("1.0.0")).unwrap();
+        let staging = s.path().to_path_buf();
+        assert!(s.publish(&target, "1.0.0").unwrap().is_none());
+        assert_eq!(fs::metadata(&target).unwrap().ino(), inode);
+        assert!(!target.join(".orphaned_at").exists());
+        assert!(!staging.exists());
         fs::write(target.join(".orphaned_at"), "1").unwrap();
 
         let mut s = cache.stage("m", "p").unwrap();
