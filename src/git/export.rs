@@ -121,41 +121,22 @@ fn write_files(
         }
         Ok::<u64, ExportError>(bytes)
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
+    let threads = crate::parallel::disk_threads();
     if threads == 1 || files.len() < 64 {
         return Ok((files.len() as u64, write_chunk(repo, files)?));
     }
     // Repository handles stay on their thread: each worker opens its own.
     let git_dir = repo.git_dir().to_path_buf();
-    let chunk = files.len().div_ceil(threads);
-    let bytes = std::thread::scope(|scope| {
-        let workers: Vec<_> = files
-            .chunks(chunk)
-            .map(|c| {
-                let git_dir = &git_dir;
-                scope.spawn(move || {
-                    let repo = gix::open(git_dir).map_err(|e| ExportError::Object {
-                        commit: commit.to_string(),
-                        what: "the repository".into(),
-                        message: e.to_string(),
-                    })?;
-                    write_chunk(&repo, c)
-                })
-            })
-            .collect();
-        workers.into_iter().try_fold(0u64, |n, w| {
-            let written = w.join().unwrap_or_else(|_| {
-                Err(ExportError::Object {
-                    commit: commit.to_string(),
-                    what: "files".into(),
-                    message: "a writer thread panicked".into(),
-                })
-            })?;
-            Ok::<u64, ExportError>(n + written)
-        })
-    })?;
+    let chunks: Vec<_> = files.chunks(files.len().div_ceil(threads)).collect();
+    let written = crate::parallel::map(&chunks, threads, 1, |chunk| {
+        let repo = gix::open(&git_dir).map_err(|e| ExportError::Object {
+            commit: commit.to_string(),
+            what: "the repository".into(),
+            message: e.to_string(),
+        })?;
+        write_chunk(&repo, chunk)
+    });
+    let bytes = written.into_iter().sum::<Result<u64, ExportError>>()?;
     Ok((files.len() as u64, bytes))
 }
 

@@ -624,34 +624,15 @@ pub fn install_dependencies(
         extract(&tgz, &release.package, &target, super::MAX_UNPACKED)?;
         Ok(())
     };
-    let threads = 8.min(jobs.len().max(1));
-    let chunk = jobs.len().div_ceil(threads).max(1);
+    // Network-bound: up to 8 at once. A panicking worker is re-raised, never lost.
+    let results = crate::parallel::map(&jobs, 8, 1, install);
     let mut notes = Vec::new();
-    let results: Vec<(usize, Result<(), NpmError>)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = jobs
-            .chunks(chunk)
-            .enumerate()
-            .map(|(w, c)| {
-                scope.spawn(move || {
-                    c.iter()
-                        .enumerate()
-                        .map(|(i, job)| (w * chunk + i, install(job)))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            // A panicking worker is a bug: surface it instead of losing its packages.
-            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    for (i, r) in results {
+    for ((_, optional, release), r) in jobs.iter().zip(results) {
         match r {
             Ok(()) => {}
-            Err(e) if jobs[i].1 => notes.push(format!(
+            Err(e) if *optional => notes.push(format!(
                 "optional dependency {} skipped: {e}",
-                jobs[i].2.package
+                release.package
             )),
             Err(e) => return Err(e),
         }
