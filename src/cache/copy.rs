@@ -16,6 +16,9 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
+use super::listing::{Entry, TreeListing};
 use crate::fsutil::{IoContext, IoError, normalize_lexically};
 
 /// Names at the top of a version folder that belong to the cache's bookkeeping (ours and
@@ -98,6 +101,8 @@ pub struct CopyReport {
     pub skipped: Vec<Skipped>,
     /// Things the user should know that are not problems (e.g. dependencies not installed).
     pub notes: Vec<String>,
+    /// The written tree's listing, when the writer could build it on the way.
+    pub listing: Option<TreeListing>,
 }
 
 /// One entry of a plugin tree as the policy will write it, in walk order (a folder before
@@ -136,41 +141,41 @@ pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, I
         skipped,
         ..CopyReport::default()
     };
+    let mut listing = TreeListing::default();
     let mut files = Vec::new();
     for entry in &entries {
         match entry {
             PlannedEntry::Dir(rel) => {
                 let d = dst.join(rel);
                 fs::create_dir(&d).at("create directory", &d)?;
+                listing.insert(rel, Entry::Dir);
             }
             PlannedEntry::Link { rel, target } => {
                 let d = dst.join(rel);
                 std::os::unix::fs::symlink(target, &d).at("create link", &d)?;
+                listing.insert(rel, Entry::link(target));
                 report.links += 1;
             }
-            PlannedEntry::File { rel, src } => files.push((src.as_path(), dst.join(rel))),
+            PlannedEntry::File { rel, src } => files.push((rel.as_path(), src.as_path())),
         }
     }
+    let umask = process_umask();
+    let copied = crate::parallel::map(&files, crate::parallel::disk_threads(), 64, |(rel, src)| {
+        copy_file(src, &dst.join(rel), umask).at("copy", src)
+    });
+    for ((rel, _), c) in files.iter().zip(copied) {
+        let (bytes, entry) = c?;
+        report.bytes += bytes;
+        listing.insert(rel, entry);
+    }
     report.files = files.len() as u64;
-    report.bytes = copy_files(&files)?;
+    report.listing = Some(listing);
     Ok(report)
 }
 
-/// Copy regular files (their folders exist already) on a few threads: creating files dominates
-/// on most disks, and it overlaps well.
-fn copy_files(files: &[(&Path, PathBuf)]) -> Result<u64, IoError> {
-    let umask = process_umask();
-    crate::parallel::map(files, crate::parallel::disk_threads(), 64, |(src, dst)| {
-        copy_file(src, dst, umask).at("copy", src)
-    })
-    .into_iter()
-    .sum()
-}
-
-/// Copy one file into a new file with the same mode, in as few system calls as the kernel
-/// allows: `copy_file_range` (a reflink where the filesystem shares extents), falling back to
-/// read/write where it is unsupported.
-fn copy_file(src: &Path, dst: &Path, umask: u32) -> io::Result<u64> {
+/// Copy one file into a new file with the same mode; returns its size and listing entry.
+fn copy_file(src: &Path, dst: &Path, umask: u32) -> io::Result<(u64, Entry)> {
+    use std::io::{Read, Write};
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let mut from = fs::File::open(src)?;
     let meta = from.metadata()?;
@@ -183,18 +188,24 @@ fn copy_file(src: &Path, dst: &Path, umask: u32) -> io::Result<u64> {
     if mode & umask != 0 {
         to.set_permissions(fs::Permissions::from_mode(mode))?;
     }
-    let len = meta.len();
+    // Through userspace, so the bytes are hashed on the way (the listing needs no second read).
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; meta.len().clamp(1, 256 * 1024) as usize];
     let mut copied = 0u64;
-    while copied < len {
-        let want = usize::try_from(len - copied).unwrap_or(usize::MAX);
-        match rustix::fs::copy_file_range(&from, None, &to, None, want) {
-            Ok(0) => break,
-            Ok(n) => copied += n as u64,
-            Err(_) if copied == 0 => return io::copy(&mut from, &mut to),
-            Err(e) => return Err(e.into()),
+    loop {
+        let n = from.read(&mut buf)?;
+        if n == 0 {
+            break;
         }
+        hasher.update(&buf[..n]);
+        to.write_all(&buf[..n])?;
+        copied += n as u64;
     }
-    Ok(copied)
+    let entry = Entry::File {
+        mode,
+        sha256: hex::encode(hasher.finalize()),
+    };
+    Ok((copied, entry))
 }
 
 /// The process umask (read once, and set back at once).

@@ -40,6 +40,12 @@ pub enum Entry {
 }
 
 impl Entry {
+    pub fn link(target: &Path) -> Entry {
+        Entry::Link {
+            target: escape(target.as_os_str()),
+        }
+    }
+
     fn line(&self, path: &str) -> String {
         match self {
             Entry::Dir => format!("d\t-\t-\t{path}"),
@@ -71,6 +77,10 @@ impl TreeDiff {
 }
 
 impl TreeListing {
+    pub fn insert(&mut self, rel: &Path, entry: Entry) {
+        self.entries.insert(escape(rel.as_os_str()), entry);
+    }
+
     /// List a folder as it is on disk (links are listed, not followed). The cache's bookkeeping
     /// names at its top are left out.
     pub fn of_folder(root: &Path) -> Result<Self, IoError> {
@@ -346,9 +356,10 @@ mod tests {
         };
         let dst = t.path().join("dst");
         fs::create_dir(&dst).unwrap();
-        super::super::copy_plugin_tree(&dst, &policy).unwrap();
+        let report = super::super::copy_plugin_tree(&dst, &policy).unwrap();
         let (source, _) = TreeListing::of_source(&policy).unwrap();
         assert_eq!(source, TreeListing::of_folder(&dst).unwrap());
+        assert_eq!(report.listing.as_ref(), Some(&source), "the copy's own listing");
         assert_eq!(source.files(), 2);
     }
 }

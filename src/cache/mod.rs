@@ -270,8 +270,17 @@ impl StagedPlugin {
     /// Record the staged content (listing and digest), write the completion marker and flush
     /// the tree to disk (one syncfs of its filesystem instead of an fsync per file). Done before
     /// any state lock is taken. Returns the content digest.
-    pub fn seal(&mut self, mut marker: Marker) -> Result<String, CacheError> {
-        let listing = TreeListing::of_folder(&self.dir)?;
+    /// `listing` is the writer's own listing of what it wrote, when it made one; otherwise the
+    /// folder is listed here.
+    pub fn seal(
+        &mut self,
+        mut marker: Marker,
+        listing: Option<TreeListing>,
+    ) -> Result<String, CacheError> {
+        let listing = match listing {
+            Some(l) => l,
+            None => TreeListing::of_folder(&self.dir)?,
+        };
         let digest = listing.digest();
         let listing_path = self.dir.join(listing::LISTING);
         fs::write(&listing_path, listing.to_text()).at("write", &listing_path)?;
@@ -423,7 +432,7 @@ mod tests {
         let target = cache.plugin_dir("m", "p").join("1.0.0");
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("a"), "1").unwrap();
-        s.seal(marker("1.0.0")).unwrap();
+        s.seal(marker("1.0.0"), None).unwrap();
         assert!(s.publish(&target, "1.0.0").unwrap().is_none());
         assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "1");
         fs::write(target.join(".orphaned_at"), "1").unwrap();
@@ -433,7 +442,7 @@ mod tests {
         let inode = fs::metadata(&target).unwrap().ino();
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("a"), "1").unwrap();
-        s.seal(marker("1.0.0")).unwrap();
+        s.seal(marker("1.0.0"), None).unwrap();
         let staging = s.path().to_path_buf();
         assert!(s.publish(&target, "1.0.0").unwrap().is_none());
         assert_eq!(fs::metadata(&target).unwrap().ino(), inode);
@@ -443,7 +452,7 @@ mod tests {
 
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("b"), "2").unwrap();
-        s.seal(marker("1.0.0")).unwrap();
+        s.seal(marker("1.0.0"), None).unwrap();
         let displaced = s
             .publish(&target, "1.0.0")
             .unwrap()

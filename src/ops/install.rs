@@ -273,19 +273,23 @@ pub(super) fn stage_resolved(
 ) -> Result<(StagedPlugin, CopyReport, FileLock), OpError> {
     let cache_lock = ctx.lock_cache_for_staging()?;
     let mut staged = ctx.cache().stage(mkt, name)?;
-    let copied = resolved
+    let mut copied = resolved
         .write_to(staged.path(), &*ctx.reporter)
         .map_err(OpError::Source)?;
-    staged.seal(Marker {
-        v: 1,
-        marketplace: mkt.to_string(),
-        plugin: name.to_string(),
-        version: resolved.version.clone(),
-        files: copied.files,
-        bytes: copied.bytes,
-        resolved: resolved.provenance.clone(),
-        digest: None,
-    })?;
+    let listing = copied.listing.take();
+    staged.seal(
+        Marker {
+            v: 1,
+            marketplace: mkt.to_string(),
+            plugin: name.to_string(),
+            version: resolved.version.clone(),
+            files: copied.files,
+            bytes: copied.bytes,
+            resolved: resolved.provenance.clone(),
+            digest: None,
+        },
+        listing,
+    )?;
     Ok((staged, copied, cache_lock))
 }
 
