@@ -541,6 +541,26 @@ fn npm_ranges_update_with_one_conditional_request() {
     assert_sealed(&dir);
     let marker = env.read_json(&dir.join(".plugin-ok"));
     assert_eq!(marker["resolved"]["what"], "demo@1.1.0");
+
+    // A new release that fails its integrity check: a failure, and 1.1.0 stays recorded,
+    // enabled and intact.
+    reg.add_npm("demo", "1.2.0", &files);
+    reg.corrupt_integrity("demo", "1.2.0");
+    let state = read(&env.plugins().join("installed_plugins.json"));
+    let out = run(&["update", "np", "--json"]).fails();
+    let r = &rows(&out)[0];
+    assert_eq!(
+        (&r["outcome"], &r["oldVersion"]),
+        (&json!("failed"), &json!("1.1.0"))
+    );
+    assert!(
+        r["message"].as_str().unwrap().contains("integrity"),
+        "{r:#}"
+    );
+    assert_eq!(read(&env.plugins().join("installed_plugins.json")), state);
+    assert_eq!(env.settings()["enabledPlugins"]["np@mn"], true);
+    assert_sealed(&dir);
+    assert!(!dir.with_file_name("1.2.0").exists());
 }
 
 #[test]
