@@ -22,6 +22,18 @@
 #   (g5) `plugin marketplace update gmk`       no-op update of a git-hosted marketplace (added untimed):
 #        one ref negotiation, no pack, no clone
 #   and, with Claude Code, `claude plugin install` for (g1) and (g2).
+# UPDATES (no-op rows: the plugin installed untimed in the run's fresh config dir; "refreshing"
+# means the marketplace's lastUpdated is set back first, so that `update` refreshes it as it does
+# for a user a while after the last refresh, instead of skipping one refreshed seconds ago):
+#   (u1) `plugin update files2000@mG`          no-op, git (mG as above): refresh of the folder
+#        marketplace, one ref negotiation, nothing fetched; also with `--no-refresh`; with Claude
+#        Code, `claude plugin update files2000@mG` (CC_RUNS runs; Claude Code clones again)
+#   (u2) `plugin update --all`                 20 git plugins up01..up20 (one small repo each),
+#        installed from their branch v1 (version 1.0.0), the run's marketplace then switched to
+#        their default branch (a newer commit, 1.0.1): every plugin really updates (a fetch and a
+#        publish each), up to --jobs 8 at once; vs the same with `--jobs 1` (one after another)
+#   (u3) `plugin update files2000@mT`          no-op, folder source (refreshing): the digest walk
+#        of the 2,000 files; vs `cp -r` of the same folder (RUNS runs)
 #   Besides the fresh config dir, every git run gets a fresh, empty XDG_CACHE_HOME (so the git
 #   cache $XDG_CACHE_HOME/plugin/git-v1 starts empty), except for what (g4)'s setup puts there.
 #   The fixtures are built with the git CLI inside the work dir only (GIT_CEILING_DIRECTORIES
@@ -62,7 +74,8 @@
 # printed; look at the min-max column): for a verdict, run it on a quiet machine.
 #
 # GOALS: (a) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4), (g5) <= 50 ms
-# (both variants); (n1) <= 400 ms and <= 1.5x (n2). Ratios against Claude Code are informational.
+# (both variants); (u1) <= 50 ms (both variants); (n1) <= 400 ms and <= 1.5x (n2). Ratios against
+# Claude Code, (u2) and (u3) are informational.
 #
 # USAGE   scripts/bench.sh
 # ENVIRONMENT
@@ -190,12 +203,15 @@ gitx() {
     GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@localhost GIT_COMMITTER_DATE=2026-01-01T00:00:00Z \
     git "$@"
 }
-# grepo NAME: commit $GW/NAME (already filled) and publish it as $GSRV/NAME.git.
-grepo() {
+# gcommit NAME MSG: commit all of $GW/NAME (made a repository, branch main, on the first call).
+gcommit() {
   local wt=$GW/$1
-  gitx init -q -b main "$wt" && gitx -C "$wt" add -A && gitx -C "$wt" commit -q -m init &&
-    gitx clone -q --bare --no-local "$wt" "$GSRV/$1.git" && rm -rf "$wt"
+  { [ -d "$wt/.git" ] || gitx init -q -b main "$wt"; } && gitx -C "$wt" add -A && gitx -C "$wt" commit -q -m "$2"
 }
+# gpublish NAME: publish $GW/NAME as the bare $GSRV/NAME.git (every branch), drop the work tree.
+gpublish() { gitx clone -q --bare --no-local "$GW/$1" "$GSRV/$1.git" && rm -rf "$GW/$1"; }
+# grepo NAME: commit $GW/NAME (already filled) once and publish it.
+grepo() { gcommit "$1" init && gpublish "$1"; }
 git_fixtures() {
   mkdir -p "$GW" "$GSRV" && cp -r "$F2K" "$GW/files2000" && grepo files2000 || return 1
   pjson "$GW/big50" big50 && mkdir -p "$GW/big50/data" || return 1
@@ -205,6 +221,15 @@ git_fixtures() {
     pjson "$GW/multi/$i" "$i" && mkdir -p "$GW/multi/$i/commands" && echo "# $i" > "$GW/multi/$i/commands/c.md" || return 1
   done
   grepo multi || return 1
+  # up01..up20 for (u2): version 1.0.0 on branch v1, then 1.0.1 in a newer commit on main.
+  local n
+  for i in $(seq -w 1 20); do
+    n=up$i
+    pjson "$GW/$n" "$n" && mkdir -p "$GW/$n/commands" && echo "# $n" > "$GW/$n/commands/c.md" &&
+      gcommit "$n" v1 && gitx -C "$GW/$n" branch v1 &&
+      sed -i 's/"1\.0\.0"/"1.0.1"/' "$GW/$n/.claude-plugin/plugin.json" && echo "# $n 1.0.1" > "$GW/$n/commands/c.md" &&
+      gcommit "$n" v2 && gpublish "$n" || return 1
+  done
   mkdir -p "$GW/gmkt/.claude-plugin" && pjson "$GW/gmkt/p" p || return 1
   echo '{"name":"gmk","owner":{"name":"bench"},"plugins":[{"name":"p","source":"./p"}]}' \
     > "$GW/gmkt/.claude-plugin/marketplace.json" && grepo gmkt
@@ -385,6 +410,42 @@ cmd_ccg1() { ccx install files2000@mG; }
 prep_ccg2() { gfresh ccg2 "$1" && ccx marketplace add "$FX/mG"; }
 cmd_ccg2() { ccx install big50@mG; }
 
+# Update rows. stale: set the last refresh of every marketplace of config dir $D back to 2000, so
+# that the timed `update` refreshes them (one refreshed under 30 s ago would be skipped).
+stale() { sed -i 's/"lastUpdated": *"[^"]*"/"lastUpdated": "2000-01-01T00:00:00.000Z"/' "$D/plugins/known_marketplaces.json"; }
+prep_u1() { gfresh u1 "$1" && gours marketplace add "$FX/mG" && gours install files2000@mG && stale; }
+cmd_u1() { gours update files2000@mG; }
+prep_u1n() { gfresh u1n "$1" && gours marketplace add "$FX/mG" && gours install files2000@mG; }
+cmd_u1n() { gours update files2000@mG --no-refresh; }
+prep_ccu1() { gfresh ccu1 "$1" && ccx marketplace add "$FX/mG" && ccx install files2000@mG; }
+cmd_ccu1() { ccx update files2000@mG; }
+# umkt DIR REF: marketplace mU in DIR listing up01..up20 from their repos, at branch REF if given.
+umkt() {
+  local i e=""
+  for i in $(seq -w 1 20); do
+    e="$e{\"name\":\"up$i\",\"source\":{\"source\":\"url\",\"url\":\"$GURL/up$i.git\"${2:+,\"ref\":\"$2\"}}},"
+  done
+  mkt "$1" "{\"name\":\"mU\",\"owner\":{\"name\":\"x\"},\"plugins\":[${e%,}]}"
+}
+# u2prep NAME i: the 20 plugins installed at v1 (checked: 20 records of 1.0.0) from the run's own
+# mU, which then lists main.
+u2prep() {
+  gfresh "$1" "$2" || return 1
+  local m=${D%/cfg}/mU i
+  umkt "$m" v1 && gours marketplace add "$m" || return 1
+  for i in $(seq -w 1 20); do gours install "up$i@mU" || return 1; done
+  [ "$(grep -c '"version": *"1.0.0"' "$D/plugins/installed_plugins.json")" -eq 20 ] || return 1
+  umkt "$m" ""
+}
+prep_u2() { u2prep u2 "$1"; }
+cmd_u2() { gours update --all; }
+prep_u2s() { u2prep u2s "$1"; }
+cmd_u2s() { gours update --all --jobs 1; }
+prep_u3() { fresh u3 "$1" && ours marketplace add "$FX/mT" && ours install files2000@mT && stale; }
+cmd_u3() { ours update files2000@mT; }
+prep_u3c() { fresh u3c "$1"; }
+cmd_u3c() { cp -r "$F2K" "$D/files2000"; }
+
 # npm rows. n1 and ccn: gfresh (fresh config dir / HOME and fresh XDG_CACHE_HOME); n3: fresh config
 # dir, XDG_CACHE_HOME = $NXC for every run (warmed by npm_warm before the clock ever runs).
 NXC=$W/n3-xdg
@@ -427,6 +488,16 @@ fi
 if [ -n "$CC" ]; then
   step "Claude Code install tiny / files2000, interleaved"; measure "$CC_RUNS" cca ccb
 fi
+# noop_check KEY RUN CMD...: after `prep_KEY RUN` (untimed), CMD --json must say "current": a fast
+# no-op row must not be one that updated, or failed without saying so.
+noop_check() {
+  local k=$1 run=$2 out; shift 2
+  [ -z "${ERR[$k]:-}" ] || return 0
+  out=$("prep_$k" "$run" > /dev/null 2>&1 < /dev/null && "$@" --json 2>&1 < /dev/null) || true
+  grep -q '"outcome": *"current"' <<< "$out" || ERR[$k]="not a no-op: $(head -c 300 <<< "$out" | tr '\n' ' ')"
+}
+step "(u3) no-op update of a folder plugin vs cp -r, interleaved"; measure "$RUNS" u3 u3c
+noop_check u3 $((RUNS + 1)) ours update files2000@mT
 
 if ((GIT_ON)); then
   step "(g1)-(g4) git sources, interleaved"; measure "$GIT_RUNS" g1 g2 g3a g3b g4 g4p g5
@@ -459,6 +530,20 @@ if ((GIT_ON)); then
   REQS="install files2000 (cold) $(reqs g1); git clone --depth 1 $(reqs g3a); install b, repo cached: unpinned $(reqs g4), pinned $(reqs g4p)"
   if [ -n "$CC" ]; then
     step "Claude Code install files2000 / big50 from git, interleaved"; measure "$CC_RUNS" ccg1 ccg2
+  fi
+  step "(u1), (u2) updates of git plugins, interleaved"; measure "$GIT_RUNS" u1 u1n u2 u2s
+  # Every plugin of the last (u2) runs (kept) must have been updated.
+  for k in u2 u2s; do
+    [ -z "${ERR[$k]:-}" ] || continue
+    n=$(grep -c '"version": *"1.0.1"' "$W/$k-run-$GIT_RUNS/cfg/plugins/installed_plugins.json" 2> /dev/null || true)
+    [ "${n:-0}" -eq 20 ] || ERR[$k]="update reported success but ${n:-0} of the 20 plugins are recorded at 1.0.1"
+  done
+  noop_check u1 $((GIT_RUNS + 1)) gours update files2000@mG
+  noop_check u1n $((GIT_RUNS + 1)) gours update files2000@mG --no-refresh
+  REQS="$REQS; no-op update $(reqs u1), --no-refresh $(reqs u1n)"
+  if [ -n "$CC" ]; then
+    step "Claude Code no-op update files2000@mG (git)"; measure "$CC_RUNS" ccu1
+    REQS="$REQS; Claude Code's no-op update $(reqs ccu1)"
   fi
 fi
 
@@ -575,6 +660,7 @@ else
 fi
 row "(d) no-op install tiny@mT"         d "" ""     info  ""
 row "(e) list --json (6 installed)"     e "" ""     info  ""
+row "(u3) no-op update files2000@mT"    u3 "cp -r" u3c info  ""
 if ((GIT_ON)); then
   row "(g1) install files2000@mG (git, cold)" g1 "(g3) git clone" g3a ratio 1.0
   row "(g2) install big50@mG (git, cold)"     g2 "(g3) git clone" g3b ratio 1.0
@@ -586,6 +672,12 @@ if ((GIT_ON)); then
   fi
   echo "    (git) requests served per command: $REQS"
   row "(g5) no-op marketplace update (git)"  g5 "" ""            ms    50
+  row "(u1) no-op update files2000@mG (git)" u1 "" ""            ms    50
+  row "     same, --no-refresh"               u1n "" ""           ms    50
+  if [ -n "$CC" ]; then
+    row "     no-op update (git) vs Claude Code" u1 "claude plugin" ccu1 info ""
+  fi
+  row "(u2) update --all, 20 git plugins"    u2 "--jobs 1" u2s    info  ""
 else
   echo "    (git rows $GIT_NOTE)"
 fi

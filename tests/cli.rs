@@ -2018,3 +2018,30 @@ fn other_source_types_are_listed_and_refused_at_install() {
     // The relative entry of the same catalog still installs.
     env.run(&["install", "rel@ms"]).ok();
 }
+
+/// An update killed after publishing leaves the displaced copy in a staging folder; a rerun that
+/// finds the plugin current removes it (as `install` does when already installed), while
+/// `outdated` leaves the cache alone.
+#[test]
+fn current_update_sweeps_staging_leftovers() {
+    let env = Env::new();
+    add(&env, &m1(&env));
+    env.run(&["install", "p1@m1"]).ok();
+    let leftover = env
+        .plugins()
+        .join("cache/m1/p1/.plugin-staging-0123456789abcdef");
+    write(&leftover.join("commands/c.md"), "# old\n");
+
+    let r = env.run(&["outdated", "--json"]).ok().json();
+    assert_eq!(r[0]["outcome"], "current", "{r}");
+    assert!(leftover.exists(), "outdated changed the cache");
+    let r = env
+        .run(&["update", "p1@m1", "--no-refresh", "--json"])
+        .ok()
+        .json();
+    assert_eq!(r[0]["outcome"], "current", "{r}");
+    assert!(
+        !leftover.exists(),
+        "staging leftover survived a current update"
+    );
+}

@@ -1,5 +1,7 @@
-//! Crash test (issue 2): `kill -9` an install of a 2,000-file plugin at reproducible pseudo-random
-//! moments and check that what is left on disk is never a partial installation.
+//! Crash tests: `kill -9` an install (issue 2) or an update (issue 5) of a 2,000-file plugin at
+//! reproducible pseudo-random moments and check that what is left on disk is never a partial
+//! installation. The update test's own states are described on
+//! [`kill_9_during_update_keeps_a_complete_recorded_version`]; what follows is the install's.
 //!
 //! After every kill the state must be one of:
 //! * **not installed**: no record in `installed_plugins.json`, no `enabledPlugins` entry;
@@ -17,14 +19,14 @@
 //!
 //! Timing: creating or deleting a file costs about 0.5–1 ms on the CI disk, and an iteration
 //! creates and later deletes about 2,000 files on average, so 50 iterations take 2–3 minutes.
-//! Set `PLUGIN_CRASH_ITERATIONS` to run more (or fewer).
+//! Set `PLUGIN_CRASH_ITERATIONS` to run more (or fewer) kills in each of the two long tests.
 
 mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::{Env, marketplace, write};
@@ -100,19 +102,42 @@ fn timed_install(env: &Env) -> Duration {
 
 /// Start `plugin install big@m`, SIGKILL it after `delay`. Returns whether it had already exited.
 fn kill_install_after(env: &Env, delay: Duration) -> bool {
+    kill_after(env, &["install", ID], delay).is_some()
+}
+
+/// Start `plugin <args>`, SIGKILL it after `delay`. Returns its run time when it exited before.
+fn kill_after(env: &Env, args: &[&str], delay: Duration) -> Option<Duration> {
+    kill_when(env, args, delay, || false)
+}
+
+/// [`kill_after`], killing as soon as `now()` holds if that comes first.
+fn kill_when(
+    env: &Env,
+    args: &[&str],
+    delay: Duration,
+    now: impl Fn() -> bool,
+) -> Option<Duration> {
     let mut child = env
-        .command(&["install", ID])
+        .command(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn plugin");
-    std::thread::sleep(delay);
-    let finished = child.try_wait().expect("try_wait").is_some();
-    if !finished {
-        child.kill().expect("kill -9");
+    let start = Instant::now();
+    // Polled rather than slept through, so that an early exit tells how long a run takes.
+    loop {
+        if child.try_wait().expect("try_wait").is_some() {
+            return Some(start.elapsed());
+        }
+        let left = delay.saturating_sub(start.elapsed());
+        if left.is_zero() || now() {
+            break;
+        }
+        std::thread::sleep(left.min(Duration::from_micros(500)));
     }
+    child.kill().expect("kill -9");
     child.wait().expect("wait");
-    finished
+    None
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,19 +254,7 @@ fn json_temp_leftovers(env: &Env) -> usize {
 #[track_caller]
 fn check_state(env: &Env, current: &str, ctx: &str) -> State {
     let plugin_dir = env.plugins().join("cache/m/big");
-    for e in fs::read_dir(&plugin_dir).into_iter().flatten().flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with(STAGING_PREFIX) {
-            continue;
-        }
-        assert!(
-            e.file_type().unwrap().is_dir(),
-            "{ctx}: unexpected file {name} in {}",
-            plugin_dir.display()
-        );
-        // Every version folder, whatever its version, must be complete.
-        assert_complete_version(&e.path(), &name, ctx);
-    }
+    assert_version_folders_complete(env, ctx);
 
     let installed = read_json_if_exists(&env.plugins().join("installed_plugins.json"), ctx);
     let settings = read_json_if_exists(&env.claude().join("settings.json"), ctx);
@@ -284,6 +297,25 @@ fn check_state(env: &Env, current: &str, ctx: &str) -> State {
         Some(Value::Bool(true)) => State::Installed,
         None => State::RecordedNotEnabled,
         other => panic!("{ctx}: enabledPlugins[{ID}] = {other:?}"),
+    }
+}
+
+/// Every folder under `cache/m/big/` but staging ones is a complete version folder, whatever its
+/// version.
+#[track_caller]
+fn assert_version_folders_complete(env: &Env, ctx: &str) {
+    let plugin_dir = env.plugins().join("cache/m/big");
+    for e in fs::read_dir(&plugin_dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(STAGING_PREFIX) {
+            continue;
+        }
+        assert!(
+            e.file_type().unwrap().is_dir(),
+            "{ctx}: unexpected file {name} in {}",
+            plugin_dir.display()
+        );
+        assert_complete_version(&e.path(), &name, ctx);
     }
 }
 
@@ -346,6 +378,16 @@ fn iterations() -> u64 {
         .unwrap_or(50)
 }
 
+/// What each kill test starts from: the disk to itself, the time it got it, and marketplace `m`
+/// with big at 1.0.0 (in the returned `Env`'s folder, kept while it lives).
+fn big_fixture() -> (MutexGuard<'static, ()>, Instant, Env, PathBuf) {
+    let disk = DISK.lock().unwrap_or_else(|e| e.into_inner());
+    let started = Instant::now();
+    let fixtures = Env::new();
+    let mkt = big_marketplace(&fixtures.fx, "1.0.0");
+    (disk, started, fixtures, mkt)
+}
+
 /// A HOME with marketplace `m` added.
 fn home_with_marketplace(mkt: &Path) -> Env {
     let env = Env::new();
@@ -355,10 +397,7 @@ fn home_with_marketplace(mkt: &Path) -> Env {
 
 #[test]
 fn kill_9_during_install_never_leaves_a_partial_install() {
-    let _disk = DISK.lock().unwrap_or_else(|e| e.into_inner());
-    let started = Instant::now();
-    let fixtures = Env::new();
-    let mkt = big_marketplace(&fixtures.fx, "1.0.0");
+    let (_disk, started, _fixtures, mkt) = big_fixture();
     let fixture_time = started.elapsed();
 
     // Measure both paths: a first install (rename into a new folder), and a reinstall after
@@ -424,10 +463,7 @@ fn kill_9_during_install_never_leaves_a_partial_install() {
 /// uninstall): the old folder must stay complete, the new one must be absent or complete.
 #[test]
 fn kill_9_during_install_of_a_new_version_keeps_the_old_one() {
-    let _disk = DISK.lock().unwrap_or_else(|e| e.into_inner());
-    let started = Instant::now();
-    let fixtures = Env::new();
-    let mkt = big_marketplace(&fixtures.fx, "1.0.0");
+    let (_disk, started, _fixtures, mkt) = big_fixture();
     let env = home_with_marketplace(&mkt);
     env.run(&["install", ID]).ok();
     assert_fully_installed(&env, "1.0.0", "1.0.0 installed");
@@ -487,4 +523,294 @@ fn rerun_enables_a_recorded_but_not_enabled_install() {
         .unwrap()
         .len();
     assert_eq!(records, 1);
+}
+
+/// What an update round does besides being killed. Two versions alternate instead of a rising
+/// sequence: that covers both ways a new version is published while the cache stays two folders
+/// (a rising sequence would only ever rename into new folders, and grow the cache every round).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Round {
+    /// To the other version, whose folder is absent (removed, as Claude Code's cleanup removes an
+    /// orphaned folder): the staged copy is renamed into a new folder.
+    NewFolder,
+    /// To the other version, whose orphaned folder is still there: the staged copy is exchanged
+    /// with it and the displaced content removed.
+    OverOrphan,
+    /// `--force` at the same version: exchanged with the recorded folder itself.
+    Force,
+}
+
+impl Round {
+    /// In this order, so that an `OverOrphan` round finds the folder the `NewFolder` round before
+    /// it left orphaned.
+    const ALL: [Round; 3] = [Round::NewFolder, Round::OverOrphan, Round::Force];
+}
+
+/// One update round: its command, and the versions and content it goes between.
+struct Plan {
+    args: Vec<&'static str>,
+    previous: String,
+    target: String,
+    /// What the plugin's first file holds this round. Every round changes it, so that every
+    /// publish brings new content (a publish of the same content may keep the folder in place).
+    stamp: String,
+}
+
+/// The file that carries [`Plan::stamp`].
+const STAMPED: &str = "d00/f000.txt";
+
+/// Where the kills of `update` landed, told from what each left.
+#[derive(Default, Debug)]
+struct UpdateTally {
+    finished_before_kill: usize,
+    /// Record and target folder untouched (resolving, staging, sealing).
+    before_publish: usize,
+    /// The target folder was created or replaced, the record not yet written.
+    published_not_recorded: usize,
+    /// Recorded; the displaced copy's removal or the previous folder's orphan mark still pending.
+    recorded_cleanup_pending: usize,
+    /// Recorded and cleaned up, killed before exiting.
+    recorded_done: usize,
+    /// Recorded before the kill, the previous folder not yet marked orphaned: the rerun
+    /// (`current`) does not mark it either; Claude Code's startup sweep marks unreferenced folders.
+    previous_left_unmarked: usize,
+    json_temp_leftovers: usize,
+}
+
+/// Make marketplace `m` look refreshed long ago, so that `update` refreshes it (rewriting
+/// `known_marketplaces.json`) instead of skipping a marketplace refreshed seconds ago.
+fn make_marketplace_stale(env: &Env) {
+    let path = env.plugins().join("known_marketplaces.json");
+    let mut known = env.read_json(&path);
+    known["m"]["lastUpdated"] = "2000-01-01T00:00:00.000Z".into();
+    fs::write(&path, serde_json::to_string_pretty(&known).unwrap()).unwrap();
+}
+
+/// Set up round `i`, of kind `round`, from the recorded version.
+fn prepare_update_round(
+    env: &Env,
+    mkt: &Path,
+    (i, round): (u64, Round),
+    recorded: &str,
+    refresh: bool,
+) -> Plan {
+    let target = match (round, recorded) {
+        (Round::Force, _) => recorded,
+        (_, "1.0.0") => "2.0.0",
+        _ => "1.0.0",
+    };
+    set_version(mkt, target);
+    let stamp = format!("round {i}\n");
+    fs::write(mkt.join("plugins/big").join(STAMPED), &stamp).unwrap();
+    let target_dir = env.plugins().join("cache/m/big").join(target);
+    match round {
+        Round::NewFolder if target_dir.exists() => fs::remove_dir_all(&target_dir).unwrap(),
+        Round::OverOrphan => assert!(
+            target_dir.join(ORPHANED_AT).exists(),
+            "round setup: {} is not an orphaned folder",
+            target_dir.display()
+        ),
+        _ => {}
+    }
+    let mut args = vec!["update", ID, "--json"];
+    if refresh {
+        make_marketplace_stale(env);
+    } else {
+        args.push("--no-refresh");
+    }
+    if round == Round::Force {
+        args.push("--force");
+    }
+    Plan {
+        args,
+        previous: recorded.to_string(),
+        target: target.to_string(),
+        stamp,
+    }
+}
+
+/// Check what an update may leave at any moment: the state files parse, exactly one version of
+/// big@m is recorded (the previous or the target one) and enabled, its folder is complete and
+/// not marked orphaned, the previous folder is still there, and every version folder is
+/// complete. Returns the record.
+#[track_caller]
+fn check_update_state(env: &Env, plan: &Plan, ctx: &str) -> Value {
+    let (previous, target) = (plan.previous.as_str(), plan.target.as_str());
+    assert_version_folders_complete(env, ctx);
+    let parsed = |path: PathBuf| {
+        read_json_if_exists(&path, ctx)
+            .unwrap_or_else(|| panic!("{ctx}: {} is gone", path.display()))
+    };
+    parsed(env.plugins().join("known_marketplaces.json"));
+    let settings = parsed(env.claude().join("settings.json"));
+    assert_eq!(settings["enabledPlugins"][ID], true, "{ctx}: {settings}");
+    let installed = parsed(env.plugins().join("installed_plugins.json"));
+    let records = installed["plugins"][ID]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(records.len(), 1, "{ctx}: {installed}");
+    let rec = records[0].clone();
+    let version = rec["version"].as_str().unwrap_or_default();
+    assert!(
+        version == previous || version == target,
+        "{ctx}: records {version}, expected {previous} or {target}"
+    );
+    let plugin_dir = env.plugins().join("cache/m/big");
+    let dir = plugin_dir.join(version);
+    assert_eq!(rec["installPath"].as_str(), dir.to_str(), "{ctx}: {rec}");
+    // Both folders were checked complete above, with every other one; here they must exist.
+    assert!(dir.is_dir(), "{ctx}: recorded folder {version} is missing");
+    assert!(
+        !dir.join(ORPHANED_AT).exists(),
+        "{ctx}: the recorded folder {version} is marked orphaned"
+    );
+    assert!(
+        plugin_dir.join(previous).is_dir(),
+        "{ctx}: the previously recorded folder {previous} is gone"
+    );
+    rec
+}
+
+/// Rerun the killed command unkilled: it must say `expected` and leave the target version
+/// recorded with this round's content, sealed and verified, no staging folder, and (when
+/// `mark_previous`) the previous folder, if another, marked orphaned. Returns how long the
+/// command took.
+#[track_caller]
+fn assert_update_converges(
+    env: &Env,
+    plan: &Plan,
+    expected: &str,
+    mark_previous: bool,
+    ctx: &str,
+) -> Duration {
+    let t = Instant::now();
+    let out = env.run(&plan.args).ok().json();
+    let took = t.elapsed();
+    assert_eq!(out[0]["outcome"], expected, "{ctx}, rerun: {out}");
+    assert_eq!(out[0]["newVersion"], plan.target, "{ctx}, rerun: {out}");
+    let ctx = format!("{ctx}, after rerun");
+    let rec = check_update_state(env, plan, &ctx);
+    assert_eq!(rec["version"], plan.target, "{ctx}: {rec}");
+    let dir = env.plugins().join("cache/m/big").join(&plan.target);
+    let stamp = fs::read_to_string(dir.join(STAMPED)).unwrap();
+    assert_eq!(stamp, plan.stamp, "{ctx}: not this round's content");
+    let left = staging_leftovers(env);
+    assert!(left.is_empty(), "{ctx}: staging leftovers {left:?}");
+    if mark_previous && plan.previous != plan.target {
+        let old = env.plugins().join("cache/m/big").join(&plan.previous);
+        assert!(
+            old.join(ORPHANED_AT).exists(),
+            "{ctx}: {} not marked orphaned",
+            plan.previous
+        );
+    }
+    env.run(&["cache", "verify", ID]).ok();
+    took
+}
+
+/// Issue 5: `kill -9` an `update` of the 2,001-file plugin at reproducible pseudo-random moments
+/// (delays in `[0, 1.2 × an unkilled update of the same kind]`). After every kill exactly one
+/// version is recorded, its folder complete; the previously recorded folder is still there and
+/// every version folder is complete; rerunning the command converges. Half of the rounds refresh
+/// the marketplace first (a `known_marketplaces.json` rewrite the kill may hit), half run with
+/// `--no-refresh`.
+#[test]
+fn kill_9_during_update_keeps_a_complete_recorded_version() {
+    let (_disk, started, _fixtures, mkt) = big_fixture();
+    let env = home_with_marketplace(&mkt);
+    env.run(&["install", ID]).ok();
+    let mut recorded = "1.0.0".to_string();
+
+    // One unkilled round of each kind (refreshing) estimates its run time; kill delays are drawn
+    // in [0, 1.2 × the estimate]. Other builders make the disk's speed drift, so a killed run that
+    // exits early, or outlives the estimate, moves it halfway to what it showed. (Reruns are no
+    // measure: they also sweep what the kill left.)
+    let mut full = [Duration::ZERO; 3];
+    for (k, round) in Round::ALL.into_iter().enumerate() {
+        // Round numbers past the killed ones, so that stamps stay unique.
+        let plan = prepare_update_round(&env, &mkt, (1000 + k as u64, round), &recorded, true);
+        let ctx = format!(
+            "unkilled {round:?} round, {} → {}",
+            plan.previous, plan.target
+        );
+        full[k] = assert_update_converges(&env, &plan, "updated", true, &ctx);
+        recorded = plan.target;
+    }
+    eprintln!(
+        "crash (update): unkilled {:?} updates took {full:.2?}",
+        Round::ALL
+    );
+
+    let mut tally = UpdateTally::default();
+    let (mut killed_time, mut rerun_time) = (Duration::ZERO, Duration::ZERO);
+    let plugin_dir = env.plugins().join("cache/m/big");
+    let n = iterations();
+    let mut at_publish = 0;
+    // Besides the `n` kills at random moments, every fifth round kills as soon as the target
+    // folder is replaced: the short window between the publish and the record (a few ms out of
+    // a second) is otherwise rarely hit.
+    for i in 0..n + n / 4 {
+        let targeted = i % 5 == 4;
+        let k = i as usize % Round::ALL.len();
+        let round = Round::ALL[k];
+        let refresh = i % 2 == 1;
+        let plan = prepare_update_round(&env, &mkt, (i, round), &recorded, refresh);
+        let record_before = env.first_record(ID);
+        let target_before = folder_id(&env, &plan.target);
+        let t = Instant::now();
+        let (finished, ctx) = if targeted {
+            at_publish += 1;
+            let published = || folder_id(&env, &plan.target) != target_before;
+            let finished = kill_when(&env, &plan.args, full[k] * 3, published);
+            (finished.is_some(), "killed once published".to_string())
+        } else {
+            let delay = Rng::new(2000 + i).duration_up_to(full[k].mul_f64(1.2));
+            let finished = kill_after(&env, &plan.args, delay);
+            match finished {
+                Some(run) => full[k] = (full[k] + run) / 2,
+                None if delay > full[k] => full[k] = (full[k] + delay) / 2,
+                None => {}
+            }
+            (finished.is_some(), format!("killed after {delay:.2?}"))
+        };
+        killed_time += t.elapsed();
+        let ctx = format!(
+            "update round {i} ({round:?}, {} → {}, refresh {refresh}), {ctx}",
+            plan.previous, plan.target
+        );
+
+        let rec = check_update_state(&env, &plan, &ctx);
+        let recorded_by_kill = rec != record_before;
+        let previous_unmarked = plan.previous != plan.target
+            && !plugin_dir.join(&plan.previous).join(ORPHANED_AT).exists();
+        let cleanup_pending = !staging_leftovers(&env).is_empty() || previous_unmarked;
+        tally.json_temp_leftovers += json_temp_leftovers(&env);
+        let landed = if finished {
+            &mut tally.finished_before_kill
+        } else if recorded_by_kill && cleanup_pending {
+            &mut tally.recorded_cleanup_pending
+        } else if recorded_by_kill {
+            &mut tally.recorded_done
+        } else if folder_id(&env, &plan.target) != target_before {
+            &mut tally.published_not_recorded
+        } else {
+            &mut tally.before_publish
+        };
+        *landed += 1;
+
+        // A version recorded by the killed run makes the rerun a no-op, which leaves the
+        // previous folder as the kill did.
+        let noop = recorded_by_kill && round != Round::Force;
+        tally.previous_left_unmarked += usize::from(noop && previous_unmarked);
+        let expected = if noop { "current" } else { "updated" };
+        rerun_time += assert_update_converges(&env, &plan, expected, !noop, &ctx);
+        recorded = plan.target;
+    }
+    eprintln!(
+        "crash (update): {n} kills at random moments and {at_publish} once published, {:.1?} in \
+         all ({killed_time:.1?} in killed updates, {rerun_time:.1?} in reruns, the rest in \
+         checks): {tally:?}",
+        started.elapsed()
+    );
 }

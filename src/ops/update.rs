@@ -364,7 +364,13 @@ fn update_one(
         }
         if new == old && installed_dir.is_dir() {
             let staged = match compare_content(ctx, t, &resolved, req.apply)? {
-                Content::Same => return Ok((UpdateOutcome::Current { version: old }, None)),
+                Content::Same => {
+                    if req.apply {
+                        // An update killed after publishing can leave its displaced old copy.
+                        ctx.sweep_plugin_staging(&t.marketplace, &t.name)?;
+                    }
+                    return Ok((UpdateOutcome::Current { version: old }, None));
+                }
                 Content::Differs(staged) => staged,
             };
             if old != version::UNKNOWN {
