@@ -577,15 +577,6 @@ struct UpdateTally {
     json_temp_leftovers: usize,
 }
 
-/// Make marketplace `m` look refreshed long ago, so that `update` refreshes it (rewriting
-/// `known_marketplaces.json`) instead of skipping a marketplace refreshed seconds ago.
-fn make_marketplace_stale(env: &Env) {
-    let path = env.plugins().join("known_marketplaces.json");
-    let mut known = env.read_json(&path);
-    known["m"]["lastUpdated"] = "2000-01-01T00:00:00.000Z".into();
-    fs::write(&path, serde_json::to_string_pretty(&known).unwrap()).unwrap();
-}
-
 /// Set up round `i`, of kind `round`, from the recorded version.
 fn prepare_update_round(
     env: &Env,
@@ -614,7 +605,7 @@ fn prepare_update_round(
     }
     let mut args = vec!["update", ID, "--json"];
     if refresh {
-        make_marketplace_stale(env);
+        common::age_marketplaces(env);
     } else {
         args.push("--no-refresh");
     }

@@ -28,16 +28,6 @@ fn read(p: &Path) -> String {
     fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// Make every known marketplace look refreshed long ago, so the next update refreshes it.
-fn age_marketplaces(env: &Env) {
-    let path = env.plugins().join("known_marketplaces.json");
-    let mut known = env.read_json(&path);
-    for (_, m) in known.as_object_mut().unwrap() {
-        m["lastUpdated"] = json!("2020-01-01T00:00:00.000Z");
-    }
-    fs::write(&path, serde_json::to_string_pretty(&known).unwrap()).unwrap();
-}
-
 fn install_path(env: &Env, id: &str) -> PathBuf {
     PathBuf::from(env.first_record(id)["installPath"].as_str().unwrap())
 }
@@ -137,6 +127,12 @@ fn folder_plugins_current_changed_forced_updated_and_unknown() {
     let orphaned: i64 = read(&v1.join(".orphaned_at")).parse().unwrap();
     assert!(orphaned > 1_700_000_000_000, "epoch ms: {orphaned}");
     assert_eq!(read(&v1.join("commands/hello.md")), "# changed\n");
+    // A kill between recording 1.1.0 and marking 1.0.0 leaves 1.0.0 unmarked: the next update
+    // that finds the plugin current marks it.
+    fs::remove_file(v1.join(".orphaned_at")).unwrap();
+    env.run(&["update", "p1@mu"]).ok();
+    assert!(v1.join(".orphaned_at").is_file());
+    assert!(!v2.join(".orphaned_at").exists());
 
     // `unknown` tells nothing, so new content is refreshed in place.
     let pu = install_path(&env, "pu@mu");

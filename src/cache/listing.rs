@@ -359,7 +359,11 @@ mod tests {
         let report = super::super::copy_plugin_tree(&dst, &policy).unwrap();
         let (source, _) = TreeListing::of_source(&policy).unwrap();
         assert_eq!(source, TreeListing::of_folder(&dst).unwrap());
-        assert_eq!(report.listing.as_ref(), Some(&source), "the copy's own listing");
+        assert_eq!(
+            report.listing.as_ref(),
+            Some(&source),
+            "the copy's own listing"
+        );
         assert_eq!(source.files(), 2);
     }
 }

@@ -172,23 +172,30 @@ pub fn list_versions(
             continue;
         }
         for plugin in read_dirs(&mkt) {
-            for dir in read_dirs(&plugin) {
-                let Some(name) = name_of(&dir) else { continue };
-                if name.starts_with(STAGING_PREFIX) || is_moved_aside(name) {
-                    continue;
-                }
-                let orphaned_at = fs::read_to_string(dir.join(ORPHANED_AT))
-                    .ok()
-                    .and_then(|t| t.trim().parse().ok());
-                out.push(VersionFolder {
-                    referenced: is_referenced(&dir),
-                    path: dir,
-                    orphaned_at,
-                });
-            }
+            out.extend(plugin_versions(&plugin, &is_referenced));
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// The real version folders of one plugin folder (`cache/<m>/<p>`).
+pub fn plugin_versions(plugin: &Path, is_referenced: impl Fn(&Path) -> bool) -> Vec<VersionFolder> {
+    let mut out = Vec::new();
+    for dir in read_dirs(plugin) {
+        let Some(name) = name_of(&dir) else { continue };
+        if name.starts_with(STAGING_PREFIX) || is_moved_aside(name) {
+            continue;
+        }
+        let orphaned_at = fs::read_to_string(dir.join(ORPHANED_AT))
+            .ok()
+            .and_then(|t| t.trim().parse().ok());
+        out.push(VersionFolder {
+            referenced: is_referenced(&dir),
+            path: dir,
+            orphaned_at,
+        });
+    }
     out
 }
 

@@ -366,8 +366,7 @@ fn update_one(
             let staged = match compare_content(ctx, t, &resolved, req.apply)? {
                 Content::Same => {
                     if req.apply {
-                        // An update killed after publishing can leave its displaced old copy.
-                        ctx.sweep_plugin_staging(&t.marketplace, &t.name)?;
+                        tidy_after_interrupted_update(ctx, t)?;
                     }
                     return Ok((UpdateOutcome::Current { version: old }, None));
                 }
@@ -386,6 +385,23 @@ fn update_one(
         return Ok((updated, None));
     }
     publish(ctx, t, &resolved, None).map(|r| (updated, Some(r)))
+}
+
+/// Finish what an update killed after recording its new version left undone: remove the
+/// displaced old copy (a staging folder) and mark version folders no installation uses.
+/// Only folders we sealed are marked: Claude Code writes its updates in place, so a folder
+/// without our marker may be one it is still filling.
+fn tidy_after_interrupted_update(ctx: &Context, t: &Target) -> Result<(), OpError> {
+    ctx.sweep_plugin_staging(&t.marketplace, &t.name)?;
+    let _state_lock = ctx.lock_state()?;
+    let installed = ctx.installed()?;
+    let plugin_dir = ctx.cache().plugin_dir(&t.marketplace, &t.name);
+    for v in crate::cache::prune::plugin_versions(&plugin_dir, |p| installed.references(p)) {
+        if !v.referenced && v.orphaned_at.is_none() && read_marker(&v.path).is_some() {
+            crate::cache::mark_orphaned(&v.path)?;
+        }
+    }
+    Ok(())
 }
 
 /// A staged copy with its copy report and the cache lock that keeps it from being swept.

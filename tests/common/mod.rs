@@ -281,3 +281,13 @@ pub fn assert_sealed(dir: &Path) {
     assert_eq!(recorded.diff(&now), Default::default(), "{}", dir.display());
     assert_eq!(marker["files"].as_u64(), Some(recorded.files() as u64));
 }
+
+/// Make every known marketplace look refreshed long ago, so the next update refreshes it.
+pub fn age_marketplaces(env: &Env) {
+    let path = env.plugins().join("known_marketplaces.json");
+    let mut known = env.read_json(&path);
+    for (_, m) in known.as_object_mut().expect("an object") {
+        m["lastUpdated"] = serde_json::json!("2020-01-01T00:00:00.000Z");
+    }
+    fs::write(&path, serde_json::to_string_pretty(&known).expect("JSON")).expect("write");
+}
