@@ -190,14 +190,17 @@ fn install_found(
         ctx.installed()?,
         ctx.settings(scope).map_err(OpError::SettingsWrite)?,
     );
-    if let Some(already) = already_installed(
-        &installed,
-        &settings,
-        &id,
-        scope,
-        project.as_deref(),
-        &resolved,
-    ) {
+    let already = |installed: &InstalledPlugins, settings: &SettingsFile| {
+        already_installed(
+            installed,
+            settings,
+            &id,
+            scope,
+            project.as_deref(),
+            &resolved,
+        )
+    };
+    if let Some(already) = already(&installed, &settings) {
         // An install killed after publishing can leave its displaced old copy behind.
         ctx.sweep_plugin_staging(&mkt, &name)?;
         return Ok(report_already(already));
@@ -212,14 +215,7 @@ fn install_found(
         // Another process may have installed it while we copied.
         let mut installed = ctx.installed()?;
         let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
-        if let Some(already) = already_installed(
-            &installed,
-            &settings,
-            &id,
-            scope,
-            project.as_deref(),
-            &resolved,
-        ) {
+        if let Some(already) = already(&installed, &settings) {
             return Ok(report_already(already));
         }
         check_collision(&installed, &target, &resolved.version)?;
