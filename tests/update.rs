@@ -588,3 +588,60 @@ fn a_version_folder_linked_to_a_checkout_is_pinned() {
     let out = env.run(&["cache", "verify", "--json"]).ok();
     assert_eq!(rows(&out)[0]["status"], "linked");
 }
+
+#[test]
+fn an_npm_release_under_an_unchanged_manifest_version_is_changed_same_version() {
+    let env = Env::new();
+    let reg = Registry::start();
+    // The manifest's version wins over the npm version (Claude Code's order), so a new npm
+    // release that forgot to bump plugin.json keeps the version: its content still counts.
+    let manifest: &[u8] = br#"{"name":"npv","version":"1.0.0"}"#;
+    reg.add_npm(
+        "demo2",
+        "1.0.0",
+        &[
+            (".claude-plugin/plugin.json", manifest, 0o644),
+            ("a.md", b"one\n", 0o644),
+        ],
+    );
+    env.add_marketplace(
+        "mn",
+        &json!([{"name": "npv", "source": {"source": "npm", "package": "demo2",
+                 "registry": reg.base_url()}}]),
+    );
+    let run = |args: &[&str]| {
+        Run::from(
+            env.command_without_tools(args)
+                .env_remove("npm_config_registry")
+                .output()
+                .expect("run plugin"),
+        )
+    };
+    run(&["install", "npv@mn"]).ok();
+    reg.add_npm(
+        "demo2",
+        "1.0.1",
+        &[
+            (".claude-plugin/plugin.json", manifest, 0o644),
+            ("a.md", b"two\n", 0o644),
+        ],
+    );
+    let dir = install_path(&env, "npv@mn");
+    let out = run(&["update", "npv", "--json"]).ok();
+    let r = &rows(&out)[0];
+    assert_eq!(
+        (&r["outcome"], &r["newVersion"]),
+        (&json!("changed-same-version"), &json!("1.0.0"))
+    );
+    assert_eq!(read(&dir.join("a.md")), "one\n");
+    let out = run(&["update", "npv", "--force", "--json"]).ok();
+    assert_eq!(rows(&out)[0]["outcome"], "updated");
+    assert_eq!(read(&dir.join("a.md")), "two\n");
+    assert_eq!(
+        env.read_json(&dir.join(".plugin-ok"))["resolved"]["what"],
+        "demo2@1.0.1"
+    );
+    // The recorded release now matches: current, with nothing unpacked.
+    let out = run(&["update", "npv", "--json"]).ok();
+    assert_eq!(rows(&out)[0]["outcome"], "current");
+}
