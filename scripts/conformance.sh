@@ -50,7 +50,8 @@ CC_VERSION=2.1.328
 #      ignore on a local-scope install; we write nothing outside ~/.claude and .claude/ (README 8).
 #  K7  -"gitCommitSha": "": Claude Code records an empty sha when a .git/HEAD cannot be resolved
 #      (mL's plugin has a fake .git); we record none (README 13).
-#  K8  -d cache/<m>/<p>/<ver>/.in_use/ and -f .last_inuse_sweep: Claude Code's in-use tracking of
+#  K8  -d cache/<m>/<p>/<ver>/.in_use/ (and the PID files Claude Code sometimes leaves in it, e.g.
+#      <pid>.tmp.<ID>) and -f .last_inuse_sweep: Claude Code's in-use tracking of
 #      live sessions, created by its git-backed installs; we are not a session (README 15).
 #  K9  lines under marketplaces/<name>/.git/: the clone's own git metadata (pack names, index,
 #      config, logs) differs between the git CLI and gix; the work tree and its commit do not.
@@ -104,7 +105,7 @@ filter_diff() {
       if ($0 == "-### file <HOME>/.config/git/ignore") { gitignore = 1; next }        # K6
       if (gitignore && $0 == "-**/.claude/settings.local.json") { gitignore = 0; next }
       if ($0 ~ /^-[ ]*"gitCommitSha": "",?$/) next                                     # K7
-      if ($0 ~ /^-d [0-7]+ cache\/[^\/]+\/[^\/]+\/[^\/]+\/\.in_use\/$/) next                 # K8
+      if ($0 ~ /^-[dfl] [0-7]+ cache\/[^\/]+\/[^\/]+\/[^\/]+\/\.in_use\//) next                 # K8
       if ($0 ~ /^-f [0-7]+ \.last_inuse_sweep /) next
       if ($0 ~ /^[-+][dfl] [0-7]+ marketplaces\/[^\/]+\/\.git\//) next                          # K9
       run[++n] = (exempt == 1 ? mask($0) : $0); next
