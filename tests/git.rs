@@ -109,6 +109,7 @@ fn url_github_string_and_subdir_sources_install_from_the_server() {
         .filter(|l| !l.contains(".plugin-ok") && !l.contains(".plugin-files"))
         .collect();
     let (dm, _, fm, xm) = env.default_modes();
+    assert_sealed(&dir);
     assert_eq!(
         listing,
         [
@@ -702,6 +703,8 @@ fn submodules_are_fetched_and_laid_out() {
         out.stderr
     );
     assert!(!dir.join("skills/shared/.git").exists());
+    // The recorded listing (built while writing, submodule included) is what is on disk.
+    assert_sealed(&dir);
     // The submodule's commit went through the shared git cache.
     let dbs: Vec<String> = fs::read_dir(env.home.join(".cache/plugin/git-v1/db"))
         .unwrap()

@@ -209,7 +209,7 @@ fn copy_file(src: &Path, dst: &Path, umask: u32) -> io::Result<(u64, Entry)> {
 }
 
 /// The process umask (read once, and set back at once).
-fn process_umask() -> u32 {
+pub(crate) fn process_umask() -> u32 {
     static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *UMASK.get_or_init(|| {
         let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));

@@ -81,6 +81,14 @@ impl TreeListing {
         self.entries.insert(escape(rel.as_os_str()), entry);
     }
 
+    /// Add every entry of `other` under the folder `rel` (a submodule's tree).
+    pub fn insert_under(&mut self, rel: &Path, other: TreeListing) {
+        let prefix = escape(rel.as_os_str());
+        for (path, entry) in other.entries {
+            self.entries.insert(format!("{prefix}/{path}"), entry);
+        }
+    }
+
     /// List a folder as it is on disk (links are listed, not followed). The cache's bookkeeping
     /// names at its top are left out.
     pub fn of_folder(root: &Path) -> Result<Self, IoError> {

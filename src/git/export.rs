@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 
 use gix::objs::tree::EntryKind;
 
+use sha2::{Digest, Sha256};
+
 use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping, relative_path};
+use crate::cache::listing::{Entry, TreeListing};
 use crate::fsutil::{IoContext, IoError};
 
 /// Symlink hops followed while resolving one link (git's own limit is 40).
@@ -81,12 +84,19 @@ pub fn export_tree(
         report: CopyReport::default(),
         stack: vec![prefix.clone()],
         files: Vec::new(),
+        listing: TreeListing::default(),
     };
     exporter.export_dir(&mut state, plugin_tree, &prefix, dst, Path::new(""), false)?;
     let mut report = state.report;
-    let (files, bytes) = write_files(repo, commit, &state.files)?;
-    report.files += files;
+    let (bytes, entries) = write_files(repo, commit, &state.files)?;
+    for ((_, _, file), entry) in state.files.iter().zip(entries) {
+        state
+            .listing
+            .insert(file.strip_prefix(dst).unwrap_or(file), entry);
+    }
+    report.files += state.files.len() as u64;
     report.bytes += bytes;
+    report.listing = Some(state.listing);
     Ok(report)
 }
 
@@ -96,48 +106,63 @@ fn write_files(
     repo: &gix::Repository,
     commit: &str,
     files: &[(gix::ObjectId, EntryKind, PathBuf)],
-) -> Result<(u64, u64), ExportError> {
-    let write_chunk = |repo: &gix::Repository, chunk: &[(gix::ObjectId, EntryKind, PathBuf)]| {
-        let mut bytes = 0u64;
-        for (id, kind, dst) in chunk {
-            let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {
-                commit: commit.to_string(),
-                what: format!("the file for {}", dst.display()),
-                message: e.to_string(),
-            })?;
-            let mode = if *kind == EntryKind::BlobExecutable {
-                0o755
-            } else {
-                0o644
-            };
-            let mut f = fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(mode)
-                .open(dst)
-                .at("create", dst)?;
-            f.write_all(&blob.data).at("write", dst)?;
-            bytes += blob.data.len() as u64;
-        }
-        Ok::<u64, ExportError>(bytes)
-    };
-    let threads = crate::parallel::disk_threads();
-    if threads == 1 || files.len() < 64 {
-        return Ok((files.len() as u64, write_chunk(repo, files)?));
-    }
-    // Repository handles stay on their thread: each worker opens its own.
-    let git_dir = repo.git_dir().to_path_buf();
-    let chunks: Vec<_> = files.chunks(files.len().div_ceil(threads)).collect();
-    let written = crate::parallel::map(&chunks, threads, 1, |chunk| {
-        let repo = gix::open(&git_dir).map_err(|e| ExportError::Object {
+) -> Result<(u64, Vec<Entry>), ExportError> {
+    let umask = crate::cache::copy::process_umask();
+    let write_one = |repo: &gix::Repository,
+                     (id, kind, dst): &(gix::ObjectId, EntryKind, PathBuf)| {
+        let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {
             commit: commit.to_string(),
-            what: "the repository".into(),
+            what: format!("the file for {}", dst.display()),
             message: e.to_string(),
         })?;
-        write_chunk(&repo, chunk)
-    });
-    let bytes = written.into_iter().sum::<Result<u64, ExportError>>()?;
-    Ok((files.len() as u64, bytes))
+        let mode = if *kind == EntryKind::BlobExecutable {
+            0o755
+        } else {
+            0o644
+        };
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(dst)
+            .at("create", dst)?;
+        f.write_all(&blob.data).at("write", dst)?;
+        // The bytes are in memory already: hashing them here spares the listing a second read.
+        let entry = Entry::File {
+            mode: mode & !umask,
+            sha256: hex::encode(Sha256::digest(&blob.data)),
+        };
+        Ok::<(u64, Entry), ExportError>((blob.data.len() as u64, entry))
+    };
+    let threads = crate::parallel::disk_threads();
+    let written: Vec<Result<(u64, Entry), ExportError>> = if threads == 1 || files.len() < 64 {
+        files.iter().map(|f| write_one(repo, f)).collect()
+    } else {
+        // Repository handles stay on their thread: each worker opens its own.
+        let git_dir = repo.git_dir().to_path_buf();
+        crate::parallel::map_init(
+            files,
+            threads,
+            1,
+            || gix::open(&git_dir),
+            |opened, file| match opened {
+                Ok(repo) => write_one(repo, file),
+                Err(e) => Err(ExportError::Object {
+                    commit: commit.to_string(),
+                    what: "the repository".into(),
+                    message: e.to_string(),
+                }),
+            },
+        )
+    };
+    let mut bytes = 0;
+    let mut entries = Vec::with_capacity(written.len());
+    for w in written {
+        let (n, entry) = w?;
+        bytes += n;
+        entries.push(entry);
+    }
+    Ok((bytes, entries))
 }
 
 /// Refuse a `subdir` that is not a folder at `commit` (before anything is staged).
@@ -255,6 +280,8 @@ struct State {
     stack: Vec<Vec<String>>,
     /// Files to write once their folders exist: (blob, kind, destination).
     files: Vec<(gix::ObjectId, EntryKind, PathBuf)>,
+    /// What is written, folders and links so far; files are added once written.
+    listing: TreeListing,
 }
 
 /// Where a link leads inside the commit.
@@ -448,6 +475,7 @@ impl<'a> Exporter<'a> {
             match kind {
                 EntryKind::Tree => {
                     fs::create_dir(&dst_child).at("create directory", &dst_child)?;
+                    state.listing.insert(&rel_child, Entry::Dir);
                     self.export_dir(state, id, &child_path, &dst_child, &rel_child, dereferenced)?;
                 }
                 EntryKind::Blob | EntryKind::BlobExecutable => {
@@ -524,7 +552,11 @@ impl<'a> Exporter<'a> {
             task: subs.task.clone(),
         };
         fs::create_dir(dst).at("create directory", dst)?;
+        state.listing.insert(rel, Entry::Dir);
         let report = export_tree(db.repo(), &sha, "", dst, Some(&nested))?;
+        if let Some(nested_listing) = report.listing {
+            state.listing.insert_under(rel, nested_listing);
+        }
         state.report.files += report.files;
         state.report.bytes += report.bytes;
         state.report.links += report.links;
@@ -573,12 +605,14 @@ impl<'a> Exporter<'a> {
             Target::Loop => skip(state, SkipReason::Cycle),
             Target::Missing(p) if in_plugin(&p) && !dereferenced => {
                 std::os::unix::fs::symlink(literal, dst).at("create link", dst)?;
+                state.listing.insert(rel, Entry::link(Path::new(literal)));
                 state.report.links += 1;
             }
             Target::Missing(_) => skip(state, SkipReason::DanglingOutside),
             Target::Entry(_, _, p) if in_plugin(&p) => {
                 let target = relative_path(parent_rel, &plugin_rel(&p));
                 std::os::unix::fs::symlink(&target, dst).at("create link", dst)?;
+                state.listing.insert(rel, Entry::link(&target));
                 state.report.links += 1;
             }
             Target::Entry(EntryKind::Tree, id, p) => {
@@ -588,6 +622,7 @@ impl<'a> Exporter<'a> {
                     return Ok(());
                 }
                 fs::create_dir(dst).at("create directory", dst)?;
+                state.listing.insert(rel, Entry::Dir);
                 state.stack.push(p.clone());
                 let r = self.export_dir(state, id, &p, dst, rel, true);
                 state.stack.pop();
