@@ -28,6 +28,20 @@ fn read(p: &Path) -> String {
     fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// A folder marketplace `name` with plugins `(name, manifest version)` under `plugins/`,
+/// added; returns its folder.
+fn folder_market(env: &Env, name: &str, plugins: &[(&str, Option<&str>)]) -> PathBuf {
+    let m = env.fx.join(name);
+    let entries: Vec<Value> = plugins
+        .iter()
+        .map(|(p, v)| {
+            plugin(&m.join("plugins").join(p), p, *v);
+            json!({"name": p, "source": format!("./plugins/{p}")})
+        })
+        .collect();
+    env.add_marketplace(name, &Value::Array(entries))
+}
+
 fn install_path(env: &Env, id: &str) -> PathBuf {
     PathBuf::from(env.first_record(id)["installPath"].as_str().unwrap())
 }
@@ -35,15 +49,7 @@ fn install_path(env: &Env, id: &str) -> PathBuf {
 #[test]
 fn folder_plugins_current_changed_forced_updated_and_unknown() {
     let env = Env::new();
-    let m = env.fx.join("mu");
-    plugin(&m.join("plugins/p1"), "p1", Some("1.0.0"));
-    plugin(&m.join("plugins/pu"), "pu", None);
-    marketplace(
-        &m,
-        "mu",
-        r#"[{"name":"p1","source":"./plugins/p1"},{"name":"pu","source":"./plugins/pu"}]"#,
-    );
-    env.run(&["marketplace", "add", m.to_str().unwrap()]).ok();
+    let m = folder_market(&env, "mu", &[("p1", Some("1.0.0")), ("pu", None)]);
     env.run(&["install", "p1@mu"]).ok();
     env.run(&["install", "pu@mu"]).ok();
     let v1 = install_path(&env, "p1@mu");
@@ -173,13 +179,8 @@ fn folder_plugins_current_changed_forced_updated_and_unknown() {
 #[test]
 fn failures_are_per_plugin_and_exit_1() {
     let env = Env::new();
-    let m = env.fx.join("mf");
-    plugin(&m.join("plugins/a"), "a", Some("1.0.0"));
-    plugin(&m.join("plugins/b"), "b", Some("1.0.0"));
-    plugin(&m.join("plugins/c"), "c", Some("1.0.0"));
-    let all = r#"[{"name":"a","source":"./plugins/a"},{"name":"b","source":"./plugins/b"},{"name":"c","source":"./plugins/c"}]"#;
-    marketplace(&m, "mf", all);
-    env.run(&["marketplace", "add", m.to_str().unwrap()]).ok();
+    let v1 = Some("1.0.0");
+    let m = folder_market(&env, "mf", &[("a", v1), ("b", v1), ("c", v1)]);
     for p in ["a", "b", "c"] {
         env.run(&["install", p]).ok();
     }
@@ -258,10 +259,7 @@ fn failures_are_per_plugin_and_exit_1() {
 #[test]
 fn the_most_specific_scope_is_updated_unless_one_is_named() {
     let env = Env::new();
-    let m = env.fx.join("ms");
-    plugin(&m.join("plugins/p"), "p", Some("1.0.0"));
-    marketplace(&m, "ms", r#"[{"name":"p","source":"./plugins/p"}]"#);
-    env.run(&["marketplace", "add", m.to_str().unwrap()]).ok();
+    let m = folder_market(&env, "ms", &[("p", Some("1.0.0"))]);
     env.run(&["install", "p", "--scope", "user"]).ok();
     env.run(&["install", "p", "--scope", "project"]).ok();
     let pj = m.join("plugins/p/.claude-plugin/plugin.json");
@@ -562,10 +560,7 @@ fn npm_ranges_update_with_one_conditional_request() {
 #[test]
 fn a_version_folder_linked_to_a_checkout_is_pinned() {
     let env = Env::new();
-    let m = env.fx.join("ml");
-    plugin(&m.join("plugins/p"), "p", Some("1.0.0"));
-    marketplace(&m, "ml", r#"[{"name":"p","source":"./plugins/p"}]"#);
-    env.run(&["marketplace", "add", m.to_str().unwrap()]).ok();
+    let m = folder_market(&env, "ml", &[("p", Some("1.0.0"))]);
     env.run(&["install", "p@ml"]).ok();
     // A developer points the version folder at their checkout.
     let v = install_path(&env, "p@ml");
