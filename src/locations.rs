@@ -86,6 +86,9 @@ pub struct Locations {
     pub plugins_root: PathBuf,
     pub cwd: PathBuf,
     pub project_dir: PathBuf,
+    /// Where managed settings are read from (`PLUGIN_MANAGED_SETTINGS_DIR`, else the system's
+    /// folder; see `state::managed`).
+    pub managed_dir: PathBuf,
 }
 
 impl Locations {
@@ -104,6 +107,9 @@ impl Locations {
             env("CLAUDE_CODE_PLUGIN_CACHE_DIR").as_deref(),
         );
         loc.user_cache = user_cache;
+        if let Some(dir) = env("PLUGIN_MANAGED_SETTINGS_DIR") {
+            loc.managed_dir = absolutize(&expand_tilde(&dir, &loc.home), &loc.cwd);
+        }
         Ok(loc)
     }
 
@@ -128,6 +134,7 @@ impl Locations {
             plugins_root,
             cwd,
             project_dir,
+            managed_dir: default_managed_dir(),
         }
     }
 
@@ -196,6 +203,20 @@ fn git_work_tree_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .find(|d| d.join(".git").exists())
         .map(Path::to_path_buf)
+}
+
+/// The system's managed settings folder: Linux `/etc/claude-code`, macOS
+/// `/Library/Application Support/ClaudeCode`, Windows `C:\\Program Files\\ClaudeCode`
+/// (Claude Code's places). `PLUGIN_MANAGED_SETTINGS_DIR` overrides it, for tests and for users
+/// who cannot write the system folder.
+fn default_managed_dir() -> PathBuf {
+    if cfg!(target_os = "macos") {
+        PathBuf::from("/Library/Application Support/ClaudeCode")
+    } else if cfg!(windows) {
+        PathBuf::from(r"C:\Program Files\ClaudeCode")
+    } else {
+        PathBuf::from("/etc/claude-code")
+    }
 }
 
 #[cfg(test)]

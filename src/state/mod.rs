@@ -9,10 +9,12 @@ pub mod installed;
 pub mod json;
 pub mod known;
 pub mod lock;
+pub mod managed;
 pub mod settings;
 
 pub use installed::{InstallRecord, InstalledPlugins, NewInstall};
 pub use json::JsonFileError;
 pub use known::{KnownMarketplace, KnownMarketplaces};
 pub use lock::{FileLock, LockError, LockMode};
+pub use managed::ManagedSettings;
 pub use settings::SettingsFile;
