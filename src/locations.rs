@@ -206,7 +206,7 @@ fn git_work_tree_root(dir: &Path) -> Option<PathBuf> {
 }
 
 /// The system's managed settings folder: Linux `/etc/claude-code`, macOS
-/// `/Library/Application Support/ClaudeCode`, Windows `C:\\Program Files\\ClaudeCode`
+/// `/Library/Application Support/ClaudeCode`, Windows `C:\Program Files\ClaudeCode`
 /// (Claude Code's places). `PLUGIN_MANAGED_SETTINGS_DIR` overrides it, for tests and for users
 /// who cannot write the system folder.
 fn default_managed_dir() -> PathBuf {
