@@ -34,19 +34,24 @@ fn unreadable(path: &Path, e: impl std::fmt::Display) -> ZipError {
     }
 }
 
+/// The entry's path inside the archive, refused when it would leave the destination.
+fn safe_name(path: &Path, f: &zip::read::ZipFile<'_, fs::File>) -> Result<PathBuf, ZipError> {
+    f.enclosed_name().ok_or_else(|| ZipError::UnsafeEntry {
+        path: path.to_path_buf(),
+        entry: f
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| String::from_utf8_lossy(f.name_raw()).into_owned()),
+    })
+}
+
 /// The (safe) names of the regular files in the archive. An unsafe name refuses the archive.
 pub fn file_names(path: &Path) -> Result<Vec<PathBuf>, ZipError> {
     let mut archive = open(path)?;
     let mut names = Vec::new();
     for i in 0..archive.len() {
         let f = archive.by_index(i).map_err(|e| unreadable(path, e))?;
-        let name = f.enclosed_name().ok_or_else(|| ZipError::UnsafeEntry {
-            path: path.to_path_buf(),
-            entry: f
-                .name()
-                .map(|n| n.into_owned())
-                .unwrap_or_else(|_| String::from_utf8_lossy(f.name_raw()).into_owned()),
-        })?;
+        let name = safe_name(path, &f)?;
         if f.is_file() && !f.is_symlink() {
             names.push(name);
         }
@@ -82,13 +87,7 @@ pub fn extract(path: &Path, prefix: &Path, dst: &Path, limit: u64) -> Result<Cop
     let mut report = CopyReport::default();
     for i in 0..archive.len() {
         let mut f = archive.by_index(i).map_err(|e| unreadable(path, e))?;
-        let name = f.enclosed_name().ok_or_else(|| ZipError::UnsafeEntry {
-            path: path.to_path_buf(),
-            entry: f
-                .name()
-                .map(|n| n.into_owned())
-                .unwrap_or_else(|_| String::from_utf8_lossy(f.name_raw()).into_owned()),
-        })?;
+        let name = safe_name(path, &f)?;
         let Ok(rel) = name.strip_prefix(prefix) else {
             continue;
         };
