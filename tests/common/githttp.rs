@@ -26,16 +26,14 @@
 
 use std::fs;
 use std::io::{self, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::thread;
 
-use super::http::{Request, read_request, write_response};
+use super::http::{Listener, Request, read_request, write_response};
 
 /// Config given to every backend (and so to `git upload-pack`) through the environment.
 const BACKEND_CONFIG: [(&str, &str); 3] = [
@@ -61,9 +59,8 @@ const GIT_ENV_TO_CLEAR: [&str; 10] = [
 
 /// A running server; stops when dropped (listener closed, connections shut, threads joined).
 pub struct GitServer {
-    addr: SocketAddr,
+    listener: Listener,
     shared: Arc<Shared>,
-    listener: Option<JoinHandle<()>>,
     tls: bool,
 }
 
@@ -71,10 +68,7 @@ struct Shared {
     root: PathBuf,
     backend: PathBuf,
     token: Option<String>,
-    stop: AtomicBool,
     requests: Mutex<Vec<String>>,
-    /// Live connections: a clone of each socket (to shut it on drop) and its thread.
-    conns: Mutex<Vec<(TcpStream, JoinHandle<()>)>>,
 }
 
 impl GitServer {
@@ -108,59 +102,38 @@ impl GitServer {
             root: root.canonicalize().expect("server root"),
             backend: Path::new(&exec_path).join("git-http-backend"),
             token,
-            stop: AtomicBool::new(false),
             requests: Mutex::new(Vec::new()),
-            conns: Mutex::new(Vec::new()),
         });
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
         let s = Arc::clone(&shared);
         let is_tls = tls.is_some();
-        let handle = thread::spawn(move || {
-            for stream in listener.incoming() {
-                // Drop wakes us with a connection of its own after setting `stop`.
-                if s.stop.load(Ordering::SeqCst) {
-                    break;
+        let listener = Listener::start(move |stream| {
+            match tls
+                .clone()
+                .and_then(|cfg| rustls::ServerConnection::new(cfg).ok())
+            {
+                Some(conn) => {
+                    let _ = serve(&s, rustls::StreamOwned::new(conn, stream));
                 }
-                let Ok(stream) = stream else { continue };
-                let Ok(clone) = stream.try_clone() else {
-                    continue;
-                };
-                let s2 = Arc::clone(&s);
-                let tls = tls.clone();
-                let h = thread::spawn(move || {
-                    // I/O errors just end the connection.
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-                    match tls.and_then(|cfg| rustls::ServerConnection::new(cfg).ok()) {
-                        Some(conn) => {
-                            let _ = serve(&s2, rustls::StreamOwned::new(conn, stream));
-                        }
-                        None => {
-                            let _ = serve(&s2, stream);
-                        }
-                    }
-                });
-                let mut conns = s.conns.lock().unwrap();
-                conns.retain(|(_, h)| !h.is_finished());
-                conns.push((clone, h));
+                None => {
+                    let _ = serve(&s, stream);
+                }
             }
         });
         GitServer {
-            addr,
+            listener,
             shared,
-            listener: Some(handle),
             tls: is_tls,
         }
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.listener.addr()
     }
 
     /// `http://127.0.0.1:<port>`
     pub fn base_url(&self) -> String {
         let scheme = if self.tls { "https" } else { "http" };
-        format!("{scheme}://{}", self.addr)
+        format!("{scheme}://{}", self.addr())
     }
 
     /// `http://127.0.0.1:<port>/<rel>`
@@ -172,25 +145,6 @@ impl GitServer {
     /// order, e.g. `GET /git/repo.git/info/refs?service=git-upload-pack`.
     pub fn requests(&self) -> Vec<String> {
         self.shared.requests.lock().unwrap().clone()
-    }
-}
-
-impl Drop for GitServer {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr); // unblock accept()
-        if let Some(h) = self.listener.take() {
-            let _ = h.join(); // the listener (and so the port) is closed when this returns
-        }
-        // Shutting the sockets ends idle keep-alive reads and stalled writes; a thread inside a
-        // request still waits for its backend, so no process outlives the server.
-        let conns = std::mem::take(&mut *self.shared.conns.lock().unwrap());
-        for (stream, _) in &conns {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        for (_, h) in conns {
-            let _ = h.join();
-        }
     }
 }
 

@@ -1,7 +1,86 @@
-//! The HTTP/1.1 framing both loopback servers share (the git server and the npm/PyPI
-//! registry): read one request with its body, write one response, keep-alive rules.
+//! What both loopback servers share (the git server and the npm/PyPI registry): the listener
+//! with a thread per connection that stops when dropped, and the HTTP/1.1 framing (read one
+//! request with its body, write one response, keep-alive rules).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// Live connections: a clone of each socket (to shut it on drop) and its thread.
+type Connections = Arc<Mutex<Vec<(TcpStream, JoinHandle<()>)>>>;
+
+/// Accepts connections on a free 127.0.0.1 port, each served on its own thread; when dropped,
+/// the port is closed, connections are shut and their threads joined.
+pub struct Listener {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    conns: Connections,
+    accept: Option<JoinHandle<()>>,
+}
+
+impl Listener {
+    /// Bind now; `serve` runs once per connection (I/O errors just end the connection).
+    pub fn start(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Listener {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local addr");
+        let stop = Arc::new(AtomicBool::new(false));
+        let conns: Connections = Arc::default();
+        let serve = Arc::new(serve);
+        let (stop2, conns2) = (Arc::clone(&stop), Arc::clone(&conns));
+        let accept = thread::spawn(move || {
+            for stream in listener.incoming() {
+                // Drop wakes us with a connection of its own after setting `stop`.
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let Ok(clone) = stream.try_clone() else {
+                    continue;
+                };
+                let serve = Arc::clone(&serve);
+                let h = thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+                    serve(stream);
+                });
+                let mut conns = conns2.lock().unwrap();
+                conns.retain(|(_, h)| !h.is_finished());
+                conns.push((clone, h));
+            }
+        });
+        Listener {
+            addr,
+            stop,
+            conns,
+            accept: Some(accept),
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr); // unblock accept()
+        if let Some(h) = self.accept.take() {
+            let _ = h.join(); // the listener (and so the port) is closed when this returns
+        }
+        // Shutting the sockets ends idle keep-alive reads and stalled writes; a thread inside a
+        // request still waits for its backend, so no process outlives the server.
+        let conns = std::mem::take(&mut *self.conns.lock().unwrap());
+        for (stream, _) in &conns {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        for (_, h) in conns {
+            let _ = h.join();
+        }
+    }
+}
 
 pub struct Request {
     pub method: String,

@@ -41,11 +41,8 @@
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufReader, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
@@ -53,7 +50,7 @@ use serde_json::{Map, Value, json};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
-use super::http::{Request, read_request, write_response};
+use super::http::{Listener, Request, read_request, write_response};
 
 /// The mtime npm gives every tarball entry (1985-10-26T08:15:00Z).
 pub const NPM_MTIME: u64 = 499_162_500;
@@ -68,18 +65,14 @@ pub type LoggedRequest = (String, Vec<(String, String)>);
 
 /// A running registry; stops when dropped (listener closed, connections shut, threads joined).
 pub struct Registry {
-    addr: SocketAddr,
+    listener: Listener,
     shared: Arc<Shared>,
-    listener: Option<JoinHandle<()>>,
 }
 
 struct Shared {
-    stop: AtomicBool,
     log: Mutex<Vec<LoggedRequest>>,
     /// `(path without query, status)` of every answer; status 0 for a dropped connection.
     answers: Mutex<Vec<(String, u16)>>,
-    /// Live connections: a clone of each socket (to shut it on drop) and its thread.
-    conns: Mutex<Vec<(TcpStream, JoinHandle<()>)>>,
     state: Mutex<State>,
 }
 
@@ -145,53 +138,26 @@ struct PyFile {
 impl Registry {
     /// Serve at `http://127.0.0.1:<free port>`, empty.
     pub fn start() -> Registry {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
-            stop: AtomicBool::new(false),
             log: Mutex::new(Vec::new()),
             answers: Mutex::new(Vec::new()),
-            conns: Mutex::new(Vec::new()),
-            state: Mutex::new(State {
-                base: format!("http://{addr}"),
-                ..State::default()
-            }),
+            state: Mutex::new(State::default()),
         });
         let s = Arc::clone(&shared);
-        let handle = thread::spawn(move || {
-            for stream in listener.incoming() {
-                // Drop wakes us with a connection of its own after setting `stop`.
-                if s.stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let Ok(clone) = stream.try_clone() else {
-                    continue;
-                };
-                let s2 = Arc::clone(&s);
-                let h = thread::spawn(move || {
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-                    let _ = serve(&s2, stream); // I/O errors just end the connection
-                });
-                let mut conns = s.conns.lock().unwrap();
-                conns.retain(|(_, h)| !h.is_finished());
-                conns.push((clone, h));
-            }
+        let listener = Listener::start(move |stream| {
+            let _ = serve(&s, stream);
         });
-        Registry {
-            addr,
-            shared,
-            listener: Some(handle),
-        }
+        shared.state.lock().unwrap().base = format!("http://{}", listener.addr());
+        Registry { listener, shared }
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.listener.addr()
     }
 
     /// `http://127.0.0.1:<port>` (no trailing slash): the npm registry URL.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.addr())
     }
 
     /// `http://127.0.0.1:<port>/<rel>`, e.g. `url("simple/")` for a pip index URL.
@@ -512,23 +478,6 @@ impl Registry {
         self.state()
             .redirects
             .insert(slash(from), to_url.to_string());
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr); // unblock accept()
-        if let Some(h) = self.listener.take() {
-            let _ = h.join(); // the listener (and so the port) is closed when this returns
-        }
-        let conns = std::mem::take(&mut *self.shared.conns.lock().unwrap());
-        for (stream, _) in &conns {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        for (_, h) in conns {
-            let _ = h.join();
-        }
     }
 }
 
