@@ -90,15 +90,14 @@ impl GitError {
 pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
     let message = error_chain(e);
     let lower = message.to_ascii_lowercase();
-    let auth = [
-        "401",
-        "403",
-        "authentication",
-        "unauthorized",
-        "credentials",
-    ]
-    .iter()
-    .any(|k| lower.contains(k));
+    // Status codes as whole words: a port such as 45403 in the URL is not a 403.
+    let status = lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| w == "401" || w == "403");
+    let auth = status
+        || ["authentication", "unauthorized", "credentials"]
+            .iter()
+            .any(|k| lower.contains(k));
     if auth {
         let hint = if lower.contains("clear text") {
             "credentials are never sent over plain http; use the https:// address".to_string()
@@ -418,5 +417,27 @@ impl GitDatabase {
         let id = gix::ObjectId::from_hex(sha.as_bytes()).ok()?;
         let commit = self.repo.find_commit(id).ok()?;
         Some(commit.id.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_access_is_told_by_status_not_by_digits_in_the_address() {
+        let url = GitUrl::parse("http://127.0.0.1:45403/git/missing.git").unwrap();
+        let not_found = std::io::Error::other(
+            "Received HTTP status 404 for url (http://127.0.0.1:45403/git/missing.git/info/refs)",
+        );
+        assert!(matches!(
+            fetch_failure(&url, &not_found),
+            GitError::Fetch { .. }
+        ));
+        let refused = std::io::Error::other("Received HTTP status 403 for url (http://x/y)");
+        assert!(matches!(
+            fetch_failure(&url, &refused),
+            GitError::Auth { .. }
+        ));
     }
 }
