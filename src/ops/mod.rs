@@ -24,6 +24,7 @@ use crate::fsutil::IoError;
 use crate::locations::{Locations, Scope};
 use crate::manifest::ManifestError;
 use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource, RelativeSourceError};
+use crate::state::managed::ManagedSettings;
 use crate::state::{
     FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode, SettingsFile,
 };
@@ -39,6 +40,8 @@ pub struct Context {
     state_turn: Mutex<()>,
     /// Whether this process has looked for staging leftovers yet (once is enough).
     staging_probed: Mutex<bool>,
+    /// Managed settings, read once per process (they are read-only for us).
+    managed: std::sync::OnceLock<ManagedSettings>,
 }
 
 /// The exclusive state lock, held by one thread of one process.
@@ -55,7 +58,18 @@ impl Context {
             reporter: std::sync::Arc::new(crate::progress::Silent),
             state_turn: Mutex::new(()),
             staging_probed: Mutex::new(false),
+            managed: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The merged managed settings (`Locations::managed_dir`). A file that is not valid JSON is
+    /// an error every time it is asked for: nothing may act on a policy we could not read.
+    pub fn managed(&self) -> Result<&ManagedSettings, JsonFileError> {
+        if let Some(m) = self.managed.get() {
+            return Ok(m);
+        }
+        let loaded = ManagedSettings::load(&self.loc.managed_dir)?;
+        Ok(self.managed.get_or_init(|| loaded))
     }
 
     pub fn cache(&self) -> Cache {
