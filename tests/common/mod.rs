@@ -87,6 +87,9 @@ impl Env {
             .env_remove("CLAUDE_CODE_PLUGIN_CACHE_DIR")
             .env_remove("XDG_CONFIG_HOME")
             .env_remove("XDG_CACHE_HOME")
+            .env_remove("CLAUDE_CODE_PLUGIN_SEED_DIR")
+            // Never the machine's own managed settings: each test's `managed()` folder.
+            .env("PLUGIN_MANAGED_SETTINGS_DIR", self.managed())
             // Give up on a stuck lock instead of hanging the test.
             .env("PLUGIN_LOCK_TIMEOUT", "60");
         c
@@ -143,6 +146,22 @@ impl Env {
             created("b", 0o644),
             created("c", 0o755),
         )
+    }
+
+    /// The managed settings folder of this test (absent until a test writes into it).
+    pub fn managed(&self) -> PathBuf {
+        self.tmp.path().join("managed")
+    }
+
+    /// Write `managed-settings.json` (or a drop-in `managed-settings.d/<name>` when `drop_in`).
+    pub fn write_managed(&self, drop_in: Option<&str>, value: &Value) -> PathBuf {
+        let path = match drop_in {
+            Some(name) => self.managed().join("managed-settings.d").join(name),
+            None => self.managed().join("managed-settings.json"),
+        };
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        fs::write(&path, serde_json::to_string_pretty(value).expect("json")).expect("write");
+        path
     }
 
     pub fn claude(&self) -> PathBuf {
