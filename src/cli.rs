@@ -43,6 +43,40 @@ pub enum Command {
     /// Inspect and clean the plugin cache
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Make this machine match the settings: register declared marketplaces, install enabled plugins
+    Sync(SyncArgs),
+    /// Show the effective plugin settings and which file set each value
+    Settings(SettingsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The project whose .claude/ settings to apply; naming it trusts its settings to fetch from
+    /// outside (default: the current project, untrusted)
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<String>,
+    /// Say what would be done; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also uninstall installations no settings file enables any more
+    #[arg(long)]
+    pub prune: bool,
+    /// Plugins and marketplaces worked on at once
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: u16,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// The project whose .claude/ settings to read (default: the current project)
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<String>,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -295,6 +329,8 @@ fn wants_json(c: &Command) -> bool {
         ) => *json,
         Command::Cache(CacheCommand::Prune(a)) => a.json,
         Command::Cache(CacheCommand::Dir) => false,
+        Command::Sync(a) => a.json,
+        Command::Settings(a) => a.json,
     }
 }
 
@@ -307,6 +343,23 @@ pub fn run(cli: Cli) -> i32 {
             return 1;
         }
     };
+    let project = match &cli.command {
+        Command::Sync(a) => a.project.as_deref(),
+        Command::Settings(a) => a.project.as_deref(),
+        _ => None,
+    };
+    let mut loc = loc;
+    if let Some(raw) = project {
+        let dir = loc.user_path(raw);
+        if !dir.join(".claude").is_dir() {
+            output::fatal(&format!(
+                "✘ {} has no .claude/ folder, so it has no project settings; name the project's root folder (the one holding .claude/settings.json)",
+                dir.display()
+            ));
+            return 1;
+        }
+        loc.project_dir = dir;
+    }
     let mut ctx = Context::new(loc);
     ctx.on_lock_wait = Box::new(output::waiting_for_lock);
     ctx.reporter = std::sync::Arc::new(output::TerminalReporter::new(wants_json(&cli.command)));
@@ -464,5 +517,15 @@ pub fn run(cli: Cli) -> i32 {
             }
         },
         Command::Cache(c) => run_cache(&ctx, c),
+        Command::Sync(a) => {
+            let req = ops::sync::SyncRequest {
+                trust_project: a.project.is_some(),
+                dry_run: a.dry_run,
+                prune: a.prune,
+                jobs: usize::from(a.jobs),
+            };
+            output::sync(&Out::new(a.json), a.dry_run, ops::sync::sync(&ctx, &req))
+        }
+        Command::Settings(a) => output::settings(&Out::new(a.json), ops::sync::settings_view(&ctx)),
     }
 }

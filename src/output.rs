@@ -7,6 +7,9 @@
 //! pretty-printed arrays for `list` / `marketplace list`. Exit code: 0 success, 1 failure.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod sync;
+pub use sync::{settings, sync};
+
 use std::io::Write;
 use std::path::Path;
 

@@ -62,7 +62,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         added = Some(a);
     }
     let found = find_plugin(ctx, &PluginRef::parse(&plugin))?;
-    let mut report = install_found(ctx, found, req.scope)?;
+    let mut report = install_found(ctx, found, req.scope, Enable::Write)?;
     report.added_marketplace = added;
     Ok(report)
 }
@@ -165,10 +165,19 @@ pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlug
     })
 }
 
-fn install_found(
+/// Whether an install writes `enabledPlugins[id] = true` into its scope's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Enable {
+    Write,
+    /// Settings already enable it (`sync`); managed settings cannot be written anyway.
+    AlreadyBySettings,
+}
+
+pub(super) fn install_found(
     ctx: &Context,
     found: FoundPlugin,
     scope: Scope,
+    enable: Enable,
 ) -> Result<InstallReport, OpError> {
     let name = found.entry.name.clone();
     let mkt = found.marketplace_name.clone();
@@ -198,6 +207,7 @@ fn install_found(
             scope,
             project.as_deref(),
             &resolved,
+            enable,
         )
     };
     if let Some(already) = already(&installed, &settings) {
@@ -234,7 +244,10 @@ fn install_found(
         );
         installed.write()?;
         settings.set_enabled(&id, true);
-        if let Err(e) = settings.write() {
+        if let Err(e) = (enable == Enable::Write)
+            .then(|| settings.write())
+            .transpose()
+        {
             // Undo the record so the failed install leaves nothing recorded.
             installed.remove(&id, scope, project.as_deref());
             installed.write()?;
@@ -335,9 +348,11 @@ fn already_installed(
     scope: Scope,
     project: Option<&Path>,
     resolved: &ResolvedPlugin,
+    enable: Enable,
 ) -> Option<InstallOutcome> {
     let rec = installed.find(id, scope, project)?;
-    if settings.enabled(id) != Some(true) || !Path::new(&rec.install_path).is_dir() {
+    let enabled = enable == Enable::AlreadyBySettings || settings.enabled(id) == Some(true);
+    if !enabled || !Path::new(&rec.install_path).is_dir() {
         return None;
     }
     Some(InstallOutcome::AlreadyInstalled {

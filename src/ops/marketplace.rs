@@ -37,6 +37,18 @@ pub struct AddReport {
 
 pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError> {
     let source = MarketplaceSource::parse_cli(raw, |p| ctx.loc.user_path(p))?;
+    register(ctx, source, scope, None)
+}
+
+/// Fetch `source` and record it in `known_marketplaces.json`. A marketplace a command adds is
+/// also declared in `scope`'s settings; one that settings already declare as `declared_as`
+/// (from `sync`) is not, and its catalog's name must equal that key.
+pub fn register(
+    ctx: &Context,
+    source: MarketplaceSource,
+    scope: Scope,
+    declared_as: Option<&str>,
+) -> Result<AddReport, OpError> {
     let source_json = source.to_json();
     // A git marketplace added before from the same source is not cloned again.
     let known_clone = ctx.known()?.all().into_iter().find(|k| {
@@ -79,6 +91,14 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         (None, None) => Marketplace::load(&source)?,
     };
     let name = marketplace.name().to_string();
+    if let Some(key) = declared_as
+        && key != name
+    {
+        return Err(OpError::DeclaredNameMismatch {
+            key: key.to_string(),
+            actual: name,
+        });
+    }
     if let Some(msg) = reserved_name_problem(&name)
         && !source.is_anthropics_github()
     {
@@ -113,10 +133,11 @@ pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError>
         known.upsert(&name, &source_json, &install_location, &iso_timestamp());
         known.write()?;
     }
-    if settings
-        .declared_marketplace(&name)
-        .and_then(|d| d.get("source"))
-        != Some(&source_json)
+    if declared_as.is_none()
+        && settings
+            .declared_marketplace(&name)
+            .and_then(|d| d.get("source"))
+            != Some(&source_json)
     {
         settings.declare_marketplace(&name, &source_json);
         settings.write()?;

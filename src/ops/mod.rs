@@ -12,6 +12,7 @@ pub mod enable;
 pub mod install;
 pub mod list;
 pub mod marketplace;
+pub mod sync;
 pub mod uninstall;
 pub mod update;
 pub mod verify;
@@ -284,6 +285,10 @@ pub enum OpError {
         "Marketplace '{name}' is not declared in {scope} settings. Omit --scope to remove it from all scopes."
     )]
     NotDeclaredAtScope { name: String, scope: Scope },
+    #[error(
+        "Marketplace declared in settings as \"{key}\" is named \"{actual}\" in its marketplace.json; rename the extraKnownMarketplaces key to \"{actual}\" (and the @{key} in enabledPlugins ids)"
+    )]
+    DeclaredNameMismatch { key: String, actual: String },
     #[error("Failed to update settings: {0}")]
     SettingsWrite(JsonFileError),
 }
@@ -342,6 +347,7 @@ impl OpError {
             OpError::AmbiguousInstalled { .. } => "ambiguous_marketplace",
             OpError::NoLongerListed { .. } => "not_found",
             OpError::RefreshFailed { .. } => "marketplace_refresh_failed",
+            OpError::DeclaredNameMismatch { .. } => "marketplace_name_mismatch",
             OpError::AlreadyInGoalState { .. } => "already_in_goal_state",
             OpError::NotInSettings { .. } => "ambiguous_marketplace",
             OpError::MarketplaceNotConfigured(_)

@@ -192,17 +192,7 @@ fn select_targets(
     req: &UpdateRequest,
     installed: &InstalledPlugins,
 ) -> (Vec<Target>, Vec<UpdateResult>) {
-    let here = ctx.loc.project_path();
-    let visible: Vec<(String, InstallRecord, Scope)> = installed
-        .all()
-        .into_iter()
-        .filter_map(|(id, r)| {
-            let scope = r.scope()?;
-            let seen =
-                !scope.is_project_bound() || r.project_path.as_deref().map(Path::new) == Some(here);
-            seen.then_some((id, r, scope))
-        })
-        .collect();
+    let visible = installed.visible_from(ctx.loc.project_path());
     let target = |id: &str, r: &InstallRecord, scope: Scope| {
         let (name, marketplace) = id.split_once('@').unwrap_or((id, ""));
         Target {

@@ -115,6 +115,20 @@ impl InstalledPlugins {
         out
     }
 
+    /// The records that apply in `project`: user and managed ones, and project and local ones
+    /// of that project, with their scope.
+    pub fn visible_from(&self, project: &Path) -> Vec<(String, InstallRecord, Scope)> {
+        self.all()
+            .into_iter()
+            .filter_map(|(id, r)| {
+                let scope = r.scope()?;
+                let seen = !scope.is_project_bound()
+                    || r.project_path.as_deref().map(Path::new) == Some(project);
+                seen.then_some((id, r, scope))
+            })
+            .collect()
+    }
+
     pub fn records(&self, id: &str) -> Vec<InstallRecord> {
         self.all()
             .into_iter()

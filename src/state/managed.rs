@@ -22,11 +22,14 @@ pub const DROP_IN_DIR: &str = "managed-settings.d";
 const WHOLE_ENTRY_KEYS: &[&str] = &["extraKnownMarketplaces", "additionalMarketplaces"];
 
 /// The merged managed settings and the files they came from.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct ManagedSettings {
     pub map: Map<String, Value>,
     /// The files read, in merge order.
     pub sources: Vec<PathBuf>,
+    /// Each file as read, in merge order: what `plugin settings` uses to say which file set a
+    /// value.
+    pub layers: Vec<JsonDoc>,
 }
 
 impl ManagedSettings {
@@ -52,8 +55,9 @@ impl ManagedSettings {
         for f in files {
             let doc = JsonDoc::read(&f)?;
             if doc.existed {
-                merge_into(&mut merged.map, doc.map, true);
+                merge_into(&mut merged.map, doc.map.clone(), true);
                 merged.sources.push(f);
+                merged.layers.push(doc);
             }
         }
         Ok(merged)

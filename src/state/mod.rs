@@ -5,6 +5,7 @@
 //! under the exclusive state lock, and keeps the keys it does not own. A file that cannot be
 //! parsed is reported with its line and column and left untouched.
 
+pub mod effective;
 pub mod installed;
 pub mod json;
 pub mod known;

@@ -30,6 +30,11 @@ impl SettingsFile {
         &self.doc.path
     }
 
+    /// The file as read (for positions in error messages and the raw values).
+    pub fn doc(&self) -> &JsonDoc {
+        &self.doc
+    }
+
     pub fn exists(&self) -> bool {
         self.doc.existed
     }

@@ -1,0 +1,460 @@
+//! `sync`: make this machine match the settings. Registers the marketplaces settings declare
+//! (missing, or declared with another source), installs every plugin the effective
+//! `enabledPlugins` turns on that no visible installation provides, and, with `--prune`, removes
+//! installations nothing enables any more. Nothing is uninstalled unless asked.
+//!
+//! Trust: `.claude/settings.json` comes with the repository, so what only it asks for is not
+//! fetched from outside unless the user names the project (`--project DIR`): its marketplace
+//! declarations are not registered, and plugins only it enables are installed only when their
+//! content is already here (a relative-path plugin of a registered marketplace). User, local and
+//! managed settings are the user's or the organisation's own and always count (as in Claude
+//! Code, which fetches external sources only for those).
+//!
+//! Scopes: a plugin is installed at the scope whose file wins for it (managed → `managed`, as
+//! Claude Code records them); a project-enabled plugin that may not be fetched for the project
+//! but that user settings also enable is installed at user scope.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::install::{Enable, InstallOutcome, find_plugin, install_found};
+use super::{Context, OpError, PluginRef, marketplace};
+use crate::locations::Scope;
+use crate::marketplace::{MarketplaceSource, PluginSource};
+use crate::state::effective::{EffectiveSettings, Layer};
+use crate::state::{InstallRecord, SettingsFile};
+
+/// Claude Code's official marketplace, which `name@claude-plugins-official` declares by itself.
+const OFFICIAL: &str = "claude-plugins-official";
+const OFFICIAL_REPO: &str = "anthropics/claude-plugins-official";
+
+#[derive(Debug, Clone)]
+pub struct SyncRequest {
+    /// `--project DIR` was given: the project's own settings are trusted.
+    pub trust_project: bool,
+    pub dry_run: bool,
+    pub prune: bool,
+    pub jobs: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MarketplaceAction {
+    /// Known with the declared source.
+    Present,
+    Registered,
+    /// Known with another source; fetched again from the declared one.
+    Repointed {
+        previous: String,
+    },
+    WouldRegister,
+    /// Declared only by untrusted project settings.
+    Untrusted,
+    Failed {
+        message: String,
+        code: &'static str,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct MarketplaceSync {
+    pub name: String,
+    /// The scope whose declaration was used.
+    pub scope: Scope,
+    pub source: Value,
+    pub action: MarketplaceAction,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PluginAction {
+    /// A visible installation provides it.
+    Present {
+        version: String,
+        scope: Scope,
+    },
+    Installed {
+        version: String,
+    },
+    WouldInstall,
+    /// Enabled only by untrusted project settings and its content is not here.
+    Untrusted,
+    Pruned {
+        version: String,
+    },
+    WouldPrune {
+        version: String,
+    },
+    Failed {
+        message: String,
+        code: &'static str,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct PluginSync {
+    pub id: String,
+    /// Where it is (or would be) installed.
+    pub scope: Scope,
+    pub action: PluginAction,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    pub marketplaces: Vec<MarketplaceSync>,
+    pub plugins: Vec<PluginSync>,
+}
+
+impl SyncReport {
+    pub fn failed(&self) -> bool {
+        self.marketplaces
+            .iter()
+            .any(|m| matches!(m.action, MarketplaceAction::Failed { .. }))
+            || self
+                .plugins
+                .iter()
+                .any(|p| matches!(p.action, PluginAction::Failed { .. }))
+    }
+}
+
+/// The settings files read, and their merge.
+pub struct SettingsView {
+    pub files: Vec<SettingsFile>,
+    /// Managed files in merge order.
+    pub managed_files: Vec<PathBuf>,
+    pub effective: EffectiveSettings,
+    /// `strictKnownMarketplaces` / `blockedMarketplaces` as managed settings give them.
+    pub policy: Vec<(&'static str, Option<Value>)>,
+}
+
+/// Read every scope (user < project < local < managed) and merge them; any file that is not
+/// valid, or any malformed entry, fails here, before anything is done.
+pub fn settings_view(ctx: &Context) -> Result<SettingsView, OpError> {
+    let mut files = Vec::new();
+    for s in crate::state::settings::writable_scopes() {
+        files.push(ctx.settings(s)?);
+    }
+    let managed = ctx.managed()?;
+    let mut layers: Vec<Layer<'_>> = files
+        .iter()
+        .map(|f| Layer {
+            scope: f.scope,
+            doc: f.doc(),
+        })
+        .collect();
+    layers.extend(managed.layers.iter().map(|doc| Layer {
+        scope: Scope::Managed,
+        doc,
+    }));
+    let effective = EffectiveSettings::merge(&layers)?;
+    let policy = ["strictKnownMarketplaces", "blockedMarketplaces"]
+        .into_iter()
+        .map(|k| {
+            let v = managed.get(k).or_else(|| {
+                (k == "strictKnownMarketplaces")
+                    .then(|| managed.get("allowedMarketplaces"))
+                    .flatten()
+            });
+            (k, v.cloned())
+        })
+        .collect();
+    Ok(SettingsView {
+        managed_files: managed.sources.clone(),
+        files,
+        effective,
+        policy,
+    })
+}
+
+pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
+    let view = settings_view(ctx)?;
+    let settings = &view.effective;
+    let mut report = SyncReport {
+        marketplaces: sync_marketplaces(ctx, req, settings)?,
+        plugins: Vec::new(),
+    };
+    // Marketplaces that were not registered decide for their plugins.
+    let unregistered: BTreeMap<&str, &MarketplaceAction> = report
+        .marketplaces
+        .iter()
+        .filter(|m| {
+            matches!(
+                m.action,
+                MarketplaceAction::Failed { .. }
+                    | MarketplaceAction::WouldRegister
+                    | MarketplaceAction::Untrusted
+            )
+        })
+        .map(|m| (m.name.as_str(), &m.action))
+        .collect();
+
+    let installed = ctx.installed()?;
+    let known = ctx.known()?;
+    let here = ctx.loc.project_path();
+    let visible = installed.visible_from(here);
+    let mut to_install: Vec<(String, Scope)> = Vec::new();
+    for e in settings.enabled.values().filter(|e| e.winner.value) {
+        let provided = visible
+            .iter()
+            .filter(|(id, r, _)| *id == e.id && Path::new(&r.install_path).is_dir())
+            .max_by_key(|(_, _, s)| scope_rank(*s));
+        let scope = install_scope(e, req.trust_project);
+        if let Some((_, r, s)) = provided {
+            report.plugins.push(PluginSync {
+                id: e.id.clone(),
+                scope: *s,
+                action: PluginAction::Present {
+                    version: r.version.clone(),
+                    scope: *s,
+                },
+            });
+            continue;
+        }
+        let scope = scope.unwrap_or(Scope::Project);
+        let decided = match unregistered.get(e.marketplace.as_str()) {
+            Some(MarketplaceAction::Failed { message, code }) => Some(PluginAction::Failed {
+                message: format!("marketplace \"{}\" failed: {message}", e.marketplace),
+                code,
+            }),
+            Some(MarketplaceAction::WouldRegister) => Some(PluginAction::WouldInstall),
+            Some(_) if known.get(&e.marketplace).is_none() => Some(PluginAction::Untrusted),
+            _ => None,
+        };
+        if let Some(action) = decided {
+            report.plugins.push(PluginSync {
+                id: e.id.clone(),
+                scope,
+                action,
+            });
+            continue;
+        }
+        to_install.push((e.id.clone(), scope));
+    }
+
+    let trusted = |id: &str, scope: Scope| {
+        scope != Scope::Project
+            || req.trust_project
+            || settings
+                .enabled
+                .get(id)
+                .is_some_and(|e| e.winner.scope != Scope::Project)
+    };
+    let outcomes = crate::parallel::map(&to_install, req.jobs, 1, |(id, scope)| {
+        install_one(ctx, id, *scope, trusted(id, *scope), req.dry_run)
+    });
+    for ((id, scope), action) in to_install.into_iter().zip(outcomes) {
+        report.plugins.push(PluginSync { id, scope, action });
+    }
+
+    if req.prune {
+        report.plugins.extend(prune(ctx, settings, req.dry_run)?);
+    }
+    report.plugins.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(report)
+}
+
+/// Where an enabled plugin is installed; `None` only when untrusted project settings alone
+/// enable it (it may still be installed at project scope if its content is already here).
+fn install_scope(e: &crate::state::effective::Enablement, trust_project: bool) -> Option<Scope> {
+    match e.winner.scope {
+        Scope::Project if !trust_project => e.enabled_at(Scope::User).then_some(Scope::User),
+        s => Some(s),
+    }
+}
+
+fn scope_rank(s: Scope) -> u8 {
+    match s {
+        Scope::Managed => 3,
+        Scope::Local => 2,
+        Scope::Project => 1,
+        Scope::User => 0,
+    }
+}
+
+fn install_one(
+    ctx: &Context,
+    id: &str,
+    scope: Scope,
+    trusted: bool,
+    dry_run: bool,
+) -> PluginAction {
+    let failed = |e: OpError| PluginAction::Failed {
+        message: e.to_string(),
+        code: e.failure_code(),
+    };
+    let found = match find_plugin(ctx, &PluginRef::parse(id)) {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    if !trusted && !matches!(found.entry.source, PluginSource::Relative(_)) {
+        return PluginAction::Untrusted;
+    }
+    if dry_run {
+        return PluginAction::WouldInstall;
+    }
+    match install_found(ctx, found, scope, Enable::AlreadyBySettings) {
+        Ok(r) => match r.outcome {
+            InstallOutcome::Installed { version, .. } => PluginAction::Installed { version },
+            InstallOutcome::AlreadyInstalled {
+                installed_version, ..
+            } => PluginAction::Present {
+                version: installed_version,
+                scope,
+            },
+        },
+        Err(e) => failed(e),
+    }
+}
+
+/// Register declared marketplaces that are missing or whose source changed.
+fn sync_marketplaces(
+    ctx: &Context,
+    req: &SyncRequest,
+    settings: &EffectiveSettings,
+) -> Result<Vec<MarketplaceSync>, OpError> {
+    let known = ctx.known()?;
+    let mut declared: Vec<(String, Scope, Value)> = settings
+        .marketplaces
+        .values()
+        .map(|d| (d.name.clone(), d.winner.scope, d.source().clone()))
+        .collect();
+    let official_enabled = settings
+        .enabled
+        .values()
+        .any(|e| e.winner.value && e.marketplace == OFFICIAL);
+    if official_enabled && !settings.marketplaces.contains_key(OFFICIAL) {
+        declared.push((
+            OFFICIAL.to_string(),
+            Scope::User,
+            json!({"source": "github", "repo": OFFICIAL_REPO}),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut work = Vec::new();
+    for (name, scope, raw) in declared {
+        let source = parse_declared(ctx, scope, &raw);
+        let current = known.get(&name).map(|k| k.source.clone());
+        let same = match (&source, &current) {
+            (Some(s), Some(c)) => MarketplaceSource::from_json(c).as_ref() == Some(s) || *c == raw,
+            _ => false,
+        };
+        let action = if same
+            && known
+                .get(&name)
+                .is_some_and(|k| k.install_location.exists())
+        {
+            MarketplaceAction::Present
+        } else if scope == Scope::Project && !req.trust_project {
+            MarketplaceAction::Untrusted
+        } else if let Some(source) = source {
+            if !req.dry_run {
+                work.push((name, scope, raw, source));
+                continue;
+            }
+            MarketplaceAction::WouldRegister
+        } else {
+            let kind = raw.get("source").and_then(Value::as_str).unwrap_or("?");
+            MarketplaceAction::Failed {
+                message: format!(
+                    "unsupported marketplace source type \"{kind}\" (github, git, url, directory and file are supported)"
+                ),
+                code: "invalid_source",
+            }
+        };
+        out.push(MarketplaceSync {
+            name,
+            scope,
+            source: raw,
+            action,
+        });
+    }
+    let results = crate::parallel::map(&work, req.jobs, 1, |(name, scope, _, source)| {
+        marketplace::register(ctx, source.clone(), *scope, Some(name))
+    });
+    for ((name, scope, raw, _), r) in work.into_iter().zip(results) {
+        let action = match r {
+            Ok(a) => match a.outcome {
+                marketplace::AddOutcome::Repointed { previous } => {
+                    MarketplaceAction::Repointed { previous }
+                }
+                _ => MarketplaceAction::Registered,
+            },
+            Err(e) => MarketplaceAction::Failed {
+                message: e.to_string(),
+                code: e.failure_code(),
+            },
+        };
+        out.push(MarketplaceSync {
+            name,
+            scope,
+            source: raw,
+            action,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// A declared source as a [`MarketplaceSource`]. Relative `directory`/`file` paths in project
+/// and local settings resolve against the project folder, elsewhere against the working
+/// directory; `~` is expanded.
+fn parse_declared(ctx: &Context, scope: Scope, raw: &Value) -> Option<MarketplaceSource> {
+    let source = MarketplaceSource::from_json(raw)?;
+    let base = if scope.is_project_bound() {
+        ctx.loc.project_path()
+    } else {
+        &ctx.loc.cwd
+    };
+    let resolve = |p: &Path| {
+        crate::fsutil::absolutize(
+            &crate::fsutil::expand_tilde(&p.to_string_lossy(), &ctx.loc.home),
+            base,
+        )
+    };
+    Some(match source {
+        MarketplaceSource::Directory(p) => MarketplaceSource::Directory(resolve(&p)),
+        MarketplaceSource::File(p) => MarketplaceSource::File(resolve(&p)),
+        other => other,
+    })
+}
+
+/// Remove the visible installations that no settings file enables any more.
+fn prune(
+    ctx: &Context,
+    settings: &EffectiveSettings,
+    dry_run: bool,
+) -> Result<Vec<PluginSync>, OpError> {
+    let _lock = (!dry_run).then(|| ctx.lock_state()).transpose()?;
+    let mut installed = ctx.installed()?;
+    let gone: Vec<(String, InstallRecord, Scope)> = installed
+        .visible_from(ctx.loc.project_path())
+        .into_iter()
+        .filter(|(id, _, _)| settings.enabled(id) != Some(true))
+        .collect();
+    let mut out = Vec::new();
+    for (id, rec, scope) in &gone {
+        let version = rec.version.clone();
+        out.push(PluginSync {
+            id: id.clone(),
+            scope: *scope,
+            action: if dry_run {
+                PluginAction::WouldPrune { version }
+            } else {
+                PluginAction::Pruned { version }
+            },
+        });
+        if !dry_run {
+            installed.remove(id, *scope, rec.project_path.as_deref().map(Path::new));
+        }
+    }
+    if !dry_run && !gone.is_empty() {
+        installed.write()?;
+        for (_, rec, _) in &gone {
+            let path = Path::new(&rec.install_path);
+            if !installed.references(path) {
+                crate::cache::mark_orphaned(path)?;
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,322 @@
+//! `sync` and `settings`: what settings ask for, and what was done about it.
+
+use serde_json::{Map, Value, json};
+
+use super::{Out, json_pretty, source_label};
+use crate::locations::Scope;
+use crate::ops::OpError;
+use crate::ops::sync::{
+    MarketplaceAction, MarketplaceSync, PluginAction, PluginSync, SettingsView, SyncReport,
+};
+
+const TRUST_HINT: &str = "run `plugin sync --project <dir>` to trust this project's settings";
+
+fn marketplace_row(m: &MarketplaceSync) -> Value {
+    let mut v = Map::new();
+    v.insert("name".into(), json!(m.name));
+    v.insert("scope".into(), json!(m.scope.as_str()));
+    v.insert("source".into(), m.source.clone());
+    let action = match &m.action {
+        MarketplaceAction::Present => "present",
+        MarketplaceAction::Registered => "registered",
+        MarketplaceAction::Repointed { previous } => {
+            v.insert("previousSource".into(), json!(previous));
+            "repointed"
+        }
+        MarketplaceAction::WouldRegister => "would-register",
+        MarketplaceAction::Untrusted => "untrusted",
+        MarketplaceAction::Failed { message, code } => {
+            v.insert("message".into(), json!(message));
+            v.insert("failureCode".into(), json!(code));
+            "failed"
+        }
+    };
+    v.insert("action".into(), json!(action));
+    Value::Object(v)
+}
+
+fn plugin_row(p: &PluginSync) -> Value {
+    let mut v = Map::new();
+    v.insert("id".into(), json!(p.id));
+    v.insert("scope".into(), json!(p.scope.as_str()));
+    let action = match &p.action {
+        PluginAction::Present { version, .. } => {
+            v.insert("version".into(), json!(version));
+            "present"
+        }
+        PluginAction::Installed { version } => {
+            v.insert("version".into(), json!(version));
+            "installed"
+        }
+        PluginAction::WouldInstall => "would-install",
+        PluginAction::Untrusted => "untrusted",
+        PluginAction::Pruned { version } => {
+            v.insert("version".into(), json!(version));
+            "pruned"
+        }
+        PluginAction::WouldPrune { version } => {
+            v.insert("version".into(), json!(version));
+            "would-prune"
+        }
+        PluginAction::Failed { message, code } => {
+            v.insert("message".into(), json!(message));
+            v.insert("failureCode".into(), json!(code));
+            "failed"
+        }
+    };
+    v.insert("action".into(), json!(action));
+    Value::Object(v)
+}
+
+/// A line for what changed or needs attention; `None` for what was already in place.
+fn marketplace_line(m: &MarketplaceSync) -> Option<String> {
+    let src = source_label(&m.source);
+    Some(match &m.action {
+        MarketplaceAction::Present => return None,
+        MarketplaceAction::Registered => {
+            format!(
+                "✔ Marketplace {}: registered from {src} ({} settings)",
+                m.name, m.scope
+            )
+        }
+        MarketplaceAction::Repointed { previous } => format!(
+            "✔ Marketplace {}: source changed to {src} (was {previous}); fetched again",
+            m.name
+        ),
+        MarketplaceAction::WouldRegister => {
+            format!("· Marketplace {}: would be registered from {src}", m.name)
+        }
+        MarketplaceAction::Untrusted => format!(
+            "! Marketplace {}: declared in project settings only, so not registered; {TRUST_HINT}",
+            m.name
+        ),
+        MarketplaceAction::Failed { message, .. } => {
+            format!("✘ Marketplace {}: {message}", m.name)
+        }
+    })
+}
+
+fn plugin_line(p: &PluginSync) -> Option<String> {
+    let (id, scope) = (&p.id, p.scope);
+    Some(match &p.action {
+        PluginAction::Present { .. } => return None,
+        PluginAction::Installed { version } => {
+            format!("✔ {id} ({scope}): installed {version}")
+        }
+        PluginAction::WouldInstall => format!("· {id} ({scope}): would be installed"),
+        PluginAction::Untrusted => format!(
+            "! Plugin \"{}\" is enabled in project settings but isn't installed here; {TRUST_HINT}",
+            id.split('@').next().unwrap_or(id)
+        ),
+        PluginAction::Pruned { version } => {
+            format!("✔ {id} ({scope}): uninstalled {version} (no settings file enables it)")
+        }
+        PluginAction::WouldPrune { version } => {
+            format!(
+                "· {id} ({scope}): {version} would be uninstalled (no settings file enables it)"
+            )
+        }
+        PluginAction::Failed { message, .. } => format!("✘ {id} ({scope}): {message}"),
+    })
+}
+
+pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
+    let report = match r {
+        Ok(r) => r,
+        Err(e) => {
+            if out.json {
+                json_pretty(
+                    &json!({"command":"sync","outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
+                );
+            }
+            eprintln!("✘ Failed to sync: {e}");
+            return 1;
+        }
+    };
+    let failed = report.failed();
+    if out.json {
+        json_pretty(&json!({
+            "command": "sync",
+            "outcome": if failed { "failed" } else { "ok" },
+            "dryRun": dry_run,
+            "marketplaces": report.marketplaces.iter().map(marketplace_row).collect::<Vec<_>>(),
+            "plugins": report.plugins.iter().map(plugin_row).collect::<Vec<_>>(),
+        }));
+        return i32::from(failed);
+    }
+    let lines: Vec<String> = (report.marketplaces.iter().filter_map(marketplace_line))
+        .chain(report.plugins.iter().filter_map(plugin_line))
+        .collect();
+    for l in &lines {
+        if l.starts_with('✘') {
+            eprintln!("{l}");
+        } else {
+            println!("{l}");
+        }
+    }
+    let count =
+        |f: fn(&PluginAction) -> bool| report.plugins.iter().filter(|p| f(&p.action)).count();
+    let present = count(|a| matches!(a, PluginAction::Present { .. }));
+    let installed = count(|a| matches!(a, PluginAction::Installed { .. }));
+    let failures = count(|a| matches!(a, PluginAction::Failed { .. }));
+    if lines.is_empty() {
+        println!(
+            "In sync: {present} enabled plugin{} installed, {} declared marketplace{} registered.",
+            plural(present),
+            report.marketplaces.len(),
+            plural(report.marketplaces.len())
+        );
+    } else {
+        let mut parts = vec![
+            format!("{installed} installed"),
+            format!("{present} already installed"),
+        ];
+        if failures > 0 {
+            parts.push(format!("{failures} failed"));
+        }
+        println!(
+            "{}{}.",
+            if dry_run { "Dry run: " } else { "" },
+            parts.join(", ")
+        );
+    }
+    i32::from(failed)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
+    let view = match r {
+        Ok(v) => v,
+        Err(e) => {
+            if out.json {
+                json_pretty(
+                    &json!({"command":"settings","outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
+                );
+            }
+            eprintln!("✘ {e}");
+            return 1;
+        }
+    };
+    let files: Vec<(Scope, String, bool)> = (view.files.iter())
+        .map(|f| (f.scope, f.path().display().to_string(), f.exists()))
+        .chain(
+            view.managed_files
+                .iter()
+                .map(|p| (Scope::Managed, p.display().to_string(), true)),
+        )
+        .collect();
+    let e = &view.effective;
+    if out.json {
+        let enabled: Map<String, Value> = e
+            .enabled
+            .values()
+            .map(|en| {
+                let overrides: Vec<Value> = en
+                    .overridden
+                    .iter()
+                    .map(|o| json!({"scope": o.scope.as_str(), "value": o.value, "file": o.file}))
+                    .collect();
+                (
+                    en.id.clone(),
+                    json!({"value": en.winner.value, "scope": en.winner.scope.as_str(),
+                           "file": en.winner.file, "overrides": overrides}),
+                )
+            })
+            .collect();
+        let marketplaces: Map<String, Value> = e
+            .marketplaces
+            .values()
+            .map(|d| {
+                let overrides: Vec<Value> = d
+                    .overridden
+                    .iter()
+                    .map(|o| json!({"scope": o.scope.as_str(), "file": o.file, "entry": o.value}))
+                    .collect();
+                (
+                    d.name.clone(),
+                    json!({"entry": d.winner.value, "scope": d.winner.scope.as_str(),
+                           "file": d.winner.file, "overrides": overrides}),
+                )
+            })
+            .collect();
+        let policy: Map<String, Value> = view
+            .policy
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone().unwrap_or(Value::Null)))
+            .collect();
+        json_pretty(&json!({
+            "files": files.iter().map(|(s, p, x)| json!({"scope": s.as_str(), "path": p, "exists": x})).collect::<Vec<_>>(),
+            "enabledPlugins": enabled,
+            "extraKnownMarketplaces": marketplaces,
+            "policy": policy,
+        }));
+        return 0;
+    }
+    println!("Settings files, lowest precedence first:");
+    for (scope, path, exists) in &files {
+        let absent = if *exists { "" } else { " (absent)" };
+        println!("  {:<8} {path}{absent}", scope.as_str());
+    }
+    if view.managed_files.is_empty() {
+        println!("  managed  (no managed settings)");
+    }
+    println!();
+    println!("Enabled plugins:");
+    if e.enabled.is_empty() {
+        println!("  (none)");
+    }
+    for en in e.enabled.values() {
+        let mark = if en.winner.value { "✔" } else { "✘" };
+        let over: Vec<String> = (en.overridden.iter())
+            .map(|o| format!("{}: {}", o.scope, o.value))
+            .collect();
+        let over = if over.is_empty() {
+            String::new()
+        } else {
+            format!("; overrides {}", over.join(", "))
+        };
+        println!(
+            "  {mark} {} {} — {} ({}){over}",
+            en.id,
+            en.winner.value,
+            en.winner.scope,
+            en.winner.file.display()
+        );
+    }
+    println!();
+    println!("Declared marketplaces:");
+    if e.marketplaces.is_empty() {
+        println!("  (none)");
+    }
+    for d in e.marketplaces.values() {
+        let over: Vec<&str> = d.overridden.iter().map(|o| o.scope.as_str()).collect();
+        let over = if over.is_empty() {
+            String::new()
+        } else {
+            format!("; replaces the declaration in {}", over.join(", "))
+        };
+        println!(
+            "  {} {} — {} ({}){over}",
+            d.name,
+            source_label(d.source()),
+            d.winner.scope,
+            d.winner.file.display()
+        );
+    }
+    println!();
+    println!("Marketplace policy (managed):");
+    for (k, v) in &view.policy {
+        let text = match v {
+            None => "not set".to_string(),
+            Some(Value::Array(a)) if a.is_empty() && *k == "strictKnownMarketplaces" => {
+                "[] (no marketplace may be added)".to_string()
+            }
+            Some(v) => v.to_string(),
+        };
+        println!("  {k}: {text}");
+    }
+    0
+}

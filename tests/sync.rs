@@ -1,0 +1,495 @@
+//! `plugin sync` and `plugin settings`: settings from every scope (managed + drop-ins, user,
+//! project, local) decide what is installed, at which scope; a second sync changes nothing;
+//! project settings are not trusted to fetch from outside unless the project is named.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::githttp::{GitServer, WorkRepo};
+use common::{Env, marketplace, plugin, tree};
+use serde_json::{Value, json};
+
+fn write_json(path: &Path, v: &Value) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, serde_json::to_string_pretty(v).unwrap()).unwrap();
+}
+
+fn project_settings(env: &Env) -> PathBuf {
+    env.cwd.join(".claude/settings.json")
+}
+
+fn local_settings(env: &Env) -> PathBuf {
+    env.cwd.join(".claude/settings.local.json")
+}
+
+fn user_settings(env: &Env) -> PathBuf {
+    env.claude().join("settings.json")
+}
+
+/// Marketplace `acme` (a folder) with relative-path plugins a…g and `ext`, a plugin whose source
+/// is a git repository on a loopback server (an external source).
+struct Fixture {
+    env: Env,
+    acme: PathBuf,
+    server: GitServer,
+}
+
+fn fixture() -> Fixture {
+    let env = Env::new();
+    let acme = env.fx.join("acme");
+    let names = ["a", "b", "c", "d", "e", "f", "g"];
+    for n in names {
+        plugin(&acme.join("plugins").join(n), n, Some("1.0.0"));
+    }
+    let srv = env.fx.join("srv");
+    let repo = WorkRepo::init(&env.fx.join("work/ext"));
+    repo.write(
+        ".claude-plugin/plugin.json",
+        r#"{"name":"ext","version":"2.0.0"}"#,
+    );
+    repo.write("commands/x.md", "# x\n");
+    repo.commit("c1");
+    repo.publish(&srv.join("git/ext.git"));
+    let server = GitServer::start(&srv);
+    let mut entries: Vec<Value> = names
+        .iter()
+        .map(|n| json!({"name": n, "source": format!("./plugins/{n}")}))
+        .collect();
+    entries.push(
+        json!({"name": "ext", "source": {"source": "url", "url": server.url("git/ext.git")}}),
+    );
+    marketplace(&acme, "acme", &Value::Array(entries).to_string());
+    Fixture { env, acme, server }
+}
+
+/// The settings of the issue's example: managed file + drop-in, user, project and local.
+fn write_settings(f: &Fixture) {
+    let env = &f.env;
+    env.write_managed(
+        None,
+        &json!({
+            "extraKnownMarketplaces": {"acme": {"source": {"source": "directory", "path": f.acme}}},
+            "enabledPlugins": {"a@acme": true}
+        }),
+    );
+    env.write_managed(
+        Some("10-team.json"),
+        &json!({"enabledPlugins": {"b@acme": true, "f@acme": false}}),
+    );
+    write_json(
+        &user_settings(env),
+        &json!({"theme": "dark", "enabledPlugins": {"c@acme": true, "f@acme": true, "g@acme": false}}),
+    );
+    write_json(
+        &project_settings(env),
+        &json!({"enabledPlugins": {"d@acme": true, "ext@acme": true}}),
+    );
+    write_json(
+        &local_settings(env),
+        &json!({"enabledPlugins": {"e@acme": true, "c@acme": false}}),
+    );
+}
+
+/// `{id: [(scope, projectPath)]}` of installed_plugins.json.
+fn recorded(env: &Env) -> Vec<(String, String, Option<String>)> {
+    let mut out = Vec::new();
+    let v = env.installed();
+    for (id, list) in v["plugins"].as_object().unwrap() {
+        for r in list.as_array().unwrap() {
+            out.push((
+                id.clone(),
+                r["scope"].as_str().unwrap().to_string(),
+                r["projectPath"].as_str().map(String::from),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn actions(report: &Value, key: &str) -> Vec<(String, String)> {
+    let id = if key == "plugins" { "id" } else { "name" };
+    report[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[id].as_str().unwrap().to_string(),
+                p["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sync_installs_the_effective_set_at_the_enabling_scopes_and_is_idempotent() {
+    let f = fixture();
+    let env = &f.env;
+    write_settings(&f);
+    let before: Vec<Vec<u8>> = [
+        user_settings(env),
+        project_settings(env),
+        local_settings(env),
+    ]
+    .iter()
+    .map(|p| fs::read(p).unwrap())
+    .collect();
+
+    let r = env.run(&["sync", "--json"]).ok();
+    let report = r.json();
+    assert_eq!(report["outcome"], "ok");
+    assert_eq!(
+        actions(&report, "marketplaces"),
+        [("acme".into(), "registered".into())]
+    );
+    assert_eq!(
+        actions(&report, "plugins"),
+        [
+            ("a@acme".to_string(), "installed".to_string()),
+            ("b@acme".into(), "installed".into()),
+            ("d@acme".into(), "installed".into()),
+            ("e@acme".into(), "installed".into()),
+            ("ext@acme".into(), "untrusted".into()),
+        ]
+    );
+    let cwd = env.cwd.to_str().unwrap().to_string();
+    assert_eq!(
+        recorded(env),
+        [
+            ("a@acme".to_string(), "managed".to_string(), None),
+            ("b@acme".into(), "managed".into(), None),
+            ("d@acme".into(), "project".into(), Some(cwd.clone())),
+            ("e@acme".into(), "local".into(), Some(cwd)),
+        ]
+    );
+    // The untrusted external plugin was not fetched at all.
+    assert!(f.server.requests().is_empty(), "{:?}", f.server.requests());
+    // Settings are read, never written.
+    let after: Vec<Vec<u8>> = [
+        user_settings(env),
+        project_settings(env),
+        local_settings(env),
+    ]
+    .iter()
+    .map(|p| fs::read(p).unwrap())
+    .collect();
+    assert_eq!(before, after);
+    let a = env.first_record("a@acme");
+    let installed_tree: Vec<String> = tree(Path::new(a["installPath"].as_str().unwrap()))
+        .into_iter()
+        .filter(|l| !l.contains(" .plugin-"))
+        .collect();
+    assert_eq!(installed_tree, tree(&f.acme.join("plugins/a")));
+    common::assert_sealed(Path::new(a["installPath"].as_str().unwrap()));
+    assert_eq!(env.known()["acme"]["source"]["source"], "directory");
+
+    // Second run: nothing to do, nothing written.
+    let state = fs::read(env.plugins().join("installed_plugins.json")).unwrap();
+    let known = fs::read(env.plugins().join("known_marketplaces.json")).unwrap();
+    let again = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&again, "plugins")
+            .into_iter()
+            .filter(|(_, a)| a != "present")
+            .collect::<Vec<_>>(),
+        [("ext@acme".to_string(), "untrusted".to_string())]
+    );
+    assert_eq!(
+        actions(&again, "marketplaces"),
+        [("acme".into(), "present".into())]
+    );
+    assert_eq!(
+        fs::read(env.plugins().join("installed_plugins.json")).unwrap(),
+        state
+    );
+    assert_eq!(
+        fs::read(env.plugins().join("known_marketplaces.json")).unwrap(),
+        known
+    );
+    let human = env.run(&["sync"]).ok();
+    assert!(
+        human.stdout.contains(
+            "Plugin \"ext\" is enabled in project settings but isn't installed here; run `plugin sync --project <dir>`"
+        ),
+        "{}",
+        human.stdout
+    );
+
+    // Naming the project trusts it: the external plugin is fetched and recorded there.
+    let trusted = env.run(&["sync", "--project", ".", "--json"]).ok().json();
+    assert!(
+        actions(&trusted, "plugins").contains(&("ext@acme".into(), "installed".into())),
+        "{trusted}"
+    );
+    assert!(!f.server.requests().is_empty());
+    assert!(recorded(env).contains(&(
+        "ext@acme".into(),
+        "project".into(),
+        Some(env.cwd.to_str().unwrap().into())
+    )));
+    let last = env.run(&["sync", "--project", "."]).ok();
+    assert!(
+        last.stdout.starts_with(
+            "In sync: 5 enabled plugins installed, 1 declared marketplace registered."
+        ),
+        "{}",
+        last.stdout
+    );
+}
+
+#[test]
+fn project_declared_marketplaces_are_registered_only_for_a_named_project() {
+    let env = Env::new();
+    let team = env.cwd.join("tools/team");
+    plugin(&team.join("plugins/t"), "t", Some("0.1.0"));
+    marketplace(&team, "team", r#"[{"name":"t","source":"./plugins/t"}]"#);
+    write_json(
+        &project_settings(&env),
+        &json!({
+            "extraKnownMarketplaces": {"team": {"source": {"source": "directory", "path": "./tools/team"}}},
+            "enabledPlugins": {"t@team": true}
+        }),
+    );
+    let r = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&r, "marketplaces"),
+        [("team".into(), "untrusted".into())]
+    );
+    assert_eq!(
+        actions(&r, "plugins"),
+        [("t@team".into(), "untrusted".into())]
+    );
+    assert!(!env.plugins().join("known_marketplaces.json").exists());
+
+    let r = env
+        .run(&["sync", "--project", env.cwd.to_str().unwrap(), "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        actions(&r, "marketplaces"),
+        [("team".into(), "registered".into())]
+    );
+    assert_eq!(
+        actions(&r, "plugins"),
+        [("t@team".into(), "installed".into())]
+    );
+    // The relative path was resolved against the project folder.
+    assert_eq!(
+        env.known()["team"]["source"]["path"],
+        team.to_str().unwrap()
+    );
+    assert_eq!(env.first_record("t@team")["scope"], "project");
+}
+
+#[test]
+fn dry_run_changes_nothing() {
+    let f = fixture();
+    write_settings(&f);
+    let r = f.env.run(&["sync", "--dry-run", "--json"]).ok().json();
+    assert_eq!(r["dryRun"], true);
+    assert_eq!(
+        actions(&r, "marketplaces"),
+        [("acme".into(), "would-register".into())]
+    );
+    assert!(actions(&r, "plugins").contains(&("a@acme".into(), "would-install".into())));
+    assert!(
+        !f.env.plugins().exists(),
+        "nothing written under the plugins root"
+    );
+}
+
+#[test]
+fn prune_removes_installs_nothing_enables_only_when_asked() {
+    let env = Env::new();
+    let dir = common::m1(&env);
+    env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    env.run(&["disable", "p1@m1"]).ok();
+    let path = PathBuf::from(env.first_record("p1@m1")["installPath"].as_str().unwrap());
+
+    let r = env.run(&["sync", "--json"]).ok().json();
+    assert!(actions(&r, "plugins").is_empty(), "{r}");
+    let r = env
+        .run(&["sync", "--prune", "--dry-run", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        actions(&r, "plugins"),
+        [("p1@m1".into(), "would-prune".into())]
+    );
+    assert!(env.installed()["plugins"]["p1@m1"].is_array());
+
+    let r = env.run(&["sync", "--prune"]).ok();
+    assert!(
+        r.stdout
+            .contains("✔ p1@m1 (user): uninstalled 1.0.0 (no settings file enables it)"),
+        "{}",
+        r.stdout
+    );
+    assert!(env.installed()["plugins"].get("p1@m1").is_none());
+    assert!(
+        path.join(".orphaned_at").exists(),
+        "the version folder is orphaned, not deleted"
+    );
+    // The user's own `false` stays.
+    assert_eq!(
+        env.read_json(&user_settings(&env))["enabledPlugins"]["p1@m1"],
+        false
+    );
+}
+
+#[test]
+fn source_changed_in_settings_is_fetched_again() {
+    let f = fixture();
+    let env = &f.env;
+    let other = env.fx.join("acme2");
+    plugin(&other.join("plugins/a"), "a", Some("2.0.0"));
+    marketplace(&other, "acme", r#"[{"name":"a","source":"./plugins/a"}]"#);
+    write_json(
+        &user_settings(env),
+        &json!({"extraKnownMarketplaces": {"acme": {"source": {"source": "directory", "path": f.acme}}}}),
+    );
+    env.run(&["sync"]).ok();
+    assert_eq!(
+        env.known()["acme"]["source"]["path"],
+        f.acme.to_str().unwrap()
+    );
+    write_json(
+        &user_settings(env),
+        &json!({"extraKnownMarketplaces": {"acme": {"source": {"source": "directory", "path": other}}}}),
+    );
+    let r = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&r, "marketplaces"),
+        [("acme".into(), "repointed".into())]
+    );
+    assert_eq!(
+        env.known()["acme"]["source"]["path"],
+        other.to_str().unwrap()
+    );
+}
+
+#[test]
+fn bad_settings_fail_before_anything_is_done() {
+    let f = fixture();
+    let env = &f.env;
+    write_settings(&f);
+    // A key without @marketplace.
+    write_json(
+        &local_settings(env),
+        &json!({"enabledPlugins": {"e": true}}),
+    );
+    let r = env.run(&["sync"]).fails();
+    assert!(
+        r.stderr
+            .contains(&format!("{}:3:", local_settings(env).display()))
+            && r.stderr
+                .contains("key \"e\" is not of the form \"name@marketplace\""),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.plugins().exists());
+    let r = env.run(&["settings"]).fails();
+    assert!(r.stderr.contains("is not of the form"), "{}", r.stderr);
+
+    // Managed settings that are not JSON: nothing is installed from a policy we could not read.
+    write_json(&local_settings(env), &json!({}));
+    let bad = env.managed().join("managed-settings.d/20-bad.json");
+    fs::write(&bad, "{\"enabledPlugins\": {\"a@acme\": tru}}").unwrap();
+    let r = env.run(&["sync", "--json"]).fails();
+    assert!(
+        r.stderr.contains(&format!("{}:1:", bad.display())),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json()["outcome"], "failed");
+    assert!(!env.plugins().exists());
+    fs::remove_file(&bad).unwrap();
+
+    // A project folder without .claude/.
+    let r = env
+        .run(&["sync", "--project", env.fx.to_str().unwrap()])
+        .fails();
+    assert!(r.stderr.contains("has no .claude/ folder"), "{}", r.stderr);
+
+    // A declared marketplace whose catalog has another name: that marketplace fails, and its
+    // plugins with it; nothing is recorded for it.
+    env.write_managed(
+        None,
+        &json!({"extraKnownMarketplaces": {"tools": {"source": {"source": "directory", "path": f.acme}}},
+                "enabledPlugins": {"a@tools": true}}),
+    );
+    fs::remove_file(env.managed().join("managed-settings.d/10-team.json")).unwrap();
+    write_json(&project_settings(env), &json!({}));
+    write_json(&user_settings(env), &json!({}));
+    let r = env.run(&["sync", "--json"]).fails().json();
+    assert_eq!(
+        r["marketplaces"][0]["failureCode"],
+        "marketplace_name_mismatch"
+    );
+    assert!(
+        r["marketplaces"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("declared in settings as \"tools\" is named \"acme\""),
+        "{r}"
+    );
+    assert_eq!(r["plugins"][0]["action"], "failed");
+    assert!(!env.plugins().join("known_marketplaces.json").exists());
+}
+
+#[test]
+fn settings_shows_each_value_and_where_it_came_from() {
+    let f = fixture();
+    let env = &f.env;
+    write_settings(&f);
+    let v = env.run(&["settings", "--json"]).ok().json();
+    let files: Vec<(String, bool)> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["scope"].as_str().unwrap().to_string(),
+                x["exists"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("user".to_string(), true),
+            ("project".into(), true),
+            ("local".into(), true),
+            ("managed".into(), true),
+            ("managed".into(), true),
+        ]
+    );
+    let f_ = &v["enabledPlugins"]["f@acme"];
+    assert_eq!(f_["value"], false);
+    assert_eq!(f_["scope"], "managed");
+    assert!(
+        f_["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("managed-settings.d/10-team.json")
+    );
+    assert_eq!(
+        f_["overrides"],
+        json!([{"scope": "user", "value": true, "file": user_settings(env)}])
+    );
+    assert_eq!(v["enabledPlugins"]["c@acme"]["scope"], "local");
+    assert_eq!(v["extraKnownMarketplaces"]["acme"]["scope"], "managed");
+    assert_eq!(v["policy"]["strictKnownMarketplaces"], Value::Null);
+
+    let human = env.run(&["settings"]).ok().stdout;
+    assert!(human.contains("✘ f@acme false — managed ("), "{human}");
+    assert!(human.contains("; overrides user: true"), "{human}");
+    assert!(
+        human.contains("strictKnownMarketplaces: not set"),
+        "{human}"
+    );
+}
