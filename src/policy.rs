@@ -1144,6 +1144,14 @@ mod tests {
             e.contains("blockedMarketplaces: pathPattern \"[\" is not a valid regular expression"),
             "{e}"
         );
+        // JavaScript-only syntax (look-around) does not compile here: refused, not ignored.
+        let e = err(
+            json!({"strictKnownMarketplaces": [{"source": "hostPattern", "hostPattern": "^(?!evil)"}]}),
+        );
+        assert!(
+            e.contains("hostPattern \"^(?!evil)\" is not a valid regular expression"),
+            "{e}"
+        );
         let e = err(json!({"blockedMarketplaces": ["acme/m"]}));
         assert!(e.contains("\"acme/m\" is not a marketplace source"), "{e}");
         let e = err(json!({"allowedMarketplaces": [{"source": "svn", "url": "x"}]}));
