@@ -15,6 +15,7 @@ pub mod marketplace;
 pub mod ops;
 pub mod output;
 pub mod parallel;
+pub mod policy;
 pub mod progress;
 pub mod registry;
 pub mod source;

@@ -624,14 +624,22 @@ pub fn marketplace_update_all(r: Result<Vec<NamedUpdate>, OpError>) -> i32 {
         }
     };
     println!();
-    let mut failed = 0;
+    let (mut failed, mut skipped) = (0, 0);
     for (name, r) in &results {
-        if let Err(e) = r {
-            failed += 1;
-            eprintln!("✘ Failed to update marketplace {name}: {e}");
+        match r {
+            // Left alone by policy: said, not a failure.
+            Err(e @ OpError::MarketplaceUpdateBlocked { .. }) => {
+                skipped += 1;
+                eprintln!("! Skipped marketplace {name}: {e}");
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("✘ Failed to update marketplace {name}: {e}");
+            }
+            Ok(_) => {}
         }
     }
-    let ok = results.len() - failed;
+    let ok = results.len() - failed - skipped;
     match ok {
         0 if failed == 0 => println!("No marketplaces needed updating"),
         0 => {}

@@ -493,3 +493,67 @@ fn settings_shows_each_value_and_where_it_came_from() {
         "{human}"
     );
 }
+
+#[test]
+fn policy_is_applied_before_any_request() {
+    let env = Env::new();
+    let srv = env.fx.join("srv");
+    let repo = WorkRepo::init(&env.fx.join("work/gm"));
+    repo.write(
+        ".claude-plugin/marketplace.json",
+        r#"{"name":"gm","owner":{"name":"t"},"plugins":[{"name":"q","source":"./q"}]}"#,
+    );
+    repo.write(
+        "q/.claude-plugin/plugin.json",
+        r#"{"name":"q","version":"3.0.0"}"#,
+    );
+    repo.write("q/commands/q.md", "# q\n");
+    repo.commit("c1");
+    repo.publish(&srv.join("git/gm.git"));
+    let server = GitServer::start(&srv);
+    write_json(
+        &user_settings(&env),
+        &json!({"extraKnownMarketplaces": {"gm": {"source": {"source": "git", "url": server.url("git/gm.git")}}},
+                "enabledPlugins": {"q@gm": true}}),
+    );
+    env.write_managed(
+        None,
+        &json!({"strictKnownMarketplaces": [{"source": "hostPattern", "hostPattern": "^github\\.com$"}]}),
+    );
+    let r = env.run(&["sync", "--json"]).fails().json();
+    assert_eq!(
+        r["marketplaces"][0]["failureCode"], "source_blocked_by_policy",
+        "{r}"
+    );
+    assert!(
+        r["marketplaces"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is blocked by enterprise policy"),
+        "{r}"
+    );
+    assert_eq!(r["plugins"][0]["action"], "failed");
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    assert!(!env.plugins().join("known_marketplaces.json").exists());
+
+    // A pattern that does not compile: fail closed, before anything.
+    env.write_managed(
+        None,
+        &json!({"strictKnownMarketplaces": [{"source": "hostPattern", "hostPattern": "^127\\.0\\.0\\.(1$"}]}),
+    );
+    let r = env.run(&["sync"]).fails();
+    assert!(r.stderr.contains("hostPattern"), "{}", r.stderr);
+    assert!(server.requests().is_empty());
+
+    env.write_managed(
+        None,
+        &json!({"strictKnownMarketplaces": [{"source": "hostPattern", "hostPattern": "^127\\.0\\.0\\.1$"}]}),
+    );
+    let r = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&r, "plugins"),
+        [("q@gm".into(), "installed".into())]
+    );
+    assert!(!server.requests().is_empty());
+    assert_eq!(env.first_record("q@gm")["version"], "3.0.0");
+}

@@ -54,6 +54,8 @@ pub struct FoundPlugin {
 }
 
 pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpError> {
+    // Nothing happens under a policy we could not read.
+    ctx.policy()?;
     let mut plugin = req.plugin.clone();
     let mut added = None;
     if let Some(source) = &req.marketplace_source {
@@ -61,26 +63,49 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         plugin = format!("{}@{}", PluginRef::parse(&plugin).name, a.name);
         added = Some(a);
     }
-    let found = find_plugin(ctx, &PluginRef::parse(&plugin))?;
+    let found = match find_plugin(ctx, &PluginRef::parse(&plugin)) {
+        Err(OpError::MarketplaceBlocked {
+            plugin,
+            marketplace,
+        }) => return already_installed_from_blocked(ctx, plugin, marketplace, req.scope),
+        other => other?,
+    };
     let mut report = install_found(ctx, found, req.scope, Enable::Write)?;
     report.added_marketplace = added;
     Ok(report)
 }
 
-/// Locate `r` among the known marketplaces.
+/// Locate `r` among the known marketplaces the policy allows; their catalogs are read only
+/// once allowed. A named marketplace the policy forbids is `MarketplaceBlocked`; so is a bare
+/// name found nowhere else but installed from a forbidden marketplace.
 pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError> {
+    let policy = ctx.policy()?;
     let known = ctx.known()?;
+    let mut forbidden = Vec::new();
     let loaded: Vec<LoadedMarketplace> = match &r.marketplace {
         Some(m) => {
-            if known.get(m).is_none() {
+            let Some(k) = known.get(m) else {
                 return Err(OpError::UnknownMarketplace {
                     name: m.clone(),
                     known: known.all().into_iter().map(|k| k.name).collect(),
                 });
+            };
+            if policy.check_recorded(&k.source).is_err() {
+                return Err(OpError::MarketplaceBlocked {
+                    plugin: r.name.clone(),
+                    marketplace: m.clone(),
+                });
             }
             load_known(&known, |n| n == m)
         }
-        None => load_known(&known, |_| true),
+        None => {
+            for k in known.all() {
+                if policy.check_recorded(&k.source).is_err() {
+                    forbidden.push(k.name);
+                }
+            }
+            load_known(&known, |n| !forbidden.iter().any(|f| f == n))
+        }
     };
     let mut hits = Vec::new();
     let mut all_names = Vec::new();
@@ -126,6 +151,24 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
     }
     match hits.len() {
         1 => Ok(hits.remove(0)),
+        0 if !forbidden.is_empty() => {
+            // Installed from a forbidden marketplace: answered from the install record alone.
+            let installed = ctx.installed()?;
+            let from = forbidden.iter().find(|m| {
+                let id = r.id(m);
+                installed.all().iter().any(|(i, _)| *i == id)
+            });
+            Err(match from {
+                Some(m) => OpError::MarketplaceBlocked {
+                    plugin: r.name.clone(),
+                    marketplace: m.clone(),
+                },
+                None => OpError::NotFoundInAllowed {
+                    name: r.name.clone(),
+                    blocked: forbidden,
+                },
+            })
+        }
         0 => {
             let suggestions = close_names(&r.name, all_names.iter().map(String::as_str));
             Err(match &r.marketplace {
@@ -143,6 +186,40 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
         _ => Err(OpError::Ambiguous {
             name: r.name.clone(),
             candidates: hits.iter().map(|h| r.id(&h.marketplace_name)).collect(),
+        }),
+    }
+}
+
+/// `install` of a plugin whose marketplace the policy forbids: still "already installed" when
+/// it is (as Claude Code says), without reading the source; otherwise refused.
+fn already_installed_from_blocked(
+    ctx: &Context,
+    plugin: String,
+    marketplace: String,
+    scope: Scope,
+) -> Result<InstallReport, OpError> {
+    let id = format!("{plugin}@{marketplace}");
+    let installed = ctx.installed()?;
+    let settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    match installed.find(&id, scope, ctx.project_for(scope).as_deref()) {
+        Some(rec)
+            if settings.enabled(&id) == Some(true) && Path::new(&rec.install_path).is_dir() =>
+        {
+            Ok(InstallReport {
+                id,
+                scope,
+                added_marketplace: None,
+                outcome: InstallOutcome::AlreadyInstalled {
+                    // The source may not be read, so no other version is known.
+                    available_version: rec.version.clone(),
+                    installed_version: rec.version,
+                    in_place_from: None,
+                },
+            })
+        }
+        _ => Err(OpError::MarketplaceBlocked {
+            plugin,
+            marketplace,
         }),
     }
 }

@@ -36,6 +36,8 @@ pub struct AddReport {
 }
 
 pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError> {
+    // Nothing happens under a policy we could not read.
+    ctx.policy()?;
     let source = MarketplaceSource::parse_cli(raw, |p| ctx.loc.user_path(p))?;
     register(ctx, source, scope, None)
 }
@@ -49,6 +51,10 @@ pub fn register(
     scope: Scope,
     declared_as: Option<&str>,
 ) -> Result<AddReport, OpError> {
+    // Before any fetch and any state file is read.
+    ctx.policy()?
+        .check_source(&source)
+        .map_err(OpError::SourceBlocked)?;
     let source_json = source.to_json();
     // A git marketplace added before from the same source is not cloned again.
     let known_clone = ctx.known()?.all().into_iter().find(|k| {
@@ -265,6 +271,7 @@ pub struct UpdateReport {
 
 /// Re-read and validate one marketplace (local sources are read in place).
 pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
+    ctx.policy()?;
     let known = ctx.known()?;
     let Some(entry) = known.get(name) else {
         return Err(OpError::MarketplaceNotConfiguredUpdate {
@@ -272,6 +279,8 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
             available: known.all().into_iter().map(|k| k.name).collect(),
         });
     };
+    // Before its source is read or fetched.
+    ctx.check_marketplace(name, &entry.source)?;
     let source = MarketplaceSource::from_json(&entry.source)
         .ok_or_else(|| MarketplaceError::Unsupported(entry.source.to_string()))?;
     let load_error = |e| OpError::MarketplaceLoad {
@@ -344,8 +353,10 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
 /// The result of updating one marketplace, by name.
 pub type NamedUpdate = (String, Result<UpdateReport, OpError>);
 
-/// Update every known marketplace; one result per marketplace.
+/// Update every known marketplace; one result per marketplace (those the policy forbids are
+/// `MarketplaceUpdateBlocked`, untouched).
 pub fn update_all(ctx: &Context) -> Result<Vec<NamedUpdate>, OpError> {
+    ctx.policy()?;
     let names: Vec<String> = ctx.known()?.all().into_iter().map(|k| k.name).collect();
     Ok(names
         .into_iter()

@@ -25,6 +25,7 @@ use crate::fsutil::IoError;
 use crate::locations::{Locations, Scope};
 use crate::manifest::ManifestError;
 use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource, RelativeSourceError};
+use crate::policy::{MarketplacePolicy, PolicyError, PolicyViolation};
 use crate::state::managed::ManagedSettings;
 use crate::state::{
     FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode, SettingsFile,
@@ -43,6 +44,8 @@ pub struct Context {
     staging_probed: Mutex<bool>,
     /// Managed settings, read once per process (they are read-only for us).
     managed: std::sync::OnceLock<ManagedSettings>,
+    /// The marketplace policy of the managed settings, read once per process.
+    policy: std::sync::OnceLock<MarketplacePolicy>,
 }
 
 /// The exclusive state lock, held by one thread of one process.
@@ -60,6 +63,7 @@ impl Context {
             state_turn: Mutex::new(()),
             staging_probed: Mutex::new(false),
             managed: std::sync::OnceLock::new(),
+            policy: std::sync::OnceLock::new(),
         }
     }
 
@@ -71,6 +75,26 @@ impl Context {
         }
         let loaded = ManagedSettings::load(&self.loc.managed_dir)?;
         Ok(self.managed.get_or_init(|| loaded))
+    }
+
+    /// The enterprise marketplace policy (`blockedMarketplaces`, `strictKnownMarketplaces`). An
+    /// unreadable managed file or an invalid entry is an error every time: fail closed.
+    pub fn policy(&self) -> Result<&MarketplacePolicy, PolicyError> {
+        if let Some(p) = self.policy.get() {
+            return Ok(p);
+        }
+        let loaded = MarketplacePolicy::from_managed(self.managed()?)?;
+        Ok(self.policy.get_or_init(|| loaded))
+    }
+
+    /// Refuse to touch marketplace `name` (recorded with `source`) when the policy forbids it.
+    pub fn check_marketplace(&self, name: &str, source: &serde_json::Value) -> Result<(), OpError> {
+        self.policy()?.check_recorded(source).map_err(|violation| {
+            OpError::MarketplaceUpdateBlocked {
+                name: name.to_string(),
+                violation,
+            }
+        })
     }
 
     pub fn cache(&self) -> Cache {
@@ -291,6 +315,35 @@ pub enum OpError {
     DeclaredNameMismatch { key: String, actual: String },
     #[error("Failed to update settings: {0}")]
     SettingsWrite(JsonFileError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// `marketplace add` of a source the policy forbids.
+    #[error(transparent)]
+    SourceBlocked(PolicyViolation),
+    #[error(
+        "Plugin \"{plugin}\" is from marketplace \"{marketplace}\", which is blocked by your organization's policy"
+    )]
+    MarketplaceBlocked { plugin: String, marketplace: String },
+    #[error(
+        "Plugin \"{name}\" not found in any marketplace your organization's policy allows (not searched: {})",
+        .blocked.join(", ")
+    )]
+    NotFoundInAllowed { name: String, blocked: Vec<String> },
+    /// `marketplace update` (or the refresh before `update`) of a marketplace the policy forbids.
+    #[error("{}", blocked_marketplace_message(.name, .violation))]
+    MarketplaceUpdateBlocked {
+        name: String,
+        violation: PolicyViolation,
+    },
+}
+
+/// The wording: the blocklist "blocks"; an allowlist that does not name it "does not list".
+fn blocked_marketplace_message(name: &str, v: &PolicyViolation) -> String {
+    if v.is_blocklisted() {
+        format!("Marketplace \"{name}\" is blocked by enterprise policy")
+    } else {
+        format!("Marketplace \"{name}\" is not in the allowed marketplace list")
+    }
 }
 
 /// A missing folder reads as Claude Code's "Source path does not exist: …"; other refusals name the plugin.
@@ -353,6 +406,12 @@ impl OpError {
             OpError::MarketplaceNotConfigured(_)
             | OpError::MarketplaceNotConfiguredUpdate { .. }
             | OpError::NotDeclaredAtScope { .. } => "not_configured",
+            OpError::Policy(_) => "managed_settings_invalid",
+            OpError::SourceBlocked(_) => "source_blocked_by_policy",
+            OpError::MarketplaceBlocked { .. } | OpError::MarketplaceUpdateBlocked { .. } => {
+                "marketplace_policy_blocked"
+            }
+            OpError::NotFoundInAllowed { .. } => "not_found",
         }
     }
 }

@@ -312,6 +312,8 @@ fn sync_marketplaces(
     req: &SyncRequest,
     settings: &EffectiveSettings,
 ) -> Result<Vec<MarketplaceSync>, OpError> {
+    // Nothing is registered under a policy we could not read.
+    let policy = ctx.policy()?;
     let known = ctx.known()?;
     let mut declared: Vec<(String, Scope, Value)> = settings
         .marketplaces
@@ -338,7 +340,16 @@ fn sync_marketplaces(
             (Some(s), Some(c)) => MarketplaceSource::from_json(c).as_ref() == Some(s) || *c == raw,
             _ => false,
         };
-        let action = if same
+        let blocked = source
+            .as_ref()
+            .and_then(|s| policy.check_source(s).err())
+            .map(OpError::SourceBlocked);
+        let action = if let Some(e) = blocked {
+            MarketplaceAction::Failed {
+                message: e.to_string(),
+                code: e.failure_code(),
+            }
+        } else if same
             && known
                 .get(&name)
                 .is_some_and(|k| k.install_location.exists())

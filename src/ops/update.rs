@@ -126,8 +126,34 @@ struct Target {
 /// could be looked at (e.g. an unreadable `installed_plugins.json`); per-plugin problems are
 /// `Failed` results.
 pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, OpError> {
+    // Nothing happens under a policy we could not read.
+    let policy = ctx.policy()?;
     let installed = ctx.installed()?;
-    let (targets, mut results) = select_targets(ctx, req, &installed);
+    let (mut targets, mut results) = select_targets(ctx, req, &installed);
+    // Plugins of marketplaces the policy forbids fail here, before any refresh or fetch.
+    let known = ctx.known()?;
+    let forbidden = |m: &str| {
+        known
+            .get(m)
+            .is_some_and(|k| policy.check_recorded(&k.source).is_err())
+    };
+    targets.retain(|t| {
+        if !forbidden(&t.marketplace) {
+            return true;
+        }
+        results.push(UpdateResult {
+            id: t.id.clone(),
+            scope: Some(t.scope),
+            project_path: t.project.clone(),
+            old_version: Some(t.record.version.clone()),
+            outcome: UpdateOutcome::failed(&OpError::MarketplaceBlocked {
+                plugin: t.name.clone(),
+                marketplace: t.marketplace.clone(),
+            }),
+            report: None,
+        });
+        false
+    });
     let names: BTreeSet<String> = targets.iter().map(|t| t.marketplace.clone()).collect();
     let refresh_failures = if req.refresh {
         refresh(ctx, &names, req.jobs)
