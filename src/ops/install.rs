@@ -54,6 +54,7 @@ pub struct FoundPlugin {
 }
 
 pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpError> {
+    PluginRef::parse_checked(&req.plugin)?;
     let mut plugin = req.plugin.clone();
     let mut added = None;
     if let Some(source) = &req.marketplace_source {
@@ -61,7 +62,14 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         plugin = format!("{}@{}", PluginRef::parse(&plugin).name, a.name);
         added = Some(a);
     }
-    let found = find_plugin(ctx, &PluginRef::parse(&plugin))?;
+    let found = find_plugin(ctx, &PluginRef::parse_checked(&plugin)?)?;
+    // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
+    let id = format!("{}@{}", found.entry.name, found.marketplace_name);
+    if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
+        return Err(OpError::PolicyBlockedInstall {
+            name: found.entry.name,
+        });
+    }
     let mut report = install_found(ctx, found, req.scope)?;
     report.added_marketplace = added;
     Ok(report)
