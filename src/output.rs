@@ -205,6 +205,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     if let (false, Some(a)) = (out.json, &r.added_marketplace) {
         println!("Adding marketplace…");
         println!("✔ {}", add_message(a).replace('\n', "\n  "));
+        print_renames(&a.renames);
         print!("Installing plugin \"{}\"...", r.id);
     }
     let plugin = if r.added_marketplace.is_some() {

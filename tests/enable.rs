@@ -634,3 +634,34 @@ fn an_unreadable_settings_file_stops_renames_but_not_the_update() {
     assert_eq!(read(&user_settings(&env)), user_before);
     assert_eq!(read(&local), "{ not json");
 }
+
+#[test]
+fn plugin_update_and_outdated_refresh_catalogs_without_following_renames() {
+    let env = Env::new();
+    let dir = env.fx.join("m");
+    catalog_m(&dir, &["keep"], None);
+    env.run(&["marketplace", "add", s(&dir)]).ok();
+    env.run(&["install", "keep@m"]).ok();
+    let user = user_settings(&env);
+    let mut u = env.read_json(&user);
+    u["enabledPlugins"]["old1@m"] = json!(true);
+    write(&user, &settings_bytes(&u));
+    catalog_m(&dir, &["keep", "new1"], Some(json!({"old1": "new1"})));
+    let before = read(&user);
+    for args in [&["outdated"][..], &["update", "--all"][..]] {
+        age_marketplaces(&env);
+        let r = env.run(args).ok();
+        assert!(!r.stdout.contains("Renamed"), "{args:?}: {}", r.stdout);
+        assert_eq!(read(&user), before, "{args:?}");
+    }
+    let r = env.run(&["marketplace", "update", "m"]).ok();
+    assert!(
+        r.stdout.contains("old1@m → new1@m in user settings"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        env.read_json(&user)["enabledPlugins"],
+        json!({"keep@m": true, "new1@m": true})
+    );
+}

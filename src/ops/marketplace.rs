@@ -258,8 +258,19 @@ pub struct UpdateReport {
     pub renames: RenamesFollowed,
 }
 
-/// Re-read and validate one marketplace (local sources are read in place).
+/// Re-read and validate one marketplace (local sources are read in place), then follow its
+/// `renames` in the settings files.
 pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
+    refresh_one(ctx, name, true)
+}
+
+/// [`update_one`] with `follow_renames` chosen: `plugin update` / `outdated` refresh catalogs
+/// without touching settings (`outdated` applies nothing; renames are reported where followed).
+pub fn refresh_one(
+    ctx: &Context,
+    name: &str,
+    follow_renames: bool,
+) -> Result<UpdateReport, OpError> {
     let known = ctx.known()?;
     let Some(entry) = known.get(name) else {
         return Err(OpError::MarketplaceNotConfiguredUpdate {
@@ -335,7 +346,11 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
     known.write()?;
     steps.push(format!("Successfully updated marketplace: {name}"));
     drop(lock);
-    let renames = follow_renames(ctx, name, &refreshed);
+    let renames = if follow_renames {
+        self::follow_renames(ctx, name, &refreshed)
+    } else {
+        Ok(Vec::new())
+    };
     Ok(UpdateReport {
         name: name.to_string(),
         steps,
