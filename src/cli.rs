@@ -283,8 +283,16 @@ fn parse_scope(raw: &str, style: ScopeStyle) -> Result<Scope, String> {
         return Ok(Scope::User);
     }
     match Scope::parse(raw) {
-        Some(s) if s != Scope::Managed => Ok(s),
-        _ => Err(match style {
+        Some(Scope::Managed) => Err(format!(
+            "{}Managed settings are read-only: they come from your organization and this tool never writes them. Use one of: user, project, local",
+            if matches!(style, ScopeStyle::Marketplace) {
+                "✘ "
+            } else {
+                ""
+            }
+        )),
+        Some(s) => Ok(s),
+        None => Err(match style {
             ScopeStyle::Install => {
                 format!("Unknown scope \"{raw}\". Use one of: user, project, local.")
             }

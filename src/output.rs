@@ -19,12 +19,13 @@ use crate::cache::Skipped;
 use crate::locations::Scope;
 use crate::ops::OpError;
 use crate::ops::cache::PruneReport;
-use crate::ops::enable::EnableReport;
+use crate::ops::enable::{DisableAllReport, EnableReport};
 use crate::ops::install::{InstallOutcome, InstallReport};
 use crate::ops::list::{AvailableRow, InstalledRow};
 use crate::ops::marketplace::{
-    AddOutcome, AddReport, MarketplaceRow, NamedUpdate, RemoveReport, UpdateReport,
+    AddOutcome, AddReport, MarketplaceRow, NamedUpdate, RemoveReport, RenamesFollowed, UpdateReport,
 };
+use crate::ops::renames::{RenameChange, RenameNotice};
 use crate::ops::uninstall::UninstallReport;
 use crate::ops::update::{PinReason, UpdateOutcome, UpdateResult};
 use crate::ops::verify::{VerifyResult, VerifyStatus};
@@ -165,7 +166,10 @@ fn plugin_failure(
         v.insert("message".into(), json!(e.to_string()));
         v.insert("failureCode".into(), json!(e.failure_code()));
         match e {
-            OpError::NotInstalledAtScope { installed, .. } => {
+            OpError::NotInstalledAtScope { installed, .. }
+            | OpError::SetAtOtherScope {
+                found: installed, ..
+            } => {
                 v.insert("installedScope".into(), json!(installed.as_str()));
             }
             OpError::AlreadyInGoalState { .. } => {
@@ -204,6 +208,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     if let (false, Some(a)) = (out.json, &r.added_marketplace) {
         println!("Adding marketplace…");
         println!("✔ {}", add_message(a).replace('\n', "\n  "));
+        print_renames(&a.renames);
         print!("Installing plugin \"{}\"...", r.id);
     }
     let plugin = if r.added_marketplace.is_some() {
@@ -313,18 +318,25 @@ pub fn toggle(
     }
 }
 
-pub fn disable_all(out: &Out, r: Result<usize, OpError>) -> i32 {
+pub fn disable_all(out: &Out, r: Result<DisableAllReport, OpError>) -> i32 {
     match r {
-        Ok(n) => {
-            let message = match n {
-                0 => "No enabled plugins to disable".to_string(),
-                1 => "Disabled 1 plugin".to_string(),
-                n => format!("Disabled {n} plugins"),
+        Ok(r) => {
+            let skipped = match r.skipped_managed.len() {
+                0 => String::new(),
+                n => format!(" (skipped {n} required by your organization)"),
+            };
+            let message = match r.disabled.len() {
+                0 => format!("No enabled plugins to disable{skipped}"),
+                1 => format!("Disabled 1 plugin{skipped}"),
+                n => format!("Disabled {n} plugins{skipped}"),
             };
             if out.json {
-                json_line(
-                    &json!({"command":"disable","outcome":"ok","all":true,"message":message}),
-                );
+                let mut v =
+                    json!({"command":"disable","outcome":"ok","all":true,"message":message});
+                if !r.skipped_managed.is_empty() {
+                    v["skippedManaged"] = json!(r.skipped_managed);
+                }
+                json_line(&v);
             } else {
                 println!("✔ {message}");
             }
@@ -460,6 +472,83 @@ fn add_message(a: &AddReport) -> String {
     }
 }
 
+/// Where a rename notice applies, for messages: `user settings (<path>)`.
+fn notice_place(n: &RenameNotice) -> String {
+    match (n.scope, &n.file) {
+        (Some(s), Some(f)) => crate::state::settings::describe(s, f),
+        _ => format!("marketplace {}", n.marketplace),
+    }
+}
+
+/// Human lines for followed renames: changes on stdout, problems as warnings on stderr.
+fn print_renames(r: &RenamesFollowed) {
+    let notices = match r {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("warning: renames were not followed: {e}");
+            return;
+        }
+    };
+    for n in notices {
+        match &n.change {
+            RenameChange::Renamed {
+                new_id,
+                kept_existing,
+                ..
+            } => {
+                let kept = if *kept_existing {
+                    format!(" ({new_id} was already set there and keeps its value)")
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{} → {new_id} in {}: {}{kept}",
+                    n.old_id,
+                    notice_place(n),
+                    n.message()
+                );
+            }
+            RenameChange::Removed => println!(
+                "{} dropped from {}: {}",
+                n.old_id,
+                notice_place(n),
+                n.message()
+            ),
+            RenameChange::Unresolved { .. } => {
+                eprintln!("warning: {}: {}", notice_place(n), n.message())
+            }
+            RenameChange::InvalidRenames(_) => eprintln!("warning: {}", n.message()),
+        }
+    }
+}
+
+/// `renames` (and `renamesError`) of a marketplace command's JSON line, when there is any.
+fn renames_json(v: &mut Value, r: &RenamesFollowed) {
+    match r {
+        Ok(n) if n.is_empty() => {}
+        Ok(notices) => {
+            v["renames"] = Value::Array(
+                notices
+                    .iter()
+                    .map(|n| {
+                        let (outcome, new_id) = match &n.change {
+                            RenameChange::Renamed { new_id, .. } => ("renamed", json!(new_id)),
+                            RenameChange::Removed => ("removed", Value::Null),
+                            RenameChange::Unresolved { .. } => ("unresolved", Value::Null),
+                            RenameChange::InvalidRenames(_) => ("invalid", Value::Null),
+                        };
+                        json!({"pluginId": n.old_id, "newPluginId": new_id,
+                               "scope": n.scope.map(Scope::as_str),
+                               "file": n.file.as_ref().map(|f| f.to_string_lossy()),
+                               "outcome": outcome, "message": n.message()})
+                    })
+                    .collect(),
+            );
+        }
+        Err(e) => v["renamesError"] = json!(e),
+    }
+}
+
 pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
     match r {
         Ok(a) => {
@@ -477,9 +566,9 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
                 .collect::<Vec<_>>()
                 .join("\n");
             if out.json {
-                json_line(
-                    &json!({"command":"marketplace-add","outcome":"ok","marketplace":a.name,"message":message}),
-                );
+                let mut v = json!({"command":"marketplace-add","outcome":"ok","marketplace":a.name,"message":message});
+                renames_json(&mut v, &a.renames);
+                json_line(&v);
             } else {
                 let result = add_message(&a).replace('\n', "\n  ");
                 if a.steps.is_empty() {
@@ -487,6 +576,7 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
                 } else {
                     println!("Adding marketplace…\n{}\n✔ {result}", a.steps.join("\n"));
                 }
+                print_renames(&a.renames);
             }
             0
         }
@@ -583,9 +673,9 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
     match r {
         Ok(u) => {
             if out.json {
-                json_line(
-                    &json!({"command":"marketplace-update","outcome":"ok","marketplace":u.name,"message":u.steps.join("\n")}),
-                );
+                let mut v = json!({"command":"marketplace-update","outcome":"ok","marketplace":u.name,"message":u.steps.join("\n")});
+                renames_json(&mut v, &u.renames);
+                json_line(&v);
             } else {
                 let (last, before) = u
                     .steps
@@ -596,6 +686,7 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
                     println!("{s}");
                 }
                 println!("✔ {last}");
+                print_renames(&u.renames);
             }
             0
         }
@@ -632,11 +723,11 @@ pub fn marketplace_update_all(r: Result<Vec<NamedUpdate>, OpError>) -> i32 {
                 skipped += 1;
                 eprintln!("! Skipped marketplace {name}: {e}");
             }
+            Ok(u) => print_renames(&u.renames),
             Err(e) => {
                 failed += 1;
                 eprintln!("✘ Failed to update marketplace {name}: {e}");
             }
-            Ok(_) => {}
         }
     }
     let ok = results.len() - failed - skipped;

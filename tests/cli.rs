@@ -1740,7 +1740,6 @@ fn unknown_plugins_marketplaces_and_scopes() {
 
     for args in [
         &["install", "p1@m1", "--scope", "weird", "--json"][..],
-        &["install", "p1@m1", "--scope", "managed"][..],
         &["install", "p1@m1", "--scope", "USER"][..],
     ] {
         let r = fails_unchanged(&env, args);

@@ -6,6 +6,7 @@
 
 pub mod discover;
 pub mod names;
+pub mod renames;
 pub mod schema;
 
 use std::fs;

@@ -50,6 +50,8 @@ pub struct MarketplaceManifest {
     pub plugin_root: Option<String>,
     pub entries: Vec<PluginEntry>,
     pub problems: Vec<EntryProblem>,
+    /// `renames`: old plugin names mapped to new ones (or `null`).
+    pub renames: super::renames::Renames,
     /// Every top-level key, unknown ones included, as read.
     pub raw: Map<String, Value>,
 }
@@ -115,6 +117,7 @@ impl MarketplaceManifest {
             plugin_root,
             entries,
             problems,
+            renames: super::renames::Renames::parse(raw.get("renames")),
             raw,
         })
     }

@@ -1,11 +1,18 @@
-//! `enable` / `disable`: write `enabledPlugins[id]` in one settings scope.
+//! `enable` / `disable`: write `enabledPlugins[id]` in one settings scope, as Claude Code does.
 //!
 //! Without `--scope`, the most specific settings file that mentions the id (local → project →
 //! user) is edited, else user settings; a bare name is looked up among the ids those files and
-//! `installed_plugins.json` mention.
+//! `installed_plugins.json` mention. An explicit `--scope` of higher precedence than that file
+//! writes an override there; a lower one that does not mention the id is refused (the value would
+//! be overridden anyway). Managed settings are read, never written: a plugin they set to `true`
+//! cannot be disabled, one they set to `false` cannot be enabled.
+
+use serde_json::Value;
 
 use super::{Context, OpError, PluginRef};
 use crate::locations::Scope;
+use crate::state::SettingsFile;
+use crate::state::managed::ManagedSettings;
 use crate::state::settings::writable_scopes;
 
 #[derive(Debug, Clone)]
@@ -15,13 +22,49 @@ pub struct EnableReport {
     pub scope: Scope,
 }
 
+/// What managed settings say about `id` in `enabledPlugins`: `true` forces it on everywhere,
+/// `false` blocks it everywhere.
+pub fn managed_value(managed: &ManagedSettings, id: &str) -> Option<bool> {
+    managed
+        .get("enabledPlugins")
+        .and_then(|v| v.get(id))
+        .and_then(Value::as_bool)
+}
+
+/// Settings precedence among the writable scopes (higher wins).
+fn precedence(s: Scope) -> u8 {
+    match s {
+        Scope::User => 0,
+        Scope::Project => 1,
+        Scope::Local => 2,
+        Scope::Managed => 3,
+    }
+}
+
+/// The most specific writable scope whose file mentions `id`, with its value.
+fn deciding(files: &[SettingsFile], id: &str) -> Option<(Scope, bool)> {
+    [Scope::Local, Scope::Project, Scope::User]
+        .into_iter()
+        .find_map(|s| {
+            files
+                .iter()
+                .find(|f| f.scope == s)
+                .and_then(|f| f.enabled(id))
+                .map(|v| (s, v))
+        })
+}
+
 pub fn set_enabled(
     ctx: &Context,
     raw: &str,
     scope: Option<Scope>,
     enable: bool,
 ) -> Result<EnableReport, OpError> {
-    let r = PluginRef::parse(raw);
+    if scope == Some(Scope::Managed) {
+        return Err(OpError::ManagedReadOnly);
+    }
+    let r = PluginRef::parse_checked(raw)?;
+    let managed = ctx.managed()?;
     let _lock = ctx.lock_state()?;
     let mut files = Vec::new();
     for s in writable_scopes() {
@@ -35,13 +78,17 @@ pub fn set_enabled(
                 .rev()
                 .flat_map(|f| f.enabled_plugins().into_iter().map(|(id, _)| id))
                 .chain(ctx.installed()?.all().into_iter().map(|(id, _)| id))
-                .filter(|id| PluginRef::parse(id).name == r.name)
+                .filter(|id| {
+                    let p = PluginRef::parse(id);
+                    p.name == r.name && p.marketplace.is_some_and(|m| !m.is_empty())
+                })
                 .collect();
             ids.dedup();
             let mut unique = ids.clone();
             unique.sort();
             unique.dedup();
             match unique.len() {
+                0 if scope.is_some() => return Err(OpError::NotInSettingsAtScope { name: r.name }),
                 0 => return Err(OpError::NotInSettings { name: r.name }),
                 1 => ids.remove(0),
                 _ => {
@@ -53,30 +100,54 @@ pub fn set_enabled(
             }
         }
     };
-    let target = scope.unwrap_or_else(|| {
-        [Scope::Local, Scope::Project, Scope::User]
-            .into_iter()
-            .find(|s| {
-                files
-                    .iter()
-                    .any(|f| f.scope == *s && f.enabled(&id).is_some())
-            })
-            .unwrap_or(Scope::User)
-    });
-    let file = files
-        .iter_mut()
-        .find(|f| f.scope == target)
-        .ok_or(OpError::NotInSettings {
-            name: r.name.clone(),
-        })?;
-    let current = file.enabled(&id) == Some(true);
+    // Claude Code's order: the policy first, then the scope, then the goal state.
+    let forced = managed_value(managed, &id);
+    if enable && forced == Some(false) {
+        return Err(OpError::PolicyBlockedEnable { id });
+    }
+    if !enable && forced == Some(true) {
+        return Err(OpError::ManagedOverride);
+    }
+    let found = deciding(&files, &id);
+    let target = match scope {
+        Some(s) => s,
+        None => found.map(|(s, _)| s).unwrap_or(Scope::User),
+    };
+    let file_index = files
+        .iter()
+        .position(|f| f.scope == target)
+        .ok_or(OpError::ManagedReadOnly)?;
+    let at_target = files[file_index].enabled(&id);
+    // An override is written only above the deciding file; below it, the value would not count.
+    let above = match (scope, found) {
+        (Some(s), Some((f, _))) => precedence(s) > precedence(f),
+        _ => false,
+    };
+    if let (Some(s), Some((f, _)), None) = (scope, found, at_target)
+        && f != s
+        && !above
+    {
+        return Err(OpError::SetAtOtherScope {
+            typed: raw.to_string(),
+            found: f,
+            requested: s,
+        });
+    }
+    // The state the command is judged against: that of the named scope when it is the deciding
+    // one (or below it but mentioning the id), else the effective one.
+    let current = if scope.is_some() && !above {
+        at_target == Some(true)
+    } else {
+        forced.or(found.map(|(_, v)| v)) == Some(true)
+    };
     if current == enable {
         return Err(OpError::AlreadyInGoalState {
-            id,
+            id: raw.to_string(),
             state: if enable { "enabled" } else { "disabled" },
             scope,
         });
     }
+    let file = &mut files[file_index];
     file.set_enabled(&id, enable);
     file.write().map_err(OpError::SettingsWrite)?;
     Ok(EnableReport {
@@ -86,29 +157,70 @@ pub fn set_enabled(
     })
 }
 
-/// `disable --all`: every `true` in every writable scope becomes `false`. Returns how many.
-pub fn disable_all(ctx: &Context) -> Result<usize, OpError> {
+#[derive(Debug, Clone, Default)]
+pub struct DisableAllReport {
+    /// Ids disabled, with the scope written.
+    pub disabled: Vec<(String, Scope)>,
+    /// Ids left alone because managed settings force them on.
+    pub skipped_managed: Vec<String>,
+}
+
+/// `disable --all`, as Claude Code: every plugin enabled here (by user, project or local
+/// settings) is disabled in the file that decides it, except those managed settings force on,
+/// which are counted and left alone.
+pub fn disable_all(ctx: &Context) -> Result<DisableAllReport, OpError> {
+    let managed = ctx.managed()?;
     let _lock = ctx.lock_state()?;
     // Read every scope first, so one unreadable file fails the command before any is rewritten.
     let mut files = Vec::new();
     for s in writable_scopes() {
         files.push(ctx.settings(s)?);
     }
-    let mut count = 0;
-    for mut f in files {
-        let on: Vec<String> = f
-            .enabled_plugins()
-            .into_iter()
-            .filter(|(_, v)| *v)
+    let installed: std::collections::HashSet<String> = ctx
+        .installed()?
+        .all()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let mut ids: Vec<String> = Vec::new();
+    for f in &files {
+        for (id, _) in f.enabled_plugins() {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    let mut report = DisableAllReport::default();
+    for id in &ids {
+        if let Some((scope, true)) = deciding(&files, id)
+            && managed_value(managed, id).is_none()
+        {
+            report.disabled.push((id.clone(), scope));
+        }
+    }
+    // Counted as Claude Code counts them: forced plugins enabled here or installed.
+    if let Some(Value::Object(m)) = managed.get("enabledPlugins") {
+        for (id, v) in m {
+            if v == &Value::Bool(true)
+                && (installed.contains(id) || matches!(deciding(&files, id), Some((_, true))))
+            {
+                report.skipped_managed.push(id.clone());
+            }
+        }
+    }
+    for f in &mut files {
+        let mine: Vec<&String> = report
+            .disabled
+            .iter()
+            .filter(|(_, s)| *s == f.scope)
             .map(|(id, _)| id)
             .collect();
-        for id in &on {
+        for id in &mine {
             f.set_enabled(id, false);
         }
-        if !on.is_empty() {
+        if !mine.is_empty() {
             f.write().map_err(OpError::SettingsWrite)?;
         }
-        count += on.len();
     }
-    Ok(count)
+    Ok(report)
 }

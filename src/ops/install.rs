@@ -56,6 +56,7 @@ pub struct FoundPlugin {
 pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpError> {
     // Nothing happens under a policy we could not read.
     ctx.policy()?;
+    PluginRef::parse_checked(&req.plugin)?;
     let mut plugin = req.plugin.clone();
     let mut added = None;
     if let Some(source) = &req.marketplace_source {
@@ -63,13 +64,20 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         plugin = format!("{}@{}", PluginRef::parse(&plugin).name, a.name);
         added = Some(a);
     }
-    let found = match find_plugin(ctx, &PluginRef::parse(&plugin)) {
+    let found = match find_plugin(ctx, &PluginRef::parse_checked(&plugin)?) {
         Err(OpError::MarketplaceBlocked {
             plugin,
             marketplace,
         }) => return already_installed_from_blocked(ctx, plugin, marketplace, req.scope),
         other => other?,
     };
+    // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
+    let id = format!("{}@{}", found.entry.name, found.marketplace_name);
+    if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
+        return Err(OpError::PolicyBlockedInstall {
+            name: found.entry.name,
+        });
+    }
     let mut report = install_found(ctx, found, req.scope, Enable::Write)?;
     report.added_marketplace = added;
     Ok(report)

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use super::renames::{self, RenameNotice};
 use super::{Context, OpError, uninstall};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
@@ -33,6 +34,16 @@ pub struct AddReport {
     pub entry_problems: Vec<String>,
     /// What was done before the result (Claude Code prints the same lines for remote sources).
     pub steps: Vec<String>,
+    /// The catalog's `renames` followed in the settings files (see [`renames::follow`]).
+    pub renames: RenamesFollowed,
+}
+
+/// Notices of [`renames::follow`], or why it failed (the marketplace itself was still added or
+/// updated; the next add, update or sync follows the renames again).
+pub type RenamesFollowed = Result<Vec<RenameNotice>, String>;
+
+fn follow_renames(ctx: &Context, name: &str, marketplace: &Marketplace) -> RenamesFollowed {
+    renames::follow(ctx, name, marketplace).map_err(|e| e.to_string())
 }
 
 pub fn add(ctx: &Context, raw: &str, scope: Scope) -> Result<AddReport, OpError> {
@@ -114,7 +125,7 @@ pub fn register(
         .local_root()
         .unwrap_or_else(|| ctx.loc.marketplaces_dir().join(&name));
 
-    let _lock = ctx.lock_state()?;
+    let lock = ctx.lock_state()?;
     let mut known = ctx.known()?;
     let mut settings = ctx.settings(scope)?;
     let outcome = match known.get(&name) {
@@ -154,6 +165,8 @@ pub fn register(
         .iter()
         .map(|p| p.message.clone())
         .collect();
+    drop(lock);
+    let renames = follow_renames(ctx, &name, &marketplace);
     Ok(AddReport {
         name,
         scope,
@@ -161,6 +174,7 @@ pub fn register(
         outcome,
         entry_problems,
         steps,
+        renames,
     })
 }
 
@@ -267,10 +281,23 @@ pub fn list(ctx: &Context) -> Result<Vec<MarketplaceRow>, OpError> {
 pub struct UpdateReport {
     pub name: String,
     pub steps: Vec<String>,
+    /// The refreshed catalog's `renames` followed in the settings files.
+    pub renames: RenamesFollowed,
 }
 
-/// Re-read and validate one marketplace (local sources are read in place).
+/// Re-read and validate one marketplace (local sources are read in place), then follow its
+/// `renames` in the settings files.
 pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
+    refresh_one(ctx, name, true)
+}
+
+/// [`update_one`] with `follow_renames` chosen: `plugin update` / `outdated` refresh catalogs
+/// without touching settings (`outdated` applies nothing; renames are reported where followed).
+pub fn refresh_one(
+    ctx: &Context,
+    name: &str,
+    follow_renames: bool,
+) -> Result<UpdateReport, OpError> {
     ctx.policy()?;
     let known = ctx.known()?;
     let Some(entry) = known.get(name) else {
@@ -290,18 +317,20 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
     let mut steps = Vec::new();
     let mut clone = None;
     let mut catalog = None;
-    match source.git_remote() {
+    let refreshed = match source.git_remote() {
         None if matches!(source, MarketplaceSource::Url(_)) => {
-            let (_, bytes) = download_catalog(&source)?;
+            let (m, bytes) = download_catalog(&source)?;
             steps.push(format!(
                 "Downloading marketplace from {}",
                 source.describe().trim_start_matches("url:")
             ));
             catalog = Some(bytes);
+            m
         }
         None => {
-            Marketplace::load(&source).map_err(load_error)?;
+            let m = Marketplace::load(&source).map_err(load_error)?;
             steps.push("Validating local marketplace".to_string());
+            m
         }
         Some(remote) => {
             // One ref negotiation when nothing moved; a fresh shallow clone swapped in otherwise.
@@ -319,21 +348,23 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
             };
             match (local, tip) {
                 (Some(l), Some(t)) if l == t => {
-                    Marketplace::load_clone(dir).map_err(load_error)?;
+                    let m = Marketplace::load_clone(dir).map_err(load_error)?;
                     steps.push(format!("Already at the latest commit ({})", &l[..12]));
+                    m
                 }
                 _ => {
                     let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
                     clone_timed(ctx, &url, reference.clone(), &tmp.0)?;
-                    Marketplace::load_clone(&tmp.0).map_err(load_error)?;
+                    let m = Marketplace::load_clone(&tmp.0).map_err(load_error)?;
                     steps.push(format!("Cloning repository: {url}"));
                     steps.push("Replacing the existing marketplace clone…".to_string());
                     clone = Some(tmp);
+                    m
                 }
             }
         }
-    }
-    let _lock = ctx.lock_state()?;
+    };
+    let lock = ctx.lock_state()?;
     if let Some(tmp) = clone {
         tmp.move_to(&entry.install_location)?;
     }
@@ -344,9 +375,16 @@ pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
     known.touch(name, &iso_timestamp());
     known.write()?;
     steps.push(format!("Successfully updated marketplace: {name}"));
+    drop(lock);
+    let renames = if follow_renames {
+        self::follow_renames(ctx, name, &refreshed)
+    } else {
+        Ok(Vec::new())
+    };
     Ok(UpdateReport {
         name: name.to_string(),
         steps,
+        renames,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod enable;
 pub mod install;
 pub mod list;
 pub mod marketplace;
+pub mod renames;
 pub mod sync;
 pub mod uninstall;
 pub mod update;
@@ -197,6 +198,28 @@ impl PluginRef {
         }
     }
 
+    /// [`PluginRef::parse`], refusing an empty name or marketplace (`""`, `@m`, `p@`).
+    pub fn parse_checked(raw: &str) -> Result<Self, OpError> {
+        let r = Self::parse(raw);
+        let problem = if raw.trim().is_empty() {
+            "it is empty"
+        } else if r.name.trim().is_empty() {
+            "the plugin name before \"@\" is empty"
+        } else if r
+            .marketplace
+            .as_deref()
+            .is_some_and(|m| m.trim().is_empty())
+        {
+            "the marketplace name after \"@\" is empty"
+        } else {
+            return Ok(r);
+        };
+        Err(OpError::InvalidPluginId {
+            raw: raw.to_string(),
+            problem,
+        })
+    }
+
     pub fn id(&self, marketplace: &str) -> String {
         format!("{}@{marketplace}", self.name)
     }
@@ -335,6 +358,28 @@ pub enum OpError {
         name: String,
         violation: PolicyViolation,
     },
+    #[error("Invalid plugin id \"{raw}\": {problem}. Use <name> or <name>@<marketplace>.")]
+    InvalidPluginId { raw: String, problem: &'static str },
+    #[error(
+        "Managed settings are read-only: they come from your organization and this tool never writes them. Use --scope user, project or local."
+    )]
+    ManagedReadOnly,
+    #[error(
+        "Plugin \"{typed}\" is installed at {found} scope, not {requested}. Use --scope {found} or omit --scope to auto-detect."
+    )]
+    SetAtOtherScope {
+        typed: String,
+        found: Scope,
+        requested: Scope,
+    },
+    #[error("Plugin \"{name}\" not found in settings. Use plugin@marketplace format.")]
+    NotInSettingsAtScope { name: String },
+    #[error("Plugin \"{id}\" is blocked by your organization's policy and cannot be enabled")]
+    PolicyBlockedEnable { id: String },
+    #[error("Plugin \"{name}\" is blocked by your organization's policy and cannot be installed")]
+    PolicyBlockedInstall { name: String },
+    #[error("This plugin is managed by your organization. Contact your admin to disable it.")]
+    ManagedOverride,
 }
 
 /// The wording: the blocklist "blocks"; an allowlist that does not name it "does not list".
@@ -412,6 +457,14 @@ impl OpError {
                 "marketplace_policy_blocked"
             }
             OpError::NotFoundInAllowed { .. } => "not_found",
+            OpError::InvalidPluginId { .. } => "invalid_plugin_id",
+            OpError::ManagedReadOnly => "error_validation",
+            OpError::SetAtOtherScope { .. } => "not_installed_at_scope",
+            OpError::NotInSettingsAtScope { .. } => "ambiguous_marketplace",
+            OpError::PolicyBlockedEnable { .. } | OpError::PolicyBlockedInstall { .. } => {
+                "plugin_policy_blocked"
+            }
+            OpError::ManagedOverride => "managed_settings_override",
         }
     }
 }

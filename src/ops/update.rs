@@ -320,7 +320,8 @@ fn refresh(ctx: &Context, names: &BTreeSet<String>, jobs: usize) -> BTreeMap<Str
             })
         })
         .collect();
-    let results = crate::parallel::map(&stale, jobs, 1, |n| marketplace::update_one(ctx, n));
+    let results =
+        crate::parallel::map(&stale, jobs, 1, |n| marketplace::refresh_one(ctx, n, false));
     stale
         .into_iter()
         .zip(results)

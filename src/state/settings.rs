@@ -11,6 +11,8 @@ use crate::locations::Scope;
 
 const ENABLED: &str = "enabledPlugins";
 const MARKETPLACES: &str = "extraKnownMarketplaces";
+/// Per-plugin options; keyed by plugin id like `enabledPlugins`, so renames move its keys too.
+const CONFIGS: &str = "pluginConfigs";
 
 #[derive(Debug, Clone)]
 pub struct SettingsFile {
@@ -67,6 +69,40 @@ impl SettingsFile {
     pub fn remove_enabled(&mut self, id: &str) -> bool {
         self.doc.object(ENABLED).is_some_and(|m| m.contains_key(id))
             && self.doc.object_mut(ENABLED).shift_remove(id).is_some()
+    }
+
+    /// Every `enabledPlugins` key, whatever its value, in file order.
+    pub fn enabled_plugin_keys(&self) -> Vec<String> {
+        self.doc
+            .object(ENABLED)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Follow the rename of plugin id `old` to `new` (`None`: withdrawn) in `enabledPlugins` and
+    /// `pluginConfigs`, as Claude Code does: the old key goes; its value moves to `new` (at the
+    /// end) unless `new` is already there, whose value then stays. `None` when neither object has
+    /// `old`; else whether an existing `new` key was kept.
+    pub fn rename_plugin(&mut self, old: &str, new: Option<&str>) -> Option<bool> {
+        let mut outcome = None;
+        for key in [ENABLED, CONFIGS] {
+            if !self.doc.object(key).is_some_and(|m| m.contains_key(old)) {
+                continue;
+            }
+            let map = self.doc.object_mut(key);
+            let value = map.shift_remove(old);
+            let mut kept = false;
+            if let (Some(new), Some(value)) = (new, value) {
+                kept = map.contains_key(new);
+                if !kept {
+                    map.insert(new.to_string(), value);
+                }
+            }
+            if key == ENABLED || outcome.is_none() {
+                outcome = Some(kept);
+            }
+        }
+        outcome
     }
 
     pub fn declared_marketplace(&self, name: &str) -> Option<&Value> {
