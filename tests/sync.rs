@@ -557,3 +557,48 @@ fn policy_is_applied_before_any_request() {
     assert!(!server.requests().is_empty());
     assert_eq!(env.first_record("q@gm")["version"], "3.0.0");
 }
+
+#[test]
+fn renames_are_followed_before_plugins_are_looked_at() {
+    let env = Env::new();
+    let acme = env.fx.join("acme");
+    plugin(&acme.join("plugins/fmt"), "fmt", Some("1.0.0"));
+    write_json(
+        &acme.join(".claude-plugin/marketplace.json"),
+        &json!({"name": "acme", "owner": {"name": "t"},
+                "plugins": [{"name": "fmt", "source": "./plugins/fmt"}],
+                "renames": {"formatter": "fmt", "gone": null}}),
+    );
+    env.run(&["marketplace", "add", acme.to_str().unwrap()])
+        .ok();
+    write_json(
+        &user_settings(&env),
+        &json!({"enabledPlugins": {"formatter@acme": true, "gone@acme": true},
+                "extraKnownMarketplaces": {"acme": {"source": {"source": "directory", "path": acme}}}}),
+    );
+    let r = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&r, "plugins"),
+        [("fmt@acme".into(), "installed".into())],
+        "{r}"
+    );
+    let outcomes: Vec<&str> = r["renames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["renamed", "removed"]);
+    assert_eq!(
+        env.read_json(&user_settings(&env))["enabledPlugins"],
+        json!({"fmt@acme": true})
+    );
+    let again = env.run(&["sync"]).ok();
+    assert!(
+        again
+            .stdout
+            .starts_with("In sync: 1 enabled plugin installed"),
+        "{}",
+        again.stdout
+    );
+}

@@ -14,12 +14,13 @@
 //! Claude Code records them); a project-enabled plugin that may not be fetched for the project
 //! but that user settings also enable is installed at user scope.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
 use super::install::{Enable, InstallOutcome, find_plugin, install_found};
+use super::renames::RenameNotice;
 use super::{Context, OpError, PluginRef, marketplace};
 use crate::locations::Scope;
 use crate::marketplace::{MarketplaceSource, PluginSource};
@@ -103,6 +104,9 @@ pub struct PluginSync {
 pub struct SyncReport {
     pub marketplaces: Vec<MarketplaceSync>,
     pub plugins: Vec<PluginSync>,
+    /// `renames` of the marketplaces followed in the settings files (before plugins are
+    /// looked at), and problems with them.
+    pub renames: Vec<RenameNotice>,
 }
 
 impl SyncReport {
@@ -167,11 +171,20 @@ pub fn settings_view(ctx: &Context) -> Result<SettingsView, OpError> {
 }
 
 pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
-    let view = settings_view(ctx)?;
+    let mut view = settings_view(ctx)?;
+    let mut renames = Vec::new();
+    let marketplaces = sync_marketplaces(ctx, req, &view.effective, &mut renames)?;
+    if !req.dry_run {
+        follow_renames(ctx, &view.effective, &marketplaces, &mut renames)?;
+        if renames.iter().any(RenameNotice::changed) {
+            view = settings_view(ctx)?;
+        }
+    }
     let settings = &view.effective;
     let mut report = SyncReport {
-        marketplaces: sync_marketplaces(ctx, req, settings)?,
+        marketplaces,
         plugins: Vec::new(),
+        renames,
     };
     // Marketplaces that were not registered decide for their plugins.
     let unregistered: BTreeMap<&str, &MarketplaceAction> = report
@@ -306,11 +319,44 @@ fn install_one(
     }
 }
 
+/// Follow the `renames` of every known marketplace settings mention that was not registered
+/// just now (registering follows them already).
+fn follow_renames(
+    ctx: &Context,
+    settings: &EffectiveSettings,
+    synced: &[MarketplaceSync],
+    notices: &mut Vec<RenameNotice>,
+) -> Result<(), OpError> {
+    let fresh: BTreeSet<&str> = (synced.iter())
+        .filter(|m| {
+            matches!(
+                m.action,
+                MarketplaceAction::Registered | MarketplaceAction::Repointed { .. }
+            )
+        })
+        .map(|m| m.name.as_str())
+        .collect();
+    let mentioned: BTreeSet<&str> = (settings.enabled.values())
+        .map(|e| e.marketplace.as_str())
+        .chain(settings.marketplaces.keys().map(String::as_str))
+        .filter(|n| !fresh.contains(n))
+        .collect();
+    let known = ctx.known()?;
+    for loaded in super::load_known(&known, |n| mentioned.contains(n)) {
+        // One that cannot be loaded is reported with its plugins.
+        if let Ok(m) = &loaded.marketplace {
+            notices.extend(super::renames::follow(ctx, &loaded.name, m)?);
+        }
+    }
+    Ok(())
+}
+
 /// Register declared marketplaces that are missing or whose source changed.
 fn sync_marketplaces(
     ctx: &Context,
     req: &SyncRequest,
     settings: &EffectiveSettings,
+    renames: &mut Vec<RenameNotice>,
 ) -> Result<Vec<MarketplaceSync>, OpError> {
     // Nothing is registered under a policy we could not read.
     let policy = ctx.policy()?;
@@ -384,12 +430,16 @@ fn sync_marketplaces(
     });
     for ((name, scope, raw, _), r) in work.into_iter().zip(results) {
         let action = match r {
-            Ok(a) => match a.outcome {
-                marketplace::AddOutcome::Repointed { previous } => {
-                    MarketplaceAction::Repointed { previous }
+            Ok(a) => {
+                // Settings were read (and so are readable) before; nothing to lose here.
+                renames.extend(a.renames.unwrap_or_default());
+                match a.outcome {
+                    marketplace::AddOutcome::Repointed { previous } => {
+                        MarketplaceAction::Repointed { previous }
+                    }
+                    _ => MarketplaceAction::Registered,
                 }
-                _ => MarketplaceAction::Registered,
-            },
+            }
             Err(e) => MarketplaceAction::Failed {
                 message: e.to_string(),
                 code: e.failure_code(),

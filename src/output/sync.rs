@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Out, json_pretty, source_label};
+use super::{Out, json_pretty, print_renames, renames_json, source_label};
 use crate::locations::Scope;
 use crate::ops::OpError;
 use crate::ops::sync::{
@@ -134,16 +134,20 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
         }
     };
     let failed = report.failed();
+    let renames = Ok(report.renames.clone());
     if out.json {
-        json_pretty(&json!({
+        let mut v = json!({
             "command": "sync",
             "outcome": if failed { "failed" } else { "ok" },
             "dryRun": dry_run,
             "marketplaces": report.marketplaces.iter().map(marketplace_row).collect::<Vec<_>>(),
             "plugins": report.plugins.iter().map(plugin_row).collect::<Vec<_>>(),
-        }));
+        });
+        renames_json(&mut v, &renames);
+        json_pretty(&v);
         return i32::from(failed);
     }
+    print_renames(&renames);
     let lines: Vec<String> = (report.marketplaces.iter().filter_map(marketplace_line))
         .chain(report.plugins.iter().filter_map(plugin_line))
         .collect();
@@ -159,7 +163,7 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
     let present = count(|a| matches!(a, PluginAction::Present { .. }));
     let installed = count(|a| matches!(a, PluginAction::Installed { .. }));
     let failures = count(|a| matches!(a, PluginAction::Failed { .. }));
-    if lines.is_empty() {
+    if lines.is_empty() && report.renames.is_empty() {
         println!(
             "In sync: {present} enabled plugin{} installed, {} declared marketplace{} registered.",
             plural(present),
