@@ -34,6 +34,14 @@
 #        publish each), up to --jobs 8 at once; vs the same with `--jobs 1` (one after another)
 #   (u3) `plugin update files2000@mT`          no-op, folder source (refreshing): the digest walk
 #        of the 2,000 files; vs `cp -r` of the same folder (RUNS runs)
+# SYNC (settings-driven installs; BENCH_GIT_RUNS runs): folder marketplace mS lists 50 plugins
+# s01..s50 as git-subdir entries of 5 repos sr1..sr5 (10 plugin folders each); the run's user
+# settings declare mS in extraKnownMarketplaces and enable all 50 (managed settings: an empty
+# folder, via PLUGIN_MANAGED_SETTINGS_DIR):
+#   (s1) `plugin sync`                         registers mS and installs the 50 (one fetch per repo)
+#   (s2) the same 50 installed one by one: `plugin marketplace add` untimed, then 50 timed
+#        `plugin install s<NN>@mS` in a row (one shell loop, the way a script without sync does it)
+#   (s3) `plugin sync` again with the 50 installed (no-op: nothing fetched, nothing written)
 #   Besides the fresh config dir, every git run gets a fresh, empty XDG_CACHE_HOME (so the git
 #   cache $XDG_CACHE_HOME/plugin/git-v1 starts empty), except for what (g4)'s setup puts there.
 #   The fixtures are built with the git CLI inside the work dir only (GIT_CEILING_DIRECTORIES
@@ -75,7 +83,7 @@
 #
 # GOALS: (a) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4), (g5) <= 50 ms
 # (both variants); (u1) <= 50 ms (both variants); (n1) <= 400 ms and <= 1.5x (n2). Ratios against
-# Claude Code, (u2) and (u3) are informational.
+# (s3) <= 30 ms. Claude Code, (u2), (u3) and (s1) vs (s2) are informational.
 #
 # USAGE   scripts/bench.sh
 # ENVIRONMENT
@@ -230,6 +238,15 @@ git_fixtures() {
       sed -i 's/"1\.0\.0"/"1.0.1"/' "$GW/$n/.claude-plugin/plugin.json" && echo "# $n 1.0.1" > "$GW/$n/commands/c.md" &&
       gcommit "$n" v2 && gpublish "$n" || return 1
   done
+  # sr1..sr5 for (s1)-(s3): 10 plugin folders each.
+  local r j
+  for r in 1 2 3 4 5; do
+    for j in $(seq 1 10); do
+      n=s$(printf %02d $(((r - 1) * 10 + j)))
+      pjson "$GW/sr$r/$n" "$n" && mkdir -p "$GW/sr$r/$n/commands" && echo "# $n" > "$GW/sr$r/$n/commands/c.md" || return 1
+    done
+    grepo "sr$r" || return 1
+  done
   mkdir -p "$GW/gmkt/.claude-plugin" && pjson "$GW/gmkt/p" p || return 1
   echo '{"name":"gmk","owner":{"name":"bench"},"plugins":[{"name":"p","source":"./p"}]}' \
     > "$GW/gmkt/.claude-plugin/marketplace.json" && grepo gmkt
@@ -268,6 +285,14 @@ else
     {\"name\":\"big50\",\"source\":{\"source\":\"url\",\"url\":\"$GURL/big50.git\"}},
     $(gsub a),$(gsub b)]}"
   mkt "$FX/mGP" "{\"name\":\"mGP\",\"owner\":{\"name\":\"x\"},\"plugins\":[$(gsub a "$MSHA"),$(gsub b "$MSHA")]}"
+  e="" en=""
+  for i in $(seq 1 50); do
+    n=s$(printf %02d "$i")
+    e="$e{\"name\":\"$n\",\"source\":{\"source\":\"git-subdir\",\"url\":\"$GURL/sr$(((i - 1) / 10 + 1)).git\",\"path\":\"$n\"}},"
+    en="$en\"$n@mS\":true,"
+  done
+  mkt "$FX/mS" "{\"name\":\"mS\",\"owner\":{\"name\":\"x\"},\"plugins\":[${e%,}]}"
+  SYNC_SETTINGS="{\"extraKnownMarketplaces\":{\"mS\":{\"source\":{\"source\":\"directory\",\"path\":\"$FX/mS\"}}},\"enabledPlugins\":{${en%,}}}"
 fi
 
 # ---------------------------------------------------------------- npm: marketplace and registry probe
@@ -441,6 +466,16 @@ prep_u2() { u2prep u2 "$1"; }
 cmd_u2() { gours update --all; }
 prep_u2s() { u2prep u2s "$1"; }
 cmd_u2s() { gours update --all --jobs 1; }
+# Sync rows: the run's user settings declare mS and enable s01..s50; no managed settings.
+mkdir -p "$W/no-managed"
+export PLUGIN_MANAGED_SETTINGS_DIR=$W/no-managed
+sprep() { gfresh "$1" "$2" && printf '%s\n' "$SYNC_SETTINGS" > "$D/settings.json"; }
+prep_s1() { sprep s1 "$1"; }
+cmd_s1() { gours sync; }
+prep_s2() { sprep s2 "$1" && gours marketplace add "$FX/mS"; }
+cmd_s2() { local i; for i in $(seq -w 1 50); do gours install "s$i@mS" || return 1; done; }
+prep_s3() { sprep s3 "$1" && gours sync; }
+cmd_s3() { gours sync; }
 prep_u3() { fresh u3 "$1" && ours marketplace add "$FX/mT" && ours install files2000@mT && stale; }
 cmd_u3() { ours update files2000@mT; }
 prep_u3c() { fresh u3c "$1"; }
@@ -538,6 +573,16 @@ if ((GIT_ON)); then
     n=$(grep -c '"version": *"1.0.1"' "$W/$k-run-$GIT_RUNS/cfg/plugins/installed_plugins.json" 2> /dev/null || true)
     [ "${n:-0}" -eq 20 ] || ERR[$k]="update reported success but ${n:-0} of the 20 plugins are recorded at 1.0.1"
   done
+  step "(s1)-(s3) sync of 50 git plugins vs one by one, no-op sync, interleaved"; measure "$GIT_RUNS" s1 s2 s3
+  for k in s1 s2; do
+    [ -z "${ERR[$k]:-}" ] || continue
+    n=$(grep -c '"version": *"1.0.0"' "$W/$k-run-$GIT_RUNS/cfg/plugins/installed_plugins.json" 2> /dev/null || true)
+    [ "${n:-0}" -eq 50 ] || ERR[$k]="reported success but ${n:-0} of the 50 plugins are recorded"
+  done
+  if [ -z "${ERR[s3]:-}" ]; then
+    out=$(prep_s3 $((GIT_RUNS + 1)) > /dev/null 2>&1 < /dev/null && gours sync --json 2>&1 < /dev/null) || true
+    [ "$(grep -c '"action": *"present"' <<< "$out")" -eq 51 ] || ERR[s3]="not a no-op: $(head -c 300 <<< "$out" | tr '\n' ' ')"
+  fi
   noop_check u1 $((GIT_RUNS + 1)) gours update files2000@mG
   noop_check u1n $((GIT_RUNS + 1)) gours update files2000@mG --no-refresh
   REQS="$REQS; no-op update $(reqs u1), --no-refresh $(reqs u1n)"
@@ -678,6 +723,8 @@ if ((GIT_ON)); then
     row "     no-op update (git) vs Claude Code" u1 "claude plugin" ccu1 info ""
   fi
   row "(u2) update --all, 20 git plugins"    u2 "--jobs 1" u2s    info  ""
+  row "(s1) sync: 50 git plugins, 5 repos"    s1 "(s2) 1 by 1" s2  info  ""
+  row "(s3) no-op sync, 50 installed"         s3 "" ""             ms    30
 else
   echo "    (git rows $GIT_NOTE)"
 fi
