@@ -602,3 +602,46 @@ fn renames_are_followed_before_plugins_are_looked_at() {
         again.stdout
     );
 }
+
+#[test]
+fn plugins_of_one_repository_share_one_ref_negotiation() {
+    let env = Env::new();
+    let srv = env.fx.join("srv");
+    let repo = WorkRepo::init(&env.fx.join("work/multi"));
+    for n in ["w", "x", "y", "z"] {
+        repo.write(
+            &format!("{n}/.claude-plugin/plugin.json"),
+            &format!(r#"{{"name":"{n}","version":"1.0.0"}}"#),
+        );
+        repo.write(&format!("{n}/commands/c.md"), &format!("# {n}\n"));
+    }
+    repo.commit("c1");
+    repo.publish(&srv.join("git/multi.git"));
+    let server = GitServer::start(&srv);
+    let mkt = env.fx.join("mm");
+    let entries: Vec<Value> = ["w", "x", "y", "z"]
+        .iter()
+        .map(|n| json!({"name": n, "source": {"source": "git-subdir", "url": server.url("git/multi.git"), "path": n}}))
+        .collect();
+    marketplace(&mkt, "mm", &Value::Array(entries).to_string());
+    write_json(
+        &user_settings(&env),
+        &json!({"extraKnownMarketplaces": {"mm": {"source": {"source": "directory", "path": mkt}}},
+                "enabledPlugins": {"w@mm": true, "x@mm": true, "y@mm": true, "z@mm": true}}),
+    );
+    let r = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&r, "plugins")
+            .iter()
+            .filter(|(_, a)| a == "installed")
+            .count(),
+        4,
+        "{r}"
+    );
+    let advertisements = server
+        .requests()
+        .iter()
+        .filter(|r| r.contains("info/refs"))
+        .count();
+    assert_eq!(advertisements, 1, "{:?}", server.requests());
+}

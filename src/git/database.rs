@@ -10,10 +10,11 @@
 //! Creating a database is atomic (initialised under a temporary name, then renamed), and a fetch
 //! only ever adds objects, so a process killed mid-fetch leaves a usable database.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use gix::progress::Discard;
 use gix::remote::Direction;
@@ -25,7 +26,7 @@ use crate::progress::Task;
 use crate::state::{FileLock, LockError, LockMode};
 
 /// What to fetch: the remote's default branch, a branch or tag, or one exact commit.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Revision {
     Head,
     Ref(String),
@@ -188,7 +189,12 @@ fn available_refs(refs: &[String]) -> String {
     }
 }
 
-/// A cached bare repository for one remote.
+/// Commits this process already resolved, by database and revision.
+fn resolved_this_process() -> &'static Mutex<HashMap<(PathBuf, Revision), String>> {
+    static RESOLVED: OnceLock<Mutex<HashMap<(PathBuf, Revision), String>>> = OnceLock::new();
+    RESOLVED.get_or_init(Default::default)
+}
+
 /// The lock held while fetching into the database at `db` (`cache prune` takes it too).
 pub fn lock_path(db: &Path) -> PathBuf {
     db.with_extension("lock")
@@ -205,6 +211,7 @@ pub fn holds_any_commit(db: &Path, commits: &[String]) -> bool {
         .any(|id| repo.has_object(id))
 }
 
+/// A cached bare repository for one remote.
 pub struct GitDatabase {
     path: PathBuf,
     url: GitUrl,
@@ -263,6 +270,8 @@ impl GitDatabase {
 
     /// Make `rev` available locally and return its commit (40 hex). A pinned commit that is
     /// already in the database costs no network round trip.
+    /// A branch, tag or HEAD is asked of the remote once per process: the plugins of one repository
+    /// that a `sync` or `update --all` works on at once all get the commit the first one saw.
     pub fn fetch(&mut self, rev: &Revision, task: Arc<dyn Task>) -> Result<String, GitError> {
         if let Revision::Sha(sha) = rev
             && let Some(id) = self.local_commit(sha)
@@ -270,6 +279,25 @@ impl GitDatabase {
             return Ok(id);
         }
         let _lock = FileLock::acquire(&lock_path(&self.path), LockMode::Exclusive, &|_| {})?;
+        let key = (self.path.clone(), rev.clone());
+        let seen = resolved_this_process()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(id) = seen.and_then(|id| self.local_commit(&id)) {
+            return Ok(id);
+        }
+        let id = self.fetch_locked(rev, task)?;
+        resolved_this_process()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, id.clone());
+        Ok(id)
+    }
+
+    /// [`GitDatabase::fetch`] with the database's fetch lock held.
+    fn fetch_locked(&mut self, rev: &Revision, task: Arc<dyn Task>) -> Result<String, GitError> {
         clear_stale_git_locks(&self.path);
         let (specs, wanted): (Vec<String>, Vec<String>) = match rev {
             Revision::Head => (
