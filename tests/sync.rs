@@ -80,7 +80,8 @@ fn write_settings(f: &Fixture) {
     );
     write_json(
         &user_settings(env),
-        &json!({"theme": "dark", "enabledPlugins": {"c@acme": true, "f@acme": true, "g@acme": false}}),
+        // `@inline` ids are session-only plugins (--plugin-dir): nothing to install.
+        &json!({"theme": "dark", "enabledPlugins": {"c@acme": true, "f@acme": true, "g@acme": false, "dev@inline": true}}),
     );
     write_json(
         &project_settings(env),

@@ -24,12 +24,15 @@ use super::renames::RenameNotice;
 use super::{Context, OpError, PluginRef, marketplace};
 use crate::locations::Scope;
 use crate::marketplace::{MarketplaceSource, PluginSource};
-use crate::state::effective::{EffectiveSettings, Layer};
+use crate::state::effective::{EffectiveSettings, Enablement, Layer};
 use crate::state::{InstallRecord, SettingsFile};
 
 /// Claude Code's official marketplace, which `name@claude-plugins-official` declares by itself.
 const OFFICIAL: &str = "claude-plugins-official";
 const OFFICIAL_REPO: &str = "anthropics/claude-plugins-official";
+/// Ids of plugins a Claude Code session loads from elsewhere (`--plugin-dir`, skills folders,
+/// claude.ai): nothing to install.
+const SESSION_ONLY: [&str; 3] = ["inline", "skills-dir", "synced"];
 
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
@@ -206,7 +209,9 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
     let here = ctx.loc.project_path();
     let visible = installed.visible_from(here);
     let mut to_install: Vec<(String, Scope)> = Vec::new();
-    for e in settings.enabled.values().filter(|e| e.winner.value) {
+    let installable =
+        |e: &&Enablement| e.winner.value && !SESSION_ONLY.contains(&e.marketplace.as_str());
+    for e in settings.enabled.values().filter(installable) {
         let provided = visible
             .iter()
             .filter(|(id, r, _)| *id == e.id && Path::new(&r.install_path).is_dir())
@@ -268,7 +273,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
 
 /// Where an enabled plugin is installed; `None` only when untrusted project settings alone
 /// enable it (it may still be installed at project scope if its content is already here).
-fn install_scope(e: &crate::state::effective::Enablement, trust_project: bool) -> Option<Scope> {
+fn install_scope(e: &Enablement, trust_project: bool) -> Option<Scope> {
     match e.winner.scope {
         Scope::Project if !trust_project => e.enabled_at(Scope::User).then_some(Scope::User),
         s => Some(s),
