@@ -51,10 +51,14 @@ pub fn list(
             .find(|f| f.scope == scope)
             .and_then(|f| f.enabled(id))
     };
+    // Managed settings only speak for ids no writable file mentions (Claude Code's list ignores a
+    // managed `false` of a user-enabled plugin); a plugin `sync` installed for them is enabled.
+    let managed = ctx.managed().ok();
     let effective = |id: &str| {
         [Scope::Local, Scope::Project, Scope::User]
             .into_iter()
             .find_map(|s| value_in(s, id))
+            .or_else(|| managed.and_then(|m| super::enable::managed_value(m, id)))
             .unwrap_or(false)
     };
     let known = ctx.known()?;
