@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, LoadedMarketplace, OpError, PluginRef, close_names, load_known, marketplace};
+use super::{
+    Context, LoadedMarketplace, OpError, PluginRef, close_names, load_configured, marketplace,
+};
 use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
@@ -29,6 +31,8 @@ pub enum InstallOutcome {
         skipped: Vec<Skipped>,
         /// Things to tell the user (e.g. dependencies not installed for want of a lockfile).
         notes: Vec<String>,
+        /// The seed version folder the files were copied from (nothing was fetched).
+        from_seed: Option<PathBuf>,
     },
     AlreadyInstalled {
         installed_version: String,
@@ -69,18 +73,18 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
 
 /// Locate `r` among the known marketplaces.
 pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError> {
-    let known = ctx.known()?;
+    let configured = ctx.configured_marketplaces()?;
     let loaded: Vec<LoadedMarketplace> = match &r.marketplace {
         Some(m) => {
-            if known.get(m).is_none() {
+            if configured.iter().all(|c| &c.name != m) {
                 return Err(OpError::UnknownMarketplace {
                     name: m.clone(),
-                    known: known.all().into_iter().map(|k| k.name).collect(),
+                    known: configured.into_iter().map(|c| c.name).collect(),
                 });
             }
-            load_known(&known, |n| n == m)
+            load_configured(&configured, |n| n == m)
         }
-        None => load_known(&known, |_| true),
+        None => load_configured(&configured, |_| true),
     };
     let mut hits = Vec::new();
     let mut all_names = Vec::new();
@@ -173,7 +177,7 @@ fn install_found(
     let name = found.entry.name.clone();
     let mkt = found.marketplace_name.clone();
     let id = format!("{name}@{mkt}");
-    let resolved = resolve_plugin(ctx, &found)?;
+    let (resolved, seed) = super::seed::resolve_for_install(ctx, &found)?;
     let folder = version::folder_name(&resolved.version);
     let cache = ctx.cache();
     cache.check_names(&mkt, &name, &folder)?;
@@ -206,7 +210,7 @@ fn install_found(
         return Ok(report_already(already));
     }
 
-    let (staged, copied, _cache_lock) = stage_resolved(ctx, &mkt, &name, &resolved)?;
+    let (staged, copied, _cache_lock) = stage_with(ctx, &mkt, &name, &resolved, seed.as_ref())?;
 
     // Under the state lock only renames and small JSON writes happen; a replaced folder's old
     // content is removed after the lock is released.
@@ -255,6 +259,7 @@ fn install_found(
             install_path: target,
             skipped: copied.skipped,
             notes: copied.notes,
+            from_seed: seed.map(|s| s.dir),
         },
     })
 }
@@ -267,12 +272,38 @@ pub(super) fn stage_resolved(
     name: &str,
     resolved: &ResolvedPlugin,
 ) -> Result<(StagedPlugin, CopyReport, FileLock), OpError> {
+    stage_with(ctx, mkt, name, resolved, None)
+}
+
+/// [`stage_resolved`], for files copied from a seed's version folder when `seed` is given:
+/// the seed's own bookkeeping files are left out without a warning, and the seed marker's
+/// provenance is kept only when our copy has the content digest that marker records.
+fn stage_with(
+    ctx: &Context,
+    mkt: &str,
+    name: &str,
+    resolved: &ResolvedPlugin,
+    seed: Option<&super::seed::SeedCopy>,
+) -> Result<(StagedPlugin, CopyReport, FileLock), OpError> {
     let cache_lock = ctx.lock_cache_for_staging()?;
     let mut staged = ctx.cache().stage(mkt, name)?;
     let mut copied = resolved
         .write_to(staged.path(), &*ctx.reporter)
         .map_err(OpError::Source)?;
     let listing = copied.listing.take();
+    let provenance = match seed {
+        None => resolved.provenance.clone(),
+        Some(seed) => {
+            copied
+                .skipped
+                .retain(|s| s.reason != crate::cache::SkipReason::Bookkeeping);
+            let digest = listing.as_ref().map(|l| l.digest());
+            seed.marker
+                .as_ref()
+                .filter(|m| m.digest.is_some() && m.digest == digest)
+                .and_then(|m| m.resolved.clone())
+        }
+    };
     staged.seal(
         Marker {
             v: 1,
@@ -281,7 +312,7 @@ pub(super) fn stage_resolved(
             version: resolved.version.clone(),
             files: copied.files,
             bytes: copied.bytes,
-            resolved: resolved.provenance.clone(),
+            resolved: provenance,
             digest: None,
         },
         listing,

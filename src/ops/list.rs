@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, OpError, load_known};
+use super::{Context, OpError, load_configured};
 use crate::locations::Scope;
 use crate::manifest::read_manifest;
 use crate::marketplace::PluginSource;
@@ -57,8 +57,7 @@ pub fn list(
             .find_map(|s| value_in(s, id))
             .unwrap_or(false)
     };
-    let known = ctx.known()?;
-    let loaded = load_known(&known, |_| true);
+    let loaded = load_configured(&ctx.configured_marketplaces()?, |_| true);
     let here = ctx.loc.project_path();
 
     let mut rows = Vec::new();
