@@ -94,8 +94,8 @@ pub struct Locations {
 }
 
 impl Locations {
-    /// Read the environment (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_PLUGIN_CACHE_DIR`) and the
-    /// working directory.
+    /// Read the environment (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_PLUGIN_CACHE_DIR`,
+    /// `PLUGIN_MANAGED_SETTINGS_DIR`, `CLAUDE_CODE_PLUGIN_SEED_DIR`) and the working directory.
     pub fn from_env() -> Result<Self, LocationError> {
         let dirs = directories::BaseDirs::new().ok_or(LocationError::NoHome)?;
         let home = dirs.home_dir().to_path_buf();
