@@ -494,6 +494,7 @@ pub fn run(cli: Cli) -> i32 {
                 )
             }
             MarketplaceCommand::List { json } => {
+                output::warnings(ctx.seeds().problems());
                 output::marketplace_list(&Out::new(json), ops::marketplace::list(&ctx))
             }
             MarketplaceCommand::Update { name, json } => {

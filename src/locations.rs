@@ -89,11 +89,13 @@ pub struct Locations {
     /// Where managed settings are read from (`PLUGIN_MANAGED_SETTINGS_DIR`, else the system's
     /// folder; see `state::managed`).
     pub managed_dir: PathBuf,
+    /// Read-only seed folders (`CLAUDE_CODE_PLUGIN_SEED_DIR`), first one first; see `state::seed`.
+    pub seed_dirs: Vec<PathBuf>,
 }
 
 impl Locations {
-    /// Read the environment (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_PLUGIN_CACHE_DIR`) and the
-    /// working directory.
+    /// Read the environment (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_PLUGIN_CACHE_DIR`,
+    /// `PLUGIN_MANAGED_SETTINGS_DIR`, `CLAUDE_CODE_PLUGIN_SEED_DIR`) and the working directory.
     pub fn from_env() -> Result<Self, LocationError> {
         let dirs = directories::BaseDirs::new().ok_or(LocationError::NoHome)?;
         let home = dirs.home_dir().to_path_buf();
@@ -109,6 +111,9 @@ impl Locations {
         loc.user_cache = user_cache;
         if let Some(dir) = env("PLUGIN_MANAGED_SETTINGS_DIR") {
             loc.managed_dir = absolutize(&expand_tilde(&dir, &loc.home), &loc.cwd);
+        }
+        if let Some(raw) = std::env::var_os("CLAUDE_CODE_PLUGIN_SEED_DIR") {
+            loc.seed_dirs = loc.parse_seed_dirs(&raw);
         }
         Ok(loc)
     }
@@ -135,7 +140,18 @@ impl Locations {
             cwd,
             project_dir,
             managed_dir: default_managed_dir(),
+            seed_dirs: Vec::new(),
         }
+    }
+
+    /// `CLAUDE_CODE_PLUGIN_SEED_DIR`: folders separated by `:` (`;` on Windows), as the platform's
+    /// `PATH` is; empty entries are ignored, `~` is expanded, relative ones are taken from the
+    /// working directory.
+    pub fn parse_seed_dirs(&self, raw: &std::ffi::OsStr) -> Vec<PathBuf> {
+        std::env::split_paths(raw)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| self.user_path(&p.to_string_lossy()))
+            .collect()
     }
 
     pub fn cache_dir(&self) -> PathBuf {
@@ -237,6 +253,20 @@ mod tests {
         );
         let l = Locations::new(home, cwd, Some("/c"), Some("~/pc"));
         assert_eq!(l.plugins_root, PathBuf::from("/h/pc"));
+    }
+
+    #[test]
+    fn seed_dirs_split_like_path() {
+        let l = Locations::new(PathBuf::from("/h"), PathBuf::from("/w"), None, None);
+        assert_eq!(
+            l.parse_seed_dirs(std::ffi::OsStr::new("/a::rel/s:~/s2:")),
+            vec![
+                PathBuf::from("/a"),
+                PathBuf::from("/w/rel/s"),
+                PathBuf::from("/h/s2")
+            ]
+        );
+        assert!(l.parse_seed_dirs(std::ffi::OsStr::new("")).is_empty());
     }
 
     #[test]

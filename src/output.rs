@@ -23,7 +23,8 @@ use crate::ops::enable::{DisableAllReport, EnableReport};
 use crate::ops::install::{InstallOutcome, InstallReport};
 use crate::ops::list::{AvailableRow, InstalledRow};
 use crate::ops::marketplace::{
-    AddOutcome, AddReport, MarketplaceRow, NamedUpdate, RemoveReport, RenamesFollowed, UpdateReport,
+    AddOutcome, AddReport, MarketplaceRow, RemoveReport, RenamesFollowed, UpdateAllReport,
+    UpdateReport,
 };
 use crate::ops::renames::{RenameChange, RenameNotice};
 use crate::ops::uninstall::UninstallReport;
@@ -105,6 +106,13 @@ impl crate::progress::Reporter for TerminalReporter {
 
 pub fn fatal(msg: &str) {
     eprintln!("{msg}");
+}
+
+/// `warning: …` lines on stderr.
+pub fn warnings(lines: &[String]) {
+    for l in lines {
+        eprintln!("warning: {l}");
+    }
 }
 
 pub fn waiting_for_lock(path: &Path) {
@@ -190,12 +198,24 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     // the bytes on stdout are the same as printing it first.
     // Warnings first, so they do not split the progress line and its result.
     if let Ok(InstallReport {
-        outcome: InstallOutcome::Installed { skipped, notes, .. },
+        outcome:
+            InstallOutcome::Installed {
+                skipped,
+                notes,
+                from_seed,
+                ..
+            },
         ..
     }) = &r
     {
         warn_skipped(skipped);
         print_notes(notes);
+        if let Some(dir) = from_seed {
+            print_notes(&[format!(
+                "copied from the seed folder {} (CLAUDE_CODE_PLUGIN_SEED_DIR); nothing was fetched",
+                dir.display()
+            )]);
+        }
     }
     let adds_marketplace = matches!(&r, Ok(rep) if rep.added_marketplace.is_some());
     if !out.json && !adds_marketplace {
@@ -248,6 +268,13 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
         }
     };
     v.insert("message".into(), json!(message));
+    if let InstallOutcome::Installed {
+        from_seed: Some(dir),
+        ..
+    } = &r.outcome
+    {
+        v.insert("fromSeed".into(), json!(dir.to_string_lossy()));
+    }
     if let InstallOutcome::AlreadyInstalled {
         installed_version,
         available_version,
@@ -648,6 +675,9 @@ pub fn marketplace_list(out: &Out, r: Result<Vec<MarketplaceRow>, OpError>) -> i
                     "installLocation".into(),
                     json!(m.install_location.to_string_lossy()),
                 );
+                if let Some(seed) = &m.seed {
+                    v.insert("seed".into(), json!(seed.to_string_lossy()));
+                }
                 Value::Object(v)
             })
             .collect();
@@ -661,7 +691,13 @@ pub fn marketplace_list(out: &Out, r: Result<Vec<MarketplaceRow>, OpError>) -> i
     println!("Configured marketplaces:\n");
     for m in &rows {
         println!("  ❯ {}", m.name);
-        println!("    Source: {}\n", source_label(&m.source));
+        match &m.seed {
+            Some(seed) => {
+                println!("    Source: {}", source_label(&m.source));
+                println!("    Seed: {} (read-only)\n", seed.display());
+            }
+            None => println!("    Source: {}\n", source_label(&m.source)),
+        }
     }
     0
 }
@@ -704,10 +740,10 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
     }
 }
 
-pub fn marketplace_update_all(r: Result<Vec<NamedUpdate>, OpError>) -> i32 {
+pub fn marketplace_update_all(r: Result<UpdateAllReport, OpError>) -> i32 {
     print!("Updating marketplaces...");
-    let results = match r {
-        Ok(r) => r,
+    let (results, skipped_seeds) = match r {
+        Ok(r) => (r.updates, r.skipped_seeds),
         Err(e) => {
             println!();
             eprintln!("✘ Failed to update marketplace(s): {e}");
@@ -715,6 +751,12 @@ pub fn marketplace_update_all(r: Result<Vec<NamedUpdate>, OpError>) -> i32 {
         }
     };
     println!();
+    for (name, seed) in &skipped_seeds {
+        println!(
+            "Skipped seed marketplace {name} (read-only, from {})",
+            seed.display()
+        );
+    }
     let (mut failed, mut skipped) = (0, 0);
     for (name, r) in &results {
         match r {

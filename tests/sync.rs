@@ -646,3 +646,58 @@ fn plugins_of_one_repository_share_one_ref_negotiation() {
         .count();
     assert_eq!(advertisements, 1, "{:?}", server.requests());
 }
+
+#[test]
+fn plugins_a_seed_holds_are_left_to_the_seed() {
+    let env = Env::new();
+    let dir = common::m1(&env);
+    let seed = env.fx.join("seed");
+    let in_seed = |args: &[&str]| {
+        common::Run::from(
+            env.command(args)
+                .env("CLAUDE_CODE_PLUGIN_CACHE_DIR", &seed)
+                .output()
+                .unwrap(),
+        )
+    };
+    in_seed(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+    in_seed(&["install", "p1@m1"]).ok();
+    fs::remove_dir_all(env.claude()).unwrap();
+    write_json(
+        &user_settings(&env),
+        &json!({"enabledPlugins": {"p1@m1": true},
+                "extraKnownMarketplaces": {"m1": {"source": {"source": "directory", "path": dir}}}}),
+    );
+    let with_seed = |args: &[&str]| {
+        common::Run::from(
+            env.command(args)
+                .env("CLAUDE_CODE_PLUGIN_SEED_DIR", &seed)
+                .output()
+                .unwrap(),
+        )
+    };
+    let r = with_seed(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&r, "marketplaces"),
+        [("m1".into(), "present".into())],
+        "{r}"
+    );
+    assert_eq!(
+        actions(&r, "plugins"),
+        [("p1@m1".into(), "seeded".into())],
+        "{r}"
+    );
+    assert_eq!(
+        r["plugins"][0]["seedFolder"],
+        json!(seed.join("cache/m1/p1/1.0.0"))
+    );
+    assert!(!env.plugins().join("installed_plugins.json").exists());
+    assert!(!env.plugins().join("known_marketplaces.json").exists());
+    // Without the seed the same settings install it.
+    let r = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&r, "plugins"),
+        [("p1@m1".into(), "installed".into())],
+        "{r}"
+    );
+}

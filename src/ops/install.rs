@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, LoadedMarketplace, OpError, PluginRef, close_names, load_known, marketplace};
+use super::{
+    Context, LoadedMarketplace, OpError, PluginRef, close_names, load_configured, marketplace,
+};
 use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
@@ -29,6 +31,8 @@ pub enum InstallOutcome {
         skipped: Vec<Skipped>,
         /// Things to tell the user (e.g. dependencies not installed for want of a lockfile).
         notes: Vec<String>,
+        /// The seed version folder the files were copied from (nothing was fetched).
+        from_seed: Option<PathBuf>,
     },
     AlreadyInstalled {
         installed_version: String,
@@ -88,14 +92,14 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
 /// name found nowhere else but installed from a forbidden marketplace.
 pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError> {
     let policy = ctx.policy()?;
-    let known = ctx.known()?;
+    let configured = ctx.configured_marketplaces()?;
     let mut forbidden = Vec::new();
     let loaded: Vec<LoadedMarketplace> = match &r.marketplace {
         Some(m) => {
-            let Some(k) = known.get(m) else {
+            let Some(k) = configured.iter().find(|c| &c.name == m) else {
                 return Err(OpError::UnknownMarketplace {
                     name: m.clone(),
-                    known: known.all().into_iter().map(|k| k.name).collect(),
+                    known: configured.iter().map(|c| c.name.clone()).collect(),
                 });
             };
             if policy.check_recorded(&k.source).is_err() {
@@ -104,15 +108,15 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
                     marketplace: m.clone(),
                 });
             }
-            load_known(&known, |n| n == m)
+            load_configured(&configured, |n| n == m)
         }
         None => {
-            for k in known.all() {
+            for k in &configured {
                 if policy.check_recorded(&k.source).is_err() {
-                    forbidden.push(k.name);
+                    forbidden.push(k.name.clone());
                 }
             }
-            load_known(&known, |n| !forbidden.iter().any(|f| f == n))
+            load_configured(&configured, |n| !forbidden.iter().any(|f| f == n))
         }
     };
     let mut hits = Vec::new();
@@ -267,7 +271,7 @@ pub(super) fn install_found(
     let name = found.entry.name.clone();
     let mkt = found.marketplace_name.clone();
     let id = format!("{name}@{mkt}");
-    let resolved = resolve_plugin(ctx, &found)?;
+    let (resolved, seed) = super::seed::resolve_for_install(ctx, &found)?;
     let folder = version::folder_name(&resolved.version);
     let cache = ctx.cache();
     cache.check_names(&mkt, &name, &folder)?;
@@ -301,7 +305,7 @@ pub(super) fn install_found(
         return Ok(report_already(already));
     }
 
-    let (staged, copied, _cache_lock) = stage_resolved(ctx, &mkt, &name, &resolved)?;
+    let (staged, copied, _cache_lock) = stage_with(ctx, &mkt, &name, &resolved, seed.as_ref())?;
 
     // Under the state lock only renames and small JSON writes happen; a replaced folder's old
     // content is removed after the lock is released.
@@ -353,6 +357,7 @@ pub(super) fn install_found(
             install_path: target,
             skipped: copied.skipped,
             notes: copied.notes,
+            from_seed: seed.map(|s| s.dir),
         },
     })
 }
@@ -365,12 +370,38 @@ pub(super) fn stage_resolved(
     name: &str,
     resolved: &ResolvedPlugin,
 ) -> Result<(StagedPlugin, CopyReport, FileLock), OpError> {
+    stage_with(ctx, mkt, name, resolved, None)
+}
+
+/// [`stage_resolved`], for files copied from a seed's version folder when `seed` is given:
+/// the seed's own bookkeeping files are left out without a warning, and the seed marker's
+/// provenance is kept only when our copy has the content digest that marker records.
+fn stage_with(
+    ctx: &Context,
+    mkt: &str,
+    name: &str,
+    resolved: &ResolvedPlugin,
+    seed: Option<&super::seed::SeedCopy>,
+) -> Result<(StagedPlugin, CopyReport, FileLock), OpError> {
     let cache_lock = ctx.lock_cache_for_staging()?;
     let mut staged = ctx.cache().stage(mkt, name)?;
     let mut copied = resolved
         .write_to(staged.path(), &*ctx.reporter)
         .map_err(OpError::Source)?;
     let listing = copied.listing.take();
+    let provenance = match seed {
+        None => resolved.provenance.clone(),
+        Some(seed) => {
+            copied
+                .skipped
+                .retain(|s| s.reason != crate::cache::SkipReason::Bookkeeping);
+            let digest = listing.as_ref().map(|l| l.digest());
+            seed.marker
+                .as_ref()
+                .filter(|m| m.digest.is_some() && m.digest == digest)
+                .and_then(|m| m.resolved.clone())
+        }
+    };
     staged.seal(
         Marker {
             v: 1,
@@ -379,7 +410,7 @@ pub(super) fn stage_resolved(
             version: resolved.version.clone(),
             files: copied.files,
             bytes: copied.bytes,
-            resolved: resolved.provenance.clone(),
+            resolved: provenance,
             digest: None,
         },
         listing,

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, OpError, load_known};
+use super::{Context, OpError, load_configured};
 use crate::locations::Scope;
 use crate::manifest::read_manifest;
 use crate::marketplace::PluginSource;
@@ -61,8 +61,7 @@ pub fn list(
             .or_else(|| managed.and_then(|m| super::enable::managed_value(m, id)))
             .unwrap_or(false)
     };
-    let known = ctx.known()?;
-    let loaded = load_known(&known, |_| true);
+    let loaded = load_configured(&ctx.configured_marketplaces()?, |_| true);
     let here = ctx.loc.project_path();
 
     let mut rows = Vec::new();

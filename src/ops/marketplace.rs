@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::renames::{self, RenameNotice};
-use super::{Context, OpError, uninstall};
+use super::{ConfiguredMarketplace, Context, OpError, SeedRefusal, uninstall};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::marketplace::names::reserved_name_problem;
@@ -67,6 +67,12 @@ pub fn register(
         .check_source(&source)
         .map_err(OpError::SourceBlocked)?;
     let source_json = source.to_json();
+    // A seed already provides this exact source: nothing to fetch, only the declaration to write.
+    if let Some(seeded) =
+        (ctx.seeds().marketplaces().into_iter()).find(|m| m.recorded_source == source_json)
+    {
+        return add_seeded(ctx, seeded, source, scope, declared_as);
+    }
     // A git marketplace added before from the same source is not cloned again.
     let known_clone = ctx.known()?.all().into_iter().find(|k| {
         k.source == source_json && source.git_remote().is_some() && k.install_location.is_dir()
@@ -120,6 +126,14 @@ pub fn register(
         && !source.is_anthropics_github()
     {
         return Err(MarketplaceError::Reserved(msg).into());
+    }
+    // A seed's marketplace of this name wins at read time, so another source could never be used.
+    if let Some(seeded) = ctx.seeds().marketplace(&name) {
+        return Err(OpError::SeedManaged {
+            name,
+            seed: seeded.seed,
+            refusal: SeedRefusal::AddOtherSource,
+        });
     }
     let install_location = source
         .local_root()
@@ -175,6 +189,57 @@ pub fn register(
         entry_problems,
         steps,
         renames,
+    })
+}
+
+/// `marketplace add` of a source a seed provides: the seed's copy is validated and the
+/// declaration written for the scope; nothing is fetched and `known_marketplaces.json` is left
+/// alone (seed marketplaces are layered in when read, never copied into it).
+fn add_seeded(
+    ctx: &Context,
+    seeded: crate::state::SeedMarketplace,
+    source: MarketplaceSource,
+    scope: Scope,
+    declared_as: Option<&str>,
+) -> Result<AddReport, OpError> {
+    let seed = seeded.seed.clone();
+    let configured = ConfiguredMarketplace::from_seed(seeded);
+    let marketplace = configured.load()?;
+    if let Some(key) = declared_as
+        && key != configured.name
+    {
+        return Err(OpError::DeclaredNameMismatch {
+            key: key.to_string(),
+            actual: configured.name,
+        });
+    }
+    let lock = ctx.lock_state()?;
+    let mut settings = ctx.settings(scope)?;
+    let source_json = source.to_json();
+    if declared_as.is_none()
+        && settings
+            .declared_marketplace(&configured.name)
+            .and_then(|d| d.get("source"))
+            != Some(&source_json)
+    {
+        settings.declare_marketplace(&configured.name, &source_json);
+        settings.write()?;
+    }
+    drop(lock);
+    let renames = follow_renames(ctx, &configured.name, &marketplace);
+    Ok(AddReport {
+        renames,
+        name: configured.name,
+        scope,
+        source,
+        outcome: AddOutcome::AlreadyOnDisk,
+        entry_problems: (marketplace.manifest.problems.iter())
+            .map(|p| p.message.clone())
+            .collect(),
+        steps: vec![format!(
+            "Using the read-only seed copy in {} (CLAUDE_CODE_PLUGIN_SEED_DIR)",
+            seed.display()
+        )],
     })
 }
 
@@ -261,20 +326,35 @@ pub struct MarketplaceRow {
     pub name: String,
     pub source: Value,
     pub install_location: PathBuf,
+    /// The seed folder that provides it (read-only).
+    pub seed: Option<PathBuf>,
 }
 
-/// Known marketplaces in the order they were added.
+/// Configured marketplaces in the order they were added, seed marketplaces in place of
+/// same-name entries and after them.
 pub fn list(ctx: &Context) -> Result<Vec<MarketplaceRow>, OpError> {
     Ok(ctx
-        .known()?
-        .all()
+        .configured_marketplaces()?
         .into_iter()
-        .map(|k| MarketplaceRow {
-            name: k.name,
-            source: k.source,
-            install_location: k.install_location,
+        .map(|c| MarketplaceRow {
+            name: c.name,
+            source: c.source,
+            install_location: c.location,
+            seed: c.seed,
         })
         .collect())
+}
+
+/// Refuse to change a marketplace a seed provides.
+fn refuse_seeded(ctx: &Context, name: &str, refusal: SeedRefusal) -> Result<(), OpError> {
+    match ctx.seeds().marketplace(name) {
+        Some(m) => Err(OpError::SeedManaged {
+            name: name.to_string(),
+            seed: m.seed,
+            refusal,
+        }),
+        None => Ok(()),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -286,7 +366,7 @@ pub struct UpdateReport {
 }
 
 /// Re-read and validate one marketplace (local sources are read in place), then follow its
-/// `renames` in the settings files.
+/// `renames` in the settings files. A seed's marketplace is refused: its content is the seed's.
 pub fn update_one(ctx: &Context, name: &str) -> Result<UpdateReport, OpError> {
     refresh_one(ctx, name, true)
 }
@@ -299,6 +379,7 @@ pub fn refresh_one(
     follow_renames: bool,
 ) -> Result<UpdateReport, OpError> {
     ctx.policy()?;
+    refuse_seeded(ctx, name, SeedRefusal::Update)?;
     let known = ctx.known()?;
     let Some(entry) = known.get(name) else {
         return Err(OpError::MarketplaceNotConfiguredUpdate {
@@ -391,18 +472,35 @@ pub fn refresh_one(
 /// The result of updating one marketplace, by name.
 pub type NamedUpdate = (String, Result<UpdateReport, OpError>);
 
-/// Update every known marketplace; one result per marketplace (those the policy forbids are
-/// `MarketplaceUpdateBlocked`, untouched).
-pub fn update_all(ctx: &Context) -> Result<Vec<NamedUpdate>, OpError> {
+/// What `marketplace update` without a name did.
+#[derive(Debug)]
+pub struct UpdateAllReport {
+    /// One result per marketplace updated.
+    pub updates: Vec<NamedUpdate>,
+    /// Seed marketplaces, skipped (read-only), with their seed folder.
+    pub skipped_seeds: Vec<(String, PathBuf)>,
+}
+
+/// Update every known marketplace except those a seed provides; one result per marketplace
+/// (those the policy forbids are `MarketplaceUpdateBlocked`, untouched).
+pub fn update_all(ctx: &Context) -> Result<UpdateAllReport, OpError> {
     ctx.policy()?;
-    let names: Vec<String> = ctx.known()?.all().into_iter().map(|k| k.name).collect();
-    Ok(names
+    let (seeded, own): (Vec<ConfiguredMarketplace>, Vec<ConfiguredMarketplace>) = ctx
+        .configured_marketplaces()?
         .into_iter()
-        .map(|n| {
-            let r = update_one(ctx, &n);
-            (n, r)
-        })
-        .collect())
+        .partition(|c| c.seed.is_some());
+    Ok(UpdateAllReport {
+        updates: own
+            .into_iter()
+            .map(|c| {
+                let r = update_one(ctx, &c.name);
+                (c.name, r)
+            })
+            .collect(),
+        skipped_seeds: (seeded.into_iter())
+            .filter_map(|c| Some((c.name, c.seed?)))
+            .collect(),
+    })
 }
 
 #[derive(Debug, Clone)]
@@ -414,8 +512,13 @@ pub struct RemoveReport {
 }
 
 /// Remove a marketplace's declaration (from one scope, or every scope). When no declaration is
-/// left, its plugins are uninstalled, their folders orphaned, and it is forgotten.
+/// left, its plugins are uninstalled, their folders orphaned, and it is forgotten. A seed's
+/// marketplace cannot be removed; with `--scope`, only its declaration there is.
 pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveReport, OpError> {
+    let seeded = ctx.seeds().marketplace(name).is_some();
+    if scope.is_none() {
+        refuse_seeded(ctx, name, SeedRefusal::Remove)?;
+    }
     let _lock = ctx.lock_state()?;
     let mut known = ctx.known()?;
     // Refuse an unreadable installed_plugins.json before any settings file is rewritten.
@@ -444,8 +547,9 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
             f.write()?;
         }
     }
+    // A seed marketplace stays configured whatever the settings say.
     let still_declared =
-        scope.is_some() && files.iter().any(|f| f.declared_marketplace(name).is_some());
+        scope.is_some() && (seeded || files.iter().any(|f| f.declared_marketplace(name).is_some()));
     if still_declared {
         return Ok(RemoveReport {
             name: name.to_string(),

@@ -13,6 +13,7 @@ pub mod install;
 pub mod list;
 pub mod marketplace;
 pub mod renames;
+pub mod seed;
 pub mod sync;
 pub mod uninstall;
 pub mod update;
@@ -29,7 +30,8 @@ use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource, Relat
 use crate::policy::{MarketplacePolicy, PolicyError, PolicyViolation};
 use crate::state::managed::ManagedSettings;
 use crate::state::{
-    FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode, SettingsFile,
+    FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode, SeedFolders,
+    SettingsFile,
 };
 
 /// What every operation needs: where things are, and how to tell the user we are waiting.
@@ -47,6 +49,8 @@ pub struct Context {
     managed: std::sync::OnceLock<ManagedSettings>,
     /// The marketplace policy of the managed settings, read once per process.
     policy: std::sync::OnceLock<MarketplacePolicy>,
+    /// The seed folders' marketplace lists, read once per process (seeds are read-only).
+    seeds: std::sync::OnceLock<SeedFolders>,
 }
 
 /// The exclusive state lock, held by one thread of one process.
@@ -65,7 +69,38 @@ impl Context {
             staging_probed: Mutex::new(false),
             managed: std::sync::OnceLock::new(),
             policy: std::sync::OnceLock::new(),
+            seeds: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The seed folders of `CLAUDE_CODE_PLUGIN_SEED_DIR` (read-only; see `state::seed`).
+    pub fn seeds(&self) -> &SeedFolders {
+        self.seeds
+            .get_or_init(|| SeedFolders::read(&self.loc.seed_dirs))
+    }
+
+    /// Every configured marketplace: the user's `known_marketplaces.json` entries in file order,
+    /// each replaced by a seed's entry of the same name (Claude Code: seed marketplaces overwrite
+    /// same-name user entries), then the seeds' other marketplaces. Nothing is written: seed
+    /// entries are layered at read time, never copied into the user's file.
+    pub fn configured_marketplaces(&self) -> Result<Vec<ConfiguredMarketplace>, JsonFileError> {
+        let seeds = self.seeds();
+        let mut seeded = seeds.marketplaces();
+        let mut out = Vec::new();
+        for k in self.known()?.all() {
+            match seeded.iter().position(|m| m.name == k.name) {
+                Some(i) => out.push(ConfiguredMarketplace::from_seed(seeded.remove(i))),
+                None => out.push(ConfiguredMarketplace {
+                    name: k.name,
+                    source: k.source,
+                    location: k.install_location,
+                    last_updated: k.last_updated,
+                    seed: None,
+                }),
+            }
+        }
+        out.extend(seeded.into_iter().map(ConfiguredMarketplace::from_seed));
+        Ok(out)
     }
 
     /// The merged managed settings (`Locations::managed_dir`). A file that is not valid JSON is
@@ -225,6 +260,72 @@ impl PluginRef {
     }
 }
 
+/// A marketplace as every command sees it: the user's entry, or a seed's (see
+/// [`Context::configured_marketplaces`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfiguredMarketplace {
+    pub name: String,
+    /// The recorded `source` object. For a seed marketplace it is the seed's recorded source,
+    /// which is what allow/block-list policy must judge (Claude Code checks the seed's recorded
+    /// source, not where its copy lies).
+    pub source: serde_json::Value,
+    /// Where its content is read from (for a seed marketplace: probed inside the seed).
+    pub location: PathBuf,
+    pub last_updated: Option<String>,
+    /// The seed folder that provides it: read-only, never refreshed, updated or removed.
+    pub seed: Option<PathBuf>,
+}
+
+impl ConfiguredMarketplace {
+    pub fn from_seed(m: crate::state::SeedMarketplace) -> Self {
+        Self {
+            name: m.name,
+            source: m.recorded_source,
+            location: m.root,
+            last_updated: m.last_updated,
+            seed: Some(m.seed),
+        }
+    }
+
+    /// The recorded source, parsed (`None` for a source type we do not know).
+    pub fn recorded_source(&self) -> Option<MarketplaceSource> {
+        MarketplaceSource::from_json(&self.source)
+    }
+
+    /// Load its catalog. A seed's copy is read where it lies now (a clone folder or a catalog
+    /// file) and is never refreshed; a local source is read in place.
+    pub fn load(&self) -> Result<Marketplace, MarketplaceError> {
+        let unsupported = || {
+            MarketplaceError::Unsupported(
+                self.source
+                    .get("source")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("unknown")
+                    .to_string(),
+            )
+        };
+        let source = self.recorded_source().ok_or_else(unsupported)?;
+        match &self.seed {
+            Some(seed) if self.location.starts_with(seed) => {
+                if self.location.is_dir() {
+                    Marketplace::load_clone(&self.location)
+                } else {
+                    Marketplace::load_catalog(&self.location)
+                }
+            }
+            _ => Marketplace::load_installed(&source, &self.location),
+        }
+    }
+}
+
+/// What `marketplace update` / `remove` / `add` were refused on a seed marketplace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedRefusal {
+    Update,
+    Remove,
+    AddOtherSource,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
     #[error(transparent)]
@@ -380,6 +481,12 @@ pub enum OpError {
     PolicyBlockedInstall { name: String },
     #[error("This plugin is managed by your organization. Contact your admin to disable it.")]
     ManagedOverride,
+    #[error("{}", seed_refusal_message(.name, .seed, *.refusal))]
+    SeedManaged {
+        name: String,
+        seed: PathBuf,
+        refusal: SeedRefusal,
+    },
 }
 
 /// The wording: the blocklist "blocks"; an allowlist that does not name it "does not list".
@@ -388,6 +495,23 @@ fn blocked_marketplace_message(name: &str, v: &PolicyViolation) -> String {
         format!("Marketplace \"{name}\" is blocked by enterprise policy")
     } else {
         format!("Marketplace \"{name}\" is not in the allowed marketplace list")
+    }
+}
+
+/// Claude Code's texts for a seed marketplace (with `plugin` for `claude plugin`, and no
+/// "re-registered on next startup": we layer seeds at read time and register nothing).
+fn seed_refusal_message(name: &str, seed: &Path, refusal: SeedRefusal) -> String {
+    let seed = seed.display();
+    match refusal {
+        SeedRefusal::Update => format!(
+            "Marketplace '{name}' is seed-managed ({seed}) and its content is controlled by the seed image. To update: ask your admin to update the seed."
+        ),
+        SeedRefusal::Remove => format!(
+            "Marketplace '{name}' is registered from the read-only seed directory ({seed}) and stays configured while CLAUDE_CODE_PLUGIN_SEED_DIR names that folder. To stop using its plugins: plugin disable <plugin>@{name}"
+        ),
+        SeedRefusal::AddOtherSource => format!(
+            "Marketplace '{name}' is seed-managed ({seed}). To use a different source, ask your admin to update the seed, or use a different marketplace name."
+        ),
     }
 }
 
@@ -465,6 +589,7 @@ impl OpError {
                 "plugin_policy_blocked"
             }
             OpError::ManagedOverride => "managed_settings_override",
+            OpError::SeedManaged { .. } => "managed",
         }
     }
 }
@@ -502,40 +627,29 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// A known marketplace loaded from its stored source.
+/// A configured marketplace with its catalog loaded.
 pub struct LoadedMarketplace {
     pub name: String,
     pub source: Option<MarketplaceSource>,
     pub marketplace: Result<Marketplace, MarketplaceError>,
+    /// The seed folder that provides it, if any.
+    pub seed: Option<PathBuf>,
 }
 
-/// Load the known marketplaces `wanted` accepts (in file order); load failures are kept per
+/// Load the configured marketplaces `wanted` accepts (in order); load failures are kept per
 /// marketplace.
-pub fn load_known(
-    known: &KnownMarketplaces,
+pub fn load_configured(
+    configured: &[ConfiguredMarketplace],
     wanted: impl Fn(&str) -> bool,
 ) -> Vec<LoadedMarketplace> {
-    known
-        .all()
-        .into_iter()
-        .filter(|k| wanted(&k.name))
-        .map(|k| {
-            let source = MarketplaceSource::from_json(&k.source);
-            let marketplace = match &source {
-                Some(s) => Marketplace::load_installed(s, &k.install_location),
-                None => Err(MarketplaceError::Unsupported(
-                    k.source
-                        .get("source")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or("unknown")
-                        .to_string(),
-                )),
-            };
-            LoadedMarketplace {
-                name: k.name,
-                source,
-                marketplace,
-            }
+    configured
+        .iter()
+        .filter(|c| wanted(&c.name))
+        .map(|c| LoadedMarketplace {
+            name: c.name.clone(),
+            source: c.recorded_source(),
+            marketplace: c.load(),
+            seed: c.seed.clone(),
         })
         .collect()
 }

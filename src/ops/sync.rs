@@ -80,6 +80,11 @@ pub enum PluginAction {
     Installed {
         version: String,
     },
+    /// A seed folder holds it (`CLAUDE_CODE_PLUGIN_SEED_DIR`): loaded from there, not installed.
+    Seeded {
+        version: String,
+        dir: PathBuf,
+    },
     WouldInstall,
     /// Enabled only by untrusted project settings and its content is not here.
     Untrusted,
@@ -205,7 +210,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
         .collect();
 
     let installed = ctx.installed()?;
-    let known = ctx.known()?;
+    let configured = ctx.configured_marketplaces()?;
     let here = ctx.loc.project_path();
     let visible = installed.visible_from(here);
     let mut to_install: Vec<(String, Scope)> = Vec::new();
@@ -235,7 +240,9 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
                 code,
             }),
             Some(MarketplaceAction::WouldRegister) => Some(PluginAction::WouldInstall),
-            Some(_) if known.get(&e.marketplace).is_none() => Some(PluginAction::Untrusted),
+            Some(_) if configured.iter().all(|c| c.name != e.marketplace) => {
+                Some(PluginAction::Untrusted)
+            }
             _ => None,
         };
         if let Some(action) = decided {
@@ -304,6 +311,17 @@ fn install_one(
         Ok(f) => f,
         Err(e) => return failed(e),
     };
+    // A seed holds it: Claude Code loads it from there; nothing to fetch or copy.
+    match super::seed::seeded_plugin(ctx, id) {
+        Ok(Some(s)) => {
+            return PluginAction::Seeded {
+                version: s.version,
+                dir: s.dir,
+            };
+        }
+        Ok(None) => {}
+        Err(e) => return failed(e),
+    }
     if !trusted && !matches!(found.entry.source, PluginSource::Relative(_)) {
         return PluginAction::Untrusted;
     }
@@ -346,8 +364,8 @@ fn follow_renames(
         .chain(settings.marketplaces.keys().map(String::as_str))
         .filter(|n| !fresh.contains(n))
         .collect();
-    let known = ctx.known()?;
-    for loaded in super::load_known(&known, |n| mentioned.contains(n)) {
+    let configured = ctx.configured_marketplaces()?;
+    for loaded in super::load_configured(&configured, |n| mentioned.contains(n)) {
         // One that cannot be loaded is reported with its plugins.
         if let Ok(m) = &loaded.marketplace {
             notices.extend(super::renames::follow(ctx, &loaded.name, m)?);
@@ -365,7 +383,7 @@ fn sync_marketplaces(
 ) -> Result<Vec<MarketplaceSync>, OpError> {
     // Nothing is registered under a policy we could not read.
     let policy = ctx.policy()?;
-    let known = ctx.known()?;
+    let configured = ctx.configured_marketplaces()?;
     let mut declared: Vec<(String, Scope, Value)> = settings
         .marketplaces
         .values()
@@ -386,11 +404,13 @@ fn sync_marketplaces(
     let mut work = Vec::new();
     for (name, scope, raw) in declared {
         let source = parse_declared(ctx, scope, &raw);
-        let current = known.get(&name).map(|k| k.source.clone());
-        let same = match (&source, &current) {
-            (Some(s), Some(c)) => MarketplaceSource::from_json(c).as_ref() == Some(s) || *c == raw,
-            _ => false,
-        };
+        let current = configured.iter().find(|c| c.name == name);
+        // A seed's marketplace of that name is used whatever settings declare (seeds win).
+        let same = current.is_some_and(|c| {
+            c.seed.is_some()
+                || (c.location.exists()
+                    && (c.source == raw || c.recorded_source().is_some_and(|r| Some(r) == source)))
+        });
         let blocked = source
             .as_ref()
             .and_then(|s| policy.check_source(s).err())
@@ -400,11 +420,7 @@ fn sync_marketplaces(
                 message: e.to_string(),
                 code: e.failure_code(),
             }
-        } else if same
-            && known
-                .get(&name)
-                .is_some_and(|k| k.install_location.exists())
-        {
+        } else if same {
             MarketplaceAction::Present
         } else if scope == Scope::Project && !req.trust_project {
             MarketplaceAction::Untrusted

@@ -20,7 +20,7 @@ use std::time::Duration;
 use super::install::{
     FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved,
 };
-use super::{Context, OpError, PluginRef, load_known, marketplace};
+use super::{Context, OpError, PluginRef, load_configured, marketplace};
 use crate::cache::{CopyReport, StagedPlugin, TreeListing, read_marker};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
@@ -160,10 +160,10 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
     } else {
         BTreeMap::new()
     };
-    let known = ctx.known()?;
+    let configured = ctx.configured_marketplaces()?;
     // Loaded once per marketplace; a failure becomes each of its plugins' outcome.
     let loaded: BTreeMap<String, Result<Marketplace, UpdateOutcome>> =
-        load_known(&known, |n| names.contains(n))
+        load_configured(&configured, |n| names.contains(n))
             .into_iter()
             .map(|l| {
                 let name = l.name.clone();
@@ -189,7 +189,7 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             (None, Some(Err(failed))) => Err(failed.clone()),
             (None, None) => Err(UpdateOutcome::failed(&OpError::UnknownMarketplace {
                 name: t.marketplace.clone(),
-                known: known.all().into_iter().map(|k| k.name).collect(),
+                known: configured.iter().map(|c| c.name.clone()).collect(),
             })),
         };
         match found.map(|m| update_one(ctx, t, m, req)) {
@@ -300,14 +300,17 @@ fn specificity(s: Scope) -> u8 {
 }
 
 /// Refresh each marketplace not refreshed in the last [`FRESH_FOR`]; the failures, by name.
+/// Seed marketplaces are never refreshed (their content is the seed's).
 fn refresh(ctx: &Context, names: &BTreeSet<String>, jobs: usize) -> BTreeMap<String, String> {
     let known = match ctx.known() {
         Ok(k) => k,
         Err(e) => return names.iter().map(|n| (n.clone(), e.to_string())).collect(),
     };
+    let seeds = ctx.seeds();
     let now = jiff::Timestamp::now();
     let stale: Vec<&String> = names
         .iter()
+        .filter(|n| seeds.marketplace(n).is_none())
         .filter(|n| {
             let last = known
                 .get(n)

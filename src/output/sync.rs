@@ -48,6 +48,11 @@ fn plugin_row(p: &PluginSync) -> Value {
             v.insert("version".into(), json!(version));
             "installed"
         }
+        PluginAction::Seeded { version, dir } => {
+            v.insert("version".into(), json!(version));
+            v.insert("seedFolder".into(), json!(dir));
+            "seeded"
+        }
         PluginAction::WouldInstall => "would-install",
         PluginAction::Untrusted => "untrusted",
         PluginAction::Pruned { version } => {
@@ -103,6 +108,7 @@ fn plugin_line(p: &PluginSync) -> Option<String> {
         PluginAction::Installed { version } => {
             format!("✔ {id} ({scope}): installed {version}")
         }
+        PluginAction::Seeded { .. } => return None,
         PluginAction::WouldInstall => format!("· {id} ({scope}): would be installed"),
         PluginAction::Untrusted => format!(
             "! Plugin \"{}\" is enabled in project settings but isn't installed here; {TRUST_HINT}",
@@ -160,7 +166,12 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
     }
     let count =
         |f: fn(&PluginAction) -> bool| report.plugins.iter().filter(|p| f(&p.action)).count();
-    let present = count(|a| matches!(a, PluginAction::Present { .. }));
+    let present = count(|a| {
+        matches!(
+            a,
+            PluginAction::Present { .. } | PluginAction::Seeded { .. }
+        )
+    });
     let installed = count(|a| matches!(a, PluginAction::Installed { .. }));
     let failures = count(|a| matches!(a, PluginAction::Failed { .. }));
     if lines.is_empty() && report.renames.is_empty() {

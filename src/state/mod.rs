@@ -11,6 +11,7 @@ pub mod json;
 pub mod known;
 pub mod lock;
 pub mod managed;
+pub mod seed;
 pub mod settings;
 
 pub use installed::{InstallRecord, InstalledPlugins, NewInstall};
@@ -18,4 +19,5 @@ pub use json::JsonFileError;
 pub use known::{KnownMarketplace, KnownMarketplaces};
 pub use lock::{FileLock, LockError, LockMode};
 pub use managed::ManagedSettings;
+pub use seed::{SeedFolders, SeedMarketplace, SeedVersion};
 pub use settings::SettingsFile;
