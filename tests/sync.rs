@@ -231,6 +231,14 @@ fn sync_installs_the_effective_set_at_the_enabling_scopes_and_is_idempotent() {
         "project".into(),
         Some(env.cwd.to_str().unwrap().into())
     )));
+    let r = env.run(&["uninstall", "a@acme"]).fails();
+    assert!(
+        r.stderr.contains(
+            "is installed at managed scope because your organization's managed settings enable it"
+        ),
+        "{}",
+        r.stderr
+    );
     let last = env.run(&["sync", "--project", "."]).ok();
     assert!(
         last.stdout.starts_with(
@@ -239,6 +247,26 @@ fn sync_installs_the_effective_set_at_the_enabling_scopes_and_is_idempotent() {
         "{}",
         last.stdout
     );
+
+    // Managed settings stop enabling `a`: only `--prune` removes its managed-scope install.
+    env.write_managed(
+        None,
+        &json!({"extraKnownMarketplaces": {"acme": {"source": {"source": "directory", "path": f.acme}}}}),
+    );
+    env.run(&["sync"]).ok();
+    assert!(env.installed()["plugins"]["a@acme"].is_array());
+    let r = env
+        .run(&["sync", "--project", ".", "--prune", "--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        actions(&r, "plugins")
+            .into_iter()
+            .filter(|(_, a)| a != "present")
+            .collect::<Vec<_>>(),
+        [("a@acme".to_string(), "pruned".to_string())]
+    );
+    assert!(env.installed()["plugins"].get("a@acme").is_none());
 }
 
 #[test]

@@ -481,6 +481,10 @@ pub enum OpError {
     PolicyBlockedInstall { name: String },
     #[error("This plugin is managed by your organization. Contact your admin to disable it.")]
     ManagedOverride,
+    #[error(
+        "Plugin \"{id}\" is installed at managed scope because your organization's managed settings enable it; `plugin sync --prune` removes it once they no longer do."
+    )]
+    InstalledForManagedSettings { id: String },
     #[error("{}", seed_refusal_message(.name, .seed, *.refusal))]
     SeedManaged {
         name: String,
@@ -588,7 +592,9 @@ impl OpError {
             OpError::PolicyBlockedEnable { .. } | OpError::PolicyBlockedInstall { .. } => {
                 "plugin_policy_blocked"
             }
-            OpError::ManagedOverride => "managed_settings_override",
+            OpError::ManagedOverride | OpError::InstalledForManagedSettings { .. } => {
+                "managed_settings_override"
+            }
             OpError::SeedManaged { .. } => "managed",
         }
     }

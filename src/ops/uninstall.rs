@@ -50,6 +50,8 @@ pub fn uninstall(
             .into_iter()
             .find_map(|rec| rec.scope().filter(|s| *s != scope));
         return Err(match other {
+            // Managed settings own it: `--scope managed` is refused for commands that write.
+            Some(Scope::Managed) => OpError::InstalledForManagedSettings { id },
             Some(installed_scope) => OpError::NotInstalledAtScope {
                 id,
                 installed: installed_scope,
