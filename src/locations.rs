@@ -54,6 +54,16 @@ impl Scope {
         }
     }
 
+    /// Settings precedence: user < project < local < managed (a higher one's file wins).
+    pub fn precedence(self) -> u8 {
+        match self {
+            Scope::User => 0,
+            Scope::Project => 1,
+            Scope::Local => 2,
+            Scope::Managed => 3,
+        }
+    }
+
     /// Scopes whose installs are tied to one project (and carry `projectPath`).
     pub fn is_project_bound(self) -> bool {
         matches!(self, Scope::Project | Scope::Local)

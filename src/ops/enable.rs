@@ -31,16 +31,6 @@ pub fn managed_value(managed: &ManagedSettings, id: &str) -> Option<bool> {
         .and_then(Value::as_bool)
 }
 
-/// Settings precedence among the writable scopes (higher wins).
-fn precedence(s: Scope) -> u8 {
-    match s {
-        Scope::User => 0,
-        Scope::Project => 1,
-        Scope::Local => 2,
-        Scope::Managed => 3,
-    }
-}
-
 /// The most specific writable scope whose file mentions `id`, with its value.
 fn deciding(files: &[SettingsFile], id: &str) -> Option<(Scope, bool)> {
     [Scope::Local, Scope::Project, Scope::User]
@@ -120,7 +110,7 @@ pub fn set_enabled(
     let at_target = files[file_index].enabled(&id);
     // An override is written only above the deciding file; below it, the value would not count.
     let above = match (scope, found) {
-        (Some(s), Some((f, _))) => precedence(s) > precedence(f),
+        (Some(s), Some((f, _))) => s.precedence() > f.precedence(),
         _ => false,
     };
     if let (Some(s), Some((f, _)), None) = (scope, found, at_target)

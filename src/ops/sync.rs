@@ -75,7 +75,6 @@ pub enum PluginAction {
     /// A visible installation provides it.
     Present {
         version: String,
-        scope: Scope,
     },
     Installed {
         version: String,
@@ -220,7 +219,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
         let provided = visible
             .iter()
             .filter(|(id, r, _)| *id == e.id && Path::new(&r.install_path).is_dir())
-            .max_by_key(|(_, _, s)| scope_rank(*s));
+            .max_by_key(|(_, _, s)| s.precedence());
         let scope = install_scope(e, req.trust_project);
         if let Some((_, r, s)) = provided {
             report.plugins.push(PluginSync {
@@ -228,7 +227,6 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
                 scope: *s,
                 action: PluginAction::Present {
                     version: r.version.clone(),
-                    scope: *s,
                 },
             });
             continue;
@@ -287,15 +285,6 @@ fn install_scope(e: &Enablement, trust_project: bool) -> Option<Scope> {
     }
 }
 
-fn scope_rank(s: Scope) -> u8 {
-    match s {
-        Scope::Managed => 3,
-        Scope::Local => 2,
-        Scope::Project => 1,
-        Scope::User => 0,
-    }
-}
-
 fn install_one(
     ctx: &Context,
     id: &str,
@@ -335,7 +324,6 @@ fn install_one(
                 installed_version, ..
             } => PluginAction::Present {
                 version: installed_version,
-                scope,
             },
         },
         Err(e) => failed(e),
