@@ -8,6 +8,9 @@
 # (exit codes, stdout/stderr, tree of ~/.claude/plugins, settings/installed/known JSON files).
 # Documented, deliberate differences (KNOWN DIFFERENCES below) are filtered out of that diff;
 # anything left is a DIFF. Only local fixtures are used: no network, no git server.
+# Cross-read scenarios (`xr`) cover commands Claude Code has no counterpart for (`sync`): our
+# binary writes into a fresh HOME, then Claude Code's `plugin list --json` must report each
+# expected installation (id and scope) without `errors`.
 #
 # USAGE
 #   scripts/conformance.sh [--list] [scenario...]     (no scenario = run all)
@@ -118,6 +121,7 @@ filter_diff() {
 # sc NAME [cc-probe options] <fixture> <plugin ids...>     ($FX = fixtures of this run)
 FX=""; BASE=""
 scenarios() {
+  xr sync-scopes        xr_sync p1@m1@managed pl@mL@project
   sc m1-plain           "$FX/m1" p1@m1
   sc m1-json            --json "$FX/m1" p1@m1
   sc mA-versions        --json "$FX/mA" pj@mA me@mA both@mA none@mA nomanifest@mA nomanifestv@mA numver@mA
@@ -152,6 +156,20 @@ scenarios() {
                         --step "uninstall p1@m1 --json" "$FX/m1" p1@m1
 }
 
+# ---------------------------------------------------------------- cross-read scenarios
+# xr NAME FUNCTION IDS...: FUNCTION runs commands of ours (`ours …`) that Claude Code has no
+# counterpart for, in a fresh HOME with the working directory $XR_CWD; then Claude Code's
+# `plugin list --json` in that HOME must list each of IDS (as id@scope) without `errors`.
+xr_sync() {
+  # Managed settings (our override folder) declare m1 and force p1; the project enables pm.
+  mkdir -p "$XR_HOME/managed" "$XR_CWD/.claude"
+  printf '{"extraKnownMarketplaces":{"m1":{"source":{"source":"directory","path":"%s"}}},"enabledPlugins":{"p1@m1":true}}' \
+    "$FX/m1" >"$XR_HOME/managed/managed-settings.json"
+  printf '{"enabledPlugins":{"pl@mL":true},"extraKnownMarketplaces":{"mL":{"source":{"source":"directory","path":"%s"}}}}' \
+    "$FX/mL" >"$XR_CWD/.claude/settings.json"
+  PLUGIN_MANAGED_SETTINGS_DIR="$XR_HOME/managed" ours sync --project "$XR_CWD"
+}
+
 ALL=(); MODE=collect
 sc() {
   if [ "$MODE" = collect ]; then ALL+=("$1"); return 0; fi
@@ -160,6 +178,39 @@ sc() {
   run_scenario "$name" "$@"
 }
 contains() { local x=$1 y; shift; for y in "$@"; do [ "$x" = "$y" ] && return 0; done; return 1; }
+
+xr() {
+  if [ "$MODE" = collect ]; then ALL+=("$1"); return 0; fi
+  local name=$1; shift
+  if [ ${#SELECTED[@]} -gt 0 ] && ! contains "$name" "${SELECTED[@]}"; then return 0; fi
+  run_cross_read "$name" "$@"
+}
+
+ours() { HOME="$XR_HOME" "$PLUGIN_BIN" "$@"; }
+
+run_cross_read() {
+  local name=$1 fn=$2 out="$OUT_DIR/$1.cross-read" id want problems=""; shift 2
+  XR_HOME="$tmp/xr-$name/home" XR_CWD="$tmp/xr-$name/work"
+  mkdir -p "$XR_HOME" "$XR_CWD"
+  if ! (cd "$XR_CWD" && "$fn") >"$out" 2>&1; then
+    echo "DIFF $name (our commands failed; see $out)"; sed 's/^/    /' "$out" | head -n 20
+    FAILED=$((FAILED + 1)); return 0
+  fi
+  (cd "$XR_CWD" && HOME="$XR_HOME" DISABLE_TELEMETRY=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
+    DISABLE_AUTOUPDATER=1 "$CLAUDE_BIN" plugin list --json </dev/null) >"$out.json" 2>>"$out" || true
+  for want in "$@"; do
+    id=${want%@*}
+    jq -e --arg id "$id" --arg scope "${want##*@}" \
+      'any(.[]; .id == $id and .scope == $scope and (has("errors") | not))' "$out.json" >/dev/null 2>&1 \
+      || problems="$problems $want"
+  done
+  if [ -z "$problems" ]; then
+    echo "PASS $name (Claude Code lists what we installed, without errors)"; PASSED=$((PASSED + 1))
+  else
+    echo "DIFF $name (Claude Code's list lacks, or reports errors for:$problems; see $out.json)"
+    FAILED=$((FAILED + 1))
+  fi
+}
 
 PASSED=0; FAILED=0
 run_scenario() {
