@@ -47,6 +47,20 @@ pub enum Command {
     Sync(SyncArgs),
     /// Show the effective plugin settings and which file set each value
     Settings(SettingsArgs),
+    /// Check a marketplace folder, a marketplace.json file or a plugin folder (nothing is installed)
+    Validate(ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A marketplace folder, a marketplace.json file, or a plugin folder
+    pub path: String,
+    /// Print one JSON object (Claude Code's report shape)
+    #[arg(long)]
+    pub json: bool,
+    /// Fail on warnings too
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]
@@ -339,11 +353,17 @@ fn wants_json(c: &Command) -> bool {
         Command::Cache(CacheCommand::Dir) => false,
         Command::Sync(a) => a.json,
         Command::Settings(a) => a.json,
+        Command::Validate(a) => a.json,
     }
 }
 
 /// Run a parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
+    // Reads only the given path: no HOME, settings or lock needed.
+    if let Command::Validate(a) = &cli.command {
+        let report = ops::validate::validate(std::path::Path::new(&a.path), a.strict);
+        return output::validate(&Out::new(a.json), &report);
+    }
     let loc = match Locations::from_env() {
         Ok(l) => l,
         Err(e) => {
@@ -536,5 +556,6 @@ pub fn run(cli: Cli) -> i32 {
             output::sync(&Out::new(a.json), a.dry_run, ops::sync::sync(&ctx, &req))
         }
         Command::Settings(a) => output::settings(&Out::new(a.json), ops::sync::settings_view(&ctx)),
+        Command::Validate(_) => unreachable!("validate returns before the context is built"),
     }
 }

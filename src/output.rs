@@ -1191,6 +1191,88 @@ fn human_bytes(n: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
+fn validate_file_json(f: &crate::ops::validate::FileReport) -> Value {
+    let issues = |list: &[crate::ops::validate::Issue]| -> Vec<Value> {
+        list.iter()
+            .map(|i| json!({"path": i.path, "message": i.message, "code": i.code}))
+            .collect()
+    };
+    json!({
+        "file": f.file,
+        "type": f.kind.as_str(),
+        "errors": issues(&f.findings.errors),
+        "warnings": issues(&f.findings.warnings),
+        "notes": [],
+        "gatingHooks": [],
+        "wasm": [],
+        "modules": [],
+    })
+}
+
+fn print_validate_file(f: &crate::ops::validate::FileReport) {
+    println!("Validating {}: {}\n", f.kind.heading(), f.file.display());
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    for (mark, word, list) in [
+        ("✘", "error", &f.findings.errors),
+        ("⚠", "warning", &f.findings.warnings),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        println!("{mark} Found {}:\n", plural(list.len(), word));
+        for i in list {
+            if i.path.is_empty() {
+                println!("  ❯ {}", i.message);
+            } else {
+                println!("  ❯ {}: {}", i.path, i.message);
+            }
+        }
+        println!();
+    }
+}
+
+/// `plugin validate`: Claude Code's report, human or `--json` (pretty, like Claude Code's).
+pub fn validate(out: &Out, r: &crate::ops::validate::ValidateReport) -> i32 {
+    if out.json {
+        let v = json!({
+            "success": r.success(),
+            "strict": r.strict,
+            "target": r.target,
+            "manifest": r.manifest.as_ref().map(validate_file_json),
+            "contents": r.contents.iter().map(validate_file_json).collect::<Vec<_>>(),
+            "provides": null,
+            "hosts": null,
+            "advice": [],
+            "directory": null,
+        });
+        json_pretty(&v);
+        return r.exit_code();
+    }
+    match &r.manifest {
+        Some(m) => print_validate_file(m),
+        None => println!(
+            "Validating plugin: {} (no plugin.json)\n",
+            r.target.display()
+        ),
+    }
+    for c in &r.contents {
+        print_validate_file(c);
+    }
+    let last = if r.unexpected {
+        "✘ Validation could not run"
+    } else if r.error_count() > 0 {
+        "✘ Validation failed"
+    } else if r.strict && r.warning_count() > 0 {
+        "✘ Validation failed (--strict treats warnings as errors)"
+    } else if r.warning_count() > 0 {
+        "✔ Validation passed with warnings"
+    } else {
+        "✔ Validation passed"
+    };
+    println!("{last}");
+    r.exit_code()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub mod seed;
 pub mod sync;
 pub mod uninstall;
 pub mod update;
+pub mod validate;
 pub mod verify;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,467 @@
+//! Checks of a marketplace index and of each relative-path plugin folder it lists.
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::Value;
+
+use super::plugin::{
+    ENTRY_COMPONENT_KEYS, ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths,
+    check_plugin_folder,
+};
+use super::{
+    FileKind, FileReport, Findings, ValidateReport, expected, is_kebab, not_kebab, read_json,
+    unknown_field,
+};
+use crate::marketplace::discover::root_of_index;
+use crate::marketplace::names::{
+    marketplace_name_problem, plugin_name_problem, reserved_name_problem,
+};
+use crate::marketplace::renames::{RenameTarget, Renames, Resolution, Unresolved};
+use crate::marketplace::schema::{PluginEntry, PluginSource};
+
+const TOP_KEYS: &[&str] = &[
+    "$schema",
+    "name",
+    "owner",
+    "plugins",
+    "description",
+    "version",
+    "metadata",
+    "forceRemoveDeletedPlugins",
+    "allowCrossMarketplaceDependenciesOn",
+    "renames",
+];
+
+type ReadError = (PathBuf, io::Error);
+
+/// `plugin validate <marketplace folder | index file>`.
+pub(super) fn validate_catalog(index: &Path, strict: bool) -> Result<ValidateReport, ReadError> {
+    let root = root_of_index(index);
+    let mut f = Findings::default();
+    let mut contents = Vec::new();
+    match read_json(index, "")? {
+        Err(issue) => f.errors.push(issue),
+        Ok(value) => check_catalog(&value, &root, &mut f, &mut contents)?,
+    }
+    Ok(ValidateReport {
+        strict,
+        target: index.to_path_buf(),
+        manifest: Some(FileReport {
+            file: index.to_path_buf(),
+            kind: FileKind::Marketplace,
+            findings: f,
+        }),
+        contents,
+        unexpected: false,
+    })
+}
+
+fn check_catalog(
+    value: &Value,
+    root: &Path,
+    f: &mut Findings,
+    contents: &mut Vec<FileReport>,
+) -> Result<(), ReadError> {
+    let Value::Object(raw) = value else {
+        f.error("", "schema", expected("object", Some(value)));
+        return Ok(());
+    };
+    match raw.get("name") {
+        Some(Value::String(name)) => {
+            if let Some(p) = marketplace_name_problem(name) {
+                f.error("name", "name", p);
+            } else if let Some(p) = reserved_name_problem(name) {
+                // Only `marketplace add` refuses it, and only from outside github.com/anthropics.
+                f.warn(
+                    "name",
+                    "reserved-name",
+                    format!("{p} Adding this marketplace from any other source fails."),
+                );
+            }
+        }
+        other => f.error("name", "schema", expected("string", other)),
+    }
+    match raw.get("owner") {
+        Some(Value::Object(o)) => match o.get("name") {
+            Some(Value::String(n)) if !n.trim().is_empty() => {}
+            Some(Value::String(_)) => {
+                f.error("owner.name", "schema", "Author name cannot be empty")
+            }
+            other => f.error("owner.name", "schema", expected("string", other)),
+        },
+        other => f.error("owner", "schema", expected("object", other)),
+    }
+    let metadata = raw.get("metadata").and_then(Value::as_object);
+    let has_description = raw.get("description").is_some_and(Value::is_string)
+        || metadata.is_some_and(|m| m.get("description").is_some_and(Value::is_string));
+    let plugin_root = match metadata.and_then(|m| m.get("pluginRoot")) {
+        None => None,
+        Some(Value::String(pr)) => {
+            let rel = pr.strip_prefix("./").unwrap_or(pr);
+            if stays_inside(rel) {
+                Some(root.join(rel))
+            } else {
+                f.error(
+                    "metadata.pluginRoot",
+                    "plugin-root",
+                    format!("pluginRoot \"{pr}\" must be a relative path inside the marketplace root (no \"..\", absolute paths or backslashes); bare source names can't resolve under it"),
+                );
+                None
+            }
+        }
+        Some(other) => {
+            f.error(
+                "metadata.pluginRoot",
+                "schema",
+                expected("string", Some(other)),
+            );
+            None
+        }
+    };
+    for (key, _) in raw {
+        if !TOP_KEYS.contains(&key.as_str()) {
+            f.warnings.push(unknown_field(key, key, TOP_KEYS));
+        }
+    }
+    let plugins = match raw.get("plugins") {
+        Some(Value::Array(p)) => p.as_slice(),
+        other => {
+            f.error("plugins", "schema", expected("array", other));
+            &[]
+        }
+    };
+    if raw.get("plugins").is_some_and(Value::is_array) && plugins.is_empty() {
+        f.warn(
+            "plugins",
+            "no-plugins",
+            "Marketplace has no plugins defined",
+        );
+    }
+    if !has_description {
+        f.warn(
+            "description",
+            "missing-description",
+            "No marketplace description provided. Adding a description helps users understand what this marketplace offers",
+        );
+    }
+    let mut first_index: HashMap<String, usize> = HashMap::new();
+    let mut listed = HashSet::new();
+    for (i, v) in plugins.iter().enumerate() {
+        if let Some(name) = v.get("name").and_then(Value::as_str) {
+            listed.insert(name);
+            if let Some(first) = first_index.get(name) {
+                // Claude Code reports duplicates only when nothing else is wrong; always here.
+                f.error(
+                    format!("plugins[{i}].name"),
+                    "duplicate-name",
+                    format!("Duplicate plugin name \"{name}\" found in marketplace (first at plugins[{first}])"),
+                );
+            } else {
+                first_index.insert(name.to_string(), i);
+            }
+        }
+        check_entry(i, v, root, plugin_root.as_deref(), f, contents)?;
+    }
+    check_renames(raw.get("renames"), &listed, f);
+    Ok(())
+}
+
+fn check_entry(
+    i: usize,
+    v: &Value,
+    root: &Path,
+    plugin_root: Option<&Path>,
+    f: &mut Findings,
+    contents: &mut Vec<FileReport>,
+) -> Result<(), ReadError> {
+    let Value::Object(raw) = v else {
+        f.error(
+            format!("plugins.{i}"),
+            "schema",
+            expected("object", Some(v)),
+        );
+        return Ok(());
+    };
+    let name = match raw.get("name") {
+        Some(Value::String(n)) => n.as_str(),
+        other => {
+            f.error(
+                format!("plugins.{i}.name"),
+                "schema",
+                expected("string", other),
+            );
+            return Ok(());
+        }
+    };
+    if name.contains(' ') {
+        // Claude Code's two errors: the schema's, and the plugin-id rule's.
+        f.error(
+            format!("plugins.{i}.name"),
+            "name",
+            "Plugin name cannot contain spaces. Use kebab-case (e.g., \"my-plugin\")",
+        );
+    }
+    if let Some(p) = plugin_name_problem(name) {
+        let p = if name.contains(' ') {
+            format!(
+                "Claude Code cannot install plugin \"{name}\". Each part of a plugin id (plugin@marketplace) may use only the letters a-z and A-Z, digits, \".\", \"_\" and \"-\", and must start with a letter or digit. Change this entry's \"name\"."
+            )
+        } else {
+            p
+        };
+        f.error(format!("plugins[{i}].name"), "name", p);
+        return Ok(());
+    }
+    if !is_kebab(name) {
+        f.warn(
+            format!("plugins[{i}].name"),
+            "name-not-kebab",
+            not_kebab(name),
+        );
+    }
+    for (key, _) in raw {
+        let known =
+            MANIFEST_KEYS.contains(&key.as_str()) || ENTRY_ONLY_KEYS.contains(&key.as_str());
+        if !known {
+            let all: Vec<&str> = MANIFEST_KEYS
+                .iter()
+                .chain(ENTRY_ONLY_KEYS)
+                .copied()
+                .collect();
+            f.warnings
+                .push(unknown_field(&format!("plugins[{i}].{key}"), key, &all));
+        }
+    }
+    let Ok(entry) = PluginEntry::from_value(i, v.clone()) else {
+        return Ok(());
+    };
+    // Defects read `field: message`; Claude Code names the field `plugins.<i>.<field>`.
+    for d in &entry.defects {
+        let (field, msg) = d.split_once(": ").unwrap_or(("", d.as_str()));
+        let code = if field.starts_with("source") {
+            "source"
+        } else {
+            "schema"
+        };
+        f.error(format!("plugins.{i}.{field}"), code, msg);
+    }
+    let declared: Vec<&str> = ENTRY_COMPONENT_KEYS
+        .iter()
+        .copied()
+        .filter(|k| raw.contains_key(*k))
+        .collect();
+    if entry.raw.get("headersHelper").is_some() && entry.strict != Some(false) {
+        f.error(
+            format!("plugins[{i}].headersHelper"),
+            "schema",
+            format!("Plugin \"{name}\" sets headersHelper but is not \"strict\": false"),
+        );
+    }
+    let at = |field: &str| format!("plugins[{i}].{field}");
+    let dir = match &entry.source {
+        PluginSource::Relative(raw_source) => {
+            let rel = raw_source.strip_prefix("./").unwrap_or("");
+            if Path::new(rel)
+                .components()
+                .any(|c| c == Component::ParentDir)
+            {
+                f.error(
+                    at("source"),
+                    "source-escapes",
+                    format!("Path contains \"..\": {raw_source}. Plugin source paths are resolved relative to the marketplace root (the directory containing .claude-plugin/), not relative to marketplace.json. Use \"./plugins/my-plugin\" instead of \"{raw_source}\"."),
+                );
+                None
+            } else if !stays_inside(rel) {
+                f.error(
+                    at("source"),
+                    "source-escapes",
+                    format!("Path contains a backslash: {raw_source}. Claude Code refuses it on macOS and Linux; use \"/\""),
+                );
+                None
+            } else {
+                let direct = root.join(rel);
+                // Open plugin spec: `./x` may also resolve under pluginRoot (as install does).
+                let dir = match plugin_root {
+                    Some(pr) if !rel.is_empty() && !direct.exists() && pr.join(rel).exists() => {
+                        pr.join(rel)
+                    }
+                    _ => direct,
+                };
+                Some((dir, raw_source.clone()))
+            }
+        }
+        PluginSource::Bare(bare) => match plugin_root {
+            Some(pr) => Some((pr.join(bare), bare.clone())),
+            None => {
+                f.error(
+                    at("source"),
+                    "source",
+                    "Bare source names resolve under metadata.pluginRoot, which this marketplace does not set (or sets to a path outside the marketplace root). Use a \"./relative/path\" source, or set metadata.pluginRoot to allow bare names.",
+                );
+                None
+            }
+        },
+        PluginSource::GitUrl { .. } if raw.get("source").is_some_and(Value::is_string) => {
+            f.warn(
+                at("source"),
+                "source",
+                "Claude Code refuses a git URL written as a plain string (source: Invalid string: must start with \"./\"); only this tool reads it. Write {\"source\": \"url\", \"url\": \"…\"} instead.",
+            );
+            None
+        }
+        PluginSource::Unknown(kind) => {
+            f.error(
+                format!("plugins.{i}.source"),
+                "source",
+                format!("Invalid input (unknown source type \"{kind}\")"),
+            );
+            None
+        }
+        PluginSource::Npm { version, .. } => {
+            if version.is_none() {
+                f.warn(
+                    at("source.version"),
+                    "unpinned-package",
+                    "npm source without a version: every install takes whatever the registry's latest is, and Claude Code records the version as \"unknown\". Set \"version\" (e.g. \"1.2.3\" or \"^1.2.0\").",
+                );
+            }
+            None
+        }
+        PluginSource::Pip { version, .. } => {
+            f.warn(
+                at("source"),
+                "pip-source",
+                "Claude Code cannot install pip sources (\"This plugin uses a source type your Claude Code version does not support\") and its validate rejects them (source: Invalid input); only this tool installs them.",
+            );
+            if version.is_none() {
+                f.warn(
+                    at("source.version"),
+                    "unpinned-package",
+                    "pip source without a version: every install takes whatever the index's latest is. Set \"version\" (e.g. \"==1.2.3\").",
+                );
+            }
+            None
+        }
+        _ => None,
+    };
+    let Some((dir, shown)) = dir else {
+        return Ok(());
+    };
+    if !dir.is_dir() {
+        f.error(
+            at("source"),
+            "source-missing",
+            format!("Plugin directory not found at path: {shown}. Check that the marketplace entry has the correct path."),
+        );
+        return Ok(());
+    }
+    let manifest_file = crate::manifest::find_manifest(&dir);
+    let checked = check_plugin_folder(&dir, manifest_file.as_deref(), Some(root))?;
+    let shown_manifest = |file: &Path| {
+        file.strip_prefix(root)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let mut manifest_declares = false;
+    if let Some(cm) = checked.manifest {
+        let (file, mut pf, manifest) = (cm.file, cm.findings, cm.raw);
+        // The entry supplies what plugin.json lacks; warn only when neither has it.
+        let entry_has = |k: &str| raw.contains_key(k);
+        pf.warnings.retain(|w| match w.code {
+            "missing-version" => !entry_has("version"),
+            "missing-description" => !entry_has("description"),
+            "missing-author" => !entry_has("author"),
+            _ => true,
+        });
+        f.absorb(pf, &format!("plugins[{i}] plugin.json → "));
+        if let Some(m) = manifest {
+            manifest_declares = ENTRY_COMPONENT_KEYS.iter().any(|k| m.contains_key(*k));
+            if let Some(mname) = m.get("name").and_then(Value::as_str)
+                && mname != name
+            {
+                f.warn(
+                    at("name"),
+                    "name-mismatch",
+                    format!("Entry name \"{name}\" differs from \"{mname}\" in {}. Claude Code installs and enables it as \"{name}\" but namespaces its components as \"{mname}:…\"; use one name in both places.", shown_manifest(&file)),
+                );
+            }
+            if let (Some(ev), Some(Value::String(mv))) = (&entry.version, m.get("version"))
+                && ev != mv
+            {
+                f.warn(
+                    at("version"),
+                    "version-mismatch",
+                    format!("Entry declares version \"{ev}\" but {} says \"{mv}\". At install time, plugin.json wins (calculatePluginVersion precedence) — the entry version is silently ignored. Update this entry to \"{mv}\" to match.", shown_manifest(&file)),
+                );
+            }
+        }
+    }
+    if !declared.is_empty() {
+        let list = declared.join(", ");
+        match entry.strict {
+            Some(false) if manifest_declares => f.error(
+                at("strict"),
+                "conflicting-manifests",
+                format!("Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. With \"strict\": false the entry must be the whole definition: move the components ({list}) out of plugin.json, or drop \"strict\": false."),
+            ),
+            Some(false) => {}
+            _ if manifest_file.is_some() => f.warn(
+                at("strict"),
+                "strict-inline-components",
+                format!("Entry declares components ({list}) while \"strict\" is true{}: Claude Code adds them to those of plugin.json. If this entry is meant to be the whole definition, set \"strict\": false.", if entry.strict.is_none() { " (the default)" } else { "" }),
+            ),
+            _ => {}
+        }
+        let paths = check_component_paths(&dir, Some(root), raw, false);
+        f.absorb(paths, &format!("plugins[{i}]."));
+    }
+    f.absorb(checked.folder, &format!("plugins[{i}] → "));
+    contents.extend(checked.contents);
+    Ok(())
+}
+
+fn check_renames(value: Option<&Value>, listed: &HashSet<&str>, f: &mut Findings) {
+    let renames = Renames::parse(value);
+    if let Some(p) = &renames.problem {
+        f.error("renames", "renames", p.clone());
+        return;
+    }
+    for (key, target) in &renames.entries {
+        let path = format!("renames.{key}");
+        if let RenameTarget::Name(t) = target
+            && plugin_name_problem(t).is_some()
+        {
+            f.error(
+                path,
+                "renames",
+                format!("target \"{t}\" is not a valid plugin name (PluginIdSchema)"),
+            );
+            continue;
+        }
+        if let Some(Resolution::Unresolved { reason, chain }) = renames.resolve(key, listed) {
+            let why = match reason {
+                Unresolved::TargetMissing => format!(
+                    " — \"{}\" is not listed in plugins[]",
+                    chain.last().map(String::as_str).unwrap_or_default()
+                ),
+                _ => String::new(),
+            };
+            f.error(
+                path,
+                "renames",
+                format!("chain does not resolve ({reason}) — target must be a name in plugins[], a key in renames, or null{why}"),
+            );
+        }
+    }
+}
+
+/// A relative path that stays inside its base (no `..`, not absolute, no backslash).
+fn stays_inside(rel: &str) -> bool {
+    !rel.contains('\\')
+        && Path::new(rel)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}

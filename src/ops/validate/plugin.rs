@@ -1,0 +1,568 @@
+//! Checks of one plugin folder: its plugin.json, its component paths, the symlinks an install
+//! would skip, and the component files Claude Code's validator reads (commands, hooks.json,
+//! .mcp.json, a root CLAUDE.md).
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::{
+    FileKind, FileReport, Findings, Issue, ValidateReport, expected, is_kebab, not_kebab,
+    read_json, unknown_field,
+};
+use crate::cache::copy::{LinkPolicy, SkipReason, plan_plugin_tree};
+
+/// Top-level keys of plugin.json (docs §5), `icon` included (Claude Code's directory checks).
+pub(super) const MANIFEST_KEYS: &[&str] = &[
+    "$schema",
+    "name",
+    "displayName",
+    "version",
+    "description",
+    "author",
+    "homepage",
+    "repository",
+    "license",
+    "keywords",
+    "metadata",
+    "defaultEnabled",
+    "dependencies",
+    "settings",
+    "userConfig",
+    "channels",
+    "skills",
+    "commands",
+    "agents",
+    "hooks",
+    "mcpServers",
+    "lspServers",
+    "outputStyles",
+    "workflows",
+    "experimental",
+    "themes",
+    "monitors",
+    "icon",
+];
+
+/// Keys that belong in a marketplace entry; in plugin.json they are harmless but unused.
+pub(super) const ENTRY_ONLY_KEYS: &[&str] = &[
+    "source",
+    "strict",
+    "category",
+    "tags",
+    "relevance",
+    "headers",
+    "headersHelper",
+];
+
+/// Component keys whose paths are checked, and the default folder a manifest value replaces.
+const COMPONENTS: &[(&str, Option<&str>)] = &[
+    ("commands", Some("commands")),
+    ("agents", Some("agents")),
+    ("skills", None),
+    ("hooks", None),
+    ("mcpServers", None),
+    ("lspServers", None),
+    ("outputStyles", Some("output-styles")),
+    ("workflows", Some("workflows")),
+    ("themes", Some("themes")),
+    ("monitors", None),
+];
+
+/// The component keys a marketplace entry may declare (docs §2.5).
+pub(super) const ENTRY_COMPONENT_KEYS: &[&str] = &[
+    "commands",
+    "agents",
+    "skills",
+    "hooks",
+    "mcpServers",
+    "lspServers",
+    "outputStyles",
+    "themes",
+];
+
+type ReadError = (PathBuf, io::Error);
+
+/// A checked plugin.json.
+pub(super) struct CheckedManifest {
+    pub file: PathBuf,
+    /// Its findings, component paths included.
+    pub findings: Findings,
+    /// Its keys, when it is a JSON object.
+    pub raw: Option<Map<String, Value>>,
+}
+
+/// What one plugin folder holds, checked.
+pub(super) struct PluginFolder {
+    pub manifest: Option<CheckedManifest>,
+    /// Findings about the folder itself (symlinks an install would skip).
+    pub folder: Findings,
+    pub contents: Vec<FileReport>,
+}
+
+/// `plugin validate <plugin folder>` (or its plugin.json).
+pub(super) fn validate_plugin_folder(
+    root: &Path,
+    manifest: Option<&Path>,
+    strict: bool,
+) -> Result<ValidateReport, ReadError> {
+    // A plugin inside a marketplace folder is installed from it: links into the marketplace
+    // are copied then, so judge them as the install would.
+    let container = root
+        .ancestors()
+        .skip(1)
+        .find(|d| crate::marketplace::discover::find_index(d).is_some())
+        .map(Path::to_path_buf);
+    let checked = check_plugin_folder(root, manifest, container.as_deref())?;
+    let (file, mut findings) = match checked.manifest {
+        Some(m) => (m.file, m.findings),
+        None => (root.to_path_buf(), Findings::default()),
+    };
+    findings.absorb(checked.folder, "");
+    // Without a manifest Claude Code reports `manifest: null`; folder findings still need a home.
+    let has_findings = !findings.errors.is_empty() || !findings.warnings.is_empty();
+    let report = (manifest.is_some() || has_findings).then(|| FileReport {
+        file: file.clone(),
+        kind: FileKind::Plugin,
+        findings,
+    });
+    Ok(ValidateReport {
+        strict,
+        target: file,
+        manifest: report,
+        contents: checked.contents,
+        unexpected: false,
+    })
+}
+
+/// Check the plugin in `root` with manifest `manifest`; `container` is the marketplace root
+/// when the plugin is installed from one (links into it are copied, not skipped).
+pub(super) fn check_plugin_folder(
+    root: &Path,
+    manifest: Option<&Path>,
+    container: Option<&Path>,
+) -> Result<PluginFolder, ReadError> {
+    let manifest = match manifest {
+        None => None,
+        Some(file) => Some(match read_json(file, "")? {
+            Err(issue) => CheckedManifest {
+                file: file.to_path_buf(),
+                findings: Findings {
+                    errors: vec![issue],
+                    warnings: Vec::new(),
+                },
+                raw: None,
+            },
+            Ok(value) => {
+                let (mut findings, raw) = check_manifest(&value);
+                if let Some(raw) = &raw {
+                    let paths = check_component_paths(root, container, raw, true);
+                    findings.errors.extend(paths.errors);
+                    findings.warnings.extend(paths.warnings);
+                }
+                CheckedManifest {
+                    file: file.to_path_buf(),
+                    findings,
+                    raw,
+                }
+            }
+        }),
+    };
+    Ok(PluginFolder {
+        manifest,
+        folder: skipped_symlinks(root, container),
+        contents: check_contents(root)?,
+    })
+}
+
+/// plugin.json's own fields: name, version, types, unknown and misplaced keys.
+pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Value>>) {
+    let mut f = Findings::default();
+    let Value::Object(raw) = value else {
+        f.error("", "schema", expected("object", Some(value)));
+        return (f, None);
+    };
+    match raw.get("name") {
+        Some(Value::String(name)) => match manifest_name_problem(name) {
+            Some(p) => f.error("name", "name", p),
+            None if !is_kebab(name) => f.warn("name", "name-not-kebab", not_kebab(name)),
+            None => {}
+        },
+        other => f.error("name", "schema", expected("string", other)),
+    }
+    match raw.get("version") {
+        None => f.warn(
+            "version",
+            "missing-version",
+            "No version specified. Consider adding a version following semver (e.g., \"1.0.0\")",
+        ),
+        Some(Value::String(_)) => {}
+        other => f.error("version", "schema", expected("string", other)),
+    }
+    match raw.get("description") {
+        None => f.warn(
+            "description",
+            "missing-description",
+            "No description provided. Adding a description helps users understand what your plugin does",
+        ),
+        Some(Value::String(_)) => {}
+        other => f.error("description", "schema", expected("string", other)),
+    }
+    match raw.get("author") {
+        None => f.warn(
+            "author",
+            "missing-author",
+            "No author information provided. Consider adding author details for plugin attribution",
+        ),
+        Some(Value::Object(a)) => match a.get("name") {
+            Some(Value::String(n)) if !n.trim().is_empty() => {}
+            Some(Value::String(_)) => {
+                f.error("author.name", "schema", "Author name cannot be empty")
+            }
+            other => f.error("author.name", "schema", expected("string", other)),
+        },
+        other => f.error("author", "schema", expected("object", other)),
+    }
+    for (key, ty) in [
+        ("displayName", "string"),
+        ("homepage", "string"),
+        ("repository", "string"),
+        ("license", "string"),
+        ("keywords", "array"),
+        ("defaultEnabled", "boolean"),
+        ("dependencies", "array"),
+    ] {
+        let Some(v) = raw.get(key) else { continue };
+        let ok = match ty {
+            "string" => v.is_string(),
+            "array" => v.is_array(),
+            _ => v.is_boolean(),
+        };
+        if !ok {
+            f.error(key, "schema", expected(ty, Some(v)));
+        }
+    }
+    for (key, _) in raw {
+        if ENTRY_ONLY_KEYS.contains(&key.as_str()) {
+            f.warn(
+                key.as_str(),
+                "misplaced-field",
+                format!(
+                    "Field '{key}' belongs in the marketplace entry (marketplace.json), not plugin.json. It's harmless here but unused — Claude Code ignores it at load time."
+                ),
+            );
+        } else if !MANIFEST_KEYS.contains(&key.as_str()) {
+            f.warnings.push(unknown_field(key, key, MANIFEST_KEYS));
+        }
+    }
+    for key in ["monitors", "themes"] {
+        if raw.contains_key(key) {
+            f.warn(
+                key,
+                "experimental-top-level",
+                format!(
+                    "'{key}' is an experimental component; declare it under 'experimental.{key}' instead of at the top level. Top-level still loads for now but will be removed in a future release."
+                ),
+            );
+        }
+    }
+    (f, Some(raw.clone()))
+}
+
+/// Name rules for plugin.json's `name` (docs §5: no spaces, `@`, `:`, separators, control or
+/// bidi characters). Non-kebab names are only warned about.
+fn manifest_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("Plugin name cannot be empty".into());
+    }
+    if name.contains(' ') {
+        return Some(
+            "Plugin name cannot contain spaces. Use kebab-case (e.g., \"my-plugin\")".into(),
+        );
+    }
+    if let Some(p) = crate::marketplace::names::plugin_name_problem(name)
+        && !p.starts_with("Claude Code cannot install")
+    {
+        return Some(p);
+    }
+    name.contains(['@', ':', '/', '\\'])
+        .then(|| format!("Plugin name \"{name}\" cannot contain \"@\", \":\", \"/\" or \"\\\""))
+}
+
+/// Check every component path declared in `decl` (plugin.json, or a marketplace entry's inline
+/// components) against the plugin at `root`: it must start with `./`, stay inside the plugin
+/// (no `..`, no backslash, no symlink leading outside the plugin unless into `container`, the
+/// marketplace root, whose links the install copies) and exist. With `replaces_defaults` (a
+/// manifest) it also warns when a declared path makes Claude Code ignore a default folder.
+///
+/// This is the one place that knows the component keys for validation; it reads the raw JSON
+/// so it can later take its paths from a shared component model instead.
+pub fn check_component_paths(
+    root: &Path,
+    container: Option<&Path>,
+    decl: &Map<String, Value>,
+    replaces_defaults: bool,
+) -> Findings {
+    let mut f = Findings::default();
+    let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let canonical_container = container.and_then(|c| fs::canonicalize(c).ok());
+    let experimental = decl.get("experimental").and_then(Value::as_object);
+    for (key, default_dir) in COMPONENTS {
+        let value = match (key, experimental) {
+            (&"themes" | &"monitors", Some(e)) if e.contains_key(*key) => e.get(*key),
+            _ => decl.get(*key),
+        };
+        let Some(value) = value else { continue };
+        let paths = component_paths(key, value);
+        for (json_path, p) in &paths {
+            if let Some(issue) = check_one_path(
+                key,
+                json_path,
+                p,
+                root,
+                &canonical_root,
+                canonical_container.as_deref(),
+            ) {
+                f.errors.push(issue);
+            }
+        }
+        // A declared path inside the default folder keeps it; anything else shadows it.
+        if let Some(dir) = default_dir
+            && replaces_defaults
+            && root.join(dir).is_dir()
+            && !paths.is_empty()
+            && !paths.iter().any(|(_, p)| {
+                let rel = p.strip_prefix("./").unwrap_or(p);
+                Path::new(rel).starts_with(dir)
+            })
+        {
+            f.warn(
+                *key,
+                "default-folder-ignored",
+                format!("Default {dir}/ folder is ignored because the manifest sets \"{key}\""),
+            );
+        }
+    }
+    f
+}
+
+/// The path strings of one component value, with Claude Code's names for them (`agents[0]`,
+/// `commands`, `commands.deploy.source`). Inline objects (hooks, servers) hold no paths.
+fn component_paths(key: &str, value: &Value) -> Vec<(String, String)> {
+    match value {
+        // Claude Code names a lone skills/hooks path as the first of a list.
+        Value::String(s) if matches!(key, "skills" | "hooks") => {
+            vec![(format!("{key}[0]"), s.clone())]
+        }
+        Value::String(s) => vec![(key.to_string(), s.clone())],
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.as_str().map(|s| (format!("{key}[{i}]"), s.to_string())))
+            .collect(),
+        Value::Object(map) if key == "commands" => map
+            .iter()
+            .filter_map(|(name, v)| {
+                v.get("source")
+                    .and_then(Value::as_str)
+                    .map(|s| (format!("commands.{name}.source"), s.to_string()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn check_one_path(
+    key: &str,
+    json_path: &str,
+    p: &str,
+    root: &Path,
+    canonical_root: &Path,
+    container: Option<&Path>,
+) -> Option<Issue> {
+    let issue = |code, msg: String| Some(Issue::new(json_path, code, msg));
+    if key == "mcpServers" && p.starts_with("https://") {
+        return None;
+    }
+    if key == "skills" && (p == "." || p == "./") {
+        return None;
+    }
+    if !p.starts_with("./") {
+        return issue(
+            "path-not-relative",
+            "Invalid string: must start with \"./\"".into(),
+        );
+    }
+    if key == "monitors" && !p.ends_with(".json") {
+        return issue("schema", "Invalid string: must end with \".json\"".into());
+    }
+    if p.contains('\\') {
+        return issue(
+            "path-escapes",
+            format!(
+                "Path contains a backslash, which Claude Code treats as leaving the plugin directory on macOS and Linux: {p}"
+            ),
+        );
+    }
+    if Path::new(p).components().any(|c| c == Component::ParentDir) {
+        return issue(
+            "path-escapes",
+            format!("Path contains \"..\" which could be a path traversal attempt: {p}"),
+        );
+    }
+    let full = root.join(p);
+    if fs::symlink_metadata(&full).is_err() || !full.exists() {
+        let tail = if key == "mcpServers" {
+            "The plugin loader skips a missing MCP servers file without reporting it, so none of its servers will load."
+        } else {
+            "The runtime loader will report this as a load failure."
+        };
+        return issue("path-not-found", format!("Path not found: {p}. {tail}"));
+    }
+    let resolved = fs::canonicalize(&full).ok()?;
+    let inside =
+        resolved.starts_with(canonical_root) || container.is_some_and(|c| resolved.starts_with(c));
+    (!inside).then(|| {
+        Issue::new(
+            json_path,
+            "path-escapes",
+            format!(
+                "{key} path escapes plugin directory: {p} (a symlink leads to {}, which an install does not copy)",
+                resolved.display()
+            ),
+        )
+    })
+}
+
+/// Symlinks the install would leave out, judged by the cache's own copy policy.
+pub(super) fn skipped_symlinks(root: &Path, container: Option<&Path>) -> Findings {
+    let mut f = Findings::default();
+    let (Ok(plugin_root), container) = (
+        fs::canonicalize(root),
+        container.and_then(|c| fs::canonicalize(c).ok()),
+    ) else {
+        return f;
+    };
+    let policy = LinkPolicy {
+        plugin_root,
+        container,
+    };
+    let skipped = match plan_plugin_tree(&policy) {
+        Ok((_, skipped)) => skipped,
+        Err(e) => {
+            f.warn(
+                "",
+                "unreadable",
+                format!("Cannot walk the plugin folder: {e}"),
+            );
+            return f;
+        }
+    };
+    for s in skipped {
+        let path = s.path.to_string_lossy().into_owned();
+        let what = match &s.target {
+            Some(t) => format!("Symlink {path} -> {}", t.display()),
+            None => path.clone(),
+        };
+        let why = match s.reason {
+            SkipReason::OutsideMarketplace if policy.container.is_none() => {
+                "it points outside the plugin"
+            }
+            r => r.describe(),
+        };
+        f.warn(
+            path,
+            "symlink-skipped",
+            format!("{what} would be left out when the plugin is installed: {why}"),
+        );
+    }
+    f
+}
+
+/// The component files Claude Code's validator reads on their own.
+fn check_contents(root: &Path) -> Result<Vec<FileReport>, ReadError> {
+    let mut out = Vec::new();
+    let claude_md = root.join("CLAUDE.md");
+    if claude_md.is_file() {
+        let mut f = Findings::default();
+        f.warn(
+            "root",
+            "root-claude-md",
+            "CLAUDE.md at the plugin root is not loaded as project context. To ship context with your plugin, use a skill (skills/<name>/SKILL.md) instead.",
+        );
+        out.push(FileReport {
+            file: claude_md,
+            kind: FileKind::RootFile,
+            findings: f,
+        });
+    }
+    let mut commands = Vec::new();
+    markdown_files(&root.join("commands"), &mut commands);
+    commands.sort();
+    for file in commands {
+        let text = match fs::read(&file) {
+            Ok(t) => t,
+            Err(e) => return Err((file, e)),
+        };
+        if !has_frontmatter(&text) {
+            let mut f = Findings::default();
+            f.warn(
+                "frontmatter",
+                "frontmatter-missing",
+                "No frontmatter block found. Add YAML frontmatter between --- delimiters at the top of the file to set description and other metadata.",
+            );
+            out.push(FileReport {
+                file,
+                kind: FileKind::Command,
+                findings: f,
+            });
+        }
+    }
+    for (rel, kind) in [
+        ("hooks/hooks.json", FileKind::Hooks),
+        (".mcp.json", FileKind::Mcp),
+    ] {
+        let file = root.join(rel);
+        if !file.is_file() {
+            continue;
+        }
+        let tail = match kind {
+            FileKind::Hooks => ". At runtime this breaks the entire plugin load.",
+            _ => ". None of its MCP servers will load.",
+        };
+        if let Err(issue) = read_json(&file, tail)? {
+            out.push(FileReport {
+                file,
+                kind,
+                findings: Findings {
+                    errors: vec![issue],
+                    warnings: Vec::new(),
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// `.md` files under `dir`, not following symlinks (the symlink check covers those).
+fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Ok(ft) = e.file_type() else { continue };
+        let p = e.path();
+        if ft.is_dir() {
+            markdown_files(&p, out);
+        } else if ft.is_file() && p.extension().is_some_and(|x| x == "md") {
+            out.push(p);
+        }
+    }
+}
+
+fn has_frontmatter(text: &[u8]) -> bool {
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    text.starts_with(b"---\n") || text.starts_with(b"---\r\n")
+}

@@ -1,0 +1,466 @@
+//! `plugin validate <path> [--json] [--strict]`: every check on the fixtures of
+//! `testdata/validate/` (see its README), human and JSON output, exit codes, `--strict`, and a
+//! no-crash pass over the copied real-world corpus (`testdata/corpus/`).
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+use common::{Env, Run, write};
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/validate")
+        .join(name)
+}
+
+fn validate(env: &Env, path: &Path, extra: &[&str]) -> Run {
+    let p = path.to_string_lossy().into_owned();
+    let mut args = vec!["validate", p.as_str()];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+/// `(path, code)` of every error or warning of the manifest report.
+fn findings(v: &Value, severity: &str) -> Vec<(String, String)> {
+    v["manifest"][severity]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn message<'a>(v: &'a Value, severity: &str, path: &str) -> &'a str {
+    v["manifest"][severity]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == path)
+        .unwrap_or_else(|| panic!("no {severity} at {path}: {v:#}"))["message"]
+        .as_str()
+        .unwrap()
+}
+
+fn has(list: &[(String, String)], path: &str, code: &str) -> bool {
+    list.iter().any(|(p, c)| p == path && c == code)
+}
+
+#[test]
+fn clean_plugin_and_marketplace_pass_even_strict() {
+    let env = Env::new();
+    for name in ["clean-plugin", "clean-market"] {
+        let r = validate(&env, &fixture(name), &["--json", "--strict"]).ok();
+        let v = r.json();
+        assert_eq!(v["success"], true, "{v:#}");
+        assert_eq!(v["strict"], true);
+        assert_eq!(v["manifest"]["errors"], serde_json::json!([]));
+        assert_eq!(v["manifest"]["warnings"], serde_json::json!([]));
+        assert_eq!(v["contents"], serde_json::json!([]));
+        let r = validate(&env, &fixture(name), &[]).ok();
+        assert!(r.stdout.ends_with("✔ Validation passed\n"), "{}", r.stdout);
+    }
+}
+
+#[test]
+fn json_report_has_claude_codes_shape() {
+    let env = Env::new();
+    let v = validate(&env, &fixture("clean-plugin"), &["--json"])
+        .ok()
+        .json();
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "success",
+            "strict",
+            "target",
+            "manifest",
+            "contents",
+            "provides",
+            "hosts",
+            "advice",
+            "directory"
+        ]
+    );
+    let target = fixture("clean-plugin").join(".claude-plugin/plugin.json");
+    assert_eq!(v["target"], target.to_string_lossy().as_ref());
+    assert_eq!(v["manifest"]["file"], v["target"]);
+    assert_eq!(v["manifest"]["type"], "plugin");
+    let mk: Vec<&str> = v["manifest"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        mk,
+        [
+            "file",
+            "type",
+            "errors",
+            "warnings",
+            "notes",
+            "gatingHooks",
+            "wasm",
+            "modules"
+        ]
+    );
+}
+
+#[test]
+fn plugin_warnings_pass_but_fail_strict() {
+    let env = Env::new();
+    let v = validate(&env, &fixture("warn-plugin"), &["--json"])
+        .ok()
+        .json();
+    assert_eq!(v["success"], true);
+    let w = findings(&v, "warnings");
+    for (path, code) in [
+        ("name", "name-not-kebab"),
+        ("version", "missing-version"),
+        ("description", "missing-description"),
+        ("author", "missing-author"),
+        ("descripton", "unknown-field"),
+        ("frobnicate", "unknown-field"),
+        ("category", "misplaced-field"),
+    ] {
+        assert!(has(&w, path, code), "{path} {code}: {w:?}");
+    }
+    assert_eq!(
+        message(&v, "warnings", "descripton"),
+        "Unknown field 'descripton' — did you mean 'description'? Claude Code ignores unrecognized fields at load time, so this field has no effect."
+    );
+    assert_eq!(
+        message(&v, "warnings", "frobnicate"),
+        "Unknown field 'frobnicate'. Claude Code ignores it at load time."
+    );
+    assert_eq!(
+        message(&v, "warnings", "name"),
+        "Plugin name \"WarnPlugin\" is not kebab-case. Claude Code accepts it, but the Claude.ai marketplace sync requires kebab-case (lowercase letters, digits, and hyphens only, e.g., \"my-plugin\")."
+    );
+    // Content files: a command without frontmatter, a root CLAUDE.md.
+    let contents: Vec<(&str, &str)> = v["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap(),
+                c["warnings"][0]["path"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(contents, [("plugin", "root"), ("command", "frontmatter")]);
+
+    let strict = validate(&env, &fixture("warn-plugin"), &["--json", "--strict"])
+        .fails()
+        .json();
+    assert_eq!(strict["success"], false);
+    let human = validate(&env, &fixture("warn-plugin"), &["--strict"]).fails();
+    assert!(
+        human
+            .stdout
+            .ends_with("✘ Validation failed (--strict treats warnings as errors)\n")
+    );
+    let human = validate(&env, &fixture("warn-plugin"), &[]).ok();
+    assert!(
+        human
+            .stdout
+            .contains("⚠ Found 7 warnings:\n\n  ❯ name: Plugin name")
+    );
+    assert!(
+        human
+            .stdout
+            .ends_with("✔ Validation passed with warnings\n")
+    );
+}
+
+#[test]
+fn plugin_errors_and_component_paths() {
+    let env = Env::new();
+    let r = validate(&env, &fixture("bad-plugin"), &["--json"]).fails();
+    let v = r.json();
+    assert_eq!(v["success"], false);
+    let e = findings(&v, "errors");
+    for (path, code) in [
+        ("version", "schema"),
+        ("commands[1]", "path-not-relative"),
+        ("commands[2]", "path-escapes"),
+        ("commands[3]", "path-not-found"),
+        ("agents", "path-escapes"),
+        ("mcpServers", "path-not-found"),
+        ("monitors", "schema"),
+    ] {
+        assert!(has(&e, path, code), "{path} {code}: {e:?}");
+    }
+    // The existing path and the existing hooks file are fine.
+    assert!(!e.iter().any(|(p, _)| p == "commands[0]" || p == "hooks[0]"));
+    assert_eq!(
+        message(&v, "errors", "version"),
+        "Invalid input: expected string, received number"
+    );
+    assert_eq!(
+        message(&v, "errors", "commands[2]"),
+        "Path contains \"..\" which could be a path traversal attempt: ./../outside.md"
+    );
+    assert_eq!(
+        message(&v, "errors", "commands[3]"),
+        "Path not found: ./missing.md. The runtime loader will report this as a load failure."
+    );
+    assert_eq!(
+        message(&v, "errors", "commands[1]"),
+        "Invalid string: must start with \"./\""
+    );
+    // hooks.json that is not JSON is a content error.
+    let hooks = &v["contents"][0];
+    assert_eq!(hooks["type"], "hooks");
+    assert_eq!(hooks["errors"][0]["path"], "json");
+    assert!(
+        hooks["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid JSON syntax: ")
+    );
+    let human = validate(&env, &fixture("bad-plugin"), &[]).fails();
+    assert!(human.stdout.starts_with(&format!(
+        "Validating plugin manifest: {}\n\n✘ Found 7 errors:\n\n  ❯ version: Invalid input: expected string, received number\n",
+        fixture("bad-plugin/.claude-plugin/plugin.json").display()
+    )));
+    assert!(human.stdout.contains("Validating hooks: "));
+    assert!(human.stdout.ends_with("✘ Validation failed\n"));
+}
+
+#[test]
+fn unreadable_json_and_missing_manifests() {
+    let env = Env::new();
+    let v = validate(&env, &fixture("badjson-plugin"), &["--json"])
+        .fails()
+        .json();
+    assert_eq!(
+        findings(&v, "errors"),
+        [("json".into(), "json-syntax".into())]
+    );
+    let v = validate(&env, &fixture("badjson-market"), &["--json"])
+        .fails()
+        .json();
+    assert_eq!(v["manifest"]["type"], "marketplace");
+    assert_eq!(
+        findings(&v, "errors"),
+        [("json".into(), "json-syntax".into())]
+    );
+
+    let v = validate(&env, &fixture("bare-plugin"), &["--json"])
+        .ok()
+        .json();
+    assert_eq!(v["manifest"], Value::Null);
+    assert_eq!(v["success"], true);
+
+    let v = validate(&env, &fixture("not-a-plugin"), &["--json"])
+        .fails()
+        .json();
+    assert_eq!(
+        message(&v, "errors", "directory"),
+        "No manifest found in directory. Expected .claude-plugin/marketplace.json or .claude-plugin/plugin.json"
+    );
+}
+
+#[test]
+fn unreadable_path_exits_2() {
+    let env = Env::new();
+    let gone = env.fx.join("nope");
+    let r = validate(&env, &gone, &["--json"]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let v = r.json();
+    assert_eq!(v["success"], false);
+    assert_eq!(
+        message(&v, "errors", "file"),
+        format!("File not found: {}", gone.display())
+    );
+    let r = validate(&env, &gone, &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.ends_with("✘ Validation could not run\n"));
+}
+
+#[test]
+fn marketplace_checks_claude_code_misses() {
+    let env = Env::new();
+    let v = validate(&env, &fixture("market"), &["--json"])
+        .fails()
+        .json();
+    assert_eq!(v["manifest"]["type"], "marketplace");
+    let e = findings(&v, "errors");
+    let w = findings(&v, "warnings");
+    for (path, code) in [
+        ("plugins[4].name", "duplicate-name"),
+        ("plugins[5].source", "source-missing"),
+        ("plugins[6].source", "source-escapes"),
+        ("plugins.10.source", "source"),
+        ("plugins.12.name", "name"),
+        ("plugins[12].name", "name"),
+        ("plugins[3].strict", "conflicting-manifests"),
+        ("renames.broken", "renames"),
+    ] {
+        assert!(has(&e, path, code), "error {path} {code}: {e:?}");
+    }
+    for (path, code) in [
+        ("name", "reserved-name"),
+        ("descriptoin", "unknown-field"),
+        ("plugins[1].name", "name-mismatch"),
+        ("plugins[1].version", "version-mismatch"),
+        ("plugins[2].strict", "strict-inline-components"),
+        ("plugins[7].source.version", "unpinned-package"),
+        ("plugins[9].source", "pip-source"),
+        ("plugins[9].source.version", "unpinned-package"),
+        ("plugins[11].tgas", "unknown-field"),
+    ] {
+        assert!(has(&w, path, code), "warning {path} {code}: {w:?}");
+    }
+    // Pinned npm and the valid renames are fine; the clean entry has no findings at all.
+    assert!(!has(&w, "plugins[8].source.version", "unpinned-package"));
+    assert!(!e.iter().any(|(p, _)| p.starts_with("renames.old-")));
+    assert!(
+        !e.iter()
+            .chain(&w)
+            .any(|(p, _)| p.starts_with("plugins[0]") || p.starts_with("plugins.0"))
+    );
+    assert_eq!(
+        message(&v, "errors", "plugins[4].name"),
+        "Duplicate plugin name \"good\" found in marketplace (first at plugins[0])"
+    );
+    assert_eq!(
+        message(&v, "warnings", "plugins[1].version"),
+        "Entry declares version \"1.0.0\" but plugins/renamed/.claude-plugin/plugin.json says \"2.0.0\". At install time, plugin.json wins (calculatePluginVersion precedence) — the entry version is silently ignored. Update this entry to \"2.0.0\" to match."
+    );
+    assert_eq!(
+        message(&v, "errors", "plugins[5].source"),
+        "Plugin directory not found at path: ./plugins/missing. Check that the marketplace entry has the correct path."
+    );
+    assert!(
+        message(&v, "errors", "plugins[6].source")
+            .starts_with("Path contains \"..\": ./../elsewhere.")
+    );
+    // Duplicates are reported although other schema errors exist (Claude Code hides them then).
+    assert!(has(&e, "plugins.10.source", "source"));
+}
+
+#[test]
+fn marketplace_file_and_plugin_json_paths_are_accepted() {
+    let env = Env::new();
+    let index = fixture("clean-market/.claude-plugin/marketplace.json");
+    let v = validate(&env, &index, &["--json"]).ok().json();
+    assert_eq!(v["target"], index.to_string_lossy().as_ref());
+    let manifest = fixture("clean-plugin/.claude-plugin/plugin.json");
+    let v = validate(&env, &manifest, &["--json"]).ok().json();
+    assert_eq!(v["manifest"]["type"], "plugin");
+}
+
+#[test]
+fn marketplace_validates_each_plugin_folder() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    write(
+        &m.join(".claude-plugin/marketplace.json"),
+        r#"{"name":"m","owner":{"name":"o"},"description":"d","plugins":[{"name":"p","source":"./p"}]}"#,
+    );
+    write(
+        &m.join("p/.claude-plugin/plugin.json"),
+        r#"{"name":"p","version":1,"description":"d","author":{"name":"a"},"agents":["./nope.md"]}"#,
+    );
+    write(&m.join("p/commands/c.md"), "no frontmatter\n");
+    let v = validate(&env, &m, &["--json"]).fails().json();
+    let e = findings(&v, "errors");
+    assert!(
+        has(&e, "plugins[0] plugin.json → version", "schema"),
+        "{e:?}"
+    );
+    assert!(
+        has(&e, "plugins[0] plugin.json → agents[0]", "path-not-found"),
+        "{e:?}"
+    );
+    assert_eq!(v["contents"][0]["type"], "command");
+}
+
+/// Links the install would leave out, judged with the cache's policy: inside the marketplace is
+/// fine (copied), outside it, dangling outwards and cycles are skipped.
+#[test]
+fn symlinks_skipped_at_install_are_warned() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    write(
+        &m.join(".claude-plugin/marketplace.json"),
+        r#"{"name":"m","owner":{"name":"o"},"description":"d","plugins":[{"name":"p","source":"./p"}]}"#,
+    );
+    let p = m.join("p");
+    write(
+        &p.join(".claude-plugin/plugin.json"),
+        r#"{"name":"p","version":"1.0.0","description":"d","author":{"name":"a"},"commands":["./commands/out.md"]}"#,
+    );
+    write(&m.join("shared/s.md"), "---\ndescription: s\n---\n");
+    write(&env.fx.join("outside.md"), "---\ndescription: o\n---\n");
+    fs::create_dir_all(p.join("commands")).unwrap();
+    symlink("../../shared/s.md", p.join("commands/shared.md")).unwrap();
+    symlink(env.fx.join("outside.md"), p.join("commands/out.md")).unwrap();
+    symlink("loop2", p.join("loop1")).unwrap();
+    symlink("loop1", p.join("loop2")).unwrap();
+
+    let v = validate(&env, &m, &["--json"]).fails().json();
+    let w = findings(&v, "warnings");
+    assert!(
+        has(&w, "plugins[0] → commands/out.md", "symlink-skipped"),
+        "{w:?}"
+    );
+    assert!(has(&w, "plugins[0] → loop1", "symlink-skipped"), "{w:?}");
+    assert!(!w.iter().any(|(p, _)| p.contains("shared.md")), "{w:?}");
+    // The declared command path leads out of the plugin and the marketplace.
+    let e = findings(&v, "errors");
+    assert!(
+        has(&e, "plugins[0] plugin.json → commands[0]", "path-escapes"),
+        "{e:?}"
+    );
+
+    // The plugin folder alone still knows its marketplace (it sits inside it).
+    let v = validate(&env, &p, &["--json"]).fails().json();
+    let w = findings(&v, "warnings");
+    assert!(has(&w, "commands/out.md", "symlink-skipped"), "{w:?}");
+    assert!(!w.iter().any(|(p, _)| p.contains("shared.md")), "{w:?}");
+    assert!(message(&v, "warnings", "commands/out.md").ends_with(
+        "would be left out when the plugin is installed: it points outside the marketplace"
+    ));
+}
+
+/// Every repo-root catalog of the copied corpus validates without a crash, with exit 0 or 1.
+#[test]
+fn corpus_catalogs_validate_without_crashing() {
+    let env = Env::new();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus");
+    let mut seen = 0;
+    for entry in fs::read_dir(&corpus).unwrap() {
+        let dir = entry.unwrap().path();
+        let index = dir.join(".claude-plugin/marketplace.json");
+        if !index.is_file() {
+            continue;
+        }
+        seen += 1;
+        let r = validate(&env, &dir, &["--json"]);
+        assert!(
+            r.code == 0 || r.code == 1,
+            "{}: exit {}\n{}",
+            dir.display(),
+            r.code,
+            r.stderr
+        );
+        let v = r.json();
+        assert_eq!(v["manifest"]["type"], "marketplace", "{}", dir.display());
+        assert_eq!(v["success"], r.code == 0);
+    }
+    assert!(seen >= 25, "only {seen} catalogs");
+}
