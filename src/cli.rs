@@ -47,6 +47,21 @@ pub enum Command {
     Sync(SyncArgs),
     /// Show the effective plugin settings and which file set each value
     Settings(SettingsArgs),
+    /// Show an installed plugin as hosts load it: merged components, variables substituted
+    Resolve(ResolveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// Plugin name, or name@marketplace
+    pub plugin: String,
+    /// The project: ${CLAUDE_PROJECT_DIR}, and whose project/local installs count (default: the
+    /// git root around the working directory, else the working directory)
+    #[arg(long, value_name = "DIR")]
+    pub project_dir: Option<String>,
+    /// Print the definition as JSON (schema in README: "Resolving a plugin")
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +354,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Cache(CacheCommand::Dir) => false,
         Command::Sync(a) => a.json,
         Command::Settings(a) => a.json,
+        Command::Resolve(a) => a.json,
     }
 }
 
@@ -362,6 +378,21 @@ pub fn run(cli: Cli) -> i32 {
         if !dir.join(".claude").is_dir() {
             output::fatal(&format!(
                 "✘ {} has no .claude/ folder, so it has no project settings; name the project's root folder (the one holding .claude/settings.json)",
+                dir.display()
+            ));
+            return 1;
+        }
+        loc.project_dir = dir;
+    }
+    if let Command::Resolve(ResolveArgs {
+        project_dir: Some(raw),
+        ..
+    }) = &cli.command
+    {
+        let dir = loc.user_path(raw);
+        if !dir.is_dir() {
+            output::fatal(&format!(
+                "✘ --project-dir {}: no such folder; name the project's root folder",
                 dir.display()
             ));
             return 1;
@@ -536,5 +567,10 @@ pub fn run(cli: Cli) -> i32 {
             output::sync(&Out::new(a.json), a.dry_run, ops::sync::sync(&ctx, &req))
         }
         Command::Settings(a) => output::settings(&Out::new(a.json), ops::sync::settings_view(&ctx)),
+        Command::Resolve(a) => output::resolve(
+            &Out::new(a.json),
+            &a.plugin,
+            ops::resolve::resolve(&ctx, &a.plugin),
+        ),
     }
 }
