@@ -564,7 +564,7 @@ impl<'a> Loader<'a> {
                 WarningKind::UserConfigNotAllowed,
                 component,
                 format!(
-                    "{at}: ${{user_config.{key}}} is not substituted here (Claude Code refuses it in shell-form hook commands, monitor commands and headersHelper); use exec-form args or $CLAUDE_PLUGIN_OPTION_{}",
+                    "{at}: ${{user_config.{key}}} is not substituted here (Claude Code refuses it in shell-form hook commands, monitor commands and headersHelper); a hook can take it as an exec-form argument or read $CLAUDE_PLUGIN_OPTION_{}",
                     key.to_ascii_uppercase()
                 ),
             );

@@ -391,7 +391,7 @@ impl PluginDefinition {
                 if e.contains_key(key) {
                     warnings.push(Warning::new(
                         WarningKind::Ignored,
-                        None,
+                        Some(key),
                         format!(
                             "the marketplace entry sets \"{key}\", which Claude Code ignores because the plugin has a plugin.json and the entry is strict; declare it in plugin.json"
                         ),
