@@ -8,6 +8,8 @@
 #   (c) `cp -rL <files2000 dir> <dest>`       reference for (b): plain copy, same disk
 #   (d) `plugin install tiny@mT` when tiny@mT is already installed (no-op)
 #   (e) `plugin list --json` with 6 plugins installed from 2 marketplaces
+#   (f) `plugin resolve tiny@mT --json` with tiny@mT installed: start-up, reading the state
+#       files and the catalog, merging and substituting (no component to speak of)
 #   and, when Claude Code 2.1.328 is available, `claude plugin install` for (a) and (b).
 # GIT SOURCES (BENCH_GIT_RUNS runs, same method), over loopback smart HTTP: bare repos served by
 # ${SHARED_DIR}/tools/githttp.py (git http-backend) on a free 127.0.0.1 port, from folder marketplace
@@ -76,12 +78,12 @@
 # fork inside the timed window; `date +%s%N` only on bash < 5). hyperfine is deliberately not
 # used: its --prepare cannot give each run its own directory, and one method for every row
 # (ours, cp, Claude Code) keeps the ratios honest. Peak RSS of one (b) install is printed via
-# `/usr/bin/time -f %M` when that exists. (a)-(e) are interleaved run by run (a b c d e, a b c
-# ...), as are the two Claude Code rows, so that a change in machine load hits ours and the
+# `/usr/bin/time -f %M` when that exists. (a)-(f) are interleaved run by run (a b c d e f, a b
+# c ...), as are the two Claude Code rows, so that a change in machine load hits ours and the
 # reference alike. Still, other disk writers make the numbers swing a lot (the load average is
 # printed; look at the min-max column): for a verdict, run it on a quiet machine.
 #
-# GOALS: (a) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4), (g5) <= 50 ms
+# GOALS: (a) <= 20 ms; (f) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4), (g5) <= 50 ms
 # (both variants); (u1) <= 50 ms (both variants); (n1) <= 400 ms and <= 1.5x (n2). Ratios against
 # (s3) <= 30 ms. Claude Code, (u2), (u3) and (s1) vs (s2) are informational.
 #
@@ -398,6 +400,8 @@ prep_e() {
   local p; for p in tiny@mT files2000@mT c1@mC c2@mC c3@mC c4@mC; do ours install "$p" || return 1; done
 }
 cmd_e() { ours list --json; }
+prep_f() { fresh f "$1" && ours marketplace add "$FX/mT" && ours install tiny@mT; }
+cmd_f() { ours resolve tiny@mT --json; }
 prep_cca() { fresh cca "$1" && cc marketplace add "$FX/mT"; }
 cmd_cca() { cc install tiny@mT; }
 prep_ccb() { fresh ccb "$1" && cc marketplace add "$FX/mT"; }
@@ -514,11 +518,16 @@ fi
 echo
 
 step() { printf 'bench: measuring %s ...\n' "$1" >&2; }
-step "(a)-(e), interleaved";  measure "$RUNS" a b c d e
+step "(a)-(f), interleaved";  measure "$RUNS" a b c d e f
 # Sanity check: a fast (b) must not be a (b) that copied nothing (the last run's dir is kept).
 if [ -z "${ERR[b]:-}" ]; then
   n=$( (find "$W/b-run-$RUNS/plugins/cache" -path '*files2000*' -type f 2>/dev/null || true) | wc -l)
   [ "$n" -ge 2001 ] || ERR[b]="install reported success but the cache holds $n files of files2000 (expected >= 2001)"
+fi
+# (f) must have printed the definition, not an error (the last run's dir is kept).
+if [ -z "${ERR[f]:-}" ]; then
+  out=$(D=$W/f-run-$RUNS ours resolve tiny@mT --json 2>&1 < /dev/null) || true
+  grep -q '"pluginId": *"tiny@mT"' <<< "$out" || ERR[f]="resolve did not print the definition: $(head -c 300 <<< "$out" | tr '\n' ' ')"
 fi
 if [ -n "$CC" ]; then
   step "Claude Code install tiny / files2000, interleaved"; measure "$CC_RUNS" cca ccb
@@ -705,6 +714,7 @@ else
 fi
 row "(d) no-op install tiny@mT"         d "" ""     info  ""
 row "(e) list --json (6 installed)"     e "" ""     info  ""
+row "(f) resolve tiny@mT --json"        f "" ""     ms    20
 row "(u3) no-op update files2000@mT"    u3 "cp -r" u3c info  ""
 if ((GIT_ON)); then
   row "(g1) install files2000@mG (git, cold)" g1 "(g3) git clone" g3a ratio 1.0

@@ -49,6 +49,8 @@ pub enum Command {
     Settings(SettingsArgs),
     /// Check a marketplace folder, a marketplace.json file or a plugin folder (nothing is installed)
     Validate(ValidateArgs),
+    /// Show an installed plugin as hosts load it: merged components, variables substituted
+    Resolve(ResolveArgs),
 }
 
 #[derive(Debug, Args)]
@@ -61,6 +63,19 @@ pub struct ValidateArgs {
     /// Fail on warnings too
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// Plugin name, or name@marketplace
+    pub plugin: String,
+    /// The project: ${CLAUDE_PROJECT_DIR}, and whose project/local installs count (default: the
+    /// git root around the working directory, else the working directory)
+    #[arg(long, value_name = "DIR")]
+    pub project_dir: Option<String>,
+    /// Print the definition as JSON (schema in README: "Resolving a plugin")
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -354,6 +369,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Sync(a) => a.json,
         Command::Settings(a) => a.json,
         Command::Validate(a) => a.json,
+        Command::Resolve(a) => a.json,
     }
 }
 
@@ -382,6 +398,21 @@ pub fn run(cli: Cli) -> i32 {
         if !dir.join(".claude").is_dir() {
             output::fatal(&format!(
                 "✘ {} has no .claude/ folder, so it has no project settings; name the project's root folder (the one holding .claude/settings.json)",
+                dir.display()
+            ));
+            return 1;
+        }
+        loc.project_dir = dir;
+    }
+    if let Command::Resolve(ResolveArgs {
+        project_dir: Some(raw),
+        ..
+    }) = &cli.command
+    {
+        let dir = loc.user_path(raw);
+        if !dir.is_dir() {
+            output::fatal(&format!(
+                "✘ --project-dir {}: no such folder; name the project's root folder",
                 dir.display()
             ));
             return 1;
@@ -557,5 +588,10 @@ pub fn run(cli: Cli) -> i32 {
         }
         Command::Settings(a) => output::settings(&Out::new(a.json), ops::sync::settings_view(&ctx)),
         Command::Validate(_) => unreachable!("validate returns before the context is built"),
+        Command::Resolve(a) => output::resolve(
+            &Out::new(a.json),
+            &a.plugin,
+            ops::resolve::resolve(&ctx, &a.plugin),
+        ),
     }
 }

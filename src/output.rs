@@ -7,7 +7,9 @@
 //! pretty-printed arrays for `list` / `marketplace list`. Exit code: 0 success, 1 failure.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod resolve;
 mod sync;
+pub use resolve::resolve;
 pub use sync::{settings, sync};
 
 use std::io::Write;

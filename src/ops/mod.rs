@@ -13,6 +13,7 @@ pub mod install;
 pub mod list;
 pub mod marketplace;
 pub mod renames;
+pub mod resolve;
 pub mod seed;
 pub mod sync;
 pub mod uninstall;
@@ -492,6 +493,30 @@ pub enum OpError {
         seed: PathBuf,
         refusal: SeedRefusal,
     },
+    #[error("{}", not_installed_for_resolve(.typed, .project, .elsewhere.as_deref()))]
+    NotInstalledForResolve {
+        typed: String,
+        project: PathBuf,
+        /// A project it is installed for (project or local scope), when there is one.
+        elsewhere: Option<PathBuf>,
+    },
+    #[error(transparent)]
+    Definition(#[from] crate::definition::DefinitionError),
+}
+
+/// `resolve` of a plugin with no installation visible here: say how to get one.
+fn not_installed_for_resolve(typed: &str, project: &Path, elsewhere: Option<&Path>) -> String {
+    match elsewhere {
+        Some(p) => format!(
+            "Plugin \"{typed}\" is installed only for the project {}, not for {}. Resolve it there (--project-dir {}), or install it here with `plugin install {typed}`.",
+            p.display(),
+            project.display(),
+            p.display()
+        ),
+        None => format!(
+            "Plugin \"{typed}\" is not installed. Install it with `plugin install {typed}`, then resolve it."
+        ),
+    }
 }
 
 /// The wording: the blocklist "blocks"; an allowlist that does not name it "does not list".
@@ -597,6 +622,14 @@ impl OpError {
                 "managed_settings_override"
             }
             OpError::SeedManaged { .. } => "managed",
+            OpError::NotInstalledForResolve { .. } => "not_installed",
+            OpError::Definition(e) => match e {
+                crate::definition::DefinitionError::ConflictingManifests { .. } => {
+                    "manifest_invalid"
+                }
+                crate::definition::DefinitionError::Manifest(_) => "error_validation",
+                crate::definition::DefinitionError::RootMissing { .. } => "error_not_found",
+            },
         }
     }
 }

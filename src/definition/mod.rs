@@ -1,0 +1,455 @@
+//! The plugin as a host loads it: [`PluginDefinition`], built from an installed version folder,
+//! its `plugin.json` and its marketplace entry by Claude Code's rules (docs §2.5, §5, §5.1, §8).
+//!
+//! - **Strict mode.** With a `plugin.json` and `strict` true or unset, the manifest is the
+//!   authority: the entry's `commands`, `agents`, `skills` and `outputStyles` are appended, and
+//!   its inline `hooks` replace the manifest's matchers event by event. With `strict: false` and
+//!   components in the entry, the entry is the whole definition, and a `plugin.json` that also
+//!   declares components is refused ([`DefinitionError::ConflictingManifests`]). Without a
+//!   `plugin.json` the entry is the manifest.
+//! - **Default folders.** `commands/`, `agents/`, `skills/`, `output-styles/`, `hooks/hooks.json`,
+//!   `.mcp.json`, `.lsp.json`, `monitors/monitors.json`, `bin/`, and a root `SKILL.md`. Manifest
+//!   paths replace the default (`commands`, `agents`, `outputStyles`, monitors) or add to it
+//!   (`skills`, `hooks`, `mcpServers`, `lspServers`). A path that escapes the plugin root or does
+//!   not exist is a warning and the component is skipped.
+//! - **Substitution** ([`substitute`]) only in the fields of docs §8; Markdown bodies are never
+//!   rewritten (installed files stay byte-identical): their variables are reported instead.
+//!
+//! Nothing here writes to disk or prints: the caller creates `${CLAUDE_PLUGIN_DATA}` when
+//! [`PluginDefinition::uses_data_dir`] says a substitution needed it.
+
+mod components;
+pub mod substitute;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
+
+use crate::manifest::{ManifestError, read_manifest};
+use crate::marketplace::schema::PluginEntry;
+
+pub use substitute::Variables;
+
+/// Version of the JSON shape (`plugin resolve --json`); bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Component fields whose presence makes a manifest or an entry "declare components" (§2.5).
+const COMPONENT_FIELDS: &[&str] = &[
+    "commands",
+    "agents",
+    "skills",
+    "hooks",
+    "mcpServers",
+    "lspServers",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionError {
+    #[error(
+        "Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. The entry sets \"strict\": false, so it must be the only place that declares components; remove them from {} or drop \"strict\": false from the entry",
+        manifest.display()
+    )]
+    ConflictingManifests { name: String, manifest: PathBuf },
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(
+        "The installed folder of {id} is missing: {}. Reinstall it with `plugin update {id} --force`",
+        root.display()
+    )]
+    RootMissing { id: String, root: PathBuf },
+}
+
+/// The installation being resolved (from `installed_plugins.json`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Installation {
+    pub plugin_id: String,
+    pub name: String,
+    pub marketplace: String,
+    pub version: String,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_path: Option<String>,
+    /// The installed version folder: `${CLAUDE_PLUGIN_ROOT}`.
+    pub root: PathBuf,
+}
+
+/// Everything [`PluginDefinition::build`] reads besides the plugin folder itself.
+pub struct DefinitionInputs<'a> {
+    pub installation: Installation,
+    /// The marketplace entry, when the marketplace still lists the plugin.
+    pub entry: Option<&'a PluginEntry>,
+    /// `${CLAUDE_PLUGIN_DATA}` (not created here).
+    pub data_dir: PathBuf,
+    /// `${CLAUDE_PROJECT_DIR}`.
+    pub project_dir: PathBuf,
+    /// `pluginConfigs[<id>].options` of the user settings.
+    pub options: Map<String, Value>,
+    /// Warnings the caller already has (e.g. the marketplace no longer lists the plugin).
+    pub warnings: Vec<Warning>,
+}
+
+/// Where the components came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum DefinedBy {
+    /// `plugin.json` and default folders; the entry adds nothing (or there is none).
+    #[serde(rename = "plugin.json")]
+    Manifest,
+    /// `plugin.json`, with the entry's components appended (strict mode).
+    #[serde(rename = "plugin.json+entry")]
+    ManifestAndEntry,
+    /// The marketplace entry: no `plugin.json`, or `strict: false` with components in the entry.
+    #[serde(rename = "entry")]
+    Entry,
+    /// Neither a `plugin.json` nor a marketplace entry: default folders only.
+    #[serde(rename = "defaults")]
+    Defaults,
+}
+
+/// Which declaration a component comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// A default folder or file of the plugin layout.
+    Default,
+    /// `plugin.json`.
+    Manifest,
+    /// The marketplace entry.
+    Entry,
+}
+
+/// The plugin as a host loads it. Serialized, this is `plugin resolve --json` (README: "Resolving
+/// a plugin").
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginDefinition {
+    pub schema_version: u32,
+    #[serde(flatten)]
+    pub installation: Installation,
+    /// `name` of `plugin.json` (components are namespaced `<manifestName>:<name>`), else the
+    /// entry name.
+    pub manifest_name: String,
+    /// `${CLAUDE_PLUGIN_DATA}`.
+    pub data_dir: PathBuf,
+    /// `${CLAUDE_PROJECT_DIR}`.
+    pub project_dir: PathBuf,
+    /// The `plugin.json` read, if any.
+    pub manifest: Option<PathBuf>,
+    /// Whether the marketplace still lists the plugin (its entry took part).
+    pub marketplace_entry: bool,
+    /// The entry's `strict` (true when unset or when there is no entry).
+    pub strict: bool,
+    pub defined_by: DefinedBy,
+    pub components: Components,
+    /// Environment variables a host exports to the processes of each component kind.
+    pub env: ExportedEnv,
+    pub warnings: Vec<Warning>,
+    /// A substitution used `${CLAUDE_PLUGIN_DATA}`: the folder must exist before anything runs.
+    #[serde(skip)]
+    pub uses_data_dir: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Components {
+    pub commands: Vec<MarkdownComponent>,
+    pub agents: Vec<MarkdownComponent>,
+    pub skills: Vec<MarkdownComponent>,
+    pub output_styles: Vec<MarkdownComponent>,
+    /// Event name → matcher groups, in load order.
+    pub hooks: Named<Vec<HookGroup>>,
+    pub mcp_servers: Named<ServerComponent>,
+    pub lsp_servers: Named<ServerComponent>,
+    pub monitors: Vec<ConfigComponent>,
+    /// `bin/`, added to the Bash tool's `PATH`.
+    pub bin: Option<PathBuf>,
+}
+
+impl Components {
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+            && self.agents.is_empty()
+            && self.skills.is_empty()
+            && self.output_styles.is_empty()
+            && self.hooks.is_empty()
+            && self.mcp_servers.is_empty()
+            && self.lsp_servers.is_empty()
+            && self.monitors.is_empty()
+            && self.bin.is_none()
+    }
+}
+
+/// A command, agent, skill or output style: a Markdown file the host reads as it is (with its
+/// variables substituted in memory).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkdownComponent {
+    pub name: String,
+    /// The Markdown file; `None` for a command given inline (`content` in `plugin.json`).
+    pub file: Option<PathBuf>,
+    /// A skill's folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    pub from: Origin,
+    /// Variables the body references (`CLAUDE_PLUGIN_ROOT`, `user_config.KEY`, …).
+    pub references: Vec<String>,
+}
+
+/// One matcher group of a hook event.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookGroup {
+    pub matcher: Option<String>,
+    pub from: Origin,
+    /// The hooks file; `None` for inline hooks.
+    pub file: Option<PathBuf>,
+    /// The hook objects as written, `command` and `args` substituted.
+    pub hooks: Vec<Value>,
+}
+
+/// An MCP or LSP server.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerComponent {
+    /// MCP: `stdio`, `http`, `sse`, `ws`, … (`type`, else `stdio` with a `command`, else `http`).
+    /// LSP: `transport` when set, else `stdio`.
+    pub transport: String,
+    pub from: Origin,
+    pub file: Option<PathBuf>,
+    /// The configuration as written, with the §8 fields substituted.
+    pub config: Value,
+}
+
+/// A monitor (a configuration object, `command` substituted).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigComponent {
+    pub from: Origin,
+    pub file: Option<PathBuf>,
+    pub config: Value,
+}
+
+/// Variables exported per component kind (docs §8; MCP stdio servers also get
+/// `CLAUDE_PROJECT_DIR` since Claude Code 2.1.139). Empty when the plugin has no such component.
+/// Monitors, remote MCP servers and Markdown get none.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedEnv {
+    pub hooks: Named<String>,
+    pub mcp_servers: Named<String>,
+    pub lsp_servers: Named<String>,
+}
+
+/// Something a host wants to know: the component it concerns was skipped or may misbehave.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warning {
+    pub kind: WarningKind,
+    /// `commands`, `hooks`, `mcpServers`, … (`None`: the plugin as a whole).
+    pub component: Option<&'static str>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WarningKind {
+    /// A component path leads outside the plugin root (`..`, absolute, backslash, symlink).
+    PathEscapes,
+    /// A component path does not exist.
+    PathNotFound,
+    /// A hooks, MCP, LSP or monitors file is not JSON (file:line:column).
+    InvalidJson,
+    /// A value of the wrong shape (skipped).
+    InvalidConfig,
+    /// A path variable outside quotes in a shell-form hook command.
+    UnquotedPathVariable,
+    /// `${user_config.KEY}` with no value and no default: left as written.
+    UserConfigMissing,
+    /// `${user_config.KEY}` of a sensitive option: left for the host (keychain).
+    UserConfigSensitive,
+    /// `${user_config.KEY}` in a field that does not take it: left as written.
+    UserConfigNotAllowed,
+    /// A field of the marketplace entry that strict mode ignores, or a default folder a manifest
+    /// key shadows.
+    Ignored,
+    /// Something Claude Code loads that we do not resolve (MCP bundles, entry hooks files).
+    Unsupported,
+    /// The marketplace is gone or no longer lists the plugin: resolved without its entry.
+    NoMarketplaceEntry,
+}
+
+impl Warning {
+    pub fn new(kind: WarningKind, component: Option<&'static str>, message: String) -> Self {
+        Self {
+            kind,
+            component,
+            message,
+        }
+    }
+}
+
+/// An ordered map (key order = load order), serialized as a JSON object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Named<V>(pub Vec<(String, V)>);
+
+impl<V> Default for Named<V> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<V> Named<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.0.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Insert or replace (a replaced key keeps its place).
+    pub fn insert(&mut self, key: String, value: V) {
+        match self.get_mut(&key) {
+            Some(v) => *v = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+impl<V: Serialize> Serialize for Named<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+fn declares_components(raw: &Map<String, Value>) -> bool {
+    COMPONENT_FIELDS.iter().any(|f| raw.contains_key(*f))
+}
+
+impl PluginDefinition {
+    /// Build the definition of the installation in `inputs` (reads the plugin folder only).
+    pub fn build(inputs: DefinitionInputs<'_>) -> Result<Self, DefinitionError> {
+        let DefinitionInputs {
+            installation,
+            entry,
+            data_dir,
+            project_dir,
+            options,
+            mut warnings,
+        } = inputs;
+        let root = installation.root.clone();
+        if !root.is_dir() {
+            return Err(DefinitionError::RootMissing {
+                id: installation.plugin_id,
+                root,
+            });
+        }
+        let manifest = read_manifest(&root, &installation.name)?;
+        let strict = entry.and_then(|e| e.strict).unwrap_or(true);
+        let empty = Map::new();
+        let entry_raw = entry.map(|e| &e.raw);
+        let entry_declares = entry_raw.is_some_and(declares_components);
+
+        // `primary`: the declaration that decides replace/add of default folders; `appended`:
+        // the entry of strict mode, whose components go after the manifest's.
+        let (defined_by, primary, primary_origin, appended) = match (&manifest, entry_raw) {
+            (None, Some(e)) => (DefinedBy::Entry, e, Origin::Entry, None),
+            (None, None) => (DefinedBy::Defaults, &empty, Origin::Manifest, None),
+            (Some(m), Some(e)) if !strict && entry_declares => {
+                if declares_components(&m.raw) {
+                    return Err(DefinitionError::ConflictingManifests {
+                        name: installation.name,
+                        manifest: m.path.clone(),
+                    });
+                }
+                (DefinedBy::Entry, e, Origin::Entry, None)
+            }
+            (Some(m), Some(e)) if entry_declares || has_appendable(e) => (
+                DefinedBy::ManifestAndEntry,
+                &m.raw,
+                Origin::Manifest,
+                Some(e),
+            ),
+            (Some(m), _) => (DefinedBy::Manifest, &m.raw, Origin::Manifest, None),
+        };
+        if let Some(e) = appended {
+            for key in ["mcpServers", "lspServers", "userConfig", "channels"] {
+                if e.contains_key(key) {
+                    warnings.push(Warning::new(
+                        WarningKind::Ignored,
+                        Some(key),
+                        format!(
+                            "the marketplace entry sets \"{key}\", which Claude Code ignores because the plugin has a plugin.json and the entry is strict; declare it in plugin.json"
+                        ),
+                    ));
+                }
+            }
+        }
+        let manifest_name = manifest
+            .as_ref()
+            .map(|m| m.name.clone())
+            .unwrap_or_else(|| installation.name.clone());
+        let vars = components::variables(
+            primary.get("userConfig"),
+            options,
+            &root,
+            &data_dir,
+            &project_dir,
+        );
+        let mut loader = components::Loader::new(
+            &root,
+            &installation.plugin_id,
+            &manifest_name,
+            vars,
+            &mut warnings,
+        );
+        let components = loader.load(primary, primary_origin, appended);
+        let uses_data_dir = loader.uses_data_dir;
+        let env = loader.exported_env(&components);
+        Ok(Self {
+            schema_version: SCHEMA_VERSION,
+            manifest_name,
+            data_dir,
+            project_dir,
+            manifest: manifest.map(|m| m.path),
+            marketplace_entry: entry.is_some(),
+            strict,
+            defined_by,
+            components,
+            env,
+            warnings,
+            uses_data_dir,
+            installation,
+        })
+    }
+}
+
+/// Whether a strict entry has anything that is appended to the manifest's components.
+fn has_appendable(e: &Map<String, Value>) -> bool {
+    ["commands", "agents", "skills", "outputStyles", "hooks"]
+        .iter()
+        .any(|k| e.contains_key(*k))
+}
+
+/// `path` relative to `root` for messages (`./commands/x.md`), else as it is.
+pub(crate) fn shown(root: &Path, path: &Path) -> String {
+    match path.strip_prefix(root) {
+        Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
+        Ok(rel) => format!("./{}", rel.display()),
+        Err(_) => path.display().to_string(),
+    }
+}

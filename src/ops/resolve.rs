@@ -1,0 +1,122 @@
+//! `resolve`: the installed plugin as a host loads it ([`PluginDefinition`]): its installation
+//! visible from the project, its marketplace entry (when still listed), the user's
+//! `pluginConfigs` options. Reads only; the one thing it may create is the plugin's data folder,
+//! when a substitution used `${CLAUDE_PLUGIN_DATA}` (Claude Code creates it on first reference).
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use super::uninstall::data_dir_name;
+use super::{Context, OpError, PluginRef, load_configured};
+use crate::definition::{DefinitionInputs, Installation, PluginDefinition, Warning, WarningKind};
+use crate::fsutil::IoContext;
+use crate::locations::Scope;
+
+pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
+    let r = PluginRef::parse_checked(raw)?;
+    let installed = ctx.installed()?;
+    let here = ctx.loc.project_path();
+    let visible: Vec<_> = installed
+        .visible_from(here)
+        .into_iter()
+        .filter(|(id, _, _)| {
+            let i = PluginRef::parse(id);
+            i.name == r.name && (r.marketplace.is_none() || i.marketplace == r.marketplace)
+        })
+        .collect();
+    let mut ids: Vec<&str> = visible.iter().map(|(id, _, _)| id.as_str()).collect();
+    ids.dedup();
+    if ids.len() > 1 {
+        return Err(OpError::AmbiguousInstalled {
+            name: r.name,
+            candidates: ids.iter().map(|s| s.to_string()).collect(),
+        });
+    }
+    // The installation that loads here: the most specific scope (local > project > user), a
+    // managed one above all.
+    let Some((id, record, scope)) = visible
+        .into_iter()
+        .max_by_key(|(_, _, scope)| scope.precedence())
+    else {
+        let elsewhere = installed
+            .all()
+            .into_iter()
+            .filter(|(id, _)| {
+                let i = PluginRef::parse(id);
+                i.name == r.name && (r.marketplace.is_none() || i.marketplace == r.marketplace)
+            })
+            .find_map(|(_, rec)| rec.project_path);
+        return Err(OpError::NotInstalledForResolve {
+            typed: raw.to_string(),
+            project: here.to_path_buf(),
+            elsewhere: elsewhere.map(PathBuf::from),
+        });
+    };
+    let (name, marketplace) = match id.split_once('@') {
+        Some((n, m)) => (n.to_string(), m.to_string()),
+        None => (id.clone(), String::new()),
+    };
+
+    let mut warnings = Vec::new();
+    let configured = ctx.configured_marketplaces()?;
+    let loaded = load_configured(&configured, |n| n == marketplace);
+    let catalog = match loaded.into_iter().next().map(|l| l.marketplace) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            warnings.push(no_entry(format!(
+                "marketplace \"{marketplace}\" could not be loaded ({e}); resolved from plugin.json and the plugin's folders only"
+            )));
+            None
+        }
+        None => {
+            warnings.push(no_entry(format!(
+                "marketplace \"{marketplace}\" is not configured any more; resolved from plugin.json and the plugin's folders only"
+            )));
+            None
+        }
+    };
+    let entry = catalog
+        .as_ref()
+        .and_then(|m| m.manifest.entries.iter().find(|e| e.name == name));
+    if catalog.is_some() && entry.is_none() {
+        warnings.push(no_entry(format!(
+            "marketplace \"{marketplace}\" no longer lists \"{name}\"; resolved from plugin.json and the plugin's folders only"
+        )));
+    }
+
+    let options = ctx
+        .settings(Scope::User)?
+        .doc()
+        .object("pluginConfigs")
+        .and_then(|m| m.get(&id))
+        .and_then(|c| c.get("options"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_else(Map::new);
+    let data_dir = ctx.loc.data_dir().join(data_dir_name(&id));
+    let def = PluginDefinition::build(DefinitionInputs {
+        installation: Installation {
+            plugin_id: id.clone(),
+            name,
+            marketplace,
+            version: record.version,
+            scope: scope.as_str().to_string(),
+            project_path: record.project_path,
+            root: PathBuf::from(&record.install_path),
+        },
+        entry,
+        data_dir,
+        project_dir: here.to_path_buf(),
+        options,
+        warnings,
+    })?;
+    if def.uses_data_dir {
+        std::fs::create_dir_all(&def.data_dir).at("create", &def.data_dir)?;
+    }
+    Ok(def)
+}
+
+fn no_entry(message: String) -> Warning {
+    Warning::new(WarningKind::NoMarketplaceEntry, None, message)
+}
