@@ -1,9 +1,10 @@
 //! Loading each component kind from default folders and declarations, with path checks and
 //! substitution (see the module doc of [`super`]).
 
+use super::paths::{PathProblem, PluginRoot};
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -92,7 +93,7 @@ impl ServerKind {
 pub(super) struct Loader<'a> {
     root: &'a Path,
     /// `root` with symlinks resolved (a linked checkout), for containment checks.
-    canonical: PathBuf,
+    paths: PluginRoot,
     id: &'a str,
     plugin_name: &'a str,
     vars: Variables,
@@ -109,7 +110,7 @@ impl<'a> Loader<'a> {
         warnings: &'a mut Vec<Warning>,
     ) -> Self {
         Self {
-            canonical: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
+            paths: PluginRoot::new(root, None),
             root,
             id,
             plugin_name,
@@ -172,52 +173,23 @@ impl<'a> Loader<'a> {
     /// A declared component path inside the plugin root that exists; else a warning (Claude
     /// Code's texts) and `None`.
     fn path(&mut self, component: &'static str, raw: &str) -> Option<PathBuf> {
-        let escapes = |me: &mut Self| {
-            me.warn(
-                WarningKind::PathEscapes,
-                component,
-                format!("{component} path escapes plugin directory: {raw}; skipped"),
-            );
-            None
-        };
-        // On macOS and Linux a backslash is never a separator: Claude Code treats it as an escape.
-        if raw.contains('\\') {
-            return escapes(self);
-        }
-        let mut rel = PathBuf::new();
-        for c in Path::new(raw).components() {
-            match c {
-                Component::CurDir => {}
-                Component::Normal(n) => rel.push(n),
-                Component::ParentDir => {
-                    if !rel.pop() {
-                        return escapes(self);
-                    }
-                }
-                Component::RootDir | Component::Prefix(_) => return escapes(self),
-            }
-        }
-        let path = self.root.join(&rel);
-        if fs::symlink_metadata(&path).is_err() {
-            self.warn(
+        let (kind, message) = match self.paths.locate(raw) {
+            Ok(path) => return Some(path),
+            Err(PathProblem::NotFound) => (
                 WarningKind::PathNotFound,
-                component,
                 format!("{component} path not found: {raw}; skipped"),
-            );
-            return None;
-        }
-        match path.canonicalize() {
-            Ok(real) if real.starts_with(&self.canonical) => Some(path),
-            Ok(_) => escapes(self),
-            Err(_) => {
-                self.warn(
-                    WarningKind::PathNotFound,
-                    component,
-                    format!("{component} path not found: {raw} (a broken link); skipped"),
-                );
-                None
-            }
-        }
+            ),
+            Err(PathProblem::BrokenLink) => (
+                WarningKind::PathNotFound,
+                format!("{component} path not found: {raw} (a broken link); skipped"),
+            ),
+            Err(_) => (
+                WarningKind::PathEscapes,
+                format!("{component} path escapes plugin directory: {raw}; skipped"),
+            ),
+        };
+        self.warn(kind, component, message);
+        None
     }
 
     /// The strings of a path-or-array value; other shapes are warned about.

@@ -19,6 +19,7 @@
 //! [`PluginDefinition::uses_data_dir`] says a substitution needed it.
 
 mod components;
+pub mod paths;
 pub mod substitute;
 
 use std::path::{Path, PathBuf};

@@ -13,6 +13,7 @@ use super::{
     read_json, unknown_field,
 };
 use crate::cache::copy::{LinkPolicy, SkipReason, plan_plugin_tree};
+use crate::definition::paths::{PathProblem, PluginRoot};
 
 /// Top-level keys of plugin.json (docs §5), `icon` included (Claude Code's directory checks).
 pub(super) const MANIFEST_KEYS: &[&str] = &[
@@ -306,8 +307,7 @@ pub fn check_component_paths(
     replaces_defaults: bool,
 ) -> Findings {
     let mut f = Findings::default();
-    let canonical_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    let canonical_container = container.and_then(|c| fs::canonicalize(c).ok());
+    let plugin_root = PluginRoot::new(root, container);
     let experimental = decl.get("experimental").and_then(Value::as_object);
     for (key, default_dir) in COMPONENTS {
         let value = match (key, experimental) {
@@ -317,14 +317,7 @@ pub fn check_component_paths(
         let Some(value) = value else { continue };
         let paths = component_paths(key, value);
         for (json_path, p) in &paths {
-            if let Some(issue) = check_one_path(
-                key,
-                json_path,
-                p,
-                root,
-                &canonical_root,
-                canonical_container.as_deref(),
-            ) {
+            if let Some(issue) = check_one_path(key, json_path, p, &plugin_root) {
                 f.errors.push(issue);
             }
         }
@@ -374,14 +367,7 @@ fn component_paths(key: &str, value: &Value) -> Vec<(String, String)> {
     }
 }
 
-fn check_one_path(
-    key: &str,
-    json_path: &str,
-    p: &str,
-    root: &Path,
-    canonical_root: &Path,
-    container: Option<&Path>,
-) -> Option<Issue> {
+fn check_one_path(key: &str, json_path: &str, p: &str, root: &PluginRoot) -> Option<Issue> {
     let issue = |code, msg: String| Some(Issue::new(json_path, code, msg));
     if key == "mcpServers" && p.starts_with("https://") {
         return None;
@@ -398,42 +384,41 @@ fn check_one_path(
     if key == "monitors" && !p.ends_with(".json") {
         return issue("schema", "Invalid string: must end with \".json\"".into());
     }
-    if p.contains('\\') {
-        return issue(
-            "path-escapes",
-            format!(
-                "Path contains a backslash, which Claude Code treats as leaving the plugin directory on macOS and Linux: {p}"
-            ),
-        );
-    }
+    // Claude Code's validate refuses any `..`, even one that stays inside.
     if Path::new(p).components().any(|c| c == Component::ParentDir) {
         return issue(
             "path-escapes",
             format!("Path contains \"..\" which could be a path traversal attempt: {p}"),
         );
     }
-    let full = root.join(p);
-    if fs::symlink_metadata(&full).is_err() || !full.exists() {
-        let tail = if key == "mcpServers" {
-            "The plugin loader skips a missing MCP servers file without reporting it, so none of its servers will load."
-        } else {
-            "The runtime loader will report this as a load failure."
-        };
-        return issue("path-not-found", format!("Path not found: {p}. {tail}"));
-    }
-    let resolved = fs::canonicalize(&full).ok()?;
-    let inside =
-        resolved.starts_with(canonical_root) || container.is_some_and(|c| resolved.starts_with(c));
-    (!inside).then(|| {
-        Issue::new(
-            json_path,
+    match root.locate(p) {
+        Ok(_) => None,
+        Err(PathProblem::Backslash) => issue(
+            "path-escapes",
+            format!(
+                "Path contains a backslash, which Claude Code treats as leaving the plugin directory on macOS and Linux: {p}"
+            ),
+        ),
+        Err(PathProblem::LinksOutside(real)) => issue(
             "path-escapes",
             format!(
                 "{key} path escapes plugin directory: {p} (a symlink leads to {}, which an install does not copy)",
-                resolved.display()
+                real.display()
             ),
-        )
-    })
+        ),
+        Err(PathProblem::OutsideRoot) => issue(
+            "path-escapes",
+            format!("{key} path escapes plugin directory: {p}"),
+        ),
+        Err(PathProblem::NotFound | PathProblem::BrokenLink) => {
+            let tail = if key == "mcpServers" {
+                "The plugin loader skips a missing MCP servers file without reporting it, so none of its servers will load."
+            } else {
+                "The runtime loader will report this as a load failure."
+            };
+            issue("path-not-found", format!("Path not found: {p}. {tail}"))
+        }
+    }
 }
 
 /// Symlinks the install would leave out, judged by the cache's own copy policy.

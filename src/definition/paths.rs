@@ -1,0 +1,97 @@
+//! Where a component path declared in a manifest lands: one rule for `resolve` (what a host
+//! loads) and `validate` (what it reports).
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+/// Why a declared path is not used.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathProblem {
+    /// A backslash: never a separator on macOS and Linux, and Claude Code treats it as an escape.
+    Backslash,
+    /// Absolute, or `..` climbing above the root.
+    OutsideRoot,
+    NotFound,
+    /// A link whose target does not exist.
+    BrokenLink,
+    /// A link leading out of every allowed folder; the real path.
+    LinksOutside(PathBuf),
+}
+
+/// The plugin folder `root` (and its canonical form) that declared paths must stay in.
+#[derive(Debug, Clone)]
+pub struct PluginRoot {
+    root: PathBuf,
+    allowed: Vec<PathBuf>,
+}
+
+impl PluginRoot {
+    /// `also_inside`: folders links may lead into as well (the marketplace around a plugin that
+    /// is validated in place: an install resolves such links).
+    pub fn new(root: &Path, also_inside: Option<&Path>) -> Self {
+        let canonical = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let mut allowed = vec![canonical(root)];
+        allowed.extend(also_inside.map(canonical));
+        Self {
+            root: root.to_path_buf(),
+            allowed,
+        }
+    }
+
+    /// The existing file or folder `raw` names, inside the root after lexical `..` and after
+    /// links.
+    pub fn locate(&self, raw: &str) -> Result<PathBuf, PathProblem> {
+        if raw.contains('\\') {
+            return Err(PathProblem::Backslash);
+        }
+        let mut rel = PathBuf::new();
+        for c in Path::new(raw).components() {
+            match c {
+                Component::CurDir => {}
+                Component::Normal(n) => rel.push(n),
+                Component::ParentDir => {
+                    if !rel.pop() {
+                        return Err(PathProblem::OutsideRoot);
+                    }
+                }
+                Component::RootDir | Component::Prefix(_) => return Err(PathProblem::OutsideRoot),
+            }
+        }
+        let path = self.root.join(&rel);
+        if fs::symlink_metadata(&path).is_err() {
+            return Err(PathProblem::NotFound);
+        }
+        match path.canonicalize() {
+            Ok(real) if self.allowed.iter().any(|a| real.starts_with(a)) => Ok(path),
+            Ok(real) => Err(PathProblem::LinksOutside(real)),
+            Err(_) => Err(PathProblem::BrokenLink),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_stay_inside() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("p");
+        fs::create_dir_all(root.join("commands")).unwrap();
+        fs::create_dir_all(t.path().join("outside")).unwrap();
+        std::os::unix::fs::symlink("../outside", root.join("out")).unwrap();
+        std::os::unix::fs::symlink("nowhere", root.join("broken")).unwrap();
+        let r = PluginRoot::new(&root, None);
+        assert_eq!(r.locate("./commands"), Ok(root.join("commands")));
+        assert_eq!(r.locate("./x/../commands"), Ok(root.join("commands")));
+        assert_eq!(r.locate("../p/commands"), Err(PathProblem::OutsideRoot));
+        assert_eq!(r.locate("/etc"), Err(PathProblem::OutsideRoot));
+        assert_eq!(r.locate(".\\commands"), Err(PathProblem::Backslash));
+        assert_eq!(r.locate("./missing"), Err(PathProblem::NotFound));
+        assert_eq!(r.locate("./broken"), Err(PathProblem::BrokenLink));
+        let real = fs::canonicalize(t.path().join("outside")).unwrap();
+        assert_eq!(r.locate("./out"), Err(PathProblem::LinksOutside(real)));
+        let with_container = PluginRoot::new(&root, Some(t.path()));
+        assert_eq!(with_container.locate("./out"), Ok(root.join("out")));
+    }
+}
