@@ -127,6 +127,9 @@ pub struct InstallArgs {
     /// Add this marketplace source first, then install the plugin from it
     #[arg(long, value_name = "SOURCE")]
     pub marketplace: Option<String>,
+    /// Reinstall an installed plugin even when its version and content are unchanged
+    #[arg(long)]
+    pub force: bool,
     /// Print one JSON line
     #[arg(long)]
     pub json: bool,
@@ -389,6 +392,7 @@ pub fn run(cli: Cli) -> i32 {
                 plugin: a.plugin.clone(),
                 scope,
                 marketplace_source: a.marketplace,
+                force: a.force,
             };
             output::install(&out, &a.plugin, scope, ops::install::install(&ctx, &req))
         }

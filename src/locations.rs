@@ -183,6 +183,11 @@ impl Locations {
         self.user_cache.join("plugin").join("downloads-v1")
     }
 
+    /// Remembered hashes of source folders by stat data (ours; see `cache::statcache`).
+    pub fn stat_cache_dir(&self) -> PathBuf {
+        self.user_cache.join("plugin").join("stat-v1")
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.plugins_root.join("data")
     }

@@ -20,7 +20,7 @@ use crate::locations::Scope;
 use crate::ops::OpError;
 use crate::ops::cache::PruneReport;
 use crate::ops::enable::{DisableAllReport, EnableReport};
-use crate::ops::install::{InstallOutcome, InstallReport};
+use crate::ops::install::{AlreadyNote, InstallOutcome, InstallReport};
 use crate::ops::list::{AvailableRow, InstalledRow};
 use crate::ops::marketplace::{
     AddOutcome, AddReport, MarketplaceRow, RemoveReport, RenamesFollowed, UpdateAllReport,
@@ -250,15 +250,25 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
             installed_version,
             available_version,
             in_place_from,
+            note,
         } => {
             let mut m = format!("Plugin \"{}\" is already installed (scope: {scope})", r.id);
-            if let Some(dir) = in_place_from {
+            if let AlreadyNote::Linked(checkout) = note {
+                m.push_str(&format!(
+                    ", linked to the development checkout {}",
+                    checkout.display()
+                ));
+            } else if let Some(dir) = in_place_from {
                 m.push_str(&format!(
                     " — it loads in place from {}, so edits there take effect at the next session start or /reload-plugins",
                     dir.display()
                 ));
             }
-            if installed_version != available_version {
+            if let AlreadyNote::Unchanged { .. } = note {
+                m.push_str(&format!(
+                    "; its content is unchanged since version {installed_version} was installed, so nothing was copied (`--force` reinstalls it)"
+                ));
+            } else if installed_version != available_version {
                 m.push_str(&format!(
                     "; `plugin update {}` re-records its version, {installed_version} to {available_version}",
                     r.id
@@ -278,11 +288,22 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     if let InstallOutcome::AlreadyInstalled {
         installed_version,
         available_version,
+        note,
         ..
     } = &r.outcome
     {
         v.insert("installedVersion".into(), json!(installed_version));
         v.insert("availableVersion".into(), json!(available_version));
+        match note {
+            AlreadyNote::Unchanged { digest } => {
+                v.insert("unchanged".into(), json!(true));
+                v.insert("digest".into(), json!(digest));
+            }
+            AlreadyNote::Linked(checkout) => {
+                v.insert("linkedTo".into(), json!(checkout.to_string_lossy()));
+            }
+            AlreadyNote::Recorded => {}
+        }
     }
     if out.json {
         json_line(&Value::Object(v));

@@ -485,6 +485,20 @@ pub enum OpError {
         "Plugin \"{id}\" is installed at managed scope because your organization's managed settings enable it; `plugin sync --prune` removes it once they no longer do."
     )]
     InstalledForManagedSettings { id: String },
+    #[error(
+        "The content of {} changed but its version {version} is the installed one; bump \"version\" in its plugin.json, or reinstall it as it is with `plugin install {id} --force`",
+        .folder.display()
+    )]
+    ChangedSameVersion {
+        id: String,
+        version: String,
+        folder: PathBuf,
+    },
+    #[error(
+        "Plugin \"{id}\" is linked to the development checkout {}; `plugin unlink {id}` removes the link first",
+        .checkout.display()
+    )]
+    LinkedNotReplaced { id: String, checkout: PathBuf },
     #[error("{}", seed_refusal_message(.name, .seed, *.refusal))]
     SeedManaged {
         name: String,
@@ -596,6 +610,8 @@ impl OpError {
                 "managed_settings_override"
             }
             OpError::SeedManaged { .. } => "managed",
+            OpError::ChangedSameVersion { .. } => "changed_same_version",
+            OpError::LinkedNotReplaced { .. } => "linked",
         }
     }
 }
