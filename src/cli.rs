@@ -47,6 +47,50 @@ pub enum Command {
     Sync(SyncArgs),
     /// Show the effective plugin settings and which file set each value
     Settings(SettingsArgs),
+    /// Install a development checkout as a link: edits are live at the host's next reload
+    Link(LinkArgs),
+    /// Remove a link made by `plugin link`, restoring what it replaced
+    Unlink(UnlinkArgs),
+    /// Create a new plugin folder (manifest, one skill, one command, README)
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The plugin's folder (a checkout)
+    pub path: String,
+    /// Record it as name@marketplace (default: its plugin.json name, or folder name, @dev)
+    #[arg(long = "as", value_name = "NAME[@MARKETPLACE]")]
+    pub as_id: Option<String>,
+    /// Installation scope: user, project, or local
+    #[arg(short, long, default_value = "user")]
+    pub scope: String,
+    /// Link over an installed plugin (`plugin unlink` restores it)
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlinkArgs {
+    /// Plugin name, or name@marketplace
+    pub plugin: String,
+    #[arg(short, long, default_value = "user")]
+    pub scope: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The plugin's name (kebab-case)
+    pub name: String,
+    /// Folder to create it in (default: ./<name>); must be absent or empty
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -342,6 +386,9 @@ fn wants_json(c: &Command) -> bool {
         Command::Cache(CacheCommand::Dir) => false,
         Command::Sync(a) => a.json,
         Command::Settings(a) => a.json,
+        Command::Link(a) => a.json,
+        Command::Unlink(a) => a.json,
+        Command::Init(a) => a.json,
     }
 }
 
@@ -540,5 +587,38 @@ pub fn run(cli: Cli) -> i32 {
             output::sync(&Out::new(a.json), a.dry_run, ops::sync::sync(&ctx, &req))
         }
         Command::Settings(a) => output::settings(&Out::new(a.json), ops::sync::settings_view(&ctx)),
+        Command::Link(a) => {
+            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
+                return 1;
+            };
+            let req = ops::link::LinkRequest {
+                path: a.path.clone(),
+                as_id: a.as_id,
+                scope,
+                force: a.force,
+            };
+            output::link(
+                &Out::new(a.json),
+                &a.path,
+                scope,
+                ops::link::link(&ctx, &req),
+            )
+        }
+        Command::Unlink(a) => {
+            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
+                return 1;
+            };
+            output::unlink(
+                &Out::new(a.json),
+                &a.plugin,
+                scope,
+                ops::link::unlink(&ctx, &a.plugin, scope),
+            )
+        }
+        Command::Init(a) => output::init(
+            &Out::new(a.json),
+            &a.name,
+            ops::init::init(&ctx, &a.name, a.dir.as_deref()),
+        ),
     }
 }

@@ -23,7 +23,7 @@ pub const INDEX_PATHS: &[&str] = &[
 ];
 
 /// Folders and files whose presence makes a folder a plugin even without a manifest.
-const COMPONENT_MARKERS: &[&str] = &[
+pub const COMPONENT_MARKERS: &[&str] = &[
     "commands",
     "agents",
     "skills",
@@ -55,7 +55,7 @@ pub fn root_of_index(file: &Path) -> PathBuf {
     }
 }
 
-fn is_plugin_dir(dir: &Path) -> bool {
+pub fn is_plugin_dir(dir: &Path) -> bool {
     find_manifest(dir).is_some() || COMPONENT_MARKERS.iter().any(|m| dir.join(m).exists())
 }
 

@@ -100,8 +100,30 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         }) => return already_installed_from_blocked(ctx, plugin, marketplace, req.scope),
         other => other?,
     };
-    // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
+    // A linked checkout (`plugin link`) is the installation; its source is not read.
     let id = format!("{}@{}", found.entry.name, found.marketplace_name);
+    if let Some(rec) = ctx
+        .installed()?
+        .find(&id, req.scope, ctx.project_for(req.scope).as_deref())
+        && Path::new(&rec.install_path).is_symlink()
+    {
+        let checkout = std::fs::read_link(&rec.install_path).unwrap_or_default();
+        if req.force {
+            return Err(OpError::LinkedNotReplaced { id, checkout });
+        }
+        return Ok(InstallReport {
+            id,
+            scope: req.scope,
+            added_marketplace: added,
+            outcome: InstallOutcome::AlreadyInstalled {
+                available_version: rec.version.clone(),
+                installed_version: rec.version,
+                in_place_from: None,
+                note: AlreadyNote::Linked(checkout),
+            },
+        });
+    }
+    // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
     if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
         return Err(OpError::PolicyBlockedInstall {
             name: found.entry.name,
