@@ -36,6 +36,11 @@
 #        publish each), up to --jobs 8 at once; vs the same with `--jobs 1` (one after another)
 #   (u3) `plugin update files2000@mT`          no-op, folder source (refreshing): the digest walk
 #        of the 2,000 files; vs `cp -r` of the same folder (RUNS runs)
+#   (r1) `plugin install files2000@mT` when it is installed and its source unchanged (no-op
+#        reinstall: the source's content digest equals the installed one, nothing copied or
+#        written), after the first digest: every run shares one XDG_CACHE_HOME ($W/xdg-f) whose
+#        stat-v1 file remembers the source files' hashes by stat data (written by an untimed
+#        no-op install in run 0's setup), so only stat calls remain (RUNS runs)
 # SYNC (settings-driven installs; BENCH_GIT_RUNS runs): folder marketplace mS lists 50 plugins
 # s01..s50 as git-subdir entries of 5 repos sr1..sr5 (10 plugin folders each); the run's user
 # settings declare mS in extraKnownMarketplaces and enable all 50 (managed settings: an empty
@@ -85,7 +90,7 @@
 #
 # GOALS: (a) <= 20 ms; (f) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4), (g5) <= 50 ms
 # (both variants); (u1) <= 50 ms (both variants); (n1) <= 400 ms and <= 1.5x (n2). Ratios against
-# (s3) <= 30 ms. Claude Code, (u2), (u3) and (s1) vs (s2) are informational.
+# (s3) <= 30 ms; (r1) <= 10 ms. Claude Code, (u2), (u3) and (s1) vs (s2) are informational.
 #
 # USAGE   scripts/bench.sh
 # ENVIRONMENT
@@ -482,6 +487,12 @@ prep_s3() { sprep s3 "$1" && gours sync; }
 cmd_s3() { gours sync; }
 prep_u3() { fresh u3 "$1" && ours marketplace add "$FX/mT" && ours install files2000@mT && stale; }
 cmd_u3() { ours update files2000@mT; }
+prep_r1() {
+  fresh r1 "$1" && fours marketplace add "$FX/mT" && fours install files2000@mT &&
+    fours install files2000@mT
+}
+cmd_r1() { fours install files2000@mT; }
+fours() { CLAUDE_CONFIG_DIR=$D XDG_CACHE_HOME=$W/xdg-f HOME=$W/home "$BIN" "$@"; }
 prep_u3c() { fresh u3c "$1"; }
 cmd_u3c() { cp -r "$F2K" "$D/files2000"; }
 
@@ -542,6 +553,12 @@ noop_check() {
 }
 step "(u3) no-op update of a folder plugin vs cp -r, interleaved"; measure "$RUNS" u3 u3c
 noop_check u3 $((RUNS + 1)) ours update files2000@mT
+step "(r1) no-op reinstall of a folder plugin (remembered stat data)"; measure "$RUNS" r1
+if [ -z "${ERR[r1]:-}" ]; then
+  out=$(prep_r1 $((RUNS + 1)) > /dev/null 2>&1 < /dev/null && fours install files2000@mT --json 2>&1 < /dev/null) || true
+  grep -q '"unchanged": *true' <<< "$out" || ERR[r1]="not a no-op: $(head -c 300 <<< "$out" | tr '\n' ' ')"
+  [ -n "$(ls -A "$W/xdg-f/plugin/stat-v1" 2> /dev/null)" ] || ERR[r1]="no stat data was remembered in $W/xdg-f/plugin/stat-v1"
+fi
 
 if ((GIT_ON)); then
   step "(g1)-(g4) git sources, interleaved"; measure "$GIT_RUNS" g1 g2 g3a g3b g4 g4p g5
@@ -716,6 +733,7 @@ row "(d) no-op install tiny@mT"         d "" ""     info  ""
 row "(e) list --json (6 installed)"     e "" ""     info  ""
 row "(f) resolve tiny@mT --json"        f "" ""     ms    20
 row "(u3) no-op update files2000@mT"    u3 "cp -r" u3c info  ""
+row "(r1) no-op reinstall files2000@mT" r1 "" ""     ms    10
 if ((GIT_ON)); then
   row "(g1) install files2000@mG (git, cold)" g1 "(g3) git clone" g3a ratio 1.0
   row "(g2) install big50@mG (git, cold)"     g2 "(g3) git clone" g3b ratio 1.0

@@ -51,6 +51,12 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Show an installed plugin as hosts load it: merged components, variables substituted
     Resolve(ResolveArgs),
+    /// Install a development checkout as a link: edits are live at the host's next reload
+    Link(LinkArgs),
+    /// Remove a link made by `plugin link`, restoring what it replaced
+    Unlink(UnlinkArgs),
+    /// Create a new plugin folder (manifest, one skill, one command, README)
+    Init(InitArgs),
 }
 
 #[derive(Debug, Args)]
@@ -74,6 +80,44 @@ pub struct ResolveArgs {
     #[arg(long, value_name = "DIR")]
     pub project_dir: Option<String>,
     /// Print the definition as JSON (schema in README: "Resolving a plugin")
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The plugin's folder (a checkout)
+    pub path: String,
+    /// Record it as name@marketplace (default: its plugin.json name, or folder name, @dev)
+    #[arg(long = "as", value_name = "NAME[@MARKETPLACE]")]
+    pub as_id: Option<String>,
+    /// Installation scope: user, project, or local
+    #[arg(short, long, default_value = "user")]
+    pub scope: String,
+    /// Link over an installed plugin (`plugin unlink` restores it)
+    #[arg(long)]
+    pub force: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlinkArgs {
+    /// Plugin name, or name@marketplace
+    pub plugin: String,
+    #[arg(short, long, default_value = "user")]
+    pub scope: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The plugin's name (kebab-case)
+    pub name: String,
+    /// Folder to create it in (default: ./<name>); must be absent or empty
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -156,6 +200,9 @@ pub struct InstallArgs {
     /// Add this marketplace source first, then install the plugin from it
     #[arg(long, value_name = "SOURCE")]
     pub marketplace: Option<String>,
+    /// Reinstall an installed plugin even when its version and content are unchanged
+    #[arg(long)]
+    pub force: bool,
     /// Print one JSON line
     #[arg(long)]
     pub json: bool,
@@ -370,6 +417,9 @@ fn wants_json(c: &Command) -> bool {
         Command::Settings(a) => a.json,
         Command::Validate(a) => a.json,
         Command::Resolve(a) => a.json,
+        Command::Link(a) => a.json,
+        Command::Unlink(a) => a.json,
+        Command::Init(a) => a.json,
     }
 }
 
@@ -440,6 +490,7 @@ pub fn run(cli: Cli) -> i32 {
                 plugin: a.plugin.clone(),
                 scope,
                 marketplace_source: a.marketplace,
+                force: a.force,
             };
             output::install(&out, &a.plugin, scope, ops::install::install(&ctx, &req))
         }
@@ -592,6 +643,39 @@ pub fn run(cli: Cli) -> i32 {
             &Out::new(a.json),
             &a.plugin,
             ops::resolve::resolve(&ctx, &a.plugin),
+        ),
+        Command::Link(a) => {
+            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
+                return 1;
+            };
+            let req = ops::link::LinkRequest {
+                path: a.path.clone(),
+                as_id: a.as_id,
+                scope,
+                force: a.force,
+            };
+            output::link(
+                &Out::new(a.json),
+                &a.path,
+                scope,
+                ops::link::link(&ctx, &req),
+            )
+        }
+        Command::Unlink(a) => {
+            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
+                return 1;
+            };
+            output::unlink(
+                &Out::new(a.json),
+                &a.plugin,
+                scope,
+                ops::link::unlink(&ctx, &a.plugin, scope),
+            )
+        }
+        Command::Init(a) => output::init(
+            &Out::new(a.json),
+            &a.name,
+            ops::init::init(&ctx, &a.name, a.dir.as_deref()),
         ),
     }
 }

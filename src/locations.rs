@@ -86,6 +86,9 @@ pub enum LocationError {
     Cwd(std::io::Error),
 }
 
+/// The marketplace `plugin link` records checkouts under when no `--as` names another.
+pub const DEV_MARKETPLACE: &str = "dev";
+
 /// Resolved locations for one invocation.
 #[derive(Clone, Debug)]
 pub struct Locations {
@@ -181,6 +184,21 @@ impl Locations {
     /// Downloaded artifacts (npm tarballs, wheels, archives), named by their digest.
     pub fn downloads_dir(&self) -> PathBuf {
         self.user_cache.join("plugin").join("downloads-v1")
+    }
+
+    /// Remembered hashes of source folders by stat data (ours; see `cache::statcache`).
+    pub fn stat_cache_dir(&self) -> PathBuf {
+        self.user_cache.join("plugin").join("stat-v1")
+    }
+
+    /// What `plugin link` replaced (ours).
+    pub fn links_file(&self) -> PathBuf {
+        self.plugins_root.join(".plugin-links.json")
+    }
+
+    /// The folder of the `dev` marketplace that `plugin link` maintains.
+    pub fn dev_marketplace_dir(&self) -> PathBuf {
+        self.marketplaces_dir().join(DEV_MARKETPLACE)
     }
 
     pub fn data_dir(&self) -> PathBuf {

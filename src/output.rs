@@ -22,7 +22,9 @@ use crate::locations::Scope;
 use crate::ops::OpError;
 use crate::ops::cache::PruneReport;
 use crate::ops::enable::{DisableAllReport, EnableReport};
-use crate::ops::install::{InstallOutcome, InstallReport};
+use crate::ops::init::InitReport;
+use crate::ops::install::{AlreadyNote, InstallOutcome, InstallReport};
+use crate::ops::link::{LinkReport, UnlinkOutcome, UnlinkReport};
 use crate::ops::list::{AvailableRow, InstalledRow};
 use crate::ops::marketplace::{
     AddOutcome, AddReport, MarketplaceRow, RemoveReport, RenamesFollowed, UpdateAllReport,
@@ -252,15 +254,25 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
             installed_version,
             available_version,
             in_place_from,
+            note,
         } => {
             let mut m = format!("Plugin \"{}\" is already installed (scope: {scope})", r.id);
-            if let Some(dir) = in_place_from {
+            if let AlreadyNote::Linked(checkout) = note {
+                m.push_str(&format!(
+                    ", linked to the development checkout {}",
+                    checkout.display()
+                ));
+            } else if let Some(dir) = in_place_from {
                 m.push_str(&format!(
                     " — it loads in place from {}, so edits there take effect at the next session start or /reload-plugins",
                     dir.display()
                 ));
             }
-            if installed_version != available_version {
+            if let AlreadyNote::Unchanged { .. } = note {
+                m.push_str(&format!(
+                    "; its content is unchanged since version {installed_version} was installed, so nothing was copied (`--force` reinstalls it)"
+                ));
+            } else if installed_version != available_version {
                 m.push_str(&format!(
                     "; `plugin update {}` re-records its version, {installed_version} to {available_version}",
                     r.id
@@ -280,11 +292,22 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     if let InstallOutcome::AlreadyInstalled {
         installed_version,
         available_version,
+        note,
         ..
     } = &r.outcome
     {
         v.insert("installedVersion".into(), json!(installed_version));
         v.insert("availableVersion".into(), json!(available_version));
+        match note {
+            AlreadyNote::Unchanged { digest } => {
+                v.insert("unchanged".into(), json!(true));
+                v.insert("digest".into(), json!(digest));
+            }
+            AlreadyNote::Linked(checkout) => {
+                v.insert("linkedTo".into(), json!(checkout.to_string_lossy()));
+            }
+            AlreadyNote::Recorded => {}
+        }
     }
     if out.json {
         json_line(&Value::Object(v));
@@ -1273,6 +1296,121 @@ pub fn validate(out: &Out, r: &crate::ops::validate::ValidateReport) -> i32 {
     };
     println!("{last}");
     r.exit_code()
+}
+
+pub fn link(out: &Out, typed: &str, scope: Scope, r: Result<LinkReport, OpError>) -> i32 {
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => return plugin_failure(out, "link", "link", typed, Some(scope), &e),
+    };
+    let mut message = format!(
+        "Linked plugin {} (scope: {scope}): {} → {}; edits there take effect at the next session start or /reload-plugins",
+        r.id,
+        r.link_path.display(),
+        r.checkout.display()
+    );
+    if let Some(v) = &r.replaced {
+        message.push_str(&format!(
+            ". `plugin unlink {}` restores the installed version {v}",
+            r.id
+        ));
+    }
+    if out.json {
+        let mut v = Map::new();
+        v.insert("command".into(), json!("link"));
+        v.insert("outcome".into(), json!("ok"));
+        v.insert("plugin".into(), json!(typed));
+        v.insert("pluginId".into(), json!(r.id));
+        v.insert("scope".into(), json!(scope.as_str()));
+        v.insert("message".into(), json!(message));
+        v.insert("version".into(), json!(r.version));
+        v.insert("installPath".into(), json!(r.link_path.to_string_lossy()));
+        v.insert("checkout".into(), json!(r.checkout.to_string_lossy()));
+        if let Some(rep) = &r.replaced {
+            v.insert("replacedVersion".into(), json!(rep));
+        }
+        json_line(&Value::Object(v));
+    } else {
+        println!("✔ {message}");
+    }
+    0
+}
+
+pub fn unlink(out: &Out, typed: &str, scope: Scope, r: Result<UnlinkReport, OpError>) -> i32 {
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => return plugin_failure(out, "unlink", "unlink", typed, Some(scope), &e),
+    };
+    let what = match &r.outcome {
+        UnlinkOutcome::Restored { version } => format!("restored the installed version {version}"),
+        UnlinkOutcome::Uninstalled => {
+            "it was not installed before, so it is uninstalled (its data folder is kept)".into()
+        }
+        UnlinkOutcome::PreviousGone { version, path } => format!(
+            "the installed version {version} it replaced is gone ({}), so it is uninstalled; `plugin install {}` installs it again",
+            path.display(),
+            r.id
+        ),
+    };
+    let message = format!(
+        "Unlinked plugin {} (scope: {scope}) from {}; {what}",
+        r.id,
+        r.checkout.display()
+    );
+    if out.json {
+        let mut v = Map::new();
+        v.insert("command".into(), json!("unlink"));
+        v.insert("outcome".into(), json!("ok"));
+        v.insert("plugin".into(), json!(typed));
+        v.insert("pluginId".into(), json!(r.id));
+        v.insert("scope".into(), json!(scope.as_str()));
+        v.insert("message".into(), json!(message));
+        match &r.outcome {
+            UnlinkOutcome::Restored { version } => {
+                v.insert("restoredVersion".into(), json!(version));
+            }
+            UnlinkOutcome::Uninstalled | UnlinkOutcome::PreviousGone { .. } => {
+                v.insert("uninstalled".into(), json!(true));
+            }
+        }
+        json_line(&Value::Object(v));
+    } else {
+        println!("✔ {message}");
+    }
+    0
+}
+
+pub fn init(out: &Out, name: &str, r: Result<InitReport, OpError>) -> i32 {
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => {
+            if out.json {
+                json_line(
+                    &json!({"command": "init", "outcome": "failed", "plugin": name,
+                    "message": e.to_string(), "failureCode": e.failure_code()}),
+                );
+            }
+            eprintln!("✘ {e}");
+            return 1;
+        }
+    };
+    if out.json {
+        json_line(
+            &json!({"command": "init", "outcome": "ok", "plugin": r.name,
+            "dir": r.dir.to_string_lossy(), "files": r.files}),
+        );
+        return 0;
+    }
+    println!("✔ Created plugin \"{}\" in {}", r.name, r.dir.display());
+    for f in &r.files {
+        println!("  {f}");
+    }
+    println!(
+        "Next: `plugin link {}` installs it as {}@dev, linked to the folder; edit, then /reload-plugins",
+        r.dir.display(),
+        r.name
+    );
+    0
 }
 
 #[cfg(test)]

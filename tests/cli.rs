@@ -68,7 +68,12 @@ fn snapshot(env: &Env) -> Vec<String> {
     let mut out = Vec::new();
     for (label, root) in [("HOME", &env.home), ("CWD", &env.cwd)] {
         out.push(format!("== {label}"));
-        out.extend(tree_with_content(root));
+        // Remembered source hashes (ours, a cache) may be written by any no-op install.
+        out.extend(
+            tree_with_content(root)
+                .into_iter()
+                .filter(|l| !l.contains(".cache/plugin/stat-v1")),
+        );
     }
     out
 }
@@ -678,39 +683,13 @@ fn install_already_installed_reports_versions_and_rewrites_nothing() {
     assert_eq!(
         r.stdout,
         format!(
-            "Installing plugin \"p1@m1\"...✔ Plugin \"p1@m1\" is already installed (scope: user) — it loads in place from {}, so edits there take effect at the next session start or /reload-plugins\n",
+            "Installing plugin \"p1@m1\"...✔ Plugin \"p1@m1\" is already installed (scope: user) — it loads in place from {}, so edits there take effect at the next session start or /reload-plugins; its content is unchanged since version 1.0.0 was installed, so nothing was copied (`--force` reinstalls it)\n",
             src.display()
         )
     );
     assert_eq!(snapshot(&env), before);
 
-    // A newer version in the source is reported, not installed.
-    write(
-        &src.join(".claude-plugin/plugin.json"),
-        r#"{"name":"p1","version":"1.0.1"}"#,
-    );
-    let r = env.run(&["install", "p1@m1", "--json"]).ok();
-    assert_eq!(
-        r.json(),
-        json!({"command":"install","outcome":"ok","plugin":"p1@m1","pluginId":"p1@m1","scope":"user",
-            "message": format!("Plugin \"p1@m1\" is already installed (scope: user) — it loads in place from {}, so edits there take effect at the next session start or /reload-plugins; `plugin update p1@m1` re-records its version, 1.0.0 to 1.0.1", src.display()),
-            "installedVersion":"1.0.0","availableVersion":"1.0.1"})
-    );
-    assert_eq!(
-        keys(&r.json()),
-        [
-            "command",
-            "outcome",
-            "plugin",
-            "pluginId",
-            "scope",
-            "message",
-            "installedVersion",
-            "availableVersion"
-        ]
-    );
-    assert_eq!(snapshot(&env), before);
-    assert!(!cache(&env).join("m1/p1/1.0.1").exists());
+    // A folder marketplace's plugin under a new version is reinstalled: tests/devloop.rs.
 }
 
 #[test]
@@ -978,13 +957,12 @@ fn version_from_git_commit_of_the_marketplace_work_tree() {
     assert_eq!(v["gitCommitSha"], json!(head));
     assert!(!cache(&env).join("mg/nv").join(sha12).join(".git").exists());
 
-    // A new commit is seen as a newer available version.
+    // A new commit is a new version: installing again installs it (a folder marketplace).
     write(&m.join("plugins/nv/commands/c.md"), "# changed\n");
     git(&m, &["commit", "-q", "-am", "two"]);
     let head2 = git(&m, &["rev-parse", "HEAD"]);
-    let r = env.run(&["install", "nv@mg", "--json"]).ok();
-    assert_eq!(r.json()["installedVersion"], json!(sha12));
-    assert_eq!(r.json()["availableVersion"], json!(&head2[..12]));
+    env.run(&["install", "nv@mg", "--json"]).ok();
+    assert_eq!(record(&env, "nv@mg")["version"], json!(&head2[..12]));
 }
 
 #[test]

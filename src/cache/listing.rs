@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::copy::{LinkPolicy, PlannedEntry, Skipped, is_bookkeeping, plan_plugin_tree};
+use super::statcache::{FileStat, StatCache};
 use crate::fsutil::{IoContext, IoError};
 
 /// The listing's file name inside a version folder.
@@ -143,6 +144,50 @@ impl TreeListing {
         Ok((Self { entries }, skipped))
     }
 
+    /// [`TreeListing::of_source`], taking the hash of each file whose stat data `cache`
+    /// remembers unchanged instead of reading it (see `statcache`), and recording what it saw.
+    pub fn of_source_cached(
+        policy: &LinkPolicy,
+        cache: &mut StatCache,
+    ) -> Result<(Self, Vec<Skipped>), IoError> {
+        let (planned, skipped) = plan_plugin_tree(policy)?;
+        let mut entries = BTreeMap::new();
+        let mut files = Vec::new();
+        for p in planned {
+            match p {
+                PlannedEntry::Dir(rel) => {
+                    entries.insert(escape(rel.as_os_str()), Entry::Dir);
+                }
+                PlannedEntry::Link { rel, target } => {
+                    entries.insert(escape(rel.as_os_str()), Entry::link(&target));
+                }
+                PlannedEntry::File { rel, src } => files.push((escape(rel.as_os_str()), src)),
+            }
+        }
+        let cached: &StatCache = cache;
+        let hashed =
+            crate::parallel::map(&files, crate::parallel::disk_threads(), 64, |(key, p)| {
+                let stat = FileStat::of(&fs::metadata(p).at("inspect", p)?);
+                if let Some(sha) = cached.lookup(key, &stat) {
+                    return Ok((stat, sha.to_string()));
+                }
+                let (_, sha256) = hash_contents(p).at("read", p)?;
+                Ok((stat, sha256))
+            });
+        for ((key, _), h) in files.into_iter().zip(hashed) {
+            let (stat, sha256) = h?;
+            entries.insert(
+                key.clone(),
+                Entry::File {
+                    mode: stat.permissions(),
+                    sha256: sha256.clone(),
+                },
+            );
+            cache.record(key, stat, sha256);
+        }
+        Ok((Self { entries }, skipped))
+    }
+
     /// The listing stored in a version folder, if it has a readable one.
     pub fn read(version_dir: &Path) -> Option<Self> {
         Self::parse(&fs::read_to_string(version_dir.join(LISTING)).ok()?)
@@ -230,6 +275,12 @@ fn hash_files(
 
 /// A file's mode and sha256 (following a link, as a copy does).
 fn hash_file(path: &Path) -> std::io::Result<Entry> {
+    let (mode, sha256) = hash_contents(path)?;
+    Ok(Entry::File { mode, sha256 })
+}
+
+/// A file's permission bits and the hex sha256 of its bytes.
+fn hash_contents(path: &Path) -> std::io::Result<(u32, String)> {
     let mut f = fs::File::open(path)?;
     let mode = f.metadata()?.permissions().mode() & 0o7777;
     let mut hasher = Sha256::new();
@@ -241,10 +292,7 @@ fn hash_file(path: &Path) -> std::io::Result<Entry> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(Entry::File {
-        mode,
-        sha256: hex::encode(hasher.finalize()),
-    })
+    Ok((mode, hex::encode(hasher.finalize())))
 }
 
 enum Kind {

@@ -16,6 +16,7 @@
 pub mod copy;
 pub mod listing;
 pub mod prune;
+pub mod statcache;
 
 use std::fs;
 use std::io;

@@ -116,9 +116,12 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
     let installed = ctx.installed()?;
     let now = epoch_millis();
     let records: Vec<_> = installed.all().into_iter().map(|(_, r)| r).collect();
+    // What `plugin link` replaced is kept for `plugin unlink`.
+    let linked = crate::state::Links::read(&ctx.loc.links_file())?.kept();
     let recorded: HashSet<PathBuf> = records
         .iter()
         .map(|r| PathBuf::from(&r.install_path))
+        .chain(linked)
         .flat_map(|p| [p.canonicalize().ok(), Some(p)])
         .flatten()
         .collect();

@@ -21,6 +21,8 @@ pub struct InstallRequest {
     pub scope: Scope,
     /// `--marketplace <source>`: add this marketplace first.
     pub marketplace_source: Option<String>,
+    /// `--force`: reinstall an installed plugin even when its version and content are unchanged.
+    pub force: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -39,7 +41,30 @@ pub enum InstallOutcome {
         available_version: String,
         /// The source folder a folder marketplace's plugin is read from.
         in_place_from: Option<PathBuf>,
+        /// What was checked beyond the record.
+        note: AlreadyNote,
     },
+}
+
+/// Why an installed plugin was left as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlreadyNote {
+    /// Only the record was looked at (not a folder marketplace, or `sync`).
+    Recorded,
+    /// A folder marketplace's plugin: the source has the installed content digest.
+    Unchanged { digest: String },
+    /// The version folder is a link to this development checkout (`plugin link`).
+    Linked(PathBuf),
+}
+
+/// How `install` treats a plugin that is already installed and enabled at the scope.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reinstall {
+    /// Report it as installed (what `sync` needs).
+    Never,
+    /// `plugin install`: a folder marketplace's plugin is reinstalled under a new version, or
+    /// with `force`; same version and other content is refused; same content does nothing.
+    WhenChanged { force: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -75,14 +100,42 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         }) => return already_installed_from_blocked(ctx, plugin, marketplace, req.scope),
         other => other?,
     };
-    // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
+    // A linked checkout (`plugin link`) is the installation; its source is not read.
     let id = format!("{}@{}", found.entry.name, found.marketplace_name);
+    if let Some(rec) = ctx
+        .installed()?
+        .find(&id, req.scope, ctx.project_for(req.scope).as_deref())
+        && Path::new(&rec.install_path).is_symlink()
+    {
+        let checkout = std::fs::read_link(&rec.install_path).unwrap_or_default();
+        if req.force {
+            return Err(OpError::LinkedNotReplaced { id, checkout });
+        }
+        return Ok(InstallReport {
+            id,
+            scope: req.scope,
+            added_marketplace: added,
+            outcome: InstallOutcome::AlreadyInstalled {
+                available_version: rec.version.clone(),
+                installed_version: rec.version,
+                in_place_from: None,
+                note: AlreadyNote::Linked(checkout),
+            },
+        });
+    }
+    // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
     if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
         return Err(OpError::PolicyBlockedInstall {
             name: found.entry.name,
         });
     }
-    let mut report = install_found(ctx, found, req.scope, Enable::Write)?;
+    let mut report = install_found(
+        ctx,
+        found,
+        req.scope,
+        Enable::Write,
+        Reinstall::WhenChanged { force: req.force },
+    )?;
     report.added_marketplace = added;
     Ok(report)
 }
@@ -226,6 +279,7 @@ fn already_installed_from_blocked(
                     available_version: rec.version.clone(),
                     installed_version: rec.version,
                     in_place_from: None,
+                    note: AlreadyNote::Recorded,
                 },
             })
         }
@@ -267,6 +321,7 @@ pub(super) fn install_found(
     found: FoundPlugin,
     scope: Scope,
     enable: Enable,
+    reinstall: Reinstall,
 ) -> Result<InstallReport, OpError> {
     let name = found.entry.name.clone();
     let mkt = found.marketplace_name.clone();
@@ -299,10 +354,19 @@ pub(super) fn install_found(
             enable,
         )
     };
+    let mut reinstalling = false;
     if let Some(already) = already(&installed, &settings) {
-        // An install killed after publishing can leave its displaced old copy behind.
-        ctx.sweep_plugin_staging(&mkt, &name)?;
-        return Ok(report_already(already));
+        let dir = (installed.find(&id, scope, project.as_deref()))
+            .map(|r| PathBuf::from(r.install_path))
+            .unwrap_or_default();
+        match decide_reinstall(ctx, &id, &dir, already, &resolved, reinstall)? {
+            Some(kept) => {
+                // An install killed after publishing can leave its displaced old copy behind.
+                ctx.sweep_plugin_staging(&mkt, &name)?;
+                return Ok(report_already(kept));
+            }
+            None => reinstalling = true,
+        }
     }
 
     let (staged, copied, _cache_lock) = stage_with(ctx, &mkt, &name, &resolved, seed.as_ref())?;
@@ -314,7 +378,8 @@ pub(super) fn install_found(
         // Another process may have installed it while we copied.
         let mut installed = ctx.installed()?;
         let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
-        if let Some(already) = already(&installed, &settings) {
+        // (A reinstall goes ahead: the copy it publishes is the source as it is now.)
+        if let (false, Some(already)) = (reinstalling, already(&installed, &settings)) {
             return Ok(report_already(already));
         }
         check_collision(&installed, &target, &resolved.version)?;
@@ -359,6 +424,88 @@ pub(super) fn install_found(
             notes: copied.notes,
             from_seed: seed.map(|s| s.dir),
         },
+    })
+}
+
+/// For an installed, enabled plugin: `Some(outcome)` to leave it as it is, `None` to install
+/// it again (see [`Reinstall`]).
+fn decide_reinstall(
+    ctx: &Context,
+    id: &str,
+    installed_dir: &Path,
+    already: InstallOutcome,
+    resolved: &ResolvedPlugin,
+    reinstall: Reinstall,
+) -> Result<Option<InstallOutcome>, OpError> {
+    let Reinstall::WhenChanged { force } = reinstall else {
+        return Ok(Some(already));
+    };
+    let InstallOutcome::AlreadyInstalled {
+        installed_version,
+        available_version,
+        in_place_from,
+        note: _,
+    } = already
+    else {
+        return Ok(Some(already));
+    };
+    if installed_dir.is_symlink() {
+        // Replacing a link would drop the development checkout from the cache.
+        let checkout = std::fs::read_link(installed_dir).unwrap_or_default();
+        if force {
+            return Err(OpError::LinkedNotReplaced {
+                id: id.to_string(),
+                checkout,
+            });
+        }
+        return Ok(Some(InstallOutcome::AlreadyInstalled {
+            installed_version,
+            available_version,
+            in_place_from,
+            note: AlreadyNote::Linked(checkout),
+        }));
+    }
+    if force {
+        return Ok(None);
+    }
+    let Some(source_dir) = in_place_from.clone() else {
+        return Ok(Some(InstallOutcome::AlreadyInstalled {
+            installed_version,
+            available_version,
+            in_place_from,
+            note: AlreadyNote::Recorded,
+        }));
+    };
+    if installed_version != available_version {
+        return Ok(None);
+    }
+    let installed_digest = match crate::cache::read_marker(installed_dir).and_then(|m| m.digest) {
+        Some(d) => d,
+        // Installed by Claude Code, or by an older version of this tool.
+        None => crate::cache::TreeListing::of_folder(installed_dir)?.digest(),
+    };
+    let source_digest = resolved
+        .listing_with_stat_cache(&ctx.loc.stat_cache_dir())
+        .map_err(OpError::Source)?
+        .map(|l| l.digest());
+    if source_digest.as_deref() == Some(installed_digest.as_str()) {
+        return Ok(Some(InstallOutcome::AlreadyInstalled {
+            installed_version,
+            available_version,
+            in_place_from,
+            note: AlreadyNote::Unchanged {
+                digest: installed_digest,
+            },
+        }));
+    }
+    if installed_version == version::UNKNOWN {
+        // `unknown` says nothing about content: refreshed, as `update` does.
+        return Ok(None);
+    }
+    Err(OpError::ChangedSameVersion {
+        id: id.to_string(),
+        version: installed_version,
+        folder: source_dir,
     })
 }
 
@@ -475,5 +622,6 @@ fn already_installed(
         installed_version: rec.version,
         available_version: resolved.version.clone(),
         in_place_from: resolved.in_place_folder().map(Path::to_path_buf),
+        note: AlreadyNote::Recorded,
     })
 }

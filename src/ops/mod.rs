@@ -9,7 +9,9 @@
 
 pub mod cache;
 pub mod enable;
+pub mod init;
 pub mod install;
+pub mod link;
 pub mod list;
 pub mod marketplace;
 pub mod renames;
@@ -487,6 +489,45 @@ pub enum OpError {
         "Plugin \"{id}\" is installed at managed scope because your organization's managed settings enable it; `plugin sync --prune` removes it once they no longer do."
     )]
     InstalledForManagedSettings { id: String },
+    #[error(
+        "The content of {} changed but its version {version} is the installed one; bump \"version\" in its plugin.json, or reinstall it as it is with `plugin install {id} --force`",
+        .folder.display()
+    )]
+    ChangedSameVersion {
+        id: String,
+        version: String,
+        folder: PathBuf,
+    },
+    #[error(
+        "Plugin \"{id}\" is linked to the development checkout {}; `plugin unlink {id}` removes the link first",
+        .checkout.display()
+    )]
+    LinkedNotReplaced { id: String, checkout: PathBuf },
+    #[error("Cannot link {}: {why}", .path.display())]
+    NotAPluginFolder { path: PathBuf, why: String },
+    #[error("Cannot link plugin \"{name}\": {problem}. Name it with --as <name>[@<marketplace>].")]
+    LinkName { name: String, problem: String },
+    #[error(
+        "Plugin \"{id}\" is already installed at {scope} scope (version {version}, {}); add --force to link over it (`plugin unlink {id}` restores it)",
+        .path.display()
+    )]
+    LinkOverInstalled {
+        id: String,
+        scope: Scope,
+        version: String,
+        path: PathBuf,
+    },
+    #[error(
+        "A marketplace named \"dev\" is already configured from {}; link under another marketplace with --as <name>@<marketplace>",
+        .location.display()
+    )]
+    DevMarketplaceTaken { location: PathBuf },
+    #[error("Plugin \"{typed}\" is not linked at {scope} scope (see `plugin list`)")]
+    NotLinked { typed: String, scope: Scope },
+    #[error("Cannot create plugin \"{name}\": {problem}")]
+    InitName { name: String, problem: String },
+    #[error("Cannot create the plugin in {}: the folder exists and is not empty; choose another with --dir", .path.display())]
+    InitTargetNotEmpty { path: PathBuf },
     #[error("{}", seed_refusal_message(.name, .seed, *.refusal))]
     SeedManaged {
         name: String,
@@ -630,6 +671,15 @@ impl OpError {
                 crate::definition::DefinitionError::Manifest(_) => "error_validation",
                 crate::definition::DefinitionError::RootMissing { .. } => "error_not_found",
             },
+            OpError::ChangedSameVersion { .. } => "changed_same_version",
+            OpError::LinkedNotReplaced { .. } => "linked",
+            OpError::NotAPluginFolder { .. }
+            | OpError::LinkName { .. }
+            | OpError::InitName { .. }
+            | OpError::InitTargetNotEmpty { .. } => "error_validation",
+            OpError::LinkOverInstalled { .. } => "already_installed",
+            OpError::DevMarketplaceTaken { .. } => "marketplace_name_mismatch",
+            OpError::NotLinked { .. } => "not_linked",
         }
     }
 }

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::install::{Enable, InstallOutcome, find_plugin, install_found};
+use super::install::{Enable, InstallOutcome, Reinstall, find_plugin, install_found};
 use super::renames::RenameNotice;
 use super::{Context, OpError, PluginRef, marketplace};
 use crate::locations::Scope;
@@ -317,7 +317,13 @@ fn install_one(
     if dry_run {
         return PluginAction::WouldInstall;
     }
-    match install_found(ctx, found, scope, Enable::AlreadyBySettings) {
+    match install_found(
+        ctx,
+        found,
+        scope,
+        Enable::AlreadyBySettings,
+        Reinstall::Never,
+    ) {
         Ok(r) => match r.outcome {
             InstallOutcome::Installed { version, .. } => PluginAction::Installed { version },
             InstallOutcome::AlreadyInstalled {

@@ -144,6 +144,26 @@ impl ResolvedPlugin {
         }
     }
 
+    /// [`ResolvedPlugin::listing_without_copy`] for a folder source, reusing the hashes of
+    /// files whose stat data is unchanged since the last listing (kept under `stat_dir`, see
+    /// `cache::statcache`).
+    pub fn listing_with_stat_cache(
+        &self,
+        stat_dir: &Path,
+    ) -> Result<Option<TreeListing>, SourceError> {
+        match &self.fetched {
+            Fetched::Folder { dir, container, .. } => {
+                let policy = folder_policy(dir, container)?;
+                let mut cache =
+                    crate::cache::statcache::StatCache::load(stat_dir, &policy.plugin_root);
+                let (listing, _) = TreeListing::of_source_cached(&policy, &mut cache)?;
+                cache.save();
+                Ok(Some(listing))
+            }
+            Fetched::Git { .. } | Fetched::Npm { .. } | Fetched::Zip { .. } => Ok(None),
+        }
+    }
+
     /// Write the plugin into the existing, empty folder `dst`.
     pub fn write_to(
         &self,

@@ -1,0 +1,97 @@
+//! `init`: scaffold a plugin folder that validates clean and installs (a manifest, one skill,
+//! one command, a README).
+
+use std::fs;
+use std::path::PathBuf;
+
+use super::{Context, OpError};
+use crate::fsutil::IoContext;
+use crate::marketplace::names::plugin_name_problem;
+
+#[derive(Debug, Clone)]
+pub struct InitReport {
+    pub name: String,
+    pub dir: PathBuf,
+    /// Relative paths of the files written, in order.
+    pub files: Vec<String>,
+}
+
+pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, OpError> {
+    // Claude Code asks for kebab-case names; its own checks come first for their wording.
+    let problem = plugin_name_problem(name).or_else(|| {
+        let kebab = name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-')
+            && !name.contains("--");
+        (!kebab).then(|| {
+            "use kebab-case: lower-case letters, digits and single hyphens (e.g. \"my-plugin\")"
+                .to_string()
+        })
+    });
+    if let Some(problem) = problem {
+        return Err(OpError::InitName {
+            name: name.to_string(),
+            problem,
+        });
+    }
+    let dir = ctx.loc.user_path(dir.unwrap_or(name));
+    if dir.exists() {
+        let empty = dir.is_dir()
+            && fs::read_dir(&dir)
+                .at("read directory", &dir)?
+                .next()
+                .is_none();
+        if !empty {
+            return Err(OpError::InitTargetNotEmpty { path: dir });
+        }
+    }
+    let files = [
+        (".claude-plugin/plugin.json".to_string(), manifest(name)),
+        (format!("skills/{name}/SKILL.md"), skill(name)),
+        (format!("commands/{name}.md"), command(name)),
+        ("README.md".to_string(), readme(name)),
+    ];
+    for (rel, text) in &files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).at("create directory", parent)?;
+        }
+        fs::write(&path, text).at("write", &path)?;
+    }
+    Ok(InitReport {
+        name: name.to_string(),
+        dir,
+        files: files.into_iter().map(|(rel, _)| rel).collect(),
+    })
+}
+
+fn manifest(name: &str) -> String {
+    let v = serde_json::json!({
+        "name": name,
+        "version": "0.1.0",
+        "description": format!("{name}: describe what this plugin does"),
+        "author": {"name": "Your Name"},
+        "license": "MIT",
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
+}
+
+fn skill(name: &str) -> String {
+    format!(
+        "---\nname: {name}\ndescription: Describe when Claude should use this skill, e.g. \"Use when the user asks about {name}.\"\n---\n\n# {name}\n\nInstructions Claude follows when this skill is used.\n"
+    )
+}
+
+fn command(name: &str) -> String {
+    format!(
+        "---\ndescription: Run {name}\nargument-hint: [what to work on]\n---\n\nDo the {name} task for: $ARGUMENTS\n"
+    )
+}
+
+fn readme(name: &str) -> String {
+    format!(
+        "# {name}\n\nA Claude Code plugin. Replace this paragraph with what the plugin does, who it is for, how to use it and any setup it needs, so that people who find it in a marketplace can decide whether to install it. Change `author` and `license` in `.claude-plugin/plugin.json` too.\n\n- `skills/{name}/SKILL.md`: a skill Claude uses when its description matches.\n- `commands/{name}.md`: the `/{name}` command.\n\n## Develop\n\n```sh\nplugin link .            # installs it as {name}@dev, linked to this folder\n# edit, then /reload-plugins in Claude Code\nplugin unlink {name}     # removes the link\n```\n"
+    )
+}

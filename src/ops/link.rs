@@ -1,0 +1,410 @@
+//! `link` / `unlink`: a development checkout stands in for a plugin's version folder.
+//!
+//! `link` makes `cache/<m>/<p>/<version>` a symbolic link to the checkout (created under a
+//! temporary name, then renamed into place), records it in `installed_plugins.json` and enables
+//! it, so a host sees edits at its next reload. Claude Code tolerates such links: it never marks
+//! them orphaned, never removes them, and writes nothing inside them. What the link replaced (an
+//! install record, and a same-version folder moved aside) is kept in `.plugin-links.json` for
+//! `unlink`, which puts it back (or uninstalls when nothing was installed before).
+//!
+//! Without `--as`, the plugin is recorded as `<name>@dev`: `dev` is a folder marketplace we
+//! write at `<plugins-root>/marketplaces/dev/`, one entry per linked plugin with the source
+//! `{"source": "link", "path": "<checkout>"}`, registered in `known_marketplaces.json` and
+//! declared in user settings like any added marketplace. Claude Code needs the marketplace to
+//! exist and to list the plugin (else "Marketplace dev not found" / "Plugin p not found in
+//! marketplace dev"); it loads the plugin from the recorded `installPath`, and refuses to
+//! fetch a `link` source (its `update` fails, touching nothing). A relative entry pointing at a
+//! link inside the marketplace folder would not do: Claude Code refuses paths that leave it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::{Context, OpError, PluginRef};
+use crate::fsutil::{IoContext, iso_timestamp, temp_path, write_atomic};
+use crate::locations::{DEV_MARKETPLACE, Scope};
+use crate::manifest::read_manifest;
+use crate::marketplace::MarketplaceSource;
+use crate::marketplace::discover::{COMPONENT_MARKERS, is_plugin_dir};
+use crate::marketplace::names::plugin_name_problem;
+use crate::state::{InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile};
+use crate::version;
+
+pub struct LinkRequest {
+    /// The checkout, as typed.
+    pub path: String,
+    /// `--as name@marketplace` (or `name`, for the `dev` marketplace).
+    pub as_id: Option<String>,
+    pub scope: Scope,
+    pub force: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LinkReport {
+    pub id: String,
+    pub scope: Scope,
+    pub checkout: PathBuf,
+    pub link_path: PathBuf,
+    pub version: String,
+    /// The version of the installation the link replaced (restored by `unlink`).
+    pub replaced: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnlinkReport {
+    pub id: String,
+    pub scope: Scope,
+    pub checkout: PathBuf,
+    pub outcome: UnlinkOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnlinkOutcome {
+    /// The installation the link replaced is back.
+    Restored { version: String },
+    /// Nothing was installed before: the plugin is uninstalled (its data folder is kept).
+    Uninstalled,
+    /// The replaced installation's folder is gone (removed by hand or by a cache cleanup).
+    PreviousGone { version: String, path: PathBuf },
+}
+
+pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
+    ctx.policy()?;
+    let typed = ctx.loc.user_path(&req.path);
+    if !typed.is_dir() {
+        return Err(OpError::NotAPluginFolder {
+            path: typed,
+            why: "it is not a folder".into(),
+        });
+    }
+    let checkout = fs::canonicalize(&typed).at("resolve", &typed)?;
+    if !is_plugin_dir(&checkout) {
+        return Err(OpError::NotAPluginFolder {
+            path: checkout,
+            why: format!(
+                "it has no .claude-plugin/plugin.json and none of {}; create one with `plugin init <name>`",
+                COMPONENT_MARKERS.join(", ")
+            ),
+        });
+    }
+    let folder_name = (checkout.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let manifest = read_manifest(&checkout, &folder_name)?;
+    let (name, mkt) = match &req.as_id {
+        Some(raw) => {
+            let r = PluginRef::parse_checked(raw)?;
+            let m = r.marketplace.unwrap_or_else(|| DEV_MARKETPLACE.to_string());
+            (r.name, m)
+        }
+        None => (
+            (manifest.as_ref())
+                .map(|m| m.name.clone())
+                .filter(|n| !n.is_empty())
+                .unwrap_or(folder_name),
+            DEV_MARKETPLACE.to_string(),
+        ),
+    };
+    if let Some(problem) = plugin_name_problem(&name) {
+        return Err(OpError::LinkName { name, problem });
+    }
+    let id = format!("{name}@{mkt}");
+    if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
+        return Err(OpError::PolicyBlockedInstall { name });
+    }
+    let dev_dir = ctx.loc.dev_marketplace_dir();
+    if mkt == DEV_MARKETPLACE {
+        let source = MarketplaceSource::Directory(dev_dir.clone());
+        ctx.policy()?
+            .check_source(&source)
+            .map_err(OpError::SourceBlocked)?;
+        if let Some(k) = ctx.known()?.get(DEV_MARKETPLACE)
+            && k.install_location != dev_dir
+        {
+            return Err(OpError::DevMarketplaceTaken {
+                location: k.install_location,
+            });
+        }
+    } else {
+        let configured = ctx.configured_marketplaces()?;
+        if !configured.iter().any(|c| c.name == mkt) {
+            return Err(OpError::UnknownMarketplace {
+                name: mkt,
+                known: configured.iter().map(|c| c.name.clone()).collect(),
+            });
+        }
+    }
+    let version = (manifest.as_ref())
+        .and_then(|m| m.version.clone())
+        .unwrap_or_else(|| version::UNKNOWN.to_string());
+    let folder = version::folder_name(&version);
+    let cache = ctx.cache();
+    cache.check_names(&mkt, &name, &folder)?;
+    let plugin_dir = cache.plugin_dir(&mkt, &name);
+    let link_path = plugin_dir.join(&folder);
+    let scope = req.scope;
+    let project = ctx.project_for(scope);
+
+    let _lock = ctx.lock_state()?;
+    let mut installed = ctx.installed()?;
+    let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let mut links = Links::read(&ctx.loc.links_file())?;
+    let existing = installed.find(&id, scope, project.as_deref());
+    let earlier = links.find(&id, scope, project.as_deref()).cloned();
+    if let (Some(rec), false) = (&existing, req.force) {
+        return Err(OpError::LinkOverInstalled {
+            id,
+            scope,
+            version: rec.version.clone(),
+            path: PathBuf::from(&rec.install_path),
+        });
+    }
+    // A link over a link keeps what the first one replaced.
+    let (previous, previous_enabled, mut aside) = match earlier {
+        Some(e) => (e.previous, e.previous_enabled, e.aside),
+        None => (existing.clone(), settings.enabled(&id), None),
+    };
+
+    fs::create_dir_all(&plugin_dir).at("create directory", &plugin_dir)?;
+    if link_path.is_dir() && !link_path.is_symlink() {
+        // An installed copy of the same version: kept beside the link for `unlink`.
+        let a = plugin_dir.join(format!(".{folder}.plugin-unlinked"));
+        if a.exists() {
+            crate::fsutil::remove_tree(&a)?;
+        }
+        fs::rename(&link_path, &a).at("move aside", &link_path)?;
+        aside = Some(a);
+    }
+    let tmp = temp_path(&plugin_dir, ".plugin-link-");
+    std::os::unix::fs::symlink(&checkout, &tmp).at("create link", &tmp)?;
+    if let Err(e) = fs::rename(&tmp, &link_path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(crate::fsutil::IoError::new("link", &link_path, e).into());
+    }
+    if mkt == DEV_MARKETPLACE {
+        register_dev(ctx, &dev_dir, &name, Some((&checkout, &version)))?;
+        // It may have declared the marketplace in user settings.
+        settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    }
+    installed.upsert(
+        &id,
+        &NewInstall {
+            scope,
+            project_path: project.clone(),
+            install_path: link_path.clone(),
+            version: version.clone(),
+            git_commit_sha: None,
+            timestamp: iso_timestamp(),
+        },
+    );
+    installed.write()?;
+    settings.set_enabled(&id, true);
+    settings.write().map_err(OpError::SettingsWrite)?;
+    links.upsert(LinkEntry {
+        id: id.clone(),
+        scope: scope.as_str().to_string(),
+        project_path: (project.as_ref()).map(|p| p.to_string_lossy().into_owned()),
+        checkout: checkout.clone(),
+        link_path: link_path.clone(),
+        aside,
+        previous: previous.clone(),
+        previous_enabled,
+    });
+    links.write()?;
+    Ok(LinkReport {
+        id,
+        scope,
+        checkout,
+        link_path,
+        version,
+        replaced: previous.map(|p| p.version),
+    })
+}
+
+pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, OpError> {
+    let r = PluginRef::parse_checked(raw)?;
+    let project = ctx.project_for(scope);
+    let _lock = ctx.lock_state()?;
+    let mut links = Links::read(&ctx.loc.links_file())?;
+    let mut ids: Vec<String> = (links.entries.iter())
+        .filter(|e| {
+            let l = PluginRef::parse(&e.id);
+            l.name == r.name && (r.marketplace.is_none() || l.marketplace == r.marketplace)
+        })
+        .map(|e| e.id.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let id = match ids.len() {
+        0 => {
+            return Err(OpError::NotLinked {
+                typed: raw.to_string(),
+                scope,
+            });
+        }
+        1 => ids.remove(0),
+        _ => {
+            return Err(OpError::Ambiguous {
+                name: r.name,
+                candidates: ids,
+            });
+        }
+    };
+    let Some(entry) = links.find(&id, scope, project.as_deref()).cloned() else {
+        return Err(OpError::NotLinked {
+            typed: raw.to_string(),
+            scope,
+        });
+    };
+    let mut installed = ctx.installed()?;
+    let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+
+    if entry.link_path.is_symlink() {
+        fs::remove_file(&entry.link_path).at("remove link", &entry.link_path)?;
+    }
+    if let Some(a) = &entry.aside
+        && a.is_dir()
+        && !entry.link_path.exists()
+    {
+        fs::rename(a, &entry.link_path).at("restore", a)?;
+    }
+    let outcome = match &entry.previous {
+        Some(prev) if Path::new(&prev.install_path).is_dir() => {
+            restore(&mut installed, &id, scope, project.clone(), prev);
+            // Claude Code may have marked it while no record used it.
+            let _ = fs::remove_file(Path::new(&prev.install_path).join(".orphaned_at"));
+            set_enabled(&mut settings, &id, entry.previous_enabled);
+            UnlinkOutcome::Restored {
+                version: prev.version.clone(),
+            }
+        }
+        other => {
+            installed.remove(&id, scope, project.as_deref());
+            settings.remove_enabled(&id);
+            match other {
+                Some(prev) => UnlinkOutcome::PreviousGone {
+                    version: prev.version.clone(),
+                    path: PathBuf::from(&prev.install_path),
+                },
+                None => UnlinkOutcome::Uninstalled,
+            }
+        }
+    };
+    settings.write().map_err(OpError::SettingsWrite)?;
+    installed.write()?;
+    links.remove(&id, scope, project.as_deref());
+    links.write()?;
+    let name = PluginRef::parse(&id).name;
+    if id.ends_with(&format!("@{DEV_MARKETPLACE}")) && !links.entries.iter().any(|e| e.id == id) {
+        register_dev(ctx, &ctx.loc.dev_marketplace_dir(), &name, None)?;
+    }
+    // Empty plugin and marketplace folders of the cache go (Claude Code's own rule).
+    if let Some(plugin_dir) = entry.link_path.parent() {
+        let _ = fs::remove_dir(plugin_dir);
+        if let Some(m) = plugin_dir.parent() {
+            let _ = fs::remove_dir(m);
+        }
+    }
+    Ok(UnlinkReport {
+        id,
+        scope,
+        checkout: entry.checkout,
+        outcome,
+    })
+}
+
+fn restore(
+    installed: &mut InstalledPlugins,
+    id: &str,
+    scope: Scope,
+    project: Option<PathBuf>,
+    prev: &crate::state::InstallRecord,
+) {
+    installed.upsert(
+        id,
+        &NewInstall {
+            scope,
+            project_path: project,
+            install_path: PathBuf::from(&prev.install_path),
+            version: prev.version.clone(),
+            git_commit_sha: prev.git_commit_sha.clone(),
+            timestamp: iso_timestamp(),
+        },
+    );
+}
+
+fn set_enabled(settings: &mut SettingsFile, id: &str, value: Option<bool>) {
+    match value {
+        Some(v) => settings.set_enabled(id, v),
+        None => {
+            settings.remove_enabled(id);
+        }
+    }
+}
+
+/// Add (`Some((checkout, version))`) or remove (`None`) plugin `name` in the `dev`
+/// marketplace's catalog; register the marketplace while it lists plugins, forget it (and its
+/// folder) once it lists none. The caller holds the state lock.
+fn register_dev(
+    ctx: &Context,
+    dir: &Path,
+    name: &str,
+    add: Option<(&Path, &str)>,
+) -> Result<(), OpError> {
+    let catalog_path = dir.join(".claude-plugin").join("marketplace.json");
+    let mut catalog: Value = fs::read_to_string(&catalog_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .filter(Value::is_object)
+        .unwrap_or_else(|| {
+            json!({
+                "name": DEV_MARKETPLACE,
+                "owner": {"name": "plugin link"},
+                "description": "Plugins linked to development checkouts by `plugin link`; written by plugin (edits are overwritten).",
+                "plugins": []
+            })
+        });
+    let mut plugins: Vec<Value> = (catalog.get("plugins"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    plugins.retain(|p| p.get("name").and_then(Value::as_str) != Some(name));
+    if let Some((checkout, version)) = add {
+        let mut entry = json!({
+            "name": name,
+            "source": {"source": "link", "path": checkout.to_string_lossy()},
+        });
+        if version != version::UNKNOWN {
+            entry["version"] = json!(version);
+        }
+        plugins.push(entry);
+    }
+    let mut known = ctx.known()?;
+    let mut user = ctx.settings(Scope::User).map_err(OpError::SettingsWrite)?;
+    if plugins.is_empty() {
+        if known.remove(DEV_MARKETPLACE) {
+            known.write()?;
+        }
+        if user.undeclare_marketplace(DEV_MARKETPLACE) {
+            user.write().map_err(OpError::SettingsWrite)?;
+        }
+        crate::fsutil::remove_tree(dir)?;
+        return Ok(());
+    }
+    catalog["plugins"] = Value::Array(plugins);
+    let parent = catalog_path.parent().unwrap_or(dir);
+    fs::create_dir_all(parent).at("create directory", parent)?;
+    let text = serde_json::to_string_pretty(&catalog).unwrap_or_default() + "\n";
+    write_atomic(&catalog_path, text.as_bytes())?;
+    let source = MarketplaceSource::Directory(dir.to_path_buf()).to_json();
+    if known.get(DEV_MARKETPLACE).is_none() {
+        known.upsert(DEV_MARKETPLACE, &source, dir, &iso_timestamp());
+        known.write()?;
+    }
+    if user.declared_marketplace(DEV_MARKETPLACE).is_none() {
+        user.declare_marketplace(DEV_MARKETPLACE, &source);
+        user.write().map_err(OpError::SettingsWrite)?;
+    }
+    Ok(())
+}

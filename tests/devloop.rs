@@ -1,0 +1,476 @@
+//! The development loop: `link` / `unlink`, reinstalling a folder marketplace's plugin (digest
+//! comparison, remembered stat data), and `init`.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn cache(env: &Env) -> PathBuf {
+    env.plugins().join("cache")
+}
+
+/// Everything under HOME and the working directory, with file contents.
+fn snapshot(env: &Env) -> Vec<String> {
+    let mut out = tree_with_content(&env.home);
+    out.extend(tree_with_content(&env.cwd));
+    out
+}
+
+/// A checkout `dev/<folder>` holding plugin `name` at `version`.
+fn checkout(env: &Env, folder: &str, name: &str, version: &str) -> PathBuf {
+    let dir = env.fx.join("dev").join(folder);
+    plugin(&dir, name, Some(version));
+    dir
+}
+
+#[test]
+fn link_records_enables_and_serves_edits_through_the_cache() {
+    let env = Env::new();
+    let co = checkout(&env, "tool", "tool", "0.3.0");
+    let r = env.run(&["link", s(&co), "--json"]).ok();
+    let link = cache(&env).join("dev/tool/0.3.0");
+    assert_eq!(
+        r.json(),
+        json!({"command":"link","outcome":"ok","plugin":s(&co),"pluginId":"tool@dev","scope":"user",
+            "message": format!("Linked plugin tool@dev (scope: user): {} → {}; edits there take effect at the next session start or /reload-plugins", link.display(), co.display()),
+            "version":"0.3.0","installPath":s(&link),"checkout":s(&co)})
+    );
+    // The version entry is a link to the checkout; nothing was written inside the checkout.
+    assert_eq!(fs::read_link(&link).unwrap(), co);
+    assert_eq!(
+        tree(&co),
+        vec![
+            "d 755 .claude-plugin/",
+            "f 644 .claude-plugin/plugin.json 33",
+            "d 755 commands/",
+            "f 644 commands/c.md 7"
+        ]
+    );
+    let rec = env.first_record("tool@dev");
+    assert_eq!(rec["installPath"], json!(s(&link)));
+    assert_eq!(rec["version"], json!("0.3.0"));
+    assert_eq!(rec["scope"], json!("user"));
+    // Enabled, and the `dev` marketplace is registered and declared so Claude Code loads it.
+    let dev = env.plugins().join("marketplaces/dev");
+    let settings = env.settings();
+    assert_eq!(settings["enabledPlugins"], json!({"tool@dev": true}));
+    assert_eq!(
+        settings["extraKnownMarketplaces"]["dev"],
+        json!({"source": {"source": "directory", "path": s(&dev)}})
+    );
+    assert_eq!(
+        env.known()["dev"]["source"],
+        json!({"source": "directory", "path": s(&dev)})
+    );
+    let catalog = env.read_json(&dev.join(".claude-plugin/marketplace.json"));
+    assert_eq!(
+        catalog["plugins"],
+        json!([{"name":"tool","source":{"source":"link","path":s(&co)},"version":"0.3.0"}])
+    );
+
+    // Edits are visible through the cache path at once.
+    write(&co.join("commands/c.md"), "edited\n");
+    write(&co.join("commands/new.md"), "new\n");
+    assert_eq!(
+        fs::read_to_string(link.join("commands/c.md")).unwrap(),
+        "edited\n"
+    );
+    assert!(link.join("commands/new.md").is_file());
+
+    // list shows it; update leaves it pinned to the checkout; install says it is linked.
+    let list = env.run(&["list", "--json"]).ok().json();
+    assert_eq!(list[0]["id"], json!("tool@dev"));
+    assert_eq!(list[0]["enabled"], json!(true));
+    let up = env.run(&["update", "tool", "--json"]).ok().json();
+    assert_eq!(up[0]["outcome"], json!("pinned"));
+    assert_eq!(up[0]["pinnedTo"], json!({"checkout": s(&co)}));
+    let r = env.run(&["install", "tool@dev"]).ok();
+    assert!(
+        r.stdout.contains(&format!(
+            "is already installed (scope: user), linked to the development checkout {}",
+            co.display()
+        )),
+        "{}",
+        r.stdout
+    );
+    // A prune never touches the link or the checkout.
+    env.run(&["cache", "prune", "--older-than", "0", "--keep", "1"])
+        .ok();
+    assert_eq!(fs::read_link(&link).unwrap(), co);
+
+    // unlink with nothing installed before: uninstalled, the dev marketplace forgotten.
+    let r = env.run(&["unlink", "tool", "--json"]).ok();
+    assert_eq!(r.json()["uninstalled"], json!(true));
+    assert!(!link.exists() && !link.is_symlink());
+    assert_eq!(env.installed()["plugins"], json!({}));
+    assert_eq!(env.settings()["enabledPlugins"], json!({}));
+    assert_eq!(env.settings()["extraKnownMarketplaces"], json!({}));
+    assert_eq!(env.known(), json!({}));
+    assert!(!dev.exists());
+    assert!(!cache(&env).join("dev").exists());
+    assert!(co.join("commands/new.md").is_file(), "the checkout stays");
+}
+
+#[test]
+fn link_over_an_installed_plugin_needs_force_and_unlink_restores_it() {
+    let env = Env::new();
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    // Same version in the checkout: the installed folder must be kept aside, not lost.
+    let co = checkout(&env, "p1", "p1", "1.0.0");
+    write(&co.join("commands/c.md"), "work in progress\n");
+    let installed_before = env.installed();
+    let v = cache(&env).join("m1/p1/1.0.0");
+
+    // Without --force: refused, nothing changed.
+    let before = snapshot(&env);
+    let r = env.run(&["link", s(&co), "--as", "p1@m1"]).fails();
+    assert_eq!(
+        r.stderr,
+        format!(
+            "✘ Failed to link plugin \"{}\": Plugin \"p1@m1\" is already installed at user scope (version 1.0.0, {}); add --force to link over it (`plugin unlink p1@m1` restores it)\n",
+            co.display(),
+            v.display()
+        )
+    );
+    assert_eq!(snapshot(&env), before);
+
+    let r = env
+        .run(&["link", s(&co), "--as", "p1@m1", "--force", "--json"])
+        .ok();
+    assert_eq!(r.json()["replacedVersion"], json!("1.0.0"));
+    assert_eq!(fs::read_link(&v).unwrap(), co);
+    assert_eq!(
+        fs::read_to_string(v.join("commands/c.md")).unwrap(),
+        "work in progress\n"
+    );
+    let aside = cache(&env).join("m1/p1/.1.0.0.plugin-unlinked");
+    assert_eq!(
+        fs::read_to_string(aside.join("commands/c.md")).unwrap(),
+        "# p1\n"
+    );
+    assert_sealed(&aside);
+    // No dev marketplace for --as into an existing one.
+    assert!(!env.plugins().join("marketplaces/dev").exists());
+    assert!(env.known().get("dev").is_none());
+    // cache prune keeps what unlink needs.
+    env.run(&["cache", "prune", "--older-than", "0"]).ok();
+    assert!(aside.is_dir());
+
+    let r = env.run(&["unlink", "p1@m1"]).ok();
+    assert_eq!(
+        r.stdout,
+        format!(
+            "✔ Unlinked plugin p1@m1 (scope: user) from {}; restored the installed version 1.0.0\n",
+            co.display()
+        )
+    );
+    assert!(v.is_dir() && !v.is_symlink());
+    assert!(!aside.exists());
+    assert_eq!(
+        fs::read_to_string(v.join("commands/c.md")).unwrap(),
+        "# p1\n"
+    );
+    assert_sealed(&v);
+    let rec = env.first_record("p1@m1");
+    assert_eq!(rec["installPath"], json!(s(&v)));
+    assert_eq!(rec["version"], json!("1.0.0"));
+    assert_eq!(
+        rec["installedAt"],
+        installed_before["plugins"]["p1@m1"][0]["installedAt"]
+    );
+    assert_eq!(env.settings()["enabledPlugins"], json!({"p1@m1": true}));
+    assert!(!v.join(".orphaned_at").exists());
+
+    // Unlinking again: not linked.
+    let r = env.run(&["unlink", "p1@m1"]).fails();
+    assert_eq!(
+        r.stderr,
+        "✘ Failed to unlink plugin \"p1@m1\": Plugin \"p1@m1\" is not linked at user scope (see `plugin list`)\n"
+    );
+}
+
+#[test]
+fn link_of_another_version_keeps_the_installed_folder_in_place() {
+    let env = Env::new();
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let co = checkout(&env, "p1-next", "p1", "2.0.0-dev");
+    env.run(&["link", s(&co), "--as", "p1@m1", "--force"]).ok();
+    let old = cache(&env).join("m1/p1/1.0.0");
+    let link = cache(&env).join("m1/p1/2.0.0-dev");
+    assert!(old.is_dir() && !old.is_symlink());
+    assert!(!old.join(".orphaned_at").exists(), "kept for unlink");
+    assert_eq!(fs::read_link(&link).unwrap(), co);
+    assert_eq!(env.first_record("p1@m1")["version"], json!("2.0.0-dev"));
+    env.run(&["unlink", "p1"]).ok();
+    assert!(!link.is_symlink());
+    assert_eq!(env.first_record("p1@m1")["version"], json!("1.0.0"));
+    assert_eq!(env.first_record("p1@m1")["installPath"], json!(s(&old)));
+}
+
+#[test]
+fn link_refuses_what_is_not_a_plugin_and_changes_nothing() {
+    let env = Env::new();
+    let empty = env.fx.join("notes");
+    write(&empty.join("todo.txt"), "x");
+    let before = snapshot(&env);
+    let r = env.run(&["link", s(&empty), "--json"]).fails();
+    assert_eq!(r.json()["failureCode"], json!("error_validation"));
+    assert_eq!(
+        r.stderr,
+        format!(
+            "✘ Failed to link plugin \"{}\": Cannot link {}: it has no .claude-plugin/plugin.json and none of commands, agents, skills, hooks/hooks.json, .mcp.json, .lsp.json, SKILL.md; create one with `plugin init <name>`\n",
+            empty.display(),
+            empty.display()
+        )
+    );
+    let missing = env.fx.join("nope");
+    let r = env.run(&["link", s(&missing)]).fails();
+    assert!(r.stderr.contains("it is not a folder"), "{}", r.stderr);
+    // A name Claude Code cannot install.
+    let co = checkout(&env, "ok", "ok", "1.0.0");
+    let r = env.run(&["link", s(&co), "--as", "bad name"]).fails();
+    assert!(r.stderr.contains("Name it with --as"), "{}", r.stderr);
+    // An unknown marketplace for --as.
+    let r = env.run(&["link", s(&co), "--as", "ok@nowhere"]).fails();
+    assert!(
+        r.stderr
+            .contains("Marketplace \"nowhere\" is not configured"),
+        "{}",
+        r.stderr
+    );
+    // A corrupt manifest is named.
+    let bad = env.fx.join("bad");
+    write(&bad.join(".claude-plugin/plugin.json"), "{oops");
+    let r = env.run(&["link", s(&bad)]).fails();
+    assert!(r.stderr.contains("corrupt manifest"), "{}", r.stderr);
+    let mut after = snapshot(&env);
+    after.retain(|l| !l.contains("/fx/"));
+    let mut want = before;
+    want.retain(|l| !l.contains("/fx/"));
+    assert_eq!(after, want);
+    assert!(!env.plugins().join("installed_plugins.json").exists());
+}
+
+#[test]
+fn link_without_manifest_uses_the_folder_name_and_version_unknown() {
+    let env = Env::new();
+    let co = env.fx.join("skills-only");
+    write(&co.join("skills/s/SKILL.md"), "---\nname: s\n---\n");
+    env.run(&["link", s(&co), "--scope", "project"]).ok();
+    let link = cache(&env).join("dev/skills-only/unknown");
+    assert_eq!(fs::read_link(&link).unwrap(), co);
+    let rec = env.first_record("skills-only@dev");
+    assert_eq!(rec["scope"], json!("project"));
+    assert_eq!(rec["projectPath"], json!(s(&env.cwd)));
+    assert_eq!(
+        env.read_json(&env.cwd.join(".claude/settings.json"))["enabledPlugins"],
+        json!({"skills-only@dev": true})
+    );
+    // Unlink at the wrong scope names the scope.
+    let r = env.run(&["unlink", "skills-only"]).fails();
+    assert!(
+        r.stderr.contains("not linked at user scope"),
+        "{}",
+        r.stderr
+    );
+    env.run(&["unlink", "skills-only", "--scope", "project"])
+        .ok();
+    assert!(!link.is_symlink());
+}
+
+/// m1's p1 installed; returns the source folder.
+fn installed_p1(env: &Env) -> PathBuf {
+    let m = m1(env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    m.join("plugins/p1")
+}
+
+fn mtime_ns(p: &Path) -> i128 {
+    let m = fs::metadata(p).unwrap();
+    i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec())
+}
+
+#[test]
+fn reinstall_of_unchanged_folder_plugin_does_nothing_and_says_so() {
+    let env = Env::new();
+    let src = installed_p1(&env);
+    let state = env.plugins().join("installed_plugins.json");
+    let before = (mtime_ns(&state), tree_with_content(&cache(&env)));
+    let settings_before = mtime_ns(&env.claude().join("settings.json"));
+    let r = env.run(&["install", "p1@m1", "--json"]).ok();
+    let v = r.json();
+    assert_eq!(v["unchanged"], json!(true));
+    assert!(v["digest"].as_str().unwrap().starts_with("sha256:"), "{v}");
+    assert_eq!(
+        v["message"],
+        json!(format!(
+            "Plugin \"p1@m1\" is already installed (scope: user) — it loads in place from {}, so edits there take effect at the next session start or /reload-plugins; its content is unchanged since version 1.0.0 was installed, so nothing was copied (`--force` reinstalls it)",
+            src.display()
+        ))
+    );
+    assert_eq!((mtime_ns(&state), tree_with_content(&cache(&env))), before);
+    assert_eq!(
+        mtime_ns(&env.claude().join("settings.json")),
+        settings_before
+    );
+}
+
+#[test]
+fn changed_content_needs_a_new_version_or_force() {
+    let env = Env::new();
+    let src = installed_p1(&env);
+    let v = cache(&env).join("m1/p1/1.0.0");
+    write(&src.join("commands/c.md"), "changed\n");
+
+    // Same version, other content: refused, with the suggestion; nothing changed.
+    let before = (
+        fs::read(env.plugins().join("installed_plugins.json")).unwrap(),
+        tree_with_content(&cache(&env)),
+    );
+    let r = env.run(&["install", "p1@m1", "--json"]).fails();
+    assert_eq!(r.json()["failureCode"], json!("changed_same_version"));
+    assert_eq!(
+        r.stderr,
+        format!(
+            "✘ Failed to install plugin \"p1@m1\": The content of {} changed but its version 1.0.0 is the installed one; bump \"version\" in its plugin.json, or reinstall it as it is with `plugin install p1@m1 --force`\n",
+            src.display()
+        )
+    );
+    assert_eq!(
+        (
+            fs::read(env.plugins().join("installed_plugins.json")).unwrap(),
+            tree_with_content(&cache(&env)),
+        ),
+        before
+    );
+
+    // --force reinstalls it in place.
+    let r = env.run(&["install", "p1@m1", "--force"]).ok();
+    assert!(r.stdout.contains("Successfully installed plugin: p1@m1"));
+    assert_eq!(
+        fs::read_to_string(v.join("commands/c.md")).unwrap(),
+        "changed\n"
+    );
+    assert_sealed(&v);
+    // And now it is unchanged again.
+    let r = env.run(&["install", "p1@m1", "--json"]).ok();
+    assert_eq!(r.json()["unchanged"], json!(true));
+
+    // A new version is installed beside the old one, which is orphaned.
+    write(&src.join("commands/c.md"), "next\n");
+    write(
+        &src.join(".claude-plugin/plugin.json"),
+        r#"{"name":"p1","version":"1.0.1"}"#,
+    );
+    env.run(&["install", "p1@m1"]).ok();
+    let rec = env.first_record("p1@m1");
+    assert_eq!(rec["version"], json!("1.0.1"));
+    let new = cache(&env).join("m1/p1/1.0.1");
+    assert_eq!(
+        fs::read_to_string(new.join("commands/c.md")).unwrap(),
+        "next\n"
+    );
+    assert!(v.join(".orphaned_at").is_file());
+}
+
+#[test]
+fn remembered_hashes_never_hide_a_change() {
+    let env = Env::new();
+    let src = installed_p1(&env);
+    // Files must be older than the racy margin to be remembered.
+    std::thread::sleep(Duration::from_millis(2100));
+    env.run(&["install", "p1@m1"]).ok();
+    let stat_dir = env.home.join(".cache/plugin/stat-v1");
+    let files: Vec<_> = fs::read_dir(&stat_dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "one stat cache file for the source folder");
+    let text = fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    assert!(text.starts_with("plugin-stat v1\n"), "{text}");
+    assert!(text.contains("\tcommands/c.md\n"), "{text}");
+
+    // Same size, same mtime, other bytes: ctime still moves, so it is hashed again.
+    let f = src.join("commands/c.md");
+    let before = fs::metadata(&f).unwrap();
+    fs::write(&f, "# P1\n").unwrap();
+    let times = fs::FileTimes::new().set_modified(before.modified().unwrap());
+    fs::File::options()
+        .write(true)
+        .open(&f)
+        .unwrap()
+        .set_times(times)
+        .unwrap();
+    assert_eq!(fs::metadata(&f).unwrap().len(), before.len());
+    assert_eq!(mtime_ns(&f), {
+        i128::from(before.mtime()) * 1_000_000_000 + i128::from(before.mtime_nsec())
+    });
+    let r = env.run(&["install", "p1@m1", "--json"]).fails();
+    assert_eq!(r.json()["failureCode"], json!("changed_same_version"));
+}
+
+#[test]
+fn init_scaffolds_a_plugin_that_installs() {
+    let env = Env::new();
+    let r = env.run(&["init", "my-tool", "--json"]).ok();
+    let dir = env.cwd.join("my-tool");
+    assert_eq!(
+        r.json(),
+        json!({"command":"init","outcome":"ok","plugin":"my-tool","dir":s(&dir),
+            "files":[".claude-plugin/plugin.json","skills/my-tool/SKILL.md","commands/my-tool.md","README.md"]})
+    );
+    let manifest: Value = env.read_json(&dir.join(".claude-plugin/plugin.json"));
+    assert_eq!(manifest["name"], json!("my-tool"));
+    assert_eq!(manifest["version"], json!("0.1.0"));
+    assert!(
+        fs::read_to_string(dir.join("skills/my-tool/SKILL.md"))
+            .unwrap()
+            .starts_with("---\nname: my-tool\ndescription: ")
+    );
+    // It installs from a folder marketplace around it, with our tool.
+    marketplace(
+        &env.cwd,
+        "local",
+        r#"[{"name":"my-tool","source":"./my-tool"}]"#,
+    );
+    env.run(&["marketplace", "add", s(&env.cwd)]).ok();
+    env.run(&["install", "my-tool@local"]).ok();
+    let v = cache(&env).join("local/my-tool/0.1.0");
+    assert!(v.join("commands/my-tool.md").is_file());
+    assert_sealed(&v);
+
+    // Refusals: an invalid name, a non-empty folder; nothing written.
+    let r = env.run(&["init", "My Tool"]).fails();
+    assert!(
+        r.stderr.contains("Cannot create plugin \"My Tool\""),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["init", "MyTool"]).fails();
+    assert!(r.stderr.contains("kebab-case"), "{}", r.stderr);
+    assert!(!env.cwd.join("MyTool").exists());
+    let r = env.run(&["init", "other", "--dir", s(&dir)]).fails();
+    assert_eq!(
+        r.stderr,
+        format!(
+            "✘ Cannot create the plugin in {}: the folder exists and is not empty; choose another with --dir\n",
+            dir.display()
+        )
+    );
+    // An empty existing folder is fine.
+    fs::create_dir(env.cwd.join("empty")).unwrap();
+    env.run(&["init", "x1", "--dir", "empty"]).ok();
+    assert!(env.cwd.join("empty/.claude-plugin/plugin.json").is_file());
+}
