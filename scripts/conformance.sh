@@ -8,9 +8,12 @@
 # (exit codes, stdout/stderr, tree of ~/.claude/plugins, settings/installed/known JSON files).
 # Documented, deliberate differences (KNOWN DIFFERENCES below) are filtered out of that diff;
 # anything left is a DIFF. Only local fixtures are used: no network, no git server.
-# Cross-read scenarios (`xr`) cover commands Claude Code has no counterpart for (`sync`): our
+# Cross-read scenarios (`xr`) cover commands Claude Code has no counterpart for (`sync`,
+# `init` + `link`): our
 # binary writes into a fresh HOME, then Claude Code's `plugin list --json` must report each
-# expected installation (id and scope) without `errors`.
+# expected installation (id and scope) without `errors`. Details scenarios (`dr`) install a
+# testdata/resolve fixture with our binary and compare Claude Code's `plugin details` inventory
+# with our `plugin resolve` (known differences KD1-KD3 listed with them).
 #
 # USAGE
 #   scripts/conformance.sh [--list] [scenario...]     (no scenario = run all)
@@ -122,6 +125,17 @@ filter_diff() {
 FX=""; BASE=""
 scenarios() {
   xr sync-scopes        xr_sync p1@m1@managed pl@mL@project
+  xr init-link          xr_init_link demo-tool@dev@user
+  # dr NAME FIXTURE [KNOWN...]: Claude Code's `plugin details` of testdata/resolve/FIXTURE's plugin
+  # (installed by us) lists the same components as our `plugin resolve`, but for KNOWN lines
+  # (`<kind>: -x` = we list x and Claude Code's details does not; `+x` = the other way).
+  # KD1 entry-appended commands (strict mode, docs §2.5) are not in details' inventory;
+  # KD2 details lists a strict entry's mcpServers, which docs §2.5 say do not apply;
+  # KD3 details lists no servers of a manifest `lspServers` file path (docs §5: loaded after .lsp.json).
+  dr details-strict-true      strict-true "skills: -deploy" "mcp: +ignored"
+  dr details-entry-manifest   entry-as-manifest
+  dr details-mcp-lsp          mcp-lsp-user-config "lsp: -rust"
+  dr details-path-with-spaces path-with-spaces
   sc m1-plain           "$FX/m1" p1@m1
   sc m1-json            --json "$FX/m1" p1@m1
   sc mA-versions        --json "$FX/mA" pj@mA me@mA both@mA none@mA nomanifest@mA nomanifestv@mA numver@mA
@@ -169,6 +183,10 @@ xr_sync() {
     "$FX/mL" >"$XR_CWD/.claude/settings.json"
   PLUGIN_MANAGED_SETTINGS_DIR="$XR_HOME/managed" ours sync --project "$XR_CWD"
 }
+xr_init_link() {
+  # A scaffold from `plugin init`, linked as a development checkout (the `dev` marketplace).
+  ours init demo-tool --dir "$XR_CWD/demo-tool" && ours link "$XR_CWD/demo-tool"
+}
 
 ALL=(); MODE=collect
 sc() {
@@ -187,6 +205,59 @@ xr() {
 }
 
 ours() { HOME="$XR_HOME" "$PLUGIN_BIN" "$@"; }
+
+dr() {
+  if [ "$MODE" = collect ]; then ALL+=("$1"); return 0; fi
+  local name=$1; shift
+  if [ ${#SELECTED[@]} -gt 0 ] && ! contains "$name" "${SELECTED[@]}"; then return 0; fi
+  run_details "$name" "$@"
+}
+
+# inventory: "<kind>: <sorted names>" lines, from Claude Code's details text (stdin: cc) or our
+# resolve --json (stdin: ours).
+cc_inventory() {
+  awk '/^  (Skills|Agents|Hooks|MCP servers|LSP servers) \(/ {
+      kind = $1 == "MCP" ? "mcp" : $1 == "LSP" ? "lsp" : tolower($1)
+      sub(/^  [A-Za-z ]+ \([0-9]+\) */, ""); sub(/  \(.*$/, "")
+      n = split($0, a, /, /); line = ""
+      for (i = 1; i <= n; i++) if (a[i] != "") print kind ": " a[i]
+    }' | sort
+}
+our_inventory() {
+  jq -r '.components as $c |
+    ([$c.commands[].name, $c.skills[].name] | map("skills: " + .)),
+    ([$c.agents[].name] | map("agents: " + .)),
+    ($c.hooks | keys_unsorted | map("hooks: " + .)),
+    ($c.mcpServers | keys | map("mcp: " + .)),
+    ($c.lspServers | keys | map("lsp: " + .)) | .[]' | sort
+}
+
+run_details() {
+  local name=$1 fixture=$2 out="$OUT_DIR/$1.details" id diffs k kind x; shift 2
+  local home="$tmp/dr-$name/home" work="$tmp/dr-$name/work" market="$tmp/dr-$name/market dir"
+  mkdir -p "$home" "$work"
+  cp -r "$ROOT/testdata/resolve/$fixture/market" "$market"
+  id=$(jq -r .install "$ROOT/testdata/resolve/$fixture/case.json")
+  if ! (cd "$work" && HOME="$home" "$PLUGIN_BIN" marketplace add "$market" && HOME="$home" "$PLUGIN_BIN" install "$id") >"$out" 2>&1; then
+    echo "DIFF $name (our install failed; see $out)"; FAILED=$((FAILED + 1)); return 0
+  fi
+  (cd "$work" && HOME="$home" DISABLE_TELEMETRY=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
+    DISABLE_AUTOUPDATER=1 "$CLAUDE_BIN" plugin details "$id" </dev/null) 2>>"$out" | cc_inventory >"$out.cc"
+  (cd "$work" && HOME="$home" "$PLUGIN_BIN" resolve "$id" --json) 2>>"$out" | our_inventory >"$out.ours"
+  # "-" lines: only ours; "+" lines: only Claude Code's.
+  diffs=$({ diff "$out.ours" "$out.cc" || true; } | sed -n 's/^< \(.*\)/-\1/p; s/^> \(.*\)/+\1/p')
+  for k in "$@"; do
+    kind=${k%%: *} x=${k#*: }
+    diffs=$(printf '%s\n' "$diffs" | grep -vxF -- "${x:0:1}$kind: ${x:1}" || true)
+  done
+  if [ -z "$diffs" ] && [ -s "$out.cc" ]; then
+    echo "PASS $name (Claude Code's details list what resolve lists${*:+, known: $*})"; PASSED=$((PASSED + 1))
+  else
+    echo "DIFF $name (details vs resolve; - ours only, + Claude Code only; see $out.*)"
+    printf '%s\n' "${diffs:-(Claude Code printed no inventory)}" | sed 's/^/    /'
+    FAILED=$((FAILED + 1))
+  fi
+}
 
 run_cross_read() {
   local name=$1 fn=$2 out="$OUT_DIR/$1.cross-read" id want problems=""; shift 2

@@ -459,7 +459,12 @@ impl<'a> Loader<'a> {
         // A single-skill plugin: SKILL.md at the root, no skills/ folder and no `skills` key.
         if !default.is_dir() && !any_declared && self.root.join("SKILL.md").is_file() {
             let root = self.root.to_path_buf();
-            out.push(self.skill(self.plugin_name.to_string(), &root, Origin::Default));
+            // Claude Code names it by its frontmatter `name`, else after the plugin.
+            let name = fs::read_to_string(root.join("SKILL.md"))
+                .ok()
+                .and_then(|text| frontmatter_name(&text))
+                .unwrap_or_else(|| self.plugin_name.to_string());
+            out.push(self.skill(name, &root, Origin::Default));
         }
         out
     }
@@ -1008,9 +1013,12 @@ fn append_events(events: &mut Named<Vec<HookGroup>>, more: Named<Vec<HookGroup>>
 }
 
 /// `{"mcpServers": {…}}` / `{"lspServers": {…}}` wrappers, or the map itself.
+/// The servers of an MCP or LSP file or object. An MCP file may wrap them in `mcpServers` (the
+/// `.mcp.json` convention); LSP files are flat: Claude Code 2.1.328 reads an `lspServers` key
+/// there as a server of that name, and so do we.
 fn server_map(kind: ServerKind, m: &Map<String, Value>) -> &Map<String, Value> {
-    match m.get(kind.key()) {
-        Some(Value::Object(inner)) => inner,
+    match (kind, m.get(kind.key())) {
+        (ServerKind::Mcp, Some(Value::Object(inner))) => inner,
         _ => m,
     }
 }
@@ -1053,4 +1061,37 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// `name:` of a Markdown file's YAML frontmatter (a plain scalar, optionally quoted).
+fn frontmatter_name(text: &str) -> Option<String> {
+    let mut lines = text.lines();
+    if lines.next()?.trim_end() != "---" {
+        return None;
+    }
+    lines
+        .take_while(|l| l.trim_end() != "---")
+        .find_map(|l| l.strip_prefix("name:"))
+        .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod frontmatter_tests {
+    #[test]
+    fn name_of_frontmatter() {
+        assert_eq!(
+            super::frontmatter_name("---\nname: solo\n---\nbody"),
+            Some("solo".into())
+        );
+        assert_eq!(
+            super::frontmatter_name("---\nname: \"a b\"\n---\n"),
+            Some("a b".into())
+        );
+        assert_eq!(super::frontmatter_name("no frontmatter\nname: x"), None);
+        assert_eq!(
+            super::frontmatter_name("---\ndescription: d\n---\nname: x"),
+            None
+        );
+    }
 }

@@ -4,9 +4,10 @@
 //! - **Strict mode.** With a `plugin.json` and `strict` true or unset, the manifest is the
 //!   authority: the entry's `commands`, `agents`, `skills` and `outputStyles` are appended, and
 //!   its inline `hooks` replace the manifest's matchers event by event. With `strict: false` and
-//!   components in the entry, the entry is the whole definition, and a `plugin.json` that also
-//!   declares components is refused ([`DefinitionError::ConflictingManifests`]). Without a
-//!   `plugin.json` the entry is the manifest.
+//!   components in the entry, the entry must be the whole definition: a `plugin.json` beside it
+//!   is refused ([`DefinitionError::ConflictingManifests`]), as Claude Code 2.1.328 refuses it
+//!   even when that `plugin.json` declares no components. Without a `plugin.json` the entry is
+//!   the manifest.
 //! - **Default folders.** `commands/`, `agents/`, `skills/`, `output-styles/`, `hooks/hooks.json`,
 //!   `.mcp.json`, `.lsp.json`, `monitors/monitors.json`, `bin/`, and a root `SKILL.md`. Manifest
 //!   paths replace the default (`commands`, `agents`, `outputStyles`, monitors) or add to it
@@ -49,7 +50,7 @@ const COMPONENT_FIELDS: &[&str] = &[
 #[derive(Debug, thiserror::Error)]
 pub enum DefinitionError {
     #[error(
-        "Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. The entry sets \"strict\": false, so it must be the only place that declares components; remove them from {} or drop \"strict\": false from the entry",
+        "Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. The entry sets \"strict\": false, so it must be the whole definition; remove {} (or its components) or drop \"strict\": false from the entry",
         manifest.display()
     )]
     ConflictingManifests { name: String, manifest: PathBuf },
@@ -370,14 +371,13 @@ impl PluginDefinition {
         let (defined_by, primary, primary_origin, appended) = match (&manifest, entry_raw) {
             (None, Some(e)) => (DefinedBy::Entry, e, Origin::Entry, None),
             (None, None) => (DefinedBy::Defaults, &empty, Origin::Manifest, None),
-            (Some(m), Some(e)) if !strict && entry_declares => {
-                if declares_components(&m.raw) {
-                    return Err(DefinitionError::ConflictingManifests {
-                        name: installation.name,
-                        manifest: m.path.clone(),
-                    });
-                }
-                (DefinedBy::Entry, e, Origin::Entry, None)
+            // Claude Code 2.1.328 refuses the pair even when plugin.json declares no components
+            // (docs §2.5: "Declares any → conflict"), so a host never loads it.
+            (Some(m), Some(_)) if !strict && entry_declares => {
+                return Err(DefinitionError::ConflictingManifests {
+                    name: installation.name,
+                    manifest: m.path.clone(),
+                });
             }
             (Some(m), Some(e)) if entry_declares || has_appendable(e) => (
                 DefinedBy::ManifestAndEntry,
