@@ -268,11 +268,9 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
                     dir.display()
                 ));
             }
-            if let AlreadyNote::Unchanged { .. } = note {
-                m.push_str(&format!(
-                    "; its content is unchanged since version {installed_version} was installed, so nothing was copied (`--force` reinstalls it)"
-                ));
-            } else if installed_version != available_version {
+            if installed_version != available_version
+                && !matches!(note, AlreadyNote::Unchanged { .. })
+            {
                 m.push_str(&format!(
                     "; `plugin update {}` re-records its version, {installed_version} to {available_version}",
                     r.id
@@ -298,21 +296,26 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     {
         v.insert("installedVersion".into(), json!(installed_version));
         v.insert("availableVersion".into(), json!(available_version));
-        match note {
-            AlreadyNote::Unchanged { digest } => {
-                v.insert("unchanged".into(), json!(true));
-                v.insert("digest".into(), json!(digest));
-            }
-            AlreadyNote::Linked(checkout) => {
-                v.insert("linkedTo".into(), json!(checkout.to_string_lossy()));
-            }
-            AlreadyNote::Recorded => {}
+        if let AlreadyNote::Linked(checkout) = note {
+            v.insert("linkedTo".into(), json!(checkout.to_string_lossy()));
         }
     }
     if out.json {
+        // Claude Code's line exactly (scripts/conformance.sh m1-reinstall): the content check
+        // shows in human output only.
         json_line(&Value::Object(v));
     } else {
         println!("✔ {message}");
+        if let InstallOutcome::AlreadyInstalled {
+            installed_version,
+            note: AlreadyNote::Unchanged { digest },
+            ..
+        } = &r.outcome
+        {
+            println!(
+                "  Content unchanged since version {installed_version} was installed ({digest}): nothing was copied. `--force` reinstalls it."
+            );
+        }
     }
     0
 }
