@@ -316,14 +316,28 @@ fn is_kebab(name: &str) -> bool {
 }
 
 fn not_kebab(name: &str) -> String {
+    // Claude Code words it by whether the name can still be an id part (`a+b` cannot).
+    let install = if crate::marketplace::names::is_valid_id_part(name) {
+        "Claude Code accepts it, but"
+    } else {
+        "Claude Code cannot install it from a marketplace that lists it under this name, and"
+    };
     format!(
-        "Plugin name \"{name}\" is not kebab-case. Claude Code accepts it, but the Claude.ai marketplace sync requires kebab-case (lowercase letters, digits, and hyphens only, e.g., \"my-plugin\")."
+        "Plugin name \"{name}\" is not kebab-case. {install} the Claude.ai marketplace sync requires kebab-case (lowercase letters, digits, and hyphens only, e.g., \"my-plugin\")."
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kebab_warning_words_as_claude_code() {
+        assert!(not_kebab("MyPlugin").contains("Claude Code accepts it, but the Claude.ai"));
+        assert!(not_kebab("a+b").contains(
+            "Claude Code cannot install it from a marketplace that lists it under this name, and the Claude.ai"
+        ));
+    }
 
     #[test]
     fn suggestions_match_claude_code() {
