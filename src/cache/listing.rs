@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::copy::{LinkPolicy, PlannedEntry, Skipped, is_bookkeeping, plan_plugin_tree};
-use super::statcache::{FileStat, StatCache};
+use super::statcache::{FileStat, FolderHandles, StatCache};
 use crate::fsutil::{IoContext, IoError};
 
 /// The listing's file name inside a version folder.
@@ -165,15 +165,20 @@ impl TreeListing {
             }
         }
         let cached: &StatCache = cache;
-        let hashed =
-            crate::parallel::map(&files, crate::parallel::disk_threads(), 64, |(key, p)| {
-                let stat = FileStat::of(&fs::metadata(p).at("inspect", p)?);
+        let hashed = crate::parallel::map_init(
+            &files,
+            crate::parallel::disk_threads(),
+            64,
+            FolderHandles::new,
+            |dirs, (key, p)| {
+                let stat = FileStat::of_path(p, dirs).at("inspect", p)?;
                 if let Some(sha) = cached.lookup(key, &stat) {
                     return Ok((stat, sha.to_string()));
                 }
                 let (_, sha256) = hash_contents(p).at("read", p)?;
                 Ok((stat, sha256))
-            });
+            },
+        );
         for ((key, _), h) in files.into_iter().zip(hashed) {
             let (stat, sha256) = h?;
             entries.insert(
