@@ -464,3 +464,30 @@ fn corpus_catalogs_validate_without_crashing() {
     }
     assert!(seen >= 25, "only {seen} catalogs");
 }
+
+#[test]
+fn strict_false_entry_with_components_conflicts_with_any_plugin_json() {
+    // Claude Code 2.1.328 refuses the pair even when plugin.json declares no components.
+    let env = Env::new();
+    let m = env.fx.join("m");
+    write(
+        &m.join("p/.claude-plugin/plugin.json"),
+        r#"{"name":"p","version":"1.0.0","description":"d","author":{"name":"a"}}"#,
+    );
+    write(&m.join("p/tools/run.md"), "---\ndescription: x\n---\nrun\n");
+    write(
+        &m.join(".claude-plugin/marketplace.json"),
+        r#"{"name":"m","owner":{"name":"t"},"description":"d","plugins":[{"name":"p","source":"./p","strict":false,"commands":["./tools/run.md"]}]}"#,
+    );
+    let r = validate(&env, &m, &["--json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let v = r.json();
+    assert!(
+        has(
+            &findings(&v, "errors"),
+            "plugins[0].strict",
+            "conflicting-manifests"
+        ),
+        "{v}"
+    );
+}

@@ -338,7 +338,8 @@ impl<V: Serialize> Serialize for Named<V> {
     }
 }
 
-fn declares_components(raw: &Map<String, Value>) -> bool {
+/// Whether a manifest or entry declares components (the fields of docs §2.5's strict rule).
+pub fn declares_components(raw: &Map<String, Value>) -> bool {
     COMPONENT_FIELDS.iter().any(|f| raw.contains_key(*f))
 }
 

@@ -365,7 +365,7 @@ fn check_entry(
             .to_string_lossy()
             .into_owned()
     };
-    let mut manifest_declares = false;
+    let mut has_manifest = false;
     if let Some(cm) = checked.manifest {
         let (file, mut pf, manifest) = (cm.file, cm.findings, cm.raw);
         // The entry supplies what plugin.json lacks; warn only when neither has it.
@@ -378,7 +378,7 @@ fn check_entry(
         });
         f.absorb(pf, &format!("plugins[{i}] plugin.json → "));
         if let Some(m) = manifest {
-            manifest_declares = ENTRY_COMPONENT_KEYS.iter().any(|k| m.contains_key(*k));
+            has_manifest = true;
             if let Some(mname) = m.get("name").and_then(Value::as_str)
                 && mname != name
             {
@@ -402,10 +402,11 @@ fn check_entry(
     if !declared.is_empty() {
         let list = declared.join(", ");
         match entry.strict {
-            Some(false) if manifest_declares => f.error(
+            // Claude Code refuses any plugin.json beside such an entry (as `resolve` does).
+            Some(false) if has_manifest && crate::definition::declares_components(raw) => f.error(
                 at("strict"),
                 "conflicting-manifests",
-                format!("Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. With \"strict\": false the entry must be the whole definition: move the components ({list}) out of plugin.json, or drop \"strict\": false."),
+                format!("Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. With \"strict\": false the entry must be the whole definition: remove plugin.json (or its components), or drop \"strict\": false."),
             ),
             Some(false) => {}
             _ if manifest_file.is_some() => f.warn(
