@@ -52,15 +52,25 @@ pub fn seeded_plugin(ctx: &Context, plugin: &str) -> Result<Option<SeededPlugin>
     if ctx.seeds().is_empty() {
         return Ok(None);
     }
-    let found = find_plugin(ctx, &PluginRef::parse(plugin))?;
-    let hit = if is_relative(&found) {
-        let resolved = resolve_plugin(ctx, &found)?;
-        exact(ctx, &found, &resolved.version).map(|v| (v, resolved.version))
+    provided_by_seed(ctx, &find_plugin(ctx, &PluginRef::parse(plugin))?)
+}
+
+/// [`seeded_plugin`] for a plugin already found in its marketplace.
+pub fn provided_by_seed(
+    ctx: &Context,
+    found: &FoundPlugin,
+) -> Result<Option<SeededPlugin>, OpError> {
+    if ctx.seeds().is_empty() {
+        return Ok(None);
+    }
+    let hit = if is_relative(found) {
+        let resolved = resolve_plugin(ctx, found)?;
+        exact(ctx, found, &resolved.version).map(|v| (v, resolved.version))
     } else {
-        without_fetching(ctx, &found)
+        without_fetching(ctx, found)
     };
     Ok(hit.map(|(v, version)| SeededPlugin {
-        id: id(&found),
+        id: id(found),
         seed: v.seed,
         dir: v.dir,
         version,

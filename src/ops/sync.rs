@@ -181,8 +181,16 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
     let mut view = settings_view(ctx)?;
     let mut renames = Vec::new();
     let marketplaces = sync_marketplaces(ctx, req, &view.effective, &mut renames)?;
+    // Read after registering: what the plugins below are looked up in.
+    let configured = ctx.configured_marketplaces()?;
     if !req.dry_run {
-        follow_renames(ctx, &view.effective, &marketplaces, &mut renames)?;
+        follow_renames(
+            ctx,
+            &view.effective,
+            &marketplaces,
+            &configured,
+            &mut renames,
+        )?;
         if renames.iter().any(RenameNotice::changed) {
             view = settings_view(ctx)?;
         }
@@ -209,10 +217,10 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
         .collect();
 
     let installed = ctx.installed()?;
-    let configured = ctx.configured_marketplaces()?;
     let here = ctx.loc.project_path();
     let visible = installed.visible_from(here);
-    let mut to_install: Vec<(String, Scope)> = Vec::new();
+    // (id, scope, whether its source may be fetched from outside)
+    let mut to_install: Vec<(String, Scope, bool)> = Vec::new();
     let installable =
         |e: &&Enablement| e.winner.value && !SESSION_ONLY.contains(&e.marketplace.as_str());
     for e in settings.enabled.values().filter(installable) {
@@ -220,7 +228,6 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
             .iter()
             .filter(|(id, r, _)| *id == e.id && Path::new(&r.install_path).is_dir())
             .max_by_key(|(_, _, s)| s.precedence());
-        let scope = install_scope(e, req.trust_project);
         if let Some((_, r, s)) = provided {
             report.plugins.push(PluginSync {
                 id: e.id.clone(),
@@ -231,7 +238,8 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
             });
             continue;
         }
-        let scope = scope.unwrap_or(Scope::Project);
+        let chosen = install_scope(e, req.trust_project);
+        let scope = chosen.unwrap_or(Scope::Project);
         let decided = match unregistered.get(e.marketplace.as_str()) {
             Some(MarketplaceAction::Failed { message, code }) => Some(PluginAction::Failed {
                 message: format!("marketplace \"{}\" failed: {message}", e.marketplace),
@@ -251,21 +259,13 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
             });
             continue;
         }
-        to_install.push((e.id.clone(), scope));
+        to_install.push((e.id.clone(), scope, chosen.is_some()));
     }
 
-    let trusted = |id: &str, scope: Scope| {
-        scope != Scope::Project
-            || req.trust_project
-            || settings
-                .enabled
-                .get(id)
-                .is_some_and(|e| e.winner.scope != Scope::Project)
-    };
-    let outcomes = crate::parallel::map(&to_install, req.jobs, 1, |(id, scope)| {
-        install_one(ctx, id, *scope, trusted(id, *scope), req.dry_run)
+    let outcomes = crate::parallel::map(&to_install, req.jobs, 1, |(id, scope, trusted)| {
+        install_one(ctx, id, *scope, *trusted, req.dry_run)
     });
-    for ((id, scope), action) in to_install.into_iter().zip(outcomes) {
+    for ((id, scope, _), action) in to_install.into_iter().zip(outcomes) {
         report.plugins.push(PluginSync { id, scope, action });
     }
 
@@ -277,7 +277,8 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
 }
 
 /// Where an enabled plugin is installed; `None` only when untrusted project settings alone
-/// enable it (it may still be installed at project scope if its content is already here).
+/// enable it: then nothing is fetched from outside for it, though it may still be installed at
+/// project scope if its content is already here.
 fn install_scope(e: &Enablement, trust_project: bool) -> Option<Scope> {
     match e.winner.scope {
         Scope::Project if !trust_project => e.enabled_at(Scope::User).then_some(Scope::User),
@@ -301,7 +302,7 @@ fn install_one(
         Err(e) => return failed(e),
     };
     // A seed holds it: Claude Code loads it from there; nothing to fetch or copy.
-    match super::seed::seeded_plugin(ctx, id) {
+    match super::seed::provided_by_seed(ctx, &found) {
         Ok(Some(s)) => {
             return PluginAction::Seeded {
                 version: s.version,
@@ -342,6 +343,7 @@ fn follow_renames(
     ctx: &Context,
     settings: &EffectiveSettings,
     synced: &[MarketplaceSync],
+    configured: &[super::ConfiguredMarketplace],
     notices: &mut Vec<RenameNotice>,
 ) -> Result<(), OpError> {
     let fresh: BTreeSet<&str> = (synced.iter())
@@ -358,8 +360,7 @@ fn follow_renames(
         .chain(settings.marketplaces.keys().map(String::as_str))
         .filter(|n| !fresh.contains(n))
         .collect();
-    let configured = ctx.configured_marketplaces()?;
-    for loaded in super::load_configured(&configured, |n| mentioned.contains(n)) {
+    for loaded in super::load_configured(configured, |n| mentioned.contains(n)) {
         // One that cannot be loaded is reported with its plugins.
         if let Ok(m) = &loaded.marketplace {
             notices.extend(super::renames::follow(ctx, &loaded.name, m)?);
