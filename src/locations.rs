@@ -205,6 +205,22 @@ impl Locations {
         self.plugins_root.join("data")
     }
 
+    /// A plugin's data folder (`${CLAUDE_PLUGIN_DATA}`): its id with every character outside
+    /// `[A-Za-z0-9_-]` replaced by `-`.
+    pub fn plugin_data_dir(&self, id: &str) -> PathBuf {
+        let name: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        self.data_dir().join(name)
+    }
+
     pub fn installed_plugins_file(&self) -> PathBuf {
         self.plugins_root.join("installed_plugins.json")
     }
@@ -266,6 +282,19 @@ fn default_managed_dir() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_data_dir_names() {
+        let l = Locations::new(PathBuf::from("/h"), PathBuf::from("/w"), None, None);
+        assert_eq!(
+            l.plugin_data_dir("a.b@m.x_Y"),
+            PathBuf::from("/h/.claude/plugins/data/a-b-m-x_Y")
+        );
+        assert_eq!(
+            l.plugin_data_dir("p1@m1"),
+            PathBuf::from("/h/.claude/plugins/data/p1-m1")
+        );
+    }
 
     #[test]
     fn plugins_root_precedence() {

@@ -228,10 +228,7 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
     let _lock = ctx.lock_state()?;
     let mut links = Links::read(&ctx.loc.links_file())?;
     let mut ids: Vec<String> = (links.entries.iter())
-        .filter(|e| {
-            let l = PluginRef::parse(&e.id);
-            l.name == r.name && (r.marketplace.is_none() || l.marketplace == r.marketplace)
-        })
+        .filter(|e| r.matches(&e.id))
         .map(|e| e.id.clone())
         .collect();
     ids.sort();

@@ -259,6 +259,14 @@ impl PluginRef {
         })
     }
 
+    /// Whether the installed or listed id `id` is what this reference names (any marketplace
+    /// when it names none).
+    pub fn matches(&self, id: &str) -> bool {
+        let other = PluginRef::parse(id);
+        other.name == self.name
+            && (self.marketplace.is_none() || other.marketplace == self.marketplace)
+    }
+
     pub fn id(&self, marketplace: &str) -> String {
         format!("{}@{marketplace}", self.name)
     }

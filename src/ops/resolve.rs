@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
-use super::uninstall::data_dir_name;
 use super::{Context, OpError, PluginRef, load_configured};
 use crate::definition::{DefinitionInputs, Installation, PluginDefinition, Warning, WarningKind};
 use crate::fsutil::IoContext;
@@ -20,10 +19,7 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
     let visible: Vec<_> = installed
         .visible_from(here)
         .into_iter()
-        .filter(|(id, _, _)| {
-            let i = PluginRef::parse(id);
-            i.name == r.name && (r.marketplace.is_none() || i.marketplace == r.marketplace)
-        })
+        .filter(|(id, _, _)| r.matches(id))
         .collect();
     let mut ids: Vec<&str> = visible.iter().map(|(id, _, _)| id.as_str()).collect();
     ids.dedup();
@@ -42,10 +38,7 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
         let elsewhere = installed
             .all()
             .into_iter()
-            .filter(|(id, _)| {
-                let i = PluginRef::parse(id);
-                i.name == r.name && (r.marketplace.is_none() || i.marketplace == r.marketplace)
-            })
+            .filter(|(id, _)| r.matches(id))
             .find_map(|(_, rec)| rec.project_path);
         return Err(OpError::NotInstalledForResolve {
             typed: raw.to_string(),
@@ -94,7 +87,7 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_else(Map::new);
-    let data_dir = ctx.loc.data_dir().join(data_dir_name(&id));
+    let data_dir = ctx.loc.plugin_data_dir(&id);
     let def = PluginDefinition::build(DefinitionInputs {
         installation: Installation {
             plugin_id: id.clone(),

@@ -16,20 +16,6 @@ pub struct UninstallReport {
     pub kept_data: bool,
 }
 
-/// The data folder of a plugin id (`${CLAUDE_PLUGIN_DATA}`): every character outside
-/// `[A-Za-z0-9_-]` replaced by `-`.
-pub fn data_dir_name(id: &str) -> String {
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
 pub fn uninstall(
     ctx: &Context,
     raw: &str,
@@ -73,7 +59,7 @@ pub fn uninstall(
     orphan_if_unreferenced(&installed, Path::new(&record.install_path))?;
     let last = installed.records(&id).is_empty();
     if last && !keep_data {
-        remove_tree(&ctx.loc.data_dir().join(data_dir_name(&id)))?;
+        remove_tree(&ctx.loc.plugin_data_dir(&id))?;
     }
     Ok(UninstallReport {
         name: r.name,
@@ -152,16 +138,7 @@ pub fn remove_marketplace_installs(
         orphan_if_unreferenced(&installed, &p)?;
     }
     for id in &ids {
-        remove_tree(&ctx.loc.data_dir().join(data_dir_name(id)))?;
+        remove_tree(&ctx.loc.plugin_data_dir(id))?;
     }
     Ok(ids)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn data_dir_names() {
-        assert_eq!(super::data_dir_name("a.b@m.x_Y"), "a-b-m-x_Y");
-        assert_eq!(super::data_dir_name("p1@m1"), "p1-m1");
-    }
 }

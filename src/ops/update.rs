@@ -242,11 +242,7 @@ fn select_targets(
         let wanted = PluginRef::parse(raw);
         let ids: BTreeSet<&str> = (visible.iter())
             .map(|(id, _, _)| id.as_str())
-            .filter(|id| {
-                let r = PluginRef::parse(id);
-                r.name == wanted.name
-                    && (wanted.marketplace.is_none() || r.marketplace == wanted.marketplace)
-            })
+            .filter(|id| wanted.matches(id))
             .collect();
         let picked = match ids.len() {
             0 => Err(OpError::NotInstalled { id: raw.clone() }),

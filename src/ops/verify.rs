@@ -44,21 +44,13 @@ pub struct VerifyResult {
 pub fn verify(ctx: &Context, plugins: &[String]) -> Result<Vec<VerifyResult>, OpError> {
     let installed = ctx.installed()?;
     let wanted: Vec<PluginRef> = plugins.iter().map(|p| PluginRef::parse(p)).collect();
-    let matches = |id: &str| {
-        let r = PluginRef::parse(id);
-        wanted.iter().any(|w| {
-            w.name == r.name && (w.marketplace.is_none() || w.marketplace == r.marketplace)
-        })
-    };
+    let matches = |id: &str| wanted.iter().any(|w| w.matches(id));
     let records: Vec<_> = (installed.all().into_iter())
         .filter(|(id, _)| wanted.is_empty() || matches(id))
         .collect();
     if let Some(missing) = plugins.iter().find(|p| {
         let w = PluginRef::parse(p);
-        !records.iter().any(|(id, _)| {
-            let r = PluginRef::parse(id);
-            r.name == w.name && (w.marketplace.is_none() || w.marketplace == r.marketplace)
-        })
+        !records.iter().any(|(id, _)| w.matches(id))
     }) {
         return Err(OpError::NotInstalled {
             id: missing.clone(),
