@@ -169,7 +169,7 @@ impl TreeListing {
             &files,
             crate::parallel::disk_threads(),
             64,
-            FolderHandles::new,
+            || FolderHandles::None,
             |dirs, (key, p)| {
                 let stat = FileStat::of_path(p, dirs).at("inspect", p)?;
                 if let Some(sha) = cached.lookup(key, &stat) {

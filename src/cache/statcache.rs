@@ -60,7 +60,9 @@ impl FileStat {
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return fs::metadata(path).map(|m| Self::of(&m));
         };
-        if !dirs.contains_key(parent) {
+        // Files arrive in walk order, so one open folder at a time serves them (and a tree of
+        // thousands of folders never holds more than one handle per thread).
+        if dirs.as_ref().is_none_or(|(open, _)| open != parent) {
             let fd = rustix::fs::open(
                 parent,
                 rustix::fs::OFlags::PATH
@@ -68,9 +70,9 @@ impl FileStat {
                     | rustix::fs::OFlags::CLOEXEC,
                 rustix::fs::Mode::empty(),
             )?;
-            dirs.insert(parent.to_path_buf(), fd);
+            *dirs = Some((parent.to_path_buf(), fd));
         }
-        let Some(dir) = dirs.get(parent) else {
+        let Some((_, dir)) = dirs.as_ref() else {
             return fs::metadata(path).map(|m| Self::of(&m));
         };
         let x = statx(dir, name, AtFlags::empty(), StatxFlags::BASIC_STATS)?;
@@ -97,8 +99,8 @@ impl FileStat {
     }
 }
 
-/// Open folders by path, for [`FileStat::of_path`].
-pub type FolderHandles = HashMap<PathBuf, rustix::fd::OwnedFd>;
+/// The folder [`FileStat::of_path`] last opened, kept for the next file.
+pub type FolderHandles = Option<(PathBuf, rustix::fd::OwnedFd)>;
 
 /// The remembered hashes of one source folder.
 #[derive(Debug)]
@@ -201,6 +203,25 @@ fn parse(text: &str) -> Option<HashMap<String, (FileStat, String)>> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn stat_through_folder_handles_matches_std_and_keeps_one_open() {
+        let t = tempfile::tempdir().unwrap();
+        let mut handles: FolderHandles = None;
+        for d in ["a", "b", "c"] {
+            fs::create_dir(t.path().join(d)).unwrap();
+            for f in ["x.md", "y.md"] {
+                let p = t.path().join(d).join(f);
+                fs::write(&p, d).unwrap();
+                let via_handle = FileStat::of_path(&p, &mut handles).unwrap();
+                assert_eq!(via_handle, FileStat::of(&fs::metadata(&p).unwrap()));
+                assert_eq!(
+                    handles.as_ref().map(|(dir, _)| dir.clone()),
+                    Some(t.path().join(d))
+                );
+            }
+        }
+    }
+
     use super::*;
 
     #[test]
