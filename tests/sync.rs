@@ -729,3 +729,46 @@ fn plugins_a_seed_holds_are_left_to_the_seed() {
         "{r}"
     );
 }
+
+#[test]
+fn untrusted_project_settings_do_not_declare_the_official_marketplace() {
+    let env = Env::new();
+    write_json(
+        &project_settings(&env),
+        &json!({"enabledPlugins": {"x@claude-plugins-official": true}}),
+    );
+    // Without --project nothing is fetched (this would be a clone from github.com).
+    let r = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&r, "marketplaces"),
+        [("claude-plugins-official".into(), "untrusted".into())]
+    );
+    assert_eq!(
+        actions(&r, "plugins"),
+        [("x@claude-plugins-official".into(), "untrusted".into())]
+    );
+    assert!(!env.plugins().join("known_marketplaces.json").exists());
+}
+
+#[test]
+fn settings_shows_both_allowlist_keys() {
+    let env = Env::new();
+    env.write_managed(
+        None,
+        &json!({"allowedMarketplaces": [{"source": "github", "repo": "acme/*"}],
+                "strictKnownMarketplaces": []}),
+    );
+    let v = env.run(&["settings", "--json"]).ok().json();
+    assert_eq!(v["policy"]["strictKnownMarketplaces"], json!([]));
+    assert_eq!(
+        v["policy"]["allowedMarketplaces"],
+        json!([{"source": "github", "repo": "acme/*"}])
+    );
+    assert_eq!(v["policy"]["blockedMarketplaces"], Value::Null);
+    let human = env.run(&["settings"]).ok().stdout;
+    assert!(
+        human.contains("strictKnownMarketplaces: [] (no marketplace may be added)"),
+        "{human}"
+    );
+    assert!(human.contains("allowedMarketplaces: [{"), "{human}");
+}

@@ -158,16 +158,11 @@ pub fn settings_view(ctx: &Context) -> Result<SettingsView, OpError> {
         doc,
     }));
     let effective = EffectiveSettings::merge(&layers)?;
-    let policy = ["strictKnownMarketplaces", "blockedMarketplaces"]
+    // Both allowlist keys, as the policy enforces each one that is set.
+    let policy = crate::policy::ALLOWED_KEYS
         .into_iter()
-        .map(|k| {
-            let v = managed.get(k).or_else(|| {
-                (k == "strictKnownMarketplaces")
-                    .then(|| managed.get("allowedMarketplaces"))
-                    .flatten()
-            });
-            (k, v.cloned())
-        })
+        .chain([crate::policy::BLOCKED_KEY])
+        .map(|k| (k, managed.get(k).cloned()))
         .collect();
     Ok(SettingsView {
         managed_files: managed.sources.clone(),
@@ -384,14 +379,18 @@ fn sync_marketplaces(
         .values()
         .map(|d| (d.name.clone(), d.winner.scope, d.source().clone()))
         .collect();
-    let official_enabled = settings
-        .enabled
-        .values()
-        .any(|e| e.winner.value && e.marketplace == OFFICIAL);
-    if official_enabled && !settings.marketplaces.contains_key(OFFICIAL) {
+    // The declaration is as trusted as the most trusted file enabling one of its plugins: untrusted
+    // project settings alone do not get it cloned.
+    let official_by = (settings.enabled.values())
+        .filter(|e| e.winner.value && e.marketplace == OFFICIAL)
+        .map(|e| install_scope(e, req.trust_project).unwrap_or(Scope::Project))
+        .min_by_key(|s| *s == Scope::Project);
+    if let Some(scope) = official_by
+        && !settings.marketplaces.contains_key(OFFICIAL)
+    {
         declared.push((
             OFFICIAL.to_string(),
-            Scope::User,
+            scope,
             json!({"source": "github", "repo": OFFICIAL_REPO}),
         ));
     }

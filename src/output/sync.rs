@@ -40,7 +40,7 @@ fn plugin_row(p: &PluginSync) -> Value {
     v.insert("id".into(), json!(p.id));
     v.insert("scope".into(), json!(p.scope.as_str()));
     let action = match &p.action {
-        PluginAction::Present { version, .. } => {
+        PluginAction::Present { version } => {
             v.insert("version".into(), json!(version));
             "present"
         }
@@ -326,7 +326,7 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
     for (k, v) in &view.policy {
         let text = match v {
             None => "not set".to_string(),
-            Some(Value::Array(a)) if a.is_empty() && *k == "strictKnownMarketplaces" => {
+            Some(Value::Array(a)) if a.is_empty() && crate::policy::ALLOWED_KEYS.contains(k) => {
                 "[] (no marketplace may be added)".to_string()
             }
             Some(v) => v.to_string(),
