@@ -378,24 +378,6 @@ enum Subject {
 }
 
 impl Subject {
-    fn of_source(s: &MarketplaceSource) -> Self {
-        match s {
-            MarketplaceSource::Directory(p) => Subject::Directory(p.to_string_lossy().into()),
-            MarketplaceSource::File(p) => Subject::File(p.to_string_lossy().into()),
-            MarketplaceSource::Git { url, reference } => Subject::Git {
-                url: url.clone(),
-                reference: reference.clone(),
-                path: None,
-            },
-            MarketplaceSource::Github { repo, reference } => Subject::Github {
-                repo: repo.clone(),
-                reference: reference.clone(),
-                path: None,
-            },
-            MarketplaceSource::Url(u) => Subject::Url(u.clone()),
-        }
-    }
-
     /// A `source` object as stored in `known_marketplaces.json` (keeps `path`, which
     /// [`MarketplaceSource`] does not model).
     fn of_json(v: &Value) -> Self {
@@ -637,14 +619,10 @@ impl MarketplacePolicy {
         Ok(Self { blocked, allowed })
     }
 
-    /// Neither list is set: every source is allowed.
-    pub fn is_unrestricted(&self) -> bool {
-        self.blocked.is_empty() && self.allowed.is_empty()
-    }
-
     /// May this source be used (added, fetched, installed from)?
     pub fn check_source(&self, source: &MarketplaceSource) -> Result<(), PolicyViolation> {
-        self.check(&Subject::of_source(source), || source.describe())
+        // `to_json` writes the keys `of_json` reads: one reading of a source for both.
+        self.check(&Subject::of_json(&source.to_json()), || source.describe())
     }
 
     /// The same check for a `source` object as stored in `known_marketplaces.json`.
@@ -707,7 +685,7 @@ fn locate(
         }
     }
     if files.is_empty() {
-        files = managed.sources.clone();
+        files = managed.sources().map(Path::to_path_buf).collect();
     }
     (files, index)
 }
@@ -715,13 +693,17 @@ fn locate(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::json::JsonDoc;
     use serde_json::json;
 
     fn policy(v: Value) -> MarketplacePolicy {
+        let map = v.as_object().cloned().unwrap_or_default();
         let managed = ManagedSettings {
-            map: v.as_object().cloned().unwrap_or_default(),
-            sources: vec![PathBuf::from("/etc/claude-code/managed-settings.json")],
-            layers: Vec::new(),
+            layers: vec![JsonDoc::in_memory(
+                Path::new("/etc/claude-code/managed-settings.json"),
+                map.clone(),
+            )],
+            map,
         };
         MarketplacePolicy::from_managed(&managed).unwrap()
     }
@@ -773,7 +755,7 @@ mod tests {
     #[test]
     fn undefined_lists_allow_everything() {
         let p = policy(json!({"model": "x"}));
-        assert!(p.is_unrestricted());
+        assert!(p.blocked.is_empty() && p.allowed.is_empty());
         for s in [gh("a/b"), git("https://h/x.git"), dir("/x")] {
             assert!(ok(&p, &s));
         }
@@ -1132,17 +1114,22 @@ mod tests {
         );
 
         let err = |v: Value| {
+            let map = v.as_object().cloned().unwrap();
             let m = ManagedSettings {
-                map: v.as_object().cloned().unwrap(),
-                sources: vec![PathBuf::from("/m/managed-settings.json")],
-                layers: Vec::new(),
+                layers: vec![JsonDoc::in_memory(
+                    Path::new("/m/managed-settings.json"),
+                    map.clone(),
+                )],
+                map,
             };
             MarketplacePolicy::from_managed(&m).unwrap_err().to_string()
         };
         let e =
             err(json!({"blockedMarketplaces": [{"source": "pathPattern", "pathPattern": "["}]}));
         assert!(
-            e.contains("blockedMarketplaces: pathPattern \"[\" is not a valid regular expression"),
+            e.contains(
+                "blockedMarketplaces[0]: pathPattern \"[\" is not a valid regular expression"
+            ),
             "{e}"
         );
         // JavaScript-only syntax (look-around) does not compile here: refused, not ignored.
@@ -1157,7 +1144,7 @@ mod tests {
         assert!(e.contains("\"acme/m\" is not a marketplace source"), "{e}");
         let e = err(json!({"allowedMarketplaces": [{"source": "svn", "url": "x"}]}));
         assert!(
-            e.contains("allowedMarketplaces: unknown source \"svn\""),
+            e.contains("allowedMarketplaces[0]: unknown source \"svn\""),
             "{e}"
         );
         let e = err(json!({"strictKnownMarketplaces": [{"repo": "acme/m"}]}));

@@ -119,33 +119,9 @@ impl TreeListing {
     }
 
     /// List what copying the plugin under `policy` would produce, reading the source instead of
-    /// a copy (what `update` compares against an installed folder without copying anything).
-    pub fn of_source(policy: &LinkPolicy) -> Result<(Self, Vec<Skipped>), IoError> {
-        let (planned, skipped) = plan_plugin_tree(policy)?;
-        let mut entries = BTreeMap::new();
-        let mut files = Vec::new();
-        for p in planned {
-            match p {
-                PlannedEntry::Dir(rel) => {
-                    entries.insert(escape(rel.as_os_str()), Entry::Dir);
-                }
-                PlannedEntry::Link { rel, target } => {
-                    entries.insert(
-                        escape(rel.as_os_str()),
-                        Entry::Link {
-                            target: escape(target.as_os_str()),
-                        },
-                    );
-                }
-                PlannedEntry::File { rel, src } => files.push((escape(rel.as_os_str()), src)),
-            }
-        }
-        hash_files(&mut entries, files)?;
-        Ok((Self { entries }, skipped))
-    }
-
-    /// [`TreeListing::of_source`], taking the hash of each file whose stat data `cache`
-    /// remembers unchanged instead of reading it (see `statcache`), and recording what it saw.
+    /// a copy (what `install` and `update` compare against an installed folder), taking the hash
+    /// of each file whose stat data `cache` remembers unchanged instead of reading it (see
+    /// `statcache`), and recording what it saw.
     pub fn of_source_cached(
         policy: &LinkPolicy,
         cache: &mut StatCache,
@@ -418,7 +394,8 @@ mod tests {
         let dst = t.path().join("dst");
         fs::create_dir(&dst).unwrap();
         let report = super::super::copy_plugin_tree(&dst, &policy).unwrap();
-        let (source, _) = TreeListing::of_source(&policy).unwrap();
+        let mut stat = StatCache::load(&t.path().join("stat"), &pl);
+        let (source, _) = TreeListing::of_source_cached(&policy, &mut stat).unwrap();
         assert_eq!(source, TreeListing::of_folder(&dst).unwrap());
         assert_eq!(
             report.listing.as_ref(),

@@ -165,7 +165,7 @@ pub fn settings_view(ctx: &Context) -> Result<SettingsView, OpError> {
         .map(|k| (k, managed.get(k).cloned()))
         .collect();
     Ok(SettingsView {
-        managed_files: managed.sources.clone(),
+        managed_files: managed.sources().map(Path::to_path_buf).collect(),
         files,
         effective,
         policy,

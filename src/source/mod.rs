@@ -132,20 +132,8 @@ impl ResolvedPlugin {
         }
     }
 
-    /// What writing a folder source would produce, listed from the source itself (no copy);
-    /// `None` for sources that must be unpacked to be listed.
-    pub fn listing_without_copy(&self) -> Result<Option<TreeListing>, SourceError> {
-        match &self.fetched {
-            Fetched::Folder { dir, container, .. } => {
-                let (listing, _) = TreeListing::of_source(&folder_policy(dir, container)?)?;
-                Ok(Some(listing))
-            }
-            Fetched::Git { .. } | Fetched::Npm { .. } | Fetched::Zip { .. } => Ok(None),
-        }
-    }
-
-    /// [`ResolvedPlugin::listing_without_copy`] for a folder source, reusing the hashes of
-    /// files whose stat data is unchanged since the last listing (kept under `stat_dir`, see
+    /// What writing a folder source would produce, listed from the source itself (no copy),
+    /// reusing the hashes of files whose stat data is unchanged since the last listing (kept under `stat_dir`, see
     /// `cache::statcache`).
     pub fn listing_with_stat_cache(
         &self,

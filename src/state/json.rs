@@ -92,6 +92,17 @@ impl JsonDoc {
         })
     }
 
+    /// A document that was never on disk (tests of what consumes parsed settings).
+    #[cfg(test)]
+    pub fn in_memory(path: &Path, map: Map<String, Value>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            map,
+            raw: String::new(),
+            existed: true,
+        }
+    }
+
     /// An error about the value of top-level `key`, positioned at the key in the raw text.
     pub fn shape_error(&self, key: &str, message: String, hint: &str) -> JsonFileError {
         let (line, column) = position_of_key(&self.raw, key);

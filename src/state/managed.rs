@@ -25,8 +25,6 @@ const WHOLE_ENTRY_KEYS: &[&str] = &["extraKnownMarketplaces", "additionalMarketp
 #[derive(Debug, Clone, Default)]
 pub struct ManagedSettings {
     pub map: Map<String, Value>,
-    /// The files read, in merge order.
-    pub sources: Vec<PathBuf>,
     /// Each file as read, in merge order: what `plugin settings` uses to say which file set a
     /// value.
     pub layers: Vec<JsonDoc>,
@@ -56,11 +54,15 @@ impl ManagedSettings {
             let doc = JsonDoc::read(&f)?;
             if doc.existed {
                 merge_into(&mut merged.map, doc.map.clone(), true);
-                merged.sources.push(f);
                 merged.layers.push(doc);
             }
         }
         Ok(merged)
+    }
+
+    /// The files read, in merge order.
+    pub fn sources(&self) -> impl Iterator<Item = &Path> {
+        self.layers.iter().map(|d| d.path.as_path())
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -136,7 +138,7 @@ mod tests {
         fs::write(d.join("notes.txt"), "not json").unwrap();
         let m = ManagedSettings::load(dir).unwrap();
         assert_eq!(
-            m.sources,
+            m.sources().map(Path::to_path_buf).collect::<Vec<_>>(),
             vec![
                 dir.join(FILE),
                 d.join("10-team.json"),
@@ -165,7 +167,7 @@ mod tests {
     fn a_missing_folder_is_empty_and_bad_json_names_the_file() {
         let t = tempfile::tempdir().unwrap();
         let none = ManagedSettings::load(&t.path().join("absent")).unwrap();
-        assert!(none.map.is_empty() && none.sources.is_empty());
+        assert!(none.map.is_empty() && none.sources().next().is_none());
         fs::create_dir(t.path().join(DROP_IN_DIR)).unwrap();
         let bad = t.path().join(DROP_IN_DIR).join("50-bad.json");
         fs::write(&bad, "{\n  \"enabledPlugins\": {,}\n}").unwrap();
