@@ -772,3 +772,39 @@ fn settings_shows_both_allowlist_keys() {
     );
     assert!(human.contains("allowedMarketplaces: [{"), "{human}");
 }
+
+#[test]
+fn update_judges_a_seed_marketplace_by_the_seeds_recorded_source() {
+    let env = Env::new();
+    let dir = common::m1(&env);
+    let seed = env.fx.join("seed");
+    let with = |var: &str, path: &Path, args: &[&str]| {
+        common::Run::from(env.command(args).env(var, path).output().unwrap())
+    };
+    with(
+        "CLAUDE_CODE_PLUGIN_CACHE_DIR",
+        &seed,
+        &["marketplace", "add", dir.to_str().unwrap()],
+    )
+    .ok();
+    with("CLAUDE_CODE_PLUGIN_CACHE_DIR", &seed, &["install", "p1@m1"]).ok();
+    fs::remove_dir_all(env.claude()).unwrap();
+    // Installed from the seed: the user's known_marketplaces.json does not list m1.
+    with("CLAUDE_CODE_PLUGIN_SEED_DIR", &seed, &["install", "p1@m1"]).ok();
+    env.write_managed(
+        None,
+        &json!({"blockedMarketplaces": [{"source": "directory", "path": dir}]}),
+    );
+    let r = with(
+        "CLAUDE_CODE_PLUGIN_SEED_DIR",
+        &seed,
+        &["update", "p1@m1", "--json"],
+    )
+    .fails();
+    assert_eq!(
+        r.json()[0]["failureCode"],
+        "marketplace_policy_blocked",
+        "{}",
+        r.stdout
+    );
+}

@@ -23,8 +23,6 @@ use crate::version;
 /// A seed version folder an install copies from.
 #[derive(Debug, Clone)]
 pub struct SeedCopy {
-    /// The seed folder (an entry of `CLAUDE_CODE_PLUGIN_SEED_DIR`).
-    pub seed: PathBuf,
     /// `$SEED/cache/<m>/<p>/<version>/`.
     pub dir: PathBuf,
     /// The seed's completion marker when it was built by `plugin` and names this plugin and
@@ -126,11 +124,7 @@ fn from_seed(
         git_commit,
         provenance: None,
     };
-    let copy = SeedCopy {
-        seed: v.seed,
-        dir: v.dir,
-        marker,
-    };
+    let copy = SeedCopy { dir: v.dir, marker };
     (resolved, Some(copy))
 }
 

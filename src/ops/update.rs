@@ -130,12 +130,13 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
     let policy = ctx.policy()?;
     let installed = ctx.installed()?;
     let (mut targets, mut results) = select_targets(ctx, req, &installed);
-    // Plugins of marketplaces the policy forbids fail here, before any refresh or fetch.
-    let known = ctx.known()?;
+    // Plugins of marketplaces the policy forbids fail here, before any refresh or fetch. A seed's
+    // marketplace is judged by the seed's recorded source, as `install` judges it.
+    let configured = ctx.configured_marketplaces()?;
     let forbidden = |m: &str| {
-        known
-            .get(m)
-            .is_some_and(|k| policy.check_recorded(&k.source).is_err())
+        (configured.iter())
+            .find(|c| c.name == m)
+            .is_some_and(|c| policy.check_recorded(&c.source).is_err())
     };
     targets.retain(|t| {
         if !forbidden(&t.marketplace) {
@@ -156,10 +157,11 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
     });
     let names: BTreeSet<String> = targets.iter().map(|t| t.marketplace.clone()).collect();
     let refresh_failures = if req.refresh {
-        refresh(ctx, &names, req.jobs)
+        refresh(ctx, &configured, &names, req.jobs)
     } else {
         BTreeMap::new()
     };
+    // Read again: the refresh may have re-recorded them.
     let configured = ctx.configured_marketplaces()?;
     // Loaded once per marketplace; a failure becomes each of its plugins' outcome.
     let loaded: BTreeMap<String, Result<Marketplace, UpdateOutcome>> =
@@ -297,20 +299,20 @@ fn specificity(s: Scope) -> u8 {
 
 /// Refresh each marketplace not refreshed in the last [`FRESH_FOR`]; the failures, by name.
 /// Seed marketplaces are never refreshed (their content is the seed's).
-fn refresh(ctx: &Context, names: &BTreeSet<String>, jobs: usize) -> BTreeMap<String, String> {
-    let known = match ctx.known() {
-        Ok(k) => k,
-        Err(e) => return names.iter().map(|n| (n.clone(), e.to_string())).collect(),
-    };
-    let seeds = ctx.seeds();
+fn refresh(
+    ctx: &Context,
+    configured: &[super::ConfiguredMarketplace],
+    names: &BTreeSet<String>,
+    jobs: usize,
+) -> BTreeMap<String, String> {
     let now = jiff::Timestamp::now();
+    let entry = |n: &str| configured.iter().find(|c| c.name == n);
     let stale: Vec<&String> = names
         .iter()
-        .filter(|n| seeds.marketplace(n).is_none())
+        .filter(|n| entry(n).is_none_or(|c| c.seed.is_none()))
         .filter(|n| {
-            let last = known
-                .get(n)
-                .and_then(|k| k.last_updated.clone())
+            let last = entry(n)
+                .and_then(|c| c.last_updated.as_deref())
                 .and_then(|t| t.parse::<jiff::Timestamp>().ok());
             last.is_none_or(|t| {
                 now.duration_since(t)

@@ -41,7 +41,6 @@ pub struct Setting<T> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Enablement {
     pub id: String,
-    pub name: String,
     pub marketplace: String,
     pub winner: Setting<bool>,
     /// Values of less specific files that the winner overrides, least specific first.
@@ -90,7 +89,7 @@ impl EffectiveSettings {
         let mut out = EffectiveSettings::default();
         for layer in layers {
             for (id, value) in enabled_entries(layer.doc)? {
-                let (name, marketplace) = id.split_once('@').unwrap_or((&id, ""));
+                let marketplace = id.split_once('@').map_or("", |(_, m)| m);
                 let setting = Setting {
                     value,
                     scope: layer.scope,
@@ -102,7 +101,6 @@ impl EffectiveSettings {
                         out.enabled.insert(
                             id.clone(),
                             Enablement {
-                                name: name.to_string(),
                                 marketplace: marketplace.to_string(),
                                 id,
                                 winner: setting,

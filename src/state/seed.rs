@@ -108,11 +108,6 @@ impl SeedFolders {
         self.seeds.is_empty()
     }
 
-    /// The seed folders, first one first.
-    pub fn dirs(&self) -> impl Iterator<Item = &Path> {
-        self.seeds.iter().map(|s| s.dir.as_path())
-    }
-
     /// What made a seed unusable (to be shown as warnings).
     pub fn problems(&self) -> &[String] {
         &self.problems
