@@ -160,6 +160,29 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
             path: PathBuf::from(&rec.install_path),
         });
     }
+    // The folder the link takes the place of may serve other installations too (another scope,
+    // another project): they would all run the checkout.
+    let others: Vec<String> = (installed.all().into_iter())
+        .filter(|(i, r)| {
+            Path::new(&r.install_path) == link_path
+                && !(*i == id && r.matches(scope, project.as_deref()))
+        })
+        .map(|(_, r)| match &r.project_path {
+            Some(p) if r.scope().is_some_and(Scope::is_project_bound) => {
+                format!("{} scope ({p})", r.scope)
+            }
+            _ => format!("{} scope", r.scope),
+        })
+        .collect();
+    if !others.is_empty() && !req.force {
+        return Err(OpError::LinkOverShared {
+            unlink: unlink_command(&id, scope),
+            id,
+            version,
+            path: link_path,
+            others: others.join(", "),
+        });
+    }
     // A link over a link keeps what the first one replaced.
     let (previous, previous_enabled, mut aside) = match earlier {
         Some(e) => (e.previous, e.previous_enabled, e.aside),
@@ -309,6 +332,14 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
         checkout: entry.checkout,
         outcome,
     })
+}
+
+/// The command that undoes a link of `id` at `scope`.
+pub(super) fn unlink_command(id: &str, scope: Scope) -> String {
+    match scope {
+        Scope::User => format!("plugin unlink {id}"),
+        _ => format!("plugin unlink {id} --scope {scope}"),
+    }
 }
 
 fn restore(
