@@ -618,3 +618,62 @@ fn uninstall_of_a_linked_plugin_is_refused_in_favour_of_unlink() {
         json!([])
     );
 }
+
+#[test]
+fn a_link_that_fails_halfway_puts_everything_back() {
+    let env = Env::new();
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let co = checkout(&env, "p1", "p1", "1.0.0");
+    let v = cache(&env).join("m1/p1/1.0.0");
+    // The project settings cannot be written (the last step): `.claude` is a dangling link, so
+    // reading finds no settings but creating the folder fails (even as root).
+    std::os::unix::fs::symlink(env.fx.join("gone"), env.cwd.join(".claude")).unwrap();
+    let before = snapshot(&env);
+
+    // The installed folder was moved aside and the record written before the failure.
+    let r = env
+        .run(&[
+            "link",
+            s(&co),
+            "--as",
+            "p1@m1",
+            "--scope",
+            "project",
+            "--force",
+        ])
+        .fails();
+    assert!(r.stderr.contains(".claude"), "{}", r.stderr);
+    assert_eq!(snapshot(&env), before);
+    assert!(v.is_dir() && !v.is_symlink());
+    assert_eq!(
+        fs::read_to_string(v.join("commands/c.md")).unwrap(),
+        "# p1\n"
+    );
+    assert!(!env.plugins().join(".plugin-links.json").exists());
+
+    // A `dev` link: catalog, registration and declaration are undone too.
+    let tool = checkout(&env, "tool", "tool", "0.3.0");
+    let r = env.run(&["link", s(&tool), "--scope", "project"]).fails();
+    assert!(r.stderr.contains(".claude"), "{}", r.stderr);
+    assert_eq!(snapshot(&env), before);
+    assert!(!env.plugins().join("marketplaces/dev").exists());
+    assert!(!cache(&env).join("dev").exists());
+
+    // With the settings writable again, the same link goes through and unlink restores.
+    fs::remove_file(env.cwd.join(".claude")).unwrap();
+    env.run(&[
+        "link",
+        s(&co),
+        "--as",
+        "p1@m1",
+        "--scope",
+        "project",
+        "--force",
+    ])
+    .ok();
+    assert_eq!(fs::read_link(&v).unwrap(), co);
+    env.run(&["unlink", "p1@m1", "--scope", "project"]).ok();
+    assert!(v.is_dir() && !v.is_symlink());
+}
