@@ -487,3 +487,193 @@ fn init_scaffolds_a_plugin_that_installs() {
     env.run(&["init", "x1", "--dir", "empty"]).ok();
     assert!(env.cwd.join("empty/.claude-plugin/plugin.json").is_file());
 }
+
+#[test]
+fn link_over_a_folder_another_scope_uses_needs_force() {
+    let env = Env::new();
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let co = checkout(&env, "p1", "p1", "1.0.0");
+    let v = cache(&env).join("m1/p1/1.0.0");
+
+    // Nothing installed at project scope, but the folder is the user-scope installation's.
+    let before = snapshot(&env);
+    let r = env
+        .run(&[
+            "link",
+            s(&co),
+            "--as",
+            "p1@m1",
+            "--scope",
+            "project",
+            "--json",
+        ])
+        .fails();
+    assert_eq!(r.json()["failureCode"], json!("already_installed"));
+    let r = env
+        .run(&["link", s(&co), "--as", "p1@m1", "--scope", "project"])
+        .fails();
+    assert_eq!(
+        r.stderr,
+        format!(
+            "✘ Failed to link plugin \"{}\": Plugin \"p1@m1\" version 1.0.0 ({}) is also installed at user scope, which would run the checkout too; add --force to link over it anyway (`plugin unlink p1@m1 --scope project` restores it)\n",
+            co.display(),
+            v.display()
+        )
+    );
+    assert_eq!(snapshot(&env), before);
+    assert!(v.is_dir() && !v.is_symlink());
+
+    // And the other way round: a project-scope link is not replaced by a user-scope one.
+    let m_co = checkout(&env, "p1-other", "p1", "1.0.0");
+    env.run(&[
+        "link",
+        s(&co),
+        "--as",
+        "p1@m1",
+        "--scope",
+        "project",
+        "--force",
+    ])
+    .ok();
+    assert_eq!(fs::read_link(&v).unwrap(), co);
+    let r = env
+        .run(&["link", s(&m_co), "--as", "p1@m1", "--scope", "local"])
+        .fails();
+    assert!(
+        r.stderr.contains(&format!(
+            "is also installed at user scope, project scope ({})",
+            env.cwd.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fs::read_link(&v).unwrap(), co);
+
+    env.run(&["unlink", "p1@m1", "--scope", "project"]).ok();
+    assert!(v.is_dir() && !v.is_symlink());
+    assert_eq!(
+        fs::read_to_string(v.join("commands/c.md")).unwrap(),
+        "# p1\n"
+    );
+    assert_eq!(env.first_record("p1@m1")["installPath"], json!(s(&v)));
+}
+
+#[test]
+fn uninstall_of_a_linked_plugin_is_refused_in_favour_of_unlink() {
+    let env = Env::new();
+    let co = checkout(&env, "tool", "tool", "0.3.0");
+    env.run(&["link", s(&co)]).ok();
+    let before = snapshot(&env);
+    let r = env.run(&["uninstall", "tool@dev", "--json"]).fails();
+    assert_eq!(r.json()["failureCode"], json!("linked"));
+    let r = env.run(&["uninstall", "tool"]).fails();
+    assert_eq!(
+        r.stderr,
+        format!(
+            "✘ Failed to uninstall plugin \"tool\": Plugin \"tool@dev\" is linked to the development checkout {} at user scope; run `plugin unlink tool@dev` instead (it puts back what the link replaced, or uninstalls)\n",
+            co.display()
+        )
+    );
+    assert_eq!(snapshot(&env), before);
+
+    // Over an installed plugin at project scope: the hint names the scope.
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1", "--scope", "project"]).ok();
+    let p1 = checkout(&env, "p1", "p1", "1.0.0");
+    env.run(&[
+        "link",
+        s(&p1),
+        "--as",
+        "p1@m1",
+        "--scope",
+        "project",
+        "--force",
+    ])
+    .ok();
+    let r = env
+        .run(&["uninstall", "p1@m1", "--scope", "project"])
+        .fails();
+    assert!(
+        r.stderr
+            .contains("run `plugin unlink p1@m1 --scope project` instead"),
+        "{}",
+        r.stderr
+    );
+    let aside = cache(&env).join("m1/p1/.1.0.0.plugin-unlinked");
+    assert!(aside.is_dir());
+
+    // unlink then uninstall: nothing of the link is left.
+    env.run(&["unlink", "p1@m1", "--scope", "project"]).ok();
+    env.run(&["uninstall", "p1@m1", "--scope", "project"]).ok();
+    assert!(!aside.exists());
+    assert!(env.installed()["plugins"].get("p1@m1").is_none());
+    env.run(&["unlink", "tool"]).ok();
+    env.run(&["uninstall", "tool"]).fails();
+    assert!(!env.plugins().join("marketplaces/dev").exists());
+    assert_eq!(
+        env.read_json(&env.plugins().join(".plugin-links.json"))["links"],
+        json!([])
+    );
+}
+
+#[test]
+fn a_link_that_fails_halfway_puts_everything_back() {
+    let env = Env::new();
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let co = checkout(&env, "p1", "p1", "1.0.0");
+    let v = cache(&env).join("m1/p1/1.0.0");
+    // The project settings cannot be written (the last step): `.claude` is a dangling link, so
+    // reading finds no settings but creating the folder fails (even as root).
+    std::os::unix::fs::symlink(env.fx.join("gone"), env.cwd.join(".claude")).unwrap();
+    let before = snapshot(&env);
+
+    // The installed folder was moved aside and the record written before the failure.
+    let r = env
+        .run(&[
+            "link",
+            s(&co),
+            "--as",
+            "p1@m1",
+            "--scope",
+            "project",
+            "--force",
+        ])
+        .fails();
+    assert!(r.stderr.contains(".claude"), "{}", r.stderr);
+    assert_eq!(snapshot(&env), before);
+    assert!(v.is_dir() && !v.is_symlink());
+    assert_eq!(
+        fs::read_to_string(v.join("commands/c.md")).unwrap(),
+        "# p1\n"
+    );
+    assert!(!env.plugins().join(".plugin-links.json").exists());
+
+    // A `dev` link: catalog, registration and declaration are undone too.
+    let tool = checkout(&env, "tool", "tool", "0.3.0");
+    let r = env.run(&["link", s(&tool), "--scope", "project"]).fails();
+    assert!(r.stderr.contains(".claude"), "{}", r.stderr);
+    assert_eq!(snapshot(&env), before);
+    assert!(!env.plugins().join("marketplaces/dev").exists());
+    assert!(!cache(&env).join("dev").exists());
+
+    // With the settings writable again, the same link goes through and unlink restores.
+    fs::remove_file(env.cwd.join(".claude")).unwrap();
+    env.run(&[
+        "link",
+        s(&co),
+        "--as",
+        "p1@m1",
+        "--scope",
+        "project",
+        "--force",
+    ])
+    .ok();
+    assert_eq!(fs::read_link(&v).unwrap(), co);
+    env.run(&["unlink", "p1@m1", "--scope", "project"]).ok();
+    assert!(v.is_dir() && !v.is_symlink());
+}

@@ -5,7 +5,9 @@
 //! it, so a host sees edits at its next reload. Claude Code tolerates such links: it never marks
 //! them orphaned, never removes them, and writes nothing inside them. What the link replaced (an
 //! install record, and a same-version folder moved aside) is kept in `.plugin-links.json` for
-//! `unlink`, which puts it back (or uninstalls when nothing was installed before).
+//! `unlink`, which puts it back (or uninstalls when nothing was installed before). That entry is
+//! written first, as a journal: a step failing after it is undone (files put back as they were,
+//! the entry dropped), and a crash leaves the entry for `unlink` to finish from.
 //!
 //! Without `--as`, the plugin is recorded as `<name>@dev`: `dev` is a folder marketplace we
 //! write at `<plugins-root>/marketplaces/dev/`, one entry per linked plugin with the source
@@ -160,58 +162,128 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
             path: PathBuf::from(&rec.install_path),
         });
     }
+    // The folder the link takes the place of may serve other installations too (another scope,
+    // another project): they would all run the checkout.
+    let others: Vec<String> = (installed.all().into_iter())
+        .filter(|(i, r)| {
+            Path::new(&r.install_path) == link_path
+                && !(*i == id && r.matches(scope, project.as_deref()))
+        })
+        .map(|(_, r)| match &r.project_path {
+            Some(p) if r.scope().is_some_and(Scope::is_project_bound) => {
+                format!("{} scope ({p})", r.scope)
+            }
+            _ => format!("{} scope", r.scope),
+        })
+        .collect();
+    if !others.is_empty() && !req.force {
+        return Err(OpError::LinkOverShared {
+            unlink: unlink_command(&id, scope),
+            id,
+            version,
+            path: link_path,
+            others: others.join(", "),
+        });
+    }
     // A link over a link keeps what the first one replaced.
     let (previous, previous_enabled, mut aside) = match earlier {
         Some(e) => (e.previous, e.previous_enabled, e.aside),
         None => (existing.clone(), settings.enabled(&id), None),
     };
+    // An installed copy of the same version is kept beside the link for `unlink`.
+    let move_aside = link_path.is_dir() && !link_path.is_symlink();
+    if move_aside {
+        aside = Some(plugin_dir.join(format!(".{folder}.plugin-unlinked")));
+    }
+    let old_target = fs::read_link(&link_path).ok();
 
-    fs::create_dir_all(&plugin_dir).at("create directory", &plugin_dir)?;
-    if link_path.is_dir() && !link_path.is_symlink() {
-        // An installed copy of the same version: kept beside the link for `unlink`.
-        let a = plugin_dir.join(format!(".{folder}.plugin-unlinked"));
-        if a.exists() {
-            crate::fsutil::remove_tree(&a)?;
-        }
-        fs::rename(&link_path, &a).at("move aside", &link_path)?;
-        aside = Some(a);
-    }
-    let tmp = temp_path(&plugin_dir, ".plugin-link-");
-    std::os::unix::fs::symlink(&checkout, &tmp).at("create link", &tmp)?;
-    if let Err(e) = fs::rename(&tmp, &link_path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(crate::fsutil::IoError::new("link", &link_path, e).into());
-    }
-    if mkt == DEV_MARKETPLACE {
-        register_dev(ctx, &dev_dir, &name, Some((&checkout, &version)))?;
-        // It may have declared the marketplace in user settings.
-        settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
-    }
-    installed.upsert(
-        &id,
-        &NewInstall {
-            scope,
-            project_path: project.clone(),
-            install_path: link_path.clone(),
-            version: version.clone(),
-            git_commit_sha: None,
-            timestamp: iso_timestamp(),
-        },
-    );
-    installed.write()?;
-    settings.set_enabled(&id, true);
-    settings.write().map_err(OpError::SettingsWrite)?;
+    // What the steps below change, to put back when one of them fails.
+    let dev_catalog = dev_dir.join(".claude-plugin").join("marketplace.json");
+    let saved: Vec<Saved> = [
+        ctx.loc.installed_plugins_file(),
+        ctx.loc.known_marketplaces_file(),
+        dev_catalog,
+    ]
+    .into_iter()
+    .chain(ctx.loc.settings_file(Scope::User))
+    .chain(ctx.loc.settings_file(scope))
+    .map(Saved::of)
+    .collect();
+    let new_dirs: Vec<PathBuf> = [&plugin_dir, &dev_dir]
+        .into_iter()
+        .flat_map(|d| missing_dirs(d, &ctx.loc.plugins_root))
+        .collect();
+    let links_saved = Saved::of(ctx.loc.links_file());
+
+    // The journal first: from here on, a crash or a failure leaves `unlink` able to put back
+    // what the link replaces (the folder moved aside above all).
     links.upsert(LinkEntry {
         id: id.clone(),
         scope: scope.as_str().to_string(),
         project_path: (project.as_ref()).map(|p| p.to_string_lossy().into_owned()),
         checkout: checkout.clone(),
         link_path: link_path.clone(),
-        aside,
+        aside: aside.clone(),
         previous: previous.clone(),
         previous_enabled,
     });
     links.write()?;
+
+    let mut done = Done::default();
+    let result = (|| -> Result<(), OpError> {
+        fs::create_dir_all(&plugin_dir).at("create directory", &plugin_dir)?;
+        if let (true, Some(a)) = (move_aside, &aside) {
+            if a.exists() {
+                crate::fsutil::remove_tree(a)?;
+            }
+            fs::rename(&link_path, a).at("move aside", &link_path)?;
+            done.moved_aside = true;
+        }
+        let tmp = temp_path(&plugin_dir, ".plugin-link-");
+        std::os::unix::fs::symlink(&checkout, &tmp).at("create link", &tmp)?;
+        if let Err(e) = fs::rename(&tmp, &link_path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(crate::fsutil::IoError::new("link", &link_path, e).into());
+        }
+        done.linked = true;
+        if mkt == DEV_MARKETPLACE {
+            register_dev(ctx, &dev_dir, &name, Some((&checkout, &version)))?;
+            // It may have declared the marketplace in user settings.
+            settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+        }
+        installed.upsert(
+            &id,
+            &NewInstall {
+                scope,
+                project_path: project.clone(),
+                install_path: link_path.clone(),
+                version: version.clone(),
+                git_commit_sha: None,
+                timestamp: iso_timestamp(),
+            },
+        );
+        installed.write()?;
+        settings.set_enabled(&id, true);
+        settings.write().map_err(OpError::SettingsWrite)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        // Every file is tried, whatever happened to the others.
+        let put_back: Vec<bool> = saved.iter().map(Saved::put_back).collect();
+        let mut undone = !put_back.contains(&false);
+        undone &= done.undo(&link_path, old_target.as_deref(), aside.as_deref());
+        if new_dirs.contains(&dev_dir) {
+            undone &= crate::fsutil::remove_tree(&dev_dir).is_ok();
+        }
+        for d in &new_dirs {
+            let _ = fs::remove_dir(d);
+        }
+        // Forget the journal only once everything is back; else `unlink` finishes the job.
+        if undone {
+            links_saved.put_back();
+        }
+        return Err(e);
+    }
     Ok(LinkReport {
         id,
         scope,
@@ -309,6 +381,75 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
         checkout: entry.checkout,
         outcome,
     })
+}
+
+/// A file's content before `link` changed it (`None`: it did not exist).
+struct Saved {
+    path: PathBuf,
+    bytes: Option<Vec<u8>>,
+}
+
+impl Saved {
+    fn of(path: PathBuf) -> Self {
+        let bytes = fs::read(&path).ok();
+        Self { path, bytes }
+    }
+
+    /// Put the content back if it changed; whether the file is as it was.
+    fn put_back(&self) -> bool {
+        if fs::read(&self.path).ok() == self.bytes {
+            return true;
+        }
+        match &self.bytes {
+            Some(b) => write_atomic(&self.path, b).is_ok(),
+            None => fs::remove_file(&self.path).is_ok(),
+        }
+    }
+}
+
+/// The cache steps of `link` that took place.
+#[derive(Default)]
+struct Done {
+    moved_aside: bool,
+    linked: bool,
+}
+
+impl Done {
+    /// Undo them, latest first; whether all of it worked.
+    fn undo(&self, link_path: &Path, old_target: Option<&Path>, aside: Option<&Path>) -> bool {
+        let mut ok = true;
+        if self.linked {
+            ok &= match old_target {
+                // A link over a link: the earlier link comes back.
+                Some(target) => link_path.parent().is_some_and(|dir| {
+                    let tmp = temp_path(dir, ".plugin-link-");
+                    std::os::unix::fs::symlink(target, &tmp).is_ok()
+                        && fs::rename(&tmp, link_path).is_ok()
+                }),
+                None => fs::remove_file(link_path).is_ok(),
+            };
+        }
+        if let (true, Some(a)) = (self.moved_aside, aside) {
+            ok &= fs::rename(a, link_path).is_ok();
+        }
+        ok
+    }
+}
+
+/// `dir` and those of its ancestors below `root` that do not exist, deepest first.
+fn missing_dirs(dir: &Path, root: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .take_while(|d| d.starts_with(root) && *d != root && !d.exists())
+        .map(Path::to_path_buf)
+        .collect()
+}
+
+/// The command that undoes a link of `id` at `scope`.
+pub(super) fn unlink_command(id: &str, scope: Scope) -> String {
+    match scope {
+        Scope::User => format!("plugin unlink {id}"),
+        _ => format!("plugin unlink {id} --scope {scope}"),
+    }
 }
 
 fn restore(

@@ -526,6 +526,29 @@ pub enum OpError {
         path: PathBuf,
     },
     #[error(
+        "Plugin \"{id}\" version {version} ({}) is also installed at {others}, which would run the checkout too; add --force to link over it anyway (`{unlink}` restores it)",
+        .path.display()
+    )]
+    LinkOverShared {
+        id: String,
+        version: String,
+        path: PathBuf,
+        /// "user scope", "project scope (/p)", …
+        others: String,
+        /// The `plugin unlink …` command for this link.
+        unlink: String,
+    },
+    #[error(
+        "Plugin \"{id}\" is linked to the development checkout {} at {scope} scope; run `{unlink}` instead (it puts back what the link replaced, or uninstalls)",
+        .checkout.display()
+    )]
+    UninstallLinked {
+        id: String,
+        scope: Scope,
+        checkout: PathBuf,
+        unlink: String,
+    },
+    #[error(
         "A marketplace named \"dev\" is already configured from {}; link under another marketplace with --as <name>@<marketplace>",
         .location.display()
     )]
@@ -685,7 +708,10 @@ impl OpError {
             | OpError::LinkName { .. }
             | OpError::InitName { .. }
             | OpError::InitTargetNotEmpty { .. } => "error_validation",
-            OpError::LinkOverInstalled { .. } => "already_installed",
+            OpError::LinkOverInstalled { .. } | OpError::LinkOverShared { .. } => {
+                "already_installed"
+            }
+            OpError::UninstallLinked { .. } => "linked",
             OpError::DevMarketplaceTaken { .. } => "marketplace_name_mismatch",
             OpError::NotLinked { .. } => "not_linked",
         }

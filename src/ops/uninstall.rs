@@ -49,6 +49,17 @@ pub fn uninstall(
             },
         });
     };
+    // A link keeps what it replaced (an install record, a folder moved aside) and a `dev`
+    // catalog entry; only `unlink` puts those back, so it is the one way out of a link.
+    let links = crate::state::Links::read(&ctx.loc.links_file())?;
+    if let Some(link) = links.find(&id, scope, project.as_deref()) {
+        return Err(OpError::UninstallLinked {
+            unlink: super::link::unlink_command(&id, scope),
+            checkout: link.checkout.clone(),
+            id,
+            scope,
+        });
+    }
     // Settings first: a crash after this leaves an installed-but-disabled plugin, still visible.
     let mut settings = ctx.settings(scope)?;
     if settings.remove_enabled(&id) {

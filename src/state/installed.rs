@@ -40,7 +40,7 @@ impl InstallRecord {
         Scope::parse(&self.scope)
     }
 
-    fn matches(&self, scope: Scope, project: Option<&Path>) -> bool {
+    pub fn matches(&self, scope: Scope, project: Option<&Path>) -> bool {
         self.scope == scope.as_str()
             && (!scope.is_project_bound() || self.project_path.as_deref().map(Path::new) == project)
     }
