@@ -32,16 +32,11 @@ pub fn managed_value(managed: &ManagedSettings, id: &str) -> Option<bool> {
 }
 
 /// The most specific writable scope whose file mentions `id`, with its value.
-fn deciding(files: &[SettingsFile], id: &str) -> Option<(Scope, bool)> {
-    [Scope::Local, Scope::Project, Scope::User]
-        .into_iter()
-        .find_map(|s| {
-            files
-                .iter()
-                .find(|f| f.scope == s)
-                .and_then(|f| f.enabled(id))
-                .map(|v| (s, v))
-        })
+pub(super) fn deciding(files: &[SettingsFile], id: &str) -> Option<(Scope, bool)> {
+    files
+        .iter()
+        .filter_map(|f| f.enabled(id).map(|v| (f.scope, v)))
+        .max_by_key(|(s, _)| s.precedence())
 }
 
 pub fn set_enabled(

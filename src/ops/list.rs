@@ -55,9 +55,8 @@ pub fn list(
     // managed `false` of a user-enabled plugin); a plugin `sync` installed for them is enabled.
     let managed = ctx.managed().ok();
     let effective = |id: &str| {
-        [Scope::Local, Scope::Project, Scope::User]
-            .into_iter()
-            .find_map(|s| value_in(s, id))
+        super::enable::deciding(&files, id)
+            .map(|(_, v)| v)
             .or_else(|| managed.and_then(|m| super::enable::managed_value(m, id)))
             .unwrap_or(false)
     };
