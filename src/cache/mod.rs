@@ -169,6 +169,7 @@ impl Cache {
             dir,
             published: false,
             digest: None,
+            same_as: None,
         })
     }
 
@@ -261,6 +262,8 @@ pub struct StagedPlugin {
     published: bool,
     /// The content digest, once sealed.
     digest: Option<String>,
+    /// A folder found (by [`StagedPlugin::compare_with`]) to hold exactly this content.
+    same_as: Option<PathBuf>,
 }
 
 impl StagedPlugin {
@@ -299,10 +302,20 @@ impl StagedPlugin {
         self.digest.as_deref()
     }
 
+    /// Before the state lock is taken: whether `target` already holds exactly the sealed content
+    /// (its marker's digest and a walk of its files agree), so that [`StagedPlugin::publish`]
+    /// keeps it without reading it under the lock.
+    pub fn compare_with(&mut self, target: &Path) {
+        let matches = self.digest.is_some()
+            && read_marker(target).is_some_and(|m| m.digest == self.digest)
+            && TreeListing::of_folder(target).ok().map(|l| l.digest()) == self.digest;
+        self.same_as = matches.then(|| target.to_path_buf());
+    }
+
     /// Rename the sealed folder to `target`. An existing `target` is swapped out atomically
     /// (renameat2 exchange); its old content is returned, to be removed once locks are released.
-    /// An existing `target` with the same content is kept (only its orphan mark goes), and the
-    /// staged copy is dropped.
+    /// An existing `target` found by [`StagedPlugin::compare_with`] to have the same content is
+    /// kept (only its orphan mark goes), and the staged copy is dropped.
     /// A `target` holding another version (same folder name after sanitising) is refused.
     pub fn publish(
         mut self,
@@ -323,7 +336,7 @@ impl StagedPlugin {
             // whose files really match counts, so a damaged copy is still replaced.
             if self.digest.is_some()
                 && existing.digest == self.digest
-                && TreeListing::of_folder(target).ok().map(|l| l.digest()) == self.digest
+                && self.same_as.as_deref() == Some(target)
             {
                 let orphaned = target.join(ORPHANED_AT);
                 match fs::remove_file(&orphaned) {
@@ -445,6 +458,7 @@ mod tests {
         fs::write(s.path().join("a"), "1").unwrap();
         s.seal(marker("1.0.0"), None).unwrap();
         let staging = s.path().to_path_buf();
+        s.compare_with(&target);
         assert!(s.publish(&target, "1.0.0").unwrap().is_none());
         assert_eq!(fs::metadata(&target).unwrap().ino(), inode);
         assert!(!target.join(".orphaned_at").exists());

@@ -369,7 +369,8 @@ pub(super) fn install_found(
         }
     }
 
-    let (staged, copied, _cache_lock) = stage_with(ctx, &mkt, &name, &resolved, seed.as_ref())?;
+    let (mut staged, copied, _cache_lock) = stage_with(ctx, &mkt, &name, &resolved, seed.as_ref())?;
+    staged.compare_with(&target);
 
     // Under the state lock only renames and small JSON writes happen; a replaced folder's old
     // content is removed after the lock is released.

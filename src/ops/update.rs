@@ -388,7 +388,7 @@ fn update_one(
                     }
                     return Ok((UpdateOutcome::Current { version: old }, None));
                 }
-                Content::Differs(staged) => staged,
+                Content::Differs(staged) => staged.map(|s| *s),
             };
             if old != version::UNKNOWN {
                 return Ok((UpdateOutcome::ChangedSameVersion { version: old }, None));
@@ -427,8 +427,9 @@ type Staged = (StagedPlugin, CopyReport, FileLock);
 
 enum Content {
     Same,
-    /// Other content; the staged copy when one had to be made to find out.
-    Differs(Option<Staged>),
+    /// Other content; the staged copy when one had to be made to find out (boxed: the common
+    /// answer is `Same`).
+    Differs(Option<Box<Staged>>),
 }
 
 /// Compare the source's content with the installed folder's at the same version.
@@ -465,7 +466,7 @@ fn compare_content(
         return Ok(Content::Same);
     }
     Ok(Content::Differs(
-        may_stage.then_some((staged, report, lock)),
+        may_stage.then(|| Box::new((staged, report, lock))),
     ))
 }
 
@@ -481,10 +482,12 @@ fn publish(
     let folder = version::folder_name(&resolved.version);
     cache.check_names(&t.marketplace, &t.name, &folder)?;
     let target = cache.plugin_dir(&t.marketplace, &t.name).join(&folder);
-    let (staged, report, _cache_lock) = match staged {
+    let (mut staged, report, _cache_lock) = match staged {
         Some(s) => s,
         None => stage_resolved(ctx, &t.marketplace, &t.name, resolved)?,
     };
+    // Outside the state lock: a walk of an existing folder of the same version.
+    staged.compare_with(&target);
     let displaced = {
         let _state_lock = ctx.lock_state()?;
         let mut installed = ctx.installed()?;
