@@ -72,18 +72,6 @@ const COMPONENTS: &[(&str, Option<&str>)] = &[
     ("monitors", None),
 ];
 
-/// The component keys a marketplace entry may declare (docs §2.5).
-pub(super) const ENTRY_COMPONENT_KEYS: &[&str] = &[
-    "commands",
-    "agents",
-    "skills",
-    "hooks",
-    "mcpServers",
-    "lspServers",
-    "outputStyles",
-    "themes",
-];
-
 type ReadError = (PathBuf, io::Error);
 
 /// A checked plugin.json.
