@@ -528,3 +528,19 @@ fn strict_entry_keys_are_added_or_ignored_as_resolve_does() {
         "Entry sets \"mcpServers\" while \"strict\" is true (the default): Claude Code ignores it because the plugin has a plugin.json. Declare it in plugin.json, or set \"strict\": false to make the entry the whole definition."
     );
 }
+
+#[test]
+fn a_folder_with_any_default_component_is_a_plugin() {
+    // What `plugin resolve` loads without a manifest makes the folder a plugin here too.
+    let env = Env::new();
+    for (name, file) in [
+        ("styles", "output-styles/terse.md"),
+        ("watch", "monitors/monitors.json"),
+        ("tools", "bin/run"),
+    ] {
+        let dir = env.fx.join(name);
+        write(&dir.join(file), "[]");
+        let v = validate(&env, &dir, &["--json"]).ok().json();
+        assert_eq!(v["manifest"], Value::Null, "{name}: {v:#}");
+    }
+}

@@ -1095,3 +1095,30 @@ mod frontmatter_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    /// The paths the loader reads by default are the table `validate` and `link` use to tell a
+    /// plugin folder (a folder with only one of them must be a plugin for both).
+    #[test]
+    fn loader_defaults_are_the_default_layout() {
+        let mut loaded = vec![
+            COMMANDS.folder,
+            AGENTS.folder,
+            "skills",
+            OUTPUT_STYLES.folder,
+            "hooks/hooks.json",
+            ServerKind::Mcp.default_file(),
+            ServerKind::Lsp.default_file(),
+            "monitors/monitors.json",
+            "bin",
+            "SKILL.md",
+        ];
+        let mut table = crate::manifest::DEFAULT_LAYOUT.to_vec();
+        loaded.sort();
+        table.sort();
+        assert_eq!(loaded, table);
+    }
+}

@@ -8,8 +8,9 @@
 //!   is refused ([`DefinitionError::ConflictingManifests`]), as Claude Code 2.1.328 refuses it
 //!   even when that `plugin.json` declares no components. Without a `plugin.json` the entry is
 //!   the manifest.
-//! - **Default folders.** `commands/`, `agents/`, `skills/`, `output-styles/`, `hooks/hooks.json`,
-//!   `.mcp.json`, `.lsp.json`, `monitors/monitors.json`, `bin/`, and a root `SKILL.md`. Manifest
+//! - **Default folders** ([`crate::manifest::DEFAULT_LAYOUT`]). `commands/`, `agents/`, `skills/`,
+//!   `output-styles/`, `hooks/hooks.json`, `.mcp.json`, `.lsp.json`, `monitors/monitors.json`,
+//!   `bin/`, and a root `SKILL.md`. Manifest
 //!   paths replace the default (`commands`, `agents`, `outputStyles`, monitors) or add to it
 //!   (`skills`, `hooks`, `mcpServers`, `lspServers`). A path that escapes the plugin root or does
 //!   not exist is a warning and the component is skipped.
