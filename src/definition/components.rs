@@ -1,7 +1,7 @@
 //! Loading each component kind from default folders and declarations, with path checks and
 //! substitution (see the module doc of [`super`]).
 
-use super::paths::{PathProblem, PluginRoot};
+use super::paths::{PathProblem, PluginRoot, markdown_files};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -355,7 +355,7 @@ impl<'a> Loader<'a> {
         out: &mut Vec<MarkdownComponent>,
     ) {
         let mut files = Vec::new();
-        md_files(dir, &mut files);
+        markdown_files(dir, &mut files);
         files.sort();
         for f in files {
             if listed(out, &f) {
@@ -1028,22 +1028,6 @@ fn is_bundle(raw: &str) -> bool {
         || raw.starts_with("http://")
         || raw.ends_with(".mcpb")
         || raw.ends_with(".dxt")
-}
-
-fn md_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-    {
-        let p = e.path();
-        // Linked folders are not followed (a link cycle would never end).
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            md_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "md") {
-            out.push(p);
-        }
-    }
 }
 
 /// Whether `file` is already listed (a path declared twice, or by the manifest and the entry).

@@ -13,7 +13,7 @@ use super::{
     read_json, unknown_field,
 };
 use crate::cache::copy::{LinkPolicy, SkipReason, plan_plugin_tree};
-use crate::definition::paths::{PathProblem, PluginRoot};
+use crate::definition::paths::{PathProblem, PluginRoot, markdown_files};
 
 /// Top-level keys of plugin.json (docs §5), `icon` included (Claude Code's directory checks).
 pub(super) const MANIFEST_KEYS: &[&str] = &[
@@ -517,22 +517,6 @@ fn check_contents(root: &Path) -> Result<Vec<FileReport>, ReadError> {
         }
     }
     Ok(out)
-}
-
-/// `.md` files under `dir`, not following symlinks (the symlink check covers those).
-fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let Ok(ft) = e.file_type() else { continue };
-        let p = e.path();
-        if ft.is_dir() {
-            markdown_files(&p, out);
-        } else if ft.is_file() && p.extension().is_some_and(|x| x == "md") {
-            out.push(p);
-        }
-    }
 }
 
 fn has_frontmatter(text: &[u8]) -> bool {
