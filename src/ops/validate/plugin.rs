@@ -285,10 +285,7 @@ fn manifest_name_problem(name: &str) -> Option<String> {
 /// (no `..`, no backslash, no symlink leading outside the plugin unless into `container`, the
 /// marketplace root, whose links the install copies) and exist. With `replaces_defaults` (a
 /// manifest) it also warns when a declared path makes Claude Code ignore a default folder.
-///
-/// This is the one place that knows the component keys for validation; it reads the raw JSON
-/// so it can later take its paths from a shared component model instead.
-pub fn check_component_paths(
+pub(super) fn check_component_paths(
     root: &Path,
     container: Option<&Path>,
     decl: &Map<String, Value>,
