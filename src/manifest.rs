@@ -12,6 +12,22 @@ use serde_json::{Map, Value};
 use crate::marketplace::schema::json_type;
 
 /// Manifest folders in the order they are looked for (other `.<tool>-plugin` folders follow).
+/// Claude Code's default layout: the files and folders it loads from a plugin without a
+/// manifest naming them (docs §5.1). One of them makes a folder a plugin without a manifest
+/// (`validate`, `link`, discovery without an index); `definition` loads the same paths.
+pub const DEFAULT_LAYOUT: &[&str] = &[
+    "commands",
+    "agents",
+    "skills",
+    "output-styles",
+    "hooks/hooks.json",
+    ".mcp.json",
+    ".lsp.json",
+    "monitors/monitors.json",
+    "bin",
+    "SKILL.md",
+];
+
 pub const MANIFEST_DIRS: &[&str] = &[
     ".claude-plugin",
     ".plugin",

@@ -232,7 +232,7 @@ fn link_refuses_what_is_not_a_plugin_and_changes_nothing() {
     assert_eq!(
         r.stderr,
         format!(
-            "✘ Failed to link plugin \"{}\": Cannot link {}: it has no .claude-plugin/plugin.json and none of commands, agents, skills, hooks/hooks.json, .mcp.json, .lsp.json, SKILL.md; create one with `plugin init <name>`\n",
+            "✘ Failed to link plugin \"{}\": Cannot link {}: it has no .claude-plugin/plugin.json and none of commands, agents, skills, output-styles, hooks/hooks.json, .mcp.json, .lsp.json, monitors/monitors.json, bin, SKILL.md; create one with `plugin init <name>`\n",
             empty.display(),
             empty.display()
         )

@@ -491,3 +491,56 @@ fn strict_false_entry_with_components_conflicts_with_any_plugin_json() {
         "{v}"
     );
 }
+
+#[test]
+fn strict_entry_keys_are_added_or_ignored_as_resolve_does() {
+    // Beside a plugin.json a strict entry's commands are added; its servers and options are
+    // ignored (docs §2.5), as `plugin resolve` reports.
+    let env = Env::new();
+    let m = env.fx.join("m");
+    write(
+        &m.join("p/.claude-plugin/plugin.json"),
+        r#"{"name":"p","version":"1.0.0","description":"d","author":{"name":"a"}}"#,
+    );
+    write(&m.join("p/tools/run.md"), "---\ndescription: x\n---\nrun\n");
+    write(&m.join("p/servers.json"), r#"{"mcpServers":{}}"#);
+    write(
+        &m.join(".claude-plugin/marketplace.json"),
+        r#"{"name":"m","owner":{"name":"t"},"description":"d","plugins":[{"name":"p","source":"./p","commands":["./tools/run.md"],"mcpServers":"./servers.json","userConfig":{}}]}"#,
+    );
+    let v = validate(&env, &m, &["--json"]).ok().json();
+    let w = findings(&v, "warnings");
+    for (path, code) in [
+        ("plugins[0].strict", "strict-inline-components"),
+        ("plugins[0].mcpServers", "strict-entry-ignored"),
+        ("plugins[0].userConfig", "strict-entry-ignored"),
+    ] {
+        assert!(has(&w, path, code), "warning {path} {code}: {w:?}");
+    }
+    assert!(
+        message(&v, "warnings", "plugins[0].strict").starts_with(
+            "Entry declares components (commands) while \"strict\" is true (the default): Claude Code adds them"
+        ),
+        "{v:#}"
+    );
+    assert_eq!(
+        message(&v, "warnings", "plugins[0].mcpServers"),
+        "Entry sets \"mcpServers\" while \"strict\" is true (the default): Claude Code ignores it because the plugin has a plugin.json. Declare it in plugin.json, or set \"strict\": false to make the entry the whole definition."
+    );
+}
+
+#[test]
+fn a_folder_with_any_default_component_is_a_plugin() {
+    // What `plugin resolve` loads without a manifest makes the folder a plugin here too.
+    let env = Env::new();
+    for (name, file) in [
+        ("styles", "output-styles/terse.md"),
+        ("watch", "monitors/monitors.json"),
+        ("tools", "bin/run"),
+    ] {
+        let dir = env.fx.join(name);
+        write(&dir.join(file), "[]");
+        let v = validate(&env, &dir, &["--json"]).ok().json();
+        assert_eq!(v["manifest"], Value::Null, "{name}: {v:#}");
+    }
+}

@@ -1,7 +1,7 @@
 //! Loading each component kind from default folders and declarations, with path checks and
 //! substitution (see the module doc of [`super`]).
 
-use super::paths::{PathProblem, PluginRoot};
+use super::paths::{PathProblem, PluginRoot, markdown_files};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -355,7 +355,7 @@ impl<'a> Loader<'a> {
         out: &mut Vec<MarkdownComponent>,
     ) {
         let mut files = Vec::new();
-        md_files(dir, &mut files);
+        markdown_files(dir, &mut files);
         files.sort();
         for f in files {
             if listed(out, &f) {
@@ -1030,22 +1030,6 @@ fn is_bundle(raw: &str) -> bool {
         || raw.ends_with(".dxt")
 }
 
-fn md_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-    {
-        let p = e.path();
-        // Linked folders are not followed (a link cycle would never end).
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            md_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "md") {
-            out.push(p);
-        }
-    }
-}
-
 /// Whether `file` is already listed (a path declared twice, or by the manifest and the entry).
 fn listed(out: &[MarkdownComponent], file: &Path) -> bool {
     out.iter().any(|c| c.file.as_deref() == Some(file))
@@ -1093,5 +1077,32 @@ mod frontmatter_tests {
             super::frontmatter_name("---\ndescription: d\n---\nname: x"),
             None
         );
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    /// The paths the loader reads by default are the table `validate` and `link` use to tell a
+    /// plugin folder (a folder with only one of them must be a plugin for both).
+    #[test]
+    fn loader_defaults_are_the_default_layout() {
+        let mut loaded = vec![
+            COMMANDS.folder,
+            AGENTS.folder,
+            "skills",
+            OUTPUT_STYLES.folder,
+            "hooks/hooks.json",
+            ServerKind::Mcp.default_file(),
+            ServerKind::Lsp.default_file(),
+            "monitors/monitors.json",
+            "bin",
+            "SKILL.md",
+        ];
+        let mut table = crate::manifest::DEFAULT_LAYOUT.to_vec();
+        loaded.sort();
+        table.sort();
+        assert_eq!(loaded, table);
     }
 }

@@ -8,8 +8,9 @@
 //!   is refused ([`DefinitionError::ConflictingManifests`]), as Claude Code 2.1.328 refuses it
 //!   even when that `plugin.json` declares no components. Without a `plugin.json` the entry is
 //!   the manifest.
-//! - **Default folders.** `commands/`, `agents/`, `skills/`, `output-styles/`, `hooks/hooks.json`,
-//!   `.mcp.json`, `.lsp.json`, `monitors/monitors.json`, `bin/`, and a root `SKILL.md`. Manifest
+//! - **Default folders** ([`crate::manifest::DEFAULT_LAYOUT`]). `commands/`, `agents/`, `skills/`,
+//!   `output-styles/`, `hooks/hooks.json`, `.mcp.json`, `.lsp.json`, `monitors/monitors.json`,
+//!   `bin/`, and a root `SKILL.md`. Manifest
 //!   paths replace the default (`commands`, `agents`, `outputStyles`, monitors) or add to it
 //!   (`skills`, `hooks`, `mcpServers`, `lspServers`). A path that escapes the plugin root or does
 //!   not exist is a warning and the component is skipped.
@@ -37,8 +38,9 @@ pub use substitute::Variables;
 /// Version of the JSON shape (`plugin resolve --json`); bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// Component fields whose presence makes a manifest or an entry "declare components" (§2.5).
-const COMPONENT_FIELDS: &[&str] = &[
+/// Fields whose presence makes a manifest or an entry "declare components" (docs §2.5's six):
+/// with `strict: false` they make a plugin.json beside the entry a conflict.
+pub const DECLARING_FIELDS: &[&str] = &[
     "commands",
     "agents",
     "skills",
@@ -46,6 +48,21 @@ const COMPONENT_FIELDS: &[&str] = &[
     "mcpServers",
     "lspServers",
 ];
+
+/// Entry fields a strict entry beside a plugin.json adds to the manifest's components (docs
+/// §2.5); `hooks` matchers replace the manifest's event by event. `themes` is not loaded here.
+pub const APPENDED_FIELDS: &[&str] = &[
+    "commands",
+    "agents",
+    "skills",
+    "outputStyles",
+    "themes",
+    "hooks",
+];
+
+/// Entry fields Claude Code ignores in a strict entry beside a plugin.json (docs §2.5).
+pub const IGNORED_IN_STRICT_ENTRY: &[&str] =
+    &["mcpServers", "lspServers", "userConfig", "channels"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DefinitionError {
@@ -340,7 +357,7 @@ impl<V: Serialize> Serialize for Named<V> {
 
 /// Whether a manifest or entry declares components (the fields of docs §2.5's strict rule).
 pub fn declares_components(raw: &Map<String, Value>) -> bool {
-    COMPONENT_FIELDS.iter().any(|f| raw.contains_key(*f))
+    DECLARING_FIELDS.iter().any(|f| raw.contains_key(*f))
 }
 
 impl PluginDefinition {
@@ -389,11 +406,11 @@ impl PluginDefinition {
             (Some(m), _) => (DefinedBy::Manifest, &m.raw, Origin::Manifest, None),
         };
         if let Some(e) = appended {
-            for key in ["mcpServers", "lspServers", "userConfig", "channels"] {
-                if e.contains_key(key) {
+            for key in IGNORED_IN_STRICT_ENTRY {
+                if e.contains_key(*key) {
                     warnings.push(Warning::new(
                         WarningKind::Ignored,
-                        Some(key),
+                        Some(*key),
                         format!(
                             "the marketplace entry sets \"{key}\", which Claude Code ignores because the plugin has a plugin.json and the entry is strict; declare it in plugin.json"
                         ),
@@ -442,9 +459,7 @@ impl PluginDefinition {
 
 /// Whether a strict entry has anything that is appended to the manifest's components.
 fn has_appendable(e: &Map<String, Value>) -> bool {
-    ["commands", "agents", "skills", "outputStyles", "hooks"]
-        .iter()
-        .any(|k| e.contains_key(*k))
+    APPENDED_FIELDS.iter().any(|k| e.contains_key(*k))
 }
 
 /// `path` relative to `root` for messages (`./commands/x.md`), else as it is.

@@ -69,6 +69,22 @@ impl PluginRoot {
     }
 }
 
+/// The `.md` files under `dir`, unsorted: files and links to files. Linked folders are not
+/// entered (a link cycle would never end). The one walk of `resolve` and `validate`.
+pub(crate) fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            markdown_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "md") && p.is_file() {
+            out.push(p);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +109,26 @@ mod tests {
         assert_eq!(r.locate("./out"), Err(PathProblem::LinksOutside(real)));
         let with_container = PluginRoot::new(&root, Some(t.path()));
         assert_eq!(with_container.locate("./out"), Ok(root.join("out")));
+    }
+
+    #[test]
+    fn markdown_walk_follows_links_to_files_only() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("commands");
+        fs::create_dir_all(d.join("sub")).unwrap();
+        fs::write(d.join("a.md"), "").unwrap();
+        fs::write(d.join("sub/b.md"), "").unwrap();
+        fs::write(d.join("note.txt"), "").unwrap();
+        fs::write(t.path().join("real.md"), "").unwrap();
+        std::os::unix::fs::symlink("../real.md", d.join("linked.md")).unwrap();
+        std::os::unix::fs::symlink("nowhere.md", d.join("broken.md")).unwrap();
+        std::os::unix::fs::symlink("sub", d.join("again")).unwrap();
+        let mut found = Vec::new();
+        markdown_files(&d, &mut found);
+        found.sort();
+        assert_eq!(
+            found,
+            [d.join("a.md"), d.join("linked.md"), d.join("sub/b.md")]
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::manifest::find_manifest;
+use crate::manifest::{DEFAULT_LAYOUT, find_manifest};
 use crate::marketplace::names::is_valid_id_part;
 
 pub const INDEX_PATHS: &[&str] = &[
@@ -20,17 +20,6 @@ pub const INDEX_PATHS: &[&str] = &[
     ".qoder-plugin/marketplace.json",
     ".cursor-plugin/marketplace.json",
     ".codex-plugin/marketplace.json",
-];
-
-/// Folders and files whose presence makes a folder a plugin even without a manifest.
-pub const COMPONENT_MARKERS: &[&str] = &[
-    "commands",
-    "agents",
-    "skills",
-    "hooks/hooks.json",
-    ".mcp.json",
-    ".lsp.json",
-    "SKILL.md",
 ];
 
 /// The first index file present under `root`.
@@ -55,9 +44,9 @@ pub fn root_of_index(file: &Path) -> PathBuf {
     }
 }
 
-/// A manifest or one of [`COMPONENT_MARKERS`] makes `dir` a plugin.
+/// A manifest or one of the [`DEFAULT_LAYOUT`] paths makes `dir` a plugin.
 pub fn is_plugin_dir(dir: &Path) -> bool {
-    find_manifest(dir).is_some() || COMPONENT_MARKERS.iter().any(|m| dir.join(m).exists())
+    find_manifest(dir).is_some() || DEFAULT_LAYOUT.iter().any(|m| dir.join(m).exists())
 }
 
 fn plugin_name(dir: &Path) -> Option<String> {

@@ -26,9 +26,9 @@ use serde_json::{Value, json};
 use super::{Context, OpError, PluginRef};
 use crate::fsutil::{IoContext, iso_timestamp, temp_path, write_atomic};
 use crate::locations::{DEV_MARKETPLACE, Scope};
-use crate::manifest::read_manifest;
+use crate::manifest::{DEFAULT_LAYOUT, read_manifest};
 use crate::marketplace::MarketplaceSource;
-use crate::marketplace::discover::{COMPONENT_MARKERS, is_plugin_dir};
+use crate::marketplace::discover::is_plugin_dir;
 use crate::marketplace::names::plugin_name_problem;
 use crate::state::{InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile};
 use crate::version;
@@ -86,7 +86,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
             path: checkout,
             why: format!(
                 "it has no .claude-plugin/plugin.json and none of {}; create one with `plugin init <name>`",
-                COMPONENT_MARKERS.join(", ")
+                DEFAULT_LAYOUT.join(", ")
             ),
         });
     }

@@ -6,13 +6,13 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
-use super::plugin::{
-    ENTRY_COMPONENT_KEYS, ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths,
-    check_plugin_folder,
-};
+use super::plugin::{ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths, check_plugin_folder};
 use super::{
     FileKind, FileReport, Findings, ValidateReport, expected, is_kebab, not_kebab, read_json,
     unknown_field,
+};
+use crate::definition::{
+    APPENDED_FIELDS, DECLARING_FIELDS, IGNORED_IN_STRICT_ENTRY, declares_components,
 };
 use crate::marketplace::discover::root_of_index;
 use crate::marketplace::names::{
@@ -247,11 +247,13 @@ fn check_entry(
         };
         f.error(format!("plugins.{i}.{field}"), code, msg);
     }
-    let declared: Vec<&str> = ENTRY_COMPONENT_KEYS
-        .iter()
-        .copied()
-        .filter(|k| raw.contains_key(*k))
-        .collect();
+    let present = |keys: &[&'static str]| -> Vec<&'static str> {
+        keys.iter()
+            .copied()
+            .filter(|k| raw.contains_key(*k))
+            .collect()
+    };
+    let (appended, ignored) = (present(APPENDED_FIELDS), present(IGNORED_IN_STRICT_ENTRY));
     if entry.raw.get("headersHelper").is_some() && entry.strict != Some(false) {
         f.error(
             format!("plugins[{i}].headersHelper"),
@@ -399,23 +401,44 @@ fn check_entry(
             }
         }
     }
-    if !declared.is_empty() {
-        let list = declared.join(", ");
-        match entry.strict {
-            // Claude Code refuses any plugin.json beside such an entry (as `resolve` does).
-            Some(false) if has_manifest && crate::definition::declares_components(raw) => f.error(
-                at("strict"),
-                "conflicting-manifests",
-                format!("Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. With \"strict\": false the entry must be the whole definition: remove plugin.json (or its components), or drop \"strict\": false."),
-            ),
-            Some(false) => {}
-            _ if manifest_file.is_some() => f.warn(
+    // The same rule as `resolve` (definition::PluginDefinition::build, docs §2.5).
+    let strict = match entry.strict {
+        None => "\"strict\" is true (the default)".to_string(),
+        Some(true) => "\"strict\" is true".to_string(),
+        Some(false) => format!(
+            "\"strict\" is false but the entry declares none of {} (so it behaves as strict)",
+            DECLARING_FIELDS.join(", ")
+        ),
+    };
+    let whole_definition = entry.strict == Some(false) && declares_components(raw);
+    if whole_definition && has_manifest {
+        f.error(
+            at("strict"),
+            "conflicting-manifests",
+            format!("Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. With \"strict\": false the entry must be the whole definition: remove plugin.json (or its components), or drop \"strict\": false."),
+        );
+    } else if !whole_definition && manifest_file.is_some() {
+        if !appended.is_empty() {
+            f.warn(
                 at("strict"),
                 "strict-inline-components",
-                format!("Entry declares components ({list}) while \"strict\" is true{}: Claude Code adds them to those of plugin.json. If this entry is meant to be the whole definition, set \"strict\": false.", if entry.strict.is_none() { " (the default)" } else { "" }),
-            ),
-            _ => {}
+                format!("Entry declares components ({}) while {strict}: Claude Code adds them to those of plugin.json (entry hooks replace its matchers event by event). If this entry is meant to be the whole definition, set \"strict\": false.", appended.join(", ")),
+            );
         }
+        for key in ignored {
+            f.warn(
+                at(key),
+                "strict-entry-ignored",
+                format!("Entry sets \"{key}\" while {strict}: Claude Code ignores it because the plugin has a plugin.json. Declare it in plugin.json, or set \"strict\": false to make the entry the whole definition."),
+            );
+        }
+    }
+    // Entry component paths are checked whatever strict says: without a plugin.json they load.
+    if DECLARING_FIELDS
+        .iter()
+        .chain(APPENDED_FIELDS)
+        .any(|k| raw.contains_key(*k))
+    {
         let paths = check_component_paths(&dir, Some(root), raw, false);
         f.absorb(paths, &format!("plugins[{i}]."));
     }

@@ -12,8 +12,6 @@
 mod marketplace;
 mod plugin;
 
-pub use plugin::check_component_paths;
-
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -156,17 +154,6 @@ impl ValidateReport {
         } else {
             1
         }
-    }
-
-    /// Every finding with its severity, for summaries (`error`/`warning`, code).
-    pub fn issues(&self) -> impl Iterator<Item = (&'static str, &Issue)> {
-        self.all().flat_map(|f| {
-            f.findings
-                .errors
-                .iter()
-                .map(|i| ("error", i))
-                .chain(f.findings.warnings.iter().map(|i| ("warning", i)))
-        })
     }
 }
 

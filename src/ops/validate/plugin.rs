@@ -13,7 +13,7 @@ use super::{
     read_json, unknown_field,
 };
 use crate::cache::copy::{LinkPolicy, SkipReason, plan_plugin_tree};
-use crate::definition::paths::{PathProblem, PluginRoot};
+use crate::definition::paths::{PathProblem, PluginRoot, markdown_files};
 
 /// Top-level keys of plugin.json (docs §5), `icon` included (Claude Code's directory checks).
 pub(super) const MANIFEST_KEYS: &[&str] = &[
@@ -70,18 +70,6 @@ const COMPONENTS: &[(&str, Option<&str>)] = &[
     ("workflows", Some("workflows")),
     ("themes", Some("themes")),
     ("monitors", None),
-];
-
-/// The component keys a marketplace entry may declare (docs §2.5).
-pub(super) const ENTRY_COMPONENT_KEYS: &[&str] = &[
-    "commands",
-    "agents",
-    "skills",
-    "hooks",
-    "mcpServers",
-    "lspServers",
-    "outputStyles",
-    "themes",
 ];
 
 type ReadError = (PathBuf, io::Error);
@@ -297,10 +285,7 @@ fn manifest_name_problem(name: &str) -> Option<String> {
 /// (no `..`, no backslash, no symlink leading outside the plugin unless into `container`, the
 /// marketplace root, whose links the install copies) and exist. With `replaces_defaults` (a
 /// manifest) it also warns when a declared path makes Claude Code ignore a default folder.
-///
-/// This is the one place that knows the component keys for validation; it reads the raw JSON
-/// so it can later take its paths from a shared component model instead.
-pub fn check_component_paths(
+pub(super) fn check_component_paths(
     root: &Path,
     container: Option<&Path>,
     decl: &Map<String, Value>,
@@ -529,22 +514,6 @@ fn check_contents(root: &Path) -> Result<Vec<FileReport>, ReadError> {
         }
     }
     Ok(out)
-}
-
-/// `.md` files under `dir`, not following symlinks (the symlink check covers those).
-fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let Ok(ft) = e.file_type() else { continue };
-        let p = e.path();
-        if ft.is_dir() {
-            markdown_files(&p, out);
-        } else if ft.is_file() && p.extension().is_some_and(|x| x == "md") {
-            out.push(p);
-        }
-    }
 }
 
 fn has_frontmatter(text: &[u8]) -> bool {
