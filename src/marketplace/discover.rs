@@ -49,6 +49,15 @@ pub fn is_plugin_dir(dir: &Path) -> bool {
     find_manifest(dir).is_some() || DEFAULT_LAYOUT.iter().any(|m| dir.join(m).exists())
 }
 
+/// [`is_plugin_dir`] for guessing plugins in a repository without an index: a `bin/` folder
+/// alone is not taken as one (many repositories keep scripts there).
+fn looks_like_plugin(dir: &Path) -> bool {
+    find_manifest(dir).is_some()
+        || (DEFAULT_LAYOUT.iter())
+            .filter(|m| **m != "bin")
+            .any(|m| dir.join(m).exists())
+}
+
 fn plugin_name(dir: &Path) -> Option<String> {
     let from_manifest = find_manifest(dir)
         .and_then(|p| fs::read_to_string(p).ok())
@@ -94,18 +103,18 @@ pub fn synthesize(root: &Path) -> Option<Value> {
         Some(json!({"name": plugin_name(dir)?, "source": source}))
     };
     let mut plugins = Vec::new();
-    if is_plugin_dir(root) {
+    if looks_like_plugin(root) {
         plugins.extend(entry(root));
     } else {
         for d in subdirs(root) {
-            if is_plugin_dir(&d) {
+            if looks_like_plugin(&d) {
                 plugins.extend(entry(&d));
                 continue;
             }
             plugins.extend(
                 subdirs(&d)
                     .iter()
-                    .filter(|d| is_plugin_dir(d))
+                    .filter(|d| looks_like_plugin(d))
                     .filter_map(|d| entry(d)),
             );
         }
@@ -150,6 +159,10 @@ mod tests {
         )
         .unwrap();
         fs::create_dir_all(r.join("x/y/z/commands")).unwrap();
+        // A repository's scripts folder does not make it (or a folder) a plugin when guessing.
+        fs::create_dir_all(r.join("bin")).unwrap();
+        fs::create_dir_all(r.join("tools/bin")).unwrap();
+        assert!(is_plugin_dir(&r.join("tools")));
         let v = synthesize(&r).unwrap();
         assert_eq!(
             v["plugins"],
