@@ -114,14 +114,7 @@ pub fn register(
         (None, None) => Marketplace::load(&source)?,
     };
     let name = marketplace.name().to_string();
-    if let Some(key) = declared_as
-        && key != name
-    {
-        return Err(OpError::DeclaredNameMismatch {
-            key: key.to_string(),
-            actual: name,
-        });
-    }
+    check_declared_name(declared_as, &name)?;
     if let Some(msg) = reserved_name_problem(&name)
         && !source.is_anthropics_github()
     {
@@ -164,14 +157,8 @@ pub fn register(
         known.upsert(&name, &source_json, &install_location, &iso_timestamp());
         known.write()?;
     }
-    if declared_as.is_none()
-        && settings
-            .declared_marketplace(&name)
-            .and_then(|d| d.get("source"))
-            != Some(&source_json)
-    {
-        settings.declare_marketplace(&name, &source_json);
-        settings.write()?;
+    if declared_as.is_none() {
+        declare(&mut settings, &name, &source_json)?;
     }
     let entry_problems = marketplace
         .manifest
@@ -205,25 +192,12 @@ fn add_seeded(
     let seed = seeded.seed.clone();
     let configured = ConfiguredMarketplace::from_seed(seeded);
     let marketplace = configured.load()?;
-    if let Some(key) = declared_as
-        && key != configured.name
-    {
-        return Err(OpError::DeclaredNameMismatch {
-            key: key.to_string(),
-            actual: configured.name,
-        });
-    }
+    check_declared_name(declared_as, &configured.name)?;
     let lock = ctx.lock_state()?;
     let mut settings = ctx.settings(scope)?;
     let source_json = source.to_json();
-    if declared_as.is_none()
-        && settings
-            .declared_marketplace(&configured.name)
-            .and_then(|d| d.get("source"))
-            != Some(&source_json)
-    {
-        settings.declare_marketplace(&configured.name, &source_json);
-        settings.write()?;
+    if declared_as.is_none() {
+        declare(&mut settings, &configured.name, &source_json)?;
     }
     drop(lock);
     let renames = follow_renames(ctx, &configured.name, &marketplace);
@@ -241,6 +215,34 @@ fn add_seeded(
             seed.display()
         )],
     })
+}
+
+/// A marketplace settings declare under `declared_as` must carry that name in its catalog.
+fn check_declared_name(declared_as: Option<&str>, name: &str) -> Result<(), OpError> {
+    match declared_as {
+        Some(key) if key != name => Err(OpError::DeclaredNameMismatch {
+            key: key.to_string(),
+            actual: name.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Declare `name` with `source` in `settings` (written only when the declaration changes).
+fn declare(
+    settings: &mut crate::state::SettingsFile,
+    name: &str,
+    source: &Value,
+) -> Result<(), OpError> {
+    if settings
+        .declared_marketplace(name)
+        .and_then(|d| d.get("source"))
+        != Some(source)
+    {
+        settings.declare_marketplace(name, source);
+        settings.write()?;
+    }
+    Ok(())
 }
 
 /// Download a `url` marketplace's catalog: the parsed marketplace and the bytes to store
