@@ -412,7 +412,11 @@ fn remembered_hashes_never_hide_a_change() {
     let files: Vec<_> = fs::read_dir(&stat_dir).unwrap().collect();
     assert_eq!(files.len(), 1, "one stat cache file for the source folder");
     let text = fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
-    assert!(text.starts_with("plugin-stat v1\n"), "{text}");
+    assert!(text.starts_with("plugin-stat v2\ntree sha256:"), "{text}");
+    assert!(
+        text.contains(" -\tcommands\n"),
+        "folders are remembered: {text}"
+    );
     assert!(text.contains("\tcommands/c.md\n"), "{text}");
 
     // Same size, same mtime, other bytes: ctime still moves, so it is hashed again.
@@ -430,6 +434,29 @@ fn remembered_hashes_never_hide_a_change() {
     assert_eq!(mtime_ns(&f), {
         i128::from(before.mtime()) * 1_000_000_000 + i128::from(before.mtime_nsec())
     });
+    let r = env.run(&["install", "p1@m1", "--json"]).fails();
+    assert_eq!(r.json()["failureCode"], json!("changed_same_version"));
+}
+
+#[test]
+fn a_file_added_to_an_unchanged_folder_plugin_is_noticed() {
+    let env = Env::new();
+    let src = installed_p1(&env);
+    std::thread::sleep(Duration::from_millis(2100));
+    env.run(&["install", "p1@m1"]).ok();
+    // Now vouched for by stat data alone (the whole-folder digest is reused).
+    let r = env.run(&["install", "p1@m1"]).ok();
+    assert!(
+        r.stdout.contains("Content unchanged since version"),
+        "{}",
+        r.stdout
+    );
+    // No file that was listed changes; only the folder that gains one does.
+    fs::write(src.join("commands/new.md"), "# new\n").unwrap();
+    let r = env.run(&["install", "p1@m1", "--json"]).fails();
+    assert_eq!(r.json()["failureCode"], json!("changed_same_version"));
+    fs::remove_file(src.join("commands/new.md")).unwrap();
+    fs::create_dir(src.join("agents")).unwrap();
     let r = env.run(&["install", "p1@m1", "--json"]).fails();
     assert_eq!(r.json()["failureCode"], json!("changed_same_version"));
 }

@@ -121,22 +121,33 @@ pub enum PlannedEntry {
     },
 }
 
+/// What the symlink policy makes of a plugin folder.
+#[derive(Debug, Default)]
+pub struct TreePlan {
+    pub entries: Vec<PlannedEntry>,
+    pub skipped: Vec<Skipped>,
+    /// Symlinks met. What becomes of a link depends on files outside the folders walked (its
+    /// target), so a plan with links cannot be vouched for by the stat data of what it lists.
+    pub links: usize,
+}
+
 /// What the symlink policy makes of the plugin at `policy.plugin_root`, without writing
 /// anything: the entries to create and what is left out.
-pub fn plan_plugin_tree(policy: &LinkPolicy) -> Result<(Vec<PlannedEntry>, Vec<Skipped>), IoError> {
+pub fn plan_plugin_tree(policy: &LinkPolicy) -> Result<TreePlan, IoError> {
     let mut planner = Planner {
         policy,
-        skipped: Vec::new(),
         stack: vec![policy.plugin_root.clone()],
-        entries: Vec::new(),
+        plan: TreePlan::default(),
     };
     planner.walk_dir(&policy.plugin_root, Path::new(""), false)?;
-    Ok((planner.entries, planner.skipped))
+    Ok(planner.plan)
 }
 
 /// Copy the plugin at `policy.plugin_root` into the existing, empty folder `dst`.
 pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, IoError> {
-    let (entries, skipped) = plan_plugin_tree(policy)?;
+    let TreePlan {
+        entries, skipped, ..
+    } = plan_plugin_tree(policy)?;
     let mut report = CopyReport {
         skipped,
         ..CopyReport::default()
@@ -220,10 +231,9 @@ pub(crate) fn process_umask() -> u32 {
 
 struct Planner<'a> {
     policy: &'a LinkPolicy,
-    skipped: Vec<Skipped>,
     /// Real folders being walked (the plugin root and dereferenced trees).
     stack: Vec<PathBuf>,
-    entries: Vec<PlannedEntry>,
+    plan: TreePlan,
 }
 
 impl Planner<'_> {
@@ -246,7 +256,7 @@ impl Planner<'_> {
             }
             let ft = entry.file_type().at("inspect", &src_child)?;
             if ft.is_dir() {
-                self.entries.push(PlannedEntry::Dir(rel_child.clone()));
+                self.plan.entries.push(PlannedEntry::Dir(rel_child.clone()));
                 self.walk_dir(&src_child, &rel_child, dereferenced)?;
             } else if ft.is_file() {
                 self.file(&src_child, rel_child);
@@ -260,21 +270,21 @@ impl Planner<'_> {
     }
 
     fn file(&mut self, src: &Path, rel: PathBuf) {
-        self.entries.push(PlannedEntry::File {
+        self.plan.entries.push(PlannedEntry::File {
             rel,
             src: src.to_path_buf(),
         });
     }
 
     fn link_to(&mut self, rel: &Path, target: PathBuf) {
-        self.entries.push(PlannedEntry::Link {
+        self.plan.entries.push(PlannedEntry::Link {
             rel: rel.to_path_buf(),
             target,
         });
     }
 
     fn skip(&mut self, path: PathBuf, target: Option<PathBuf>, reason: SkipReason) {
-        self.skipped.push(Skipped {
+        self.plan.skipped.push(Skipped {
             path,
             target,
             reason,
@@ -282,6 +292,7 @@ impl Planner<'_> {
     }
 
     fn link(&mut self, src: &Path, rel: &Path, dereferenced: bool) -> Result<(), IoError> {
+        self.plan.links += 1;
         let literal = fs::read_link(src).at("read link", src)?;
         let parent_rel = rel.parent().unwrap_or(Path::new(""));
         let resolved = match fs::canonicalize(src) {
@@ -341,7 +352,7 @@ impl Planner<'_> {
             self.skip(rel.to_path_buf(), Some(literal), SkipReason::Cycle);
             return Ok(());
         }
-        self.entries.push(PlannedEntry::Dir(rel.to_path_buf()));
+        self.plan.entries.push(PlannedEntry::Dir(rel.to_path_buf()));
         self.stack.push(resolved.clone());
         let r = self.walk_dir(&resolved, rel, true);
         self.stack.pop();

@@ -121,23 +121,38 @@ impl TreeListing {
     /// List what copying the plugin under `policy` would produce, reading the source instead of
     /// a copy (what `install` and `update` compare against an installed folder), taking the hash
     /// of each file whose stat data `cache` remembers unchanged instead of reading it (see
-    /// `statcache`), and recording what it saw.
+    /// `statcache`), and recording what it saw: files, and the folders walked when the plugin
+    /// has no symlinks.
     pub fn of_source_cached(
         policy: &LinkPolicy,
         cache: &mut StatCache,
     ) -> Result<(Self, Vec<Skipped>), IoError> {
-        let (planned, skipped) = plan_plugin_tree(policy)?;
+        let plan = plan_plugin_tree(policy)?;
         let mut entries = BTreeMap::new();
         let mut files = Vec::new();
-        for p in planned {
+        let mut folders = vec![(String::new(), policy.plugin_root.clone())];
+        for p in plan.entries {
             match p {
                 PlannedEntry::Dir(rel) => {
-                    entries.insert(escape(rel.as_os_str()), Entry::Dir);
+                    let key = escape(rel.as_os_str());
+                    if plan.links == 0 {
+                        folders.push((key.clone(), policy.plugin_root.join(&rel)));
+                    }
+                    entries.insert(key, Entry::Dir);
                 }
                 PlannedEntry::Link { rel, target } => {
                     entries.insert(escape(rel.as_os_str()), Entry::link(&target));
                 }
                 PlannedEntry::File { rel, src } => files.push((escape(rel.as_os_str()), src)),
+            }
+        }
+        if plan.links > 0 {
+            cache.met_links();
+        } else {
+            let mut dirs = FolderHandles::None;
+            for (key, path) in folders {
+                let stat = FileStat::of_path(&path, &mut dirs).at("inspect", &path)?;
+                cache.record_folder(key, stat);
             }
         }
         let cached: &StatCache = cache;
@@ -166,7 +181,7 @@ impl TreeListing {
             );
             cache.record(key, stat, sha256);
         }
-        Ok((Self { entries }, skipped))
+        Ok((Self { entries }, plan.skipped))
     }
 
     /// The listing stored in a version folder, if it has a readable one.

@@ -486,9 +486,8 @@ fn decide_reinstall(
         None => crate::cache::TreeListing::of_folder(installed_dir)?.digest(),
     };
     let source_digest = resolved
-        .listing_with_stat_cache(&ctx.loc.stat_cache_dir())
-        .map_err(OpError::Source)?
-        .map(|l| l.digest());
+        .digest_with_stat_cache(&ctx.loc.stat_cache_dir())
+        .map_err(OpError::Source)?;
     if source_digest.as_deref() == Some(installed_digest.as_str()) {
         return Ok(Some(InstallOutcome::AlreadyInstalled {
             installed_version,

@@ -452,10 +452,10 @@ fn compare_content(
         // Installed by Claude Code, or by an older version of this tool.
         None => TreeListing::of_folder(installed_dir)?.digest(),
     };
-    if let Some(listing) =
-        (resolved.listing_with_stat_cache(&ctx.loc.stat_cache_dir())).map_err(OpError::Source)?
+    if let Some(digest) =
+        (resolved.digest_with_stat_cache(&ctx.loc.stat_cache_dir())).map_err(OpError::Source)?
     {
-        return Ok(if listing.digest() == installed_digest {
+        return Ok(if digest == installed_digest {
             Content::Same
         } else {
             Content::Differs(None)

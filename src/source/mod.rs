@@ -132,21 +132,23 @@ impl ResolvedPlugin {
         }
     }
 
-    /// What writing a folder source would produce, listed from the source itself (no copy),
-    /// reusing the hashes of files whose stat data is unchanged since the last listing (kept under `stat_dir`, see
-    /// `cache::statcache`).
-    pub fn listing_with_stat_cache(
-        &self,
-        stat_dir: &Path,
-    ) -> Result<Option<TreeListing>, SourceError> {
+    /// The content digest of what writing a folder source would produce, taken from the source
+    /// itself (no copy), reusing what stat data kept under `stat_dir` vouches for (see
+    /// `cache::statcache`): the whole folder's digest when nothing in it changed, else the
+    /// hashes of the files that did not.
+    pub fn digest_with_stat_cache(&self, stat_dir: &Path) -> Result<Option<String>, SourceError> {
         match &self.fetched {
             Fetched::Folder { dir, container, .. } => {
                 let policy = folder_policy(dir, container)?;
                 let mut cache =
                     crate::cache::statcache::StatCache::load(stat_dir, &policy.plugin_root);
+                if let Some(digest) = cache.unchanged_tree() {
+                    return Ok(Some(digest));
+                }
                 let (listing, _) = TreeListing::of_source_cached(&policy, &mut cache)?;
-                cache.save();
-                Ok(Some(listing))
+                let digest = listing.digest();
+                cache.save(&digest);
+                Ok(Some(digest))
             }
             Fetched::Git { .. } | Fetched::Npm { .. } | Fetched::Zip { .. } => Ok(None),
         }

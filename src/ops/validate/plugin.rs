@@ -420,7 +420,7 @@ pub(super) fn skipped_symlinks(root: &Path, container: Option<&Path>) -> Finding
         container,
     };
     let skipped = match plan_plugin_tree(&policy) {
-        Ok((_, skipped)) => skipped,
+        Ok(plan) => plan.skipped,
         Err(e) => {
             f.warn(
                 "",
