@@ -144,6 +144,21 @@ pub fn process_alive(pid: i32) -> bool {
 }
 
 /// Remove a directory tree, succeeding when it is already gone.
+/// Swap two existing paths in one step (renameat2 exchange), so that a crash leaves one or the
+/// other in place, never neither; where the filesystem cannot, `b` is moved to `aside` first
+/// (three renames).
+pub fn exchange(a: &Path, b: &Path, aside: &Path) -> Result<(), IoError> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(()),
+        Err(_) => {
+            fs::rename(b, aside).at("move aside", b)?;
+            fs::rename(a, b).at("rename into place", b)?;
+            fs::rename(aside, a).at("rename", aside)
+        }
+    }
+}
+
 pub fn remove_tree(path: &Path) -> Result<(), IoError> {
     match fs::remove_dir_all(path) {
         Ok(()) => Ok(()),

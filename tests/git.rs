@@ -421,6 +421,12 @@ fn git_marketplaces_clone_install_and_update() {
         out.stdout
     );
     assert_eq!(git(&clone, &["rev-parse", "HEAD"]), m2);
+    // Swapped in one step; the replaced clone is gone, nothing is left beside it.
+    let beside: Vec<String> = fs::read_dir(clone.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(beside, vec!["gmk".to_string()]);
     let v = run(&env, &r, &["install", "rnv@gmk", "--json"]).ok().json();
     assert_eq!(v["availableVersion"], &m2[..12]);
 

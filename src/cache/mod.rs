@@ -352,7 +352,8 @@ impl StagedPlugin {
         let displaced = match fs::rename(&self.dir, target) {
             Ok(()) => None,
             Err(e) if is_not_empty(&e) => {
-                exchange(&self.dir, target)?;
+                let aside = target.with_file_name(format!("{STAGING_PREFIX}old-{}", random_hex(8)));
+                crate::fsutil::exchange(&self.dir, target, &aside)?;
                 // The staging name now holds the previous content; a crash before it is removed
                 // leaves it for the sweep.
                 Some(Displaced {
@@ -400,20 +401,6 @@ fn is_not_empty(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(code) if code == rustix::io::Errno::NOTEMPTY.raw_os_error() || code == rustix::io::Errno::EXIST.raw_os_error()
     )
-}
-
-/// Swap two paths atomically; falls back to two renames where renameat2 is unsupported.
-fn exchange(a: &Path, b: &Path) -> Result<(), IoError> {
-    use rustix::fs::{CWD, RenameFlags, renameat_with};
-    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
-        Ok(()) => Ok(()),
-        Err(_) => {
-            let aside = b.with_file_name(format!("{STAGING_PREFIX}old-{}", random_hex(8)));
-            fs::rename(b, &aside).at("move aside", b)?;
-            fs::rename(a, b).at("rename into place", b)?;
-            fs::rename(&aside, a).at("rename", &aside)
-        }
-    }
 }
 
 /// Flush the staged tree: one syncfs of its filesystem instead of an fsync per file.

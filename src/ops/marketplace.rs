@@ -301,13 +301,13 @@ impl TempClone {
         ))))
     }
 
-    /// Put the clone at `dest`, replacing what is there.
+    /// Put the clone at `dest`, replacing what is there in one step (a crash never leaves the
+    /// marketplace missing); the replaced content is removed with `self`.
     fn move_to(self, dest: &Path) -> Result<(), OpError> {
-        if dest.exists() {
-            let old = dest.with_file_name(format!(".old-{}", crate::fsutil::random_hex(8)));
-            fs::rename(dest, &old)
-                .map_err(|e| crate::fsutil::IoError::new("move aside", dest, e))?;
-            let _ = crate::fsutil::remove_tree(&old);
+        if dest.symlink_metadata().is_ok() {
+            let aside = dest.with_file_name(format!(".old-{}", crate::fsutil::random_hex(8)));
+            crate::fsutil::exchange(&self.0, dest, &aside)?;
+            return Ok(());
         }
         fs::rename(&self.0, dest)
             .map_err(|e| crate::fsutil::IoError::new("rename into place", dest, e))?;
