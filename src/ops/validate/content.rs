@@ -260,11 +260,14 @@ pub(super) fn check_hooks_file(v: &Value) -> Findings {
         f.error("root", "schema", super::expected("object", Some(v)));
         return f;
     };
-    if GUARD_EVENTS.iter().any(|e| {
-        top.get(*e)
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty())
-    }) {
+    // Claude Code words a `hooks` array the same way (it cannot tell which events it holds).
+    if top.get("hooks").is_some_and(Value::is_array)
+        || GUARD_EVENTS.iter().any(|e| {
+            top.get(*e)
+                .and_then(Value::as_array)
+                .is_some_and(|a| !a.is_empty())
+        })
+    {
         f.error(
             "hooks",
             "hooks-schema",
