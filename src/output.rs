@@ -1268,7 +1268,7 @@ pub fn validate(out: &Out, r: &crate::ops::validate::ValidateReport) -> i32 {
             "target": r.target,
             "manifest": r.manifest.as_ref().map(validate_file_json),
             "contents": r.contents.iter().map(validate_file_json).collect::<Vec<_>>(),
-            "provides": null,
+            "provides": r.provides,
             "hosts": null,
             "advice": [],
             "directory": null,

@@ -544,3 +544,342 @@ fn a_folder_with_any_default_component_is_a_plugin() {
         assert_eq!(v["manifest"], Value::Null, "{name}: {v:#}");
     }
 }
+
+/// `(type, path, message)` of every finding of the component reports, errors then warnings.
+fn contents(v: &Value) -> Vec<(String, String, String, String)> {
+    let mut out = Vec::new();
+    for c in v["contents"].as_array().unwrap() {
+        let file = c["file"].as_str().unwrap();
+        let file = file.rsplitn(3, '/').take(2).collect::<Vec<_>>();
+        let file = format!("{}/{}", file[1], file[0]);
+        for sev in ["errors", "warnings"] {
+            for i in c[sev].as_array().unwrap() {
+                out.push((
+                    file.clone(),
+                    c["type"].as_str().unwrap().to_string(),
+                    i["path"].as_str().unwrap().to_string(),
+                    i["message"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+fn manifest_plugin(dir: &Path, extra: &str) {
+    write(
+        &dir.join(".claude-plugin/plugin.json"),
+        &format!(
+            r#"{{"name":"p","version":"1.0.0","description":"d","author":{{"name":"a"}}{extra}}}"#
+        ),
+    );
+}
+
+#[test]
+fn skill_agent_and_command_frontmatter_as_claude_code_checks_it() {
+    let env = Env::new();
+    let dir = env.fx.join("fm");
+    manifest_plugin(&dir, "");
+    write(&dir.join("skills/bare/SKILL.md"), "no frontmatter\n");
+    write(
+        &dir.join("skills/nodesc/SKILL.md"),
+        "---\nname: nodesc\n---\n",
+    );
+    write(
+        &dir.join("skills/renamed/SKILL.md"),
+        "---\nname: other\ndescription: d\n---\n",
+    );
+    write(
+        &dir.join("skills/shell/SKILL.md"),
+        "---\ndescription: d\nshell: zsh\nallowed-tools: 5\n---\n",
+    );
+    write(
+        &dir.join("agents/ok.md"),
+        "---\nname: ok\ndescription: d\n---\n",
+    );
+    // Claude Code quotes `[bad` and `x: y` and parses again: no finding.
+    write(
+        &dir.join("agents/rescued.md"),
+        "---\nname: [bad\ndescription: x: y\n---\n",
+    );
+    write(
+        &dir.join("agents/broken.md"),
+        "---\nname: x\n  description: y\n---\n",
+    );
+    write(&dir.join("agents/list.md"), "---\n- a\n---\n");
+    write(
+        &dir.join("agents/num.md"),
+        "---\nname: 5\ndescription: d\n---\n",
+    );
+    write(&dir.join("commands/c.md"), "body\n");
+    let r = validate(&env, &dir, &["--json"]).fails();
+    let v = r.json();
+    let got = contents(&v);
+    let no_fm = "No frontmatter block found. Add YAML frontmatter between --- delimiters at the top of the file to set description and other metadata.";
+    let expect = |file: &str, ty: &str, path: &str, msg: &str| {
+        assert!(
+            got.iter()
+                .any(|(f, t, p, m)| f == file && t == ty && p == path && m == msg),
+            "missing {file} {ty} {path}: {msg}\n{got:#?}"
+        );
+    };
+    expect("bare/SKILL.md", "skill", "frontmatter", no_fm);
+    expect(
+        "nodesc/SKILL.md",
+        "skill",
+        "description",
+        "No description in frontmatter. A description helps users and Claude understand when to use this skill.",
+    );
+    expect(
+        "renamed/SKILL.md",
+        "skill",
+        "name",
+        "Frontmatter name \"other\" differs from the skill's folder \"renamed\"; Claude Code names the skill after its folder",
+    );
+    expect(
+        "shell/SKILL.md",
+        "skill",
+        "shell",
+        "shell must be 'bash' or 'powershell', got 'zsh'.",
+    );
+    expect(
+        "shell/SKILL.md",
+        "skill",
+        "allowed-tools",
+        "allowed-tools must be a string or array of strings, got number.",
+    );
+    expect(
+        "agents/list.md",
+        "agent",
+        "frontmatter",
+        "Frontmatter must be a YAML mapping (key: value pairs), got an array.",
+    );
+    expect(
+        "agents/num.md",
+        "agent",
+        "name",
+        "name must be a string, got number.",
+    );
+    expect("commands/c.md", "command", "frontmatter", no_fm);
+    let broken = got
+        .iter()
+        .find(|(f, ..)| f == "agents/broken.md")
+        .expect("broken frontmatter reported");
+    assert!(
+        broken.3.starts_with("YAML frontmatter failed to parse: "),
+        "{broken:?}"
+    );
+    assert!(broken.3.ends_with(". At runtime this agent loads with its name taken from the filename and every other frontmatter field silently dropped."));
+    assert!(
+        !got.iter()
+            .any(|(f, ..)| f == "agents/rescued.md" || f == "agents/ok.md")
+    );
+    // Claude Code's order: skills, agents, commands.
+    let kinds: Vec<&str> = v["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
+    let mut sorted = kinds.clone();
+    sorted.sort_by_key(|k| ["skill", "agent", "command"].iter().position(|x| x == k));
+    assert_eq!(kinds, sorted);
+    // Warnings only: passes, fails with --strict.
+    for f in [
+        "agents/broken.md",
+        "agents/list.md",
+        "agents/num.md",
+        "skills/shell/SKILL.md",
+    ] {
+        fs::remove_file(dir.join(f)).unwrap();
+    }
+    validate(&env, &dir, &["--json"]).ok();
+    validate(&env, &dir, &["--strict"]).fails();
+}
+
+#[test]
+fn hooks_files_and_inline_hooks_are_checked() {
+    let env = Env::new();
+    let dir = env.fx.join("hooky");
+    manifest_plugin(
+        &dir,
+        r#","hooks":["./extra.json",{"Stop":[{"hooks":[{"type":"command"}]}]}]"#,
+    );
+    write(
+        &dir.join("hooks/hooks.json"),
+        r#"{"hooks":{"Bogus":[],"SessionStart":[{"matcher":5,"hooks":[]}],"Stop":[{"hooks":[{"type":"shell"},{"command":"x"},"x",{"type":"http"}]},{"matcher":"m"}],"PostToolUse":{}}}"#,
+    );
+    write(
+        &dir.join("extra.json"),
+        r#"{"hooks":{"PreToolUse":[{"hooks":[{"type":"command","command":"${CLAUDE_PLUGIN_ROOT}/x.sh"}]}]}}"#,
+    );
+    let v = validate(&env, &dir, &["--json"]).ok().json();
+    let got: Vec<(String, String)> = contents(&v)
+        .into_iter()
+        .map(|(f, _, p, m)| (f, format!("{p}: {m}")))
+        .collect();
+    let hooks: Vec<&str> = got
+        .iter()
+        .filter(|(f, _)| f == "hooks/hooks.json")
+        .map(|(_, m)| m.as_str())
+        .collect();
+    assert_eq!(
+        hooks,
+        [
+            "hooks: hooks.Bogus: unknown hook event; entry ignored at runtime",
+            "hooks: hooks.SessionStart.0: Invalid hook matcher (matcher: Invalid input: expected string, received number); entry ignored at runtime",
+            "hooks: hooks.Stop.0.hooks.0: Unknown hook type \"shell\"; entry ignored at runtime",
+            "hooks: hooks.Stop.0.hooks.1: Hook entry has no \"type\"; entry ignored at runtime",
+            "hooks: hooks.Stop.0.hooks.2: Hook entry must be an object; received a string; entry ignored at runtime",
+            "hooks: hooks.Stop.0.hooks.3: Invalid http hook (url: Invalid input: expected string, received undefined); entry ignored at runtime",
+            "hooks: hooks.Stop.1: Hook matcher \"hooks\" must be an array of hook entries; received undefined; entry ignored at runtime",
+            "hooks: hooks.PostToolUse: must be an array of matchers; received an object; entry ignored at runtime",
+        ]
+    );
+    let extra: Vec<&str> = got
+        .iter()
+        .filter(|(f, _)| f == "hooky/extra.json")
+        .map(|(_, m)| m.as_str())
+        .collect();
+    assert_eq!(
+        extra,
+        [
+            "hooks.PreToolUse: Shell command uses ${CLAUDE_PLUGIN_ROOT} without quotes: ${CLAUDE_PLUGIN_ROOT}/x.sh. If the expanded path contains a space the command can split into several words and fail. Wrap the placeholder in double quotes, or use exec form: {\"command\": \"<executable>\", \"args\": [\"${CLAUDE_PLUGIN_ROOT}/...\"]}."
+        ]
+    );
+    assert_eq!(
+        message(&v, "warnings", "hooks"),
+        "hooks.Stop.0.hooks.0: Invalid command hook (command: Invalid input: expected string, received undefined); entry ignored at runtime"
+    );
+    // A broken PreToolUse hook may be a permission guard: an error.
+    write(
+        &dir.join("extra.json"),
+        r#"{"hooks":{"PreToolUse":[{"hooks":[{"type":"command"}]}]}}"#,
+    );
+    let v = validate(&env, &dir, &["--json"]).fails().json();
+    assert!(contents(&v).iter().any(|(f, _, _, m)| f == "hooky/extra.json"
+        && m == "hooks.PreToolUse.0.hooks.0: Invalid command hook (command: Invalid input: expected string, received undefined) — a PreToolUse/PermissionRequest hook that cannot be loaded may be what guards the permissions declared beside it, so nothing it sits in is applied until the entry is fixed or removed"));
+    write(&dir.join("extra.json"), "{}");
+    let v = validate(&env, &dir, &["--json"]).fails().json();
+    assert!(contents(&v).iter().any(|(f, _, p, m)| f == "hooky/extra.json" && p == "root"
+        && m == "hooks.json must have `hooks` (the hook matchers) or `modules` (hooks modules), or both"));
+}
+
+#[test]
+fn object_fields_and_urls_of_plugin_json() {
+    let env = Env::new();
+    let dir = env.fx.join("fields");
+    manifest_plugin(
+        &dir,
+        r#","homepage":"not a url","repository":"also not","userConfig":{"1x":{},"KEY":{"type":"color","title":"T","sensitive":"yes","extra":1},"N":{"type":"number","title":"T","description":"D","default":"x"}},"channels":[{"server":"s","foo":1},{"displayName":5}],"mcpServers":{"s":{"url":"https://x"}},"lspServers":{"go":{"command":"gopls"}},"experimental":{"monitors":[{"command":"x"}]}"#,
+    );
+    let v = validate(&env, &dir, &["--json"]).fails().json();
+    let errors: Vec<String> = v["manifest"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            format!(
+                "{}: {}",
+                i["path"].as_str().unwrap(),
+                i["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "homepage: Invalid URL",
+            "userConfig.1x: Invalid key in record",
+            "userConfig.KEY.type: Invalid option: expected one of \"string\"|\"number\"|\"boolean\"|\"directory\"|\"file\"",
+            "userConfig.KEY.description: Invalid input: expected string, received undefined",
+            "userConfig.KEY.sensitive: Invalid input: expected boolean, received string",
+            "userConfig.KEY: Unrecognized key: \"extra\"",
+            "channels.0: Unrecognized key: \"foo\"",
+            "channels.1.server: Invalid input: expected string, received undefined",
+            "channels.1.displayName: Invalid input: expected string, received number",
+            "mcpServers: Invalid input: server \"s\" has a \"url\" but no \"type\" (a remote server needs \"type\": \"http\", \"sse\" or \"ws\")",
+            "lspServers: Invalid input: server \"go\" needs \"extensionToLanguage\", an object mapping file extensions to language ids",
+            "experimental.monitors: Invalid input: monitor 0 needs a \"name\" string",
+        ]
+    );
+    assert!(has(&findings(&v, "warnings"), "repository", "not-a-url"));
+    assert!(has(
+        &findings(&v, "warnings"),
+        "userConfig.N.default",
+        "user-config-default"
+    ));
+    assert_eq!(
+        v["provides"],
+        Value::Null,
+        "a manifest with errors provides nothing"
+    );
+}
+
+#[test]
+fn provides_lists_what_resolve_loads_in_claude_codes_format() {
+    let env = Env::new();
+    let dir = env.fx.join("full");
+    manifest_plugin(
+        &dir,
+        r#","lspServers":{"go":{"command":"gopls","extensionToLanguage":{".go":"go"}}}"#,
+    );
+    for f in [
+        "commands/c.md",
+        "commands/sub/deep.md",
+        "agents/ag.md",
+        "output-styles/os.md",
+    ] {
+        write(&dir.join(f), "---\ndescription: d\n---\n");
+    }
+    write(
+        &dir.join("agents/ag2.md"),
+        "---\nname: agname\ndescription: d\n---\n",
+    );
+    write(
+        &dir.join("skills/sk/SKILL.md"),
+        "---\nname: sk\ndescription: d\n---\n",
+    );
+    write(&dir.join("bin/tool"), "#!/bin/sh\n");
+    write(
+        &dir.join("hooks/hooks.json"),
+        r#"{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"\"${CLAUDE_PLUGIN_ROOT}/a\""},{"type":"http","url":"https://h"}]}],"PreToolUse":[{"matcher":"Bash","hooks":[{"type":"command","command":"c","args":["1"]}]}]}}"#,
+    );
+    write(
+        &dir.join(".mcp.json"),
+        r#"{"mcpServers":{"srv":{"command":"${CLAUDE_PLUGIN_ROOT}/x"},"remote":{"type":"sse","url":"https://x/a?key=1"}}}"#,
+    );
+    write(
+        &dir.join("monitors/monitors.json"),
+        r#"[{"name":"mon","command":"x","description":"d"}]"#,
+    );
+    let v = validate(&env, &dir, &["--json", "--strict"]).ok().json();
+    assert_eq!(
+        v["provides"],
+        serde_json::json!({
+            "modules": [],
+            "hooks": [
+                {"event": "Stop", "type": "command", "command": "\"${CLAUDE_PLUGIN_ROOT}/a\""},
+                {"event": "Stop", "type": "http", "url": "https://h/"},
+                {"event": "PreToolUse", "matcher": "Bash", "type": "command", "command": "c", "args": ["1"]}
+            ],
+            "mcpServers": [
+                {"name": "remote", "type": "sse", "target": "https://x/a"},
+                {"name": "srv", "type": "stdio", "target": "${CLAUDE_PLUGIN_ROOT}/x", "args": []}
+            ],
+            "lspServers": [{"name": "go", "command": "gopls"}],
+            "monitors": [{"name": "mon", "command": "x"}],
+            "skills": ["p:sk"],
+            "commands": ["p:c", "p:sub:deep"],
+            "agents": ["p:ag", "p:agname"],
+            "outputStyles": ["p:os"],
+            "themes": [],
+            "workflows": [],
+            "bin": ["tool"]
+        })
+    );
+    // No manifest: Claude Code prints `provides: null`.
+    fs::remove_dir_all(dir.join(".claude-plugin")).unwrap();
+    let v = validate(&env, &dir, &["--json"]).ok().json();
+    assert_eq!(v["provides"], Value::Null);
+}

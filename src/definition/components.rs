@@ -380,11 +380,16 @@ impl<'a> Loader<'a> {
         origin: Origin,
     ) -> MarkdownComponent {
         let small = fs::metadata(&file).is_ok_and(|m| m.len() <= MAX_SCAN);
-        let refs = small
+        let text = small
             .then(|| fs::read(&file).ok())
             .flatten()
-            .map(|b| references(&String::from_utf8_lossy(&b)))
-            .unwrap_or_default();
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
+        let refs = text.as_deref().map(references).unwrap_or_default();
+        // Claude Code names an agent by its frontmatter `name`, else after the file.
+        let name = match (kind.key, text.as_deref().and_then(frontmatter_name)) {
+            ("agents", Some(n)) => n,
+            _ => name,
+        };
         let shown = shown(self.root, &file);
         self.markdown_refs(kind, &refs, &shown);
         MarkdownComponent {
@@ -1047,17 +1052,12 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// `name:` of a Markdown file's YAML frontmatter (a plain scalar, optionally quoted).
+/// `name` of a Markdown file's YAML frontmatter, when it is a non-empty string.
 fn frontmatter_name(text: &str) -> Option<String> {
-    let mut lines = text.lines();
-    if lines.next()?.trim_end() != "---" {
-        return None;
-    }
-    lines
-        .take_while(|l| l.trim_end() != "---")
-        .find_map(|l| l.strip_prefix("name:"))
-        .map(|v| v.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
-        .filter(|v| !v.is_empty())
+    super::frontmatter::parse(text)
+        .string("name")
+        .filter(|n| !n.is_empty())
+        .map(String::from)
 }
 
 #[cfg(test)]

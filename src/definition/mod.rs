@@ -21,6 +21,7 @@
 //! [`PluginDefinition::uses_data_dir`] says a substitution needed it.
 
 mod components;
+pub mod frontmatter;
 pub mod paths;
 pub mod substitute;
 

@@ -54,6 +54,7 @@ pub(super) fn validate_catalog(index: &Path, strict: bool) -> Result<ValidateRep
             findings: f,
         }),
         contents,
+        provides: None,
         unexpected: false,
     })
 }

@@ -9,8 +9,11 @@
 //! `npm`/`pip` sources, and each relative-path plugin folder of a marketplace.
 //! Every finding carries a stable `code` naming its kind (Claude Code prints `null` there).
 
+mod content;
+mod fields;
 mod marketplace;
 mod plugin;
+mod provides;
 
 use std::fs;
 use std::io;
@@ -74,6 +77,8 @@ pub enum FileKind {
     Plugin,
     Marketplace,
     Command,
+    Skill,
+    Agent,
     Hooks,
     Mcp,
     /// A file at the plugin root judged as part of the plugin (root `CLAUDE.md`).
@@ -86,6 +91,8 @@ impl FileKind {
             FileKind::Plugin => "plugin",
             FileKind::Marketplace => "marketplace",
             FileKind::Command => "command",
+            FileKind::Skill => "skill",
+            FileKind::Agent => "agent",
             FileKind::Hooks => "hooks",
             FileKind::Mcp => "mcp",
             FileKind::RootFile => "plugin",
@@ -98,6 +105,8 @@ impl FileKind {
             FileKind::Plugin => "plugin manifest",
             FileKind::Marketplace => "marketplace manifest",
             FileKind::Command => "command",
+            FileKind::Skill => "skill",
+            FileKind::Agent => "agent",
             FileKind::Hooks => "hooks",
             FileKind::Mcp => "MCP servers",
             FileKind::RootFile => "plugin",
@@ -123,6 +132,9 @@ pub struct ValidateReport {
     pub manifest: Option<FileReport>,
     /// Component files checked on their own (commands, hooks.json, .mcp.json, root CLAUDE.md).
     pub contents: Vec<FileReport>,
+    /// What the plugin loads (Claude Code's `provides`); `None` for a marketplace, or a plugin
+    /// without a manifest or whose manifest has errors.
+    pub provides: Option<Value>,
     /// Set when the path could not be read at all (exit code 2).
     pub unexpected: bool,
 }
@@ -174,6 +186,7 @@ pub fn validate(path: &Path, strict: bool) -> ValidateReport {
             },
         }),
         contents: Vec::new(),
+        provides: None,
         unexpected: true,
     };
     let meta = match fs::metadata(&path) {
@@ -207,6 +220,7 @@ pub fn validate(path: &Path, strict: bool) -> ValidateReport {
                     },
                 }),
                 contents: Vec::new(),
+                provides: None,
                 unexpected: false,
             })
         }

@@ -8,6 +8,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::content::{check_frontmatter, check_hooks_file};
 use super::{
     FileKind, FileReport, Findings, Issue, ValidateReport, expected, is_kebab, not_kebab,
     read_json, unknown_field,
@@ -105,6 +106,13 @@ pub(super) fn validate_plugin_folder(
         .find(|d| crate::marketplace::discover::find_index(d).is_some())
         .map(Path::to_path_buf);
     let checked = check_plugin_folder(root, manifest, container.as_deref())?;
+    let checked_name = checked
+        .manifest
+        .as_ref()
+        .and_then(|m| m.raw.as_ref())
+        .and_then(|r| r.get("name"))
+        .and_then(Value::as_str)
+        .map(String::from);
     let (file, mut findings) = match checked.manifest {
         Some(m) => (m.file, m.findings),
         None => (root.to_path_buf(), Findings::default()),
@@ -117,11 +125,18 @@ pub(super) fn validate_plugin_folder(
         kind: FileKind::Plugin,
         findings,
     });
+    // Claude Code fills `provides` only for a manifest without errors.
+    let provides = report
+        .as_ref()
+        .filter(|r| manifest.is_some() && r.findings.errors.is_empty())
+        .and(checked_name.as_deref())
+        .and_then(|name| super::provides::provides(root, name));
     Ok(ValidateReport {
         strict,
         target: file,
         manifest: report,
         contents: checked.contents,
+        provides,
         unexpected: false,
     })
 }
@@ -159,10 +174,11 @@ pub(super) fn check_plugin_folder(
             }
         }),
     };
+    let contents = check_contents(root, manifest.as_ref().and_then(|m| m.raw.as_ref()))?;
     Ok(PluginFolder {
         manifest,
         folder: skipped_symlinks(root, container),
-        contents: check_contents(root)?,
+        contents,
     })
 }
 
@@ -246,6 +262,7 @@ pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Val
             f.warnings.push(unknown_field(key, key, MANIFEST_KEYS));
         }
     }
+    super::fields::check_fields(raw, &mut f);
     for key in ["monitors", "themes"] {
         if raw.contains_key(key) {
             f.warn(
@@ -451,9 +468,22 @@ pub(super) fn skipped_symlinks(root: &Path, container: Option<&Path>) -> Finding
     f
 }
 
-/// The component files Claude Code's validator reads on their own.
-fn check_contents(root: &Path) -> Result<Vec<FileReport>, ReadError> {
+/// The component files Claude Code's validator reads on their own, in its order: a root
+/// CLAUDE.md, the default skills, agents and commands, the hooks files, `.mcp.json`.
+fn check_contents(
+    root: &Path,
+    raw: Option<&Map<String, Value>>,
+) -> Result<Vec<FileReport>, ReadError> {
     let mut out = Vec::new();
+    let mut push = |file: PathBuf, kind, findings: Findings| {
+        if !findings.errors.is_empty() || !findings.warnings.is_empty() {
+            out.push(FileReport {
+                file,
+                kind,
+                findings,
+            });
+        }
+    };
     let claude_md = root.join("CLAUDE.md");
     if claude_md.is_file() {
         let mut f = Findings::default();
@@ -462,61 +492,88 @@ fn check_contents(root: &Path) -> Result<Vec<FileReport>, ReadError> {
             "root-claude-md",
             "CLAUDE.md at the plugin root is not loaded as project context. To ship context with your plugin, use a skill (skills/<name>/SKILL.md) instead.",
         );
-        out.push(FileReport {
-            file: claude_md,
-            kind: FileKind::RootFile,
-            findings: f,
-        });
+        push(claude_md, FileKind::RootFile, f);
     }
-    let mut commands = Vec::new();
-    markdown_files(&root.join("commands"), &mut commands);
-    commands.sort();
-    for file in commands {
-        let text = match fs::read(&file) {
-            Ok(t) => t,
-            Err(e) => return Err((file, e)),
-        };
-        if !has_frontmatter(&text) {
-            let mut f = Findings::default();
-            f.warn(
-                "frontmatter",
-                "frontmatter-missing",
-                "No frontmatter block found. Add YAML frontmatter between --- delimiters at the top of the file to set description and other metadata.",
-            );
-            out.push(FileReport {
-                file,
-                kind: FileKind::Command,
-                findings: f,
-            });
-        }
+    for (file, kind, folder) in markdown_components(root) {
+        let text = fs::read(&file).map_err(|e| (file.clone(), e))?;
+        let findings = check_frontmatter(&String::from_utf8_lossy(&text), kind, folder.as_deref());
+        push(file, kind, findings);
     }
-    for (rel, kind) in [
-        ("hooks/hooks.json", FileKind::Hooks),
-        (".mcp.json", FileKind::Mcp),
-    ] {
-        let file = root.join(rel);
-        if !file.is_file() {
-            continue;
-        }
-        let tail = match kind {
-            FileKind::Hooks => ". At runtime this breaks the entire plugin load.",
-            _ => ". None of its MCP servers will load.",
+    for file in hooks_files(root, raw) {
+        let tail = ". At runtime this breaks the entire plugin load.";
+        let findings = match read_json(&file, tail)? {
+            Err(issue) => Findings {
+                errors: vec![issue],
+                warnings: Vec::new(),
+            },
+            Ok(v) => check_hooks_file(&v),
         };
-        if let Err(issue) = read_json(&file, tail)? {
-            out.push(FileReport {
-                file,
-                kind,
-                findings: Findings {
-                    errors: vec![issue],
-                    warnings: Vec::new(),
-                },
-            });
-        }
+        push(file, FileKind::Hooks, findings);
+    }
+    let mcp = root.join(".mcp.json");
+    if mcp.is_file()
+        && let Err(issue) = read_json(&mcp, ". None of its MCP servers will load.")?
+    {
+        let findings = Findings {
+            errors: vec![issue],
+            warnings: Vec::new(),
+        };
+        push(mcp, FileKind::Mcp, findings);
     }
     Ok(out)
 }
 
-fn has_frontmatter(text: &[u8]) -> bool {
-    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
-    text.starts_with(b"---\n") || text.starts_with(b"---\r\n")
+/// The Markdown files whose frontmatter Claude Code checks: `skills/<name>/SKILL.md` (with the
+/// folder name), then `agents/**/*.md` and `commands/**/*.md`. Linked skill folders are skipped.
+fn markdown_components(root: &Path) -> Vec<(PathBuf, FileKind, Option<String>)> {
+    let mut out = Vec::new();
+    let mut skills: Vec<PathBuf> = fs::read_dir(root.join("skills"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path().join("SKILL.md"))
+        .filter(|p| p.is_file())
+        .collect();
+    skills.sort();
+    for file in skills {
+        let folder = file
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned());
+        out.push((file, FileKind::Skill, folder));
+    }
+    for (dir, kind) in [("agents", FileKind::Agent), ("commands", FileKind::Command)] {
+        let mut files = Vec::new();
+        markdown_files(&root.join(dir), &mut files);
+        files.sort();
+        out.extend(files.into_iter().map(|f| (f, kind, None)));
+    }
+    out
+}
+
+/// `hooks/hooks.json` and the hooks files plugin.json names (each once; paths that do not
+/// resolve inside the plugin are reported with the manifest).
+fn hooks_files(root: &Path, raw: Option<&Map<String, Value>>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let default = root.join("hooks").join("hooks.json");
+    if default.is_file() {
+        files.push(default);
+    }
+    let declared = raw.and_then(|r| r.get("hooks"));
+    let plugin_root = PluginRoot::new(root, None);
+    for (_, p) in declared
+        .map(|v| component_paths("hooks", v))
+        .unwrap_or_default()
+    {
+        if let Ok(file) = plugin_root.locate(&p)
+            && file.is_file()
+        {
+            let real = fs::canonicalize(&file).ok();
+            if !files.iter().any(|f| fs::canonicalize(f).ok() == real) {
+                files.push(file);
+            }
+        }
+    }
+    files
 }
