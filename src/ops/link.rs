@@ -391,11 +391,12 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
     crash_point();
     installed.write()?;
     crash_point();
-    links.remove(&id, scope, project.as_deref());
-    links.write()?;
-    crash_point();
+    // The journal entry goes last: until then, `unlink` again redoes every step (each one is
+    // idempotent), whatever step a crash stopped at.
     let name = PluginRef::parse(&id).name;
-    if id.ends_with(&format!("@{DEV_MARKETPLACE}")) && !links.entries.iter().any(|e| e.id == id) {
+    let linked_elsewhere =
+        (links.entries.iter()).any(|e| e.id == id && !e.matches(&id, scope, project.as_deref()));
+    if id.ends_with(&format!("@{DEV_MARKETPLACE}")) && !linked_elsewhere {
         register_dev(ctx, &ctx.loc.dev_marketplace_dir(), &name, None)?;
     }
     // Empty plugin and marketplace folders of the cache go (Claude Code's own rule).
@@ -405,6 +406,8 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
             let _ = fs::remove_dir(m);
         }
     }
+    links.remove(&id, scope, project.as_deref());
+    links.write()?;
     Ok(UnlinkReport {
         id,
         scope,
