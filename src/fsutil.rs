@@ -45,6 +45,22 @@ impl<T> IoContext<T> for io::Result<T> {
 }
 
 /// Lower-case hex of `n` random bytes (for temporary names).
+/// A step boundary of a multi-file operation, for the crash tests: with `PLUGIN_CRASH_AT=<n>`
+/// the n-th boundary reached in this process aborts it, leaving the disk as a `kill -9` there
+/// would (no cleanup runs). Unset, it does nothing.
+pub fn crash_point() {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static AT: OnceLock<Option<u32>> = OnceLock::new();
+    static REACHED: AtomicU32 = AtomicU32::new(0);
+    let at = AT.get_or_init(|| std::env::var("PLUGIN_CRASH_AT").ok()?.parse().ok());
+    if let Some(n) = at
+        && REACHED.fetch_add(1, Ordering::SeqCst) + 1 == *n
+    {
+        std::process::abort();
+    }
+}
+
 pub fn random_hex(n: usize) -> String {
     (0..n)
         .map(|_| format!("{:02x}", fastrand::u8(..)))

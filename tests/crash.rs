@@ -20,6 +20,9 @@
 //! Timing: creating or deleting a file costs about 0.5–1 ms on the CI disk, and an iteration
 //! creates and later deletes about 2,000 files on average, so 50 iterations take 2–3 minutes.
 //! Set `PLUGIN_CRASH_ITERATIONS` to run more (or fewer) kills in each of the two long tests.
+//!
+//! `link` and `unlink` are quick, so they are stopped at each step boundary instead
+//! (`PLUGIN_CRASH_AT`, see [`link_and_unlink_recover_from_a_crash_at_every_step`]).
 
 mod common;
 
@@ -803,5 +806,222 @@ fn kill_9_during_update_keeps_a_complete_recorded_version() {
          all ({killed_time:.1?} in killed updates, {rerun_time:.1?} in reruns, the rest in \
          checks): {tally:?}",
         started.elapsed()
+    );
+}
+
+// ------------------------------------------------------------------ link / unlink
+//
+// `link` and `unlink` change several files and the cache one step after the other; each step
+// boundary is a crash point (`PLUGIN_CRASH_AT=<n>` aborts the process at the n-th one, as a
+// `kill -9` there would). After a crash at any of them, running the same command again must
+// reach the state a complete run reaches, and `unlink` must reach the state before the link.
+
+/// The state `link` and `unlink` change, normalised: timestamps and empty objects dropped (a
+/// file that was never written and one emptied again compare equal).
+fn link_state(env: &Env) -> Value {
+    fn normalise(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|k, _| k != "installedAt" && k != "lastUpdated");
+                for x in m.values_mut() {
+                    normalise(x);
+                }
+                m.retain(|_, x| !x.is_null() && !matches!(x, Value::Object(o) if o.is_empty()));
+            }
+            Value::Array(a) => a.iter_mut().for_each(normalise),
+            _ => {}
+        }
+    }
+    fn listing(dir: &Path, rel: &str, out: &mut Vec<String>) {
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let name = format!("{rel}{}", e.file_name().to_string_lossy());
+            match fs::read_link(e.path()) {
+                Ok(t) => out.push(format!("{name} -> {}", t.display())),
+                Err(_) if e.path().is_dir() => {
+                    out.push(format!("{name}/"));
+                    listing(&e.path(), &format!("{name}/"), out);
+                }
+                Err(_) => out.push(format!("{name} {}", fs::read(e.path()).unwrap().len())),
+            }
+        }
+    }
+    let read = |p: PathBuf| read_json_if_exists(&p, "link state").unwrap_or(Value::Null);
+    let plugins = env.plugins();
+    let mut cache = Vec::new();
+    listing(&plugins.join("cache"), "", &mut cache);
+    cache.sort();
+    let links = read(plugins.join(".plugin-links.json"));
+    let mut state = serde_json::json!({
+        "installed": read(plugins.join("installed_plugins.json")),
+        "known": read(plugins.join("known_marketplaces.json")),
+        "user": read(env.claude().join("settings.json")),
+        "local": read(env.cwd.join(".claude/settings.local.json")),
+        "links": links.get("links").cloned().unwrap_or(serde_json::json!([])),
+        "devCatalog": read(plugins.join("marketplaces/dev/.claude-plugin/marketplace.json")),
+        "cache": cache,
+    });
+    normalise(&mut state);
+    state
+}
+
+/// Run `plugin <op>` crashing at step 1, 2, … until a run completes. After each crash, `plugin
+/// <recover>` must succeed and leave `want`; `reset` then brings back the state `op` starts
+/// from. Returns the number of steps that crashed.
+fn crash_at_each_step(
+    env: &Env,
+    op: &[&str],
+    recover: &[&str],
+    want: &Value,
+    reset: &dyn Fn(&Env),
+) -> u32 {
+    let start = link_state(env);
+    for n in 1..100u32 {
+        let out = env
+            .command(op)
+            .env("PLUGIN_CRASH_AT", n.to_string())
+            .output()
+            .expect("run plugin");
+        if out.status.success() {
+            return n - 1;
+        }
+        assert_eq!(
+            out.status.code(),
+            None,
+            "{op:?} with a crash at step {n} failed instead: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        env.run(recover).ok();
+        assert_eq!(
+            &link_state(env),
+            want,
+            "{op:?} crashed at step {n}, then {recover:?}"
+        );
+        reset(env);
+        assert_eq!(link_state(env), start, "reset after step {n} of {op:?}");
+    }
+    panic!("{op:?} never completed");
+}
+
+#[test]
+fn link_and_unlink_recover_from_a_crash_at_every_step() {
+    let env = Env::new();
+    let m = common::m1(&env);
+    let s = |p: &Path| p.to_str().expect("utf-8").to_string();
+    env.run(&["marketplace", "add", &s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let co = env.fx.join("dev/p1");
+    common::plugin(&co, "p1", Some("1.0.0"));
+    let tool = env.fx.join("dev/tool");
+    common::plugin(&tool, "tool", Some("0.3.0"));
+    let (co_s, tool_s) = (s(&co), s(&tool));
+    let link_p1: &[&str] = &["link", &co_s, "--as", "p1@m1", "--force"];
+    let link_tool: &[&str] = &["link", &tool_s, "--scope", "local"];
+    let unlink_p1: &[&str] = &["unlink", "p1@m1"];
+    let unlink_tool: &[&str] = &["unlink", "tool", "--scope", "local"];
+
+    let installed = link_state(&env);
+    env.run(link_p1).ok();
+    let linked = link_state(&env);
+    env.run(link_tool).ok();
+    let both = link_state(&env);
+    env.run(unlink_tool).ok();
+    assert_eq!(link_state(&env), linked);
+    env.run(unlink_p1).ok();
+    assert_eq!(link_state(&env), installed);
+
+    let run = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        move |e: &Env| {
+            let a: Vec<&str> = args.iter().map(String::as_str).collect();
+            e.run(&a).ok();
+        }
+    };
+    // A completed run leaves the state after the command; each scenario starts from its own.
+    let mut steps = Vec::new();
+    // Link over an installed plugin (its folder is moved aside), then a `dev` link: unlink
+    // puts back the state before; linking again finishes the link.
+    steps.push(crash_at_each_step(
+        &env,
+        link_p1,
+        unlink_p1,
+        &installed,
+        &|_| {},
+    ));
+    env.run(unlink_p1).ok();
+    steps.push(crash_at_each_step(
+        &env,
+        link_p1,
+        link_p1,
+        &linked,
+        &run(unlink_p1),
+    ));
+    steps.push(crash_at_each_step(
+        &env,
+        link_tool,
+        unlink_tool,
+        &linked,
+        &|_| {},
+    ));
+    env.run(unlink_tool).ok();
+    steps.push(crash_at_each_step(
+        &env,
+        link_tool,
+        link_tool,
+        &both,
+        &run(unlink_tool),
+    ));
+    // Unlink, crashed and run again.
+    steps.push(crash_at_each_step(
+        &env,
+        unlink_tool,
+        unlink_tool,
+        &linked,
+        &run(link_tool),
+    ));
+    steps.push(crash_at_each_step(
+        &env,
+        unlink_p1,
+        unlink_p1,
+        &installed,
+        &run(link_p1),
+    ));
+    assert_eq!(link_state(&env), installed);
+
+    // Linking again at another version: the earlier link goes and the installed folder it had
+    // moved aside comes back; unlink after a crash still restores the installed plugin.
+    let first_link = {
+        let co = co.clone();
+        let link = run(link_p1);
+        move |e: &Env| {
+            // Not linked any more when the recovery was an unlink.
+            let _ = e.command(&["unlink", "p1@m1"]).output();
+            common::plugin(&co, "p1", Some("1.0.0"));
+            link(e);
+            common::plugin(&co, "p1", Some("2.0.0"));
+        }
+    };
+    first_link(&env);
+    env.run(link_p1).ok();
+    let relinked = link_state(&env);
+    first_link(&env);
+    steps.push(crash_at_each_step(
+        &env,
+        link_p1,
+        link_p1,
+        &relinked,
+        &first_link,
+    ));
+    first_link(&env);
+    steps.push(crash_at_each_step(
+        &env,
+        link_p1,
+        unlink_p1,
+        &installed,
+        &first_link,
+    ));
+    assert!(
+        steps.iter().all(|n| *n >= 2),
+        "crash points reached: {steps:?}"
     );
 }

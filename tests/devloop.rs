@@ -704,3 +704,119 @@ fn a_link_that_fails_halfway_puts_everything_back() {
     env.run(&["unlink", "p1@m1", "--scope", "project"]).ok();
     assert!(v.is_dir() && !v.is_symlink());
 }
+
+/// The entries of a plugin's cache folder: `name -> target` for links, `name/` for folders.
+fn entries(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    match fs::read_link(e.path()) {
+                        Ok(t) => format!("{name} -> {}", t.display()),
+                        Err(_) => format!("{name}/"),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn linking_again_at_another_version_takes_the_earlier_link_down() {
+    let env = Env::new();
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let installed_before = env.installed();
+    let co = checkout(&env, "p1", "p1", "1.0.0");
+    env.run(&["link", s(&co), "--as", "p1@m1", "--force"]).ok();
+    let dir = cache(&env).join("m1/p1");
+    assert_eq!(
+        entries(&dir),
+        [
+            ".1.0.0.plugin-unlinked/".to_string(),
+            format!("1.0.0 -> {}", co.display())
+        ]
+    );
+
+    // The checkout's version moves on; `link` again (no --force: the record is the link's).
+    checkout(&env, "p1", "p1", "2.0.0");
+    let r = env.run(&["link", s(&co), "--as", "p1@m1", "--json"]).ok();
+    assert_eq!(r.json()["replacedVersion"], json!("1.0.0"));
+    // The 1.0.0 link is gone and the installed 1.0.0 folder is back in its place.
+    assert_eq!(
+        entries(&dir),
+        ["1.0.0/".to_string(), format!("2.0.0 -> {}", co.display())]
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("1.0.0/commands/c.md")).unwrap(),
+        "# p1\n"
+    );
+    assert_sealed(&dir.join("1.0.0"));
+    assert_eq!(env.first_record("p1@m1")["version"], json!("2.0.0"));
+
+    env.run(&["unlink", "p1@m1"]).ok();
+    assert_eq!(entries(&dir), ["1.0.0/"]);
+    let rec = env.first_record("p1@m1");
+    assert_eq!(rec["version"], json!("1.0.0"));
+    assert_eq!(
+        rec["installedAt"],
+        installed_before["plugins"]["p1@m1"][0]["installedAt"]
+    );
+
+    // In the `dev` marketplace: one link, at the new version, and the catalog follows.
+    let tool = checkout(&env, "tool", "tool", "0.3.0");
+    env.run(&["link", s(&tool)]).ok();
+    checkout(&env, "tool", "tool", "0.4.0");
+    env.run(&["link", s(&tool)]).ok();
+    assert_eq!(
+        entries(&cache(&env).join("dev/tool")),
+        [format!("0.4.0 -> {}", tool.display())]
+    );
+    let catalog = env.read_json(
+        &env.plugins()
+            .join("marketplaces/dev/.claude-plugin/marketplace.json"),
+    );
+    assert_eq!(catalog["plugins"][0]["version"], json!("0.4.0"));
+    env.run(&["unlink", "tool"]).ok();
+    assert!(!cache(&env).join("dev").exists());
+    assert!(
+        !env.plugins().join(".plugin-links.json").exists()
+            || env.read_json(&env.plugins().join(".plugin-links.json"))["links"] == json!([])
+    );
+}
+
+#[test]
+fn marketplace_remove_refuses_while_plugins_are_linked_into_it() {
+    let env = Env::new();
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let co = checkout(&env, "p1", "p1", "1.0.0");
+    env.run(&["link", s(&co), "--as", "p1@m1", "--force"]).ok();
+    let tool = checkout(&env, "tool", "tool", "0.3.0");
+    env.run(&["link", s(&tool), "--scope", "local"]).ok();
+    let before = snapshot(&env);
+
+    let r = env.run(&["marketplace", "remove", "dev"]).fails();
+    assert_eq!(
+        r.stderr,
+        format!(
+            "✘ Failed to remove marketplace: Marketplace \"dev\" has plugins linked to development checkouts: tool@dev (local scope, {}); run `plugin unlink tool@dev --scope local` first (it puts back what each link replaced), then remove the marketplace\n",
+            env.cwd.canonicalize().unwrap().display()
+        )
+    );
+    let r = env.run(&["marketplace", "remove", "m1", "--json"]).fails();
+    assert_eq!(r.json()["failureCode"], json!("linked"));
+    assert_eq!(snapshot(&env), before);
+
+    // Unlinked, the marketplace goes as usual (the last `dev` link takes `dev` with it).
+    env.run(&["unlink", "tool", "--scope", "local"]).ok();
+    env.run(&["unlink", "p1@m1"]).ok();
+    env.run(&["marketplace", "remove", "m1"]).ok();
+    assert!(env.installed()["plugins"].get("p1@m1").is_none());
+    assert!(env.known().get("dev").is_none());
+}

@@ -1,6 +1,6 @@
 //! `plugin resolve`: golden tests. Each folder of `testdata/resolve/` holds a marketplace
 //! (`market/`, named `m`), a `case.json` (what to install, what to resolve, extra arguments,
-//! settings, a config dir) and the expected output (`expected.json`, temp paths written `<TMP>`).
+//! user and managed settings, a config dir) and the expected output (`expected.json`, temp paths written `<TMP>`).
 //! The real binary installs the plugin into a throw-away HOME and resolves it with `--json`.
 //! `UPDATE_GOLDEN=1 cargo test --test resolve` rewrites the expected files (review the diff).
 
@@ -68,6 +68,9 @@ fn run_case(name: &str, json_flag: bool) -> Outcome {
             &config.join("settings.json"),
             &serde_json::to_string_pretty(settings).expect("JSON"),
         );
+    }
+    if let Some(managed) = case.get("managed") {
+        env.write_managed(None, managed);
     }
     for d in case["mkdirs"].as_array().into_iter().flatten() {
         fs::create_dir_all(env.tmp.path().join(d.as_str().expect("mkdirs: strings")))
@@ -162,9 +165,12 @@ fn every_case_folder_has_a_test() {
             "entry-as-manifest",
             "escaping-paths",
             "hooks-not-json",
+            "managed-user-config",
             "mcp-lsp-user-config",
+            "monitors-key-replaces-default",
             "not-installed",
             "path-with-spaces",
+            "settings-themes-workflows-channels",
             "strict-false",
             "strict-true",
         ]
@@ -337,5 +343,96 @@ fn a_link_out_of_the_plugin_root_escapes() {
     assert_eq!(
         v["warnings"][0]["message"],
         "commands path escapes plugin directory: ./linked.md; skipped"
+    );
+}
+
+#[test]
+fn managed_plugin_configs_win_over_the_users_key_by_key() {
+    let o = golden("managed-user-config");
+    let v = o.run.json();
+    let headers = &v["components"]["mcpServers"]["api"]["config"]["headers"];
+    assert_eq!(headers["X-Region"], "us-east", "managed wins");
+    assert_eq!(
+        headers["X-Level"], "3",
+        "the user's value where managed sets none"
+    );
+    assert_eq!(headers["X-Mode"], "fast", "the declared default");
+    assert_eq!(
+        v["components"]["mcpServers"]["api"]["config"]["url"],
+        "https://mcp.corp.example/mcp"
+    );
+    assert_eq!(v["userConfig"]["region"]["from"], "managed");
+    assert_eq!(v["userConfig"]["level"]["from"], "user");
+    assert_eq!(v["userConfig"]["mode"]["from"], "default");
+    let human = run_case("managed-user-config", false);
+    let out = &human.run.stdout;
+    assert!(
+        out.contains("user config\n  region = us-east (managed settings)\n  endpoint = https://mcp.corp.example (managed settings)\n  level = 3 (user settings)\n  mode = fast (default)\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn project_plugin_configs_are_not_read() {
+    let o = run_case("managed-user-config", true);
+    // Claude Code ignores pluginConfigs of project and local settings since 2.1.207.
+    write(
+        &o.env.cwd.join(".claude/settings.json"),
+        r#"{"pluginConfigs": {"p@m": {"options": {"level": 9, "mode": "slow"}}}}"#,
+    );
+    let mut c = o.env.command(&["resolve", "p@m", "--json"]);
+    c.env("CLAUDE_CONFIG_DIR", &o.config);
+    let v = Run::from(c.output().expect("run")).ok().json();
+    assert_eq!(v["userConfig"]["level"]["value"], 3);
+    assert_eq!(v["userConfig"]["mode"]["value"], "fast");
+}
+
+#[test]
+fn monitors_key_replaces_the_default_file() {
+    let o = golden("monitors-key-replaces-default");
+    let v = o.run.json();
+    let monitors = v["components"]["monitors"].as_array().expect("monitors");
+    assert_eq!(monitors.len(), 1);
+    assert_eq!(monitors[0]["config"]["name"], "build");
+    assert_eq!(monitors[0]["from"], "manifest");
+    assert_eq!(v["warnings"][0]["kind"], "deprecated");
+}
+
+#[test]
+fn settings_themes_workflows_and_channels() {
+    let o = golden("settings-themes-workflows-channels");
+    let v = o.run.json();
+    let c = &v["components"];
+    // settings.json wins over the manifest's `settings`; only two keys take effect.
+    assert_eq!(c["settings"]["from"], "default");
+    assert_eq!(c["settings"]["config"]["agent"], "reviewer");
+    assert!(c["settings"]["config"].get("permissions").is_none());
+    let names = |k: &str| -> Vec<String> {
+        c[k].as_array()
+            .expect("array")
+            .iter()
+            .map(|x| x["name"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    assert_eq!(
+        names("themes"),
+        ["midnight"],
+        "experimental.themes replaces themes/"
+    );
+    assert_eq!(names("workflows"), ["ci:check", "release"]);
+    let channels = c["channels"].as_array().expect("channels");
+    assert_eq!(channels.len(), 1);
+    assert_eq!(channels[0]["config"]["server"], "chat");
+    let human = run_case("settings-themes-workflows-channels", false);
+    assert!(
+        human.run.stdout.contains("channels\n  chat (Team chat)\n"),
+        "{}",
+        human.run.stdout
+    );
+    assert!(
+        human.run.stdout.contains("settings (")
+            && human.run.stdout.contains("  agent: \"reviewer\"\n"),
+        "{}",
+        human.run.stdout
     );
 }

@@ -1,7 +1,7 @@
 //! Loading each component kind from default folders and declarations, with path checks and
 //! substitution (see the module doc of [`super`]).
 
-use super::paths::{PathProblem, PluginRoot, markdown_files};
+use super::paths::{PathProblem, PluginRoot, markdown_files, visible_files};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,63 +10,118 @@ use serde_json::{Map, Value};
 
 use super::substitute::{Usage, Variables, references, unquoted_path_vars};
 use super::{
-    Components, ConfigComponent, ExportedEnv, HookGroup, MarkdownComponent, Named, Origin,
-    ServerComponent, Warning, WarningKind, shown,
+    Components, ConfigComponent, ExportedEnv, HookGroup, MarkdownComponent, Named, OptionSource,
+    OptionValue, Origin, ServerComponent, Warning, WarningKind, shown,
 };
 
 /// Markdown files larger than this are listed without scanning them for variables.
 const MAX_SCAN: u64 = 1 << 20;
 
-/// The values of [`Variables`]: option values the user set, then declared defaults.
+/// The values of [`Variables`] (option values set in settings, then declared defaults) and the
+/// report of every option: declared ones in declaration order, then others set in settings.
 pub(super) fn variables(
     declared: Option<&Value>,
-    mut options: Map<String, Value>,
+    set: Named<OptionValue>,
     root: &Path,
     data: &Path,
     project: &Path,
-) -> Variables {
+) -> (Variables, Named<OptionValue>) {
+    let mut options: Map<String, Value> = set
+        .iter()
+        .map(|(k, o)| (k.to_string(), o.value.clone()))
+        .collect();
     let mut sensitive = BTreeSet::new();
+    let mut report = Named::default();
     for (key, decl) in declared.and_then(Value::as_object).into_iter().flatten() {
-        if decl.get("sensitive").and_then(Value::as_bool) == Some(true) {
+        let entry = if decl.get("sensitive").and_then(Value::as_bool) == Some(true) {
             sensitive.insert(key.clone());
-        } else if let Some(d) = decl.get("default")
-            && !options.contains_key(key)
-        {
+            // Never printed, even when someone wrote it into a settings file.
+            OptionValue {
+                value: Value::Null,
+                from: Some(OptionSource::Keychain),
+            }
+        } else if let Some(o) = set.get(key) {
+            o.clone()
+        } else if let Some(d) = decl.get("default") {
             options.insert(key.clone(), d.clone());
+            OptionValue {
+                value: d.clone(),
+                from: Some(OptionSource::Default),
+            }
+        } else {
+            OptionValue {
+                value: Value::Null,
+                from: None,
+            }
+        };
+        report.insert(key.clone(), entry);
+    }
+    for (key, o) in set.iter() {
+        if report.get(key).is_none() {
+            report.insert(key.to_string(), o.clone());
         }
     }
-    Variables {
+    let vars = Variables {
         root: root.to_string_lossy().into_owned(),
         data: data.to_string_lossy().into_owned(),
         project: project.to_string_lossy().into_owned(),
         options,
         sensitive,
-    }
+    };
+    (vars, report)
 }
 
-/// How a Markdown kind treats its default folder.
+/// A kind of component read from the files of a folder, which a manifest key replaces.
 struct MarkdownKind {
     key: &'static str,
     folder: &'static str,
     /// Whether `${user_config.KEY}` is substituted in its body (skills, commands, agents).
     user_config: bool,
+    /// Whether the key belongs under `experimental` (Claude Code 2.1.129; a top-level key still
+    /// loads, with a warning).
+    experimental: bool,
+    /// The files of a folder that are components.
+    files: fn(&Path, &mut Vec<PathBuf>),
 }
 
 const COMMANDS: MarkdownKind = MarkdownKind {
     key: "commands",
     folder: "commands",
     user_config: true,
+    experimental: false,
+    files: markdown_files,
 };
 const AGENTS: MarkdownKind = MarkdownKind {
     key: "agents",
     folder: "agents",
     user_config: true,
+    experimental: false,
+    files: markdown_files,
 };
 const OUTPUT_STYLES: MarkdownKind = MarkdownKind {
     key: "outputStyles",
     folder: "output-styles",
     user_config: false,
+    experimental: false,
+    files: markdown_files,
 };
+const THEMES: MarkdownKind = MarkdownKind {
+    key: "themes",
+    folder: "themes",
+    user_config: false,
+    experimental: true,
+    files: visible_files,
+};
+const WORKFLOWS: MarkdownKind = MarkdownKind {
+    key: "workflows",
+    folder: "workflows",
+    user_config: false,
+    experimental: false,
+    files: visible_files,
+};
+
+/// Keys of a plugin's settings that take effect (docs §5); the others are ignored.
+const EFFECTIVE_SETTINGS: &[&str] = &["agent", "subagentStatusLine"];
 
 #[derive(Clone, Copy, PartialEq)]
 enum ServerKind {
@@ -131,16 +186,31 @@ impl<'a> Loader<'a> {
         origin: Origin,
         appended: Option<&Map<String, Value>>,
     ) -> Components {
+        // One after the other: warnings come in load order.
+        let commands = self.markdown(&COMMANDS, primary, origin, appended);
+        let agents = self.markdown(&AGENTS, primary, origin, appended);
+        let skills = self.skills(primary, origin, appended);
+        let output_styles = self.markdown(&OUTPUT_STYLES, primary, origin, appended);
+        let themes = self.markdown(&THEMES, primary, origin, appended);
+        let workflows = self.markdown(&WORKFLOWS, primary, origin, appended);
+        let hooks = self.hooks(primary, origin, appended);
+        let mcp_servers = self.servers(ServerKind::Mcp, primary, origin);
+        let lsp_servers = self.servers(ServerKind::Lsp, primary, origin);
+        let channels = self.channels(primary, origin, &mcp_servers);
         Components {
-            commands: self.markdown(&COMMANDS, primary, origin, appended),
-            agents: self.markdown(&AGENTS, primary, origin, appended),
-            skills: self.skills(primary, origin, appended),
-            output_styles: self.markdown(&OUTPUT_STYLES, primary, origin, appended),
-            hooks: self.hooks(primary, origin, appended),
-            mcp_servers: self.servers(ServerKind::Mcp, primary, origin),
-            lsp_servers: self.servers(ServerKind::Lsp, primary, origin),
+            commands,
+            agents,
+            skills,
+            output_styles,
+            themes,
+            workflows,
+            hooks,
+            mcp_servers,
+            lsp_servers,
+            channels,
             monitors: self.monitors(primary, origin),
             bin: Some(self.root.join("bin")).filter(|b| b.is_dir()),
+            settings: self.settings(primary, origin),
         }
     }
 
@@ -265,7 +335,12 @@ impl<'a> Loader<'a> {
         appended: Option<&Map<String, Value>>,
     ) -> Vec<MarkdownComponent> {
         let mut out = Vec::new();
-        match primary.get(kind.key) {
+        let declared = if kind.experimental {
+            self.experimental(primary, kind.key)
+        } else {
+            primary.get(kind.key)
+        };
+        match declared {
             Some(v) => {
                 self.shadow_warning(kind, origin, v);
                 self.markdown_decl(kind, v, origin, &mut out);
@@ -346,7 +421,8 @@ impl<'a> Loader<'a> {
         }
     }
 
-    /// Every `.md` file under `dir`; names are the relative path, `/` read as `:`.
+    /// Every file of the kind under `dir`; names are the relative path without its extension,
+    /// `/` read as `:`.
     fn markdown_dir(
         &mut self,
         kind: &MarkdownKind,
@@ -355,7 +431,7 @@ impl<'a> Loader<'a> {
         out: &mut Vec<MarkdownComponent>,
     ) {
         let mut files = Vec::new();
-        markdown_files(dir, &mut files);
+        (kind.files)(dir, &mut files);
         files.sort();
         for f in files {
             if listed(out, &f) {
@@ -495,6 +571,8 @@ impl<'a> Loader<'a> {
             key: "skills",
             folder: "skills",
             user_config: true,
+            experimental: false,
+            files: markdown_files,
         };
         self.markdown_file(
             &SKILLS,
@@ -527,7 +605,7 @@ impl<'a> Loader<'a> {
                 WarningKind::UserConfigMissing,
                 component,
                 format!(
-                    "{at}: ${{user_config.{key}}} has no value (pluginConfigs[\"{}\"].options.{key} in the user settings) and no default; left as written",
+                    "{at}: ${{user_config.{key}}} has no value (pluginConfigs[\"{}\"].options.{key} in the user or managed settings) and no default; left as written",
                     self.id
                 ),
             );
@@ -937,13 +1015,125 @@ impl<'a> Loader<'a> {
         }
     }
 
+    /// `experimental.<key>`, else a top-level `<key>` (still loaded, with Claude Code's warning).
+    fn experimental<'m>(
+        &mut self,
+        primary: &'m Map<String, Value>,
+        key: &'static str,
+    ) -> Option<&'m Value> {
+        if let Some(v) = primary.get("experimental").and_then(|e| e.get(key)) {
+            return Some(v);
+        }
+        let v = primary.get(key)?;
+        self.warn(
+            WarningKind::Deprecated,
+            key,
+            format!("\"{key}\" belongs under \"experimental\" since Claude Code 2.1.129; the top-level key still loads"),
+        );
+        Some(v)
+    }
+
+    // ------------------------------------------------------------------ channels and settings
+
+    /// `channels`: `{server, displayName?, userConfig?}`, `server` naming one of the plugin's MCP
+    /// servers.
+    fn channels(
+        &mut self,
+        primary: &Map<String, Value>,
+        origin: Origin,
+        mcp: &Named<ServerComponent>,
+    ) -> Vec<ConfigComponent> {
+        let mut out = Vec::new();
+        let Some(v) = primary.get("channels") else {
+            return out;
+        };
+        let Value::Array(items) = v else {
+            self.invalid("channels", "an array of objects", v);
+            return out;
+        };
+        for (i, c) in items.iter().enumerate() {
+            let Value::Object(m) = c else {
+                self.invalid("channels", "an object", c);
+                continue;
+            };
+            let problem = match m.get("server") {
+                Some(Value::String(s)) if mcp.get(s).is_some() => None,
+                Some(Value::String(s)) => Some(format!(
+                    "channels[{i}].server \"{s}\" is not one of the plugin's MCP servers; skipped"
+                )),
+                _ => Some(format!(
+                    "channels[{i}] needs \"server\", the name of one of the plugin's MCP servers; skipped"
+                )),
+            };
+            match problem {
+                Some(message) => self.warn(WarningKind::InvalidConfig, "channels", message),
+                None => out.push(ConfigComponent {
+                    from: origin,
+                    file: None,
+                    config: c.clone(),
+                }),
+            }
+        }
+        out
+    }
+
+    /// The root `settings.json`, else the manifest's `settings` (the file wins, whole); only
+    /// [`EFFECTIVE_SETTINGS`] are kept, the other keys are warned about.
+    fn settings(
+        &mut self,
+        primary: &Map<String, Value>,
+        origin: Origin,
+    ) -> Option<ConfigComponent> {
+        let file = self.root.join("settings.json");
+        let declared = primary.get("settings");
+        let (v, from, file) = if file.is_file() {
+            if declared.is_some() {
+                self.warn(
+                    WarningKind::Ignored,
+                    "settings",
+                    "\"settings\" of plugin.json is ignored because the plugin has a settings.json, which wins".into(),
+                );
+            }
+            (
+                self.json_file("settings", &file)?,
+                Origin::Default,
+                Some(file),
+            )
+        } else {
+            (declared?.clone(), origin, None)
+        };
+        let Value::Object(m) = v else {
+            self.invalid("settings", "an object", &v);
+            return None;
+        };
+        let at = file
+            .as_deref()
+            .map_or_else(|| "settings".into(), |f| shown(self.root, f));
+        let (kept, ignored): (Map<String, Value>, Map<String, Value>) = m
+            .into_iter()
+            .partition(|(k, _)| EFFECTIVE_SETTINGS.contains(&k.as_str()));
+        if !ignored.is_empty() {
+            let keys: Vec<&str> = ignored.keys().map(String::as_str).collect();
+            self.warn(
+                WarningKind::Ignored,
+                "settings",
+                format!(
+                    "{at}: only \"agent\" and \"subagentStatusLine\" take effect in a plugin's settings; ignored: {}",
+                    keys.join(", ")
+                ),
+            );
+        }
+        (!kept.is_empty()).then(|| ConfigComponent {
+            from,
+            file,
+            config: Value::Object(kept),
+        })
+    }
+
     // ------------------------------------------------------------------ monitors
 
     fn monitors(&mut self, primary: &Map<String, Value>, origin: Origin) -> Vec<ConfigComponent> {
-        let declared = primary
-            .get("experimental")
-            .and_then(|e| e.get("monitors"))
-            .or_else(|| primary.get("monitors"));
+        let declared = self.experimental(primary, "monitors");
         let mut out = Vec::new();
         match declared {
             Some(Value::String(raw)) => {
@@ -1099,8 +1289,13 @@ mod layout_tests {
             "monitors/monitors.json",
             "bin",
             "SKILL.md",
+            THEMES.folder,
+            WORKFLOWS.folder,
+            "settings.json",
         ];
         let mut table = crate::manifest::DEFAULT_LAYOUT.to_vec();
+        // Loaded too, but names this common do not make a folder a plugin on their own.
+        table.extend(["themes", "workflows", "settings.json"]);
         loaded.sort();
         table.sort();
         assert_eq!(loaded, table);

@@ -10,10 +10,11 @@
 //!   the manifest.
 //! - **Default folders** ([`crate::manifest::DEFAULT_LAYOUT`]). `commands/`, `agents/`, `skills/`,
 //!   `output-styles/`, `hooks/hooks.json`, `.mcp.json`, `.lsp.json`, `monitors/monitors.json`,
-//!   `bin/`, and a root `SKILL.md`. Manifest
-//!   paths replace the default (`commands`, `agents`, `outputStyles`, monitors) or add to it
-//!   (`skills`, `hooks`, `mcpServers`, `lspServers`). A path that escapes the plugin root or does
-//!   not exist is a warning and the component is skipped.
+//!   `bin/`, and a root `SKILL.md`; also `themes/`, `workflows/` and `settings.json`, which do not
+//!   make a folder a plugin by themselves. Manifest paths replace the default (`commands`,
+//!   `agents`, `outputStyles`, `workflows`, themes, monitors, settings) or add to it (`skills`,
+//!   `hooks`, `mcpServers`, `lspServers`). A path that escapes the plugin root or does not exist
+//!   is a warning and the component is skipped.
 //! - **Substitution** ([`substitute`]) only in the fields of docs §8; Markdown bodies are never
 //!   rewritten (installed files stay byte-identical): their variables are reported instead.
 //!
@@ -51,7 +52,7 @@ pub const DECLARING_FIELDS: &[&str] = &[
 ];
 
 /// Entry fields a strict entry beside a plugin.json adds to the manifest's components (docs
-/// §2.5); `hooks` matchers replace the manifest's event by event. `themes` is not loaded here.
+/// §2.5); `hooks` matchers replace the manifest's event by event.
 pub const APPENDED_FIELDS: &[&str] = &[
     "commands",
     "agents",
@@ -105,8 +106,9 @@ pub struct DefinitionInputs<'a> {
     pub data_dir: PathBuf,
     /// `${CLAUDE_PROJECT_DIR}`.
     pub project_dir: PathBuf,
-    /// `pluginConfigs[<id>].options` of the user settings.
-    pub options: Map<String, Value>,
+    /// The option values set in settings (`pluginConfigs[<id>].options`; managed settings win
+    /// over the user's, key by key).
+    pub options: Named<OptionValue>,
     /// Warnings the caller already has (e.g. the marketplace no longer lists the plugin).
     pub warnings: Vec<Warning>,
 }
@@ -163,6 +165,9 @@ pub struct PluginDefinition {
     pub strict: bool,
     pub defined_by: DefinedBy,
     pub components: Components,
+    /// Each option of `userConfig` (and any other option set in settings): its value and where
+    /// it came from.
+    pub user_config: Named<OptionValue>,
     /// Environment variables a host exports to the processes of each component kind.
     pub env: ExportedEnv,
     pub warnings: Vec<Warning>,
@@ -178,13 +183,22 @@ pub struct Components {
     pub agents: Vec<MarkdownComponent>,
     pub skills: Vec<MarkdownComponent>,
     pub output_styles: Vec<MarkdownComponent>,
+    /// Files of `themes/` (or `experimental.themes`); their format is not checked.
+    pub themes: Vec<MarkdownComponent>,
+    /// Files of `workflows/` (or `workflows`); their format is not checked.
+    pub workflows: Vec<MarkdownComponent>,
     /// Event name → matcher groups, in load order.
     pub hooks: Named<Vec<HookGroup>>,
     pub mcp_servers: Named<ServerComponent>,
     pub lsp_servers: Named<ServerComponent>,
+    /// `channels` entries whose `server` is one of `mcpServers`.
+    pub channels: Vec<ConfigComponent>,
     pub monitors: Vec<ConfigComponent>,
     /// `bin/`, added to the Bash tool's `PATH`.
     pub bin: Option<PathBuf>,
+    /// The plugin's settings (`settings.json` at the root, else the manifest's `settings`), only
+    /// the keys that take effect (`agent`, `subagentStatusLine`).
+    pub settings: Option<ConfigComponent>,
 }
 
 impl Components {
@@ -193,11 +207,15 @@ impl Components {
             && self.agents.is_empty()
             && self.skills.is_empty()
             && self.output_styles.is_empty()
+            && self.themes.is_empty()
+            && self.workflows.is_empty()
             && self.hooks.is_empty()
             && self.mcp_servers.is_empty()
             && self.lsp_servers.is_empty()
+            && self.channels.is_empty()
             && self.monitors.is_empty()
             && self.bin.is_none()
+            && self.settings.is_none()
     }
 }
 
@@ -242,13 +260,35 @@ pub struct ServerComponent {
     pub config: Value,
 }
 
-/// A monitor (a configuration object, `command` substituted).
+/// A monitor (a configuration object, `command` substituted), a channel or the plugin's settings.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigComponent {
     pub from: Origin,
     pub file: Option<PathBuf>,
     pub config: Value,
+}
+
+/// Where an option's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptionSource {
+    /// `pluginConfigs` of the managed settings (wins over the user's).
+    Managed,
+    /// `pluginConfigs` of the user settings.
+    User,
+    /// The option's declared `default`.
+    Default,
+    /// A `sensitive` option: the host keeps it in the keychain; never read here.
+    Keychain,
+}
+
+/// One option of `userConfig`: its value (`null`: none here) and where it came from (`null`: no
+/// value anywhere).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OptionValue {
+    pub value: Value,
+    pub from: Option<OptionSource>,
 }
 
 /// Variables exported per component kind (docs §8; MCP stdio servers also get
@@ -291,9 +331,12 @@ pub enum WarningKind {
     UserConfigSensitive,
     /// `${user_config.KEY}` in a field that does not take it: left as written.
     UserConfigNotAllowed,
-    /// A field of the marketplace entry that strict mode ignores, or a default folder a manifest
-    /// key shadows.
+    /// A field of the marketplace entry that strict mode ignores, a default folder a manifest
+    /// key shadows, or a settings key that takes no effect.
     Ignored,
+    /// A top-level `themes` or `monitors` key, which Claude Code still loads (with a warning)
+    /// but expects under `experimental`.
+    Deprecated,
     /// Something Claude Code loads that we do not resolve (MCP bundles, entry hooks files).
     Unsupported,
     /// The marketplace is gone or no longer lists the plugin: resolved without its entry.
@@ -423,7 +466,7 @@ impl PluginDefinition {
             .as_ref()
             .map(|m| m.name.clone())
             .unwrap_or_else(|| installation.name.clone());
-        let vars = components::variables(
+        let (vars, user_config) = components::variables(
             primary.get("userConfig"),
             options,
             &root,
@@ -450,6 +493,7 @@ impl PluginDefinition {
             strict,
             defined_by,
             components,
+            user_config,
             env,
             warnings,
             uses_data_dir,

@@ -72,14 +72,31 @@ impl PluginRoot {
 /// The `.md` files under `dir`, unsorted: files and links to files. Linked folders are not
 /// entered (a link cycle would never end). The one walk of `resolve` and `validate`.
 pub(crate) fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    files_where(dir, &|p| p.extension().is_some_and(|x| x == "md"), out);
+}
+
+/// The files under `dir` whose names do not start with a dot (themes, workflows: formats the
+/// docs do not pin down), unsorted, walked as [`markdown_files`].
+pub(crate) fn visible_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    files_where(
+        dir,
+        &|p| {
+            p.file_name()
+                .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
+        },
+        out,
+    );
+}
+
+fn files_where(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for e in entries.flatten() {
         let p = e.path();
         if e.file_type().is_ok_and(|t| t.is_dir()) {
-            markdown_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "md") && p.is_file() {
+            files_where(&p, keep, out);
+        } else if keep(&p) && p.is_file() {
             out.push(p);
         }
     }

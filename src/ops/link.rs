@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{Context, OpError, PluginRef};
-use crate::fsutil::{IoContext, iso_timestamp, temp_path, write_atomic};
+use crate::fsutil::{IoContext, crash_point, iso_timestamp, temp_path, write_atomic};
 use crate::locations::{DEV_MARKETPLACE, Scope};
 use crate::manifest::{DEFAULT_LAYOUT, read_manifest};
 use crate::marketplace::MarketplaceSource;
@@ -154,7 +154,8 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     let mut links = Links::read(&ctx.loc.links_file())?;
     let existing = installed.find(&id, scope, project.as_deref());
     let earlier = links.find(&id, scope, project.as_deref()).cloned();
-    if let (Some(rec), false) = (&existing, req.force) {
+    // Linking again (a new version, another checkout) needs no --force: the record is ours.
+    if let (Some(rec), false, None) = (&existing, req.force, &earlier) {
         return Err(OpError::LinkOverInstalled {
             id,
             scope,
@@ -185,9 +186,20 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
             others: others.join(", "),
         });
     }
-    // A link over a link keeps what the first one replaced.
+    // A link over a link keeps what the first one replaced. An earlier link at another version
+    // folder is taken down first (below): what it moved aside goes back where it was.
+    let stale = (earlier.as_ref())
+        .filter(|e| e.link_path != link_path)
+        .cloned();
     let (previous, previous_enabled, mut aside) = match earlier {
-        Some(e) => (e.previous, e.previous_enabled, e.aside),
+        Some(e) => {
+            let same_folder = e.link_path == link_path;
+            (
+                e.previous,
+                e.previous_enabled,
+                e.aside.filter(|_| same_folder),
+            )
+        }
         None => (existing.clone(), settings.enabled(&id), None),
     };
     // An installed copy of the same version is kept beside the link for `unlink`.
@@ -214,6 +226,17 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         .flat_map(|d| missing_dirs(d, &ctx.loc.plugins_root))
         .collect();
     let links_saved = Saved::of(ctx.loc.links_file());
+    remove_temp_links(&plugin_dir);
+
+    let mut done = Done::default();
+    // The earlier link's journal entry stays until the new one replaces it: a crash in between
+    // leaves `unlink` (or `link` again) to finish the same steps, which skip what is done.
+    if let Some(e) = &stale
+        && let Err(err) = done.take_down(e)
+    {
+        done.undo(&link_path, None, None);
+        return Err(err);
+    }
 
     // The journal first: from here on, a crash or a failure leaves `unlink` able to put back
     // what the link replaces (the folder moved aside above all).
@@ -227,9 +250,13 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         previous: previous.clone(),
         previous_enabled,
     });
-    links.write()?;
+    let journal = links.write();
+    if let Err(e) = journal {
+        done.undo(&link_path, None, None);
+        return Err(e.into());
+    }
+    crash_point();
 
-    let mut done = Done::default();
     let result = (|| -> Result<(), OpError> {
         fs::create_dir_all(&plugin_dir).at("create directory", &plugin_dir)?;
         if let (true, Some(a)) = (move_aside, &aside) {
@@ -238,14 +265,17 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
             }
             fs::rename(&link_path, a).at("move aside", &link_path)?;
             done.moved_aside = true;
+            crash_point();
         }
-        let tmp = temp_path(&plugin_dir, ".plugin-link-");
+        let tmp = temp_path(&plugin_dir, TEMP_LINK_PREFIX);
         std::os::unix::fs::symlink(&checkout, &tmp).at("create link", &tmp)?;
+        crash_point();
         if let Err(e) = fs::rename(&tmp, &link_path) {
             let _ = fs::remove_file(&tmp);
             return Err(crate::fsutil::IoError::new("link", &link_path, e).into());
         }
         done.linked = true;
+        crash_point();
         if mkt == DEV_MARKETPLACE {
             register_dev(ctx, &dev_dir, &name, Some((&checkout, &version)))?;
             // It may have declared the marketplace in user settings.
@@ -263,8 +293,10 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
             },
         );
         installed.write()?;
+        crash_point();
         settings.set_enabled(&id, true);
         settings.write().map_err(OpError::SettingsWrite)?;
+        crash_point();
         Ok(())
     })();
     if let Err(e) = result {
@@ -329,15 +361,10 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
     let mut installed = ctx.installed()?;
     let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
 
-    if entry.link_path.is_symlink() {
-        fs::remove_file(&entry.link_path).at("remove link", &entry.link_path)?;
+    if let Some(dir) = entry.link_path.parent() {
+        remove_temp_links(dir);
     }
-    if let Some(a) = &entry.aside
-        && a.is_dir()
-        && !entry.link_path.exists()
-    {
-        fs::rename(a, &entry.link_path).at("restore", a)?;
-    }
+    Done::default().take_down(&entry)?;
     let outcome = match &entry.previous {
         Some(prev) if Path::new(&prev.install_path).is_dir() => {
             restore(&mut installed, &id, scope, project.clone(), prev);
@@ -361,11 +388,15 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
         }
     };
     settings.write().map_err(OpError::SettingsWrite)?;
+    crash_point();
     installed.write()?;
-    links.remove(&id, scope, project.as_deref());
-    links.write()?;
+    crash_point();
+    // The journal entry goes last: until then, `unlink` again redoes every step (each one is
+    // idempotent), whatever step a crash stopped at.
     let name = PluginRef::parse(&id).name;
-    if id.ends_with(&format!("@{DEV_MARKETPLACE}")) && !links.entries.iter().any(|e| e.id == id) {
+    let linked_elsewhere =
+        (links.entries.iter()).any(|e| e.id == id && !e.matches(&id, scope, project.as_deref()));
+    if id.ends_with(&format!("@{DEV_MARKETPLACE}")) && !linked_elsewhere {
         register_dev(ctx, &ctx.loc.dev_marketplace_dir(), &name, None)?;
     }
     // Empty plugin and marketplace folders of the cache go (Claude Code's own rule).
@@ -375,6 +406,8 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
             let _ = fs::remove_dir(m);
         }
     }
+    links.remove(&id, scope, project.as_deref());
+    links.write()?;
     Ok(UnlinkReport {
         id,
         scope,
@@ -410,19 +443,55 @@ impl Saved {
 /// The cache steps of `link` that took place.
 #[derive(Default)]
 struct Done {
+    /// An earlier link of the installation (at another version folder) was removed: its path
+    /// and target.
+    unlinked: Option<(PathBuf, PathBuf)>,
+    /// The folder that earlier link had moved aside was put back: its aside name and place.
+    put_back: Option<(PathBuf, PathBuf)>,
     moved_aside: bool,
     linked: bool,
 }
 
 impl Done {
+    /// Remove the link of `e` and put back the folder it moved aside; a step already done (by an
+    /// interrupted run) is skipped.
+    fn take_down(&mut self, e: &LinkEntry) -> Result<(), OpError> {
+        if let Ok(target) = fs::read_link(&e.link_path) {
+            fs::remove_file(&e.link_path).at("remove link", &e.link_path)?;
+            self.unlinked = Some((e.link_path.clone(), target));
+            crash_point();
+        }
+        if let Some(a) = &e.aside
+            && a.is_dir()
+            && fs::symlink_metadata(&e.link_path).is_err()
+        {
+            fs::rename(a, &e.link_path).at("restore", a)?;
+            self.put_back = Some((a.clone(), e.link_path.clone()));
+            crash_point();
+        }
+        Ok(())
+    }
+
     /// Undo them, latest first; whether all of it worked.
     fn undo(&self, link_path: &Path, old_target: Option<&Path>, aside: Option<&Path>) -> bool {
+        let ok = self.undo_link(link_path, old_target, aside);
+        let mut earlier = true;
+        if let Some((aside, place)) = &self.put_back {
+            earlier &= fs::rename(place, aside).is_ok();
+        }
+        if let Some((path, target)) = &self.unlinked {
+            earlier &= std::os::unix::fs::symlink(target, path).is_ok();
+        }
+        ok && earlier
+    }
+
+    fn undo_link(&self, link_path: &Path, old_target: Option<&Path>, aside: Option<&Path>) -> bool {
         let mut ok = true;
         if self.linked {
             ok &= match old_target {
                 // A link over a link: the earlier link comes back.
                 Some(target) => link_path.parent().is_some_and(|dir| {
-                    let tmp = temp_path(dir, ".plugin-link-");
+                    let tmp = temp_path(dir, TEMP_LINK_PREFIX);
                     std::os::unix::fs::symlink(target, &tmp).is_ok()
                         && fs::rename(&tmp, link_path).is_ok()
                 }),
@@ -433,6 +502,24 @@ impl Done {
             ok &= fs::rename(a, link_path).is_ok();
         }
         ok
+    }
+}
+
+/// Name prefix of a link being created (renamed into place right after).
+const TEMP_LINK_PREFIX: &str = ".plugin-link-";
+
+/// Links a killed `link` left under their temporary names in a plugin's cache folder. Called
+/// under the state lock, which every `link` holds while it creates one.
+fn remove_temp_links(plugin_dir: &Path) {
+    for e in fs::read_dir(plugin_dir).into_iter().flatten().flatten() {
+        let is_link = e.file_type().is_ok_and(|t| t.is_symlink());
+        if is_link
+            && e.file_name()
+                .to_string_lossy()
+                .starts_with(TEMP_LINK_PREFIX)
+        {
+            let _ = fs::remove_file(e.path());
+        }
     }
 }
 
@@ -523,11 +610,14 @@ fn register_dev(
     if plugins.is_empty() {
         if known.remove(DEV_MARKETPLACE) {
             known.write()?;
+            crash_point();
         }
         if user.undeclare_marketplace(DEV_MARKETPLACE) {
             user.write().map_err(OpError::SettingsWrite)?;
+            crash_point();
         }
         crate::fsutil::remove_tree(dir)?;
+        crash_point();
         return Ok(());
     }
     catalog["plugins"] = Value::Array(plugins);
@@ -535,14 +625,17 @@ fn register_dev(
     fs::create_dir_all(parent).at("create directory", parent)?;
     let text = serde_json::to_string_pretty(&catalog).unwrap_or_default() + "\n";
     write_atomic(&catalog_path, text.as_bytes())?;
+    crash_point();
     let source = MarketplaceSource::Directory(dir.to_path_buf()).to_json();
     if known.get(DEV_MARKETPLACE).is_none() {
         known.upsert(DEV_MARKETPLACE, &source, dir, &iso_timestamp());
         known.write()?;
+        crash_point();
     }
     if user.declared_marketplace(DEV_MARKETPLACE).is_none() {
         user.declare_marketplace(DEV_MARKETPLACE, &source);
         user.write().map_err(OpError::SettingsWrite)?;
+        crash_point();
     }
     Ok(())
 }

@@ -544,6 +544,17 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
     } else if known.get(name).is_none() && !writable_scopes().iter().any(|s| declared_in(*s)) {
         return Err(OpError::MarketplaceNotConfigured(name.to_string()));
     }
+    // Removing the last declaration uninstalls the marketplace's plugins; a linked one would
+    // lose what its link replaced (and its `dev` catalog entry), so it is unlinked first.
+    let stays = scope.is_some_and(|s| {
+        seeded
+            || files
+                .iter()
+                .any(|f| f.scope != s && f.declared_marketplace(name).is_some())
+    });
+    if !stays {
+        refuse_links(ctx, name)?;
+    }
     for f in files.iter_mut() {
         if scope.is_none_or(|s| s == f.scope) && f.undeclare_marketplace(name) {
             f.write()?;
@@ -574,5 +585,35 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
         name: name.to_string(),
         only_scope: scope,
         uninstalled,
+    })
+}
+
+/// [`OpError::MarketplaceHasLinks`] when `.plugin-links.json` records links into marketplace
+/// `name`.
+fn refuse_links(ctx: &Context, name: &str) -> Result<(), OpError> {
+    let links = crate::state::Links::read(&ctx.loc.links_file())?;
+    let suffix = format!("@{name}");
+    let linked: Vec<_> = (links.entries.iter())
+        .filter(|e| e.id.ends_with(&suffix))
+        .collect();
+    if linked.is_empty() {
+        return Ok(());
+    }
+    let described: Vec<String> = (linked.iter())
+        .map(|e| match &e.project_path {
+            Some(p) => format!("{} ({} scope, {p})", e.id, e.scope),
+            None => format!("{} ({} scope)", e.id, e.scope),
+        })
+        .collect();
+    let commands: Vec<String> = (linked.iter())
+        .map(|e| {
+            let scope = Scope::parse(&e.scope).unwrap_or(Scope::User);
+            format!("`{}`", super::link::unlink_command(&e.id, scope))
+        })
+        .collect();
+    Err(OpError::MarketplaceHasLinks {
+        name: name.to_string(),
+        links: described.join(", "),
+        unlink: commands.join(", "),
     })
 }

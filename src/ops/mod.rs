@@ -555,6 +555,16 @@ pub enum OpError {
     DevMarketplaceTaken { location: PathBuf },
     #[error("Plugin \"{typed}\" is not linked at {scope} scope (see `plugin list`)")]
     NotLinked { typed: String, scope: Scope },
+    #[error(
+        "Marketplace \"{name}\" has plugins linked to development checkouts: {links}; run {unlink} first (it puts back what each link replaced), then remove the marketplace"
+    )]
+    MarketplaceHasLinks {
+        name: String,
+        /// "p@dev (user scope)", "q@dev (local scope, /proj)", …
+        links: String,
+        /// The `plugin unlink …` commands, quoted.
+        unlink: String,
+    },
     #[error("Cannot create plugin \"{name}\": {problem}")]
     InitName { name: String, problem: String },
     #[error("Cannot create the plugin in {}: the folder exists and is not empty; choose another with --dir", .path.display())]
@@ -711,7 +721,7 @@ impl OpError {
             OpError::LinkOverInstalled { .. } | OpError::LinkOverShared { .. } => {
                 "already_installed"
             }
-            OpError::UninstallLinked { .. } => "linked",
+            OpError::UninstallLinked { .. } | OpError::MarketplaceHasLinks { .. } => "linked",
             OpError::DevMarketplaceTaken { .. } => "marketplace_name_mismatch",
             OpError::NotLinked { .. } => "not_linked",
         }

@@ -1,14 +1,17 @@
 //! `resolve`: the installed plugin as a host loads it ([`PluginDefinition`]): its installation
-//! visible from the project, its marketplace entry (when still listed), the user's
-//! `pluginConfigs` options. Reads only; the one thing it may create is the plugin's data folder,
+//! visible from the project, its marketplace entry (when still listed), the `pluginConfigs`
+//! options of the user and managed settings. Reads only; the one thing it may create is the plugin's data folder,
 //! when a substitution used `${CLAUDE_PLUGIN_DATA}` (Claude Code creates it on first reference).
 
 use std::path::PathBuf;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Context, OpError, PluginRef, load_configured};
-use crate::definition::{DefinitionInputs, Installation, PluginDefinition, Warning, WarningKind};
+use crate::definition::{
+    DefinitionInputs, Installation, Named, OptionSource, OptionValue, PluginDefinition, Warning,
+    WarningKind,
+};
 use crate::fsutil::IoContext;
 use crate::locations::Scope;
 
@@ -78,15 +81,7 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
         )));
     }
 
-    let options = ctx
-        .settings(Scope::User)?
-        .doc()
-        .object("pluginConfigs")
-        .and_then(|m| m.get(&id))
-        .and_then(|c| c.get("options"))
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_else(Map::new);
+    let options = set_options(ctx, &id)?;
     let data_dir = ctx.loc.plugin_data_dir(&id);
     let def = PluginDefinition::build(DefinitionInputs {
         installation: Installation {
@@ -108,6 +103,38 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
         std::fs::create_dir_all(&def.data_dir).at("create", &def.data_dir)?;
     }
     Ok(def)
+}
+
+/// `pluginConfigs[id].options` of the user settings, then of the managed settings, which win key
+/// by key (docs §5.2; project and local settings are not read since Claude Code 2.1.207, and
+/// `plugin` has no `--settings`).
+fn set_options(ctx: &Context, id: &str) -> Result<Named<OptionValue>, OpError> {
+    let user = ctx.settings(Scope::User)?;
+    let managed = ctx.managed()?;
+    let layers = [
+        (user.doc().object("pluginConfigs"), OptionSource::User),
+        (
+            managed.get("pluginConfigs").and_then(Value::as_object),
+            OptionSource::Managed,
+        ),
+    ];
+    let mut out = Named::default();
+    for (configs, from) in layers {
+        let options = configs
+            .and_then(|m| m.get(id))
+            .and_then(|c| c.get("options"))
+            .and_then(Value::as_object);
+        for (key, value) in options.into_iter().flatten() {
+            out.insert(
+                key.clone(),
+                OptionValue {
+                    value: value.clone(),
+                    from: Some(from),
+                },
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn no_entry(message: String) -> Warning {

@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use super::{Out, json_pretty, plugin_failure};
-use crate::definition::{Named, PluginDefinition};
+use crate::definition::substitute::option_text;
+use crate::definition::{Named, OptionSource, PluginDefinition};
 use crate::ops::OpError;
 
 pub fn resolve(out: &Out, typed: &str, r: Result<PluginDefinition, OpError>) -> i32 {
@@ -53,6 +54,8 @@ fn print_human(d: &PluginDefinition) {
         ("agents", &c.agents),
         ("skills", &c.skills),
         ("output styles", &c.output_styles),
+        ("themes", &c.themes),
+        ("workflows", &c.workflows),
     ] {
         if list.is_empty() {
             continue;
@@ -100,6 +103,20 @@ fn print_human(d: &PluginDefinition) {
             println!("  {name} ({}): {}", s.transport, server_line(&s.config));
         }
     }
+    if !c.channels.is_empty() {
+        println!("channels");
+        for ch in &c.channels {
+            let server = ch
+                .config
+                .get("server")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            match ch.config.get("displayName").and_then(Value::as_str) {
+                Some(shown) => println!("  {server} ({shown})"),
+                None => println!("  {server}"),
+            }
+        }
+    }
     if !c.monitors.is_empty() {
         println!("monitors");
         for m in &c.monitors {
@@ -115,8 +132,30 @@ fn print_human(d: &PluginDefinition) {
     if let Some(bin) = &c.bin {
         println!("bin (on the Bash tool's PATH)\n  {}", bin.display());
     }
+    if let Some(s) = &c.settings {
+        let file = s
+            .file
+            .as_ref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_else(|| "plugin.json \"settings\"".into());
+        println!("settings ({file})");
+        for (k, v) in s.config.as_object().into_iter().flatten() {
+            println!("  {k}: {v}");
+        }
+    }
     if c.is_empty() {
         println!("no components");
+    }
+    if !d.user_config.is_empty() {
+        println!("user config");
+        for (key, o) in d.user_config.iter() {
+            let line = match o.from {
+                Some(OptionSource::Keychain) => "(sensitive: kept in the keychain)".to_string(),
+                Some(from) => format!("{} ({})", option_text(&o.value), source_name(from)),
+                None => "(not set, no default)".to_string(),
+            };
+            println!("  {key} = {line}");
+        }
     }
     for (title, env) in [
         ("hooks", &d.env.hooks),
@@ -126,6 +165,15 @@ fn print_human(d: &PluginDefinition) {
         if !env.is_empty() {
             println!("env for {title}: {}", env_names(env));
         }
+    }
+}
+
+fn source_name(from: OptionSource) -> &'static str {
+    match from {
+        OptionSource::Managed => "managed settings",
+        OptionSource::User => "user settings",
+        OptionSource::Default => "default",
+        OptionSource::Keychain => "keychain",
     }
 }
 
