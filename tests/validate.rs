@@ -841,6 +841,11 @@ fn provides_lists_what_resolve_loads_in_claude_codes_format() {
         "---\nname: sk\ndescription: d\n---\n",
     );
     write(&dir.join("bin/tool"), "#!/bin/sh\n");
+    // Themes: top-level `.json` files only; workflows are not listed (as Claude Code 2.1.328).
+    for f in ["themes/t.json", "themes/sub/c.json", "workflows/w.js"] {
+        write(&dir.join(f), "{}\n");
+    }
+    write(&dir.join("themes/a.md"), "---\ndescription: d\n---\n");
     write(
         &dir.join("hooks/hooks.json"),
         r#"{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"\"${CLAUDE_PLUGIN_ROOT}/a\""},{"type":"http","url":"https://h"}]}],"PreToolUse":[{"matcher":"Bash","hooks":[{"type":"command","command":"c","args":["1"]}]}]}}"#,
@@ -873,7 +878,7 @@ fn provides_lists_what_resolve_loads_in_claude_codes_format() {
             "commands": ["p:c", "p:sub:deep"],
             "agents": ["p:ag", "p:agname"],
             "outputStyles": ["p:os"],
-            "themes": [],
+            "themes": ["p:t"],
             "workflows": [],
             "bin": ["tool"]
         })

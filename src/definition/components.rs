@@ -1,7 +1,7 @@
 //! Loading each component kind from default folders and declarations, with path checks and
 //! substitution (see the module doc of [`super`]).
 
-use super::paths::{PathProblem, PluginRoot, markdown_files, visible_files};
+use super::paths::{PathProblem, PluginRoot, markdown_files, theme_files, workflow_files};
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -110,14 +110,14 @@ const THEMES: MarkdownKind = MarkdownKind {
     folder: "themes",
     user_config: false,
     experimental: true,
-    files: visible_files,
+    files: theme_files,
 };
 const WORKFLOWS: MarkdownKind = MarkdownKind {
     key: "workflows",
     folder: "workflows",
     user_config: false,
     experimental: false,
-    files: visible_files,
+    files: workflow_files,
 };
 
 /// Keys of a plugin's settings that take effect (docs §5); the others are ignored.

@@ -77,15 +77,29 @@ pub(crate) fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The files under `dir` whose names do not start with a dot (themes, workflows: formats the
 /// docs do not pin down), unsorted, walked as [`markdown_files`].
-pub(crate) fn visible_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    files_where(
-        dir,
-        &|p| {
-            p.file_name()
-                .is_some_and(|n| !n.to_string_lossy().starts_with('.'))
-        },
-        out,
-    );
+/// Theme files: the `.json` files directly in the folder (Claude Code 2.1.328 lists no other,
+/// and none from subfolders).
+pub(crate) fn theme_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    top_level_with_extension(dir, "json", out);
+}
+
+/// Workflow scripts: the `.js` files directly in the folder (docs: "a workflows directory or .js
+/// file").
+pub(crate) fn workflow_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    top_level_with_extension(dir, "js", out);
+}
+
+fn top_level_with_extension(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let visible = !e.file_name().to_string_lossy().starts_with('.');
+        if visible && p.extension().is_some_and(|x| x == ext) && p.is_file() {
+            out.push(p);
+        }
+    }
 }
 
 fn files_where(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
-use crate::definition::{DefinitionInputs, Installation, MarkdownComponent, PluginDefinition};
+use crate::definition::{
+    DefinitionInputs, Installation, MarkdownComponent, Named, PluginDefinition,
+};
 
 /// `provides` of the plugin at `root` whose manifest is named `name`; `None` when it cannot be
 /// loaded (Claude Code prints `null` then).
@@ -27,7 +29,7 @@ pub(super) fn provides(root: &Path, name: &str) -> Option<Value> {
         entry: None,
         data_dir: PathBuf::from("${CLAUDE_PLUGIN_DATA}"),
         project_dir: PathBuf::from("${CLAUDE_PROJECT_DIR}"),
-        options: Map::new(),
+        options: Named::default(),
         warnings: Vec::new(),
     })
     .ok()?;
@@ -113,7 +115,8 @@ pub(super) fn provides(root: &Path, name: &str) -> Option<Value> {
         "commands": names(&c.commands),
         "agents": names(&c.agents),
         "outputStyles": names(&c.output_styles),
-        "themes": [],
+        "themes": names(&c.themes),
+        // Claude Code 2.1.328 lists none here, even for `.js` files `resolve` reports.
         "workflows": [],
         "bin": bin,
     }))
