@@ -44,7 +44,6 @@ impl<T> IoContext<T> for io::Result<T> {
     }
 }
 
-/// Lower-case hex of `n` random bytes (for temporary names).
 /// A step boundary of a multi-file operation, for the crash tests: with `PLUGIN_CRASH_AT=<n>`
 /// the n-th boundary reached in this process aborts it, leaving the disk as a `kill -9` there
 /// would (no cleanup runs). Unset, it does nothing.
@@ -61,6 +60,7 @@ pub fn crash_point() {
     }
 }
 
+/// Lower-case hex of `n` random bytes (for temporary names).
 pub fn random_hex(n: usize) -> String {
     (0..n)
         .map(|_| format!("{:02x}", fastrand::u8(..)))
@@ -159,22 +159,27 @@ pub fn process_alive(pid: i32) -> bool {
     )
 }
 
-/// Remove a directory tree, succeeding when it is already gone.
 /// Swap two existing paths in one step (renameat2 exchange), so that a crash leaves one or the
-/// other in place, never neither; where the filesystem cannot, `b` is moved to `aside` first
-/// (three renames).
+/// other in place, never neither. Only where the filesystem cannot exchange, `b` is moved to
+/// `aside` first (three renames; put back if the second fails).
 pub fn exchange(a: &Path, b: &Path, aside: &Path) -> Result<(), IoError> {
     use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
     match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
         Ok(()) => Ok(()),
-        Err(_) => {
+        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
             fs::rename(b, aside).at("move aside", b)?;
-            fs::rename(a, b).at("rename into place", b)?;
+            if let Err(e) = fs::rename(a, b) {
+                let _ = fs::rename(aside, b);
+                return Err(IoError::new("rename into place", b, e));
+            }
             fs::rename(aside, a).at("rename", aside)
         }
+        Err(e) => Err(IoError::new("swap into place", b, e.into())),
     }
 }
 
+/// Remove a directory tree, succeeding when it is already gone.
 pub fn remove_tree(path: &Path) -> Result<(), IoError> {
     match fs::remove_dir_all(path) {
         Ok(()) => Ok(()),

@@ -412,7 +412,10 @@ fn remembered_hashes_never_hide_a_change() {
     let files: Vec<_> = fs::read_dir(&stat_dir).unwrap().collect();
     assert_eq!(files.len(), 1, "one stat cache file for the source folder");
     let text = fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
-    assert!(text.starts_with("plugin-stat v2\ntree sha256:"), "{text}");
+    assert!(
+        text.starts_with("plugin-stat v2\ntree plugin-files v1 sha256:"),
+        "{text}"
+    );
     assert!(
         text.contains(" -\tcommands\n"),
         "folders are remembered: {text}"

@@ -30,7 +30,8 @@ use crate::fsutil::{IoContext, IoError};
 
 /// The listing's file name inside a version folder.
 pub const LISTING: &str = ".plugin-files";
-const HEADER: &str = "plugin-files v1";
+/// The listing format; digests are of listings in this format.
+pub(super) const HEADER: &str = "plugin-files v1";
 
 /// One entry: the escaped path and what is there.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,11 @@
 //!
 //! One file per source folder: `${XDG_CACHE_HOME:-~/.cache}/plugin/stat-v1/<16 hex of
 //! sha256(folder path)>`, ours only (Claude Code never reads it; deleting it only costs one
-//! full re-hash; a file of another format version reads as empty). After the header, an optional
-//! `tree sha256:<hex>` line (the folder's listing digest, see [`StatCache::unchanged_tree`]), then
-//! one line per file or folder: `dev ino size mtime_ns ctime_ns mode <sha256 or -> <TAB> path`,
-//! the path escaped as in `.plugin-files`.
+//! full re-hash; a file of another format version reads as empty). After the header, an
+//! optional `tree plugin-files v1 sha256:<hex>` line (the digest of the folder's listing in that
+//! format, see [`StatCache::unchanged_tree`]), then one line per file or folder:
+//! `dev ino size mtime_ns ctime_ns mode <sha256 or -> <TAB> path`, the path escaped as in
+//! `.plugin-files`.
 //!
 //! Why it is safe: a remembered hash is used only when device, inode, size, mode, mtime and
 //! ctime (nanoseconds) of the file are all unchanged. Any write changes mtime and ctime; a
@@ -157,7 +158,10 @@ impl StatCache {
     /// make the same listing. One `statx` per entry, nothing read, no listing built.
     pub fn unchanged_tree(&self) -> Option<String> {
         let mut lines = self.text.lines().skip(1);
-        let digest = lines.next()?.strip_prefix(TREE)?;
+        // A digest of a listing in another format says nothing about this one.
+        let digest = (lines.next()?.strip_prefix(TREE)?)
+            .strip_prefix(super::listing::HEADER)?
+            .strip_prefix(' ')?;
         let lines: Vec<&str> = lines.collect();
         let same = crate::parallel::map_init(
             &lines,
@@ -222,6 +226,8 @@ impl StatCache {
         out.push('\n');
         if whole {
             out.push_str(TREE);
+            out.push_str(super::listing::HEADER);
+            out.push(' ');
             out.push_str(digest);
             out.push('\n');
         }

@@ -462,8 +462,8 @@ impl<'a> Loader<'a> {
             .map(|b| String::from_utf8_lossy(&b).into_owned());
         let refs = text.as_deref().map(references).unwrap_or_default();
         // Claude Code names an agent by its frontmatter `name`, else after the file.
-        let name = match (kind.key, text.as_deref().and_then(frontmatter_name)) {
-            ("agents", Some(n)) => n,
+        let name = match text.as_deref() {
+            Some(t) if kind.key == "agents" => frontmatter_name(t).unwrap_or(name),
             _ => name,
         };
         let shown = shown(self.root, &file);
@@ -541,8 +541,10 @@ impl<'a> Loader<'a> {
         if !default.is_dir() && !any_declared && self.root.join("SKILL.md").is_file() {
             let root = self.root.to_path_buf();
             // Claude Code names it by its frontmatter `name`, else after the plugin.
-            let name = fs::read_to_string(root.join("SKILL.md"))
-                .ok()
+            let file = root.join("SKILL.md");
+            let name = (fs::metadata(&file).is_ok_and(|m| m.len() <= MAX_SCAN))
+                .then(|| fs::read_to_string(&file).ok())
+                .flatten()
                 .and_then(|text| frontmatter_name(&text))
                 .unwrap_or_else(|| self.plugin_name.to_string());
             out.push(self.skill(name, &root, Origin::Default));

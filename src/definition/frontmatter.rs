@@ -56,12 +56,76 @@ fn block(text: &str) -> Option<&str> {
     body.find("---").map(|end| &body[..end])
 }
 
+/// Nodes a frontmatter may hold once its aliases are expanded, and how deep it may nest: the
+/// loader copies an aliased node at every use, so a few lines of nested anchors ("billion
+/// laughs") would otherwise take all memory, and dropping a very deep tree recurses.
+const MAX_NODES: u64 = 10_000;
+const MAX_DEPTH: usize = 64;
+
 fn load(text: &str) -> Result<Yaml, String> {
-    let docs = YamlLoader::load_from_str(text).map_err(|e| {
+    let at = |e: yaml_rust2::ScanError| {
         let at = e.marker();
         format!("{} at line {} column {}", e.info(), at.line(), at.col() + 1)
+    };
+    check_size(text).map_err(|e| {
+        e.map_or_else(
+            || {
+                "the frontmatter is too large or too deeply nested once its aliases are expanded"
+                    .to_string()
+            },
+            at,
+        )
     })?;
+    let docs = YamlLoader::load_from_str(text).map_err(at)?;
     Ok(docs.into_iter().next().unwrap_or(Yaml::Null))
+}
+
+/// Walk the parser's events, counting the nodes each anchor stands for, before anything is
+/// built. `Err(None)` when over [`MAX_NODES`] or [`MAX_DEPTH`].
+fn check_size(text: &str) -> Result<(), Option<yaml_rust2::ScanError>> {
+    use std::collections::HashMap;
+    use yaml_rust2::parser::{Event, Parser};
+    let mut parser = Parser::new_from_str(text);
+    let mut anchored: HashMap<usize, u64> = HashMap::new();
+    // Open collections: (anchor id, nodes so far); the bottom counts the whole stream.
+    let mut open: Vec<(usize, u64)> = vec![(0, 0)];
+    loop {
+        let (event, _) = parser.next_token().map_err(Some)?;
+        let nodes = match event {
+            Event::StreamEnd => return Ok(()),
+            Event::SequenceStart(id, _) | Event::MappingStart(id, _) => {
+                open.push((id, 1));
+                if open.len() > MAX_DEPTH {
+                    return Err(None);
+                }
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some((id, n)) = open.pop() else {
+                    return Err(None);
+                };
+                if id != 0 {
+                    anchored.insert(id, n);
+                }
+                n
+            }
+            Event::Scalar(_, _, id, _) => {
+                if id != 0 {
+                    anchored.insert(id, 1);
+                }
+                1
+            }
+            Event::Alias(id) => anchored.get(&id).copied().unwrap_or(1),
+            _ => continue,
+        };
+        let Some((_, total)) = open.last_mut() else {
+            return Err(None);
+        };
+        *total = total.saturating_add(nodes);
+        if *total > MAX_NODES {
+            return Err(None);
+        }
+    }
 }
 
 /// Claude Code's retry: a `key: value` line whose unquoted value holds `{}[]*&#!|>%@` or a
@@ -125,6 +189,27 @@ fn untab(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alias_bombs_and_deep_nesting_are_refused_without_expanding() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+            ));
+        }
+        assert_eq!(check_size(&bomb).map_err(|e| e.is_some()), Err(false));
+        let deep = format!("k: {}1{}\n", "[".repeat(100), "]".repeat(100));
+        assert_eq!(check_size(&deep).map_err(|e| e.is_some()), Err(false));
+        // A few aliases are fine.
+        assert_eq!(check_size("a: &x [1, 2]\nb: *x\n"), Ok(()));
+        let text = format!("---\n{bomb}---\nbody\n");
+        assert!(
+            !matches!(parse(&text), Frontmatter::Parsed(ref y) if get(y, "a9").is_some_and(|v| v.as_vec().is_some())),
+            "never expanded"
+        );
+    }
 
     #[test]
     fn blocks_as_claude_code_finds_them() {

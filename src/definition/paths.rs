@@ -75,8 +75,6 @@ pub(crate) fn markdown_files(dir: &Path, out: &mut Vec<PathBuf>) {
     files_where(dir, &|p| p.extension().is_some_and(|x| x == "md"), out);
 }
 
-/// The files under `dir` whose names do not start with a dot (themes, workflows: formats the
-/// docs do not pin down), unsorted, walked as [`markdown_files`].
 /// Theme files: the `.json` files directly in the folder (Claude Code 2.1.328 lists no other,
 /// and none from subfolders).
 pub(crate) fn theme_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -305,7 +305,12 @@ impl TempClone {
     /// marketplace missing); the replaced content is removed with `self`.
     fn move_to(self, dest: &Path) -> Result<(), OpError> {
         if dest.symlink_metadata().is_ok() {
-            let aside = dest.with_file_name(format!(".old-{}", crate::fsutil::random_hex(8)));
+            // Named as clones are, so a crash's leftover is swept with them.
+            let aside = dest.with_file_name(format!(
+                ".tmp-{}-old-{}",
+                std::process::id(),
+                crate::fsutil::random_hex(8)
+            ));
             crate::fsutil::exchange(&self.0, dest, &aside)?;
             return Ok(());
         }
