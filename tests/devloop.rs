@@ -793,6 +793,30 @@ fn linking_again_at_another_version_takes_the_earlier_link_down() {
 }
 
 #[test]
+fn linking_again_needs_force_once_another_tool_replaced_the_record() {
+    let env = Env::new();
+    let m = m1(&env);
+    env.run(&["marketplace", "add", s(&m)]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let co = checkout(&env, "p1", "p1", "1.0.0");
+    env.run(&["link", s(&co), "--as", "p1@m1", "--force"]).ok();
+    // Claude Code's `plugin update` knows nothing of links and records its own copy.
+    let copy = cache(&env).join("m1/p1/1.1.0");
+    fs::create_dir_all(&copy).unwrap();
+    let file = env.plugins().join("installed_plugins.json");
+    let mut v = env.installed();
+    v["plugins"]["p1@m1"][0]["installPath"] = json!(s(&copy));
+    v["plugins"]["p1@m1"][0]["version"] = json!("1.1.0");
+    fs::write(&file, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let before = fs::read(&file).unwrap();
+    let r = env
+        .run(&["link", s(&co), "--as", "p1@m1", "--json"])
+        .fails();
+    assert!(r.stderr.contains("1.1.0"), "{}", r.stderr);
+    assert_eq!(fs::read(&file).unwrap(), before, "nothing changed");
+}
+
+#[test]
 fn marketplace_remove_refuses_while_plugins_are_linked_into_it() {
     let env = Env::new();
     let m = m1(&env);

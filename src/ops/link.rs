@@ -154,8 +154,14 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     let mut links = Links::read(&ctx.loc.links_file())?;
     let existing = installed.find(&id, scope, project.as_deref());
     let earlier = links.find(&id, scope, project.as_deref()).cloned();
-    // Linking again (a new version, another checkout) needs no --force: the record is ours.
-    if let (Some(rec), false, None) = (&existing, req.force, &earlier) {
+    // Linking again (a new version, another checkout) needs no --force while the record is
+    // still the earlier link's (not since replaced by an install).
+    let ours = |rec: &crate::state::installed::InstallRecord| {
+        (earlier.as_ref()).is_some_and(|e| Path::new(&rec.install_path) == e.link_path)
+    };
+    if let (Some(rec), false) = (&existing, req.force)
+        && !ours(rec)
+    {
         return Err(OpError::LinkOverInstalled {
             id,
             scope,
