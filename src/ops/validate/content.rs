@@ -51,7 +51,7 @@ const GUARD_EVENTS: &[&str] = &["PreToolUse", "PermissionRequest"];
 const GUARD_TAIL: &str = " — a PreToolUse/PermissionRequest hook that cannot be loaded may be what guards the permissions declared beside it, so nothing it sits in is applied until the entry is fixed or removed";
 
 /// A field of a hook entry: key, JSON type, required.
-type HookField = (&'static str, &'static str, bool);
+type HookField = super::TypedField;
 
 /// Each hook type and its typed fields, in Claude Code's order.
 const HOOK_TYPES: &[(&str, &[HookField])] = &[
@@ -415,33 +415,9 @@ fn hook_problem(h: &Value) -> Option<String> {
             .map_or_else(|| ty.to_string(), |s| format!("\"{s}\""));
         return Some(format!("Unknown hook type {shown}"));
     };
-    let mut issues = Vec::new();
-    for (key, ty, required) in *fields {
-        let v = h.get(*key);
-        if v.is_none() && !required {
-            continue;
-        }
-        let ok = match (*ty, v) {
-            ("string", Some(Value::String(_))) => true,
-            ("number", Some(Value::Number(_))) => true,
-            ("boolean", Some(Value::Bool(_))) => true,
-            ("record", Some(Value::Object(_))) => true,
-            ("string[]", Some(Value::Array(items))) => {
-                if let Some(i) = items.iter().position(|i| !i.is_string()) {
-                    issues.push(format!(
-                        "{key}.{i}: {}",
-                        super::expected("string", items.get(i))
-                    ));
-                }
-                true
-            }
-            _ => false,
-        };
-        if !ok {
-            let want = if *ty == "string[]" { "array" } else { ty };
-            issues.push(format!("{key}: {}", super::expected(want, v)));
-        }
-    }
+    let issues: Vec<String> = (super::typed_field_problems(h, fields).into_iter())
+        .map(|(path, message)| format!("{path}: {message}"))
+        .collect();
     (!issues.is_empty()).then(|| format!("Invalid {name} hook ({})", issues.join("; ")))
 }
 

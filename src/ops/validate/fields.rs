@@ -10,7 +10,7 @@ use super::{Findings, expected};
 const OPTION_TYPES: &[&str] = &["string", "number", "boolean", "directory", "file"];
 
 /// Keys of a `userConfig` option, each with its type, in Claude Code's order (`true`: required).
-const OPTION_FIELDS: &[(&str, &str, bool)] = &[
+const OPTION_FIELDS: &[super::TypedField] = &[
     ("title", "string", true),
     ("description", "string", true),
     ("required", "boolean", false),
@@ -146,34 +146,8 @@ fn check_user_config(at: &str, v: &Value, f: &mut Findings) {
                 format!("Invalid option: expected one of {list}"),
             );
         }
-        for (field, want, required) in OPTION_FIELDS {
-            let got = opt.get(*field);
-            if got.is_none() && !required {
-                continue;
-            }
-            let ok = match (*want, got) {
-                ("any", _) => true,
-                ("string", Some(Value::String(_))) => true,
-                ("boolean", Some(Value::Bool(_))) => true,
-                ("number", Some(Value::Number(_))) => true,
-                ("string[]", Some(Value::Array(items))) => {
-                    for (i, item) in items.iter().enumerate() {
-                        if !item.is_string() {
-                            f.error(
-                                format!("{here}.{field}.{i}"),
-                                "schema",
-                                expected("string", Some(item)),
-                            );
-                        }
-                    }
-                    true
-                }
-                _ => false,
-            };
-            if !ok {
-                let want = if *want == "string[]" { "array" } else { want };
-                f.error(format!("{here}.{field}"), "schema", expected(want, got));
-            }
+        for (path, message) in super::typed_field_problems(opt, OPTION_FIELDS) {
+            f.error(format!("{here}.{path}"), "schema", message);
         }
         let unknown: Vec<&String> = opt
             .keys()
