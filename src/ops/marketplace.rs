@@ -549,14 +549,16 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
     } else if known.get(name).is_none() && !writable_scopes().iter().any(|s| declared_in(*s)) {
         return Err(OpError::MarketplaceNotConfigured(name.to_string()));
     }
-    // Removing the last declaration uninstalls the marketplace's plugins; a linked one would
-    // lose what its link replaced (and its `dev` catalog entry), so it is unlinked first.
+    // Removed from one scope, it stays configured while another scope declares it; a seed
+    // marketplace stays whatever the settings say.
     let stays = scope.is_some_and(|s| {
         seeded
             || files
                 .iter()
                 .any(|f| f.scope != s && f.declared_marketplace(name).is_some())
     });
+    // Removing the last declaration uninstalls the marketplace's plugins; a linked one would
+    // lose what its link replaced (and its `dev` catalog entry), so it is unlinked first.
     if !stays {
         refuse_links(ctx, name)?;
     }
@@ -565,10 +567,7 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
             f.write()?;
         }
     }
-    // A seed marketplace stays configured whatever the settings say.
-    let still_declared =
-        scope.is_some() && (seeded || files.iter().any(|f| f.declared_marketplace(name).is_some()));
-    if still_declared {
+    if stays {
         return Ok(RemoveReport {
             name: name.to_string(),
             only_scope: scope,
