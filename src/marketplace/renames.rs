@@ -52,7 +52,12 @@ pub enum Unresolved {
     TargetMissing,
     /// A value is not a string or `null`, or the final name is not a valid plugin name.
     InvalidTarget,
+    /// More than [`MAX_CHAIN`] names to look at.
+    TooDeep,
 }
+
+/// Names a chain may pass through before it counts as unresolvable (Claude Code 2.1.328: 16).
+const MAX_CHAIN: usize = 16;
 
 impl fmt::Display for Unresolved {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -61,6 +66,7 @@ impl fmt::Display for Unresolved {
             Unresolved::Cycle => "cycle",
             Unresolved::TargetMissing => "target-missing",
             Unresolved::InvalidTarget => "invalid-target",
+            Unresolved::TooDeep => "chain-too-deep",
         })
     }
 }
@@ -128,6 +134,9 @@ impl Renames {
                     if cycle {
                         return unresolved(Unresolved::Cycle, chain);
                     }
+                    if chain.len() > MAX_CHAIN {
+                        return unresolved(Unresolved::TooDeep, chain);
+                    }
                     current = next.clone();
                 }
             }
@@ -188,6 +197,32 @@ mod tests {
                 })
             ));
         }
+    }
+
+    #[test]
+    fn chains_of_more_than_sixteen_names_do_not_resolve() {
+        // n0 → n1 → … → n<hops>, the last one listed.
+        let chain = |hops: usize| {
+            let map: serde_json::Map<String, Value> = (0..hops)
+                .map(|i| (format!("n{i}"), json!(format!("n{}", i + 1))))
+                .collect();
+            (renames(Value::Object(map)), format!("n{hops}"))
+        };
+        let (r, last) = chain(15);
+        let listed: HashSet<&str> = [last.as_str()].into_iter().collect();
+        assert_eq!(
+            r.resolve("n0", &listed),
+            Some(Resolution::Renamed { to: last.clone() })
+        );
+        let (r, last) = chain(16);
+        let listed: HashSet<&str> = [last.as_str()].into_iter().collect();
+        assert!(matches!(
+            r.resolve("n0", &listed),
+            Some(Resolution::Unresolved {
+                reason: Unresolved::TooDeep,
+                ..
+            })
+        ));
     }
 
     #[test]
