@@ -84,16 +84,7 @@ fn check_catalog(
         }
         other => f.error("name", "schema", expected("string", other)),
     }
-    match raw.get("owner") {
-        Some(Value::Object(o)) => match o.get("name") {
-            Some(Value::String(n)) if !n.trim().is_empty() => {}
-            Some(Value::String(_)) => {
-                f.error("owner.name", "schema", "Author name cannot be empty")
-            }
-            other => f.error("owner.name", "schema", expected("string", other)),
-        },
-        other => f.error("owner", "schema", expected("object", other)),
-    }
+    f.check_person("owner", raw.get("owner"));
     let metadata = raw.get("metadata").and_then(Value::as_object);
     let has_description = raw.get("description").is_some_and(Value::is_string)
         || metadata.is_some_and(|m| m.get("description").is_some_and(Value::is_string));

@@ -62,6 +62,22 @@ impl Findings {
         self.warnings.push(Issue::new(path, code, msg));
     }
 
+    /// An `author` / `owner` value: an object with a non-empty `name` string.
+    fn check_person(&mut self, key: &str, v: Option<&Value>) {
+        match v {
+            Some(Value::Object(o)) => match o.get("name") {
+                Some(Value::String(n)) if !n.trim().is_empty() => {}
+                Some(Value::String(_)) => self.error(
+                    format!("{key}.name"),
+                    "schema",
+                    "Author name cannot be empty",
+                ),
+                other => self.error(format!("{key}.name"), "schema", expected("string", other)),
+            },
+            other => self.error(key, "schema", expected("object", other)),
+        }
+    }
+
     /// Append `other`'s findings with their paths prefixed.
     fn absorb(&mut self, other: Findings, prefix: &str) {
         self.errors

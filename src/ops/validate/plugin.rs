@@ -221,14 +221,7 @@ pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Val
             "missing-author",
             "No author information provided. Consider adding author details for plugin attribution",
         ),
-        Some(Value::Object(a)) => match a.get("name") {
-            Some(Value::String(n)) if !n.trim().is_empty() => {}
-            Some(Value::String(_)) => {
-                f.error("author.name", "schema", "Author name cannot be empty")
-            }
-            other => f.error("author.name", "schema", expected("string", other)),
-        },
-        other => f.error("author", "schema", expected("object", other)),
+        other => f.check_person("author", other),
     }
     for (key, ty) in [
         ("displayName", "string"),
