@@ -207,8 +207,14 @@ fn prefix_pattern(lower: &str, words: &[&str]) -> bool {
     })
 }
 
-/// Schema problems of a plugin entry `name`.
+/// Schema problems of a plugin entry `name`, then the plugin-id rule's.
 pub fn plugin_name_problem(name: &str) -> Option<String> {
+    plugin_schema_problem(name).or_else(|| plugin_id_problem(name))
+}
+
+/// The catalog schema's rules for a plugin name: not empty, no spaces, no control or bidi
+/// characters.
+pub fn plugin_schema_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("Plugin name cannot be empty".into());
     }
@@ -217,22 +223,39 @@ pub fn plugin_name_problem(name: &str) -> Option<String> {
             "Plugin name cannot contain spaces. Use kebab-case (e.g., \"my-plugin\")".into(),
         );
     }
-    if has_control_or_bidi(name) {
-        return Some(
-            "Plugin name cannot contain control or bidirectional-formatting characters".into(),
-        );
-    }
-    if !is_valid_id_part(name) {
-        return Some(format!(
-            "Claude Code cannot install plugin \"{name}\". Each part of a plugin id (plugin@marketplace) may use only the letters a-z and A-Z, digits, \".\", \"_\" and \"-\", and must start with a letter or digit. Change this entry's \"name\"."
-        ));
-    }
-    None
+    has_control_or_bidi(name)
+        .then(|| "Plugin name cannot contain control or bidirectional-formatting characters".into())
+}
+
+/// The rule for a part of a plugin id (`plugin@marketplace`) Claude Code can install.
+pub fn plugin_id_problem(name: &str) -> Option<String> {
+    (!is_valid_id_part(name)).then(|| format!(
+        "Claude Code cannot install plugin \"{name}\". Each part of a plugin id (plugin@marketplace) may use only the letters a-z and A-Z, digits, \".\", \"_\" and \"-\", and must start with a letter or digit. Change this entry's \"name\"."
+    ))
+}
+
+/// Claude Code's kebab-case rule for names (lowercase letters, digits, single hyphens).
+pub fn is_kebab(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kebab() {
+        assert!(is_kebab("my-plugin-2"));
+        for bad in ["MyPlugin", "a.b", "a_b", "-a", "a--b", ""] {
+            assert!(!is_kebab(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn claude_code_accepts_and_refuses_the_same_names() {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::{Context, OpError};
 use crate::fsutil::IoContext;
-use crate::marketplace::names::plugin_name_problem;
+use crate::marketplace::names::{is_kebab, plugin_name_problem};
 
 #[derive(Debug, Clone)]
 pub struct InitReport {
@@ -19,13 +19,7 @@ pub struct InitReport {
 pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, OpError> {
     // Claude Code asks for kebab-case names; its own checks come first for their wording.
     let problem = plugin_name_problem(name).or_else(|| {
-        let kebab = name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !name.starts_with('-')
-            && !name.ends_with('-')
-            && !name.contains("--");
-        (!kebab).then(|| {
+        (!is_kebab(name)).then(|| {
             "use kebab-case: lower-case letters, digits and single hyphens (e.g. \"my-plugin\")"
                 .to_string()
         })

@@ -8,15 +8,15 @@ use serde_json::Value;
 
 use super::plugin::{ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths, check_plugin_folder};
 use super::{
-    FileKind, FileReport, Findings, ValidateReport, expected, is_kebab, not_kebab, read_json,
-    unknown_field,
+    FileKind, FileReport, Findings, ValidateReport, expected, not_kebab, read_json, unknown_field,
 };
 use crate::definition::{
     APPENDED_FIELDS, DECLARING_FIELDS, IGNORED_IN_STRICT_ENTRY, declares_components,
 };
 use crate::marketplace::discover::root_of_index;
 use crate::marketplace::names::{
-    marketplace_name_problem, plugin_name_problem, reserved_name_problem,
+    is_kebab, marketplace_name_problem, plugin_id_problem, plugin_name_problem,
+    reserved_name_problem,
 };
 use crate::marketplace::renames::{RenameTarget, Renames, Resolution, Unresolved};
 use crate::marketplace::schema::{PluginEntry, PluginSource};
@@ -195,14 +195,12 @@ fn check_entry(
             "Plugin name cannot contain spaces. Use kebab-case (e.g., \"my-plugin\")",
         );
     }
-    if let Some(p) = plugin_name_problem(name) {
-        let p = if name.contains(' ') {
-            format!(
-                "Claude Code cannot install plugin \"{name}\". Each part of a plugin id (plugin@marketplace) may use only the letters a-z and A-Z, digits, \".\", \"_\" and \"-\", and must start with a letter or digit. Change this entry's \"name\"."
-            )
-        } else {
-            p
-        };
+    // With a space, Claude Code reports the plugin-id rule under the schema's error.
+    let problem = match name.contains(' ') {
+        true => plugin_id_problem(name),
+        false => plugin_name_problem(name),
+    };
+    if let Some(p) = problem {
         f.error(format!("plugins[{i}].name"), "name", p);
         return Ok(());
     }

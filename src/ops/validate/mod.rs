@@ -359,17 +359,6 @@ fn typed_field_problems(
     out
 }
 
-/// Claude Code's kebab-case rule for names (lowercase letters, digits, single hyphens).
-fn is_kebab(name: &str) -> bool {
-    !name.is_empty()
-        && name.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-}
-
 fn not_kebab(name: &str) -> String {
     // Claude Code words it by whether the name can still be an id part (`a+b` cannot).
     let install = if crate::marketplace::names::is_valid_id_part(name) {
@@ -404,14 +393,6 @@ mod tests {
         assert!(says("autho").contains("did you mean 'author'"));
         for none in ["nm", "vrsn", "descript", "xyzzy"] {
             assert!(!says(none).contains("did you mean"), "{none}");
-        }
-    }
-
-    #[test]
-    fn kebab() {
-        assert!(is_kebab("my-plugin-2"));
-        for bad in ["MyPlugin", "a.b", "a_b", "-a", "a--b", ""] {
-            assert!(!is_kebab(bad), "{bad}");
         }
     }
 }

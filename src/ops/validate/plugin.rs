@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use super::content::{check_frontmatter, check_hooks_file};
 use super::{
-    FileKind, FileReport, Findings, Issue, ValidateReport, expected, is_kebab, not_kebab,
-    read_json, unknown_field,
+    FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
+    unknown_field,
 };
 use crate::cache::copy::{LinkPolicy, SkipReason, plan_plugin_tree};
 use crate::definition::paths::{PathProblem, PluginRoot, markdown_files};
@@ -192,7 +192,9 @@ pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Val
     match raw.get("name") {
         Some(Value::String(name)) => match manifest_name_problem(name) {
             Some(p) => f.error("name", "name", p),
-            None if !is_kebab(name) => f.warn("name", "name-not-kebab", not_kebab(name)),
+            None if !crate::marketplace::names::is_kebab(name) => {
+                f.warn("name", "name-not-kebab", not_kebab(name))
+            }
             None => {}
         },
         other => f.error("name", "schema", expected("string", other)),
@@ -273,17 +275,7 @@ pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Val
 /// Name rules for plugin.json's `name` (docs §5: no spaces, `@`, `:`, separators, control or
 /// bidi characters). Non-kebab names are only warned about.
 fn manifest_name_problem(name: &str) -> Option<String> {
-    if name.is_empty() {
-        return Some("Plugin name cannot be empty".into());
-    }
-    if name.contains(' ') {
-        return Some(
-            "Plugin name cannot contain spaces. Use kebab-case (e.g., \"my-plugin\")".into(),
-        );
-    }
-    if let Some(p) = crate::marketplace::names::plugin_name_problem(name)
-        && !p.starts_with("Claude Code cannot install")
-    {
+    if let Some(p) = crate::marketplace::names::plugin_schema_problem(name) {
         return Some(p);
     }
     name.contains(['@', ':', '/', '\\'])
