@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 use crate::fsutil::{absolutize, expand_tilde};
 
-/// A settings scope. `Managed` is read-only: it is never written by this tool.
+/// A settings scope. `Managed` is read-only: it is never written by this tool. The order is
+/// settings precedence: user < project < local < managed (a higher one's file wins).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     User,
@@ -51,16 +52,6 @@ impl Scope {
             "local" => Some(Scope::Local),
             "managed" => Some(Scope::Managed),
             _ => None,
-        }
-    }
-
-    /// Settings precedence: user < project < local < managed (a higher one's file wins).
-    pub fn precedence(self) -> u8 {
-        match self {
-            Scope::User => 0,
-            Scope::Project => 1,
-            Scope::Local => 2,
-            Scope::Managed => 3,
         }
     }
 

@@ -808,3 +808,28 @@ fn update_judges_a_seed_marketplace_by_the_seeds_recorded_source() {
         r.stdout
     );
 }
+
+#[test]
+fn untrusted_project_settings_install_bare_name_plugins_and_skip_session_origins() {
+    let env = Env::new();
+    let acme = env.fx.join("acme");
+    plugin(&acme.join("plugins/h"), "h", Some("1.0.0"));
+    write_json(
+        &acme.join(".claude-plugin/marketplace.json"),
+        &json!({"name": "acme", "owner": {"name": "T"}, "metadata": {"pluginRoot": "./plugins"},
+                "plugins": [{"name": "h", "source": "h"}]}),
+    );
+    env.run(&["marketplace", "add", acme.to_str().unwrap()])
+        .ok();
+    // Project settings alone (not trusted): a plugin whose content is in a registered
+    // marketplace's folder is still installed; `builtin` plugins come with Claude Code.
+    write_json(
+        &project_settings(&env),
+        &json!({"enabledPlugins": {"h@acme": true, "x@builtin": true, "y@claude-plugin-test": true}}),
+    );
+    let report = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(
+        actions(&report, "plugins"),
+        [("h@acme".to_string(), "installed".to_string())]
+    );
+}

@@ -35,6 +35,12 @@ const ORIGINS: &[(&str, &str)] = &[
     ("claude-plugin-test", "plugins loaded by claude plugin test"),
 ];
 
+/// Whether `name` (any casing) is one of Claude Code's plugin origins (`inline`, `builtin`, …):
+/// plugins of these "marketplaces" are loaded by a session, never installed.
+pub fn is_origin(name: &str) -> bool {
+    ORIGINS.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+}
+
 /// Package-manager names Claude Code reserves in any casing.
 const TOOL_NAMES: &[&str] = &["npm", "pip", "uv", "cargo", "github", "gh"];
 

@@ -274,6 +274,11 @@ impl PluginSource {
         }
     }
 
+    /// A path inside the marketplace (`./x`, or a bare folder name).
+    pub fn is_relative(&self) -> bool {
+        matches!(self, PluginSource::Relative(_) | PluginSource::Bare(_))
+    }
+
     /// The type name used in messages (`relative`, `github`, `url`, …).
     pub fn kind(&self) -> &str {
         match self {

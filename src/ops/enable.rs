@@ -36,7 +36,7 @@ pub(super) fn deciding(files: &[SettingsFile], id: &str) -> Option<(Scope, bool)
     files
         .iter()
         .filter_map(|f| f.enabled(id).map(|v| (f.scope, v)))
-        .max_by_key(|(s, _)| s.precedence())
+        .max_by_key(|(s, _)| *s)
 }
 
 pub fn set_enabled(
@@ -105,7 +105,7 @@ pub fn set_enabled(
     let at_target = files[file_index].enabled(&id);
     // An override is written only above the deciding file; below it, the value would not count.
     let above = match (scope, found) {
-        (Some(s), Some((f, _))) => s.precedence() > f.precedence(),
+        (Some(s), Some((f, _))) => s > f,
         _ => false,
     };
     if let (Some(s), Some((f, _)), None) = (scope, found, at_target)

@@ -82,6 +82,13 @@ pub struct FoundPlugin {
     pub entry: PluginEntry,
 }
 
+impl FoundPlugin {
+    /// `name@marketplace`.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.entry.name, self.marketplace_name)
+    }
+}
+
 pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpError> {
     // Nothing happens under a policy we could not read.
     ctx.policy()?;
@@ -101,7 +108,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         other => other?,
     };
     // A linked checkout (`plugin link`) is the installation; its source is not read.
-    let id = format!("{}@{}", found.entry.name, found.marketplace_name);
+    let id = found.id();
     if let Some(rec) = ctx
         .installed()?
         .find(&id, req.scope, ctx.project_for(req.scope).as_deref())
@@ -301,7 +308,7 @@ pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlug
     };
     source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
         SourceError::Relative(source) => OpError::RelativeSource {
-            id: format!("{}@{}", found.entry.name, found.marketplace_name),
+            id: found.id(),
             source,
         },
         other => OpError::Source(other),

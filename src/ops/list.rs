@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use super::{Context, OpError, load_configured};
 use crate::locations::Scope;
 use crate::manifest::read_manifest;
-use crate::marketplace::PluginSource;
 use crate::state::settings::writable_scopes;
 
 #[derive(Debug, Clone)]
@@ -77,10 +76,7 @@ pub fn list(
         {
             Some(Ok(m)) => {
                 if let Some(entry) = m.manifest.entries_named(plugin_name).next()
-                    && matches!(
-                        entry.source,
-                        PluginSource::Relative(_) | PluginSource::Bare(_)
-                    )
+                    && entry.source.is_relative()
                     && let Ok(dir) = m.resolve_relative(entry)
                 {
                     folder_version = read_manifest(&dir, plugin_name)

@@ -34,10 +34,7 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
     }
     // The installation that loads here: the most specific scope (local > project > user), a
     // managed one above all.
-    let Some((id, record, scope)) = visible
-        .into_iter()
-        .max_by_key(|(_, _, scope)| scope.precedence())
-    else {
+    let Some((id, record, scope)) = visible.into_iter().max_by_key(|(_, _, scope)| *scope) else {
         let elsewhere = installed
             .all()
             .into_iter()

@@ -61,14 +61,14 @@ pub fn provided_by_seed(
     if ctx.seeds().is_empty() {
         return Ok(None);
     }
-    let hit = if is_relative(found) {
+    let hit = if found.entry.source.is_relative() {
         let resolved = resolve_plugin(ctx, found)?;
         exact(ctx, found, &resolved.version).map(|v| (v, resolved.version))
     } else {
         without_fetching(ctx, found)
     };
     Ok(hit.map(|(v, version)| SeededPlugin {
-        id: id(found),
+        id: found.id(),
         seed: v.seed,
         dir: v.dir,
         version,
@@ -85,7 +85,7 @@ pub(super) fn resolve_for_install(
     if ctx.seeds().is_empty() {
         return Ok((resolve_plugin(ctx, found)?, None));
     }
-    if !is_relative(found)
+    if !found.entry.source.is_relative()
         && let Some((v, version)) = without_fetching(ctx, found)
     {
         let commit = recorded_commit(ctx, found, &v);
@@ -182,18 +182,7 @@ fn recorded_commit(ctx: &Context, found: &FoundPlugin, v: &SeedVersion) -> Optio
         .and_then(|m| m.resolved)
         .filter(|r| r.kind == "git")
         .map(|r| r.what)
-        .or_else(|| ctx.seeds().recorded_commit(&id(found), v))
-}
-
-fn is_relative(found: &FoundPlugin) -> bool {
-    matches!(
-        found.entry.source,
-        PluginSource::Relative(_) | PluginSource::Bare(_)
-    )
-}
-
-fn id(found: &FoundPlugin) -> String {
-    format!("{}@{}", found.entry.name, found.marketplace_name)
+        .or_else(|| ctx.seeds().recorded_commit(&found.id(), v))
 }
 
 #[cfg(test)]

@@ -23,16 +23,13 @@ use super::install::{Enable, InstallOutcome, Reinstall, find_plugin, install_fou
 use super::renames::RenameNotice;
 use super::{Context, OpError, PluginRef, marketplace};
 use crate::locations::Scope;
-use crate::marketplace::{MarketplaceSource, PluginSource};
+use crate::marketplace::MarketplaceSource;
 use crate::state::effective::{EffectiveSettings, Enablement, Layer};
 use crate::state::{InstallRecord, SettingsFile};
 
 /// Claude Code's official marketplace, which `name@claude-plugins-official` declares by itself.
 const OFFICIAL: &str = "claude-plugins-official";
 const OFFICIAL_REPO: &str = "anthropics/claude-plugins-official";
-/// Ids of plugins a Claude Code session loads from elsewhere (`--plugin-dir`, skills folders,
-/// claude.ai): nothing to install.
-const SESSION_ONLY: [&str; 3] = ["inline", "skills-dir", "synced"];
 
 #[derive(Debug, Clone)]
 pub struct SyncRequest {
@@ -217,12 +214,12 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
     // (id, scope, whether its source may be fetched from outside)
     let mut to_install: Vec<(String, Scope, bool)> = Vec::new();
     let installable =
-        |e: &&Enablement| e.winner.value && !SESSION_ONLY.contains(&e.marketplace.as_str());
+        |e: &&Enablement| e.winner.value && !crate::marketplace::names::is_origin(&e.marketplace);
     for e in settings.enabled.values().filter(installable) {
         let provided = visible
             .iter()
             .filter(|(id, r, _)| *id == e.id && Path::new(&r.install_path).is_dir())
-            .max_by_key(|(_, _, s)| s.precedence());
+            .max_by_key(|(_, _, s)| *s);
         if let Some((_, r, s)) = provided {
             report.plugins.push(PluginSync {
                 id: e.id.clone(),
@@ -307,7 +304,7 @@ fn install_one(
         Ok(None) => {}
         Err(e) => return failed(e),
     }
-    if !trusted && !matches!(found.entry.source, PluginSource::Relative(_)) {
+    if !trusted && !found.entry.source.is_relative() {
         return PluginAction::Untrusted;
     }
     if dry_run {
