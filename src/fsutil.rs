@@ -131,8 +131,8 @@ pub fn temp_path(dir: &Path, prefix: &str) -> PathBuf {
     dir.join(format!("{prefix}{}-{}", std::process::id(), random_hex(6)))
 }
 
-/// Remove temporary files named `<prefix><pid>-<hex>` whose process no longer exists.
-fn remove_stale_temps(dir: &Path, prefix: &str) {
+/// Remove temporary files (or links) named `<prefix><pid>-<hex>` whose process no longer exists.
+pub fn remove_stale_temps(dir: &Path, prefix: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };

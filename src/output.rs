@@ -268,9 +268,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
                     dir.display()
                 ));
             }
-            if installed_version != available_version
-                && !matches!(note, AlreadyNote::Unchanged { .. })
-            {
+            if installed_version != available_version {
                 m.push_str(&format!(
                     "; `plugin update {}` re-records its version, {installed_version} to {available_version}",
                     r.id
@@ -719,13 +717,11 @@ pub fn marketplace_list(out: &Out, r: Result<Vec<MarketplaceRow>, OpError>) -> i
     println!("Configured marketplaces:\n");
     for m in &rows {
         println!("  ❯ {}", m.name);
-        match &m.seed {
-            Some(seed) => {
-                println!("    Source: {}", source_label(&m.source));
-                println!("    Seed: {} (read-only)\n", seed.display());
-            }
-            None => println!("    Source: {}\n", source_label(&m.source)),
+        println!("    Source: {}", source_label(&m.source));
+        if let Some(seed) = &m.seed {
+            println!("    Seed: {} (read-only)", seed.display());
         }
+        println!();
     }
     0
 }

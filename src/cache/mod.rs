@@ -102,6 +102,15 @@ pub fn read_marker(version_dir: &Path) -> Option<Marker> {
     serde_json::from_str(&text).ok()
 }
 
+/// The content digest of an installed version folder: the one its marker records, else (installed
+/// by Claude Code, or by an older version of this tool) that of a listing made now.
+pub fn installed_digest(version_dir: &Path, marker: Option<Marker>) -> Result<String, IoError> {
+    match marker.and_then(|m| m.digest) {
+        Some(d) => Ok(d),
+        None => Ok(TreeListing::of_folder(version_dir)?.digest()),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,

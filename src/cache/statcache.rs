@@ -66,18 +66,18 @@ impl FileStat {
         };
         // Files arrive in walk order, so one open folder at a time serves them (and a tree of
         // thousands of folders never holds more than one handle per thread).
-        if dirs.as_ref().is_none_or(|(open, _)| open != parent) {
-            let fd = rustix::fs::open(
-                parent,
-                rustix::fs::OFlags::PATH
-                    | rustix::fs::OFlags::DIRECTORY
-                    | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )?;
-            *dirs = Some((parent.to_path_buf(), fd));
-        }
-        let Some((_, dir)) = dirs.as_ref() else {
-            return fs::metadata(path).map(|m| Self::of(&m));
+        let dir = match dirs {
+            Some((open, fd)) if open == parent => &*fd,
+            _ => {
+                let fd = rustix::fs::open(
+                    parent,
+                    rustix::fs::OFlags::PATH
+                        | rustix::fs::OFlags::DIRECTORY
+                        | rustix::fs::OFlags::CLOEXEC,
+                    rustix::fs::Mode::empty(),
+                )?;
+                &dirs.insert((parent.to_path_buf(), fd)).1
+            }
         };
         let x = statx(dir, name, AtFlags::empty(), StatxFlags::BASIC_STATS)?;
         let ns = |t: rustix::fs::StatxTimestamp| {

@@ -112,9 +112,8 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     if let Some(rec) = ctx
         .installed()?
         .find(&id, req.scope, ctx.project_for(req.scope).as_deref())
-        && Path::new(&rec.install_path).is_symlink()
+        && let Ok(checkout) = std::fs::read_link(&rec.install_path)
     {
-        let checkout = std::fs::read_link(&rec.install_path).unwrap_or_default();
         if req.force {
             return Err(OpError::LinkedNotReplaced { id, checkout });
         }
@@ -362,15 +361,22 @@ pub(super) fn install_found(
         )
     };
     let mut reinstalling = false;
-    if let Some(already) = already(&installed, &settings) {
+    if let Some(mut already) = already(&installed, &settings)
+        && let InstallOutcome::AlreadyInstalled {
+            installed_version,
+            note,
+            ..
+        } = &mut already
+    {
         let dir = (installed.find(&id, scope, project.as_deref()))
             .map(|r| PathBuf::from(r.install_path))
             .unwrap_or_default();
-        match decide_reinstall(ctx, &id, &dir, already, &resolved, reinstall)? {
+        match decide_reinstall(ctx, &id, &dir, installed_version, &resolved, reinstall)? {
             Some(kept) => {
+                *note = kept;
                 // An install killed after publishing can leave its displaced old copy behind.
                 ctx.sweep_plugin_staging(&mkt, &name)?;
-                return Ok(report_already(kept));
+                return Ok(report_already(already));
             }
             None => reinstalling = true,
         }
@@ -441,68 +447,40 @@ fn decide_reinstall(
     ctx: &Context,
     id: &str,
     installed_dir: &Path,
-    already: InstallOutcome,
+    installed_version: &str,
     resolved: &ResolvedPlugin,
     reinstall: Reinstall,
-) -> Result<Option<InstallOutcome>, OpError> {
+) -> Result<Option<AlreadyNote>, OpError> {
     let Reinstall::WhenChanged { force } = reinstall else {
-        return Ok(Some(already));
+        return Ok(Some(AlreadyNote::Recorded));
     };
-    let InstallOutcome::AlreadyInstalled {
-        installed_version,
-        available_version,
-        in_place_from,
-        note: _,
-    } = already
-    else {
-        return Ok(Some(already));
-    };
-    if installed_dir.is_symlink() {
-        // Replacing a link would drop the development checkout from the cache.
-        let checkout = std::fs::read_link(installed_dir).unwrap_or_default();
-        if force {
-            return Err(OpError::LinkedNotReplaced {
+    // A link made since `install` looked: replacing it would drop the development checkout.
+    if let Ok(checkout) = std::fs::read_link(installed_dir) {
+        return match force {
+            true => Err(OpError::LinkedNotReplaced {
                 id: id.to_string(),
                 checkout,
-            });
-        }
-        return Ok(Some(InstallOutcome::AlreadyInstalled {
-            installed_version,
-            available_version,
-            in_place_from,
-            note: AlreadyNote::Linked(checkout),
-        }));
+            }),
+            false => Ok(Some(AlreadyNote::Linked(checkout))),
+        };
     }
     if force {
         return Ok(None);
     }
-    let Some(source_dir) = in_place_from.clone() else {
-        return Ok(Some(InstallOutcome::AlreadyInstalled {
-            installed_version,
-            available_version,
-            in_place_from,
-            note: AlreadyNote::Recorded,
-        }));
+    let Some(source_dir) = resolved.in_place_folder() else {
+        return Ok(Some(AlreadyNote::Recorded));
     };
-    if installed_version != available_version {
+    if installed_version != resolved.version {
         return Ok(None);
     }
-    let installed_digest = match crate::cache::read_marker(installed_dir).and_then(|m| m.digest) {
-        Some(d) => d,
-        // Installed by Claude Code, or by an older version of this tool.
-        None => crate::cache::TreeListing::of_folder(installed_dir)?.digest(),
-    };
+    let installed_digest =
+        crate::cache::installed_digest(installed_dir, crate::cache::read_marker(installed_dir))?;
     let source_digest = resolved
         .digest_with_stat_cache(&ctx.loc.stat_cache_dir())
         .map_err(OpError::Source)?;
     if source_digest.as_deref() == Some(installed_digest.as_str()) {
-        return Ok(Some(InstallOutcome::AlreadyInstalled {
-            installed_version,
-            available_version,
-            in_place_from,
-            note: AlreadyNote::Unchanged {
-                digest: installed_digest,
-            },
+        return Ok(Some(AlreadyNote::Unchanged {
+            digest: installed_digest,
         }));
     }
     if installed_version == version::UNKNOWN {
@@ -511,8 +489,8 @@ fn decide_reinstall(
     }
     Err(OpError::ChangedSameVersion {
         id: id.to_string(),
-        version: installed_version,
-        folder: source_dir,
+        version: installed_version.to_string(),
+        folder: source_dir.to_path_buf(),
     })
 }
 

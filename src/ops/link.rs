@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{Context, OpError, PluginRef};
-use crate::fsutil::{IoContext, crash_point, iso_timestamp, temp_path, write_atomic};
+use crate::fsutil::{
+    IoContext, crash_point, iso_timestamp, remove_stale_temps, temp_path, write_atomic,
+};
 use crate::locations::{DEV_MARKETPLACE, Scope};
 use crate::manifest::{DEFAULT_LAYOUT, read_manifest};
 use crate::marketplace::MarketplaceSource;
@@ -232,7 +234,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         .flat_map(|d| missing_dirs(d, &ctx.loc.plugins_root))
         .collect();
     let links_saved = Saved::of(ctx.loc.links_file());
-    remove_temp_links(&plugin_dir);
+    remove_stale_temps(&plugin_dir, TEMP_LINK_PREFIX);
 
     let mut done = Done::default();
     // The earlier link's journal entry stays until the new one replaces it: a crash in between
@@ -368,7 +370,7 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
     let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
 
     if let Some(dir) = entry.link_path.parent() {
-        remove_temp_links(dir);
+        remove_stale_temps(dir, TEMP_LINK_PREFIX);
     }
     Done::default().take_down(&entry)?;
     let outcome = match &entry.previous {
@@ -513,21 +515,6 @@ impl Done {
 
 /// Name prefix of a link being created (renamed into place right after).
 const TEMP_LINK_PREFIX: &str = ".plugin-link-";
-
-/// Links a killed `link` left under their temporary names in a plugin's cache folder. Called
-/// under the state lock, which every `link` holds while it creates one.
-fn remove_temp_links(plugin_dir: &Path) {
-    for e in fs::read_dir(plugin_dir).into_iter().flatten().flatten() {
-        let is_link = e.file_type().is_ok_and(|t| t.is_symlink());
-        if is_link
-            && e.file_name()
-                .to_string_lossy()
-                .starts_with(TEMP_LINK_PREFIX)
-        {
-            let _ = fs::remove_file(e.path());
-        }
-    }
-}
 
 /// `dir` and those of its ancestors below `root` that do not exist, deepest first.
 fn missing_dirs(dir: &Path, root: &Path) -> Vec<PathBuf> {

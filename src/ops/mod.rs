@@ -764,10 +764,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// A configured marketplace with its catalog loaded.
 pub struct LoadedMarketplace {
     pub name: String,
-    pub source: Option<MarketplaceSource>,
     pub marketplace: Result<Marketplace, MarketplaceError>,
-    /// The seed folder that provides it, if any.
-    pub seed: Option<PathBuf>,
 }
 
 /// Load the configured marketplaces `wanted` accepts (in order); load failures are kept per
@@ -781,9 +778,7 @@ pub fn load_configured(
         .filter(|c| wanted(&c.name))
         .map(|c| LoadedMarketplace {
             name: c.name.clone(),
-            source: c.recorded_source(),
             marketplace: c.load(),
-            seed: c.seed.clone(),
         })
         .collect()
 }

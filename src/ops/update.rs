@@ -21,7 +21,7 @@ use super::install::{
     FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved,
 };
 use super::{Context, OpError, PluginRef, load_configured, marketplace};
-use crate::cache::{CopyReport, StagedPlugin, TreeListing, read_marker};
+use crate::cache::{CopyReport, StagedPlugin, read_marker};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::marketplace::Marketplace;
@@ -161,8 +161,11 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
     } else {
         BTreeMap::new()
     };
-    // Read again: the refresh may have re-recorded them.
-    let configured = ctx.configured_marketplaces()?;
+    // Read again after a refresh: it may have re-recorded them.
+    let configured = match req.refresh {
+        true => ctx.configured_marketplaces()?,
+        false => configured,
+    };
     // Loaded once per marketplace; a failure becomes each of its plugins' outcome.
     let loaded: BTreeMap<String, Result<Marketplace, UpdateOutcome>> =
         load_configured(&configured, |n| names.contains(n))
@@ -339,8 +342,7 @@ fn update_one(
 ) -> Result<(UpdateOutcome, Option<CopyReport>), OpError> {
     let old = t.record.version.clone();
     let installed_dir = Path::new(&t.record.install_path);
-    if installed_dir.is_symlink() {
-        let checkout = std::fs::read_link(installed_dir).unwrap_or_default();
+    if let Ok(checkout) = std::fs::read_link(installed_dir) {
         return Ok((
             UpdateOutcome::Pinned {
                 version: old,
@@ -447,11 +449,7 @@ fn compare_content(
     {
         return Ok(Content::Same);
     }
-    let installed_digest = match marker.and_then(|m| m.digest) {
-        Some(d) => d,
-        // Installed by Claude Code, or by an older version of this tool.
-        None => TreeListing::of_folder(installed_dir)?.digest(),
-    };
+    let installed_digest = crate::cache::installed_digest(installed_dir, marker)?;
     if let Some(digest) =
         (resolved.digest_with_stat_cache(&ctx.loc.stat_cache_dir())).map_err(OpError::Source)?
     {

@@ -72,10 +72,8 @@ pub fn verify(ctx: &Context, plugins: &[String]) -> Result<Vec<VerifyResult>, Op
 }
 
 fn check(dir: &Path) -> Result<VerifyStatus, OpError> {
-    if dir.is_symlink() {
-        return Ok(VerifyStatus::Linked(
-            std::fs::read_link(dir).unwrap_or_default(),
-        ));
+    if let Ok(checkout) = std::fs::read_link(dir) {
+        return Ok(VerifyStatus::Linked(checkout));
     }
     if !dir.is_dir() {
         return Ok(VerifyStatus::FolderMissing);
