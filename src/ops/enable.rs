@@ -13,7 +13,6 @@ use super::{Context, OpError, PluginRef};
 use crate::locations::Scope;
 use crate::state::SettingsFile;
 use crate::state::managed::ManagedSettings;
-use crate::state::settings::writable_scopes;
 
 #[derive(Debug, Clone)]
 pub struct EnableReport {
@@ -51,10 +50,7 @@ pub fn set_enabled(
     let r = PluginRef::parse_checked(raw)?;
     let managed = ctx.managed()?;
     let _lock = ctx.lock_state()?;
-    let mut files = Vec::new();
-    for s in writable_scopes() {
-        files.push(ctx.settings(s)?);
-    }
+    let mut files = ctx.writable_settings()?;
     let id = match &r.marketplace {
         Some(m) => r.id(m),
         None => {
@@ -156,11 +152,7 @@ pub struct DisableAllReport {
 pub fn disable_all(ctx: &Context) -> Result<DisableAllReport, OpError> {
     let managed = ctx.managed()?;
     let _lock = ctx.lock_state()?;
-    // Read every scope first, so one unreadable file fails the command before any is rewritten.
-    let mut files = Vec::new();
-    for s in writable_scopes() {
-        files.push(ctx.settings(s)?);
-    }
+    let mut files = ctx.writable_settings()?;
     let installed: std::collections::HashSet<String> = ctx
         .installed()?
         .all()

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use super::{Context, OpError, load_configured};
 use crate::locations::Scope;
 use crate::manifest::read_manifest;
-use crate::state::settings::writable_scopes;
 
 #[derive(Debug, Clone)]
 pub struct InstalledRow {
@@ -40,10 +39,7 @@ pub fn list(
     with_available: bool,
 ) -> Result<(Vec<InstalledRow>, Vec<AvailableRow>), OpError> {
     let installed = ctx.installed()?;
-    let mut files = Vec::new();
-    for s in writable_scopes() {
-        files.push(ctx.settings(s)?);
-    }
+    let files = ctx.writable_settings()?;
     let value_in = |scope: Scope, id: &str| {
         files
             .iter()

@@ -530,10 +530,7 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
     let mut known = ctx.known()?;
     // Refuse an unreadable installed_plugins.json before any settings file is rewritten.
     ctx.installed()?;
-    let mut files = Vec::new();
-    for s in writable_scopes() {
-        files.push(ctx.settings(s)?);
-    }
+    let mut files = ctx.writable_settings()?;
     let declared_in = |s: Scope| {
         files
             .iter()

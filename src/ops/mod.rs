@@ -200,6 +200,15 @@ impl Context {
         SettingsFile::read(scope, &path)
     }
 
+    /// The user, project and local settings files, all read before any is used (one that cannot
+    /// be read fails the command before anything is rewritten).
+    pub fn writable_settings(&self) -> Result<Vec<SettingsFile>, JsonFileError> {
+        crate::state::settings::writable_scopes()
+            .into_iter()
+            .map(|s| self.settings(s))
+            .collect()
+    }
+
     pub fn installed(&self) -> Result<InstalledPlugins, JsonFileError> {
         InstalledPlugins::read(&self.loc.installed_plugins_file())
     }

@@ -11,7 +11,6 @@ use super::{Context, OpError};
 use crate::locations::Scope;
 use crate::marketplace::Marketplace;
 use crate::marketplace::renames::{Resolution, Unresolved};
-use crate::state::settings::writable_scopes;
 
 /// What following the renames did (or could not do) to one key of one settings file.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,10 +101,7 @@ pub fn follow(
         .map(|e| e.name.as_str())
         .collect();
     let _lock = ctx.lock_state()?;
-    let mut files = Vec::new();
-    for s in writable_scopes() {
-        files.push(ctx.settings(s).map_err(OpError::SettingsWrite)?);
-    }
+    let mut files = ctx.writable_settings().map_err(OpError::SettingsWrite)?;
     let mut notices = Vec::new();
     for file in &mut files {
         let mut changed = false;

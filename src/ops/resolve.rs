@@ -46,10 +46,8 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
             elsewhere: elsewhere.map(PathBuf::from),
         });
     };
-    let (name, marketplace) = match id.split_once('@') {
-        Some((n, m)) => (n.to_string(), m.to_string()),
-        None => (id.clone(), String::new()),
-    };
+    let r = PluginRef::parse(&id);
+    let (name, marketplace) = (r.name, r.marketplace.unwrap_or_default());
 
     let mut warnings = Vec::new();
     let configured = ctx.configured_marketplaces()?;

@@ -138,10 +138,7 @@ pub struct SettingsView {
 /// Read every scope (user < project < local < managed) and merge them; any file that is not
 /// valid, or any malformed entry, fails here, before anything is done.
 pub fn settings_view(ctx: &Context) -> Result<SettingsView, OpError> {
-    let mut files = Vec::new();
-    for s in crate::state::settings::writable_scopes() {
-        files.push(ctx.settings(s)?);
-    }
+    let files = ctx.writable_settings()?;
     let managed = ctx.managed()?;
     let mut layers: Vec<Layer<'_>> = files
         .iter()
