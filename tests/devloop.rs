@@ -847,3 +847,19 @@ fn marketplace_remove_refuses_while_plugins_are_linked_into_it() {
     assert!(env.installed()["plugins"].get("p1@m1").is_none());
     assert!(env.known().get("dev").is_none());
 }
+
+#[test]
+fn sync_prune_leaves_a_linked_checkout_to_unlink() {
+    let env = Env::new();
+    let co = checkout(&env, "tool", "tool", "0.3.0");
+    env.run(&["link", s(&co)]).ok();
+    env.run(&["disable", "tool@dev"]).ok();
+    let before = env.installed();
+    let r = env.run(&["sync", "--prune", "--json"]).ok().json();
+    assert_eq!(r["plugins"], json!([]), "{r}");
+    assert_eq!(env.installed(), before);
+    assert!(cache(&env).join("dev/tool/0.3.0").is_symlink());
+    // unlink still finds what link recorded.
+    env.run(&["unlink", "tool"]).ok();
+    assert!(!cache(&env).join("dev").exists());
+}

@@ -500,6 +500,8 @@ fn prune(
         .visible_from(ctx.loc.project_path())
         .into_iter()
         .filter(|(id, _, _)| settings.enabled(id) != Some(true))
+        // A linked development checkout is the developer's: `plugin unlink` takes it down.
+        .filter(|(_, rec, _)| !Path::new(&rec.install_path).is_symlink())
         .collect();
     let mut out = Vec::new();
     for (id, rec, scope) in &gone {
@@ -520,10 +522,7 @@ fn prune(
     if !dry_run && !gone.is_empty() {
         installed.write()?;
         for (_, rec, _) in &gone {
-            let path = Path::new(&rec.install_path);
-            if !installed.references(path) {
-                crate::cache::mark_orphaned(path)?;
-            }
+            super::uninstall::orphan_if_unreferenced(&installed, Path::new(&rec.install_path))?;
         }
     }
     Ok(out)

@@ -101,7 +101,10 @@ fn resolve_installed_name(installed: &InstalledPlugins, name: &str) -> Result<St
     }
 }
 
-fn orphan_if_unreferenced(installed: &InstalledPlugins, path: &Path) -> Result<(), OpError> {
+pub(super) fn orphan_if_unreferenced(
+    installed: &InstalledPlugins,
+    path: &Path,
+) -> Result<(), OpError> {
     if !installed.references(path) {
         mark_orphaned(path)?;
     }
