@@ -888,3 +888,29 @@ fn provides_lists_what_resolve_loads_in_claude_codes_format() {
     let v = validate(&env, &dir, &["--json"]).ok().json();
     assert_eq!(v["provides"], Value::Null);
 }
+
+#[test]
+fn relative_sources_that_leave_the_marketplace_are_named_by_how() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    write(
+        &m.join(".claude-plugin/marketplace.json"),
+        r#"{"name":"m","owner":{"name":"o"},"description":"d","plugins":[
+            {"name":"up","source":"./../x"},
+            {"name":"abs","source":".//etc"},
+            {"name":"bs","source":"./a\\b"}]}"#,
+    );
+    let v = validate(&env, &m, &["--json"]).fails().json();
+    assert!(
+        message(&v, "errors", "plugins[0].source").starts_with("Path contains \"..\": ./../x.")
+    );
+    assert!(
+        message(&v, "errors", "plugins[1].source")
+            .starts_with("Path leaves the marketplace root: .//etc."),
+        "{v}"
+    );
+    assert!(
+        message(&v, "errors", "plugins[2].source")
+            .starts_with("Path contains a backslash: ./a\\b.")
+    );
+}

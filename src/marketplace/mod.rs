@@ -388,40 +388,58 @@ impl Marketplace {
         if self.catalog_only {
             return Err(RelativeSourceError::CatalogOnly);
         }
-        let plugin_root = || -> Option<PathBuf> {
-            let raw = self.manifest.plugin_root.as_deref()?;
-            let rel = raw.strip_prefix("./").unwrap_or(raw);
-            stays_inside(rel).then(|| self.root.join(rel))
-        };
-        let path = match &entry.source {
-            PluginSource::Relative(raw) => {
-                let rel = raw.strip_prefix("./").unwrap_or("");
-                if !stays_inside(rel) {
-                    return Err(RelativeSourceError::Escapes {
-                        raw: raw.clone(),
-                        root: self.root.clone(),
-                    });
-                }
-                let direct = self.root.join(rel);
-                // Open plugin spec: `./x` resolves under pluginRoot; Claude Code resolves it from
-                // the root. Take the root when it exists there, else pluginRoot.
-                match plugin_root() {
-                    Some(pr) if !rel.is_empty() && !direct.exists() && pr.join(rel).exists() => {
-                        pr.join(rel)
-                    }
-                    _ => direct,
-                }
-            }
-            PluginSource::Bare(name) => {
-                let pr = plugin_root().ok_or(RelativeSourceError::BareWithoutPluginRoot)?;
-                pr.join(name)
-            }
-            _ => unreachable!("resolve_relative is called for relative sources only"),
-        };
+        let path = relative_plugin_dir(
+            &self.root,
+            self.manifest.plugin_root.as_deref(),
+            &entry.source,
+        )?;
         if !path.exists() {
             return Err(RelativeSourceError::Missing(path));
         }
         Ok(path)
+    }
+}
+
+/// The folder `metadata.pluginRoot` (`raw`) names in the marketplace at `root`, when it stays
+/// inside it.
+pub fn plugin_root_dir(root: &Path, raw: &str) -> Option<PathBuf> {
+    let rel = raw.strip_prefix("./").unwrap_or(raw);
+    escape_of(rel).is_none().then(|| root.join(rel))
+}
+
+/// Where a relative (`./x`) or bare (`x`) plugin source lands in the marketplace at `root` whose
+/// `metadata.pluginRoot` is `plugin_root` (the folder may not exist). Other sources are the
+/// caller's mistake.
+pub fn relative_plugin_dir(
+    root: &Path,
+    plugin_root: Option<&str>,
+    source: &PluginSource,
+) -> Result<PathBuf, RelativeSourceError> {
+    let plugin_root = || plugin_root.and_then(|raw| plugin_root_dir(root, raw));
+    match source {
+        PluginSource::Relative(raw) => {
+            let rel = raw.strip_prefix("./").unwrap_or("");
+            if let Some(how) = escape_of(rel) {
+                return Err(RelativeSourceError::Escapes {
+                    raw: raw.clone(),
+                    root: root.to_path_buf(),
+                    how,
+                });
+            }
+            let direct = root.join(rel);
+            // Open plugin spec: `./x` resolves under pluginRoot; Claude Code resolves it from
+            // the root. Take the root when it exists there, else pluginRoot.
+            Ok(match plugin_root() {
+                Some(pr) if !rel.is_empty() && !direct.exists() && pr.join(rel).exists() => {
+                    pr.join(rel)
+                }
+                _ => direct,
+            })
+        }
+        PluginSource::Bare(name) => plugin_root()
+            .map(|pr| pr.join(name))
+            .ok_or(RelativeSourceError::BareWithoutPluginRoot),
+        _ => unreachable!("relative_plugin_dir is called for relative sources only"),
     }
 }
 
@@ -444,18 +462,36 @@ fn parse_catalog(path: &Path, bytes: &[u8]) -> Result<MarketplaceManifest, Marke
     })
 }
 
-/// Whether a relative path (after `./`) stays inside its base: no `..`, no root, no backslash.
-fn stays_inside(rel: &str) -> bool {
-    !rel.contains('\\')
-        && Path::new(rel)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+/// How a relative path (after `./`) would leave its base, if it would.
+fn escape_of(rel: &str) -> Option<Escape> {
+    let mut components = Path::new(rel).components();
+    if components.clone().any(|c| c == Component::ParentDir) {
+        Some(Escape::ParentDir)
+    } else if rel.contains('\\') {
+        Some(Escape::Backslash)
+    } else if components.any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        Some(Escape::Absolute)
+    } else {
+        None
+    }
+}
+
+/// How a relative source leaves the marketplace root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    ParentDir,
+    Absolute,
+    Backslash,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RelativeSourceError {
     #[error("its source \"{raw}\" leaves the marketplace directory {}; relative sources must stay inside it (no \"..\", absolute paths or backslashes)", root.display())]
-    Escapes { raw: String, root: PathBuf },
+    Escapes {
+        raw: String,
+        root: PathBuf,
+        how: Escape,
+    },
     #[error(
         "This plugin's marketplace entry is invalid: Bare source names resolve under metadata.pluginRoot, which this marketplace does not set (or sets to a path outside the marketplace root). Use a \"./relative/path\" source, or set metadata.pluginRoot to allow bare names."
     )]
@@ -545,11 +581,11 @@ mod tests {
 
     #[test]
     fn containment() {
-        assert!(stays_inside("plugins/a"));
-        assert!(stays_inside(""));
-        assert!(!stays_inside("../b"));
-        assert!(!stays_inside("a/../../b"));
-        assert!(!stays_inside("a\\b"));
-        assert!(!stays_inside("/abs"));
+        assert_eq!(escape_of("plugins/a"), None);
+        assert_eq!(escape_of(""), None);
+        assert_eq!(escape_of("../b"), Some(Escape::ParentDir));
+        assert_eq!(escape_of("a/../../b"), Some(Escape::ParentDir));
+        assert_eq!(escape_of("a\\b"), Some(Escape::Backslash));
+        assert_eq!(escape_of("/abs"), Some(Escape::Absolute));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -20,6 +20,7 @@ use crate::marketplace::names::{
 };
 use crate::marketplace::renames::{RenameTarget, Renames, Resolution, Unresolved};
 use crate::marketplace::schema::{PluginEntry, PluginSource};
+use crate::marketplace::{Escape, RelativeSourceError, plugin_root_dir, relative_plugin_dir};
 
 const TOP_KEYS: &[&str] = &[
     "$schema",
@@ -91,9 +92,8 @@ fn check_catalog(
     let plugin_root = match metadata.and_then(|m| m.get("pluginRoot")) {
         None => None,
         Some(Value::String(pr)) => {
-            let rel = pr.strip_prefix("./").unwrap_or(pr);
-            if stays_inside(rel) {
-                Some(root.join(rel))
+            if plugin_root_dir(root, pr).is_some() {
+                Some(pr.as_str())
             } else {
                 f.error(
                     "metadata.pluginRoot",
@@ -154,7 +154,7 @@ fn check_catalog(
                 first_index.insert(name.to_string(), i);
             }
         }
-        check_entry(i, v, root, plugin_root.as_deref(), f, contents)?;
+        check_entry(i, v, root, plugin_root, f, contents)?;
     }
     check_renames(raw.get("renames"), &listed, f);
     Ok(())
@@ -164,7 +164,7 @@ fn check_entry(
     i: usize,
     v: &Value,
     root: &Path,
-    plugin_root: Option<&Path>,
+    plugin_root: Option<&str>,
     f: &mut Findings,
     contents: &mut Vec<FileReport>,
 ) -> Result<(), ReadError> {
@@ -253,48 +253,22 @@ fn check_entry(
     }
     let at = |field: &str| format!("plugins[{i}].{field}");
     let dir = match &entry.source {
-        PluginSource::Relative(raw_source) => {
-            let rel = raw_source.strip_prefix("./").unwrap_or("");
-            if Path::new(rel)
-                .components()
-                .any(|c| c == Component::ParentDir)
-            {
-                f.error(
-                    at("source"),
-                    "source-escapes",
-                    format!("Path contains \"..\": {raw_source}. Plugin source paths are resolved relative to the marketplace root (the directory containing .claude-plugin/), not relative to marketplace.json. Use \"./plugins/my-plugin\" instead of \"{raw_source}\"."),
-                );
-                None
-            } else if !stays_inside(rel) {
-                f.error(
-                    at("source"),
-                    "source-escapes",
-                    format!("Path contains a backslash: {raw_source}. Claude Code refuses it on macOS and Linux; use \"/\""),
-                );
-                None
-            } else {
-                let direct = root.join(rel);
-                // Open plugin spec: `./x` may also resolve under pluginRoot (as install does).
-                let dir = match plugin_root {
-                    Some(pr) if !rel.is_empty() && !direct.exists() && pr.join(rel).exists() => {
-                        pr.join(rel)
-                    }
-                    _ => direct,
-                };
-                Some((dir, raw_source.clone()))
+        PluginSource::Relative(written) | PluginSource::Bare(written) => {
+            match relative_plugin_dir(root, plugin_root, &entry.source) {
+                Ok(dir) => Some((dir, written.clone())),
+                Err(e) => {
+                    let (code, message) = match e {
+                        RelativeSourceError::Escapes { how: Escape::ParentDir, .. } => ("source-escapes", format!("Path contains \"..\": {written}. Plugin source paths are resolved relative to the marketplace root (the directory containing .claude-plugin/), not relative to marketplace.json. Use \"./plugins/my-plugin\" instead of \"{written}\".")),
+                        RelativeSourceError::Escapes { how: Escape::Backslash, .. } => ("source-escapes", format!("Path contains a backslash: {written}. Claude Code refuses it on macOS and Linux; use \"/\"")),
+                        RelativeSourceError::Escapes { .. } => ("source-escapes", format!("Path leaves the marketplace root: {written}. Plugin source paths are relative to the marketplace root (the directory containing .claude-plugin/).")),
+                        RelativeSourceError::BareWithoutPluginRoot => ("source", "Bare source names resolve under metadata.pluginRoot, which this marketplace does not set (or sets to a path outside the marketplace root). Use a \"./relative/path\" source, or set metadata.pluginRoot to allow bare names.".to_string()),
+                        other => ("source", other.to_string()),
+                    };
+                    f.error(at("source"), code, message);
+                    None
+                }
             }
         }
-        PluginSource::Bare(bare) => match plugin_root {
-            Some(pr) => Some((pr.join(bare), bare.clone())),
-            None => {
-                f.error(
-                    at("source"),
-                    "source",
-                    "Bare source names resolve under metadata.pluginRoot, which this marketplace does not set (or sets to a path outside the marketplace root). Use a \"./relative/path\" source, or set metadata.pluginRoot to allow bare names.",
-                );
-                None
-            }
-        },
         PluginSource::GitUrl { .. } if raw.get("source").is_some_and(Value::is_string) => {
             f.warn(
                 at("source"),
@@ -470,12 +444,4 @@ fn check_renames(value: Option<&Value>, listed: &HashSet<&str>, f: &mut Findings
             );
         }
     }
-}
-
-/// A relative path that stays inside its base (no `..`, not absolute, no backslash).
-fn stays_inside(rel: &str) -> bool {
-    !rel.contains('\\')
-        && Path::new(rel)
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
