@@ -89,14 +89,18 @@ pub fn find_manifest(dir: &Path) -> Option<PathBuf> {
 
 /// Read and check the manifest in `dir`. `plugin` names the plugin in messages.
 pub fn read_manifest(dir: &Path, plugin: &str) -> Result<Option<PluginManifest>, ManifestError> {
-    let Some(path) = find_manifest(dir) else {
-        return Ok(None);
-    };
+    find_manifest(dir)
+        .map(|path| read_manifest_file(path, plugin))
+        .transpose()
+}
+
+/// Read and check the manifest file `path`.
+pub fn read_manifest_file(path: PathBuf, plugin: &str) -> Result<PluginManifest, ManifestError> {
     let text = fs::read_to_string(&path).map_err(|e| ManifestError::Unreadable {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    parse_manifest(&text, path, plugin).map(Some)
+    parse_manifest(&text, path, plugin)
 }
 
 pub fn parse_manifest(

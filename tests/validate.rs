@@ -914,3 +914,27 @@ fn relative_sources_that_leave_the_marketplace_are_named_by_how() {
             .starts_with("Path contains a backslash: ./a\\b.")
     );
 }
+
+#[test]
+fn provides_comes_from_the_manifest_file_that_was_validated() {
+    let env = Env::new();
+    let dir = env.fx.join("two");
+    write(
+        &dir.join(".claude-plugin/plugin.json"),
+        r#"{"name":"cc","version":"1.0.0","description":"d","author":{"name":"a"},"commands":["./a"]}"#,
+    );
+    write(
+        &dir.join(".plugin/plugin.json"),
+        r#"{"name":"open","version":"1.0.0","description":"d","author":{"name":"a"},"commands":["./b"]}"#,
+    );
+    write(&dir.join("a/x.md"), "---\ndescription: d\n---\n");
+    write(&dir.join("b/y.md"), "---\ndescription: d\n---\n");
+    let v = validate(&env, &dir.join(".plugin/plugin.json"), &["--json"])
+        .ok()
+        .json();
+    assert_eq!(
+        v["provides"]["commands"],
+        serde_json::json!(["open:y"]),
+        "{v}"
+    );
+}

@@ -32,7 +32,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
-use crate::manifest::{ManifestError, read_manifest};
+use crate::manifest::{ManifestError, read_manifest, read_manifest_file};
 use crate::marketplace::schema::PluginEntry;
 
 pub use substitute::Variables;
@@ -111,6 +111,9 @@ pub struct DefinitionInputs<'a> {
     pub options: Named<OptionValue>,
     /// Warnings the caller already has (e.g. the marketplace no longer lists the plugin).
     pub warnings: Vec<Warning>,
+    /// The manifest file to read, when the caller has chosen one (`validate <file>`); else the
+    /// one the root holds, if any.
+    pub manifest_file: Option<PathBuf>,
 }
 
 /// Where the components came from.
@@ -414,6 +417,7 @@ impl PluginDefinition {
             project_dir,
             options,
             mut warnings,
+            manifest_file,
         } = inputs;
         let root = installation.root.clone();
         if !root.is_dir() {
@@ -422,7 +426,10 @@ impl PluginDefinition {
                 root,
             });
         }
-        let manifest = read_manifest(&root, &installation.name)?;
+        let manifest = match manifest_file {
+            Some(file) => Some(read_manifest_file(file, &installation.name)?),
+            None => read_manifest(&root, &installation.name)?,
+        };
         let strict = entry.and_then(|e| e.strict).unwrap_or(true);
         let empty = Map::new();
         let entry_raw = entry.map(|e| &e.raw);

@@ -93,6 +93,7 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
         project_dir: here.to_path_buf(),
         options,
         warnings,
+        manifest_file: None,
     })?;
     if def.uses_data_dir {
         std::fs::create_dir_all(&def.data_dir).at("create", &def.data_dir)?;

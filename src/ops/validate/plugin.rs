@@ -130,7 +130,7 @@ pub(super) fn validate_plugin_folder(
         .as_ref()
         .filter(|r| manifest.is_some() && r.findings.errors.is_empty())
         .and(checked_name.as_deref())
-        .and_then(|name| super::provides::provides(root, name));
+        .and_then(|name| super::provides::provides(root, &file, name));
     Ok(ValidateReport {
         strict,
         target: file,

@@ -11,9 +11,9 @@ use crate::definition::{
     DefinitionInputs, Installation, MarkdownComponent, Named, PluginDefinition,
 };
 
-/// `provides` of the plugin at `root` whose manifest is named `name`; `None` when it cannot be
+/// `provides` of the plugin at `root` whose manifest `manifest` names it `name`; `None` when it cannot be
 /// loaded (Claude Code prints `null` then).
-pub(super) fn provides(root: &Path, name: &str) -> Option<Value> {
+pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Value> {
     let installation = Installation {
         plugin_id: format!("{name}@validate"),
         name: name.to_string(),
@@ -31,6 +31,7 @@ pub(super) fn provides(root: &Path, name: &str) -> Option<Value> {
         project_dir: PathBuf::from("${CLAUDE_PROJECT_DIR}"),
         options: Named::default(),
         warnings: Vec::new(),
+        manifest_file: Some(manifest.to_path_buf()),
     })
     .ok()?;
     let root_text = root.to_string_lossy().into_owned();
