@@ -18,7 +18,7 @@
 //! compile) is an error: nothing may act under a policy we could not read (fail closed).
 
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -549,17 +549,7 @@ fn url_host(url: &str) -> Option<String> {
 
 /// `path` with `.` removed and `..` applied, without touching the disk.
 fn lexical(path: &str) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in Path::new(path).components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    crate::fsutil::normalize_lexically(Path::new(path))
 }
 
 /// One allowlist as read from managed settings.
