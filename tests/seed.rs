@@ -265,12 +265,11 @@ fn moved_read_only_seeds_are_used_without_network_and_never_written() {
     let seeded = |id: &str| ::plugin::ops::seed::seeded_plugin(&ctx, id).unwrap();
     let rp = seeded("rp@gm").unwrap();
     assert_eq!(
-        (rp.seed, rp.dir, rp.version, rp.marketplace_seeded),
+        (rp.seed, rp.dir, rp.version),
         (
             seed_b.clone(),
             seed_b.join("cache/gm/rp/1.0.0"),
             "1.0.0".into(),
-            true
         )
     );
     assert_eq!(seeded("ext@gm").unwrap().version, "2.0.0");

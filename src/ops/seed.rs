@@ -39,8 +39,6 @@ pub struct SeededPlugin {
     /// The version folder inside the seed.
     pub dir: PathBuf,
     pub version: String,
-    /// Whether the marketplace itself comes from a seed (else only the plugin's files do).
-    pub marketplace_seeded: bool,
 }
 
 /// Is `plugin` (`name` or `name@marketplace`) provided by a seed, and where? Nothing is fetched:
@@ -72,7 +70,6 @@ pub fn provided_by_seed(
         seed: v.seed,
         dir: v.dir,
         version,
-        marketplace_seeded: ctx.seeds().marketplace(&found.marketplace_name).is_some(),
     }))
 }
 
