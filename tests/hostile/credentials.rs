@@ -1,0 +1,1 @@
+//! Placeholder: this class's tests land here.

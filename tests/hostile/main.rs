@@ -1,0 +1,12 @@
+//! Hostile inputs and unlucky machines, one module per class of attack or failure (issue 13):
+//! every test here failed before its fix. Real servers only (tests/common: loopback git, npm,
+//! PyPI and archive servers, and a redirecting server).
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod archives;
+mod credentials;
+mod escapes;
+mod pipes;
+mod state_writes;
