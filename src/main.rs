@@ -2,5 +2,6 @@ use clap::Parser;
 
 fn main() {
     let cli = plugin::cli::Cli::parse();
-    std::process::exit(plugin::cli::run(cli));
+    let code = plugin::cli::run(cli);
+    std::process::exit(plugin::output::stdio::exit_code(code));
 }

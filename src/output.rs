@@ -7,12 +7,31 @@
 //! pretty-printed arrays for `list` / `marketplace list`. Exit code: 0 success, 1 failure.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+// `print!`, `println!`, `eprint!` and `eprintln!` are shadowed here, for this module and the
+// modules below it, by versions that never panic: a closed pipe (`plugin list | head -c 0`) ends
+// printing quietly while the command finishes its work and exits with its own code, as `git` and
+// `cargo` end quietly. Defined before `mod` lines so the child modules see them too.
+macro_rules! print {
+    ($($arg:tt)*) => { $crate::output::stdio::stdout(format_args!($($arg)*)) };
+}
+macro_rules! println {
+    () => { print!("\n") };
+    ($($arg:tt)*) => { print!("{}\n", format_args!($($arg)*)) };
+}
+macro_rules! eprint {
+    ($($arg:tt)*) => { $crate::output::stdio::stderr(format_args!($($arg)*)) };
+}
+macro_rules! eprintln {
+    () => { eprint!("\n") };
+    ($($arg:tt)*) => { eprint!("{}\n", format_args!($($arg)*)) };
+}
+
 mod resolve;
+pub mod stdio;
 mod sync;
 pub use resolve::resolve;
 pub use sync::{settings, sync};
 
-use std::io::Write;
 use std::path::Path;
 
 use serde_json::{Map, Value, json};
@@ -48,7 +67,7 @@ impl Out {
     /// Text printed before a result on the same line (no newline).
     pub fn progress(&self, text: &str) {
         print!("{text}");
-        let _ = std::io::stdout().flush();
+        stdio::flush_stdout();
     }
 }
 
