@@ -204,6 +204,16 @@ mkt "$FX/mC" "{\"name\":\"mC\",\"owner\":{\"name\":\"x\"},\"plugins\":[${e%,}]}"
 F2K=$FX/mT/files2000
 n=$(find "$F2K" -type f | wc -l); [ "$n" -eq 2001 ] || die "fixture files2000 has $n files, expected 2001"
 
+# A release build reads no test hook (src/fsutil.rs test_hook): with PLUGIN_CRASH_AT=1 it must
+# not abort at its first step boundary, and PLUGIN_ALLOW_LOCAL_ARCHIVES is never honoured.
+if [ -z "${PLUGIN_BIN:-}" ]; then
+  hk=$W/hooks-check
+  CLAUDE_CONFIG_DIR=$hk HOME=$W/home PLUGIN_CRASH_AT=1 "$BIN" marketplace add "$FX/mT" > /dev/null 2> "$ERRF" \
+    && CLAUDE_CONFIG_DIR=$hk HOME=$W/home PLUGIN_CRASH_AT=1 "$BIN" install tiny@mT > /dev/null 2>> "$ERRF" \
+    || die "the release build honoured PLUGIN_CRASH_AT (a test hook): $(cat "$ERRF")"
+  rm -rf "$hk"
+fi
+
 # ---------------------------------------------------------------- git fixtures and server
 # Work trees in $GW are committed once and published as bare repos $GSRV/<name>.git (one pack,
 # as a real host serves them), then served by githttp.py. Every git command of this script goes

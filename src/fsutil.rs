@@ -44,15 +44,27 @@ impl<T> IoContext<T> for io::Result<T> {
     }
 }
 
+/// The value of a test-only environment variable (`PLUGIN_CRASH_AT`,
+/// `PLUGIN_ALLOW_LOCAL_ARCHIVES`): read in debug builds, which the tests run, and never in
+/// release builds, so what ships cannot be made to abort or to lift a safety rule by an
+/// inherited environment.
+pub fn test_hook(name: &str) -> Option<String> {
+    if cfg!(debug_assertions) {
+        std::env::var(name).ok()
+    } else {
+        None
+    }
+}
+
 /// A step boundary of a multi-file operation, for the crash tests: with `PLUGIN_CRASH_AT=<n>`
-/// the n-th boundary reached in this process aborts it, leaving the disk as a `kill -9` there
-/// would (no cleanup runs). Unset, it does nothing.
+/// (a [`test_hook`]) the n-th boundary reached in this process aborts it, leaving the disk as a
+/// `kill -9` there would (no cleanup runs). Unset, or in a release build, it does nothing.
 pub fn crash_point() {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU32, Ordering};
     static AT: OnceLock<Option<u32>> = OnceLock::new();
     static REACHED: AtomicU32 = AtomicU32::new(0);
-    let at = AT.get_or_init(|| std::env::var("PLUGIN_CRASH_AT").ok()?.parse().ok());
+    let at = AT.get_or_init(|| test_hook("PLUGIN_CRASH_AT")?.parse().ok());
     if let Some(n) = at
         && REACHED.fetch_add(1, Ordering::SeqCst) + 1 == *n
     {

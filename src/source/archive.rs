@@ -2,7 +2,8 @@
 //! plugin at the top of the zip or inside its one top-level folder.
 //!
 //! Addresses: HTTPS only, and never loopback, link-local or cloud-metadata hosts (each redirect
-//! hop is checked again). `PLUGIN_ALLOW_LOCAL_ARCHIVES=1` lifts both rules, for tests only.
+//! hop is checked again). `PLUGIN_ALLOW_LOCAL_ARCHIVES=1` lifts both rules in debug builds, for the tests
+//! ([`crate::fsutil::test_hook`]); release builds never read it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,7 +42,7 @@ pub enum ArchiveError {
 }
 
 fn local_allowed() -> bool {
-    std::env::var("PLUGIN_ALLOW_LOCAL_ARCHIVES").is_ok_and(|v| v == "1")
+    crate::fsutil::test_hook("PLUGIN_ALLOW_LOCAL_ARCHIVES").is_some_and(|v| v == "1")
 }
 
 /// Refuse non-https URLs and loopback, link-local and metadata hosts.
