@@ -108,10 +108,12 @@ pub fn parse_manifest(
     path: PathBuf,
     plugin: &str,
 ) -> Result<PluginManifest, ManifestError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| ManifestError::Corrupt {
-        plugin: plugin.to_string(),
-        path: path.clone(),
-        message: e.to_string(),
+    let value: Value = serde_json::from_str(crate::state::json::strip_bom(text)).map_err(|e| {
+        ManifestError::Corrupt {
+            plugin: plugin.to_string(),
+            path: path.clone(),
+            message: e.to_string(),
+        }
     })?;
     let Value::Object(raw) = value else {
         return Err(ManifestError::Invalid {

@@ -49,6 +49,16 @@ pub enum CacheError {
         dir: PathBuf,
     },
     #[error(
+        "the marketplace name \"{name}\" is {len} bytes long, more than the {max} the filesystem at {} allows for the marketplace's cache folder, so none of its plugins could be installed; the catalog's \"name\" must be shorter. Nothing was written",
+        dir.display()
+    )]
+    MarketplaceNameTooLong {
+        name: String,
+        len: usize,
+        max: usize,
+        dir: PathBuf,
+    },
+    #[error(
         "{} already holds version \"{existing}\"{}, which shares its folder name with version \"{version}\"; give the plugin a version that differs after replacing characters outside [A-Za-z0-9._-] with \"-\"",
         path.display(), .recorded_for.as_ref().map(|id| format!(" (recorded for {id})")).unwrap_or_default()
     )]
@@ -129,6 +139,25 @@ impl Cache {
         self.dir.join(marketplace).join(plugin)
     }
 
+    /// Refuse a marketplace name no install could use: longer than the filesystem allows for its
+    /// folder `cache/<marketplace>/` (checked when the marketplace is added).
+    pub fn check_marketplace_name(&self, marketplace: &str) -> Result<(), CacheError> {
+        check_name_length(&self.dir, marketplace, name_max(&self.dir)).map_err(|e| match e {
+            CacheError::NameTooLong {
+                name,
+                len,
+                max,
+                dir,
+            } => CacheError::MarketplaceNameTooLong {
+                name,
+                len,
+                max,
+                dir,
+            },
+            other => other,
+        })
+    }
+
     /// Refuse names the filesystem cannot hold or that collide by case, before anything is written.
     pub fn check_names(
         &self,
@@ -142,14 +171,7 @@ impl Cache {
             (self.dir.join(marketplace), plugin),
             (self.plugin_dir(marketplace, plugin), version_folder),
         ] {
-            if name.len() > max {
-                return Err(CacheError::NameTooLong {
-                    name: name.to_string(),
-                    len: name.len(),
-                    max,
-                    dir: parent,
-                });
-            }
+            check_name_length(&parent, name, max)?;
             if let Some(existing) = case_twin(&parent, name) {
                 return Err(CacheError::CaseCollision {
                     path: parent.join(name),
@@ -253,6 +275,18 @@ fn case_twin(parent: &Path, name: &str) -> Option<PathBuf> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .find(|n| n != name && n.eq_ignore_ascii_case(name) && !n.starts_with(STAGING_PREFIX))
         .map(|n| parent.join(n))
+}
+
+fn check_name_length(parent: &Path, name: &str, max: usize) -> Result<(), CacheError> {
+    if name.len() > max {
+        return Err(CacheError::NameTooLong {
+            name: name.to_string(),
+            len: name.len(),
+            max,
+            dir: parent.to_path_buf(),
+        });
+    }
+    Ok(())
 }
 
 /// The longest file name the filesystem holding `dir` (or its nearest existing ancestor) allows.

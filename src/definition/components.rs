@@ -690,8 +690,7 @@ impl<'a> Loader<'a> {
         match serde_json::from_str(&text) {
             Ok(v) => Some(v),
             Err(e) => {
-                let msg = e.to_string();
-                let msg = msg.rfind(" at line ").map_or(msg.as_str(), |i| &msg[..i]);
+                let msg = crate::state::json::syntax_message(&text, &e);
                 self.warn(
                     WarningKind::InvalidJson,
                     component,

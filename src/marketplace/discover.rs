@@ -61,7 +61,7 @@ fn looks_like_plugin(dir: &Path) -> bool {
 fn plugin_name(dir: &Path) -> Option<String> {
     let from_manifest = find_manifest(dir)
         .and_then(|p| fs::read_to_string(p).ok())
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|t| serde_json::from_str::<Value>(crate::state::json::strip_bom(&t)).ok())
         .and_then(|v| v.get("name").and_then(Value::as_str).map(String::from))
         .filter(|n| is_valid_id_part(n));
     from_manifest.or_else(|| {

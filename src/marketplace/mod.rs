@@ -445,6 +445,7 @@ pub fn relative_plugin_dir(
 
 /// Parse catalog JSON read from `path` (a file, or the URL it was downloaded from).
 fn parse_catalog(path: &Path, bytes: &[u8]) -> Result<MarketplaceManifest, MarketplaceError> {
+    let bytes = crate::state::json::strip_bom_bytes(bytes);
     let value: Value = serde_json::from_slice(bytes).map_err(|e| MarketplaceError::Json {
         path: path.to_path_buf(),
         line: e.line(),

@@ -573,7 +573,7 @@ fn register_dev(
     let catalog_path = dir.join(".claude-plugin").join("marketplace.json");
     let mut catalog: Value = fs::read_to_string(&catalog_path)
         .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
+        .and_then(|t| serde_json::from_str(crate::state::json::strip_bom(&t)).ok())
         .filter(Value::is_object)
         .unwrap_or_else(|| {
             json!({

@@ -115,6 +115,7 @@ pub fn register(
     };
     let name = marketplace.name().to_string();
     check_declared_name(declared_as, &name)?;
+    ctx.cache().check_marketplace_name(&name)?;
     if let Some(msg) = reserved_name_problem(&name)
         && !source.is_anthropics_github()
     {
@@ -257,7 +258,8 @@ fn download_catalog(source: &MarketplaceSource) -> Result<(Marketplace, Vec<u8>)
         16 * 1024 * 1024,
     ))?;
     let marketplace = Marketplace::from_catalog_bytes(url, &bytes)?;
-    let value: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let value: Value =
+        serde_json::from_slice(crate::state::json::strip_bom_bytes(&bytes)).unwrap_or_default();
     let pretty = serde_json::to_vec_pretty(&value).unwrap_or(bytes);
     Ok((marketplace, pretty))
 }

@@ -69,6 +69,10 @@ impl JsonDoc {
             }
             Err(e) => return Err(IoError::new("read", path, e).into()),
         };
+        let raw = match raw.strip_prefix(UTF8_BOM) {
+            Some(rest) => rest.to_string(),
+            None => raw,
+        };
         let value: Value = serde_json::from_str(&raw).map_err(|e| JsonFileError::Syntax {
             path: path.to_path_buf(),
             line: e.line(),
@@ -142,6 +146,32 @@ impl JsonDoc {
 
     pub fn object(&self, key: &str) -> Option<&Map<String, Value>> {
         self.map.get(key).and_then(Value::as_object)
+    }
+}
+
+/// The UTF-8 byte-order mark some Windows editors write at the start of a file.
+const UTF8_BOM: &str = "\u{feff}";
+
+/// `text` without a leading UTF-8 byte-order mark. Claude Code 2.1.328 reads settings files,
+/// catalogs and plugin manifests that start with one (and drops it when it rewrites a file);
+/// so do we, for every state file too.
+pub fn strip_bom(text: &str) -> &str {
+    text.strip_prefix(UTF8_BOM).unwrap_or(text)
+}
+
+/// [`strip_bom`] for bytes.
+pub fn strip_bom_bytes(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(UTF8_BOM.as_bytes()).unwrap_or(bytes)
+}
+
+/// The message for a JSON syntax error in `text`: a leading byte-order mark is named as the
+/// cause (for the component files where Claude Code refuses one, e.g. hooks.json) instead of
+/// serde's `expected value`.
+pub fn syntax_message(text: &str, e: &serde_json::Error) -> String {
+    if text.starts_with(UTF8_BOM) {
+        "the file starts with a UTF-8 byte-order mark (BOM), which Claude Code does not accept here; re-save it as UTF-8 without a BOM".into()
+    } else {
+        strip_position(&e.to_string())
     }
 }
 

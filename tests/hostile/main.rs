@@ -8,5 +8,6 @@ mod common;
 mod archives;
 mod credentials;
 mod escapes;
+mod messages;
 mod pipes;
 mod state_writes;

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use super::plugin::{ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths, check_plugin_folder};
 use super::{
-    FileKind, FileReport, Findings, ValidateReport, expected, not_kebab, read_json, unknown_field,
+    Bom, FileKind, FileReport, Findings, ValidateReport, expected, not_kebab, read_json,
+    unknown_field,
 };
 use crate::definition::{
     APPENDED_FIELDS, DECLARING_FIELDS, IGNORED_IN_STRICT_ENTRY, declares_components,
@@ -42,7 +43,7 @@ pub(super) fn validate_catalog(index: &Path, strict: bool) -> Result<ValidateRep
     let root = root_of_index(index);
     let mut f = Findings::default();
     let mut contents = Vec::new();
-    match read_json(index, "")? {
+    match read_json(index, "", Bom::Skip)? {
         Err(issue) => f.errors.push(issue),
         Ok(value) => check_catalog(&value, &root, &mut f, &mut contents)?,
     }

@@ -251,15 +251,37 @@ pub fn validate(path: &Path, strict: bool) -> ValidateReport {
     })
 }
 
+/// What a leading UTF-8 byte-order mark is: read past in catalogs and manifests, a syntax error
+/// in hooks.json and .mcp.json (Claude Code 2.1.328 reads the former and fails to load the
+/// latter).
+#[derive(Clone, Copy)]
+enum Bom {
+    Skip,
+    Refuse,
+}
+
 /// Read a JSON file: `Ok(Err(findings))` when it is not JSON (`json: Invalid JSON syntax…`),
 /// `Err` when it cannot be read.
-fn read_json(file: &Path, tail: &str) -> Result<Result<Value, Issue>, (PathBuf, io::Error)> {
+fn read_json(
+    file: &Path,
+    tail: &str,
+    bom: Bom,
+) -> Result<Result<Value, Issue>, (PathBuf, io::Error)> {
     let text = fs::read_to_string(file).map_err(|e| (file.to_path_buf(), e))?;
-    Ok(serde_json::from_str(&text).map_err(|e| {
+    let text = match bom {
+        Bom::Skip => crate::state::json::strip_bom(&text),
+        Bom::Refuse => &text,
+    };
+    Ok(serde_json::from_str(text).map_err(|e| {
+        let message = if text.starts_with('\u{feff}') {
+            crate::state::json::syntax_message(text, &e)
+        } else {
+            e.to_string()
+        };
         Issue::new(
             "json",
             "json-syntax",
-            format!("Invalid JSON syntax: {e}{tail}"),
+            format!("Invalid JSON syntax: {message}{tail}"),
         )
     }))
 }

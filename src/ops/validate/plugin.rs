@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::content::{check_frontmatter, check_hooks_file};
 use super::{
-    FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
+    Bom, FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
     unknown_field,
 };
 use crate::cache::copy::{LinkPolicy, SkipReason, plan_plugin_tree};
@@ -150,7 +150,7 @@ pub(super) fn check_plugin_folder(
 ) -> Result<PluginFolder, ReadError> {
     let manifest = match manifest {
         None => None,
-        Some(file) => Some(match read_json(file, "")? {
+        Some(file) => Some(match read_json(file, "", Bom::Skip)? {
             Err(issue) => CheckedManifest {
                 file: file.to_path_buf(),
                 findings: Findings {
@@ -486,7 +486,7 @@ fn check_contents(
     }
     for file in hooks_files(root, raw) {
         let tail = ". At runtime this breaks the entire plugin load.";
-        let findings = match read_json(&file, tail)? {
+        let findings = match read_json(&file, tail, Bom::Refuse)? {
             Err(issue) => Findings {
                 errors: vec![issue],
                 warnings: Vec::new(),
@@ -497,7 +497,7 @@ fn check_contents(
     }
     let mcp = root.join(".mcp.json");
     if mcp.is_file()
-        && let Err(issue) = read_json(&mcp, ". None of its MCP servers will load.")?
+        && let Err(issue) = read_json(&mcp, ". None of its MCP servers will load.", Bom::Refuse)?
     {
         let findings = Findings {
             errors: vec![issue],

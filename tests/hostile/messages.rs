@@ -1,0 +1,114 @@
+//! Messages that say what is wrong: a UTF-8 byte-order mark (BOM) at the start of a JSON file,
+//! and a marketplace name too long for any install.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const BOM: &[u8] = b"\xef\xbb\xbf";
+
+fn prepend_bom(path: &Path) {
+    let bytes = fs::read(path).expect("read");
+    let mut with = BOM.to_vec();
+    with.extend_from_slice(&bytes);
+    fs::write(path, with).expect("write");
+}
+
+/// Claude Code 2.1.328 reads a catalog, a plugin manifest and a settings file that start with a
+/// BOM (probed); we read every state file with one too, and write them back without it.
+#[test]
+fn json_files_starting_with_a_bom_are_read() {
+    let env = Env::new();
+    let dir = m1(&env);
+    prepend_bom(&dir.join(".claude-plugin/marketplace.json"));
+    let manifest = dir.join("plugins/p1/.claude-plugin/plugin.json");
+    fs::write(&manifest, r#"{"name":"p1","version":"2.5.0"}"#).expect("write");
+    prepend_bom(&manifest);
+    env.run(&["marketplace", "add", dir.to_str().expect("utf-8")])
+        .ok();
+    env.run(&["install", "p1@m1"]).ok();
+    assert_eq!(env.first_record("p1@m1")["version"], "2.5.0");
+    assert!(env.plugins().join("cache/m1/p1/2.5.0").is_dir());
+
+    let settings = env.claude().join("settings.json");
+    let installed = env.plugins().join("installed_plugins.json");
+    let known = env.plugins().join("known_marketplaces.json");
+    for f in [&settings, &installed, &known] {
+        prepend_bom(f);
+    }
+    let list = env.run(&["list", "--json"]).ok().json();
+    assert_eq!(list[0]["id"], "p1@m1");
+    assert_eq!(list[0]["enabled"], true);
+    env.run(&["marketplace", "list", "--json"]).ok();
+
+    // A rewrite keeps every value and drops the BOM (as Claude Code does for settings.json).
+    env.run(&["disable", "p1@m1"]).ok();
+    let text = fs::read(&settings).expect("settings");
+    assert!(!text.starts_with(BOM));
+    let v: Value = serde_json::from_slice(&text).expect("json");
+    assert_eq!(v["enabledPlugins"]["p1@m1"], false);
+    assert!(v["extraKnownMarketplaces"]["m1"].is_object());
+    env.run(&["uninstall", "p1@m1"]).ok();
+    let text = fs::read(&installed).expect("installed");
+    assert!(!text.starts_with(BOM));
+    assert_eq!(env.installed()["plugins"], json!({}));
+}
+
+/// A hooks.json that starts with a BOM breaks the whole plugin in Claude Code (probed:
+/// `Unrecognized token ''`); we say it is a BOM and how to fix it.
+#[test]
+fn a_bom_in_hooks_json_is_named() {
+    let env = Env::new();
+    let dir = m1(&env);
+    let hooks = dir.join("plugins/p1/hooks/hooks.json");
+    write(&hooks, r#"{"hooks":{}}"#);
+    prepend_bom(&hooks);
+    let r = env.run(&["validate", dir.join("plugins/p1").to_str().expect("utf-8")]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("byte-order mark (BOM)") && r.stdout.contains("without a BOM"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("expected value"), "{}", r.stdout);
+
+    env.run(&["marketplace", "add", dir.to_str().expect("utf-8")])
+        .ok();
+    env.run(&["install", "p1@m1"]).ok();
+    let r = env.run(&["resolve", "p1@m1"]);
+    assert!(
+        r.stderr.contains("byte-order mark (BOM)"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
+}
+
+#[test]
+fn a_marketplace_name_too_long_for_its_cache_folder_is_refused_when_added() {
+    let env = Env::new();
+    let name = "m".repeat(256);
+    let dir = env.fx.join("long");
+    plugin(&dir.join("p"), "p", Some("1.0.0"));
+    marketplace(&dir, &name, r#"[{"name":"p","source":"./p"}]"#);
+    let r = env
+        .run(&["marketplace", "add", dir.to_str().expect("utf-8")])
+        .fails();
+    assert!(
+        r.stderr.contains("is 256 bytes long, more than the 255")
+            && r.stderr.contains("the catalog's \"name\" must be shorter"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.claude().exists(), "{:?}", tree(&env.home));
+
+    // One byte less installs.
+    let name = "m".repeat(255);
+    marketplace(&dir, &name, r#"[{"name":"p","source":"./p"}]"#);
+    env.run(&["marketplace", "add", dir.to_str().expect("utf-8")])
+        .ok();
+    env.run(&["install", &format!("p@{name}")]).ok();
+}
