@@ -964,3 +964,58 @@ fn cache_prune_keeps_the_database_an_install_was_made_from() {
     assert_eq!(v["removed"][0]["kind"], json!("git"));
     assert!(!db.exists());
 }
+
+/// A repository fetched over the network whose `.gitmodules` names a repository on this machine
+/// (`file:///…`) must not pull that repository into the cache.
+#[test]
+fn a_network_repository_cannot_name_a_local_submodule() {
+    let env = Env::new();
+    let r = remote(&env);
+    let private = WorkRepo::init(&env.fx.join("work/private"));
+    private.write("secret.txt", "s3cret-local-content\n");
+    private.commit("p1");
+    let private_bare = env.fx.join("private.git");
+    private.publish(&private_bare);
+    let sup = WorkRepo::init(&env.fx.join("work/super"));
+    sup.write(".claude-plugin/plugin.json", r#"{"name":"super"}"#);
+    sup.commit("c1");
+    let local_url = format!("file://{}", private_bare.display());
+    git(
+        &sup.dir,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            &local_url,
+            "stolen",
+        ],
+    );
+    sup.commit("add submodule");
+    sup.publish(&r.srv.join("git/super.git"));
+    market(
+        &env,
+        json!([{"name": "super", "source": {"source": "url", "url": r.server.url("git/super.git")}}]),
+    );
+    let installed = env.plugins().join("installed_plugins.json");
+    let before = fs::read(&installed).ok();
+    // With git on PATH, as on any developer machine: gix runs git-upload-pack for file:// URLs.
+    let out = Run::from(env.command(&["install", "super@mg"]).output().unwrap()).fails();
+    assert!(
+        out.stderr.contains("submodule stolen")
+            && out.stderr.contains("names a repository on this machine"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(fs::read(&installed).ok(), before);
+    let cache = env.plugins().join("cache");
+    fs::create_dir_all(&cache).unwrap();
+    assert!(
+        !tree_with_content(&cache)
+            .iter()
+            .any(|l| l.contains("s3cret-local-content")),
+        "{:?}",
+        tree_with_content(&cache)
+    );
+}

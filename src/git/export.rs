@@ -541,6 +541,13 @@ impl<'a> Exporter<'a> {
         };
         let url = super::url::GitUrl::parse(&subs.resolve_url(&raw_url))
             .map_err(|e| submodule_error(e.to_string()))?;
+        // A repository from elsewhere must not pull a repository of this machine into the cache
+        // (git refuses it too since 2.38.1: protocol.file.allow=user).
+        if url.is_file() && !subs.superproject.is_file() {
+            return Err(submodule_error(format!(
+                "its URL {raw_url} names a repository on this machine, which a repository fetched over the network may not do; the plugin was not installed"
+            )));
+        }
         let sha = id.to_string();
         let rev = super::Revision::Sha(sha.clone());
         let (db, _) = super::GitDatabase::fetch_timed(&subs.git_root, &url, rev, subs.task.clone())
