@@ -106,6 +106,43 @@ pub fn sync_dir(dir: &Path) -> Result<(), IoError> {
         .at("sync directory", dir)
 }
 
+/// The largest settings, state, catalog or manifest file read (real ones are kilobytes).
+pub const JSON_FILE_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Read a file that must be a regular file of at most `limit` bytes (a symlink to one is
+/// followed). A project's `.claude/settings.json` comes with the repository: a link to
+/// `/dev/zero` or a FIFO there must fail with a message, not fill memory or hang. The open never
+/// blocks (`O_NONBLOCK`), and the type is checked on the opened file itself.
+pub fn read_regular_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "it is not a regular file (a FIFO, device or socket); replace it with a file",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(limit) as usize);
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("it is larger than {} MiB", limit / (1024 * 1024)),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// [`read_regular_file`] as UTF-8 text.
+pub fn read_regular_text(path: &Path, limit: u64) -> io::Result<String> {
+    String::from_utf8(read_regular_file(path, limit)?)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.utf8_error()))
+}
+
 /// Replace `path` with `bytes` atomically: write a temporary file beside it, fsync it, rename it
 /// over `path`, fsync the directory. A crash leaves either the old or the new content, plus at
 /// worst a temporary `.<file>.plugin-tmp-<pid>-<hex>`, which the next write removes once its

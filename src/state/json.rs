@@ -4,13 +4,12 @@
 //! the existing key order survive a rewrite. A file that is not valid JSON is never overwritten
 //! or moved aside: the error names the file, line and column.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::fsutil::{IoError, write_atomic};
+use crate::fsutil::{IoError, JSON_FILE_LIMIT, read_regular_text, write_atomic};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JsonFileError {
@@ -57,7 +56,7 @@ pub struct JsonDoc {
 impl JsonDoc {
     /// Read `path`; a missing file is an empty document.
     pub fn read(path: &Path) -> Result<Self, JsonFileError> {
-        let raw = match fs::read_to_string(path) {
+        let raw = match read_regular_text(path, JSON_FILE_LIMIT) {
             Ok(s) => s,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 return Ok(Self {
@@ -198,6 +197,7 @@ fn position_of_key(raw: &str, key: &str) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn syntax_error_names_line_and_column() {

@@ -112,3 +112,35 @@ fn a_marketplace_name_too_long_for_its_cache_folder_is_refused_when_added() {
         .ok();
     env.run(&["install", &format!("p@{name}")]).ok();
 }
+
+/// A project's `.claude/settings.json` comes with its repository: a link to `/dev/zero` (which
+/// git stores) or a FIFO must fail with a message, not fill memory or hang every command run
+/// there.
+#[test]
+fn project_settings_that_are_not_a_regular_file_fail_fast() {
+    let env = Env::new();
+    let settings = env.cwd.join(".claude/settings.json");
+    fs::create_dir_all(settings.parent().expect("parent")).expect("mkdir");
+    std::os::unix::fs::symlink("/dev/zero", &settings).expect("symlink");
+    let started = std::time::Instant::now();
+    let r = env.run(&["list"]).fails();
+    assert!(
+        r.stderr
+            .contains(".claude/settings.json: it is not a regular file"),
+        "{}",
+        r.stderr
+    );
+    fs::remove_file(&settings).expect("rm");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&settings)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let r = env.run(&["settings"]).fails();
+    assert!(
+        r.stderr.contains("it is not a regular file"),
+        "{}",
+        r.stderr
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
