@@ -329,7 +329,7 @@ impl Planner<'_> {
             .policy
             .container
             .as_ref()
-            .is_some_and(|c| resolved.starts_with(c));
+            .is_some_and(|c| crate::containment::lies_inside(&resolved, c));
         if !in_container {
             self.skip(
                 rel.to_path_buf(),

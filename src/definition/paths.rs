@@ -62,7 +62,11 @@ impl PluginRoot {
             return Err(PathProblem::NotFound);
         }
         match path.canonicalize() {
-            Ok(real) if self.allowed.iter().any(|a| real.starts_with(a)) => Ok(path),
+            Ok(real)
+                if (self.allowed.iter()).any(|a| crate::containment::lies_inside(&real, a)) =>
+            {
+                Ok(path)
+            }
             Ok(real) => Err(PathProblem::LinksOutside(real)),
             Err(_) => Err(PathProblem::BrokenLink),
         }

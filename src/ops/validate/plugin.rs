@@ -148,8 +148,30 @@ pub(super) fn check_plugin_folder(
     manifest: Option<&Path>,
     container: Option<&Path>,
 ) -> Result<PluginFolder, ReadError> {
+    // The same rule as install: a manifest linked out of the marketplace (or, without one, out
+    // of the plugin) is not read.
+    let escape = manifest.and_then(|file| {
+        crate::containment::real_path_inside(file, container.unwrap_or(root)).err()
+    });
     let manifest = match manifest {
         None => None,
+        Some(file) if let Some(e) = escape => Some(CheckedManifest {
+            file: file.to_path_buf(),
+            findings: Findings {
+                errors: vec![Issue::new(
+                    "",
+                    "manifest-escapes",
+                    format!(
+                        "Manifest {} leads outside {}: {}; an install refuses this plugin",
+                        e.path.display(),
+                        e.root.display(),
+                        e.link_text()
+                    ),
+                )],
+                warnings: Vec::new(),
+            },
+            raw: None,
+        }),
         Some(file) => Some(match read_json(file, "")? {
             Err(issue) => CheckedManifest {
                 file: file.to_path_buf(),
