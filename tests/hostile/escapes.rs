@@ -248,3 +248,72 @@ fn a_git_marketplace_with_a_plugin_linked_out_of_its_clone_is_refused() {
     assert_eq!(secret_in_plugins(&env), Vec::<PathBuf>::new());
     assert!(!env.plugins().join("cache/m").exists());
 }
+
+/// Class 4, a real race: while installs run in a loop, another thread keeps swapping a plugin
+/// file for a link to a secret outside the marketplace (and back). Every install either copies
+/// the real file or fails with exit 1; none ever holds the secret's bytes.
+#[test]
+fn a_file_swapped_for_a_link_during_installs_never_brings_the_secret() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let env = Env::new();
+    let secret = env.fx.join("dot-ssh/id_ed25519");
+    write(&secret, SECRET);
+    let mkt = env.fx.join("mkt");
+    plugin(&mkt.join("plugins/p"), "p", Some("1.0.0"));
+    for i in 0..20 {
+        write(&mkt.join(format!("plugins/p/commands/x{i}.md")), "x\n");
+    }
+    catalog(&mkt, json!({}), "./plugins/p");
+    env.run(&["marketplace", "add", mkt.to_str().unwrap()]).ok();
+
+    let target = mkt.join("plugins/p/commands/c.md");
+    let aside = env.fx.join("aside"); // same filesystem, outside the plugin: renames are atomic
+    fs::create_dir_all(&aside).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, target, secret) = (stop.clone(), target.clone(), secret.clone());
+        std::thread::spawn(move || {
+            let (link, file) = (aside.join("link"), aside.join("file"));
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = fs::remove_file(&link);
+                symlink(&secret, &link).unwrap();
+                fs::rename(&link, &target).unwrap();
+                fs::write(&file, "# p\n").unwrap();
+                fs::rename(&file, &target).unwrap();
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let started = std::time::Instant::now();
+    let (mut installed, mut refused) = (0, 0);
+    while started.elapsed() < std::time::Duration::from_secs(20) && installed + refused < 60 {
+        let out = env.run(&["install", "p@m"]);
+        assert!(out.code == 0 || out.code == 1, "{out:?}");
+        let leaked = secret_in_plugins(&env);
+        assert_eq!(
+            leaked,
+            Vec::<PathBuf>::new(),
+            "install {}: {out:?}",
+            installed + refused
+        );
+        if out.code == 0 {
+            installed += 1;
+        } else {
+            assert!(out.stderr.contains("changed while"), "{}", out.stderr);
+            refused += 1;
+        }
+        // Start over, so that the next install copies again.
+        let _ = fs::remove_dir_all(env.plugins().join("cache"));
+        let _ = fs::remove_file(env.plugins().join("installed_plugins.json"));
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    assert!(swaps > 100, "the swapper ran ({swaps} swaps)");
+    assert!(
+        installed + refused >= 10,
+        "{installed} installs, {refused} refused"
+    );
+}
