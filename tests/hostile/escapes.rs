@@ -185,6 +185,8 @@ fn a_catalog_linked_out_of_the_marketplace_is_refused() {
         out.stderr
     );
     assert!(!env.plugins().join("known_marketplaces.json").exists());
+    let v = env.run(&["validate", mkt.to_str().unwrap()]).fails();
+    assert!(v.stdout.contains("leads outside"), "{}", v.stdout);
 }
 
 /// Links that stay inside the marketplace are still followed: a linked plugin folder, parent
