@@ -319,3 +319,23 @@ fn a_file_swapped_for_a_link_during_installs_never_brings_the_secret() {
         "{installed} installs, {refused} refused"
     );
 }
+
+/// `validate` does not read a component file linked out of the marketplace: its bytes would
+/// reach the report (a hooks file's unknown event names are quoted).
+#[test]
+fn validate_does_not_read_component_files_linked_out_of_the_marketplace() {
+    let env = Env::new();
+    let outside = env.fx.join("dot-config/hooks.json");
+    write(&outside, r#"{"hooks":{"SECRET_TOKEN_4242":[]}}"#);
+    let mkt = env.fx.join("mkt");
+    plugin(&mkt.join("plugins/p"), "p", Some("1.0.0"));
+    symlink(&outside, mkt.join("plugins/p/hooks.json")).unwrap();
+    fs::create_dir_all(mkt.join("plugins/p/hooks")).unwrap();
+    symlink(&outside, mkt.join("plugins/p/hooks/hooks.json")).unwrap();
+    catalog(&mkt, json!({}), "./plugins/p");
+    for target in [mkt.clone(), mkt.join("plugins/p")] {
+        let out = env.run(&["validate", target.to_str().unwrap(), "--json"]);
+        assert!(!out.stdout.contains("SECRET_TOKEN"), "{}", out.stdout);
+        assert!(out.stdout.contains("symlink-skipped"), "{}", out.stdout);
+    }
+}
