@@ -339,3 +339,22 @@ fn validate_does_not_read_component_files_linked_out_of_the_marketplace() {
         assert!(out.stdout.contains("symlink-skipped"), "{}", out.stdout);
     }
 }
+
+/// Nor does `resolve`'s component loading (which `validate` uses for `provides`): a hooks file
+/// linked out of the plugin is skipped with a warning, never echoed.
+#[test]
+fn provides_does_not_read_a_hooks_file_linked_out_of_the_plugin() {
+    let env = Env::new();
+    let outside = env.fx.join("dot-config/hooks.json");
+    write(
+        &outside,
+        r#"{"hooks":{"PreToolUse":[{"hooks":[{"type":"command","command":"echo SECRET_TOKEN_4242"}]}]}}"#,
+    );
+    let p = env.fx.join("p");
+    plugin(&p, "p", Some("1.0.0"));
+    fs::create_dir_all(p.join("hooks")).unwrap();
+    symlink(&outside, p.join("hooks/hooks.json")).unwrap();
+    let out = env.run(&["validate", p.to_str().unwrap(), "--json"]);
+    assert!(!out.stdout.contains("SECRET_TOKEN"), "{}", out.stdout);
+    assert!(out.stdout.contains("symlink-skipped"), "{}", out.stdout);
+}
