@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod containment;
 pub mod definition;
 pub mod download;
 pub mod fsutil;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use crate::containment::{LinkEscape, real_path_inside};
 use crate::marketplace::schema::json_type;
 
 /// Manifest folders in the order they are looked for (other `.<tool>-plugin` folders follow).
@@ -52,6 +53,11 @@ pub enum ManifestError {
     },
     #[error("cannot read {}: {message}", path.display())]
     Unreadable { path: PathBuf, message: String },
+    #[error("Plugin {plugin} has a manifest file {} that leads outside {}: {}; refusing to read it (a manifest must lie inside the marketplace it comes from)", escape.path.display(), escape.root.display(), escape.link_text())]
+    LinksOutside {
+        plugin: String,
+        escape: Box<LinkEscape>,
+    },
 }
 
 /// A parsed `plugin.json`.
@@ -87,11 +93,23 @@ pub fn find_manifest(dir: &Path) -> Option<PathBuf> {
     others.into_iter().next()
 }
 
-/// Read and check the manifest in `dir`. `plugin` names the plugin in messages.
-pub fn read_manifest(dir: &Path, plugin: &str) -> Result<Option<PluginManifest>, ManifestError> {
-    find_manifest(dir)
-        .map(|path| read_manifest_file(path, plugin))
-        .transpose()
+/// Read and check the manifest in `dir`. The file must lie, after symlinks, inside `within`
+/// (the marketplace the plugin comes from, or the plugin folder itself), so a linked
+/// `.claude-plugin/` cannot take the plugin's version from a file elsewhere. `plugin` names the
+/// plugin in messages.
+pub fn read_manifest(
+    dir: &Path,
+    within: &Path,
+    plugin: &str,
+) -> Result<Option<PluginManifest>, ManifestError> {
+    let Some(path) = find_manifest(dir) else {
+        return Ok(None);
+    };
+    real_path_inside(&path, within).map_err(|escape| ManifestError::LinksOutside {
+        plugin: plugin.to_string(),
+        escape: Box::new(escape),
+    })?;
+    read_manifest_file(path, plugin).map(Some)
 }
 
 /// Read and check the manifest file `path`.
@@ -186,13 +204,31 @@ mod tests {
     fn claude_manifest_wins_then_open_spec_then_tools() {
         let d = tempfile::tempdir().unwrap();
         write(d.path(), ".zed-plugin", r#"{"name":"z"}"#);
-        assert_eq!(read_manifest(d.path(), "p").unwrap().unwrap().name, "z");
+        assert_eq!(
+            read_manifest(d.path(), d.path(), "p")
+                .unwrap()
+                .unwrap()
+                .name,
+            "z"
+        );
         write(d.path(), ".cursor-plugin", r#"{"name":"c"}"#);
-        assert_eq!(read_manifest(d.path(), "p").unwrap().unwrap().name, "c");
+        assert_eq!(
+            read_manifest(d.path(), d.path(), "p")
+                .unwrap()
+                .unwrap()
+                .name,
+            "c"
+        );
         write(d.path(), ".plugin", r#"{"name":"o"}"#);
-        assert_eq!(read_manifest(d.path(), "p").unwrap().unwrap().name, "o");
+        assert_eq!(
+            read_manifest(d.path(), d.path(), "p")
+                .unwrap()
+                .unwrap()
+                .name,
+            "o"
+        );
         write(d.path(), ".claude-plugin", r#"{"name":"cc","version":""}"#);
-        let m = read_manifest(d.path(), "p").unwrap().unwrap();
+        let m = read_manifest(d.path(), d.path(), "p").unwrap().unwrap();
         assert_eq!((m.name.as_str(), m.version), ("cc", None));
     }
 

@@ -11,14 +11,23 @@
 //! A dereferenced tree that contains its own ancestor (`plugins/x -> ..`) is cut at the link
 //! that would recurse. `.git` folders are not copied; file modes are kept; folders get the
 //! default mode. This is the one function that turns a source tree into a version folder.
+//!
+//! The source may change while it is read (another process, a hostile one swapping a file for
+//! a link to `~/.ssh/id_ed25519`). So folders are walked through open handles (`openat` without
+//! following links, never by path), each file's identity (device and inode) is taken from its
+//! own folder's handle when it is listed, and a file is copied or hashed only if opening it
+//! without following a link gives that very file; anything else stops the copy.
 
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{FileType, Mode, OFlags};
 use sha2::{Digest, Sha256};
 
 use super::listing::{Entry, TreeListing};
+use super::statcache::FileStat;
 use crate::fsutil::{IoContext, IoError, normalize_lexically};
 
 /// Names at the top of a version folder that belong to the cache's bookkeeping (ours and
@@ -110,10 +119,12 @@ pub struct CopyReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlannedEntry {
     Dir(PathBuf),
-    /// A regular file and where its bytes come from (a dereferenced link's target included).
+    /// A regular file and where its bytes come from (a dereferenced link's target included),
+    /// with its stat data when it was listed: only that very file may be read.
     File {
         rel: PathBuf,
         src: PathBuf,
+        stat: FileStat,
     },
     Link {
         rel: PathBuf,
@@ -139,15 +150,22 @@ pub fn plan_plugin_tree(policy: &LinkPolicy) -> Result<TreePlan, IoError> {
         stack: vec![policy.plugin_root.clone()],
         plan: TreePlan::default(),
     };
-    planner.walk_dir(&policy.plugin_root, Path::new(""), false)?;
+    let root = &policy.plugin_root;
+    let dir = open_dir_beneath(policy.container.as_deref(), root).at("open", root)?;
+    planner.walk_dir(dir, root, Path::new(""), false)?;
     Ok(planner.plan)
 }
 
 /// Copy the plugin at `policy.plugin_root` into the existing, empty folder `dst`.
 pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, IoError> {
+    copy_planned(dst, plan_plugin_tree(policy)?)
+}
+
+/// Write what `plan` lists into the existing, empty folder `dst`.
+pub fn copy_planned(dst: &Path, plan: TreePlan) -> Result<CopyReport, IoError> {
     let TreePlan {
         entries, skipped, ..
-    } = plan_plugin_tree(policy)?;
+    } = plan;
     let mut report = CopyReport {
         skipped,
         ..CopyReport::default()
@@ -167,14 +185,19 @@ pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, I
                 listing.insert(rel, Entry::link(target));
                 report.links += 1;
             }
-            PlannedEntry::File { rel, src } => files.push((rel.as_path(), src.as_path())),
+            PlannedEntry::File { rel, src, stat } => {
+                files.push((rel.as_path(), src.as_path(), stat))
+            }
         }
     }
     let umask = process_umask();
-    let copied = crate::parallel::map(&files, crate::parallel::disk_threads(), 64, |(rel, src)| {
-        copy_file(src, &dst.join(rel), umask).at("copy", src)
-    });
-    for ((rel, _), c) in files.iter().zip(copied) {
+    let copied = crate::parallel::map(
+        &files,
+        crate::parallel::disk_threads(),
+        64,
+        |(rel, src, stat)| copy_file(src, stat, &dst.join(rel), umask).at("copy", src),
+    );
+    for ((rel, _, _), c) in files.iter().zip(copied) {
         let (bytes, entry) = c?;
         report.bytes += bytes;
         listing.insert(rel, entry);
@@ -184,12 +207,42 @@ pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, I
     Ok(report)
 }
 
+/// The error of a source entry that is no longer what was listed.
+fn changed_while_read() -> io::Error {
+    io::Error::other(
+        "it changed while the plugin was being read (replaced by a link or another file); nothing was installed, run the command again",
+    )
+}
+
+/// Open the file listed with `listed` for reading, without following a link, and only if it is
+/// still that very regular file (not swapped for a link, a FIFO or another file since).
+pub(crate) fn open_listed(src: &Path, listed: &FileStat) -> io::Result<(fs::File, fs::Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let replaced = changed_while_read;
+    // Non-blocking, so a FIFO swapped in cannot hang the open; regular files ignore the flag.
+    let flags = (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32;
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(src)
+    {
+        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            return Err(replaced());
+        }
+        other => other?,
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() || !listed.same_file(&meta) {
+        return Err(replaced());
+    }
+    Ok((file, meta))
+}
+
 /// Copy one file into a new file with the same mode; returns its size and listing entry.
-fn copy_file(src: &Path, dst: &Path, umask: u32) -> io::Result<(u64, Entry)> {
+fn copy_file(src: &Path, listed: &FileStat, dst: &Path, umask: u32) -> io::Result<(u64, Entry)> {
     use std::io::{Read, Write};
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mut from = fs::File::open(src)?;
-    let meta = from.metadata()?;
+    let (mut from, meta) = open_listed(src, listed)?;
     let mode = meta.permissions().mode() & 0o7777;
     let mut to = fs::OpenOptions::new()
         .write(true)
@@ -237,42 +290,61 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    fn walk_dir(&mut self, src: &Path, rel: &Path, dereferenced: bool) -> Result<(), IoError> {
-        let mut entries: Vec<fs::DirEntry> = fs::read_dir(src)
-            .at("read directory", src)?
-            .collect::<io::Result<_>>()
-            .at("read directory", src)?;
-        entries.sort_by_key(|e| e.file_name());
-        for entry in entries {
-            let name = entry.file_name();
+    /// Walk the open folder `dir` (at `src`, a path without links).
+    fn walk_dir(
+        &mut self,
+        dir: OwnedFd,
+        src: &Path,
+        rel: &Path,
+        dereferenced: bool,
+    ) -> Result<(), IoError> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut listing =
+            rustix::fs::Dir::new(dir).map_err(|e| IoError::new("read directory", src, e.into()))?;
+        let mut names = Vec::new();
+        for entry in &mut listing {
+            let entry = entry.map_err(|e| IoError::new("read directory", src, e.into()))?;
+            let name = std::ffi::OsStr::from_bytes(entry.file_name().to_bytes());
+            if name != "." && name != ".." {
+                names.push(name.to_os_string());
+            }
+        }
+        names.sort();
+        let dir = listing
+            .fd()
+            .map_err(|e| IoError::new("read directory", src, e.into()))?;
+        for name in names {
             if name == ".git" {
                 continue;
             }
-            let src_child = entry.path();
+            let src_child = src.join(&name);
             let rel_child = rel.join(&name);
             if is_bookkeeping(&rel_child) {
                 self.skip(rel_child, None, SkipReason::Bookkeeping);
                 continue;
             }
-            let ft = entry.file_type().at("inspect", &src_child)?;
-            if ft.is_dir() {
-                self.plan.entries.push(PlannedEntry::Dir(rel_child.clone()));
-                self.walk_dir(&src_child, &rel_child, dereferenced)?;
-            } else if ft.is_file() {
-                self.file(&src_child, rel_child);
-            } else if ft.is_symlink() {
-                self.link(&src_child, &rel_child, dereferenced)?;
-            } else {
-                self.skip(rel_child, None, SkipReason::SpecialFile);
+            let stat = FileStat::at(dir, &name).at("inspect", &src_child)?;
+            match stat.file_type() {
+                FileType::Directory => {
+                    self.plan.entries.push(PlannedEntry::Dir(rel_child.clone()));
+                    let child =
+                        rustix::fs::openat(dir, name.as_os_str(), dir_flags(), Mode::empty())
+                            .map_err(|e| IoError::new("open", &src_child, e.into()))?;
+                    self.walk_dir(child, &src_child, &rel_child, dereferenced)?;
+                }
+                FileType::RegularFile => self.file(&src_child, rel_child, stat),
+                FileType::Symlink => self.link(&src_child, &rel_child, dereferenced)?,
+                _ => self.skip(rel_child, None, SkipReason::SpecialFile),
             }
         }
         Ok(())
     }
 
-    fn file(&mut self, src: &Path, rel: PathBuf) {
+    fn file(&mut self, src: &Path, rel: PathBuf, stat: FileStat) {
         self.plan.entries.push(PlannedEntry::File {
             rel,
             src: src.to_path_buf(),
+            stat,
         });
     }
 
@@ -293,7 +365,12 @@ impl Planner<'_> {
 
     fn link(&mut self, src: &Path, rel: &Path, dereferenced: bool) -> Result<(), IoError> {
         self.plan.links += 1;
-        let literal = fs::read_link(src).at("read link", src)?;
+        let literal = match fs::read_link(src) {
+            // Listed as a link, no longer one.
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => Err(changed_while_read()),
+            other => other,
+        }
+        .at("read link", src)?;
         let parent_rel = rel.parent().unwrap_or(Path::new(""));
         let resolved = match fs::canonicalize(src) {
             Ok(t) => t,
@@ -329,7 +406,7 @@ impl Planner<'_> {
             .policy
             .container
             .as_ref()
-            .is_some_and(|c| resolved.starts_with(c));
+            .is_some_and(|c| crate::containment::lies_inside(&resolved, c));
         if !in_container {
             self.skip(
                 rel.to_path_buf(),
@@ -338,12 +415,20 @@ impl Planner<'_> {
             );
             return Ok(());
         }
-        let meta = fs::metadata(&resolved).at("inspect", &resolved)?;
-        if meta.is_file() {
-            self.file(&resolved, rel.to_path_buf());
+        // The target is stat'ed through its folder, opened from the container down without
+        // following links: a folder on the way swapped for a link since it was resolved fails.
+        let (Some(parent), Some(name)) = (resolved.parent(), resolved.file_name()) else {
+            self.skip(rel.to_path_buf(), Some(literal), SkipReason::SpecialFile);
+            return Ok(());
+        };
+        let stat = open_dir_beneath(self.policy.container.as_deref(), parent)
+            .and_then(|d| FileStat::at(&d, name))
+            .at("inspect", &resolved)?;
+        if stat.file_type() == FileType::RegularFile {
+            self.file(&resolved, rel.to_path_buf(), stat);
             return Ok(());
         }
-        if !meta.is_dir() {
+        if stat.file_type() != FileType::Directory {
             self.skip(rel.to_path_buf(), Some(literal), SkipReason::SpecialFile);
             return Ok(());
         }
@@ -353,11 +438,33 @@ impl Planner<'_> {
             return Ok(());
         }
         self.plan.entries.push(PlannedEntry::Dir(rel.to_path_buf()));
+        let dir =
+            open_dir_beneath(self.policy.container.as_deref(), &resolved).at("open", &resolved)?;
         self.stack.push(resolved.clone());
-        let r = self.walk_dir(&resolved, rel, true);
+        let r = self.walk_dir(dir, &resolved, rel, true);
         self.stack.pop();
         r
     }
+}
+
+fn dir_flags() -> OFlags {
+    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
+}
+
+/// Open the folder `real` (a path without links) following no link on the way down from
+/// `beneath` (an ancestor of it, also without links), so that a folder replaced by a link
+/// since `real` was resolved is refused rather than entered. Without `beneath`, or when `real`
+/// is not under it, only `real` itself must not be a link.
+fn open_dir_beneath(beneath: Option<&Path>, real: &Path) -> io::Result<OwnedFd> {
+    let (start, rest) = match beneath.and_then(|b| Some((b, real.strip_prefix(b).ok()?))) {
+        Some(split) => split,
+        None => (real, Path::new("")),
+    };
+    let mut dir = rustix::fs::open(start, dir_flags(), Mode::empty())?;
+    for c in rest.components() {
+        dir = rustix::fs::openat(dir.as_fd(), c.as_os_str(), dir_flags(), Mode::empty())?;
+    }
+    Ok(dir)
 }
 
 /// Where `literal`, written in folder `parent_rel` of the plugin, lands inside the plugin, or
@@ -395,6 +502,44 @@ pub(crate) fn relative_path(from: &Path, to: &Path) -> PathBuf {
 mod tests {
     use super::*;
     use std::os::unix::fs::{PermissionsExt, symlink};
+
+    /// A file swapped for a link to a secret between listing and copying is not followed:
+    /// the copy stops instead of writing the secret.
+    #[test]
+    fn a_file_swapped_for_a_link_after_listing_is_not_copied() {
+        let t = tempfile::tempdir().unwrap();
+        let fx = t.path().canonicalize().unwrap();
+        let pl = fx.join("mkt/pl");
+        fs::create_dir_all(pl.join("commands")).unwrap();
+        fs::write(pl.join("commands/c.md"), "real").unwrap();
+        fs::write(fx.join("secret"), "SECRET").unwrap();
+        let policy = LinkPolicy {
+            plugin_root: pl.clone(),
+            container: Some(fx.join("mkt")),
+        };
+        let plan = plan_plugin_tree(&policy).unwrap();
+        fs::remove_file(pl.join("commands/c.md")).unwrap();
+        symlink(fx.join("secret"), pl.join("commands/c.md")).unwrap();
+        let dst = fx.join("dst");
+        fs::create_dir(&dst).unwrap();
+        let err = copy_planned(&dst, plan).unwrap_err();
+        assert!(err.to_string().contains("commands/c.md"), "{err}");
+        assert!(fs::read(dst.join("commands/c.md")).is_err());
+
+        // A folder swapped for a link to a folder holding a file of the same name: the file
+        // copied would be another one, so the copy stops too.
+        fs::remove_file(pl.join("commands/c.md")).unwrap();
+        fs::write(pl.join("commands/c.md"), "real").unwrap();
+        fs::create_dir(fx.join("ssh")).unwrap();
+        fs::write(fx.join("ssh/c.md"), "SECRET").unwrap();
+        let plan = plan_plugin_tree(&policy).unwrap();
+        fs::rename(pl.join("commands"), fx.join("commands-aside")).unwrap();
+        symlink(fx.join("ssh"), pl.join("commands")).unwrap();
+        let dst = fx.join("dst2");
+        fs::create_dir(&dst).unwrap();
+        assert!(copy_planned(&dst, plan).is_err());
+        assert!(fs::read(dst.join("commands/c.md")).is_err());
+    }
 
     #[test]
     fn relative_paths() {

@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::copy::{LinkPolicy, PlannedEntry, Skipped, is_bookkeeping, plan_plugin_tree};
+use super::copy::{
+    LinkPolicy, PlannedEntry, Skipped, is_bookkeeping, open_listed, plan_plugin_tree,
+};
 use super::statcache::{FileStat, FolderHandles, StatCache};
 use crate::fsutil::{IoContext, IoError};
 
@@ -144,7 +146,9 @@ impl TreeListing {
                 PlannedEntry::Link { rel, target } => {
                     entries.insert(escape(rel.as_os_str()), Entry::link(&target));
                 }
-                PlannedEntry::File { rel, src } => files.push((escape(rel.as_os_str()), src)),
+                PlannedEntry::File { rel, src, stat } => {
+                    files.push((escape(rel.as_os_str()), src, stat))
+                }
             }
         }
         if plan.links > 0 {
@@ -157,21 +161,22 @@ impl TreeListing {
             }
         }
         let cached: &StatCache = cache;
-        let hashed = crate::parallel::map_init(
+        // The stat data is the planner's, taken through each file's folder when it was listed;
+        // a file is read only if it is still that file (see `copy::open_listed`).
+        let hashed = crate::parallel::map(
             &files,
             crate::parallel::disk_threads(),
             64,
-            || FolderHandles::None,
-            |dirs, (key, p)| {
-                let stat = FileStat::of_path(p, dirs).at("inspect", p)?;
-                if let Some(sha) = cached.lookup(key, &stat) {
-                    return Ok((stat, sha.to_string()));
+            |(key, p, stat)| {
+                if let Some(sha) = cached.lookup(key, stat) {
+                    return Ok((*stat, sha.to_string()));
                 }
-                let (_, sha256) = hash_contents(p).at("read", p)?;
-                Ok((stat, sha256))
+                let (file, _) = open_listed(p, stat).at("read", p)?;
+                let (_, sha256) = hash_reader(file).at("read", p)?;
+                Ok((*stat, sha256))
             },
         );
-        for ((key, _), h) in files.into_iter().zip(hashed) {
+        for ((key, _, _), h) in files.into_iter().zip(hashed) {
             let (stat, sha256) = h?;
             entries.insert(
                 key.clone(),
@@ -278,7 +283,11 @@ fn hash_file(path: &Path) -> std::io::Result<Entry> {
 
 /// A file's permission bits and the hex sha256 of its bytes.
 fn hash_contents(path: &Path) -> std::io::Result<(u32, String)> {
-    let mut f = fs::File::open(path)?;
+    hash_reader(fs::File::open(path)?)
+}
+
+/// The open file's permission bits and the hex sha256 of its bytes.
+fn hash_reader(mut f: fs::File) -> std::io::Result<(u32, String)> {
     let mode = f.metadata()?.permissions().mode() & 0o7777;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];

@@ -60,7 +60,7 @@ impl FileStat {
     /// path component for the kernel to look up instead of the whole path, which is most of the
     /// cost of checking a large unchanged folder.
     pub fn of_path(path: &Path, dirs: &mut FolderHandles) -> std::io::Result<Self> {
-        use rustix::fs::{AtFlags, StatxFlags, makedev, statx};
+        use rustix::fs::{AtFlags, StatxFlags, statx};
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return fs::metadata(path).map(|m| Self::of(&m));
         };
@@ -80,18 +80,45 @@ impl FileStat {
             }
         };
         let x = statx(dir, name, AtFlags::empty(), StatxFlags::BASIC_STATS)?;
+        Ok(Self::of_statx(&x))
+    }
+
+    /// Stat `name` in the open folder `dir` without following a link: the entry itself, as
+    /// it is in that very folder (nothing on a path can be swapped in between).
+    pub fn at(dir: impl rustix::fd::AsFd, name: &std::ffi::OsStr) -> std::io::Result<Self> {
+        use rustix::fs::{AtFlags, StatxFlags, statx};
+        let x = statx(
+            dir,
+            name,
+            AtFlags::SYMLINK_NOFOLLOW,
+            StatxFlags::BASIC_STATS,
+        )?;
+        Ok(Self::of_statx(&x))
+    }
+
+    fn of_statx(x: &rustix::fs::Statx) -> Self {
         let ns = |t: rustix::fs::StatxTimestamp| {
             i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
         };
-        Ok(Self {
+        Self {
             // As std computes `Metadata::dev` from statx, so remembered entries still match.
-            dev: makedev(x.stx_dev_major, x.stx_dev_minor),
+            dev: rustix::fs::makedev(x.stx_dev_major, x.stx_dev_minor),
             ino: x.stx_ino,
             size: x.stx_size,
             mtime_ns: ns(x.stx_mtime),
             ctime_ns: ns(x.stx_ctime),
             mode: u32::from(x.stx_mode),
-        })
+        }
+    }
+
+    /// What kind of entry was stat'ed.
+    pub fn file_type(&self) -> rustix::fs::FileType {
+        rustix::fs::FileType::from_raw_mode(self.mode)
+    }
+
+    /// Whether `meta` (of an open file) is the very file this stat was taken of.
+    pub fn same_file(&self, meta: &fs::Metadata) -> bool {
+        meta.dev() == self.dev && meta.ino() == self.ino
     }
 
     pub fn permissions(&self) -> u32 {

@@ -456,7 +456,7 @@ impl<'a> Loader<'a> {
         origin: Origin,
     ) -> MarkdownComponent {
         let small = fs::metadata(&file).is_ok_and(|m| m.len() <= MAX_SCAN);
-        let text = small
+        let text = (small && self.paths.holds(&file))
             .then(|| fs::read(&file).ok())
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned());
@@ -542,11 +542,12 @@ impl<'a> Loader<'a> {
             let root = self.root.to_path_buf();
             // Claude Code names it by its frontmatter `name`, else after the plugin.
             let file = root.join("SKILL.md");
-            let name = (fs::metadata(&file).is_ok_and(|m| m.len() <= MAX_SCAN))
-                .then(|| fs::read_to_string(&file).ok())
-                .flatten()
-                .and_then(|text| frontmatter_name(&text))
-                .unwrap_or_else(|| self.plugin_name.to_string());
+            let name = (fs::metadata(&file).is_ok_and(|m| m.len() <= MAX_SCAN)
+                && self.paths.holds(&file))
+            .then(|| fs::read_to_string(&file).ok())
+            .flatten()
+            .and_then(|text| frontmatter_name(&text))
+            .unwrap_or_else(|| self.plugin_name.to_string());
             out.push(self.skill(name, &root, Origin::Default));
         }
         out
@@ -673,6 +674,17 @@ impl<'a> Loader<'a> {
 
     /// A JSON file of a component; a read or syntax error is a warning naming file:line:column.
     fn json_file(&mut self, component: &'static str, path: &Path) -> Option<Value> {
+        if path.exists() && !self.paths.holds(path) {
+            self.warn(
+                WarningKind::PathEscapes,
+                component,
+                format!(
+                    "{} leads outside the plugin folder through a symlink; its {component} are skipped",
+                    path.display()
+                ),
+            );
+            return None;
+        }
         let text = match fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {

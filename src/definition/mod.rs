@@ -428,7 +428,7 @@ impl PluginDefinition {
         }
         let manifest = match manifest_file {
             Some(file) => Some(read_manifest_file(file, &installation.name)?),
-            None => read_manifest(&root, &installation.name)?,
+            None => read_manifest(&root, &root, &installation.name)?,
         };
         let strict = entry.and_then(|e| e.strict).unwrap_or(true);
         let empty = Map::new();

@@ -38,6 +38,14 @@ impl PluginRoot {
         }
     }
 
+    /// Whether the existing `path` lies, after links, inside the root (or a folder allowed
+    /// besides): only such files are read, so a link cannot bring another file's bytes in.
+    pub fn holds(&self, path: &Path) -> bool {
+        path.canonicalize().is_ok_and(|real| {
+            (self.allowed.iter()).any(|a| crate::containment::lies_inside(&real, a))
+        })
+    }
+
     /// The existing file or folder `raw` names, inside the root after lexical `..` and after
     /// links.
     pub fn locate(&self, raw: &str) -> Result<PathBuf, PathProblem> {
@@ -62,7 +70,11 @@ impl PluginRoot {
             return Err(PathProblem::NotFound);
         }
         match path.canonicalize() {
-            Ok(real) if self.allowed.iter().any(|a| real.starts_with(a)) => Ok(path),
+            Ok(real)
+                if (self.allowed.iter()).any(|a| crate::containment::lies_inside(&real, a)) =>
+            {
+                Ok(path)
+            }
             Ok(real) => Err(PathProblem::LinksOutside(real)),
             Err(_) => Err(PathProblem::BrokenLink),
         }

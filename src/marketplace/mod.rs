@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 pub use schema::{MarketplaceManifest, PluginEntry, PluginSource};
 
+use crate::containment::{LinkEscape, real_path_inside};
 use crate::git::{self, GitUrl, GitUrlError};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,8 @@ pub enum MarketplaceError {
         #[source]
         source: schema::SchemaError,
     },
+    #[error("Marketplace file {} leads outside the marketplace {}: {}; the catalog must be a file inside its marketplace", .0.path.display(), .0.root.display(), .0.link_text())]
+    IndexOutside(Box<LinkEscape>),
     #[error("Invalid marketplace source format. Try: owner/repo, https://..., or ./path")]
     InvalidSource(String),
     #[error("{0}")]
@@ -69,7 +72,9 @@ impl MarketplaceError {
                 "manifest_missing"
             }
             MarketplaceError::Read { .. } => "manifest_missing",
-            MarketplaceError::Json { .. } | MarketplaceError::Schema { .. } => "manifest_invalid",
+            MarketplaceError::Json { .. }
+            | MarketplaceError::Schema { .. }
+            | MarketplaceError::IndexOutside(_) => "manifest_invalid",
             MarketplaceError::Reserved(_) | MarketplaceError::Unsupported(_) => "error_unknown",
         }
     }
@@ -344,6 +349,8 @@ impl Marketplace {
             return Err(MarketplaceError::PathNotFound(dir.to_path_buf()));
         }
         if let Some(index) = discover::find_index(dir) {
+            real_path_inside(&index, dir)
+                .map_err(|e| MarketplaceError::IndexOutside(Box::new(e)))?;
             return Self::load_file(&index, dir.to_path_buf());
         }
         let value = discover::synthesize(dir).ok_or_else(|| MarketplaceError::NoIndex {
@@ -408,9 +415,22 @@ pub fn plugin_root_dir(root: &Path, raw: &str) -> Option<PathBuf> {
 }
 
 /// Where a relative (`./x`) or bare (`x`) plugin source lands in the marketplace at `root` whose
-/// `metadata.pluginRoot` is `plugin_root` (the folder may not exist). Other sources are the
+/// `metadata.pluginRoot` is `plugin_root` (the folder may not exist). An existing folder must
+/// lie inside the marketplace after symlinks (the folder itself, a parent on the way or
+/// pluginRoot may be a link, but not one out of the marketplace). Other sources are the
 /// caller's mistake.
 pub fn relative_plugin_dir(
+    root: &Path,
+    plugin_root: Option<&str>,
+    source: &PluginSource,
+) -> Result<PathBuf, RelativeSourceError> {
+    let dir = lexical_plugin_dir(root, plugin_root, source)?;
+    real_path_inside(&dir, root).map_err(|e| RelativeSourceError::LinksOutside(Box::new(e)))?;
+    Ok(dir)
+}
+
+/// [`relative_plugin_dir`] before links are looked at.
+fn lexical_plugin_dir(
     root: &Path,
     plugin_root: Option<&str>,
     source: &PluginSource,
@@ -497,6 +517,8 @@ pub enum RelativeSourceError {
         "This plugin's marketplace entry is invalid: Bare source names resolve under metadata.pluginRoot, which this marketplace does not set (or sets to a path outside the marketplace root). Use a \"./relative/path\" source, or set metadata.pluginRoot to allow bare names."
     )]
     BareWithoutPluginRoot,
+    #[error("its folder {} leads outside the marketplace {}: {}; a plugin folder must stay inside its marketplace (move it in, or point the link inside)", .0.path.display(), .0.root.display(), .0.link_text())]
+    LinksOutside(Box<LinkEscape>),
     #[error("Source path does not exist: {}", .0.display())]
     Missing(PathBuf),
     #[error(

@@ -95,7 +95,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     let folder_name = (checkout.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let manifest = read_manifest(&checkout, &folder_name)?;
+    let manifest = read_manifest(&checkout, &checkout, &folder_name)?;
     let (name, mkt) = match &req.as_id {
         Some(raw) => {
             let r = PluginRef::parse_checked(raw)?;

@@ -75,7 +75,7 @@ pub fn list(
                     && entry.source.is_relative()
                     && let Ok(dir) = m.resolve_relative(entry)
                 {
-                    folder_version = read_manifest(&dir, plugin_name)
+                    folder_version = read_manifest(&dir, &m.root, plugin_name)
                         .ok()
                         .flatten()
                         .and_then(|mf| mf.version)

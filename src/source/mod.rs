@@ -213,8 +213,11 @@ impl ResolvedPlugin {
 }
 
 /// Links of a marketplace folder's plugin: kept inside the plugin, dereferenced inside the
-/// marketplace, skipped beyond it.
+/// marketplace, skipped beyond it. The plugin folder itself must lie inside the marketplace
+/// (checked again here, where its files are read, whatever found the folder).
 fn folder_policy(dir: &Path, container: &Path) -> Result<LinkPolicy, SourceError> {
+    crate::containment::real_path_inside(dir, container)
+        .map_err(|e| SourceError::Relative(RelativeSourceError::LinksOutside(Box::new(e))))?;
     Ok(LinkPolicy {
         plugin_root: fs::canonicalize(dir).at("resolve", dir)?,
         container: Some(fs::canonicalize(container).at("resolve", container)?),
@@ -245,7 +248,7 @@ pub fn resolve(
     let (url, reference, sha, subdir) = match &entry.source {
         PluginSource::Relative(_) | PluginSource::Bare(_) => {
             let dir = marketplace.resolve_relative(entry)?;
-            let manifest = manifest::read_manifest(&dir, &entry.name)?;
+            let manifest = manifest::read_manifest(&dir, &marketplace.root, &entry.name)?;
             let git_commit = marketplace.git_commit_for(&dir);
             let version = pick_version(
                 manifest.as_ref(),

@@ -61,6 +61,38 @@ pub(super) fn validate_catalog(index: &Path, strict: bool) -> Result<ValidateRep
     })
 }
 
+/// The report for a marketplace folder whose catalog is a link out of it: not read, as an
+/// install refuses it.
+pub(super) fn escaping_catalog(
+    index: &Path,
+    escape: &crate::containment::LinkEscape,
+    strict: bool,
+) -> ValidateReport {
+    let mut f = Findings::default();
+    f.error(
+        "",
+        "catalog-escapes",
+        format!(
+            "Marketplace file {} leads outside the marketplace {}: {}; an install refuses this marketplace",
+            escape.path.display(),
+            escape.root.display(),
+            escape.link_text()
+        ),
+    );
+    ValidateReport {
+        strict,
+        target: index.to_path_buf(),
+        manifest: Some(FileReport {
+            file: index.to_path_buf(),
+            kind: FileKind::Marketplace,
+            findings: f,
+        }),
+        contents: Vec::new(),
+        provides: None,
+        unexpected: false,
+    }
+}
+
 fn check_catalog(
     value: &Value,
     root: &Path,

@@ -214,7 +214,10 @@ pub fn validate(path: &Path, strict: bool) -> ValidateReport {
     };
     let result = if meta.is_dir() {
         if let Some(index) = crate::marketplace::discover::find_index(&path) {
-            marketplace::validate_catalog(&index, strict)
+            match crate::containment::real_path_inside(&index, &path) {
+                Err(e) => Ok(marketplace::escaping_catalog(&index, &e, strict)),
+                Ok(_) => marketplace::validate_catalog(&index, strict),
+            }
         } else if let Some(manifest) = crate::manifest::find_manifest(&path) {
             plugin::validate_plugin_folder(&path, Some(&manifest), strict)
         } else if crate::marketplace::discover::is_plugin_dir(&path) {

@@ -148,8 +148,30 @@ pub(super) fn check_plugin_folder(
     manifest: Option<&Path>,
     container: Option<&Path>,
 ) -> Result<PluginFolder, ReadError> {
+    // The same rule as install: a manifest linked out of the marketplace (or, without one, out
+    // of the plugin) is not read.
+    let escape = manifest.and_then(|file| {
+        crate::containment::real_path_inside(file, container.unwrap_or(root)).err()
+    });
     let manifest = match manifest {
         None => None,
+        Some(file) if let Some(e) = escape => Some(CheckedManifest {
+            file: file.to_path_buf(),
+            findings: Findings {
+                errors: vec![Issue::new(
+                    "",
+                    "manifest-escapes",
+                    format!(
+                        "Manifest {} leads outside {}: {}; an install refuses this plugin",
+                        e.path.display(),
+                        e.root.display(),
+                        e.link_text()
+                    ),
+                )],
+                warnings: Vec::new(),
+            },
+            raw: None,
+        }),
         Some(file) => Some(match read_json(file, "", Bom::Skip)? {
             Err(issue) => CheckedManifest {
                 file: file.to_path_buf(),
@@ -174,7 +196,8 @@ pub(super) fn check_plugin_folder(
             }
         }),
     };
-    let contents = check_contents(root, manifest.as_ref().and_then(|m| m.raw.as_ref()))?;
+    let raw = manifest.as_ref().and_then(|m| m.raw.as_ref());
+    let contents = check_contents(root, container.unwrap_or(root), raw)?;
     Ok(PluginFolder {
         manifest,
         folder: skipped_symlinks(root, container),
@@ -455,10 +478,15 @@ pub(super) fn skipped_symlinks(root: &Path, container: Option<&Path>) -> Finding
 
 /// The component files Claude Code's validator reads on their own, in its order: a root
 /// CLAUDE.md, the default skills, agents and commands, the hooks files, `.mcp.json`.
+/// Files whose real path lies outside `within` (the marketplace, else the plugin) are not read:
+/// an install leaves them out (reported as skipped links), and their bytes must not reach the
+/// report.
 fn check_contents(
     root: &Path,
+    within: &Path,
     raw: Option<&Map<String, Value>>,
 ) -> Result<Vec<FileReport>, ReadError> {
+    let inside = |file: &Path| crate::containment::real_path_inside(file, within).is_ok();
     let mut out = Vec::new();
     let mut push = |file: PathBuf, kind, findings: Findings| {
         if !findings.errors.is_empty() || !findings.warnings.is_empty() {
@@ -480,11 +508,14 @@ fn check_contents(
         push(claude_md, FileKind::RootFile, f);
     }
     for (file, kind, folder) in markdown_components(root) {
+        if !inside(&file) {
+            continue;
+        }
         let text = fs::read(&file).map_err(|e| (file.clone(), e))?;
         let findings = check_frontmatter(&String::from_utf8_lossy(&text), kind, folder.as_deref());
         push(file, kind, findings);
     }
-    for file in hooks_files(root, raw) {
+    for file in hooks_files(root, raw).into_iter().filter(|f| inside(f)) {
         let tail = ". At runtime this breaks the entire plugin load.";
         let findings = match read_json(&file, tail, Bom::Refuse)? {
             Err(issue) => Findings {
@@ -497,6 +528,7 @@ fn check_contents(
     }
     let mcp = root.join(".mcp.json");
     if mcp.is_file()
+        && inside(&mcp)
         && let Err(issue) = read_json(&mcp, ". None of its MCP servers will load.", Bom::Refuse)?
     {
         let findings = Findings {
