@@ -114,10 +114,13 @@ pub fn read_manifest(
 
 /// Read and check the manifest file `path`.
 pub fn read_manifest_file(path: PathBuf, plugin: &str) -> Result<PluginManifest, ManifestError> {
-    let text = fs::read_to_string(&path).map_err(|e| ManifestError::Unreadable {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
+    let text =
+        crate::fsutil::read_regular_text(&path, crate::fsutil::JSON_FILE_LIMIT).map_err(|e| {
+            ManifestError::Unreadable {
+                path: path.clone(),
+                message: e.to_string(),
+            }
+        })?;
     parse_manifest(&text, path, plugin)
 }
 

@@ -685,7 +685,7 @@ impl<'a> Loader<'a> {
             );
             return None;
         }
-        let text = match fs::read_to_string(path) {
+        let text = match crate::fsutil::read_regular_text(path, crate::fsutil::JSON_FILE_LIMIT) {
             Ok(t) => t,
             Err(e) => {
                 self.warn(

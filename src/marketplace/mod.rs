@@ -371,10 +371,11 @@ impl Marketplace {
     }
 
     fn load_file(file: &Path, root: PathBuf) -> Result<Self, MarketplaceError> {
-        let bytes = fs::read(file).map_err(|source| MarketplaceError::Read {
-            path: file.to_path_buf(),
-            source,
-        })?;
+        let bytes = crate::fsutil::read_regular_file(file, crate::fsutil::JSON_FILE_LIMIT)
+            .map_err(|source| MarketplaceError::Read {
+                path: file.to_path_buf(),
+                source,
+            })?;
         let manifest = parse_catalog(file, &bytes)?;
         Ok(Self {
             root,

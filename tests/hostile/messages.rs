@@ -144,3 +144,58 @@ fn project_settings_that_are_not_a_regular_file_fail_fast() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+/// A catalog or manifest that is a FIFO never hangs a command: it is not read as one.
+#[test]
+fn a_catalog_or_manifest_that_is_a_fifo_never_hangs() {
+    let env = Env::new();
+    let dir = m1(&env);
+    env.run(&["marketplace", "add", dir.to_str().expect("utf-8")])
+        .ok();
+    let manifest = dir.join("plugins/p1/.claude-plugin/plugin.json");
+    mkfifo_over(&manifest);
+    // No manifest: the plugin installs without one, the FIFO left out with a warning.
+    let r = run_within(&env, &["install", "p1@m1"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("skipped .claude-plugin/plugin.json: it is not a regular file"),
+        "{}",
+        r.stderr
+    );
+    mkfifo_over(&dir.join(".claude-plugin/marketplace.json"));
+    let r = run_within(&env, &["marketplace", "update", "m1"]);
+    assert!(r.code == 0 || r.code == 1, "{r:?}");
+    let r = run_within(&env, &["validate", dir.to_str().expect("utf-8")]);
+    assert!(r.code == 0 || r.code == 1, "{r:?}");
+}
+
+fn mkfifo_over(path: &Path) {
+    let _ = fs::remove_file(path);
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+}
+
+/// Run `plugin args`, failing the test (and killing the process) after 30 s.
+fn run_within(env: &Env, args: &[&str]) -> Run {
+    use std::process::Stdio;
+    let mut child = env
+        .command(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("plugin {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Run::from(child.wait_with_output().expect("output"))
+}

@@ -270,7 +270,8 @@ fn read_json(
     tail: &str,
     bom: Bom,
 ) -> Result<Result<Value, Issue>, (PathBuf, io::Error)> {
-    let text = fs::read_to_string(file).map_err(|e| (file.to_path_buf(), e))?;
+    let text = crate::fsutil::read_regular_text(file, crate::fsutil::JSON_FILE_LIMIT)
+        .map_err(|e| (file.to_path_buf(), e))?;
     let text = match bom {
         Bom::Skip => crate::state::json::strip_bom(&text),
         Bom::Refuse => &text,
