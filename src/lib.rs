@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod cli;
+pub mod credential;
 pub mod definition;
 pub mod download;
 pub mod fsutil;

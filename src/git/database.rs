@@ -100,8 +100,13 @@ pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
             .iter()
             .any(|k| lower.contains(k));
     if auth {
+        // Our authenticator's refusal, somewhere among the causes.
+        let redirected = std::iter::successors(e.source(), |c| c.source())
+            .any(|c| c.is::<crate::credential::CredentialError>());
         let hint = if lower.contains("clear text") {
             "credentials are never sent over plain http; use the https:// address".to_string()
+        } else if redirected {
+            "use the address the server redirects to, with a credential configured for it".into()
         } else {
             super::auth::auth_hint(url)
         };

@@ -402,7 +402,7 @@ fn resolve_pip(
         .start(&format!("Fetching Python package {package}"));
     let files = pypi::list_files(&index, package, cx.downloads, timeout)?;
     let wheel = pypi::choose(package, &files, spec)?;
-    let path = pypi::fetch_wheel(&wheel, cx.downloads, timeout, Some(&*task))?;
+    let path = pypi::fetch_wheel(&index, &wheel, cx.downloads, timeout, Some(&*task))?;
     let prefix = pypi::plugin_root(&zipfile::file_names(&path)?);
     let manifest = zip_manifest(
         &path,
@@ -438,7 +438,7 @@ fn resolve_archive(
     Ok(ResolvedPlugin {
         provenance: Some(Provenance {
             kind: "archive".into(),
-            what: crate::download::redacted(url),
+            what: crate::credential::redact_url(url),
             integrity: Some(format!("sha256:{sha256}")),
         }),
         version: pick_version(manifest.as_ref(), entry, Some(sha256[..12].to_string())),
