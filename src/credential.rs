@@ -225,6 +225,19 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// `text` (a library's error message) with every URL in it as [`redact_url`] shows it.
+pub fn redact_urls_in(text: &str) -> String {
+    static URL: std::sync::OnceLock<Option<regex_lite::Regex>> = std::sync::OnceLock::new();
+    let found = URL
+        .get_or_init(|| regex_lite::Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>()]+"#).ok());
+    match found {
+        Some(re) => re
+            .replace_all(text, |m: &regex_lite::Captures| redact_url(&m[0]))
+            .into_owned(),
+        None => text.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +292,11 @@ mod tests {
         ] {
             assert_eq!(redact_url(url), shown, "{url}");
         }
+        assert_eq!(
+            redact_urls_in(
+                "error sending request for url (https://h:1/a?token=t0k): Redirect url \"https://u:pw@o/b\" refused"
+            ),
+            "error sending request for url (https://h:1/a): Redirect url \"https://o/b\" refused"
+        );
     }
 }

@@ -16,7 +16,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping};
-use crate::credential::{Credential, Scope};
+use crate::credential::{Credential, Scope, redact_url};
 use crate::download::{self, DownloadError, Request};
 use crate::fsutil::{IoContext, IoError};
 
@@ -130,20 +130,21 @@ impl NpmRegistry {
             } => {
                 // npm's "nerf-dart": the registry URL without its scheme, or the host alone
                 // for a tarball served elsewhere.
+                let registry = redact_url(&self.url);
                 let base = if url.starts_with(&self.url) {
-                    self.url.as_str()
+                    registry.clone()
                 } else {
-                    url
+                    redact_url(url)
                 };
-                let rest = base.split_once(':').map_or(base, |(_, r)| r);
-                let nerf = if base == self.url {
+                let rest = base.split_once(':').map_or(base.as_str(), |(_, r)| r);
+                let nerf = if base == registry {
                     rest.to_string()
                 } else {
                     let host = rest.trim_start_matches('/').split('/').next().unwrap_or("");
                     format!("//{host}/")
                 };
                 NpmError::Denied {
-                    url: url.to_string(),
+                    url: redact_url(url),
                     status,
                     package: package.to_string(),
                     had_token: self.credential_for(url).is_some(),
@@ -276,7 +277,7 @@ pub fn resolve(
         if e.is_not_found() {
             NpmError::NotFound {
                 package: package.to_string(),
-                registry: reg.url.clone(),
+                registry: redact_url(&reg.url),
             }
         } else {
             reg.access_error(e, &url, package)
@@ -311,7 +312,7 @@ fn refuse_token_in_clear(reg: &NpmRegistry, package: &str) -> Result<(), NpmErro
     if reg.url.starts_with("http://") && reg.credential_for(&reg.url).is_some() {
         return Err(NpmError::Unencrypted {
             package: package.to_string(),
-            registry: reg.url.clone(),
+            registry: redact_url(&reg.url),
         });
     }
     Ok(())
@@ -498,7 +499,7 @@ fn accept_tarball(
     };
     if let Some((expected, actual)) = mismatch {
         return Err(NpmError::Integrity {
-            url: release.tarball.clone(),
+            url: redact_url(&release.tarball),
             expected,
             actual,
         });

@@ -384,7 +384,7 @@ pub fn fetch_wheel(
         && !want.eq_ignore_ascii_case(&actual)
     {
         return Err(PypiError::Integrity {
-            url: wheel.file.url.clone(),
+            url: crate::credential::redact_url(&wheel.file.url),
             expected: want.clone(),
             actual,
         });

@@ -431,14 +431,15 @@ fn resolve_archive(
     cx: &SourceContext,
 ) -> Result<ResolvedPlugin, SourceError> {
     let timeout = crate::git::network_timeout();
-    let task = cx.reporter.start(&format!("Downloading {url}"));
+    let shown = crate::credential::redact_url(url);
+    let task = cx.reporter.start(&format!("Downloading {shown}"));
     let (path, sha256) = archive::fetch(url, pin, cx.downloads, timeout, Some(&*task))?;
-    let prefix = archive::layout(&path, url)?;
-    let manifest = zip_manifest(&path, &prefix, url, &entry.name)?;
+    let prefix = archive::layout(&path, &shown)?;
+    let manifest = zip_manifest(&path, &prefix, &shown, &entry.name)?;
     Ok(ResolvedPlugin {
         provenance: Some(Provenance {
             kind: "archive".into(),
-            what: crate::credential::redact_url(url),
+            what: shown,
             integrity: Some(format!("sha256:{sha256}")),
         }),
         version: pick_version(manifest.as_ref(), entry, Some(sha256[..12].to_string())),

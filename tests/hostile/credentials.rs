@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::common::githttp::tls_config;
 use crate::common::http::Request;
 use crate::common::recorder::{Recorder, Reply, redirect_to, reply, unauthorized};
-use crate::common::registry::{TarEntry, sri_sha512, tgz, wheel};
+use crate::common::registry::{TarEntry, ZipEntry, sri_sha512, tgz, wheel, zip};
 use crate::common::*;
 
 /// A command with the test CA trusted and no git, npm or pip configuration of the machine.
@@ -280,4 +280,94 @@ fn index_credentials_stay_with_their_host_and_never_go_over_http() {
     );
     assert!(!msg.contains("pyp1-s3cret"), "{msg}");
     assert_eq!(index.requests().len(), before);
+}
+
+/// Class 8: what a command prints (human and `--json`, stdout and stderr) holds neither the
+/// password nor the query token of the URLs it was given.
+#[track_caller]
+fn assert_no_secrets(what: &str, run: &Run) {
+    for secret in ["s3cret", "t0k"] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{what} shows {secret}:\nstdout: {}\nstderr: {}",
+            run.stdout,
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn urls_are_shown_without_passwords_or_query() {
+    use crate::common::githttp::{GitServer, WorkRepo};
+    let env = Env::new();
+    // An archive server (`/p.zip`, else 404) and a git marketplace behind a password, over
+    // https with two CAs, trusted from one file.
+    let (cfg, ca) = tls(&env);
+    let zip_bytes = zip(&[ZipEntry::file(
+        ".claude-plugin/plugin.json",
+        json!({"name": "zp"}).to_string().as_bytes(),
+        0o644,
+    )]);
+    let files = Recorder::start(Some(cfg), move |req| match req.target.split('?').next() {
+        Some("/p.zip") => reply("200 OK", "application/zip", zip_bytes.clone()),
+        _ => reply("404 Not Found", "text/plain", ""),
+    });
+    let absent = files.addr();
+    let srv = env.fx.join("srv");
+    let m = WorkRepo::init(&env.fx.join("work/m"));
+    m.write(
+        ".claude-plugin/marketplace.json",
+        &json!({"name": "mg", "owner": {"name": "t"}, "plugins": [
+            {"name": "zp", "source": {"source": "archive",
+                "url": format!("https://user:s3cret@{absent}/p.zip?token=t0k")}},
+            {"name": "zq", "source": {"source": "archive",
+                "url": format!("https://user:s3cret@{absent}/q.zip?token=t0k")}},
+        ]})
+        .to_string(),
+    );
+    m.commit("c1");
+    m.publish(&srv.join("git/m.git"));
+    let (git, git_ca) = GitServer::start_tls(&srv, Some("s3cret"), &env.fx.join("tls-git"));
+    let both = env.fx.join("cas.pem");
+    let pems = [fs::read(&git_ca).unwrap(), fs::read(&ca).unwrap()].concat();
+    fs::write(&both, pems).unwrap();
+    let run = |args: &[&str]| {
+        let mut c = command(&env, &both, args);
+        c.env("PLUGIN_ALLOW_LOCAL_ARCHIVES", "1");
+        output(c)
+    };
+    for url in [
+        format!("https://user:s3cret@{absent}/o/r.git"),
+        format!("https://user:s3cret@{absent}/o/r.git?token=t0k"),
+        format!("https://user:s3cret@{absent}/m/marketplace.json?token=t0k"),
+        format!("https://user:s3cret@{absent}/m/marketplace.json"),
+        "ssh://user:s3cret@127.0.0.1:1/o/r.git".to_string(),
+        format!("git://user:s3cret@{absent}/o/r.git?token=t0k"),
+    ] {
+        assert_no_secrets(&url, &run(&["marketplace", "add", &url]).fails());
+        assert_no_secrets(&url, &run(&["marketplace", "add", &url, "--json"]).fails());
+    }
+    let good = format!("https://user:s3cret@{}/git/m.git?", git.addr());
+    let good = good.trim_end_matches('?');
+    let added = run(&["marketplace", "add", good, "--json"]).ok();
+    assert_no_secrets("add --json", &added);
+    assert!(added.json()["message"].as_str().unwrap().contains(&format!(
+        "Cloning repository (timeout: 120s): https://{}/git/m.git",
+        git.addr()
+    )));
+    for args in [
+        &["marketplace", "list"][..],
+        &["marketplace", "list", "--json"],
+        &["list", "--available", "--json"],
+        &["install", "zq@mg"],
+        &["install", "zq@mg", "--json"],
+    ] {
+        assert_no_secrets(&args.join(" "), &run(args));
+    }
+    assert_no_secrets("install", &run(&["install", "zp@mg"]).ok());
+    assert_no_secrets("list --json", &run(&["list", "--json"]).ok());
+    assert_no_secrets("update", &run(&["update", "zp@mg", "--json"]));
+    // What is recorded stays as given (Claude Code's known_marketplaces.json).
+    let known = fs::read_to_string(env.plugins().join("known_marketplaces.json")).unwrap();
+    assert!(known.contains(good), "{known}");
 }
