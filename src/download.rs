@@ -58,6 +58,7 @@ pub type RedirectCheck = fn(&str) -> Result<(), String>;
 pub struct Request<'a> {
     /// A `user:password@` in it is a credential for its origin (see [`Credential::split_from_url`]).
     pub url: &'a str,
+    /// Never `Authorization`: a credential goes in `credential`, which knows where it may go.
     pub headers: Vec<(String, String)>,
     /// Sent (as `Authorization`) to each hop its scope admits, and to no other.
     pub credential: Option<Credential>,
