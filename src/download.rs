@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
+use crate::credential::{Credential, CredentialError, redact_url};
 use crate::fsutil::{IoContext, IoError};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,14 @@ pub enum DownloadError {
     TooLarge { url: String, limit: u64 },
     #[error("reading {url} failed: {message}")]
     Read { url: String, message: String },
+    #[error("{url} redirected to {to}, which is refused: {why}")]
+    Redirect {
+        url: String,
+        to: String,
+        why: String,
+    },
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
     #[error(transparent)]
     Io(#[from] IoError),
 }
@@ -45,10 +54,14 @@ impl DownloadError {
 /// Accepts or refuses (with the reason) a redirect target.
 pub type RedirectCheck = fn(&str) -> Result<(), String>;
 
-/// A GET request: headers (e.g. Authorization, Accept), time limit, size limit.
+/// A GET request: headers (e.g. Accept), credential, time limit, size limit.
 pub struct Request<'a> {
+    /// A `user:password@` in it is a credential for its origin (see [`Credential::split_from_url`]).
     pub url: &'a str,
+    /// Never `Authorization`: a credential goes in `credential`, which knows where it may go.
     pub headers: Vec<(String, String)>,
+    /// Sent (as `Authorization`) to each hop its scope admits, and to no other.
+    pub credential: Option<Credential>,
     pub timeout: Duration,
     pub limit: u64,
     /// Every redirect target must pass this check (archives re-check each hop).
@@ -60,6 +73,7 @@ impl<'a> Request<'a> {
         Self {
             url,
             headers: Vec::new(),
+            credential: None,
             timeout,
             limit,
             redirect_check: None,
@@ -68,6 +82,11 @@ impl<'a> Request<'a> {
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn credential(mut self, credential: Option<Credential>) -> Self {
+        self.credential = credential;
         self
     }
 }
@@ -149,20 +168,15 @@ pub fn get_conditional(req: &Request, known: &Validators) -> Result<Conditional,
 }
 
 fn send(req: &Request, known: Option<&Validators>) -> Result<Conditional, DownloadError> {
-    let client = client_for(req)?;
+    let client = client(req)?;
+    let (url, embedded) = Credential::split_from_url(req.url);
+    let credential = req.credential.as_ref().or(embedded.as_ref());
     let mut last = None;
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(200 * 4u64.pow(attempt - 1)));
         }
-        let mut builder = client.get(req.url).timeout(req.timeout);
-        for (k, v) in &req.headers {
-            builder = builder.header(k, v);
-        }
-        for (k, v) in known.into_iter().flat_map(Validators::conditions) {
-            builder = builder.header(k, v);
-        }
-        match builder.send() {
+        match follow(&client, req, &url, credential, known) {
             Ok(resp) if resp.status().is_server_error() => {
                 last = Some(status_error(req.url, resp.status().as_u16()));
             }
@@ -186,18 +200,104 @@ fn send(req: &Request, known: Option<&Validators>) -> Result<Conditional, Downlo
                 });
             }
             Ok(resp) => return Err(status_error(req.url, resp.status().as_u16())),
+            Err(Hop::Refused(e)) => return Err(e),
             // A server that accepts and then says nothing would cost the whole time limit again
             // on every attempt.
-            Err(e) if e.is_timeout() => {
+            Err(Hop::Failed(e)) if e.is_timeout() => {
                 return Err(DownloadError::Timeout {
-                    url: redacted(req.url),
+                    url: redact_url(req.url),
                     seconds: req.timeout.as_secs_f64(),
                 });
             }
-            Err(e) => last = Some(connect(req.url, &e)),
+            Err(Hop::Failed(e)) => last = Some(connect(req.url, &e)),
         }
     }
     Err(last.unwrap_or_else(|| connect(req.url, &std::io::Error::other("no attempt made"))))
+}
+
+/// The most redirects followed for one request.
+const MAX_REDIRECTS: usize = 10;
+
+/// Why a request (with its redirects) got no answer.
+enum Hop {
+    /// The network failed: worth another attempt.
+    Failed(reqwest::Error),
+    /// A rule refused a hop: final.
+    Refused(DownloadError),
+}
+
+/// Send `req` to `url`, following redirects here rather than in reqwest, so that each hop is
+/// checked ([`Request::redirect_check`]) and carries the credential only when its scope admits
+/// that hop. Leaving the scope is allowed (registries send tarballs to CDNs) but the credential
+/// stays behind; a hop inside the scope over plain http is refused.
+fn follow(
+    client: &reqwest::blocking::Client,
+    req: &Request,
+    url: &str,
+    credential: Option<&Credential>,
+    known: Option<&Validators>,
+) -> Result<reqwest::blocking::Response, Hop> {
+    let mut at = reqwest::Url::parse(url).map_err(|e| {
+        Hop::Refused(DownloadError::Connect {
+            url: redact_url(url),
+            message: e.to_string(),
+        })
+    })?;
+    for hops in 0.. {
+        let mut builder = client.get(at.clone()).timeout(req.timeout);
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        for (k, v) in known.into_iter().flat_map(Validators::conditions) {
+            builder = builder.header(k, v);
+        }
+        if let Some(c) = credential.filter(|c| c.admits(at.as_str())) {
+            if !c.scope().is_encrypted() {
+                return Err(Hop::Refused(
+                    CredentialError::Unencrypted {
+                        scope: c.scope().clone(),
+                        url: redact_url(at.as_str()),
+                    }
+                    .into(),
+                ));
+            }
+            builder = builder.header(reqwest::header::AUTHORIZATION, c.authorization());
+        }
+        let resp = builder.send().map_err(Hop::Failed)?;
+        let location = (resp.status().is_redirection()
+            && resp.status() != reqwest::StatusCode::NOT_MODIFIED)
+            .then(|| resp.headers().get(reqwest::header::LOCATION))
+            .flatten()
+            .and_then(|v| v.to_str().ok());
+        let Some(location) = location else {
+            return Ok(resp);
+        };
+        let refused = |to: &str, why: String| {
+            Hop::Refused(DownloadError::Redirect {
+                url: redact_url(at.as_str()),
+                to: redact_url(to),
+                why,
+            })
+        };
+        let next = at
+            .join(location)
+            .map_err(|e| refused(location, e.to_string()))?;
+        if hops == MAX_REDIRECTS {
+            return Err(refused(next.as_str(), "too many redirects".into()));
+        }
+        if !matches!(next.scheme(), "https" | "http") {
+            return Err(refused(next.as_str(), "only http(s) is followed".into()));
+        }
+        if let Some(check) = req.redirect_check {
+            check(next.as_str()).map_err(|why| refused(next.as_str(), why))?;
+        }
+        at = next;
+    }
+    Err(Hop::Refused(DownloadError::Redirect {
+        url: redact_url(url),
+        to: redact_url(at.as_str()),
+        why: "too many redirects".into(),
+    }))
 }
 
 /// GET into memory (at most `req.limit` bytes).
@@ -211,12 +311,12 @@ fn read_capped(req: &Request, body: Box<dyn Read + Send>) -> Result<Vec<u8>, Dow
     body.take(req.limit + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| DownloadError::Read {
-            url: redacted(req.url),
+            url: redact_url(req.url),
             message: e.to_string(),
         })?;
     if bytes.len() as u64 > req.limit {
         return Err(DownloadError::TooLarge {
-            url: redacted(req.url),
+            url: redact_url(req.url),
             limit: req.limit,
         });
     }
@@ -297,7 +397,7 @@ pub fn download_into(
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = body.read(&mut buf).map_err(|e| DownloadError::Read {
-            url: redacted(req.url),
+            url: redact_url(req.url),
             message: e.to_string(),
         })?;
         if n == 0 {
@@ -306,7 +406,7 @@ pub fn download_into(
         len += n as u64;
         if len > req.limit {
             return Err(DownloadError::TooLarge {
-                url: redacted(req.url),
+                url: redact_url(req.url),
                 limit: req.limit,
             });
         }
@@ -329,61 +429,33 @@ pub fn download_into(
     Ok(out)
 }
 
-/// `url` without credentials, query or fragment: signed URLs carry secrets there, and what is
-/// recorded on disk must not.
-pub fn redacted(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.set_fragment(None);
-            u.to_string()
-        }
-        Err(_) => url.split(['?', '#']).next().unwrap_or_default().to_string(),
-    }
-}
-
-/// One client per process for plain requests, so a packument and its tarball share the
-/// connection, the TLS session and the loaded root certificates; requests whose redirects
-/// must be checked get their own.
-fn client_for(req: &Request) -> Result<reqwest::blocking::Client, DownloadError> {
+/// One client per process, so a packument and its tarball share the connection, the TLS
+/// session and the loaded root certificates. It follows no redirect itself ([`follow`] does)
+/// and sends no `Referer`, which would carry a signed URL's query to the next host.
+fn client(req: &Request) -> Result<reqwest::blocking::Client, DownloadError> {
     static SHARED: std::sync::OnceLock<reqwest::blocking::Client> = std::sync::OnceLock::new();
-    let builder = || {
-        reqwest::blocking::Client::builder()
-            .user_agent(concat!("plugin/", env!("CARGO_PKG_VERSION")))
-    };
-    let Some(check) = req.redirect_check else {
-        if let Some(c) = SHARED.get() {
-            return Ok(c.clone());
-        }
-        let c = builder().build().map_err(|e| connect(req.url, &e))?;
-        return Ok(SHARED.get_or_init(|| c).clone());
-    };
-    builder()
-        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 10 {
-                return attempt.error("too many redirects");
-            }
-            match check(attempt.url().as_str()) {
-                Ok(()) => attempt.follow(),
-                Err(why) => attempt.error(why),
-            }
-        }))
+    if let Some(c) = SHARED.get() {
+        return Ok(c.clone());
+    }
+    let c = reqwest::blocking::Client::builder()
+        .user_agent(concat!("plugin/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .build()
-        .map_err(|e| connect(req.url, &e))
+        .map_err(|e| connect(req.url, &e))?;
+    Ok(SHARED.get_or_init(|| c).clone())
 }
 
 fn connect(url: &str, e: &dyn std::error::Error) -> DownloadError {
     DownloadError::Connect {
-        url: redacted(url),
+        url: redact_url(url),
         message: crate::git::database::error_chain(e),
     }
 }
 
 fn status_error(url: &str, status: u16) -> DownloadError {
     DownloadError::Status {
-        url: redacted(url),
+        url: redact_url(url),
         status,
         hint: match status {
             404 => " (not found): check the name and the address",
@@ -412,13 +484,5 @@ mod tests {
             ]
         );
         assert_eq!(Validators::default().conditions().count(), 0);
-    }
-
-    #[test]
-    fn recorded_urls_carry_no_secrets() {
-        assert_eq!(
-            super::redacted("https://user:tok@example.com/a/p.zip?X-Amz-Signature=s#f"),
-            "https://example.com/a/p.zip"
-        );
     }
 }

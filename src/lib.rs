@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod cli;
 pub mod containment;
+pub mod credential;
 pub mod definition;
 pub mod download;
 pub mod fsutil;

@@ -466,8 +466,20 @@ fn available_json(a: &AvailableRow) -> Value {
     if let Some(ver) = &a.version {
         v.insert("version".into(), json!(ver));
     }
-    v.insert("source".into(), a.source.clone());
+    v.insert("source".into(), shown_source(&a.source));
     Value::Object(v)
+}
+
+/// A marketplace or plugin source as shown: its addresses without their secrets (what is
+/// recorded in state files stays as written).
+fn shown_source(source: &Value) -> Value {
+    let mut shown = source.clone();
+    for k in ["url", "registry"] {
+        if let Some(Value::String(u)) = shown.get_mut(k) {
+            *u = crate::credential::redact_url(u);
+        }
+    }
+    shown
 }
 
 pub fn list(
@@ -667,6 +679,7 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
 }
 
 fn source_fields(v: &mut Map<String, Value>, source: &Value) {
+    let source = &shown_source(source);
     v.insert(
         "source".into(),
         source.get("source").cloned().unwrap_or(Value::Null),
@@ -679,6 +692,7 @@ fn source_fields(v: &mut Map<String, Value>, source: &Value) {
 }
 
 fn source_label(source: &Value) -> String {
+    let source = &shown_source(source);
     let s = |k: &str| {
         source
             .get(k)

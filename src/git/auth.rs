@@ -8,6 +8,7 @@ use gix::remote::AuthenticateFn;
 use gix::sec::identity::Account;
 
 use super::url::GitUrl;
+use crate::credential::{Credential, CredentialError, Scope, redact_url};
 
 /// The environment variables a GitHub token is read from, in order.
 pub const GITHUB_TOKEN_VARS: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN"];
@@ -37,9 +38,16 @@ fn github_token() -> Option<String> {
         .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()))
 }
 
-/// The credential callback for fetches from `url`.
+/// The credential callback for fetches from `url`. What it answers is bound to the origin of
+/// `url` ([`Scope`]): asked for another URL (the server redirected there), it answers with an
+/// error naming both, and neither the token nor a helper is consulted.
 pub fn authenticator(repo: &gix::Repository, url: &GitUrl) -> AuthenticateFn<'static> {
-    let token = is_github_host(url).then(github_token).flatten();
+    let scope = Scope::origin_of(url.as_str());
+    let token = is_github_host(url)
+        .then(github_token)
+        .flatten()
+        .zip(scope.clone())
+        .map(|(token, scope)| Credential::bearer(scope, &token));
     let helpers = gix::Url::try_from(url.as_str())
         .ok()
         .and_then(|u| repo.config_snapshot().credential_helpers(u).ok());
@@ -49,15 +57,30 @@ pub fn authenticator(repo: &gix::Repository, url: &GitUrl) -> AuthenticateFn<'st
     };
     let mut cascade = helpers.map(|(cascade, _, _)| cascade);
     Box::new(move |action: Action| {
-        if let (Action::Get(ctx), Some(token)) = (&action, &token) {
-            return Ok(Some(Outcome {
-                identity: Account {
-                    username: "x-access-token".into(),
-                    password: token.clone(),
-                    oauth_refresh_token: None,
-                },
-                next: NextAction::from(ctx.clone()),
-            }));
+        if let Action::Get(ctx) = &action {
+            let asked = ctx.url.as_ref().map(|u| u.to_string()).unwrap_or_default();
+            match &scope {
+                Some(scope) if scope.admits(&asked) => {}
+                Some(scope) => {
+                    let refused = CredentialError::OutOfScope {
+                        scope: scope.clone(),
+                        url: redact_url(&asked),
+                    };
+                    return Err(gix::Error::from_error(refused));
+                }
+                None => return Ok(None),
+            }
+            if let Some(token) = &token {
+                let (user, password) = token.user_and_password();
+                return Ok(Some(Outcome {
+                    identity: Account {
+                        username: user.into(),
+                        password: password.into(),
+                        oauth_refresh_token: None,
+                    },
+                    next: NextAction::from(ctx.clone()),
+                }));
+            }
         }
         match cascade.as_mut() {
             Some(c) => c.invoke(action, no_prompt.clone()).or_else(|_| Ok(None)),

@@ -100,8 +100,13 @@ pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
             .iter()
             .any(|k| lower.contains(k));
     if auth {
+        // Our authenticator's refusal, somewhere among the causes.
+        let redirected = std::iter::successors(e.source(), |c| c.source())
+            .any(|c| c.is::<crate::credential::CredentialError>());
         let hint = if lower.contains("clear text") {
             "credentials are never sent over plain http; use the https:// address".to_string()
+        } else if redirected {
+            "use the address the server redirects to, with a credential configured for it".into()
         } else {
             super::auth::auth_hint(url)
         };
@@ -118,7 +123,8 @@ pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
     }
 }
 
-/// An error and its causes on one line (`top: cause: cause`), without repeats.
+/// An error and its causes on one line (`top: cause: cause`), without repeats, and without the
+/// secrets of any URL a library put in it.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![e.to_string()];
     let mut cur = e.source();
@@ -129,7 +135,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
         }
         cur = c.source();
     }
-    parts.join(": ")
+    crate::credential::redact_urls_in(&parts.join(": "))
 }
 
 /// Remove git's own `*.lock` files from a database. Only called while holding our exclusive
@@ -361,7 +367,7 @@ impl GitDatabase {
                 return Err(GitError::ShaNotFound {
                     url: self.url.to_string(),
                     sha: sha.clone(),
-                    message: e.to_string(),
+                    message: crate::credential::redact_urls_in(&e.to_string()),
                 });
             }
             (Err(e), Revision::Ref(r)) => {

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::credential::redact_url;
+
 /// A git remote this tool may fetch from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GitUrl {
@@ -33,7 +35,7 @@ pub enum GitUrlError {
 impl GitUrl {
     pub fn parse(raw: &str) -> Result<Self, GitUrlError> {
         let raw = raw.trim();
-        let unreadable = || GitUrlError::Unreadable(raw.to_string());
+        let unreadable = || GitUrlError::Unreadable(redact_url(raw));
         if let Some((scheme, rest)) = raw.split_once("://") {
             let scheme_l = scheme.to_ascii_lowercase();
             let url = match scheme_l.as_str() {
@@ -42,7 +44,7 @@ impl GitUrl {
                 "file" => {
                     if !rest.starts_with('/') {
                         return Err(GitUrlError::Refused {
-                            url: raw.into(),
+                            url: redact_url(raw),
                             scheme: "file:// with a host".into(),
                             why: "only local file:// addresses are read",
                         });
@@ -51,14 +53,14 @@ impl GitUrl {
                 }
                 "git" => {
                     return Err(GitUrlError::Refused {
-                        url: raw.into(),
+                        url: redact_url(raw),
                         scheme: "git://".into(),
                         why: "it is not encrypted",
                     });
                 }
                 _ => {
                     return Err(GitUrlError::Refused {
-                        url: raw.into(),
+                        url: redact_url(raw),
                         scheme: format!("{scheme}://"),
                         why: "only network transports are used",
                     });
@@ -83,7 +85,7 @@ impl GitUrl {
         }
         if raw.starts_with("ext::") || raw.contains("::") {
             return Err(GitUrlError::Refused {
-                url: raw.into(),
+                url: redact_url(raw),
                 scheme: "a remote helper (<transport>::)".into(),
                 why: "remote helpers run local programs",
             });
@@ -124,7 +126,7 @@ impl GitUrl {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         };
         if parts.len() != 2 || !parts.iter().all(|p| segment_ok(p)) {
-            return Err(GitUrlError::NotOwnerRepo(repo.to_string()));
+            return Err(GitUrlError::NotOwnerRepo(redact_url(repo)));
         }
         let base = std::env::var("PLUGIN_GITHUB_BASE_URL")
             .ok()
@@ -168,9 +170,11 @@ impl GitUrl {
     }
 }
 
+/// As shown to people: without credentials or query ([`redact_url`]); the transport gets
+/// [`GitUrl::as_str`].
 impl fmt::Display for GitUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.url)
+        f.write_str(&redact_url(&self.url))
     }
 }
 

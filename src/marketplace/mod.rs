@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 pub use schema::{MarketplaceManifest, PluginEntry, PluginSource};
 
 use crate::containment::{LinkEscape, real_path_inside};
+use crate::credential::redact_url;
 use crate::git::{self, GitUrl, GitUrlError};
 
 #[derive(Debug, thiserror::Error)]
@@ -263,14 +264,15 @@ impl MarketplaceSource {
         }
     }
 
-    /// Short form used in messages (`dir:/x`, `file:/x/m.json`, `git:url`, …).
+    /// Short form used in messages (`dir:/x`, `file:/x/m.json`, `git:url`, …), URLs without
+    /// their secrets.
     pub fn describe(&self) -> String {
         match self {
             MarketplaceSource::Directory(p) => format!("dir:{}", p.display()),
             MarketplaceSource::File(p) => format!("file:{}", p.display()),
-            MarketplaceSource::Git { url, .. } => format!("git:{url}"),
+            MarketplaceSource::Git { url, .. } => format!("git:{}", redact_url(url)),
             MarketplaceSource::Github { repo, .. } => format!("github:{repo}"),
-            MarketplaceSource::Url(u) => format!("url:{u}"),
+            MarketplaceSource::Url(u) => format!("url:{}", redact_url(u)),
         }
     }
 }

@@ -141,7 +141,7 @@ pub fn register(
         Some(k) => AddOutcome::Repointed {
             previous: MarketplaceSource::from_json(&k.source)
                 .map(|s| s.describe())
-                .unwrap_or_else(|| k.source.to_string()),
+                .unwrap_or_else(|| crate::credential::redact_urls_in(&k.source.to_string())),
         },
         None => AddOutcome::Added,
     };

@@ -207,8 +207,8 @@ fn server_line(cfg: &Value) -> String {
     }
     cfg.get("url")
         .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string()
+        .map(crate::credential::redact_url)
+        .unwrap_or_default()
 }
 
 fn quoted(s: &str) -> String {

@@ -126,7 +126,7 @@ impl Entry {
         }
         let record = Record {
             v: FORMAT,
-            url: download::redacted(url),
+            url: crate::credential::redact_url(url),
             content_type: content_type.map(String::from),
             validators,
             sha256: hex::encode(Sha256::digest(body)),

@@ -16,6 +16,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping};
+use crate::credential::{Credential, Scope, redact_url};
 use crate::download::{self, DownloadError, Request};
 use crate::fsutil::{IoContext, IoError};
 
@@ -120,16 +121,6 @@ impl NpmRegistry {
         Self { url, tokens }
     }
 
-    /// The token configured for `url` (matched by host and path prefix), if any.
-    fn token_for(&self, url: &str) -> Option<&str> {
-        let nerfed = url.split_once(':').map(|(_, rest)| rest)?;
-        self.tokens
-            .iter()
-            .filter(|(prefix, _)| nerfed.starts_with(prefix.as_str()))
-            .max_by_key(|(prefix, _)| prefix.len())
-            .map(|(_, t)| t.as_str())
-    }
-
     /// A 401/403 from `url` as an error that says which `.npmrc` line grants access.
     fn access_error(&self, e: DownloadError, url: &str, package: &str) -> NpmError {
         match e {
@@ -139,23 +130,24 @@ impl NpmRegistry {
             } => {
                 // npm's "nerf-dart": the registry URL without its scheme, or the host alone
                 // for a tarball served elsewhere.
+                let registry = redact_url(&self.url);
                 let base = if url.starts_with(&self.url) {
-                    self.url.as_str()
+                    registry.clone()
                 } else {
-                    url
+                    redact_url(url)
                 };
-                let rest = base.split_once(':').map_or(base, |(_, r)| r);
-                let nerf = if base == self.url {
+                let rest = base.split_once(':').map_or(base.as_str(), |(_, r)| r);
+                let nerf = if base == registry {
                     rest.to_string()
                 } else {
                     let host = rest.trim_start_matches('/').split('/').next().unwrap_or("");
                     format!("//{host}/")
                 };
                 NpmError::Denied {
-                    url: url.to_string(),
+                    url: redact_url(url),
                     status,
                     package: package.to_string(),
-                    had_token: self.token_for(url).is_some(),
+                    had_token: self.credential_for(url).is_some(),
                     nerf,
                 }
             }
@@ -163,12 +155,21 @@ impl NpmRegistry {
         }
     }
 
+    /// The token configured for `url` (the longest nerf-dart `//host[:port]/path/` that `url`
+    /// starts with, scheme aside), as a credential bound to `https:` and that host, port and
+    /// path: a request or redirect outside of that goes without it.
+    fn credential_for(&self, url: &str) -> Option<Credential> {
+        let nerfed = url.split_once(':').map(|(_, rest)| rest)?;
+        let (prefix, token) = (self.tokens.iter())
+            .filter(|(prefix, _)| nerfed.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())?;
+        let dir = if prefix.ends_with('/') { "" } else { "/" };
+        let scope = Scope::prefix_of(&format!("https:{prefix}{dir}"))?;
+        Some(Credential::bearer(scope, token))
+    }
+
     fn request<'a>(&self, url: &'a str, timeout: Duration, limit: u64) -> Request<'a> {
-        let mut req = Request::new(url, timeout, limit);
-        if let Some(t) = self.token_for(url) {
-            req = req.header("Authorization", &format!("Bearer {t}"));
-        }
-        req
+        Request::new(url, timeout, limit).credential(self.credential_for(url))
     }
 }
 
@@ -276,7 +277,7 @@ pub fn resolve(
         if e.is_not_found() {
             NpmError::NotFound {
                 package: package.to_string(),
-                registry: reg.url.clone(),
+                registry: redact_url(&reg.url),
             }
         } else {
             reg.access_error(e, &url, package)
@@ -308,10 +309,10 @@ pub fn resolve(
 
 /// A configured token is never sent in the clear.
 fn refuse_token_in_clear(reg: &NpmRegistry, package: &str) -> Result<(), NpmError> {
-    if reg.url.starts_with("http://") && reg.token_for(&reg.url).is_some() {
+    if reg.url.starts_with("http://") && reg.credential_for(&reg.url).is_some() {
         return Err(NpmError::Unencrypted {
             package: package.to_string(),
-            registry: reg.url.clone(),
+            registry: redact_url(&reg.url),
         });
     }
     Ok(())
@@ -498,7 +499,7 @@ fn accept_tarball(
     };
     if let Some((expected, actual)) = mismatch {
         return Err(NpmError::Integrity {
-            url: release.tarball.clone(),
+            url: redact_url(&release.tarball),
             expected,
             actual,
         });
@@ -875,12 +876,18 @@ mod tests {
             url: "https://acme.example/npm/".into(),
             tokens: vec![("//acme.example/npm/".into(), "tok".into())],
         };
+        let c = r.credential_for("https://acme.example/npm/@acme%2ftool");
         assert_eq!(
-            r.token_for("https://acme.example/npm/@acme%2ftool"),
-            Some("tok")
+            c.as_ref().map(|c| c.authorization()).as_deref(),
+            Some("Bearer tok")
         );
-        assert_eq!(r.token_for("https://acme.example/other"), None);
-        assert_eq!(r.token_for("https://evil.example/npm/x"), None);
+        // Bound to where it was configured: a redirect elsewhere does not carry it.
+        let c = c.unwrap();
+        assert_eq!(c.scope().to_string(), "https://acme.example/npm/");
+        assert!(!c.admits("https://acme.example/other/x.tgz"));
+        assert!(!c.admits("http://acme.example/npm/x.tgz"));
+        assert_eq!(r.credential_for("https://acme.example/other"), None);
+        assert_eq!(r.credential_for("https://evil.example/npm/x"), None);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::time::Duration;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
+use crate::credential::Credential;
 use crate::download::{self, DownloadError, Request};
 use crate::fsutil::IoError;
 
@@ -158,7 +159,7 @@ pub fn list_files(
         if e.is_not_found() {
             PypiError::NotFound {
                 project: project.to_string(),
-                index: download::redacted(index),
+                index: crate::credential::redact_url(index),
             }
         } else if let DownloadError::Status {
             status: status @ (401 | 403),
@@ -166,7 +167,7 @@ pub fn list_files(
         } = e
         {
             PypiError::Denied {
-                index: download::redacted(index),
+                index: crate::credential::redact_url(index),
                 project: project.to_string(),
                 status,
             }
@@ -356,8 +357,10 @@ pub fn choose(project: &str, files: &[IndexFile], spec: Option<&str>) -> Result<
     }
 }
 
-/// The wheel file, from the download cache (by sha256) or downloaded and verified.
+/// The wheel file, from the download cache (by sha256) or downloaded and verified. Credentials
+/// in the `index` URL go with it when it is on the index's host and port (as pip sends them).
 pub fn fetch_wheel(
+    index: &str,
     wheel: &Wheel,
     cache: &Path,
     timeout: Duration,
@@ -370,7 +373,8 @@ pub fn fetch_wheel(
         }
     }
     let download = download::download_into(
-        &Request::new(&wheel.file.url, timeout, MAX_WHEEL),
+        &Request::new(&wheel.file.url, timeout, MAX_WHEEL)
+            .credential(Credential::split_from_url(index).1),
         cache,
         &[download::Algorithm::Sha256],
         progress,
@@ -380,7 +384,7 @@ pub fn fetch_wheel(
         && !want.eq_ignore_ascii_case(&actual)
     {
         return Err(PypiError::Integrity {
-            url: wheel.file.url.clone(),
+            url: crate::credential::redact_url(&wheel.file.url),
             expected: want.clone(),
             actual,
         });

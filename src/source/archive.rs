@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::credential::redact_url;
 use crate::download::{self, DownloadError, Request};
 use crate::fsutil::IoError;
 use crate::registry::zipfile::{self, ZipError};
@@ -99,7 +100,7 @@ pub fn fetch(
     progress: Option<&dyn crate::progress::Task>,
 ) -> Result<(PathBuf, String), ArchiveError> {
     check_url(url).map_err(|why| ArchiveError::Address {
-        url: url.to_string(),
+        url: redact_url(url),
         why,
     })?;
     let pin = match pin {
@@ -123,7 +124,7 @@ pub fn fetch(
         && expected != actual
     {
         return Err(ArchiveError::Integrity {
-            url: url.to_string(),
+            url: redact_url(url),
             expected,
             actual,
         });
@@ -170,7 +171,7 @@ pub fn layout(zip: &Path, url: &str) -> Result<PathBuf, ArchiveError> {
     match tops.as_slice() {
         [one] if all_inside && is_plugin_top(&names, one) => Ok(one.clone()),
         _ => Err(ArchiveError::Layout {
-            url: url.to_string(),
+            url: redact_url(url),
         }),
     }
 }

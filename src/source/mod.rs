@@ -405,7 +405,7 @@ fn resolve_pip(
         .start(&format!("Fetching Python package {package}"));
     let files = pypi::list_files(&index, package, cx.downloads, timeout)?;
     let wheel = pypi::choose(package, &files, spec)?;
-    let path = pypi::fetch_wheel(&wheel, cx.downloads, timeout, Some(&*task))?;
+    let path = pypi::fetch_wheel(&index, &wheel, cx.downloads, timeout, Some(&*task))?;
     let prefix = pypi::plugin_root(&zipfile::file_names(&path)?);
     let manifest = zip_manifest(
         &path,
@@ -434,14 +434,15 @@ fn resolve_archive(
     cx: &SourceContext,
 ) -> Result<ResolvedPlugin, SourceError> {
     let timeout = crate::git::network_timeout();
-    let task = cx.reporter.start(&format!("Downloading {url}"));
+    let shown = crate::credential::redact_url(url);
+    let task = cx.reporter.start(&format!("Downloading {shown}"));
     let (path, sha256) = archive::fetch(url, pin, cx.downloads, timeout, Some(&*task))?;
-    let prefix = archive::layout(&path, url)?;
-    let manifest = zip_manifest(&path, &prefix, url, &entry.name)?;
+    let prefix = archive::layout(&path, &shown)?;
+    let manifest = zip_manifest(&path, &prefix, &shown, &entry.name)?;
     Ok(ResolvedPlugin {
         provenance: Some(Provenance {
             kind: "archive".into(),
-            what: crate::download::redacted(url),
+            what: shown,
             integrity: Some(format!("sha256:{sha256}")),
         }),
         version: pick_version(manifest.as_ref(), entry, Some(sha256[..12].to_string())),

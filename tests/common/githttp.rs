@@ -431,7 +431,7 @@ impl WorkRepo {
 
 /// A server config with a certificate for 127.0.0.1 signed by a throw-away CA (made with the
 /// openssl CLI in `dir`); returns it and the CA certificate file.
-fn tls_config(dir: &Path) -> (Arc<rustls::ServerConfig>, PathBuf) {
+pub fn tls_config(dir: &Path) -> (Arc<rustls::ServerConfig>, PathBuf) {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     fs::create_dir_all(dir).expect("tls dir");

@@ -3,6 +3,7 @@
 
 pub mod githttp;
 pub mod http;
+pub mod recorder;
 pub mod registry;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

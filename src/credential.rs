@@ -1,0 +1,302 @@
+//! Credentials bound to the place they were configured for, and URLs as shown to people.
+//!
+//! A [`Credential`] (a GitHub token, an npm `_authToken`, the `user:password@` of an index or
+//! archive URL, what a git credential helper answers) carries its [`Scope`]: the origin
+//! (scheme, host, port) and path prefix it was configured for. Whoever sends a request asks the
+//! credential about the URL of that request, on every request and on every redirect hop, and
+//! sends it only where the scope admits that URL. A credential is never sent over plain
+//! `http://`: a request that would carry one is refused instead.
+
+use std::fmt;
+
+/// Where a credential may be sent: one origin and the paths under a prefix.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Scope {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    /// Starts and ends with `/`.
+    path: String,
+}
+
+impl Scope {
+    /// The whole origin of `url` (`https://host:port/`).
+    pub fn origin_of(url: &str) -> Option<Scope> {
+        let u = url::Url::parse(url).ok()?;
+        Some(Scope {
+            scheme: u.scheme().to_string(),
+            host: u.host_str()?.to_string(),
+            port: u.port_or_known_default(),
+            path: "/".into(),
+        })
+    }
+
+    /// The origin of `url` and its path up to its last `/` (`https://host/npm/` for
+    /// `https://host/npm/`, and for `https://host/npm/pkg`).
+    pub fn prefix_of(url: &str) -> Option<Scope> {
+        let u = url::Url::parse(url).ok()?;
+        let path = u.path();
+        let path = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        Some(Scope {
+            path: if path.is_empty() { "/" } else { path }.to_string(),
+            ..Self::origin_of(url)?
+        })
+    }
+
+    /// Whether a request to `url` may carry a credential of this scope: same scheme, host and
+    /// port, and a path under the prefix (dot segments resolved, as the server will).
+    pub fn admits(&self, url: &str) -> bool {
+        let Ok(u) = url::Url::parse(url) else {
+            return false;
+        };
+        let path = u.path();
+        u.scheme() == self.scheme
+            && u.host_str() == Some(self.host.as_str())
+            && u.port_or_known_default() == self.port
+            && (path.starts_with(&self.path) || format!("{path}/") == self.path)
+    }
+
+    /// Whether what is sent within this scope is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.scheme == "https"
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let default = match self.scheme.as_str() {
+            "https" => Some(443),
+            "http" => Some(80),
+            _ => None,
+        };
+        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        match self.port.filter(|p| Some(*p) != default) {
+            Some(p) => write!(f, "{}://{host}:{p}{}", self.scheme, self.path),
+            None => write!(f, "{}://{host}{}", self.scheme, self.path),
+        }
+    }
+}
+
+impl fmt::Debug for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Scope({self})")
+    }
+}
+
+/// What a credential proves identity with.
+#[derive(Clone, PartialEq, Eq)]
+enum Secret {
+    Bearer(String),
+    Basic { user: String, password: String },
+}
+
+/// A secret and the one scope it may be sent to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    scope: Scope,
+    secret: Secret,
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credential({}, ***)", self.scope)
+    }
+}
+
+impl Credential {
+    /// A token sent as `Authorization: Bearer <token>`.
+    pub fn bearer(scope: Scope, token: &str) -> Self {
+        Self {
+            scope,
+            secret: Secret::Bearer(token.to_string()),
+        }
+    }
+
+    /// A user name and password sent as `Authorization: Basic …`.
+    pub fn basic(scope: Scope, user: &str, password: &str) -> Self {
+        Self {
+            scope,
+            secret: Secret::Basic {
+                user: user.to_string(),
+                password: password.to_string(),
+            },
+        }
+    }
+
+    /// `url` without its `user:password@`, and that userinfo as a credential for the origin of
+    /// `url` (pip's rule for index credentials: any path of that host and port).
+    pub fn split_from_url(url: &str) -> (String, Option<Credential>) {
+        let Ok(mut u) = url::Url::parse(url) else {
+            return (url.to_string(), None);
+        };
+        if u.username().is_empty() && u.password().is_none() {
+            return (url.to_string(), None);
+        }
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let (user, password) = (decode(u.username()), decode(u.password().unwrap_or("")));
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        let bare = u.to_string();
+        let credential = Scope::origin_of(&bare).map(|scope| Self::basic(scope, &user, &password));
+        (bare, credential)
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Whether a request to `url` may carry this credential.
+    pub fn admits(&self, url: &str) -> bool {
+        self.scope.admits(url)
+    }
+
+    /// The `Authorization` header value.
+    pub fn authorization(&self) -> String {
+        use base64::Engine;
+        match &self.secret {
+            Secret::Bearer(t) => format!("Bearer {t}"),
+            Secret::Basic { user, password } => format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+            ),
+        }
+    }
+
+    /// User name and password, for transports that take them apart (git).
+    pub fn user_and_password(&self) -> (&str, &str) {
+        match &self.secret {
+            Secret::Bearer(t) => ("x-access-token", t),
+            Secret::Basic { user, password } => (user, password),
+        }
+    }
+}
+
+/// Why a credential was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CredentialError {
+    #[error(
+        "the credentials for {scope} are not sent to {url}, which the server redirected to (a credential is only sent to the host and path it is configured for)"
+    )]
+    OutOfScope { scope: Scope, url: String },
+    #[error(
+        "credentials for {scope} would be sent unencrypted to {url}; they are only sent over https, so use the https:// address"
+    )]
+    Unencrypted { scope: Scope, url: String },
+}
+
+/// `url` as shown to people and recorded for them: without credentials (`user:password@`),
+/// query or fragment, where signed and token-carrying URLs keep their secrets. Every message,
+/// progress line and JSON field that names a URL goes through this.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.has_host() || u.scheme() == "file" => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        // scp-like `user@host:path` and other unparsed forms: drop what follows `?`/`#`, and
+        // a password before the last `@` of the authority.
+        _ => {
+            let bare = url.split(['?', '#']).next().unwrap_or_default();
+            match bare.split_once('@') {
+                Some((user, rest)) if user.contains(':') => {
+                    let (scheme, _) = user.split_once("://").unwrap_or(("", ""));
+                    let scheme = if scheme.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{scheme}://")
+                    };
+                    format!("{scheme}{rest}")
+                }
+                _ => bare.to_string(),
+            }
+        }
+    }
+}
+
+/// `text` (a library's error message) with every URL in it as [`redact_url`] shows it.
+pub fn redact_urls_in(text: &str) -> String {
+    static URL: std::sync::OnceLock<Option<regex_lite::Regex>> = std::sync::OnceLock::new();
+    let found = URL
+        .get_or_init(|| regex_lite::Regex::new(r#"[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>()]+"#).ok());
+    match found {
+        Some(re) => re
+            .replace_all(text, |m: &regex_lite::Captures| redact_url(&m[0]))
+            .into_owned(),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_admit_their_origin_and_prefix_only() {
+        let s = Scope::prefix_of("https://r.example/npm/").unwrap();
+        assert_eq!(s.to_string(), "https://r.example/npm/");
+        assert!(s.admits("https://R.example:443/npm/pkg"));
+        assert!(s.admits("https://r.example/npm"));
+        assert!(!s.admits("https://r.example/npmx/pkg"));
+        assert!(!s.admits("https://r.example/npm/../other/pkg"));
+        assert!(!s.admits("https://r.example/npm/%2e%2e/other/pkg"));
+        assert!(!s.admits("http://r.example/npm/pkg"));
+        assert!(!s.admits("https://r.example:8443/npm/pkg"));
+        assert!(!s.admits("https://r.example.evil/npm/pkg"));
+        assert!(!s.admits("https://evil@r.example.evil/npm/pkg"));
+        let o = Scope::origin_of("https://127.0.0.1:4430/a/b").unwrap();
+        assert_eq!(o.to_string(), "https://127.0.0.1:4430/");
+        assert!(o.admits("https://127.0.0.1:4430/x"));
+        assert!(!o.admits("https://127.0.0.2:4430/x"));
+    }
+
+    #[test]
+    fn userinfo_is_a_credential_for_its_origin() {
+        let (bare, c) = Credential::split_from_url("https://me:p%40ss@pypi.example/simple/");
+        assert_eq!(bare, "https://pypi.example/simple/");
+        let c = c.unwrap();
+        assert_eq!(c.user_and_password(), ("me", "p@ss"));
+        assert!(c.admits("https://pypi.example/packages/x.whl"));
+        assert!(!c.admits("https://files.example/packages/x.whl"));
+        assert_eq!(format!("{c:?}"), "Credential(https://pypi.example/, ***)");
+        let (bare, c) = Credential::split_from_url("https://pypi.example/simple/");
+        assert_eq!((bare.as_str(), c), ("https://pypi.example/simple/", None));
+    }
+
+    #[test]
+    fn shown_urls_carry_no_secrets() {
+        for (url, shown) in [
+            (
+                "https://user:tok@example.com/a/p.zip?X-Amz-Signature=s#f",
+                "https://example.com/a/p.zip",
+            ),
+            (
+                "https://user:s3cret@127.0.0.1:9/o/r.git?token=t0k",
+                "https://127.0.0.1:9/o/r.git",
+            ),
+            ("ssh://git:pw@host/o/r.git", "ssh://host/o/r.git"),
+            ("git@github.com:o/r.git", "git@github.com:o/r.git"),
+            ("user:pw@host:o/r.git", "host:o/r.git"),
+            ("file:///srv/r.git", "file:///srv/r.git"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+        assert_eq!(
+            redact_urls_in(
+                "error sending request for url (https://h:1/a?token=t0k): Redirect url \"https://u:pw@o/b\" refused"
+            ),
+            "error sending request for url (https://h:1/a): Redirect url \"https://o/b\" refused"
+        );
+    }
+}
