@@ -11,7 +11,7 @@ use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::marketplace::{Marketplace, PluginEntry};
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
-use crate::state::{FileLock, InstalledPlugins, NewInstall, SettingsFile};
+use crate::state::{FileLock, InstalledPlugins, NewInstall, SettingsFile, Transaction};
 use crate::version;
 
 #[derive(Debug, Clone)]
@@ -410,19 +410,20 @@ pub(super) fn install_found(
                 timestamp: iso_timestamp(),
             },
         );
-        installed.write()?;
         settings.set_enabled(&id, true);
-        if let Err(e) = (enable == Enable::Write)
-            .then(|| settings.write())
-            .transpose()
-        {
-            // Undo the record so the failed install leaves nothing recorded.
-            installed.remove(&id, scope, project.as_deref());
-            installed.write()?;
-            return Err(OpError::SettingsWrite(e));
-        }
-        if let Some(prev) = previous {
-            orphan_if_unused(&installed, Path::new(&prev.install_path), &target)?;
+        let recorded = super::in_transaction(|tx| {
+            installed.write(tx)?;
+            if enable == Enable::Write {
+                settings.write(tx).map_err(OpError::SettingsWrite)?;
+            }
+            if let Some(prev) = previous {
+                orphan_if_unused(&installed, Path::new(&prev.install_path), &target, tx)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = recorded {
+            // The records are back as they were: so is the folder a reinstall replaced.
+            return Err(put_back_displaced(displaced, &target, e));
         }
         displaced
     };
@@ -573,15 +574,32 @@ pub(super) fn check_collision(
     }
 }
 
+/// After a failed step, put the folder a publish replaced back in place (the records point at
+/// it again); `error` is returned, with the folder's trouble if it could not be put back.
+pub(super) fn put_back_displaced(
+    displaced: Option<crate::cache::Displaced>,
+    target: &Path,
+    error: OpError,
+) -> OpError {
+    match displaced.map(|d| d.put_back(target)) {
+        Some(Err(e)) => OpError::NotRolledBack {
+            error: Box::new(error),
+            rollback: crate::state::RollbackError(vec![e]),
+        },
+        _ => error,
+    }
+}
+
 /// Mark the folder an install record used to point at as orphaned, once it is not `now_used`
 /// and no other record points at it.
 pub(super) fn orphan_if_unused(
     installed: &InstalledPlugins,
     previous: &Path,
     now_used: &Path,
+    tx: &mut Transaction,
 ) -> Result<(), OpError> {
     if previous != now_used && !installed.references(previous) {
-        crate::cache::mark_orphaned(previous)?;
+        crate::cache::mark_orphaned(previous, tx)?;
     }
     Ok(())
 }

@@ -150,16 +150,19 @@ pub fn register(
     if let Some(tmp) = clone {
         tmp.move_to(&install_location)?;
     }
-    if let Some(bytes) = catalog {
-        crate::fsutil::write_atomic(&install_location, &bytes)?;
-    }
-    if outcome != AddOutcome::AlreadyOnDisk {
-        known.upsert(&name, &source_json, &install_location, &iso_timestamp());
-        known.write()?;
-    }
-    if declared_as.is_none() {
-        declare(&mut settings, &name, &source_json)?;
-    }
+    super::in_transaction(|tx| {
+        if let Some(bytes) = catalog {
+            tx.write(&install_location, &bytes)?;
+        }
+        if outcome != AddOutcome::AlreadyOnDisk {
+            known.upsert(&name, &source_json, &install_location, &iso_timestamp());
+            known.write(tx)?;
+        }
+        if declared_as.is_none() {
+            declare(&mut settings, &name, &source_json, tx)?;
+        }
+        Ok(())
+    })?;
     let entry_problems = marketplace
         .manifest
         .problems
@@ -197,7 +200,7 @@ fn add_seeded(
     let mut settings = ctx.settings(scope)?;
     let source_json = source.to_json();
     if declared_as.is_none() {
-        declare(&mut settings, &configured.name, &source_json)?;
+        super::in_transaction(|tx| declare(&mut settings, &configured.name, &source_json, tx))?;
     }
     drop(lock);
     let renames = follow_renames(ctx, &configured.name, &marketplace);
@@ -233,6 +236,7 @@ fn declare(
     settings: &mut crate::state::SettingsFile,
     name: &str,
     source: &Value,
+    tx: &mut crate::state::Transaction,
 ) -> Result<(), OpError> {
     if settings
         .declared_marketplace(name)
@@ -240,7 +244,7 @@ fn declare(
         != Some(source)
     {
         settings.declare_marketplace(name, source);
-        settings.write()?;
+        settings.write(tx)?;
     }
     Ok(())
 }
@@ -456,12 +460,14 @@ pub fn refresh_one(
     if let Some(tmp) = clone {
         tmp.move_to(&entry.install_location)?;
     }
-    if let Some(bytes) = catalog {
-        crate::fsutil::write_atomic(&entry.install_location, &bytes)?;
-    }
     let mut known = ctx.known()?;
     known.touch(name, &iso_timestamp());
-    known.write()?;
+    super::in_transaction(|tx| {
+        if let Some(bytes) = catalog {
+            tx.write(&entry.install_location, &bytes)?;
+        }
+        Ok(known.write(tx)?)
+    })?;
     steps.push(format!("Successfully updated marketplace: {name}"));
     drop(lock);
     let renames = if follow_renames {
@@ -559,21 +565,31 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
     if !stays {
         refuse_links(ctx, name)?;
     }
-    for f in files.iter_mut() {
-        if scope.is_none_or(|s| s == f.scope) && f.undeclare_marketplace(name) {
-            f.write()?;
+    // One step over every state file; the folders that cannot be put back go once it is done.
+    let uninstalled = super::in_transaction(|tx| {
+        for f in files.iter_mut() {
+            if scope.is_none_or(|s| s == f.scope) && f.undeclare_marketplace(name) {
+                f.write(tx)?;
+            }
         }
-    }
+        if stays {
+            return Ok(Vec::new());
+        }
+        let uninstalled = uninstall::remove_marketplace_installs(ctx, name, &mut files, tx)?;
+        if known.remove(name) {
+            known.write(tx)?;
+        }
+        Ok(uninstalled)
+    })?;
     if stays {
         return Ok(RemoveReport {
             name: name.to_string(),
             only_scope: scope,
-            uninstalled: Vec::new(),
+            uninstalled,
         });
     }
-    let uninstalled = uninstall::remove_marketplace_installs(ctx, name, &mut files)?;
-    if known.remove(name) {
-        known.write()?;
+    for id in &uninstalled {
+        crate::fsutil::remove_tree(&ctx.loc.plugin_data_dir(id))?;
     }
     // A git clone (folder) or a downloaded catalog (file).
     let stored = ctx.loc.marketplaces_dir().join(name);
