@@ -397,6 +397,7 @@ pub(super) fn install_found(
             return Ok(report_already(already));
         }
         check_collision(&installed, &target, &resolved.version)?;
+        let fresh = target.symlink_metadata().is_err();
         let displaced = staged.publish(&target, &resolved.version)?;
         let previous = installed.find(&id, scope, project.as_deref());
         installed.upsert(
@@ -423,7 +424,7 @@ pub(super) fn install_found(
         });
         if let Err(e) = recorded {
             // The records are back as they were: so is the folder a reinstall replaced.
-            return Err(put_back_displaced(displaced, &target, e));
+            return Err(undo_publish(&target, fresh, displaced, e));
         }
         displaced
     };
@@ -574,19 +575,33 @@ pub(super) fn check_collision(
     }
 }
 
-/// After a failed step, put the folder a publish replaced back in place (the records point at
-/// it again); `error` is returned, with the folder's trouble if it could not be put back.
-pub(super) fn put_back_displaced(
-    displaced: Option<crate::cache::Displaced>,
+/// After the step recording a publish failed (its state files are back as they were), undo the
+/// publish too: a folder it created (`fresh`) goes, a folder it replaced comes back. `error`
+/// is returned, with the folder's trouble if that failed.
+pub(super) fn undo_publish(
     target: &Path,
+    fresh: bool,
+    displaced: Option<crate::cache::Displaced>,
     error: OpError,
 ) -> OpError {
-    match displaced.map(|d| d.put_back(target)) {
-        Some(Err(e)) => OpError::NotRolledBack {
+    let undone = match displaced {
+        _ if fresh => crate::fsutil::remove_tree(target).map(|()| {
+            // And the plugin and marketplace folders it may have created, when empty.
+            for dir in target.ancestors().skip(1).take(2) {
+                if std::fs::remove_dir(dir).is_err() {
+                    break;
+                }
+            }
+        }),
+        Some(d) => d.put_back(target),
+        None => Ok(()),
+    };
+    match undone {
+        Err(e) => OpError::NotRolledBack {
             error: Box::new(error),
             rollback: crate::state::RollbackError(vec![e]),
         },
-        _ => error,
+        Ok(()) => error,
     }
 }
 

@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::install::{
-    FoundPlugin, check_collision, orphan_if_unused, put_back_displaced, resolve_plugin,
-    stage_resolved,
+    FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved, undo_publish,
 };
 use super::{Context, OpError, PluginRef, load_configured, marketplace};
 use crate::cache::{CopyReport, StagedPlugin, read_marker};
@@ -497,6 +496,7 @@ fn publish(
             return Err(OpError::NotInstalled { id: t.id.clone() });
         };
         check_collision(&installed, &target, &resolved.version)?;
+        let fresh = target.symlink_metadata().is_err();
         let displaced = staged.publish(&target, &resolved.version)?;
         installed.upsert(
             &t.id,
@@ -514,7 +514,7 @@ fn publish(
             orphan_if_unused(&installed, Path::new(&current.install_path), &target, tx)
         });
         if let Err(e) = recorded {
-            return Err(put_back_displaced(displaced, &target, e));
+            return Err(undo_publish(&target, fresh, displaced, e));
         }
         displaced
     };

@@ -244,6 +244,16 @@ fn sync_following_renames_whose_second_settings_file_fails_changes_neither() {
     fails_and_puts_back(&env, &["sync"], &project_settings(&env));
 }
 
+#[test]
+fn update_whose_record_write_fails_leaves_no_new_version_folder() {
+    let env = Env::new();
+    installed_p1(&env);
+    plugin(&env.fx.join("m1/plugins/p1"), "p1", Some("2.0.0"));
+    pad(&installed_file(&env));
+    fails_and_puts_back(&env, &["update", "p1@m1"], &installed_file(&env));
+    assert!(!env.plugins().join("cache/m1/p1/2.0.0").exists());
+}
+
 // ---- class 10: writes keep the file's link, mode and owner ----
 
 #[test]
@@ -310,11 +320,12 @@ fn a_dangling_settings_link_gets_its_target_or_a_clear_error() {
         r.stderr
     );
     let after = snapshot(&env);
-    // The published version folder stays (unrecorded, as after a crash), and the cache's lock
-    // file; nothing else changed.
+    // Nothing changed but the cache's lock file and its (empty) root, made for the copy.
     let state = |lines: Vec<String>| -> Vec<String> {
         (lines.into_iter())
-            .filter(|l| !l.contains("plugins/cache/") && !l.contains(".plugin-cache.lock"))
+            .filter(|l| {
+                !l.contains(".plugin-cache.lock") && !l.ends_with(" .claude/plugins/cache/")
+            })
             .collect()
     };
     let (state, was) = (state(after), state(before));
