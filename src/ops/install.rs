@@ -596,13 +596,7 @@ pub(super) fn undo_publish(
         Some(d) => d.put_back(target),
         None => Ok(()),
     };
-    match undone {
-        Err(e) => OpError::NotRolledBack {
-            error: Box::new(error),
-            rollback: crate::state::RollbackError(vec![e]),
-        },
-        Ok(()) => error,
-    }
+    super::with_undo(error, undone)
 }
 
 /// Mark the folder an install record used to point at as orphaned, once it is not `now_used`

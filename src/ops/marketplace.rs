@@ -147,10 +147,8 @@ pub fn register(
     fs::create_dir_all(ctx.loc.marketplaces_dir()).map_err(|e| {
         crate::fsutil::IoError::new("create directory", ctx.loc.marketplaces_dir(), e)
     })?;
-    if let Some(tmp) = clone {
-        tmp.move_to(&install_location)?;
-    }
-    super::in_transaction(|tx| {
+    let placed = clone.map(|c| c.move_to(&install_location)).transpose()?;
+    record_clone(placed, |tx| {
         if let Some(bytes) = catalog {
             tx.write(&install_location, &bytes)?;
         }
@@ -306,23 +304,63 @@ impl TempClone {
     }
 
     /// Put the clone at `dest`, replacing what is there in one step (a crash never leaves the
-    /// marketplace missing); the replaced content is removed with `self`.
-    fn move_to(self, dest: &Path) -> Result<(), OpError> {
+    /// marketplace missing); the replaced content is kept until the result is dropped.
+    fn move_to(self, dest: &Path) -> Result<PlacedClone, OpError> {
+        let dest = dest.to_path_buf();
         if dest.symlink_metadata().is_ok() {
-            // Named as clones are, so a crash's leftover is swept with them.
-            let aside = dest.with_file_name(format!(
-                ".tmp-{}-old-{}",
-                std::process::id(),
-                crate::fsutil::random_hex(8)
-            ));
-            crate::fsutil::exchange(&self.0, dest, &aside)?;
-            return Ok(());
+            crate::fsutil::exchange(&self.0, &dest, &aside_of(&dest))?;
+            // `self` now holds what was there.
+            return Ok(PlacedClone {
+                dest,
+                replaced: Some(self),
+            });
         }
-        fs::rename(&self.0, dest)
-            .map_err(|e| crate::fsutil::IoError::new("rename into place", dest, e))?;
+        fs::rename(&self.0, &dest)
+            .map_err(|e| crate::fsutil::IoError::new("rename into place", &dest, e))?;
         std::mem::forget(self);
-        Ok(())
+        Ok(PlacedClone {
+            dest,
+            replaced: None,
+        })
     }
+}
+
+/// A temporary name beside `dest`, named as clones are, so a crash's leftover is swept with them.
+fn aside_of(dest: &Path) -> PathBuf {
+    dest.with_file_name(format!(
+        ".tmp-{}-old-{}",
+        std::process::id(),
+        crate::fsutil::random_hex(8)
+    ))
+}
+
+/// A clone moved into place, and what it replaced (removed when this is dropped).
+struct PlacedClone {
+    dest: PathBuf,
+    replaced: Option<TempClone>,
+}
+
+impl PlacedClone {
+    /// The step recording it failed: the replaced clone comes back, or a clone that replaced
+    /// nothing goes.
+    fn undo(self) -> Result<(), crate::fsutil::IoError> {
+        match &self.replaced {
+            Some(old) => crate::fsutil::exchange(&old.0, &self.dest, &aside_of(&self.dest)),
+            None => crate::fsutil::remove_tree(&self.dest),
+        }
+    }
+}
+
+/// Run the recording step `record` after `placed` was moved into place, undoing the move if
+/// the step fails (its state files are put back by the step's transaction).
+fn record_clone<T>(
+    placed: Option<PlacedClone>,
+    record: impl FnOnce(&mut crate::state::Transaction) -> Result<T, OpError>,
+) -> Result<T, OpError> {
+    super::in_transaction(record).map_err(|e| match placed {
+        Some(p) => super::with_undo(e, p.undo()),
+        None => e,
+    })
 }
 
 impl Drop for TempClone {
@@ -457,12 +495,12 @@ pub fn refresh_one(
         }
     };
     let lock = ctx.lock_state()?;
-    if let Some(tmp) = clone {
-        tmp.move_to(&entry.install_location)?;
-    }
     let mut known = ctx.known()?;
     known.touch(name, &iso_timestamp());
-    super::in_transaction(|tx| {
+    let placed = clone
+        .map(|c| c.move_to(&entry.install_location))
+        .transpose()?;
+    record_clone(placed, |tx| {
         if let Some(bytes) = catalog {
             tx.write(&entry.install_location, &bytes)?;
         }

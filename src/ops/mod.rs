@@ -248,6 +248,18 @@ pub fn in_transaction<T>(
     }
 }
 
+/// `error` of a step whose folder change was then undone (`undo`): with the trouble of the undo
+/// when it failed too.
+pub fn with_undo(error: OpError, undo: Result<(), IoError>) -> OpError {
+    match undo {
+        Ok(()) => error,
+        Err(e) => OpError::NotRolledBack {
+            error: Box::new(error),
+            rollback: RollbackError(vec![e]),
+        },
+    }
+}
+
 /// A plugin id as typed: `name` or `name@marketplace` (split at the first `@`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginRef {

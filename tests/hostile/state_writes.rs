@@ -254,6 +254,45 @@ fn update_whose_record_write_fails_leaves_no_new_version_folder() {
     assert!(!env.plugins().join("cache/m1/p1/2.0.0").exists());
 }
 
+#[test]
+fn git_marketplace_add_and_update_whose_record_fails_take_back_the_clone() {
+    let env = Env::new();
+    let srv = env.fx.join("srv");
+    let work = githttp::WorkRepo::init(&env.fx.join("work/mkt"));
+    let catalog = |desc: &str| {
+        work.write(
+            ".claude-plugin/marketplace.json",
+            &json!({"name": "gmk", "owner": {"name": "x"}, "description": desc,
+                "plugins": [{"name": "p", "source": "./plugins/p"}]})
+            .to_string(),
+        );
+        work.write("plugins/p/.claude-plugin/plugin.json", r#"{"name":"p"}"#);
+        work.commit(desc);
+        work.publish(&srv.join("git/mkt.git"));
+    };
+    catalog("first");
+    let server = githttp::GitServer::start(&srv);
+    let url = server.url("git/mkt.git");
+    // add: the clone is made, then declaring it in settings fails; the clone goes again.
+    env.run(&["marketplace", "add", s(&m1(&env))]).ok();
+    pad(&user_settings(&env));
+    fails_and_puts_back(&env, &["marketplace", "add", &url], &user_settings(&env));
+    assert!(!env.plugins().join("marketplaces/gmk").exists());
+    // update: a new commit is cloned and swapped in, then recording it fails; the old clone
+    // is back.
+    let mut settings = env.settings();
+    settings.as_object_mut().unwrap().remove("zzPadding");
+    fs::write(user_settings(&env), format!("{settings:#}\n")).unwrap();
+    env.run(&["marketplace", "add", &url]).ok();
+    catalog("second");
+    pad(&known_file(&env));
+    fails_and_puts_back(&env, &["marketplace", "update", "gmk"], &known_file(&env));
+    let clone = env
+        .plugins()
+        .join("marketplaces/gmk/.claude-plugin/marketplace.json");
+    assert_eq!(env.read_json(&clone)["description"], "first");
+}
+
 // ---- class 10: writes keep the file's link, mode and owner ----
 
 #[test]
