@@ -147,10 +147,48 @@ pub fn read_regular_text(path: &Path, limit: u64) -> io::Result<String> {
 /// over `path`, fsync the directory. A crash leaves either the old or the new content, plus at
 /// worst a temporary `.<file>.plugin-tmp-<pid>-<hex>`, which the next write removes once its
 /// process is gone.
+///
+/// A symbolic link (a settings file kept in a dotfiles repository) is written through: the file
+/// at the end of the chain of links is replaced, beside itself, and the links stay. A dangling
+/// link gets its target created when the target's folder exists; else the write fails, naming
+/// both (a folder is created only for a plain path). The replaced file's permission bits, owner
+/// and group are kept (the owner only where allowed); a new file gets `0644` minus the umask.
+/// Errors name `path`, the file the user knows, not the temporary file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).at("create directory", dir)?;
-    let file_name = path
+    let target = resolve_links(path)?;
+    let dir = target.parent().unwrap_or(Path::new("."));
+    if target == path {
+        fs::create_dir_all(dir).at("create directory", dir)?;
+    } else if !dir.is_dir() {
+        return Err(IoError::new(
+            "write",
+            path,
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "it is a symbolic link to {}, whose folder does not exist",
+                    target.display()
+                ),
+            ),
+        ));
+    }
+    let previous = fs::metadata(&target).ok();
+    // Renaming over a device, FIFO or folder a link points at would replace it (as root:
+    // `/dev/null`); only a regular file is ever replaced.
+    if previous.as_ref().is_some_and(|m| !m.is_file()) {
+        return Err(IoError::new(
+            "write",
+            path,
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is not a regular file; replace it with a file",
+                    target.display()
+                ),
+            ),
+        ));
+    }
+    let file_name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
@@ -161,16 +199,66 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
             .create_new(true)
             .mode(0o644)
             .open(&tmp)
-            .at("create", &tmp)?;
-        f.write_all(bytes).at("write", &tmp)?;
-        f.sync_all().at("sync", &tmp)?;
-        fs::rename(&tmp, path).at("rename into place", path)?;
+            .at("write", path)?;
+        if let Some(old) = &previous {
+            keep_owner_and_mode(&f, old).at("write", path)?;
+        }
+        f.write_all(bytes).at("write", path)?;
+        f.sync_all().at("write", path)?;
+        fs::rename(&tmp, &target).at("write", path)?;
         sync_dir(dir)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// Give the new file `f` the owner, group and permission bits of the file it replaces. Only
+/// root may give a file away: a refused change of owner is not an error (the write goes on
+/// with ours), as `cp -p` does.
+fn keep_owner_and_mode(f: &File, old: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let new = f.metadata()?;
+    if (new.uid(), new.gid()) != (old.uid(), old.gid()) {
+        match std::os::unix::fs::fchown(f, Some(old.uid()), Some(old.gid())) {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                // Not allowed to give it away; at least keep the group when we belong to it.
+                let _ = std::os::unix::fs::fchown(f, None, Some(old.gid()));
+            }
+            other => other?,
+        }
+    }
+    // After the chown, which may clear set-id bits.
+    f.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
+}
+
+/// The file a write to `path` must replace: `path` itself, or, when it is a symbolic link, the
+/// end of its chain of links (relative targets are relative to the link's folder). The result
+/// may not exist (a dangling link, or a new file).
+pub fn resolve_links(path: &Path) -> Result<PathBuf, IoError> {
+    // As the kernel: a longer chain is a loop.
+    const MAX_LINKS: usize = 40;
+    let mut current = path.to_path_buf();
+    for _ in 0..MAX_LINKS {
+        match fs::symlink_metadata(&current) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = fs::read_link(&current).at("read link", &current)?;
+                current = match current.parent() {
+                    Some(dir) => dir.join(to),
+                    None => to,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(IoError::new("read", &current, e)),
+        }
+    }
+    Err(IoError::new(
+        "write",
+        path,
+        io::Error::other("too many levels of symbolic links"),
+    ))
 }
 
 /// A fresh temporary name `<prefix><pid>-<hex>` in `dir`; files of that pattern left by
@@ -296,6 +384,60 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_link_to_something_else_than_a_file_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let p = dir.path().join("settings.json");
+        std::os::unix::fs::symlink(&fifo, &p).unwrap();
+        let e = write_atomic(&p, b"{}").unwrap_err().to_string();
+        assert!(e.contains("is not a regular file"), "{e}");
+        use std::os::unix::fs::FileTypeExt;
+        assert!(fifo.symlink_metadata().unwrap().file_type().is_fifo());
+        assert!(p.symlink_metadata().unwrap().file_type().is_symlink());
+    }
+
+    #[test]
+    fn writes_go_through_links_and_keep_the_mode() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/real.json");
+        fs::create_dir_all(real.parent().unwrap()).unwrap();
+        fs::write(&real, "old").unwrap();
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o600)).unwrap();
+        symlink("dotfiles/real.json", dir.path().join("middle")).unwrap();
+        let p = dir.path().join("settings.json");
+        symlink("middle", &p).unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert!(p.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+        let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(fs::read_dir(real.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_dangling_link_is_written_only_into_an_existing_folder() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("settings.json");
+        symlink("there/s.json", &p).unwrap();
+        let e = write_atomic(&p, b"{}").unwrap_err().to_string();
+        assert!(e.contains("settings.json: it is a symbolic link to"), "{e}");
+        assert!(!dir.path().join("there").exists());
+        fs::create_dir(dir.path().join("there")).unwrap();
+        write_atomic(&p, b"{}").unwrap();
+        assert_eq!(fs::read(dir.path().join("there/s.json")).unwrap(), b"{}");
+        let looped = dir.path().join("loop");
+        symlink("loop", &looped).unwrap();
+        assert!(write_atomic(&looped, b"{}").is_err());
     }
 
     #[test]

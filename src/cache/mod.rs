@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{IoContext, IoError, epoch_millis, random_hex, remove_tree, sync_dir};
+use crate::state::Transaction;
 
 pub use copy::{CopyReport, LinkPolicy, SkipReason, Skipped, copy_plugin_tree};
 pub use listing::{TreeDiff, TreeListing};
@@ -247,13 +248,16 @@ fn staging_in(plugin: &Path) -> Vec<PathBuf> {
 }
 
 /// Write Claude Code's orphan marker (epoch milliseconds, no newline).
-pub fn mark_orphaned(version_dir: &Path) -> Result<(), IoError> {
+pub fn mark_orphaned(version_dir: &Path, tx: &mut Transaction) -> Result<(), IoError> {
     if !version_dir.is_dir() || version_dir.is_symlink() {
         // A symlinked development checkout is never marked (Claude Code's rule).
         return Ok(());
     }
-    let p = version_dir.join(ORPHANED_AT);
-    fs::write(&p, epoch_millis().to_string()).at("write", &p)
+    // Part of the step that dropped its last record: undone with it.
+    tx.write(
+        &version_dir.join(ORPHANED_AT),
+        epoch_millis().to_string().as_bytes(),
+    )
 }
 
 /// Sub-folders of `dir` (not following links); empty when `dir` is unreadable.
@@ -415,6 +419,16 @@ impl StagedPlugin {
 #[derive(Debug)]
 pub struct Displaced {
     dir: PathBuf,
+}
+
+impl Displaced {
+    /// Swap the previous content back into `target` (the step that published over it failed);
+    /// the content published is then removed with this.
+    pub fn put_back(self, target: &Path) -> Result<(), IoError> {
+        let aside = target.with_file_name(format!("{STAGING_PREFIX}old-{}", random_hex(8)));
+        crate::fsutil::exchange(&self.dir, target, &aside)?;
+        sync_dir(target.parent().unwrap_or(Path::new("/")))
+    }
 }
 
 impl Drop for Displaced {

@@ -225,9 +225,12 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
         });
     }
     if !dry_run {
-        for m in &report.marked {
-            mark_orphaned(m)?;
-        }
+        super::in_transaction(|tx| {
+            for m in &report.marked {
+                mark_orphaned(m, tx)?;
+            }
+            Ok(())
+        })?;
     }
     Ok(report)
 }

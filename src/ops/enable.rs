@@ -130,7 +130,7 @@ pub fn set_enabled(
     }
     let file = &mut files[file_index];
     file.set_enabled(&id, enable);
-    file.write().map_err(OpError::SettingsWrite)?;
+    super::in_transaction(|tx| file.write(tx).map_err(OpError::SettingsWrite))?;
     Ok(EnableReport {
         id,
         name: r.name,
@@ -185,19 +185,21 @@ pub fn disable_all(ctx: &Context) -> Result<DisableAllReport, OpError> {
             }
         }
     }
-    for f in &mut files {
-        let mine: Vec<&String> = report
-            .disabled
-            .iter()
-            .filter(|(_, s)| *s == f.scope)
-            .map(|(id, _)| id)
-            .collect();
-        for id in &mine {
-            f.set_enabled(id, false);
+    // One step: a file that cannot be written leaves the others as they were.
+    super::in_transaction(|tx| {
+        for f in &mut files {
+            let mine: Vec<&String> = (report.disabled.iter())
+                .filter(|(_, s)| *s == f.scope)
+                .map(|(id, _)| id)
+                .collect();
+            for id in &mine {
+                f.set_enabled(id, false);
+            }
+            if !mine.is_empty() {
+                f.write(tx).map_err(OpError::SettingsWrite)?;
+            }
         }
-        if !mine.is_empty() {
-            f.write().map_err(OpError::SettingsWrite)?;
-        }
-    }
+        Ok(())
+    })?;
     Ok(report)
 }

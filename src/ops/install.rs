@@ -11,7 +11,7 @@ use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::marketplace::{Marketplace, PluginEntry};
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
-use crate::state::{FileLock, InstalledPlugins, NewInstall, SettingsFile};
+use crate::state::{FileLock, InstalledPlugins, NewInstall, SettingsFile, Transaction};
 use crate::version;
 
 #[derive(Debug, Clone)]
@@ -397,6 +397,7 @@ pub(super) fn install_found(
             return Ok(report_already(already));
         }
         check_collision(&installed, &target, &resolved.version)?;
+        let fresh = target.symlink_metadata().is_err();
         let displaced = staged.publish(&target, &resolved.version)?;
         let previous = installed.find(&id, scope, project.as_deref());
         installed.upsert(
@@ -410,19 +411,20 @@ pub(super) fn install_found(
                 timestamp: iso_timestamp(),
             },
         );
-        installed.write()?;
         settings.set_enabled(&id, true);
-        if let Err(e) = (enable == Enable::Write)
-            .then(|| settings.write())
-            .transpose()
-        {
-            // Undo the record so the failed install leaves nothing recorded.
-            installed.remove(&id, scope, project.as_deref());
-            installed.write()?;
-            return Err(OpError::SettingsWrite(e));
-        }
-        if let Some(prev) = previous {
-            orphan_if_unused(&installed, Path::new(&prev.install_path), &target)?;
+        let recorded = super::in_transaction(|tx| {
+            installed.write(tx)?;
+            if enable == Enable::Write {
+                settings.write(tx).map_err(OpError::SettingsWrite)?;
+            }
+            if let Some(prev) = previous {
+                orphan_if_unused(&installed, Path::new(&prev.install_path), &target, tx)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = recorded {
+            // The records are back as they were: so is the folder a reinstall replaced.
+            return Err(undo_publish(&target, fresh, displaced, e));
         }
         displaced
     };
@@ -573,15 +575,40 @@ pub(super) fn check_collision(
     }
 }
 
+/// After the step recording a publish failed (its state files are back as they were), undo the
+/// publish too: a folder it created (`fresh`) goes, a folder it replaced comes back. `error`
+/// is returned, with the folder's trouble if that failed.
+pub(super) fn undo_publish(
+    target: &Path,
+    fresh: bool,
+    displaced: Option<crate::cache::Displaced>,
+    error: OpError,
+) -> OpError {
+    let undone = match displaced {
+        _ if fresh => crate::fsutil::remove_tree(target).map(|()| {
+            // And the plugin and marketplace folders it may have created, when empty.
+            for dir in target.ancestors().skip(1).take(2) {
+                if std::fs::remove_dir(dir).is_err() {
+                    break;
+                }
+            }
+        }),
+        Some(d) => d.put_back(target),
+        None => Ok(()),
+    };
+    super::with_undo(error, undone)
+}
+
 /// Mark the folder an install record used to point at as orphaned, once it is not `now_used`
 /// and no other record points at it.
 pub(super) fn orphan_if_unused(
     installed: &InstalledPlugins,
     previous: &Path,
     now_used: &Path,
+    tx: &mut Transaction,
 ) -> Result<(), OpError> {
     if previous != now_used && !installed.references(previous) {
-        crate::cache::mark_orphaned(previous)?;
+        crate::cache::mark_orphaned(previous, tx)?;
     }
     Ok(())
 }

@@ -24,15 +24,13 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::{Context, OpError, PluginRef};
-use crate::fsutil::{
-    IoContext, crash_point, iso_timestamp, remove_stale_temps, temp_path, write_atomic,
-};
+use crate::fsutil::{IoContext, crash_point, iso_timestamp, remove_stale_temps, temp_path};
 use crate::locations::{DEV_MARKETPLACE, Scope};
 use crate::manifest::{DEFAULT_LAYOUT, read_manifest};
 use crate::marketplace::MarketplaceSource;
 use crate::marketplace::discover::is_plugin_dir;
 use crate::marketplace::names::plugin_name_problem;
-use crate::state::{InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile};
+use crate::state::{InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile, Transaction};
 use crate::version;
 
 pub struct LinkRequest {
@@ -217,23 +215,13 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     }
     let old_target = fs::read_link(&link_path).ok();
 
-    // What the steps below change, to put back when one of them fails.
-    let dev_catalog = dev_dir.join(".claude-plugin").join("marketplace.json");
-    let saved: Vec<Saved> = [
-        ctx.loc.installed_plugins_file(),
-        ctx.loc.known_marketplaces_file(),
-        dev_catalog,
-    ]
-    .into_iter()
-    .chain(ctx.loc.settings_file(Scope::User))
-    .chain(ctx.loc.settings_file(scope))
-    .map(Saved::of)
-    .collect();
+    // The journal's write, and the steps' writes of the other files: each put back when a step
+    // fails (the journal only once everything else is back).
+    let (mut journal, mut tx) = (Transaction::new(), Transaction::new());
     let new_dirs: Vec<PathBuf> = [&plugin_dir, &dev_dir]
         .into_iter()
         .flat_map(|d| missing_dirs(d, &ctx.loc.plugins_root))
         .collect();
-    let links_saved = Saved::of(ctx.loc.links_file());
     remove_stale_temps(&plugin_dir, TEMP_LINK_PREFIX);
 
     let mut done = Done::default();
@@ -258,8 +246,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         previous: previous.clone(),
         previous_enabled,
     });
-    let journal = links.write();
-    if let Err(e) = journal {
+    if let Err(e) = links.write(&mut journal) {
         done.undo(&link_path, None, None);
         return Err(e.into());
     }
@@ -285,7 +272,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         done.linked = true;
         crash_point();
         if mkt == DEV_MARKETPLACE {
-            register_dev(ctx, &dev_dir, &name, Some((&checkout, &version)))?;
+            register_dev(ctx, &mut tx, &dev_dir, &name, Some((&checkout, &version)))?;
             // It may have declared the marketplace in user settings.
             settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
         }
@@ -300,17 +287,17 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
                 timestamp: iso_timestamp(),
             },
         );
-        installed.write()?;
+        installed.write(&mut tx)?;
         crash_point();
         settings.set_enabled(&id, true);
-        settings.write().map_err(OpError::SettingsWrite)?;
+        settings.write(&mut tx).map_err(OpError::SettingsWrite)?;
         crash_point();
         Ok(())
     })();
     if let Err(e) = result {
-        // Every file is tried, whatever happened to the others.
-        let put_back: Vec<bool> = saved.iter().map(Saved::put_back).collect();
-        let mut undone = !put_back.contains(&false);
+        // Every step is undone, whatever happened to the others.
+        let files = tx.roll_back();
+        let mut undone = files.is_ok();
         undone &= done.undo(&link_path, old_target.as_deref(), aside.as_deref());
         if new_dirs.contains(&dev_dir) {
             undone &= crate::fsutil::remove_tree(&dev_dir).is_ok();
@@ -320,10 +307,20 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         }
         // Forget the journal only once everything is back; else `unlink` finishes the job.
         if undone {
-            links_saved.put_back();
+            let _ = journal.roll_back();
+        } else {
+            journal.commit();
         }
-        return Err(e);
+        return Err(match files {
+            Ok(()) => e,
+            Err(rollback) => OpError::NotRolledBack {
+                error: Box::new(e),
+                rollback,
+            },
+        });
     }
+    tx.commit();
+    journal.commit();
     Ok(LinkReport {
         id,
         scope,
@@ -366,13 +363,50 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
             scope,
         });
     };
-    let mut installed = ctx.installed()?;
-    let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let installed = ctx.installed()?;
+    let settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
 
     if let Some(dir) = entry.link_path.parent() {
         remove_stale_temps(dir, TEMP_LINK_PREFIX);
     }
-    Done::default().take_down(&entry)?;
+    // Every step below is undone when one fails (the link and the folder it moved aside too).
+    let mut done = Done::default();
+    let result = done
+        .take_down(&entry)
+        .and_then(|()| unlink_records(ctx, &entry, scope, &mut links, installed, settings));
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            done.undo(&entry.link_path, None, None);
+            return Err(e);
+        }
+    };
+    // Empty plugin and marketplace folders of the cache go (Claude Code's own rule).
+    if let Some(plugin_dir) = entry.link_path.parent() {
+        let _ = fs::remove_dir(plugin_dir);
+        if let Some(m) = plugin_dir.parent() {
+            let _ = fs::remove_dir(m);
+        }
+    }
+    Ok(UnlinkReport {
+        id: entry.id,
+        scope,
+        checkout: entry.checkout,
+        outcome,
+    })
+}
+
+/// The state files' part of `unlink` (after the link is taken down), in one transaction.
+fn unlink_records(
+    ctx: &Context,
+    entry: &LinkEntry,
+    scope: Scope,
+    links: &mut Links,
+    mut installed: InstalledPlugins,
+    mut settings: SettingsFile,
+) -> Result<UnlinkOutcome, OpError> {
+    let id = entry.id.clone();
+    let project = ctx.project_for(scope);
     let outcome = match &entry.previous {
         Some(prev) if Path::new(&prev.install_path).is_dir() => {
             restore(&mut installed, &id, scope, project.clone(), prev);
@@ -395,57 +429,24 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
             }
         }
     };
-    settings.write().map_err(OpError::SettingsWrite)?;
-    crash_point();
-    installed.write()?;
-    crash_point();
-    // The journal entry goes last: until then, `unlink` again redoes every step (each one is
-    // idempotent), whatever step a crash stopped at.
-    let name = PluginRef::parse(&id).name;
-    let linked_elsewhere =
-        (links.entries.iter()).any(|e| e.id == id && !e.matches(&id, scope, project.as_deref()));
-    if id.ends_with(&format!("@{DEV_MARKETPLACE}")) && !linked_elsewhere {
-        register_dev(ctx, &ctx.loc.dev_marketplace_dir(), &name, None)?;
-    }
-    // Empty plugin and marketplace folders of the cache go (Claude Code's own rule).
-    if let Some(plugin_dir) = entry.link_path.parent() {
-        let _ = fs::remove_dir(plugin_dir);
-        if let Some(m) = plugin_dir.parent() {
-            let _ = fs::remove_dir(m);
+    super::in_transaction(|tx| {
+        settings.write(tx).map_err(OpError::SettingsWrite)?;
+        crash_point();
+        installed.write(tx)?;
+        crash_point();
+        // The journal entry goes last: until then, `unlink` again redoes every step (each one
+        // is idempotent), whatever step a crash stopped at.
+        let name = PluginRef::parse(&id).name;
+        let linked_elsewhere = (links.entries.iter())
+            .any(|e| e.id == id && !e.matches(&id, scope, project.as_deref()));
+        if id.ends_with(&format!("@{DEV_MARKETPLACE}")) && !linked_elsewhere {
+            register_dev(ctx, tx, &ctx.loc.dev_marketplace_dir(), &name, None)?;
         }
-    }
-    links.remove(&id, scope, project.as_deref());
-    links.write()?;
-    Ok(UnlinkReport {
-        id,
-        scope,
-        checkout: entry.checkout,
-        outcome,
-    })
-}
-
-/// A file's content before `link` changed it (`None`: it did not exist).
-struct Saved {
-    path: PathBuf,
-    bytes: Option<Vec<u8>>,
-}
-
-impl Saved {
-    fn of(path: PathBuf) -> Self {
-        let bytes = fs::read(&path).ok();
-        Self { path, bytes }
-    }
-
-    /// Put the content back if it changed; whether the file is as it was.
-    fn put_back(&self) -> bool {
-        if fs::read(&self.path).ok() == self.bytes {
-            return true;
-        }
-        match &self.bytes {
-            Some(b) => write_atomic(&self.path, b).is_ok(),
-            None => fs::remove_file(&self.path).is_ok(),
-        }
-    }
+        links.remove(&id, scope, project.as_deref());
+        links.write(tx)?;
+        Ok(())
+    })?;
+    Ok(outcome)
 }
 
 /// The cache steps of `link` that took place.
@@ -566,6 +567,7 @@ fn set_enabled(settings: &mut SettingsFile, id: &str, value: Option<bool>) {
 /// folder) once it lists none. The caller holds the state lock.
 fn register_dev(
     ctx: &Context,
+    tx: &mut Transaction,
     dir: &Path,
     name: &str,
     add: Option<(&Path, &str)>,
@@ -602,13 +604,15 @@ fn register_dev(
     let mut user = ctx.settings(Scope::User).map_err(OpError::SettingsWrite)?;
     if plugins.is_empty() {
         if known.remove(DEV_MARKETPLACE) {
-            known.write()?;
+            known.write(tx)?;
             crash_point();
         }
         if user.undeclare_marketplace(DEV_MARKETPLACE) {
-            user.write().map_err(OpError::SettingsWrite)?;
+            user.write(tx).map_err(OpError::SettingsWrite)?;
             crash_point();
         }
+        // Its catalog is all the folder holds: put back with the rest if a later step fails.
+        tx.remember(&catalog_path)?;
         crate::fsutil::remove_tree(dir)?;
         crash_point();
         return Ok(());
@@ -617,17 +621,17 @@ fn register_dev(
     let parent = catalog_path.parent().unwrap_or(dir);
     fs::create_dir_all(parent).at("create directory", parent)?;
     let text = serde_json::to_string_pretty(&catalog).unwrap_or_default() + "\n";
-    write_atomic(&catalog_path, text.as_bytes())?;
+    tx.write(&catalog_path, text.as_bytes())?;
     crash_point();
     let source = MarketplaceSource::Directory(dir.to_path_buf()).to_json();
     if known.get(DEV_MARKETPLACE).is_none() {
         known.upsert(DEV_MARKETPLACE, &source, dir, &iso_timestamp());
-        known.write()?;
+        known.write(tx)?;
         crash_point();
     }
     if user.declared_marketplace(DEV_MARKETPLACE).is_none() {
         user.declare_marketplace(DEV_MARKETPLACE, &source);
-        user.write().map_err(OpError::SettingsWrite)?;
+        user.write(tx).map_err(OpError::SettingsWrite)?;
         crash_point();
     }
     Ok(())

@@ -148,19 +148,20 @@ pub fn register(
     fs::create_dir_all(ctx.loc.marketplaces_dir()).map_err(|e| {
         crate::fsutil::IoError::new("create directory", ctx.loc.marketplaces_dir(), e)
     })?;
-    if let Some(tmp) = clone {
-        tmp.move_to(&install_location)?;
-    }
-    if let Some(bytes) = catalog {
-        crate::fsutil::write_atomic(&install_location, &bytes)?;
-    }
-    if outcome != AddOutcome::AlreadyOnDisk {
-        known.upsert(&name, &source_json, &install_location, &iso_timestamp());
-        known.write()?;
-    }
-    if declared_as.is_none() {
-        declare(&mut settings, &name, &source_json)?;
-    }
+    let placed = clone.map(|c| c.move_to(&install_location)).transpose()?;
+    record_clone(placed, |tx| {
+        if let Some(bytes) = catalog {
+            tx.write(&install_location, &bytes)?;
+        }
+        if outcome != AddOutcome::AlreadyOnDisk {
+            known.upsert(&name, &source_json, &install_location, &iso_timestamp());
+            known.write(tx)?;
+        }
+        if declared_as.is_none() {
+            declare(&mut settings, &name, &source_json, tx)?;
+        }
+        Ok(())
+    })?;
     let entry_problems = marketplace
         .manifest
         .problems
@@ -198,7 +199,7 @@ fn add_seeded(
     let mut settings = ctx.settings(scope)?;
     let source_json = source.to_json();
     if declared_as.is_none() {
-        declare(&mut settings, &configured.name, &source_json)?;
+        super::in_transaction(|tx| declare(&mut settings, &configured.name, &source_json, tx))?;
     }
     drop(lock);
     let renames = follow_renames(ctx, &configured.name, &marketplace);
@@ -234,6 +235,7 @@ fn declare(
     settings: &mut crate::state::SettingsFile,
     name: &str,
     source: &Value,
+    tx: &mut crate::state::Transaction,
 ) -> Result<(), OpError> {
     if settings
         .declared_marketplace(name)
@@ -241,7 +243,7 @@ fn declare(
         != Some(source)
     {
         settings.declare_marketplace(name, source);
-        settings.write()?;
+        settings.write(tx)?;
     }
     Ok(())
 }
@@ -304,23 +306,63 @@ impl TempClone {
     }
 
     /// Put the clone at `dest`, replacing what is there in one step (a crash never leaves the
-    /// marketplace missing); the replaced content is removed with `self`.
-    fn move_to(self, dest: &Path) -> Result<(), OpError> {
+    /// marketplace missing); the replaced content is kept until the result is dropped.
+    fn move_to(self, dest: &Path) -> Result<PlacedClone, OpError> {
+        let dest = dest.to_path_buf();
         if dest.symlink_metadata().is_ok() {
-            // Named as clones are, so a crash's leftover is swept with them.
-            let aside = dest.with_file_name(format!(
-                ".tmp-{}-old-{}",
-                std::process::id(),
-                crate::fsutil::random_hex(8)
-            ));
-            crate::fsutil::exchange(&self.0, dest, &aside)?;
-            return Ok(());
+            crate::fsutil::exchange(&self.0, &dest, &aside_of(&dest))?;
+            // `self` now holds what was there.
+            return Ok(PlacedClone {
+                dest,
+                replaced: Some(self),
+            });
         }
-        fs::rename(&self.0, dest)
-            .map_err(|e| crate::fsutil::IoError::new("rename into place", dest, e))?;
+        fs::rename(&self.0, &dest)
+            .map_err(|e| crate::fsutil::IoError::new("rename into place", &dest, e))?;
         std::mem::forget(self);
-        Ok(())
+        Ok(PlacedClone {
+            dest,
+            replaced: None,
+        })
     }
+}
+
+/// A temporary name beside `dest`, named as clones are, so a crash's leftover is swept with them.
+fn aside_of(dest: &Path) -> PathBuf {
+    dest.with_file_name(format!(
+        ".tmp-{}-old-{}",
+        std::process::id(),
+        crate::fsutil::random_hex(8)
+    ))
+}
+
+/// A clone moved into place, and what it replaced (removed when this is dropped).
+struct PlacedClone {
+    dest: PathBuf,
+    replaced: Option<TempClone>,
+}
+
+impl PlacedClone {
+    /// The step recording it failed: the replaced clone comes back, or a clone that replaced
+    /// nothing goes.
+    fn undo(self) -> Result<(), crate::fsutil::IoError> {
+        match &self.replaced {
+            Some(old) => crate::fsutil::exchange(&old.0, &self.dest, &aside_of(&self.dest)),
+            None => crate::fsutil::remove_tree(&self.dest),
+        }
+    }
+}
+
+/// Run the recording step `record` after `placed` was moved into place, undoing the move if
+/// the step fails (its state files are put back by the step's transaction).
+fn record_clone<T>(
+    placed: Option<PlacedClone>,
+    record: impl FnOnce(&mut crate::state::Transaction) -> Result<T, OpError>,
+) -> Result<T, OpError> {
+    super::in_transaction(record).map_err(|e| match placed {
+        Some(p) => super::with_undo(e, p.undo()),
+        None => e,
+    })
 }
 
 impl Drop for TempClone {
@@ -455,15 +497,17 @@ pub fn refresh_one(
         }
     };
     let lock = ctx.lock_state()?;
-    if let Some(tmp) = clone {
-        tmp.move_to(&entry.install_location)?;
-    }
-    if let Some(bytes) = catalog {
-        crate::fsutil::write_atomic(&entry.install_location, &bytes)?;
-    }
     let mut known = ctx.known()?;
     known.touch(name, &iso_timestamp());
-    known.write()?;
+    let placed = clone
+        .map(|c| c.move_to(&entry.install_location))
+        .transpose()?;
+    record_clone(placed, |tx| {
+        if let Some(bytes) = catalog {
+            tx.write(&entry.install_location, &bytes)?;
+        }
+        Ok(known.write(tx)?)
+    })?;
     steps.push(format!("Successfully updated marketplace: {name}"));
     drop(lock);
     let renames = if follow_renames {
@@ -561,21 +605,31 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
     if !stays {
         refuse_links(ctx, name)?;
     }
-    for f in files.iter_mut() {
-        if scope.is_none_or(|s| s == f.scope) && f.undeclare_marketplace(name) {
-            f.write()?;
+    // One step over every state file; the folders that cannot be put back go once it is done.
+    let uninstalled = super::in_transaction(|tx| {
+        for f in files.iter_mut() {
+            if scope.is_none_or(|s| s == f.scope) && f.undeclare_marketplace(name) {
+                f.write(tx)?;
+            }
         }
-    }
+        if stays {
+            return Ok(Vec::new());
+        }
+        let uninstalled = uninstall::remove_marketplace_installs(ctx, name, &mut files, tx)?;
+        if known.remove(name) {
+            known.write(tx)?;
+        }
+        Ok(uninstalled)
+    })?;
     if stays {
         return Ok(RemoveReport {
             name: name.to_string(),
             only_scope: scope,
-            uninstalled: Vec::new(),
+            uninstalled,
         });
     }
-    let uninstalled = uninstall::remove_marketplace_installs(ctx, name, &mut files)?;
-    if known.remove(name) {
-        known.write()?;
+    for id in &uninstalled {
+        crate::fsutil::remove_tree(&ctx.loc.plugin_data_dir(id))?;
     }
     // A git clone (folder) or a downloaded catalog (file).
     let stored = ctx.loc.marketplaces_dir().join(name);

@@ -5,7 +5,8 @@
 //! Ordering rule for every change: fetch and stage first, without locks on state; then, under the
 //! exclusive state lock, re-read the state files, publish, and write `installed_plugins.json`
 //! before the settings file. A crash at any point leaves either the old state or a complete new
-//! version folder that nothing records yet (never a record of a partial folder).
+//! version folder that nothing records yet (never a record of a partial folder). A step that
+//! fails puts back every state file it wrote ([`in_transaction`]).
 
 pub mod cache;
 pub mod enable;
@@ -34,8 +35,8 @@ use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource, Relat
 use crate::policy::{MarketplacePolicy, PolicyError, PolicyViolation};
 use crate::state::managed::ManagedSettings;
 use crate::state::{
-    FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode, SeedFolders,
-    SettingsFile,
+    FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode,
+    RollbackError, SeedFolders, SettingsFile, Transaction,
 };
 
 /// What every operation needs: where things are, and how to tell the user we are waiting.
@@ -222,6 +223,40 @@ impl Context {
         scope
             .is_project_bound()
             .then(|| self.loc.project_path().to_path_buf())
+    }
+}
+
+/// Run `step`, which writes the state files through its [`Transaction`]: when it fails, every
+/// file it wrote is put back to exactly what it held before, and its error is returned (with
+/// the files that could not be put back, if any).
+pub fn in_transaction<T>(
+    step: impl FnOnce(&mut Transaction) -> Result<T, OpError>,
+) -> Result<T, OpError> {
+    let mut tx = Transaction::new();
+    match step(&mut tx) {
+        Ok(v) => {
+            tx.commit();
+            Ok(v)
+        }
+        Err(error) => match tx.roll_back() {
+            Ok(()) => Err(error),
+            Err(rollback) => Err(OpError::NotRolledBack {
+                error: Box::new(error),
+                rollback,
+            }),
+        },
+    }
+}
+
+/// `error` of a step whose folder change was then undone (`undo`): with the trouble of the undo
+/// when it failed too.
+pub fn with_undo(error: OpError, undo: Result<(), IoError>) -> OpError {
+    match undo {
+        Ok(()) => error,
+        Err(e) => OpError::NotRolledBack {
+            error: Box::new(error),
+            rollback: RollbackError(vec![e]),
+        },
     }
 }
 
@@ -593,6 +628,12 @@ pub enum OpError {
     },
     #[error(transparent)]
     Definition(#[from] crate::definition::DefinitionError),
+    /// A step failed and some of the files it had written could not be put back.
+    #[error("{error}; then {rollback}")]
+    NotRolledBack {
+        error: Box<OpError>,
+        rollback: RollbackError,
+    },
 }
 
 /// `resolve` of a plugin with no installation visible here: say how to get one.
@@ -733,6 +774,7 @@ impl OpError {
             OpError::UninstallLinked { .. } | OpError::MarketplaceHasLinks { .. } => "linked",
             OpError::DevMarketplaceTaken { .. } => "marketplace_name_mismatch",
             OpError::NotLinked { .. } => "not_linked",
+            OpError::NotRolledBack { error, .. } => error.failure_code(),
         }
     }
 }

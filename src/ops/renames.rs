@@ -103,50 +103,55 @@ pub fn follow(
     let _lock = ctx.lock_state()?;
     let mut files = ctx.writable_settings().map_err(OpError::SettingsWrite)?;
     let mut notices = Vec::new();
-    for file in &mut files {
-        let mut changed = false;
-        for old_id in file.enabled_plugin_keys() {
-            let Some((plugin, mkt)) = old_id.split_once('@') else {
-                continue;
-            };
-            // A name still listed is still that plugin, whatever renames says (Claude Code).
-            if mkt != name || listed.contains(plugin) {
-                continue;
-            }
-            let Some(resolution) = renames.resolve(plugin, &listed) else {
-                continue;
-            };
-            let change = match resolution {
-                Resolution::Renamed { to } => {
-                    let new_id = format!("{to}@{name}");
-                    let kept_existing = file.rename_plugin(&old_id, Some(&new_id)) == Some(true);
-                    RenameChange::Renamed {
-                        new_id,
-                        new_name: to,
-                        kept_existing,
+    // One step: a file that cannot be written leaves the others as they were.
+    super::in_transaction(|tx| {
+        for file in &mut files {
+            let mut changed = false;
+            for old_id in file.enabled_plugin_keys() {
+                let Some((plugin, mkt)) = old_id.split_once('@') else {
+                    continue;
+                };
+                // A name still listed is still that plugin, whatever renames says (Claude Code).
+                if mkt != name || listed.contains(plugin) {
+                    continue;
+                }
+                let Some(resolution) = renames.resolve(plugin, &listed) else {
+                    continue;
+                };
+                let change = match resolution {
+                    Resolution::Renamed { to } => {
+                        let new_id = format!("{to}@{name}");
+                        let kept_existing =
+                            file.rename_plugin(&old_id, Some(&new_id)) == Some(true);
+                        RenameChange::Renamed {
+                            new_id,
+                            new_name: to,
+                            kept_existing,
+                        }
                     }
-                }
-                Resolution::Removed => {
-                    file.rename_plugin(&old_id, None);
-                    RenameChange::Removed
-                }
-                Resolution::Unresolved { reason, chain } => {
-                    RenameChange::Unresolved { reason, chain }
-                }
-            };
-            let notice = RenameNotice {
-                marketplace: name.to_string(),
-                old_id,
-                scope: Some(file.scope),
-                file: Some(file.path().to_path_buf()),
-                change,
-            };
-            changed |= notice.changed();
-            notices.push(notice);
+                    Resolution::Removed => {
+                        file.rename_plugin(&old_id, None);
+                        RenameChange::Removed
+                    }
+                    Resolution::Unresolved { reason, chain } => {
+                        RenameChange::Unresolved { reason, chain }
+                    }
+                };
+                let notice = RenameNotice {
+                    marketplace: name.to_string(),
+                    old_id,
+                    scope: Some(file.scope),
+                    file: Some(file.path().to_path_buf()),
+                    change,
+                };
+                changed |= notice.changed();
+                notices.push(notice);
+            }
+            if changed {
+                file.write(tx).map_err(OpError::SettingsWrite)?;
+            }
         }
-        if changed {
-            file.write().map_err(OpError::SettingsWrite)?;
-        }
-    }
+        Ok(())
+    })?;
     Ok(notices)
 }

@@ -520,10 +520,17 @@ fn prune(
         }
     }
     if !dry_run && !gone.is_empty() {
-        installed.write()?;
-        for (_, rec, _) in &gone {
-            super::uninstall::orphan_if_unreferenced(&installed, Path::new(&rec.install_path))?;
-        }
+        super::in_transaction(|tx| {
+            installed.write(tx)?;
+            for (_, rec, _) in &gone {
+                super::uninstall::orphan_if_unreferenced(
+                    &installed,
+                    Path::new(&rec.install_path),
+                    tx,
+                )?;
+            }
+            Ok(())
+        })?;
     }
     Ok(out)
 }

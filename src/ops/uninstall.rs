@@ -6,7 +6,7 @@ use super::{Context, OpError, PluginRef};
 use crate::cache::mark_orphaned;
 use crate::fsutil::remove_tree;
 use crate::locations::Scope;
-use crate::state::{InstalledPlugins, SettingsFile};
+use crate::state::{InstalledPlugins, SettingsFile, Transaction};
 
 #[derive(Debug, Clone)]
 pub struct UninstallReport {
@@ -62,12 +62,15 @@ pub fn uninstall(
     }
     // Settings first: a crash after this leaves an installed-but-disabled plugin, still visible.
     let mut settings = ctx.settings(scope)?;
-    if settings.remove_enabled(&id) {
-        settings.write().map_err(OpError::SettingsWrite)?;
-    }
-    installed.remove(&id, scope, project.as_deref());
-    installed.write()?;
-    orphan_if_unreferenced(&installed, Path::new(&record.install_path))?;
+    super::in_transaction(|tx| {
+        if settings.remove_enabled(&id) {
+            settings.write(tx).map_err(OpError::SettingsWrite)?;
+        }
+        installed.remove(&id, scope, project.as_deref());
+        installed.write(tx)?;
+        orphan_if_unreferenced(&installed, Path::new(&record.install_path), tx)
+    })?;
+    // Not undoable, so only once the records are written.
     let last = installed.records(&id).is_empty();
     if last && !keep_data {
         remove_tree(&ctx.loc.plugin_data_dir(&id))?;
@@ -104,19 +107,22 @@ fn resolve_installed_name(installed: &InstalledPlugins, name: &str) -> Result<St
 pub(super) fn orphan_if_unreferenced(
     installed: &InstalledPlugins,
     path: &Path,
+    tx: &mut Transaction,
 ) -> Result<(), OpError> {
     if !installed.references(path) {
-        mark_orphaned(path)?;
+        mark_orphaned(path, tx)?;
     }
     Ok(())
 }
 
-/// Uninstall every plugin of marketplace `name` from every scope (for `marketplace remove`).
+/// Uninstall every plugin of marketplace `name` from every scope (for `marketplace remove`), as
+/// part of `tx`; returns their ids, whose data folders the caller removes once `tx` is done.
 /// The caller holds the state lock and passes the settings files it already read.
 pub fn remove_marketplace_installs(
     ctx: &Context,
     name: &str,
     settings: &mut [SettingsFile],
+    tx: &mut Transaction,
 ) -> Result<Vec<String>, OpError> {
     let suffix = format!("@{name}");
     let mut installed = ctx.installed()?;
@@ -142,17 +148,14 @@ pub fn remove_marketplace_installs(
             changed |= f.remove_enabled(id);
         }
         if changed {
-            f.write().map_err(OpError::SettingsWrite)?;
+            f.write(tx).map_err(OpError::SettingsWrite)?;
         }
     }
     if !records.is_empty() {
-        installed.write()?;
+        installed.write(tx)?;
     }
     for p in paths {
-        orphan_if_unreferenced(&installed, &p)?;
-    }
-    for id in &ids {
-        remove_tree(&ctx.loc.plugin_data_dir(id))?;
+        orphan_if_unreferenced(&installed, &p, tx)?;
     }
     Ok(ids)
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::install::{
-    FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved,
+    FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved, undo_publish,
 };
 use super::{Context, OpError, PluginRef, load_configured, marketplace};
 use crate::cache::{CopyReport, StagedPlugin, read_marker};
@@ -416,12 +416,14 @@ fn tidy_after_interrupted_update(ctx: &Context, t: &Target) -> Result<(), OpErro
     let _state_lock = ctx.lock_state()?;
     let installed = ctx.installed()?;
     let plugin_dir = ctx.cache().plugin_dir(&t.marketplace, &t.name);
-    for v in crate::cache::prune::plugin_versions(&plugin_dir, |p| installed.references(p)) {
-        if !v.referenced && v.orphaned_at.is_none() && read_marker(&v.path).is_some() {
-            crate::cache::mark_orphaned(&v.path)?;
+    super::in_transaction(|tx| {
+        for v in crate::cache::prune::plugin_versions(&plugin_dir, |p| installed.references(p)) {
+            if !v.referenced && v.orphaned_at.is_none() && read_marker(&v.path).is_some() {
+                crate::cache::mark_orphaned(&v.path, tx)?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// A staged copy with its copy report and the cache lock that keeps it from being swept.
@@ -494,6 +496,7 @@ fn publish(
             return Err(OpError::NotInstalled { id: t.id.clone() });
         };
         check_collision(&installed, &target, &resolved.version)?;
+        let fresh = target.symlink_metadata().is_err();
         let displaced = staged.publish(&target, &resolved.version)?;
         installed.upsert(
             &t.id,
@@ -506,8 +509,13 @@ fn publish(
                 timestamp: iso_timestamp(),
             },
         );
-        installed.write()?;
-        orphan_if_unused(&installed, Path::new(&current.install_path), &target)?;
+        let recorded = super::in_transaction(|tx| {
+            installed.write(tx)?;
+            orphan_if_unused(&installed, Path::new(&current.install_path), &target, tx)
+        });
+        if let Err(e) = recorded {
+            return Err(undo_publish(&target, fresh, displaced, e));
+        }
         displaced
     };
     drop(displaced);

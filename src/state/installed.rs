@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::json::{JsonDoc, JsonFileError};
+use super::transaction::Transaction;
 use crate::locations::Scope;
 
 const FORMAT_VERSION: u64 = 2;
@@ -226,8 +227,8 @@ impl InstalledPlugins {
         removed
     }
 
-    pub fn write(&self) -> Result<(), JsonFileError> {
-        self.doc.write(false)
+    pub fn write(&self, tx: &mut Transaction) -> Result<(), JsonFileError> {
+        self.doc.write(false, tx)
     }
 }
 
@@ -255,7 +256,9 @@ mod tests {
         s.upsert("p@m", &new(Scope::Project, Some("/a"), "1.0.0"));
         s.upsert("p@m", &new(Scope::Project, Some("/b"), "1.0.0"));
         s.upsert("p@m", &new(Scope::Project, Some("/a"), "2.0.0"));
-        s.write().unwrap();
+        let mut tx = Transaction::new();
+        s.write(&mut tx).unwrap();
+        tx.commit();
         let s = InstalledPlugins::read(&p).unwrap();
         let recs = s.records("p@m");
         assert_eq!(recs.len(), 3);
@@ -293,7 +296,9 @@ mod tests {
                 .is_none()
         );
         assert!(s.remove("a@m", Scope::User, None).is_some());
-        s.write().unwrap();
+        let mut tx = Transaction::new();
+        s.write(&mut tx).unwrap();
+        tx.commit();
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
         assert_eq!(v, json!({"version":2,"plugins":{"b@m":[]},"other":true}));
     }

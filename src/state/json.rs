@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::fsutil::{IoError, JSON_FILE_LIMIT, read_regular_text, write_atomic};
+use super::transaction::Transaction;
+use crate::fsutil::{IoError, JSON_FILE_LIMIT, read_regular_text};
 
 #[derive(Debug, thiserror::Error)]
 pub enum JsonFileError {
@@ -118,13 +119,13 @@ impl JsonDoc {
         }
     }
 
-    /// Write back atomically, pretty-printed with two-space indentation.
-    pub fn write(&self, trailing_newline: bool) -> Result<(), JsonFileError> {
+    /// Write back atomically as part of `tx`, pretty-printed with two-space indentation.
+    pub fn write(&self, trailing_newline: bool, tx: &mut Transaction) -> Result<(), JsonFileError> {
         let mut text = serde_json::to_string_pretty(&self.map).unwrap_or_else(|_| "{}".into());
         if trailing_newline {
             text.push('\n');
         }
-        write_atomic(&self.path, text.as_bytes())?;
+        tx.write(&self.path, text.as_bytes())?;
         Ok(())
     }
 
@@ -217,7 +218,9 @@ mod tests {
         let mut doc = JsonDoc::read(&p).unwrap();
         doc.object_mut("enabledPlugins")
             .insert("a@b".into(), Value::Bool(true));
-        doc.write(true).unwrap();
+        let mut tx = Transaction::new();
+        doc.write(true, &mut tx).unwrap();
+        tx.commit();
         let text = fs::read_to_string(&p).unwrap();
         let keys: Vec<_> = serde_json::from_str::<Map<String, Value>>(&text)
             .unwrap()

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use super::json::{JsonDoc, JsonFileError};
+use super::transaction::Transaction;
 
 /// One known marketplace as read from the file.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,7 +98,7 @@ impl KnownMarketplaces {
         self.doc.map.shift_remove(name).is_some()
     }
 
-    pub fn write(&self) -> Result<(), JsonFileError> {
-        self.doc.write(false)
+    pub fn write(&self, tx: &mut Transaction) -> Result<(), JsonFileError> {
+        self.doc.write(false, tx)
     }
 }

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::installed::InstallRecord;
 use super::json::{JsonDoc, JsonFileError};
+use super::transaction::Transaction;
 use crate::locations::Scope;
 
 /// One linked installation.
@@ -102,7 +103,7 @@ impl Links {
         self.entries.iter().flat_map(|e| e.kept()).collect()
     }
 
-    pub fn write(&mut self) -> Result<(), JsonFileError> {
+    pub fn write(&mut self, tx: &mut Transaction) -> Result<(), JsonFileError> {
         let value = serde_json::to_value(LinksDoc {
             version: 1,
             links: self.entries.clone(),
@@ -111,6 +112,6 @@ impl Links {
         if let serde_json::Value::Object(map) = value {
             self.doc.map = map;
         }
-        self.doc.write(true)
+        self.doc.write(true, tx)
     }
 }

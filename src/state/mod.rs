@@ -3,7 +3,8 @@
 //!
 //! Every file is replaced atomically (temporary file, fsync, rename, fsync of the directory),
 //! under the exclusive state lock, and keeps the keys it does not own. A file that cannot be
-//! parsed is reported with its line and column and left untouched.
+//! parsed is reported with its line and column and left untouched. Every write goes through a
+//! [`Transaction`], so a command step that fails part way puts back the files it already wrote.
 
 pub mod effective;
 pub mod installed;
@@ -14,6 +15,7 @@ pub mod lock;
 pub mod managed;
 pub mod seed;
 pub mod settings;
+pub mod transaction;
 
 pub use installed::{InstallRecord, InstalledPlugins, NewInstall};
 pub use json::JsonFileError;
@@ -23,3 +25,4 @@ pub use lock::{FileLock, LockError, LockMode};
 pub use managed::ManagedSettings;
 pub use seed::{SeedFolders, SeedMarketplace, SeedVersion};
 pub use settings::SettingsFile;
+pub use transaction::{RollbackError, Transaction};

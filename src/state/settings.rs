@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::json::{JsonDoc, JsonFileError};
+use super::transaction::Transaction;
 use crate::locations::Scope;
 
 const ENABLED: &str = "enabledPlugins";
@@ -140,8 +141,8 @@ impl SettingsFile {
                 .is_some()
     }
 
-    pub fn write(&self) -> Result<(), JsonFileError> {
-        self.doc.write(true)
+    pub fn write(&self, tx: &mut Transaction) -> Result<(), JsonFileError> {
+        self.doc.write(true, tx)
     }
 }
 
