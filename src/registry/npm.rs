@@ -543,6 +543,9 @@ struct LockedPackage {
     link: bool,
     #[serde(default)]
     optional: bool,
+    /// Shipped inside the package (npm's bundled dependencies): never fetched.
+    #[serde(rename = "inBundle", default)]
+    in_bundle: bool,
 }
 
 /// Install the package's Node.js dependencies into `<dir>/node_modules` from its lockfile
@@ -612,6 +615,11 @@ pub fn install_dependencies(
         }
         if let Some((path, reason)) = excluded_prefix(rel) {
             report.skipped.push(Skipped::excluded(path, reason));
+            continue;
+        }
+        // What the package ships itself is kept, as npm keeps bundled dependencies (checked
+        // before any dependency is written, so only the package's own folders count).
+        if p.in_bundle || dir.join(rel).exists() {
             continue;
         }
         let Some(resolved) = &p.resolved else {

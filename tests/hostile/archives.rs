@@ -616,3 +616,58 @@ fn raw_zip(files: &[(&str, &[u8])]) -> Vec<u8> {
     out.extend_from_slice(&0u16.to_le_bytes());
     out
 }
+
+/// A package that ships a dependency's folder itself (npm's bundled dependencies) while its
+/// lockfile locks the same path: the shipped copy is kept, as npm keeps bundled dependencies,
+/// instead of failing on a path the package already wrote.
+#[test]
+fn dependencies_the_package_ships_itself_are_kept() {
+    let env = Env::new();
+    let reg = Registry::start();
+    reg.add_npm(
+        "dep-a",
+        "1.0.0",
+        &[("index.js", b"from the registry", 0o644)],
+    );
+    reg.add_npm("dep-b", "1.0.0", &[("index.js", b"b", 0o644)]);
+    let locked = |name: &str| {
+        json!({"version": "1.0.0", "resolved": reg.npm_tarball_url(name, "1.0.0"),
+               "integrity": reg.npm_integrity(name, "1.0.0")})
+    };
+    let mut bundled_b = locked("dep-b");
+    bundled_b["inBundle"] = json!(true);
+    let lock = json!({
+        "name": "bundles", "version": "1.0.0", "lockfileVersion": 3,
+        "packages": {
+            "": {"name": "bundles", "version": "1.0.0", "dependencies": {"dep-a": "1.0.0"}},
+            "node_modules/dep-a": locked("dep-a"),
+            "node_modules/dep-b": bundled_b,
+        }
+    })
+    .to_string();
+    let manifest = json!({"name": "bundles", "version": "1.0.0",
+        "dependencies": {"dep-a": "1.0.0", "dep-b": "1.0.0"}, "bundleDependencies": ["dep-a"]})
+    .to_string();
+    reg.add_npm(
+        "bundles",
+        "1.0.0",
+        &[
+            ("package.json", manifest.as_bytes(), 0o644),
+            ("npm-shrinkwrap.json", lock.as_bytes(), 0o644),
+            (".claude-plugin/plugin.json", &plugin_json("bundles"), 0o644),
+            ("node_modules/dep-a/index.js", b"shipped", 0o644),
+        ],
+    );
+    env.add_marketplace(
+        "mb",
+        &json!([{"name": "bundles", "source": {"source": "npm", "package": "bundles", "registry": reg.base_url()}}]),
+    );
+    run(&env, &["install", "bundles@mb"]).ok();
+    let dir = install_path(&env, "bundles@mb");
+    assert_eq!(
+        fs::read_to_string(dir.join("node_modules/dep-a/index.js")).unwrap(),
+        "shipped"
+    );
+    // Marked as bundled but not shipped: nothing to install from the registry either.
+    assert!(!dir.join("node_modules/dep-b").exists());
+}
