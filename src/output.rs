@@ -163,7 +163,8 @@ fn warn_skipped(skipped: &[Skipped]) {
     for s in skipped {
         match &s.target {
             Some(t) => eprintln!(
-                "warning: skipped symlink {} -> {}: {}",
+                "warning: skipped {} {} -> {}: {}",
+                s.reason.link_kind(),
                 s.path.display(),
                 t.display(),
                 s.reason.describe()

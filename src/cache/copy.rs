@@ -30,9 +30,8 @@ use super::listing::{Entry, TreeListing};
 use super::statcache::FileStat;
 use crate::fsutil::{IoContext, IoError, normalize_lexically};
 
-/// Names at the top of a version folder that belong to the cache's bookkeeping (ours and
-/// Claude Code's). A source that ships them would otherwise mark its own install complete,
-/// orphaned or in use.
+/// Names of the cache's bookkeeping in a version folder (ours and Claude Code's). A source that
+/// ships them would otherwise mark its own install complete, orphaned or in use.
 pub const BOOKKEEPING_NAMES: &[&str] = &[
     super::MARKER,
     super::listing::LISTING,
@@ -40,9 +39,37 @@ pub const BOOKKEEPING_NAMES: &[&str] = &[
     ".in_use",
 ];
 
-/// `rel` (a path inside the plugin) is one of [`BOOKKEEPING_NAMES`] at the plugin's top.
-pub fn is_bookkeeping(rel: &Path) -> bool {
-    rel.components().count() == 1 && BOOKKEEPING_NAMES.iter().any(|n| rel == Path::new(n))
+/// Why an entry named `name` is never installed, whatever the source (folder copy, git export,
+/// npm tarball and its dependencies, wheel, zip) and at any depth: `.git` (its `config` and hooks
+/// run programs when git is used in the plugin) and the bookkeeping names. Only the top of a
+/// version folder is read as bookkeeping, but one rule for every depth needs no notion of
+/// where that top is (an npm dependency is unpacked below it) and costs no real package
+/// anything. Case is ignored: on a case-insensitive file system `.GIT` is `.git`.
+pub fn excluded_name(name: &std::ffi::OsStr) -> Option<SkipReason> {
+    let name = name.to_str()?;
+    if name.eq_ignore_ascii_case(".git") {
+        Some(SkipReason::GitMetadata)
+    } else if BOOKKEEPING_NAMES
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+    {
+        Some(SkipReason::Bookkeeping)
+    } else {
+        None
+    }
+}
+
+/// The part of `rel` (a path inside the plugin) that [`excluded_name`] leaves out, if any:
+/// `rel` up to its first excluded component, and why.
+pub fn excluded_prefix(rel: &Path) -> Option<(PathBuf, SkipReason)> {
+    let mut prefix = PathBuf::new();
+    for c in rel.components() {
+        prefix.push(c);
+        if let Some(reason) = excluded_name(c.as_os_str()) {
+            return Some((prefix, reason));
+        }
+    }
+    None
 }
 
 /// Dereferenced trees nested deeper than this are cut (guards against link fan-out).
@@ -63,11 +90,24 @@ pub enum SkipReason {
     Cycle,
     DanglingOutside,
     SpecialFile,
+    /// A symbolic link in a package (tarball, wheel, zip): never written.
+    PackageSymlink,
+    /// A hard link in a package: never written.
+    HardLink,
     Bookkeeping,
+    GitMetadata,
     Submodule,
 }
 
 impl SkipReason {
+    /// What the skipped entry is, when it has a target: `symlink`, `hard link`.
+    pub fn link_kind(self) -> &'static str {
+        match self {
+            SkipReason::HardLink => "hard link",
+            _ => "symlink",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             SkipReason::OutsideMarketplace => "it points outside the marketplace",
@@ -75,7 +115,12 @@ impl SkipReason {
             SkipReason::Cycle => "it is part of a symlink cycle",
             SkipReason::DanglingOutside => "it is dangling and points outside the plugin",
             SkipReason::SpecialFile => "it is not a regular file, folder or symlink",
+            SkipReason::PackageSymlink => "symbolic links in packages are not installed",
+            SkipReason::HardLink => "hard links in packages are not installed",
             SkipReason::Bookkeeping => "the name is reserved for cache bookkeeping",
+            SkipReason::GitMetadata => {
+                "git metadata is not installed (its config could run programs)"
+            }
             SkipReason::Submodule => "submodules are not fetched yet",
         }
     }
@@ -92,12 +137,12 @@ pub struct Skipped {
 }
 
 impl Skipped {
-    /// A bookkeeping name at the plugin's top (see [`is_bookkeeping`]), left out.
-    pub fn bookkeeping(path: PathBuf) -> Skipped {
+    /// A name [`excluded_name`] leaves out.
+    pub fn excluded(path: PathBuf, reason: SkipReason) -> Skipped {
         Skipped {
             path,
             target: None,
-            reason: SkipReason::Bookkeeping,
+            reason,
         }
     }
 }
@@ -314,14 +359,16 @@ impl Planner<'_> {
             .fd()
             .map_err(|e| IoError::new("read directory", src, e.into()))?;
         for name in names {
-            if name == ".git" {
-                continue;
-            }
             let src_child = src.join(&name);
             let rel_child = rel.join(&name);
-            if is_bookkeeping(&rel_child) {
-                self.skip(rel_child, None, SkipReason::Bookkeeping);
-                continue;
+            match excluded_name(&name) {
+                // A checkout's own `.git` is expected in a marketplace folder: left out quietly.
+                Some(SkipReason::GitMetadata) => continue,
+                Some(reason) => {
+                    self.skip(rel_child, None, reason);
+                    continue;
+                }
+                None => {}
             }
             let stat = FileStat::at(dir, &name).at("inspect", &src_child)?;
             match stat.file_type() {

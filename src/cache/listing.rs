@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::copy::{
-    LinkPolicy, PlannedEntry, Skipped, is_bookkeeping, open_listed, plan_plugin_tree,
+    LinkPolicy, PlannedEntry, Skipped, excluded_name, open_listed, plan_plugin_tree,
 };
 use super::statcache::{FileStat, FolderHandles, StatCache};
 use crate::fsutil::{IoContext, IoError};
@@ -307,8 +307,8 @@ enum Kind {
     Link,
 }
 
-/// Every entry under `root` (relative paths, not following links), bookkeeping names at the
-/// top and special files left out.
+/// Every entry under `root` (relative paths, not following links), the names no install writes
+/// (`copy::excluded_name`) and special files left out.
 fn walk(root: &Path) -> Result<Vec<(PathBuf, Kind)>, IoError> {
     let mut out = Vec::new();
     let mut dirs = vec![PathBuf::new()];
@@ -316,10 +316,10 @@ fn walk(root: &Path) -> Result<Vec<(PathBuf, Kind)>, IoError> {
         let dir = root.join(&rel);
         for e in fs::read_dir(&dir).at("read directory", &dir)? {
             let e = e.at("read directory", &dir)?;
-            let child = rel.join(e.file_name());
-            if is_bookkeeping(&child) {
+            if excluded_name(&e.file_name()).is_some() {
                 continue;
             }
+            let child = rel.join(e.file_name());
             let ft = e.file_type().at("inspect", &e.path())?;
             if ft.is_dir() {
                 dirs.push(child.clone());

@@ -17,7 +17,7 @@ use gix::objs::tree::EntryKind;
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping, relative_path};
+use crate::cache::copy::{CopyReport, SkipReason, Skipped, excluded_name, relative_path};
 use crate::cache::listing::{Entry, TreeListing};
 use crate::fsutil::{IoContext, IoError};
 
@@ -465,8 +465,11 @@ impl<'a> Exporter<'a> {
                 ));
             }
             let rel_child = rel.join(&name);
-            if is_bookkeeping(&rel_child) {
-                state.report.skipped.push(Skipped::bookkeeping(rel_child));
+            if let Some(reason) = excluded_name(name.as_ref()) {
+                state
+                    .report
+                    .skipped
+                    .push(Skipped::excluded(rel_child, reason));
                 continue;
             }
             let dst_child = dst.join(&name);

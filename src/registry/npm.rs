@@ -15,7 +15,8 @@ use std::time::Duration;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
-use crate::cache::copy::{CopyReport, SkipReason, Skipped, is_bookkeeping};
+use super::unpack::{self, EntryKind, UnpackBudget, UnpackError, Unpacker};
+use crate::cache::copy::{CopyReport, Skipped, excluded_prefix};
 use crate::credential::{Credential, Scope, redact_url};
 use crate::download::{self, DownloadError, Request};
 use crate::fsutil::{IoContext, IoError};
@@ -60,6 +61,11 @@ pub enum NpmError {
     },
     #[error("the tarball of {package} could not be read: {message}")]
     BadTarball { package: String, message: String },
+    #[error("the tarball of {package} {source}")]
+    Unpack {
+        package: String,
+        source: UnpackError,
+    },
     #[error(
         "\"{package}\" was not fetched: its npm registry, {registry}, is unencrypted and a token is configured for it, which would be sent in the clear; use an https:// registry"
     )]
@@ -538,18 +544,26 @@ struct LockedPackage {
     link: bool,
     #[serde(default)]
     optional: bool,
+    /// Shipped inside the package (npm's bundled dependencies): never fetched.
+    #[serde(rename = "inBundle", default)]
+    in_bundle: bool,
 }
 
 /// Install the package's Node.js dependencies into `<dir>/node_modules` from its lockfile
 /// (`npm-shrinkwrap.json`, else `package-lock.json`): each locked tarball downloaded (cached by
-/// digest) and verified, in parallel; scripts never run; dev dependencies left out. Returns a
-/// note for the user when nothing could be installed (no lockfile, an old lockfile format).
+/// digest) and verified, in parallel, and unpacked within `budget` (the install's, shared with
+/// the package itself); scripts never run; dev dependencies left out, and so are lockfile
+/// paths that [`excluded_prefix`] leaves out (`node_modules/.git`). The report holds what was
+/// written and skipped (paths inside `dir`), and a note for the user when nothing could be
+/// installed (no lockfile, an old lockfile format).
 pub fn install_dependencies(
     dir: &Path,
     reg: &NpmRegistry,
     cache: &Path,
     timeout: Duration,
-) -> Result<Vec<String>, NpmError> {
+    budget: &UnpackBudget,
+) -> Result<CopyReport, NpmError> {
+    let mut report = CopyReport::default();
     let package = fs::read_to_string(dir.join("package.json")).unwrap_or_default();
     let manifest: serde_json::Value = serde_json::from_str(&package).unwrap_or_default();
     let has_deps = manifest
@@ -557,7 +571,7 @@ pub fn install_dependencies(
         .and_then(|d| d.as_object())
         .is_some_and(|d| !d.is_empty());
     if !has_deps {
-        return Ok(Vec::new());
+        return Ok(report);
     }
     let name = manifest
         .get("name")
@@ -569,9 +583,10 @@ pub fn install_dependencies(
         .map(|f| dir.join(f))
         .find(|p| p.is_file())
     else {
-        return Ok(vec![format!(
+        report.notes.push(format!(
             "{name} declares dependencies but ships no lockfile (npm-shrinkwrap.json or package-lock.json); none were installed"
-        )]);
+        ));
+        return Ok(report);
     };
     let text = fs::read_to_string(&lockfile).at("read", &lockfile)?;
     let lock: Lockfile = serde_json::from_str(&text).map_err(|e| NpmError::BadPackument {
@@ -579,11 +594,12 @@ pub fn install_dependencies(
         message: format!("{}: {e}", lockfile.display()),
     })?;
     if lock.version < 2 {
-        return Ok(vec![format!(
+        report.notes.push(format!(
             "{} is lockfileVersion {}; only versions 2 and 3 are read, so no dependency was installed",
             lockfile.display(),
             lock.version
-        )]);
+        ));
+        return Ok(report);
     }
     let mut jobs = Vec::new();
     for (key, p) in &lock.packages {
@@ -597,6 +613,15 @@ pub fn install_dependencies(
                 entry: key.clone(),
                 why: "a lockfile path that leaves node_modules",
             });
+        }
+        if let Some((path, reason)) = excluded_prefix(rel) {
+            report.skipped.push(Skipped::excluded(path, reason));
+            continue;
+        }
+        // What the package ships itself is kept, as npm keeps bundled dependencies (checked
+        // before any dependency is written, so only the package's own folders count).
+        if p.in_bundle || dir.join(rel).exists() {
+            continue;
         }
         let Some(resolved) = &p.resolved else {
             continue;
@@ -618,43 +643,41 @@ pub fn install_dependencies(
             },
         ));
     }
-    let install = |(rel, _, release): &(PathBuf, bool, NpmRelease)| -> Result<(), NpmError> {
+    let install = |(rel, _, release): &(PathBuf, bool, NpmRelease)| {
         let tgz = fetch_tarball(reg, release, cache, timeout, None)?;
         let target = dir.join(rel);
         fs::create_dir_all(&target).at("create directory", &target)?;
-        extract(&tgz, &release.package, &target, super::MAX_UNPACKED)?;
-        Ok(())
+        extract(&tgz, &release.package, &target, budget)
     };
     // Network-bound: up to 8 at once. A panicking worker is re-raised, never lost.
     let results = crate::parallel::map(&jobs, 8, 1, install);
-    let mut notes = Vec::new();
-    for ((_, optional, release), r) in jobs.iter().zip(results) {
+    for ((rel, optional, release), r) in jobs.iter().zip(results) {
         match r {
-            Ok(()) => {}
-            Err(e) if *optional => notes.push(format!(
+            Ok(dep) => {
+                report.files += dep.files;
+                report.bytes += dep.bytes;
+                report
+                    .skipped
+                    .extend(dep.skipped.into_iter().map(|s| Skipped {
+                        path: rel.join(s.path),
+                        ..s
+                    }));
+            }
+            // The install's cap is no optional matter: past it, nothing is installed.
+            Err(
+                e @ NpmError::Unpack {
+                    source: UnpackError::TooLarge { .. },
+                    ..
+                },
+            ) => return Err(e),
+            Err(e) if *optional => report.notes.push(format!(
                 "optional dependency {} skipped: {e}",
                 release.package
             )),
             Err(e) => return Err(e),
         }
     }
-    Ok(notes)
-}
-
-/// The path inside the package of a tarball entry (the first component, `package/` in
-/// npm's tarballs, is dropped, as npm does), or why it is unsafe.
-fn package_path(raw: &Path) -> Result<Option<PathBuf>, &'static str> {
-    let mut parts = Vec::new();
-    for (i, c) in raw.components().enumerate() {
-        match c {
-            Component::Normal(p) if i > 0 => parts.push(p.to_owned()),
-            Component::Normal(_) => {}
-            Component::CurDir => {}
-            Component::ParentDir => return Err("it climbs out of the package (\"..\")"),
-            Component::RootDir | Component::Prefix(_) => return Err("it is an absolute path"),
-        }
-    }
-    Ok((!parts.is_empty()).then(|| parts.iter().collect()))
+    Ok(report)
 }
 
 /// Open a gzip'd tarball.
@@ -683,7 +706,7 @@ pub fn read_first<'c>(
             continue;
         }
         let raw = entry.path().map_err(bad)?.into_owned();
-        let Some(rel) = package_path(&raw).ok().flatten() else {
+        let Some(rel) = unpack::entry_path(&raw, 1).ok().flatten() else {
             continue;
         };
         let Some(rank) = candidates.iter().position(|c| rel == Path::new(c)) else {
@@ -712,62 +735,53 @@ pub fn read_first<'c>(
     Ok(best.map(|(rank, data)| (candidates[rank].as_str(), data)))
 }
 
-/// Extract the package into the existing, empty folder `dst`: files and folders only; links
-/// are skipped and reported; no entry may leave the folder; modes are 644, or 755 when any
-/// execute bit is set (npm's normalisation); no install script is ever run.
-/// At most `limit` bytes are written.
-pub fn extract(tgz: &Path, package: &str, dst: &Path, limit: u64) -> Result<CopyReport, NpmError> {
-    let bad = |e: std::io::Error| NpmError::BadTarball {
+/// Extract the package into the existing, empty folder `dst` under the rules of
+/// [`super::unpack`]; every byte written counts against `budget`. No install script is ever
+/// run.
+pub fn extract(
+    tgz: &Path,
+    package: &str,
+    dst: &Path,
+    budget: &UnpackBudget,
+) -> Result<CopyReport, NpmError> {
+    let failed = |source: UnpackError| NpmError::Unpack {
         package: package.to_string(),
-        message: e.to_string(),
+        source,
     };
-    let mut report = CopyReport::default();
+    let bad = |e: std::io::Error| failed(UnpackError::Read(e));
+    let mut unpacker = Unpacker::new(dst, budget);
     let mut archive = open_tar(tgz)?;
     for entry in archive.entries().map_err(bad)? {
         let mut entry = entry.map_err(bad)?;
         let raw = entry.path().map_err(bad)?.into_owned();
-        let rel = match package_path(&raw) {
+        let shown = raw.display().to_string();
+        let rel = match unpack::entry_path(&raw, 1) {
             Ok(Some(rel)) => rel,
             Ok(None) => continue,
-            Err(why) => {
-                return Err(NpmError::UnsafeEntry {
-                    package: package.to_string(),
-                    entry: raw.display().to_string(),
-                    why,
-                });
-            }
+            Err(why) => return Err(failed(UnpackError::Unsafe { entry: shown, why })),
         };
-        if is_bookkeeping(&rel) {
-            report.skipped.push(Skipped::bookkeeping(rel));
-            continue;
-        }
-        let target = dst.join(&rel);
-        let kind = entry.header().entry_type();
-        if kind.is_dir() {
-            fs::create_dir_all(&target).at("create directory", &target)?;
+        let header = entry.header();
+        let kind = header.entry_type();
+        let link = || entry.link_name().ok().flatten().map(|l| l.into_owned());
+        let kind = if kind.is_dir() {
+            EntryKind::Dir
         } else if kind.is_file() {
-            let mode = entry.header().mode().unwrap_or(0o644);
-            let mut out = super::create_unpacked_file(&target, mode)?;
-            let left = limit.saturating_sub(report.bytes);
-            let n =
-                std::io::copy(&mut (&mut entry).take(left + 1), &mut out).at("write", &target)?;
-            if n > left {
-                return Err(bad(std::io::Error::other(format!(
-                    "it unpacks to more than {limit} bytes"
-                ))));
-            }
-            report.bytes += n;
-            report.files += 1;
+            EntryKind::File(header.mode().unwrap_or(0o644))
+        } else if kind.is_symlink() {
+            EntryKind::Symlink(link())
+        } else if kind.is_hard_link() {
+            // Named like the entries: inside the package.
+            EntryKind::HardLink(
+                link().map(|l| unpack::entry_path(&l, 1).ok().flatten().unwrap_or(l)),
+            )
         } else {
-            // Symlinks, hard links, devices: never written from a registry tarball.
-            report.skipped.push(Skipped {
-                path: rel,
-                target: entry.link_name().ok().flatten().map(|l| l.into_owned()),
-                reason: SkipReason::SpecialFile,
-            });
-        }
+            EntryKind::Other
+        };
+        unpacker
+            .entry(&shown, rel, kind, &mut entry)
+            .map_err(failed)?;
     }
-    Ok(report)
+    Ok(unpacker.finish())
 }
 
 #[cfg(test)]
@@ -808,8 +822,10 @@ mod tests {
         // Unpacking stops at its limit, whatever the tarball claims.
         let dst = t.path().join("out");
         fs::create_dir(&dst).unwrap();
-        let err = extract(&tgz, "p", &dst, 1024).unwrap_err().to_string();
-        assert!(err.contains("it unpacks to more than 1024 bytes"), "{err}");
+        let err = extract(&tgz, "p", &dst, &UnpackBudget::new(1024))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("write more than 1024 bytes"), "{err}");
     }
 
     fn packument(versions: &[&str], latest: &str) -> Packument {
@@ -888,21 +904,6 @@ mod tests {
         assert!(!c.admits("http://acme.example/npm/x.tgz"));
         assert_eq!(r.credential_for("https://acme.example/other"), None);
         assert_eq!(r.credential_for("https://evil.example/npm/x"), None);
-    }
-
-    #[test]
-    fn tarball_paths() {
-        assert_eq!(
-            package_path(Path::new("package/a/b.js")).unwrap(),
-            Some(PathBuf::from("a/b.js"))
-        );
-        assert_eq!(
-            package_path(Path::new("node/x")).unwrap(),
-            Some(PathBuf::from("x"))
-        );
-        assert_eq!(package_path(Path::new("package")).unwrap(), None);
-        assert!(package_path(Path::new("package/../../etc/passwd")).is_err());
-        assert!(package_path(Path::new("/etc/passwd")).is_err());
     }
 
     #[test]

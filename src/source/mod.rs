@@ -20,6 +20,7 @@ use crate::fsutil::{IoContext, IoError};
 use crate::git::{ExportError, GitDatabase, GitError, GitUrl, GitUrlError, Revision, export_tree};
 use crate::manifest::{self, ManifestError, PluginManifest};
 use crate::marketplace::{Marketplace, PluginEntry, PluginSource, RelativeSourceError};
+use crate::registry::UnpackBudget;
 use crate::version;
 
 #[derive(Debug, thiserror::Error)]
@@ -171,22 +172,28 @@ impl ResolvedPlugin {
                 downloads,
             } => {
                 use crate::registry::npm;
-                let mut report =
-                    npm::extract(tarball, package, dst, crate::registry::MAX_UNPACKED)?;
+                // One cap for the package and its dependencies together.
+                let budget = UnpackBudget::for_install();
+                let mut report = npm::extract(tarball, package, dst, &budget)?;
                 let _task = reporter.start(&format!("Installing the dependencies of {package}"));
-                report.notes = npm::install_dependencies(
+                let deps = npm::install_dependencies(
                     dst,
                     registry,
                     downloads,
                     crate::git::network_timeout(),
+                    &budget,
                 )?;
+                report.files += deps.files;
+                report.bytes += deps.bytes;
+                report.skipped.extend(deps.skipped);
+                report.notes = deps.notes;
                 Ok(report)
             }
             Fetched::Zip { path, prefix } => Ok(crate::registry::zipfile::extract(
                 path,
                 prefix,
                 dst,
-                crate::registry::MAX_UNPACKED,
+                &UnpackBudget::for_install(),
             )?),
             Fetched::Git {
                 db,
