@@ -282,8 +282,18 @@ pub fn resolve(
             reg.access_error(e, &url, package)
         }
     })?;
+    release_from_packument(package, spec, &packument.body)
+}
+
+/// The release of `package` that `spec` picks (default `latest`) from `body`, the registry's
+/// packument: untrusted bytes, so every defect is an [`NpmError`].
+pub fn release_from_packument(
+    package: &str,
+    spec: Option<&str>,
+    body: &[u8],
+) -> Result<NpmRelease, NpmError> {
     let packument: Packument =
-        serde_json::from_slice(&packument.body).map_err(|e| NpmError::BadPackument {
+        serde_json::from_slice(body).map_err(|e| NpmError::BadPackument {
             package: package.to_string(),
             message: e.to_string(),
         })?;
