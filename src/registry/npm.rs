@@ -301,12 +301,15 @@ pub fn release_from_packument(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or("latest");
-    let version = pick_version(&packument, spec).ok_or_else(|| NpmError::NoVersion {
-        package: package.to_string(),
-        spec: spec.to_string(),
-        available: newest(&packument, 8),
-    })?;
-    let dist = packument.versions[&version].dist.clone();
+    let picked = pick_version(&packument, spec)
+        .and_then(|v| packument.versions.get(&v).map(|p| (v, p.dist.clone())));
+    let Some((version, dist)) = picked else {
+        return Err(NpmError::NoVersion {
+            package: package.to_string(),
+            spec: spec.to_string(),
+            available: newest(&packument, 8),
+        });
+    };
     Ok(NpmRelease {
         package: package.to_string(),
         version,
@@ -403,7 +406,8 @@ fn seen_path(cache: &Path, reg: &NpmRegistry, package: &str, version: &str) -> P
 }
 
 /// npm's choice: a dist-tag, an exact version, else the highest version in the range
-/// (prereleases only when the range names one).
+/// (prereleases only when the range names one). Always a key of `versions` as the registry
+/// spelled it (`v1.0.0` parses, but its canonical form `1.0.0` may not be listed).
 fn pick_version(p: &Packument, spec: &str) -> Option<String> {
     if let Some(v) = p.dist_tags.get(spec) {
         return p.versions.contains_key(v).then(|| v.clone());
@@ -412,12 +416,12 @@ fn pick_version(p: &Packument, spec: &str) -> Option<String> {
         return Some(spec.to_string());
     }
     let range = nodejs_semver::Range::parse(spec).ok()?;
-    let versions: Vec<nodejs_semver::Version> = p
-        .versions
+    p.versions
         .keys()
-        .filter_map(|v| nodejs_semver::Version::parse(v).ok())
-        .collect();
-    range.max_satisfying(&versions).map(|v| v.to_string())
+        .filter_map(|key| nodejs_semver::Version::parse(key).ok().map(|v| (v, key)))
+        .filter(|(v, _)| range.satisfies(v))
+        .max_by(|(a, _), (b, _)| a.cmp(b))
+        .map(|(_, key)| key.clone())
 }
 
 fn newest(p: &Packument, n: usize) -> Vec<String> {

@@ -599,6 +599,31 @@ fn npm_packument() {
     );
 }
 
+/// Found by `npm_packument`: a range resolved to the canonical form of a listed version
+/// (`v1.0.0` → `1.0.0`) and the packument was then indexed by it: a panic on any registry that
+/// lists versions in a loose spelling.
+#[test]
+fn npm_packument_versions_spelled_loosely() {
+    for key in ["v1.0.0", " 1.0.0", "01.0.0", "1.0.0-rc.01", "=1.0.0"] {
+        let body =
+            json!({"versions": {key: {"dist": {"tarball": format!("https://r/p-{key}.tgz")}}}});
+        let found = catch_unwind(|| {
+            plugin::registry::npm::release_from_packument(
+                "p",
+                Some("^1.0.0-0"),
+                body.to_string().as_bytes(),
+            )
+        })
+        .unwrap_or_else(|_| panic!("a packument listing {key:?} panics"));
+        if let Ok(release) = found {
+            assert_eq!(
+                (release.version.as_str(), release.tarball),
+                (key, format!("https://r/p-{key}.tgz"))
+            );
+        }
+    }
+}
+
 #[test]
 fn pypi_index_page() {
     let json_page = json!({"meta":{"api-version":"1.1"},"name":"demo-plugin","files":[
