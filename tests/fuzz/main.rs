@@ -8,7 +8,7 @@
 //! Bounded for CI: each target stops after `PLUGIN_FUZZ_ITERATIONS` inputs (default 3000) or
 //! `PLUGIN_FUZZ_SECS` seconds (default 3), whichever comes first. `PLUGIN_FUZZ_SEED` changes the
 //! inputs (default: fixed, so CI is reproducible); `PLUGIN_FUZZ_REPLAY=<n>` runs only input `n`.
-//! A panicking input is saved under `target/tmp/fuzz-crashes/`. `scripts/fuzz.sh` does a long run.
+//! A failing (or replayed) input is saved under `target/tmp/fuzz-crashes/`. `scripts/fuzz.sh` does a long run.
 
 mod mutate;
 
@@ -89,6 +89,14 @@ fn fuzz(name: &str, mut generate: impl FnMut(&mut Rng) -> Vec<u8>, mut check: im
         let one = Instant::now();
         let mut rng = Rng::with_seed(base ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let input = generate(&mut rng);
+        let saved = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("fuzz-crashes")
+            .join(format!("{name}-{:#x}-{n}", b.seed));
+        if b.replay.is_some() {
+            // A replayed input is kept for a look at it.
+            let _ = fs::create_dir_all(saved.parent().unwrap())
+                .and_then(|()| fs::write(&saved, &input));
+        }
         let outcome = catch_unwind(AssertUnwindSafe(|| check(&input)));
         let took = one.elapsed();
         if took > slowest.1 {
@@ -100,9 +108,8 @@ fn fuzz(name: &str, mut generate: impl FnMut(&mut Rng) -> Vec<u8>, mut check: im
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_default();
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fuzz-crashes");
-            let saved = dir.join(format!("{name}-{:#x}-{n}", b.seed));
-            let _ = fs::create_dir_all(&dir).and_then(|()| fs::write(&saved, &input));
+            let _ = fs::create_dir_all(saved.parent().unwrap())
+                .and_then(|()| fs::write(&saved, &input));
             panic!(
                 "fuzz target {name} failed on input {n}: {message}\n  input saved to {}\n  replay: PLUGIN_FUZZ_SEED={:#x} PLUGIN_FUZZ_REPLAY={n} cargo test --test fuzz {name}",
                 saved.display(),
