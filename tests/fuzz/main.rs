@@ -79,6 +79,7 @@ fn fuzz(name: &str, mut generate: impl FnMut(&mut Rng) -> Vec<u8>, mut check: im
         Some(n) => n..n + 1,
         None => 0..b.iterations,
     };
+    ACCEPTED.set(0);
     let mut done = 0u64;
     // (input, time, length) of the slowest input: a parser that can be made slow is a finding.
     let mut slowest = (0u64, Duration::ZERO, 0usize);
@@ -120,7 +121,8 @@ fn fuzz(name: &str, mut generate: impl FnMut(&mut Rng) -> Vec<u8>, mut check: im
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "fuzz {name}: {done} inputs in {secs:.1} s (seed {:#x}); slowest: input {} ({} bytes) in {} ms",
+        "fuzz {name}: {done} inputs ({} accepted) in {secs:.1} s (seed {:#x}); slowest: input {} ({} bytes) in {} ms",
+        ACCEPTED.get(),
         b.seed,
         slowest.0,
         slowest.2,
@@ -131,6 +133,18 @@ fn fuzz(name: &str, mut generate: impl FnMut(&mut Rng) -> Vec<u8>, mut check: im
         b.replay.is_some() || done >= 30.min(b.iterations),
         "{name}: only {done} inputs in {secs:.1} s"
     );
+}
+
+thread_local! {
+    /// Inputs the target's parser accepted (the rest were rejected): the summary shows how many
+    /// inputs got past the syntax into the code behind it.
+    static ACCEPTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Count an accepted input.
+fn accepted<T>(t: T) -> T {
+    ACCEPTED.set(ACCEPTED.get() + 1);
+    t
 }
 
 /// A rejection: the parser's typed error, whose message is not empty and names `what` (the
@@ -231,7 +245,7 @@ fn marketplace_json() {
         |rng| m.json(rng),
         |input| {
             let catalog = match Marketplace::from_catalog_bytes(CATALOG_URL, input) {
-                Ok(c) => c,
+                Ok(c) => accepted(c),
                 Err(e) => return assert_rejection(&e, CATALOG_URL),
             };
             let manifest = &catalog.manifest;
@@ -293,7 +307,7 @@ fn plugin_json() {
         |input| {
             fs::write(&file, input).unwrap();
             match plugin::manifest::read_manifest_file(file.clone(), "fuzzed") {
-                Ok(manifest) => assert_eq!(manifest.path, file),
+                Ok(manifest) => assert_eq!(accepted(manifest).path, file),
                 Err(e) => assert_rejection(&e, &file.display().to_string()),
             }
         },
@@ -332,7 +346,7 @@ fn settings_json() {
         |input| {
             fs::write(&file, input).unwrap();
             let mut settings = match plugin::state::SettingsFile::read(Scope::User, &file) {
-                Ok(s) => s,
+                Ok(s) => accepted(s),
                 Err(e) => {
                     assert_eq!(
                         fs::read(&file).unwrap(),
@@ -391,7 +405,7 @@ fn installed_plugins_json() {
         |input| {
             fs::write(&file, input).unwrap();
             let mut installed = match plugin::state::InstalledPlugins::read(&file) {
-                Ok(i) => i,
+                Ok(i) => accepted(i),
                 Err(e) => {
                     assert_eq!(
                         fs::read(&file).unwrap(),
@@ -455,7 +469,7 @@ fn known_marketplaces_json() {
         |input| {
             fs::write(&file, input).unwrap();
             let mut known = match plugin::state::KnownMarketplaces::read(&file) {
-                Ok(k) => k,
+                Ok(k) => accepted(k),
                 Err(e) => {
                     assert_eq!(
                         fs::read(&file).unwrap(),
@@ -546,7 +560,7 @@ fn managed_settings_json() {
                 Err(e) => return assert_rejection(&e, &dir_name),
             };
             let policy = match plugin::policy::MarketplacePolicy::from_managed(&managed) {
-                Ok(p) => p,
+                Ok(p) => accepted(p),
                 Err(e) => return assert_rejection(&e, &dir_name),
             };
             for source in &probes {
@@ -599,7 +613,7 @@ fn npm_packument() {
         |input| {
             let spec = specs[input[0] as usize % specs.len()];
             match plugin::registry::npm::release_from_packument("@acme/tools", spec, &input[1..]) {
-                Ok(r) => assert!(!r.version.is_empty() || spec.is_some()),
+                Ok(r) => assert!(!accepted(r).version.is_empty() || spec.is_some()),
                 Err(e) => assert_rejection(&e, "@acme/tools"),
             }
         },
@@ -696,7 +710,7 @@ fn pypi_index_page() {
                     Err(e) => return assert_rejection(&e, project),
                 };
             match plugin::registry::pypi::choose(project, &files, spec) {
-                Ok(w) => assert!(files.contains(&w.file)),
+                Ok(w) => assert!(files.contains(&accepted(w).file)),
                 Err(e) => assert_rejection(&e, project),
             }
         },
@@ -767,7 +781,11 @@ fn frontmatter_yaml() {
             let f = parse(&text_of(input));
             match &f {
                 Frontmatter::Invalid(why) => assert!(!why.is_empty(), "an empty YAML error"),
-                Frontmatter::Parsed(_) | Frontmatter::Missing => {
+                Frontmatter::Parsed(_) => {
+                    accepted(());
+                    let _ = (f.string("name"), f.string("description"));
+                }
+                Frontmatter::Missing => {
                     let _ = (f.string("name"), f.string("description"));
                 }
             }
@@ -827,6 +845,9 @@ fn validate_plugin_folder() {
                 fs::write(&p, if f == name { content } else { default }).unwrap();
             }
             let report = plugin::ops::validate::validate(&plugin_dir, false);
+            if report.success() {
+                accepted(());
+            }
             let _ = (
                 report.error_count(),
                 report.warning_count(),
@@ -1119,7 +1140,7 @@ fn npm_tarball() {
             fresh_dir(&dst);
             use plugin::registry::npm;
             let limit = match npm::extract(&tgz, "fuzzed-pkg", &dst, UNPACK_LIMIT) {
-                Ok(report) => report.bytes,
+                Ok(report) => accepted(report).bytes,
                 Err(e) => {
                     assert_rejection_naming(&e, &["fuzzed-pkg", &dst_name]);
                     UNPACK_LIMIT + 1
@@ -1235,6 +1256,7 @@ fn zip_archive() {
             }
             let limit = match zipfile::extract(&file, &prefix, &dst, UNPACK_LIMIT) {
                 Ok(report) => {
+                    let report = accepted(report);
                     assert!(report.bytes <= UNPACK_LIMIT);
                     report.bytes
                 }

@@ -237,7 +237,7 @@ impl Mutator {
     /// A JSON variant: mostly a mutated tree serialised (valid JSON that reaches the schema
     /// code), sometimes with byte mutations on top, sometimes byte mutations only.
     pub fn json(&self, rng: &mut Rng) -> Vec<u8> {
-        if self.trees.is_empty() || rng.u8(..4) == 0 {
+        if self.trees.is_empty() || rng.u8(..5) == 0 {
             return self.bytes(rng);
         }
         let mut tree = self.trees[rng.usize(..self.trees.len())].clone();
@@ -253,7 +253,7 @@ impl Mutator {
             serde_json::to_vec_pretty(&tree)
         }
         .unwrap_or_default();
-        if rng.u8(..4) == 0 {
+        if rng.u8(..6) == 0 {
             self.mutate_bytes(rng, &mut out);
         }
         out.truncate(MAX_LEN);
@@ -262,16 +262,17 @@ impl Mutator {
 
     /// Walk to a random node and change it.
     fn mutate_tree(&self, rng: &mut Rng, v: &mut Value, depth: usize) {
-        let descend = rng.u8(..3) != 0;
+        // The root is rarely replaced whole: a document of the wrong type tests one line.
+        let descend = rng.u8(..if depth == 0 { 10 } else { 3 }) != 0;
         match v {
             Value::Object(m) if descend && !m.is_empty() => {
-                let i = rng.usize(..m.len());
+                let i = weighted_child(rng, m.values());
                 if let Some((_, child)) = m.iter_mut().nth(i) {
                     return self.mutate_tree(rng, child, depth + 1);
                 }
             }
             Value::Array(a) if descend && !a.is_empty() => {
-                let i = rng.usize(..a.len());
+                let i = weighted_child(rng, a.iter());
                 return self.mutate_tree(rng, &mut a[i], depth + 1);
             }
             _ => {}
@@ -399,6 +400,20 @@ impl Mutator {
             _ => Value::Null,
         }
     }
+}
+
+/// A child picked in proportion to its size: mutations land where the document's content is
+/// (the `plugins` of a catalog, not its `version`), while small fields still get their share.
+fn weighted_child<'v>(rng: &mut Rng, children: impl Iterator<Item = &'v Value>) -> usize {
+    let sizes: Vec<usize> = children.map(|c| size_up_to(c, 4096) + 16).collect();
+    let mut pick = rng.usize(..sizes.iter().sum::<usize>());
+    for (i, s) in sizes.iter().enumerate() {
+        if pick < *s {
+            return i;
+        }
+        pick -= s;
+    }
+    sizes.len() - 1
 }
 
 /// About how many bytes `v` serialises to, counting no further than `limit`.
