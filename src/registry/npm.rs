@@ -289,8 +289,18 @@ pub fn resolve(
             reg.access_error(e, &url, package)
         }
     })?;
+    release_from_packument(package, spec, &packument.body)
+}
+
+/// The release of `package` that `spec` picks (default `latest`) from `body`, the registry's
+/// packument: untrusted bytes, so every defect is an [`NpmError`].
+pub fn release_from_packument(
+    package: &str,
+    spec: Option<&str>,
+    body: &[u8],
+) -> Result<NpmRelease, NpmError> {
     let packument: Packument =
-        serde_json::from_slice(&packument.body).map_err(|e| NpmError::BadPackument {
+        serde_json::from_slice(body).map_err(|e| NpmError::BadPackument {
             package: package.to_string(),
             message: e.to_string(),
         })?;
@@ -298,12 +308,15 @@ pub fn resolve(
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .unwrap_or("latest");
-    let version = pick_version(&packument, spec).ok_or_else(|| NpmError::NoVersion {
-        package: package.to_string(),
-        spec: spec.to_string(),
-        available: newest(&packument, 8),
-    })?;
-    let dist = packument.versions[&version].dist.clone();
+    let picked = pick_version(&packument, spec)
+        .and_then(|v| packument.versions.get(&v).map(|p| (v, p.dist.clone())));
+    let Some((version, dist)) = picked else {
+        return Err(NpmError::NoVersion {
+            package: package.to_string(),
+            spec: spec.to_string(),
+            available: newest(&packument, 8),
+        });
+    };
     Ok(NpmRelease {
         package: package.to_string(),
         version,
@@ -400,7 +413,8 @@ fn seen_path(cache: &Path, reg: &NpmRegistry, package: &str, version: &str) -> P
 }
 
 /// npm's choice: a dist-tag, an exact version, else the highest version in the range
-/// (prereleases only when the range names one).
+/// (prereleases only when the range names one). Always a key of `versions` as the registry
+/// spelled it (`v1.0.0` parses, but its canonical form `1.0.0` may not be listed).
 fn pick_version(p: &Packument, spec: &str) -> Option<String> {
     if let Some(v) = p.dist_tags.get(spec) {
         return p.versions.contains_key(v).then(|| v.clone());
@@ -409,12 +423,12 @@ fn pick_version(p: &Packument, spec: &str) -> Option<String> {
         return Some(spec.to_string());
     }
     let range = nodejs_semver::Range::parse(spec).ok()?;
-    let versions: Vec<nodejs_semver::Version> = p
-        .versions
+    p.versions
         .keys()
-        .filter_map(|v| nodejs_semver::Version::parse(v).ok())
-        .collect();
-    range.max_satisfying(&versions).map(|v| v.to_string())
+        .filter_map(|key| nodejs_semver::Version::parse(key).ok().map(|v| (v, key)))
+        .filter(|(v, _)| range.satisfies(v))
+        .max_by(|(a, _), (b, _)| a.cmp(b))
+        .map(|(_, key)| key.clone())
 }
 
 fn newest(p: &Packument, n: usize) -> Vec<String> {

@@ -175,11 +175,21 @@ pub fn list_files(
             e.into()
         }
     })?;
-    let (base, bytes) = (&fetched.url, &fetched.body);
     let is_json = fetched
         .content_type
         .as_deref()
         .is_some_and(|c| c.contains("json"));
+    parse_index_page(project, &fetched.url, is_json, &fetched.body)
+}
+
+/// The files listed by an index page of `project` fetched from `base`: PEP 691 JSON when
+/// `is_json`, else PEP 503 HTML. Untrusted bytes: every defect is a [`PypiError`].
+pub fn parse_index_page(
+    project: &str,
+    base: &str,
+    is_json: bool,
+    bytes: &[u8],
+) -> Result<Vec<IndexFile>, PypiError> {
     let bad = |m: String| PypiError::BadPage {
         project: project.to_string(),
         message: m,
