@@ -375,7 +375,9 @@ fn settings_json() {
             settings.set_enabled("fuzz@market", true);
             settings
                 .declare_marketplace("fuzz-market", &json!({"source": "github", "repo": "o/r"}));
-            settings.write().unwrap();
+            let mut tx = plugin::state::Transaction::new();
+            settings.write(&mut tx).unwrap();
+            tx.commit();
             let again = plugin::state::SettingsFile::read(Scope::User, &file).unwrap();
             assert_eq!(
                 again.doc().map,
@@ -436,7 +438,9 @@ fn installed_plugins_json() {
                     timestamp: "2026-01-01T00:00:00.000Z".into(),
                 },
             );
-            installed.write().unwrap();
+            let mut tx = plugin::state::Transaction::new();
+            installed.write(&mut tx).unwrap();
+            tx.commit();
             let again = plugin::state::InstalledPlugins::read(&file).unwrap();
             assert_eq!(
                 again.all(),
@@ -496,7 +500,9 @@ fn known_marketplaces_json() {
                 Path::new("/h/m/fuzz"),
                 "2026-01-01T00:00:00.000Z",
             );
-            known.write().unwrap();
+            let mut tx = plugin::state::Transaction::new();
+            known.write(&mut tx).unwrap();
+            tx.commit();
             let again = plugin::state::KnownMarketplaces::read(&file).unwrap();
             assert_eq!(
                 again.all(),
@@ -1139,7 +1145,12 @@ fn npm_tarball() {
             fs::write(&tgz, input).unwrap();
             fresh_dir(&dst);
             use plugin::registry::npm;
-            let limit = match npm::extract(&tgz, "fuzzed-pkg", &dst, UNPACK_LIMIT) {
+            let limit = match npm::extract(
+                &tgz,
+                "fuzzed-pkg",
+                &dst,
+                &plugin::registry::UnpackBudget::new(UNPACK_LIMIT),
+            ) {
                 Ok(report) => accepted(report).bytes,
                 Err(e) => {
                     assert_rejection_naming(&e, &["fuzzed-pkg", &dst_name]);
@@ -1254,7 +1265,12 @@ fn zip_archive() {
             if let Err(e) = zipfile::read_file(&file, &prefix.join(".claude-plugin/plugin.json")) {
                 assert_rejection(&e, &named_file);
             }
-            let limit = match zipfile::extract(&file, &prefix, &dst, UNPACK_LIMIT) {
+            let limit = match zipfile::extract(
+                &file,
+                &prefix,
+                &dst,
+                &plugin::registry::UnpackBudget::new(UNPACK_LIMIT),
+            ) {
                 Ok(report) => {
                     let report = accepted(report);
                     assert!(report.bytes <= UNPACK_LIMIT);
