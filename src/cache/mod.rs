@@ -260,6 +260,20 @@ pub fn mark_orphaned(version_dir: &Path, tx: &mut Transaction) -> Result<(), IoE
     )
 }
 
+/// Take the orphan mark off a version folder a record uses again. Part of the step that records
+/// it: undone with it. A symlinked development checkout is never touched.
+pub fn clear_orphan_mark(version_dir: &Path, tx: &mut Transaction) -> Result<(), IoError> {
+    let mark = version_dir.join(ORPHANED_AT);
+    if version_dir.is_symlink() || mark.symlink_metadata().is_err() {
+        return Ok(());
+    }
+    tx.remember(&mark)?;
+    match fs::remove_file(&mark) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(IoError::new("remove", mark, e)),
+        _ => Ok(()),
+    }
+}
+
 /// Sub-folders of `dir` (not following links); empty when `dir` is unreadable.
 fn read_dirs(dir: &Path) -> Vec<PathBuf> {
     fs::read_dir(dir)
@@ -362,7 +376,7 @@ impl StagedPlugin {
     /// Rename the sealed folder to `target`. An existing `target` is swapped out atomically
     /// (renameat2 exchange); its old content is returned, to be removed once locks are released.
     /// An existing `target` found by [`StagedPlugin::compare_with`] to have the same content is
-    /// kept (only its orphan mark goes), and the staged copy is dropped.
+    /// kept (its orphan mark too: the recording step clears it), and the staged copy is dropped.
     /// A `target` holding another version (same folder name after sanitising) is refused.
     pub fn publish(
         mut self,
@@ -385,13 +399,8 @@ impl StagedPlugin {
                 && existing.digest == self.digest
                 && self.same_as.as_deref() == Some(target)
             {
-                let orphaned = target.join(ORPHANED_AT);
-                match fs::remove_file(&orphaned) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                        return Err(IoError::new("remove", orphaned, e).into());
-                    }
-                    _ => {}
-                }
+                // Its orphan mark is taken off by the step that records it ([`clear_orphan_mark`]),
+                // so that a failed step leaves it marked.
                 return Ok(None);
             }
         }
@@ -505,6 +514,18 @@ mod tests {
         s.compare_with(&target);
         assert!(s.publish(&target, "1.0.0").unwrap().is_none());
         assert_eq!(fs::metadata(&target).unwrap().ino(), inode);
+        // The recording step takes the mark off, and puts it back if it fails.
+        let mut tx = Transaction::new();
+        clear_orphan_mark(&target, &mut tx).unwrap();
+        assert!(!target.join(".orphaned_at").exists());
+        tx.roll_back().unwrap();
+        assert_eq!(
+            fs::read_to_string(target.join(".orphaned_at")).unwrap(),
+            "1"
+        );
+        let mut tx = Transaction::new();
+        clear_orphan_mark(&target, &mut tx).unwrap();
+        tx.commit();
         assert!(!target.join(".orphaned_at").exists());
         assert!(!staging.exists());
         fs::write(target.join(".orphaned_at"), "1").unwrap();

@@ -413,6 +413,7 @@ pub(super) fn install_found(
         );
         settings.set_enabled(&id, true);
         let recorded = super::in_transaction(|tx| {
+            crate::cache::clear_orphan_mark(&target, tx)?;
             installed.write(tx)?;
             if enable == Enable::Write {
                 settings.write(tx).map_err(OpError::SettingsWrite)?;

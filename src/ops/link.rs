@@ -410,8 +410,6 @@ fn unlink_records(
     let outcome = match &entry.previous {
         Some(prev) if Path::new(&prev.install_path).is_dir() => {
             restore(&mut installed, &id, scope, project.clone(), prev);
-            // Claude Code may have marked it while no record used it.
-            let _ = fs::remove_file(Path::new(&prev.install_path).join(".orphaned_at"));
             set_enabled(&mut settings, &id, entry.previous_enabled);
             UnlinkOutcome::Restored {
                 version: prev.version.clone(),
@@ -430,6 +428,12 @@ fn unlink_records(
         }
     };
     super::in_transaction(|tx| {
+        if let UnlinkOutcome::Restored { .. } = outcome
+            && let Some(prev) = &entry.previous
+        {
+            // Claude Code may have marked it while no record used it.
+            crate::cache::clear_orphan_mark(Path::new(&prev.install_path), tx)?;
+        }
         settings.write(tx).map_err(OpError::SettingsWrite)?;
         crash_point();
         installed.write(tx)?;

@@ -510,6 +510,7 @@ fn publish(
             },
         );
         let recorded = super::in_transaction(|tx| {
+            crate::cache::clear_orphan_mark(&target, tx)?;
             installed.write(tx)?;
             orphan_if_unused(&installed, Path::new(&current.install_path), &target, tx)
         });
