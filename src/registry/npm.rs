@@ -680,7 +680,7 @@ pub fn install_dependencies(
             // The install's cap is no optional matter: past it, nothing is installed.
             Err(
                 e @ NpmError::Unpack {
-                    source: UnpackError::TooLarge { .. },
+                    source: UnpackError::TooLarge { .. } | UnpackError::TooManyEntries { .. },
                     ..
                 },
             ) => return Err(e),

@@ -26,6 +26,11 @@ use crate::fsutil::{IoContext, IoError};
 /// download can inflate enormously (a "zip bomb"), and so can many small ones.
 pub const MAX_UNPACKED: u64 = 1024 * 1024 * 1024;
 
+/// How many entries (files, folders, links, left-out names) one install may unpack: empty
+/// entries cost no bytes, yet millions of them exhaust inodes and memory (a tarball of empty
+/// files compresses to almost nothing).
+pub const MAX_ENTRIES: u64 = 300_000;
+
 /// Lowers [`MAX_UNPACKED`] (a number of bytes); a larger or unreadable value is ignored.
 pub const MAX_UNPACKED_VAR: &str = "PLUGIN_MAX_UNPACK_BYTES";
 
@@ -39,6 +44,10 @@ pub enum UnpackError {
         "cannot be unpacked: the install would write more than {limit} bytes (the plugin and its Node.js dependencies together); refusing to install it"
     )]
     TooLarge { limit: u64 },
+    #[error(
+        "cannot be unpacked: the install would create more than {limit} files and folders (the plugin and its Node.js dependencies together); refusing to install it"
+    )]
+    TooManyEntries { limit: u64 },
     #[error("could not be read: {0}")]
     Read(std::io::Error),
 }
@@ -49,6 +58,7 @@ pub enum UnpackError {
 pub struct UnpackBudget {
     limit: u64,
     used: AtomicU64,
+    entries: AtomicU64,
 }
 
 impl UnpackBudget {
@@ -56,6 +66,7 @@ impl UnpackBudget {
         Self {
             limit,
             used: AtomicU64::new(0),
+            entries: AtomicU64::new(0),
         }
     }
 
@@ -67,6 +78,14 @@ impl UnpackBudget {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .filter(|&v| v > 0 && v < MAX_UNPACKED);
         Self::new(lowered.unwrap_or(MAX_UNPACKED))
+    }
+
+    /// Count one more entry; refused past [`MAX_ENTRIES`].
+    fn charge_entry(&self) -> Result<(), UnpackError> {
+        if self.entries.fetch_add(1, Ordering::Relaxed) >= MAX_ENTRIES {
+            return Err(UnpackError::TooManyEntries { limit: MAX_ENTRIES });
+        }
+        Ok(())
     }
 
     /// Count `n` more bytes; refused once the total passes the limit.
@@ -144,6 +163,7 @@ impl<'a> Unpacker<'a> {
         kind: EntryKind,
         data: &mut dyn Read,
     ) -> Result<(), UnpackError> {
+        self.budget.charge_entry()?;
         if let Some((path, reason)) = excluded_prefix(&rel) {
             if self.excluded.insert(path.clone()) {
                 self.report.skipped.push(Skipped::excluded(path, reason));
@@ -280,6 +300,24 @@ mod tests {
                 .sum::<usize>()
         });
         assert_eq!(refused, 4 * 30 - 100);
+    }
+
+    #[test]
+    fn the_entry_count_is_capped_across_extractions() {
+        let t = tempfile::tempdir().unwrap();
+        let budget = UnpackBudget::new(u64::MAX);
+        for _ in 0..MAX_ENTRIES - 1 {
+            budget.charge_entry().unwrap();
+        }
+        let mut u = Unpacker::new(t.path(), &budget);
+        u.entry("a", "a".into(), EntryKind::Dir, &mut std::io::empty())
+            .unwrap();
+        let err = u
+            .entry("b", "b".into(), EntryKind::Dir, &mut std::io::empty())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("more than 300000 files and folders"), "{err}");
+        assert!(!t.path().join("b").exists());
     }
 
     #[test]
