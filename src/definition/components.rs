@@ -455,9 +455,11 @@ impl<'a> Loader<'a> {
         dir: Option<PathBuf>,
         origin: Origin,
     ) -> MarkdownComponent {
-        let small = fs::metadata(&file).is_ok_and(|m| m.len() <= MAX_SCAN);
-        let text = (small && self.paths.holds(&file))
-            .then(|| fs::read(&file).ok())
+        // A regular file of at most MAX_SCAN bytes, never a FIFO (which would block).
+        let text = self
+            .paths
+            .holds(&file)
+            .then(|| crate::fsutil::read_regular_file(&file, MAX_SCAN).ok())
             .flatten()
             .map(|b| String::from_utf8_lossy(&b).into_owned());
         let refs = text.as_deref().map(references).unwrap_or_default();
@@ -542,12 +544,13 @@ impl<'a> Loader<'a> {
             let root = self.root.to_path_buf();
             // Claude Code names it by its frontmatter `name`, else after the plugin.
             let file = root.join("SKILL.md");
-            let name = (fs::metadata(&file).is_ok_and(|m| m.len() <= MAX_SCAN)
-                && self.paths.holds(&file))
-            .then(|| fs::read_to_string(&file).ok())
-            .flatten()
-            .and_then(|text| frontmatter_name(&text))
-            .unwrap_or_else(|| self.plugin_name.to_string());
+            let name = self
+                .paths
+                .holds(&file)
+                .then(|| crate::fsutil::read_regular_text(&file, MAX_SCAN).ok())
+                .flatten()
+                .and_then(|text| frontmatter_name(&text))
+                .unwrap_or_else(|| self.plugin_name.to_string());
             out.push(self.skill(name, &root, Origin::Default));
         }
         out

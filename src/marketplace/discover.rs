@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use crate::containment::real_path_inside;
+use crate::fsutil::{JSON_FILE_LIMIT, read_regular_text};
 use crate::manifest::{DEFAULT_LAYOUT, find_manifest};
 use crate::marketplace::names::is_valid_id_part;
 
@@ -58,9 +60,12 @@ fn looks_like_plugin(dir: &Path) -> bool {
             .any(|m| dir.join(m).exists())
 }
 
-fn plugin_name(dir: &Path) -> Option<String> {
+/// The name of the plugin in `dir`: its manifest's `name` when the manifest lies inside `root`
+/// (a link out of the marketplace is never read), else the folder's name.
+fn plugin_name(dir: &Path, root: &Path) -> Option<String> {
     let from_manifest = find_manifest(dir)
-        .and_then(|p| fs::read_to_string(p).ok())
+        .filter(|p| matches!(real_path_inside(p, root), Ok(Some(_))))
+        .and_then(|p| read_regular_text(&p, JSON_FILE_LIMIT).ok())
         .and_then(|t| serde_json::from_str::<Value>(crate::state::json::strip_bom(&t)).ok())
         .and_then(|v| v.get("name").and_then(Value::as_str).map(String::from))
         .filter(|n| is_valid_id_part(n));
@@ -71,7 +76,9 @@ fn plugin_name(dir: &Path) -> Option<String> {
     })
 }
 
-fn subdirs(dir: &Path) -> Vec<PathBuf> {
+/// The folders below `dir` that discovery looks into: not hidden, not `node_modules`, and
+/// inside `root` (a folder linked out of the marketplace is not looked into).
+fn subdirs(dir: &Path, root: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -79,7 +86,10 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
         .filter(|e| {
             let n = e.file_name();
             let n = n.to_string_lossy();
-            !n.starts_with('.') && n != "node_modules" && e.path().is_dir()
+            !n.starts_with('.')
+                && n != "node_modules"
+                && e.path().is_dir()
+                && matches!(real_path_inside(&e.path(), root), Ok(Some(_)))
         })
         .map(|e| e.path())
         .collect();
@@ -100,19 +110,19 @@ pub fn synthesize(root: &Path) -> Option<Value> {
         } else {
             format!("./{}", rel.to_string_lossy())
         };
-        Some(json!({"name": plugin_name(dir)?, "source": source}))
+        Some(json!({"name": plugin_name(dir, root)?, "source": source}))
     };
     let mut plugins = Vec::new();
     if looks_like_plugin(root) {
         plugins.extend(entry(root));
     } else {
-        for d in subdirs(root) {
+        for d in subdirs(root, root) {
             if looks_like_plugin(&d) {
                 plugins.extend(entry(&d));
                 continue;
             }
             plugins.extend(
-                subdirs(&d)
+                subdirs(&d, root)
                     .iter()
                     .filter(|d| looks_like_plugin(d))
                     .filter_map(|d| entry(d)),
