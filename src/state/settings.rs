@@ -142,7 +142,46 @@ impl SettingsFile {
     }
 
     pub fn write(&self, tx: &mut Transaction) -> Result<(), JsonFileError> {
+        self.check_link_stays_in_project()?;
         self.doc.write(true, tx)
+    }
+
+    /// A project's `.claude/settings*.json` comes with its repository: written through a
+    /// symbolic link only when the link ends inside the project, so that a cloned repository
+    /// cannot point our write at `~/.claude/settings.json` or any other file.
+    fn check_link_stays_in_project(&self) -> Result<(), JsonFileError> {
+        let path = self.path();
+        let project = match self.scope {
+            Scope::Project | Scope::Local => path.parent().and_then(Path::parent),
+            _ => None,
+        };
+        let Some(project) = project else {
+            return Ok(());
+        };
+        let target = crate::fsutil::resolve_links(path)?;
+        if target == path {
+            return Ok(());
+        }
+        let inside = (target.parent())
+            .and_then(|d| std::fs::canonicalize(d).ok())
+            .zip(std::fs::canonicalize(project).ok())
+            .is_some_and(|(dir, project)| dir.starts_with(project));
+        if inside {
+            return Ok(());
+        }
+        Err(crate::fsutil::IoError::new(
+            "write",
+            path,
+            std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!(
+                    "it is a symbolic link to {}, outside the project {}; project settings are written only inside the project (replace the link with a file)",
+                    target.display(),
+                    project.display()
+                ),
+            ),
+        )
+        .into())
     }
 }
 

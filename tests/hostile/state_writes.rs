@@ -406,3 +406,44 @@ fn the_owner_of_a_rewritten_file_is_kept_when_running_as_root() {
     assert_eq!((meta.uid(), meta.gid()), (4321, 4322));
     assert_eq!(env.settings()["enabledPlugins"]["p1@m1"], json!(false));
 }
+
+/// A project's settings file comes with its repository: a link out of the project (here to the
+/// user's own settings) is not written through, while a link inside the project is.
+#[test]
+fn project_settings_are_written_through_a_link_only_inside_the_project() {
+    let env = Env::new();
+    let dir = m1(&env);
+    env.run(&["marketplace", "add", s(&dir)]).ok();
+    let user = env.claude().join("settings.json");
+    let user_before = fs::read(&user).unwrap();
+    let project_settings = env.cwd.join(".claude/settings.json");
+    fs::create_dir_all(project_settings.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&user, &project_settings).unwrap();
+    let r = env.run(&["install", "p1@m1", "--scope", "project"]).fails();
+    assert!(
+        r.stderr.contains("outside the project") && r.stderr.contains("settings.json"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fs::read(&user).unwrap(), user_before);
+    assert!(
+        !env.plugins().join("installed_plugins.json").exists() || {
+            let v: Value = serde_json::from_slice(
+                &fs::read(env.plugins().join("installed_plugins.json")).unwrap(),
+            )
+            .unwrap();
+            v["plugins"].get("p1@m1").is_none()
+        }
+    );
+
+    // Inside the project: written through, the link kept.
+    fs::remove_file(&project_settings).unwrap();
+    write(&env.cwd.join("config/shared-settings.json"), "{}\n");
+    std::os::unix::fs::symlink("../config/shared-settings.json", &project_settings).unwrap();
+    env.run(&["install", "p1@m1", "--scope", "project"]).ok();
+    assert!(project_settings.symlink_metadata().unwrap().is_symlink());
+    let v: Value =
+        serde_json::from_slice(&fs::read(env.cwd.join("config/shared-settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["enabledPlugins"]["p1@m1"], json!(true));
+}
