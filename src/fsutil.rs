@@ -229,8 +229,8 @@ fn keep_owner_and_mode(f: &File, old: &fs::Metadata) -> io::Result<()> {
             other => other?,
         }
     }
-    // After the chown, which may clear set-id bits.
-    f.set_permissions(fs::Permissions::from_mode(old.mode() & 0o7777))
+    // After the chown. Permission bits only: a set-id or sticky bit has no business on a JSON file.
+    f.set_permissions(fs::Permissions::from_mode(old.mode() & 0o777))
 }
 
 /// The file a write to `path` must replace: `path` itself, or, when it is a symbolic link, the

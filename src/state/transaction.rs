@@ -75,7 +75,13 @@ impl Transaction {
     fn put_back(&mut self) -> Result<(), RollbackError> {
         let mut failed = Vec::new();
         for (file, bytes) in self.before.drain(..).rev() {
-            if fs::read(&file).ok() == bytes {
+            let now = crate::fsutil::read_regular_file(&file, crate::fsutil::JSON_FILE_LIMIT);
+            let unchanged = match (&bytes, &now) {
+                (Some(before), Ok(now)) => before == now,
+                (None, Err(e)) => e.kind() == io::ErrorKind::NotFound,
+                _ => false,
+            };
+            if unchanged {
                 continue;
             }
             let restored = match &bytes {
