@@ -671,3 +671,34 @@ fn dependencies_the_package_ships_itself_are_kept() {
     // Marked as bundled but not shipped: nothing to install from the registry either.
     assert!(!dir.join("node_modules/dep-b").exists());
 }
+
+/// A write that fails while a package is unpacked (here a file-size limit, as on a full disk)
+/// leaves nothing behind: no staging folder, no record, no settings change.
+#[test]
+fn a_failed_write_while_unpacking_leaves_nothing_behind() {
+    let env = Env::new();
+    let reg = Registry::start();
+    let big = vec![b'x'; 200 * 1024];
+    reg.add_npm(
+        "huge",
+        "1.0.0",
+        &[
+            (".claude-plugin/plugin.json", &plugin_json("huge"), 0o644),
+            ("data/big.bin", &big, 0o644),
+        ],
+    );
+    env.add_marketplace(
+        "mc",
+        &json!([{"name": "huge", "source": {"source": "npm", "package": "huge", "registry": reg.base_url()}}]),
+    );
+    let before = snapshot(&env);
+    let r = crate::state_writes::on_full_disk(command(&env, &["install", "huge@mc"])).fails();
+    assert!(
+        r.stderr.contains("big.bin") && r.stderr.contains("File too large"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(snapshot(&env), before);
+    // Without the limit the same install succeeds.
+    run(&env, &["install", "huge@mc"]).ok();
+}

@@ -25,7 +25,11 @@ const LIMIT_BLOCKS: u32 = 128;
 /// Run `plugin args` unable to write any file larger than 64 KiB: such a write fails with
 /// EFBIG, as on a full disk (SIGXFSZ ignored, so the write returns the error).
 fn run_on_full_disk(env: &Env, args: &[&str]) -> Run {
-    let c = env.command(args);
+    on_full_disk(env.command(args))
+}
+
+/// Run `c` unable to write any file larger than 64 KiB (see [`run_on_full_disk`]).
+pub fn on_full_disk(c: std::process::Command) -> Run {
     let program = c.get_program().to_owned();
     let mut sh = std::process::Command::new("/bin/sh");
     sh.arg("-c")
