@@ -58,8 +58,8 @@ pub type RedirectCheck = fn(&str) -> Result<(), String>;
 pub struct Request<'a> {
     /// A `user:password@` in it is a credential for its origin (see [`Credential::split_from_url`]).
     pub url: &'a str,
-    /// Never `Authorization`: a credential goes in `credential`, which knows where it may go.
-    pub headers: Vec<(String, String)>,
+    /// Set through [`Request::header`], which never takes a secret-bearing header.
+    headers: Vec<(String, String)>,
     /// Sent (as `Authorization`) to each hop its scope admits, and to no other.
     pub credential: Option<Credential>,
     pub timeout: Duration,
@@ -80,9 +80,21 @@ impl<'a> Request<'a> {
         }
     }
 
+    /// An extra header, sent to every hop. Headers that carry a secret are dropped: a credential
+    /// goes in [`Request::credential`], which knows where it may go.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string()));
+        const SECRET: &[&str] = &["authorization", "proxy-authorization", "cookie"];
+        if !SECRET.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+            self.headers.push((name.to_string(), value.to_string()));
+        }
         self
+    }
+
+    /// The value of header `name` (case-insensitive), as set by [`Request::header`].
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        (self.headers.iter())
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn credential(mut self, credential: Option<Credential>) -> Self {
@@ -468,6 +480,20 @@ fn status_error(url: &str, status: u16) -> DownloadError {
 #[cfg(test)]
 mod tests {
     use super::Validators;
+
+    /// A secret never rides in a plain header (it would follow every redirect hop).
+    #[test]
+    fn secret_headers_are_refused() {
+        let r = super::Request::new("https://a.example/x", std::time::Duration::from_secs(1), 1)
+            .header("Accept", "application/json")
+            .header("Authorization", "Bearer t")
+            .header("cookie", "s=1")
+            .header("Proxy-Authorization", "Basic x");
+        assert_eq!(r.header_value("accept"), Some("application/json"));
+        for h in ["authorization", "Cookie", "proxy-authorization"] {
+            assert_eq!(r.header_value(h), None, "{h}");
+        }
+    }
 
     #[test]
     fn validators_become_conditions() {

@@ -93,9 +93,7 @@ struct Entry {
 
 impl Entry {
     fn new(req: &Request, downloads: &Path) -> Self {
-        let accept = (req.headers.iter())
-            .find(|(k, _)| k.eq_ignore_ascii_case("accept"))
-            .map_or("", |(_, v)| v.as_str());
+        let accept = req.header_value("accept").unwrap_or("");
         let key = Sha256::digest(format!("{}\0{accept}", req.url));
         let stem = downloads.join("meta-v1").join(&hex::encode(key)[..32]);
         Self {
@@ -159,7 +157,10 @@ mod tests {
         let url = "https://user:s3cret@pypi.example/simple/demo/?token=t0k";
         let req = Request::new(url, Duration::from_secs(1), 1024)
             .header("Accept", "application/json")
-            .header("Authorization", "Bearer npm_T0KEN");
+            .credential(
+                crate::credential::Scope::origin_of(url)
+                    .map(|scope| crate::credential::Credential::bearer(scope, "npm_T0KEN")),
+            );
         let entry = Entry::new(&req, t.path());
         entry.store(url, Some("application/json"), validators("\"a\""), b"{}");
         let (record, body) = entry.load(1024).expect("stored");
