@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::plugin::{ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths, check_plugin_folder};
 use super::{
-    Bom, FileKind, FileReport, Findings, ValidateReport, expected, not_kebab, read_json,
+    Bom, FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
     unknown_field,
 };
 use crate::definition::{
@@ -69,16 +69,12 @@ pub(super) fn escaping_catalog(
     strict: bool,
 ) -> ValidateReport {
     let mut f = Findings::default();
-    f.error(
-        "",
+    f.errors.push(Issue::escape(
         "catalog-escapes",
-        format!(
-            "Marketplace file {} leads outside the marketplace {}: {}; an install refuses this marketplace",
-            escape.path.display(),
-            escape.root.display(),
-            escape.link_text()
-        ),
-    );
+        "Marketplace file",
+        escape,
+        "marketplace",
+    ));
     ValidateReport {
         strict,
         target: index.to_path_buf(),

@@ -31,6 +31,26 @@ pub struct Issue {
 }
 
 impl Issue {
+    /// `<what> <path> leads outside <root>: <link>; an install refuses this <refused>`: a file an
+    /// install would refuse to read because a symlink takes it out of its marketplace.
+    pub fn escape(
+        code: &'static str,
+        what: &str,
+        e: &crate::containment::LinkEscape,
+        refused: &str,
+    ) -> Self {
+        Self::new(
+            "",
+            code,
+            format!(
+                "{what} {} leads outside {}: {}; an install refuses this {refused}",
+                e.path.display(),
+                e.root.display(),
+                e.link_text()
+            ),
+        )
+    }
+
     pub fn new(path: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             path: path.into(),

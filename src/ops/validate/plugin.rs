@@ -158,16 +158,7 @@ pub(super) fn check_plugin_folder(
         Some(file) if let Some(e) = escape => Some(CheckedManifest {
             file: file.to_path_buf(),
             findings: Findings {
-                errors: vec![Issue::new(
-                    "",
-                    "manifest-escapes",
-                    format!(
-                        "Manifest {} leads outside {}: {}; an install refuses this plugin",
-                        e.path.display(),
-                        e.root.display(),
-                        e.link_text()
-                    ),
-                )],
+                errors: vec![Issue::escape("manifest-escapes", "Manifest", &e, "plugin")],
                 warnings: Vec::new(),
             },
             raw: None,
