@@ -47,18 +47,28 @@ pub(super) fn validate_catalog(index: &Path, strict: bool) -> Result<ValidateRep
         Err(issue) => f.errors.push(issue),
         Ok(value) => check_catalog(&value, &root, &mut f, &mut contents)?,
     }
-    Ok(ValidateReport {
+    Ok(catalog_report(index, strict, f, contents))
+}
+
+/// The report of a catalog file: its findings and those of the plugins it lists.
+fn catalog_report(
+    index: &Path,
+    strict: bool,
+    findings: Findings,
+    contents: Vec<FileReport>,
+) -> ValidateReport {
+    ValidateReport {
         strict,
         target: index.to_path_buf(),
         manifest: Some(FileReport {
             file: index.to_path_buf(),
             kind: FileKind::Marketplace,
-            findings: f,
+            findings,
         }),
         contents,
         provides: None,
         unexpected: false,
-    })
+    }
 }
 
 /// The report for a marketplace folder whose catalog is a link out of it: not read, as an
@@ -75,18 +85,7 @@ pub(super) fn escaping_catalog(
         escape,
         "marketplace",
     ));
-    ValidateReport {
-        strict,
-        target: index.to_path_buf(),
-        manifest: Some(FileReport {
-            file: index.to_path_buf(),
-            kind: FileKind::Marketplace,
-            findings: f,
-        }),
-        contents: Vec::new(),
-        provides: None,
-        unexpected: false,
-    }
+    catalog_report(index, strict, f, Vec::new())
 }
 
 fn check_catalog(
