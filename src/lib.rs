@@ -2,6 +2,15 @@
 //!
 //! Data flows one way: [`cli`] → [`ops`] → [`marketplace`] → source resolution → [`version`] →
 //! [`cache`] → [`state`]. Only [`output`] prints.
+//!
+//! The compiler keeps two rules of the library: nothing prints outside `output` (which allows
+//! itself), and nothing is unwrapped outside tests (clippy.toml lets `#[cfg(test)]` code).
+#![deny(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 pub mod cache;
 pub mod cli;
