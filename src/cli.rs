@@ -33,7 +33,10 @@ pub enum Command {
     /// Disable an enabled plugin
     Disable(DisableArgs),
     /// Update installed plugins: refresh their marketplaces, then install what changed
-    #[command(visible_alias = "upgrade")]
+    #[command(
+        visible_alias = "upgrade",
+        override_usage = "plugin update <PLUGIN>... [OPTIONS]\n       plugin update --all [OPTIONS]"
+    )]
     Update(UpdateArgs),
     /// Show which installed plugins an update would change (nothing is applied)
     Outdated(OutdatedArgs),
@@ -97,6 +100,7 @@ pub struct LinkArgs {
     /// Link over an installed plugin (`plugin unlink` restores it)
     #[arg(long)]
     pub force: bool,
+    /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -105,8 +109,10 @@ pub struct LinkArgs {
 pub struct UnlinkArgs {
     /// Plugin name, or name@marketplace
     pub plugin: String,
+    /// Scope of the linked installation: user, project, or local
     #[arg(short, long, default_value = "user")]
     pub scope: String,
+    /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -118,6 +124,7 @@ pub struct InitArgs {
     /// Folder to create it in (default: ./<name>); must be absent or empty
     #[arg(long, value_name = "DIR")]
     pub dir: Option<String>,
+    /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -155,7 +162,11 @@ pub struct SettingsArgs {
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Plugins to update: name or name@marketplace
-    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    #[arg(
+        required_unless_present = "all",
+        conflicts_with = "all",
+        value_name = "PLUGIN"
+    )]
     pub plugins: Vec<String>,
     /// Update every installed plugin visible from here (user scope and this project)
     #[arg(long)]
@@ -181,11 +192,13 @@ pub struct UpdateArgs {
 pub struct OutdatedArgs {
     /// Plugins to check (default: every installed plugin visible from here)
     pub plugins: Vec<String>,
+    /// Only installations of this scope: user, project, local, or managed
     #[arg(short, long)]
     pub scope: Option<String>,
     /// Do not refresh the marketplaces first
     #[arg(long)]
     pub no_refresh: bool,
+    /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -218,12 +231,14 @@ pub struct UninstallArgs {
     /// Keep the plugin's data folder (${CLAUDE_PLUGIN_DATA})
     #[arg(long)]
     pub keep_data: bool,
+    /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
     /// Also list plugins the configured marketplaces offer (with --json)
@@ -233,22 +248,27 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct EnableArgs {
+    /// Plugin name, or name@marketplace
     pub plugin: String,
     /// Scope to write: user, project, or local (default: the most specific one that mentions it)
     #[arg(short, long)]
     pub scope: Option<String>,
+    /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct DisableArgs {
+    /// Plugin name, or name@marketplace (or --all)
     pub plugin: Option<String>,
     /// Disable every enabled plugin
     #[arg(short, long)]
     pub all: bool,
+    /// Scope to write: user, project, or local (default: the most specific one that mentions it)
     #[arg(short, long)]
     pub scope: Option<String>,
+    /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -257,31 +277,38 @@ pub struct DisableArgs {
 pub enum MarketplaceCommand {
     /// Add a marketplace from a folder, a marketplace.json file, a git URL or owner/repo
     Add {
+        /// A folder, a marketplace.json file or URL, a git URL, or owner/repo on GitHub
         source: String,
         /// Where to declare it: user, project, or local
-        #[arg(long, default_value = "user")]
+        #[arg(short, long, default_value = "user")]
         scope: String,
+        /// Print the result as JSON
         #[arg(long)]
         json: bool,
     },
     /// List configured marketplaces
     List {
+        /// Print the result as JSON
         #[arg(long)]
         json: bool,
     },
     /// Refresh one marketplace, or all of them
     Update {
+        /// The marketplace's name (default: every configured marketplace)
         name: Option<String>,
+        /// Print the result as JSON
         #[arg(long)]
         json: bool,
     },
     /// Remove a configured marketplace
     #[command(visible_alias = "rm")]
     Remove {
+        /// The marketplace's name
         name: String,
         /// Remove only this scope's declaration
-        #[arg(long)]
+        #[arg(short, long)]
         scope: Option<String>,
+        /// Print the result as JSON
         #[arg(long)]
         json: bool,
     },
@@ -305,6 +332,7 @@ pub enum CacheCommand {
     Verify {
         /// Plugins to check, name or name@marketplace (default: every installation)
         plugins: Vec<String>,
+        /// Print the result as JSON
         #[arg(long)]
         json: bool,
     },

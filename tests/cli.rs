@@ -2027,3 +2027,45 @@ fn current_update_sweeps_staging_leftovers() {
         "staging leftover survived a current update"
     );
 }
+
+/// Every argument and option of every command says what it is in `--help`.
+#[test]
+fn every_argument_and_option_has_help_text() {
+    let env = Env::new();
+    let commands: &[&[&str]] = &[
+        &["install"],
+        &["uninstall"],
+        &["list"],
+        &["enable"],
+        &["disable"],
+        &["update"],
+        &["outdated"],
+        &["marketplace", "add"],
+        &["marketplace", "list"],
+        &["marketplace", "update"],
+        &["marketplace", "remove"],
+        &["cache", "verify"],
+        &["cache", "prune"],
+        &["sync"],
+        &["settings"],
+        &["validate"],
+        &["resolve"],
+        &["link"],
+        &["unlink"],
+        &["init"],
+    ];
+    let mut missing = Vec::new();
+    for cmd in commands {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let out = env.run(&args).ok();
+        for line in out.stdout.lines() {
+            let item = line.trim();
+            let is_item = line.starts_with("  ") && item.starts_with(['-', '<', '[']);
+            if is_item && !item.contains("  ") {
+                missing.push(format!("plugin {}: {item}", cmd.join(" ")));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no help text:\n{}", missing.join("\n"));
+}
