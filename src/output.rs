@@ -326,12 +326,13 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
         println!("✔ {message}");
         if let InstallOutcome::AlreadyInstalled {
             installed_version,
-            note: AlreadyNote::Unchanged { digest },
+            note: AlreadyNote::Unchanged { .. },
             ..
         } = &r.outcome
         {
+            // The digest itself is for `cache verify` and --json readers, not for this line.
             println!(
-                "  Content unchanged since version {installed_version} was installed ({digest}): nothing was copied. `--force` reinstalls it."
+                "  Content unchanged since version {installed_version} was installed: nothing was copied. `--force` reinstalls it."
             );
         }
     }

@@ -689,7 +689,7 @@ fn install_already_installed_reports_versions_and_rewrites_nothing() {
         )
     );
     assert!(
-        second.starts_with("  Content unchanged since version 1.0.0 was installed (sha256:"),
+        second.starts_with("  Content unchanged since version 1.0.0 was installed: nothing"),
         "{second}"
     );
     assert_eq!(snapshot(&env), before);
