@@ -212,9 +212,10 @@ fn sync_installs_the_effective_set_at_the_enabling_scopes_and_is_idempotent() {
     );
     let human = env.run(&["sync"]).ok();
     assert!(
-        human.stdout.contains(
-            "Plugin \"ext\" is enabled in project settings but isn't installed here; run `plugin sync --project <dir>`"
-        ),
+        human.stdout.contains(&format!(
+            "Plugin \"ext\" is enabled in project settings but isn't installed here; run `plugin sync --project {}`",
+            env.cwd.display()
+        )),
         "{}",
         human.stdout
     );
@@ -327,6 +328,19 @@ fn dry_run_changes_nothing() {
     assert!(
         !f.env.plugins().exists(),
         "nothing written under the plugins root"
+    );
+    // The human summary counts what would be installed (it said "0 installed").
+    let would = actions(&r, "plugins")
+        .iter()
+        .filter(|(_, a)| a == "would-install")
+        .count();
+    let human = f.env.run(&["sync", "--dry-run"]).ok();
+    assert!(
+        human
+            .stdout
+            .contains(&format!("Dry run: {would} would be installed, ")),
+        "{}",
+        human.stdout
     );
 }
 

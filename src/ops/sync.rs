@@ -106,6 +106,8 @@ pub struct PluginSync {
 
 #[derive(Debug, Clone, Default)]
 pub struct SyncReport {
+    /// The project whose settings were read (named in the advice to trust them).
+    pub project_dir: std::path::PathBuf,
     pub marketplaces: Vec<MarketplaceSync>,
     pub plugins: Vec<PluginSync>,
     /// `renames` of the marketplaces followed in the settings files (before plugins are
@@ -186,6 +188,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
     }
     let settings = &view.effective;
     let mut report = SyncReport {
+        project_dir: ctx.loc.project_dir.clone(),
         marketplaces,
         plugins: Vec::new(),
         renames,

@@ -9,7 +9,18 @@ use crate::ops::sync::{
     MarketplaceAction, MarketplaceSync, PluginAction, PluginSync, SettingsView, SyncReport,
 };
 
-const TRUST_HINT: &str = "run `plugin sync --project <dir>` to trust this project's settings";
+/// The advice to trust the settings of the project at `dir`, with the folder filled in (quoted
+/// for a shell when it needs it).
+fn trust_hint(dir: &std::path::Path) -> String {
+    let dir = dir.display().to_string();
+    let plain = (dir.chars()).all(|c| c.is_ascii_alphanumeric() || "/._-~+,:@".contains(c));
+    let shown = if plain {
+        dir
+    } else {
+        format!("'{}'", dir.replace('\'', "'\\''"))
+    };
+    format!("run `plugin sync --project {shown}` to trust this project's settings")
+}
 
 fn marketplace_row(m: &MarketplaceSync) -> Value {
     let mut v = Map::new();
@@ -74,7 +85,7 @@ fn plugin_row(p: &PluginSync) -> Value {
 }
 
 /// A line for what changed or needs attention; `None` for what was already in place.
-fn marketplace_line(m: &MarketplaceSync) -> Option<String> {
+fn marketplace_line(m: &MarketplaceSync, trust: &str) -> Option<String> {
     let src = source_label(&m.source);
     Some(match &m.action {
         MarketplaceAction::Present => return None,
@@ -92,7 +103,7 @@ fn marketplace_line(m: &MarketplaceSync) -> Option<String> {
             format!("· Marketplace {}: would be registered from {src}", m.name)
         }
         MarketplaceAction::Untrusted => format!(
-            "! Marketplace {}: declared in project settings only, so not registered; {TRUST_HINT}",
+            "! Marketplace {}: declared in project settings only, so not registered; {trust}",
             m.name
         ),
         MarketplaceAction::Failed { message, .. } => {
@@ -101,7 +112,7 @@ fn marketplace_line(m: &MarketplaceSync) -> Option<String> {
     })
 }
 
-fn plugin_line(p: &PluginSync) -> Option<String> {
+fn plugin_line(p: &PluginSync, trust: &str) -> Option<String> {
     let (id, scope) = (&p.id, p.scope);
     Some(match &p.action {
         PluginAction::Present { .. } => return None,
@@ -111,7 +122,7 @@ fn plugin_line(p: &PluginSync) -> Option<String> {
         PluginAction::Seeded { .. } => return None,
         PluginAction::WouldInstall => format!("· {id} ({scope}): would be installed"),
         PluginAction::Untrusted => format!(
-            "! Plugin \"{}\" is enabled in project settings but isn't installed here; {TRUST_HINT}",
+            "! Plugin \"{}\" is enabled in project settings but isn't installed here; {trust}",
             id.split('@').next().unwrap_or(id)
         ),
         PluginAction::Pruned { version } => {
@@ -154,8 +165,10 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
         return i32::from(failed);
     }
     print_renames(&renames);
-    let lines: Vec<String> = (report.marketplaces.iter().filter_map(marketplace_line))
-        .chain(report.plugins.iter().filter_map(plugin_line))
+    let trust = trust_hint(&report.project_dir);
+    let lines: Vec<String> = (report.marketplaces.iter())
+        .filter_map(|m| marketplace_line(m, &trust))
+        .chain(report.plugins.iter().filter_map(|p| plugin_line(p, &trust)))
         .collect();
     for l in &lines {
         if l.starts_with('✘') {
@@ -173,6 +186,7 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
         )
     });
     let installed = count(|a| matches!(a, PluginAction::Installed { .. }));
+    let would_install = count(|a| matches!(a, PluginAction::WouldInstall));
     let failures = count(|a| matches!(a, PluginAction::Failed { .. }));
     if lines.is_empty() && report.renames.is_empty() {
         println!(
@@ -183,7 +197,11 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
         );
     } else {
         let mut parts = vec![
-            format!("{installed} installed"),
+            if dry_run {
+                format!("{would_install} would be installed")
+            } else {
+                format!("{installed} installed")
+            },
             format!("{present} already installed"),
         ];
         if failures > 0 {
