@@ -198,6 +198,10 @@ pub struct OutdatedArgs {
     /// Do not refresh the marketplaces first
     #[arg(long)]
     pub no_refresh: bool,
+    /// Exit with this code when an update is available (or content changed under the same
+    /// version), so scripts can tell; a failure still exits 1 (default: 0)
+    #[arg(long, value_name = "CODE", value_parser = clap::value_parser!(u8).range(2..))]
+    pub exit_code: Option<u8>,
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
@@ -607,7 +611,20 @@ pub fn run(cli: Cli) -> i32 {
                 apply: false,
                 jobs: 8,
             };
-            output::update(&Out::new(a.json), false, ops::update::update(&ctx, &req))
+            let results = ops::update::update(&ctx, &req);
+            let pending = results.as_ref().is_ok_and(|r| {
+                r.iter().any(|r| {
+                    matches!(
+                        r.outcome,
+                        ops::update::UpdateOutcome::Updated { .. }
+                            | ops::update::UpdateOutcome::ChangedSameVersion { .. }
+                    )
+                })
+            });
+            match output::update(&Out::new(a.json), false, results) {
+                0 if pending => a.exit_code.map_or(0, i32::from),
+                code => code,
+            }
         }
         Command::Marketplace(m) => match m {
             MarketplaceCommand::Add {

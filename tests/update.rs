@@ -661,3 +661,24 @@ fn an_npm_release_under_an_unchanged_manifest_version_is_changed_same_version() 
     let out = run(&["update", "npv", "--json"]).ok();
     assert_eq!(rows(&out)[0]["outcome"], "current");
 }
+
+/// `outdated --exit-code N` lets a script tell "updates pending" from "all current" (0) and
+/// from a failure (1).
+#[test]
+fn outdated_exit_code_says_whether_updates_are_pending() {
+    let env = Env::new();
+    let dir = m1(&env);
+    env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+    env.run(&["outdated", "--exit-code", "3"]).ok();
+    plugin(&dir.join("plugins/p1"), "p1", Some("1.1.0"));
+    let r = env.run(&["outdated", "--exit-code", "3", "--json"]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert_eq!(rows(&r)[0]["outcome"], "updated");
+    // Without the flag: 0, as before.
+    env.run(&["outdated"]).ok();
+    // 1 stays the failure code.
+    assert_eq!(env.run(&["outdated", "--exit-code", "1"]).code, 2);
+    env.run(&["update", "--all"]).ok();
+    env.run(&["outdated", "--exit-code", "3"]).ok();
+}
