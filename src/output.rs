@@ -508,10 +508,40 @@ pub fn list(
     }
     if rows.is_empty() {
         println!("No plugins installed. Use `plugin install` to install a plugin.");
-        return 0;
+        if available {
+            println!();
+        }
+    } else {
+        print_installed(&rows);
     }
+    // Claude Code ignores --available without --json; we list them (README, Differences).
+    if available {
+        print_available(&avail);
+    }
+    0
+}
+
+fn print_available(avail: &[AvailableRow]) {
+    if avail.is_empty() {
+        println!("No plugins available: add a marketplace with `plugin marketplace add`.");
+        return;
+    }
+    println!("Available plugins:\n");
+    for a in avail {
+        println!("  ❯ {}", a.plugin_id);
+        if let Some(v) = &a.version {
+            println!("    Version: {v}");
+        }
+        if let Some(d) = &a.description {
+            println!("    Description: {d}");
+        }
+        println!();
+    }
+}
+
+fn print_installed(rows: &[InstalledRow]) {
     println!("Installed plugins:\n");
-    for r in &rows {
+    for r in rows {
         println!("  ❯ {}", r.id);
         println!("    Version: {}", r.version);
         if let Some(f) = &r.read_from_folder {
@@ -535,7 +565,6 @@ pub fn list(
         }
         println!();
     }
-    0
 }
 
 fn add_message(a: &AddReport) -> String {

@@ -1468,8 +1468,15 @@ fn list_human_json_and_available() {
             m.join("plugins/pj").display()
         )
     );
-    // The same with --available (human mode does not list available plugins).
-    assert_eq!(env.run(&["list", "--available"]).ok().stdout, r.stdout);
+    // With --available the same, then the plugins the marketplaces offer that are not installed
+    // (Claude Code prints nothing more without --json).
+    assert_eq!(
+        env.run(&["list", "--available"]).ok().stdout,
+        format!(
+            "{}Available plugins:\n\n  ❯ q@m1\n    Version: 0.1.0\n    Description: queue\n\n  ❯ r@m1\n\n",
+            r.stdout
+        )
+    );
 
     let row = |id: &str, v: &str, enabled: bool, folder: &str| {
         let rec = record(&env, id);
