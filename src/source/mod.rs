@@ -223,10 +223,14 @@ impl ResolvedPlugin {
 /// marketplace, skipped beyond it. The plugin folder itself must lie inside the marketplace
 /// (checked again here, where its files are read, whatever found the folder).
 fn folder_policy(dir: &Path, container: &Path) -> Result<LinkPolicy, SourceError> {
-    crate::containment::real_path_inside(dir, container)
+    let real = crate::containment::real_path_inside(dir, container)
         .map_err(|e| SourceError::Relative(RelativeSourceError::LinksOutside(Box::new(e))))?;
     Ok(LinkPolicy {
-        plugin_root: fs::canonicalize(dir).at("resolve", dir)?,
+        // `None`: it cannot be resolved; canonicalize says why.
+        plugin_root: match real {
+            Some(real) => real,
+            None => fs::canonicalize(dir).at("resolve", dir)?,
+        },
         container: Some(fs::canonicalize(container).at("resolve", container)?),
     })
 }
