@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use base64::Engine;
@@ -621,11 +621,12 @@ pub fn install_dependencies(
             continue;
         }
         let rel = Path::new(key);
-        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+        // The archives' own rule for names (absolute, `..`, NUL).
+        if let Err(why) = unpack::entry_path(rel, 0) {
             return Err(NpmError::UnsafeEntry {
                 package: name.clone(),
                 entry: key.clone(),
-                why: "a lockfile path that leaves node_modules",
+                why,
             });
         }
         if let Some((path, reason)) = excluded_prefix(rel) {
