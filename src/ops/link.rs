@@ -311,13 +311,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         } else {
             journal.commit();
         }
-        return Err(match files {
-            Ok(()) => e,
-            Err(rollback) => OpError::NotRolledBack {
-                error: Box::new(e),
-                rollback,
-            },
-        });
+        return Err(super::after_rollback(e, files));
     }
     tx.commit();
     journal.commit();

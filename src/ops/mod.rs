@@ -238,12 +238,18 @@ pub fn in_transaction<T>(
             tx.commit();
             Ok(v)
         }
-        Err(error) => match tx.roll_back() {
-            Ok(()) => Err(error),
-            Err(rollback) => Err(OpError::NotRolledBack {
-                error: Box::new(error),
-                rollback,
-            }),
+        Err(error) => Err(after_rollback(error, tx.roll_back())),
+    }
+}
+
+/// `error` of a step whose files were then put back (`rollback`): with the files that could not
+/// be, when some could not.
+pub fn after_rollback(error: OpError, rollback: Result<(), RollbackError>) -> OpError {
+    match rollback {
+        Ok(()) => error,
+        Err(rollback) => OpError::NotRolledBack {
+            error: Box::new(error),
+            rollback,
         },
     }
 }
@@ -251,13 +257,7 @@ pub fn in_transaction<T>(
 /// `error` of a step whose folder change was then undone (`undo`): with the trouble of the undo
 /// when it failed too.
 pub fn with_undo(error: OpError, undo: Result<(), IoError>) -> OpError {
-    match undo {
-        Ok(()) => error,
-        Err(e) => OpError::NotRolledBack {
-            error: Box::new(error),
-            rollback: RollbackError(vec![e]),
-        },
-    }
+    after_rollback(error, undo.map_err(|e| RollbackError(vec![e])))
 }
 
 /// A plugin id as typed: `name` or `name@marketplace` (split at the first `@`).
