@@ -33,7 +33,7 @@ pub fn get<'a>(y: &'a Yaml, key: &str) -> Option<&'a Yaml> {
 
 /// The frontmatter of `text` (a leading byte-order mark is ignored).
 pub fn parse(text: &str) -> Frontmatter {
-    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let text = crate::state::json::strip_bom(text);
     let Some(block) = block(text) else {
         return Frontmatter::Missing;
     };
