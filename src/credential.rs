@@ -238,6 +238,21 @@ pub fn redact_urls_in(text: &str) -> String {
     }
 }
 
+/// An error and its causes on one line (`top: cause: cause`), without repeats, and without the
+/// secrets of any URL a library put in it.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = c.source();
+    }
+    redact_urls_in(&parts.join(": "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

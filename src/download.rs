@@ -461,7 +461,7 @@ fn client(req: &Request) -> Result<reqwest::blocking::Client, DownloadError> {
 fn connect(url: &str, e: &dyn std::error::Error) -> DownloadError {
     DownloadError::Connect {
         url: redact_url(url),
-        message: crate::git::database::error_chain(e),
+        message: crate::credential::error_chain(e),
     }
 }
 

@@ -89,7 +89,7 @@ impl GitError {
 
 /// A transport error, told apart: refused credentials say which token or helper would help.
 pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
-    let message = error_chain(e);
+    let message = crate::credential::error_chain(e);
     let lower = message.to_ascii_lowercase();
     // Status codes as whole words: a port such as 45403 in the URL is not a 403.
     let status = lower
@@ -121,21 +121,6 @@ pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
             message,
         }
     }
-}
-
-/// An error and its causes on one line (`top: cause: cause`), without repeats, and without the
-/// secrets of any URL a library put in it.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        cur = c.source();
-    }
-    crate::credential::redact_urls_in(&parts.join(": "))
 }
 
 /// Remove git's own `*.lock` files from a database. Only called while holding our exclusive
