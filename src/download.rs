@@ -477,6 +477,17 @@ fn status_error(url: &str, status: u16) -> DownloadError {
     }
 }
 
+/// The hex sha512 digest of an SRI string (`sha512-<base64>`, possibly among others).
+pub fn sri_sha512(sri: &str) -> Option<String> {
+    sri.split_whitespace()
+        .find_map(|s| s.strip_prefix("sha512-"))
+        .and_then(|b64| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(b64).ok()
+        })
+        .map(hex::encode)
+}
+
 #[cfg(test)]
 mod tests {
     use super::Validators;

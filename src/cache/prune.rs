@@ -304,7 +304,7 @@ pub fn download_key(integrity: &str) -> Option<String> {
     if let Some(hex) = integrity.strip_prefix("sha256:") {
         return Some(format!("sha256-{}", hex.to_ascii_lowercase()));
     }
-    crate::registry::npm::sri_sha512(integrity).map(|hex| format!("sha512-{hex}"))
+    crate::download::sri_sha512(integrity).map(|hex| format!("sha512-{hex}"))
 }
 
 /// The download cache's entries. A digest-named file is referenced when its name (without

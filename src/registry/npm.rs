@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::unpack::{self, EntryKind, UnpackBudget, UnpackError, Unpacker};
 use crate::cache::copy::{CopyReport, Skipped, excluded_prefix};
 use crate::credential::{Credential, Scope, redact_url};
-use crate::download::{self, DownloadError, Request};
+use crate::download::{self, DownloadError, Request, sri_sha512};
 use crate::fsutil::{IoContext, IoError};
 
 pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
@@ -525,14 +525,6 @@ fn accept_tarball(
         });
     }
     Ok(download.keep(&cache.join(format!("sha512-{actual512}.tgz")))?)
-}
-
-/// The hex sha512 digest of an SRI string (`sha512-<base64>`, possibly among others).
-pub fn sri_sha512(sri: &str) -> Option<String> {
-    sri.split_whitespace()
-        .find_map(|s| s.strip_prefix("sha512-"))
-        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-        .map(hex::encode)
 }
 
 /// npm-shrinkwrap.json / package-lock.json (lockfileVersion 2 and 3): the `packages` map.
