@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::containment::{LinkEscape, real_path_inside};
-use crate::marketplace::schema::json_type;
 
 /// Manifest folders in the order they are looked for (other `.<tool>-plugin` folders follow).
 /// Claude Code's default layout: the files and folders it loads from a plugin without a
@@ -192,6 +191,19 @@ pub fn parse_manifest(
         version,
         raw,
     })
+}
+
+/// JSON type name as Claude Code's validator prints it (`received undefined`, …).
+pub fn json_type(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "undefined",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "boolean",
+        Some(Value::Number(_)) => "number",
+        Some(Value::String(_)) => "string",
+        Some(Value::Array(_)) => "array",
+        Some(Value::Object(_)) => "object",
+    }
 }
 
 #[cfg(test)]

@@ -9,18 +9,8 @@ use serde_json::{Map, Value};
 
 use super::names::{marketplace_name_problem, plugin_name_problem};
 
-/// JSON type name as Claude Code's validator prints it (`received undefined`, …).
-pub fn json_type(v: Option<&Value>) -> &'static str {
-    match v {
-        None => "undefined",
-        Some(Value::Null) => "null",
-        Some(Value::Bool(_)) => "boolean",
-        Some(Value::Number(_)) => "number",
-        Some(Value::String(_)) => "string",
-        Some(Value::Array(_)) => "array",
-        Some(Value::Object(_)) => "object",
-    }
-}
+/// Lives with the manifest checks, which sit below the catalog.
+pub use crate::manifest::json_type;
 
 fn expected(field: &str, ty: &str, got: Option<&Value>) -> String {
     format!(
