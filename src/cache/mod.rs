@@ -253,11 +253,12 @@ pub fn mark_orphaned(version_dir: &Path, tx: &mut Transaction) -> Result<(), IoE
         // A symlinked development checkout is never marked (Claude Code's rule).
         return Ok(());
     }
-    // Part of the step that dropped its last record: undone with it.
-    tx.write(
-        &version_dir.join(ORPHANED_AT),
-        epoch_millis().to_string().as_bytes(),
-    )
+    // Part of the step that dropped its last record: undone with it. Written in place, as
+    // Claude Code does, not through a temporary file: a kill must never leave a stray file in a
+    // sealed version folder (its listing would no longer match).
+    let mark = version_dir.join(ORPHANED_AT);
+    tx.remember(&mark)?;
+    fs::write(&mark, epoch_millis().to_string()).at("write", &mark)
 }
 
 /// Take the orphan mark off a version folder a record uses again. Part of the step that records
