@@ -9,9 +9,7 @@ use gix::sec::identity::Account;
 
 use super::url::GitUrl;
 use crate::credential::{Credential, CredentialError, Scope, redact_url};
-
-/// The environment variables a GitHub token is read from, in order.
-pub const GITHUB_TOKEN_VARS: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN"];
+use crate::environment::{Environment, GITHUB_TOKEN_VARS};
 
 /// The host part of a URL (`https://host:port/…` → `host`).
 fn host_of(url: &str) -> Option<String> {
@@ -26,16 +24,15 @@ pub fn is_github_host(url: &GitUrl) -> bool {
     let Some(host) = host_of(url.as_str()) else {
         return false;
     };
-    let base = std::env::var("PLUGIN_GITHUB_BASE_URL")
-        .ok()
-        .and_then(|b| host_of(&b));
+    let base = Environment::get()
+        .github_base_url
+        .as_deref()
+        .and_then(host_of);
     host == "github.com" || host.ends_with(".github.com") || base.is_some_and(|b| b == host)
 }
 
 fn github_token() -> Option<String> {
-    GITHUB_TOKEN_VARS
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()))
+    Environment::get().github_token.clone()
 }
 
 /// The credential callback for fetches from `url`. What it answers is bound to the origin of

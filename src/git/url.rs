@@ -4,6 +4,7 @@
 use std::fmt;
 
 use crate::credential::redact_url;
+use crate::environment::Environment;
 
 /// A git remote this tool may fetch from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,10 +129,10 @@ impl GitUrl {
         if parts.len() != 2 || !parts.iter().all(|p| segment_ok(p)) {
             return Err(GitUrlError::NotOwnerRepo(redact_url(repo)));
         }
-        let base = std::env::var("PLUGIN_GITHUB_BASE_URL")
-            .ok()
-            .filter(|b| !b.is_empty())
-            .unwrap_or_else(|| "https://github.com".into());
+        let base = Environment::get()
+            .github_base_url
+            .as_deref()
+            .unwrap_or("https://github.com");
         Self::parse(&format!("{}/{repo}.git", base.trim_end_matches('/')))
     }
 

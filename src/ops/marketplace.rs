@@ -80,7 +80,9 @@ pub fn register(
     let mut clone = None;
     let mut catalog = None;
     let mut steps = Vec::new();
-    let timeout = crate::git::network_timeout().as_secs();
+    let timeout = crate::environment::Environment::get()
+        .network_timeout
+        .as_secs();
     let marketplace = match (&known_clone, source.git_remote()) {
         (Some(k), _) => Marketplace::load_clone(&k.install_location)?,
         (None, None) if matches!(source, MarketplaceSource::Url(_)) => {
@@ -256,7 +258,7 @@ fn download_catalog(source: &MarketplaceSource) -> Result<(Marketplace, Vec<u8>)
     };
     let bytes = crate::download::get_bytes(&crate::download::Request::new(
         url,
-        crate::git::network_timeout(),
+        crate::environment::Environment::get().network_timeout,
         16 * 1024 * 1024,
     ))?;
     let marketplace = Marketplace::from_catalog_bytes(url, &bytes)?;

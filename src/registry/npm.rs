@@ -104,11 +104,7 @@ impl NpmRegistry {
         let url = explicit
             .map(String::from)
             .or_else(|| scope.and_then(|s| config.get(&format!("@{s}:registry"))))
-            .or_else(|| {
-                std::env::var("npm_config_registry")
-                    .ok()
-                    .filter(|v| !v.is_empty())
-            })
+            .or_else(|| crate::environment::Environment::get().npm_registry.clone())
             .or_else(|| config.get("registry"))
             .unwrap_or_else(|| DEFAULT_REGISTRY.to_string());
         let url = if url.ends_with('/') {

@@ -31,8 +31,7 @@ pub const MAX_UNPACKED: u64 = 1024 * 1024 * 1024;
 /// files compresses to almost nothing).
 pub const MAX_ENTRIES: u64 = 300_000;
 
-/// Lowers [`MAX_UNPACKED`] (a number of bytes); a larger or unreadable value is ignored.
-pub const MAX_UNPACKED_VAR: &str = "PLUGIN_MAX_UNPACK_BYTES";
+pub use crate::environment::MAX_UNPACKED_VAR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
@@ -73,10 +72,9 @@ impl UnpackBudget {
     /// The budget of one install: [`MAX_UNPACKED`], or less when [`MAX_UNPACKED_VAR`] says so.
     /// It can only lower the cap: a variable that raised it would be a way past it.
     pub fn for_install() -> Self {
-        let lowered = std::env::var(MAX_UNPACKED_VAR)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|&v| v > 0 && v < MAX_UNPACKED);
+        let lowered = crate::environment::Environment::get()
+            .max_unpacked
+            .filter(|&v| v < MAX_UNPACKED);
         Self::new(lowered.unwrap_or(MAX_UNPACKED))
     }
 
