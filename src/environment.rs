@@ -2,9 +2,9 @@
 //! struct. Modules deep down (git, registry, lock) ask [`Environment::get`] instead of reading
 //! `std::env` themselves, so every variable the program honours is listed here.
 //!
-//! Not here: the folders (`HOME`, `CLAUDE_CONFIG_DIR`, …), which [`crate::locations`] reads at
-//! the edge; `${VAR}` in `.npmrc` values, which npm's configuration names itself; and the test
-//! hooks of [`crate::fsutil::test_hook`], which release builds never read.
+//! Not here: the folders (`HOME`, `CLAUDE_CONFIG_DIR`, …), which `locations` reads at the edge;
+//! `${VAR}` in `.npmrc` values, which npm's configuration names itself; and the test hooks of
+//! `fsutil::test_hook`, which release builds never read.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -32,6 +32,7 @@ pub mod parallel;
 pub mod policy;
 pub mod progress;
 pub mod registry;
+pub mod schema;
 pub mod source;
 pub mod state;
 pub mod version;

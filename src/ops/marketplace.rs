@@ -9,8 +9,8 @@ use super::renames::{self, RenameNotice};
 use super::{ConfiguredMarketplace, Context, OpError, SeedRefusal, uninstall};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
-use crate::marketplace::names::reserved_name_problem;
 use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource};
+use crate::schema::names::reserved_name_problem;
 use crate::state::settings::writable_scopes;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -19,8 +19,8 @@ use crate::cache::{CopyReport, LinkPolicy, Provenance, TreeListing, copy_plugin_
 use crate::fsutil::{IoContext, IoError};
 use crate::git::{ExportError, GitDatabase, GitError, GitUrl, GitUrlError, Revision, export_tree};
 use crate::manifest::{self, ManifestError, PluginManifest};
-use crate::marketplace::{Marketplace, PluginEntry, PluginSource, RelativeSourceError};
 use crate::registry::UnpackBudget;
+use crate::schema::{Marketplace, PluginEntry, PluginSource, RelativeSourceError};
 use crate::version;
 
 #[derive(Debug, thiserror::Error)]
@@ -260,7 +260,7 @@ pub fn resolve(
         PluginSource::Relative(_) | PluginSource::Bare(_) => {
             let dir = marketplace.resolve_relative(entry)?;
             let manifest = manifest::read_manifest(&dir, &marketplace.root, &entry.name)?;
-            let git_commit = marketplace.git_commit_for(&dir);
+            let git_commit = crate::git::head_commit_within(&dir, &marketplace.root);
             let version = pick_version(
                 manifest.as_ref(),
                 entry,

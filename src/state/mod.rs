@@ -1,5 +1,5 @@
 //! Persistent state: `installed_plugins.json`, `known_marketplaces.json`, the settings files of
-//! each scope (their read-modify-write cycles run under [`crate::lock`]'s state lock).
+//! each scope (their read-modify-write cycles run under the state lock of the `lock` module).
 //!
 //! Every file is replaced atomically (temporary file, fsync, rename, fsync of the directory),
 //! under the exclusive state lock, and keeps the keys it does not own. A file that cannot be
