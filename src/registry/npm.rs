@@ -16,7 +16,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::unpack::{self, EntryKind, UnpackBudget, UnpackError, Unpacker};
-use crate::cache::copy::{CopyReport, Skipped, excluded_prefix};
+use crate::cache::{CopyReport, Skipped, excluded_prefix};
 use crate::credential::{Credential, Scope, redact_url};
 use crate::download::{self, DownloadError, Request, sri_sha512};
 use crate::fsutil::{IoContext, IoError};

@@ -6,7 +6,7 @@
 //!   (or the reverse): every reader of the package (the manifest read for the version, the
 //!   layout check, the unpacking) then sees the same single content for each path.
 //! * `.git` and the cache's bookkeeping names are left out at any depth, reported once each
-//!   (`cache::copy::excluded_name`).
+//!   (`cache::excluded_name`).
 //! * Links (symbolic and hard) and special files are never written, and are reported as what
 //!   they are.
 //! * Files get mode 644, or 755 when the archive gives any execute bit.
@@ -19,7 +19,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::cache::copy::{CopyReport, SkipReason, Skipped, excluded_prefix};
+use crate::cache::{CopyReport, SkipReason, Skipped, excluded_prefix};
 use crate::fsutil::{IoContext, IoError};
 
 /// What one install may unpack, the plugin and its Node.js dependencies together: a small

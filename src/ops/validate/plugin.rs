@@ -13,7 +13,8 @@ use super::{
     Bom, FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
     unknown_field,
 };
-use crate::cache::copy::{LinkPolicy, SkipReason, plan_plugin_tree};
+use crate::cache::SkipReason;
+use crate::cache::copy::{LinkPolicy, plan_plugin_tree};
 use crate::definition::paths::{PathProblem, PluginRoot, markdown_files};
 
 /// Top-level keys of plugin.json (docs §5), `icon` included (Claude Code's directory checks).
