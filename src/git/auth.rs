@@ -7,27 +7,19 @@ use gix::credentials::protocol::Outcome;
 use gix::remote::AuthenticateFn;
 use gix::sec::identity::Account;
 
-use super::url::GitUrl;
+use super::url::{GitUrl, url_host};
 use crate::credential::{Credential, CredentialError, Scope, redact_url};
 use crate::environment::{Environment, GITHUB_TOKEN_VARS};
 
-/// The host part of a URL (`https://host:port/…` → `host`).
-fn host_of(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split('/').next()?;
-    let host = authority.rsplit('@').next()?;
-    Some(host.split(':').next()?.to_ascii_lowercase())
-}
-
 /// Whether `url` is served by GitHub (or the configured GitHub base).
 pub fn is_github_host(url: &GitUrl) -> bool {
-    let Some(host) = host_of(url.as_str()) else {
+    let Some(host) = url_host(url.as_str()) else {
         return false;
     };
     let base = Environment::get()
         .github_base_url
         .as_deref()
-        .and_then(host_of);
+        .and_then(url_host);
     host == "github.com" || host.ends_with(".github.com") || base.is_some_and(|b| b == host)
 }
 
@@ -105,7 +97,7 @@ mod tests {
     #[test]
     fn hosts() {
         assert_eq!(
-            host_of("https://user@GitHub.com:443/o/r").as_deref(),
+            url_host("https://user@GitHub.com:443/o/r").as_deref(),
             Some("github.com")
         );
         assert!(is_github_host(
