@@ -4,7 +4,7 @@
 //!
 //! An import is any `crate::<module>` in a module's files (a `use` line, a path in a function
 //! body, a doc link), `use crate::{a, b::c}` groups included, up to the file's first
-//! `#[cfg(test)]` (unit tests may reach anywhere), as `/work/shared/tools/modcycles.py` reads them.
+//! `#[cfg(test)]` (unit tests may reach anywhere).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
