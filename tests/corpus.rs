@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use plugin::manifest::parse_manifest;
-use plugin::marketplace::schema::MarketplaceManifest;
+use plugin::schema::MarketplaceManifest;
 use serde_json::Value;
 
 /// Catalogs that our schema rejects, and must keep rejecting: (path under the corpus, text the

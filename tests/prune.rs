@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Env, m1, plugin, tree, write};
-use plugin::state::{FileLock, LockMode};
+use plugin::lock::{FileLock, LockMode};
 use serde_json::json;
 
 const DAY_MS: u128 = 86_400_000;

@@ -9,9 +9,10 @@ use super::{
 use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
+use crate::lock::FileLock;
 use crate::marketplace::{Marketplace, PluginEntry};
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
-use crate::state::{FileLock, InstalledPlugins, NewInstall, SettingsFile, Transaction};
+use crate::state::{InstalledPlugins, NewInstall, SettingsFile, Transaction};
 use crate::version;
 
 #[derive(Debug, Clone)]

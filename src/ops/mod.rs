@@ -30,13 +30,14 @@ use std::sync::{Mutex, MutexGuard};
 use crate::cache::{Cache, CacheError};
 use crate::fsutil::IoError;
 use crate::locations::{Locations, Scope};
+use crate::lock::{FileLock, LockError, LockMode};
 use crate::manifest::ManifestError;
 use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource, RelativeSourceError};
 use crate::policy::{MarketplacePolicy, PolicyError, PolicyViolation};
 use crate::state::managed::ManagedSettings;
 use crate::state::{
-    FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode,
-    RollbackError, SeedFolders, SettingsFile, Transaction,
+    InstalledPlugins, JsonFileError, KnownMarketplaces, RollbackError, SeedFolders, SettingsFile,
+    Transaction,
 };
 
 /// What every operation needs: where things are, and how to tell the user we are waiting.

@@ -22,8 +22,8 @@ use mutate::{JSON_TOKENS, Mutator};
 use serde_json::json;
 
 use plugin::locations::Scope;
-use plugin::marketplace::schema::PluginSource;
 use plugin::marketplace::{Marketplace, MarketplaceSource, relative_plugin_dir};
+use plugin::schema::PluginSource;
 
 // ---------------------------------------------------------------------------------------------
 // The harness
