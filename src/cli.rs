@@ -455,6 +455,21 @@ fn wants_json(c: &Command) -> bool {
     }
 }
 
+/// The `--scope` of a command that writes settings, as typed.
+fn settings_scope_arg(c: &Command) -> Option<&str> {
+    match c {
+        Command::Install(InstallArgs { scope, .. })
+        | Command::Uninstall(UninstallArgs { scope, .. })
+        | Command::Link(LinkArgs { scope, .. })
+        | Command::Unlink(UnlinkArgs { scope, .. })
+        | Command::Marketplace(MarketplaceCommand::Add { scope, .. }) => Some(scope),
+        Command::Enable(EnableArgs { scope, .. })
+        | Command::Disable(DisableArgs { scope, .. })
+        | Command::Marketplace(MarketplaceCommand::Remove { scope, .. }) => scope.as_deref(),
+        _ => None,
+    }
+}
+
 /// Run a parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     // Reads only the given path: no HOME, settings or lock needed.
@@ -500,6 +515,18 @@ pub fn run(cli: Cli) -> i32 {
             return 1;
         }
         loc.project_dir = dir;
+    }
+    // From the home folder, project settings would be the user settings file: refused, not mixed.
+    if let (Some(dir), Some(scope)) = (
+        loc.no_project(),
+        settings_scope_arg(&cli.command).and_then(Scope::parse),
+    ) && scope.is_project_bound()
+    {
+        output::fatal(&format!(
+            "✘ --scope {scope}: there is no project here: {}. Run the command from the project's folder, or use --scope user",
+            output::no_project_reason(dir)
+        ));
+        return 1;
     }
     let mut ctx = Context::new(loc);
     ctx.on_lock_wait = Box::new(output::waiting_for_lock);

@@ -30,7 +30,7 @@ mod resolve;
 pub mod stdio;
 mod sync;
 pub use resolve::resolve;
-pub use sync::{settings, sync};
+pub use sync::{no_project_reason, settings, sync};
 
 use std::path::Path;
 

@@ -135,6 +135,8 @@ pub struct SettingsView {
     pub effective: EffectiveSettings,
     /// `strictKnownMarketplaces` / `blockedMarketplaces` as managed settings give them.
     pub policy: Vec<(&'static str, Option<Value>)>,
+    /// The folder that is no project (the home folder): no project or local settings were read.
+    pub no_project: Option<PathBuf>,
 }
 
 /// Read every scope (user < project < local < managed) and merge them; any file that is not
@@ -165,6 +167,7 @@ pub fn settings_view(ctx: &Context) -> Result<SettingsView, OpError> {
         files,
         effective,
         policy,
+        no_project: ctx.loc.no_project().map(Path::to_path_buf),
     })
 }
 

@@ -216,6 +216,22 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
     i32::from(failed)
 }
 
+/// Why project and local settings are missing when run from the home folder.
+fn no_project_note(dir: &std::path::Path) -> String {
+    format!(
+        "no project or local settings: {}, so this folder is no project (as your home folder is none); run from a project's folder, or name one with --project",
+        no_project_reason(dir)
+    )
+}
+
+/// `<dir>/.claude/settings.json is your user settings file`.
+pub fn no_project_reason(dir: &std::path::Path) -> String {
+    format!(
+        "{} is your user settings file",
+        dir.join(".claude").join("settings.json").display()
+    )
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -233,7 +249,9 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
             return 1;
         }
     };
+    // Without a project, its two files were never read: not listed.
     let files: Vec<(Scope, String, bool)> = (view.files.iter())
+        .filter(|f| view.no_project.is_none() || !f.scope.is_project_bound())
         .map(|f| (f.scope, f.path().display().to_string(), f.exists()))
         .chain(
             view.managed_files
@@ -280,12 +298,16 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone().unwrap_or(Value::Null)))
             .collect();
-        json_pretty(&json!({
+        let mut v = json!({
             "files": files.iter().map(|(s, p, x)| json!({"scope": s.as_str(), "path": p, "exists": x})).collect::<Vec<_>>(),
             "enabledPlugins": enabled,
             "extraKnownMarketplaces": marketplaces,
             "policy": policy,
-        }));
+        });
+        if let Some(dir) = &view.no_project {
+            v["noProject"] = json!(no_project_note(dir));
+        }
+        json_pretty(&v);
         return 0;
     }
     println!("Settings files, lowest precedence first:");
@@ -295,6 +317,9 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
     }
     if view.managed_files.is_empty() {
         println!("  managed  (no managed settings)");
+    }
+    if let Some(dir) = &view.no_project {
+        println!("  note: {}", no_project_note(dir));
     }
     println!();
     println!("Enabled plugins:");
