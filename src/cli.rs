@@ -351,7 +351,7 @@ pub struct PruneArgs {
     /// List what would be removed, and how many bytes, without changing anything
     #[arg(long)]
     pub dry_run: bool,
-    /// Orphaned versions to keep per plugin, newest first (at least 1)
+    /// Orphaned versions to keep per plugin, newest first (0: remove every old enough orphan)
     #[arg(long, default_value_t = 1)]
     pub keep: usize,
     /// Keep orphans and unused downloads younger than this: 30s, 45m, 12h, 14d, 2w or 0

@@ -37,6 +37,7 @@ use std::path::Path;
 use serde_json::{Map, Value, json};
 
 use crate::cache::Skipped;
+use crate::cache::prune::KeepReason;
 use crate::locations::Scope;
 use crate::ops::OpError;
 use crate::ops::cache::PruneReport;
@@ -1213,9 +1214,12 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
             .iter()
             .map(|k| json!({"path": k.path, "reason": k.reason.what(), "pid": k.reason.pid()}))
             .collect();
+        let kept_versions: Vec<Value> = (rep.kept_versions.iter())
+            .map(|k| json!({"path": k.path, "plugin": k.id, "version": k.version, "reason": keep_reason_key(k.reason)}))
+            .collect();
         json_line(
             &json!({"removed": removed, "kept": kept, "marked": rep.marked,
-            "bytes": rep.bytes, "dryRun": rep.dry_run}),
+            "keptVersions": kept_versions, "bytes": rep.bytes, "dryRun": rep.dry_run}),
         );
         return 0;
     }
@@ -1245,6 +1249,15 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
             None => println!("kept {}: a git fetch into it is running", shown(&k.path)),
         }
     }
+    for k in &rep.kept_versions {
+        let why = match k.reason {
+            KeepReason::Installed => "installed".to_string(),
+            KeepReason::Newest if rep.keep == 1 => "the newest orphan (--keep 1)".to_string(),
+            KeepReason::Newest => format!("one of the {} newest orphans (--keep)", rep.keep),
+            KeepReason::Recent => "orphaned more recently than --older-than".to_string(),
+        };
+        println!("kept {} {}: {why}", k.id, k.version);
+    }
     for m in &rep.marked {
         println!("{mark} {} orphaned (it ages from now)", shown(m));
     }
@@ -1262,6 +1275,15 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
     };
     println!("{total} {counts}, {}", human_bytes(rep.bytes));
     0
+}
+
+/// `keptVersions[].reason`: `installed`, `keep` or `older-than` (the option that kept it).
+fn keep_reason_key(r: KeepReason) -> &'static str {
+    match r {
+        KeepReason::Installed => "installed",
+        KeepReason::Newest => "keep",
+        KeepReason::Recent => "older-than",
+    }
 }
 
 /// Decimal units, one decimal place: `512 B`, `12.4 kB`, `3.0 MB`.
