@@ -344,6 +344,46 @@ fn dry_run_changes_nothing() {
     );
 }
 
+/// A plugin the (not yet registered, local) marketplace does not list: the dry run says it
+/// cannot be installed, as the real run fails on it, instead of "would be installed".
+#[test]
+fn dry_run_names_a_plugin_the_marketplace_does_not_list() {
+    let f = fixture();
+    write_settings(&f);
+    let env = &f.env;
+    write_json(
+        &user_settings(env),
+        &json!({"enabledPlugins": {"c@acme": true, "nope@acme": true}}),
+    );
+    let r = env.run(&["sync", "--dry-run", "--json"]).fails().json();
+    let nope = (r["plugins"].as_array().unwrap().iter())
+        .find(|p| p["id"] == "nope@acme")
+        .unwrap()
+        .clone();
+    assert_eq!(nope["action"], "failed", "{r}");
+    assert_eq!(
+        nope["message"],
+        format!(
+            "cannot be installed: marketplace \"acme\" (dir:{}) does not list a plugin \"nope\"; check the name enabled in settings",
+            f.acme.display()
+        )
+    );
+    assert!(actions(&r, "plugins").contains(&("a@acme".into(), "would-install".into())));
+    let human = env.run(&["sync", "--dry-run"]).fails();
+    assert!(
+        human
+            .stderr
+            .contains("✘ nope@acme (user): cannot be installed: marketplace \"acme\""),
+        "{}",
+        human.stderr
+    );
+    assert!(human.stdout.contains(", 1 would fail."), "{}", human.stdout);
+    assert!(!env.plugins().exists());
+    // The real run fails on it too.
+    let real = env.run(&["sync", "--json"]).fails().json();
+    assert!(actions(&real, "plugins").contains(&("nope@acme".into(), "failed".into())));
+}
+
 #[test]
 fn prune_removes_installs_nothing_enables_only_when_asked() {
     let env = Env::new();

@@ -205,7 +205,8 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
             format!("{present} already installed"),
         ];
         if failures > 0 {
-            parts.push(format!("{failures} failed"));
+            let verb = if dry_run { "would fail" } else { "failed" };
+            parts.push(format!("{failures} {verb}"));
         }
         println!(
             "{}{}.",
