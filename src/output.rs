@@ -128,8 +128,14 @@ impl crate::progress::Reporter for TerminalReporter {
     }
 }
 
+/// A command refused before it starts (a bad `--scope`, conflicting options, no home folder):
+/// the one failure shape, `✘ ` and the message (which says what to do), on stderr. Claude Code's
+/// texts are kept after the mark; a message that already carries it is printed as it is.
 pub fn fatal(msg: &str) {
-    eprintln!("{msg}");
+    match msg.strip_prefix("✘ ") {
+        Some(_) => eprintln!("{msg}"),
+        None => eprintln!("✘ {msg}"),
+    }
 }
 
 /// `warning: …` lines on stderr.

@@ -1323,7 +1323,7 @@ fn uninstall_human_json_keep_data_and_scopes() {
     assert_eq!(r.stdout, "");
     assert_eq!(
         r.stderr,
-        "Unknown scope \"weird\". Use one of: user, project, local.\n"
+        "✘ Unknown scope \"weird\". Use one of: user, project, local.\n"
     );
 }
 
@@ -1380,12 +1380,13 @@ fn enable_disable_messages_goal_state_and_all() {
     assert_eq!(r.stdout, "");
     assert_eq!(
         r.stderr,
-        "Unknown scope \"weird\". Use one of: user, project, local\n"
+        // Claude Code's text, in our one failure shape (`✘ …`).
+        "✘ Unknown scope \"weird\". Use one of: user, project, local\n"
     );
     let r = fails_unchanged(&env, &["disable"]);
     assert_eq!(
         r.stderr,
-        "Please specify a plugin name or use --all to disable all plugins\n"
+        "✘ Please specify a plugin name or use --all to disable all plugins\n"
     );
 
     let r = env.run(&["disable", "--all"]).ok();
@@ -1403,7 +1404,7 @@ fn enable_disable_messages_goal_state_and_all() {
     let r = env.run(&["disable", "--all"]).ok();
     assert_eq!(r.stdout, "✔ Disabled 1 plugin\n");
     let r = fails_unchanged(&env, &["disable", "--all", "--scope", "user"]);
-    assert_eq!(r.stderr, "Cannot use --scope with --all\n");
+    assert_eq!(r.stderr, "✘ Cannot use --scope with --all\n");
 }
 
 #[test]
@@ -1731,13 +1732,15 @@ fn unknown_plugins_marketplaces_and_scopes() {
     for args in [
         &["install", "p1@m1", "--scope", "weird", "--json"][..],
         &["install", "p1@m1", "--scope", "USER"][..],
+        &["install", "p1@m1", "--scope", "global"][..],
     ] {
         let r = fails_unchanged(&env, args);
         assert_eq!(r.stdout, "", "{args:?}");
         let raw = args[3];
+        // Claude Code's text (rc 1, no JSON line), in the one failure shape of every error.
         assert_eq!(
             r.stderr,
-            format!("Unknown scope \"{raw}\". Use one of: user, project, local.\n")
+            format!("✘ Unknown scope \"{raw}\". Use one of: user, project, local.\n")
         );
     }
 }
