@@ -2079,3 +2079,51 @@ fn every_argument_and_option_has_help_text() {
     }
     assert!(missing.is_empty(), "no help text:\n{}", missing.join("\n"));
 }
+
+/// Network failures lead with one line a person understands, then the causes: for git fetches
+/// and downloads, an unresolvable host (`.invalid` never resolves, at once and without a network)
+/// and a loopback port nobody listens on.
+#[test]
+fn unreachable_hosts_are_named_before_the_causes() {
+    let env = Env::new();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dns = "nonexistent.invalid: DNS lookup failed".to_string();
+    let refused = format!("127.0.0.1:{closed}: connection refused");
+    let cases = [
+        (
+            "https://nonexistent.invalid/x.git".to_string(),
+            &dns,
+            "Failed to fetch",
+        ),
+        (
+            "https://nonexistent.invalid/cat.json".to_string(),
+            &dns,
+            "Could not connect to",
+        ),
+        (
+            format!("http://127.0.0.1:{closed}/x.git"),
+            &refused,
+            "Failed to fetch",
+        ),
+        (
+            format!("http://127.0.0.1:{closed}/cat.json"),
+            &refused,
+            "Could not connect to",
+        ),
+    ];
+    for (source, lead, cause) in cases {
+        let started = std::time::Instant::now();
+        let r = env.run(&["marketplace", "add", &source]).fails();
+        assert!(started.elapsed().as_secs() < 20, "{source}: slow");
+        assert!(
+            r.stderr.starts_with(&format!(
+                "✘ Failed to add marketplace: cannot reach {lead}; check the address and your network connection\n  cause: {cause} {source}"
+            )),
+            "{source}: {}",
+            r.stderr
+        );
+    }
+}
