@@ -58,17 +58,45 @@ use crate::ops::verify::{VerifyResult, VerifyStatus};
 /// Output mode of one invocation.
 pub struct Out {
     json: bool,
+    /// Stdout is a terminal: a progress line is redrawn by its result, as Claude Code does.
+    terminal: bool,
 }
+
+/// Carriage return and "erase the line": the cursor's line is blank again.
+const CLEAR_LINE: &str = "\r\x1b[2K";
 
 impl Out {
     pub fn new(json: bool) -> Self {
-        Self { json }
+        use std::io::IsTerminal;
+        Self {
+            json,
+            terminal: !json && std::io::stdout().is_terminal(),
+        }
     }
 
     /// Text printed before a result on the same line (no newline).
     pub fn progress(&self, text: &str) {
         print!("{text}");
         stdio::flush_stdout();
+    }
+
+    /// Before the result of a [`Out::progress`] line: on a terminal the line is cleared, so the
+    /// result replaces it; elsewhere the result follows on the same line (Claude Code's bytes).
+    fn progress_done(&self) {
+        if self.terminal {
+            print!("{CLEAR_LINE}");
+        }
+    }
+
+    /// Before a failure after a [`Out::progress`] line (the `✘` line on stderr says what
+    /// happened): cleared on a terminal, else ended.
+    fn progress_failed(&self) {
+        if self.terminal {
+            print!("{CLEAR_LINE}");
+            stdio::flush_stdout();
+        } else {
+            println!();
+        }
     }
 }
 
@@ -218,7 +246,7 @@ fn plugin_failure(
         }
         json_line(&Value::Object(v));
     } else if command == "install" {
-        println!();
+        out.progress_failed();
     }
     eprintln!("✘ Failed to {verb} plugin \"{plugin}\": {e}");
     1
@@ -260,7 +288,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
         println!("Adding marketplace…");
         println!("✔ {}", add_message(a).replace('\n', "\n  "));
         print_renames(&a.renames);
-        print!("Installing plugin \"{}\"...", r.id);
+        out.progress(&format!("Installing plugin \"{}\"...", r.id));
     }
     let plugin = if r.added_marketplace.is_some() {
         r.id.as_str()
@@ -330,6 +358,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
         // shows in human output only.
         json_line(&Value::Object(v));
     } else {
+        out.progress_done();
         println!("✔ {message}");
         if let InstallOutcome::AlreadyInstalled {
             installed_version,
@@ -694,7 +723,9 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
             } else {
                 let result = add_message(&a).replace('\n', "\n  ");
                 if a.steps.is_empty() {
-                    println!("Adding marketplace…✔ {result}");
+                    out.progress("Adding marketplace…");
+                    out.progress_done();
+                    println!("✔ {result}");
                 } else {
                     println!("Adding marketplace…\n{}\n✔ {result}", a.steps.join("\n"));
                 }
@@ -813,6 +844,7 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
                     .split_last()
                     .map(|(l, b)| (l.clone(), b.to_vec()))
                     .unwrap_or_default();
+                out.progress_done();
                 for s in before {
                     println!("{s}");
                 }
@@ -827,7 +859,7 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
                     &json!({"command":"marketplace-update","marketplace":name,"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
                 );
             } else {
-                println!();
+                out.progress_failed();
             }
             eprintln!("✘ Failed to update marketplace(s): {e}");
             1

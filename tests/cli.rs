@@ -2127,3 +2127,50 @@ fn unreachable_hosts_are_named_before_the_causes() {
         );
     }
 }
+
+/// On a terminal the result line replaces its progress line (Claude Code redraws it too); in a
+/// pipe the bytes stay Claude Code's (`Installing plugin "p1@m1"...✔ Successfully …`). The
+/// terminal is a pseudo-terminal from util-linux `script`, when it is installed.
+#[test]
+fn on_a_terminal_the_result_replaces_the_progress_line() {
+    let env = Env::new();
+    add(&env, &m1(&env));
+    let in_terminal = |args: &str| {
+        let mut c = Command::new("script");
+        c.args([
+            "-qec",
+            &format!("{} {args}", env!("CARGO_BIN_EXE_plugin")),
+            "/dev/null",
+        ])
+        .current_dir(&env.cwd)
+        .env("HOME", &env.home)
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("CLAUDE_CODE_PLUGIN_CACHE_DIR")
+        .env_remove("XDG_CACHE_HOME")
+        .env("PLUGIN_MANAGED_SETTINGS_DIR", env.managed())
+        .stdin(std::process::Stdio::null());
+        c.output().ok().map(Run::from)
+    };
+    let Some(r) = in_terminal("install p1@m1") else {
+        eprintln!("skipped: no `script` command to run in a pseudo-terminal");
+        return;
+    };
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "Installing plugin \"p1@m1\"...\r\x1b[2K✔ Successfully installed plugin: p1@m1 (scope: user)\r\n"
+    );
+    let r = in_terminal("install nope@m1").unwrap();
+    assert!(
+        r.stdout
+            .starts_with("Installing plugin \"nope@m1\"...\r\x1b[2K✘ Failed to install plugin"),
+        "{r:?}"
+    );
+    // In a pipe, nothing changes.
+    env.run(&["uninstall", "p1@m1"]).ok();
+    let r = env.run(&["install", "p1@m1"]).ok();
+    assert_eq!(
+        r.stdout,
+        "Installing plugin \"p1@m1\"...✔ Successfully installed plugin: p1@m1 (scope: user)\n"
+    );
+}
