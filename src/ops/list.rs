@@ -28,7 +28,7 @@ pub struct InstalledRow {
 /// marketplace (`readFromFolder`); `None` when it loads the installed copy in the cache.
 pub(super) fn loaded_in_place(
     m: &crate::marketplace::Marketplace,
-    entry: &crate::marketplace::schema::PluginEntry,
+    entry: &crate::marketplace::PluginEntry,
 ) -> Option<PathBuf> {
     entry
         .source
