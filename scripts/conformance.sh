@@ -21,7 +21,8 @@
 # REQUIREMENTS
 #   ../shared/tools (cc-probe.sh, make-fixtures.sh) next to the repo - CI always has it; when it
 #   is absent the script prints "conformance: SKIPPED ..." and exits 0. Also bash, jq, git,
-#   cargo (if the binary must be built) and npm (if Claude Code must be installed).
+#   cargo (if the binary must be built) and node + npm (if Claude Code must be installed: the
+#   first run downloads about 350 MB with npm; node >= 22 recommended, older ones get a warning).
 #
 # ENVIRONMENT
 #   CLAUDE_BIN  Claude Code binary. Default: installed with npm (once) into
@@ -333,8 +334,15 @@ if [ -z "${CLAUDE_BIN:-}" ]; then
   CC_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/plugin-conformance/cc-$CC_VERSION"
   CLAUDE_BIN="$CC_DIR/node_modules/@anthropic-ai/claude-code-linux-x64/claude"
   if [ ! -x "$CLAUDE_BIN" ]; then
-    command -v npm >/dev/null || die "npm is required to install Claude Code $CC_VERSION (or set CLAUDE_BIN)"
-    echo "conformance: installing @anthropic-ai/claude-code@$CC_VERSION into $CC_DIR" >&2
+    command -v node >/dev/null && command -v npm >/dev/null \
+      || die "node and npm are required to install Claude Code $CC_VERSION (node >= 22 recommended), or set CLAUDE_BIN to a claude binary"
+    node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if [ "${node_major:-0}" -lt 22 ] 2>/dev/null; then
+      echo "conformance: warning: node $(node --version 2>/dev/null) is older than the recommended 22;" \
+           "if the install below fails, use node >= 22 or set CLAUDE_BIN" >&2
+    fi
+    echo "conformance: first run: downloading Claude Code $CC_VERSION with npm (about 350 MB)" \
+         "into $CC_DIR; later runs reuse it" >&2
     mkdir -p "$CC_DIR"
     npm install --no-audit --no-fund --prefix "$CC_DIR" "@anthropic-ai/claude-code@$CC_VERSION" >&2 \
       || die "npm install of @anthropic-ai/claude-code@$CC_VERSION failed (or set CLAUDE_BIN)"

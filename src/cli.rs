@@ -351,7 +351,7 @@ pub struct PruneArgs {
     /// List what would be removed, and how many bytes, without changing anything
     #[arg(long)]
     pub dry_run: bool,
-    /// Orphaned versions to keep per plugin, newest first (at least 1)
+    /// Orphaned versions to keep per plugin, newest first (0: remove every old enough orphan)
     #[arg(long, default_value_t = 1)]
     pub keep: usize,
     /// Keep orphans and unused downloads younger than this: 30s, 45m, 12h, 14d, 2w or 0
@@ -455,6 +455,21 @@ fn wants_json(c: &Command) -> bool {
     }
 }
 
+/// The `--scope` of a command that writes settings, as typed.
+fn settings_scope_arg(c: &Command) -> Option<&str> {
+    match c {
+        Command::Install(InstallArgs { scope, .. })
+        | Command::Uninstall(UninstallArgs { scope, .. })
+        | Command::Link(LinkArgs { scope, .. })
+        | Command::Unlink(UnlinkArgs { scope, .. })
+        | Command::Marketplace(MarketplaceCommand::Add { scope, .. }) => Some(scope),
+        Command::Enable(EnableArgs { scope, .. })
+        | Command::Disable(DisableArgs { scope, .. })
+        | Command::Marketplace(MarketplaceCommand::Remove { scope, .. }) => scope.as_deref(),
+        _ => None,
+    }
+}
+
 /// Run a parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
     // Reads only the given path: no HOME, settings or lock needed.
@@ -500,6 +515,18 @@ pub fn run(cli: Cli) -> i32 {
             return 1;
         }
         loc.project_dir = dir;
+    }
+    // From the home folder, project settings would be the user settings file: refused, not mixed.
+    if let (Some(dir), Some(scope)) = (
+        loc.no_project(),
+        settings_scope_arg(&cli.command).and_then(Scope::parse),
+    ) && scope.is_project_bound()
+    {
+        output::fatal(&format!(
+            "✘ --scope {scope}: there is no project here: {}. Run the command from the project's folder, or use --scope user",
+            output::no_project_reason(dir)
+        ));
+        return 1;
     }
     let mut ctx = Context::new(loc);
     ctx.on_lock_wait = Box::new(output::waiting_for_lock);

@@ -238,6 +238,60 @@ pub fn redact_urls_in(text: &str) -> String {
     }
 }
 
+/// Why a connection failed, in words a person knows, read from an error's causes (as
+/// [`error_chain`] writes them); `None` when they tell no connection failure.
+pub fn connection_failure(causes: &str) -> Option<&'static str> {
+    let lower = causes.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    Some(
+        if has(&[
+            "dns error",
+            "failed to lookup address",
+            "name or service not known",
+            "could not resolve host",
+            "no address associated with hostname",
+            "temporary failure in name resolution",
+        ]) {
+            "DNS lookup failed"
+        } else if has(&["connection refused"]) {
+            "connection refused"
+        } else if has(&["timed out", "deadline has elapsed"]) {
+            "timed out"
+        } else if has(&["network is unreachable", "no route to host"]) {
+            "no route to the host (network unreachable)"
+        } else if has(&["connection reset"]) {
+            "the connection was reset"
+        } else if has(&["certificate"]) {
+            "its TLS certificate was not accepted"
+        } else {
+            return None;
+        },
+    )
+}
+
+/// The first line of a failure to reach `url`: `cannot reach github.com: DNS lookup failed;
+/// check …`, then `  cause: ` before the causes; empty when `causes` tell no connection failure.
+pub fn unreachable_lead(url: &str, causes: &str) -> String {
+    let Some(why) = connection_failure(causes) else {
+        return String::new();
+    };
+    let host = match url::Url::parse(url) {
+        Ok(u) => u.host_str().map(|h| match u.port() {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_string(),
+        }),
+        // `git@host:path`
+        Err(_) => url
+            .rsplit_once('@')
+            .map_or(url, |(_, rest)| rest)
+            .split(':')
+            .next()
+            .map(str::to_string),
+    };
+    let host = host.unwrap_or_else(|| redact_url(url));
+    format!("cannot reach {host}: {why}; check the address and your network connection\n  cause: ")
+}
+
 /// An error and its causes on one line (`top: cause: cause`), without repeats, and without the
 /// secrets of any URL a library put in it.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
@@ -256,6 +310,30 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connection_failures_lead_with_a_line_a_person_understands() {
+        let dns = "error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known";
+        assert_eq!(
+            unreachable_lead("https://github.com/o/r.git", dns),
+            "cannot reach github.com: DNS lookup failed; check the address and your network connection\n  cause: "
+        );
+        assert_eq!(
+            unreachable_lead(
+                "http://127.0.0.1:9/x",
+                "tcp connect error: Connection refused (os error 111)"
+            ),
+            "cannot reach 127.0.0.1:9: connection refused; check the address and your network connection\n  cause: "
+        );
+        assert!(
+            unreachable_lead("git@example.com:o/r.git", "operation timed out")
+                .starts_with("cannot reach example.com: timed out;")
+        );
+        assert_eq!(
+            unreachable_lead("https://x.test/", "Received HTTP status 404"),
+            ""
+        );
+    }
 
     #[test]
     fn scopes_admit_their_origin_and_prefix_only() {

@@ -17,7 +17,7 @@ use crate::fsutil::{IoContext, IoError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DownloadError {
-    #[error("Could not connect to {url}: {message}. Check the address and your network connection")]
+    #[error("{}", connect_failure(url, message))]
     Connect { url: String, message: String },
     #[error("{url} answered {status}{hint}")]
     Status {
@@ -456,6 +456,16 @@ fn client(req: &Request) -> Result<reqwest::blocking::Client, DownloadError> {
         .build()
         .map_err(|e| connect(req.url, &e))?;
     Ok(SHARED.get_or_init(|| c).clone())
+}
+
+/// [`DownloadError::Connect`]'s text: what went wrong in a person's words first, when known.
+fn connect_failure(url: &str, message: &str) -> String {
+    match crate::credential::unreachable_lead(url, message) {
+        lead if lead.is_empty() => format!(
+            "Could not connect to {url}: {message}. Check the address and your network connection"
+        ),
+        lead => format!("{lead}Could not connect to {url}: {message}"),
+    }
 }
 
 fn connect(url: &str, e: &dyn std::error::Error) -> DownloadError {

@@ -9,9 +9,10 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// An I/O error together with the path and the operation that failed.
+/// An I/O error together with the path and the operation that failed (the file the user knows,
+/// never our temporary file beside it), with what to do when the system refused access.
 #[derive(Debug, thiserror::Error)]
-#[error("{op} {}: {source}", path.display())]
+#[error("{op} {}: {source}{}", path.display(), access_hint(source, path))]
 pub struct IoError {
     pub op: &'static str,
     pub path: PathBuf,
@@ -30,6 +31,20 @@ impl IoError {
 
     pub fn kind(&self) -> io::ErrorKind {
         self.source.kind()
+    }
+}
+
+/// For the system's "permission denied" (not our own refusals, which say why themselves).
+fn access_hint(e: &io::Error, path: &Path) -> String {
+    if e.kind() == io::ErrorKind::PermissionDenied && e.raw_os_error().is_some() {
+        let folder = path.parent().unwrap_or(Path::new("/"));
+        format!(
+            "; check the owner and permissions of {} and of its folder {} (`ls -ld`)",
+            path.display(),
+            folder.display()
+        )
+    } else {
+        String::new()
     }
 }
 
@@ -401,6 +416,36 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn permission_errors_name_the_file_and_what_to_check() {
+        let p = Path::new("/h/.claude/plugins/installed_plugins.json");
+        let e = IoError::new("write", p, io::Error::from_raw_os_error(13));
+        assert_eq!(
+            e.to_string(),
+            "write /h/.claude/plugins/installed_plugins.json: Permission denied (os error 13); check the owner and permissions of /h/.claude/plugins/installed_plugins.json and of its folder /h/.claude/plugins (`ls -ld`)"
+        );
+        // Our own refusals carry their reason already.
+        let own = io::Error::new(io::ErrorKind::PermissionDenied, "it is a link outside");
+        assert_eq!(
+            IoError::new("write", p, own).to_string(),
+            "write /h/.claude/plugins/installed_plugins.json: it is a link outside"
+        );
+    }
+
+    /// Root ignores permission bits: the failure is made with a folder that is a file instead.
+    #[test]
+    fn write_atomic_errors_name_the_file_not_the_temporary_one() {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("plugins"), "a file").unwrap();
+        let target = t.path().join("plugins/installed_plugins.json");
+        let e = write_atomic(&target, b"{}").unwrap_err().to_string();
+        assert!(!e.contains("plugin-tmp"), "{e}");
+        assert!(
+            e.contains(&t.path().join("plugins").display().to_string()),
+            "{e}"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -18,7 +18,9 @@
 //!
 //! `<project>` is the root of the git work tree that holds the working directory, or the working
 //! directory itself outside git. Claude Code uses the git root for `local` but the working
-//! directory for `project`; one folder for both is a documented difference.
+//! directory for `project`; one folder for both is a documented difference. A `<project>` whose
+//! `.claude/settings.json` is the user settings file (the home folder, or a home that is a git
+//! work tree) is no project, as git sees no repository in a home folder without one.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -230,14 +232,34 @@ impl Locations {
         self.plugins_root.join(".plugin-cache.lock")
     }
 
-    /// The settings file a scope writes to; `None` for managed settings (read-only).
+    /// The settings file a scope writes to; `None` for managed settings (read-only), and for
+    /// project and local settings when there is no project (see [`Locations::no_project`]).
     pub fn settings_file(&self, scope: Scope) -> Option<PathBuf> {
+        let project = || {
+            self.no_project()
+                .is_none()
+                .then(|| self.project_dir.join(".claude"))
+        };
         match scope {
-            Scope::User => Some(self.config_dir.join("settings.json")),
-            Scope::Project => Some(self.project_dir.join(".claude").join("settings.json")),
-            Scope::Local => Some(self.project_dir.join(".claude").join("settings.local.json")),
+            Scope::User => Some(self.user_settings_file()),
+            Scope::Project => project().map(|d| d.join("settings.json")),
+            Scope::Local => project().map(|d| d.join("settings.local.json")),
             Scope::Managed => None,
         }
+    }
+
+    fn user_settings_file(&self) -> PathBuf {
+        self.config_dir.join("settings.json")
+    }
+
+    /// `Some(folder)` when the project folder's `.claude/settings.json` is the user settings file
+    /// itself (run from the home folder): that folder is then no project, and project and local
+    /// settings do not exist. Real paths are compared, so links and spellings do not matter, and
+    /// a `CLAUDE_CONFIG_DIR` elsewhere makes the home folder a project like any other.
+    pub fn no_project(&self) -> Option<&Path> {
+        let project_file = self.project_dir.join(".claude").join("settings.json");
+        (real_path(&project_file) == real_path(&self.user_settings_file()))
+            .then_some(self.project_dir.as_path())
     }
 
     /// The project path recorded in `installed_plugins.json` for project-bound scopes.
@@ -248,6 +270,18 @@ impl Locations {
     /// Resolve a user-typed path (`~`, relative to the working directory).
     pub fn user_path(&self, raw: &str) -> PathBuf {
         absolutize(&expand_tilde(raw, &self.home), &self.cwd)
+    }
+}
+
+/// `path` with links resolved and `.`/`..` removed, as far as it exists (a settings file or its
+/// folder may not be created yet).
+fn real_path(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => real_path(parent).join(name),
+        _ => crate::fsutil::normalize_lexically(path),
     }
 }
 
@@ -330,5 +364,44 @@ mod tests {
             l.settings_file(Scope::Local).unwrap(),
             t.path().join("repo/.claude/settings.local.json")
         );
+    }
+
+    #[test]
+    fn the_home_folder_is_no_project() {
+        let t = tempfile::tempdir().unwrap();
+        let home = t.path().canonicalize().unwrap().join("home");
+        std::fs::create_dir_all(home.join("sub")).unwrap();
+        // ~/.claude does not exist yet: still the same file.
+        let l = Locations::new(home.clone(), home.clone(), None, None);
+        assert_eq!(l.no_project(), Some(home.as_path()));
+        assert_eq!(l.settings_file(Scope::Project), None);
+        assert_eq!(l.settings_file(Scope::Local), None);
+        std::fs::create_dir_all(home.join(".claude")).unwrap();
+        // Another spelling of the same folder (a link to it, a `..`).
+        std::os::unix::fs::symlink(&home, t.path().join("link")).unwrap();
+        let l = Locations::new(home.clone(), t.path().join("link"), None, None);
+        assert!(l.no_project().is_some());
+        let l = Locations::new(home.clone(), home.join("sub/.."), None, None);
+        assert!(l.no_project().is_some());
+        // A home that is a git work tree: its sub-folders are not projects either.
+        std::fs::create_dir_all(home.join(".git")).unwrap();
+        let l = Locations::new(home.clone(), home.join("sub"), None, None);
+        assert!(l.no_project().is_some());
+        // With CLAUDE_CONFIG_DIR elsewhere, ~/.claude/settings.json is a project's file.
+        let config = t.path().join("config");
+        let l = Locations::new(home.clone(), home.clone(), config.to_str(), None);
+        assert_eq!(l.no_project(), None);
+        assert_eq!(
+            l.settings_file(Scope::Project),
+            Some(home.join(".claude/settings.json"))
+        );
+        // … and the folder whose .claude/ CLAUDE_CONFIG_DIR names is none.
+        let proj = t.path().join("proj");
+        std::fs::create_dir_all(proj.join(".claude")).unwrap();
+        let config = proj.join(".claude");
+        let l = Locations::new(home.clone(), proj.clone(), config.to_str(), None);
+        assert!(l.no_project().is_some());
+        let l = Locations::new(home, t.path().join("work"), None, None);
+        assert_eq!(l.no_project(), None);
     }
 }

@@ -44,7 +44,7 @@ mod resolve;
 pub mod stdio;
 mod sync;
 pub use resolve::resolve;
-pub use sync::{settings, sync};
+pub use sync::{no_project_reason, settings, sync};
 
 use std::path::Path;
 
@@ -54,6 +54,7 @@ use serde_json::Value;
 use json::{CommandFailure, OWN, Outcome, PluginFailure, PluginHead, SCHEMA_VERSION};
 
 use crate::cache::Skipped;
+use crate::cache::prune::KeepReason;
 use crate::locations::Scope;
 use crate::ops::OpError;
 use crate::ops::cache::PruneReport;
@@ -74,17 +75,45 @@ use crate::ops::verify::{VerifyResult, VerifyStatus};
 /// Output mode of one invocation.
 pub struct Out {
     json: bool,
+    /// Stdout is a terminal: a progress line is redrawn by its result, as Claude Code does.
+    terminal: bool,
 }
+
+/// Carriage return and "erase the line": the cursor's line is blank again.
+const CLEAR_LINE: &str = "\r\x1b[2K";
 
 impl Out {
     pub fn new(json: bool) -> Self {
-        Self { json }
+        use std::io::IsTerminal;
+        Self {
+            json,
+            terminal: !json && std::io::stdout().is_terminal(),
+        }
     }
 
     /// Text printed before a result on the same line (no newline).
     pub fn progress(&self, text: &str) {
         print!("{text}");
         stdio::flush_stdout();
+    }
+
+    /// Before the result of a [`Out::progress`] line: on a terminal the line is cleared, so the
+    /// result replaces it; elsewhere the result follows on the same line (Claude Code's bytes).
+    fn progress_done(&self) {
+        if self.terminal {
+            print!("{CLEAR_LINE}");
+        }
+    }
+
+    /// Before a failure after a [`Out::progress`] line (the `✘` line on stderr says what
+    /// happened): cleared on a terminal, else ended.
+    fn progress_failed(&self) {
+        if self.terminal {
+            print!("{CLEAR_LINE}");
+            stdio::flush_stdout();
+        } else {
+            println!();
+        }
     }
 }
 
@@ -144,8 +173,14 @@ impl crate::progress::Reporter for TerminalReporter {
     }
 }
 
+/// A command refused before it starts (a bad `--scope`, conflicting options, no home folder):
+/// the one failure shape, `✘ ` and the message (which says what to do), on stderr. Claude Code's
+/// texts are kept after the mark; a message that already carries it is printed as it is.
 pub fn fatal(msg: &str) {
-    eprintln!("{msg}");
+    match msg.strip_prefix("✘ ") {
+        Some(_) => eprintln!("{msg}"),
+        None => eprintln!("✘ {msg}"),
+    }
 }
 
 /// `warning: …` lines on stderr.
@@ -260,7 +295,7 @@ fn plugin_failure(
             already_in_goal_state: matches!(e, OpError::AlreadyInGoalState { .. }).then_some(true),
         });
     } else if command == "install" {
-        println!();
+        out.progress_failed();
     }
     eprintln!("✘ Failed to {verb} plugin \"{plugin}\": {e}");
     1
@@ -302,7 +337,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
         println!("Adding marketplace…");
         println!("✔ {}", add_message(a).replace('\n', "\n  "));
         print_renames(&a.renames);
-        print!("Installing plugin \"{}\"...", r.id);
+        out.progress(&format!("Installing plugin \"{}\"...", r.id));
     }
     let plugin = if r.added_marketplace.is_some() {
         r.id.as_str()
@@ -370,6 +405,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
         // shows in human output only.
         json_line(&line);
     } else {
+        out.progress_done();
         println!("✔ {message}");
         if let InstallOutcome::AlreadyInstalled {
             installed_version,
@@ -746,7 +782,9 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
             } else {
                 let result = add_message(&a).replace('\n', "\n  ");
                 if a.steps.is_empty() {
-                    println!("Adding marketplace…✔ {result}");
+                    out.progress("Adding marketplace…");
+                    out.progress_done();
+                    println!("✔ {result}");
                 } else {
                     println!("Adding marketplace…\n{}\n✔ {result}", a.steps.join("\n"));
                 }
@@ -853,6 +891,7 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
                     .split_last()
                     .map(|(l, b)| (l.clone(), b.to_vec()))
                     .unwrap_or_default();
+                out.progress_done();
                 for s in before {
                     println!("{s}");
                 }
@@ -868,7 +907,7 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
                     ..CommandFailure::new(None, "marketplace-update", &e)
                 });
             } else {
-                println!();
+                out.progress_failed();
             }
             eprintln!("✘ Failed to update marketplace(s): {e}");
             1
@@ -1264,6 +1303,18 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
                 pid: k.reason.pid(),
             })
             .collect();
+        let kept_versions = (rep.kept_versions.iter())
+            .map(|k| json::KeptVersionEntry {
+                path: lossy(&k.path),
+                plugin: k.id.clone(),
+                version: k.version.clone(),
+                reason: match k.reason {
+                    KeepReason::Installed => json::KeepReasonJson::Installed,
+                    KeepReason::Newest => json::KeepReasonJson::Keep,
+                    KeepReason::Recent => json::KeepReasonJson::OlderThan,
+                },
+            })
+            .collect();
         json_line(&json::Pruned {
             schema_version: SCHEMA_VERSION,
             command: "cache-prune".into(),
@@ -1271,6 +1322,7 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
             removed,
             kept,
             marked: rep.marked.iter().map(|p| lossy(p)).collect(),
+            kept_versions,
             bytes: rep.bytes,
             dry_run: rep.dry_run,
         });
@@ -1302,6 +1354,15 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
             None => println!("kept {}: a git fetch into it is running", shown(&k.path)),
         }
     }
+    for k in &rep.kept_versions {
+        let why = match k.reason {
+            KeepReason::Installed => "installed".to_string(),
+            KeepReason::Newest if rep.keep == 1 => "the newest orphan (--keep 1)".to_string(),
+            KeepReason::Newest => format!("one of the {} newest orphans (--keep)", rep.keep),
+            KeepReason::Recent => "orphaned more recently than --older-than".to_string(),
+        };
+        println!("kept {} {}: {why}", k.id, k.version);
+    }
     for m in &rep.marked {
         println!("{mark} {} orphaned (it ages from now)", shown(m));
     }
@@ -1321,6 +1382,7 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
     0
 }
 
+/// `keptVersions[].reason`: `installed`, `keep` or `older-than` (the option that kept it).
 /// Decimal units, one decimal place: `512 B`, `12.4 kB`, `3.0 MB`.
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["kB", "MB", "GB", "TB", "PB"];

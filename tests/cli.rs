@@ -1323,7 +1323,7 @@ fn uninstall_human_json_keep_data_and_scopes() {
     assert_eq!(r.stdout, "");
     assert_eq!(
         r.stderr,
-        "Unknown scope \"weird\". Use one of: user, project, local.\n"
+        "✘ Unknown scope \"weird\". Use one of: user, project, local.\n"
     );
 }
 
@@ -1380,12 +1380,13 @@ fn enable_disable_messages_goal_state_and_all() {
     assert_eq!(r.stdout, "");
     assert_eq!(
         r.stderr,
-        "Unknown scope \"weird\". Use one of: user, project, local\n"
+        // Claude Code's text, in our one failure shape (`✘ …`).
+        "✘ Unknown scope \"weird\". Use one of: user, project, local\n"
     );
     let r = fails_unchanged(&env, &["disable"]);
     assert_eq!(
         r.stderr,
-        "Please specify a plugin name or use --all to disable all plugins\n"
+        "✘ Please specify a plugin name or use --all to disable all plugins\n"
     );
 
     let r = env.run(&["disable", "--all"]).ok();
@@ -1403,7 +1404,7 @@ fn enable_disable_messages_goal_state_and_all() {
     let r = env.run(&["disable", "--all"]).ok();
     assert_eq!(r.stdout, "✔ Disabled 1 plugin\n");
     let r = fails_unchanged(&env, &["disable", "--all", "--scope", "user"]);
-    assert_eq!(r.stderr, "Cannot use --scope with --all\n");
+    assert_eq!(r.stderr, "✘ Cannot use --scope with --all\n");
 }
 
 #[test]
@@ -1731,13 +1732,15 @@ fn unknown_plugins_marketplaces_and_scopes() {
     for args in [
         &["install", "p1@m1", "--scope", "weird", "--json"][..],
         &["install", "p1@m1", "--scope", "USER"][..],
+        &["install", "p1@m1", "--scope", "global"][..],
     ] {
         let r = fails_unchanged(&env, args);
         assert_eq!(r.stdout, "", "{args:?}");
         let raw = args[3];
+        // Claude Code's text (rc 1, no JSON line), in the one failure shape of every error.
         assert_eq!(
             r.stderr,
-            format!("Unknown scope \"{raw}\". Use one of: user, project, local.\n")
+            format!("✘ Unknown scope \"{raw}\". Use one of: user, project, local.\n")
         );
     }
 }
@@ -2075,4 +2078,99 @@ fn every_argument_and_option_has_help_text() {
         }
     }
     assert!(missing.is_empty(), "no help text:\n{}", missing.join("\n"));
+}
+
+/// Network failures lead with one line a person understands, then the causes: for git fetches
+/// and downloads, an unresolvable host (`.invalid` never resolves, at once and without a network)
+/// and a loopback port nobody listens on.
+#[test]
+fn unreachable_hosts_are_named_before_the_causes() {
+    let env = Env::new();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dns = "nonexistent.invalid: DNS lookup failed".to_string();
+    let refused = format!("127.0.0.1:{closed}: connection refused");
+    let cases = [
+        (
+            "https://nonexistent.invalid/x.git".to_string(),
+            &dns,
+            "Failed to fetch",
+        ),
+        (
+            "https://nonexistent.invalid/cat.json".to_string(),
+            &dns,
+            "Could not connect to",
+        ),
+        (
+            format!("http://127.0.0.1:{closed}/x.git"),
+            &refused,
+            "Failed to fetch",
+        ),
+        (
+            format!("http://127.0.0.1:{closed}/cat.json"),
+            &refused,
+            "Could not connect to",
+        ),
+    ];
+    for (source, lead, cause) in cases {
+        let started = std::time::Instant::now();
+        let r = env.run(&["marketplace", "add", &source]).fails();
+        assert!(started.elapsed().as_secs() < 20, "{source}: slow");
+        assert!(
+            r.stderr.starts_with(&format!(
+                "✘ Failed to add marketplace: cannot reach {lead}; check the address and your network connection\n  cause: {cause} {source}"
+            )),
+            "{source}: {}",
+            r.stderr
+        );
+    }
+}
+
+/// On a terminal the result line replaces its progress line (Claude Code redraws it too); in a
+/// pipe the bytes stay Claude Code's (`Installing plugin "p1@m1"...✔ Successfully …`). The
+/// terminal is a pseudo-terminal from util-linux `script`, when it is installed.
+#[test]
+fn on_a_terminal_the_result_replaces_the_progress_line() {
+    let env = Env::new();
+    add(&env, &m1(&env));
+    let in_terminal = |args: &str| {
+        let mut c = Command::new("script");
+        c.args([
+            "-qec",
+            &format!("{} {args}", env!("CARGO_BIN_EXE_plugin")),
+            "/dev/null",
+        ])
+        .current_dir(&env.cwd)
+        .env("HOME", &env.home)
+        .env_remove("CLAUDE_CONFIG_DIR")
+        .env_remove("CLAUDE_CODE_PLUGIN_CACHE_DIR")
+        .env_remove("XDG_CACHE_HOME")
+        .env("PLUGIN_MANAGED_SETTINGS_DIR", env.managed())
+        .stdin(std::process::Stdio::null());
+        c.output().ok().map(Run::from)
+    };
+    let Some(r) = in_terminal("install p1@m1") else {
+        eprintln!("skipped: no `script` command to run in a pseudo-terminal");
+        return;
+    };
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        r.stdout,
+        "Installing plugin \"p1@m1\"...\r\x1b[2K✔ Successfully installed plugin: p1@m1 (scope: user)\r\n"
+    );
+    let r = in_terminal("install nope@m1").unwrap();
+    assert!(
+        r.stdout
+            .starts_with("Installing plugin \"nope@m1\"...\r\x1b[2K✘ Failed to install plugin"),
+        "{r:?}"
+    );
+    // In a pipe, nothing changes.
+    env.run(&["uninstall", "p1@m1"]).ok();
+    let r = env.run(&["install", "p1@m1"]).ok();
+    assert_eq!(
+        r.stdout,
+        "Installing plugin \"p1@m1\"...✔ Successfully installed plugin: p1@m1 (scope: user)\n"
+    );
 }

@@ -91,6 +91,16 @@ fn link_records_enables_and_serves_edits_through_the_cache() {
     let list = env.run(&["list", "--json"]).ok().json();
     assert_eq!(list[0]["id"], json!("tool@dev"));
     assert_eq!(list[0]["enabled"], json!(true));
+    // Claude Code loads the recorded folder (the link), which resolve says.
+    let r = env.run(&["resolve", "tool"]).ok();
+    assert!(
+        r.stdout.contains(&format!(
+            "  root     {}  (the folder Claude Code loads)\n",
+            link.display()
+        )),
+        "{}",
+        r.stdout
+    );
     let up = env.run(&["update", "tool", "--json"]).ok().json();
     assert_eq!(up[0]["outcome"], json!("pinned"));
     assert_eq!(up[0]["pinnedTo"], json!({"checkout": s(&co)}));

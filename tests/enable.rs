@@ -186,7 +186,7 @@ fn managed_scope_is_read_only_for_every_writing_command() {
     let env = Env::new();
     marketplace_m1(&env, &["p1"]);
     env.run(&["install", "p1@m1"]).ok();
-    let message = "Managed settings are read-only: they come from your organization and this tool never writes them. Use one of: user, project, local\n";
+    let message = "✘ Managed settings are read-only: they come from your organization and this tool never writes them. Use one of: user, project, local\n";
     for args in [
         &["enable", "p1@m1", "--scope", "managed"][..],
         &["disable", "p1@m1", "--scope", "managed", "--json"][..],
@@ -207,7 +207,8 @@ fn managed_scope_is_read_only_for_every_writing_command() {
             "managed",
         ],
     );
-    assert_eq!(r.stderr, format!("✘ {message}"));
+    // The same shape as every other refusal.
+    assert_eq!(r.stderr, message);
 }
 
 // ---------------------------------------------------------------------------------------------

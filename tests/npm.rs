@@ -529,7 +529,9 @@ fn unreachable_and_non_tls_registries_fail_clearly() {
     let cases = [
         (
             "down@mn",
-            format!("Could not connect to http://127.0.0.1:{closed}/demo"),
+            format!(
+                "cannot reach 127.0.0.1:{closed}: connection refused; check the address and your network connection\n  cause: Could not connect to http://127.0.0.1:{closed}/demo"
+            ),
         ),
         ("tls@mn", tls_msg),
     ];

@@ -175,7 +175,10 @@ fn prunes_old_orphans_beyond_keep_and_marks_unmarked_ones() {
     assert_eq!(
         r.stdout,
         format!(
-            "removed cache/m1/p1/0.9.0 (version, {b090} B)\nremoved cache/m1/p1/1.0.0 (version, {b100} B)\nmarked cache/m1/p3/1.0.0 orphaned (it ages from now)\nRemoved 2 folders, {} B\n",
+            "removed cache/m1/p1/0.9.0 (version, {b090} B)\nremoved cache/m1/p1/1.0.0 (version, {b100} B)\n\
+             kept p1@m1 1.1.0: the newest orphan (--keep 1)\nkept p1@m1 2.0.0: installed\n\
+             kept p2@m1 0.4.0: orphaned more recently than --older-than\nkept p2@m1 0.5.0: the newest orphan (--keep 1)\n\
+             marked cache/m1/p3/1.0.0 orphaned (it ages from now)\nRemoved 2 folders, {} B\n",
             b090 + b100
         )
     );
@@ -214,6 +217,18 @@ fn spawn_sleep_in(dir: &Path) -> Child {
         .expect("spawn sleep")
 }
 
+/// What `removable_orphan` keeps, and why.
+const KEPT_P1: &str =
+    "kept p1@m1 1.1.0: the newest orphan (--keep 1)\nkept p1@m1 2.0.0: installed\n";
+
+fn kept_p1_json(env: &Env) -> serde_json::Value {
+    let p1 = cache(env).join("m1/p1");
+    json!([
+        {"path": s(&p1.join("1.1.0")), "plugin": "p1@m1", "version": "1.1.0", "reason": "keep"},
+        {"path": s(&p1.join("2.0.0")), "plugin": "p1@m1", "version": "2.0.0", "reason": "installed"},
+    ])
+}
+
 #[test]
 fn a_live_process_keeps_its_folder_until_it_exits() {
     let env = Env::new();
@@ -224,14 +239,16 @@ fn a_live_process_keeps_its_folder_until_it_exits() {
     let r = env.run(&["cache", "prune"]).ok();
     assert_eq!(
         r.stdout,
-        format!("kept cache/m1/p1/1.0.0: in use by pid {pid} (cwd)\nRemoved 0 folders, 0 B\n")
+        format!(
+            "kept cache/m1/p1/1.0.0: in use by pid {pid} (cwd)\n{KEPT_P1}Removed 0 folders, 0 B\n"
+        )
     );
     assert!(v100.join(".plugin-ok").is_file());
     let r = env.run(&["cache", "prune", "--json"]).ok();
     assert_eq!(
         r.json(),
         json!({"schemaVersion": 1, "command": "cache-prune", "outcome": "ok", "removed": [], "kept": [{"path": s(&v100), "reason": "cwd", "pid": pid}],
-            "marked": [], "bytes": 0, "dryRun": false})
+            "marked": [], "keptVersions": kept_p1_json(&env), "bytes": 0, "dryRun": false})
     );
 
     let _ = child.kill();
@@ -241,7 +258,7 @@ fn a_live_process_keeps_its_folder_until_it_exits() {
     assert_eq!(
         r.json(),
         json!({"schemaVersion": 1, "command": "cache-prune", "outcome": "ok", "removed": [{"path": s(&v100), "kind": "version", "bytes": bytes}], "kept": [],
-            "marked": [], "bytes": bytes, "dryRun": false})
+            "marked": [], "keptVersions": kept_p1_json(&env), "bytes": bytes, "dryRun": false})
     );
     assert!(!v100.exists());
     assert!(v110.is_dir());
@@ -258,7 +275,7 @@ fn in_use_markers_of_live_processes_keep_a_folder() {
     assert_eq!(
         r.stdout,
         format!(
-            "kept cache/m1/p1/1.0.0: in use by pid {me} (.in_use marker)\nRemoved 0 folders, 0 B\n"
+            "kept cache/m1/p1/1.0.0: in use by pid {me} (.in_use marker)\n{KEPT_P1}Removed 0 folders, 0 B\n"
         )
     );
     assert!(v100.is_dir());
@@ -319,7 +336,7 @@ fn leftovers_are_removed_fresh_temps_kept() {
             {"path": s(&gone[1]), "kind": "staging", "bytes": sizes[1]},
             {"path": s(&gone[3]), "kind": "temp", "bytes": sizes[3]},
             {"path": s(&gone[2]), "kind": "temp", "bytes": sizes[2]},
-        ], "kept": [], "marked": [], "bytes": total, "dryRun": false})
+        ], "kept": [], "marked": [], "keptVersions": kept_p1_json(&env), "bytes": total, "dryRun": false})
     );
     assert_eq!(tree(&cache(&env)), expected_tree);
     assert!(env.plugins().join("marketplaces/.tmp-left/x").is_file());
@@ -337,14 +354,15 @@ fn dry_run_changes_nothing_and_reports_bytes() {
     let r = env.run(&["cache", "prune", "--dry-run"]).ok();
     assert_eq!(snapshot(&env), before);
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines.len(), 6, "{}", r.stdout);
+    assert_eq!(lines.len(), 8, "{}", r.stdout);
     assert!(lines[0].starts_with("would remove cache/m1/p1/1.0.0 (version, "));
     assert!(lines[1].starts_with("would remove cache/m1/p1/.plugin-staging-0123abcd (staging, "));
+    assert_eq!(lines[4..6].join("\n") + "\n", KEPT_P1);
     assert_eq!(
-        lines[4],
+        lines[6],
         "would mark cache/m1/p3/1.0.0 orphaned (it ages from now)"
     );
-    assert_eq!(lines[5], format!("Would remove 4 folders, {total} B"));
+    assert_eq!(lines[7], format!("Would remove 4 folders, {total} B"));
     let r = env.run(&["cache", "prune", "--dry-run", "--json"]).ok();
     assert_eq!(snapshot(&env), before);
     let v = r.json();
@@ -358,12 +376,6 @@ fn bad_options_are_refused_before_anything_changes() {
     let env = Env::new();
     everything_removable(&env);
     let before = snapshot(&env);
-    let r = env.run(&["cache", "prune", "--keep", "0"]).fails();
-    assert_eq!(r.stdout, "");
-    assert_eq!(
-        r.stderr,
-        "✘ --keep 0 is refused: the newest orphaned version of each plugin is the one to go back to; use --keep 1 (the default) or more\n"
-    );
     for bad in ["14", "10x", "1.5d", "-3d"] {
         let r = env
             .run(&["cache", "prune", &format!("--older-than={bad}")])
@@ -376,6 +388,60 @@ fn bad_options_are_refused_before_anything_changes() {
         );
     }
     assert_eq!(snapshot(&env), before);
+}
+
+/// `--keep 0` lets the last orphan of a plugin go too, once old enough; the output says what
+/// stayed and why.
+#[test]
+fn keep_zero_removes_the_newest_orphan_too() {
+    let env = Env::new();
+    let (v100, v110) = removable_orphan(&env);
+    let p1 = cache(&env).join("m1/p1");
+    let young = p1.join("1.2.0");
+    copy_dir(&v110, &young);
+    orphaned_days_ago(&young, 2);
+    let (b100, b110) = (du(&v100), du(&v110));
+    let r = env.run(&["cache", "prune", "--keep", "0"]).ok();
+    assert_eq!(
+        r.stdout,
+        format!(
+            "removed cache/m1/p1/1.0.0 (version, {b100} B)\nremoved cache/m1/p1/1.1.0 (version, {b110} B)\n\
+             kept p1@m1 1.2.0: orphaned more recently than --older-than\nkept p1@m1 2.0.0: installed\n\
+             Removed 2 folders, {} B\n",
+            b100 + b110
+        )
+    );
+    assert!(!v100.exists() && !v110.exists() && young.is_dir() && p1.join("2.0.0").is_dir());
+    let v = env
+        .run(&[
+            "cache",
+            "prune",
+            "--keep",
+            "0",
+            "--older-than",
+            "0",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(v["removed"][0]["path"], json!(s(&young)));
+    assert_eq!(
+        v["keptVersions"],
+        json!([{"path": s(&p1.join("2.0.0")), "plugin": "p1@m1", "version": "2.0.0", "reason": "installed"}])
+    );
+    assert!(!young.exists());
+    // With --keep 2, both orphans are named as kept by it.
+    copy_dir(&p1.join("2.0.0"), &v100);
+    copy_dir(&p1.join("2.0.0"), &v110);
+    orphaned_days_ago(&v100, 40);
+    orphaned_days_ago(&v110, 30);
+    let r = env.run(&["cache", "prune", "--keep", "2"]).ok();
+    assert!(
+        r.stdout
+            .contains("kept p1@m1 1.0.0: one of the 2 newest orphans (--keep)\n"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -289,6 +289,24 @@ fn human_output_lists_resolved_commands() {
     let o = run_case("strict-true", false);
     let root = o.config.join("plugins/cache/m/p/1.0.0");
     let out = &o.run.stdout;
+    // A folder marketplace's plugin: Claude Code loads the marketplace's folder in place, which
+    // `plugin list` shows under "Read from"; resolve says the same.
+    assert!(
+        out.contains(&format!(
+            "  root     {}  (the installed copy)\n  loads    {}  (Claude Code reads this marketplace folder in place; `plugin list`: \"Read from\")\n",
+            root.display(),
+            o.env.fx.join("market/p").display()
+        )),
+        "{out}"
+    );
+    let list = o.env.run(&["list"]).stdout;
+    assert!(
+        list.contains(&format!(
+            "Read from: {}\n",
+            o.env.fx.join("market/p").display()
+        )),
+        "{list}"
+    );
     assert!(
         out.starts_with(
             "p@m 1.0.0 (user scope), defined by plugin.json + marketplace entry (strict)\n"

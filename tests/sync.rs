@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use common::githttp::{GitServer, WorkRepo};
-use common::{Env, marketplace, plugin, tree};
+use common::{Env, Run, m1, marketplace, plugin, tree, tree_with_content};
 use serde_json::{Value, json};
 
 fn write_json(path: &Path, v: &Value) {
@@ -342,6 +342,46 @@ fn dry_run_changes_nothing() {
         "{}",
         human.stdout
     );
+}
+
+/// A plugin the (not yet registered, local) marketplace does not list: the dry run says it
+/// cannot be installed, as the real run fails on it, instead of "would be installed".
+#[test]
+fn dry_run_names_a_plugin_the_marketplace_does_not_list() {
+    let f = fixture();
+    write_settings(&f);
+    let env = &f.env;
+    write_json(
+        &user_settings(env),
+        &json!({"enabledPlugins": {"c@acme": true, "nope@acme": true}}),
+    );
+    let r = env.run(&["sync", "--dry-run", "--json"]).fails().json();
+    let nope = (r["plugins"].as_array().unwrap().iter())
+        .find(|p| p["id"] == "nope@acme")
+        .unwrap()
+        .clone();
+    assert_eq!(nope["action"], "failed", "{r}");
+    assert_eq!(
+        nope["message"],
+        format!(
+            "cannot be installed: marketplace \"acme\" (dir:{}) does not list a plugin \"nope\"; check the name enabled in settings",
+            f.acme.display()
+        )
+    );
+    assert!(actions(&r, "plugins").contains(&("a@acme".into(), "would-install".into())));
+    let human = env.run(&["sync", "--dry-run"]).fails();
+    assert!(
+        human
+            .stderr
+            .contains("✘ nope@acme (user): cannot be installed: marketplace \"acme\""),
+        "{}",
+        human.stderr
+    );
+    assert!(human.stdout.contains(", 1 would fail."), "{}", human.stdout);
+    assert!(!env.plugins().exists());
+    // The real run fails on it too.
+    let real = env.run(&["sync", "--json"]).fails().json();
+    assert!(actions(&real, "plugins").contains(&("nope@acme".into(), "failed".into())));
 }
 
 #[test]
@@ -846,4 +886,73 @@ fn untrusted_project_settings_install_bare_name_plugins_and_skip_session_origins
         actions(&report, "plugins"),
         [("h@acme".to_string(), "installed".to_string())]
     );
+}
+
+/// Run from the home folder, the project's `.claude/settings.json` is the user settings file:
+/// that folder is no project (as git sees no repository there), so nothing is listed twice and
+/// no project scope is reported or written.
+#[test]
+fn the_home_folder_is_no_project() {
+    let mut env = Env::new();
+    let m1 = m1(&env);
+    env.cwd = env.home.clone();
+    env.run(&["marketplace", "add", m1.to_str().unwrap()]).ok();
+    env.run(&["install", "p1@m1"]).ok();
+
+    let human = env.run(&["settings"]).ok().stdout;
+    assert!(!human.contains("  project "), "{human}");
+    assert!(!human.contains("  local "), "{human}");
+    assert!(
+        human.contains(&format!(
+            "note: no project or local settings: {} is your user settings file",
+            user_settings(&env).display()
+        )),
+        "{human}"
+    );
+    assert!(human.contains("✔ p1@m1 true — user ("), "{human}");
+    assert!(!human.contains("overrides"), "{human}");
+    let v = env.run(&["settings", "--json"]).ok().json();
+    assert_eq!(v["files"].as_array().unwrap().len(), 1, "{v}");
+    assert!(v["noProject"].as_str().unwrap().contains("user settings"));
+    assert_eq!(v["enabledPlugins"]["p1@m1"]["overrides"], json!([]));
+
+    let r = env.run(&["disable", "p1@m1", "--json"]).ok().json();
+    assert_eq!(r["scope"], "user", "{r}");
+
+    // Project and local scopes are refused, before anything is done.
+    let before = tree_with_content(&env.home);
+    for scope in ["project", "local"] {
+        let r = env.run(&["install", "p1@m1", "--scope", scope]).fails();
+        assert_eq!(
+            r.stderr,
+            format!(
+                "✘ --scope {scope}: there is no project here: {} is your user settings file. Run the command from the project's folder, or use --scope user\n",
+                user_settings(&env).display()
+            )
+        );
+        env.run(&["enable", "p1@m1", "-s", scope]).fails();
+        env.run(&["marketplace", "add", m1.to_str().unwrap(), "-s", scope])
+            .fails();
+    }
+    assert_eq!(tree_with_content(&env.home), before);
+    // Run from a sub-folder of a home that is a git work tree: no project either.
+    fs::create_dir_all(env.home.join(".git")).unwrap();
+    fs::create_dir_all(env.home.join("notes")).unwrap();
+    env.cwd = env.home.join("notes");
+    env.run(&["install", "p1@m1", "-s", "project"]).fails();
+
+    // With CLAUDE_CONFIG_DIR elsewhere, ~/.claude/settings.json is a project's file like any other.
+    env.cwd = env.home.clone();
+    let config = env.tmp.path().join("config");
+    let r = Run::from(
+        env.command(&["settings", "--json"])
+            .env("CLAUDE_CONFIG_DIR", &config)
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    let v = r.json();
+    assert_eq!(v["files"][1]["scope"], "project", "{v}");
+    assert_eq!(v["files"][1]["path"], json!(user_settings(&env)));
+    assert_eq!(v["noProject"], Value::Null);
 }

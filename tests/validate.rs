@@ -283,10 +283,21 @@ fn unreadable_path_exits_2() {
     assert_eq!(v["success"], false);
     assert_eq!(
         message(&v, "errors", "file"),
-        format!("File not found: {}", gone.display())
+        format!(
+            "Path does not exist: {}; name a marketplace folder, a marketplace.json file or a plugin folder",
+            gone.display()
+        )
     );
     let r = validate(&env, &gone, &[]);
     assert_eq!(r.code, 2);
+    assert!(
+        r.stdout.contains(&format!(
+            "  ❯ file: Path does not exist: {};",
+            gone.display()
+        )),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.ends_with("✘ Validation could not run\n"));
 }
 

@@ -40,13 +40,9 @@ const CLAUDE_TEMP_PREFIXES: [&str; 5] = [
     "temp_npm_",
 ];
 
-/// Refusals of `--keep` and `--older-than`.
+/// Refusals of `--older-than`.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
-    #[error(
-        "--keep 0 is refused: the newest orphaned version of each plugin is the one to go back to; use --keep 1 (the default) or more"
-    )]
-    KeepZero,
     #[error(
         "invalid --older-than value \"{0}\": use a whole number followed by s, m, h, d or w (30s, 45m, 12h, 14d, 2w), or 0"
     )]
@@ -56,18 +52,15 @@ pub enum PolicyError {
 /// How much `cache prune` keeps.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrunePolicy {
-    /// Orphaned versions kept per plugin, newest first (at least 1).
+    /// Orphaned versions kept per plugin, newest first (0: none, once old enough).
     pub keep: usize,
     /// Orphans and unused downloads younger than this stay.
     pub older_than: Duration,
 }
 
 impl PrunePolicy {
-    /// Check `--keep` and parse `--older-than`.
+    /// Parse `--older-than`.
     pub fn new(keep: usize, older_than: &str) -> Result<Self, PolicyError> {
-        if keep == 0 {
-            return Err(PolicyError::KeepZero);
-        }
         Ok(Self {
             keep,
             older_than: parse_age(older_than)?,
@@ -117,10 +110,21 @@ pub struct VersionFolder {
 /// What happens to one version folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VersionAction {
-    Keep,
+    Keep(KeepReason),
     /// An orphan without `.orphaned_at`: gets the marker now, so it ages from today.
     Mark,
     Remove,
+}
+
+/// Why a version folder stays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeepReason {
+    /// An install record (or a link's kept original) points at it.
+    Installed,
+    /// One of the `--keep` newest orphans of its plugin.
+    Newest,
+    /// Orphaned for less than `--older-than`.
+    Recent,
 }
 
 /// Decide for each folder (same order as `folders`): referenced folders stay; unmarked orphans
@@ -131,7 +135,7 @@ pub fn plan_versions(
     policy: &PrunePolicy,
     now_ms: i64,
 ) -> Vec<VersionAction> {
-    let mut actions = vec![VersionAction::Keep; folders.len()];
+    let mut actions = vec![VersionAction::Keep(KeepReason::Installed); folders.len()];
     let mut orphans: Vec<usize> = (0..folders.len())
         .filter(|&i| !folders[i].referenced)
         .collect();
@@ -151,10 +155,9 @@ pub fn plan_versions(
         rank = if same_plugin { rank + 1 } else { 0 };
         actions[i] = match folders[i].orphaned_at {
             None => VersionAction::Mark,
-            Some(at) if rank >= policy.keep && now_ms.saturating_sub(at) >= older_than_ms => {
-                VersionAction::Remove
-            }
-            Some(_) => VersionAction::Keep,
+            Some(_) if rank < policy.keep => VersionAction::Keep(KeepReason::Newest),
+            Some(at) if now_ms.saturating_sub(at) >= older_than_ms => VersionAction::Remove,
+            Some(_) => VersionAction::Keep(KeepReason::Recent),
         };
     }
     actions
@@ -448,10 +451,7 @@ mod tests {
             let e = parse_age(bad).unwrap_err();
             assert!(e.to_string().contains(&format!("\"{bad}\"")), "{e}");
         }
-        assert!(matches!(
-            PrunePolicy::new(0, "14d"),
-            Err(PolicyError::KeepZero)
-        ));
+        assert_eq!(PrunePolicy::new(0, "14d").unwrap().keep, 0);
     }
 
     #[test]
@@ -470,17 +470,42 @@ mod tests {
             folder("c/m/s/2.0.0", false, None),                 // unmarked → mark
             folder("c/m/s/1.0.0", false, Some(now - 40 * DAY)), // unmarked counts as newest
         ];
+        use KeepReason::*;
         use VersionAction::*;
         assert_eq!(
             plan_versions(&folders, &policy, now),
             vec![
-                Remove, Keep, Keep, Keep, Remove, Remove, Keep, Keep, Mark, Remove
+                Remove,
+                Keep(Newest),
+                Keep(Installed),
+                Keep(Newest),
+                Remove,
+                Remove,
+                Keep(Newest),
+                Keep(Recent),
+                Mark,
+                Remove
             ]
         );
         let keep2 = PrunePolicy::new(2, "0").unwrap();
         assert_eq!(
             plan_versions(&folders[..3], &keep2, now),
-            vec![Keep, Keep, Keep]
+            vec![Keep(Newest), Keep(Newest), Keep(Installed)]
+        );
+        // --keep 0: every orphan old enough goes, the newest too; young ones and records stay.
+        let keep0 = PrunePolicy::new(0, "14d").unwrap();
+        assert_eq!(
+            plan_versions(&folders[..8], &keep0, now),
+            vec![
+                Remove,
+                Remove,
+                Keep(Installed),
+                Remove,
+                Remove,
+                Remove,
+                Keep(Recent),
+                Keep(Recent)
+            ]
         );
     }
 

@@ -96,6 +96,11 @@ pub struct Installation {
     pub project_path: Option<String>,
     /// The installed version folder: `${CLAUDE_PLUGIN_ROOT}`.
     pub root: PathBuf,
+    /// The marketplace folder Claude Code loads the plugin from in place instead of `root` (a
+    /// relative plugin of a folder marketplace), as `plugin list` reports it. Human output only
+    /// for now: the JSON report's schema is settled with the typed reports.
+    #[serde(skip)]
+    pub read_from_folder: Option<PathBuf>,
 }
 
 /// Everything [`PluginDefinition::build`] reads besides the plugin folder itself.

@@ -52,7 +52,11 @@ pub enum GitError {
     Lock(#[from] LockError),
     #[error("cannot open the git cache at {}: {message}", path.display())]
     Open { path: PathBuf, message: String },
-    #[error("Failed to fetch {url}: {message}")]
+    /// A connection failure leads with what went wrong in a person's words.
+    #[error(
+        "{}Failed to fetch {url}: {message}",
+        crate::credential::unreachable_lead(url, message)
+    )]
     Fetch { url: String, message: String },
     #[error("{url} refused access ({message}); {hint}")]
     Auth {

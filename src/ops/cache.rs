@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use super::{Context, OpError};
 use crate::cache::prune::{
-    Artifact, LeftoverKind, PrunePolicy, VersionAction, artifact, download_key, in_use_marker,
-    list_downloads, list_leftovers, list_versions, plan_versions, tree_stats,
+    Artifact, KeepReason, LeftoverKind, PrunePolicy, VersionAction, artifact, download_key,
+    in_use_marker, list_downloads, list_leftovers, list_versions, plan_versions, tree_stats,
 };
 use crate::cache::{mark_orphaned, read_marker};
 use crate::fsutil::{IoError, epoch_millis, remove_tree};
@@ -88,6 +88,15 @@ pub struct Kept {
     pub reason: KeptReason,
 }
 
+/// A version folder that stays, and why (`plugin@marketplace` and version from its path).
+#[derive(Clone, Debug)]
+pub struct KeptVersion {
+    pub path: PathBuf,
+    pub id: String,
+    pub version: String,
+    pub reason: KeepReason,
+}
+
 #[derive(Clone, Debug)]
 pub struct PruneReport {
     /// Paths under it are shown relative to it.
@@ -96,6 +105,10 @@ pub struct PruneReport {
     pub kept: Vec<Kept>,
     /// Orphans that got `.orphaned_at` in this run (or would, in a dry run).
     pub marked: Vec<PathBuf>,
+    /// Version folders that stay by the policy (in use ones are in `kept`).
+    pub kept_versions: Vec<KeptVersion>,
+    /// The policy's `--keep`, for saying why.
+    pub keep: usize,
     pub bytes: u64,
     pub dry_run: bool,
 }
@@ -131,13 +144,14 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
     // (path, kind, whether a git fetch lock guards it)
     let mut candidates: Vec<(PathBuf, PruneKind, bool)> = Vec::new();
     let mut marked = Vec::new();
+    let mut kept_versions = Vec::new();
     let cache_dir = ctx.loc.cache_dir();
     let versions = list_versions(&cache_dir, is_referenced);
     for (v, action) in versions.iter().zip(plan_versions(&versions, policy, now)) {
         match action {
             VersionAction::Remove => candidates.push((v.path.clone(), PruneKind::Version, false)),
             VersionAction::Mark => marked.push(v.path.clone()),
-            VersionAction::Keep => {}
+            VersionAction::Keep(reason) => kept_versions.push(kept_version(&v.path, reason)),
         }
     }
     for l in list_leftovers(&cache_dir) {
@@ -184,6 +198,8 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
         removed: Vec::new(),
         kept: Vec::new(),
         marked,
+        kept_versions,
+        keep: policy.keep,
         bytes: 0,
         dry_run,
     };
@@ -233,6 +249,22 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
         })?;
     }
     Ok(report)
+}
+
+/// `cache/<m>/<p>/<version>` as `p@m` and `version`.
+fn kept_version(path: &Path, reason: KeepReason) -> KeptVersion {
+    let name = |p: Option<&Path>| {
+        p.and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let plugin = path.parent();
+    KeptVersion {
+        id: format!("{}@{}", name(plugin), name(plugin.and_then(Path::parent))),
+        version: name(Some(path)),
+        path: path.to_path_buf(),
+        reason,
+    }
 }
 
 /// The git cache's databases and leftovers of interrupted creations (`.tmp-<hex>`). A database

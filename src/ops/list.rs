@@ -24,6 +24,19 @@ pub struct InstalledRow {
     pub errors: Vec<String>,
 }
 
+/// The folder Claude Code loads a plugin from in place: a relative plugin's folder in its
+/// marketplace (`readFromFolder`); `None` when it loads the installed copy in the cache.
+pub(super) fn loaded_in_place(
+    m: &crate::marketplace::Marketplace,
+    entry: &crate::marketplace::PluginEntry,
+) -> Option<PathBuf> {
+    entry
+        .source
+        .is_relative()
+        .then(|| m.resolve_relative(entry).ok())
+        .flatten()
+}
+
 #[derive(Debug, Clone)]
 pub struct AvailableRow {
     pub plugin_id: String,
@@ -72,8 +85,7 @@ pub fn list(
         {
             Some(Ok(m)) => {
                 if let Some(entry) = m.manifest.entries_named(plugin_name).next()
-                    && entry.source.is_relative()
-                    && let Ok(dir) = m.resolve_relative(entry)
+                    && let Some(dir) = loaded_in_place(m, entry)
                 {
                     folder_version = read_manifest(&dir, &m.root, plugin_name)
                         .ok()

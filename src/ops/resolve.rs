@@ -87,6 +87,10 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
             scope: scope.as_str().to_string(),
             project_path: record.project_path,
             root: PathBuf::from(&record.install_path),
+            read_from_folder: catalog
+                .as_ref()
+                .zip(entry)
+                .and_then(|(m, e)| super::list::loaded_in_place(m, e)),
         },
         entry,
         data_dir,

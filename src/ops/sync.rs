@@ -135,6 +135,8 @@ pub struct SettingsView {
     pub effective: EffectiveSettings,
     /// `strictKnownMarketplaces` / `blockedMarketplaces` as managed settings give them.
     pub policy: Vec<(&'static str, Option<Value>)>,
+    /// The folder that is no project (the home folder): no project or local settings were read.
+    pub no_project: Option<PathBuf>,
 }
 
 /// Read every scope (user < project < local < managed) and merge them; any file that is not
@@ -165,6 +167,7 @@ pub fn settings_view(ctx: &Context) -> Result<SettingsView, OpError> {
         files,
         effective,
         policy,
+        no_project: ctx.loc.no_project().map(Path::to_path_buf),
     })
 }
 
@@ -237,7 +240,9 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
                 message: format!("marketplace \"{}\" failed: {message}", e.marketplace),
                 code,
             }),
-            Some(MarketplaceAction::WouldRegister) => Some(PluginAction::WouldInstall),
+            Some(MarketplaceAction::WouldRegister) => {
+                Some(unregistered_lists(ctx, &report.marketplaces, e))
+            }
             Some(_) if configured.iter().all(|c| c.name != e.marketplace) => {
                 Some(PluginAction::Untrusted)
             }
@@ -266,6 +271,34 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
     }
     report.plugins.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(report)
+}
+
+/// Dry run, for a plugin of a marketplace not registered yet: a local marketplace is read to
+/// tell whether it lists the plugin (a real run would fail on one it does not list); a remote
+/// one is not fetched, so its plugins would be installed as far as can be told.
+fn unregistered_lists(ctx: &Context, synced: &[MarketplaceSync], e: &Enablement) -> PluginAction {
+    let Some(m) = synced.iter().find(|m| m.name == e.marketplace) else {
+        return PluginAction::WouldInstall;
+    };
+    let Some(source) = parse_declared(ctx, m.scope, &m.source).filter(|s| s.local_root().is_some())
+    else {
+        return PluginAction::WouldInstall;
+    };
+    let Ok(catalog) = crate::marketplace::Marketplace::load(&source) else {
+        return PluginAction::WouldInstall;
+    };
+    let name = &PluginRef::parse(&e.id).name;
+    if catalog.manifest.entries.iter().any(|p| &p.name == name) {
+        return PluginAction::WouldInstall;
+    }
+    PluginAction::Failed {
+        message: format!(
+            "cannot be installed: marketplace \"{}\" ({}) does not list a plugin \"{name}\"; check the name enabled in settings",
+            e.marketplace,
+            source.describe()
+        ),
+        code: "not_found",
+    }
 }
 
 /// Where an enabled plugin is installed; `None` only when untrusted project settings alone

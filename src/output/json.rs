@@ -406,8 +406,35 @@ pub struct Pruned {
     pub kept: Vec<KeptEntry>,
     /// Orphans marked in this run (`.orphaned_at`).
     pub marked: Vec<String>,
+    /// Version folders that stay by the policy, and why (in-use ones are in `kept`).
+    pub kept_versions: Vec<KeptVersionEntry>,
     pub bytes: u64,
     pub dry_run: bool,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct KeptVersionEntry {
+    pub path: String,
+    /// `plugin@marketplace`.
+    pub plugin: String,
+    pub version: String,
+    pub reason: KeepReasonJson,
+}
+
+/// Why `cache prune` keeps a version folder.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub enum KeepReasonJson {
+    /// An installation records it.
+    #[serde(rename = "installed")]
+    Installed,
+    /// One of the newest orphans `--keep` keeps.
+    #[serde(rename = "keep")]
+    Keep,
+    /// Orphaned more recently than `--older-than`.
+    #[serde(rename = "older-than")]
+    OlderThan,
 }
 
 #[derive(Serialize)]
@@ -608,6 +635,10 @@ pub struct SettingsJson {
     pub extra_known_marketplaces: Named<DeclarationSetting>,
     /// `strictKnownMarketplaces` / `blockedMarketplaces` as managed settings give them.
     pub policy: Named<Option<Value>>,
+    /// Why project and local settings were not read (the folder's `.claude/settings.json` is
+    /// the user settings file); absent when they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_project: Option<String>,
 }
 
 #[cfg(test)]

@@ -45,7 +45,20 @@ fn print_human(d: &PluginDefinition) {
         "{} {} ({} scope), defined by {defined_by}",
         i.plugin_id, i.version, i.scope
     );
-    println!("  root     {}", i.root.display());
+    // Which folder Claude Code loads, as `plugin list` says it ("Read from").
+    match &i.read_from_folder {
+        None => println!(
+            "  root     {}  (the folder Claude Code loads)",
+            i.root.display()
+        ),
+        Some(dir) => {
+            println!("  root     {}  (the installed copy)", i.root.display());
+            println!(
+                "  loads    {}  (Claude Code reads this marketplace folder in place; `plugin list`: \"Read from\")",
+                dir.display()
+            );
+        }
+    }
     println!("  data     {}", d.data_dir.display());
     println!("  project  {}", d.project_dir.display());
     let c = &d.components;

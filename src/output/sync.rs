@@ -219,7 +219,8 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
             format!("{present} already installed"),
         ];
         if failures > 0 {
-            parts.push(format!("{failures} failed"));
+            let verb = if dry_run { "would fail" } else { "failed" };
+            parts.push(format!("{failures} {verb}"));
         }
         println!(
             "{}{}.",
@@ -228,6 +229,22 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
         );
     }
     i32::from(failed)
+}
+
+/// Why project and local settings are missing when run from the home folder.
+fn no_project_note(dir: &std::path::Path) -> String {
+    format!(
+        "no project or local settings: {}, so this folder is no project (as your home folder is none); run from a project's folder, or name one with --project",
+        no_project_reason(dir)
+    )
+}
+
+/// `<dir>/.claude/settings.json is your user settings file`.
+pub fn no_project_reason(dir: &std::path::Path) -> String {
+    format!(
+        "{} is your user settings file",
+        dir.join(".claude").join("settings.json").display()
+    )
 }
 
 fn plural(n: usize) -> &'static str {
@@ -245,7 +262,9 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
             return 1;
         }
     };
+    // Without a project, its two files were never read: not listed.
     let files: Vec<(Scope, String, bool)> = (view.files.iter())
+        .filter(|f| view.no_project.is_none() || !f.scope.is_project_bound())
         .map(|f| (f.scope, f.path().display().to_string(), f.exists()))
         .chain(
             view.managed_files
@@ -308,6 +327,7 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
             enabled_plugins: Named(enabled),
             extra_known_marketplaces: Named(marketplaces),
             policy: Named(policy),
+            no_project: view.no_project.as_deref().map(no_project_note),
         });
         return 0;
     }
@@ -318,6 +338,9 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
     }
     if view.managed_files.is_empty() {
         println!("  managed  (no managed settings)");
+    }
+    if let Some(dir) = &view.no_project {
+        println!("  note: {}", no_project_note(dir));
     }
     println!();
     println!("Enabled plugins:");

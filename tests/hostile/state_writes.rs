@@ -423,12 +423,30 @@ fn project_settings_are_written_through_a_link_only_inside_the_project() {
     let project_settings = env.cwd.join(".claude/settings.json");
     fs::create_dir_all(project_settings.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&user, &project_settings).unwrap();
+    // A link to the user settings file makes it the user settings file: no project here (as in
+    // the home folder), refused before anything is done.
+    let r = env.run(&["install", "p1@m1", "--scope", "project"]).fails();
+    assert!(
+        r.stderr.starts_with(&format!(
+            "✘ --scope project: there is no project here: {} is your user settings file.",
+            project_settings.display()
+        )),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(fs::read(&user).unwrap(), user_before);
+    // A link to any other file outside the project is refused when writing.
+    let outside = env.fx.join("team-settings.json");
+    write(&outside, "{}\n");
+    fs::remove_file(&project_settings).unwrap();
+    std::os::unix::fs::symlink(&outside, &project_settings).unwrap();
     let r = env.run(&["install", "p1@m1", "--scope", "project"]).fails();
     assert!(
         r.stderr.contains("outside the project") && r.stderr.contains("settings.json"),
         "{}",
         r.stderr
     );
+    assert_eq!(fs::read_to_string(&outside).unwrap(), "{}\n");
     assert_eq!(fs::read(&user).unwrap(), user_before);
     assert!(
         !env.plugins().join("installed_plugins.json").exists() || {

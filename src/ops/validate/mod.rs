@@ -230,7 +230,13 @@ pub fn validate(path: &Path, strict: bool) -> ValidateReport {
     let meta = match fs::metadata(&path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return unreadable(&path, format!("File not found: {}", path.display()));
+            return unreadable(
+                &path,
+                format!(
+                    "Path does not exist: {}; name a marketplace folder, a marketplace.json file or a plugin folder",
+                    path.display()
+                ),
+            );
         }
         Err(e) => return unreadable(&path, format!("Cannot read {}: {e}", path.display())),
     };

@@ -105,6 +105,7 @@ pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Provi
         scope: "user".into(),
         project_path: None,
         root: root.to_path_buf(),
+        read_from_folder: None,
     };
     // The placeholders stand for themselves: `provides` shows configuration as written.
     let def = PluginDefinition::build(DefinitionInputs {
