@@ -197,17 +197,11 @@ fn plugin_failure(
         }
         v.insert("message".into(), json!(e.to_string()));
         v.insert("failureCode".into(), json!(e.failure_code()));
-        match e {
-            OpError::NotInstalledAtScope { installed, .. }
-            | OpError::SetAtOtherScope {
-                found: installed, ..
-            } => {
-                v.insert("installedScope".into(), json!(installed.as_str()));
-            }
-            OpError::AlreadyInGoalState { .. } => {
-                v.insert("alreadyInGoalState".into(), json!(true));
-            }
-            _ => {}
+        if let Some(installed) = e.installed_scope() {
+            v.insert("installedScope".into(), json!(installed.as_str()));
+        }
+        if e.is_already_in_goal_state() {
+            v.insert("alreadyInGoalState".into(), json!(true));
         }
         json_line(&Value::Object(v));
     } else if command == "install" {
@@ -849,7 +843,7 @@ pub fn marketplace_update_all(r: Result<UpdateAllReport, OpError>) -> i32 {
     for (name, r) in &results {
         match r {
             // Left alone by policy: said, not a failure.
-            Err(e @ OpError::MarketplaceUpdateBlocked { .. }) => {
+            Err(e) if e.is_marketplace_update_blocked() => {
                 skipped += 1;
                 eprintln!("! Skipped marketplace {name}: {e}");
             }

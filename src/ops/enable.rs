@@ -9,10 +9,58 @@
 
 use serde_json::Value;
 
-use super::{Context, OpError, PluginRef};
+use super::{Context, LookupError, OpError, PluginRef};
 use crate::locations::Scope;
 use crate::state::SettingsFile;
 use crate::state::managed::ManagedSettings;
+
+/// What only `enable` and `disable` refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum ToggleError {
+    #[error("Plugin \"{id}\" is already {state}{}", .scope.map(|s| format!(" at {s} scope")).unwrap_or_default())]
+    AlreadyInGoalState {
+        id: String,
+        state: &'static str,
+        scope: Option<Scope>,
+    },
+    #[error(
+        "Plugin \"{name}\" not found in any editable settings scope. Use plugin@marketplace format."
+    )]
+    NotInSettings { name: String },
+    #[error(
+        "Plugin \"{typed}\" is installed at {found} scope, not {requested}. Use --scope {found} or omit --scope to auto-detect."
+    )]
+    SetAtOtherScope {
+        typed: String,
+        found: Scope,
+        requested: Scope,
+    },
+    #[error("Plugin \"{name}\" not found in settings. Use plugin@marketplace format.")]
+    NotInSettingsAtScope { name: String },
+    #[error("Plugin \"{id}\" is blocked by your organization's policy and cannot be enabled")]
+    PolicyBlocked { id: String },
+    #[error("This plugin is managed by your organization. Contact your admin to disable it.")]
+    ManagedOverride,
+    #[error(
+        "Managed settings are read-only: they come from your organization and this tool never writes them. Use --scope user, project or local."
+    )]
+    ManagedReadOnly,
+}
+
+impl ToggleError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            ToggleError::AlreadyInGoalState { .. } => "already_in_goal_state",
+            ToggleError::NotInSettings { .. } | ToggleError::NotInSettingsAtScope { .. } => {
+                "ambiguous_marketplace"
+            }
+            ToggleError::SetAtOtherScope { .. } => "not_installed_at_scope",
+            ToggleError::PolicyBlocked { .. } => "plugin_policy_blocked",
+            ToggleError::ManagedOverride => "managed_settings_override",
+            ToggleError::ManagedReadOnly => "error_validation",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct EnableReport {
@@ -45,7 +93,7 @@ pub fn set_enabled(
     enable: bool,
 ) -> Result<EnableReport, OpError> {
     if scope == Some(Scope::Managed) {
-        return Err(OpError::ManagedReadOnly);
+        return Err(ToggleError::ManagedReadOnly.into());
     }
     let r = PluginRef::parse_checked(raw)?;
     let managed = ctx.managed()?;
@@ -69,14 +117,17 @@ pub fn set_enabled(
             unique.sort();
             unique.dedup();
             match unique.len() {
-                0 if scope.is_some() => return Err(OpError::NotInSettingsAtScope { name: r.name }),
-                0 => return Err(OpError::NotInSettings { name: r.name }),
+                0 if scope.is_some() => {
+                    return Err(ToggleError::NotInSettingsAtScope { name: r.name }.into());
+                }
+                0 => return Err(ToggleError::NotInSettings { name: r.name }.into()),
                 1 => ids.remove(0),
                 _ => {
-                    return Err(OpError::Ambiguous {
+                    return Err(LookupError::Ambiguous {
                         name: r.name,
                         candidates: unique,
-                    });
+                    }
+                    .into());
                 }
             }
         }
@@ -84,10 +135,10 @@ pub fn set_enabled(
     // Claude Code's order: the policy first, then the scope, then the goal state.
     let forced = managed_value(managed, &id);
     if enable && forced == Some(false) {
-        return Err(OpError::PolicyBlockedEnable { id });
+        return Err(ToggleError::PolicyBlocked { id }.into());
     }
     if !enable && forced == Some(true) {
-        return Err(OpError::ManagedOverride);
+        return Err(ToggleError::ManagedOverride.into());
     }
     let found = deciding(&files, &id);
     let target = match scope {
@@ -97,7 +148,7 @@ pub fn set_enabled(
     let file_index = files
         .iter()
         .position(|f| f.scope == target)
-        .ok_or(OpError::ManagedReadOnly)?;
+        .ok_or(ToggleError::ManagedReadOnly)?;
     let at_target = files[file_index].enabled(&id);
     // An override is written only above the deciding file; below it, the value would not count.
     let above = match (scope, found) {
@@ -108,11 +159,12 @@ pub fn set_enabled(
         && f != s
         && !above
     {
-        return Err(OpError::SetAtOtherScope {
+        return Err(ToggleError::SetAtOtherScope {
             typed: raw.to_string(),
             found: f,
             requested: s,
-        });
+        }
+        .into());
     }
     // The state the command is judged against: that of the named scope when it is the deciding
     // one (or below it but mentioning the id), else the effective one.
@@ -122,11 +174,12 @@ pub fn set_enabled(
         forced.or(found.map(|(_, v)| v)) == Some(true)
     };
     if current == enable {
-        return Err(OpError::AlreadyInGoalState {
+        return Err(ToggleError::AlreadyInGoalState {
             id: raw.to_string(),
             state: if enable { "enabled" } else { "disabled" },
             scope,
-        });
+        }
+        .into());
     }
     let file = &mut files[file_index];
     file.set_enabled(&id, enable);

@@ -16,6 +16,15 @@ pub struct InitReport {
     pub files: Vec<String>,
 }
 
+/// What only `init` refuses: a name Claude Code would not accept, or a folder in use.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("Cannot create plugin \"{name}\": {problem}")]
+    Name { name: String, problem: String },
+    #[error("Cannot create the plugin in {}: the folder exists and is not empty; choose another with --dir", .path.display())]
+    TargetNotEmpty { path: PathBuf },
+}
+
 pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, OpError> {
     // Claude Code asks for kebab-case names; its own checks come first for their wording.
     let problem = plugin_name_problem(name).or_else(|| {
@@ -25,10 +34,11 @@ pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, 
         })
     });
     if let Some(problem) = problem {
-        return Err(OpError::InitName {
+        return Err(InitError::Name {
             name: name.to_string(),
             problem,
-        });
+        }
+        .into());
     }
     let dir = ctx.loc.user_path(dir.unwrap_or(name));
     if dir.exists() {
@@ -38,7 +48,7 @@ pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, 
                 .next()
                 .is_none();
         if !empty {
-            return Err(OpError::InitTargetNotEmpty { path: dir });
+            return Err(InitError::TargetNotEmpty { path: dir }.into());
         }
     }
     let files = [

@@ -4,15 +4,68 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Context, LoadedMarketplace, OpError, PluginRef, close_names, load_configured, marketplace,
+    Context, LoadedMarketplace, LookupError, OpError, PluginRef, close_names, load_configured,
+    marketplace,
 };
 use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
-use crate::marketplace::{Marketplace, PluginEntry};
+use crate::marketplace::{Marketplace, PluginEntry, RelativeSourceError};
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
 use crate::state::{FileLock, InstalledPlugins, NewInstall, SettingsFile, Transaction};
 use crate::version;
+
+/// What only installing (`install`, and the installs of `update`, `sync` and `link`) refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("This plugin's marketplace entry is invalid: {}", .0.join(", "))]
+    EntryInvalid(Vec<String>),
+    #[error("{}", relative_source_message(.id, .source))]
+    RelativeSource {
+        id: String,
+        #[source]
+        source: RelativeSourceError,
+    },
+    #[error(
+        "The content of {} changed but its version {version} is the installed one; bump \"version\" in its plugin.json, or reinstall it as it is with `plugin install {id} --force`",
+        .folder.display()
+    )]
+    ChangedSameVersion {
+        id: String,
+        version: String,
+        folder: PathBuf,
+    },
+    #[error(
+        "Plugin \"{id}\" is linked to the development checkout {}; `plugin unlink {id}` removes the link first",
+        .checkout.display()
+    )]
+    LinkedNotReplaced { id: String, checkout: PathBuf },
+    #[error("Plugin \"{name}\" is blocked by your organization's policy and cannot be installed")]
+    PolicyBlocked { name: String },
+}
+
+/// A missing folder reads as Claude Code's "Source path does not exist: …"; other refusals name the plugin.
+fn relative_source_message(id: &str, e: &RelativeSourceError) -> String {
+    match e {
+        RelativeSourceError::Missing(_) => e.to_string(),
+        _ => format!("Cannot install {id}: {e}"),
+    }
+}
+
+impl InstallError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            InstallError::EntryInvalid(_) => "error_validation",
+            InstallError::RelativeSource { source, .. } => match source {
+                RelativeSourceError::Missing(_) => "error_not_found",
+                _ => "error_validation",
+            },
+            InstallError::ChangedSameVersion { .. } => "changed_same_version",
+            InstallError::LinkedNotReplaced { .. } => "linked",
+            InstallError::PolicyBlocked { .. } => "plugin_policy_blocked",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct InstallRequest {
@@ -101,10 +154,10 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         added = Some(a);
     }
     let found = match find_plugin(ctx, &PluginRef::parse_checked(&plugin)?) {
-        Err(OpError::MarketplaceBlocked {
+        Err(OpError::Lookup(LookupError::MarketplaceBlocked {
             plugin,
             marketplace,
-        }) => return already_installed_from_blocked(ctx, plugin, marketplace, req.scope),
+        })) => return already_installed_from_blocked(ctx, plugin, marketplace, req.scope),
         other => other?,
     };
     // A linked checkout (`plugin link`) is the installation; its source is not read.
@@ -115,7 +168,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         && let Ok(checkout) = std::fs::read_link(&rec.install_path)
     {
         if req.force {
-            return Err(OpError::LinkedNotReplaced { id, checkout });
+            return Err(InstallError::LinkedNotReplaced { id, checkout }.into());
         }
         return Ok(InstallReport {
             id,
@@ -131,9 +184,10 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     }
     // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
     if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
-        return Err(OpError::PolicyBlockedInstall {
+        return Err(InstallError::PolicyBlocked {
             name: found.entry.name,
-        });
+        }
+        .into());
     }
     let mut report = install_found(
         ctx,
@@ -156,16 +210,18 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
     let loaded: Vec<LoadedMarketplace> = match &r.marketplace {
         Some(m) => {
             let Some(k) = configured.iter().find(|c| &c.name == m) else {
-                return Err(OpError::UnknownMarketplace {
+                return Err(LookupError::UnknownMarketplace {
                     name: m.clone(),
                     known: configured.iter().map(|c| c.name.clone()).collect(),
-                });
+                }
+                .into());
             };
             if policy.check_recorded(&k.source).is_err() {
-                return Err(OpError::MarketplaceBlocked {
+                return Err(LookupError::MarketplaceBlocked {
                     plugin: r.name.clone(),
                     marketplace: m.clone(),
-                });
+                }
+                .into());
             }
             load_configured(&configured, |n| n == m)
         }
@@ -193,12 +249,13 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
         };
         let entries: Vec<&PluginEntry> = mkt.manifest.entries_named(&r.name).collect();
         if entries.len() > 1 {
-            return Err(OpError::DuplicateEntry {
+            return Err(LookupError::DuplicateEntry {
                 name: r.name.clone(),
                 marketplace: l.name,
                 count: entries.len(),
                 indices: entries.iter().map(|e| e.index).collect(),
-            });
+            }
+            .into());
         }
         if let Some(problem) = mkt
             .manifest
@@ -208,7 +265,7 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
             && entries.is_empty()
             && r.marketplace.is_some()
         {
-            return Err(OpError::EntryInvalid(vec![problem.message.clone()]));
+            return Err(InstallError::EntryInvalid(vec![problem.message.clone()]).into());
         }
         all_names.extend(mkt.manifest.entries.iter().map(|e| e.name.clone()));
         if let Some(entry) = entries.first() {
@@ -230,34 +287,39 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
                 installed.all().iter().any(|(i, _)| *i == id)
             });
             Err(match from {
-                Some(m) => OpError::MarketplaceBlocked {
+                Some(m) => LookupError::MarketplaceBlocked {
                     plugin: r.name.clone(),
                     marketplace: m.clone(),
-                },
-                None => OpError::NotFoundInAllowed {
+                }
+                .into(),
+                None => LookupError::NotFoundInAllowed {
                     name: r.name.clone(),
                     blocked: forbidden,
-                },
+                }
+                .into(),
             })
         }
         0 => {
             let suggestions = close_names(&r.name, all_names.iter().map(String::as_str));
             Err(match &r.marketplace {
-                Some(m) => OpError::PluginNotFound {
+                Some(m) => LookupError::PluginNotFound {
                     name: r.name.clone(),
                     marketplace: m.clone(),
                     suggestions,
-                },
-                None => OpError::PluginNotFoundAnywhere {
+                }
+                .into(),
+                None => LookupError::PluginNotFoundAnywhere {
                     name: r.name.clone(),
                     suggestions,
-                },
+                }
+                .into(),
             })
         }
-        _ => Err(OpError::Ambiguous {
+        _ => Err(LookupError::Ambiguous {
             name: r.name.clone(),
             candidates: hits.iter().map(|h| r.id(&h.marketplace_name)).collect(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -289,10 +351,11 @@ fn already_installed_from_blocked(
                 },
             })
         }
-        _ => Err(OpError::MarketplaceBlocked {
+        _ => Err(LookupError::MarketplaceBlocked {
             plugin,
             marketplace,
-        }),
+        }
+        .into()),
     }
 }
 
@@ -306,10 +369,11 @@ pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlug
         reporter: &*ctx.reporter,
     };
     source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
-        SourceError::Relative(source) => OpError::RelativeSource {
+        SourceError::Relative(source) => InstallError::RelativeSource {
             id: found.id(),
             source,
-        },
+        }
+        .into(),
         other => OpError::Source(other),
     })
 }
@@ -460,10 +524,11 @@ fn decide_reinstall(
     // A link made since `install` looked: replacing it would drop the development checkout.
     if let Ok(checkout) = std::fs::read_link(installed_dir) {
         return match force {
-            true => Err(OpError::LinkedNotReplaced {
+            true => Err(InstallError::LinkedNotReplaced {
                 id: id.to_string(),
                 checkout,
-            }),
+            }
+            .into()),
             false => Ok(Some(AlreadyNote::Linked(checkout))),
         };
     }
@@ -490,11 +555,12 @@ fn decide_reinstall(
         // `unknown` says nothing about content: refreshed, as `update` does.
         return Ok(None);
     }
-    Err(OpError::ChangedSameVersion {
+    Err(InstallError::ChangedSameVersion {
         id: id.to_string(),
         version: installed_version.to_string(),
         folder: source_dir.to_path_buf(),
-    })
+    }
+    .into())
 }
 
 /// Write the resolved plugin into a new staging folder and seal it, holding the cache lock

@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{Context, OpError, PluginRef};
+use super::install::InstallError;
+use super::marketplace::MarketplaceCommandError;
+use super::{Context, LookupError, OpError, PluginRef};
 use crate::fsutil::{IoContext, crash_point, iso_timestamp, remove_stale_temps, temp_path};
 use crate::locations::{DEV_MARKETPLACE, Scope};
 use crate::manifest::{DEFAULT_LAYOUT, read_manifest};
@@ -32,6 +34,56 @@ use crate::marketplace::discover::is_plugin_dir;
 use crate::marketplace::names::plugin_name_problem;
 use crate::state::{InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile, Transaction};
 use crate::version;
+
+/// What only `link` and `unlink` refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("Cannot link {}: {why}", .path.display())]
+    NotAPluginFolder { path: PathBuf, why: String },
+    #[error("Cannot link plugin \"{name}\": {problem}. Name it with --as <name>[@<marketplace>].")]
+    Name { name: String, problem: String },
+    #[error(
+        "Plugin \"{id}\" is already installed at {scope} scope (version {version}, {}); add --force to link over it (`plugin unlink {id}` restores it)",
+        .path.display()
+    )]
+    OverInstalled {
+        id: String,
+        scope: Scope,
+        version: String,
+        path: PathBuf,
+    },
+    #[error(
+        "Plugin \"{id}\" version {version} ({}) is also installed at {others}, which would run the checkout too; add --force to link over it anyway (`{unlink}` restores it)",
+        .path.display()
+    )]
+    OverShared {
+        id: String,
+        version: String,
+        path: PathBuf,
+        /// "user scope", "project scope (/p)", …
+        others: String,
+        /// The `plugin unlink …` command for this link.
+        unlink: String,
+    },
+    #[error(
+        "A marketplace named \"dev\" is already configured from {}; link under another marketplace with --as <name>@<marketplace>",
+        .location.display()
+    )]
+    DevMarketplaceTaken { location: PathBuf },
+    #[error("Plugin \"{typed}\" is not linked at {scope} scope (see `plugin list`)")]
+    NotLinked { typed: String, scope: Scope },
+}
+
+impl LinkError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            LinkError::NotAPluginFolder { .. } | LinkError::Name { .. } => "error_validation",
+            LinkError::OverInstalled { .. } | LinkError::OverShared { .. } => "already_installed",
+            LinkError::DevMarketplaceTaken { .. } => "marketplace_name_mismatch",
+            LinkError::NotLinked { .. } => "not_linked",
+        }
+    }
+}
 
 pub struct LinkRequest {
     /// The checkout, as typed.
@@ -75,20 +127,21 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     ctx.policy()?;
     let typed = ctx.loc.user_path(&req.path);
     if !typed.is_dir() {
-        return Err(OpError::NotAPluginFolder {
+        return Err(LinkError::NotAPluginFolder {
             path: typed,
             why: "it is not a folder".into(),
-        });
+        }
+        .into());
     }
     let checkout = fs::canonicalize(&typed).at("resolve", &typed)?;
     if !is_plugin_dir(&checkout) {
-        return Err(OpError::NotAPluginFolder {
+        return Err(LinkError::NotAPluginFolder {
             path: checkout,
             why: format!(
                 "it has no .claude-plugin/plugin.json and none of {}; create one with `plugin init <name>`",
                 DEFAULT_LAYOUT.join(", ")
             ),
-        });
+        }.into());
     }
     let folder_name = (checkout.file_name())
         .map(|n| n.to_string_lossy().into_owned())
@@ -109,32 +162,34 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         ),
     };
     if let Some(problem) = plugin_name_problem(&name) {
-        return Err(OpError::LinkName { name, problem });
+        return Err(LinkError::Name { name, problem }.into());
     }
     let id = format!("{name}@{mkt}");
     if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
-        return Err(OpError::PolicyBlockedInstall { name });
+        return Err(InstallError::PolicyBlocked { name }.into());
     }
     let dev_dir = ctx.loc.dev_marketplace_dir();
     if mkt == DEV_MARKETPLACE {
         let source = MarketplaceSource::Directory(dev_dir.clone());
         ctx.policy()?
             .check_source(&source)
-            .map_err(OpError::SourceBlocked)?;
+            .map_err(MarketplaceCommandError::SourceBlocked)?;
         if let Some(k) = ctx.known()?.get(DEV_MARKETPLACE)
             && k.install_location != dev_dir
         {
-            return Err(OpError::DevMarketplaceTaken {
+            return Err(LinkError::DevMarketplaceTaken {
                 location: k.install_location,
-            });
+            }
+            .into());
         }
     } else {
         let configured = ctx.configured_marketplaces()?;
         if !configured.iter().any(|c| c.name == mkt) {
-            return Err(OpError::UnknownMarketplace {
+            return Err(LookupError::UnknownMarketplace {
                 name: mkt,
                 known: configured.iter().map(|c| c.name.clone()).collect(),
-            });
+            }
+            .into());
         }
     }
     let version = (manifest.as_ref())
@@ -162,12 +217,13 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     if let (Some(rec), false) = (&existing, req.force)
         && !ours(rec)
     {
-        return Err(OpError::LinkOverInstalled {
+        return Err(LinkError::OverInstalled {
             id,
             scope,
             version: rec.version.clone(),
             path: PathBuf::from(&rec.install_path),
-        });
+        }
+        .into());
     }
     // The folder the link takes the place of may serve other installations too (another scope,
     // another project): they would all run the checkout.
@@ -184,13 +240,14 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         })
         .collect();
     if !others.is_empty() && !req.force {
-        return Err(OpError::LinkOverShared {
+        return Err(LinkError::OverShared {
             unlink: unlink_command(&id, scope),
             id,
             version,
             path: link_path,
             others: others.join(", "),
-        });
+        }
+        .into());
     }
     // A link over a link keeps what the first one replaced. An earlier link at another version
     // folder is taken down first (below): what it moved aside goes back where it was.
@@ -338,24 +395,27 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
     ids.dedup();
     let id = match ids.len() {
         0 => {
-            return Err(OpError::NotLinked {
+            return Err(LinkError::NotLinked {
                 typed: raw.to_string(),
                 scope,
-            });
+            }
+            .into());
         }
         1 => ids.remove(0),
         _ => {
-            return Err(OpError::Ambiguous {
+            return Err(LookupError::Ambiguous {
                 name: r.name,
                 candidates: ids,
-            });
+            }
+            .into());
         }
     };
     let Some(entry) = links.find(&id, scope, project.as_deref()).cloned() else {
-        return Err(OpError::NotLinked {
+        return Err(LinkError::NotLinked {
             typed: raw.to_string(),
             scope,
-        });
+        }
+        .into());
     };
     let installed = ctx.installed()?;
     let settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
