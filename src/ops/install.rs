@@ -463,30 +463,15 @@ pub(super) fn install_found(
         check_collision(&installed, &target, &resolved.version)?;
         let fresh = target.symlink_metadata().is_err();
         let displaced = staged.publish(&target, &resolved.version)?;
-        let previous = installed.find(&id, scope, project.as_deref());
-        installed.upsert(
-            &id,
-            &NewInstall {
-                scope,
-                project_path: project.clone(),
-                install_path: target.clone(),
-                version: resolved.version.clone(),
-                git_commit_sha: resolved.git_commit.clone(),
-                timestamp: iso_timestamp(),
-            },
-        );
-        settings.set_enabled(&id, true);
-        let recorded = super::in_transaction(|tx| {
-            crate::cache::clear_orphan_mark(&target, tx)?;
-            installed.write(tx)?;
-            if enable == Enable::Write {
-                settings.write(tx).map_err(OpError::SettingsWrite)?;
-            }
-            if let Some(prev) = previous {
-                orphan_if_unused(&installed, Path::new(&prev.install_path), &target, tx)?;
-            }
-            Ok(())
-        });
+        let new = NewInstall {
+            scope,
+            project_path: project.clone(),
+            install_path: target.clone(),
+            version: resolved.version.clone(),
+            git_commit_sha: resolved.git_commit.clone(),
+            timestamp: iso_timestamp(),
+        };
+        let recorded = record_install(&mut installed, &mut settings, &id, &new, enable);
         if let Err(e) = recorded {
             // The records are back as they were: so is the folder a reinstall replaced.
             return Err(undo_publish(&target, fresh, displaced, e));
@@ -505,6 +490,33 @@ pub(super) fn install_found(
             notes: copied.notes,
             from_seed: seed.map(|s| s.dir),
         },
+    })
+}
+
+/// Record `new`, a published install of `id`: `installed_plugins.json`, then the settings
+/// (unless `enable` says they already enable it); the version folder it replaces is marked
+/// orphaned when nothing else uses it. All put back when one write fails.
+fn record_install(
+    installed: &mut InstalledPlugins,
+    settings: &mut SettingsFile,
+    id: &str,
+    new: &NewInstall,
+    enable: Enable,
+) -> Result<(), OpError> {
+    let target = new.install_path.as_path();
+    let previous = installed.find(id, new.scope, new.project_path.as_deref());
+    installed.upsert(id, new);
+    settings.set_enabled(id, true);
+    super::in_transaction(|tx| {
+        crate::cache::clear_orphan_mark(target, tx)?;
+        installed.write(tx)?;
+        if enable == Enable::Write {
+            settings.write(tx).map_err(OpError::SettingsWrite)?;
+        }
+        if let Some(prev) = previous {
+            orphan_if_unused(installed, Path::new(&prev.install_path), target, tx)?;
+        }
+        Ok(())
     })
 }
 

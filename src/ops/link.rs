@@ -123,8 +123,16 @@ pub enum UnlinkOutcome {
     PreviousGone { version: String, path: PathBuf },
 }
 
-pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
-    ctx.policy()?;
+/// What `link` links: the checkout (a plugin folder), the id it is recorded under, and its
+/// version; refused before anything is touched when the policy or the marketplace forbids it.
+struct LinkTarget {
+    checkout: PathBuf,
+    name: String,
+    marketplace: String,
+    version: String,
+}
+
+fn link_target(ctx: &Context, req: &LinkRequest) -> Result<LinkTarget, OpError> {
     let typed = ctx.loc.user_path(&req.path);
     if !typed.is_dir() {
         return Err(LinkError::NotAPluginFolder {
@@ -168,8 +176,8 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
         return Err(InstallError::PolicyBlocked { name }.into());
     }
-    let dev_dir = ctx.loc.dev_marketplace_dir();
     if mkt == DEV_MARKETPLACE {
+        let dev_dir = ctx.loc.dev_marketplace_dir();
         let source = MarketplaceSource::Directory(dev_dir.clone());
         ctx.policy()?
             .check_source(&source)
@@ -195,6 +203,24 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     let version = (manifest.as_ref())
         .and_then(|m| m.version.clone())
         .unwrap_or_else(|| version::UNKNOWN.to_string());
+    Ok(LinkTarget {
+        checkout,
+        name,
+        marketplace: mkt,
+        version,
+    })
+}
+
+pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
+    ctx.policy()?;
+    let LinkTarget {
+        checkout,
+        name,
+        marketplace: mkt,
+        version,
+    } = link_target(ctx, req)?;
+    let id = format!("{name}@{mkt}");
+    let dev_dir = ctx.loc.dev_marketplace_dir();
     let folder = version::folder_name(&version);
     let cache = ctx.cache();
     cache.check_names(&mkt, &name, &folder)?;
@@ -209,45 +235,16 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     let mut links = Links::read(&ctx.loc.links_file())?;
     let existing = installed.find(&id, scope, project.as_deref());
     let earlier = links.find(&id, scope, project.as_deref()).cloned();
-    // Linking again (a new version, another checkout) needs no --force while the record is
-    // still the earlier link's (not since replaced by an install).
-    let ours = |rec: &crate::state::installed::InstallRecord| {
-        (earlier.as_ref()).is_some_and(|e| Path::new(&rec.install_path) == e.link_path)
-    };
-    if let (Some(rec), false) = (&existing, req.force)
-        && !ours(rec)
-    {
-        return Err(LinkError::OverInstalled {
-            id,
+    if !req.force {
+        refuse_to_replace(
+            &installed,
+            earlier.as_ref(),
+            &id,
             scope,
-            version: rec.version.clone(),
-            path: PathBuf::from(&rec.install_path),
-        }
-        .into());
-    }
-    // The folder the link takes the place of may serve other installations too (another scope,
-    // another project): they would all run the checkout.
-    let others: Vec<String> = (installed.all().into_iter())
-        .filter(|(i, r)| {
-            Path::new(&r.install_path) == link_path
-                && !(*i == id && r.matches(scope, project.as_deref()))
-        })
-        .map(|(_, r)| match &r.project_path {
-            Some(p) if r.scope().is_some_and(Scope::is_project_bound) => {
-                format!("{} scope ({p})", r.scope)
-            }
-            _ => format!("{} scope", r.scope),
-        })
-        .collect();
-    if !others.is_empty() && !req.force {
-        return Err(LinkError::OverShared {
-            unlink: unlink_command(&id, scope),
-            id,
-            version,
-            path: link_path,
-            others: others.join(", "),
-        }
-        .into());
+            project.as_deref(),
+            &link_path,
+            &version,
+        )?;
     }
     // A link over a link keeps what the first one replaced. An earlier link at another version
     // folder is taken down first (below): what it moved aside goes back where it was.
@@ -380,6 +377,54 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         version,
         replaced: previous.map(|p| p.version),
     })
+}
+
+/// Without `--force`, a link does not take the place of an installation that is not an earlier
+/// link's, nor of a version folder that other installations (another scope or project) use.
+fn refuse_to_replace(
+    installed: &InstalledPlugins,
+    earlier: Option<&LinkEntry>,
+    id: &str,
+    scope: Scope,
+    project: Option<&Path>,
+    link_path: &Path,
+    version: &str,
+) -> Result<(), LinkError> {
+    // Linking again (a new version, another checkout) needs no --force while the record is
+    // still the earlier link's (not since replaced by an install).
+    if let Some(rec) = installed.find(id, scope, project)
+        && earlier.is_none_or(|e| Path::new(&rec.install_path) != e.link_path)
+    {
+        return Err(LinkError::OverInstalled {
+            id: id.to_string(),
+            scope,
+            version: rec.version.clone(),
+            path: PathBuf::from(&rec.install_path),
+        });
+    }
+    // The folder the link takes the place of may serve other installations too (another scope,
+    // another project): they would all run the checkout.
+    let others: Vec<String> = (installed.all().into_iter())
+        .filter(|(i, r)| {
+            Path::new(&r.install_path) == link_path && !(*i == id && r.matches(scope, project))
+        })
+        .map(|(_, r)| match &r.project_path {
+            Some(p) if r.scope().is_some_and(Scope::is_project_bound) => {
+                format!("{} scope ({p})", r.scope)
+            }
+            _ => format!("{} scope", r.scope),
+        })
+        .collect();
+    if !others.is_empty() {
+        return Err(LinkError::OverShared {
+            unlink: unlink_command(id, scope),
+            id: id.to_string(),
+            version: version.to_string(),
+            path: link_path.to_path_buf(),
+            others: others.join(", "),
+        });
+    }
+    Ok(())
 }
 
 pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, OpError> {
