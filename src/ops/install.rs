@@ -200,10 +200,12 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     Ok(report)
 }
 
-/// Locate `r` among the known marketplaces the policy allows; their catalogs are read only
-/// once allowed. A named marketplace the policy forbids is `MarketplaceBlocked`; so is a bare
-/// name found nowhere else but installed from a forbidden marketplace.
-pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError> {
+/// The catalogs to look for `r` in: its marketplace's, or those of every marketplace the
+/// policy allows (the names of the others are returned: they are not searched).
+fn catalogs_to_search(
+    ctx: &Context,
+    r: &PluginRef,
+) -> Result<(Vec<LoadedMarketplace>, Vec<String>), OpError> {
     let policy = ctx.policy()?;
     let configured = ctx.configured_marketplaces()?;
     let mut forbidden = Vec::new();
@@ -234,6 +236,54 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
             load_configured(&configured, |n| !forbidden.iter().any(|f| f == n))
         }
     };
+    Ok((loaded, forbidden))
+}
+
+/// Why `r` is in none of the catalogs searched: installed from a forbidden marketplace, in
+/// none of the allowed ones, or not listed (with the close names of those listed: `listed`).
+fn not_found(
+    ctx: &Context,
+    r: &PluginRef,
+    forbidden: Vec<String>,
+    listed: &[String],
+) -> Result<LookupError, OpError> {
+    if !forbidden.is_empty() {
+        // Installed from a forbidden marketplace: answered from the install record alone.
+        let installed = ctx.installed()?;
+        let from = forbidden.iter().find(|m| {
+            let id = r.id(m);
+            installed.all().iter().any(|(i, _)| *i == id)
+        });
+        return Ok(match from {
+            Some(m) => LookupError::MarketplaceBlocked {
+                plugin: r.name.clone(),
+                marketplace: m.clone(),
+            },
+            None => LookupError::NotFoundInAllowed {
+                name: r.name.clone(),
+                blocked: forbidden,
+            },
+        });
+    }
+    let suggestions = close_names(&r.name, listed.iter().map(String::as_str));
+    Ok(match &r.marketplace {
+        Some(m) => LookupError::PluginNotFound {
+            name: r.name.clone(),
+            marketplace: m.clone(),
+            suggestions,
+        },
+        None => LookupError::PluginNotFoundAnywhere {
+            name: r.name.clone(),
+            suggestions,
+        },
+    })
+}
+
+/// Locate `r` among the known marketplaces the policy allows; their catalogs are read only
+/// once allowed. A named marketplace the policy forbids is `MarketplaceBlocked`; so is a bare
+/// name found nowhere else but installed from a forbidden marketplace.
+pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError> {
+    let (loaded, forbidden) = catalogs_to_search(ctx, r)?;
     let mut hits = Vec::new();
     let mut all_names = Vec::new();
     for l in loaded {
@@ -279,42 +329,7 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
     }
     match hits.len() {
         1 => Ok(hits.remove(0)),
-        0 if !forbidden.is_empty() => {
-            // Installed from a forbidden marketplace: answered from the install record alone.
-            let installed = ctx.installed()?;
-            let from = forbidden.iter().find(|m| {
-                let id = r.id(m);
-                installed.all().iter().any(|(i, _)| *i == id)
-            });
-            Err(match from {
-                Some(m) => LookupError::MarketplaceBlocked {
-                    plugin: r.name.clone(),
-                    marketplace: m.clone(),
-                }
-                .into(),
-                None => LookupError::NotFoundInAllowed {
-                    name: r.name.clone(),
-                    blocked: forbidden,
-                }
-                .into(),
-            })
-        }
-        0 => {
-            let suggestions = close_names(&r.name, all_names.iter().map(String::as_str));
-            Err(match &r.marketplace {
-                Some(m) => LookupError::PluginNotFound {
-                    name: r.name.clone(),
-                    marketplace: m.clone(),
-                    suggestions,
-                }
-                .into(),
-                None => LookupError::PluginNotFoundAnywhere {
-                    name: r.name.clone(),
-                    suggestions,
-                }
-                .into(),
-            })
-        }
+        0 => Err(not_found(ctx, r, forbidden, &all_names)?.into()),
         _ => Err(LookupError::Ambiguous {
             name: r.name.clone(),
             candidates: hits.iter().map(|h| r.id(&h.marketplace_name)).collect(),
