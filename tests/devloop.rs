@@ -1,5 +1,6 @@
 //! The development loop: `link` / `unlink`, reinstalling a folder marketplace's plugin (digest
 //! comparison, remembered stat data), and `init`.
+#![allow(clippy::disallowed_methods)] // fixtures are built with std::fs directly
 
 mod common;
 

@@ -248,7 +248,7 @@ impl GitDatabase {
             })?;
             if fs::rename(&tmp, &path).is_err() {
                 // Another process created it first; use theirs.
-                let _ = fs::remove_dir_all(&tmp);
+                let _ = crate::fsutil::remove_tree(&tmp);
             }
         }
         let repo = gix::open(&path).map_err(|e| GitError::Open {

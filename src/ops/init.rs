@@ -62,7 +62,7 @@ pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, 
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).at("create directory", parent)?;
         }
-        fs::write(&path, text).at("write", &path)?;
+        crate::fsutil::write_atomic(&path, text.as_bytes())?;
     }
     Ok(InitReport {
         name: name.to_string(),

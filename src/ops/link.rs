@@ -676,7 +676,7 @@ fn register_dev(
     add: Option<(&Path, &str)>,
 ) -> Result<(), OpError> {
     let catalog_path = dir.join(".claude-plugin").join("marketplace.json");
-    let mut catalog: Value = fs::read_to_string(&catalog_path)
+    let mut catalog: Value = crate::fsutil::read_regular_text(&catalog_path, crate::fsutil::JSON_FILE_LIMIT)
         .ok()
         .and_then(|t| serde_json::from_str(crate::state::json::strip_bom(&t)).ok())
         .filter(Value::is_object)
