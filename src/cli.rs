@@ -496,7 +496,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Init(a) => output::init(
             &Out::new(a.json),
             &a.name,
-            ops::init::init(&ctx, &a.name, a.dir.as_deref()),
+            ops::init::init(&ctx, &a.name, a.dir.as_deref()).map_err(Into::into),
         ),
     }
 }

@@ -1,9 +1,11 @@
-//! What an operation can fail with. [`OpError`] is what every command returns and `output`
-//! renders (its text, and its `failureCode` in `--json`). Its variants are the failures of the
-//! layers below (state and settings files, locks, the cache, fetching sources, reading
-//! catalogs), [`LookupError`] for finding a plugin or marketplace (shared by most commands), and
-//! one enum per command for the failures only that command has, declared in its module
-//! ([`super::install::InstallError`], [`super::link::LinkError`], …).
+//! What an operation can fail with. [`OpError`] is what `output` renders: its text, and its
+//! `failureCode` in `--json`. Its variants are the failures of the layers below (state and
+//! settings files, locks, the cache, fetching sources, reading catalogs), [`LookupError`] for
+//! finding a plugin or marketplace (shared by most commands), and one enum per command for the
+//! failures only that command has, declared in the command's module
+//! ([`super::install::InstallError`], [`super::link::LinkError`], …). A command that can fail in
+//! no other way returns its own enum ([`super::init::InitError`]); `cli` turns it into an
+//! `OpError` for `output`.
 
 use crate::cache::CacheError;
 use crate::fsutil::IoError;
@@ -207,7 +209,7 @@ impl OpError {
             OpError::Update(e) => e.failure_code(),
             OpError::MarketplaceCommand(e) => e.failure_code(),
             OpError::Link(e) => e.failure_code(),
-            OpError::Init(_) => "error_validation",
+            OpError::Init(e) => e.failure_code(),
             OpError::Resolve(_) => "not_installed",
             OpError::NotRolledBack { error, .. } => error.failure_code(),
         }

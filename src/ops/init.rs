@@ -4,8 +4,8 @@
 use std::fs;
 use std::path::PathBuf;
 
-use super::{Context, OpError};
-use crate::fsutil::IoContext;
+use super::Context;
+use crate::fsutil::{IoContext, IoError};
 use crate::marketplace::names::{is_kebab, plugin_name_problem};
 
 #[derive(Debug, Clone)]
@@ -16,16 +16,28 @@ pub struct InitReport {
     pub files: Vec<String>,
 }
 
-/// What only `init` refuses: a name Claude Code would not accept, or a folder in use.
+/// What can go wrong in `init`: a name Claude Code would not accept, a folder in use, or
+/// writing the files (it reads no state, so nothing else can).
 #[derive(Debug, thiserror::Error)]
 pub enum InitError {
     #[error("Cannot create plugin \"{name}\": {problem}")]
     Name { name: String, problem: String },
     #[error("Cannot create the plugin in {}: the folder exists and is not empty; choose another with --dir", .path.display())]
     TargetNotEmpty { path: PathBuf },
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
-pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, OpError> {
+impl InitError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            InitError::Name { .. } | InitError::TargetNotEmpty { .. } => "error_validation",
+            InitError::Io(_) => "error_unknown",
+        }
+    }
+}
+
+pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, InitError> {
     // Claude Code asks for kebab-case names; its own checks come first for their wording.
     let problem = plugin_name_problem(name).or_else(|| {
         (!is_kebab(name)).then(|| {
@@ -37,8 +49,7 @@ pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, 
         return Err(InitError::Name {
             name: name.to_string(),
             problem,
-        }
-        .into());
+        });
     }
     let dir = ctx.loc.user_path(dir.unwrap_or(name));
     if dir.exists() {
@@ -48,7 +59,7 @@ pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, 
                 .next()
                 .is_none();
         if !empty {
-            return Err(InitError::TargetNotEmpty { path: dir }.into());
+            return Err(InitError::TargetNotEmpty { path: dir });
         }
     }
     let files = [
