@@ -86,6 +86,46 @@ pub(super) fn deciding(files: &[SettingsFile], id: &str) -> Option<(Scope, bool)
         .max_by_key(|(s, _)| *s)
 }
 
+/// The id a bare plugin name stands for: the one settings files (most specific first) or
+/// installations mention.
+fn id_of_bare_name(
+    ctx: &Context,
+    files: &[SettingsFile],
+    name: &str,
+    scope: Option<Scope>,
+) -> Result<String, OpError> {
+    let mut ids: Vec<String> = files
+        .iter()
+        .rev()
+        .flat_map(|f| f.enabled_plugins().into_iter().map(|(id, _)| id))
+        .chain(ctx.installed()?.all().into_iter().map(|(id, _)| id))
+        .filter(|id| {
+            let p = PluginRef::parse(id);
+            p.name == name && p.marketplace.is_some_and(|m| !m.is_empty())
+        })
+        .collect();
+    ids.dedup();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    match unique.len() {
+        0 if scope.is_some() => Err(ToggleError::NotInSettingsAtScope {
+            name: name.to_string(),
+        }
+        .into()),
+        0 => Err(ToggleError::NotInSettings {
+            name: name.to_string(),
+        }
+        .into()),
+        1 => Ok(ids.remove(0)),
+        _ => Err(LookupError::Ambiguous {
+            name: name.to_string(),
+            candidates: unique,
+        }
+        .into()),
+    }
+}
+
 pub fn set_enabled(
     ctx: &Context,
     raw: &str,
@@ -101,36 +141,7 @@ pub fn set_enabled(
     let mut files = ctx.writable_settings()?;
     let id = match &r.marketplace {
         Some(m) => r.id(m),
-        None => {
-            let mut ids: Vec<String> = files
-                .iter()
-                .rev()
-                .flat_map(|f| f.enabled_plugins().into_iter().map(|(id, _)| id))
-                .chain(ctx.installed()?.all().into_iter().map(|(id, _)| id))
-                .filter(|id| {
-                    let p = PluginRef::parse(id);
-                    p.name == r.name && p.marketplace.is_some_and(|m| !m.is_empty())
-                })
-                .collect();
-            ids.dedup();
-            let mut unique = ids.clone();
-            unique.sort();
-            unique.dedup();
-            match unique.len() {
-                0 if scope.is_some() => {
-                    return Err(ToggleError::NotInSettingsAtScope { name: r.name }.into());
-                }
-                0 => return Err(ToggleError::NotInSettings { name: r.name }.into()),
-                1 => ids.remove(0),
-                _ => {
-                    return Err(LookupError::Ambiguous {
-                        name: r.name,
-                        candidates: unique,
-                    }
-                    .into());
-                }
-            }
-        }
+        None => id_of_bare_name(ctx, &files, &r.name, scope)?,
     };
     // Claude Code's order: the policy first, then the scope, then the goal state.
     let forced = managed_value(managed, &id);
