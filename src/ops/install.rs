@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Context, LoadedMarketplace, LookupError, OpError, PluginRef, close_names, load_configured,
-    marketplace,
+    Context, LoadedMarketplace, LookupError, OpError, PluginRef, load_configured, marketplace,
 };
 use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
@@ -277,6 +276,39 @@ fn not_found(
             suggestions,
         },
     })
+}
+
+/// Names in `candidates` close to `name`: an edit distance of at most a third of its length
+/// (at least 1), or one containing the other.
+fn close_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let lower = name.to_ascii_lowercase();
+    let mut scored: Vec<(usize, String)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let cl = c.to_ascii_lowercase();
+            let d = edit_distance(&lower, &cl);
+            let max = (lower.chars().count() / 3).max(1);
+            (d <= max || (lower.len() >= 3 && (cl.contains(&lower) || lower.contains(&cl))))
+                .then(|| (d, c.to_string()))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(5).map(|(_, c)| c).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 /// Locate `r` among the known marketplaces the policy allows; their catalogs are read only
@@ -730,4 +762,18 @@ fn already_installed(
         in_place_from: resolved.in_place_folder().map(Path::to_path_buf),
         note: AlreadyNote::Recorded,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let c = ["p1", "p2", "formatter", "other", "bs", "up"];
+        assert_eq!(close_names("p3", c), vec!["p1", "p2"]);
+        assert_eq!(close_names("formater", c), vec!["formatter"]);
+        assert_eq!(close_names("format", c), vec!["formatter"]);
+        assert!(close_names("zzzzzz", c).is_empty());
+    }
 }

@@ -538,7 +538,12 @@ pub fn refresh_one(
         .into());
     };
     // Before its source is read or fetched.
-    ctx.check_marketplace(name, &entry.source)?;
+    ctx.policy()?
+        .check_recorded(&entry.source)
+        .map_err(|violation| MarketplaceCommandError::UpdateBlocked {
+            name: name.to_string(),
+            violation,
+        })?;
     let source = MarketplaceSource::from_json(&entry.source)
         .ok_or_else(|| MarketplaceError::Unsupported(entry.source.to_string()))?;
     let load_error = |e| OpError::MarketplaceLoad {

@@ -130,17 +130,6 @@ impl Context {
         Ok(self.policy.get_or_init(|| loaded))
     }
 
-    /// Refuse to touch marketplace `name` (recorded with `source`) when the policy forbids it.
-    pub fn check_marketplace(&self, name: &str, source: &serde_json::Value) -> Result<(), OpError> {
-        self.policy()?.check_recorded(source).map_err(|violation| {
-            marketplace::MarketplaceCommandError::UpdateBlocked {
-                name: name.to_string(),
-                violation,
-            }
-            .into()
-        })
-    }
-
     pub fn cache(&self) -> Cache {
         Cache::new(self.loc.cache_dir())
     }
@@ -377,39 +366,6 @@ impl ConfiguredMarketplace {
     }
 }
 
-/// Names in `candidates` close to `name`: an edit distance of at most a third of its length
-/// (at least 1), or one containing the other.
-pub fn close_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    let lower = name.to_ascii_lowercase();
-    let mut scored: Vec<(usize, String)> = candidates
-        .into_iter()
-        .filter_map(|c| {
-            let cl = c.to_ascii_lowercase();
-            let d = edit_distance(&lower, &cl);
-            let max = (lower.chars().count() / 3).max(1);
-            (d <= max || (lower.len() >= 3 && (cl.contains(&lower) || lower.contains(&cl))))
-                .then(|| (d, c.to_string()))
-        })
-        .collect();
-    scored.sort();
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().take(5).map(|(_, c)| c).collect()
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// A configured marketplace with its catalog loaded.
 pub struct LoadedMarketplace {
     pub name: String,
@@ -446,14 +402,5 @@ mod tests {
             }
         );
         assert_eq!(PluginRef::parse("a").marketplace, None);
-    }
-
-    #[test]
-    fn suggestions() {
-        let c = ["p1", "p2", "formatter", "other", "bs", "up"];
-        assert_eq!(close_names("p3", c), vec!["p1", "p2"]);
-        assert_eq!(close_names("formater", c), vec!["formatter"]);
-        assert_eq!(close_names("format", c), vec!["formatter"]);
-        assert!(close_names("zzzzzz", c).is_empty());
     }
 }
