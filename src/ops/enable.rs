@@ -194,7 +194,7 @@ pub fn set_enabled(
     }
     let file = &mut files[file_index];
     file.set_enabled(&id, enable);
-    super::in_transaction(|tx| file.write(tx).map_err(OpError::SettingsWrite))?;
+    super::in_transaction(|tx| file.write(tx).map_err(OpError::settings_write))?;
     Ok(EnableReport {
         id,
         name: r.name,
@@ -260,7 +260,7 @@ pub fn disable_all(ctx: &Context) -> Result<DisableAllReport, OpError> {
                 f.set_enabled(id, false);
             }
             if !mine.is_empty() {
-                f.write(tx).map_err(OpError::SettingsWrite)?;
+                f.write(tx).map_err(OpError::settings_write)?;
             }
         }
         Ok(())

@@ -1,11 +1,11 @@
 //! What an operation can fail with. [`OpError`] is what `output` renders: its text, and its
-//! `failureCode` in `--json`. Its variants are the failures of the layers below (state and
-//! settings files, locks, the cache, fetching sources, reading catalogs), [`LookupError`] for
-//! finding a plugin or marketplace (shared by most commands), and one enum per command for the
-//! failures only that command has, declared in the command's module
-//! ([`super::install::InstallError`], [`super::link::LinkError`], …). A command that can fail in
-//! no other way returns its own enum ([`super::init::InitError`]); `cli` turns it into an
-//! `OpError` for `output`.
+//! `failureCode` in `--json`. It is made of concerns: [`StateError`] (this machine's state and
+//! settings files, locks and folders), [`FetchError`] (catalogs, plugin sources, the cache),
+//! [`LookupError`] (finding the plugin or marketplace a command names), and one enum per command
+//! for the failures only that command has, declared in the command's module
+//! ([`super::install::InstallError`], [`super::link::LinkError`], …). `?` on a lower layer's
+//! error puts it in its concern. A command that can fail in no other way returns its own enum
+//! ([`super::init::InitError`]); `cli` turns it into an `OpError` for `output`.
 
 use crate::cache::CacheError;
 use crate::fsutil::IoError;
@@ -27,33 +27,10 @@ use super::update::UpdateError;
 #[derive(Debug, thiserror::Error)]
 pub enum OpError {
     #[error(transparent)]
-    Marketplace(#[from] MarketplaceError),
-    #[error("{0}")]
-    State(#[from] JsonFileError),
+    State(#[from] StateError),
     #[error(transparent)]
-    Lock(#[from] LockError),
-    #[error(transparent)]
-    Cache(#[from] CacheError),
-    #[error(transparent)]
-    Io(#[from] IoError),
-    #[error(transparent)]
-    Manifest(#[from] ManifestError),
-    #[error(transparent)]
-    Source(crate::source::SourceError),
-    #[error(transparent)]
-    Git(#[from] crate::git::GitError),
-    #[error(transparent)]
-    GitUrl(#[from] crate::git::GitUrlError),
-    #[error(transparent)]
-    Download(#[from] crate::download::DownloadError),
-    #[error("Marketplace \"{name}\" could not be loaded: {source}")]
-    MarketplaceLoad {
-        name: String,
-        #[source]
-        source: MarketplaceError,
-    },
-    #[error("Failed to update settings: {0}")]
-    SettingsWrite(JsonFileError),
+    Fetch(#[from] FetchError),
+    /// The managed settings' marketplace policy could not be read (fail closed).
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error(transparent)]
@@ -85,6 +62,97 @@ pub enum OpError {
         rollback: RollbackError,
     },
 }
+
+/// Reading and writing this machine's files: the state and settings files, their locks, and
+/// the folders a command changes.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{0}")]
+    File(#[from] JsonFileError),
+    #[error("Failed to update settings: {0}")]
+    SettingsWrite(JsonFileError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+impl StateError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            StateError::File(_) | StateError::SettingsWrite(_) => "settings_write_failed",
+            StateError::Lock(_) | StateError::Io(_) => "error_unknown",
+        }
+    }
+}
+
+/// Getting what a command installs: a marketplace's catalog, a plugin's source (git, npm, pip,
+/// archive, a folder) and its manifest, staged into the cache.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error(transparent)]
+    Marketplace(#[from] MarketplaceError),
+    #[error("Marketplace \"{name}\" could not be loaded: {source}")]
+    MarketplaceLoad {
+        name: String,
+        #[source]
+        source: MarketplaceError,
+    },
+    /// Not `#[from]`: a relative path's refusal is worded for the plugin it names
+    /// ([`InstallError::RelativeSource`]).
+    #[error(transparent)]
+    Source(crate::source::SourceError),
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    #[error(transparent)]
+    GitUrl(#[from] crate::git::GitUrlError),
+    #[error(transparent)]
+    Download(#[from] crate::download::DownloadError),
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
+
+impl FetchError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            FetchError::Marketplace(e) | FetchError::MarketplaceLoad { source: e, .. } => {
+                e.failure_code()
+            }
+            FetchError::Source(e) => e.failure_code(),
+            FetchError::Git(e) => e.failure_code(),
+            FetchError::GitUrl(_) => "invalid_source",
+            FetchError::Download(_) => "error_network",
+            FetchError::Manifest(_) => "error_validation",
+            FetchError::Cache(CacheError::Io(_)) => "error_unknown",
+            FetchError::Cache(_) => "error_validation",
+        }
+    }
+}
+
+/// `?` on a lower layer's error: into its concern.
+macro_rules! into_concern {
+    ($($error:ty => $concern:ident),* $(,)?) => {
+        $(impl From<$error> for OpError {
+            fn from(e: $error) -> Self {
+                OpError::$concern(e.into())
+            }
+        })*
+    };
+}
+
+into_concern!(
+    JsonFileError => State,
+    LockError => State,
+    IoError => State,
+    MarketplaceError => Fetch,
+    crate::git::GitError => Fetch,
+    crate::git::GitUrlError => Fetch,
+    crate::download::DownloadError => Fetch,
+    ManifestError => Fetch,
+    CacheError => Fetch,
+);
 
 /// Finding the plugin or marketplace a command names: in the catalogs of the configured
 /// marketplaces (under the organization's policy), or among the installations.
@@ -178,21 +246,21 @@ impl LookupError {
 }
 
 impl OpError {
+    /// A settings file that could not be written (or read before a write).
+    pub fn settings_write(e: JsonFileError) -> Self {
+        StateError::SettingsWrite(e).into()
+    }
+
+    /// A plugin source that could not be resolved or fetched (see [`FetchError::Source`]).
+    pub fn from_source(e: crate::source::SourceError) -> Self {
+        FetchError::Source(e).into()
+    }
+
     /// The `failureCode` of `--json` output (Claude Code's codes where it has one).
     pub fn failure_code(&self) -> &'static str {
         match self {
-            OpError::Marketplace(e) | OpError::MarketplaceLoad { source: e, .. } => {
-                e.failure_code()
-            }
-            OpError::State(_) | OpError::SettingsWrite(_) => "settings_write_failed",
-            OpError::Lock(_) | OpError::Io(_) => "error_unknown",
-            OpError::Cache(CacheError::Io(_)) => "error_unknown",
-            OpError::Cache(_) => "error_validation",
-            OpError::Manifest(_) => "error_validation",
-            OpError::Source(e) => e.failure_code(),
-            OpError::Git(e) => e.failure_code(),
-            OpError::GitUrl(_) => "invalid_source",
-            OpError::Download(_) => "error_network",
+            OpError::State(e) => e.failure_code(),
+            OpError::Fetch(e) => e.failure_code(),
             OpError::Policy(_) => "managed_settings_invalid",
             OpError::Definition(e) => match e {
                 crate::definition::DefinitionError::ConflictingManifests { .. } => {
@@ -242,5 +310,55 @@ impl OpError {
             self,
             OpError::MarketplaceCommand(MarketplaceCommandError::UpdateBlocked { .. })
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn io(op: &'static str) -> IoError {
+        IoError::new(op, "/s/f.json", std::io::Error::other("denied"))
+    }
+
+    /// A lower layer's error keeps its text and its code through its concern.
+    #[test]
+    fn concerns_keep_texts_and_codes() {
+        let cases: Vec<(OpError, &str, &str)> = vec![
+            (
+                io("write").into(),
+                "write /s/f.json: denied",
+                "error_unknown",
+            ),
+            (
+                JsonFileError::Io(io("read")).into(),
+                "read /s/f.json: denied",
+                "settings_write_failed",
+            ),
+            (
+                OpError::settings_write(JsonFileError::Io(io("read"))),
+                "Failed to update settings: read /s/f.json: denied",
+                "settings_write_failed",
+            ),
+            (
+                LockError::Timeout {
+                    path: PathBuf::from("/s/.lock"),
+                    waited: std::time::Duration::from_secs(3),
+                }
+                .into(),
+                "timed out after 3s waiting for the lock on /s/.lock (is another `plugin` process running? PLUGIN_LOCK_TIMEOUT sets the limit in seconds)",
+                "error_unknown",
+            ),
+            (
+                LookupError::NotInstalled { id: "p@m".into() }.into(),
+                "Plugin \"p@m\" not found in installed plugins",
+                "not_installed",
+            ),
+        ];
+        for (e, text, code) in cases {
+            assert_eq!((e.to_string().as_str(), e.failure_code()), (text, code));
+        }
     }
 }

@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Context, LoadedMarketplace, LookupError, OpError, PluginRef, load_configured, marketplace,
+    Context, FetchError, LoadedMarketplace, LookupError, OpError, PluginRef, load_configured,
+    marketplace,
 };
 use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
@@ -322,10 +323,11 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
         let mkt = match l.marketplace {
             Ok(m) => m,
             Err(source) if r.marketplace.is_some() => {
-                return Err(OpError::MarketplaceLoad {
+                return Err(FetchError::MarketplaceLoad {
                     name: l.name,
                     source,
-                });
+                }
+                .into());
             }
             Err(_) => continue,
         };
@@ -380,7 +382,7 @@ fn already_installed_from_blocked(
 ) -> Result<InstallReport, OpError> {
     let id = format!("{plugin}@{marketplace}");
     let installed = ctx.installed()?;
-    let settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
     match installed.find(&id, scope, ctx.project_for(scope).as_deref()) {
         Some(rec)
             if settings.enabled(&id) == Some(true) && Path::new(&rec.install_path).is_dir() =>
@@ -421,7 +423,7 @@ pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlug
             source,
         }
         .into(),
-        other => OpError::Source(other),
+        other => OpError::from_source(other),
     })
 }
 
@@ -458,7 +460,7 @@ pub(super) fn install_found(
     // Reading the settings file also validates it before anything is written.
     let (installed, settings) = (
         ctx.installed()?,
-        ctx.settings(scope).map_err(OpError::SettingsWrite)?,
+        ctx.settings(scope).map_err(OpError::settings_write)?,
     );
     let already = |installed: &InstalledPlugins, settings: &SettingsFile| {
         already_installed(
@@ -502,7 +504,7 @@ pub(super) fn install_found(
         let _state_lock = ctx.lock_state()?;
         // Another process may have installed it while we copied.
         let mut installed = ctx.installed()?;
-        let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+        let mut settings = ctx.settings(scope).map_err(OpError::settings_write)?;
         // (A reinstall goes ahead: the copy it publishes is the source as it is now.)
         if let (false, Some(already)) = (reinstalling, already(&installed, &settings)) {
             return Ok(report_already(already));
@@ -558,7 +560,7 @@ fn record_install(
         crate::cache::clear_orphan_mark(target, tx)?;
         installed.write(tx)?;
         if enable == Enable::Write {
-            settings.write(tx).map_err(OpError::SettingsWrite)?;
+            settings.write(tx).map_err(OpError::settings_write)?;
         }
         if let Some(prev) = previous {
             orphan_if_unused(installed, Path::new(&prev.install_path), target, tx)?;
@@ -604,7 +606,7 @@ fn decide_reinstall(
         crate::cache::installed_digest(installed_dir, crate::cache::read_marker(installed_dir))?;
     let source_digest = resolved
         .digest_with_stat_cache(&ctx.loc.stat_cache_dir())
-        .map_err(OpError::Source)?;
+        .map_err(OpError::from_source)?;
     if source_digest.as_deref() == Some(installed_digest.as_str()) {
         return Ok(Some(AlreadyNote::Unchanged {
             digest: installed_digest,
@@ -647,7 +649,7 @@ fn stage_with(
     let mut staged = ctx.cache().stage(mkt, name)?;
     let mut copied = resolved
         .write_to(staged.path(), &*ctx.reporter)
-        .map_err(OpError::Source)?;
+        .map_err(OpError::from_source)?;
     let listing = copied.listing.take();
     let provenance = match seed {
         None => resolved.provenance.clone(),

@@ -231,7 +231,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
 
     let _lock = ctx.lock_state()?;
     let mut installed = ctx.installed()?;
-    let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let mut settings = ctx.settings(scope).map_err(OpError::settings_write)?;
     let mut links = Links::read(&ctx.loc.links_file())?;
     let existing = installed.find(&id, scope, project.as_deref());
     let earlier = links.find(&id, scope, project.as_deref()).cloned();
@@ -328,7 +328,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         if mkt == DEV_MARKETPLACE {
             register_dev(ctx, &mut tx, &dev_dir, &name, Some((&checkout, &version)))?;
             // It may have declared the marketplace in user settings.
-            settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+            settings = ctx.settings(scope).map_err(OpError::settings_write)?;
         }
         installed.upsert(
             &id,
@@ -344,7 +344,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         installed.write(&mut tx)?;
         crash_point();
         settings.set_enabled(&id, true);
-        settings.write(&mut tx).map_err(OpError::SettingsWrite)?;
+        settings.write(&mut tx).map_err(OpError::settings_write)?;
         crash_point();
         Ok(())
     })();
@@ -463,7 +463,7 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
         .into());
     };
     let installed = ctx.installed()?;
-    let settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
 
     if let Some(dir) = entry.link_path.parent() {
         remove_stale_temps(dir, TEMP_LINK_PREFIX);
@@ -533,7 +533,7 @@ fn unlink_records(
             // Claude Code may have marked it while no record used it.
             crate::cache::clear_orphan_mark(Path::new(&prev.install_path), tx)?;
         }
-        settings.write(tx).map_err(OpError::SettingsWrite)?;
+        settings.write(tx).map_err(OpError::settings_write)?;
         crash_point();
         installed.write(tx)?;
         crash_point();
@@ -704,14 +704,14 @@ fn register_dev(
         plugins.push(entry);
     }
     let mut known = ctx.known()?;
-    let mut user = ctx.settings(Scope::User).map_err(OpError::SettingsWrite)?;
+    let mut user = ctx.settings(Scope::User).map_err(OpError::settings_write)?;
     if plugins.is_empty() {
         if known.remove(DEV_MARKETPLACE) {
             known.write(tx)?;
             crash_point();
         }
         if user.undeclare_marketplace(DEV_MARKETPLACE) {
-            user.write(tx).map_err(OpError::SettingsWrite)?;
+            user.write(tx).map_err(OpError::settings_write)?;
             crash_point();
         }
         // Its catalog is all the folder holds: put back with the rest if a later step fails.
@@ -734,7 +734,7 @@ fn register_dev(
     }
     if user.declared_marketplace(DEV_MARKETPLACE).is_none() {
         user.declare_marketplace(DEV_MARKETPLACE, &source);
-        user.write(tx).map_err(OpError::SettingsWrite)?;
+        user.write(tx).map_err(OpError::settings_write)?;
         crash_point();
     }
     Ok(())

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::renames::{self, RenameNotice};
-use super::{ConfiguredMarketplace, Context, OpError, uninstall};
+use super::{ConfiguredMarketplace, Context, FetchError, OpError, uninstall};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::marketplace::names::reserved_name_problem;
@@ -546,7 +546,7 @@ pub fn refresh_one(
         })?;
     let source = MarketplaceSource::from_json(&entry.source)
         .ok_or_else(|| MarketplaceError::Unsupported(entry.source.to_string()))?;
-    let load_error = |e| OpError::MarketplaceLoad {
+    let load_error = |e| FetchError::MarketplaceLoad {
         name: name.to_string(),
         source: e,
     };

@@ -28,7 +28,7 @@ pub mod verify;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-pub use error::{LookupError, OpError};
+pub use error::{FetchError, LookupError, OpError, StateError};
 
 use crate::cache::Cache;
 use crate::fsutil::IoError;

@@ -95,7 +95,7 @@ pub fn uninstall(
     let mut settings = ctx.settings(scope)?;
     super::in_transaction(|tx| {
         if settings.remove_enabled(&id) {
-            settings.write(tx).map_err(OpError::SettingsWrite)?;
+            settings.write(tx).map_err(OpError::settings_write)?;
         }
         installed.remove(&id, scope, project.as_deref());
         installed.write(tx)?;
@@ -181,7 +181,7 @@ pub fn remove_marketplace_installs(
             changed |= f.remove_enabled(id);
         }
         if changed {
-            f.write(tx).map_err(OpError::SettingsWrite)?;
+            f.write(tx).map_err(OpError::settings_write)?;
         }
     }
     if !records.is_empty() {

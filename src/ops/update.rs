@@ -20,7 +20,7 @@ use std::time::Duration;
 use super::install::{
     FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved, undo_publish,
 };
-use super::{Context, LookupError, OpError, PluginRef, load_configured, marketplace};
+use super::{Context, FetchError, LookupError, OpError, PluginRef, load_configured, marketplace};
 use crate::cache::{CopyReport, StagedPlugin, read_marker};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
@@ -198,10 +198,13 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             .map(|l| {
                 let name = l.name.clone();
                 let m = l.marketplace.map_err(|source| {
-                    UpdateOutcome::failed(&OpError::MarketplaceLoad {
-                        name: l.name,
-                        source,
-                    })
+                    UpdateOutcome::failed(
+                        &FetchError::MarketplaceLoad {
+                            name: l.name,
+                            source,
+                        }
+                        .into(),
+                    )
                 });
                 (name, m)
             })
@@ -486,8 +489,8 @@ fn compare_content(
         return Ok(Content::Same);
     }
     let installed_digest = crate::cache::installed_digest(installed_dir, marker)?;
-    if let Some(digest) =
-        (resolved.digest_with_stat_cache(&ctx.loc.stat_cache_dir())).map_err(OpError::Source)?
+    if let Some(digest) = (resolved.digest_with_stat_cache(&ctx.loc.stat_cache_dir()))
+        .map_err(OpError::from_source)?
     {
         return Ok(if digest == installed_digest {
             Content::Same
