@@ -372,9 +372,57 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
     out
 }
 
+/// The process umask (read once, and set back at once).
+pub fn process_umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
+        rustix::process::umask(old);
+        old.as_raw_mode()
+    })
+}
+
+/// The relative path from folder `from` to `to` (both relative to the same root).
+pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
+    let from: Vec<_> = from.components().collect();
+    let to: Vec<_> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..from.len() {
+        out.push("..");
+    }
+    for c in &to[common..] {
+        out.push(c.as_os_str());
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative_path(Path::new("commands"), Path::new("commands/r.md")),
+            PathBuf::from("r.md")
+        );
+        assert_eq!(
+            relative_path(Path::new("a/b"), Path::new("c")),
+            PathBuf::from("../../c")
+        );
+        assert_eq!(
+            relative_path(Path::new(""), Path::new("x/y")),
+            PathBuf::from("x/y")
+        );
+        assert_eq!(
+            relative_path(Path::new("a"), Path::new("a")),
+            PathBuf::from(".")
+        );
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {

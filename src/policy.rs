@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::git::url::{RepoKey, url_host};
 use crate::marketplace::MarketplaceSource;
 use crate::state::JsonFileError;
 use crate::state::managed::ManagedSettings;
@@ -457,94 +458,6 @@ impl Subject {
             Subject::Other => raw.map(Value::to_string).unwrap_or_default(),
         }
     }
-}
-
-/// A git repository named independently of how its URL is spelt: host (no user, no port) and
-/// path (no leading or trailing slash, no `.git`), both lower-case.
-#[derive(Debug, Clone, PartialEq)]
-struct RepoKey {
-    host: String,
-    path: String,
-}
-
-impl RepoKey {
-    fn github(repo: &str) -> Self {
-        RepoKey {
-            host: "github.com".to_string(),
-            path: canonical_repo_path(repo),
-        }
-    }
-
-    /// `scheme://[user@]host[:port]/path[#ref]` or SCP-style `user@host:path`; `None` for
-    /// anything else (a bare path).
-    fn of_url(url: &str) -> Option<Self> {
-        let url = url.trim();
-        let url = url.split('#').next().unwrap_or(url);
-        let url = url.split('?').next().unwrap_or(url);
-        let (host, path) = match url.split_once("://") {
-            Some((_, rest)) => {
-                let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-                (host_of_authority(authority), path)
-            }
-            None => {
-                let (user_host, path) = scp_split(url)?;
-                (user_host.to_ascii_lowercase(), path)
-            }
-        };
-        Some(RepoKey {
-            host,
-            path: canonical_repo_path(path),
-        })
-    }
-}
-
-fn canonical_repo_path(p: &str) -> String {
-    let p = p.trim_matches('/');
-    let lower = p.to_ascii_lowercase();
-    let p = match lower.strip_suffix(".git") {
-        Some(stem) => stem,
-        None => &lower,
-    };
-    p.trim_end_matches('/').to_string()
-}
-
-/// `user@host:path` → (`host`, `path`): the part before the first `:` must hold an `@` and no
-/// `/` (so `/a:b` and `C:\x` are not taken for hosts).
-fn scp_split(s: &str) -> Option<(&str, &str)> {
-    let (before, path) = s.split_once(':')?;
-    if before.contains('/') {
-        return None;
-    }
-    let (_, host) = before.rsplit_once('@')?;
-    (!host.is_empty()).then_some((host, path))
-}
-
-/// The host of `[user@]host[:port]`, lower-case.
-fn host_of_authority(authority: &str) -> String {
-    let host = authority
-        .rsplit_once('@')
-        .map(|(_, h)| h)
-        .unwrap_or(authority);
-    let host = match host.strip_prefix('[') {
-        // IPv6 literal: keep the brackets' content.
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => host.split(':').next().unwrap_or(host),
-    };
-    host.to_ascii_lowercase()
-}
-
-/// The host of a URL or SCP-style address, as Claude Code's `hostPattern` sees it; `None` for
-/// schemeless forms other than `user@host:path`.
-fn url_host(url: &str) -> Option<String> {
-    let url = url.trim();
-    let host = match url.split_once("://") {
-        Some((_, rest)) => {
-            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-            host_of_authority(&rest[..end])
-        }
-        None => scp_split(url)?.0.to_ascii_lowercase(),
-    };
-    (!host.is_empty()).then_some(host)
 }
 
 /// `path` with `.` removed and `..` applied, without touching the disk.

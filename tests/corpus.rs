@@ -3,7 +3,7 @@
 //! parsers. Nothing may panic, every catalog entry must be parsed or reported, every repo-root
 //! catalog must load, and the totals must match the corpus statistics, counted here from the raw
 //! JSON independently of our parser.
-#![allow(clippy::disallowed_methods)] // fixtures are built with std::fs directly
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use plugin::manifest::parse_manifest;
-use plugin::marketplace::schema::MarketplaceManifest;
+use plugin::schema::MarketplaceManifest;
 use serde_json::Value;
 
 /// Catalogs that our schema rejects, and must keep rejecting: (path under the corpus, text the

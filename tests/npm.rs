@@ -1,7 +1,7 @@
 //! npm sources against a loopback registry that speaks the npm protocol (tests/common/registry.rs):
 //! resolution, integrity, safe extraction, tokens, retries, the download cache. No npm or node
 //! is on PATH.
-#![allow(clippy::disallowed_methods)] // fixtures are built with std::fs directly
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! `plugin cache prune` and `plugin cache dir` against real installs, real markers, real
 //! processes and the real cache lock.
-#![allow(clippy::disallowed_methods)] // fixtures are built with std::fs directly
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 
@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Env, m1, plugin, tree, write};
-use plugin::state::{FileLock, LockMode};
+use plugin::lock::{FileLock, LockMode};
 use serde_json::json;
 
 const DAY_MS: u128 = 86_400_000;

@@ -28,49 +28,8 @@ use sha2::{Digest, Sha256};
 
 use super::listing::{Entry, TreeListing};
 use super::statcache::FileStat;
-use crate::fsutil::{IoContext, IoError, normalize_lexically};
-
-/// Names of the cache's bookkeeping in a version folder (ours and Claude Code's). A source that
-/// ships them would otherwise mark its own install complete, orphaned or in use.
-pub const BOOKKEEPING_NAMES: &[&str] = &[
-    super::MARKER,
-    super::listing::LISTING,
-    ".orphaned_at",
-    ".in_use",
-];
-
-/// Why an entry named `name` is never installed, whatever the source (folder copy, git export,
-/// npm tarball and its dependencies, wheel, zip) and at any depth: `.git` (its `config` and hooks
-/// run programs when git is used in the plugin) and the bookkeeping names. Only the top of a
-/// version folder is read as bookkeeping, but one rule for every depth needs no notion of
-/// where that top is (an npm dependency is unpacked below it) and costs no real package
-/// anything. Case is ignored: on a case-insensitive file system `.GIT` is `.git`.
-pub fn excluded_name(name: &std::ffi::OsStr) -> Option<SkipReason> {
-    let name = name.to_str()?;
-    if name.eq_ignore_ascii_case(".git") {
-        Some(SkipReason::GitMetadata)
-    } else if BOOKKEEPING_NAMES
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n))
-    {
-        Some(SkipReason::Bookkeeping)
-    } else {
-        None
-    }
-}
-
-/// The part of `rel` (a path inside the plugin) that [`excluded_name`] leaves out, if any:
-/// `rel` up to its first excluded component, and why.
-pub fn excluded_prefix(rel: &Path) -> Option<(PathBuf, SkipReason)> {
-    let mut prefix = PathBuf::new();
-    for c in rel.components() {
-        prefix.push(c);
-        if let Some(reason) = excluded_name(c.as_os_str()) {
-            return Some((prefix, reason));
-        }
-    }
-    None
-}
+use super::tree::{CopyReport, SkipReason, Skipped, excluded_name};
+use crate::fsutil::{IoContext, IoError, normalize_lexically, process_umask, relative_path};
 
 /// Dereferenced trees nested deeper than this are cut (guards against link fan-out).
 const MAX_DEREF_DEPTH: usize = 32;
@@ -81,82 +40,6 @@ pub struct LinkPolicy {
     pub plugin_root: PathBuf,
     /// Links into this folder (canonical) are dereferenced; `None` keeps only in-plugin links.
     pub container: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SkipReason {
-    OutsideMarketplace,
-    OutsideRepository,
-    Cycle,
-    DanglingOutside,
-    SpecialFile,
-    /// A symbolic link in a package (tarball, wheel, zip): never written.
-    PackageSymlink,
-    /// A hard link in a package: never written.
-    HardLink,
-    Bookkeeping,
-    GitMetadata,
-    Submodule,
-}
-
-impl SkipReason {
-    /// What the skipped entry is, when it has a target: `symlink`, `hard link`.
-    pub fn link_kind(self) -> &'static str {
-        match self {
-            SkipReason::HardLink => "hard link",
-            _ => "symlink",
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            SkipReason::OutsideMarketplace => "it points outside the marketplace",
-            SkipReason::OutsideRepository => "it points outside the repository",
-            SkipReason::Cycle => "it is part of a symlink cycle",
-            SkipReason::DanglingOutside => "it is dangling and points outside the plugin",
-            SkipReason::SpecialFile => "it is not a regular file, folder or symlink",
-            SkipReason::PackageSymlink => "symbolic links in packages are not installed",
-            SkipReason::HardLink => "hard links in packages are not installed",
-            SkipReason::Bookkeeping => "the name is reserved for cache bookkeeping",
-            SkipReason::GitMetadata => {
-                "git metadata is not installed (its config could run programs)"
-            }
-            SkipReason::Submodule => "submodules are not fetched yet",
-        }
-    }
-}
-
-/// Something the copy left out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Skipped {
-    /// Path inside the plugin.
-    pub path: PathBuf,
-    /// The link target as written, when it is a link.
-    pub target: Option<PathBuf>,
-    pub reason: SkipReason,
-}
-
-impl Skipped {
-    /// A name [`excluded_name`] leaves out.
-    pub fn excluded(path: PathBuf, reason: SkipReason) -> Skipped {
-        Skipped {
-            path,
-            target: None,
-            reason,
-        }
-    }
-}
-
-#[derive(Debug, Default, Clone)]
-pub struct CopyReport {
-    pub files: u64,
-    pub bytes: u64,
-    pub links: u64,
-    pub skipped: Vec<Skipped>,
-    /// Things the user should know that are not problems (e.g. dependencies not installed).
-    pub notes: Vec<String>,
-    /// The written tree's listing, when the writer could build it on the way.
-    pub listing: Option<TreeListing>,
 }
 
 /// One entry of a plugin tree as the policy will write it, in walk order (a folder before
@@ -315,16 +198,6 @@ fn copy_file(src: &Path, listed: &FileStat, dst: &Path, umask: u32) -> io::Resul
         sha256: hex::encode(hasher.finalize()),
     };
     Ok((copied, entry))
-}
-
-/// The process umask (read once, and set back at once).
-pub(crate) fn process_umask() -> u32 {
-    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *UMASK.get_or_init(|| {
-        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
-        rustix::process::umask(old);
-        old.as_raw_mode()
-    })
 }
 
 struct Planner<'a> {
@@ -527,24 +400,6 @@ fn inside_plugin_lexically(parent_rel: &Path, literal: &Path) -> Option<PathBuf>
     (!escapes).then_some(joined)
 }
 
-/// The relative path from folder `from` to `to` (both relative to the same root).
-pub(crate) fn relative_path(from: &Path, to: &Path) -> PathBuf {
-    let from: Vec<_> = from.components().collect();
-    let to: Vec<_> = to.components().collect();
-    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
-    let mut out = PathBuf::new();
-    for _ in common..from.len() {
-        out.push("..");
-    }
-    for c in &to[common..] {
-        out.push(c.as_os_str());
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,26 +441,6 @@ mod tests {
         fs::create_dir(&dst).unwrap();
         assert!(copy_planned(&dst, plan).is_err());
         assert!(fs::read(dst.join("commands/c.md")).is_err());
-    }
-
-    #[test]
-    fn relative_paths() {
-        assert_eq!(
-            relative_path(Path::new("commands"), Path::new("commands/r.md")),
-            PathBuf::from("r.md")
-        );
-        assert_eq!(
-            relative_path(Path::new("a/b"), Path::new("c")),
-            PathBuf::from("../../c")
-        );
-        assert_eq!(
-            relative_path(Path::new(""), Path::new("x/y")),
-            PathBuf::from("x/y")
-        );
-        assert_eq!(
-            relative_path(Path::new("a"), Path::new("a")),
-            PathBuf::from(".")
-        );
     }
 
     /// The symlink zoo of Claude Code's §6.1, built in a temp folder.

@@ -24,10 +24,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::copy::{
-    LinkPolicy, PlannedEntry, Skipped, excluded_name, open_listed, plan_plugin_tree,
-};
+use super::copy::{LinkPolicy, PlannedEntry, open_listed, plan_plugin_tree};
 use super::statcache::{FileStat, FolderHandles, StatCache};
+use super::tree::{Skipped, excluded_name};
 use crate::fsutil::{IoContext, IoError};
 
 /// The listing's file name inside a version folder.
@@ -314,7 +313,7 @@ enum Kind {
 }
 
 /// Every entry under `root` (relative paths, not following links), the names no install writes
-/// (`copy::excluded_name`) and special files left out.
+/// (`tree::excluded_name`) and special files left out.
 fn walk(root: &Path) -> Result<Vec<(PathBuf, Kind)>, IoError> {
     let mut out = Vec::new();
     let mut dirs = vec![PathBuf::new()];

@@ -17,6 +17,7 @@ pub mod copy;
 pub mod listing;
 pub mod prune;
 pub mod statcache;
+pub mod tree;
 
 use std::fs;
 use std::io;
@@ -27,8 +28,9 @@ use serde::{Deserialize, Serialize};
 use crate::fsutil::{IoContext, IoError, epoch_millis, random_hex, remove_tree, sync_dir};
 use crate::state::Transaction;
 
-pub use copy::{CopyReport, LinkPolicy, SkipReason, Skipped, copy_plugin_tree};
+pub use copy::{LinkPolicy, copy_plugin_tree};
 pub use listing::{TreeDiff, TreeListing};
+pub use tree::{CopyReport, SkipReason, Skipped, excluded_name, excluded_prefix};
 
 /// Completion marker written into every version folder we publish.
 pub const MARKER: &str = ".plugin-ok";

@@ -289,7 +289,7 @@ impl<'a> Loader<'a> {
             component,
             format!(
                 "{component}: expected {expected}, got {}; skipped",
-                crate::marketplace::schema::json_type(Some(got))
+                crate::schema::json_type(Some(got))
             ),
         );
     }

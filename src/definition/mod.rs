@@ -33,7 +33,7 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
 use crate::manifest::{ManifestError, read_manifest, read_manifest_file};
-use crate::marketplace::schema::PluginEntry;
+use crate::schema::PluginEntry;
 
 pub use substitute::Variables;
 

@@ -7,35 +7,24 @@ use gix::credentials::protocol::Outcome;
 use gix::remote::AuthenticateFn;
 use gix::sec::identity::Account;
 
-use super::url::GitUrl;
+use super::url::{GitUrl, url_host};
 use crate::credential::{Credential, CredentialError, Scope, redact_url};
-
-/// The environment variables a GitHub token is read from, in order.
-pub const GITHUB_TOKEN_VARS: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN"];
-
-/// The host part of a URL (`https://host:port/…` → `host`).
-fn host_of(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split('/').next()?;
-    let host = authority.rsplit('@').next()?;
-    Some(host.split(':').next()?.to_ascii_lowercase())
-}
+use crate::environment::{Environment, GITHUB_TOKEN_VARS};
 
 /// Whether `url` is served by GitHub (or the configured GitHub base).
 pub fn is_github_host(url: &GitUrl) -> bool {
-    let Some(host) = host_of(url.as_str()) else {
+    let Some(host) = url_host(url.as_str()) else {
         return false;
     };
-    let base = std::env::var("PLUGIN_GITHUB_BASE_URL")
-        .ok()
-        .and_then(|b| host_of(&b));
+    let base = Environment::get()
+        .github_base_url
+        .as_deref()
+        .and_then(url_host);
     host == "github.com" || host.ends_with(".github.com") || base.is_some_and(|b| b == host)
 }
 
 fn github_token() -> Option<String> {
-    GITHUB_TOKEN_VARS
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|t| !t.trim().is_empty()))
+    Environment::get().github_token.clone()
 }
 
 /// The credential callback for fetches from `url`. What it answers is bound to the origin of
@@ -108,7 +97,7 @@ mod tests {
     #[test]
     fn hosts() {
         assert_eq!(
-            host_of("https://user@GitHub.com:443/o/r").as_deref(),
+            url_host("https://user@GitHub.com:443/o/r").as_deref(),
             Some("github.com")
         );
         assert!(is_github_host(

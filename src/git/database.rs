@@ -22,8 +22,8 @@ use gix::remote::Direction;
 use super::progress::TaskProgress;
 use super::url::GitUrl;
 use crate::fsutil::{IoContext, IoError, random_hex};
+use crate::lock::{FileLock, LockError, LockMode};
 use crate::progress::Task;
-use crate::state::{FileLock, LockError, LockMode};
 
 /// What to fetch: the remote's default branch, a branch or tag, or one exact commit.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

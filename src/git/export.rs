@@ -17,8 +17,9 @@ use gix::objs::tree::EntryKind;
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::copy::{CopyReport, SkipReason, Skipped, excluded_name, relative_path};
 use crate::cache::listing::{Entry, TreeListing};
+use crate::cache::{CopyReport, SkipReason, Skipped, excluded_name};
+use crate::fsutil::relative_path;
 use crate::fsutil::{IoContext, IoError};
 
 /// Symlink hops followed while resolving one link (git's own limit is 40).
@@ -107,7 +108,7 @@ fn write_files(
     commit: &str,
     files: &[(gix::ObjectId, EntryKind, PathBuf)],
 ) -> Result<(u64, Vec<Entry>), ExportError> {
-    let umask = crate::cache::copy::process_umask();
+    let umask = crate::fsutil::process_umask();
     let write_one = |repo: &gix::Repository,
                      (id, kind, dst): &(gix::ObjectId, EntryKind, PathBuf)| {
         let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {

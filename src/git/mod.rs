@@ -12,26 +12,14 @@ use std::path::Path;
 
 pub use database::{GitDatabase, GitError, Revision};
 
-use std::time::Duration;
-
-/// The limit for one network operation: `CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS`, default 120 s
-/// (Claude Code's variable and default).
-pub fn network_timeout() -> Duration {
-    std::env::var("CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .filter(|&ms| ms > 0)
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(120))
-}
-
-/// Run a blocking git operation on its own thread and give up after [`network_timeout`]. The
+/// Run a blocking git operation on its own thread and give up after the network timeout
+/// ([`Environment::network_timeout`](crate::environment::Environment::network_timeout)). The
 /// operation is in-process, so an abandoned one ends with the process: no child outlives us.
 pub fn with_timeout<T: Send + 'static>(
     url: &GitUrl,
     op: impl FnOnce() -> Result<T, GitError> + Send + 'static,
 ) -> Result<T, GitError> {
-    let limit = network_timeout();
+    let limit = crate::environment::Environment::get().network_timeout;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(op());

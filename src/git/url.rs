@@ -1,9 +1,19 @@
-//! Git remote URLs: which forms are accepted, and the canonical form that names a cached
-//! repository (so `https://Host/o/r.git/` and `https://host/o/r` share one database).
+//! Git remote URLs: which forms are accepted, and the two identities of a repository.
+//!
+//! * [`GitUrl::canonical`], the cache identity: scheme, user, host (lower-case), port and path
+//!   (case kept), without a trailing `/` or `.git`, so `https://Host/o/r.git/` and
+//!   `https://host/o/r` share one object database. It names folders under the git cache
+//!   ([`GitUrl::ident`]) and is recorded in state, so it must never change: a different
+//!   identity would orphan every existing clone.
+//! * [`RepoKey`], the policy identity: host and path only, both lower-case (no scheme, user or
+//!   port), so `git@host:o/r`, `ssh://git@host:22/o/r` and `https://user@host/O/R.git` are one
+//!   repository. Managed settings block a repository however its URL is spelt; the cache may
+//!   fetch two spellings twice, which costs disk, never safety.
 
 use std::fmt;
 
 use crate::credential::redact_url;
+use crate::environment::Environment;
 
 /// A git remote this tool may fetch from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,10 +138,10 @@ impl GitUrl {
         if parts.len() != 2 || !parts.iter().all(|p| segment_ok(p)) {
             return Err(GitUrlError::NotOwnerRepo(redact_url(repo)));
         }
-        let base = std::env::var("PLUGIN_GITHUB_BASE_URL")
-            .ok()
-            .filter(|b| !b.is_empty())
-            .unwrap_or_else(|| "https://github.com".into());
+        let base = Environment::get()
+            .github_base_url
+            .as_deref()
+            .unwrap_or("https://github.com");
         Self::parse(&format!("{}/{repo}.git", base.trim_end_matches('/')))
     }
 
@@ -183,6 +193,98 @@ fn trim_repo_path(path: &str) -> String {
     p.strip_suffix(".git").unwrap_or(p).to_string()
 }
 
+/// A git repository named independently of how its URL is spelt: host (no user, no port) and
+/// path (no leading or trailing slash, no `.git`), both lower-case. The policy's identity (see
+/// the module comment for why it differs from [`GitUrl::canonical`]). Read from any spelling,
+/// including forms [`GitUrl::parse`] refuses to fetch, so a blocklist entry written as `git://…`
+/// still covers the `https://` spelling of the same repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoKey {
+    pub host: String,
+    pub path: String,
+}
+
+impl RepoKey {
+    /// `owner/repo` on github.com.
+    pub fn github(repo: &str) -> Self {
+        RepoKey {
+            host: "github.com".to_string(),
+            path: canonical_repo_path(repo),
+        }
+    }
+
+    /// `scheme://[user@]host[:port]/path[#ref]` or SCP-style `user@host:path`; `None` for
+    /// anything else (a bare path).
+    pub fn of_url(url: &str) -> Option<Self> {
+        let url = url.trim();
+        let url = url.split('#').next().unwrap_or(url);
+        let url = url.split('?').next().unwrap_or(url);
+        let (host, path) = match url.split_once("://") {
+            Some((_, rest)) => {
+                let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+                (host_of_authority(authority), path)
+            }
+            None => {
+                let (user_host, path) = scp_split(url)?;
+                (user_host.to_ascii_lowercase(), path)
+            }
+        };
+        Some(RepoKey {
+            host,
+            path: canonical_repo_path(path),
+        })
+    }
+}
+
+fn canonical_repo_path(p: &str) -> String {
+    let p = p.trim_matches('/');
+    let lower = p.to_ascii_lowercase();
+    let p = match lower.strip_suffix(".git") {
+        Some(stem) => stem,
+        None => &lower,
+    };
+    p.trim_end_matches('/').to_string()
+}
+
+/// `user@host:path` → (`host`, `path`): the part before the first `:` must hold an `@` and no
+/// `/` (so `/a:b` and `C:\x` are not taken for hosts).
+fn scp_split(s: &str) -> Option<(&str, &str)> {
+    let (before, path) = s.split_once(':')?;
+    if before.contains('/') {
+        return None;
+    }
+    let (_, host) = before.rsplit_once('@')?;
+    (!host.is_empty()).then_some((host, path))
+}
+
+/// The host of `[user@]host[:port]`, lower-case.
+fn host_of_authority(authority: &str) -> String {
+    let host = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
+    let host = match host.strip_prefix('[') {
+        // IPv6 literal: keep the brackets' content.
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => host.split(':').next().unwrap_or(host),
+    };
+    host.to_ascii_lowercase()
+}
+
+/// The host of a URL or SCP-style address, as Claude Code's `hostPattern` sees it; `None` for
+/// schemeless forms other than `user@host:path`.
+pub fn url_host(url: &str) -> Option<String> {
+    let url = url.trim();
+    let host = match url.split_once("://") {
+        Some((_, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            host_of_authority(&rest[..end])
+        }
+        None => scp_split(url)?.0.to_ascii_lowercase(),
+    };
+    (!host.is_empty()).then_some(host)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +304,44 @@ mod tests {
             "ssh://git@h/x"
         );
         assert!(GitUrl::parse("file:///srv/r.git").unwrap().is_file());
+    }
+
+    /// The cache identity keeps what the policy identity drops (see the module comment).
+    #[test]
+    fn cache_and_policy_identities_differ_on_purpose() {
+        let spellings = [
+            "https://user@Git.Acme.com:8443/Team/M.git/",
+            "ssh://git@git.acme.com:22/team/m",
+            "git@git.acme.com:team/m.git",
+        ];
+        let canonical: Vec<String> = spellings
+            .iter()
+            .map(|s| GitUrl::parse(s).unwrap().canonical().to_string())
+            .collect();
+        assert_eq!(
+            canonical,
+            [
+                "https://user@git.acme.com:8443/Team/M",
+                "ssh://git@git.acme.com:22/team/m",
+                "ssh://git@git.acme.com/team/m",
+            ]
+        );
+        for s in spellings {
+            assert_eq!(
+                RepoKey::of_url(s),
+                Some(RepoKey {
+                    host: "git.acme.com".into(),
+                    path: "team/m".into()
+                }),
+                "{s}"
+            );
+        }
+        // The policy reads spellings the fetcher refuses.
+        assert!(GitUrl::parse("git://git.acme.com/team/m").is_err());
+        assert_eq!(
+            RepoKey::of_url("git://git.acme.com/team/m#main"),
+            RepoKey::of_url("https://git.acme.com/team/m")
+        );
     }
 
     #[test]

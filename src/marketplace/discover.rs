@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::containment::real_path_inside;
 use crate::fsutil::{JSON_FILE_LIMIT, read_regular_text};
 use crate::manifest::{DEFAULT_LAYOUT, find_manifest};
-use crate::marketplace::names::is_valid_id_part;
+use crate::schema::names::is_valid_id_part;
 
 pub const INDEX_PATHS: &[&str] = &[
     ".claude-plugin/marketplace.json",

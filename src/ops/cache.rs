@@ -19,7 +19,7 @@ use crate::cache::{mark_orphaned, read_marker};
 use crate::fsutil::{IoError, epoch_millis, remove_tree};
 use crate::git::database::{holds_any_commit, lock_path};
 use crate::inuse::{self, Use};
-use crate::state::{FileLock, LockMode};
+use crate::lock::{FileLock, LockMode};
 
 /// What a pruned entry was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -10,10 +10,11 @@
 use crate::cache::CacheError;
 use crate::fsutil::IoError;
 use crate::locations::Scope;
+use crate::lock::LockError;
 use crate::manifest::ManifestError;
 use crate::marketplace::MarketplaceError;
 use crate::policy::PolicyError;
-use crate::state::{JsonFileError, LockError, RollbackError};
+use crate::state::{JsonFileError, RollbackError};
 
 use super::enable::ToggleError;
 use super::init::InitError;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::Context;
 use crate::fsutil::{IoContext, IoError};
-use crate::marketplace::names::{is_kebab, plugin_name_problem};
+use crate::schema::names::{is_kebab, plugin_name_problem};
 
 #[derive(Debug, Clone)]
 pub struct InitReport {

@@ -10,9 +10,10 @@ use super::{
 use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
+use crate::lock::FileLock;
 use crate::marketplace::{Marketplace, PluginEntry, RelativeSourceError};
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
-use crate::state::{FileLock, InstalledPlugins, NewInstall, SettingsFile, Transaction};
+use crate::state::{InstalledPlugins, NewInstall, SettingsFile, Transaction};
 use crate::version;
 
 /// What only installing (`install`, and the installs of `update`, `sync` and `link`) refuses.

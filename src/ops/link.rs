@@ -31,7 +31,7 @@ use crate::locations::{DEV_MARKETPLACE, Scope};
 use crate::manifest::{DEFAULT_LAYOUT, read_manifest};
 use crate::marketplace::MarketplaceSource;
 use crate::marketplace::discover::is_plugin_dir;
-use crate::marketplace::names::plugin_name_problem;
+use crate::schema::names::plugin_name_problem;
 use crate::state::{InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile, Transaction};
 use crate::version;
 

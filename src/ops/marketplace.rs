@@ -9,9 +9,9 @@ use super::renames::{self, RenameNotice};
 use super::{ConfiguredMarketplace, Context, FetchError, OpError, uninstall};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
-use crate::marketplace::names::reserved_name_problem;
 use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource};
 use crate::policy::PolicyViolation;
+use crate::schema::names::reserved_name_problem;
 use crate::state::settings::writable_scopes;
 
 /// What only the `marketplace` commands (and the registrations of `sync` and `link`) refuse.
@@ -175,7 +175,9 @@ pub fn register(
     let mut clone = None;
     let mut catalog = None;
     let mut steps = Vec::new();
-    let timeout = crate::git::network_timeout().as_secs();
+    let timeout = crate::environment::Environment::get()
+        .network_timeout
+        .as_secs();
     let marketplace = match (&known_clone, source.git_remote()) {
         (Some(k), _) => Marketplace::load_clone(&k.install_location)?,
         (None, None) if matches!(source, MarketplaceSource::Url(_)) => {
@@ -353,7 +355,7 @@ fn download_catalog(source: &MarketplaceSource) -> Result<(Marketplace, Vec<u8>)
     };
     let bytes = crate::download::get_bytes(&crate::download::Request::new(
         url,
-        crate::git::network_timeout(),
+        crate::environment::Environment::get().network_timeout,
         16 * 1024 * 1024,
     ))?;
     let marketplace = Marketplace::from_catalog_bytes(url, &bytes)?;

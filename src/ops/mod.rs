@@ -33,12 +33,13 @@ pub use error::{FetchError, LookupError, OpError, StateError};
 use crate::cache::Cache;
 use crate::fsutil::IoError;
 use crate::locations::{Locations, Scope};
+use crate::lock::{FileLock, LockError, LockMode};
 use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource};
 use crate::policy::{MarketplacePolicy, PolicyError};
 use crate::state::managed::ManagedSettings;
 use crate::state::{
-    FileLock, InstalledPlugins, JsonFileError, KnownMarketplaces, LockError, LockMode,
-    RollbackError, SeedFolders, SettingsFile, Transaction,
+    InstalledPlugins, JsonFileError, KnownMarketplaces, RollbackError, SeedFolders, SettingsFile,
+    Transaction,
 };
 
 /// What every operation needs: where things are, and how to tell the user we are waiting.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use super::{Context, OpError};
 use crate::locations::Scope;
 use crate::marketplace::Marketplace;
-use crate::marketplace::renames::{Resolution, Unresolved};
+use crate::schema::renames::{Resolution, Unresolved};
 
 /// What following the renames did (or could not do) to one key of one settings file.
 #[derive(Debug, Clone, PartialEq)]

@@ -215,7 +215,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
     // (id, scope, whether its source may be fetched from outside)
     let mut to_install: Vec<(String, Scope, bool)> = Vec::new();
     let installable =
-        |e: &&Enablement| e.winner.value && !crate::marketplace::names::is_origin(&e.marketplace);
+        |e: &&Enablement| e.winner.value && !crate::schema::names::is_origin(&e.marketplace);
     for e in settings.enabled.values().filter(installable) {
         let provided = visible
             .iter()

@@ -24,9 +24,10 @@ use super::{Context, FetchError, LookupError, OpError, PluginRef, load_configure
 use crate::cache::{CopyReport, StagedPlugin, read_marker};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
+use crate::lock::FileLock;
 use crate::marketplace::Marketplace;
 use crate::source::ResolvedPlugin;
-use crate::state::{FileLock, InstallRecord, InstalledPlugins, NewInstall};
+use crate::state::{InstallRecord, InstalledPlugins, NewInstall};
 use crate::version;
 
 /// What only `update` and `outdated` report for a plugin.

@@ -16,7 +16,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use super::unpack::{self, EntryKind, UnpackBudget, UnpackError, Unpacker};
-use crate::cache::copy::{CopyReport, Skipped, excluded_prefix};
+use crate::cache::{CopyReport, Skipped, excluded_prefix};
 use crate::credential::{Credential, Scope, redact_url};
 use crate::download::{self, DownloadError, Request, sri_sha512};
 use crate::fsutil::{IoContext, IoError};
@@ -104,11 +104,7 @@ impl NpmRegistry {
         let url = explicit
             .map(String::from)
             .or_else(|| scope.and_then(|s| config.get(&format!("@{s}:registry"))))
-            .or_else(|| {
-                std::env::var("npm_config_registry")
-                    .ok()
-                    .filter(|v| !v.is_empty())
-            })
+            .or_else(|| crate::environment::Environment::get().npm_registry.clone())
             .or_else(|| config.get("registry"))
             .unwrap_or_else(|| DEFAULT_REGISTRY.to_string());
         let url = if url.ends_with('/') {

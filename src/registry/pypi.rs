@@ -88,7 +88,9 @@ pub fn normalize(name: &str) -> String {
 pub fn index_url(explicit: Option<&str>, home: &Path) -> String {
     let from_conf = || {
         let files = [
-            std::env::var("PIP_CONFIG_FILE").ok().map(PathBuf::from),
+            crate::environment::Environment::get()
+                .pip_config_file
+                .clone(),
             Some(home.join(".config/pip/pip.conf")),
             Some(home.join(".pip/pip.conf")),
         ];
@@ -102,11 +104,7 @@ pub fn index_url(explicit: Option<&str>, home: &Path) -> String {
     };
     let url = explicit
         .map(String::from)
-        .or_else(|| {
-            std::env::var("PIP_INDEX_URL")
-                .ok()
-                .filter(|v| !v.is_empty())
-        })
+        .or_else(|| crate::environment::Environment::get().pip_index_url.clone())
         .or_else(from_conf)
         .unwrap_or_else(|| DEFAULT_INDEX.to_string());
     if url.ends_with('/') {

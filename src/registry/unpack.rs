@@ -6,7 +6,7 @@
 //!   (or the reverse): every reader of the package (the manifest read for the version, the
 //!   layout check, the unpacking) then sees the same single content for each path.
 //! * `.git` and the cache's bookkeeping names are left out at any depth, reported once each
-//!   (`cache::copy::excluded_name`).
+//!   (`cache::excluded_name`).
 //! * Links (symbolic and hard) and special files are never written, and are reported as what
 //!   they are.
 //! * Files get mode 644, or 755 when the archive gives any execute bit.
@@ -19,7 +19,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::cache::copy::{CopyReport, SkipReason, Skipped, excluded_prefix};
+use crate::cache::{CopyReport, SkipReason, Skipped, excluded_prefix};
 use crate::fsutil::{IoContext, IoError};
 
 /// What one install may unpack, the plugin and its Node.js dependencies together: a small
@@ -31,8 +31,7 @@ pub const MAX_UNPACKED: u64 = 1024 * 1024 * 1024;
 /// files compresses to almost nothing).
 pub const MAX_ENTRIES: u64 = 300_000;
 
-/// Lowers [`MAX_UNPACKED`] (a number of bytes); a larger or unreadable value is ignored.
-pub const MAX_UNPACKED_VAR: &str = "PLUGIN_MAX_UNPACK_BYTES";
+pub use crate::environment::MAX_UNPACKED_VAR;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UnpackError {
@@ -73,10 +72,9 @@ impl UnpackBudget {
     /// The budget of one install: [`MAX_UNPACKED`], or less when [`MAX_UNPACKED_VAR`] says so.
     /// It can only lower the cap: a variable that raised it would be a way past it.
     pub fn for_install() -> Self {
-        let lowered = std::env::var(MAX_UNPACKED_VAR)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|&v| v > 0 && v < MAX_UNPACKED);
+        let lowered = crate::environment::Environment::get()
+            .max_unpacked
+            .filter(|&v| v < MAX_UNPACKED);
         Self::new(lowered.unwrap_or(MAX_UNPACKED))
     }
 

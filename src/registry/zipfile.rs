@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::unpack::{self, EntryKind, UnpackBudget, UnpackError, Unpacker};
-use crate::cache::copy::CopyReport;
+use crate::cache::CopyReport;
 use crate::fsutil::{IoContext, IoError};
 
 #[derive(Debug, thiserror::Error)]

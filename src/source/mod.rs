@@ -19,8 +19,8 @@ use crate::cache::{CopyReport, LinkPolicy, Provenance, TreeListing, copy_plugin_
 use crate::fsutil::{IoContext, IoError};
 use crate::git::{ExportError, GitDatabase, GitError, GitUrl, GitUrlError, Revision, export_tree};
 use crate::manifest::{self, ManifestError, PluginManifest};
-use crate::marketplace::{Marketplace, PluginEntry, PluginSource, RelativeSourceError};
 use crate::registry::UnpackBudget;
+use crate::schema::{Marketplace, PluginEntry, PluginSource, RelativeSourceError};
 use crate::version;
 
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +180,7 @@ impl ResolvedPlugin {
                     dst,
                     registry,
                     downloads,
-                    crate::git::network_timeout(),
+                    crate::environment::Environment::get().network_timeout,
                     &budget,
                 )?;
                 report.files += deps.files;
@@ -260,7 +260,7 @@ pub fn resolve(
         PluginSource::Relative(_) | PluginSource::Bare(_) => {
             let dir = marketplace.resolve_relative(entry)?;
             let manifest = manifest::read_manifest(&dir, &marketplace.root, &entry.name)?;
-            let git_commit = marketplace.git_commit_for(&dir);
+            let git_commit = crate::git::head_commit_within(&dir, &marketplace.root);
             let version = pick_version(
                 manifest.as_ref(),
                 entry,
@@ -364,7 +364,7 @@ fn resolve_npm(
 ) -> Result<ResolvedPlugin, SourceError> {
     use crate::registry::npm;
     let reg = npm::NpmRegistry::for_package(package, registry, cx.project, cx.home);
-    let timeout = crate::git::network_timeout();
+    let timeout = crate::environment::Environment::get().network_timeout;
     let task = cx
         .reporter
         .start(&format!("Fetching npm package {package}"));
@@ -410,7 +410,7 @@ fn resolve_pip(
 ) -> Result<ResolvedPlugin, SourceError> {
     use crate::registry::{pypi, zipfile};
     let index = pypi::index_url(registry, cx.home);
-    let timeout = crate::git::network_timeout();
+    let timeout = crate::environment::Environment::get().network_timeout;
     let task = cx
         .reporter
         .start(&format!("Fetching Python package {package}"));
@@ -444,7 +444,7 @@ fn resolve_archive(
     pin: Option<&str>,
     cx: &SourceContext,
 ) -> Result<ResolvedPlugin, SourceError> {
-    let timeout = crate::git::network_timeout();
+    let timeout = crate::environment::Environment::get().network_timeout;
     let shown = crate::credential::redact_url(url);
     let task = cx.reporter.start(&format!("Downloading {shown}"));
     let (path, sha256) = archive::fetch(url, pin, cx.downloads, timeout, Some(&*task))?;

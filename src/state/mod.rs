@@ -1,5 +1,5 @@
 //! Persistent state: `installed_plugins.json`, `known_marketplaces.json`, the settings files of
-//! each scope, and the locks that make their read-modify-write cycles safe across processes.
+//! each scope (their read-modify-write cycles run under the state lock of the `lock` module).
 //!
 //! Every file is replaced atomically (temporary file, fsync, rename, fsync of the directory),
 //! under the exclusive state lock, and keeps the keys it does not own. A file that cannot be
@@ -11,7 +11,6 @@ pub mod installed;
 pub mod json;
 pub mod known;
 pub mod links;
-pub mod lock;
 pub mod managed;
 pub mod seed;
 pub mod settings;
@@ -21,7 +20,6 @@ pub use installed::{InstallRecord, InstalledPlugins, NewInstall};
 pub use json::JsonFileError;
 pub use known::{KnownMarketplace, KnownMarketplaces};
 pub use links::{LinkEntry, Links};
-pub use lock::{FileLock, LockError, LockMode};
 pub use managed::ManagedSettings;
 pub use seed::{SeedFolders, SeedMarketplace, SeedVersion};
 pub use settings::SettingsFile;

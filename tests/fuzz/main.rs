@@ -9,7 +9,7 @@
 //! `PLUGIN_FUZZ_SECS` seconds (default 3), whichever comes first. `PLUGIN_FUZZ_SEED` changes the
 //! inputs (default: fixed, so CI is reproducible); `PLUGIN_FUZZ_REPLAY=<n>` runs only input `n`.
 //! A failing (or replayed) input is saved under `target/tmp/fuzz-crashes/`. `scripts/fuzz.sh` does a long run.
-#![allow(clippy::disallowed_methods)] // fixtures are built with std::fs directly
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod mutate;
 
@@ -23,8 +23,8 @@ use mutate::{JSON_TOKENS, Mutator};
 use serde_json::json;
 
 use plugin::locations::Scope;
-use plugin::marketplace::schema::PluginSource;
 use plugin::marketplace::{Marketplace, MarketplaceSource, relative_plugin_dir};
+use plugin::schema::PluginSource;
 
 // ---------------------------------------------------------------------------------------------
 // The harness

@@ -95,7 +95,7 @@ pub(super) fn check_fields(raw: &Map<String, Value>, f: &mut Findings) {
                         "schema",
                         format!(
                             "Invalid input: each item must be a path or an object of hook events, not {}",
-                            crate::marketplace::schema::json_type(Some(other))
+                            crate::schema::json_type(Some(other))
                         ),
                     ),
                 }
@@ -106,7 +106,7 @@ pub(super) fn check_fields(raw: &Map<String, Value>, f: &mut Findings) {
             "schema",
             format!(
                 "Invalid input: expected a path, an object of hook events or an array of them, received {}",
-                crate::marketplace::schema::json_type(Some(other))
+                crate::schema::json_type(Some(other))
             ),
         ),
     }
@@ -258,7 +258,7 @@ fn servers_problem(
         Value::Object(map) => map.iter().find_map(|(name, cfg)| server(name, cfg)),
         other => Some(format!(
             "{key} must be a path, an object of servers or an array of them, not {}",
-            crate::marketplace::schema::json_type(Some(other))
+            crate::schema::json_type(Some(other))
         )),
     };
     match v {
@@ -315,7 +315,7 @@ fn monitors_problem(v: &Value) -> Option<String> {
         other => {
             return Some(format!(
                 "monitors must be a path or an array, not {}",
-                crate::marketplace::schema::json_type(Some(other))
+                crate::schema::json_type(Some(other))
             ));
         }
     };

@@ -15,13 +15,13 @@ use crate::definition::{
     APPENDED_FIELDS, DECLARING_FIELDS, IGNORED_IN_STRICT_ENTRY, declares_components,
 };
 use crate::marketplace::discover::root_of_index;
-use crate::marketplace::names::{
+use crate::marketplace::{Escape, RelativeSourceError, plugin_root_dir, relative_plugin_dir};
+use crate::schema::names::{
     is_kebab, marketplace_name_problem, plugin_id_problem, plugin_name_problem,
     reserved_name_problem,
 };
-use crate::marketplace::renames::{RenameTarget, Renames, Resolution, Unresolved};
-use crate::marketplace::schema::{PluginEntry, PluginSource};
-use crate::marketplace::{Escape, RelativeSourceError, plugin_root_dir, relative_plugin_dir};
+use crate::schema::renames::{RenameTarget, Renames, Resolution, Unresolved};
+use crate::schema::{PluginEntry, PluginSource};
 
 const TOP_KEYS: &[&str] = &[
     "$schema",

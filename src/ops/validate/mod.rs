@@ -363,7 +363,7 @@ fn osa_distance(a: &str, b: &str) -> usize {
 fn expected(ty: &str, got: Option<&Value>) -> String {
     format!(
         "Invalid input: expected {ty}, received {}",
-        crate::marketplace::schema::json_type(got)
+        crate::schema::json_type(got)
     )
 }
 
@@ -407,7 +407,7 @@ fn typed_field_problems(
 
 fn not_kebab(name: &str) -> String {
     // Claude Code words it by whether the name can still be an id part (`a+b` cannot).
-    let install = if crate::marketplace::names::is_valid_id_part(name) {
+    let install = if crate::schema::names::is_valid_id_part(name) {
         "Claude Code accepts it, but"
     } else {
         "Claude Code cannot install it from a marketplace that lists it under this name, and"

@@ -13,7 +13,8 @@ use super::{
     Bom, FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
     unknown_field,
 };
-use crate::cache::copy::{LinkPolicy, SkipReason, plan_plugin_tree};
+use crate::cache::SkipReason;
+use crate::cache::copy::{LinkPolicy, plan_plugin_tree};
 use crate::definition::paths::{PathProblem, PluginRoot, markdown_files};
 
 /// Top-level keys of plugin.json (docs §5), `icon` included (Claude Code's directory checks).
@@ -206,7 +207,7 @@ pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Val
     match raw.get("name") {
         Some(Value::String(name)) => match manifest_name_problem(name) {
             Some(p) => f.error("name", "name", p),
-            None if !crate::marketplace::names::is_kebab(name) => {
+            None if !crate::schema::names::is_kebab(name) => {
                 f.warn("name", "name-not-kebab", not_kebab(name))
             }
             None => {}
@@ -289,7 +290,7 @@ pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Val
 /// Name rules for plugin.json's `name` (docs §5: no spaces, `@`, `:`, separators, control or
 /// bidi characters). Non-kebab names are only warned about.
 fn manifest_name_problem(name: &str) -> Option<String> {
-    if let Some(p) = crate::marketplace::names::plugin_schema_problem(name) {
+    if let Some(p) = crate::schema::names::plugin_schema_problem(name) {
         return Some(p);
     }
     name.contains(['@', ':', '/', '\\'])

@@ -58,7 +58,7 @@ impl FileLock {
             });
         }
         on_wait(path);
-        let timeout = lock_timeout();
+        let timeout = crate::environment::Environment::get().lock_timeout;
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
@@ -126,14 +126,6 @@ fn try_lock(file: &File, mode: LockMode, path: &Path) -> Result<bool, IoError> {
         Err(TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => Ok(true),
         Err(TryLockError::Error(e)) => Err(IoError::new("lock", path, e)),
     }
-}
-
-fn lock_timeout() -> Duration {
-    std::env::var("PLUGIN_LOCK_TIMEOUT")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(Duration::from_secs(300))
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::catalog::json_type;
 use super::names::plugin_name_problem;
-use super::schema::json_type;
 
 /// One `renames` value as written.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,74 @@
+//! The environment variables that change how `plugin` fetches and waits, read once into one
+//! struct. Modules deep down (git, registry, lock) ask [`Environment::get`] instead of reading
+//! `std::env` themselves, so every variable the program honours is listed here.
+//!
+//! Not here: the folders (`HOME`, `CLAUDE_CONFIG_DIR`, …), which `locations` reads at the edge;
+//! `${VAR}` in `.npmrc` values, which npm's configuration names itself; and the test hooks of
+//! `fsutil::test_hook`, which release builds never read.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// The environment variables a GitHub token is read from, in order.
+pub const GITHUB_TOKEN_VARS: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN"];
+
+/// Lowers the unpacked-size cap of one install (a number of bytes, see `registry::unpack`); a
+/// larger or unreadable value is ignored.
+pub const MAX_UNPACKED_VAR: &str = "PLUGIN_MAX_UNPACK_BYTES";
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The limit for one network operation: `CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS`, default 120 s
+    /// (Claude Code's variable and default), for git and HTTP alike.
+    pub network_timeout: Duration,
+    /// `PLUGIN_GITHUB_BASE_URL`: where `owner/repo` sources live instead of github.com (GitHub
+    /// Enterprise, mirrors and tests).
+    pub github_base_url: Option<String>,
+    /// The first non-blank of [`GITHUB_TOKEN_VARS`].
+    pub github_token: Option<String>,
+    /// How long to wait for a file lock: `PLUGIN_LOCK_TIMEOUT` seconds, default 300.
+    pub lock_timeout: Duration,
+    /// [`MAX_UNPACKED_VAR`], as a positive number of bytes.
+    pub max_unpacked: Option<u64>,
+    /// `npm_config_registry`, npm's own override of the configured registry.
+    pub npm_registry: Option<String>,
+    /// `PIP_INDEX_URL`, pip's own override of the configured index.
+    pub pip_index_url: Option<String>,
+    /// `PIP_CONFIG_FILE`, the pip configuration file read first.
+    pub pip_config_file: Option<PathBuf>,
+}
+
+impl Environment {
+    /// The process's environment, read on first use.
+    pub fn get() -> &'static Environment {
+        static ENV: OnceLock<Environment> = OnceLock::new();
+        ENV.get_or_init(Environment::read)
+    }
+
+    fn read() -> Self {
+        let var = |k: &str| std::env::var(k).ok();
+        let non_empty = |k: &str| var(k).filter(|v| !v.is_empty());
+        Self {
+            network_timeout: var("CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|&ms| ms > 0)
+                .map(Duration::from_millis)
+                .unwrap_or(Duration::from_secs(120)),
+            github_base_url: non_empty("PLUGIN_GITHUB_BASE_URL"),
+            github_token: GITHUB_TOKEN_VARS
+                .iter()
+                .find_map(|k| var(k).filter(|t| !t.trim().is_empty())),
+            lock_timeout: var("PLUGIN_LOCK_TIMEOUT")
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(Duration::from_secs)
+                .unwrap_or(Duration::from_secs(300)),
+            max_unpacked: var(MAX_UNPACKED_VAR)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .filter(|&v| v > 0),
+            npm_registry: non_empty("npm_config_registry"),
+            pip_index_url: non_empty("PIP_INDEX_URL"),
+            pip_config_file: var("PIP_CONFIG_FILE").map(PathBuf::from),
+        }
+    }
+}
