@@ -27,7 +27,9 @@ use crate::fsutil::{absolutize, expand_tilde};
 
 /// A settings scope. `Managed` is read-only: it is never written by this tool. The order is
 /// settings precedence: user < project < local < managed (a higher one's file wins).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
 pub enum Scope {
     User,
     Project,

@@ -1,10 +1,23 @@
 //! Everything the user sees. The only module that prints.
 //!
 //! Human mode follows Claude Code's texts: progress and results on stdout, failures as one
-//! `✘ …` line on stderr, warnings as `warning: …` lines on stderr. `--json` prints exactly one
-//! JSON line on stdout for single-plugin commands (`command`, `outcome`, `plugin`, `pluginId`,
-//! `scope`, `message`, plus `failureCode` on failure), the `✘` line still on stderr, and
-//! pretty-printed arrays for `list` / `marketplace list`. Exit code: 0 success, 1 failure.
+//! `✘ …` line on stderr, warnings as `warning: …` lines on stderr.
+//!
+//! `--json` prints one JSON document on stdout, serialised from a type of [`json`] (its schema is
+//! docs/schemas/<command>.schema.json; docs/json.md describes each). On failure the document
+//! says `"outcome": "failed"` with a `failureCode`, and the `✘` line still goes to stderr. One
+//! line for Claude Code's single-plugin and marketplace commands and for `link`, `unlink`,
+//! `init` and `cache prune`; pretty-printed (two spaces) for `list`, `marketplace list`,
+//! `validate`, `update`, `outdated`, `cache verify`, `sync`, `settings` and `resolve`.
+//!
+//! Exit codes, for every command:
+//! - 0: done (also when there was nothing to do, and `outdated` with updates pending);
+//! - 1: failed (anything that went wrong while working; `validate`: errors found, or warnings
+//!   with `--strict`; a write to stdout that failed turns 0 into 1);
+//! - 2: usage (arguments clap refuses: an unknown flag, a missing argument) or unexpected
+//!   (`validate`: the path cannot be read). The usage errors Claude Code itself reports
+//!   (`Unknown scope "…"`, `--json needs a marketplace name`) exit 1, as there;
+//! - `outdated --exit-code <CODE>` (2–255): updates are pending, as the caller asked.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 // `print!`, `println!`, `eprint!` and `eprintln!` are shadowed here, for this module and the
@@ -26,6 +39,7 @@ macro_rules! eprintln {
     ($($arg:tt)*) => { eprint!("{}\n", format_args!($($arg)*)) };
 }
 
+pub mod json;
 mod resolve;
 pub mod stdio;
 mod sync;
@@ -34,7 +48,10 @@ pub use sync::{settings, sync};
 
 use std::path::Path;
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
+
+use json::{CommandFailure, OWN, Outcome, PluginFailure, PluginHead, SCHEMA_VERSION};
 
 use crate::cache::Skipped;
 use crate::locations::Scope;
@@ -145,12 +162,46 @@ pub fn waiting_for_lock(path: &Path) {
     );
 }
 
-fn json_line(v: &Value) {
+/// A report on one line (Claude Code's single-plugin and marketplace commands).
+fn json_line(v: &impl Serialize) {
     println!("{}", serde_json::to_string(v).unwrap_or_default());
 }
 
-fn json_pretty(v: &Value) {
+/// A report pretty-printed with two spaces (Claude Code's `list`, `marketplace list`,
+/// `validate`).
+fn json_pretty(v: &impl Serialize) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+impl CommandFailure {
+    fn new(schema_version: Option<u32>, command: &str, e: &OpError) -> Self {
+        Self {
+            schema_version,
+            command: command.into(),
+            marketplace: None,
+            outcome: Outcome::Failed,
+            plugin: None,
+            all: None,
+            message: e.to_string(),
+            failure_code: e.failure_code().into(),
+        }
+    }
+}
+
+impl PluginHead {
+    fn ok(command: &str, plugin: &str, id: &str, scope: Scope) -> Self {
+        Self {
+            command: command.into(),
+            outcome: Outcome::Ok,
+            plugin: plugin.into(),
+            plugin_id: id.into(),
+            scope,
+        }
+    }
+}
+
+fn lossy(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
 }
 
 fn print_notes(notes: &[String]) {
@@ -178,9 +229,11 @@ fn warn_skipped(skipped: &[Skipped]) {
     }
 }
 
-/// A failure of a single-plugin command (install, uninstall, enable, disable).
+/// A failure of a single-plugin command (install, uninstall, enable, disable; link, unlink and
+/// resolve with `schema_version`).
 fn plugin_failure(
     out: &Out,
+    schema_version: Option<u32>,
     command: &str,
     verb: &str,
     plugin: &str,
@@ -188,22 +241,17 @@ fn plugin_failure(
     e: &OpError,
 ) -> i32 {
     if out.json {
-        let mut v = Map::new();
-        v.insert("command".into(), json!(command));
-        v.insert("outcome".into(), json!("failed"));
-        v.insert("plugin".into(), json!(plugin));
-        if let Some(s) = scope {
-            v.insert("scope".into(), json!(s.as_str()));
-        }
-        v.insert("message".into(), json!(e.to_string()));
-        v.insert("failureCode".into(), json!(e.failure_code()));
-        if let Some(installed) = e.installed_scope() {
-            v.insert("installedScope".into(), json!(installed.as_str()));
-        }
-        if e.is_already_in_goal_state() {
-            v.insert("alreadyInGoalState".into(), json!(true));
-        }
-        json_line(&Value::Object(v));
+        json_line(&PluginFailure {
+            schema_version,
+            command: command.into(),
+            outcome: Outcome::Failed,
+            plugin: plugin.into(),
+            scope,
+            message: e.to_string(),
+            failure_code: e.failure_code().into(),
+            installed_scope: e.installed_scope(),
+            already_in_goal_state: e.is_already_in_goal_state().then_some(true),
+        });
     } else if command == "install" {
         println!();
     }
@@ -241,7 +289,7 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     }
     let r = match r {
         Ok(r) => r,
-        Err(e) => return plugin_failure(out, "install", "install", typed, Some(scope), &e),
+        Err(e) => return plugin_failure(out, None, "install", "install", typed, Some(scope), &e),
     };
     if let (false, Some(a)) = (out.json, &r.added_marketplace) {
         println!("Adding marketplace…");
@@ -254,12 +302,6 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     } else {
         typed
     };
-    let mut v = Map::new();
-    v.insert("command".into(), json!("install"));
-    v.insert("outcome".into(), json!("ok"));
-    v.insert("plugin".into(), json!(plugin));
-    v.insert("pluginId".into(), json!(r.id));
-    v.insert("scope".into(), json!(scope.as_str()));
     let message = match &r.outcome {
         InstallOutcome::Installed { .. } => {
             format!("Successfully installed plugin: {} (scope: {scope})", r.id)
@@ -291,31 +333,35 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
             m
         }
     };
-    v.insert("message".into(), json!(message));
-    if let InstallOutcome::Installed {
-        from_seed: Some(dir),
-        ..
-    } = &r.outcome
-    {
-        v.insert("fromSeed".into(), json!(dir.to_string_lossy()));
-    }
-    if let InstallOutcome::AlreadyInstalled {
-        installed_version,
-        available_version,
-        note,
-        ..
-    } = &r.outcome
-    {
-        v.insert("installedVersion".into(), json!(installed_version));
-        v.insert("availableVersion".into(), json!(available_version));
-        if let AlreadyNote::Linked(checkout) = note {
-            v.insert("linkedTo".into(), json!(checkout.to_string_lossy()));
-        }
-    }
     if out.json {
+        let mut line = json::Installed {
+            head: PluginHead::ok("install", plugin, &r.id, scope),
+            message,
+            from_seed: None,
+            installed_version: None,
+            available_version: None,
+            linked_to: None,
+        };
+        match &r.outcome {
+            InstallOutcome::Installed { from_seed, .. } => {
+                line.from_seed = from_seed.as_deref().map(lossy);
+            }
+            InstallOutcome::AlreadyInstalled {
+                installed_version,
+                available_version,
+                note,
+                ..
+            } => {
+                line.installed_version = Some(installed_version.clone());
+                line.available_version = Some(available_version.clone());
+                if let AlreadyNote::Linked(checkout) = note {
+                    line.linked_to = Some(lossy(checkout));
+                }
+            }
+        }
         // Claude Code's line exactly (scripts/conformance.sh m1-reinstall): the content check
         // shows in human output only.
-        json_line(&Value::Object(v));
+        json_line(&line);
     } else {
         println!("✔ {message}");
         if let InstallOutcome::AlreadyInstalled {
@@ -341,16 +387,17 @@ pub fn uninstall(out: &Out, typed: &str, scope: Scope, r: Result<UninstallReport
                 r.name, r.scope
             );
             if out.json {
-                json_line(
-                    &json!({"command":"uninstall","outcome":"ok","plugin":typed,"pluginId":r.id,
-                    "scope":r.scope.as_str(),"keptData":r.kept_data,"message":message}),
-                );
+                json_line(&json::Uninstalled {
+                    head: PluginHead::ok("uninstall", typed, &r.id, r.scope),
+                    kept_data: r.kept_data,
+                    message,
+                });
             } else {
                 println!("✔ {message}");
             }
             0
         }
-        Err(e) => plugin_failure(out, "uninstall", "uninstall", typed, Some(scope), &e),
+        Err(e) => plugin_failure(out, None, "uninstall", "uninstall", typed, Some(scope), &e),
     }
 }
 
@@ -373,16 +420,16 @@ pub fn toggle(
                 r.name, r.scope
             );
             if out.json {
-                json_line(
-                    &json!({"command":command,"outcome":"ok","plugin":typed,"pluginId":r.id,
-                    "scope":r.scope.as_str(),"message":message}),
-                );
+                json_line(&json::Toggled {
+                    head: PluginHead::ok(command, typed, &r.id, r.scope),
+                    message,
+                });
             } else {
                 println!("✔ {message}");
             }
             0
         }
-        Err(e) => plugin_failure(out, command, command, typed, scope, &e),
+        Err(e) => plugin_failure(out, None, command, command, typed, scope, &e),
     }
 }
 
@@ -399,12 +446,13 @@ pub fn disable_all(out: &Out, r: Result<DisableAllReport, OpError>) -> i32 {
                 n => format!("Disabled {n} plugins{skipped}"),
             };
             if out.json {
-                let mut v =
-                    json!({"command":"disable","outcome":"ok","all":true,"message":message});
-                if !r.skipped_managed.is_empty() {
-                    v["skippedManaged"] = json!(r.skipped_managed);
-                }
-                json_line(&v);
+                json_line(&json::DisabledAll {
+                    command: "disable".into(),
+                    outcome: Outcome::Ok,
+                    all: true,
+                    message,
+                    skipped_managed: r.skipped_managed,
+                });
             } else {
                 println!("✔ {message}");
             }
@@ -412,9 +460,10 @@ pub fn disable_all(out: &Out, r: Result<DisableAllReport, OpError>) -> i32 {
         }
         Err(e) => {
             if out.json {
-                json_line(
-                    &json!({"command":"disable","outcome":"failed","all":true,"message":e.to_string(),"failureCode":e.failure_code()}),
-                );
+                json_line(&CommandFailure {
+                    all: Some(true),
+                    ..CommandFailure::new(None, "disable", &e)
+                });
             }
             eprintln!("✘ Failed to disable plugins: {e}");
             1
@@ -422,48 +471,32 @@ pub fn disable_all(out: &Out, r: Result<DisableAllReport, OpError>) -> i32 {
     }
 }
 
-fn row_json(r: &InstalledRow) -> Value {
-    let mut v = Map::new();
-    v.insert("id".into(), json!(r.id));
-    v.insert("version".into(), json!(r.version));
-    v.insert("scope".into(), json!(r.scope));
-    v.insert("enabled".into(), json!(r.enabled));
-    v.insert("installPath".into(), json!(r.install_path));
-    if let Some(f) = &r.read_from_folder {
-        v.insert("readFromFolder".into(), json!(f.to_string_lossy()));
+fn installed_json(r: &InstalledRow) -> json::InstalledPlugin {
+    json::InstalledPlugin {
+        id: r.id.clone(),
+        version: r.version.clone(),
+        scope: r.scope.clone(),
+        enabled: r.enabled,
+        install_path: r.install_path.clone(),
+        read_from_folder: r.read_from_folder.as_deref().map(lossy),
+        folder_version: r.folder_version.clone(),
+        installed_at: r.installed_at.clone(),
+        last_updated: r.last_updated.clone(),
+        project_path: r.project_path.clone(),
+        project_enabled: r.project_enabled,
+        errors: r.errors.clone(),
     }
-    if let Some(f) = &r.folder_version {
-        v.insert("folderVersion".into(), json!(f));
-    }
-    if let Some(t) = &r.installed_at {
-        v.insert("installedAt".into(), json!(t));
-    }
-    if let Some(t) = &r.last_updated {
-        v.insert("lastUpdated".into(), json!(t));
-    }
-    if let Some(p) = &r.project_path {
-        v.insert("projectPath".into(), json!(p));
-    }
-    v.insert("projectEnabled".into(), json!(r.project_enabled));
-    if !r.errors.is_empty() {
-        v.insert("errors".into(), json!(r.errors));
-    }
-    Value::Object(v)
 }
 
-fn available_json(a: &AvailableRow) -> Value {
-    let mut v = Map::new();
-    v.insert("pluginId".into(), json!(a.plugin_id));
-    v.insert("name".into(), json!(a.name));
-    if let Some(d) = &a.description {
-        v.insert("description".into(), json!(d));
+fn available_json(a: &AvailableRow) -> json::AvailablePlugin {
+    json::AvailablePlugin {
+        plugin_id: a.plugin_id.clone(),
+        name: a.name.clone(),
+        description: a.description.clone(),
+        marketplace_name: a.marketplace_name.clone(),
+        version: a.version.clone(),
+        source: shown_source(&a.source),
     }
-    v.insert("marketplaceName".into(), json!(a.marketplace_name));
-    if let Some(ver) = &a.version {
-        v.insert("version".into(), json!(ver));
-    }
-    v.insert("source".into(), shown_source(&a.source));
-    Value::Object(v)
 }
 
 /// A marketplace or plugin source as shown: its addresses without their secrets (what is
@@ -491,13 +524,15 @@ pub fn list(
         }
     };
     if out.json {
-        let installed: Vec<Value> = rows.iter().map(row_json).collect();
-        if available {
-            let a: Vec<Value> = avail.iter().map(available_json).collect();
-            json_pretty(&json!({"installed": installed, "available": a}));
+        let installed = rows.iter().map(installed_json).collect();
+        json_pretty(&if available {
+            json::PluginList::WithAvailable {
+                installed,
+                available: avail.iter().map(available_json).collect(),
+            }
         } else {
-            json_pretty(&Value::Array(installed));
-        }
+            json::PluginList::Installed(installed)
+        });
         return 0;
     }
     if rows.is_empty() {
@@ -631,30 +666,50 @@ fn print_renames(r: &RenamesFollowed) {
     }
 }
 
-/// `renames` (and `renamesError`) of a marketplace command's JSON line, when there is any.
-fn renames_json(v: &mut Value, r: &RenamesFollowed) {
-    match r {
-        Ok(n) if n.is_empty() => {}
-        Ok(notices) => {
-            v["renames"] = Value::Array(
-                notices
-                    .iter()
-                    .map(|n| {
-                        let (outcome, new_id) = match &n.change {
-                            RenameChange::Renamed { new_id, .. } => ("renamed", json!(new_id)),
-                            RenameChange::Removed => ("removed", Value::Null),
-                            RenameChange::Unresolved { .. } => ("unresolved", Value::Null),
-                            RenameChange::InvalidRenames(_) => ("invalid", Value::Null),
-                        };
-                        json!({"pluginId": n.old_id, "newPluginId": new_id,
-                               "scope": n.scope.map(Scope::as_str),
-                               "file": n.file.as_ref().map(|f| f.to_string_lossy()),
-                               "outcome": outcome, "message": n.message()})
-                    })
-                    .collect(),
-            );
+/// `renames` of a marketplace command's JSON line, when there is any.
+fn renames_json(notices: &[RenameNotice]) -> Option<Vec<json::FollowedRename>> {
+    if notices.is_empty() {
+        return None;
+    }
+    let row = |n: &RenameNotice| {
+        let (outcome, new_plugin_id) = match &n.change {
+            RenameChange::Renamed { new_id, .. } => {
+                (json::RenameOutcome::Renamed, Some(new_id.clone()))
+            }
+            RenameChange::Removed => (json::RenameOutcome::Removed, None),
+            RenameChange::Unresolved { .. } => (json::RenameOutcome::Unresolved, None),
+            RenameChange::InvalidRenames(_) => (json::RenameOutcome::Invalid, None),
+        };
+        json::FollowedRename {
+            plugin_id: n.old_id.clone(),
+            new_plugin_id,
+            scope: n.scope,
+            file: n.file.as_deref().map(lossy),
+            outcome,
+            message: n.message(),
         }
-        Err(e) => v["renamesError"] = json!(e),
+    };
+    Some(notices.iter().map(row).collect())
+}
+
+/// The line of a successful `marketplace add/update/remove`.
+fn marketplace_done(
+    command: &str,
+    name: &str,
+    message: String,
+    renames: &RenamesFollowed,
+) -> json::MarketplaceDone {
+    let (renames, renames_error) = match renames {
+        Ok(n) => (renames_json(n), None),
+        Err(e) => (None, Some(e.clone())),
+    };
+    json::MarketplaceDone {
+        command: command.into(),
+        outcome: Outcome::Ok,
+        marketplace: name.into(),
+        message,
+        renames,
+        renames_error,
     }
 }
 
@@ -675,9 +730,12 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
                 .collect::<Vec<_>>()
                 .join("\n");
             if out.json {
-                let mut v = json!({"command":"marketplace-add","outcome":"ok","marketplace":a.name,"message":message});
-                renames_json(&mut v, &a.renames);
-                json_line(&v);
+                json_line(&marketplace_done(
+                    "marketplace-add",
+                    &a.name,
+                    message,
+                    &a.renames,
+                ));
             } else {
                 let result = add_message(&a).replace('\n', "\n  ");
                 if a.steps.is_empty() {
@@ -691,9 +749,7 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
         }
         Err(e) => {
             if out.json {
-                json_line(
-                    &json!({"command":"marketplace-add","outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
-                );
+                json_line(&CommandFailure::new(None, "marketplace-add", &e));
             } else if e.failure_code() != "invalid_source" {
                 println!("Adding marketplace…");
             }
@@ -703,16 +759,18 @@ pub fn marketplace_add(out: &Out, r: Result<AddReport, OpError>) -> i32 {
     }
 }
 
-fn source_fields(v: &mut Map<String, Value>, source: &Value) {
-    let source = &shown_source(source);
-    v.insert(
-        "source".into(),
-        source.get("source").cloned().unwrap_or(Value::Null),
-    );
-    for k in ["repo", "url", "path", "ref"] {
-        if let Some(x) = source.get(k) {
-            v.insert(k.into(), x.clone());
-        }
+fn marketplace_listed(m: &MarketplaceRow) -> json::MarketplaceListed {
+    let source = &shown_source(&m.source);
+    let field = |k: &str| source.get(k).cloned();
+    json::MarketplaceListed {
+        name: m.name.clone(),
+        source: field("source").unwrap_or(Value::Null),
+        repo: field("repo"),
+        url: field("url"),
+        path: field("path"),
+        git_ref: field("ref"),
+        install_location: lossy(&m.install_location),
+        seed: m.seed.as_deref().map(lossy),
     }
 }
 
@@ -749,23 +807,8 @@ pub fn marketplace_list(out: &Out, r: Result<Vec<MarketplaceRow>, OpError>) -> i
     };
     if out.json {
         rows.sort_by(|a, b| a.name.cmp(&b.name));
-        let items: Vec<Value> = rows
-            .iter()
-            .map(|m| {
-                let mut v = Map::new();
-                v.insert("name".into(), json!(m.name));
-                source_fields(&mut v, &m.source);
-                v.insert(
-                    "installLocation".into(),
-                    json!(m.install_location.to_string_lossy()),
-                );
-                if let Some(seed) = &m.seed {
-                    v.insert("seed".into(), json!(seed.to_string_lossy()));
-                }
-                Value::Object(v)
-            })
-            .collect();
-        json_pretty(&Value::Array(items));
+        let items: Vec<_> = rows.iter().map(marketplace_listed).collect();
+        json_pretty(&items);
         return 0;
     }
     if rows.is_empty() {
@@ -791,9 +834,12 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
     match r {
         Ok(u) => {
             if out.json {
-                let mut v = json!({"command":"marketplace-update","outcome":"ok","marketplace":u.name,"message":u.steps.join("\n")});
-                renames_json(&mut v, &u.renames);
-                json_line(&v);
+                json_line(&marketplace_done(
+                    "marketplace-update",
+                    &u.name,
+                    u.steps.join("\n"),
+                    &u.renames,
+                ));
             } else {
                 let (last, before) = u
                     .steps
@@ -810,9 +856,10 @@ pub fn marketplace_update_one(out: &Out, name: &str, r: Result<UpdateReport, OpE
         }
         Err(e) => {
             if out.json {
-                json_line(
-                    &json!({"command":"marketplace-update","marketplace":name,"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
-                );
+                json_line(&CommandFailure {
+                    marketplace: Some(name.into()),
+                    ..CommandFailure::new(None, "marketplace-update", &e)
+                });
             } else {
                 println!();
             }
@@ -880,9 +927,12 @@ pub fn marketplace_remove(out: &Out, name: &str, r: Result<RemoveReport, OpError
                 ));
             }
             if out.json {
-                json_line(
-                    &json!({"command":"marketplace-remove","outcome":"ok","marketplace":rep.name,"message":message}),
-                );
+                json_line(&marketplace_done(
+                    "marketplace-remove",
+                    &rep.name,
+                    message,
+                    &Ok(Vec::new()),
+                ));
             } else {
                 println!("✔ {message}");
             }
@@ -890,9 +940,10 @@ pub fn marketplace_remove(out: &Out, name: &str, r: Result<RemoveReport, OpError
         }
         Err(e) => {
             if out.json {
-                json_line(
-                    &json!({"command":"marketplace-remove","marketplace":name,"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
-                );
+                json_line(&CommandFailure {
+                    marketplace: Some(name.into()),
+                    ..CommandFailure::new(None, "marketplace-remove", &e)
+                });
             }
             eprintln!("✘ Failed to remove marketplace: {e}");
             1
@@ -944,16 +995,19 @@ fn update_message(outcome: &UpdateOutcome, applied: bool) -> String {
     }
 }
 
-/// `update` and `outdated`: a line per installation and a summary, or one JSON array.
+/// `update` and `outdated`: a line per installation and a summary; `--json`: the rows, as an
+/// array (`update`) or in an `outdated` report.
 pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -> i32 {
     let command = if applied { "update" } else { "outdated" };
     let results = match r {
         Ok(r) => r,
         Err(e) => {
-            if out.json {
-                json_pretty(
-                    &json!([{"command":command,"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}]),
-                );
+            match (out.json, applied) {
+                (false, _) => {}
+                (true, true) => json_pretty(&json::Updated::Failed([CommandFailure::new(
+                    None, command, &e,
+                )])),
+                (true, false) => json_pretty(&CommandFailure::new(OWN, command, &e)),
             }
             eprintln!("✘ Failed to {command}: {e}");
             return 1;
@@ -963,8 +1017,17 @@ pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -
         .iter()
         .any(|r| matches!(r.outcome, UpdateOutcome::Failed { .. }));
     if out.json {
-        let rows: Vec<Value> = results.iter().map(|r| update_row(r, applied)).collect();
-        json_pretty(&Value::Array(rows));
+        let rows = results.iter().map(|r| update_row(r, applied)).collect();
+        if applied {
+            json_pretty(&json::Updated::Rows(rows));
+        } else {
+            json_pretty(&json::Outdated {
+                schema_version: SCHEMA_VERSION,
+                command: command.into(),
+                outcome: Outcome::of(failed),
+                plugins: rows,
+            });
+        }
         return i32::from(failed);
     }
     if results.is_empty() {
@@ -1020,20 +1083,7 @@ pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -
     i32::from(failed)
 }
 
-fn update_row(r: &UpdateResult, applied: bool) -> Value {
-    let mut v = Map::new();
-    v.insert("plugin".into(), json!(r.id));
-    // A name that matched no installation has no id.
-    if r.old_version.is_some() {
-        v.insert("pluginId".into(), json!(r.id));
-    }
-    if let Some(s) = r.scope {
-        v.insert("scope".into(), json!(s.as_str()));
-    }
-    if let Some(p) = &r.project_path {
-        v.insert("projectPath".into(), json!(p.to_string_lossy()));
-    }
-    v.insert("outcome".into(), json!(r.outcome.name()));
+fn update_row(r: &UpdateResult, applied: bool) -> json::UpdateRow {
     let new_version = match &r.outcome {
         UpdateOutcome::Updated { to, .. } => Some(to.clone()),
         UpdateOutcome::Current { version }
@@ -1041,44 +1091,40 @@ fn update_row(r: &UpdateResult, applied: bool) -> Value {
         | UpdateOutcome::Pinned { version, .. } => Some(version.clone()),
         UpdateOutcome::Failed { .. } => None,
     };
-    if let Some(old) = &r.old_version {
-        v.insert("oldVersion".into(), json!(old));
+    let pinned_to = match &r.outcome {
+        UpdateOutcome::Pinned { reason, .. } => Some(match reason {
+            PinReason::Sha(sha) => json::PinnedTo::Commit(sha.clone()),
+            PinReason::Linked(dir) => json::PinnedTo::Checkout(lossy(dir)),
+        }),
+        _ => None,
+    };
+    let (message, failure_code) = match &r.outcome {
+        UpdateOutcome::Failed { message, code } => (message.clone(), Some(code.to_string())),
+        other => (update_message(other, applied), None),
+    };
+    json::UpdateRow {
+        plugin: r.id.clone(),
+        // A name that matched no installation has no id.
+        plugin_id: r.old_version.as_ref().map(|_| r.id.clone()),
+        scope: r.scope,
+        project_path: r.project_path.as_deref().map(lossy),
+        outcome: r.outcome.name().into(),
+        old_version: r.old_version.clone(),
+        new_version,
+        pinned_to,
+        applied: applied && matches!(r.outcome, UpdateOutcome::Updated { .. }),
+        message,
+        failure_code,
     }
-    if let Some(new) = new_version {
-        v.insert("newVersion".into(), json!(new));
-    }
-    if let UpdateOutcome::Pinned { reason, .. } = &r.outcome {
-        let to = match reason {
-            PinReason::Sha(sha) => json!({"commit": sha}),
-            PinReason::Linked(dir) => json!({"checkout": dir.to_string_lossy()}),
-        };
-        v.insert("pinnedTo".into(), to);
-    }
-    v.insert(
-        "applied".into(),
-        json!(applied && matches!(r.outcome, UpdateOutcome::Updated { .. })),
-    );
-    match &r.outcome {
-        UpdateOutcome::Failed { message, code } => {
-            v.insert("message".into(), json!(message));
-            v.insert("failureCode".into(), json!(code));
-        }
-        other => {
-            v.insert("message".into(), json!(update_message(other, applied)));
-        }
-    }
-    Value::Object(v)
 }
 
-/// `cache verify`: a line per installation (and per changed file), or one JSON array.
+/// `cache verify`: a line per installation (and per changed file), or one JSON report.
 pub fn verify(out: &Out, r: Result<Vec<VerifyResult>, OpError>) -> i32 {
     let results = match r {
         Ok(r) => r,
         Err(e) => {
             if out.json {
-                json_pretty(
-                    &json!([{"outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}]),
-                );
+                json_pretty(&CommandFailure::new(OWN, "cache-verify", &e));
             }
             eprintln!("✘ Failed to verify: {e}");
             return 1;
@@ -1086,44 +1132,12 @@ pub fn verify(out: &Out, r: Result<Vec<VerifyResult>, OpError>) -> i32 {
     };
     let failed = results.iter().any(|r| r.status.is_failure());
     if out.json {
-        let rows: Vec<Value> = results
-            .iter()
-            .map(|r| {
-                let mut v = Map::new();
-                v.insert("pluginId".into(), json!(r.id));
-                if let Some(s) = r.scope {
-                    v.insert("scope".into(), json!(s.as_str()));
-                }
-                if let Some(p) = &r.project_path {
-                    v.insert("projectPath".into(), json!(p));
-                }
-                v.insert(
-                    "installPath".into(),
-                    json!(r.install_path.to_string_lossy()),
-                );
-                let status = match &r.status {
-                    VerifyStatus::Intact { files } => {
-                        v.insert("files".into(), json!(files));
-                        "intact"
-                    }
-                    VerifyStatus::Modified(d) => {
-                        v.insert("modified".into(), json!(d.modified));
-                        v.insert("missing".into(), json!(d.missing));
-                        v.insert("extra".into(), json!(d.extra));
-                        "modified"
-                    }
-                    VerifyStatus::FolderMissing => "folder-missing",
-                    VerifyStatus::Unrecorded => "unrecorded",
-                    VerifyStatus::Linked(dir) => {
-                        v.insert("checkout".into(), json!(dir.to_string_lossy()));
-                        "linked"
-                    }
-                };
-                v.insert("status".into(), json!(status));
-                Value::Object(v)
-            })
-            .collect();
-        json_pretty(&Value::Array(rows));
+        json_pretty(&json::VerifyList {
+            schema_version: SCHEMA_VERSION,
+            command: "cache-verify".into(),
+            outcome: Outcome::of(failed),
+            plugins: results.iter().map(verified).collect(),
+        });
         return i32::from(failed);
     }
     if results.is_empty() {
@@ -1175,6 +1189,40 @@ pub fn verify(out: &Out, r: Result<Vec<VerifyResult>, OpError>) -> i32 {
     i32::from(failed)
 }
 
+fn verified(r: &VerifyResult) -> json::Verified {
+    let mut v = json::Verified {
+        plugin_id: r.id.clone(),
+        scope: r.scope,
+        project_path: r.project_path.clone(),
+        install_path: lossy(&r.install_path),
+        files: None,
+        modified: None,
+        missing: None,
+        extra: None,
+        checkout: None,
+        status: json::VerifyState::Intact,
+    };
+    v.status = match &r.status {
+        VerifyStatus::Intact { files } => {
+            v.files = Some(*files);
+            json::VerifyState::Intact
+        }
+        VerifyStatus::Modified(d) => {
+            v.modified = Some(d.modified.clone());
+            v.missing = Some(d.missing.clone());
+            v.extra = Some(d.extra.clone());
+            json::VerifyState::Modified
+        }
+        VerifyStatus::FolderMissing => json::VerifyState::FolderMissing,
+        VerifyStatus::Unrecorded => json::VerifyState::Unrecorded,
+        VerifyStatus::Linked(dir) => {
+            v.checkout = Some(lossy(dir));
+            json::VerifyState::Linked
+        }
+    };
+    v
+}
+
 pub fn cache_dir(dir: &Path) -> i32 {
     println!("{}", dir.display());
     0
@@ -1188,29 +1236,37 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
         Ok(rep) => rep,
         Err(e) => {
             if out.json {
-                json_line(
-                    &json!({"command":"cache-prune","outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
-                );
+                json_line(&CommandFailure::new(OWN, "cache-prune", &e));
             }
             eprintln!("✘ Failed to prune the cache: {e}");
             return 1;
         }
     };
     if out.json {
-        let removed: Vec<Value> = rep
-            .removed
-            .iter()
-            .map(|r| json!({"path": r.path, "kind": r.kind.as_str(), "bytes": r.bytes}))
+        let removed = (rep.removed.iter())
+            .map(|r| json::PrunedEntry {
+                path: lossy(&r.path),
+                kind: r.kind.as_str().into(),
+                bytes: r.bytes,
+            })
             .collect();
-        let kept: Vec<Value> = rep
-            .kept
-            .iter()
-            .map(|k| json!({"path": k.path, "reason": k.reason.what(), "pid": k.reason.pid()}))
+        let kept = (rep.kept.iter())
+            .map(|k| json::KeptEntry {
+                path: lossy(&k.path),
+                reason: k.reason.what().into(),
+                pid: k.reason.pid(),
+            })
             .collect();
-        json_line(
-            &json!({"removed": removed, "kept": kept, "marked": rep.marked,
-            "bytes": rep.bytes, "dryRun": rep.dry_run}),
-        );
+        json_line(&json::Pruned {
+            schema_version: SCHEMA_VERSION,
+            command: "cache-prune".into(),
+            outcome: Outcome::Ok,
+            removed,
+            kept,
+            marked: rep.marked.iter().map(|p| lossy(p)).collect(),
+            bytes: rep.bytes,
+            dry_run: rep.dry_run,
+        });
         return 0;
     }
     let shown = |p: &Path| {
@@ -1273,22 +1329,26 @@ fn human_bytes(n: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-fn validate_file_json(f: &crate::ops::validate::FileReport) -> Value {
-    let issues = |list: &[crate::ops::validate::Issue]| -> Vec<Value> {
-        list.iter()
-            .map(|i| json!({"path": i.path, "message": i.message, "code": i.code}))
+fn validate_file_json(f: &crate::ops::validate::FileReport) -> json::ValidatedFile {
+    let issues = |list: &[crate::ops::validate::Issue]| {
+        (list.iter())
+            .map(|i| json::ValidateIssue {
+                path: i.path.clone(),
+                message: i.message.clone(),
+                code: i.code.into(),
+            })
             .collect()
     };
-    json!({
-        "file": f.file,
-        "type": f.kind.as_str(),
-        "errors": issues(&f.findings.errors),
-        "warnings": issues(&f.findings.warnings),
-        "notes": [],
-        "gatingHooks": [],
-        "wasm": [],
-        "modules": [],
-    })
+    json::ValidatedFile {
+        file: lossy(&f.file),
+        kind: f.kind.as_str().into(),
+        errors: issues(&f.findings.errors),
+        warnings: issues(&f.findings.warnings),
+        notes: [],
+        gating_hooks: [],
+        wasm: [],
+        modules: [],
+    }
 }
 
 fn print_validate_file(f: &crate::ops::validate::FileReport) {
@@ -1316,18 +1376,17 @@ fn print_validate_file(f: &crate::ops::validate::FileReport) {
 /// `plugin validate`: Claude Code's report, human or `--json` (pretty, like Claude Code's).
 pub fn validate(out: &Out, r: &crate::ops::validate::ValidateReport) -> i32 {
     if out.json {
-        let v = json!({
-            "success": r.success(),
-            "strict": r.strict,
-            "target": r.target,
-            "manifest": r.manifest.as_ref().map(validate_file_json),
-            "contents": r.contents.iter().map(validate_file_json).collect::<Vec<_>>(),
-            "provides": r.provides,
-            "hosts": null,
-            "advice": [],
-            "directory": null,
+        json_pretty(&json::Validated {
+            success: r.success(),
+            strict: r.strict,
+            target: lossy(&r.target),
+            manifest: r.manifest.as_ref().map(validate_file_json),
+            contents: r.contents.iter().map(validate_file_json).collect(),
+            provides: r.provides.clone(),
+            hosts: None,
+            advice: [],
+            directory: None,
         });
-        json_pretty(&v);
         return r.exit_code();
     }
     match &r.manifest {
@@ -1358,7 +1417,7 @@ pub fn validate(out: &Out, r: &crate::ops::validate::ValidateReport) -> i32 {
 pub fn link(out: &Out, typed: &str, scope: Scope, r: Result<LinkReport, OpError>) -> i32 {
     let r = match r {
         Ok(r) => r,
-        Err(e) => return plugin_failure(out, "link", "link", typed, Some(scope), &e),
+        Err(e) => return plugin_failure(out, OWN, "link", "link", typed, Some(scope), &e),
     };
     let mut message = format!(
         "Linked plugin {} (scope: {scope}): {} → {}; edits there take effect at the next session start or /reload-plugins",
@@ -1373,20 +1432,15 @@ pub fn link(out: &Out, typed: &str, scope: Scope, r: Result<LinkReport, OpError>
         ));
     }
     if out.json {
-        let mut v = Map::new();
-        v.insert("command".into(), json!("link"));
-        v.insert("outcome".into(), json!("ok"));
-        v.insert("plugin".into(), json!(typed));
-        v.insert("pluginId".into(), json!(r.id));
-        v.insert("scope".into(), json!(scope.as_str()));
-        v.insert("message".into(), json!(message));
-        v.insert("version".into(), json!(r.version));
-        v.insert("installPath".into(), json!(r.link_path.to_string_lossy()));
-        v.insert("checkout".into(), json!(r.checkout.to_string_lossy()));
-        if let Some(rep) = &r.replaced {
-            v.insert("replacedVersion".into(), json!(rep));
-        }
-        json_line(&Value::Object(v));
+        json_line(&json::Linked {
+            schema_version: SCHEMA_VERSION,
+            head: PluginHead::ok("link", typed, &r.id, scope),
+            message,
+            version: r.version.clone(),
+            install_path: lossy(&r.link_path),
+            checkout: lossy(&r.checkout),
+            replaced_version: r.replaced.clone(),
+        });
     } else {
         println!("✔ {message}");
     }
@@ -1396,7 +1450,7 @@ pub fn link(out: &Out, typed: &str, scope: Scope, r: Result<LinkReport, OpError>
 pub fn unlink(out: &Out, typed: &str, scope: Scope, r: Result<UnlinkReport, OpError>) -> i32 {
     let r = match r {
         Ok(r) => r,
-        Err(e) => return plugin_failure(out, "unlink", "unlink", typed, Some(scope), &e),
+        Err(e) => return plugin_failure(out, OWN, "unlink", "unlink", typed, Some(scope), &e),
     };
     let what = match &r.outcome {
         UnlinkOutcome::Restored { version } => format!("restored the installed version {version}"),
@@ -1415,22 +1469,17 @@ pub fn unlink(out: &Out, typed: &str, scope: Scope, r: Result<UnlinkReport, OpEr
         r.checkout.display()
     );
     if out.json {
-        let mut v = Map::new();
-        v.insert("command".into(), json!("unlink"));
-        v.insert("outcome".into(), json!("ok"));
-        v.insert("plugin".into(), json!(typed));
-        v.insert("pluginId".into(), json!(r.id));
-        v.insert("scope".into(), json!(scope.as_str()));
-        v.insert("message".into(), json!(message));
-        match &r.outcome {
-            UnlinkOutcome::Restored { version } => {
-                v.insert("restoredVersion".into(), json!(version));
-            }
-            UnlinkOutcome::Uninstalled | UnlinkOutcome::PreviousGone { .. } => {
-                v.insert("uninstalled".into(), json!(true));
-            }
-        }
-        json_line(&Value::Object(v));
+        let restored_version = match &r.outcome {
+            UnlinkOutcome::Restored { version } => Some(version.clone()),
+            UnlinkOutcome::Uninstalled | UnlinkOutcome::PreviousGone { .. } => None,
+        };
+        json_line(&json::Unlinked {
+            schema_version: SCHEMA_VERSION,
+            head: PluginHead::ok("unlink", typed, &r.id, scope),
+            message,
+            uninstalled: restored_version.is_none().then_some(true),
+            restored_version,
+        });
     } else {
         println!("✔ {message}");
     }
@@ -1442,20 +1491,24 @@ pub fn init(out: &Out, name: &str, r: Result<InitReport, OpError>) -> i32 {
         Ok(r) => r,
         Err(e) => {
             if out.json {
-                json_line(
-                    &json!({"command": "init", "outcome": "failed", "plugin": name,
-                    "message": e.to_string(), "failureCode": e.failure_code()}),
-                );
+                json_line(&CommandFailure {
+                    plugin: Some(name.into()),
+                    ..CommandFailure::new(OWN, "init", &e)
+                });
             }
             eprintln!("✘ {e}");
             return 1;
         }
     };
     if out.json {
-        json_line(
-            &json!({"command": "init", "outcome": "ok", "plugin": r.name,
-            "dir": r.dir.to_string_lossy(), "files": r.files}),
-        );
+        json_line(&json::Initialised {
+            schema_version: SCHEMA_VERSION,
+            command: "init".into(),
+            outcome: Outcome::Ok,
+            plugin: r.name.clone(),
+            dir: lossy(&r.dir),
+            files: r.files.clone(),
+        });
         return 0;
     }
     println!("✔ Created plugin \"{}\" in {}", r.name, r.dir.display());

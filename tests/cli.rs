@@ -2023,7 +2023,7 @@ fn current_update_sweeps_staging_leftovers() {
     write(&leftover.join("commands/c.md"), "# old\n");
 
     let r = env.run(&["outdated", "--json"]).ok().json();
-    assert_eq!(r[0]["outcome"], "current", "{r}");
+    assert_eq!(r["plugins"][0]["outcome"], "current", "{r}");
     assert!(leftover.exists(), "outdated changed the cache");
     let r = env
         .run(&["update", "p1@m1", "--no-refresh", "--json"])

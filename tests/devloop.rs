@@ -42,7 +42,7 @@ fn link_records_enables_and_serves_edits_through_the_cache() {
     let link = cache(&env).join("dev/tool/0.3.0");
     assert_eq!(
         r.json(),
-        json!({"command":"link","outcome":"ok","plugin":s(&co),"pluginId":"tool@dev","scope":"user",
+        json!({"schemaVersion":1,"command":"link","outcome":"ok","plugin":s(&co),"pluginId":"tool@dev","scope":"user",
             "message": format!("Linked plugin tool@dev (scope: user): {} → {}; edits there take effect at the next session start or /reload-plugins", link.display(), co.display()),
             "version":"0.3.0","installPath":s(&link),"checkout":s(&co)})
     );
@@ -471,7 +471,7 @@ fn init_scaffolds_a_plugin_that_installs() {
     let dir = env.cwd.join("my-tool");
     assert_eq!(
         r.json(),
-        json!({"command":"init","outcome":"ok","plugin":"my-tool","dir":s(&dir),
+        json!({"schemaVersion":1,"command":"init","outcome":"ok","plugin":"my-tool","dir":s(&dir),
             "files":[".claude-plugin/plugin.json","skills/my-tool/SKILL.md","commands/my-tool.md","README.md"]})
     );
     let manifest: Value = env.read_json(&dir.join(".claude-plugin/plugin.json"));

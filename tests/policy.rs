@@ -145,7 +145,7 @@ fn install_and_update_from_a_marketplace_that_became_blocked() {
     ] {
         let out = env.run(args).fails();
         assert_eq!(
-            out.json()[0]["failureCode"],
+            first_row(&out.json())["failureCode"],
             "marketplace_policy_blocked",
             "{args:?}"
         );
@@ -301,8 +301,7 @@ fn blocked_git_sources_get_zero_requests() {
         &["marketplace", "update", "gm", "--json"],
     ] {
         let out = git_run(&env, &server, args).fails();
-        let v = out.json();
-        let row = if v.is_array() { v[0].clone() } else { v };
+        let row = first_row(&out.json());
         assert_eq!(
             row["failureCode"], "marketplace_policy_blocked",
             "{args:?}: {row}"
@@ -348,8 +347,7 @@ fn guarded_commands_fail(env: &Env, m1: &Path, expect_in_message: &[&str]) {
             assert!(out.stderr.contains(text), "{args:?}: {}", out.stderr);
         }
         if args.contains(&"--json") {
-            let v = out.json();
-            let row = if v.is_array() { v[0].clone() } else { v };
+            let row = first_row(&out.json());
             assert_eq!(row["failureCode"], "managed_settings_invalid", "{args:?}");
             assert_eq!(row["outcome"], "failed");
         }

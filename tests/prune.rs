@@ -231,7 +231,7 @@ fn a_live_process_keeps_its_folder_until_it_exits() {
     let r = env.run(&["cache", "prune", "--json"]).ok();
     assert_eq!(
         r.json(),
-        json!({"removed": [], "kept": [{"path": s(&v100), "reason": "cwd", "pid": pid}],
+        json!({"schemaVersion": 1, "command": "cache-prune", "outcome": "ok", "removed": [], "kept": [{"path": s(&v100), "reason": "cwd", "pid": pid}],
             "marked": [], "bytes": 0, "dryRun": false})
     );
 
@@ -241,7 +241,7 @@ fn a_live_process_keeps_its_folder_until_it_exits() {
     let r = env.run(&["cache", "prune", "--json"]).ok();
     assert_eq!(
         r.json(),
-        json!({"removed": [{"path": s(&v100), "kind": "version", "bytes": bytes}], "kept": [],
+        json!({"schemaVersion": 1, "command": "cache-prune", "outcome": "ok", "removed": [{"path": s(&v100), "kind": "version", "bytes": bytes}], "kept": [],
             "marked": [], "bytes": bytes, "dryRun": false})
     );
     assert!(!v100.exists());
@@ -315,7 +315,7 @@ fn leftovers_are_removed_fresh_temps_kept() {
     let total: u64 = sizes.iter().sum();
     assert_eq!(
         r.json(),
-        json!({"removed": [
+        json!({"schemaVersion": 1, "command": "cache-prune", "outcome": "ok", "removed": [
             {"path": s(&gone[0]), "kind": "version", "bytes": sizes[0]},
             {"path": s(&gone[1]), "kind": "staging", "bytes": sizes[1]},
             {"path": s(&gone[3]), "kind": "temp", "bytes": sizes[3]},

@@ -15,8 +15,12 @@ use common::*;
 use serde_json::{Value, json};
 
 /// The one JSON array `update --json` prints, by plugin id.
+/// The rows of `update --json` (an array), `outdated --json` and `cache verify --json` (their
+/// `plugins`).
 fn rows(run: &Run) -> Vec<Value> {
-    run.json().as_array().expect("a JSON array").clone()
+    let v = run.json();
+    let rows = if v.is_array() { &v } else { &v["plugins"] };
+    rows.as_array().expect("a JSON array").clone()
 }
 
 fn row<'a>(rows: &'a [Value], id: &str) -> &'a Value {

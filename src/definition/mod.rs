@@ -84,6 +84,7 @@ pub enum DefinitionError {
 
 /// The installation being resolved (from `installed_plugins.json`).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Installation {
     pub plugin_id: String,
@@ -118,6 +119,7 @@ pub struct DefinitionInputs<'a> {
 
 /// Where the components came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub enum DefinedBy {
     /// `plugin.json` and default folders; the entry adds nothing (or there is none).
     #[serde(rename = "plugin.json")]
@@ -135,6 +137,7 @@ pub enum DefinedBy {
 
 /// Which declaration a component comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     /// A default folder or file of the plugin layout.
@@ -148,6 +151,7 @@ pub enum Origin {
 /// The plugin as a host loads it. Serialized, this is `plugin resolve --json` (README: "Resolving
 /// a plugin").
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PluginDefinition {
     pub schema_version: u32,
@@ -180,6 +184,7 @@ pub struct PluginDefinition {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Components {
     pub commands: Vec<MarkdownComponent>,
@@ -225,6 +230,7 @@ impl Components {
 /// A command, agent, skill or output style: a Markdown file the host reads as it is (with its
 /// variables substituted in memory).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MarkdownComponent {
     pub name: String,
@@ -240,6 +246,7 @@ pub struct MarkdownComponent {
 
 /// One matcher group of a hook event.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct HookGroup {
     pub matcher: Option<String>,
@@ -252,6 +259,7 @@ pub struct HookGroup {
 
 /// An MCP or LSP server.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ServerComponent {
     /// MCP: `stdio`, `http`, `sse`, `ws`, … (`type`, else `stdio` with a `command`, else `http`).
@@ -265,6 +273,7 @@ pub struct ServerComponent {
 
 /// A monitor (a configuration object, `command` substituted), a channel or the plugin's settings.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConfigComponent {
     pub from: Origin,
@@ -274,6 +283,7 @@ pub struct ConfigComponent {
 
 /// Where an option's value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum OptionSource {
     /// `pluginConfigs` of the managed settings (wins over the user's).
@@ -289,6 +299,7 @@ pub enum OptionSource {
 /// One option of `userConfig`: its value (`null`: none here) and where it came from (`null`: no
 /// value anywhere).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct OptionValue {
     pub value: Value,
     pub from: Option<OptionSource>,
@@ -298,6 +309,7 @@ pub struct OptionValue {
 /// `CLAUDE_PROJECT_DIR` since Claude Code 2.1.139). Empty when the plugin has no such component.
 /// Monitors, remote MCP servers and Markdown get none.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ExportedEnv {
     pub hooks: Named<String>,
@@ -307,6 +319,7 @@ pub struct ExportedEnv {
 
 /// Something a host wants to know: the component it concerns was skipped or may misbehave.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
     pub kind: WarningKind,
@@ -316,6 +329,7 @@ pub struct Warning {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum WarningKind {
     /// A component path leads outside the plugin root (`..`, absolute, backslash, symlink).
@@ -389,6 +403,21 @@ impl<V> Named<V> {
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+#[cfg(test)]
+impl<V: schemars::JsonSchema> schemars::JsonSchema for Named<V> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Named_{}", V::schema_name()).into()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "object", "additionalProperties": g.subschema_for::<V>()})
     }
 }
 

@@ -12,7 +12,7 @@ use crate::ops::OpError;
 pub fn resolve(out: &Out, typed: &str, r: Result<PluginDefinition, OpError>) -> i32 {
     let def = match r {
         Ok(d) => d,
-        Err(e) => return plugin_failure(out, "resolve", "resolve", typed, None, &e),
+        Err(e) => return plugin_failure(out, super::OWN, "resolve", "resolve", typed, None, &e),
     };
     if out.json {
         match serde_json::to_value(&def) {

@@ -1,8 +1,13 @@
 //! `sync` and `settings`: what settings ask for, and what was done about it.
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use super::{Out, json_pretty, print_renames, renames_json, source_label};
+use super::json::{
+    self, CommandFailure, DeclarationOverride, DeclarationSetting, EnabledOverride, EnabledSetting,
+    OWN, Outcome, SCHEMA_VERSION, SettingsFileJson, SyncedMarketplace, SyncedPlugin,
+};
+use super::{Out, json_pretty, lossy, print_renames, renames_json, source_label};
+use crate::definition::Named;
 use crate::locations::Scope;
 use crate::ops::OpError;
 use crate::ops::sync::{
@@ -22,66 +27,77 @@ fn trust_hint(dir: &std::path::Path) -> String {
     format!("run `plugin sync --project {shown}` to trust this project's settings")
 }
 
-fn marketplace_row(m: &MarketplaceSync) -> Value {
-    let mut v = Map::new();
-    v.insert("name".into(), json!(m.name));
-    v.insert("scope".into(), json!(m.scope.as_str()));
-    v.insert("source".into(), m.source.clone());
+fn marketplace_row(m: &MarketplaceSync) -> SyncedMarketplace {
+    let mut row = SyncedMarketplace {
+        name: m.name.clone(),
+        scope: m.scope,
+        source: m.source.clone(),
+        previous_source: None,
+        message: None,
+        failure_code: None,
+        action: String::new(),
+    };
     let action = match &m.action {
         MarketplaceAction::Present => "present",
         MarketplaceAction::Registered => "registered",
         MarketplaceAction::Repointed { previous } => {
-            v.insert("previousSource".into(), json!(previous));
+            row.previous_source = Some(previous.clone());
             "repointed"
         }
         MarketplaceAction::WouldRegister => "would-register",
         MarketplaceAction::Untrusted => "untrusted",
         MarketplaceAction::Failed { message, code } => {
-            v.insert("message".into(), json!(message));
-            v.insert("failureCode".into(), json!(code));
+            row.message = Some(message.clone());
+            row.failure_code = Some(code.to_string());
             "failed"
         }
     };
-    v.insert("action".into(), json!(action));
-    Value::Object(v)
+    row.action = action.into();
+    row
 }
 
-fn plugin_row(p: &PluginSync) -> Value {
-    let mut v = Map::new();
-    v.insert("id".into(), json!(p.id));
-    v.insert("scope".into(), json!(p.scope.as_str()));
+fn plugin_row(p: &PluginSync) -> SyncedPlugin {
+    let mut row = SyncedPlugin {
+        id: p.id.clone(),
+        scope: p.scope,
+        version: None,
+        seed_folder: None,
+        message: None,
+        failure_code: None,
+        action: String::new(),
+    };
     let action = match &p.action {
         PluginAction::Present { version } => {
-            v.insert("version".into(), json!(version));
+            row.version = Some(version.clone());
             "present"
         }
         PluginAction::Installed { version } => {
-            v.insert("version".into(), json!(version));
+            row.version = Some(version.clone());
             "installed"
         }
         PluginAction::Seeded { version, dir } => {
-            v.insert("version".into(), json!(version));
-            v.insert("seedFolder".into(), json!(dir));
+            row.version = Some(version.clone());
+            row.seed_folder = Some(lossy(dir));
             "seeded"
         }
         PluginAction::WouldInstall => "would-install",
         PluginAction::Untrusted => "untrusted",
         PluginAction::Pruned { version } => {
-            v.insert("version".into(), json!(version));
+            row.version = Some(version.clone());
             "pruned"
         }
         PluginAction::WouldPrune { version } => {
-            v.insert("version".into(), json!(version));
+            row.version = Some(version.clone());
             "would-prune"
         }
         PluginAction::Failed { message, code } => {
-            v.insert("message".into(), json!(message));
-            v.insert("failureCode".into(), json!(code));
+            row.message = Some(message.clone());
+            row.failure_code = Some(code.to_string());
             "failed"
         }
     };
-    v.insert("action".into(), json!(action));
-    Value::Object(v)
+    row.action = action.into();
+    row
 }
 
 /// A line for what changed or needs attention; `None` for what was already in place.
@@ -142,9 +158,7 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
         Ok(r) => r,
         Err(e) => {
             if out.json {
-                json_pretty(
-                    &json!({"command":"sync","outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
-                );
+                json_pretty(&CommandFailure::new(OWN, "sync", &e));
             }
             eprintln!("✘ Failed to sync: {e}");
             return 1;
@@ -153,15 +167,15 @@ pub fn sync(out: &Out, dry_run: bool, r: Result<SyncReport, OpError>) -> i32 {
     let failed = report.failed();
     let renames = Ok(report.renames.clone());
     if out.json {
-        let mut v = json!({
-            "command": "sync",
-            "outcome": if failed { "failed" } else { "ok" },
-            "dryRun": dry_run,
-            "marketplaces": report.marketplaces.iter().map(marketplace_row).collect::<Vec<_>>(),
-            "plugins": report.plugins.iter().map(plugin_row).collect::<Vec<_>>(),
+        json_pretty(&json::Synced {
+            schema_version: SCHEMA_VERSION,
+            command: "sync".into(),
+            outcome: Outcome::of(failed),
+            dry_run,
+            marketplaces: report.marketplaces.iter().map(marketplace_row).collect(),
+            plugins: report.plugins.iter().map(plugin_row).collect(),
+            renames: renames_json(&report.renames),
         });
-        renames_json(&mut v, &renames);
-        json_pretty(&v);
         return i32::from(failed);
     }
     print_renames(&renames);
@@ -225,9 +239,7 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
         Ok(v) => v,
         Err(e) => {
             if out.json {
-                json_pretty(
-                    &json!({"command":"settings","outcome":"failed","message":e.to_string(),"failureCode":e.failure_code()}),
-                );
+                json_pretty(&CommandFailure::new(OWN, "settings", &e));
             }
             eprintln!("✘ {e}");
             return 1;
@@ -243,49 +255,60 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
         .collect();
     let e = &view.effective;
     if out.json {
-        let enabled: Map<String, Value> = e
-            .enabled
-            .values()
+        let enabled = (e.enabled.values())
             .map(|en| {
-                let overrides: Vec<Value> = en
-                    .overridden
-                    .iter()
-                    .map(|o| json!({"scope": o.scope.as_str(), "value": o.value, "file": o.file}))
+                let overrides = (en.overridden.iter())
+                    .map(|o| EnabledOverride {
+                        scope: o.scope,
+                        value: o.value,
+                        file: lossy(&o.file),
+                    })
                     .collect();
-                (
-                    en.id.clone(),
-                    json!({"value": en.winner.value, "scope": en.winner.scope.as_str(),
-                           "file": en.winner.file, "overrides": overrides}),
-                )
+                let setting = EnabledSetting {
+                    value: en.winner.value,
+                    scope: en.winner.scope,
+                    file: lossy(&en.winner.file),
+                    overrides,
+                };
+                (en.id.clone(), setting)
             })
             .collect();
-        let marketplaces: Map<String, Value> = e
-            .marketplaces
-            .values()
+        let marketplaces = (e.marketplaces.values())
             .map(|d| {
-                let overrides: Vec<Value> = d
-                    .overridden
-                    .iter()
-                    .map(|o| json!({"scope": o.scope.as_str(), "file": o.file, "entry": o.value}))
+                let overrides = (d.overridden.iter())
+                    .map(|o| DeclarationOverride {
+                        scope: o.scope,
+                        file: lossy(&o.file),
+                        entry: o.value.clone(),
+                    })
                     .collect();
-                (
-                    d.name.clone(),
-                    json!({"entry": d.winner.value, "scope": d.winner.scope.as_str(),
-                           "file": d.winner.file, "overrides": overrides}),
-                )
+                let setting = DeclarationSetting {
+                    entry: d.winner.value.clone(),
+                    scope: d.winner.scope,
+                    file: lossy(&d.winner.file),
+                    overrides,
+                };
+                (d.name.clone(), setting)
             })
             .collect();
-        let policy: Map<String, Value> = view
-            .policy
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.clone().unwrap_or(Value::Null)))
+        let policy = (view.policy.iter())
+            .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        json_pretty(&json!({
-            "files": files.iter().map(|(s, p, x)| json!({"scope": s.as_str(), "path": p, "exists": x})).collect::<Vec<_>>(),
-            "enabledPlugins": enabled,
-            "extraKnownMarketplaces": marketplaces,
-            "policy": policy,
-        }));
+        json_pretty(&json::SettingsJson {
+            schema_version: SCHEMA_VERSION,
+            command: "settings".into(),
+            outcome: Outcome::Ok,
+            files: (files.iter())
+                .map(|(scope, path, exists)| SettingsFileJson {
+                    scope: *scope,
+                    path: path.clone(),
+                    exists: *exists,
+                })
+                .collect(),
+            enabled_plugins: Named(enabled),
+            extra_known_marketplaces: Named(marketplaces),
+            policy: Named(policy),
+        });
         return 0;
     }
     println!("Settings files, lowest precedence first:");

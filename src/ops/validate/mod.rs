@@ -15,6 +15,8 @@ mod marketplace;
 mod plugin;
 mod provides;
 
+pub use provides::Provides;
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -170,7 +172,7 @@ pub struct ValidateReport {
     pub contents: Vec<FileReport>,
     /// What the plugin loads (Claude Code's `provides`); `None` for a marketplace, or a plugin
     /// without a manifest or whose manifest has errors.
-    pub provides: Option<Value>,
+    pub provides: Option<Provides>,
     /// Set when the path could not be read at all (exit code 2).
     pub unexpected: bool,
 }

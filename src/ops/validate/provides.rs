@@ -5,15 +5,98 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use crate::definition::{
     DefinitionInputs, Installation, MarkdownComponent, Named, PluginDefinition,
 };
 
+/// What the plugin loads, in Claude Code's element format (`validate --json`'s `provides`).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Provides {
+    /// Claude Code lists MCP bundles here; we have none.
+    pub modules: [Value; 0],
+    pub hooks: Vec<ProvidedHook>,
+    /// Sorted by name.
+    pub mcp_servers: Vec<ProvidedMcpServer>,
+    pub lsp_servers: Vec<ProvidedLspServer>,
+    pub monitors: Vec<ProvidedMonitor>,
+    /// `<plugin>:<name>`, sorted.
+    pub skills: Vec<String>,
+    pub commands: Vec<String>,
+    pub agents: Vec<String>,
+    pub output_styles: Vec<String>,
+    pub themes: Vec<String>,
+    /// Claude Code 2.1.328 lists none here, even for `.js` files `resolve` reports.
+    pub workflows: [Value; 0],
+    /// The files of `bin/`, sorted.
+    pub bin: Vec<String>,
+}
+
+/// One hook: its event and matcher, and its fields as written (those present).
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct ProvidedHook {
+    pub event: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matcher: Option<String>,
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Value>,
+    /// Normalised as WHATWG parsing writes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<Value>,
+}
+
+/// An MCP server: a stdio command and its arguments, or a remote server's URL.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ProvidedMcpServer {
+    Stdio {
+        name: String,
+        /// Always `stdio`.
+        #[serde(rename = "type")]
+        kind: String,
+        /// The command as written (`null` when there is none).
+        target: Option<Value>,
+        args: Value,
+    },
+    Remote {
+        name: String,
+        /// `http`, `sse`, `ws`, …
+        #[serde(rename = "type")]
+        kind: String,
+        /// The URL without its query and fragment (they may hold credentials).
+        target: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct ProvidedLspServer {
+    pub name: String,
+    pub command: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct ProvidedMonitor {
+    pub name: Option<Value>,
+    pub command: Option<Value>,
+}
+
 /// `provides` of the plugin at `root` whose manifest `manifest` names it `name`; `None` when it cannot be
 /// loaded (Claude Code prints `null` then).
-pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Value> {
+pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Provides> {
     let installation = Installation {
         plugin_id: format!("{name}@validate"),
         name: name.to_string(),
@@ -49,51 +132,62 @@ pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Value
     for (event, groups) in c.hooks.iter() {
         for g in groups {
             for h in &g.hooks {
-                let mut o = Map::new();
-                o.insert("event".into(), json!(event));
-                if let Some(m) = &g.matcher {
-                    o.insert("matcher".into(), json!(m));
-                }
-                for key in ["type", "command", "args", "prompt", "url"] {
-                    if let Some(v) = h.get(key) {
-                        let v = match (key, v.as_str()) {
-                            ("url", Some(u)) => json!(normalized_url(u, false)),
-                            _ => as_written(v),
-                        };
-                        o.insert(key.into(), v);
-                    }
-                }
-                hooks.push(Value::Object(o));
+                let field = |key: &str| h.get(key).map(as_written);
+                hooks.push(ProvidedHook {
+                    event: event.to_string(),
+                    matcher: g.matcher.clone(),
+                    kind: field("type"),
+                    command: field("command"),
+                    args: field("args"),
+                    prompt: field("prompt"),
+                    url: h.get("url").map(|v| match v.as_str() {
+                        Some(u) => Value::String(normalized_url(u, false)),
+                        None => as_written(v),
+                    }),
+                });
             }
         }
     }
-    let mut mcp: Vec<(&str, Value)> = c
+    let mut mcp: Vec<ProvidedMcpServer> = c
         .mcp_servers
         .iter()
         .map(|(n, s)| {
             let cfg = as_written(&s.config);
-            let v = if s.transport == "stdio" {
-                json!({"name": n, "type": "stdio", "target": cfg.get("command"),
-                       "args": cfg.get("args").cloned().unwrap_or(json!([]))})
+            if s.transport == "stdio" {
+                ProvidedMcpServer::Stdio {
+                    name: n.to_string(),
+                    kind: "stdio".into(),
+                    target: cfg.get("command").cloned(),
+                    args: cfg.get("args").cloned().unwrap_or(Value::Array(Vec::new())),
+                }
             } else {
                 let url = cfg.get("url").and_then(Value::as_str).unwrap_or_default();
-                json!({"name": n, "type": s.transport, "target": normalized_url(url, true)})
-            };
-            (n, v)
+                ProvidedMcpServer::Remote {
+                    name: n.to_string(),
+                    kind: s.transport.clone(),
+                    target: normalized_url(url, true),
+                }
+            }
         })
         .collect();
-    mcp.sort_by(|a, b| a.0.cmp(b.0));
-    let lsp: Vec<Value> = c
+    mcp.sort_by(|a, b| a.name().cmp(b.name()));
+    let lsp = c
         .lsp_servers
         .iter()
-        .map(|(n, s)| json!({"name": n, "command": as_written(&s.config).get("command")}))
+        .map(|(n, s)| ProvidedLspServer {
+            name: n.to_string(),
+            command: as_written(&s.config).get("command").cloned(),
+        })
         .collect();
-    let monitors: Vec<Value> = c
+    let monitors = c
         .monitors
         .iter()
         .map(|m| {
             let cfg = as_written(&m.config);
-            json!({"name": cfg.get("name"), "command": cfg.get("command")})
+            ProvidedMonitor {
+                name: cfg.get("name").cloned(),
+                command: cfg.get("command").cloned(),
+            }
         })
         .collect();
     let mut bin: Vec<String> = c
@@ -106,21 +200,28 @@ pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Value
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     bin.sort();
-    Some(json!({
-        "modules": [],
-        "hooks": hooks,
-        "mcpServers": mcp.into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
-        "lspServers": lsp,
-        "monitors": monitors,
-        "skills": names(&c.skills),
-        "commands": names(&c.commands),
-        "agents": names(&c.agents),
-        "outputStyles": names(&c.output_styles),
-        "themes": names(&c.themes),
-        // Claude Code 2.1.328 lists none here, even for `.js` files `resolve` reports.
-        "workflows": [],
-        "bin": bin,
-    }))
+    Some(Provides {
+        modules: [],
+        hooks,
+        mcp_servers: mcp,
+        lsp_servers: lsp,
+        monitors,
+        skills: names(&c.skills),
+        commands: names(&c.commands),
+        agents: names(&c.agents),
+        output_styles: names(&c.output_styles),
+        themes: names(&c.themes),
+        workflows: [],
+        bin,
+    })
+}
+
+impl ProvidedMcpServer {
+    fn name(&self) -> &str {
+        match self {
+            Self::Stdio { name, .. } | Self::Remote { name, .. } => name,
+        }
+    }
 }
 
 /// `v` with the plugin root put back as `${CLAUDE_PLUGIN_ROOT}`.
