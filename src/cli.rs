@@ -386,6 +386,10 @@ fn run_cache(ctx: &Context, command: CacheCommand) -> i32 {
 }
 
 /// Scopes a command accepts, and how it words a refusal (Claude Code has four wordings).
+///
+/// Not a clap `ValueEnum`: clap would refuse with its own text and exit 2, where Claude Code
+/// prints these texts (with no JSON line even under `--json`) and exits 1; and an empty
+/// `--scope ""` means user scope.
 fn parse_scope(raw: &str, style: ScopeStyle) -> Result<Scope, String> {
     if raw.is_empty() {
         return Ok(Scope::User);
@@ -472,24 +476,66 @@ fn settings_scope_arg(c: &Command) -> Option<&str> {
 
 /// Run a parsed command; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
-    // Reads only the given path: no HOME, settings or lock needed.
-    if let Command::Validate(a) = &cli.command {
-        let report = ops::validate::validate(std::path::Path::new(&a.path), a.strict);
-        return output::validate(&Out::new(a.json), &report);
+    let command = match cli.command {
+        // Reads only the given path: no HOME, settings or lock needed.
+        Command::Validate(a) => return validate(&a),
+        other => other,
+    };
+    let Some(ctx) = context(&command) else {
+        return 1;
+    };
+    match command {
+        Command::Install(a) => install(&ctx, a),
+        Command::Uninstall(a) => uninstall(&ctx, &a),
+        Command::List(a) => output::list(
+            &Out::new(a.json),
+            a.available,
+            ops::list::list(&ctx, a.available),
+        ),
+        Command::Enable(a) => enable(&ctx, &a),
+        Command::Disable(a) => disable(&ctx, a),
+        Command::Update(a) => update(&ctx, a),
+        Command::Outdated(a) => outdated(&ctx, a),
+        Command::Marketplace(m) => run_marketplace(&ctx, m),
+        Command::Cache(c) => run_cache(&ctx, c),
+        Command::Sync(a) => sync(&ctx, &a),
+        Command::Settings(a) => output::settings(&Out::new(a.json), ops::sync::settings_view(&ctx)),
+        Command::Validate(a) => validate(&a),
+        Command::Resolve(a) => output::resolve(
+            &Out::new(a.json),
+            &a.plugin,
+            ops::resolve::resolve(&ctx, &a.plugin),
+        ),
+        Command::Link(a) => link(&ctx, a),
+        Command::Unlink(a) => unlink(&ctx, &a),
+        Command::Init(a) => output::init(
+            &Out::new(a.json),
+            &a.name,
+            ops::init::init(&ctx, &a.name, a.dir.as_deref()).map_err(Into::into),
+        ),
     }
-    let loc = match Locations::from_env() {
+}
+
+fn validate(a: &ValidateArgs) -> i32 {
+    let report = ops::validate::validate(std::path::Path::new(&a.path), a.strict);
+    output::validate(&Out::new(a.json), &report)
+}
+
+/// The context of every command but `validate`: the locations (with the project a command
+/// names), and the terminal's lock-wait and progress reporting. `None` once a refusal is printed.
+fn context(command: &Command) -> Option<Context> {
+    let mut loc = match Locations::from_env() {
         Ok(l) => l,
         Err(e) => {
             output::fatal(&e.to_string());
-            return 1;
+            return None;
         }
     };
-    let project = match &cli.command {
+    let project = match command {
         Command::Sync(a) => a.project.as_deref(),
         Command::Settings(a) => a.project.as_deref(),
         _ => None,
     };
-    let mut loc = loc;
     if let Some(raw) = project {
         let dir = loc.user_path(raw);
         if !dir.join(".claude").is_dir() {
@@ -497,14 +543,14 @@ pub fn run(cli: Cli) -> i32 {
                 "✘ {} has no .claude/ folder, so it has no project settings; name the project's root folder (the one holding .claude/settings.json)",
                 dir.display()
             ));
-            return 1;
+            return None;
         }
         loc.project_dir = dir;
     }
     if let Command::Resolve(ResolveArgs {
         project_dir: Some(raw),
         ..
-    }) = &cli.command
+    }) = command
     {
         let dir = loc.user_path(raw);
         if !dir.is_dir() {
@@ -512,7 +558,7 @@ pub fn run(cli: Cli) -> i32 {
                 "✘ --project-dir {}: no such folder; name the project's root folder",
                 dir.display()
             ));
-            return 1;
+            return None;
         }
         loc.project_dir = dir;
     }
@@ -530,224 +576,220 @@ pub fn run(cli: Cli) -> i32 {
     }
     let mut ctx = Context::new(loc);
     ctx.on_lock_wait = Box::new(output::waiting_for_lock);
-    ctx.reporter = std::sync::Arc::new(output::TerminalReporter::new(wants_json(&cli.command)));
-    let scope_or_exit = |raw: &str, style| parse_scope(raw, style).map_err(|m| output::fatal(&m));
+    ctx.reporter = std::sync::Arc::new(output::TerminalReporter::new(wants_json(command)));
+    Some(ctx)
+}
 
-    match cli.command {
-        Command::Install(a) => {
-            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
-                return 1;
-            };
-            if a.marketplace.is_some() && a.plugin.contains('@') {
-                output::fatal(
-                    "✘ Name the marketplace once: <plugin>@<marketplace>, or plugin install <plugin> --marketplace <source>",
-                );
-                return 1;
-            }
-            let out = Out::new(a.json);
-            let req = ops::install::InstallRequest {
-                plugin: a.plugin.clone(),
-                scope,
-                marketplace_source: a.marketplace,
-                force: a.force,
-            };
-            output::install(&out, &a.plugin, scope, ops::install::install(&ctx, &req))
-        }
-        Command::Uninstall(a) => {
-            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
-                return 1;
-            };
-            let out = Out::new(a.json);
-            output::uninstall(
-                &out,
-                &a.plugin,
-                scope,
-                ops::uninstall::uninstall(&ctx, &a.plugin, scope, a.keep_data),
-            )
-        }
-        Command::List(a) => output::list(
-            &Out::new(a.json),
-            a.available,
-            ops::list::list(&ctx, a.available),
-        ),
-        Command::Enable(a) => {
-            let Ok(scope) = optional_scope(a.scope.as_deref(), ScopeStyle::Toggle) else {
-                return 1;
-            };
-            output::toggle(
-                &Out::new(a.json),
-                true,
-                &a.plugin,
-                scope,
-                ops::enable::set_enabled(&ctx, &a.plugin, scope, true),
-            )
-        }
-        Command::Disable(a) => {
-            let out = Out::new(a.json);
-            if a.all {
-                if a.plugin.is_some() {
-                    output::fatal("--all can't be used with a plugin name");
-                    return 1;
-                }
-                if a.scope.is_some() {
-                    output::fatal("Cannot use --scope with --all");
-                    return 1;
-                }
-                return output::disable_all(&out, ops::enable::disable_all(&ctx));
-            }
-            let Some(plugin) = a.plugin else {
-                output::fatal("Please specify a plugin name or use --all to disable all plugins");
-                return 1;
-            };
-            let Ok(scope) = optional_scope(a.scope.as_deref(), ScopeStyle::Toggle) else {
-                return 1;
-            };
-            output::toggle(
-                &out,
-                false,
-                &plugin,
-                scope,
-                ops::enable::set_enabled(&ctx, &plugin, scope, false),
-            )
-        }
-        Command::Update(a) => {
-            let Ok(scope) = update_scope(a.scope.as_deref()) else {
-                return 1;
-            };
-            let req = ops::update::UpdateRequest {
-                all: a.all,
-                plugins: a.plugins,
-                scope,
-                force: a.force,
-                refresh: !a.no_refresh,
-                apply: true,
-                jobs: usize::from(a.jobs),
-            };
-            output::update(&Out::new(a.json), true, ops::update::update(&ctx, &req))
-        }
-        Command::Outdated(a) => {
-            let Ok(scope) = update_scope(a.scope.as_deref()) else {
-                return 1;
-            };
-            let req = ops::update::UpdateRequest {
-                all: a.plugins.is_empty(),
-                plugins: a.plugins,
-                scope,
-                force: false,
-                refresh: !a.no_refresh,
-                apply: false,
-                jobs: 8,
-            };
-            let results = ops::update::update(&ctx, &req);
-            let pending = results.as_ref().is_ok_and(|r| {
-                r.iter().any(|r| {
-                    matches!(
-                        r.outcome,
-                        ops::update::UpdateOutcome::Updated { .. }
-                            | ops::update::UpdateOutcome::ChangedSameVersion { .. }
-                    )
-                })
-            });
-            match output::update(&Out::new(a.json), false, results) {
-                0 if pending => a.exit_code.map_or(0, i32::from),
-                code => code,
-            }
-        }
-        Command::Marketplace(m) => match m {
-            MarketplaceCommand::Add {
-                source,
-                scope,
-                json,
-            } => {
-                let Ok(scope) = scope_or_exit(&scope, ScopeStyle::Marketplace) else {
-                    return 1;
-                };
-                output::marketplace_add(
-                    &Out::new(json),
-                    ops::marketplace::add(&ctx, &source, scope),
-                )
-            }
-            MarketplaceCommand::List { json } => {
-                output::warnings(ctx.seeds().problems());
-                output::marketplace_list(&Out::new(json), ops::marketplace::list(&ctx))
-            }
-            MarketplaceCommand::Update { name, json } => {
-                let out = Out::new(json);
-                match name {
-                    Some(n) => output::marketplace_update_one(
-                        &out,
-                        &n,
-                        ops::marketplace::update_one(&ctx, &n),
-                    ),
-                    None if json => {
-                        output::fatal(
-                            "✘ --json needs a marketplace name, for example: plugin marketplace update <name> --json",
-                        );
-                        1
-                    }
-                    None => output::marketplace_update_all(ops::marketplace::update_all(&ctx)),
-                }
-            }
-            MarketplaceCommand::Remove { name, scope, json } => {
-                let Ok(scope) = optional_scope(scope.as_deref(), ScopeStyle::Marketplace) else {
-                    return 1;
-                };
-                output::marketplace_remove(
-                    &Out::new(json),
-                    &name,
-                    ops::marketplace::remove(&ctx, &name, scope),
-                )
-            }
-        },
-        Command::Cache(c) => run_cache(&ctx, c),
-        Command::Sync(a) => {
-            let req = ops::sync::SyncRequest {
-                trust_project: a.project.is_some(),
-                dry_run: a.dry_run,
-                prune: a.prune,
-                jobs: usize::from(a.jobs),
-            };
-            output::sync(&Out::new(a.json), a.dry_run, ops::sync::sync(&ctx, &req))
-        }
-        Command::Settings(a) => output::settings(&Out::new(a.json), ops::sync::settings_view(&ctx)),
-        Command::Validate(_) => unreachable!("validate returns before the context is built"),
-        Command::Resolve(a) => output::resolve(
-            &Out::new(a.json),
-            &a.plugin,
-            ops::resolve::resolve(&ctx, &a.plugin),
-        ),
-        Command::Link(a) => {
-            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
-                return 1;
-            };
-            let req = ops::link::LinkRequest {
-                path: a.path.clone(),
-                as_id: a.as_id,
-                scope,
-                force: a.force,
-            };
-            output::link(
-                &Out::new(a.json),
-                &a.path,
-                scope,
-                ops::link::link(&ctx, &req),
-            )
-        }
-        Command::Unlink(a) => {
-            let Ok(scope) = scope_or_exit(&a.scope, ScopeStyle::Install) else {
-                return 1;
-            };
-            output::unlink(
-                &Out::new(a.json),
-                &a.plugin,
-                scope,
-                ops::link::unlink(&ctx, &a.plugin, scope),
-            )
-        }
-        Command::Init(a) => output::init(
-            &Out::new(a.json),
-            &a.name,
-            ops::init::init(&ctx, &a.name, a.dir.as_deref()),
-        ),
+/// A scope `--scope` must name, printing the refusal (then `Err`) when it is not allowed.
+fn required_scope(raw: &str, style: ScopeStyle) -> Result<Scope, ()> {
+    parse_scope(raw, style).map_err(|m| output::fatal(&m))
+}
+
+fn install(ctx: &Context, a: InstallArgs) -> i32 {
+    let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
+        return 1;
+    };
+    // Not `conflicts_with`: the clash is inside the plugin's value, and clap's refusal would
+    // exit 2 where every usage mistake of ours exits 1.
+    if a.marketplace.is_some() && a.plugin.contains('@') {
+        output::fatal(
+            "✘ Name the marketplace once: <plugin>@<marketplace>, or plugin install <plugin> --marketplace <source>",
+        );
+        return 1;
     }
+    let out = Out::new(a.json);
+    let req = ops::install::InstallRequest {
+        plugin: a.plugin.clone(),
+        scope,
+        marketplace_source: a.marketplace,
+        force: a.force,
+    };
+    output::install(&out, &a.plugin, scope, ops::install::install(ctx, &req))
+}
+
+fn uninstall(ctx: &Context, a: &UninstallArgs) -> i32 {
+    let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
+        return 1;
+    };
+    output::uninstall(
+        &Out::new(a.json),
+        &a.plugin,
+        scope,
+        ops::uninstall::uninstall(ctx, &a.plugin, scope, a.keep_data),
+    )
+}
+
+fn enable(ctx: &Context, a: &EnableArgs) -> i32 {
+    let Ok(scope) = optional_scope(a.scope.as_deref(), ScopeStyle::Toggle) else {
+        return 1;
+    };
+    output::toggle(
+        &Out::new(a.json),
+        true,
+        &a.plugin,
+        scope,
+        ops::enable::set_enabled(ctx, &a.plugin, scope, true),
+    )
+}
+
+/// Claude Code's own wording (and exit code 1) for the `--all` clashes, so these are checked
+/// here rather than by clap's `conflicts_with` / `required_unless_present` (exit 2, clap's text).
+fn disable(ctx: &Context, a: DisableArgs) -> i32 {
+    let out = Out::new(a.json);
+    if a.all {
+        if a.plugin.is_some() {
+            output::fatal("--all can't be used with a plugin name");
+            return 1;
+        }
+        if a.scope.is_some() {
+            output::fatal("Cannot use --scope with --all");
+            return 1;
+        }
+        return output::disable_all(&out, ops::enable::disable_all(ctx));
+    }
+    let Some(plugin) = a.plugin else {
+        output::fatal("Please specify a plugin name or use --all to disable all plugins");
+        return 1;
+    };
+    let Ok(scope) = optional_scope(a.scope.as_deref(), ScopeStyle::Toggle) else {
+        return 1;
+    };
+    output::toggle(
+        &out,
+        false,
+        &plugin,
+        scope,
+        ops::enable::set_enabled(ctx, &plugin, scope, false),
+    )
+}
+
+fn update(ctx: &Context, a: UpdateArgs) -> i32 {
+    let Ok(scope) = update_scope(a.scope.as_deref()) else {
+        return 1;
+    };
+    let req = ops::update::UpdateRequest {
+        all: a.all,
+        plugins: a.plugins,
+        scope,
+        force: a.force,
+        refresh: !a.no_refresh,
+        apply: true,
+        jobs: usize::from(a.jobs),
+    };
+    output::update(&Out::new(a.json), true, ops::update::update(ctx, &req))
+}
+
+fn outdated(ctx: &Context, a: OutdatedArgs) -> i32 {
+    let Ok(scope) = update_scope(a.scope.as_deref()) else {
+        return 1;
+    };
+    let req = ops::update::UpdateRequest {
+        all: a.plugins.is_empty(),
+        plugins: a.plugins,
+        scope,
+        force: false,
+        refresh: !a.no_refresh,
+        apply: false,
+        jobs: 8,
+    };
+    let results = ops::update::update(ctx, &req);
+    let pending = results.as_ref().is_ok_and(|r| {
+        r.iter().any(|r| {
+            matches!(
+                r.outcome,
+                ops::update::UpdateOutcome::Updated { .. }
+                    | ops::update::UpdateOutcome::ChangedSameVersion { .. }
+            )
+        })
+    });
+    match output::update(&Out::new(a.json), false, results) {
+        0 if pending => a.exit_code.map_or(0, i32::from),
+        code => code,
+    }
+}
+
+/// `plugin marketplace …`; returns the exit code.
+fn run_marketplace(ctx: &Context, command: MarketplaceCommand) -> i32 {
+    match command {
+        MarketplaceCommand::Add {
+            source,
+            scope,
+            json,
+        } => {
+            let Ok(scope) = required_scope(&scope, ScopeStyle::Marketplace) else {
+                return 1;
+            };
+            output::marketplace_add(&Out::new(json), ops::marketplace::add(ctx, &source, scope))
+        }
+        MarketplaceCommand::List { json } => {
+            output::warnings(ctx.seeds().problems());
+            output::marketplace_list(&Out::new(json), ops::marketplace::list(ctx))
+        }
+        MarketplaceCommand::Update { name, json } => {
+            let out = Out::new(json);
+            match name {
+                Some(n) => {
+                    output::marketplace_update_one(&out, &n, ops::marketplace::update_one(ctx, &n))
+                }
+                // Not `requires`: clap's refusal would not say what to do, and exits 2.
+                None if json => {
+                    output::fatal(
+                        "✘ --json needs a marketplace name, for example: plugin marketplace update <name> --json",
+                    );
+                    1
+                }
+                None => output::marketplace_update_all(ops::marketplace::update_all(ctx)),
+            }
+        }
+        MarketplaceCommand::Remove { name, scope, json } => {
+            let Ok(scope) = optional_scope(scope.as_deref(), ScopeStyle::Marketplace) else {
+                return 1;
+            };
+            output::marketplace_remove(
+                &Out::new(json),
+                &name,
+                ops::marketplace::remove(ctx, &name, scope),
+            )
+        }
+    }
+}
+
+fn sync(ctx: &Context, a: &SyncArgs) -> i32 {
+    let req = ops::sync::SyncRequest {
+        trust_project: a.project.is_some(),
+        dry_run: a.dry_run,
+        prune: a.prune,
+        jobs: usize::from(a.jobs),
+    };
+    output::sync(&Out::new(a.json), a.dry_run, ops::sync::sync(ctx, &req))
+}
+
+fn link(ctx: &Context, a: LinkArgs) -> i32 {
+    let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
+        return 1;
+    };
+    let req = ops::link::LinkRequest {
+        path: a.path.clone(),
+        as_id: a.as_id,
+        scope,
+        force: a.force,
+    };
+    output::link(
+        &Out::new(a.json),
+        &a.path,
+        scope,
+        ops::link::link(ctx, &req),
+    )
+}
+
+fn unlink(ctx: &Context, a: &UnlinkArgs) -> i32 {
+    let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
+        return 1;
+    };
+    output::unlink(
+        &Out::new(a.json),
+        &a.plugin,
+        scope,
+        ops::link::unlink(ctx, &a.plugin, scope),
+    )
 }

@@ -276,13 +276,6 @@ fn plugin_failure(
     e: &OpError,
 ) -> i32 {
     if out.json {
-        let installed_scope = match e {
-            OpError::NotInstalledAtScope { installed, .. }
-            | OpError::SetAtOtherScope {
-                found: installed, ..
-            } => Some(*installed),
-            _ => None,
-        };
         json_line(&PluginFailure {
             schema_version,
             command: command.into(),
@@ -291,8 +284,8 @@ fn plugin_failure(
             scope,
             message: e.to_string(),
             failure_code: e.failure_code().into(),
-            installed_scope,
-            already_in_goal_state: matches!(e, OpError::AlreadyInGoalState { .. }).then_some(true),
+            installed_scope: e.installed_scope(),
+            already_in_goal_state: e.is_already_in_goal_state().then_some(true),
         });
     } else if command == "install" {
         out.progress_failed();
@@ -936,7 +929,7 @@ pub fn marketplace_update_all(r: Result<UpdateAllReport, OpError>) -> i32 {
     for (name, r) in &results {
         match r {
             // Left alone by policy: said, not a failure.
-            Err(e @ OpError::MarketplaceUpdateBlocked { .. }) => {
+            Err(e) if e.is_marketplace_update_blocked() => {
                 skipped += 1;
                 eprintln!("! Skipped marketplace {name}: {e}");
             }

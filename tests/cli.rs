@@ -2,6 +2,7 @@
 //! HOME and asserts what a user (or Claude Code) would see: trees (type, mode, bytes, link
 //! targets), JSON state files byte for byte where their format matters, stdout/stderr text and
 //! exit codes. Failing commands must leave the disk exactly as it was.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Concurrency tests (issue 2): many `plugin` processes changing one HOME at the same time must
 //! all succeed and lose nothing (Claude Code loses up to 60 % of the entries, spec §14.1).
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! parsers. Nothing may panic, every catalog entry must be parsed or reported, every repo-root
 //! catalog must load, and the totals must match the corpus statistics, counted here from the raw
 //! JSON independently of our parser.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

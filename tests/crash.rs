@@ -23,6 +23,7 @@
 //!
 //! `link` and `unlink` are quick, so they are stopped at each step boundary instead
 //! (`PLUGIN_CRASH_AT`, see [`link_and_unlink_recover_from_a_crash_at_every_step`]).
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

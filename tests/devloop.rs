@@ -1,5 +1,6 @@
 //! The development loop: `link` / `unlink`, reinstalling a folder marketplace's plugin (digest
 //! comparison, remembered stat data), and `init`.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

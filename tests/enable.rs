@@ -1,6 +1,7 @@
 //! `enable` / `disable` across scopes, managed settings refusals, malformed ids, and a
 //! marketplace's `renames` followed in user, project and local settings. Every test runs the real
 //! binary in a throw-away HOME (working directory = the project) with its own managed folder.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Git plugin sources (`url`, `github`, `git-subdir`, URL strings) installed from a real git
 //! server on 127.0.0.1 (`git http-backend` behind the harness's HTTP server). The git CLI only
 //! builds fixtures; the product runs with no git on PATH.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Smoke tests of the harness's smart-HTTP git server (`tests/common/githttp.rs`), driven by the
 //! git CLI: clone (full and shallow over protocol v2), ls-remote, fetch of a non-tip sha, gzip and
 //! chunked request bodies, keep-alive, auth, and a clean stop on drop.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! A few installs from the real npm registry (reachable from every machine of this project,
 //! CI included). They fail loudly when the registry answers wrongly, and skip (saying so) only
 //! when the registry's host does not resolve at all.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

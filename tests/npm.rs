@@ -1,6 +1,7 @@
 //! npm sources against a loopback registry that speaks the npm protocol (tests/common/registry.rs):
 //! resolution, integrity, safe extraction, tokens, retries, the download cache. No npm or node
 //! is on PATH.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 
@@ -621,4 +622,42 @@ fn r5_ranges_revalidate_the_packument_with_its_etag() {
     assert_eq!(fs::read_dir(&meta).unwrap().count(), 0);
     assert_eq!(reinstall(), unconditional(&["GET /demo"]));
     assert_eq!(version(), "1.1.0");
+}
+
+/// A project's `.npmrc` comes with its repository: one that is a FIFO is not read (opening it
+/// would block the install for ever); the install goes ahead without it.
+#[test]
+fn a_project_npmrc_that_is_a_fifo_does_not_hang_an_install() {
+    use std::process::Stdio;
+    let env = Env::new();
+    let reg = Registry::start();
+    publish(&reg, "demo", "1.0.0");
+    market(
+        &env,
+        json!([{"name": "demo", "source": {"source": "npm", "package": "demo", "registry": reg.base_url()}}]),
+    );
+    let made = std::process::Command::new("mkfifo")
+        .arg(env.cwd.join(".npmrc"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut child = env
+        .command_without_tools(&["install", "demo@mn"])
+        .env_remove("npm_config_registry")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("plugin install hung on the .npmrc FIFO");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let r = Run::from(child.wait_with_output().unwrap());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(env.plugins().join("cache/mn/demo/1.0.0").is_dir());
 }

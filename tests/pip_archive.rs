@@ -1,5 +1,6 @@
 //! pip and archive sources against a loopback registry (PEP 691 / PEP 503 simple API, wheels,
 //! zips). No pip or python is on PATH.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

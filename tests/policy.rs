@@ -2,6 +2,7 @@
 //! settings: the refusals of `marketplace add`, `install`, `update`, `outdated` and
 //! `marketplace update`, their messages and failure codes, that a refusal writes nothing, and —
 //! with the loopback git server — that a refused source gets no request at all.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

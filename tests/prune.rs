@@ -1,5 +1,6 @@
 //! `plugin cache prune` and `plugin cache dir` against real installs, real markers, real
 //! processes and the real cache lock.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Smoke tests of the test registry (tests/common/registry.rs) with plain HTTP requests: the
 //! npm and PyPI protocols it speaks, the archives it builds, and its failure knobs.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

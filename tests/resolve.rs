@@ -3,6 +3,7 @@
 //! user and managed settings, a config dir) and the expected output (`expected.json`, temp paths written `<TMP>`).
 //! The real binary installs the plugin into a throw-away HOME and resolves it with `--json`.
 //! `UPDATE_GOLDEN=1 cargo test --test resolve` rewrites the expected files (review the diff).
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

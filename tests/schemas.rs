@@ -1,6 +1,7 @@
 //! The `--json` contract: the real output of every command with `--json` (results and failures)
 //! matches its docs/schemas/<command>.schema.json, every schema is exercised, and exactly our own
 //! commands carry `"schemaVersion": 1`.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Seed folders (`CLAUDE_CODE_PLUGIN_SEED_DIR`): seeds built with our own binary
 //! (`CLAUDE_CODE_PLUGIN_CACHE_DIR=<seed> plugin marketplace add … / install …`), then moved
 //! elsewhere and made read-only, are used without network and never written.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

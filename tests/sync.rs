@@ -1,6 +1,7 @@
 //! `plugin sync` and `plugin settings`: settings from every scope (managed + drop-ins, user,
 //! project, local) decide what is installed, at which scope; a second sync changes nothing;
 //! project settings are not trusted to fetch from outside unless the project is named.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `update`, `outdated` and `cache verify` on folder, git (loopback `git http-backend`) and npm
 //! (loopback registry) sources: every outcome, the JSON shape, exit codes, what is written and
 //! what is not, and what a no-op costs on the wire.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `plugin validate <path> [--json] [--strict]`: every check on the fixtures of
 //! `testdata/validate/` (see its README), human and JSON output, exit codes, `--strict`, and a
 //! no-crash pass over the copied real-world corpus (`testdata/corpus/`).
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod common;
 

@@ -191,7 +191,13 @@ impl TreeListing {
 
     /// The listing stored in a version folder, if it has a readable one.
     pub fn read(version_dir: &Path) -> Option<Self> {
-        Self::parse(&fs::read_to_string(version_dir.join(LISTING)).ok()?)
+        Self::parse(
+            &crate::fsutil::read_regular_text(
+                &version_dir.join(LISTING),
+                crate::fsutil::JSON_FILE_LIMIT,
+            )
+            .ok()?,
+        )
     }
 
     pub fn parse(text: &str) -> Option<Self> {

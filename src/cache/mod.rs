@@ -111,7 +111,9 @@ pub struct Provenance {
 }
 
 pub fn read_marker(version_dir: &Path) -> Option<Marker> {
-    let text = fs::read_to_string(version_dir.join(MARKER)).ok()?;
+    let text =
+        crate::fsutil::read_regular_text(&version_dir.join(MARKER), crate::fsutil::JSON_FILE_LIMIT)
+            .ok()?;
     serde_json::from_str(&text).ok()
 }
 
@@ -250,6 +252,8 @@ fn staging_in(plugin: &Path) -> Vec<PathBuf> {
 }
 
 /// Write Claude Code's orphan marker (epoch milliseconds, no newline).
+// In place, not through `write_atomic` (see below); `tx` puts it back.
+#[allow(clippy::disallowed_methods)]
 pub fn mark_orphaned(version_dir: &Path, tx: &mut Transaction) -> Result<(), IoError> {
     if !version_dir.is_dir() || version_dir.is_symlink() {
         // A symlinked development checkout is never marked (Claude Code's rule).
@@ -340,6 +344,9 @@ impl StagedPlugin {
     /// any state lock is taken. Returns the content digest.
     /// `listing` is the writer's own listing of what it wrote, when it made one; otherwise the
     /// folder is listed here.
+    // Written in place, not through `write_atomic`: the staging folder is published whole by a
+    // rename once flushed, and a killed write's temporary file must not be left inside it.
+    #[allow(clippy::disallowed_methods)]
     pub fn seal(
         &mut self,
         mut marker: Marker,

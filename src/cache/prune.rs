@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::{ORPHANED_AT, STAGING_PREFIX, read_dirs};
-use crate::fsutil::process_alive;
+use crate::fsutil::{JSON_FILE_LIMIT, process_alive};
 
 /// Claude Code's temporary folders may be being written by a running Claude Code, which takes no
 /// lock of ours: they are left alone until they are this old.
@@ -190,7 +190,7 @@ pub fn plugin_versions(plugin: &Path, is_referenced: impl Fn(&Path) -> bool) -> 
         if name.starts_with(STAGING_PREFIX) || is_moved_aside(name) {
             continue;
         }
-        let orphaned_at = fs::read_to_string(dir.join(ORPHANED_AT))
+        let orphaned_at = crate::fsutil::read_regular_text(&dir.join(ORPHANED_AT), JSON_FILE_LIMIT)
             .ok()
             .and_then(|t| t.trim().parse().ok());
         out.push(VersionFolder {
@@ -352,7 +352,7 @@ pub fn in_use_marker(dir: &Path) -> Option<i32> {
         .find_map(|f| {
             let by_name = name_of(&f).and_then(|n| n.parse::<i32>().ok());
             let by_content = || {
-                fs::read_to_string(&f)
+                crate::fsutil::read_regular_text(&f, JSON_FILE_LIMIT)
                     .ok()
                     .and_then(|t| t.trim().parse::<i32>().ok())
             };

@@ -159,7 +159,7 @@ impl StatCache {
     pub fn load(dir: &Path, root: &Path) -> Self {
         let key = hex::encode(&Sha256::digest(root.as_os_str().as_encoded_bytes())[..8]);
         let file = dir.join(key);
-        let text = fs::read_to_string(&file)
+        let text = crate::fsutil::read_regular_text(&file, crate::fsutil::JSON_FILE_LIMIT)
             .ok()
             .filter(|t| t.lines().next() == Some(HEADER))
             .unwrap_or_default();

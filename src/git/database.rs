@@ -166,6 +166,32 @@ fn branch_and_tag_names(refs: &[gix::protocol::handshake::Ref]) -> Vec<String> {
         .collect()
 }
 
+/// The refspecs that fetch `rev`, and the local refs it may land in (none for a sha: it is
+/// looked up by id).
+fn refspecs(rev: &Revision) -> (Vec<String>, Vec<String>) {
+    match rev {
+        Revision::Head => (
+            vec!["+HEAD:refs/plugin/remote/HEAD".into()],
+            vec!["refs/plugin/remote/HEAD".into()],
+        ),
+        Revision::Ref(r) if r.starts_with("refs/") => (
+            vec![format!("+{r}:refs/plugin/remote/{}", &r["refs/".len()..])],
+            vec![format!("refs/plugin/remote/{}", &r["refs/".len()..])],
+        ),
+        Revision::Ref(r) => (
+            vec![
+                format!("+refs/heads/{r}:refs/plugin/remote/heads/{r}"),
+                format!("+refs/tags/{r}:refs/plugin/remote/tags/{r}"),
+            ],
+            vec![
+                format!("refs/plugin/remote/heads/{r}"),
+                format!("refs/plugin/remote/tags/{r}"),
+            ],
+        ),
+        Revision::Sha(sha) => (vec![format!("{sha}:refs/plugin/pins/{sha}")], vec![]),
+    }
+}
+
 /// The remote ref names that can satisfy `rev` (none for a sha).
 fn remote_names(rev: &Revision) -> Option<Vec<String>> {
     match rev {
@@ -226,7 +252,7 @@ impl GitDatabase {
             })?;
             if fs::rename(&tmp, &path).is_err() {
                 // Another process created it first; use theirs.
-                let _ = fs::remove_dir_all(&tmp);
+                let _ = crate::fsutil::remove_tree(&tmp);
             }
         }
         let repo = gix::open(&path).map_err(|e| GitError::Open {
@@ -294,27 +320,7 @@ impl GitDatabase {
     /// [`GitDatabase::fetch`] with the database's fetch lock held.
     fn fetch_locked(&mut self, rev: &Revision, task: Arc<dyn Task>) -> Result<String, GitError> {
         clear_stale_git_locks(&self.path);
-        let (specs, wanted): (Vec<String>, Vec<String>) = match rev {
-            Revision::Head => (
-                vec!["+HEAD:refs/plugin/remote/HEAD".into()],
-                vec!["refs/plugin/remote/HEAD".into()],
-            ),
-            Revision::Ref(r) if r.starts_with("refs/") => (
-                vec![format!("+{r}:refs/plugin/remote/{}", &r["refs/".len()..])],
-                vec![format!("refs/plugin/remote/{}", &r["refs/".len()..])],
-            ),
-            Revision::Ref(r) => (
-                vec![
-                    format!("+refs/heads/{r}:refs/plugin/remote/heads/{r}"),
-                    format!("+refs/tags/{r}:refs/plugin/remote/tags/{r}"),
-                ],
-                vec![
-                    format!("refs/plugin/remote/heads/{r}"),
-                    format!("refs/plugin/remote/tags/{r}"),
-                ],
-            ),
-            Revision::Sha(sha) => (vec![format!("{sha}:refs/plugin/pins/{sha}")], vec![]),
-        };
+        let (specs, wanted) = refspecs(rev);
         let fetch_error = |e: &dyn std::error::Error| fetch_failure(&self.url, e);
         let remote = self
             .repo
@@ -350,33 +356,46 @@ impl GitDatabase {
                 std::num::NonZeroU32::MIN,
             ))
             .receive(TaskProgress::new(task), &interrupt);
-        let outcome = match (outcome, rev) {
-            (Ok(o), _) => o,
-            (Err(e), Revision::Sha(sha)) => {
-                return Err(GitError::ShaNotFound {
-                    url: self.url.to_string(),
-                    sha: sha.clone(),
-                    message: crate::credential::redact_urls_in(&e.to_string()),
-                });
-            }
-            (Err(e), Revision::Ref(r)) => {
+        let outcome = outcome.map_err(|e| self.fetch_refused(rev, &e))?;
+        self.fetched_commit(rev, &wanted, &outcome.ref_map.remote_refs)
+    }
+
+    /// Why fetching `rev` failed: a sha or ref the remote does not have, said as such.
+    fn fetch_refused(&self, rev: &Revision, e: &dyn std::error::Error) -> GitError {
+        match rev {
+            Revision::Sha(sha) => GitError::ShaNotFound {
+                url: self.url.to_string(),
+                sha: sha.clone(),
+                message: crate::credential::redact_urls_in(&e.to_string()),
+            },
+            Revision::Ref(r) => {
                 // gix refuses refspecs that match nothing; say which refs do exist.
                 let available = self.remote_ref_names().unwrap_or_default();
                 let known = available
                     .iter()
                     .any(|a| a == r || format!("refs/{a}") == *r);
-                return Err(if known {
-                    fetch_error(&e)
+                if known {
+                    fetch_failure(&self.url, e)
                 } else {
                     GitError::RefNotFound {
                         url: self.url.to_string(),
                         reference: r.clone(),
                         available: available.into_iter().take(8).collect(),
                     }
-                });
+                }
             }
-            (Err(e), Revision::Head) => return Err(fetch_error(&e)),
-        };
+            Revision::Head => fetch_failure(&self.url, e),
+        }
+    }
+
+    /// The commit a fetch of `rev` brought: the sha itself, or the first of the local refs
+    /// `wanted` it wrote (`advertised`: the remote's refs, named when none matched).
+    fn fetched_commit(
+        &mut self,
+        rev: &Revision,
+        wanted: &[String],
+        advertised: &[gix::protocol::handshake::Ref],
+    ) -> Result<String, GitError> {
         // Re-open so the refs and packs written by the fetch are seen.
         self.repo = gix::open(&self.path).map_err(|e| GitError::Open {
             path: self.path.clone(),
@@ -389,7 +408,7 @@ impl GitDatabase {
                 message: "the server did not send it".into(),
             });
         }
-        for name in &wanted {
+        for name in wanted {
             if let Ok(mut r) = self.repo.find_reference(name.as_str()) {
                 let id = r.peel_to_commit().map_err(|_| GitError::NotACommit {
                     url: self.url.to_string(),
@@ -402,7 +421,7 @@ impl GitDatabase {
             Revision::Ref(r) => r.clone(),
             _ => "HEAD".into(),
         };
-        let mut available = branch_and_tag_names(&outcome.ref_map.remote_refs);
+        let mut available = branch_and_tag_names(advertised);
         available.truncate(8);
         Err(GitError::RefNotFound {
             url: self.url.to_string(),

@@ -9,10 +9,58 @@
 
 use serde_json::Value;
 
-use super::{Context, OpError, PluginRef};
+use super::{Context, LookupError, OpError, PluginRef};
 use crate::locations::Scope;
 use crate::state::SettingsFile;
 use crate::state::managed::ManagedSettings;
+
+/// What only `enable` and `disable` refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum ToggleError {
+    #[error("Plugin \"{id}\" is already {state}{}", .scope.map(|s| format!(" at {s} scope")).unwrap_or_default())]
+    AlreadyInGoalState {
+        id: String,
+        state: &'static str,
+        scope: Option<Scope>,
+    },
+    #[error(
+        "Plugin \"{name}\" not found in any editable settings scope. Use plugin@marketplace format."
+    )]
+    NotInSettings { name: String },
+    #[error(
+        "Plugin \"{typed}\" is installed at {found} scope, not {requested}. Use --scope {found} or omit --scope to auto-detect."
+    )]
+    SetAtOtherScope {
+        typed: String,
+        found: Scope,
+        requested: Scope,
+    },
+    #[error("Plugin \"{name}\" not found in settings. Use plugin@marketplace format.")]
+    NotInSettingsAtScope { name: String },
+    #[error("Plugin \"{id}\" is blocked by your organization's policy and cannot be enabled")]
+    PolicyBlocked { id: String },
+    #[error("This plugin is managed by your organization. Contact your admin to disable it.")]
+    ManagedOverride,
+    #[error(
+        "Managed settings are read-only: they come from your organization and this tool never writes them. Use --scope user, project or local."
+    )]
+    ManagedReadOnly,
+}
+
+impl ToggleError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            ToggleError::AlreadyInGoalState { .. } => "already_in_goal_state",
+            ToggleError::NotInSettings { .. } | ToggleError::NotInSettingsAtScope { .. } => {
+                "ambiguous_marketplace"
+            }
+            ToggleError::SetAtOtherScope { .. } => "not_installed_at_scope",
+            ToggleError::PolicyBlocked { .. } => "plugin_policy_blocked",
+            ToggleError::ManagedOverride => "managed_settings_override",
+            ToggleError::ManagedReadOnly => "error_validation",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct EnableReport {
@@ -38,6 +86,46 @@ pub(super) fn deciding(files: &[SettingsFile], id: &str) -> Option<(Scope, bool)
         .max_by_key(|(s, _)| *s)
 }
 
+/// The id a bare plugin name stands for: the one settings files (most specific first) or
+/// installations mention.
+fn id_of_bare_name(
+    ctx: &Context,
+    files: &[SettingsFile],
+    name: &str,
+    scope: Option<Scope>,
+) -> Result<String, OpError> {
+    let mut ids: Vec<String> = files
+        .iter()
+        .rev()
+        .flat_map(|f| f.enabled_plugins().into_iter().map(|(id, _)| id))
+        .chain(ctx.installed()?.all().into_iter().map(|(id, _)| id))
+        .filter(|id| {
+            let p = PluginRef::parse(id);
+            p.name == name && p.marketplace.is_some_and(|m| !m.is_empty())
+        })
+        .collect();
+    ids.dedup();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    match unique.len() {
+        0 if scope.is_some() => Err(ToggleError::NotInSettingsAtScope {
+            name: name.to_string(),
+        }
+        .into()),
+        0 => Err(ToggleError::NotInSettings {
+            name: name.to_string(),
+        }
+        .into()),
+        1 => Ok(ids.remove(0)),
+        _ => Err(LookupError::Ambiguous {
+            name: name.to_string(),
+            candidates: unique,
+        }
+        .into()),
+    }
+}
+
 pub fn set_enabled(
     ctx: &Context,
     raw: &str,
@@ -45,7 +133,7 @@ pub fn set_enabled(
     enable: bool,
 ) -> Result<EnableReport, OpError> {
     if scope == Some(Scope::Managed) {
-        return Err(OpError::ManagedReadOnly);
+        return Err(ToggleError::ManagedReadOnly.into());
     }
     let r = PluginRef::parse_checked(raw)?;
     let managed = ctx.managed()?;
@@ -53,41 +141,15 @@ pub fn set_enabled(
     let mut files = ctx.writable_settings()?;
     let id = match &r.marketplace {
         Some(m) => r.id(m),
-        None => {
-            let mut ids: Vec<String> = files
-                .iter()
-                .rev()
-                .flat_map(|f| f.enabled_plugins().into_iter().map(|(id, _)| id))
-                .chain(ctx.installed()?.all().into_iter().map(|(id, _)| id))
-                .filter(|id| {
-                    let p = PluginRef::parse(id);
-                    p.name == r.name && p.marketplace.is_some_and(|m| !m.is_empty())
-                })
-                .collect();
-            ids.dedup();
-            let mut unique = ids.clone();
-            unique.sort();
-            unique.dedup();
-            match unique.len() {
-                0 if scope.is_some() => return Err(OpError::NotInSettingsAtScope { name: r.name }),
-                0 => return Err(OpError::NotInSettings { name: r.name }),
-                1 => ids.remove(0),
-                _ => {
-                    return Err(OpError::Ambiguous {
-                        name: r.name,
-                        candidates: unique,
-                    });
-                }
-            }
-        }
+        None => id_of_bare_name(ctx, &files, &r.name, scope)?,
     };
     // Claude Code's order: the policy first, then the scope, then the goal state.
     let forced = managed_value(managed, &id);
     if enable && forced == Some(false) {
-        return Err(OpError::PolicyBlockedEnable { id });
+        return Err(ToggleError::PolicyBlocked { id }.into());
     }
     if !enable && forced == Some(true) {
-        return Err(OpError::ManagedOverride);
+        return Err(ToggleError::ManagedOverride.into());
     }
     let found = deciding(&files, &id);
     let target = match scope {
@@ -97,7 +159,7 @@ pub fn set_enabled(
     let file_index = files
         .iter()
         .position(|f| f.scope == target)
-        .ok_or(OpError::ManagedReadOnly)?;
+        .ok_or(ToggleError::ManagedReadOnly)?;
     let at_target = files[file_index].enabled(&id);
     // An override is written only above the deciding file; below it, the value would not count.
     let above = match (scope, found) {
@@ -108,11 +170,12 @@ pub fn set_enabled(
         && f != s
         && !above
     {
-        return Err(OpError::SetAtOtherScope {
+        return Err(ToggleError::SetAtOtherScope {
             typed: raw.to_string(),
             found: f,
             requested: s,
-        });
+        }
+        .into());
     }
     // The state the command is judged against: that of the named scope when it is the deciding
     // one (or below it but mentioning the id), else the effective one.
@@ -122,15 +185,16 @@ pub fn set_enabled(
         forced.or(found.map(|(_, v)| v)) == Some(true)
     };
     if current == enable {
-        return Err(OpError::AlreadyInGoalState {
+        return Err(ToggleError::AlreadyInGoalState {
             id: raw.to_string(),
             state: if enable { "enabled" } else { "disabled" },
             scope,
-        });
+        }
+        .into());
     }
     let file = &mut files[file_index];
     file.set_enabled(&id, enable);
-    super::in_transaction(|tx| file.write(tx).map_err(OpError::SettingsWrite))?;
+    super::in_transaction(|tx| file.write(tx).map_err(OpError::settings_write))?;
     Ok(EnableReport {
         id,
         name: r.name,
@@ -196,7 +260,7 @@ pub fn disable_all(ctx: &Context) -> Result<DisableAllReport, OpError> {
                 f.set_enabled(id, false);
             }
             if !mine.is_empty() {
-                f.write(tx).map_err(OpError::SettingsWrite)?;
+                f.write(tx).map_err(OpError::settings_write)?;
             }
         }
         Ok(())

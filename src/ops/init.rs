@@ -4,8 +4,8 @@
 use std::fs;
 use std::path::PathBuf;
 
-use super::{Context, OpError};
-use crate::fsutil::IoContext;
+use super::Context;
+use crate::fsutil::{IoContext, IoError};
 use crate::schema::names::{is_kebab, plugin_name_problem};
 
 #[derive(Debug, Clone)]
@@ -16,7 +16,28 @@ pub struct InitReport {
     pub files: Vec<String>,
 }
 
-pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, OpError> {
+/// What can go wrong in `init`: a name Claude Code would not accept, a folder in use, or
+/// writing the files (it reads no state, so nothing else can).
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("Cannot create plugin \"{name}\": {problem}")]
+    Name { name: String, problem: String },
+    #[error("Cannot create the plugin in {}: the folder exists and is not empty; choose another with --dir", .path.display())]
+    TargetNotEmpty { path: PathBuf },
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
+
+impl InitError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            InitError::Name { .. } | InitError::TargetNotEmpty { .. } => "error_validation",
+            InitError::Io(_) => "error_unknown",
+        }
+    }
+}
+
+pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, InitError> {
     // Claude Code asks for kebab-case names; its own checks come first for their wording.
     let problem = plugin_name_problem(name).or_else(|| {
         (!is_kebab(name)).then(|| {
@@ -25,7 +46,7 @@ pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, 
         })
     });
     if let Some(problem) = problem {
-        return Err(OpError::InitName {
+        return Err(InitError::Name {
             name: name.to_string(),
             problem,
         });
@@ -38,7 +59,7 @@ pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, 
                 .next()
                 .is_none();
         if !empty {
-            return Err(OpError::InitTargetNotEmpty { path: dir });
+            return Err(InitError::TargetNotEmpty { path: dir });
         }
     }
     let files = [
@@ -52,7 +73,7 @@ pub fn init(ctx: &Context, name: &str, dir: Option<&str>) -> Result<InitReport, 
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).at("create directory", parent)?;
         }
-        fs::write(&path, text).at("write", &path)?;
+        crate::fsutil::write_atomic(&path, text.as_bytes())?;
     }
     Ok(InitReport {
         name: name.to_string(),

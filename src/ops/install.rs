@@ -4,16 +4,69 @@
 use std::path::{Path, PathBuf};
 
 use super::{
-    Context, LoadedMarketplace, OpError, PluginRef, close_names, load_configured, marketplace,
+    Context, FetchError, LoadedMarketplace, LookupError, OpError, PluginRef, load_configured,
+    marketplace,
 };
 use crate::cache::{CopyReport, Marker, Skipped, StagedPlugin};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::lock::FileLock;
-use crate::marketplace::{Marketplace, PluginEntry};
+use crate::marketplace::{Marketplace, PluginEntry, RelativeSourceError};
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
 use crate::state::{InstalledPlugins, NewInstall, SettingsFile, Transaction};
 use crate::version;
+
+/// What only installing (`install`, and the installs of `update`, `sync` and `link`) refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("This plugin's marketplace entry is invalid: {}", .0.join(", "))]
+    EntryInvalid(Vec<String>),
+    #[error("{}", relative_source_message(.id, .source))]
+    RelativeSource {
+        id: String,
+        #[source]
+        source: RelativeSourceError,
+    },
+    #[error(
+        "The content of {} changed but its version {version} is the installed one; bump \"version\" in its plugin.json, or reinstall it as it is with `plugin install {id} --force`",
+        .folder.display()
+    )]
+    ChangedSameVersion {
+        id: String,
+        version: String,
+        folder: PathBuf,
+    },
+    #[error(
+        "Plugin \"{id}\" is linked to the development checkout {}; `plugin unlink {id}` removes the link first",
+        .checkout.display()
+    )]
+    LinkedNotReplaced { id: String, checkout: PathBuf },
+    #[error("Plugin \"{name}\" is blocked by your organization's policy and cannot be installed")]
+    PolicyBlocked { name: String },
+}
+
+/// A missing folder reads as Claude Code's "Source path does not exist: …"; other refusals name the plugin.
+fn relative_source_message(id: &str, e: &RelativeSourceError) -> String {
+    match e {
+        RelativeSourceError::Missing(_) => e.to_string(),
+        _ => format!("Cannot install {id}: {e}"),
+    }
+}
+
+impl InstallError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            InstallError::EntryInvalid(_) => "error_validation",
+            InstallError::RelativeSource { source, .. } => match source {
+                RelativeSourceError::Missing(_) => "error_not_found",
+                _ => "error_validation",
+            },
+            InstallError::ChangedSameVersion { .. } => "changed_same_version",
+            InstallError::LinkedNotReplaced { .. } => "linked",
+            InstallError::PolicyBlocked { .. } => "plugin_policy_blocked",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct InstallRequest {
@@ -102,10 +155,10 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         added = Some(a);
     }
     let found = match find_plugin(ctx, &PluginRef::parse_checked(&plugin)?) {
-        Err(OpError::MarketplaceBlocked {
+        Err(OpError::Lookup(LookupError::MarketplaceBlocked {
             plugin,
             marketplace,
-        }) => return already_installed_from_blocked(ctx, plugin, marketplace, req.scope),
+        })) => return already_installed_from_blocked(ctx, plugin, marketplace, req.scope),
         other => other?,
     };
     // A linked checkout (`plugin link`) is the installation; its source is not read.
@@ -116,7 +169,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         && let Ok(checkout) = std::fs::read_link(&rec.install_path)
     {
         if req.force {
-            return Err(OpError::LinkedNotReplaced { id, checkout });
+            return Err(InstallError::LinkedNotReplaced { id, checkout }.into());
         }
         return Ok(InstallReport {
             id,
@@ -132,9 +185,10 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     }
     // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
     if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
-        return Err(OpError::PolicyBlockedInstall {
+        return Err(InstallError::PolicyBlocked {
             name: found.entry.name,
-        });
+        }
+        .into());
     }
     let mut report = install_found(
         ctx,
@@ -147,26 +201,30 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     Ok(report)
 }
 
-/// Locate `r` among the known marketplaces the policy allows; their catalogs are read only
-/// once allowed. A named marketplace the policy forbids is `MarketplaceBlocked`; so is a bare
-/// name found nowhere else but installed from a forbidden marketplace.
-pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError> {
+/// The catalogs to look for `r` in: its marketplace's, or those of every marketplace the
+/// policy allows (the names of the others are returned: they are not searched).
+fn catalogs_to_search(
+    ctx: &Context,
+    r: &PluginRef,
+) -> Result<(Vec<LoadedMarketplace>, Vec<String>), OpError> {
     let policy = ctx.policy()?;
     let configured = ctx.configured_marketplaces()?;
     let mut forbidden = Vec::new();
     let loaded: Vec<LoadedMarketplace> = match &r.marketplace {
         Some(m) => {
             let Some(k) = configured.iter().find(|c| &c.name == m) else {
-                return Err(OpError::UnknownMarketplace {
+                return Err(LookupError::UnknownMarketplace {
                     name: m.clone(),
                     known: configured.iter().map(|c| c.name.clone()).collect(),
-                });
+                }
+                .into());
             };
             if policy.check_recorded(&k.source).is_err() {
-                return Err(OpError::MarketplaceBlocked {
+                return Err(LookupError::MarketplaceBlocked {
                     plugin: r.name.clone(),
                     marketplace: m.clone(),
-                });
+                }
+                .into());
             }
             load_configured(&configured, |n| n == m)
         }
@@ -179,27 +237,110 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
             load_configured(&configured, |n| !forbidden.iter().any(|f| f == n))
         }
     };
+    Ok((loaded, forbidden))
+}
+
+/// Why `r` is in none of the catalogs searched: installed from a forbidden marketplace, in
+/// none of the allowed ones, or not listed (with the close names of those listed: `listed`).
+fn not_found(
+    ctx: &Context,
+    r: &PluginRef,
+    forbidden: Vec<String>,
+    listed: &[String],
+) -> Result<LookupError, OpError> {
+    if !forbidden.is_empty() {
+        // Installed from a forbidden marketplace: answered from the install record alone.
+        let installed = ctx.installed()?;
+        let from = forbidden.iter().find(|m| {
+            let id = r.id(m);
+            installed.all().iter().any(|(i, _)| *i == id)
+        });
+        return Ok(match from {
+            Some(m) => LookupError::MarketplaceBlocked {
+                plugin: r.name.clone(),
+                marketplace: m.clone(),
+            },
+            None => LookupError::NotFoundInAllowed {
+                name: r.name.clone(),
+                blocked: forbidden,
+            },
+        });
+    }
+    let suggestions = close_names(&r.name, listed.iter().map(String::as_str));
+    Ok(match &r.marketplace {
+        Some(m) => LookupError::PluginNotFound {
+            name: r.name.clone(),
+            marketplace: m.clone(),
+            suggestions,
+        },
+        None => LookupError::PluginNotFoundAnywhere {
+            name: r.name.clone(),
+            suggestions,
+        },
+    })
+}
+
+/// Names in `candidates` close to `name`: an edit distance of at most a third of its length
+/// (at least 1), or one containing the other.
+fn close_names<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let lower = name.to_ascii_lowercase();
+    let mut scored: Vec<(usize, String)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let cl = c.to_ascii_lowercase();
+            let d = edit_distance(&lower, &cl);
+            let max = (lower.chars().count() / 3).max(1);
+            (d <= max || (lower.len() >= 3 && (cl.contains(&lower) || lower.contains(&cl))))
+                .then(|| (d, c.to_string()))
+        })
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(5).map(|(_, c)| c).collect()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Locate `r` among the known marketplaces the policy allows; their catalogs are read only
+/// once allowed. A named marketplace the policy forbids is `MarketplaceBlocked`; so is a bare
+/// name found nowhere else but installed from a forbidden marketplace.
+pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError> {
+    let (loaded, forbidden) = catalogs_to_search(ctx, r)?;
     let mut hits = Vec::new();
     let mut all_names = Vec::new();
     for l in loaded {
         let mkt = match l.marketplace {
             Ok(m) => m,
             Err(source) if r.marketplace.is_some() => {
-                return Err(OpError::MarketplaceLoad {
+                return Err(FetchError::MarketplaceLoad {
                     name: l.name,
                     source,
-                });
+                }
+                .into());
             }
             Err(_) => continue,
         };
         let entries: Vec<&PluginEntry> = mkt.manifest.entries_named(&r.name).collect();
         if entries.len() > 1 {
-            return Err(OpError::DuplicateEntry {
+            return Err(LookupError::DuplicateEntry {
                 name: r.name.clone(),
                 marketplace: l.name,
                 count: entries.len(),
                 indices: entries.iter().map(|e| e.index).collect(),
-            });
+            }
+            .into());
         }
         if let Some(problem) = mkt
             .manifest
@@ -209,7 +350,7 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
             && entries.is_empty()
             && r.marketplace.is_some()
         {
-            return Err(OpError::EntryInvalid(vec![problem.message.clone()]));
+            return Err(InstallError::EntryInvalid(vec![problem.message.clone()]).into());
         }
         all_names.extend(mkt.manifest.entries.iter().map(|e| e.name.clone()));
         if let Some(entry) = entries.first() {
@@ -223,42 +364,12 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
     }
     match hits.len() {
         1 => Ok(hits.remove(0)),
-        0 if !forbidden.is_empty() => {
-            // Installed from a forbidden marketplace: answered from the install record alone.
-            let installed = ctx.installed()?;
-            let from = forbidden.iter().find(|m| {
-                let id = r.id(m);
-                installed.all().iter().any(|(i, _)| *i == id)
-            });
-            Err(match from {
-                Some(m) => OpError::MarketplaceBlocked {
-                    plugin: r.name.clone(),
-                    marketplace: m.clone(),
-                },
-                None => OpError::NotFoundInAllowed {
-                    name: r.name.clone(),
-                    blocked: forbidden,
-                },
-            })
-        }
-        0 => {
-            let suggestions = close_names(&r.name, all_names.iter().map(String::as_str));
-            Err(match &r.marketplace {
-                Some(m) => OpError::PluginNotFound {
-                    name: r.name.clone(),
-                    marketplace: m.clone(),
-                    suggestions,
-                },
-                None => OpError::PluginNotFoundAnywhere {
-                    name: r.name.clone(),
-                    suggestions,
-                },
-            })
-        }
-        _ => Err(OpError::Ambiguous {
+        0 => Err(not_found(ctx, r, forbidden, &all_names)?.into()),
+        _ => Err(LookupError::Ambiguous {
             name: r.name.clone(),
             candidates: hits.iter().map(|h| r.id(&h.marketplace_name)).collect(),
-        }),
+        }
+        .into()),
     }
 }
 
@@ -272,7 +383,7 @@ fn already_installed_from_blocked(
 ) -> Result<InstallReport, OpError> {
     let id = format!("{plugin}@{marketplace}");
     let installed = ctx.installed()?;
-    let settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
     match installed.find(&id, scope, ctx.project_for(scope).as_deref()) {
         Some(rec)
             if settings.enabled(&id) == Some(true) && Path::new(&rec.install_path).is_dir() =>
@@ -290,10 +401,11 @@ fn already_installed_from_blocked(
                 },
             })
         }
-        _ => Err(OpError::MarketplaceBlocked {
+        _ => Err(LookupError::MarketplaceBlocked {
             plugin,
             marketplace,
-        }),
+        }
+        .into()),
     }
 }
 
@@ -307,11 +419,12 @@ pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlug
         reporter: &*ctx.reporter,
     };
     source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
-        SourceError::Relative(source) => OpError::RelativeSource {
+        SourceError::Relative(source) => InstallError::RelativeSource {
             id: found.id(),
             source,
-        },
-        other => OpError::Source(other),
+        }
+        .into(),
+        other => OpError::from_source(other),
     })
 }
 
@@ -348,7 +461,7 @@ pub(super) fn install_found(
     // Reading the settings file also validates it before anything is written.
     let (installed, settings) = (
         ctx.installed()?,
-        ctx.settings(scope).map_err(OpError::SettingsWrite)?,
+        ctx.settings(scope).map_err(OpError::settings_write)?,
     );
     let already = |installed: &InstalledPlugins, settings: &SettingsFile| {
         already_installed(
@@ -392,7 +505,7 @@ pub(super) fn install_found(
         let _state_lock = ctx.lock_state()?;
         // Another process may have installed it while we copied.
         let mut installed = ctx.installed()?;
-        let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+        let mut settings = ctx.settings(scope).map_err(OpError::settings_write)?;
         // (A reinstall goes ahead: the copy it publishes is the source as it is now.)
         if let (false, Some(already)) = (reinstalling, already(&installed, &settings)) {
             return Ok(report_already(already));
@@ -400,30 +513,15 @@ pub(super) fn install_found(
         check_collision(&installed, &target, &resolved.version)?;
         let fresh = target.symlink_metadata().is_err();
         let displaced = staged.publish(&target, &resolved.version)?;
-        let previous = installed.find(&id, scope, project.as_deref());
-        installed.upsert(
-            &id,
-            &NewInstall {
-                scope,
-                project_path: project.clone(),
-                install_path: target.clone(),
-                version: resolved.version.clone(),
-                git_commit_sha: resolved.git_commit.clone(),
-                timestamp: iso_timestamp(),
-            },
-        );
-        settings.set_enabled(&id, true);
-        let recorded = super::in_transaction(|tx| {
-            crate::cache::clear_orphan_mark(&target, tx)?;
-            installed.write(tx)?;
-            if enable == Enable::Write {
-                settings.write(tx).map_err(OpError::SettingsWrite)?;
-            }
-            if let Some(prev) = previous {
-                orphan_if_unused(&installed, Path::new(&prev.install_path), &target, tx)?;
-            }
-            Ok(())
-        });
+        let new = NewInstall {
+            scope,
+            project_path: project.clone(),
+            install_path: target.clone(),
+            version: resolved.version.clone(),
+            git_commit_sha: resolved.git_commit.clone(),
+            timestamp: iso_timestamp(),
+        };
+        let recorded = record_install(&mut installed, &mut settings, &id, &new, enable);
         if let Err(e) = recorded {
             // The records are back as they were: so is the folder a reinstall replaced.
             return Err(undo_publish(&target, fresh, displaced, e));
@@ -445,6 +543,33 @@ pub(super) fn install_found(
     })
 }
 
+/// Record `new`, a published install of `id`: `installed_plugins.json`, then the settings
+/// (unless `enable` says they already enable it); the version folder it replaces is marked
+/// orphaned when nothing else uses it. All put back when one write fails.
+fn record_install(
+    installed: &mut InstalledPlugins,
+    settings: &mut SettingsFile,
+    id: &str,
+    new: &NewInstall,
+    enable: Enable,
+) -> Result<(), OpError> {
+    let target = new.install_path.as_path();
+    let previous = installed.find(id, new.scope, new.project_path.as_deref());
+    installed.upsert(id, new);
+    settings.set_enabled(id, true);
+    super::in_transaction(|tx| {
+        crate::cache::clear_orphan_mark(target, tx)?;
+        installed.write(tx)?;
+        if enable == Enable::Write {
+            settings.write(tx).map_err(OpError::settings_write)?;
+        }
+        if let Some(prev) = previous {
+            orphan_if_unused(installed, Path::new(&prev.install_path), target, tx)?;
+        }
+        Ok(())
+    })
+}
+
 /// For an installed, enabled plugin: `Some(outcome)` to leave it as it is, `None` to install
 /// it again (see [`Reinstall`]).
 fn decide_reinstall(
@@ -461,10 +586,11 @@ fn decide_reinstall(
     // A link made since `install` looked: replacing it would drop the development checkout.
     if let Ok(checkout) = std::fs::read_link(installed_dir) {
         return match force {
-            true => Err(OpError::LinkedNotReplaced {
+            true => Err(InstallError::LinkedNotReplaced {
                 id: id.to_string(),
                 checkout,
-            }),
+            }
+            .into()),
             false => Ok(Some(AlreadyNote::Linked(checkout))),
         };
     }
@@ -481,7 +607,7 @@ fn decide_reinstall(
         crate::cache::installed_digest(installed_dir, crate::cache::read_marker(installed_dir))?;
     let source_digest = resolved
         .digest_with_stat_cache(&ctx.loc.stat_cache_dir())
-        .map_err(OpError::Source)?;
+        .map_err(OpError::from_source)?;
     if source_digest.as_deref() == Some(installed_digest.as_str()) {
         return Ok(Some(AlreadyNote::Unchanged {
             digest: installed_digest,
@@ -491,11 +617,12 @@ fn decide_reinstall(
         // `unknown` says nothing about content: refreshed, as `update` does.
         return Ok(None);
     }
-    Err(OpError::ChangedSameVersion {
+    Err(InstallError::ChangedSameVersion {
         id: id.to_string(),
         version: installed_version.to_string(),
         folder: source_dir.to_path_buf(),
-    })
+    }
+    .into())
 }
 
 /// Write the resolved plugin into a new staging folder and seal it, holding the cache lock
@@ -523,7 +650,7 @@ fn stage_with(
     let mut staged = ctx.cache().stage(mkt, name)?;
     let mut copied = resolved
         .write_to(staged.path(), &*ctx.reporter)
-        .map_err(OpError::Source)?;
+        .map_err(OpError::from_source)?;
     let listing = copied.listing.take();
     let provenance = match seed {
         None => resolved.provenance.clone(),
@@ -638,4 +765,18 @@ fn already_installed(
         in_place_from: resolved.in_place_folder().map(Path::to_path_buf),
         note: AlreadyNote::Recorded,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let c = ["p1", "p2", "formatter", "other", "bs", "up"];
+        assert_eq!(close_names("p3", c), vec!["p1", "p2"]);
+        assert_eq!(close_names("formater", c), vec!["formatter"]);
+        assert_eq!(close_names("format", c), vec!["formatter"]);
+        assert!(close_names("zzzzzz", c).is_empty());
+    }
 }

@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::{Context, OpError, PluginRef};
+use super::install::InstallError;
+use super::marketplace::MarketplaceCommandError;
+use super::{Context, LookupError, OpError, PluginRef};
 use crate::fsutil::{IoContext, crash_point, iso_timestamp, remove_stale_temps, temp_path};
 use crate::locations::{DEV_MARKETPLACE, Scope};
 use crate::manifest::{DEFAULT_LAYOUT, read_manifest};
@@ -32,6 +34,56 @@ use crate::marketplace::discover::is_plugin_dir;
 use crate::schema::names::plugin_name_problem;
 use crate::state::{InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile, Transaction};
 use crate::version;
+
+/// What only `link` and `unlink` refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("Cannot link {}: {why}", .path.display())]
+    NotAPluginFolder { path: PathBuf, why: String },
+    #[error("Cannot link plugin \"{name}\": {problem}. Name it with --as <name>[@<marketplace>].")]
+    Name { name: String, problem: String },
+    #[error(
+        "Plugin \"{id}\" is already installed at {scope} scope (version {version}, {}); add --force to link over it (`plugin unlink {id}` restores it)",
+        .path.display()
+    )]
+    OverInstalled {
+        id: String,
+        scope: Scope,
+        version: String,
+        path: PathBuf,
+    },
+    #[error(
+        "Plugin \"{id}\" version {version} ({}) is also installed at {others}, which would run the checkout too; add --force to link over it anyway (`{unlink}` restores it)",
+        .path.display()
+    )]
+    OverShared {
+        id: String,
+        version: String,
+        path: PathBuf,
+        /// "user scope", "project scope (/p)", …
+        others: String,
+        /// The `plugin unlink …` command for this link.
+        unlink: String,
+    },
+    #[error(
+        "A marketplace named \"dev\" is already configured from {}; link under another marketplace with --as <name>@<marketplace>",
+        .location.display()
+    )]
+    DevMarketplaceTaken { location: PathBuf },
+    #[error("Plugin \"{typed}\" is not linked at {scope} scope (see `plugin list`)")]
+    NotLinked { typed: String, scope: Scope },
+}
+
+impl LinkError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            LinkError::NotAPluginFolder { .. } | LinkError::Name { .. } => "error_validation",
+            LinkError::OverInstalled { .. } | LinkError::OverShared { .. } => "already_installed",
+            LinkError::DevMarketplaceTaken { .. } => "marketplace_name_mismatch",
+            LinkError::NotLinked { .. } => "not_linked",
+        }
+    }
+}
 
 pub struct LinkRequest {
     /// The checkout, as typed.
@@ -71,24 +123,33 @@ pub enum UnlinkOutcome {
     PreviousGone { version: String, path: PathBuf },
 }
 
-pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
-    ctx.policy()?;
+/// What `link` links: the checkout (a plugin folder), the id it is recorded under, and its
+/// version; refused before anything is touched when the policy or the marketplace forbids it.
+struct LinkTarget {
+    checkout: PathBuf,
+    name: String,
+    marketplace: String,
+    version: String,
+}
+
+fn link_target(ctx: &Context, req: &LinkRequest) -> Result<LinkTarget, OpError> {
     let typed = ctx.loc.user_path(&req.path);
     if !typed.is_dir() {
-        return Err(OpError::NotAPluginFolder {
+        return Err(LinkError::NotAPluginFolder {
             path: typed,
             why: "it is not a folder".into(),
-        });
+        }
+        .into());
     }
     let checkout = fs::canonicalize(&typed).at("resolve", &typed)?;
     if !is_plugin_dir(&checkout) {
-        return Err(OpError::NotAPluginFolder {
+        return Err(LinkError::NotAPluginFolder {
             path: checkout,
             why: format!(
                 "it has no .claude-plugin/plugin.json and none of {}; create one with `plugin init <name>`",
                 DEFAULT_LAYOUT.join(", ")
             ),
-        });
+        }.into());
     }
     let folder_name = (checkout.file_name())
         .map(|n| n.to_string_lossy().into_owned())
@@ -109,37 +170,57 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         ),
     };
     if let Some(problem) = plugin_name_problem(&name) {
-        return Err(OpError::LinkName { name, problem });
+        return Err(LinkError::Name { name, problem }.into());
     }
     let id = format!("{name}@{mkt}");
     if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
-        return Err(OpError::PolicyBlockedInstall { name });
+        return Err(InstallError::PolicyBlocked { name }.into());
     }
-    let dev_dir = ctx.loc.dev_marketplace_dir();
     if mkt == DEV_MARKETPLACE {
+        let dev_dir = ctx.loc.dev_marketplace_dir();
         let source = MarketplaceSource::Directory(dev_dir.clone());
         ctx.policy()?
             .check_source(&source)
-            .map_err(OpError::SourceBlocked)?;
+            .map_err(MarketplaceCommandError::SourceBlocked)?;
         if let Some(k) = ctx.known()?.get(DEV_MARKETPLACE)
             && k.install_location != dev_dir
         {
-            return Err(OpError::DevMarketplaceTaken {
+            return Err(LinkError::DevMarketplaceTaken {
                 location: k.install_location,
-            });
+            }
+            .into());
         }
     } else {
         let configured = ctx.configured_marketplaces()?;
         if !configured.iter().any(|c| c.name == mkt) {
-            return Err(OpError::UnknownMarketplace {
+            return Err(LookupError::UnknownMarketplace {
                 name: mkt,
                 known: configured.iter().map(|c| c.name.clone()).collect(),
-            });
+            }
+            .into());
         }
     }
     let version = (manifest.as_ref())
         .and_then(|m| m.version.clone())
         .unwrap_or_else(|| version::UNKNOWN.to_string());
+    Ok(LinkTarget {
+        checkout,
+        name,
+        marketplace: mkt,
+        version,
+    })
+}
+
+pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
+    ctx.policy()?;
+    let LinkTarget {
+        checkout,
+        name,
+        marketplace: mkt,
+        version,
+    } = link_target(ctx, req)?;
+    let id = format!("{name}@{mkt}");
+    let dev_dir = ctx.loc.dev_marketplace_dir();
     let folder = version::folder_name(&version);
     let cache = ctx.cache();
     cache.check_names(&mkt, &name, &folder)?;
@@ -150,47 +231,20 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
 
     let _lock = ctx.lock_state()?;
     let mut installed = ctx.installed()?;
-    let mut settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let mut settings = ctx.settings(scope).map_err(OpError::settings_write)?;
     let mut links = Links::read(&ctx.loc.links_file())?;
     let existing = installed.find(&id, scope, project.as_deref());
     let earlier = links.find(&id, scope, project.as_deref()).cloned();
-    // Linking again (a new version, another checkout) needs no --force while the record is
-    // still the earlier link's (not since replaced by an install).
-    let ours = |rec: &crate::state::installed::InstallRecord| {
-        (earlier.as_ref()).is_some_and(|e| Path::new(&rec.install_path) == e.link_path)
-    };
-    if let (Some(rec), false) = (&existing, req.force)
-        && !ours(rec)
-    {
-        return Err(OpError::LinkOverInstalled {
-            id,
+    if !req.force {
+        refuse_to_replace(
+            &installed,
+            earlier.as_ref(),
+            &id,
             scope,
-            version: rec.version.clone(),
-            path: PathBuf::from(&rec.install_path),
-        });
-    }
-    // The folder the link takes the place of may serve other installations too (another scope,
-    // another project): they would all run the checkout.
-    let others: Vec<String> = (installed.all().into_iter())
-        .filter(|(i, r)| {
-            Path::new(&r.install_path) == link_path
-                && !(*i == id && r.matches(scope, project.as_deref()))
-        })
-        .map(|(_, r)| match &r.project_path {
-            Some(p) if r.scope().is_some_and(Scope::is_project_bound) => {
-                format!("{} scope ({p})", r.scope)
-            }
-            _ => format!("{} scope", r.scope),
-        })
-        .collect();
-    if !others.is_empty() && !req.force {
-        return Err(OpError::LinkOverShared {
-            unlink: unlink_command(&id, scope),
-            id,
-            version,
-            path: link_path,
-            others: others.join(", "),
-        });
+            project.as_deref(),
+            &link_path,
+            &version,
+        )?;
     }
     // A link over a link keeps what the first one replaced. An earlier link at another version
     // folder is taken down first (below): what it moved aside goes back where it was.
@@ -274,7 +328,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         if mkt == DEV_MARKETPLACE {
             register_dev(ctx, &mut tx, &dev_dir, &name, Some((&checkout, &version)))?;
             // It may have declared the marketplace in user settings.
-            settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+            settings = ctx.settings(scope).map_err(OpError::settings_write)?;
         }
         installed.upsert(
             &id,
@@ -290,7 +344,7 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
         installed.write(&mut tx)?;
         crash_point();
         settings.set_enabled(&id, true);
-        settings.write(&mut tx).map_err(OpError::SettingsWrite)?;
+        settings.write(&mut tx).map_err(OpError::settings_write)?;
         crash_point();
         Ok(())
     })();
@@ -325,6 +379,54 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     })
 }
 
+/// Without `--force`, a link does not take the place of an installation that is not an earlier
+/// link's, nor of a version folder that other installations (another scope or project) use.
+fn refuse_to_replace(
+    installed: &InstalledPlugins,
+    earlier: Option<&LinkEntry>,
+    id: &str,
+    scope: Scope,
+    project: Option<&Path>,
+    link_path: &Path,
+    version: &str,
+) -> Result<(), LinkError> {
+    // Linking again (a new version, another checkout) needs no --force while the record is
+    // still the earlier link's (not since replaced by an install).
+    if let Some(rec) = installed.find(id, scope, project)
+        && earlier.is_none_or(|e| Path::new(&rec.install_path) != e.link_path)
+    {
+        return Err(LinkError::OverInstalled {
+            id: id.to_string(),
+            scope,
+            version: rec.version.clone(),
+            path: PathBuf::from(&rec.install_path),
+        });
+    }
+    // The folder the link takes the place of may serve other installations too (another scope,
+    // another project): they would all run the checkout.
+    let others: Vec<String> = (installed.all().into_iter())
+        .filter(|(i, r)| {
+            Path::new(&r.install_path) == link_path && !(*i == id && r.matches(scope, project))
+        })
+        .map(|(_, r)| match &r.project_path {
+            Some(p) if r.scope().is_some_and(Scope::is_project_bound) => {
+                format!("{} scope ({p})", r.scope)
+            }
+            _ => format!("{} scope", r.scope),
+        })
+        .collect();
+    if !others.is_empty() {
+        return Err(LinkError::OverShared {
+            unlink: unlink_command(id, scope),
+            id: id.to_string(),
+            version: version.to_string(),
+            path: link_path.to_path_buf(),
+            others: others.join(", "),
+        });
+    }
+    Ok(())
+}
+
 pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, OpError> {
     let r = PluginRef::parse_checked(raw)?;
     let project = ctx.project_for(scope);
@@ -338,27 +440,30 @@ pub fn unlink(ctx: &Context, raw: &str, scope: Scope) -> Result<UnlinkReport, Op
     ids.dedup();
     let id = match ids.len() {
         0 => {
-            return Err(OpError::NotLinked {
+            return Err(LinkError::NotLinked {
                 typed: raw.to_string(),
                 scope,
-            });
+            }
+            .into());
         }
         1 => ids.remove(0),
         _ => {
-            return Err(OpError::Ambiguous {
+            return Err(LookupError::Ambiguous {
                 name: r.name,
                 candidates: ids,
-            });
+            }
+            .into());
         }
     };
     let Some(entry) = links.find(&id, scope, project.as_deref()).cloned() else {
-        return Err(OpError::NotLinked {
+        return Err(LinkError::NotLinked {
             typed: raw.to_string(),
             scope,
-        });
+        }
+        .into());
     };
     let installed = ctx.installed()?;
-    let settings = ctx.settings(scope).map_err(OpError::SettingsWrite)?;
+    let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
 
     if let Some(dir) = entry.link_path.parent() {
         remove_stale_temps(dir, TEMP_LINK_PREFIX);
@@ -428,7 +533,7 @@ fn unlink_records(
             // Claude Code may have marked it while no record used it.
             crate::cache::clear_orphan_mark(Path::new(&prev.install_path), tx)?;
         }
-        settings.write(tx).map_err(OpError::SettingsWrite)?;
+        settings.write(tx).map_err(OpError::settings_write)?;
         crash_point();
         installed.write(tx)?;
         crash_point();
@@ -571,7 +676,7 @@ fn register_dev(
     add: Option<(&Path, &str)>,
 ) -> Result<(), OpError> {
     let catalog_path = dir.join(".claude-plugin").join("marketplace.json");
-    let mut catalog: Value = fs::read_to_string(&catalog_path)
+    let mut catalog: Value = crate::fsutil::read_regular_text(&catalog_path, crate::fsutil::JSON_FILE_LIMIT)
         .ok()
         .and_then(|t| serde_json::from_str(crate::state::json::strip_bom(&t)).ok())
         .filter(Value::is_object)
@@ -599,14 +704,14 @@ fn register_dev(
         plugins.push(entry);
     }
     let mut known = ctx.known()?;
-    let mut user = ctx.settings(Scope::User).map_err(OpError::SettingsWrite)?;
+    let mut user = ctx.settings(Scope::User).map_err(OpError::settings_write)?;
     if plugins.is_empty() {
         if known.remove(DEV_MARKETPLACE) {
             known.write(tx)?;
             crash_point();
         }
         if user.undeclare_marketplace(DEV_MARKETPLACE) {
-            user.write(tx).map_err(OpError::SettingsWrite)?;
+            user.write(tx).map_err(OpError::settings_write)?;
             crash_point();
         }
         // Its catalog is all the folder holds: put back with the rest if a later step fails.
@@ -629,7 +734,7 @@ fn register_dev(
     }
     if user.declared_marketplace(DEV_MARKETPLACE).is_none() {
         user.declare_marketplace(DEV_MARKETPLACE, &source);
-        user.write(tx).map_err(OpError::SettingsWrite)?;
+        user.write(tx).map_err(OpError::settings_write)?;
         crash_point();
     }
     Ok(())

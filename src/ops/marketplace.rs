@@ -6,12 +6,107 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::renames::{self, RenameNotice};
-use super::{ConfiguredMarketplace, Context, OpError, SeedRefusal, uninstall};
+use super::{ConfiguredMarketplace, Context, FetchError, OpError, uninstall};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::marketplace::{Marketplace, MarketplaceError, MarketplaceSource};
+use crate::policy::PolicyViolation;
 use crate::schema::names::reserved_name_problem;
 use crate::state::settings::writable_scopes;
+
+/// What only the `marketplace` commands (and the registrations of `sync` and `link`) refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum MarketplaceCommandError {
+    #[error("Marketplace '{0}' not found")]
+    NotConfigured(String),
+    #[error("Marketplace '{name}' not found. Available marketplaces: {}", .available.join(", "))]
+    NotConfiguredForUpdate {
+        name: String,
+        available: Vec<String>,
+    },
+    #[error(
+        "Marketplace '{name}' is not declared in {scope} settings. Omit --scope to remove it from all scopes."
+    )]
+    NotDeclaredAtScope { name: String, scope: Scope },
+    #[error(
+        "Marketplace declared in settings as \"{key}\" is named \"{actual}\" in its marketplace.json; rename the extraKnownMarketplaces key to \"{actual}\" (and the @{key} in enabledPlugins ids)"
+    )]
+    DeclaredNameMismatch { key: String, actual: String },
+    /// `marketplace add` of a source the policy forbids.
+    #[error(transparent)]
+    SourceBlocked(PolicyViolation),
+    /// `marketplace update` (or the refresh before `update`) of a marketplace the policy forbids.
+    #[error("{}", blocked_marketplace_message(.name, .violation))]
+    UpdateBlocked {
+        name: String,
+        violation: PolicyViolation,
+    },
+    #[error("{}", seed_refusal_message(.name, .seed, *.refusal))]
+    SeedManaged {
+        name: String,
+        seed: PathBuf,
+        refusal: SeedRefusal,
+    },
+    #[error(
+        "Marketplace \"{name}\" has plugins linked to development checkouts: {links}; run {unlink} first (it puts back what each link replaced), then remove the marketplace"
+    )]
+    HasLinks {
+        name: String,
+        /// "p@dev (user scope)", "q@dev (local scope, /proj)", …
+        links: String,
+        /// The `plugin unlink …` commands, quoted.
+        unlink: String,
+    },
+}
+
+impl MarketplaceCommandError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            MarketplaceCommandError::NotConfigured(_)
+            | MarketplaceCommandError::NotConfiguredForUpdate { .. }
+            | MarketplaceCommandError::NotDeclaredAtScope { .. } => "not_configured",
+            MarketplaceCommandError::DeclaredNameMismatch { .. } => "marketplace_name_mismatch",
+            MarketplaceCommandError::SourceBlocked(_) => "source_blocked_by_policy",
+            MarketplaceCommandError::UpdateBlocked { .. } => "marketplace_policy_blocked",
+            MarketplaceCommandError::SeedManaged { .. } => "managed",
+            MarketplaceCommandError::HasLinks { .. } => "linked",
+        }
+    }
+}
+
+/// What `marketplace update` / `remove` / `add` were refused on a seed marketplace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedRefusal {
+    Update,
+    Remove,
+    AddOtherSource,
+}
+
+/// The wording: the blocklist "blocks"; an allowlist that does not name it "does not list".
+fn blocked_marketplace_message(name: &str, v: &PolicyViolation) -> String {
+    if v.is_blocklisted() {
+        format!("Marketplace \"{name}\" is blocked by enterprise policy")
+    } else {
+        format!("Marketplace \"{name}\" is not in the allowed marketplace list")
+    }
+}
+
+/// Claude Code's texts for a seed marketplace (with `plugin` for `claude plugin`, and no
+/// "re-registered on next startup": we layer seeds at read time and register nothing).
+fn seed_refusal_message(name: &str, seed: &Path, refusal: SeedRefusal) -> String {
+    let seed = seed.display();
+    match refusal {
+        SeedRefusal::Update => format!(
+            "Marketplace '{name}' is seed-managed ({seed}) and its content is controlled by the seed image. To update: ask your admin to update the seed."
+        ),
+        SeedRefusal::Remove => format!(
+            "Marketplace '{name}' is registered from the read-only seed directory ({seed}) and stays configured while CLAUDE_CODE_PLUGIN_SEED_DIR names that folder. To stop using its plugins: plugin disable <plugin>@{name}"
+        ),
+        SeedRefusal::AddOtherSource => format!(
+            "Marketplace '{name}' is seed-managed ({seed}). To use a different source, ask your admin to update the seed, or use a different marketplace name."
+        ),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum AddOutcome {
@@ -65,7 +160,7 @@ pub fn register(
     // Before any fetch and any state file is read.
     ctx.policy()?
         .check_source(&source)
-        .map_err(OpError::SourceBlocked)?;
+        .map_err(MarketplaceCommandError::SourceBlocked)?;
     let source_json = source.to_json();
     // A seed already provides this exact source: nothing to fetch, only the declaration to write.
     if let Some(seeded) =
@@ -125,11 +220,12 @@ pub fn register(
     }
     // A seed's marketplace of this name wins at read time, so another source could never be used.
     if let Some(seeded) = ctx.seeds().marketplace(&name) {
-        return Err(OpError::SeedManaged {
+        return Err(MarketplaceCommandError::SeedManaged {
             name,
             seed: seeded.seed,
             refusal: SeedRefusal::AddOtherSource,
-        });
+        }
+        .into());
     }
     let install_location = source
         .local_root()
@@ -224,10 +320,11 @@ fn add_seeded(
 /// A marketplace settings declare under `declared_as` must carry that name in its catalog.
 fn check_declared_name(declared_as: Option<&str>, name: &str) -> Result<(), OpError> {
     match declared_as {
-        Some(key) if key != name => Err(OpError::DeclaredNameMismatch {
+        Some(key) if key != name => Err(MarketplaceCommandError::DeclaredNameMismatch {
             key: key.to_string(),
             actual: name.to_string(),
-        }),
+        }
+        .into()),
         _ => Ok(()),
     }
 }
@@ -401,11 +498,12 @@ pub fn list(ctx: &Context) -> Result<Vec<MarketplaceRow>, OpError> {
 /// Refuse to change a marketplace a seed provides.
 fn refuse_seeded(ctx: &Context, name: &str, refusal: SeedRefusal) -> Result<(), OpError> {
     match ctx.seeds().marketplace(name) {
-        Some(m) => Err(OpError::SeedManaged {
+        Some(m) => Err(MarketplaceCommandError::SeedManaged {
             name: name.to_string(),
             seed: m.seed,
             refusal,
-        }),
+        }
+        .into()),
         None => Ok(()),
     }
 }
@@ -435,16 +533,22 @@ pub fn refresh_one(
     refuse_seeded(ctx, name, SeedRefusal::Update)?;
     let known = ctx.known()?;
     let Some(entry) = known.get(name) else {
-        return Err(OpError::MarketplaceNotConfiguredUpdate {
+        return Err(MarketplaceCommandError::NotConfiguredForUpdate {
             name: name.to_string(),
             available: known.all().into_iter().map(|k| k.name).collect(),
-        });
+        }
+        .into());
     };
     // Before its source is read or fetched.
-    ctx.check_marketplace(name, &entry.source)?;
+    ctx.policy()?
+        .check_recorded(&entry.source)
+        .map_err(|violation| MarketplaceCommandError::UpdateBlocked {
+            name: name.to_string(),
+            violation,
+        })?;
     let source = MarketplaceSource::from_json(&entry.source)
         .ok_or_else(|| MarketplaceError::Unsupported(entry.source.to_string()))?;
-    let load_error = |e| OpError::MarketplaceLoad {
+    let load_error = |e| FetchError::MarketplaceLoad {
         name: name.to_string(),
         source: e,
     };
@@ -586,13 +690,14 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
     };
     if let Some(s) = scope {
         if !declared_in(s) {
-            return Err(OpError::NotDeclaredAtScope {
+            return Err(MarketplaceCommandError::NotDeclaredAtScope {
                 name: name.to_string(),
                 scope: s,
-            });
+            }
+            .into());
         }
     } else if known.get(name).is_none() && !writable_scopes().iter().any(|s| declared_in(*s)) {
-        return Err(OpError::MarketplaceNotConfigured(name.to_string()));
+        return Err(MarketplaceCommandError::NotConfigured(name.to_string()).into());
     }
     // Removed from one scope, it stays configured while another scope declares it; a seed
     // marketplace stays whatever the settings say.
@@ -647,7 +752,7 @@ pub fn remove(ctx: &Context, name: &str, scope: Option<Scope>) -> Result<RemoveR
     })
 }
 
-/// [`OpError::MarketplaceHasLinks`] when `.plugin-links.json` records links into marketplace
+/// [`MarketplaceCommandError::HasLinks`] when `.plugin-links.json` records links into marketplace
 /// `name`.
 fn refuse_links(ctx: &Context, name: &str) -> Result<(), OpError> {
     let links = crate::state::Links::read(&ctx.loc.links_file())?;
@@ -670,9 +775,10 @@ fn refuse_links(ctx: &Context, name: &str) -> Result<(), OpError> {
             format!("`{}`", super::link::unlink_command(&e.id, scope))
         })
         .collect();
-    Err(OpError::MarketplaceHasLinks {
+    Err(MarketplaceCommandError::HasLinks {
         name: name.to_string(),
         links: described.join(", "),
         unlink: commands.join(", "),
-    })
+    }
+    .into())
 }

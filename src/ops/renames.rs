@@ -101,7 +101,7 @@ pub fn follow(
         .map(|e| e.name.as_str())
         .collect();
     let _lock = ctx.lock_state()?;
-    let mut files = ctx.writable_settings().map_err(OpError::SettingsWrite)?;
+    let mut files = ctx.writable_settings().map_err(OpError::settings_write)?;
     let mut notices = Vec::new();
     // One step: a file that cannot be written leaves the others as they were.
     super::in_transaction(|tx| {
@@ -148,7 +148,7 @@ pub fn follow(
                 notices.push(notice);
             }
             if changed {
-                file.write(tx).map_err(OpError::SettingsWrite)?;
+                file.write(tx).map_err(OpError::settings_write)?;
             }
         }
         Ok(())

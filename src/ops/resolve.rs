@@ -3,17 +3,41 @@
 //! options of the user and managed settings. Reads only; the one thing it may create is the plugin's data folder,
 //! when a substitution used `${CLAUDE_PLUGIN_DATA}` (Claude Code creates it on first reference).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::{Context, OpError, PluginRef, load_configured};
+use super::{Context, LookupError, OpError, PluginRef, load_configured};
 use crate::definition::{
     DefinitionInputs, Installation, Named, OptionSource, OptionValue, PluginDefinition, Warning,
     WarningKind,
 };
 use crate::fsutil::IoContext;
 use crate::locations::Scope;
+
+/// `resolve` of a plugin with no installation visible here: says how to get one.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", not_installed_message(.typed, .project, .elsewhere.as_deref()))]
+pub struct NotInstalledForResolve {
+    typed: String,
+    project: PathBuf,
+    /// A project it is installed for (project or local scope), when there is one.
+    elsewhere: Option<PathBuf>,
+}
+
+fn not_installed_message(typed: &str, project: &Path, elsewhere: Option<&Path>) -> String {
+    match elsewhere {
+        Some(p) => format!(
+            "Plugin \"{typed}\" is installed only for the project {}, not for {}. Resolve it there (--project-dir {}), or install it here with `plugin install {typed}`.",
+            p.display(),
+            project.display(),
+            p.display()
+        ),
+        None => format!(
+            "Plugin \"{typed}\" is not installed. Install it with `plugin install {typed}`, then resolve it."
+        ),
+    }
+}
 
 pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
     let r = PluginRef::parse_checked(raw)?;
@@ -27,10 +51,11 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
     let mut ids: Vec<&str> = visible.iter().map(|(id, _, _)| id.as_str()).collect();
     ids.dedup();
     if ids.len() > 1 {
-        return Err(OpError::AmbiguousInstalled {
+        return Err(LookupError::AmbiguousInstalled {
             name: r.name,
             candidates: ids.iter().map(|s| s.to_string()).collect(),
-        });
+        }
+        .into());
     }
     // The installation that loads here: the most specific scope (local > project > user), a
     // managed one above all.
@@ -40,11 +65,12 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
             .into_iter()
             .filter(|(id, _)| r.matches(id))
             .find_map(|(_, rec)| rec.project_path);
-        return Err(OpError::NotInstalledForResolve {
+        return Err(NotInstalledForResolve {
             typed: raw.to_string(),
             project: here.to_path_buf(),
             elsewhere: elsewhere.map(PathBuf::from),
-        });
+        }
+        .into());
     };
     let r = PluginRef::parse(&id);
     let (name, marketplace) = (r.name, r.marketplace.unwrap_or_default());

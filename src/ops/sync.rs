@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use super::install::{Enable, InstallOutcome, Reinstall, find_plugin, install_found};
+use super::marketplace::MarketplaceCommandError;
 use super::renames::RenameNotice;
 use super::{Context, OpError, PluginRef, marketplace};
 use crate::locations::Scope;
@@ -438,7 +439,7 @@ fn sync_marketplaces(
         let blocked = source
             .as_ref()
             .and_then(|s| policy.check_source(s).err())
-            .map(OpError::SourceBlocked);
+            .map(MarketplaceCommandError::SourceBlocked);
         let action = if let Some(e) = blocked {
             MarketplaceAction::Failed {
                 message: e.to_string(),

@@ -2,11 +2,39 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, OpError, PluginRef};
+use super::{Context, LookupError, OpError, PluginRef};
 use crate::cache::mark_orphaned;
 use crate::fsutil::remove_tree;
 use crate::locations::Scope;
 use crate::state::{InstalledPlugins, SettingsFile, Transaction};
+
+/// What only `uninstall` refuses.
+#[derive(Debug, thiserror::Error)]
+pub enum UninstallError {
+    #[error(
+        "Plugin \"{id}\" is linked to the development checkout {} at {scope} scope; run `{unlink}` instead (it puts back what the link replaced, or uninstalls)",
+        .checkout.display()
+    )]
+    Linked {
+        id: String,
+        scope: Scope,
+        checkout: PathBuf,
+        unlink: String,
+    },
+    #[error(
+        "Plugin \"{id}\" is installed at managed scope because your organization's managed settings enable it; `plugin sync --prune` removes it once they no longer do."
+    )]
+    InstalledForManagedSettings { id: String },
+}
+
+impl UninstallError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            UninstallError::Linked { .. } => "linked",
+            UninstallError::InstalledForManagedSettings { .. } => "managed_settings_override",
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct UninstallReport {
@@ -37,34 +65,37 @@ pub fn uninstall(
             .find_map(|rec| rec.scope().filter(|s| *s != scope));
         return Err(match other {
             // Managed settings own it: `--scope managed` is refused for commands that write.
-            Some(Scope::Managed) => OpError::InstalledForManagedSettings { id },
-            Some(installed_scope) => OpError::NotInstalledAtScope {
+            Some(Scope::Managed) => UninstallError::InstalledForManagedSettings { id }.into(),
+            Some(installed_scope) => LookupError::NotInstalledAtScope {
                 id,
                 installed: installed_scope,
                 requested: scope,
                 command: "uninstall",
-            },
-            None => OpError::NotInstalled {
+            }
+            .into(),
+            None => LookupError::NotInstalled {
                 id: raw.to_string(),
-            },
+            }
+            .into(),
         });
     };
     // A link keeps what it replaced (an install record, a folder moved aside) and a `dev`
     // catalog entry; only `unlink` puts those back, so it is the one way out of a link.
     let links = crate::state::Links::read(&ctx.loc.links_file())?;
     if let Some(link) = links.find(&id, scope, project.as_deref()) {
-        return Err(OpError::UninstallLinked {
+        return Err(UninstallError::Linked {
             unlink: super::link::unlink_command(&id, scope),
             checkout: link.checkout.clone(),
             id,
             scope,
-        });
+        }
+        .into());
     }
     // Settings first: a crash after this leaves an installed-but-disabled plugin, still visible.
     let mut settings = ctx.settings(scope)?;
     super::in_transaction(|tx| {
         if settings.remove_enabled(&id) {
-            settings.write(tx).map_err(OpError::SettingsWrite)?;
+            settings.write(tx).map_err(OpError::settings_write)?;
         }
         installed.remove(&id, scope, project.as_deref());
         installed.write(tx)?;
@@ -93,14 +124,16 @@ fn resolve_installed_name(installed: &InstalledPlugins, name: &str) -> Result<St
         .collect();
     ids.dedup();
     match ids.len() {
-        0 => Err(OpError::NotInstalled {
+        0 => Err(LookupError::NotInstalled {
             id: name.to_string(),
-        }),
+        }
+        .into()),
         1 => Ok(ids.remove(0)),
-        _ => Err(OpError::Ambiguous {
+        _ => Err(LookupError::Ambiguous {
             name: name.to_string(),
             candidates: ids,
-        }),
+        }
+        .into()),
     }
 }
 
@@ -148,7 +181,7 @@ pub fn remove_marketplace_installs(
             changed |= f.remove_enabled(id);
         }
         if changed {
-            f.write(tx).map_err(OpError::SettingsWrite)?;
+            f.write(tx).map_err(OpError::settings_write)?;
         }
     }
     if !records.is_empty() {

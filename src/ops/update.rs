@@ -20,7 +20,7 @@ use std::time::Duration;
 use super::install::{
     FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved, undo_publish,
 };
-use super::{Context, OpError, PluginRef, load_configured, marketplace};
+use super::{Context, FetchError, LookupError, OpError, PluginRef, load_configured, marketplace};
 use crate::cache::{CopyReport, StagedPlugin, read_marker};
 use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
@@ -29,6 +29,28 @@ use crate::marketplace::Marketplace;
 use crate::source::ResolvedPlugin;
 use crate::state::{InstallRecord, InstalledPlugins, NewInstall};
 use crate::version;
+
+/// What only `update` and `outdated` report for a plugin.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateError {
+    #[error(
+        "Plugin \"{name}\" is no longer listed in marketplace \"{marketplace}\"; the installed copy stays. Remove it with `plugin uninstall {name}@{marketplace}` if it is gone for good."
+    )]
+    NoLongerListed { name: String, marketplace: String },
+    #[error(
+        "Could not refresh marketplace \"{name}\", so updates of its plugins were not checked: {message}"
+    )]
+    RefreshFailed { name: String, message: String },
+}
+
+impl UpdateError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            UpdateError::NoLongerListed { .. } => "not_found",
+            UpdateError::RefreshFailed { .. } => "marketplace_refresh_failed",
+        }
+    }
+}
 
 /// A marketplace refreshed more recently than this is not refreshed again.
 const FRESH_FOR: Duration = Duration::from_secs(30);
@@ -148,10 +170,13 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             scope: Some(t.scope),
             project_path: t.project.clone(),
             old_version: Some(t.record.version.clone()),
-            outcome: UpdateOutcome::failed(&OpError::MarketplaceBlocked {
-                plugin: t.name.clone(),
-                marketplace: t.marketplace.clone(),
-            }),
+            outcome: UpdateOutcome::failed(
+                &LookupError::MarketplaceBlocked {
+                    plugin: t.name.clone(),
+                    marketplace: t.marketplace.clone(),
+                }
+                .into(),
+            ),
             report: None,
         });
         false
@@ -174,10 +199,13 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             .map(|l| {
                 let name = l.name.clone();
                 let m = l.marketplace.map_err(|source| {
-                    UpdateOutcome::failed(&OpError::MarketplaceLoad {
-                        name: l.name,
-                        source,
-                    })
+                    UpdateOutcome::failed(
+                        &FetchError::MarketplaceLoad {
+                            name: l.name,
+                            source,
+                        }
+                        .into(),
+                    )
                 });
                 (name, m)
             })
@@ -187,16 +215,22 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             refresh_failures.get(&t.marketplace),
             loaded.get(&t.marketplace),
         ) {
-            (Some(message), _) => Err(UpdateOutcome::failed(&OpError::RefreshFailed {
-                name: t.marketplace.clone(),
-                message: message.clone(),
-            })),
+            (Some(message), _) => Err(UpdateOutcome::failed(
+                &UpdateError::RefreshFailed {
+                    name: t.marketplace.clone(),
+                    message: message.clone(),
+                }
+                .into(),
+            )),
             (None, Some(Ok(m))) => Ok(m),
             (None, Some(Err(failed))) => Err(failed.clone()),
-            (None, None) => Err(UpdateOutcome::failed(&OpError::UnknownMarketplace {
-                name: t.marketplace.clone(),
-                known: configured.iter().map(|c| c.name.clone()).collect(),
-            })),
+            (None, None) => Err(UpdateOutcome::failed(
+                &LookupError::UnknownMarketplace {
+                    name: t.marketplace.clone(),
+                    known: configured.iter().map(|c| c.name.clone()).collect(),
+                }
+                .into(),
+            )),
         };
         match found.map(|m| update_one(ctx, t, m, req)) {
             Ok(Ok((outcome, report))) => (outcome, report),
@@ -251,7 +285,7 @@ fn select_targets(
             .filter(|id| wanted.matches(id))
             .collect();
         let picked = match ids.len() {
-            0 => Err(OpError::NotInstalled { id: raw.clone() }),
+            0 => Err(LookupError::NotInstalled { id: raw.clone() }.into()),
             1 => {
                 let id = ids.first().copied().unwrap_or_default();
                 let mut records: Vec<&(String, InstallRecord, Scope)> =
@@ -261,19 +295,21 @@ fn select_targets(
                 match req.scope {
                     None => Ok(records[0]),
                     Some(want) => records.iter().find(|(_, _, s)| *s == want).copied().ok_or(
-                        OpError::NotInstalledAtScope {
+                        LookupError::NotInstalledAtScope {
                             id: id.to_string(),
                             installed: records[0].2,
                             requested: want,
                             command: "update",
-                        },
+                        }
+                        .into(),
                     ),
                 }
             }
-            _ => Err(OpError::AmbiguousInstalled {
+            _ => Err(LookupError::AmbiguousInstalled {
                 name: wanted.name.clone(),
                 candidates: ids.iter().map(|s| s.to_string()).collect(),
-            }),
+            }
+            .into()),
         };
         match picked {
             Ok((id, r, s)) => targets.push(target(id, r, *s)),
@@ -353,10 +389,11 @@ fn update_one(
         ));
     }
     let Some(entry) = mkt.manifest.entries_named(&t.name).next().cloned() else {
-        return Err(OpError::NoLongerListed {
+        return Err(UpdateError::NoLongerListed {
             name: t.name.clone(),
             marketplace: t.marketplace.clone(),
-        });
+        }
+        .into());
     };
     let pin = entry.source.pinned_sha().map(str::to_string);
     let found = FoundPlugin {
@@ -453,8 +490,8 @@ fn compare_content(
         return Ok(Content::Same);
     }
     let installed_digest = crate::cache::installed_digest(installed_dir, marker)?;
-    if let Some(digest) =
-        (resolved.digest_with_stat_cache(&ctx.loc.stat_cache_dir())).map_err(OpError::Source)?
+    if let Some(digest) = (resolved.digest_with_stat_cache(&ctx.loc.stat_cache_dir()))
+        .map_err(OpError::from_source)?
     {
         return Ok(if digest == installed_digest {
             Content::Same
@@ -494,7 +531,7 @@ fn publish(
         let mut installed = ctx.installed()?;
         let Some(current) = installed.find(&t.id, t.scope, t.project.as_deref()) else {
             // Uninstalled while we fetched.
-            return Err(OpError::NotInstalled { id: t.id.clone() });
+            return Err(LookupError::NotInstalled { id: t.id.clone() }.into());
         };
         check_collision(&installed, &target, &resolved.version)?;
         let fresh = target.symlink_metadata().is_err();

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, OpError, PluginRef};
+use super::{Context, LookupError, OpError, PluginRef};
 use crate::cache::{TreeDiff, TreeListing, read_marker};
 use crate::locations::Scope;
 
@@ -52,9 +52,10 @@ pub fn verify(ctx: &Context, plugins: &[String]) -> Result<Vec<VerifyResult>, Op
         let w = PluginRef::parse(p);
         !records.iter().any(|(id, _)| w.matches(id))
     }) {
-        return Err(OpError::NotInstalled {
+        return Err(LookupError::NotInstalled {
             id: missing.clone(),
-        });
+        }
+        .into());
     }
     records
         .into_iter()

@@ -104,13 +104,16 @@ impl Entry {
 
     /// The stored record and body, if both are there, agree and have validators to send.
     fn load(&self, limit: u64) -> Option<(Record, Vec<u8>)> {
-        let record: Record = serde_json::from_slice(&fs::read(&self.record).ok()?).ok()?;
+        let record: Record = serde_json::from_slice(
+            &crate::fsutil::read_regular_file(&self.record, crate::fsutil::JSON_FILE_LIMIT).ok()?,
+        )
+        .ok()?;
         if record.v != FORMAT || record.validators.is_empty() {
             return None;
         }
-        let body = fs::read(&self.body).ok()?;
-        let intact = body.len() as u64 <= limit
-            && hex::encode(Sha256::digest(&body)).eq_ignore_ascii_case(&record.sha256);
+        // Larger than `limit`: not read, and fetched again.
+        let body = crate::fsutil::read_regular_file(&self.body, limit).ok()?;
+        let intact = hex::encode(Sha256::digest(&body)).eq_ignore_ascii_case(&record.sha256);
         intact.then_some((record, body))
     }
 

@@ -184,7 +184,8 @@ impl NpmConfig {
     fn load(project: &Path, home: &Path) -> Self {
         let mut values = BTreeMap::new();
         for file in [project.join(".npmrc"), home.join(".npmrc")] {
-            let Ok(text) = fs::read_to_string(&file) else {
+            let Ok(text) = crate::fsutil::read_regular_text(&file, crate::fsutil::JSON_FILE_LIMIT)
+            else {
                 continue;
             };
             for line in text.lines().map(str::trim) {
@@ -364,7 +365,7 @@ pub fn resolve_and_fetch(
     };
     refuse_token_in_clear(reg, package)?;
     let seen = seen_path(cache, reg, package, &version);
-    if let Some(hit) = fs::read(&seen)
+    if let Some(hit) = crate::fsutil::read_regular_file(&seen, crate::fsutil::JSON_FILE_LIMIT)
         .ok()
         .and_then(|b| serde_json::from_slice::<NpmRelease>(&b).ok())
         .and_then(|r| cached_tarball(&r, cache).map(|p| (r, p)))
@@ -566,7 +567,9 @@ pub fn install_dependencies(
     budget: &UnpackBudget,
 ) -> Result<CopyReport, NpmError> {
     let mut report = CopyReport::default();
-    let package = fs::read_to_string(dir.join("package.json")).unwrap_or_default();
+    let package =
+        crate::fsutil::read_regular_text(&dir.join("package.json"), crate::fsutil::JSON_FILE_LIMIT)
+            .unwrap_or_default();
     let manifest: serde_json::Value = serde_json::from_str(&package).unwrap_or_default();
     let has_deps = manifest
         .get("dependencies")
@@ -590,7 +593,8 @@ pub fn install_dependencies(
         ));
         return Ok(report);
     };
-    let text = fs::read_to_string(&lockfile).at("read", &lockfile)?;
+    let text = crate::fsutil::read_regular_text(&lockfile, crate::fsutil::JSON_FILE_LIMIT)
+        .at("read", &lockfile)?;
     let lock: Lockfile = serde_json::from_str(&text).map_err(|e| NpmError::BadPackument {
         package: name.clone(),
         message: format!("{}: {e}", lockfile.display()),

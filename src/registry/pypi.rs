@@ -4,7 +4,6 @@
 //! Index: the entry's `registry`, else `PIP_INDEX_URL`, else `index-url` of pip's configuration
 //! (`$PIP_CONFIG_FILE`, `~/.config/pip/pip.conf`, `~/.pip/pip.conf`), else PyPI.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
@@ -96,7 +95,7 @@ pub fn index_url(explicit: Option<&str>, home: &Path) -> String {
             Some(home.join(".pip/pip.conf")),
         ];
         files.into_iter().flatten().find_map(|f| {
-            let text = fs::read_to_string(f).ok()?;
+            let text = crate::fsutil::read_regular_text(&f, crate::fsutil::JSON_FILE_LIMIT).ok()?;
             text.lines().find_map(|l| {
                 let (k, v) = l.split_once('=')?;
                 (k.trim() == "index-url" || k.trim() == "index_url").then(|| v.trim().to_string())

@@ -9,6 +9,7 @@
 //! `PLUGIN_FUZZ_SECS` seconds (default 3), whichever comes first. `PLUGIN_FUZZ_SEED` changes the
 //! inputs (default: fixed, so CI is reproducible); `PLUGIN_FUZZ_REPLAY=<n>` runs only input `n`.
 //! A failing (or replayed) input is saved under `target/tmp/fuzz-crashes/`. `scripts/fuzz.sh` does a long run.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
 
 mod mutate;
 

@@ -94,9 +94,9 @@ const HOOK_TYPES: &[(&str, &[HookField])] = &[
 
 // ------------------------------------------------------------------ frontmatter
 
-/// The frontmatter of a skill (`SKILL.md` in `folder`), agent or command file.
-pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>) -> Findings {
-    let mut f = Findings::default();
+/// The frontmatter block, when it is a YAML mapping (or empty); else the finding that says why
+/// it is not (missing, not YAML, not a mapping), and `None`.
+fn frontmatter_mapping(text: &str, kind: FileKind, f: &mut Findings) -> Option<Yaml> {
     let what = kind.as_str();
     let y = match frontmatter::parse(text) {
         Frontmatter::Missing => {
@@ -105,7 +105,7 @@ pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>
                 "frontmatter-missing",
                 "No frontmatter block found. Add YAML frontmatter between --- delimiters at the top of the file to set description and other metadata.",
             );
-            return f;
+            return None;
         }
         Frontmatter::Invalid(e) => {
             let tail = if kind == FileKind::Agent {
@@ -120,7 +120,7 @@ pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>
                 "frontmatter-yaml",
                 format!("YAML frontmatter failed to parse: {e}. {tail}"),
             );
-            return f;
+            return None;
         }
         Frontmatter::Parsed(y) => y,
     };
@@ -135,8 +135,18 @@ pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>
             "frontmatter-not-mapping",
             format!("Frontmatter must be a YAML mapping (key: value pairs), got {got}."),
         );
-        return f;
+        return None;
     }
+    Some(y)
+}
+
+/// The frontmatter of a skill (`SKILL.md` in `folder`), agent or command file.
+pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>) -> Findings {
+    let mut f = Findings::default();
+    let what = kind.as_str();
+    let Some(y) = frontmatter_mapping(text, kind, &mut f) else {
+        return f;
+    };
     let field = |k: &str| frontmatter::get(&y, k).filter(|v| !matches!(v, Yaml::Null));
     match frontmatter::get(&y, "description") {
         None => f.warn(

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::plugin::{ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths, check_plugin_folder};
 use super::{
@@ -188,22 +188,8 @@ fn check_catalog(
     Ok(())
 }
 
-fn check_entry(
-    i: usize,
-    v: &Value,
-    root: &Path,
-    plugin_root: Option<&str>,
-    f: &mut Findings,
-    contents: &mut Vec<FileReport>,
-) -> Result<(), ReadError> {
-    let Value::Object(raw) = v else {
-        f.error(
-            format!("plugins.{i}"),
-            "schema",
-            expected("object", Some(v)),
-        );
-        return Ok(());
-    };
+/// The entry's name, `None` (with the error) when it is missing or not a plugin name.
+fn entry_name<'a>(i: usize, raw: &'a Map<String, Value>, f: &mut Findings) -> Option<&'a str> {
     let name = match raw.get("name") {
         Some(Value::String(n)) => n.as_str(),
         other => {
@@ -212,7 +198,7 @@ fn check_entry(
                 "schema",
                 expected("string", other),
             );
-            return Ok(());
+            return None;
         }
     };
     if name.contains(' ') {
@@ -230,7 +216,7 @@ fn check_entry(
     };
     if let Some(p) = problem {
         f.error(format!("plugins[{i}].name"), "name", p);
-        return Ok(());
+        return None;
     }
     if !is_kebab(name) {
         f.warn(
@@ -239,6 +225,11 @@ fn check_entry(
             not_kebab(name),
         );
     }
+    Some(name)
+}
+
+/// Warn about keys neither plugin.json nor a marketplace entry knows.
+fn warn_unknown_keys(i: usize, raw: &Map<String, Value>, f: &mut Findings) {
     for (key, _) in raw {
         let known =
             MANIFEST_KEYS.contains(&key.as_str()) || ENTRY_ONLY_KEYS.contains(&key.as_str());
@@ -252,35 +243,20 @@ fn check_entry(
                 .push(unknown_field(&format!("plugins[{i}].{key}"), key, &all));
         }
     }
-    let Ok(entry) = PluginEntry::from_value(i, v.clone()) else {
-        return Ok(());
-    };
-    // Defects read `field: message`; Claude Code names the field `plugins.<i>.<field>`.
-    for d in &entry.defects {
-        let (field, msg) = d.split_once(": ").unwrap_or(("", d.as_str()));
-        let code = if field.starts_with("source") {
-            "source"
-        } else {
-            "schema"
-        };
-        f.error(format!("plugins.{i}.{field}"), code, msg);
-    }
-    let present = |keys: &[&'static str]| -> Vec<&'static str> {
-        keys.iter()
-            .copied()
-            .filter(|k| raw.contains_key(*k))
-            .collect()
-    };
-    let (appended, ignored) = (present(APPENDED_FIELDS), present(IGNORED_IN_STRICT_ENTRY));
-    if entry.raw.get("headersHelper").is_some() && entry.strict != Some(false) {
-        f.error(
-            format!("plugins[{i}].headersHelper"),
-            "schema",
-            format!("Plugin \"{name}\" sets headersHelper but is not \"strict\": false"),
-        );
-    }
+}
+
+/// The folder of a relative source (and the path as written), checked; the other sources get
+/// their warnings here and have no folder to check.
+fn relative_source_dir(
+    i: usize,
+    raw: &Map<String, Value>,
+    entry: &PluginEntry,
+    root: &Path,
+    plugin_root: Option<&str>,
+    f: &mut Findings,
+) -> Option<(PathBuf, String)> {
     let at = |field: &str| format!("plugins[{i}].{field}");
-    let dir = match &entry.source {
+    match &entry.source {
         PluginSource::Relative(written) | PluginSource::Bare(written) => {
             match relative_plugin_dir(root, plugin_root, &entry.source) {
                 Ok(dir) => Some((dir, written.clone())),
@@ -339,7 +315,103 @@ fn check_entry(
             None
         }
         _ => None,
+    }
+}
+
+/// What `"strict"` makes of the entry's components beside the plugin's plugin.json.
+fn check_strict(
+    i: usize,
+    name: &str,
+    raw: &Map<String, Value>,
+    entry: &PluginEntry,
+    has_manifest: bool,
+    has_manifest_file: bool,
+    f: &mut Findings,
+) {
+    let at = |field: &str| format!("plugins[{i}].{field}");
+    let present = |keys: &[&'static str]| -> Vec<&'static str> {
+        keys.iter()
+            .copied()
+            .filter(|k| raw.contains_key(*k))
+            .collect()
     };
+    let (appended, ignored) = (present(APPENDED_FIELDS), present(IGNORED_IN_STRICT_ENTRY));
+    // The same rule as `resolve` (definition::PluginDefinition::build, docs §2.5).
+    let strict = match entry.strict {
+        None => "\"strict\" is true (the default)".to_string(),
+        Some(true) => "\"strict\" is true".to_string(),
+        Some(false) => format!(
+            "\"strict\" is false but the entry declares none of {} (so it behaves as strict)",
+            DECLARING_FIELDS.join(", ")
+        ),
+    };
+    let whole_definition = entry.strict == Some(false) && declares_components(raw);
+    if whole_definition && has_manifest {
+        f.error(
+            at("strict"),
+            "conflicting-manifests",
+            format!("Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. With \"strict\": false the entry must be the whole definition: remove plugin.json (or its components), or drop \"strict\": false."),
+        );
+    } else if !whole_definition && has_manifest_file {
+        if !appended.is_empty() {
+            f.warn(
+                at("strict"),
+                "strict-inline-components",
+                format!("Entry declares components ({}) while {strict}: Claude Code adds them to those of plugin.json (entry hooks replace its matchers event by event). If this entry is meant to be the whole definition, set \"strict\": false.", appended.join(", ")),
+            );
+        }
+        for key in ignored {
+            f.warn(
+                at(key),
+                "strict-entry-ignored",
+                format!("Entry sets \"{key}\" while {strict}: Claude Code ignores it because the plugin has a plugin.json. Declare it in plugin.json, or set \"strict\": false to make the entry the whole definition."),
+            );
+        }
+    }
+}
+
+fn check_entry(
+    i: usize,
+    v: &Value,
+    root: &Path,
+    plugin_root: Option<&str>,
+    f: &mut Findings,
+    contents: &mut Vec<FileReport>,
+) -> Result<(), ReadError> {
+    let Value::Object(raw) = v else {
+        f.error(
+            format!("plugins.{i}"),
+            "schema",
+            expected("object", Some(v)),
+        );
+        return Ok(());
+    };
+    let Some(name) = entry_name(i, raw, f) else {
+        return Ok(());
+    };
+    warn_unknown_keys(i, raw, f);
+    let Ok(entry) = PluginEntry::from_value(i, v.clone()) else {
+        return Ok(());
+    };
+    // Defects read `field: message`; Claude Code names the field `plugins.<i>.<field>`.
+    for d in &entry.defects {
+        let (field, msg) = d.split_once(": ").unwrap_or(("", d.as_str()));
+        let code = if field.starts_with("source") {
+            "source"
+        } else {
+            "schema"
+        };
+        f.error(format!("plugins.{i}.{field}"), code, msg);
+    }
+    if entry.raw.get("headersHelper").is_some() && entry.strict != Some(false) {
+        f.error(
+            format!("plugins[{i}].headersHelper"),
+            "schema",
+            format!("Plugin \"{name}\" sets headersHelper but is not \"strict\": false"),
+        );
+    }
+    let at = |field: &str| format!("plugins[{i}].{field}");
+    let dir = relative_source_dir(i, raw, &entry, root, plugin_root, f);
     let Some((dir, shown)) = dir else {
         return Ok(());
     };
@@ -393,38 +465,15 @@ fn check_entry(
             }
         }
     }
-    // The same rule as `resolve` (definition::PluginDefinition::build, docs §2.5).
-    let strict = match entry.strict {
-        None => "\"strict\" is true (the default)".to_string(),
-        Some(true) => "\"strict\" is true".to_string(),
-        Some(false) => format!(
-            "\"strict\" is false but the entry declares none of {} (so it behaves as strict)",
-            DECLARING_FIELDS.join(", ")
-        ),
-    };
-    let whole_definition = entry.strict == Some(false) && declares_components(raw);
-    if whole_definition && has_manifest {
-        f.error(
-            at("strict"),
-            "conflicting-manifests",
-            format!("Plugin {name} has conflicting manifests: both plugin.json and marketplace entry specify components. With \"strict\": false the entry must be the whole definition: remove plugin.json (or its components), or drop \"strict\": false."),
-        );
-    } else if !whole_definition && manifest_file.is_some() {
-        if !appended.is_empty() {
-            f.warn(
-                at("strict"),
-                "strict-inline-components",
-                format!("Entry declares components ({}) while {strict}: Claude Code adds them to those of plugin.json (entry hooks replace its matchers event by event). If this entry is meant to be the whole definition, set \"strict\": false.", appended.join(", ")),
-            );
-        }
-        for key in ignored {
-            f.warn(
-                at(key),
-                "strict-entry-ignored",
-                format!("Entry sets \"{key}\" while {strict}: Claude Code ignores it because the plugin has a plugin.json. Declare it in plugin.json, or set \"strict\": false to make the entry the whole definition."),
-            );
-        }
-    }
+    check_strict(
+        i,
+        name,
+        raw,
+        &entry,
+        has_manifest,
+        manifest_file.is_some(),
+        f,
+    );
     // Entry component paths are checked whatever strict says: without a plugin.json they load.
     if DECLARING_FIELDS
         .iter()

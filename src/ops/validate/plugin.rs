@@ -503,7 +503,8 @@ fn check_contents(
         if !inside(&file) {
             continue;
         }
-        let text = fs::read(&file).map_err(|e| (file.clone(), e))?;
+        let text = crate::fsutil::read_regular_file(&file, crate::fsutil::JSON_FILE_LIMIT)
+            .map_err(|e| (file.clone(), e))?;
         let findings = check_frontmatter(&String::from_utf8_lossy(&text), kind, folder.as_deref());
         push(file, kind, findings);
     }
