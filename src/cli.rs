@@ -565,14 +565,14 @@ fn context(command: &Command) -> Option<Context> {
     // From the home folder, project settings would be the user settings file: refused, not mixed.
     if let (Some(dir), Some(scope)) = (
         loc.no_project(),
-        settings_scope_arg(&cli.command).and_then(Scope::parse),
+        settings_scope_arg(command).and_then(Scope::parse),
     ) && scope.is_project_bound()
     {
         output::fatal(&format!(
             "✘ --scope {scope}: there is no project here: {}. Run the command from the project's folder, or use --scope user",
             output::no_project_reason(dir)
         ));
-        return 1;
+        return None;
     }
     let mut ctx = Context::new(loc);
     ctx.on_lock_wait = Box::new(output::waiting_for_lock);
