@@ -52,21 +52,21 @@ CC_VERSION=2.1.328
 #      i.e. "message"/"failureCode" of {"command":...} JSON lines, the text after the first
 #      ": " of "✘ ..." lines and the continuation lines of manifest errors ("JSON parse error: …",
 #      "Validation errors: …"), where Claude Code is buggy (e.g. B11: path escape reported as
-#      error_network, we say error_validation). README "Differences" 10.
+#      error_network, we say error_validation). docs/differences.md 10.
 #  K6  -### file <HOME>/.config/git/ignore (+ its line): Claude Code edits the user's global git
-#      ignore on a local-scope install; we write nothing outside ~/.claude and .claude/ (README 8).
+#      ignore on a local-scope install; we write nothing outside ~/.claude and .claude/ (docs/differences.md 8).
 #  K7  -"gitCommitSha": "": Claude Code records an empty sha when a .git/HEAD cannot be resolved
-#      (mL's plugin has a fake .git); we record none (README 13).
+#      (mL's plugin has a fake .git); we record none (docs/differences.md 13).
 #  K8  -d cache/<m>/<p>/<ver>/.in_use/ (and the PID files Claude Code sometimes leaves in it, e.g.
 #      <pid>.tmp.<ID>) and -f .last_inuse_sweep: Claude Code's in-use tracking of
-#      live sessions, created by its git-backed installs; we are not a session (README 15).
+#      live sessions, created by its git-backed installs; we are not a session (docs/differences.md 15).
 #  K9  lines under marketplaces/<name>/.git/: the clone's own git metadata (pack names, index,
 #      config, logs) differs between the git CLI and gix; the work tree and its commit do not.
 # Plugin ids left out of scenarios on purpose (a whole install differs by design):
-#  a-dot@mR  "./a" with pluginRoot "./plugins": we resolve it under pluginRoot (README 6).
-#  dup@mX    a name listed twice in one catalog: we refuse it, Claude Code takes the first (README 9).
+#  a-dot@mR  "./a" with pluginRoot "./plugins": we resolve it under pluginRoot (docs/differences.md 6).
+#  dup@mX    a name listed twice in one catalog: we refuse it, Claude Code takes the first (docs/differences.md 9).
 #  ext@mL2   a plugin folder linked out of the marketplace: we refuse it, Claude Code copies what
-#            the link points at (README 34; tests/hostile/escapes.rs).
+#            the link points at (docs/differences.md 34; tests/hostile/escapes.rs).
 MESSAGE_WORDING_OK=(
   web-url         # a relative entry of a catalog URL: we say why (Claude Code: error_network)
   mA-versions     # manifest errors name the source plugin.json, not Claude Code's temp copy
@@ -162,7 +162,7 @@ scenarios() {
                         --step "marketplace remove m1 --json" --step "marketplace remove m1 --json" \
                         --step "list --json" "$FX/m1" p1@m1
   # git sources over file:// (both tools fetch them; ours needs git-upload-pack for file:// only).
-  # gpnv-str (a URL string) is left out: we install it, Claude Code refuses it (README 13).
+  # gpnv-str (a URL string) is left out: we install it, Claude Code refuses it (docs/differences.md 13).
   sc mG-git             --json "$FX/mG" gpv@mG gpv-ref@mG gpnv@mG gpnv-sha@mG gpnv-short@mG \
                         gpnv-ref@mG gpnv-mev@mG sub@mG
   # A git-hosted marketplace over loopback HTTP: relative plugins versioned by its commit.

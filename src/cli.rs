@@ -82,7 +82,7 @@ pub struct ResolveArgs {
     /// git root around the working directory, else the working directory)
     #[arg(long, value_name = "DIR")]
     pub project_dir: Option<String>,
-    /// Print the definition as JSON (schema in README: "Resolving a plugin")
+    /// Print the definition as JSON (schema: docs/schemas/resolve.schema.json)
     #[arg(long)]
     pub json: bool,
 }

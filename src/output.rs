@@ -579,7 +579,7 @@ pub fn list(
     } else {
         print_installed(&rows);
     }
-    // Claude Code ignores --available without --json; we list them (README, Differences).
+    // Claude Code ignores --available without --json; we list them (docs/differences.md 36).
     if available {
         print_available(&avail);
     }

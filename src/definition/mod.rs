@@ -153,8 +153,8 @@ pub enum Origin {
     Entry,
 }
 
-/// The plugin as a host loads it. Serialized, this is `plugin resolve --json` (README: "Resolving
-/// a plugin").
+/// The plugin as a host loads it. Serialized, this is `plugin resolve --json` (docs/schemas/resolve.schema.json;
+/// docs/plugin-development.md, "Resolving a plugin").
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]

@@ -119,7 +119,7 @@ pub fn dir(ctx: &Context) -> PathBuf {
 }
 
 /// Remove old orphaned version folders, leftovers of interrupted installs and unused downloads
-/// and git databases (see the README's "Pruning the cache").
+/// and git databases (docs/updating.md, "Pruning the cache").
 pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<PruneReport, OpError> {
     let _lock = FileLock::acquire(
         &ctx.loc.cache_lock_file(),

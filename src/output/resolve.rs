@@ -1,5 +1,5 @@
 //! `resolve`: the plugin as a host loads it. `--json` prints the [`PluginDefinition`] itself
-//! (pretty-printed; schema in README "Resolving a plugin"); human mode lists the components with
+//! (pretty-printed; schema docs/schemas/resolve.schema.json); human mode lists the components with
 //! their resolved paths and commands on stdout and the warnings on stderr.
 
 use serde_json::Value;
