@@ -170,18 +170,16 @@ pub fn register(
     }
     // A git marketplace added before from the same source is not cloned again.
     let known_clone = ctx.known()?.all().into_iter().find(|k| {
-        k.source == source_json && source.git_remote().is_some() && k.install_location.is_dir()
+        k.source == source_json && git_remote(ctx, &source).is_some() && k.install_location.is_dir()
     });
     let mut clone = None;
     let mut catalog = None;
     let mut steps = Vec::new();
-    let timeout = crate::environment::Environment::get()
-        .network_timeout
-        .as_secs();
-    let marketplace = match (&known_clone, source.git_remote()) {
+    let timeout = ctx.env.network_timeout.as_secs();
+    let marketplace = match (&known_clone, git_remote(ctx, &source)) {
         (Some(k), _) => Marketplace::load_clone(&k.install_location)?,
         (None, None) if matches!(source, MarketplaceSource::Url(_)) => {
-            let (m, bytes) = download_catalog(&source)?;
+            let (m, bytes) = download_catalog(ctx, &source)?;
             catalog = Some(bytes);
             steps = vec![
                 format!(
@@ -349,13 +347,16 @@ fn declare(
 
 /// Download a `url` marketplace's catalog: the parsed marketplace and the bytes to store
 /// (re-serialised with two-space indentation, as Claude Code stores it).
-fn download_catalog(source: &MarketplaceSource) -> Result<(Marketplace, Vec<u8>), OpError> {
+fn download_catalog(
+    ctx: &Context,
+    source: &MarketplaceSource,
+) -> Result<(Marketplace, Vec<u8>), OpError> {
     let MarketplaceSource::Url(url) = source else {
         return Err(MarketplaceError::Unsupported(source.kind().to_string()).into());
     };
     let bytes = crate::download::get_bytes(&crate::download::Request::new(
         url,
-        crate::environment::Environment::get().network_timeout,
+        ctx.env.network_timeout,
         16 * 1024 * 1024,
     ))?;
     let marketplace = Marketplace::from_catalog_bytes(url, &bytes)?;
@@ -372,11 +373,21 @@ fn clone_timed(
     reference: Option<String>,
     dest: &Path,
 ) -> Result<String, OpError> {
-    let (u, d) = (url.clone(), dest.to_path_buf());
+    let (u, d, env) = (url.clone(), dest.to_path_buf(), ctx.env.clone());
     let task = ctx.reporter.start(&format!("Cloning {url}"));
-    Ok(crate::git::with_timeout(url, move || {
-        crate::git::clone::clone_work_tree(&u, reference.as_deref(), &d, task)
-    })?)
+    Ok(crate::git::with_timeout(
+        url,
+        ctx.env.network_timeout,
+        move || crate::git::clone::clone_work_tree(&u, reference.as_deref(), &d, &env, task),
+    )?)
+}
+
+/// The git remote and ref of a git-hosted marketplace, `github` sources on the configured base.
+fn git_remote(
+    ctx: &Context,
+    source: &MarketplaceSource,
+) -> Option<Result<(crate::git::GitUrl, Option<String>), crate::git::GitUrlError>> {
+    source.git_remote(ctx.env.github_base_url.as_deref())
 }
 
 /// A fresh clone under `marketplaces/.tmp-<hex>`, removed unless moved into place.
@@ -555,9 +566,9 @@ pub fn refresh_one(
     let mut steps = Vec::new();
     let mut clone = None;
     let mut catalog = None;
-    let refreshed = match source.git_remote() {
+    let refreshed = match git_remote(ctx, &source) {
         None if matches!(source, MarketplaceSource::Url(_)) => {
-            let (m, bytes) = download_catalog(&source)?;
+            let (m, bytes) = download_catalog(ctx, &source)?;
             steps.push(format!(
                 "Downloading marketplace from {}",
                 source.describe().trim_start_matches("url:")
@@ -578,8 +589,9 @@ pub fn refresh_one(
             let tip = match &local {
                 Some(_) => {
                     let (d, u, r) = (dir.clone(), url.clone(), reference.clone());
-                    crate::git::with_timeout(&url, move || {
-                        crate::git::clone::remote_tip(&d, &u, r.as_deref())
+                    let env = ctx.env.clone();
+                    crate::git::with_timeout(&url, ctx.env.network_timeout, move || {
+                        crate::git::clone::remote_tip(&d, &u, r.as_deref(), &env)
                     })?
                 }
                 None => None,

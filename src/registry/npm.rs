@@ -97,14 +97,21 @@ pub struct NpmRegistry {
 }
 
 impl NpmRegistry {
-    /// The registry for `package`: `explicit` (an entry's `registry`), else npm configuration.
-    pub fn for_package(package: &str, explicit: Option<&str>, project: &Path, home: &Path) -> Self {
+    /// The registry for `package`: `explicit` (an entry's `registry`), else npm configuration,
+    /// where `env_registry` (`npm_config_registry`) comes after a scope's registry.
+    pub fn for_package(
+        package: &str,
+        explicit: Option<&str>,
+        env_registry: Option<&str>,
+        project: &Path,
+        home: &Path,
+    ) -> Self {
         let config = NpmConfig::load(project, home);
         let scope = package.strip_prefix('@').and_then(|p| p.split('/').next());
         let url = explicit
             .map(String::from)
             .or_else(|| scope.and_then(|s| config.get(&format!("@{s}:registry"))))
-            .or_else(|| crate::environment::Environment::get().npm_registry.clone())
+            .or_else(|| env_registry.map(String::from))
             .or_else(|| config.get("registry"))
             .unwrap_or_else(|| DEFAULT_REGISTRY.to_string());
         let url = if url.ends_with('/') {
@@ -889,11 +896,12 @@ mod tests {
             "; comment\nregistry=https://proj.example/\n",
         )
         .unwrap();
-        let r = NpmRegistry::for_package("left-pad", None, &project, &home);
+        let r = NpmRegistry::for_package("left-pad", None, None, &project, &home);
         assert_eq!(r.url, "https://proj.example/");
-        let r = NpmRegistry::for_package("@acme/tool", None, &project, &home);
+        let r = NpmRegistry::for_package("@acme/tool", None, None, &project, &home);
         assert_eq!(r.url, "https://acme.example/npm/");
-        let r = NpmRegistry::for_package("x", Some("https://explicit.example"), &project, &home);
+        let r =
+            NpmRegistry::for_package("x", Some("https://explicit.example"), None, &project, &home);
         assert_eq!(r.url, "https://explicit.example/");
         let r = NpmRegistry {
             url: "https://acme.example/npm/".into(),
