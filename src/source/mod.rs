@@ -264,24 +264,7 @@ pub fn resolve(
     }
     let (url, reference, sha, subdir) = match &entry.source {
         PluginSource::Relative(_) | PluginSource::Bare(_) => {
-            let dir = marketplace.resolve_relative(entry)?;
-            let manifest = manifest::read_manifest(&dir, &marketplace.root, &entry.name)?;
-            let git_commit = crate::git::head_commit_within(&dir, &marketplace.root);
-            let version = pick_version(
-                manifest.as_ref(),
-                entry,
-                git_commit.as_deref().map(short_sha),
-            );
-            return Ok(ResolvedPlugin {
-                fetched: Fetched::Folder {
-                    dir,
-                    container: marketplace.root.clone(),
-                    in_place: marketplace.local,
-                },
-                version,
-                git_commit,
-                provenance: None,
-            });
+            return resolve_folder(marketplace, entry);
         }
         PluginSource::Github {
             repo,
@@ -321,19 +304,64 @@ pub fn resolve(
         }
         other => return Err(SourceError::Unsupported(other.kind().to_string())),
     };
-    let rev = Revision::from_pin(reference.as_deref(), sha.as_deref());
+    resolve_git(
+        entry,
+        &url,
+        reference.as_deref(),
+        sha.as_deref(),
+        subdir.unwrap_or_default(),
+        cx,
+    )
+}
+
+/// A folder of a local marketplace (a relative source): read in place, versioned by the commit
+/// of the work tree it is in when nothing else says.
+fn resolve_folder(
+    marketplace: &Marketplace,
+    entry: &PluginEntry,
+) -> Result<ResolvedPlugin, SourceError> {
+    let dir = marketplace.resolve_relative(entry)?;
+    let manifest = manifest::read_manifest(&dir, &marketplace.root, &entry.name)?;
+    let git_commit = crate::git::head_commit_within(&dir, &marketplace.root);
+    let version = pick_version(
+        manifest.as_ref(),
+        entry,
+        git_commit.as_deref().map(short_sha),
+    );
+    Ok(ResolvedPlugin {
+        fetched: Fetched::Folder {
+            dir,
+            container: marketplace.root.clone(),
+            in_place: marketplace.local,
+        },
+        version,
+        git_commit,
+        provenance: None,
+    })
+}
+
+/// A git source: `reference` or `sha` fetched into the git database, and the plugin folder
+/// `subdir` (empty: the whole tree) of that commit checked.
+fn resolve_git(
+    entry: &PluginEntry,
+    url: &GitUrl,
+    reference: Option<&str>,
+    sha: Option<&str>,
+    subdir: String,
+    cx: &SourceContext,
+) -> Result<ResolvedPlugin, SourceError> {
+    let rev = Revision::from_pin(reference, sha);
     let task = cx.reporter.start(&format!("Fetching {url}"));
-    let (db, commit) = GitDatabase::fetch_timed(cx.git_root, &url, rev, cx.env, task.clone())?;
+    let (db, commit) = GitDatabase::fetch_timed(cx.git_root, url, rev, cx.env, task.clone())?;
     if let Some(want) = sha
-        && *want != commit
+        && want != commit
     {
         return Err(SourceError::ShaMismatch {
             url: url.to_string(),
-            want: want.clone(),
+            want: want.to_string(),
             got: commit,
         });
     }
-    let subdir = subdir.unwrap_or_default();
     crate::git::export::check_folder(db.repo(), &commit, &subdir)?;
     let manifest = git_manifest(&db, &commit, &subdir, &entry.name)?;
     let derived = if subdir.is_empty() {
