@@ -3,6 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::environment::Environment;
 use crate::locations::{Locations, Scope};
 use crate::ops::{self, Context};
 use crate::output::{self, Out};
@@ -574,7 +575,7 @@ fn context(command: &Command) -> Option<Context> {
         ));
         return None;
     }
-    let mut ctx = Context::new(loc);
+    let mut ctx = Context::new(loc, Environment::from_process());
     ctx.on_lock_wait = Box::new(output::waiting_for_lock);
     ctx.reporter = std::sync::Arc::new(output::TerminalReporter::new(wants_json(command)));
     Some(ctx)

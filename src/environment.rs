@@ -1,13 +1,13 @@
 //! The environment variables that change how `plugin` fetches and waits, read once into one
-//! struct. Modules deep down (git, registry, lock) ask [`Environment::get`] instead of reading
-//! `std::env` themselves, so every variable the program honours is listed here.
+//! struct by `cli` ([`Environment::from_process`]) and carried in `ops::Context`. Modules deep
+//! down (git, registry, lock) are handed the values they need and never read `std::env`
+//! themselves, so every variable the program honours is listed here.
 //!
 //! Not here: the folders (`HOME`, `CLAUDE_CONFIG_DIR`, …), which `locations` reads at the edge;
 //! `${VAR}` in `.npmrc` values, which npm's configuration names itself; and the test hooks of
 //! `fsutil::test_hook`, which release builds never read.
 
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The environment variables a GitHub token is read from, in order.
@@ -40,13 +40,8 @@ pub struct Environment {
 }
 
 impl Environment {
-    /// The process's environment, read on first use.
-    pub fn get() -> &'static Environment {
-        static ENV: OnceLock<Environment> = OnceLock::new();
-        ENV.get_or_init(Environment::read)
-    }
-
-    fn read() -> Self {
+    /// The process's environment, read now.
+    pub fn from_process() -> Self {
         let var = |k: &str| std::env::var(k).ok();
         let non_empty = |k: &str| var(k).filter(|v| !v.is_empty());
         Self {

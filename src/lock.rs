@@ -44,10 +44,12 @@ pub struct FileLock {
 
 impl FileLock {
     /// Acquire `mode` on `path`, creating the file if needed. When the lock is busy,
-    /// `on_wait` is called once (to tell the user) and the call blocks up to the timeout.
+    /// `on_wait` is called once (to tell the user) and the call blocks up to `timeout`
+    /// (`PLUGIN_LOCK_TIMEOUT`, see `environment`).
     pub fn acquire(
         path: &Path,
         mode: LockMode,
+        timeout: Duration,
         on_wait: &dyn Fn(&Path),
     ) -> Result<Self, LockError> {
         let file = open_lock_file(path)?;
@@ -58,7 +60,6 @@ impl FileLock {
             });
         }
         on_wait(path);
-        let timeout = crate::environment::Environment::get().lock_timeout;
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {

@@ -480,6 +480,7 @@ fn downloads_and_git_databases_nothing_references_go_when_old() {
     let fetching = FileLock::acquire(
         &db.join("busy-0123456789abcdef.lock"),
         LockMode::Exclusive,
+        Duration::from_secs(1),
         &|_| {},
     )
     .unwrap();
@@ -520,7 +521,13 @@ fn prune_waits_for_the_cache_lock() {
     let env = Env::new();
     let (v100, _) = removable_orphan(&env);
     let lock_file = env.plugins().join(".plugin-cache.lock");
-    let held = FileLock::acquire(&lock_file, LockMode::Shared, &|_| {}).unwrap();
+    let held = FileLock::acquire(
+        &lock_file,
+        LockMode::Shared,
+        Duration::from_secs(1),
+        &|_| {},
+    )
+    .unwrap();
     let mut child = env
         .command(&["cache", "prune"])
         .stdout(Stdio::piped())

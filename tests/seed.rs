@@ -262,7 +262,7 @@ fn moved_read_only_seeds_are_used_without_network_and_never_written() {
     let mut loc =
         ::plugin::locations::Locations::new(user.home.clone(), user.cwd.clone(), None, None);
     loc.seed_dirs = vec![seed_a.clone(), seed_b.clone()];
-    let ctx = ::plugin::ops::Context::new(loc);
+    let ctx = ::plugin::ops::Context::new(loc, ::plugin::environment::Environment::from_process());
     let seeded = |id: &str| ::plugin::ops::seed::seeded_plugin(&ctx, id).unwrap();
     let rp = seeded("rp@gm").unwrap();
     assert_eq!(

@@ -11,29 +11,26 @@ use super::url::{GitUrl, url_host};
 use crate::credential::{Credential, CredentialError, Scope, redact_url};
 use crate::environment::{Environment, GITHUB_TOKEN_VARS};
 
-/// Whether `url` is served by GitHub (or the configured GitHub base).
-pub fn is_github_host(url: &GitUrl) -> bool {
+/// Whether `url` is served by GitHub (or by `github_base`, the configured GitHub base).
+pub fn is_github_host(url: &GitUrl, github_base: Option<&str>) -> bool {
     let Some(host) = url_host(url.as_str()) else {
         return false;
     };
-    let base = Environment::get()
-        .github_base_url
-        .as_deref()
-        .and_then(url_host);
+    let base = github_base.and_then(url_host);
     host == "github.com" || host.ends_with(".github.com") || base.is_some_and(|b| b == host)
-}
-
-fn github_token() -> Option<String> {
-    Environment::get().github_token.clone()
 }
 
 /// The credential callback for fetches from `url`. What it answers is bound to the origin of
 /// `url` ([`Scope`]): asked for another URL (the server redirected there), it answers with an
 /// error naming both, and neither the token nor a helper is consulted.
-pub fn authenticator(repo: &gix::Repository, url: &GitUrl) -> AuthenticateFn<'static> {
+pub fn authenticator(
+    repo: &gix::Repository,
+    url: &GitUrl,
+    env: &Environment,
+) -> AuthenticateFn<'static> {
     let scope = Scope::origin_of(url.as_str());
-    let token = is_github_host(url)
-        .then(github_token)
+    let token = is_github_host(url, env.github_base_url.as_deref())
+        .then(|| env.github_token.clone())
         .flatten()
         .zip(scope.clone())
         .map(|(token, scope)| Credential::bearer(scope, &token));
@@ -79,8 +76,8 @@ pub fn authenticator(repo: &gix::Repository, url: &GitUrl) -> AuthenticateFn<'st
 }
 
 /// What to tell a user whose fetch from `url` was refused for lack of credentials.
-pub fn auth_hint(url: &GitUrl) -> String {
-    if is_github_host(url) {
+pub fn auth_hint(url: &GitUrl, github_base: Option<&str>) -> String {
+    if is_github_host(url, github_base) {
         format!(
             "set {} to a token that can read the repository",
             GITHUB_TOKEN_VARS.join(" or ")
@@ -101,10 +98,17 @@ mod tests {
             Some("github.com")
         );
         assert!(is_github_host(
-            &GitUrl::parse("https://github.com/o/r").unwrap()
+            &GitUrl::parse("https://github.com/o/r").unwrap(),
+            None
         ));
         assert!(!is_github_host(
-            &GitUrl::parse("https://gitlab.com/o/r").unwrap()
+            &GitUrl::parse("https://gitlab.com/o/r").unwrap(),
+            None
+        ));
+        let enterprise = Some("https://git.example.com/");
+        assert!(is_github_host(
+            &GitUrl::parse("https://git.example.com/o/r").unwrap(),
+            enterprise
         ));
     }
 }

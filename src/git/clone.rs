@@ -11,6 +11,7 @@ use gix::remote::Direction;
 use super::database::{GitError, fetch_failure};
 use super::progress::TaskProgress;
 use super::url::GitUrl;
+use crate::environment::Environment;
 use crate::progress::Task;
 
 /// Clone `url` at `reference` (default: the remote's HEAD), depth 1, into the new folder `dest`.
@@ -19,23 +20,24 @@ pub fn clone_work_tree(
     url: &GitUrl,
     reference: Option<&str>,
     dest: &Path,
+    env: &Environment,
     task: Arc<dyn Task>,
 ) -> Result<String, GitError> {
     use gix::remote::fetch::Shallow;
+    let github_base = env.github_base_url.as_deref();
+    let failure = |e: &dyn std::error::Error| fetch_failure(url, github_base, e);
     let interrupt = AtomicBool::new(false);
     let mut prepare = gix::prepare_clone(url.as_str(), dest)
-        .map_err(|e| fetch_failure(url, &e))?
+        .map_err(|e| failure(&e))?
         .with_shallow(Shallow::DepthAtRemote(std::num::NonZeroU32::MIN));
-    let auth_url = url.clone();
+    let (auth_url, auth_env) = (url.clone(), env.clone());
     prepare = prepare.configure_connection(move |con| {
-        let auth = super::auth::authenticator(con.remote().repo(), &auth_url);
+        let auth = super::auth::authenticator(con.remote().repo(), &auth_url, &auth_env);
         con.set_credentials(auth);
         Ok(())
     });
     if let Some(r) = reference {
-        prepare = prepare
-            .with_ref_name(Some(r))
-            .map_err(|e| fetch_failure(url, &e))?;
+        prepare = prepare.with_ref_name(Some(r)).map_err(|e| failure(&e))?;
     }
     let (mut checkout, _) = prepare
         .fetch_then_checkout(TaskProgress::new(task.clone()), &interrupt)
@@ -45,12 +47,12 @@ pub fn clone_work_tree(
                 reference: r.to_string(),
                 available: Vec::new(),
             },
-            _ => fetch_failure(url, &e),
+            _ => failure(&e),
         })?;
     let (repo, _) = checkout
         .main_worktree(TaskProgress::new(task), &interrupt)
-        .map_err(|e| fetch_failure(url, &e))?;
-    let head = repo.head_id().map_err(|e| fetch_failure(url, &e))?;
+        .map_err(|e| failure(&e))?;
+    let head = repo.head_id().map_err(|e| failure(&e))?;
     Ok(head.detach().to_string())
 }
 
@@ -60,8 +62,11 @@ pub fn remote_tip(
     repo_dir: &Path,
     url: &GitUrl,
     reference: Option<&str>,
+    env: &Environment,
 ) -> Result<Option<String>, GitError> {
-    let repo = gix::open(repo_dir).map_err(|e| fetch_failure(url, &e))?;
+    let github_base = env.github_base_url.as_deref();
+    let failure = |e: &dyn std::error::Error| fetch_failure(url, github_base, e);
+    let repo = gix::open(repo_dir).map_err(|e| failure(&e))?;
     let wanted: Vec<String> = match reference {
         None => vec!["HEAD".into()],
         Some(r) if r.starts_with("refs/") => vec![r.to_string()],
@@ -73,15 +78,15 @@ pub fn remote_tip(
         .collect();
     let remote = repo
         .remote_at(url.as_str())
-        .map_err(|e| fetch_failure(url, &e))?
+        .map_err(|e| failure(&e))?
         .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
-        .map_err(|e| fetch_failure(url, &e))?;
+        .map_err(|e| failure(&e))?;
     let (map, _) = remote
         .connect(Direction::Fetch)
-        .map_err(|e| fetch_failure(url, &e))?
-        .with_credentials(super::auth::authenticator(&repo, url))
+        .map_err(|e| failure(&e))?
+        .with_credentials(super::auth::authenticator(&repo, url, env))
         .ref_map(Discard, Default::default())
-        .map_err(|e| fetch_failure(url, &e))?;
+        .map_err(|e| failure(&e))?;
     for w in &wanted {
         for r in &map.remote_refs {
             let (name, target, peeled) = r.unpack();

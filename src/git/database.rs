@@ -21,6 +21,7 @@ use gix::remote::Direction;
 
 use super::progress::TaskProgress;
 use super::url::GitUrl;
+use crate::environment::Environment;
 use crate::fsutil::{IoContext, IoError, random_hex};
 use crate::lock::{FileLock, LockError, LockMode};
 use crate::progress::Task;
@@ -91,8 +92,13 @@ impl GitError {
     }
 }
 
-/// A transport error, told apart: refused credentials say which token or helper would help.
-pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
+/// A transport error, told apart: refused credentials say which token or helper would help
+/// (`github_base`: the configured GitHub base, whose hosts take a GitHub token).
+pub fn fetch_failure(
+    url: &GitUrl,
+    github_base: Option<&str>,
+    e: &dyn std::error::Error,
+) -> GitError {
     let message = crate::credential::error_chain(e);
     let lower = message.to_ascii_lowercase();
     // Status codes as whole words: a port such as 45403 in the URL is not a 403.
@@ -112,7 +118,7 @@ pub fn fetch_failure(url: &GitUrl, e: &dyn std::error::Error) -> GitError {
         } else if redirected {
             "use the address the server redirects to, with a credential configured for it".into()
         } else {
-            super::auth::auth_hint(url)
+            super::auth::auth_hint(url, github_base)
         };
         GitError::Auth {
             url: url.to_string(),
@@ -237,11 +243,14 @@ pub struct GitDatabase {
     path: PathBuf,
     url: GitUrl,
     repo: gix::Repository,
+    /// Fetches' time limits, GitHub base and token.
+    env: Environment,
 }
 
 impl GitDatabase {
-    /// Open the database for `url` under `root`, creating it (atomically) when missing.
-    pub fn open(root: &Path, url: &GitUrl) -> Result<Self, GitError> {
+    /// Open the database for `url` under `root`, creating it (atomically) when missing; `env`
+    /// says how its fetches wait and authenticate.
+    pub fn open(root: &Path, url: &GitUrl, env: &Environment) -> Result<Self, GitError> {
         fs::create_dir_all(root).at("create directory", root)?;
         let path = root.join(url.ident());
         if !path.join("HEAD").exists() {
@@ -263,6 +272,7 @@ impl GitDatabase {
             path,
             url: url.clone(),
             repo,
+            env: env.clone(),
         })
     }
 
@@ -281,12 +291,14 @@ impl GitDatabase {
         root: &Path,
         url: &GitUrl,
         rev: Revision,
+        env: &Environment,
         task: Arc<dyn Task>,
     ) -> Result<(GitDatabase, String), GitError> {
-        let (r, u) = (root.to_path_buf(), url.clone());
-        let commit =
-            super::with_timeout(url, move || GitDatabase::open(&r, &u)?.fetch(&rev, task))?;
-        Ok((GitDatabase::open(root, url)?, commit))
+        let (r, u, e) = (root.to_path_buf(), url.clone(), env.clone());
+        let commit = super::with_timeout(url, env.network_timeout, move || {
+            GitDatabase::open(&r, &u, &e)?.fetch(&rev, task)
+        })?;
+        Ok((GitDatabase::open(root, url, env)?, commit))
     }
 
     /// Make `rev` available locally and return its commit (40 hex). A pinned commit that is
@@ -299,7 +311,12 @@ impl GitDatabase {
         {
             return Ok(id);
         }
-        let _lock = FileLock::acquire(&lock_path(&self.path), LockMode::Exclusive, &|_| {})?;
+        let _lock = FileLock::acquire(
+            &lock_path(&self.path),
+            LockMode::Exclusive,
+            self.env.lock_timeout,
+            &|_| {},
+        )?;
         let key = (self.path.clone(), rev.clone());
         let seen = resolved_this_process()
             .lock()
@@ -321,18 +338,17 @@ impl GitDatabase {
     fn fetch_locked(&mut self, rev: &Revision, task: Arc<dyn Task>) -> Result<String, GitError> {
         clear_stale_git_locks(&self.path);
         let (specs, wanted) = refspecs(rev);
-        let fetch_error = |e: &dyn std::error::Error| fetch_failure(&self.url, e);
         let remote = self
             .repo
             .remote_at(self.url.as_str())
-            .map_err(|e| fetch_error(&e))?
+            .map_err(|e| self.fetch_failure(&e))?
             .with_refspecs(specs.iter().map(String::as_str), Direction::Fetch)
-            .map_err(|e| fetch_error(&e))?;
+            .map_err(|e| self.fetch_failure(&e))?;
         let interrupt = AtomicBool::new(false);
         let prepared = remote
             .connect(Direction::Fetch)
-            .map_err(|e| fetch_error(&e))?
-            .with_credentials(super::auth::authenticator(&self.repo, &self.url))
+            .map_err(|e| self.fetch_failure(&e))?
+            .with_credentials(super::auth::authenticator(&self.repo, &self.url, &self.env))
             .prepare_fetch(TaskProgress::new(task.clone()), Default::default());
         // The ref advertisement may already name a commit we have: then no pack is needed.
         if let (Ok(p), Some(remote_names)) = (&prepared, remote_names(rev)) {
@@ -349,7 +365,7 @@ impl GitDatabase {
             }
         }
         let outcome = prepared
-            .map_err(|e| fetch_error(&e))?
+            .map_err(|e| self.fetch_failure(&e))?
             // Only the wanted commit is needed: a shallow fetch keeps first installs of repositories
             // with long histories as cheap as `git clone --depth 1`.
             .with_shallow(gix::remote::fetch::Shallow::DepthAtRemote(
@@ -358,6 +374,11 @@ impl GitDatabase {
             .receive(TaskProgress::new(task), &interrupt);
         let outcome = outcome.map_err(|e| self.fetch_refused(rev, &e))?;
         self.fetched_commit(rev, &wanted, &outcome.ref_map.remote_refs)
+    }
+
+    /// [`fetch_failure`] of this database's remote.
+    fn fetch_failure(&self, e: &dyn std::error::Error) -> GitError {
+        fetch_failure(&self.url, self.env.github_base_url.as_deref(), e)
     }
 
     /// Why fetching `rev` failed: a sha or ref the remote does not have, said as such.
@@ -375,7 +396,7 @@ impl GitDatabase {
                     .iter()
                     .any(|a| a == r || format!("refs/{a}") == *r);
                 if known {
-                    fetch_failure(&self.url, e)
+                    self.fetch_failure(e)
                 } else {
                     GitError::RefNotFound {
                         url: self.url.to_string(),
@@ -384,7 +405,7 @@ impl GitDatabase {
                     }
                 }
             }
-            Revision::Head => fetch_failure(&self.url, e),
+            Revision::Head => self.fetch_failure(e),
         }
     }
 
@@ -432,11 +453,10 @@ impl GitDatabase {
 
     /// Branch and tag names the remote advertises (an ls-remote, no pack is downloaded).
     fn remote_ref_names(&self) -> Result<Vec<String>, GitError> {
-        let fetch_error = |e: &dyn std::error::Error| fetch_failure(&self.url, e);
         let remote = self
             .repo
             .remote_at(self.url.as_str())
-            .map_err(|e| fetch_error(&e))?
+            .map_err(|e| self.fetch_failure(&e))?
             .with_refspecs(
                 [
                     "+refs/heads/*:refs/plugin/ls/heads/*",
@@ -444,13 +464,13 @@ impl GitDatabase {
                 ],
                 Direction::Fetch,
             )
-            .map_err(|e| fetch_error(&e))?;
+            .map_err(|e| self.fetch_failure(&e))?;
         let (map, _) = remote
             .connect(Direction::Fetch)
-            .map_err(|e| fetch_error(&e))?
-            .with_credentials(super::auth::authenticator(&self.repo, &self.url))
+            .map_err(|e| self.fetch_failure(&e))?
+            .with_credentials(super::auth::authenticator(&self.repo, &self.url, &self.env))
             .ref_map(Discard, Default::default())
-            .map_err(|e| fetch_error(&e))?;
+            .map_err(|e| self.fetch_failure(&e))?;
         Ok(branch_and_tag_names(&map.remote_refs))
     }
 
@@ -473,12 +493,12 @@ mod tests {
             "Received HTTP status 404 for url (http://127.0.0.1:45403/git/missing.git/info/refs)",
         );
         assert!(matches!(
-            fetch_failure(&url, &not_found),
+            fetch_failure(&url, None, &not_found),
             GitError::Fetch { .. }
         ));
         let refused = std::io::Error::other("Received HTTP status 403 for url (http://x/y)");
         assert!(matches!(
-            fetch_failure(&url, &refused),
+            fetch_failure(&url, None, &refused),
             GitError::Auth { .. }
         ));
     }

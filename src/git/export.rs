@@ -220,6 +220,8 @@ struct Exporter<'a> {
 pub struct Submodules {
     pub git_root: PathBuf,
     pub superproject: super::url::GitUrl,
+    /// How their fetches wait and authenticate.
+    pub env: crate::environment::Environment,
     /// How many submodule levels deep we are (nesting is cut at 8).
     pub depth: usize,
     /// Where fetch progress goes.
@@ -554,11 +556,18 @@ impl<'a> Exporter<'a> {
         }
         let sha = id.to_string();
         let rev = super::Revision::Sha(sha.clone());
-        let (db, _) = super::GitDatabase::fetch_timed(&subs.git_root, &url, rev, subs.task.clone())
-            .map_err(|e| submodule_error(e.to_string()))?;
+        let (db, _) = super::GitDatabase::fetch_timed(
+            &subs.git_root,
+            &url,
+            rev,
+            &subs.env,
+            subs.task.clone(),
+        )
+        .map_err(|e| submodule_error(e.to_string()))?;
         let nested = Submodules {
             git_root: subs.git_root.clone(),
             superproject: url.clone(),
+            env: subs.env.clone(),
             depth: subs.depth + 1,
             task: subs.task.clone(),
         };
@@ -666,6 +675,7 @@ mod tests {
         let subs = Submodules {
             git_root: PathBuf::new(),
             superproject: super::super::url::GitUrl::parse("https://h/org/super.git").unwrap(),
+            env: crate::environment::Environment::from_process(),
             depth: 0,
             task: crate::progress::Silent.start(""),
         };

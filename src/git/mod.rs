@@ -12,14 +12,14 @@ use std::path::Path;
 
 pub use database::{GitDatabase, GitError, Revision};
 
-/// Run a blocking git operation on its own thread and give up after the network timeout
+/// Run a blocking git operation on its own thread and give up after `limit`, the network timeout
 /// ([`Environment::network_timeout`](crate::environment::Environment::network_timeout)). The
 /// operation is in-process, so an abandoned one ends with the process: no child outlives us.
 pub fn with_timeout<T: Send + 'static>(
     url: &GitUrl,
+    limit: std::time::Duration,
     op: impl FnOnce() -> Result<T, GitError> + Send + 'static,
 ) -> Result<T, GitError> {
-    let limit = crate::environment::Environment::get().network_timeout;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(op());

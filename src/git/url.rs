@@ -13,7 +13,6 @@
 use std::fmt;
 
 use crate::credential::redact_url;
-use crate::environment::Environment;
 
 /// A git remote this tool may fetch from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,8 +122,9 @@ impl GitUrl {
         Err(unreadable())
     }
 
-    /// `owner/repo` on GitHub (or on `PLUGIN_GITHUB_BASE_URL`, for GitHub Enterprise, mirrors and tests).
-    pub fn github(repo: &str) -> Result<Self, GitUrlError> {
+    /// `owner/repo` on GitHub, or on `github_base` (`PLUGIN_GITHUB_BASE_URL`, for GitHub
+    /// Enterprise, mirrors and tests).
+    pub fn github(repo: &str, github_base: Option<&str>) -> Result<Self, GitUrlError> {
         let repo = repo.trim().trim_end_matches('/');
         let repo = repo.strip_suffix(".git").unwrap_or(repo);
         let parts: Vec<&str> = repo.split('/').collect();
@@ -138,10 +138,7 @@ impl GitUrl {
         if parts.len() != 2 || !parts.iter().all(|p| segment_ok(p)) {
             return Err(GitUrlError::NotOwnerRepo(redact_url(repo)));
         }
-        let base = Environment::get()
-            .github_base_url
-            .as_deref()
-            .unwrap_or("https://github.com");
+        let base = github_base.unwrap_or("https://github.com");
         Self::parse(&format!("{}/{repo}.git", base.trim_end_matches('/')))
     }
 
@@ -371,10 +368,10 @@ mod tests {
     #[test]
     fn github_shorthand() {
         assert_eq!(
-            GitUrl::github("o/r").unwrap().as_str(),
+            GitUrl::github("o/r", None).unwrap().as_str(),
             "https://github.com/o/r.git"
         );
-        assert!(GitUrl::github("o").is_err());
-        assert!(GitUrl::github("o/../x").is_err());
+        assert!(GitUrl::github("o", None).is_err());
+        assert!(GitUrl::github("o/../x", None).is_err());
     }
 }

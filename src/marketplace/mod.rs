@@ -221,14 +221,18 @@ impl MarketplaceSource {
         }
     }
 
-    /// The git remote and ref of a git-hosted marketplace.
-    pub fn git_remote(&self) -> Option<Result<(GitUrl, Option<String>), GitUrlError>> {
+    /// The git remote and ref of a git-hosted marketplace (`github_base`: where `github`
+    /// sources live, `PLUGIN_GITHUB_BASE_URL`, default github.com).
+    pub fn git_remote(
+        &self,
+        github_base: Option<&str>,
+    ) -> Option<Result<(GitUrl, Option<String>), GitUrlError>> {
         match self {
             MarketplaceSource::Git { url, reference } => {
                 Some(GitUrl::parse(url).map(|u| (u, reference.clone())))
             }
             MarketplaceSource::Github { repo, reference } => {
-                Some(GitUrl::github(repo).map(|u| (u, reference.clone())))
+                Some(GitUrl::github(repo, github_base).map(|u| (u, reference.clone())))
             }
             _ => None,
         }

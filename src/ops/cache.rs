@@ -124,6 +124,7 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
     let _lock = FileLock::acquire(
         &ctx.loc.cache_lock_file(),
         LockMode::Exclusive,
+        ctx.env.lock_timeout,
         &*ctx.on_lock_wait,
     )?;
     let installed = ctx.installed()?;

@@ -417,6 +417,7 @@ pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlug
         project: ctx.loc.project_path(),
         home: &ctx.loc.home,
         reporter: &*ctx.reporter,
+        env: &ctx.env,
     };
     source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
         SourceError::Relative(source) => InstallError::RelativeSource {
@@ -649,7 +650,7 @@ fn stage_with(
     let cache_lock = ctx.lock_cache_for_staging()?;
     let mut staged = ctx.cache().stage(mkt, name)?;
     let mut copied = resolved
-        .write_to(staged.path(), &*ctx.reporter)
+        .write_to(staged.path(), &ctx.env, &*ctx.reporter)
         .map_err(OpError::from_source)?;
     let listing = copied.listing.take();
     let provenance = match seed {

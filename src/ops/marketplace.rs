@@ -170,63 +170,20 @@ pub fn register(
     }
     // A git marketplace added before from the same source is not cloned again.
     let known_clone = ctx.known()?.all().into_iter().find(|k| {
-        k.source == source_json && source.git_remote().is_some() && k.install_location.is_dir()
+        k.source == source_json && git_remote(ctx, &source).is_some() && k.install_location.is_dir()
     });
-    let mut clone = None;
-    let mut catalog = None;
-    let mut steps = Vec::new();
-    let timeout = crate::environment::Environment::get()
-        .network_timeout
-        .as_secs();
-    let marketplace = match (&known_clone, source.git_remote()) {
-        (Some(k), _) => Marketplace::load_clone(&k.install_location)?,
-        (None, None) if matches!(source, MarketplaceSource::Url(_)) => {
-            let (m, bytes) = download_catalog(&source)?;
-            catalog = Some(bytes);
-            steps = vec![
-                format!(
-                    "Downloading marketplace from {}",
-                    source.describe().trim_start_matches("url:")
-                ),
-                "Validating marketplace data".to_string(),
-                "Saving marketplace to cache".to_string(),
-                "Cleaning up old marketplace cache…".to_string(),
-            ];
-            m
-        }
-        (None, Some(remote)) => {
-            let (url, reference) = remote?;
-            let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
-            clone_timed(ctx, &url, reference, &tmp.0)?;
-            let m = Marketplace::load_clone(&tmp.0)?;
-            clone = Some(tmp);
-            steps = vec![
-                format!("Refreshing marketplace cache (timeout: {timeout}s)…"),
-                format!("Cloning repository (timeout: {timeout}s): {url}"),
-                "Clone complete, validating marketplace…".to_string(),
-                "Cleaning up old marketplace cache…".to_string(),
-            ];
-            m
-        }
-        (None, None) => Marketplace::load(&source)?,
-    };
+    let FetchedCatalog {
+        marketplace,
+        clone,
+        catalog,
+        steps,
+    } = fetch_for_add(
+        ctx,
+        &source,
+        known_clone.map(|k| k.install_location).as_deref(),
+    )?;
     let name = marketplace.name().to_string();
-    check_declared_name(declared_as, &name)?;
-    ctx.cache().check_marketplace_name(&name)?;
-    if let Some(msg) = reserved_name_problem(&name)
-        && !source.is_anthropics_github()
-    {
-        return Err(MarketplaceError::Reserved(msg).into());
-    }
-    // A seed's marketplace of this name wins at read time, so another source could never be used.
-    if let Some(seeded) = ctx.seeds().marketplace(&name) {
-        return Err(MarketplaceCommandError::SeedManaged {
-            name,
-            seed: seeded.seed,
-            refusal: SeedRefusal::AddOtherSource,
-        }
-        .into());
-    }
+    check_addable(ctx, &source, declared_as, &name)?;
     let install_location = source
         .local_root()
         .unwrap_or_else(|| ctx.loc.marketplaces_dir().join(&name));
@@ -277,6 +234,99 @@ pub fn register(
         steps,
         renames,
     })
+}
+
+/// A catalog fetched or read, and what is put in place with it once it is recorded.
+struct FetchedCatalog {
+    marketplace: Marketplace,
+    /// A fresh clone, moved to the marketplace's install location.
+    clone: Option<TempClone>,
+    /// A downloaded catalog's bytes, written to the install location.
+    catalog: Option<Vec<u8>>,
+    /// What was done, as Claude Code tells it.
+    steps: Vec<String>,
+}
+
+/// The catalog of a marketplace being added: read from `known_clone` (a clone of the same
+/// source added before), downloaded, freshly cloned, or read in place (local sources).
+fn fetch_for_add(
+    ctx: &Context,
+    source: &MarketplaceSource,
+    known_clone: Option<&Path>,
+) -> Result<FetchedCatalog, OpError> {
+    let read = |marketplace| FetchedCatalog {
+        marketplace,
+        clone: None,
+        catalog: None,
+        steps: Vec::new(),
+    };
+    Ok(match (known_clone, git_remote(ctx, source)) {
+        (Some(dir), _) => read(Marketplace::load_clone(dir)?),
+        (None, None) if matches!(source, MarketplaceSource::Url(_)) => {
+            let (marketplace, bytes) = download_catalog(ctx, source)?;
+            FetchedCatalog {
+                marketplace,
+                clone: None,
+                catalog: Some(bytes),
+                steps: vec![
+                    format!(
+                        "Downloading marketplace from {}",
+                        source.describe().trim_start_matches("url:")
+                    ),
+                    "Validating marketplace data".to_string(),
+                    "Saving marketplace to cache".to_string(),
+                    "Cleaning up old marketplace cache…".to_string(),
+                ],
+            }
+        }
+        (None, Some(remote)) => {
+            let (url, reference) = remote?;
+            let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
+            clone_timed(ctx, &url, reference, &tmp.0)?;
+            let marketplace = Marketplace::load_clone(&tmp.0)?;
+            let timeout = ctx.env.network_timeout.as_secs();
+            FetchedCatalog {
+                marketplace,
+                clone: Some(tmp),
+                catalog: None,
+                steps: vec![
+                    format!("Refreshing marketplace cache (timeout: {timeout}s)…"),
+                    format!("Cloning repository (timeout: {timeout}s): {url}"),
+                    "Clone complete, validating marketplace…".to_string(),
+                    "Cleaning up old marketplace cache…".to_string(),
+                ],
+            }
+        }
+        (None, None) => read(Marketplace::load(source)?),
+    })
+}
+
+/// Whether a catalog named `name` may be added from `source`: the name `sync` declared it as,
+/// a usable folder name, reserved names only from Anthropic, and no seed's marketplace of
+/// that name.
+fn check_addable(
+    ctx: &Context,
+    source: &MarketplaceSource,
+    declared_as: Option<&str>,
+    name: &str,
+) -> Result<(), OpError> {
+    check_declared_name(declared_as, name)?;
+    ctx.cache().check_marketplace_name(name)?;
+    if let Some(msg) = reserved_name_problem(name)
+        && !source.is_anthropics_github()
+    {
+        return Err(MarketplaceError::Reserved(msg).into());
+    }
+    // A seed's marketplace of this name wins at read time, so another source could never be used.
+    if let Some(seeded) = ctx.seeds().marketplace(name) {
+        return Err(MarketplaceCommandError::SeedManaged {
+            name: name.to_string(),
+            seed: seeded.seed,
+            refusal: SeedRefusal::AddOtherSource,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// `marketplace add` of a source a seed provides: the seed's copy is validated and the
@@ -349,13 +399,16 @@ fn declare(
 
 /// Download a `url` marketplace's catalog: the parsed marketplace and the bytes to store
 /// (re-serialised with two-space indentation, as Claude Code stores it).
-fn download_catalog(source: &MarketplaceSource) -> Result<(Marketplace, Vec<u8>), OpError> {
+fn download_catalog(
+    ctx: &Context,
+    source: &MarketplaceSource,
+) -> Result<(Marketplace, Vec<u8>), OpError> {
     let MarketplaceSource::Url(url) = source else {
         return Err(MarketplaceError::Unsupported(source.kind().to_string()).into());
     };
     let bytes = crate::download::get_bytes(&crate::download::Request::new(
         url,
-        crate::environment::Environment::get().network_timeout,
+        ctx.env.network_timeout,
         16 * 1024 * 1024,
     ))?;
     let marketplace = Marketplace::from_catalog_bytes(url, &bytes)?;
@@ -372,11 +425,21 @@ fn clone_timed(
     reference: Option<String>,
     dest: &Path,
 ) -> Result<String, OpError> {
-    let (u, d) = (url.clone(), dest.to_path_buf());
+    let (u, d, env) = (url.clone(), dest.to_path_buf(), ctx.env.clone());
     let task = ctx.reporter.start(&format!("Cloning {url}"));
-    Ok(crate::git::with_timeout(url, move || {
-        crate::git::clone::clone_work_tree(&u, reference.as_deref(), &d, task)
-    })?)
+    Ok(crate::git::with_timeout(
+        url,
+        ctx.env.network_timeout,
+        move || crate::git::clone::clone_work_tree(&u, reference.as_deref(), &d, &env, task),
+    )?)
+}
+
+/// The git remote and ref of a git-hosted marketplace, `github` sources on the configured base.
+fn git_remote(
+    ctx: &Context,
+    source: &MarketplaceSource,
+) -> Option<Result<(crate::git::GitUrl, Option<String>), crate::git::GitUrlError>> {
+    source.git_remote(ctx.env.github_base_url.as_deref())
 }
 
 /// A fresh clone under `marketplaces/.tmp-<hex>`, removed unless moved into place.
@@ -548,60 +611,12 @@ pub fn refresh_one(
         })?;
     let source = MarketplaceSource::from_json(&entry.source)
         .ok_or_else(|| MarketplaceError::Unsupported(entry.source.to_string()))?;
-    let load_error = |e| FetchError::MarketplaceLoad {
-        name: name.to_string(),
-        source: e,
-    };
-    let mut steps = Vec::new();
-    let mut clone = None;
-    let mut catalog = None;
-    let refreshed = match source.git_remote() {
-        None if matches!(source, MarketplaceSource::Url(_)) => {
-            let (m, bytes) = download_catalog(&source)?;
-            steps.push(format!(
-                "Downloading marketplace from {}",
-                source.describe().trim_start_matches("url:")
-            ));
-            catalog = Some(bytes);
-            m
-        }
-        None => {
-            let m = Marketplace::load(&source).map_err(load_error)?;
-            steps.push("Validating local marketplace".to_string());
-            m
-        }
-        Some(remote) => {
-            // One ref negotiation when nothing moved; a fresh shallow clone swapped in otherwise.
-            let (url, reference) = remote?;
-            let dir = &entry.install_location;
-            let local = crate::git::clone::head_of(dir);
-            let tip = match &local {
-                Some(_) => {
-                    let (d, u, r) = (dir.clone(), url.clone(), reference.clone());
-                    crate::git::with_timeout(&url, move || {
-                        crate::git::clone::remote_tip(&d, &u, r.as_deref())
-                    })?
-                }
-                None => None,
-            };
-            match (local, tip) {
-                (Some(l), Some(t)) if l == t => {
-                    let m = Marketplace::load_clone(dir).map_err(load_error)?;
-                    steps.push(format!("Already at the latest commit ({})", &l[..12]));
-                    m
-                }
-                _ => {
-                    let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
-                    clone_timed(ctx, &url, reference.clone(), &tmp.0)?;
-                    let m = Marketplace::load_clone(&tmp.0).map_err(load_error)?;
-                    steps.push(format!("Cloning repository: {url}"));
-                    steps.push("Replacing the existing marketplace clone…".to_string());
-                    clone = Some(tmp);
-                    m
-                }
-            }
-        }
-    };
+    let FetchedCatalog {
+        marketplace: refreshed,
+        clone,
+        catalog,
+        mut steps,
+    } = fetch_for_refresh(ctx, name, &source, &entry.install_location)?;
     let lock = ctx.lock_state()?;
     let mut known = ctx.known()?;
     known.touch(name, &iso_timestamp());
@@ -625,6 +640,80 @@ pub fn refresh_one(
         name: name.to_string(),
         steps,
         renames,
+    })
+}
+
+/// The catalog of marketplace `name` read again: downloaded, read in place (local sources), or
+/// for a clone at `install_location`, one ref negotiation when nothing moved and a fresh
+/// shallow clone (to be swapped in) otherwise.
+fn fetch_for_refresh(
+    ctx: &Context,
+    name: &str,
+    source: &MarketplaceSource,
+    install_location: &Path,
+) -> Result<FetchedCatalog, OpError> {
+    let load_error = |e| FetchError::MarketplaceLoad {
+        name: name.to_string(),
+        source: e,
+    };
+    let read = |marketplace, step: String| FetchedCatalog {
+        marketplace,
+        clone: None,
+        catalog: None,
+        steps: vec![step],
+    };
+    let Some(remote) = git_remote(ctx, source) else {
+        if matches!(source, MarketplaceSource::Url(_)) {
+            let (marketplace, bytes) = download_catalog(ctx, source)?;
+            let step = format!(
+                "Downloading marketplace from {}",
+                source.describe().trim_start_matches("url:")
+            );
+            return Ok(FetchedCatalog {
+                catalog: Some(bytes),
+                ..read(marketplace, step)
+            });
+        }
+        let marketplace = Marketplace::load(source).map_err(load_error)?;
+        return Ok(read(
+            marketplace,
+            "Validating local marketplace".to_string(),
+        ));
+    };
+    let (url, reference) = remote?;
+    let local = crate::git::clone::head_of(install_location);
+    let tip = match &local {
+        Some(_) => {
+            let (d, u, r) = (
+                install_location.to_path_buf(),
+                url.clone(),
+                reference.clone(),
+            );
+            let env = ctx.env.clone();
+            crate::git::with_timeout(&url, ctx.env.network_timeout, move || {
+                crate::git::clone::remote_tip(&d, &u, r.as_deref(), &env)
+            })?
+        }
+        None => None,
+    };
+    if let (Some(l), Some(t)) = (&local, &tip)
+        && l == t
+    {
+        let marketplace = Marketplace::load_clone(install_location).map_err(load_error)?;
+        let step = format!("Already at the latest commit ({})", &l[..12]);
+        return Ok(read(marketplace, step));
+    }
+    let tmp = TempClone::new(&ctx.loc.marketplaces_dir())?;
+    clone_timed(ctx, &url, reference, &tmp.0)?;
+    let marketplace = Marketplace::load_clone(&tmp.0).map_err(load_error)?;
+    Ok(FetchedCatalog {
+        marketplace,
+        clone: Some(tmp),
+        catalog: None,
+        steps: vec![
+            format!("Cloning repository: {url}"),
+            "Replacing the existing marketplace clone…".to_string(),
+        ],
     })
 }
 

@@ -31,6 +31,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use error::{FetchError, LookupError, OpError, StateError};
 
 use crate::cache::Cache;
+use crate::environment::Environment;
 use crate::fsutil::IoError;
 use crate::locations::{Locations, Scope};
 use crate::lock::{FileLock, LockError, LockMode};
@@ -42,9 +43,12 @@ use crate::state::{
     Transaction,
 };
 
-/// What every operation needs: where things are, and how to tell the user we are waiting.
+/// What every operation needs: where things are, the settings read from the environment, and
+/// how to tell the user we are waiting.
 pub struct Context {
     pub loc: Locations,
+    /// Time limits, GitHub base and token, npm and pip overrides (read once, by `cli`).
+    pub env: Environment,
     pub on_lock_wait: Box<dyn Fn(&Path) + Send + Sync>,
     /// Progress of long operations (fetches, clones).
     pub reporter: std::sync::Arc<dyn crate::progress::Reporter>,
@@ -68,9 +72,10 @@ pub struct StateLock<'a> {
 }
 
 impl Context {
-    pub fn new(loc: Locations) -> Self {
+    pub fn new(loc: Locations, env: Environment) -> Self {
         Self {
             loc,
+            env,
             on_lock_wait: Box::new(|_| {}),
             reporter: std::sync::Arc::new(crate::progress::Silent),
             state_turn: Mutex::new(()),
@@ -142,6 +147,7 @@ impl Context {
             _file: FileLock::acquire(
                 &self.loc.state_lock_file(),
                 LockMode::Exclusive,
+                self.env.lock_timeout,
                 &*self.on_lock_wait,
             )?,
             _turn: turn,
@@ -167,6 +173,7 @@ impl Context {
         Ok(FileLock::acquire(
             &path,
             LockMode::Shared,
+            self.env.lock_timeout,
             &*self.on_lock_wait,
         )?)
     }

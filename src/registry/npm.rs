@@ -97,14 +97,21 @@ pub struct NpmRegistry {
 }
 
 impl NpmRegistry {
-    /// The registry for `package`: `explicit` (an entry's `registry`), else npm configuration.
-    pub fn for_package(package: &str, explicit: Option<&str>, project: &Path, home: &Path) -> Self {
+    /// The registry for `package`: `explicit` (an entry's `registry`), else npm configuration,
+    /// where `env_registry` (`npm_config_registry`) comes after a scope's registry.
+    pub fn for_package(
+        package: &str,
+        explicit: Option<&str>,
+        env_registry: Option<&str>,
+        project: &Path,
+        home: &Path,
+    ) -> Self {
         let config = NpmConfig::load(project, home);
         let scope = package.strip_prefix('@').and_then(|p| p.split('/').next());
         let url = explicit
             .map(String::from)
             .or_else(|| scope.and_then(|s| config.get(&format!("@{s}:registry"))))
-            .or_else(|| crate::environment::Environment::get().npm_registry.clone())
+            .or_else(|| env_registry.map(String::from))
             .or_else(|| config.get("registry"))
             .unwrap_or_else(|| DEFAULT_REGISTRY.to_string());
         let url = if url.ends_with('/') {
@@ -567,6 +574,54 @@ pub fn install_dependencies(
     budget: &UnpackBudget,
 ) -> Result<CopyReport, NpmError> {
     let mut report = CopyReport::default();
+    let Some((name, lock)) = dependency_lockfile(dir, &mut report.notes)? else {
+        return Ok(report);
+    };
+    let jobs = locked_dependencies(dir, &name, &lock, &mut report.skipped)?;
+    let install = |dep: &LockedDependency| {
+        let tgz = fetch_tarball(reg, &dep.release, cache, timeout, None)?;
+        let target = dir.join(&dep.rel);
+        fs::create_dir_all(&target).at("create directory", &target)?;
+        extract(&tgz, &dep.release.package, &target, budget)
+    };
+    // Network-bound: up to 8 at once. A panicking worker is re-raised, never lost.
+    let results = crate::parallel::map(&jobs, 8, 1, install);
+    for (dep, r) in jobs.iter().zip(results) {
+        match r {
+            Ok(written) => {
+                report.files += written.files;
+                report.bytes += written.bytes;
+                report
+                    .skipped
+                    .extend(written.skipped.into_iter().map(|s| Skipped {
+                        path: dep.rel.join(s.path),
+                        ..s
+                    }));
+            }
+            // The install's cap is no optional matter: past it, nothing is installed.
+            Err(
+                e @ NpmError::Unpack {
+                    source: UnpackError::TooLarge { .. } | UnpackError::TooManyEntries { .. },
+                    ..
+                },
+            ) => return Err(e),
+            Err(e) if dep.optional => report.notes.push(format!(
+                "optional dependency {} skipped: {e}",
+                dep.release.package
+            )),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
+/// The package's name and its lockfile, when it declares dependencies and ships a lockfile we
+/// read; otherwise `None`, with a note in `notes` when the user should know why nothing was
+/// installed.
+fn dependency_lockfile(
+    dir: &Path,
+    notes: &mut Vec<String>,
+) -> Result<Option<(String, Lockfile)>, NpmError> {
     let package =
         crate::fsutil::read_regular_text(&dir.join("package.json"), crate::fsutil::JSON_FILE_LIMIT)
             .unwrap_or_default();
@@ -576,7 +631,7 @@ pub fn install_dependencies(
         .and_then(|d| d.as_object())
         .is_some_and(|d| !d.is_empty());
     if !has_deps {
-        return Ok(report);
+        return Ok(None);
     }
     let name = manifest
         .get("name")
@@ -588,10 +643,10 @@ pub fn install_dependencies(
         .map(|f| dir.join(f))
         .find(|p| p.is_file())
     else {
-        report.notes.push(format!(
+        notes.push(format!(
             "{name} declares dependencies but ships no lockfile (npm-shrinkwrap.json or package-lock.json); none were installed"
         ));
-        return Ok(report);
+        return Ok(None);
     };
     let text = crate::fsutil::read_regular_text(&lockfile, crate::fsutil::JSON_FILE_LIMIT)
         .at("read", &lockfile)?;
@@ -600,13 +655,33 @@ pub fn install_dependencies(
         message: format!("{}: {e}", lockfile.display()),
     })?;
     if lock.version < 2 {
-        report.notes.push(format!(
+        notes.push(format!(
             "{} is lockfileVersion {}; only versions 2 and 3 are read, so no dependency was installed",
             lockfile.display(),
             lock.version
         ));
-        return Ok(report);
+        return Ok(None);
     }
+    Ok(Some((name, lock)))
+}
+
+/// One dependency of the lockfile to fetch and unpack.
+struct LockedDependency {
+    /// Where it goes, inside the package (`node_modules/…`).
+    rel: PathBuf,
+    optional: bool,
+    release: NpmRelease,
+}
+
+/// The dependencies of `lock` (the lockfile of package `name` in `dir`) to fetch: not dev, not
+/// linked, not shipped by the package itself. Paths [`excluded_prefix`] leaves out go to
+/// `skipped`; a path that is not safe inside the package is refused.
+fn locked_dependencies(
+    dir: &Path,
+    name: &str,
+    lock: &Lockfile,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<LockedDependency>, NpmError> {
     let mut jobs = Vec::new();
     for (key, p) in &lock.packages {
         if key.is_empty() || p.dev || p.link || !key.starts_with("node_modules/") {
@@ -616,13 +691,13 @@ pub fn install_dependencies(
         // The archives' own rule for names (absolute, `..`, NUL).
         if let Err(why) = unpack::entry_path(rel, 0) {
             return Err(NpmError::UnsafeEntry {
-                package: name.clone(),
+                package: name.to_string(),
                 entry: key.clone(),
                 why,
             });
         }
         if let Some((path, reason)) = excluded_prefix(rel) {
-            report.skipped.push(Skipped::excluded(path, reason));
+            skipped.push(Skipped::excluded(path, reason));
             continue;
         }
         // What the package ships itself is kept, as npm keeps bundled dependencies (checked
@@ -638,53 +713,19 @@ pub fn install_dependencies(
             .next()
             .unwrap_or(key)
             .to_string();
-        jobs.push((
-            rel.to_path_buf(),
-            p.optional,
-            NpmRelease {
+        jobs.push(LockedDependency {
+            rel: rel.to_path_buf(),
+            optional: p.optional,
+            release: NpmRelease {
                 package: dep,
                 version: p.version.clone().unwrap_or_default(),
                 tarball: resolved.clone(),
                 integrity: p.integrity.clone(),
                 shasum: None,
             },
-        ));
+        });
     }
-    let install = |(rel, _, release): &(PathBuf, bool, NpmRelease)| {
-        let tgz = fetch_tarball(reg, release, cache, timeout, None)?;
-        let target = dir.join(rel);
-        fs::create_dir_all(&target).at("create directory", &target)?;
-        extract(&tgz, &release.package, &target, budget)
-    };
-    // Network-bound: up to 8 at once. A panicking worker is re-raised, never lost.
-    let results = crate::parallel::map(&jobs, 8, 1, install);
-    for ((rel, optional, release), r) in jobs.iter().zip(results) {
-        match r {
-            Ok(dep) => {
-                report.files += dep.files;
-                report.bytes += dep.bytes;
-                report
-                    .skipped
-                    .extend(dep.skipped.into_iter().map(|s| Skipped {
-                        path: rel.join(s.path),
-                        ..s
-                    }));
-            }
-            // The install's cap is no optional matter: past it, nothing is installed.
-            Err(
-                e @ NpmError::Unpack {
-                    source: UnpackError::TooLarge { .. } | UnpackError::TooManyEntries { .. },
-                    ..
-                },
-            ) => return Err(e),
-            Err(e) if *optional => report.notes.push(format!(
-                "optional dependency {} skipped: {e}",
-                release.package
-            )),
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(report)
+    Ok(jobs)
 }
 
 /// Open a gzip'd tarball.
@@ -889,11 +930,12 @@ mod tests {
             "; comment\nregistry=https://proj.example/\n",
         )
         .unwrap();
-        let r = NpmRegistry::for_package("left-pad", None, &project, &home);
+        let r = NpmRegistry::for_package("left-pad", None, None, &project, &home);
         assert_eq!(r.url, "https://proj.example/");
-        let r = NpmRegistry::for_package("@acme/tool", None, &project, &home);
+        let r = NpmRegistry::for_package("@acme/tool", None, None, &project, &home);
         assert_eq!(r.url, "https://acme.example/npm/");
-        let r = NpmRegistry::for_package("x", Some("https://explicit.example"), &project, &home);
+        let r =
+            NpmRegistry::for_package("x", Some("https://explicit.example"), None, &project, &home);
         assert_eq!(r.url, "https://explicit.example/");
         let r = NpmRegistry {
             url: "https://acme.example/npm/".into(),

@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::credential::Credential;
 use crate::download::{self, DownloadError, Request};
+use crate::environment::Environment;
 use crate::fsutil::IoError;
 
 pub const DEFAULT_INDEX: &str = "https://pypi.org/simple/";
@@ -85,12 +86,10 @@ pub fn normalize(name: &str) -> String {
 }
 
 /// The index to use: `explicit`, else the environment and pip's configuration, else PyPI.
-pub fn index_url(explicit: Option<&str>, home: &Path) -> String {
+pub fn index_url(explicit: Option<&str>, env: &Environment, home: &Path) -> String {
     let from_conf = || {
         let files = [
-            crate::environment::Environment::get()
-                .pip_config_file
-                .clone(),
+            env.pip_config_file.clone(),
             Some(home.join(".config/pip/pip.conf")),
             Some(home.join(".pip/pip.conf")),
         ];
@@ -104,7 +103,7 @@ pub fn index_url(explicit: Option<&str>, home: &Path) -> String {
     };
     let url = explicit
         .map(String::from)
-        .or_else(|| crate::environment::Environment::get().pip_index_url.clone())
+        .or_else(|| env.pip_index_url.clone())
         .or_else(from_conf)
         .unwrap_or_else(|| DEFAULT_INDEX.to_string());
     if url.ends_with('/') {

@@ -69,12 +69,11 @@ impl UnpackBudget {
         }
     }
 
-    /// The budget of one install: [`MAX_UNPACKED`], or less when [`MAX_UNPACKED_VAR`] says so.
-    /// It can only lower the cap: a variable that raised it would be a way past it.
-    pub fn for_install() -> Self {
-        let lowered = crate::environment::Environment::get()
-            .max_unpacked
-            .filter(|&v| v < MAX_UNPACKED);
+    /// The budget of one install: [`MAX_UNPACKED`], or less when [`MAX_UNPACKED_VAR`] says so
+    /// (`max_unpacked`, its value). It can only lower the cap: a variable that raised it would
+    /// be a way past it.
+    pub fn for_install(max_unpacked: Option<u64>) -> Self {
+        let lowered = max_unpacked.filter(|&v| v < MAX_UNPACKED);
         Self::new(lowered.unwrap_or(MAX_UNPACKED))
     }
 

@@ -16,6 +16,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::cache::{CopyReport, LinkPolicy, Provenance, TreeListing, copy_plugin_tree};
+use crate::environment::Environment;
 use crate::fsutil::{IoContext, IoError};
 use crate::git::{ExportError, GitDatabase, GitError, GitUrl, GitUrlError, Revision, export_tree};
 use crate::manifest::{self, ManifestError, PluginManifest};
@@ -155,10 +156,12 @@ impl ResolvedPlugin {
         }
     }
 
-    /// Write the plugin into the existing, empty folder `dst`.
+    /// Write the plugin into the existing, empty folder `dst` (`env`: the limits of unpacking
+    /// and of the fetches of dependencies and submodules).
     pub fn write_to(
         &self,
         dst: &Path,
+        env: &Environment,
         reporter: &dyn crate::progress::Reporter,
     ) -> Result<CopyReport, SourceError> {
         match &self.fetched {
@@ -173,14 +176,14 @@ impl ResolvedPlugin {
             } => {
                 use crate::registry::npm;
                 // One cap for the package and its dependencies together.
-                let budget = UnpackBudget::for_install();
+                let budget = UnpackBudget::for_install(env.max_unpacked);
                 let mut report = npm::extract(tarball, package, dst, &budget)?;
                 let _task = reporter.start(&format!("Installing the dependencies of {package}"));
                 let deps = npm::install_dependencies(
                     dst,
                     registry,
                     downloads,
-                    crate::environment::Environment::get().network_timeout,
+                    env.network_timeout,
                     &budget,
                 )?;
                 report.files += deps.files;
@@ -193,7 +196,7 @@ impl ResolvedPlugin {
                 path,
                 prefix,
                 dst,
-                &UnpackBudget::for_install(),
+                &UnpackBudget::for_install(env.max_unpacked),
             )?),
             Fetched::Git {
                 db,
@@ -204,6 +207,7 @@ impl ResolvedPlugin {
                 let submodules = crate::git::export::Submodules {
                     git_root: git_root.clone(),
                     superproject: db.url().clone(),
+                    env: env.clone(),
                     depth: 0,
                     task: reporter.start("Writing plugin files"),
                 };
@@ -245,6 +249,8 @@ pub struct SourceContext<'a> {
     pub project: &'a Path,
     pub home: &'a Path,
     pub reporter: &'a dyn crate::progress::Reporter,
+    /// Time limits, GitHub base and token, npm and pip overrides.
+    pub env: &'a Environment,
 }
 
 /// Fetch the entry's source and work out its version.
@@ -258,30 +264,13 @@ pub fn resolve(
     }
     let (url, reference, sha, subdir) = match &entry.source {
         PluginSource::Relative(_) | PluginSource::Bare(_) => {
-            let dir = marketplace.resolve_relative(entry)?;
-            let manifest = manifest::read_manifest(&dir, &marketplace.root, &entry.name)?;
-            let git_commit = crate::git::head_commit_within(&dir, &marketplace.root);
-            let version = pick_version(
-                manifest.as_ref(),
-                entry,
-                git_commit.as_deref().map(short_sha),
-            );
-            return Ok(ResolvedPlugin {
-                fetched: Fetched::Folder {
-                    dir,
-                    container: marketplace.root.clone(),
-                    in_place: marketplace.local,
-                },
-                version,
-                git_commit,
-                provenance: None,
-            });
+            return resolve_folder(marketplace, entry);
         }
         PluginSource::Github {
             repo,
             reference,
             sha,
-        } => (GitUrl::github(repo)?, reference, sha, None),
+        } => (github_url(repo, cx)?, reference, sha, None),
         PluginSource::GitUrl {
             url,
             reference,
@@ -294,7 +283,7 @@ pub fn resolve(
             sha,
         } => {
             let url = if is_owner_repo(url) {
-                GitUrl::github(url)?
+                github_url(url, cx)?
             } else {
                 GitUrl::parse(url)?
             };
@@ -315,19 +304,64 @@ pub fn resolve(
         }
         other => return Err(SourceError::Unsupported(other.kind().to_string())),
     };
-    let rev = Revision::from_pin(reference.as_deref(), sha.as_deref());
+    resolve_git(
+        entry,
+        &url,
+        reference.as_deref(),
+        sha.as_deref(),
+        subdir.unwrap_or_default(),
+        cx,
+    )
+}
+
+/// A folder of a local marketplace (a relative source): read in place, versioned by the commit
+/// of the work tree it is in when nothing else says.
+fn resolve_folder(
+    marketplace: &Marketplace,
+    entry: &PluginEntry,
+) -> Result<ResolvedPlugin, SourceError> {
+    let dir = marketplace.resolve_relative(entry)?;
+    let manifest = manifest::read_manifest(&dir, &marketplace.root, &entry.name)?;
+    let git_commit = crate::git::head_commit_within(&dir, &marketplace.root);
+    let version = pick_version(
+        manifest.as_ref(),
+        entry,
+        git_commit.as_deref().map(short_sha),
+    );
+    Ok(ResolvedPlugin {
+        fetched: Fetched::Folder {
+            dir,
+            container: marketplace.root.clone(),
+            in_place: marketplace.local,
+        },
+        version,
+        git_commit,
+        provenance: None,
+    })
+}
+
+/// A git source: `reference` or `sha` fetched into the git database, and the plugin folder
+/// `subdir` (empty: the whole tree) of that commit checked.
+fn resolve_git(
+    entry: &PluginEntry,
+    url: &GitUrl,
+    reference: Option<&str>,
+    sha: Option<&str>,
+    subdir: String,
+    cx: &SourceContext,
+) -> Result<ResolvedPlugin, SourceError> {
+    let rev = Revision::from_pin(reference, sha);
     let task = cx.reporter.start(&format!("Fetching {url}"));
-    let (db, commit) = GitDatabase::fetch_timed(cx.git_root, &url, rev, task.clone())?;
+    let (db, commit) = GitDatabase::fetch_timed(cx.git_root, url, rev, cx.env, task.clone())?;
     if let Some(want) = sha
-        && *want != commit
+        && want != commit
     {
         return Err(SourceError::ShaMismatch {
             url: url.to_string(),
-            want: want.clone(),
+            want: want.to_string(),
             got: commit,
         });
     }
-    let subdir = subdir.unwrap_or_default();
     crate::git::export::check_folder(db.repo(), &commit, &subdir)?;
     let manifest = git_manifest(&db, &commit, &subdir, &entry.name)?;
     let derived = if subdir.is_empty() {
@@ -363,8 +397,14 @@ fn resolve_npm(
     cx: &SourceContext,
 ) -> Result<ResolvedPlugin, SourceError> {
     use crate::registry::npm;
-    let reg = npm::NpmRegistry::for_package(package, registry, cx.project, cx.home);
-    let timeout = crate::environment::Environment::get().network_timeout;
+    let reg = npm::NpmRegistry::for_package(
+        package,
+        registry,
+        cx.env.npm_registry.as_deref(),
+        cx.project,
+        cx.home,
+    );
+    let timeout = cx.env.network_timeout;
     let task = cx
         .reporter
         .start(&format!("Fetching npm package {package}"));
@@ -409,8 +449,8 @@ fn resolve_pip(
     cx: &SourceContext,
 ) -> Result<ResolvedPlugin, SourceError> {
     use crate::registry::{pypi, zipfile};
-    let index = pypi::index_url(registry, cx.home);
-    let timeout = crate::environment::Environment::get().network_timeout;
+    let index = pypi::index_url(registry, cx.env, cx.home);
+    let timeout = cx.env.network_timeout;
     let task = cx
         .reporter
         .start(&format!("Fetching Python package {package}"));
@@ -444,7 +484,7 @@ fn resolve_archive(
     pin: Option<&str>,
     cx: &SourceContext,
 ) -> Result<ResolvedPlugin, SourceError> {
-    let timeout = crate::environment::Environment::get().network_timeout;
+    let timeout = cx.env.network_timeout;
     let shown = crate::credential::redact_url(url);
     let task = cx.reporter.start(&format!("Downloading {shown}"));
     let (path, sha256) = archive::fetch(url, pin, cx.downloads, timeout, Some(&*task))?;
@@ -513,6 +553,11 @@ fn pick_version(
 /// The first 12 hex of a commit, the version of a git plugin that declares none.
 fn short_sha(commit: &str) -> String {
     commit.chars().take(12).collect()
+}
+
+/// The URL of `owner/repo` on GitHub, or on the configured GitHub base.
+fn github_url(repo: &str, cx: &SourceContext) -> Result<GitUrl, GitUrlError> {
+    GitUrl::github(repo, cx.env.github_base_url.as_deref())
 }
 
 /// `owner/repo` shorthand (git-subdir accepts it besides URLs).

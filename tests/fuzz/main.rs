@@ -274,7 +274,9 @@ fn marketplace_json() {
                     }
                 }
                 match &e.source {
-                    PluginSource::Github { repo, .. } => drop(plugin::git::GitUrl::github(repo)),
+                    PluginSource::Github { repo, .. } => {
+                        drop(plugin::git::GitUrl::github(repo, None))
+                    }
                     PluginSource::GitUrl { url, .. } | PluginSource::GitSubdir { url, .. } => {
                         drop(plugin::git::GitUrl::parse(url))
                     }
@@ -489,7 +491,7 @@ fn known_marketplaces_json() {
                     let _ = (
                         source.describe(),
                         source.to_json(),
-                        source.git_remote(),
+                        source.git_remote(None),
                         source.local_root(),
                     );
                 }
