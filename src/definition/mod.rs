@@ -32,7 +32,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
-use crate::manifest::{ManifestError, read_manifest, read_manifest_file};
+use crate::manifest::{ManifestError, PluginManifest, read_manifest, read_manifest_file};
 use crate::schema::PluginEntry;
 
 pub use substitute::Variables;
@@ -466,42 +466,24 @@ impl PluginDefinition {
         };
         let strict = entry.and_then(|e| e.strict).unwrap_or(true);
         let empty = Map::new();
-        let entry_raw = entry.map(|e| &e.raw);
-        let entry_declares = entry_raw.is_some_and(declares_components);
-
-        // `primary`: the declaration that decides replace/add of default folders; `appended`:
-        // the entry of strict mode, whose components go after the manifest's.
-        let (defined_by, primary, primary_origin, appended) = match (&manifest, entry_raw) {
-            (None, Some(e)) => (DefinedBy::Entry, e, Origin::Entry, None),
-            (None, None) => (DefinedBy::Defaults, &empty, Origin::Manifest, None),
-            // Claude Code 2.1.328 refuses the pair even when plugin.json declares no components
-            // (docs §2.5: "Declares any → conflict"), so a host never loads it.
-            (Some(m), Some(_)) if !strict && entry_declares => {
+        let declarations =
+            Declarations::of(manifest.as_ref(), entry.map(|e| &e.raw), strict, &empty);
+        let Declarations {
+            defined_by,
+            primary,
+            primary_origin,
+            appended,
+        } = match declarations {
+            Ok(d) => d,
+            Err(conflicting) => {
                 return Err(DefinitionError::ConflictingManifests {
                     name: installation.name,
-                    manifest: m.path.clone(),
+                    manifest: conflicting.to_path_buf(),
                 });
             }
-            (Some(m), Some(e)) if entry_declares || has_appendable(e) => (
-                DefinedBy::ManifestAndEntry,
-                &m.raw,
-                Origin::Manifest,
-                Some(e),
-            ),
-            (Some(m), _) => (DefinedBy::Manifest, &m.raw, Origin::Manifest, None),
         };
         if let Some(e) = appended {
-            for key in IGNORED_IN_STRICT_ENTRY {
-                if e.contains_key(*key) {
-                    warnings.push(Warning::new(
-                        WarningKind::Ignored,
-                        Some(*key),
-                        format!(
-                            "the marketplace entry sets \"{key}\", which Claude Code ignores because the plugin has a plugin.json and the entry is strict; declare it in plugin.json"
-                        ),
-                    ));
-                }
-            }
+            warn_ignored_in_strict_entry(e, &mut warnings);
         }
         let manifest_name = manifest
             .as_ref()
@@ -540,6 +522,63 @@ impl PluginDefinition {
             uses_data_dir,
             installation,
         })
+    }
+}
+
+/// Where the components are declared (docs §2.5's strict rule).
+struct Declarations<'a> {
+    defined_by: DefinedBy,
+    /// The declaration that decides replace/add of default folders.
+    primary: &'a Map<String, Value>,
+    primary_origin: Origin,
+    /// The entry of strict mode, whose components go after the manifest's.
+    appended: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> Declarations<'a> {
+    /// Refused (the manifest's path) when there are both a manifest and a non-strict entry that
+    /// declares components: Claude Code 2.1.328 refuses the pair even when plugin.json declares
+    /// no components (docs §2.5: "Declares any → conflict"), so a host never loads it.
+    fn of(
+        manifest: Option<&'a PluginManifest>,
+        entry: Option<&'a Map<String, Value>>,
+        strict: bool,
+        empty: &'a Map<String, Value>,
+    ) -> Result<Self, &'a Path> {
+        let entry_declares = entry.is_some_and(declares_components);
+        let (defined_by, primary, primary_origin, appended) = match (manifest, entry) {
+            (None, Some(e)) => (DefinedBy::Entry, e, Origin::Entry, None),
+            (None, None) => (DefinedBy::Defaults, empty, Origin::Manifest, None),
+            (Some(m), Some(_)) if !strict && entry_declares => return Err(&m.path),
+            (Some(m), Some(e)) if entry_declares || has_appendable(e) => (
+                DefinedBy::ManifestAndEntry,
+                &m.raw,
+                Origin::Manifest,
+                Some(e),
+            ),
+            (Some(m), _) => (DefinedBy::Manifest, &m.raw, Origin::Manifest, None),
+        };
+        Ok(Self {
+            defined_by,
+            primary,
+            primary_origin,
+            appended,
+        })
+    }
+}
+
+/// A warning for each key of a strict entry that Claude Code ignores beside a plugin.json.
+fn warn_ignored_in_strict_entry(entry: &Map<String, Value>, warnings: &mut Vec<Warning>) {
+    for key in IGNORED_IN_STRICT_ENTRY {
+        if entry.contains_key(*key) {
+            warnings.push(Warning::new(
+                WarningKind::Ignored,
+                Some(*key),
+                format!(
+                    "the marketplace entry sets \"{key}\", which Claude Code ignores because the plugin has a plugin.json and the entry is strict; declare it in plugin.json"
+                ),
+            ));
+        }
     }
 }
 

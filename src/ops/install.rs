@@ -437,6 +437,57 @@ pub enum Enable {
     AlreadyBySettings,
 }
 
+/// What `install_found` installs (the resolved source), and where: `id` at `scope`, into the
+/// version folder `target`.
+struct InstallPlan {
+    id: String,
+    name: String,
+    mkt: String,
+    scope: Scope,
+    project: Option<PathBuf>,
+    target: PathBuf,
+    resolved: ResolvedPlugin,
+    enable: Enable,
+}
+
+impl InstallPlan {
+    /// The outcome to report when the plugin is already installed as asked.
+    fn already(
+        &self,
+        installed: &InstalledPlugins,
+        settings: &SettingsFile,
+    ) -> Option<InstallOutcome> {
+        already_installed(
+            installed,
+            settings,
+            &self.id,
+            self.scope,
+            self.project.as_deref(),
+            &self.resolved,
+            self.enable,
+        )
+    }
+
+    fn report(&self, outcome: InstallOutcome) -> InstallReport {
+        InstallReport {
+            id: self.id.clone(),
+            scope: self.scope,
+            added_marketplace: None,
+            outcome,
+        }
+    }
+}
+
+/// What to do about an installation already at the scope.
+enum Existing {
+    /// Not installed at the scope as asked: install.
+    Absent,
+    /// Keep it; the outcome to report.
+    Keep(InstallOutcome),
+    /// Replace it with a fresh copy of the source.
+    Reinstall,
+}
+
 pub(super) fn install_found(
     ctx: &Context,
     found: FoundPlugin,
@@ -444,104 +495,145 @@ pub(super) fn install_found(
     enable: Enable,
     reinstall: Reinstall,
 ) -> Result<InstallReport, OpError> {
-    let name = found.entry.name.clone();
-    let mkt = found.marketplace_name.clone();
-    let id = format!("{name}@{mkt}");
-    let (resolved, seed) = super::seed::resolve_for_install(ctx, &found)?;
-    let folder = version::folder_name(&resolved.version);
-    let cache = ctx.cache();
-    cache.check_names(&mkt, &name, &folder)?;
-    let target = cache.plugin_dir(&mkt, &name).join(&folder);
-    let project = ctx.project_for(scope);
-    let report_already = |outcome| InstallReport {
-        id: id.clone(),
-        scope,
-        added_marketplace: None,
-        outcome,
+    let (plan, seed) = plan_install(ctx, &found, scope, enable)?;
+    let reinstalling = match existing_install(ctx, &plan, reinstall)? {
+        Existing::Keep(outcome) => return Ok(plan.report(outcome)),
+        Existing::Absent => false,
+        Existing::Reinstall => true,
     };
-    // Reading the settings file also validates it before anything is written.
-    let (installed, settings) = (
-        ctx.installed()?,
-        ctx.settings(scope).map_err(OpError::settings_write)?,
-    );
-    let already = |installed: &InstalledPlugins, settings: &SettingsFile| {
-        already_installed(
-            installed,
-            settings,
-            &id,
-            scope,
-            project.as_deref(),
-            &resolved,
-            enable,
-        )
-    };
-    let mut reinstalling = false;
-    if let Some(mut already) = already(&installed, &settings)
-        && let InstallOutcome::AlreadyInstalled {
-            installed_version,
-            note,
-            ..
-        } = &mut already
-    {
-        let dir = (installed.find(&id, scope, project.as_deref()))
-            .map(|r| PathBuf::from(r.install_path))
-            .unwrap_or_default();
-        match decide_reinstall(ctx, &id, &dir, installed_version, &resolved, reinstall)? {
-            Some(kept) => {
-                *note = kept;
-                // An install killed after publishing can leave its displaced old copy behind.
-                ctx.sweep_plugin_staging(&mkt, &name)?;
-                return Ok(report_already(already));
-            }
-            None => reinstalling = true,
-        }
-    }
 
-    let (mut staged, copied, _cache_lock) = stage_with(ctx, &mkt, &name, &resolved, seed.as_ref())?;
-    staged.compare_with(&target);
-
-    // Under the state lock only renames and small JSON writes happen; a replaced folder's old
-    // content is removed after the lock is released.
-    let displaced = {
-        let _state_lock = ctx.lock_state()?;
-        // Another process may have installed it while we copied.
-        let mut installed = ctx.installed()?;
-        let mut settings = ctx.settings(scope).map_err(OpError::settings_write)?;
-        // (A reinstall goes ahead: the copy it publishes is the source as it is now.)
-        if let (false, Some(already)) = (reinstalling, already(&installed, &settings)) {
-            return Ok(report_already(already));
-        }
-        check_collision(&installed, &target, &resolved.version)?;
-        let fresh = target.symlink_metadata().is_err();
-        let displaced = staged.publish(&target, &resolved.version)?;
-        let new = NewInstall {
-            scope,
-            project_path: project.clone(),
-            install_path: target.clone(),
-            version: resolved.version.clone(),
-            git_commit_sha: resolved.git_commit.clone(),
-            timestamp: iso_timestamp(),
-        };
-        let recorded = record_install(&mut installed, &mut settings, &id, &new, enable);
-        if let Err(e) = recorded {
-            // The records are back as they were: so is the folder a reinstall replaced.
-            return Err(undo_publish(&target, fresh, displaced, e));
-        }
-        displaced
+    let (mut staged, copied, _cache_lock) =
+        stage_with(ctx, &plan.mkt, &plan.name, &plan.resolved, seed.as_ref())?;
+    staged.compare_with(&plan.target);
+    let displaced = match publish_under_state_lock(ctx, &plan, staged, reinstalling)? {
+        Published::Already(outcome) => return Ok(plan.report(outcome)),
+        Published::Installed(displaced) => displaced,
     };
     drop(displaced);
     Ok(InstallReport {
-        id,
+        id: plan.id,
         scope,
         added_marketplace: None,
         outcome: InstallOutcome::Installed {
-            version: resolved.version,
-            install_path: target,
+            version: plan.resolved.version,
+            install_path: plan.target,
             skipped: copied.skipped,
             notes: copied.notes,
             from_seed: seed.map(|s| s.dir),
         },
     })
+}
+
+/// Resolve the plugin's source (or a seed copy of it) and the version folder it goes to.
+fn plan_install(
+    ctx: &Context,
+    found: &FoundPlugin,
+    scope: Scope,
+    enable: Enable,
+) -> Result<(InstallPlan, Option<super::seed::SeedCopy>), OpError> {
+    let name = found.entry.name.clone();
+    let mkt = found.marketplace_name.clone();
+    let (resolved, seed) = super::seed::resolve_for_install(ctx, found)?;
+    let folder = version::folder_name(&resolved.version);
+    let cache = ctx.cache();
+    cache.check_names(&mkt, &name, &folder)?;
+    let plan = InstallPlan {
+        id: format!("{name}@{mkt}"),
+        target: cache.plugin_dir(&mkt, &name).join(&folder),
+        project: ctx.project_for(scope),
+        name,
+        mkt,
+        scope,
+        resolved,
+        enable,
+    };
+    Ok((plan, seed))
+}
+
+fn existing_install(
+    ctx: &Context,
+    plan: &InstallPlan,
+    reinstall: Reinstall,
+) -> Result<Existing, OpError> {
+    // Reading the settings file also validates it before anything is written.
+    let (installed, settings) = (
+        ctx.installed()?,
+        ctx.settings(plan.scope).map_err(OpError::settings_write)?,
+    );
+    let Some(mut already) = plan.already(&installed, &settings) else {
+        return Ok(Existing::Absent);
+    };
+    let InstallOutcome::AlreadyInstalled {
+        installed_version,
+        note,
+        ..
+    } = &mut already
+    else {
+        return Ok(Existing::Absent);
+    };
+    let dir = (installed.find(&plan.id, plan.scope, plan.project.as_deref()))
+        .map(|r| PathBuf::from(r.install_path))
+        .unwrap_or_default();
+    match decide_reinstall(
+        ctx,
+        &plan.id,
+        &dir,
+        installed_version,
+        &plan.resolved,
+        reinstall,
+    )? {
+        Some(kept) => {
+            *note = kept;
+            // An install killed after publishing can leave its displaced old copy behind.
+            ctx.sweep_plugin_staging(&plan.mkt, &plan.name)?;
+            Ok(Existing::Keep(already))
+        }
+        None => Ok(Existing::Reinstall),
+    }
+}
+
+/// What publishing under the state lock came to.
+enum Published {
+    /// Another process installed it while we copied.
+    Already(InstallOutcome),
+    /// The old content of a folder it replaced: removed when dropped, outside the state lock.
+    Installed(Option<crate::cache::Displaced>),
+}
+
+/// Rename the staged copy into place and record it. Under the state lock only renames and small
+/// JSON writes happen; a replaced folder's old content is removed after the lock is released.
+fn publish_under_state_lock(
+    ctx: &Context,
+    plan: &InstallPlan,
+    staged: StagedPlugin,
+    reinstalling: bool,
+) -> Result<Published, OpError> {
+    let _state_lock = ctx.lock_state()?;
+    // Another process may have installed it while we copied.
+    let mut installed = ctx.installed()?;
+    let mut settings = ctx.settings(plan.scope).map_err(OpError::settings_write)?;
+    // (A reinstall goes ahead: the copy it publishes is the source as it is now.)
+    if let (false, Some(already)) = (reinstalling, plan.already(&installed, &settings)) {
+        return Ok(Published::Already(already));
+    }
+    let (target, version) = (&plan.target, &plan.resolved.version);
+    check_collision(&installed, target, version)?;
+    let fresh = target.symlink_metadata().is_err();
+    let displaced = staged.publish(target, version)?;
+    let new = NewInstall {
+        scope: plan.scope,
+        project_path: plan.project.clone(),
+        install_path: target.clone(),
+        version: version.clone(),
+        git_commit_sha: plan.resolved.git_commit.clone(),
+        timestamp: iso_timestamp(),
+    };
+    let recorded = record_install(&mut installed, &mut settings, &plan.id, &new, plan.enable);
+    if let Err(e) = recorded {
+        // The records are back as they were: so is the folder a reinstall replaced.
+        return Err(undo_publish(target, fresh, displaced, e));
+    }
+    Ok(Published::Installed(displaced))
 }
 
 /// Record `new`, a published install of `id`: `installed_plugins.json`, then the settings

@@ -32,7 +32,9 @@ use crate::manifest::{DEFAULT_LAYOUT, read_manifest};
 use crate::marketplace::MarketplaceSource;
 use crate::marketplace::discover::is_plugin_dir;
 use crate::schema::names::plugin_name_problem;
-use crate::state::{InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile, Transaction};
+use crate::state::{
+    InstallRecord, InstalledPlugins, LinkEntry, Links, NewInstall, SettingsFile, Transaction,
+};
 use crate::version;
 
 /// What only `link` and `unlink` refuse.
@@ -211,72 +213,135 @@ fn link_target(ctx: &Context, req: &LinkRequest) -> Result<LinkTarget, OpError> 
     })
 }
 
-pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
-    ctx.policy()?;
+/// Where `link` puts the checkout, worked out before the state lock is taken.
+struct LinkPlan {
+    id: String,
+    name: String,
+    marketplace: String,
+    checkout: PathBuf,
+    version: String,
+    scope: Scope,
+    project: Option<PathBuf>,
+    dev_dir: PathBuf,
+    /// `cache/<m>/<p>`.
+    plugin_dir: PathBuf,
+    /// The version folder's name, and `cache/<m>/<p>/<folder>`: where the link goes.
+    folder: String,
+    link_path: PathBuf,
+}
+
+fn plan_link(ctx: &Context, req: &LinkRequest) -> Result<LinkPlan, OpError> {
     let LinkTarget {
         checkout,
         name,
-        marketplace: mkt,
+        marketplace,
         version,
     } = link_target(ctx, req)?;
-    let id = format!("{name}@{mkt}");
-    let dev_dir = ctx.loc.dev_marketplace_dir();
     let folder = version::folder_name(&version);
     let cache = ctx.cache();
-    cache.check_names(&mkt, &name, &folder)?;
-    let plugin_dir = cache.plugin_dir(&mkt, &name);
-    let link_path = plugin_dir.join(&folder);
-    let scope = req.scope;
-    let project = ctx.project_for(scope);
+    cache.check_names(&marketplace, &name, &folder)?;
+    let plugin_dir = cache.plugin_dir(&marketplace, &name);
+    Ok(LinkPlan {
+        id: format!("{name}@{marketplace}"),
+        link_path: plugin_dir.join(&folder),
+        dev_dir: ctx.loc.dev_marketplace_dir(),
+        scope: req.scope,
+        project: ctx.project_for(req.scope),
+        name,
+        marketplace,
+        checkout,
+        version,
+        plugin_dir,
+        folder,
+    })
+}
 
-    let _lock = ctx.lock_state()?;
-    let mut installed = ctx.installed()?;
-    let mut settings = ctx.settings(scope).map_err(OpError::settings_write)?;
-    let mut links = Links::read(&ctx.loc.links_file())?;
-    let existing = installed.find(&id, scope, project.as_deref());
-    let earlier = links.find(&id, scope, project.as_deref()).cloned();
-    if !req.force {
-        refuse_to_replace(
-            &installed,
-            earlier.as_ref(),
-            &id,
-            scope,
-            project.as_deref(),
-            &link_path,
-            &version,
-        )?;
-    }
-    // A link over a link keeps what the first one replaced. An earlier link at another version
-    // folder is taken down first (below): what it moved aside goes back where it was.
-    let stale = (earlier.as_ref())
-        .filter(|e| e.link_path != link_path)
-        .cloned();
+/// What the link takes the place of, kept in its journal entry for `unlink`.
+struct Replaced {
+    /// The install record and `enabledPlugins[id]` from before the first link.
+    previous: Option<InstallRecord>,
+    previous_enabled: Option<bool>,
+    /// Where the same-version installed folder is (or is about to be) moved aside.
+    aside: Option<PathBuf>,
+    /// Whether this link moves that folder aside (else `aside` is an earlier link's).
+    moves_aside: bool,
+}
+
+/// A link over a link keeps what the first one replaced. An earlier link at another version
+/// folder is taken down first: what it moved aside goes back where it was.
+fn replaced_by_link(
+    plan: &LinkPlan,
+    earlier: Option<LinkEntry>,
+    installed: &InstalledPlugins,
+    settings: &SettingsFile,
+) -> Replaced {
     let (previous, previous_enabled, mut aside) = match earlier {
         Some(e) => {
-            let same_folder = e.link_path == link_path;
+            let same_folder = e.link_path == plan.link_path;
             (
                 e.previous,
                 e.previous_enabled,
                 e.aside.filter(|_| same_folder),
             )
         }
-        None => (existing.clone(), settings.enabled(&id), None),
+        None => (
+            installed.find(&plan.id, plan.scope, plan.project.as_deref()),
+            settings.enabled(&plan.id),
+            None,
+        ),
     };
     // An installed copy of the same version is kept beside the link for `unlink`.
-    let move_aside = link_path.is_dir() && !link_path.is_symlink();
-    if move_aside {
-        aside = Some(plugin_dir.join(format!(".{folder}.plugin-unlinked")));
+    let moves_aside = plan.link_path.is_dir() && !plan.link_path.is_symlink();
+    if moves_aside {
+        aside = Some(
+            plan.plugin_dir
+                .join(format!(".{}.plugin-unlinked", plan.folder)),
+        );
     }
-    let old_target = fs::read_link(&link_path).ok();
+    Replaced {
+        previous,
+        previous_enabled,
+        aside,
+        moves_aside,
+    }
+}
+
+pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
+    ctx.policy()?;
+    let plan = plan_link(ctx, req)?;
+    let (id, scope, link_path) = (&plan.id, plan.scope, &plan.link_path);
+    let project = plan.project.as_deref();
+
+    let _lock = ctx.lock_state()?;
+    let mut installed = ctx.installed()?;
+    let mut settings = ctx.settings(scope).map_err(OpError::settings_write)?;
+    let mut links = Links::read(&ctx.loc.links_file())?;
+    let earlier = links.find(id, scope, project).cloned();
+    if !req.force {
+        refuse_to_replace(
+            &installed,
+            earlier.as_ref(),
+            id,
+            scope,
+            project,
+            link_path,
+            &plan.version,
+        )?;
+    }
+    let stale = (earlier.as_ref())
+        .filter(|e| &e.link_path != link_path)
+        .cloned();
+    let replaced = replaced_by_link(&plan, earlier, &installed, &settings);
+    let old_target = fs::read_link(link_path).ok();
 
     // The journal's write, and the steps' writes of the other files: each put back when a step
     // fails (the journal only once everything else is back).
     let (mut journal, mut tx) = (Transaction::new(), Transaction::new());
-    let new_dirs: Vec<PathBuf> = [&plugin_dir, &dev_dir]
+    let new_dirs: Vec<PathBuf> = [&plan.plugin_dir, &plan.dev_dir]
         .into_iter()
         .flat_map(|d| missing_dirs(d, &ctx.loc.plugins_root))
         .collect();
-    remove_stale_temps(&plugin_dir, TEMP_LINK_PREFIX);
+    remove_stale_temps(&plan.plugin_dir, TEMP_LINK_PREFIX);
 
     let mut done = Done::default();
     // The earlier link's journal entry stays until the new one replaces it: a crash in between
@@ -284,83 +349,28 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     if let Some(e) = &stale
         && let Err(err) = done.take_down(e)
     {
-        done.undo(&link_path, None, None);
+        done.undo(link_path, None, None);
         return Err(err);
     }
 
     // The journal first: from here on, a crash or a failure leaves `unlink` able to put back
     // what the link replaces (the folder moved aside above all).
-    links.upsert(LinkEntry {
-        id: id.clone(),
-        scope: scope.as_str().to_string(),
-        project_path: (project.as_ref()).map(|p| p.to_string_lossy().into_owned()),
-        checkout: checkout.clone(),
-        link_path: link_path.clone(),
-        aside: aside.clone(),
-        previous: previous.clone(),
-        previous_enabled,
-    });
+    links.upsert(journal_entry(&plan, &replaced));
     if let Err(e) = links.write(&mut journal) {
-        done.undo(&link_path, None, None);
+        done.undo(link_path, None, None);
         return Err(e.into());
     }
     crash_point();
 
-    let result = (|| -> Result<(), OpError> {
-        fs::create_dir_all(&plugin_dir).at("create directory", &plugin_dir)?;
-        if let (true, Some(a)) = (move_aside, &aside) {
-            if a.exists() {
-                crate::fsutil::remove_tree(a)?;
-            }
-            fs::rename(&link_path, a).at("move aside", &link_path)?;
-            done.moved_aside = true;
-            crash_point();
-        }
-        let tmp = temp_path(&plugin_dir, TEMP_LINK_PREFIX);
-        std::os::unix::fs::symlink(&checkout, &tmp).at("create link", &tmp)?;
-        crash_point();
-        if let Err(e) = fs::rename(&tmp, &link_path) {
-            let _ = fs::remove_file(&tmp);
-            return Err(crate::fsutil::IoError::new("link", &link_path, e).into());
-        }
-        done.linked = true;
-        crash_point();
-        if mkt == DEV_MARKETPLACE {
-            register_dev(ctx, &mut tx, &dev_dir, &name, Some((&checkout, &version)))?;
-            // It may have declared the marketplace in user settings.
-            settings = ctx.settings(scope).map_err(OpError::settings_write)?;
-        }
-        installed.upsert(
-            &id,
-            &NewInstall {
-                scope,
-                project_path: project.clone(),
-                install_path: link_path.clone(),
-                version: version.clone(),
-                git_commit_sha: None,
-                timestamp: iso_timestamp(),
-            },
-        );
-        installed.write(&mut tx)?;
-        crash_point();
-        settings.set_enabled(&id, true);
-        settings.write(&mut tx).map_err(OpError::settings_write)?;
-        crash_point();
-        Ok(())
-    })();
+    let result = put_link_in_place(&plan, &replaced, &mut done)
+        .and_then(|()| record_link(ctx, &plan, &mut installed, &mut settings, &mut tx));
     if let Err(e) = result {
         // Every step is undone, whatever happened to the others.
         let files = tx.roll_back();
-        let mut undone = files.is_ok();
-        undone &= done.undo(&link_path, old_target.as_deref(), aside.as_deref());
-        if new_dirs.contains(&dev_dir) {
-            undone &= crate::fsutil::remove_tree(&dev_dir).is_ok();
-        }
-        for d in &new_dirs {
-            let _ = fs::remove_dir(d);
-        }
+        let steps_undone =
+            undo_link_steps(&plan, &done, old_target.as_deref(), &replaced, &new_dirs);
         // Forget the journal only once everything is back; else `unlink` finishes the job.
-        if undone {
+        if files.is_ok() && steps_undone {
             let _ = journal.roll_back();
         } else {
             journal.commit();
@@ -370,13 +380,103 @@ pub fn link(ctx: &Context, req: &LinkRequest) -> Result<LinkReport, OpError> {
     tx.commit();
     journal.commit();
     Ok(LinkReport {
-        id,
+        id: plan.id,
         scope,
-        checkout,
-        link_path,
-        version,
-        replaced: previous.map(|p| p.version),
+        checkout: plan.checkout,
+        link_path: plan.link_path,
+        version: plan.version,
+        replaced: replaced.previous.map(|p| p.version),
     })
+}
+
+/// The `.plugin-links.json` entry recording the link and what it replaced.
+fn journal_entry(plan: &LinkPlan, replaced: &Replaced) -> LinkEntry {
+    LinkEntry {
+        id: plan.id.clone(),
+        scope: plan.scope.as_str().to_string(),
+        project_path: (plan.project.as_ref()).map(|p| p.to_string_lossy().into_owned()),
+        checkout: plan.checkout.clone(),
+        link_path: plan.link_path.clone(),
+        aside: replaced.aside.clone(),
+        previous: replaced.previous.clone(),
+        previous_enabled: replaced.previous_enabled,
+    }
+}
+
+/// The cache steps: move the installed folder aside, then put the link in its place (created
+/// under a temporary name, renamed over).
+fn put_link_in_place(plan: &LinkPlan, replaced: &Replaced, done: &mut Done) -> Result<(), OpError> {
+    let (plugin_dir, link_path) = (&plan.plugin_dir, &plan.link_path);
+    fs::create_dir_all(plugin_dir).at("create directory", plugin_dir)?;
+    if let (true, Some(a)) = (replaced.moves_aside, &replaced.aside) {
+        if a.exists() {
+            crate::fsutil::remove_tree(a)?;
+        }
+        fs::rename(link_path, a).at("move aside", link_path)?;
+        done.moved_aside = true;
+        crash_point();
+    }
+    let tmp = temp_path(plugin_dir, TEMP_LINK_PREFIX);
+    std::os::unix::fs::symlink(&plan.checkout, &tmp).at("create link", &tmp)?;
+    crash_point();
+    if let Err(e) = fs::rename(&tmp, link_path) {
+        let _ = fs::remove_file(&tmp);
+        return Err(crate::fsutil::IoError::new("link", link_path, e).into());
+    }
+    done.linked = true;
+    crash_point();
+    Ok(())
+}
+
+/// The state steps: the `dev` marketplace entry, the install record, and the plugin enabled.
+fn record_link(
+    ctx: &Context,
+    plan: &LinkPlan,
+    installed: &mut InstalledPlugins,
+    settings: &mut SettingsFile,
+    tx: &mut Transaction,
+) -> Result<(), OpError> {
+    if plan.marketplace == DEV_MARKETPLACE {
+        let add = Some((plan.checkout.as_path(), plan.version.as_str()));
+        register_dev(ctx, tx, &plan.dev_dir, &plan.name, add)?;
+        // It may have declared the marketplace in user settings.
+        *settings = ctx.settings(plan.scope).map_err(OpError::settings_write)?;
+    }
+    installed.upsert(
+        &plan.id,
+        &NewInstall {
+            scope: plan.scope,
+            project_path: plan.project.clone(),
+            install_path: plan.link_path.clone(),
+            version: plan.version.clone(),
+            git_commit_sha: None,
+            timestamp: iso_timestamp(),
+        },
+    );
+    installed.write(tx)?;
+    crash_point();
+    settings.set_enabled(&plan.id, true);
+    settings.write(tx).map_err(OpError::settings_write)?;
+    crash_point();
+    Ok(())
+}
+
+/// Undo the cache steps and remove the folders the link created; whether all of it worked.
+fn undo_link_steps(
+    plan: &LinkPlan,
+    done: &Done,
+    old_target: Option<&Path>,
+    replaced: &Replaced,
+    new_dirs: &[PathBuf],
+) -> bool {
+    let mut undone = done.undo(&plan.link_path, old_target, replaced.aside.as_deref());
+    if new_dirs.contains(&plan.dev_dir) {
+        undone &= crate::fsutil::remove_tree(&plan.dev_dir).is_ok();
+    }
+    for d in new_dirs {
+        let _ = fs::remove_dir(d);
+    }
+    undone
 }
 
 /// Without `--force`, a link does not take the place of an installation that is not an earlier

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Context, OpError, load_configured};
+use super::{Context, LoadedMarketplace, OpError, load_configured};
 use crate::locations::Scope;
 use crate::manifest::read_manifest;
 
@@ -73,31 +73,11 @@ pub fn list(
 
     let mut rows = Vec::new();
     for (id, rec) in installed.all() {
-        let mkt_name = id.split_once('@').map(|(_, m)| m).unwrap_or_default();
-        let plugin_name = id.split_once('@').map(|(n, _)| n).unwrap_or(&id);
-        let mut errors = Vec::new();
-        let mut read_from_folder = None;
-        let mut folder_version = None;
-        match loaded
-            .iter()
-            .find(|l| l.name == mkt_name)
-            .map(|l| &l.marketplace)
-        {
-            Some(Ok(m)) => {
-                if let Some(entry) = m.manifest.entries_named(plugin_name).next()
-                    && let Some(dir) = loaded_in_place(m, entry)
-                {
-                    folder_version = read_manifest(&dir, &m.root, plugin_name)
-                        .ok()
-                        .flatten()
-                        .and_then(|mf| mf.version)
-                        .or_else(|| entry.version.clone());
-                    read_from_folder = Some(dir);
-                }
-            }
-            Some(Err(e)) => errors.push(format!("Marketplace {mkt_name} failed to load: {e}")),
-            None => errors.push(format!("Marketplace {mkt_name} is not configured")),
-        }
+        let FromMarketplace {
+            read_from_folder,
+            folder_version,
+            errors,
+        } = from_marketplace(&loaded, &id);
         let foreign_project = rec.scope().is_some_and(Scope::is_project_bound)
             && rec.project_path.as_deref().map(Path::new) != Some(here);
         rows.push(InstalledRow {
@@ -116,26 +96,73 @@ pub fn list(
         });
     }
     rows.sort_by(|a, b| a.id.cmp(&b.id));
+    let available = if with_available {
+        available_rows(&loaded, &rows)
+    } else {
+        Vec::new()
+    };
+    Ok((rows, available))
+}
 
-    let mut available = Vec::new();
-    if with_available {
-        for l in &loaded {
-            let Ok(m) = &l.marketplace else { continue };
-            for e in &m.manifest.entries {
-                let plugin_id = format!("{}@{}", e.name, l.name);
-                if rows.iter().any(|r| r.id == plugin_id) {
-                    continue;
-                }
-                available.push(AvailableRow {
-                    plugin_id,
-                    name: e.name.clone(),
-                    description: e.description.clone(),
-                    marketplace_name: l.name.clone(),
-                    version: e.version.clone(),
-                    source: e.raw.get("source").cloned().unwrap_or_default(),
-                });
+/// What an installation's row takes from its marketplace.
+struct FromMarketplace {
+    /// A relative plugin's folder, loaded in place, and the version it declares.
+    read_from_folder: Option<PathBuf>,
+    folder_version: Option<String>,
+    /// Why the marketplace has nothing to say.
+    errors: Vec<String>,
+}
+
+fn from_marketplace(loaded: &[LoadedMarketplace], id: &str) -> FromMarketplace {
+    let mkt_name = id.split_once('@').map(|(_, m)| m).unwrap_or_default();
+    let plugin_name = id.split_once('@').map(|(n, _)| n).unwrap_or(id);
+    let mut out = FromMarketplace {
+        read_from_folder: None,
+        folder_version: None,
+        errors: Vec::new(),
+    };
+    match loaded
+        .iter()
+        .find(|l| l.name == mkt_name)
+        .map(|l| &l.marketplace)
+    {
+        Some(Ok(m)) => {
+            if let Some(entry) = m.manifest.entries_named(plugin_name).next()
+                && let Some(dir) = loaded_in_place(m, entry)
+            {
+                out.folder_version = read_manifest(&dir, &m.root, plugin_name)
+                    .ok()
+                    .flatten()
+                    .and_then(|mf| mf.version)
+                    .or_else(|| entry.version.clone());
+                out.read_from_folder = Some(dir);
             }
         }
+        Some(Err(e)) => (out.errors).push(format!("Marketplace {mkt_name} failed to load: {e}")),
+        None => (out.errors).push(format!("Marketplace {mkt_name} is not configured")),
     }
-    Ok((rows, available))
+    out
+}
+
+/// The plugins of the loaded marketplaces that are not installed (in no row).
+fn available_rows(loaded: &[LoadedMarketplace], rows: &[InstalledRow]) -> Vec<AvailableRow> {
+    let mut available = Vec::new();
+    for l in loaded {
+        let Ok(m) = &l.marketplace else { continue };
+        for e in &m.manifest.entries {
+            let plugin_id = format!("{}@{}", e.name, l.name);
+            if rows.iter().any(|r| r.id == plugin_id) {
+                continue;
+            }
+            available.push(AvailableRow {
+                plugin_id,
+                name: e.name.clone(),
+                description: e.description.clone(),
+                marketplace_name: l.name.clone(),
+                version: e.version.clone(),
+                source: e.raw.get("source").cloned().unwrap_or_default(),
+            });
+        }
+    }
+    available
 }

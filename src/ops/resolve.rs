@@ -14,6 +14,8 @@ use crate::definition::{
 };
 use crate::fsutil::IoContext;
 use crate::locations::Scope;
+use crate::marketplace::Marketplace;
+use crate::state::InstallRecord;
 
 /// `resolve` of a plugin with no installation visible here: says how to get one.
 #[derive(Debug, thiserror::Error)]
@@ -40,59 +42,12 @@ fn not_installed_message(typed: &str, project: &Path, elsewhere: Option<&Path>) 
 }
 
 pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
-    let r = PluginRef::parse_checked(raw)?;
-    let installed = ctx.installed()?;
-    let here = ctx.loc.project_path();
-    let visible: Vec<_> = installed
-        .visible_from(here)
-        .into_iter()
-        .filter(|(id, _, _)| r.matches(id))
-        .collect();
-    let mut ids: Vec<&str> = visible.iter().map(|(id, _, _)| id.as_str()).collect();
-    ids.dedup();
-    if ids.len() > 1 {
-        return Err(LookupError::AmbiguousInstalled {
-            name: r.name,
-            candidates: ids.iter().map(|s| s.to_string()).collect(),
-        }
-        .into());
-    }
-    // The installation that loads here: the most specific scope (local > project > user), a
-    // managed one above all.
-    let Some((id, record, scope)) = visible.into_iter().max_by_key(|(_, _, scope)| *scope) else {
-        let elsewhere = installed
-            .all()
-            .into_iter()
-            .filter(|(id, _)| r.matches(id))
-            .find_map(|(_, rec)| rec.project_path);
-        return Err(NotInstalledForResolve {
-            typed: raw.to_string(),
-            project: here.to_path_buf(),
-            elsewhere: elsewhere.map(PathBuf::from),
-        }
-        .into());
-    };
+    let (id, record, scope) = installation_loading_here(ctx, raw)?;
     let r = PluginRef::parse(&id);
     let (name, marketplace) = (r.name, r.marketplace.unwrap_or_default());
 
     let mut warnings = Vec::new();
-    let configured = ctx.configured_marketplaces()?;
-    let loaded = load_configured(&configured, |n| n == marketplace);
-    let catalog = match loaded.into_iter().next().map(|l| l.marketplace) {
-        Some(Ok(m)) => Some(m),
-        Some(Err(e)) => {
-            warnings.push(no_entry(format!(
-                "marketplace \"{marketplace}\" could not be loaded ({e}); resolved from plugin.json and the plugin's folders only"
-            )));
-            None
-        }
-        None => {
-            warnings.push(no_entry(format!(
-                "marketplace \"{marketplace}\" is not configured any more; resolved from plugin.json and the plugin's folders only"
-            )));
-            None
-        }
-    };
+    let catalog = load_catalog(ctx, &marketplace, &mut warnings)?;
     let entry = catalog
         .as_ref()
         .and_then(|m| m.manifest.entries.iter().find(|e| e.name == name));
@@ -120,7 +75,7 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
         },
         entry,
         data_dir,
-        project_dir: here.to_path_buf(),
+        project_dir: ctx.loc.project_path().to_path_buf(),
         options,
         warnings,
         manifest_file: None,
@@ -129,6 +84,71 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
         std::fs::create_dir_all(&def.data_dir).at("create", &def.data_dir)?;
     }
     Ok(def)
+}
+
+/// The installation of the plugin `raw` names that loads in this project: the most specific
+/// scope (local > project > user), a managed one above all. Refused when `raw` matches several
+/// plugins, or none installed here.
+fn installation_loading_here(
+    ctx: &Context,
+    raw: &str,
+) -> Result<(String, InstallRecord, Scope), OpError> {
+    let r = PluginRef::parse_checked(raw)?;
+    let installed = ctx.installed()?;
+    let here = ctx.loc.project_path();
+    let visible: Vec<_> = installed
+        .visible_from(here)
+        .into_iter()
+        .filter(|(id, _, _)| r.matches(id))
+        .collect();
+    let mut ids: Vec<&str> = visible.iter().map(|(id, _, _)| id.as_str()).collect();
+    ids.dedup();
+    if ids.len() > 1 {
+        return Err(LookupError::AmbiguousInstalled {
+            name: r.name,
+            candidates: ids.iter().map(|s| s.to_string()).collect(),
+        }
+        .into());
+    }
+    let Some(found) = visible.into_iter().max_by_key(|(_, _, scope)| *scope) else {
+        let elsewhere = installed
+            .all()
+            .into_iter()
+            .filter(|(id, _)| r.matches(id))
+            .find_map(|(_, rec)| rec.project_path);
+        return Err(NotInstalledForResolve {
+            typed: raw.to_string(),
+            project: here.to_path_buf(),
+            elsewhere: elsewhere.map(PathBuf::from),
+        }
+        .into());
+    };
+    Ok(found)
+}
+
+/// The plugin's marketplace, loaded; `None`, with a warning, when it cannot be.
+fn load_catalog(
+    ctx: &Context,
+    marketplace: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<Marketplace>, OpError> {
+    let configured = ctx.configured_marketplaces()?;
+    let loaded = load_configured(&configured, |n| n == marketplace);
+    Ok(match loaded.into_iter().next().map(|l| l.marketplace) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            warnings.push(no_entry(format!(
+                "marketplace \"{marketplace}\" could not be loaded ({e}); resolved from plugin.json and the plugin's folders only"
+            )));
+            None
+        }
+        None => {
+            warnings.push(no_entry(format!(
+                "marketplace \"{marketplace}\" is not configured any more; resolved from plugin.json and the plugin's folders only"
+            )));
+            None
+        }
+    })
 }
 
 /// `pluginConfigs[id].options` of the user settings, then of the managed settings, which win key

@@ -324,51 +324,9 @@ impl PluginSource {
     }
 
     fn parse_object(o: &Map<String, Value>) -> Result<Self, String> {
-        let field = |k: &str| -> Result<String, String> {
-            match o.get(k) {
-                Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-                other => Err(format!(
-                    "source.{k}: Invalid input: expected string, received {}",
-                    json_type(other)
-                )),
-            }
-        };
-        let opt = |k: &str| -> Result<Option<String>, String> {
-            match o.get(k) {
-                None | Some(Value::Null) => Ok(None),
-                Some(Value::String(s)) => Ok(Some(s.clone())),
-                other => Err(format!(
-                    "source.{k}: Invalid input: expected string, received {}",
-                    json_type(other)
-                )),
-            }
-        };
-        let sha = || -> Result<Option<String>, String> {
-            let sha = opt("sha")?;
-            if let Some(s) = &sha {
-                // Claude Code's two checks, in its words.
-                let mut problems = Vec::new();
-                if s.len() < 40 {
-                    problems.push(
-                        "source.sha: Too small: expected string to have exactly 40 characters",
-                    );
-                } else if s.len() > 40 {
-                    problems
-                        .push("source.sha: Too big: expected string to have exactly 40 characters");
-                }
-                if !(s.len() == 40
-                    && s.bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-                {
-                    problems
-                        .push("source.sha: Must be a full 40-character lowercase git commit SHA");
-                }
-                if !problems.is_empty() {
-                    return Err(problems.join(", "));
-                }
-            }
-            Ok(sha)
-        };
+        let field = |k: &str| source_string(o, k);
+        let opt = |k: &str| optional_source_string(o, k);
+        let sha = || source_sha(o);
         let kind = match o.get("source") {
             Some(Value::String(k)) => k.as_str(),
             other => {
@@ -421,6 +379,53 @@ impl PluginSource {
             other => PluginSource::Unknown(other.to_string()),
         })
     }
+}
+
+/// `source.<k>`, a non-empty string.
+fn source_string(o: &Map<String, Value>, k: &str) -> Result<String, String> {
+    match o.get(k) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        other => Err(format!(
+            "source.{k}: Invalid input: expected string, received {}",
+            json_type(other)
+        )),
+    }
+}
+
+/// `source.<k>`, a string when present (`null` counts as absent).
+fn optional_source_string(o: &Map<String, Value>, k: &str) -> Result<Option<String>, String> {
+    match o.get(k) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        other => Err(format!(
+            "source.{k}: Invalid input: expected string, received {}",
+            json_type(other)
+        )),
+    }
+}
+
+/// `source.sha`, when present a full 40-character lowercase commit id.
+fn source_sha(o: &Map<String, Value>) -> Result<Option<String>, String> {
+    let sha = optional_source_string(o, "sha")?;
+    if let Some(s) = &sha {
+        // Claude Code's two checks, in its words.
+        let mut problems = Vec::new();
+        if s.len() < 40 {
+            problems.push("source.sha: Too small: expected string to have exactly 40 characters");
+        } else if s.len() > 40 {
+            problems.push("source.sha: Too big: expected string to have exactly 40 characters");
+        }
+        if !(s.len() == 40
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        {
+            problems.push("source.sha: Must be a full 40-character lowercase git commit SHA");
+        }
+        if !problems.is_empty() {
+            return Err(problems.join(", "));
+        }
+    }
+    Ok(sha)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use super::plugin::{ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths, check_plugin_folder};
+use super::plugin::{
+    CheckedManifest, ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths, check_plugin_folder,
+};
 use super::{
     Bom, FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
     unknown_field,
@@ -98,67 +100,18 @@ fn check_catalog(
         f.error("", "schema", expected("object", Some(value)));
         return Ok(());
     };
-    match raw.get("name") {
-        Some(Value::String(name)) => {
-            if let Some(p) = marketplace_name_problem(name) {
-                f.error("name", "name", p);
-            } else if let Some(p) = reserved_name_problem(name) {
-                // Only `marketplace add` refuses it, and only from outside github.com/anthropics.
-                f.warn(
-                    "name",
-                    "reserved-name",
-                    format!("{p} Adding this marketplace from any other source fails."),
-                );
-            }
-        }
-        other => f.error("name", "schema", expected("string", other)),
-    }
+    check_catalog_name(raw.get("name"), f);
     f.check_person("owner", raw.get("owner"));
     let metadata = raw.get("metadata").and_then(Value::as_object);
     let has_description = raw.get("description").is_some_and(Value::is_string)
         || metadata.is_some_and(|m| m.get("description").is_some_and(Value::is_string));
-    let plugin_root = match metadata.and_then(|m| m.get("pluginRoot")) {
-        None => None,
-        Some(Value::String(pr)) => {
-            if plugin_root_dir(root, pr).is_some() {
-                Some(pr.as_str())
-            } else {
-                f.error(
-                    "metadata.pluginRoot",
-                    "plugin-root",
-                    format!("pluginRoot \"{pr}\" must be a relative path inside the marketplace root (no \"..\", absolute paths or backslashes); bare source names can't resolve under it"),
-                );
-                None
-            }
-        }
-        Some(other) => {
-            f.error(
-                "metadata.pluginRoot",
-                "schema",
-                expected("string", Some(other)),
-            );
-            None
-        }
-    };
+    let plugin_root = catalog_plugin_root(metadata, root, f);
     for (key, _) in raw {
         if !TOP_KEYS.contains(&key.as_str()) {
             f.warnings.push(unknown_field(key, key, TOP_KEYS));
         }
     }
-    let plugins = match raw.get("plugins") {
-        Some(Value::Array(p)) => p.as_slice(),
-        other => {
-            f.error("plugins", "schema", expected("array", other));
-            &[]
-        }
-    };
-    if raw.get("plugins").is_some_and(Value::is_array) && plugins.is_empty() {
-        f.warn(
-            "plugins",
-            "no-plugins",
-            "Marketplace has no plugins defined",
-        );
-    }
+    let plugins = catalog_plugins(raw, f);
     if !has_description {
         f.warn(
             "description",
@@ -186,6 +139,76 @@ fn check_catalog(
     }
     check_renames(raw.get("renames"), &listed, f);
     Ok(())
+}
+
+/// The marketplace's `name`: a valid name, and not one only Anthropic may add.
+fn check_catalog_name(name: Option<&Value>, f: &mut Findings) {
+    match name {
+        Some(Value::String(name)) => {
+            if let Some(p) = marketplace_name_problem(name) {
+                f.error("name", "name", p);
+            } else if let Some(p) = reserved_name_problem(name) {
+                // Only `marketplace add` refuses it, and only from outside github.com/anthropics.
+                f.warn(
+                    "name",
+                    "reserved-name",
+                    format!("{p} Adding this marketplace from any other source fails."),
+                );
+            }
+        }
+        other => f.error("name", "schema", expected("string", other)),
+    }
+}
+
+/// `metadata.pluginRoot`, under which bare source names resolve; `None` (with the error) when
+/// it is not a relative path inside the marketplace root.
+fn catalog_plugin_root<'a>(
+    metadata: Option<&'a Map<String, Value>>,
+    root: &Path,
+    f: &mut Findings,
+) -> Option<&'a str> {
+    match metadata.and_then(|m| m.get("pluginRoot")) {
+        None => None,
+        Some(Value::String(pr)) => {
+            if plugin_root_dir(root, pr).is_some() {
+                Some(pr.as_str())
+            } else {
+                f.error(
+                    "metadata.pluginRoot",
+                    "plugin-root",
+                    format!("pluginRoot \"{pr}\" must be a relative path inside the marketplace root (no \"..\", absolute paths or backslashes); bare source names can't resolve under it"),
+                );
+                None
+            }
+        }
+        Some(other) => {
+            f.error(
+                "metadata.pluginRoot",
+                "schema",
+                expected("string", Some(other)),
+            );
+            None
+        }
+    }
+}
+
+/// The `plugins` array (empty, with the error, when it is not one).
+fn catalog_plugins<'a>(raw: &'a Map<String, Value>, f: &mut Findings) -> &'a [Value] {
+    let plugins = match raw.get("plugins") {
+        Some(Value::Array(p)) => p.as_slice(),
+        other => {
+            f.error("plugins", "schema", expected("array", other));
+            &[]
+        }
+    };
+    if raw.get("plugins").is_some_and(Value::is_array) && plugins.is_empty() {
+        f.warn(
+            "plugins",
+            "no-plugins",
+            "Marketplace has no plugins defined",
+        );
+    }
+    plugins
 }
 
 /// The entry's name, `None` (with the error) when it is missing or not a plugin name.
@@ -393,23 +416,7 @@ fn check_entry(
     let Ok(entry) = PluginEntry::from_value(i, v.clone()) else {
         return Ok(());
     };
-    // Defects read `field: message`; Claude Code names the field `plugins.<i>.<field>`.
-    for d in &entry.defects {
-        let (field, msg) = d.split_once(": ").unwrap_or(("", d.as_str()));
-        let code = if field.starts_with("source") {
-            "source"
-        } else {
-            "schema"
-        };
-        f.error(format!("plugins.{i}.{field}"), code, msg);
-    }
-    if entry.raw.get("headersHelper").is_some() && entry.strict != Some(false) {
-        f.error(
-            format!("plugins[{i}].headersHelper"),
-            "schema",
-            format!("Plugin \"{name}\" sets headersHelper but is not \"strict\": false"),
-        );
-    }
+    report_entry_defects(i, name, &entry, f);
     let at = |field: &str| format!("plugins[{i}].{field}");
     let dir = relative_source_dir(i, raw, &entry, root, plugin_root, f);
     let Some((dir, shown)) = dir else {
@@ -425,46 +432,10 @@ fn check_entry(
     }
     let manifest_file = crate::manifest::find_manifest(&dir);
     let checked = check_plugin_folder(&dir, manifest_file.as_deref(), Some(root))?;
-    let shown_manifest = |file: &Path| {
-        file.strip_prefix(root)
-            .unwrap_or(file)
-            .to_string_lossy()
-            .into_owned()
+    let has_manifest = match checked.manifest {
+        Some(cm) => check_beside_manifest(i, name, raw, &entry, cm, root, f),
+        None => false,
     };
-    let mut has_manifest = false;
-    if let Some(cm) = checked.manifest {
-        let (file, mut pf, manifest) = (cm.file, cm.findings, cm.raw);
-        // The entry supplies what plugin.json lacks; warn only when neither has it.
-        let entry_has = |k: &str| raw.contains_key(k);
-        pf.warnings.retain(|w| match w.code {
-            "missing-version" => !entry_has("version"),
-            "missing-description" => !entry_has("description"),
-            "missing-author" => !entry_has("author"),
-            _ => true,
-        });
-        f.absorb(pf, &format!("plugins[{i}] plugin.json → "));
-        if let Some(m) = manifest {
-            has_manifest = true;
-            if let Some(mname) = m.get("name").and_then(Value::as_str)
-                && mname != name
-            {
-                f.warn(
-                    at("name"),
-                    "name-mismatch",
-                    format!("Entry name \"{name}\" differs from \"{mname}\" in {}. Claude Code installs and enables it as \"{name}\" but namespaces its components as \"{mname}:…\"; use one name in both places.", shown_manifest(&file)),
-                );
-            }
-            if let (Some(ev), Some(Value::String(mv))) = (&entry.version, m.get("version"))
-                && ev != mv
-            {
-                f.warn(
-                    at("version"),
-                    "version-mismatch",
-                    format!("Entry declares version \"{ev}\" but {} says \"{mv}\". At install time, plugin.json wins (calculatePluginVersion precedence) — the entry version is silently ignored. Update this entry to \"{mv}\" to match.", shown_manifest(&file)),
-                );
-            }
-        }
-    }
     check_strict(
         i,
         name,
@@ -486,6 +457,79 @@ fn check_entry(
     f.absorb(checked.folder, &format!("plugins[{i}] → "));
     contents.extend(checked.contents);
     Ok(())
+}
+
+/// The entry's schema defects, and a `headersHelper` the entry may not set.
+fn report_entry_defects(i: usize, name: &str, entry: &PluginEntry, f: &mut Findings) {
+    // Defects read `field: message`; Claude Code names the field `plugins.<i>.<field>`.
+    for d in &entry.defects {
+        let (field, msg) = d.split_once(": ").unwrap_or(("", d.as_str()));
+        let code = if field.starts_with("source") {
+            "source"
+        } else {
+            "schema"
+        };
+        f.error(format!("plugins.{i}.{field}"), code, msg);
+    }
+    if entry.raw.get("headersHelper").is_some() && entry.strict != Some(false) {
+        f.error(
+            format!("plugins[{i}].headersHelper"),
+            "schema",
+            format!("Plugin \"{name}\" sets headersHelper but is not \"strict\": false"),
+        );
+    }
+}
+
+/// The findings of the plugin.json beside the entry (less what the entry supplies), and where
+/// the two disagree; whether that plugin.json is a JSON object.
+fn check_beside_manifest(
+    i: usize,
+    name: &str,
+    raw: &Map<String, Value>,
+    entry: &PluginEntry,
+    cm: CheckedManifest,
+    root: &Path,
+    f: &mut Findings,
+) -> bool {
+    let at = |field: &str| format!("plugins[{i}].{field}");
+    let shown_manifest = |file: &Path| {
+        file.strip_prefix(root)
+            .unwrap_or(file)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let (file, mut pf, manifest) = (cm.file, cm.findings, cm.raw);
+    // The entry supplies what plugin.json lacks; warn only when neither has it.
+    let entry_has = |k: &str| raw.contains_key(k);
+    pf.warnings.retain(|w| match w.code {
+        "missing-version" => !entry_has("version"),
+        "missing-description" => !entry_has("description"),
+        "missing-author" => !entry_has("author"),
+        _ => true,
+    });
+    f.absorb(pf, &format!("plugins[{i}] plugin.json → "));
+    let Some(m) = manifest else {
+        return false;
+    };
+    if let Some(mname) = m.get("name").and_then(Value::as_str)
+        && mname != name
+    {
+        f.warn(
+            at("name"),
+            "name-mismatch",
+            format!("Entry name \"{name}\" differs from \"{mname}\" in {}. Claude Code installs and enables it as \"{name}\" but namespaces its components as \"{mname}:…\"; use one name in both places.", shown_manifest(&file)),
+        );
+    }
+    if let (Some(ev), Some(Value::String(mv))) = (&entry.version, m.get("version"))
+        && ev != mv
+    {
+        f.warn(
+            at("version"),
+            "version-mismatch",
+            format!("Entry declares version \"{ev}\" but {} says \"{mv}\". At install time, plugin.json wins (calculatePluginVersion precedence) — the entry version is silently ignored. Update this entry to \"{mv}\" to match.", shown_manifest(&file)),
+        );
+    }
+    true
 }
 
 fn check_renames(value: Option<&Value>, listed: &HashSet<&str>, f: &mut Findings) {

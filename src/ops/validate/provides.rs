@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::definition::{
-    DefinitionInputs, Installation, MarkdownComponent, Named, PluginDefinition,
+    DefinitionInputs, HookGroup, Installation, MarkdownComponent, Named, PluginDefinition,
+    ServerComponent,
 };
 
 /// What the plugin loads, in Claude Code's element format (`validate --json`'s `provides`).
@@ -97,27 +98,7 @@ pub struct ProvidedMonitor {
 /// `provides` of the plugin at `root` whose manifest `manifest` names it `name`; `None` when it cannot be
 /// loaded (Claude Code prints `null` then).
 pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Provides> {
-    let installation = Installation {
-        plugin_id: format!("{name}@validate"),
-        name: name.to_string(),
-        marketplace: "validate".into(),
-        version: String::new(),
-        scope: "user".into(),
-        project_path: None,
-        root: root.to_path_buf(),
-        read_from_folder: None,
-    };
-    // The placeholders stand for themselves: `provides` shows configuration as written.
-    let def = PluginDefinition::build(DefinitionInputs {
-        installation,
-        entry: None,
-        data_dir: PathBuf::from("${CLAUDE_PLUGIN_DATA}"),
-        project_dir: PathBuf::from("${CLAUDE_PROJECT_DIR}"),
-        options: Named::default(),
-        warnings: Vec::new(),
-        manifest_file: Some(manifest.to_path_buf()),
-    })
-    .ok()?;
+    let def = definition_as_written(root, manifest, name)?;
     let root_text = root.to_string_lossy().into_owned();
     let as_written = |v: &Value| unsubstitute(v, &root_text);
     let c = &def.components;
@@ -129,49 +110,6 @@ pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Provi
         n.sort();
         n
     };
-    let mut hooks = Vec::new();
-    for (event, groups) in c.hooks.iter() {
-        for g in groups {
-            for h in &g.hooks {
-                let field = |key: &str| h.get(key).map(as_written);
-                hooks.push(ProvidedHook {
-                    event: event.to_string(),
-                    matcher: g.matcher.clone(),
-                    kind: field("type"),
-                    command: field("command"),
-                    args: field("args"),
-                    prompt: field("prompt"),
-                    url: h.get("url").map(|v| match v.as_str() {
-                        Some(u) => Value::String(normalized_url(u, false)),
-                        None => as_written(v),
-                    }),
-                });
-            }
-        }
-    }
-    let mut mcp: Vec<ProvidedMcpServer> = c
-        .mcp_servers
-        .iter()
-        .map(|(n, s)| {
-            let cfg = as_written(&s.config);
-            if s.transport == "stdio" {
-                ProvidedMcpServer::Stdio {
-                    name: n.to_string(),
-                    kind: "stdio".into(),
-                    target: cfg.get("command").cloned(),
-                    args: cfg.get("args").cloned().unwrap_or(Value::Array(Vec::new())),
-                }
-            } else {
-                let url = cfg.get("url").and_then(Value::as_str).unwrap_or_default();
-                ProvidedMcpServer::Remote {
-                    name: n.to_string(),
-                    kind: s.transport.clone(),
-                    target: normalized_url(url, true),
-                }
-            }
-        })
-        .collect();
-    mcp.sort_by(|a, b| a.name().cmp(b.name()));
     let lsp = c
         .lsp_servers
         .iter()
@@ -191,20 +129,10 @@ pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Provi
             }
         })
         .collect();
-    let mut bin: Vec<String> = c
-        .bin
-        .as_deref()
-        .and_then(|b| fs::read_dir(b).ok())
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    bin.sort();
     Some(Provides {
         modules: [],
-        hooks,
-        mcp_servers: mcp,
+        hooks: provided_hooks(&c.hooks, &root_text),
+        mcp_servers: provided_mcp_servers(&c.mcp_servers, &root_text),
         lsp_servers: lsp,
         monitors,
         skills: names(&c.skills),
@@ -213,8 +141,99 @@ pub(super) fn provides(root: &Path, manifest: &Path, name: &str) -> Option<Provi
         output_styles: names(&c.output_styles),
         themes: names(&c.themes),
         workflows: [],
-        bin,
+        bin: bin_files(c.bin.as_deref()),
     })
+}
+
+/// The plugin as `resolve` loads it, but with the placeholders standing for themselves:
+/// `provides` shows configuration as written.
+fn definition_as_written(root: &Path, manifest: &Path, name: &str) -> Option<PluginDefinition> {
+    let installation = Installation {
+        plugin_id: format!("{name}@validate"),
+        name: name.to_string(),
+        marketplace: "validate".into(),
+        version: String::new(),
+        scope: "user".into(),
+        project_path: None,
+        root: root.to_path_buf(),
+        read_from_folder: None,
+    };
+    PluginDefinition::build(DefinitionInputs {
+        installation,
+        entry: None,
+        data_dir: PathBuf::from("${CLAUDE_PLUGIN_DATA}"),
+        project_dir: PathBuf::from("${CLAUDE_PROJECT_DIR}"),
+        options: Named::default(),
+        warnings: Vec::new(),
+        manifest_file: Some(manifest.to_path_buf()),
+    })
+    .ok()
+}
+
+/// One element per hook, event by event.
+fn provided_hooks(hooks: &Named<Vec<HookGroup>>, root: &str) -> Vec<ProvidedHook> {
+    let as_written = |v: &Value| unsubstitute(v, root);
+    let mut out = Vec::new();
+    for (event, groups) in hooks.iter() {
+        for g in groups {
+            for h in &g.hooks {
+                let field = |key: &str| h.get(key).map(as_written);
+                out.push(ProvidedHook {
+                    event: event.to_string(),
+                    matcher: g.matcher.clone(),
+                    kind: field("type"),
+                    command: field("command"),
+                    args: field("args"),
+                    prompt: field("prompt"),
+                    url: h.get("url").map(|v| match v.as_str() {
+                        Some(u) => Value::String(normalized_url(u, false)),
+                        None => as_written(v),
+                    }),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The MCP servers sorted by name: a stdio server's command and arguments, a remote one's URL.
+fn provided_mcp_servers(servers: &Named<ServerComponent>, root: &str) -> Vec<ProvidedMcpServer> {
+    let mut mcp: Vec<ProvidedMcpServer> = servers
+        .iter()
+        .map(|(n, s)| {
+            let cfg = unsubstitute(&s.config, root);
+            if s.transport == "stdio" {
+                ProvidedMcpServer::Stdio {
+                    name: n.to_string(),
+                    kind: "stdio".into(),
+                    target: cfg.get("command").cloned(),
+                    args: cfg.get("args").cloned().unwrap_or(Value::Array(Vec::new())),
+                }
+            } else {
+                let url = cfg.get("url").and_then(Value::as_str).unwrap_or_default();
+                ProvidedMcpServer::Remote {
+                    name: n.to_string(),
+                    kind: s.transport.clone(),
+                    target: normalized_url(url, true),
+                }
+            }
+        })
+        .collect();
+    mcp.sort_by(|a, b| a.name().cmp(b.name()));
+    mcp
+}
+
+/// The names of the files in `bin/`, sorted.
+fn bin_files(bin: Option<&Path>) -> Vec<String> {
+    let mut bin: Vec<String> = bin
+        .and_then(|b| fs::read_dir(b).ok())
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    bin.sort();
+    bin
 }
 
 impl ProvidedMcpServer {
