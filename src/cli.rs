@@ -183,7 +183,7 @@ pub struct UpdateArgs {
     /// Plugins worked on at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
-    /// Print a JSON array, one object per installation
+    /// Print the result as JSON, a row per installation
     #[arg(long)]
     pub json: bool,
 }

@@ -1034,19 +1034,15 @@ fn update_message(outcome: &UpdateOutcome, applied: bool) -> String {
     }
 }
 
-/// `update` and `outdated`: a line per installation and a summary; `--json`: the rows, as an
-/// array (`update`) or in an `outdated` report.
+/// `update` and `outdated`: a line per installation and a summary; `--json`: the rows in a
+/// report.
 pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -> i32 {
     let command = if applied { "update" } else { "outdated" };
     let results = match r {
         Ok(r) => r,
         Err(e) => {
-            match (out.json, applied) {
-                (false, _) => {}
-                (true, true) => json_pretty(&json::Updated::Failed([CommandFailure::new(
-                    None, command, &e,
-                )])),
-                (true, false) => json_pretty(&CommandFailure::new(OWN, command, &e)),
+            if out.json {
+                json_pretty(&CommandFailure::new(OWN, command, &e));
             }
             eprintln!("✘ Failed to {command}: {e}");
             return 1;
@@ -1056,17 +1052,12 @@ pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -
         .iter()
         .any(|r| matches!(r.outcome, UpdateOutcome::Failed { .. }));
     if out.json {
-        let rows = results.iter().map(|r| update_row(r, applied)).collect();
-        if applied {
-            json_pretty(&json::Updated::Rows(rows));
-        } else {
-            json_pretty(&json::Outdated {
-                schema_version: SCHEMA_VERSION,
-                command: command.into(),
-                outcome: Outcome::of(failed),
-                plugins: rows,
-            });
-        }
+        json_pretty(&json::UpdateReport {
+            schema_version: SCHEMA_VERSION,
+            command: command.into(),
+            outcome: Outcome::of(failed),
+            plugins: results.iter().map(|r| update_row(r, applied)).collect(),
+        });
         return i32::from(failed);
     }
     if results.is_empty() {

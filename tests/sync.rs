@@ -857,7 +857,7 @@ fn update_judges_a_seed_marketplace_by_the_seeds_recorded_source() {
     )
     .fails();
     assert_eq!(
-        r.json()[0]["failureCode"],
+        r.json()["plugins"][0]["failureCode"],
         "marketplace_policy_blocked",
         "{}",
         r.stdout
