@@ -337,7 +337,32 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     } else {
         typed
     };
-    let message = match &r.outcome {
+    let message = install_message(&r, scope);
+    if out.json {
+        // Claude Code's line exactly (scripts/conformance.sh m1-reinstall): the content check
+        // shows in human output only.
+        json_line(&install_json(plugin, &r, scope, message));
+    } else {
+        out.progress_done();
+        println!("✔ {message}");
+        if let InstallOutcome::AlreadyInstalled {
+            installed_version,
+            note: AlreadyNote::Unchanged { .. },
+            ..
+        } = &r.outcome
+        {
+            // The digest itself is for `cache verify` and --json readers, not for this line.
+            println!(
+                "  Content unchanged since version {installed_version} was installed: nothing was copied. `--force` reinstalls it."
+            );
+        }
+    }
+    0
+}
+
+/// The `✔` line of an install (and its `message` in `--json`).
+fn install_message(r: &InstallReport, scope: Scope) -> String {
+    match &r.outcome {
         InstallOutcome::Installed { .. } => {
             format!("Successfully installed plugin: {} (scope: {scope})", r.id)
         }
@@ -367,52 +392,37 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
             }
             m
         }
+    }
+}
+
+/// `install --json`: Claude Code's line, and what we add for an already installed plugin.
+fn install_json(plugin: &str, r: &InstallReport, scope: Scope, message: String) -> json::Installed {
+    let mut line = json::Installed {
+        head: PluginHead::ok("install", plugin, &r.id, scope),
+        message,
+        from_seed: None,
+        installed_version: None,
+        available_version: None,
+        linked_to: None,
     };
-    if out.json {
-        let mut line = json::Installed {
-            head: PluginHead::ok("install", plugin, &r.id, scope),
-            message,
-            from_seed: None,
-            installed_version: None,
-            available_version: None,
-            linked_to: None,
-        };
-        match &r.outcome {
-            InstallOutcome::Installed { from_seed, .. } => {
-                line.from_seed = from_seed.as_deref().map(lossy);
-            }
-            InstallOutcome::AlreadyInstalled {
-                installed_version,
-                available_version,
-                note,
-                ..
-            } => {
-                line.installed_version = Some(installed_version.clone());
-                line.available_version = Some(available_version.clone());
-                if let AlreadyNote::Linked(checkout) = note {
-                    line.linked_to = Some(lossy(checkout));
-                }
-            }
+    match &r.outcome {
+        InstallOutcome::Installed { from_seed, .. } => {
+            line.from_seed = from_seed.as_deref().map(lossy);
         }
-        // Claude Code's line exactly (scripts/conformance.sh m1-reinstall): the content check
-        // shows in human output only.
-        json_line(&line);
-    } else {
-        out.progress_done();
-        println!("✔ {message}");
-        if let InstallOutcome::AlreadyInstalled {
+        InstallOutcome::AlreadyInstalled {
             installed_version,
-            note: AlreadyNote::Unchanged { .. },
+            available_version,
+            note,
             ..
-        } = &r.outcome
-        {
-            // The digest itself is for `cache verify` and --json readers, not for this line.
-            println!(
-                "  Content unchanged since version {installed_version} was installed: nothing was copied. `--force` reinstalls it."
-            );
+        } => {
+            line.installed_version = Some(installed_version.clone());
+            line.available_version = Some(available_version.clone());
+            if let AlreadyNote::Linked(checkout) = note {
+                line.linked_to = Some(lossy(checkout));
+            }
         }
     }
-    0
+    line
 }
 
 pub fn uninstall(out: &Out, typed: &str, scope: Scope, r: Result<UninstallReport, OpError>) -> i32 {
@@ -1273,43 +1283,7 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
         }
     };
     if out.json {
-        let removed = (rep.removed.iter())
-            .map(|r| json::PrunedEntry {
-                path: lossy(&r.path),
-                kind: r.kind.as_str().into(),
-                bytes: r.bytes,
-            })
-            .collect();
-        let kept = (rep.kept.iter())
-            .map(|k| json::KeptEntry {
-                path: lossy(&k.path),
-                reason: k.reason.what().into(),
-                pid: k.reason.pid(),
-            })
-            .collect();
-        let kept_versions = (rep.kept_versions.iter())
-            .map(|k| json::KeptVersionEntry {
-                path: lossy(&k.path),
-                plugin: k.id.clone(),
-                version: k.version.clone(),
-                reason: match k.reason {
-                    KeepReason::Installed => json::KeepReasonJson::Installed,
-                    KeepReason::Newest => json::KeepReasonJson::Keep,
-                    KeepReason::Recent => json::KeepReasonJson::OlderThan,
-                },
-            })
-            .collect();
-        json_line(&json::Pruned {
-            schema_version: SCHEMA_VERSION,
-            command: "cache-prune".into(),
-            outcome: Outcome::Ok,
-            removed,
-            kept,
-            marked: rep.marked.iter().map(|p| lossy(p)).collect(),
-            kept_versions,
-            bytes: rep.bytes,
-            dry_run: rep.dry_run,
-        });
+        json_line(&pruned_json(&rep));
         return 0;
     }
     let shown = |p: &Path| {
@@ -1364,6 +1338,46 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
     };
     println!("{total} {counts}, {}", human_bytes(rep.bytes));
     0
+}
+
+fn pruned_json(rep: &PruneReport) -> json::Pruned {
+    let removed = (rep.removed.iter())
+        .map(|r| json::PrunedEntry {
+            path: lossy(&r.path),
+            kind: r.kind.as_str().into(),
+            bytes: r.bytes,
+        })
+        .collect();
+    let kept = (rep.kept.iter())
+        .map(|k| json::KeptEntry {
+            path: lossy(&k.path),
+            reason: k.reason.what().into(),
+            pid: k.reason.pid(),
+        })
+        .collect();
+    let kept_versions = (rep.kept_versions.iter())
+        .map(|k| json::KeptVersionEntry {
+            path: lossy(&k.path),
+            plugin: k.id.clone(),
+            version: k.version.clone(),
+            reason: match k.reason {
+                KeepReason::Installed => json::KeepReasonJson::Installed,
+                KeepReason::Newest => json::KeepReasonJson::Keep,
+                KeepReason::Recent => json::KeepReasonJson::OlderThan,
+            },
+        })
+        .collect();
+    json::Pruned {
+        schema_version: SCHEMA_VERSION,
+        command: "cache-prune".into(),
+        outcome: Outcome::Ok,
+        removed,
+        kept,
+        marked: rep.marked.iter().map(|p| lossy(p)).collect(),
+        kept_versions,
+        bytes: rep.bytes,
+        dry_run: rep.dry_run,
+    }
 }
 
 /// `keptVersions[].reason`: `installed`, `keep` or `older-than` (the option that kept it).
