@@ -184,7 +184,7 @@ pub struct UpdateArgs {
     /// Plugins worked on at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
-    /// Print a JSON array, one object per installation
+    /// Print the result as JSON, a row per installation
     #[arg(long)]
     pub json: bool,
 }
@@ -460,8 +460,8 @@ fn wants_json(c: &Command) -> bool {
     }
 }
 
-/// The `--scope` of a command that writes settings, as typed.
-fn settings_scope_arg(c: &Command) -> Option<&str> {
+/// The `--scope` of a command that writes settings or picks installations by scope, as typed.
+fn scope_arg(c: &Command) -> Option<&str> {
     match c {
         Command::Install(InstallArgs { scope, .. })
         | Command::Uninstall(UninstallArgs { scope, .. })
@@ -470,6 +470,8 @@ fn settings_scope_arg(c: &Command) -> Option<&str> {
         | Command::Marketplace(MarketplaceCommand::Add { scope, .. }) => Some(scope),
         Command::Enable(EnableArgs { scope, .. })
         | Command::Disable(DisableArgs { scope, .. })
+        | Command::Update(UpdateArgs { scope, .. })
+        | Command::Outdated(OutdatedArgs { scope, .. })
         | Command::Marketplace(MarketplaceCommand::Remove { scope, .. }) => scope.as_deref(),
         _ => None,
     }
@@ -563,11 +565,10 @@ fn context(command: &Command) -> Option<Context> {
         }
         loc.project_dir = dir;
     }
-    // From the home folder, project settings would be the user settings file: refused, not mixed.
-    if let (Some(dir), Some(scope)) = (
-        loc.no_project(),
-        settings_scope_arg(command).and_then(Scope::parse),
-    ) && scope.is_project_bound()
+    // From the home folder, project settings would be the user settings file: refused, not mixed
+    // (`update` and `outdated` too: there are no project installations to pick).
+    if let (Some(dir), Some(scope)) = (loc.no_project(), scope_arg(command).and_then(Scope::parse))
+        && scope.is_project_bound()
     {
         output::fatal(&format!(
             "✘ --scope {scope}: there is no project here: {}. Run the command from the project's folder, or use --scope user",

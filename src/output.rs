@@ -337,7 +337,32 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     } else {
         typed
     };
-    let message = match &r.outcome {
+    let message = install_message(&r, scope);
+    if out.json {
+        // Claude Code's line exactly (scripts/conformance.sh m1-reinstall): the content check
+        // shows in human output only.
+        json_line(&install_json(plugin, &r, scope, message));
+    } else {
+        out.progress_done();
+        println!("✔ {message}");
+        if let InstallOutcome::AlreadyInstalled {
+            installed_version,
+            note: AlreadyNote::Unchanged { .. },
+            ..
+        } = &r.outcome
+        {
+            // The digest itself is for `cache verify` and --json readers, not for this line.
+            println!(
+                "  Content unchanged since version {installed_version} was installed: nothing was copied. `--force` reinstalls it."
+            );
+        }
+    }
+    0
+}
+
+/// The `✔` line of an install (and its `message` in `--json`).
+fn install_message(r: &InstallReport, scope: Scope) -> String {
+    match &r.outcome {
         InstallOutcome::Installed { .. } => {
             format!("Successfully installed plugin: {} (scope: {scope})", r.id)
         }
@@ -367,52 +392,37 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
             }
             m
         }
+    }
+}
+
+/// `install --json`: Claude Code's line, and what we add for an already installed plugin.
+fn install_json(plugin: &str, r: &InstallReport, scope: Scope, message: String) -> json::Installed {
+    let mut line = json::Installed {
+        head: PluginHead::ok("install", plugin, &r.id, scope),
+        message,
+        from_seed: None,
+        installed_version: None,
+        available_version: None,
+        linked_to: None,
     };
-    if out.json {
-        let mut line = json::Installed {
-            head: PluginHead::ok("install", plugin, &r.id, scope),
-            message,
-            from_seed: None,
-            installed_version: None,
-            available_version: None,
-            linked_to: None,
-        };
-        match &r.outcome {
-            InstallOutcome::Installed { from_seed, .. } => {
-                line.from_seed = from_seed.as_deref().map(lossy);
-            }
-            InstallOutcome::AlreadyInstalled {
-                installed_version,
-                available_version,
-                note,
-                ..
-            } => {
-                line.installed_version = Some(installed_version.clone());
-                line.available_version = Some(available_version.clone());
-                if let AlreadyNote::Linked(checkout) = note {
-                    line.linked_to = Some(lossy(checkout));
-                }
-            }
+    match &r.outcome {
+        InstallOutcome::Installed { from_seed, .. } => {
+            line.from_seed = from_seed.as_deref().map(lossy);
         }
-        // Claude Code's line exactly (scripts/conformance.sh m1-reinstall): the content check
-        // shows in human output only.
-        json_line(&line);
-    } else {
-        out.progress_done();
-        println!("✔ {message}");
-        if let InstallOutcome::AlreadyInstalled {
+        InstallOutcome::AlreadyInstalled {
             installed_version,
-            note: AlreadyNote::Unchanged { .. },
+            available_version,
+            note,
             ..
-        } = &r.outcome
-        {
-            // The digest itself is for `cache verify` and --json readers, not for this line.
-            println!(
-                "  Content unchanged since version {installed_version} was installed: nothing was copied. `--force` reinstalls it."
-            );
+        } => {
+            line.installed_version = Some(installed_version.clone());
+            line.available_version = Some(available_version.clone());
+            if let AlreadyNote::Linked(checkout) = note {
+                line.linked_to = Some(lossy(checkout));
+            }
         }
     }
-    0
+    line
 }
 
 pub fn uninstall(out: &Out, typed: &str, scope: Scope, r: Result<UninstallReport, OpError>) -> i32 {
@@ -1034,19 +1044,15 @@ fn update_message(outcome: &UpdateOutcome, applied: bool) -> String {
     }
 }
 
-/// `update` and `outdated`: a line per installation and a summary; `--json`: the rows, as an
-/// array (`update`) or in an `outdated` report.
+/// `update` and `outdated`: a line per installation and a summary; `--json`: the rows in a
+/// report.
 pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -> i32 {
     let command = if applied { "update" } else { "outdated" };
     let results = match r {
         Ok(r) => r,
         Err(e) => {
-            match (out.json, applied) {
-                (false, _) => {}
-                (true, true) => json_pretty(&json::Updated::Failed([CommandFailure::new(
-                    None, command, &e,
-                )])),
-                (true, false) => json_pretty(&CommandFailure::new(OWN, command, &e)),
+            if out.json {
+                json_pretty(&CommandFailure::new(OWN, command, &e));
             }
             eprintln!("✘ Failed to {command}: {e}");
             return 1;
@@ -1056,17 +1062,12 @@ pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -
         .iter()
         .any(|r| matches!(r.outcome, UpdateOutcome::Failed { .. }));
     if out.json {
-        let rows = results.iter().map(|r| update_row(r, applied)).collect();
-        if applied {
-            json_pretty(&json::Updated::Rows(rows));
-        } else {
-            json_pretty(&json::Outdated {
-                schema_version: SCHEMA_VERSION,
-                command: command.into(),
-                outcome: Outcome::of(failed),
-                plugins: rows,
-            });
-        }
+        json_pretty(&json::UpdateReport {
+            schema_version: SCHEMA_VERSION,
+            command: command.into(),
+            outcome: Outcome::of(failed),
+            plugins: results.iter().map(|r| update_row(r, applied)).collect(),
+        });
         return i32::from(failed);
     }
     if results.is_empty() {
@@ -1282,43 +1283,7 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
         }
     };
     if out.json {
-        let removed = (rep.removed.iter())
-            .map(|r| json::PrunedEntry {
-                path: lossy(&r.path),
-                kind: r.kind.as_str().into(),
-                bytes: r.bytes,
-            })
-            .collect();
-        let kept = (rep.kept.iter())
-            .map(|k| json::KeptEntry {
-                path: lossy(&k.path),
-                reason: k.reason.what().into(),
-                pid: k.reason.pid(),
-            })
-            .collect();
-        let kept_versions = (rep.kept_versions.iter())
-            .map(|k| json::KeptVersionEntry {
-                path: lossy(&k.path),
-                plugin: k.id.clone(),
-                version: k.version.clone(),
-                reason: match k.reason {
-                    KeepReason::Installed => json::KeepReasonJson::Installed,
-                    KeepReason::Newest => json::KeepReasonJson::Keep,
-                    KeepReason::Recent => json::KeepReasonJson::OlderThan,
-                },
-            })
-            .collect();
-        json_line(&json::Pruned {
-            schema_version: SCHEMA_VERSION,
-            command: "cache-prune".into(),
-            outcome: Outcome::Ok,
-            removed,
-            kept,
-            marked: rep.marked.iter().map(|p| lossy(p)).collect(),
-            kept_versions,
-            bytes: rep.bytes,
-            dry_run: rep.dry_run,
-        });
+        json_line(&pruned_json(&rep));
         return 0;
     }
     let shown = |p: &Path| {
@@ -1373,6 +1338,46 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
     };
     println!("{total} {counts}, {}", human_bytes(rep.bytes));
     0
+}
+
+fn pruned_json(rep: &PruneReport) -> json::Pruned {
+    let removed = (rep.removed.iter())
+        .map(|r| json::PrunedEntry {
+            path: lossy(&r.path),
+            kind: r.kind.as_str().into(),
+            bytes: r.bytes,
+        })
+        .collect();
+    let kept = (rep.kept.iter())
+        .map(|k| json::KeptEntry {
+            path: lossy(&k.path),
+            reason: k.reason.what().into(),
+            pid: k.reason.pid(),
+        })
+        .collect();
+    let kept_versions = (rep.kept_versions.iter())
+        .map(|k| json::KeptVersionEntry {
+            path: lossy(&k.path),
+            plugin: k.id.clone(),
+            version: k.version.clone(),
+            reason: match k.reason {
+                KeepReason::Installed => json::KeepReasonJson::Installed,
+                KeepReason::Newest => json::KeepReasonJson::Keep,
+                KeepReason::Recent => json::KeepReasonJson::OlderThan,
+            },
+        })
+        .collect();
+    json::Pruned {
+        schema_version: SCHEMA_VERSION,
+        command: "cache-prune".into(),
+        outcome: Outcome::Ok,
+        removed,
+        kept,
+        marked: rep.marked.iter().map(|p| lossy(p)).collect(),
+        kept_versions,
+        bytes: rep.bytes,
+        dry_run: rep.dry_run,
+    }
 }
 
 /// `keptVersions[].reason`: `installed`, `keep` or `older-than` (the option that kept it).

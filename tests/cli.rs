@@ -2032,7 +2032,7 @@ fn current_update_sweeps_staging_leftovers() {
         .run(&["update", "p1@m1", "--no-refresh", "--json"])
         .ok()
         .json();
-    assert_eq!(r[0]["outcome"], "current", "{r}");
+    assert_eq!(r["plugins"][0]["outcome"], "current", "{r}");
     assert!(
         !leftover.exists(),
         "staging leftover survived a current update"

@@ -682,8 +682,9 @@ fn assert_update_converges(
     let t = Instant::now();
     let out = env.run(&plan.args).ok().json();
     let took = t.elapsed();
-    assert_eq!(out[0]["outcome"], expected, "{ctx}, rerun: {out}");
-    assert_eq!(out[0]["newVersion"], plan.target, "{ctx}, rerun: {out}");
+    let row = &out["plugins"][0];
+    assert_eq!(row["outcome"], expected, "{ctx}, rerun: {out}");
+    assert_eq!(row["newVersion"], plan.target, "{ctx}, rerun: {out}");
     let ctx = format!("{ctx}, after rerun");
     let rec = check_update_state(env, plan, &ctx);
     assert_eq!(rec["version"], plan.target, "{ctx}: {rec}");

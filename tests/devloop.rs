@@ -103,8 +103,8 @@ fn link_records_enables_and_serves_edits_through_the_cache() {
         r.stdout
     );
     let up = env.run(&["update", "tool", "--json"]).ok().json();
-    assert_eq!(up[0]["outcome"], json!("pinned"));
-    assert_eq!(up[0]["pinnedTo"], json!({"checkout": s(&co)}));
+    assert_eq!(up["plugins"][0]["outcome"], json!("pinned"));
+    assert_eq!(up["plugins"][0]["pinnedTo"], json!({"checkout": s(&co)}));
     let r = env.run(&["install", "tool@dev"]).ok();
     assert!(
         r.stdout.contains(&format!(

@@ -134,9 +134,10 @@ fn install_and_update_from_a_marketplace_that_became_blocked() {
     let out = env.run(&["update", "p1", "--json"]).fails();
     assert_eq!(
         out.json(),
-        json!([{"plugin": "p1@m1", "pluginId": "p1@m1", "scope": "user", "outcome": "failed",
-                "oldVersion": "1.0.0", "applied": false, "message": blocked,
-                "failureCode": "marketplace_policy_blocked"}])
+        json!({"schemaVersion": 1, "command": "update", "outcome": "failed", "plugins": [
+                {"plugin": "p1@m1", "pluginId": "p1@m1", "scope": "user", "outcome": "failed",
+                 "oldVersion": "1.0.0", "applied": false, "message": blocked,
+                 "failureCode": "marketplace_policy_blocked"}]})
     );
     for args in [
         &["update", "--all", "--json"][..],
@@ -413,5 +414,5 @@ fn unreadable_or_invalid_policy_fails_closed() {
     env.write_managed(None, &json!({}));
     env.run(&["install", "p1@m1"]).ok();
     let v: Value = env.run(&["update", "p1", "--json"]).ok().json();
-    assert_eq!(v[0]["outcome"], "current");
+    assert_eq!(v["plugins"][0]["outcome"], "current");
 }

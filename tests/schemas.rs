@@ -23,7 +23,6 @@ const MIRRORED: &[&str] = &[
     "marketplace-list",
     "marketplace-update",
     "marketplace-remove",
-    "update",
     "validate",
 ];
 

@@ -285,7 +285,7 @@ fn moved_read_only_seeds_are_used_without_network_and_never_written() {
 
     // Updating a plugin of a seed marketplace does not refresh the marketplace.
     let out = run(&["update", "rp@gm", "--json"]).ok();
-    assert_eq!(out.json()[0]["outcome"], "current");
+    assert_eq!(out.json()["plugins"][0]["outcome"], "current");
     assert_eq!(fx.server.requests().len(), requests_before, "no refresh");
 
     // Seed marketplaces cannot be updated or removed; update-all skips them.

@@ -857,7 +857,7 @@ fn update_judges_a_seed_marketplace_by_the_seeds_recorded_source() {
     )
     .fails();
     assert_eq!(
-        r.json()[0]["failureCode"],
+        r.json()["plugins"][0]["failureCode"],
         "marketplace_policy_blocked",
         "{}",
         r.stdout
@@ -934,6 +934,19 @@ fn the_home_folder_is_no_project() {
         env.run(&["enable", "p1@m1", "-s", scope]).fails();
         env.run(&["marketplace", "add", m1.to_str().unwrap(), "-s", scope])
             .fails();
+        for args in [
+            &["update", "p1@m1", "--scope", scope][..],
+            &["update", "--all", "-s", scope, "--json"],
+            &["outdated", "--scope", scope],
+        ] {
+            let r = env.run(args).fails();
+            assert!(
+                r.stderr.contains("there is no project here") && r.stdout.is_empty(),
+                "{args:?}: {}{}",
+                r.stdout,
+                r.stderr
+            );
+        }
     }
     assert_eq!(tree_with_content(&env.home), before);
     // Run from a sub-folder of a home that is a git work tree: no project either.

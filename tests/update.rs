@@ -14,13 +14,12 @@ use common::registry::Registry;
 use common::*;
 use serde_json::{Value, json};
 
-/// The one JSON array `update --json` prints, by plugin id.
-/// The rows of `update --json` (an array), `outdated --json` and `cache verify --json` (their
-/// `plugins`).
+/// The rows of `update --json`, `outdated --json` and `cache verify --json` (their `plugins`).
 fn rows(run: &Run) -> Vec<Value> {
-    let v = run.json();
-    let rows = if v.is_array() { &v } else { &v["plugins"] };
-    rows.as_array().expect("a JSON array").clone()
+    run.json()["plugins"]
+        .as_array()
+        .expect("a report with plugins")
+        .clone()
 }
 
 fn row<'a>(rows: &'a [Value], id: &str) -> &'a Value {
@@ -90,6 +89,11 @@ fn folder_plugins_current_changed_forced_updated_and_unknown() {
                     "oldVersion": "1.0.0", "newVersion": "1.0.0", "applied": false,
                     "message": "current 1.0.0"})
         ]
+    );
+    let v = out.json();
+    assert_eq!(
+        (&v["schemaVersion"], &v["command"], &v["outcome"]),
+        (&json!(1), &json!("update"), &json!("ok"))
     );
     assert_eq!(tree_with_content(&env.plugins().join("cache")), before);
     assert_eq!(env.first_record("p1@mu"), record_before);
@@ -219,6 +223,7 @@ fn failures_are_per_plugin_and_exit_1() {
     );
     let b_before = env.first_record("b@mf");
     let out = env.run(&["update", "--all", "--json"]).fails();
+    assert_eq!(out.json()["outcome"], "failed", "a row failed: exit 1");
     let rs = rows(&out);
     assert_eq!(rs.len(), 3, "{rs:#?}");
     assert_eq!(row(&rs, "a@mf")["outcome"], "updated");

@@ -20,6 +20,7 @@ use crate::fsutil::{IoError, epoch_millis, remove_tree};
 use crate::git::database::{holds_any_commit, lock_path};
 use crate::inuse::{self, Use};
 use crate::lock::{FileLock, LockMode};
+use crate::state::InstallRecord;
 
 /// What a pruned entry was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,28 +130,19 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
     )?;
     let installed = ctx.installed()?;
     let now = epoch_millis();
-    let records: Vec<_> = installed.all().into_iter().map(|(_, r)| r).collect();
-    // What `plugin link` replaced is kept for `plugin unlink`.
-    let linked = crate::state::Links::read(&ctx.loc.links_file())?.kept();
-    let recorded: HashSet<PathBuf> = records
-        .iter()
-        .map(|r| PathBuf::from(&r.install_path))
-        .chain(linked)
-        .flat_map(|p| [p.canonicalize().ok(), Some(p)])
-        .flatten()
-        .collect();
+    let records: Vec<InstallRecord> = installed.all().into_iter().map(|(_, r)| r).collect();
+    let recorded = recorded_folders(ctx, &records)?;
     let is_referenced =
         |p: &Path| recorded.contains(p) || p.canonicalize().is_ok_and(|c| recorded.contains(&c));
 
-    // (path, kind, whether a git fetch lock guards it)
-    let mut candidates: Vec<(PathBuf, PruneKind, bool)> = Vec::new();
+    let mut candidates = Vec::new();
     let mut marked = Vec::new();
     let mut kept_versions = Vec::new();
     let cache_dir = ctx.loc.cache_dir();
     let versions = list_versions(&cache_dir, is_referenced);
     for (v, action) in versions.iter().zip(plan_versions(&versions, policy, now)) {
         match action {
-            VersionAction::Remove => candidates.push((v.path.clone(), PruneKind::Version, false)),
+            VersionAction::Remove => candidates.push(Candidate::new(&v.path, PruneKind::Version)),
             VersionAction::Mark => marked.push(v.path.clone()),
             VersionAction::Keep(reason) => kept_versions.push(kept_version(&v.path, reason)),
         }
@@ -161,11 +153,71 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
                 LeftoverKind::Staging => PruneKind::Staging,
                 LeftoverKind::Temp => PruneKind::Temp,
             };
-            candidates.push((l.path, kind, false));
+            candidates.push(Candidate::new(&l.path, kind));
         }
     }
+    candidates.extend(unused_artifacts(ctx, &records, policy, now));
 
-    // What the recorded version folders were made from.
+    let mut report = PruneReport {
+        plugins_root: ctx.loc.plugins_root.clone(),
+        removed: Vec::new(),
+        kept: Vec::new(),
+        marked,
+        kept_versions,
+        keep: policy.keep,
+        bytes: 0,
+        dry_run,
+    };
+    remove_unless_held(candidates, &mut report)?;
+    if !dry_run {
+        super::in_transaction(|tx| {
+            for m in &report.marked {
+                mark_orphaned(m, tx)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(report)
+}
+
+/// An entry prune removes unless something holds it.
+struct Candidate {
+    path: PathBuf,
+    kind: PruneKind,
+    /// A git database: removed only under its fetch lock.
+    fetch_lock: bool,
+}
+
+impl Candidate {
+    fn new(path: &Path, kind: PruneKind) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            kind,
+            fetch_lock: false,
+        }
+    }
+}
+
+/// The recorded install folders and what `plugin link` replaced (kept for `plugin unlink`), each
+/// as recorded and canonical.
+fn recorded_folders(ctx: &Context, records: &[InstallRecord]) -> Result<HashSet<PathBuf>, OpError> {
+    let linked = crate::state::Links::read(&ctx.loc.links_file())?.kept();
+    Ok(records
+        .iter()
+        .map(|r| PathBuf::from(&r.install_path))
+        .chain(linked)
+        .flat_map(|p| [p.canonicalize().ok(), Some(p)])
+        .flatten()
+        .collect())
+}
+
+/// Downloads and git databases no recorded version folder was made from, old enough to go.
+fn unused_artifacts(
+    ctx: &Context,
+    records: &[InstallRecord],
+    policy: &PrunePolicy,
+    now: i64,
+) -> Vec<Candidate> {
     let provenance: Vec<_> = records
         .iter()
         .filter_map(|r| read_marker(Path::new(&r.install_path))?.resolved)
@@ -180,31 +232,33 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
         .map(|p| p.what.clone())
         .chain(records.iter().filter_map(|r| r.git_commit_sha.clone()))
         .collect();
-    let removable = |a: &Artifact| a.removable(policy, now);
-    for a in list_downloads(&ctx.loc.downloads_dir(), &keys) {
-        if removable(&a) {
-            candidates.push((a.path, PruneKind::Download, false));
-        }
-    }
-    for a in git_databases(&ctx.loc.git_db_dir(), &commits) {
-        if removable(&a) {
-            candidates.push((a.path, PruneKind::Git, !a.temporary));
-        }
-    }
+    let downloads = list_downloads(&ctx.loc.downloads_dir(), &keys)
+        .into_iter()
+        .filter(|a| a.removable(policy, now))
+        .map(|a| Candidate::new(&a.path, PruneKind::Download));
+    let databases = git_databases(&ctx.loc.git_db_dir(), &commits)
+        .into_iter()
+        .filter(|a| a.removable(policy, now))
+        .map(|a| Candidate {
+            path: a.path,
+            kind: PruneKind::Git,
+            fetch_lock: !a.temporary,
+        });
+    downloads.chain(databases).collect()
+}
 
-    let paths: Vec<PathBuf> = candidates.iter().map(|(p, ..)| p.clone()).collect();
+/// Remove each candidate (a dry run only counts it) unless a process, an `.in_use` marker or a
+/// running git fetch holds it; what stays goes to `report.kept`.
+fn remove_unless_held(candidates: Vec<Candidate>, report: &mut PruneReport) -> Result<(), OpError> {
+    let dry_run = report.dry_run;
+    let paths: Vec<PathBuf> = candidates.iter().map(|c| c.path.clone()).collect();
     let uses: HashMap<PathBuf, Use> = inuse::processes_using(&paths).into_iter().collect();
-    let mut report = PruneReport {
-        plugins_root: ctx.loc.plugins_root.clone(),
-        removed: Vec::new(),
-        kept: Vec::new(),
-        marked,
-        kept_versions,
-        keep: policy.keep,
-        bytes: 0,
-        dry_run,
-    };
-    for (path, kind, fetch_lock) in candidates {
+    for Candidate {
+        path,
+        kind,
+        fetch_lock,
+    } in candidates
+    {
         let held = uses
             .get(&path)
             .map(|&u| KeptReason::Process(u))
@@ -241,15 +295,7 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
             is_dir,
         });
     }
-    if !dry_run {
-        super::in_transaction(|tx| {
-            for m in &report.marked {
-                mark_orphaned(m, tx)?;
-            }
-            Ok(())
-        })?;
-    }
-    Ok(report)
+    Ok(())
 }
 
 /// `cache/<m>/<p>/<version>` as `p@m` and `version`.

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::install::{Enable, InstallOutcome, Reinstall, find_plugin, install_found};
 use super::marketplace::MarketplaceCommandError;
 use super::renames::RenameNotice;
-use super::{Context, OpError, PluginRef, marketplace};
+use super::{ConfiguredMarketplace, Context, OpError, PluginRef, marketplace};
 use crate::locations::Scope;
 use crate::marketplace::MarketplaceSource;
 use crate::state::effective::{EffectiveSettings, Enablement, Layer};
@@ -191,15 +191,40 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
         }
     }
     let settings = &view.effective;
-    let mut report = SyncReport {
+    let (mut plugins, to_install) = plan_plugins(ctx, req, settings, &configured, &marketplaces)?;
+    let outcomes = crate::parallel::map(&to_install, req.jobs, 1, |(id, scope, trusted)| {
+        install_one(ctx, id, *scope, *trusted, req.dry_run)
+    });
+    for ((id, scope, _), action) in to_install.into_iter().zip(outcomes) {
+        plugins.push(PluginSync { id, scope, action });
+    }
+
+    if req.prune {
+        plugins.extend(prune(ctx, settings, req.dry_run)?);
+    }
+    plugins.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(SyncReport {
         project_dir: ctx.loc.project_dir.clone(),
         marketplaces,
-        plugins: Vec::new(),
+        plugins,
         renames,
-    };
+    })
+}
+
+/// A plugin to install: id, scope, and whether its source may be fetched from outside.
+type ToInstall = (String, Scope, bool);
+
+/// What becomes of each plugin the settings enable: provided by a visible installation, decided
+/// by its marketplace (not registered), or to install.
+fn plan_plugins(
+    ctx: &Context,
+    req: &SyncRequest,
+    settings: &EffectiveSettings,
+    configured: &[ConfiguredMarketplace],
+    marketplaces: &[MarketplaceSync],
+) -> Result<(Vec<PluginSync>, Vec<ToInstall>), OpError> {
     // Marketplaces that were not registered decide for their plugins.
-    let unregistered: BTreeMap<&str, &MarketplaceAction> = report
-        .marketplaces
+    let unregistered: BTreeMap<&str, &MarketplaceAction> = marketplaces
         .iter()
         .filter(|m| {
             matches!(
@@ -212,11 +237,11 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
         .map(|m| (m.name.as_str(), &m.action))
         .collect();
 
+    let mut plugins = Vec::new();
     let installed = ctx.installed()?;
     let here = ctx.loc.project_path();
     let visible = installed.visible_from(here);
-    // (id, scope, whether its source may be fetched from outside)
-    let mut to_install: Vec<(String, Scope, bool)> = Vec::new();
+    let mut to_install: Vec<ToInstall> = Vec::new();
     let installable =
         |e: &&Enablement| e.winner.value && !crate::schema::names::is_origin(&e.marketplace);
     for e in settings.enabled.values().filter(installable) {
@@ -225,7 +250,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
             .filter(|(id, r, _)| *id == e.id && Path::new(&r.install_path).is_dir())
             .max_by_key(|(_, _, s)| *s);
         if let Some((_, r, s)) = provided {
-            report.plugins.push(PluginSync {
+            plugins.push(PluginSync {
                 id: e.id.clone(),
                 scope: *s,
                 action: PluginAction::Present {
@@ -242,7 +267,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
                 code,
             }),
             Some(MarketplaceAction::WouldRegister) => {
-                Some(unregistered_lists(ctx, &report.marketplaces, e))
+                Some(unregistered_lists(ctx, marketplaces, e))
             }
             Some(_) if configured.iter().all(|c| c.name != e.marketplace) => {
                 Some(PluginAction::Untrusted)
@@ -250,7 +275,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
             _ => None,
         };
         if let Some(action) = decided {
-            report.plugins.push(PluginSync {
+            plugins.push(PluginSync {
                 id: e.id.clone(),
                 scope,
                 action,
@@ -259,19 +284,7 @@ pub fn sync(ctx: &Context, req: &SyncRequest) -> Result<SyncReport, OpError> {
         }
         to_install.push((e.id.clone(), scope, chosen.is_some()));
     }
-
-    let outcomes = crate::parallel::map(&to_install, req.jobs, 1, |(id, scope, trusted)| {
-        install_one(ctx, id, *scope, *trusted, req.dry_run)
-    });
-    for ((id, scope, _), action) in to_install.into_iter().zip(outcomes) {
-        report.plugins.push(PluginSync { id, scope, action });
-    }
-
-    if req.prune {
-        report.plugins.extend(prune(ctx, settings, req.dry_run)?);
-    }
-    report.plugins.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(report)
+    Ok((plugins, to_install))
 }
 
 /// Dry run, for a plugin of a marketplace not registered yet: a local marketplace is read to
@@ -405,29 +418,9 @@ fn sync_marketplaces(
     // Nothing is registered under a policy we could not read.
     let policy = ctx.policy()?;
     let configured = ctx.configured_marketplaces()?;
-    let mut declared: Vec<(String, Scope, Value)> = settings
-        .marketplaces
-        .values()
-        .map(|d| (d.name.clone(), d.winner.scope, d.source().clone()))
-        .collect();
-    // The declaration is as trusted as the most trusted file enabling one of its plugins: untrusted
-    // project settings alone do not get it cloned.
-    let official_by = (settings.enabled.values())
-        .filter(|e| e.winner.value && e.marketplace == OFFICIAL)
-        .map(|e| install_scope(e, req.trust_project).unwrap_or(Scope::Project))
-        .min_by_key(|s| *s == Scope::Project);
-    if let Some(scope) = official_by
-        && !settings.marketplaces.contains_key(OFFICIAL)
-    {
-        declared.push((
-            OFFICIAL.to_string(),
-            scope,
-            json!({"source": "github", "repo": OFFICIAL_REPO}),
-        ));
-    }
     let mut out = Vec::new();
     let mut work = Vec::new();
-    for (name, scope, raw) in declared {
+    for (name, scope, raw) in declared_marketplaces(settings, req.trust_project) {
         let source = parse_declared(ctx, scope, &raw);
         let current = configured.iter().find(|c| c.name == name);
         // A seed's marketplace of that name is used whatever settings declare (seeds win).
@@ -475,31 +468,67 @@ fn sync_marketplaces(
         marketplace::register(ctx, source.clone(), *scope, Some(name))
     });
     for ((name, scope, raw, _), r) in work.into_iter().zip(results) {
-        let action = match r {
-            Ok(a) => {
-                // Settings were read (and so are readable) before; nothing to lose here.
-                renames.extend(a.renames.unwrap_or_default());
-                match a.outcome {
-                    marketplace::AddOutcome::Repointed { previous } => {
-                        MarketplaceAction::Repointed { previous }
-                    }
-                    _ => MarketplaceAction::Registered,
-                }
-            }
-            Err(e) => MarketplaceAction::Failed {
-                message: e.to_string(),
-                code: e.failure_code(),
-            },
-        };
         out.push(MarketplaceSync {
             name,
             scope,
             source: raw,
-            action,
+            action: registered(r, renames),
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// The marketplaces settings declare, as (name, scope of the winning declaration, source), and
+/// the official one when a plugin of it is enabled and nothing declares it.
+fn declared_marketplaces(
+    settings: &EffectiveSettings,
+    trust_project: bool,
+) -> Vec<(String, Scope, Value)> {
+    let mut declared: Vec<(String, Scope, Value)> = settings
+        .marketplaces
+        .values()
+        .map(|d| (d.name.clone(), d.winner.scope, d.source().clone()))
+        .collect();
+    // The declaration is as trusted as the most trusted file enabling one of its plugins: untrusted
+    // project settings alone do not get it cloned.
+    let official_by = (settings.enabled.values())
+        .filter(|e| e.winner.value && e.marketplace == OFFICIAL)
+        .map(|e| install_scope(e, trust_project).unwrap_or(Scope::Project))
+        .min_by_key(|s| *s == Scope::Project);
+    if let Some(scope) = official_by
+        && !settings.marketplaces.contains_key(OFFICIAL)
+    {
+        declared.push((
+            OFFICIAL.to_string(),
+            scope,
+            json!({"source": "github", "repo": OFFICIAL_REPO}),
+        ));
+    }
+    declared
+}
+
+/// The action of a marketplace sync registered; the renames it followed go to `renames`.
+fn registered(
+    r: Result<marketplace::AddReport, OpError>,
+    renames: &mut Vec<RenameNotice>,
+) -> MarketplaceAction {
+    match r {
+        Ok(a) => {
+            // Settings were read (and so are readable) before; nothing to lose here.
+            renames.extend(a.renames.unwrap_or_default());
+            match a.outcome {
+                marketplace::AddOutcome::Repointed { previous } => {
+                    MarketplaceAction::Repointed { previous }
+                }
+                _ => MarketplaceAction::Registered,
+            }
+        }
+        Err(e) => MarketplaceAction::Failed {
+            message: e.to_string(),
+            code: e.failure_code(),
+        },
+    }
 }
 
 /// A declared source as a [`MarketplaceSource`]. Relative `directory`/`file` paths in project

@@ -152,7 +152,7 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
     // Nothing happens under a policy we could not read.
     let policy = ctx.policy()?;
     let installed = ctx.installed()?;
-    let (mut targets, mut results) = select_targets(ctx, req, &installed);
+    let (targets, mut results) = select_targets(ctx, req, &installed);
     // Plugins of marketplaces the policy forbids fail here, before any refresh or fetch. A seed's
     // marketplace is judged by the seed's recorded source, as `install` judges it.
     let configured = ctx.configured_marketplaces()?;
@@ -161,26 +161,15 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             .find(|c| c.name == m)
             .is_some_and(|c| policy.check_recorded(&c.source).is_err())
     };
-    targets.retain(|t| {
-        if !forbidden(&t.marketplace) {
-            return true;
-        }
-        results.push(UpdateResult {
-            id: t.id.clone(),
-            scope: Some(t.scope),
-            project_path: t.project.clone(),
-            old_version: Some(t.record.version.clone()),
-            outcome: UpdateOutcome::failed(
-                &LookupError::MarketplaceBlocked {
-                    plugin: t.name.clone(),
-                    marketplace: t.marketplace.clone(),
-                }
-                .into(),
-            ),
-            report: None,
-        });
-        false
-    });
+    let (blocked, targets): (Vec<Target>, Vec<Target>) =
+        targets.into_iter().partition(|t| forbidden(&t.marketplace));
+    results.extend(blocked.into_iter().map(|t| {
+        let e = LookupError::MarketplaceBlocked {
+            plugin: t.name.clone(),
+            marketplace: t.marketplace.clone(),
+        };
+        t.into_result(UpdateOutcome::failed(&e.into()), None)
+    }));
     let names: BTreeSet<String> = targets.iter().map(|t| t.marketplace.clone()).collect();
     let refresh_failures = if req.refresh {
         refresh(ctx, &configured, &names, req.jobs)
@@ -192,24 +181,7 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
         true => ctx.configured_marketplaces()?,
         false => configured,
     };
-    // Loaded once per marketplace; a failure becomes each of its plugins' outcome.
-    let loaded: BTreeMap<String, Result<Marketplace, UpdateOutcome>> =
-        load_configured(&configured, |n| names.contains(n))
-            .into_iter()
-            .map(|l| {
-                let name = l.name.clone();
-                let m = l.marketplace.map_err(|source| {
-                    UpdateOutcome::failed(
-                        &FetchError::MarketplaceLoad {
-                            name: l.name,
-                            source,
-                        }
-                        .into(),
-                    )
-                });
-                (name, m)
-            })
-            .collect();
+    let loaded = load_marketplaces(&configured, &names);
     let outcomes = crate::parallel::map(&targets, req.jobs, 1, |t| {
         let found = match (
             refresh_failures.get(&t.marketplace),
@@ -239,16 +211,45 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
         }
     });
     for (t, (outcome, report)) in targets.into_iter().zip(outcomes) {
-        results.push(UpdateResult {
-            id: t.id,
-            scope: Some(t.scope),
-            project_path: t.project,
-            old_version: Some(t.record.version),
-            outcome,
-            report,
-        });
+        results.push(t.into_result(outcome, report));
     }
     Ok(results)
+}
+
+impl Target {
+    fn into_result(self, outcome: UpdateOutcome, report: Option<CopyReport>) -> UpdateResult {
+        UpdateResult {
+            id: self.id,
+            scope: Some(self.scope),
+            project_path: self.project,
+            old_version: Some(self.record.version),
+            outcome,
+            report,
+        }
+    }
+}
+
+/// The marketplaces named, loaded once each; a failure becomes each of its plugins' outcome.
+fn load_marketplaces(
+    configured: &[super::ConfiguredMarketplace],
+    names: &BTreeSet<String>,
+) -> BTreeMap<String, Result<Marketplace, UpdateOutcome>> {
+    load_configured(configured, |n| names.contains(n))
+        .into_iter()
+        .map(|l| {
+            let name = l.name.clone();
+            let m = l.marketplace.map_err(|source| {
+                UpdateOutcome::failed(
+                    &FetchError::MarketplaceLoad {
+                        name: l.name,
+                        source,
+                    }
+                    .into(),
+                )
+            });
+            (name, m)
+        })
+        .collect()
 }
 
 /// The installations the request names, visible from here: user-scope ones and those recorded

@@ -4,7 +4,7 @@
 //! fails when a checked-in schema differs; `PLUGIN_BLESS=1` rewrites them).
 //!
 //! Field order is the printed key order. Commands that mirror Claude Code (install, uninstall,
-//! enable, disable, list, marketplace add/list/update/remove, update, validate) print Claude
+//! enable, disable, list, marketplace add/list/update/remove, validate) print Claude
 //! Code's bytes; our own commands start with `schemaVersion` ([`SCHEMA_VERSION`]).
 
 use serde::Serialize;
@@ -60,7 +60,7 @@ pub struct PluginFailure {
 }
 
 /// The line of a failed command that names no plugin (marketplace commands, `disable --all`,
-/// `update`, and our own commands with `schemaVersion`).
+/// and our own commands with `schemaVersion`).
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
@@ -305,21 +305,13 @@ pub struct UpdateRow {
     pub failure_code: Option<String>,
 }
 
-/// `update --json`: an array of rows, or of one [`CommandFailure`] when nothing could start.
-#[derive(Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(untagged)]
-pub enum Updated {
-    Rows(Vec<UpdateRow>),
-    Failed([CommandFailure; 1]),
-}
-
-/// `outdated --json`.
+/// `update --json` and `outdated --json`.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct Outdated {
+pub struct UpdateReport {
     pub schema_version: u32,
+    /// `update` or `outdated`.
     pub command: String,
     /// `failed` when a row failed.
     pub outcome: Outcome,
@@ -689,8 +681,11 @@ mod schemas {
                 "marketplace-remove",
                 schema_for!(Either<MarketplaceDone, CommandFailure>),
             ),
-            ("update", schema_for!(Updated)),
-            ("outdated", schema_for!(Either<Outdated, CommandFailure>)),
+            ("update", schema_for!(Either<UpdateReport, CommandFailure>)),
+            (
+                "outdated",
+                schema_for!(Either<UpdateReport, CommandFailure>),
+            ),
             ("validate", schema_for!(Validated)),
             (
                 "cache-verify",

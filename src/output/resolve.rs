@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Out, json_pretty, plugin_failure};
 use crate::definition::substitute::option_text;
-use crate::definition::{Named, OptionSource, PluginDefinition};
+use crate::definition::{Components, Named, OptionSource, PluginDefinition};
 use crate::ops::OpError;
 
 pub fn resolve(out: &Out, typed: &str, r: Result<PluginDefinition, OpError>) -> i32 {
@@ -61,7 +61,31 @@ fn print_human(d: &PluginDefinition) {
     }
     println!("  data     {}", d.data_dir.display());
     println!("  project  {}", d.project_dir.display());
-    let c = &d.components;
+    print_components(&d.manifest_name, &d.components);
+    if !d.user_config.is_empty() {
+        println!("user config");
+        for (key, o) in d.user_config.iter() {
+            let line = match o.from {
+                Some(OptionSource::Keychain) => "(sensitive: kept in the keychain)".to_string(),
+                Some(from) => format!("{} ({})", option_text(&o.value), source_name(from)),
+                None => "(not set, no default)".to_string(),
+            };
+            println!("  {key} = {line}");
+        }
+    }
+    for (title, env) in [
+        ("hooks", &d.env.hooks),
+        ("MCP stdio servers", &d.env.mcp_servers),
+        ("LSP servers", &d.env.lsp_servers),
+    ] {
+        if !env.is_empty() {
+            println!("env for {title}: {}", env_names(env));
+        }
+    }
+}
+
+/// Every component, grouped by kind, or "no components".
+fn print_components(manifest_name: &str, c: &Components) {
     for (title, list) in [
         ("commands", &c.commands),
         ("agents", &c.agents),
@@ -85,25 +109,10 @@ fn print_human(d: &PluginDefinition) {
             } else {
                 format!("  uses {}", m.references.join(", "))
             };
-            println!("  {}:{}  {file}{refs}", d.manifest_name, m.name);
+            println!("  {manifest_name}:{}  {file}{refs}", m.name);
         }
     }
-    if !c.hooks.is_empty() {
-        println!("hooks");
-        for (event, groups) in c.hooks.iter() {
-            for g in groups {
-                let matcher = g
-                    .matcher
-                    .as_deref()
-                    .map(|m| format!(" [{m}]"))
-                    .unwrap_or_default();
-                println!("  {event}{matcher}");
-                for h in &g.hooks {
-                    println!("    {}", hook_line(h));
-                }
-            }
-        }
-    }
+    print_hooks(c);
     for (title, servers) in [
         ("MCP servers", &c.mcp_servers),
         ("LSP servers", &c.lsp_servers),
@@ -159,24 +168,23 @@ fn print_human(d: &PluginDefinition) {
     if c.is_empty() {
         println!("no components");
     }
-    if !d.user_config.is_empty() {
-        println!("user config");
-        for (key, o) in d.user_config.iter() {
-            let line = match o.from {
-                Some(OptionSource::Keychain) => "(sensitive: kept in the keychain)".to_string(),
-                Some(from) => format!("{} ({})", option_text(&o.value), source_name(from)),
-                None => "(not set, no default)".to_string(),
-            };
-            println!("  {key} = {line}");
-        }
-    }
-    for (title, env) in [
-        ("hooks", &d.env.hooks),
-        ("MCP stdio servers", &d.env.mcp_servers),
-        ("LSP servers", &d.env.lsp_servers),
-    ] {
-        if !env.is_empty() {
-            println!("env for {title}: {}", env_names(env));
+}
+
+fn print_hooks(c: &Components) {
+    if !c.hooks.is_empty() {
+        println!("hooks");
+        for (event, groups) in c.hooks.iter() {
+            for g in groups {
+                let matcher = g
+                    .matcher
+                    .as_deref()
+                    .map(|m| format!(" [{m}]"))
+                    .unwrap_or_default();
+                println!("  {event}{matcher}");
+                for h in &g.hooks {
+                    println!("    {}", hook_line(h));
+                }
+            }
         }
     }
 }

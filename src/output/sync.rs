@@ -13,6 +13,7 @@ use crate::ops::OpError;
 use crate::ops::sync::{
     MarketplaceAction, MarketplaceSync, PluginAction, PluginSync, SettingsView, SyncReport,
 };
+use crate::state::effective::EffectiveSettings;
 
 /// The advice to trust the settings of the project at `dir`, with the folder filled in (quoted
 /// for a shell when it needs it).
@@ -272,63 +273,8 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
                 .map(|p| (Scope::Managed, p.display().to_string(), true)),
         )
         .collect();
-    let e = &view.effective;
     if out.json {
-        let enabled = (e.enabled.values())
-            .map(|en| {
-                let overrides = (en.overridden.iter())
-                    .map(|o| EnabledOverride {
-                        scope: o.scope,
-                        value: o.value,
-                        file: lossy(&o.file),
-                    })
-                    .collect();
-                let setting = EnabledSetting {
-                    value: en.winner.value,
-                    scope: en.winner.scope,
-                    file: lossy(&en.winner.file),
-                    overrides,
-                };
-                (en.id.clone(), setting)
-            })
-            .collect();
-        let marketplaces = (e.marketplaces.values())
-            .map(|d| {
-                let overrides = (d.overridden.iter())
-                    .map(|o| DeclarationOverride {
-                        scope: o.scope,
-                        file: lossy(&o.file),
-                        entry: o.value.clone(),
-                    })
-                    .collect();
-                let setting = DeclarationSetting {
-                    entry: d.winner.value.clone(),
-                    scope: d.winner.scope,
-                    file: lossy(&d.winner.file),
-                    overrides,
-                };
-                (d.name.clone(), setting)
-            })
-            .collect();
-        let policy = (view.policy.iter())
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        json_pretty(&json::SettingsJson {
-            schema_version: SCHEMA_VERSION,
-            command: "settings".into(),
-            outcome: Outcome::Ok,
-            files: (files.iter())
-                .map(|(scope, path, exists)| SettingsFileJson {
-                    scope: *scope,
-                    path: path.clone(),
-                    exists: *exists,
-                })
-                .collect(),
-            enabled_plugins: Named(enabled),
-            extra_known_marketplaces: Named(marketplaces),
-            policy: Named(policy),
-            no_project: view.no_project.as_deref().map(no_project_note),
-        });
+        json_pretty(&settings_json(&view, &files));
         return 0;
     }
     println!("Settings files, lowest precedence first:");
@@ -343,6 +289,75 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
         println!("  note: {}", no_project_note(dir));
     }
     println!();
+    print_enabled(&view.effective);
+    println!();
+    print_declared(&view.effective);
+    println!();
+    print_policy(&view);
+    0
+}
+
+/// `settings --json`: `files` as listed.
+fn settings_json(view: &SettingsView, files: &[(Scope, String, bool)]) -> json::SettingsJson {
+    let e = &view.effective;
+    let enabled = (e.enabled.values())
+        .map(|en| {
+            let overrides = (en.overridden.iter())
+                .map(|o| EnabledOverride {
+                    scope: o.scope,
+                    value: o.value,
+                    file: lossy(&o.file),
+                })
+                .collect();
+            let setting = EnabledSetting {
+                value: en.winner.value,
+                scope: en.winner.scope,
+                file: lossy(&en.winner.file),
+                overrides,
+            };
+            (en.id.clone(), setting)
+        })
+        .collect();
+    let marketplaces = (e.marketplaces.values())
+        .map(|d| {
+            let overrides = (d.overridden.iter())
+                .map(|o| DeclarationOverride {
+                    scope: o.scope,
+                    file: lossy(&o.file),
+                    entry: o.value.clone(),
+                })
+                .collect();
+            let setting = DeclarationSetting {
+                entry: d.winner.value.clone(),
+                scope: d.winner.scope,
+                file: lossy(&d.winner.file),
+                overrides,
+            };
+            (d.name.clone(), setting)
+        })
+        .collect();
+    let policy = (view.policy.iter())
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    json::SettingsJson {
+        schema_version: SCHEMA_VERSION,
+        command: "settings".into(),
+        outcome: Outcome::Ok,
+        files: (files.iter())
+            .map(|(scope, path, exists)| SettingsFileJson {
+                scope: *scope,
+                path: path.clone(),
+                exists: *exists,
+            })
+            .collect(),
+        enabled_plugins: Named(enabled),
+        extra_known_marketplaces: Named(marketplaces),
+        policy: Named(policy),
+        no_project: view.no_project.as_deref().map(no_project_note),
+    }
+}
+
+fn print_enabled(e: &EffectiveSettings) {
     println!("Enabled plugins:");
     if e.enabled.is_empty() {
         println!("  (none)");
@@ -365,7 +380,9 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
             en.winner.file.display()
         );
     }
-    println!();
+}
+
+fn print_declared(e: &EffectiveSettings) {
     println!("Declared marketplaces:");
     if e.marketplaces.is_empty() {
         println!("  (none)");
@@ -385,7 +402,9 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
             d.winner.file.display()
         );
     }
-    println!();
+}
+
+fn print_policy(view: &SettingsView) {
     println!("Marketplace policy (managed):");
     for (k, v) in &view.policy {
         let text = match v {
@@ -397,5 +416,4 @@ pub fn settings(out: &Out, r: Result<SettingsView, OpError>) -> i32 {
         };
         println!("  {k}: {text}");
     }
-    0
 }

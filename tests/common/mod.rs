@@ -312,12 +312,10 @@ pub fn age_marketplaces(env: &Env) {
     fs::write(&path, serde_json::to_string_pretty(&known).expect("JSON")).expect("write");
 }
 
-/// The first result of a `--json` report: the element of an array (`update`), of `plugins`
-/// (`outdated`, `cache verify`), or the report itself (a failure line).
+/// The first result of a `--json` report: the first of its `plugins` (`update`, `outdated`,
+/// `cache verify`), or the report itself (a failure line).
 pub fn first_row(v: &Value) -> Value {
-    if v.is_array() {
-        v[0].clone()
-    } else if v["plugins"].is_array() {
+    if v["plugins"].is_array() {
         v["plugins"][0].clone()
     } else {
         v.clone()
