@@ -17,7 +17,7 @@ pub const GITHUB_TOKEN_VARS: &[&str] = &["GITHUB_TOKEN", "GH_TOKEN"];
 /// larger or unreadable value is ignored.
 pub const MAX_UNPACKED_VAR: &str = "PLUGIN_MAX_UNPACK_BYTES";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Environment {
     /// The limit for one network operation: `CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS`, default 120 s
     /// (Claude Code's variable and default), for git and HTTP alike.
@@ -37,6 +37,24 @@ pub struct Environment {
     pub pip_index_url: Option<String>,
     /// `PIP_CONFIG_FILE`, the pip configuration file read first.
     pub pip_config_file: Option<PathBuf>,
+}
+
+/// Not derived: the token, and registry or index URLs (which may carry a user and password),
+/// never reach a debug print; only whether they are set.
+impl std::fmt::Debug for Environment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |v: &Option<String>| v.as_ref().map(|_| "<set>");
+        f.debug_struct("Environment")
+            .field("network_timeout", &self.network_timeout)
+            .field("github_base_url", &self.github_base_url)
+            .field("github_token", &set(&self.github_token))
+            .field("lock_timeout", &self.lock_timeout)
+            .field("max_unpacked", &self.max_unpacked)
+            .field("npm_registry", &set(&self.npm_registry))
+            .field("pip_index_url", &set(&self.pip_index_url))
+            .field("pip_config_file", &self.pip_config_file)
+            .finish()
+    }
 }
 
 impl Environment {
@@ -65,5 +83,33 @@ impl Environment {
             pip_index_url: non_empty("PIP_INDEX_URL"),
             pip_config_file: var("PIP_CONFIG_FILE").map(PathBuf::from),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_print_keeps_secrets_out() {
+        let env = Environment {
+            network_timeout: Duration::from_secs(1),
+            github_base_url: None,
+            github_token: Some("ghp_SECRET".into()),
+            lock_timeout: Duration::from_secs(1),
+            max_unpacked: None,
+            npm_registry: Some("https://u:PASSWORD@npm.example/".into()),
+            pip_index_url: Some("https://u:PASSWORD@pypi.example/simple".into()),
+            pip_config_file: None,
+        };
+        let printed = format!("{env:?}");
+        assert!(
+            !printed.contains("SECRET") && !printed.contains("PASSWORD"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("github_token: Some(\"<set>\")"),
+            "{printed}"
+        );
     }
 }
