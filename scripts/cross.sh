@@ -12,6 +12,9 @@
 # zig is the C compiler and linker (aws-lc-sys compiles C even for a type check, and zig carries
 # the macOS libc headers and libSystem stubs), so no macOS SDK is needed. Unit tests of the macOS
 # implementation (src/platform/macos.rs) are compiled here, not run: they run only on a Mac.
+# Linking a macOS binary (CROSS_BUILD=1) also needs the macOS SDK's frameworks (Security and
+# CoreFoundation, for the OS trust store of rustls-platform-verifier): zig does not carry them,
+# so without SDKROOT pointing at a MacOSX.sdk the link fails ("unable to find system framework").
 # Needs: `pip install ziglang cargo-zigbuild` and `rustup target add TARGET`.
 set -euo pipefail
 

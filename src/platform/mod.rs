@@ -7,6 +7,7 @@
 //! - [`exchange`]: swap two existing paths in one step, where the filesystem can.
 //! - [`scan_processes`]: the paths running processes hold (working folder, executable, open
 //!   files), for "is this folder in use".
+//! - [`symlink`]: create a symbolic link.
 //! - [`mode_bits`], [`file_type`]: file modes as one type (`u32`), whatever the OS's `mode_t`.
 //!
 //! The shared Unix part (rustix, `std::os::unix`) lives here; the OS files hold what differs.
@@ -117,6 +118,12 @@ pub fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
         Err(e) if os::EXCHANGE_UNSUPPORTED.contains(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Create a symbolic link at `link` whose target is `target` (a relative target is relative to
+/// the link's folder).
+pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
 }
 
 /// How a process holds a path.
