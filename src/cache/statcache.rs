@@ -85,7 +85,8 @@ impl StatCache {
     /// vouched for without making it again: it met no symlinks, and every folder and file it
     /// saw has the same stat data now. A folder's entries change only with its mtime and ctime
     /// (adding, removing or renaming a name writes the folder), so same folders and same files
-    /// make the same listing. One `statx` per entry, nothing read, no listing built.
+    /// make the same listing. One stat per entry (through folder handles), nothing read, no
+    /// listing built.
     pub fn unchanged_tree(&self) -> Option<String> {
         let mut lines = self.text.lines().skip(1);
         // A digest of a listing in another format says nothing about this one.

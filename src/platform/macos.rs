@@ -23,7 +23,8 @@ use super::{How, Stat};
 pub(super) const EXCHANGE_UNSUPPORTED: &[Errno] =
     &[Errno::NOTSUP, Errno::OPNOTSUPP, Errno::NOSYS, Errno::INVAL];
 
-/// macOS has no `O_PATH`: a read-only folder handle.
+/// macOS has no `O_PATH`: a read-only folder handle (the folders stat'ed through it are the
+/// ones being listed, so they are readable anyway).
 pub(super) fn open_folder_handle(path: &Path) -> io::Result<OwnedFd> {
     Ok(rustix::fs::open(
         path,
