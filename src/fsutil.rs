@@ -311,24 +311,19 @@ pub fn process_alive(pid: i32) -> bool {
     )
 }
 
-/// Swap two existing paths in one step (renameat2 exchange), so that a crash leaves one or the
-/// other in place, never neither. Only where the filesystem cannot exchange, `b` is moved to
-/// `aside` first (three renames; put back if the second fails).
+/// Swap two existing paths in one step ([`crate::platform::exchange`]), so that a crash leaves
+/// one or the other in place, never neither. Only where the filesystem cannot exchange, `b` is
+/// moved to `aside` first (three renames; put back if the second fails).
 pub fn exchange(a: &Path, b: &Path, aside: &Path) -> Result<(), IoError> {
-    use rustix::fs::{CWD, RenameFlags, renameat_with};
-    use rustix::io::Errno;
-    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
-        Ok(()) => Ok(()),
-        Err(Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => {
-            fs::rename(b, aside).at("move aside", b)?;
-            if let Err(e) = fs::rename(a, b) {
-                let _ = fs::rename(aside, b);
-                return Err(IoError::new("rename into place", b, e));
-            }
-            fs::rename(aside, a).at("rename", aside)
-        }
-        Err(e) => Err(IoError::new("swap into place", b, e.into())),
+    if crate::platform::exchange(a, b).at("swap into place", b)? {
+        return Ok(());
     }
+    fs::rename(b, aside).at("move aside", b)?;
+    if let Err(e) = fs::rename(a, b) {
+        let _ = fs::rename(aside, b);
+        return Err(IoError::new("rename into place", b, e));
+    }
+    fs::rename(aside, a).at("rename", aside)
 }
 
 /// Remove a directory tree, succeeding when it is already gone.
@@ -393,7 +388,7 @@ pub fn process_umask() -> u32 {
     *UMASK.get_or_init(|| {
         let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
         rustix::process::umask(old);
-        old.as_raw_mode()
+        crate::platform::mode_bits(old)
     })
 }
 

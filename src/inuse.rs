@@ -2,30 +2,14 @@
 //! lies inside it. `cache prune` asks before removing anything, so a Claude Code session, a shell
 //! or a plugin's server running from an old version keeps its files.
 //!
-//! Linux only (`/proc/<pid>/{cwd,exe,fd/*}`), one pass over all processes of our own user for all
-//! candidates; entries that vanish or cannot be read meanwhile are skipped. Elsewhere nothing is
-//! found, and only Claude Code's `.in_use` markers protect a folder.
+//! One pass over all processes of our own user for all candidates
+//! ([`crate::platform::scan_processes`]: `/proc` on Linux, libproc on macOS); entries that
+//! vanish or cannot be read meanwhile are skipped.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// How a process holds a path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum How {
-    Cwd,
-    Exe,
-    OpenFile,
-}
-
-impl How {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            How::Cwd => "cwd",
-            How::Exe => "exe",
-            How::OpenFile => "open file",
-        }
-    }
-}
+pub use crate::platform::How;
 
 /// A process using a candidate path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +31,7 @@ pub fn processes_using(candidates: &[PathBuf]) -> Vec<(PathBuf, Use)> {
     }
     let mut found: Vec<Option<Use>> = vec![None; candidates.len()];
     if !wanted.is_empty() {
-        scan(&mut |pid, target, how| {
+        crate::platform::scan_processes(&mut |pid, target, how| {
             if let Some(&i) = target.ancestors().find_map(|a| wanted.get(a))
                 && found[i].is_none()
             {
@@ -62,50 +46,7 @@ pub fn processes_using(candidates: &[PathBuf]) -> Vec<(PathBuf, Use)> {
         .collect()
 }
 
-/// Call `visit` with every path a process of our user holds, lowest process id first.
-#[cfg(target_os = "linux")]
-fn scan(visit: &mut dyn FnMut(i32, &Path, How)) {
-    use std::fs;
-    use std::os::unix::fs::MetadataExt;
-
-    let me = std::process::id();
-    let uid = rustix::process::getuid().as_raw();
-    let mut pids: Vec<u32> = fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .filter(|&pid| pid != me)
-        .collect();
-    pids.sort_unstable();
-    for pid in pids {
-        let base = PathBuf::from(format!("/proc/{pid}"));
-        if fs::metadata(&base).map(|m| m.uid()).ok() != Some(uid) {
-            continue;
-        }
-        let Ok(pid) = i32::try_from(pid) else {
-            continue;
-        };
-        for (link, how) in [("cwd", How::Cwd), ("exe", How::Exe)] {
-            if let Ok(target) = fs::read_link(base.join(link)) {
-                visit(pid, &target, how);
-            }
-        }
-        for fd in fs::read_dir(base.join("fd"))
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if let Ok(target) = fs::read_link(fd.path()) {
-                visit(pid, &target, How::OpenFile);
-            }
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn scan(_visit: &mut dyn FnMut(i32, &Path, How)) {}
-
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -131,14 +72,14 @@ mod tests {
             .spawn()
             .unwrap();
         // Wait until the shell has opened the file.
-        let fd3 = PathBuf::from(format!("/proc/{}/fd/3", open.id()));
+        let mut found = Vec::new();
         for _ in 0..200 {
-            if std::fs::read_link(&fd3).is_ok_and(|t| t == f) {
+            found = processes_using(&[a.clone(), b.clone()]);
+            if found.len() == 2 {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
-        let found = processes_using(&[a.clone(), b.clone()]);
         let _ = (cwd.kill(), open.kill(), cwd.wait(), open.wait());
         assert_eq!(
             found,

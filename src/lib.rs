@@ -18,7 +18,7 @@
 //! 9. cache: [`cache`]
 //! 10. state: [`state`], [`locations`]
 //! 11. foundation: [`lock`], [`environment`], [`download`], [`credential`], [`fsutil`],
-//!     [`containment`], [`progress`], [`parallel`], [`inuse`]
+//!     [`containment`], [`progress`], [`parallel`], [`inuse`], [`platform`]
 //!
 //! The compiler keeps two rules of the library: nothing prints outside `output` (which allows
 //! itself), and nothing is unwrapped outside tests (clippy.toml lets `#[cfg(test)]` code).
@@ -49,6 +49,7 @@ pub mod marketplace;
 pub mod ops;
 pub mod output;
 pub mod parallel;
+pub mod platform;
 pub mod policy;
 pub mod progress;
 pub mod registry;

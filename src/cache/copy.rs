@@ -109,7 +109,7 @@ pub fn copy_planned(dst: &Path, plan: TreePlan) -> Result<CopyReport, IoError> {
             }
             PlannedEntry::Link { rel, target } => {
                 let d = dst.join(rel);
-                std::os::unix::fs::symlink(target, &d).at("create link", &d)?;
+                crate::platform::symlink(target, &d).at("create link", &d)?;
                 listing.insert(rel, Entry::link(target));
                 report.links += 1;
             }

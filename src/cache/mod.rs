@@ -340,7 +340,7 @@ impl StagedPlugin {
     }
 
     /// Record the staged content (listing and digest), write the completion marker and flush
-    /// the tree to disk (one syncfs of its filesystem instead of an fsync per file). Done before
+    /// the tree to disk (on Linux one syncfs of its filesystem instead of an fsync per file). Done before
     /// any state lock is taken. Returns the content digest.
     /// `listing` is the writer's own listing of what it wrote, when it made one; otherwise the
     /// folder is listed here.
@@ -384,7 +384,7 @@ impl StagedPlugin {
     }
 
     /// Rename the sealed folder to `target`. An existing `target` is swapped out atomically
-    /// (renameat2 exchange); its old content is returned, to be removed once locks are released.
+    /// (an exchange where the filesystem can); its old content is returned, to be removed once locks are released.
     /// An existing `target` found by [`StagedPlugin::compare_with`] to have the same content is
     /// kept (its orphan mark too: the recording step clears it), and the staged copy is dropped.
     /// A `target` holding another version (same folder name after sanitising) is refused.
@@ -479,10 +479,9 @@ fn is_not_empty(e: &io::Error) -> bool {
     )
 }
 
-/// Flush the staged tree: one syncfs of its filesystem instead of an fsync per file.
+/// Flush the staged tree (see [`crate::platform::flush_tree`] for how each OS does it).
 fn sync_tree(dir: &Path) -> Result<(), IoError> {
-    let f = fs::File::open(dir).at("open", dir)?;
-    rustix::fs::syncfs(&f).map_err(|e| IoError::new("sync", dir, e.into()))
+    crate::platform::flush_tree(dir).at("sync", dir)
 }
 
 #[cfg(test)]

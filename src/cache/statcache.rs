@@ -19,7 +19,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -33,105 +32,9 @@ use crate::fsutil::write_atomic;
 pub const RACY_MARGIN: Duration = Duration::from_secs(2);
 const HEADER: &str = "plugin-stat v2";
 
-/// What `stat` (following links, as hashing does) says about a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStat {
-    dev: u64,
-    ino: u64,
-    size: u64,
-    mtime_ns: i128,
-    ctime_ns: i128,
-    mode: u32,
-}
-
-impl FileStat {
-    pub fn of(meta: &fs::Metadata) -> Self {
-        Self {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            size: meta.size(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-            mode: meta.mode(),
-        }
-    }
-
-    /// Stat `path` (following links) through an open handle of its folder, kept in `dirs`: one
-    /// path component for the kernel to look up instead of the whole path, which is most of the
-    /// cost of checking a large unchanged folder.
-    pub fn of_path(path: &Path, dirs: &mut FolderHandles) -> std::io::Result<Self> {
-        use rustix::fs::{AtFlags, StatxFlags, statx};
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            return fs::metadata(path).map(|m| Self::of(&m));
-        };
-        // Files arrive in walk order, so one open folder at a time serves them (and a tree of
-        // thousands of folders never holds more than one handle per thread).
-        let dir = match dirs {
-            Some((open, fd)) if open == parent => &*fd,
-            _ => {
-                let fd = rustix::fs::open(
-                    parent,
-                    rustix::fs::OFlags::PATH
-                        | rustix::fs::OFlags::DIRECTORY
-                        | rustix::fs::OFlags::CLOEXEC,
-                    rustix::fs::Mode::empty(),
-                )?;
-                &dirs.insert((parent.to_path_buf(), fd)).1
-            }
-        };
-        let x = statx(dir, name, AtFlags::empty(), StatxFlags::BASIC_STATS)?;
-        Ok(Self::of_statx(&x))
-    }
-
-    /// Stat `name` in the open folder `dir` without following a link: the entry itself, as
-    /// it is in that very folder (nothing on a path can be swapped in between).
-    pub fn at(dir: impl rustix::fd::AsFd, name: &std::ffi::OsStr) -> std::io::Result<Self> {
-        use rustix::fs::{AtFlags, StatxFlags, statx};
-        let x = statx(
-            dir,
-            name,
-            AtFlags::SYMLINK_NOFOLLOW,
-            StatxFlags::BASIC_STATS,
-        )?;
-        Ok(Self::of_statx(&x))
-    }
-
-    fn of_statx(x: &rustix::fs::Statx) -> Self {
-        let ns = |t: rustix::fs::StatxTimestamp| {
-            i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)
-        };
-        Self {
-            // As std computes `Metadata::dev` from statx, so remembered entries still match.
-            dev: rustix::fs::makedev(x.stx_dev_major, x.stx_dev_minor),
-            ino: x.stx_ino,
-            size: x.stx_size,
-            mtime_ns: ns(x.stx_mtime),
-            ctime_ns: ns(x.stx_ctime),
-            mode: u32::from(x.stx_mode),
-        }
-    }
-
-    /// What kind of entry was stat'ed.
-    pub fn file_type(&self) -> rustix::fs::FileType {
-        rustix::fs::FileType::from_raw_mode(self.mode)
-    }
-
-    /// Whether `meta` (of an open file) is the very file this stat was taken of.
-    pub fn same_file(&self, meta: &fs::Metadata) -> bool {
-        meta.dev() == self.dev && meta.ino() == self.ino
-    }
-
-    pub fn permissions(&self) -> u32 {
-        self.mode & 0o7777
-    }
-
-    fn newest_ns(&self) -> i128 {
-        self.mtime_ns.max(self.ctime_ns)
-    }
-}
-
-/// The folder [`FileStat::of_path`] last opened, kept for the next file.
-pub type FolderHandles = Option<(PathBuf, rustix::fd::OwnedFd)>;
+/// What `stat` (following links, as hashing does) says about a file, taken through an open
+/// handle of its folder where it can be.
+pub use crate::platform::{FolderHandles, Stat as FileStat};
 
 /// The remembered hashes of one source folder.
 #[derive(Debug)]
@@ -182,7 +85,8 @@ impl StatCache {
     /// vouched for without making it again: it met no symlinks, and every folder and file it
     /// saw has the same stat data now. A folder's entries change only with its mtime and ctime
     /// (adding, removing or renaming a name writes the folder), so same folders and same files
-    /// make the same listing. One `statx` per entry, nothing read, no listing built.
+    /// make the same listing. One stat per entry (through folder handles), nothing read, no
+    /// listing built.
     pub fn unchanged_tree(&self) -> Option<String> {
         let mut lines = self.text.lines().skip(1);
         // A digest of a listing in another format says nothing about this one.
@@ -308,25 +212,6 @@ fn parse(text: &str) -> HashMap<String, (FileStat, String)> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn stat_through_folder_handles_matches_std_and_keeps_one_open() {
-        let t = tempfile::tempdir().unwrap();
-        let mut handles: FolderHandles = None;
-        for d in ["a", "b", "c"] {
-            fs::create_dir(t.path().join(d)).unwrap();
-            for f in ["x.md", "y.md"] {
-                let p = t.path().join(d).join(f);
-                fs::write(&p, d).unwrap();
-                let via_handle = FileStat::of_path(&p, &mut handles).unwrap();
-                assert_eq!(via_handle, FileStat::of(&fs::metadata(&p).unwrap()));
-                assert_eq!(
-                    handles.as_ref().map(|(dir, _)| dir.clone()),
-                    Some(t.path().join(d))
-                );
-            }
-        }
-    }
-
     use super::*;
     use std::os::unix::fs::PermissionsExt;
 

@@ -624,14 +624,14 @@ impl<'a> Exporter<'a> {
             Target::Escapes => skip(state, SkipReason::OutsideRepository),
             Target::Loop => skip(state, SkipReason::Cycle),
             Target::Missing(p) if in_plugin(&p) && !dereferenced => {
-                std::os::unix::fs::symlink(literal, dst).at("create link", dst)?;
+                crate::platform::symlink(literal, dst).at("create link", dst)?;
                 state.listing.insert(rel, Entry::link(Path::new(literal)));
                 state.report.links += 1;
             }
             Target::Missing(_) => skip(state, SkipReason::DanglingOutside),
             Target::Entry(_, _, p) if in_plugin(&p) => {
                 let target = relative_path(parent_rel, &plugin_rel(&p));
-                std::os::unix::fs::symlink(&target, dst).at("create link", dst)?;
+                crate::platform::symlink(&target, dst).at("create link", dst)?;
                 state.listing.insert(rel, Entry::link(&target));
                 state.report.links += 1;
             }
