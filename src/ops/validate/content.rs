@@ -143,12 +143,26 @@ fn frontmatter_mapping(text: &str, kind: FileKind, f: &mut Findings) -> Option<Y
 /// The frontmatter of a skill (`SKILL.md` in `folder`), agent or command file.
 pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>) -> Findings {
     let mut f = Findings::default();
-    let what = kind.as_str();
     let Some(y) = frontmatter_mapping(text, kind, &mut f) else {
         return f;
     };
-    let field = |k: &str| frontmatter::get(&y, k).filter(|v| !matches!(v, Yaml::Null));
-    match frontmatter::get(&y, "description") {
+    check_description(&y, kind, &mut f);
+    check_name(&y, folder, &mut f);
+    check_allowed_tools(&y, &mut f);
+    if matches!(kind, FileKind::Skill | FileKind::Command) {
+        check_metadata_and_shell(&y, &mut f);
+    }
+    f
+}
+
+/// A frontmatter field that is set (YAML `null` counts as absent).
+fn field<'a>(y: &'a Yaml, key: &str) -> Option<&'a Yaml> {
+    frontmatter::get(y, key).filter(|v| !matches!(v, Yaml::Null))
+}
+
+fn check_description(y: &Yaml, kind: FileKind, f: &mut Findings) {
+    let what = kind.as_str();
+    match frontmatter::get(y, "description") {
         None => f.warn(
             "description",
             "missing-description",
@@ -161,12 +175,16 @@ pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>
             "schema",
             format!(
                 "description must be a string, got {}. At runtime this value is dropped.",
-                array_or_type(frontmatter::get(&y, "description"))
+                array_or_type(frontmatter::get(y, "description"))
             ),
         ),
         Some(_) => {}
     }
-    match field("name") {
+}
+
+/// `name`; for a skill, also whether it matches the folder Claude Code names it after.
+fn check_name(y: &Yaml, folder: Option<&str>, f: &mut Findings) {
+    match field(y, "name") {
         Some(Yaml::String(name)) => {
             // Ours: Claude Code names a skill after its folder and ignores this `name`.
             if let Some(dir) = folder
@@ -188,7 +206,10 @@ pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>
         ),
         None => {}
     }
-    match field("allowed-tools") {
+}
+
+fn check_allowed_tools(y: &Yaml, f: &mut Findings) {
+    match field(y, "allowed-tools") {
         Some(Yaml::String(_)) | None => {}
         Some(Yaml::Array(items)) => {
             if items.iter().any(|i| !matches!(i, Yaml::String(_))) {
@@ -208,39 +229,40 @@ pub(super) fn check_frontmatter(text: &str, kind: FileKind, folder: Option<&str>
             ),
         ),
     }
-    if matches!(kind, FileKind::Skill | FileKind::Command) {
-        if let Some(m) = field("metadata")
-            && !m.is_hash()
-        {
-            f.warn(
-                "metadata",
-                "schema",
-                format!(
-                    "'metadata' must be a mapping (key: value pairs); got {}. It is dropped at load time.",
-                    array_or_type(Some(m))
-                ),
-            );
-        }
-        match field("shell") {
-            None => {}
-            Some(Yaml::String(s)) => {
-                let s2 = s.trim().to_ascii_lowercase();
-                if s2 != "bash" && s2 != "powershell" {
-                    f.error(
-                        "shell",
-                        "schema",
-                        format!("shell must be 'bash' or 'powershell', got '{s}'."),
-                    );
-                }
-            }
-            Some(other) => f.error(
-                "shell",
-                "schema",
-                format!("shell must be a string, got {}.", js_type(other)),
+}
+
+/// The fields only skills and commands have.
+fn check_metadata_and_shell(y: &Yaml, f: &mut Findings) {
+    if let Some(m) = field(y, "metadata")
+        && !m.is_hash()
+    {
+        f.warn(
+            "metadata",
+            "schema",
+            format!(
+                "'metadata' must be a mapping (key: value pairs); got {}. It is dropped at load time.",
+                array_or_type(Some(m))
             ),
-        }
+        );
     }
-    f
+    match field(y, "shell") {
+        None => {}
+        Some(Yaml::String(s)) => {
+            let s2 = s.trim().to_ascii_lowercase();
+            if s2 != "bash" && s2 != "powershell" {
+                f.error(
+                    "shell",
+                    "schema",
+                    format!("shell must be 'bash' or 'powershell', got '{s}'."),
+                );
+            }
+        }
+        Some(other) => f.error(
+            "shell",
+            "schema",
+            format!("shell must be a string, got {}.", js_type(other)),
+        ),
+    }
 }
 
 /// JavaScript's `typeof` of a parsed YAML value.
