@@ -7,7 +7,7 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::AsFd;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatxFlags, statx};
 use rustix::io::Errno;
 
@@ -18,20 +18,9 @@ pub(super) const EXCHANGE_UNSUPPORTED: &[Errno] = &[Errno::INVAL, Errno::NOSYS, 
 
 /// A handle that can only be used as the folder of `*at` calls: opening it checks no read
 /// permission and costs less than a readable one.
-pub(super) fn open_folder_handle(path: &Path) -> io::Result<OwnedFd> {
-    Ok(rustix::fs::open(
-        path,
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?)
-}
+pub(super) const FOLDER_HANDLE: OFlags = OFlags::PATH;
 
-pub(super) fn stat_at(dir: impl AsFd, name: &OsStr, follow: bool) -> io::Result<Stat> {
-    let flags = if follow {
-        AtFlags::empty()
-    } else {
-        AtFlags::SYMLINK_NOFOLLOW
-    };
+pub(super) fn stat_at(dir: impl AsFd, name: &OsStr, flags: AtFlags) -> io::Result<Stat> {
     let x = statx(dir, name, flags, StatxFlags::BASIC_STATS)?;
     let ns = |t: rustix::fs::StatxTimestamp| {
         i128::from(t.tv_sec) * 1_000_000_000 + i128::from(t.tv_nsec)

@@ -11,7 +11,7 @@ use std::mem::{MaybeUninit, size_of};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::AsFd;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 
@@ -25,22 +25,11 @@ pub(super) const EXCHANGE_UNSUPPORTED: &[Errno] =
 
 /// macOS has no `O_PATH`: a read-only folder handle (the folders stat'ed through it are the
 /// ones being listed, so they are readable anyway).
-pub(super) fn open_folder_handle(path: &Path) -> io::Result<OwnedFd> {
-    Ok(rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?)
-}
+pub(super) const FOLDER_HANDLE: OFlags = OFlags::RDONLY;
 
 /// `fstatat`, converted as std's `MetadataExt` converts `stat`, so that a stat taken here
 /// equals one taken through `fs::metadata`.
-pub(super) fn stat_at(dir: impl AsFd, name: &OsStr, follow: bool) -> io::Result<Stat> {
-    let flags = if follow {
-        AtFlags::empty()
-    } else {
-        AtFlags::SYMLINK_NOFOLLOW
-    };
+pub(super) fn stat_at(dir: impl AsFd, name: &OsStr, flags: AtFlags) -> io::Result<Stat> {
     let st = rustix::fs::statat(dir, name, flags)?;
     Ok(Stat {
         dev: st.st_dev as u64,

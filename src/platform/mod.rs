@@ -19,6 +19,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{AtFlags, Mode, OFlags};
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -68,17 +69,21 @@ impl Stat {
         let dir = match dirs {
             Some((open, handle)) if open == parent => &*handle,
             _ => {
-                let handle = FolderHandle(os::open_folder_handle(parent)?);
+                let handle = FolderHandle(rustix::fs::open(
+                    parent,
+                    os::FOLDER_HANDLE | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )?);
                 &dirs.insert((parent.to_path_buf(), handle)).1
             }
         };
-        os::stat_at(&dir.0, name, true)
+        os::stat_at(&dir.0, name, AtFlags::empty())
     }
 
     /// Stat `name` in the open folder `dir` without following a link: the entry itself, as
     /// it is in that very folder (nothing on a path can be swapped in between).
     pub fn at(dir: impl AsFd, name: &OsStr) -> io::Result<Self> {
-        os::stat_at(dir, name, false)
+        os::stat_at(dir, name, AtFlags::SYMLINK_NOFOLLOW)
     }
 
     /// What kind of entry was stat'ed.
