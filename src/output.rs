@@ -1062,7 +1062,7 @@ pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -
         .iter()
         .any(|r| matches!(r.outcome, UpdateOutcome::Failed { .. }));
     if out.json {
-        json_pretty(&json::UpdateReport {
+        json_pretty(&json::PluginUpdates {
             schema_version: SCHEMA_VERSION,
             command: command.into(),
             outcome: Outcome::of(failed),

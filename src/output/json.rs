@@ -309,7 +309,7 @@ pub struct UpdateRow {
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
-pub struct UpdateReport {
+pub struct PluginUpdates {
     pub schema_version: u32,
     /// `update` or `outdated`.
     pub command: String,
@@ -681,10 +681,10 @@ mod schemas {
                 "marketplace-remove",
                 schema_for!(Either<MarketplaceDone, CommandFailure>),
             ),
-            ("update", schema_for!(Either<UpdateReport, CommandFailure>)),
+            ("update", schema_for!(Either<PluginUpdates, CommandFailure>)),
             (
                 "outdated",
-                schema_for!(Either<UpdateReport, CommandFailure>),
+                schema_for!(Either<PluginUpdates, CommandFailure>),
             ),
             ("validate", schema_for!(Validated)),
             (
