@@ -369,7 +369,7 @@ impl Downloaded {
     /// Move the file to `dest` (in the same folder; an existing file of that name, with the
     /// same digest, is replaced).
     pub fn keep(mut self, dest: &Path) -> Result<PathBuf, IoError> {
-        fs::rename(&self.tmp, dest).at("rename into place", dest)?;
+        crate::fsutil::rename(&self.tmp, dest).at("rename into place", dest)?;
         self.kept = true;
         Ok(dest.to_path_buf())
     }

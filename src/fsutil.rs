@@ -4,9 +4,8 @@
 //! Every function returns an [`IoError`] that carries the path it failed on, so no I/O error
 //! reaches the user without saying which file was involved.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// An I/O error together with the path and the operation that failed (the file the user knows,
@@ -116,9 +115,7 @@ pub fn iso_timestamp() -> String {
 
 /// Flush a directory entry (after a rename or create inside it) to disk.
 pub fn sync_dir(dir: &Path) -> Result<(), IoError> {
-    File::open(dir)
-        .and_then(|f| f.sync_all())
-        .at("sync directory", dir)
+    crate::platform::sync_dir(dir).at("sync directory", dir)
 }
 
 /// The largest settings, state, catalog or manifest file read (real ones are kilobytes).
@@ -130,10 +127,7 @@ pub const JSON_FILE_LIMIT: u64 = 64 * 1024 * 1024;
 /// blocks (`O_NONBLOCK`), and the type is checked on the opened file itself.
 pub fn read_regular_file(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     use std::io::Read;
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)?;
+    let file = crate::platform::open_nonblocking(path)?;
     let meta = file.metadata()?;
     if !meta.is_file() {
         return Err(io::Error::new(
@@ -209,43 +203,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
         .unwrap_or_default();
     let tmp = temp_path(dir, &format!(".{file_name}.plugin-tmp-"));
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .open(&tmp)
-            .at("write", path)?;
+        let mut f = crate::platform::create_new_file(&tmp, 0o644).at("write", path)?;
         if let Some(old) = &previous {
-            keep_owner_and_mode(&f, old).at("write", path)?;
+            crate::platform::keep_owner_and_mode(&f, old).at("write", path)?;
         }
         f.write_all(bytes).at("write", path)?;
         f.sync_all().at("write", path)?;
-        fs::rename(&tmp, &target).at("write", path)?;
+        drop(f);
+        rename(&tmp, &target).at("write", path)?;
         sync_dir(dir)
     })();
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
     result
-}
-
-/// Give the new file `f` the owner, group and permission bits of the file it replaces. Only
-/// root may give a file away: a refused change of owner is not an error (the write goes on
-/// with ours), as `cp -p` does.
-fn keep_owner_and_mode(f: &File, old: &fs::Metadata) -> io::Result<()> {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-    let new = f.metadata()?;
-    if (new.uid(), new.gid()) != (old.uid(), old.gid()) {
-        match std::os::unix::fs::fchown(f, Some(old.uid()), Some(old.gid())) {
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
-                // Not allowed to give it away; at least keep the group when we belong to it.
-                let _ = std::os::unix::fs::fchown(f, None, Some(old.gid()));
-            }
-            other => other?,
-        }
-    }
-    // After the chown. Permission bits only: a set-id or sticky bit has no business on a JSON file.
-    f.set_permissions(fs::Permissions::from_mode(old.mode() & 0o777))
 }
 
 /// The file a write to `path` must replace: `path` itself, or, when it is a symbolic link, the
@@ -294,21 +265,10 @@ pub fn remove_stale_temps(dir: &Path, prefix: &str) {
             continue;
         };
         let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
-        if pid.is_some_and(|p| !process_alive(p)) {
+        if pid.is_some_and(|p| !crate::platform::process_alive(p)) {
             let _ = fs::remove_file(e.path());
         }
     }
-}
-
-/// Whether a process with this id exists (signal 0; a process we may not signal still exists).
-pub fn process_alive(pid: i32) -> bool {
-    let Some(pid) = rustix::process::Pid::from_raw(pid) else {
-        return false;
-    };
-    !matches!(
-        rustix::process::test_kill_process(pid),
-        Err(rustix::io::Errno::SRCH)
-    )
 }
 
 /// Swap two existing paths in one step ([`crate::platform::exchange`]), so that a crash leaves
@@ -318,12 +278,31 @@ pub fn exchange(a: &Path, b: &Path, aside: &Path) -> Result<(), IoError> {
     if crate::platform::exchange(a, b).at("swap into place", b)? {
         return Ok(());
     }
-    fs::rename(b, aside).at("move aside", b)?;
-    if let Err(e) = fs::rename(a, b) {
-        let _ = fs::rename(aside, b);
+    rename(b, aside).at("move aside", b)?;
+    if let Err(e) = rename(a, b) {
+        let _ = rename(aside, b);
         return Err(IoError::new("rename into place", b, e));
     }
-    fs::rename(aside, a).at("rename", aside)
+    rename(aside, a).at("rename", aside)
+}
+
+/// `fs::rename`, tried again for a while when another process holds the file for a moment
+/// (on Windows an antivirus or indexer scanning what was just written makes a rename fail
+/// with a sharing violation or "access denied"): up to 8 tries over about 2.5 seconds, then
+/// the last error.
+#[allow(clippy::disallowed_methods)] // the helper clippy.toml points to
+pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
+    let mut delay = std::time::Duration::from_millis(10);
+    for _ in 0..7 {
+        match fs::rename(from, to) {
+            Err(e) if crate::platform::is_transient_sharing(&e) => {
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+            other => return other,
+        }
+    }
+    fs::rename(from, to)
 }
 
 /// Remove a directory tree, succeeding when it is already gone.
@@ -380,16 +359,6 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// The process umask (read once, and set back at once).
-pub fn process_umask() -> u32 {
-    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *UMASK.get_or_init(|| {
-        let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
-        rustix::process::umask(old);
-        crate::platform::mode_bits(old)
-    })
 }
 
 /// The relative path from folder `from` to `to` (both relative to the same root).

@@ -22,14 +22,13 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fd::{AsFd, OwnedFd};
-use rustix::fs::{FileType, Mode, OFlags};
 use sha2::{Digest, Sha256};
 
 use super::listing::{Entry, TreeListing};
 use super::statcache::FileStat;
 use super::tree::{CopyReport, SkipReason, Skipped, excluded_name};
-use crate::fsutil::{IoContext, IoError, normalize_lexically, process_umask, relative_path};
+use crate::fsutil::{IoContext, IoError, normalize_lexically, relative_path};
+use crate::platform::{Folder, Kind};
 
 /// Dereferenced trees nested deeper than this are cut (guards against link fan-out).
 const MAX_DEREF_DEPTH: usize = 32;
@@ -118,7 +117,7 @@ pub fn copy_planned(dst: &Path, plan: TreePlan) -> Result<CopyReport, IoError> {
             }
         }
     }
-    let umask = process_umask();
+    let umask = crate::platform::umask();
     let copied = crate::parallel::map(
         &files,
         crate::parallel::disk_threads(),
@@ -145,22 +144,14 @@ fn changed_while_read() -> io::Error {
 /// Open the file listed with `listed` for reading, without following a link, and only if it is
 /// still that very regular file (not swapped for a link, a FIFO or another file since).
 pub(crate) fn open_listed(src: &Path, listed: &FileStat) -> io::Result<(fs::File, fs::Metadata)> {
-    use std::os::unix::fs::OpenOptionsExt;
     let replaced = changed_while_read;
-    // Non-blocking, so a FIFO swapped in cannot hang the open; regular files ignore the flag.
-    let flags = (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32;
-    let file = match fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(flags)
-        .open(src)
-    {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            return Err(replaced());
-        }
+    // Non-blocking, so a FIFO swapped in cannot hang the open.
+    let file = match crate::platform::open_nofollow(src) {
+        Err(e) if crate::platform::is_link_loop(&e) => return Err(replaced()),
         other => other?,
     };
     let meta = file.metadata()?;
-    if !meta.is_file() || !listed.same_file(&meta) {
+    if !meta.is_file() || !listed.same_file(&FileStat::of_file(&file)?) {
         return Err(replaced());
     }
     Ok((file, meta))
@@ -169,16 +160,11 @@ pub(crate) fn open_listed(src: &Path, listed: &FileStat) -> io::Result<(fs::File
 /// Copy one file into a new file with the same mode; returns its size and listing entry.
 fn copy_file(src: &Path, listed: &FileStat, dst: &Path, umask: u32) -> io::Result<(u64, Entry)> {
     use std::io::{Read, Write};
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let (mut from, meta) = open_listed(src, listed)?;
-    let mode = meta.permissions().mode() & 0o7777;
-    let mut to = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(dst)?;
+    let mode = crate::platform::permissions(&meta);
+    let mut to = crate::platform::create_new_file(dst, mode)?;
     if mode & umask != 0 {
-        to.set_permissions(fs::Permissions::from_mode(mode))?;
+        crate::platform::set_permissions(&to, mode)?;
     }
     // Through userspace, so the bytes are hashed on the way (the listing needs no second read).
     let mut hasher = Sha256::new();
@@ -211,26 +197,12 @@ impl Planner<'_> {
     /// Walk the open folder `dir` (at `src`, a path without links).
     fn walk_dir(
         &mut self,
-        dir: OwnedFd,
+        dir: Folder,
         src: &Path,
         rel: &Path,
         dereferenced: bool,
     ) -> Result<(), IoError> {
-        use std::os::unix::ffi::OsStrExt;
-        let mut listing =
-            rustix::fs::Dir::new(dir).map_err(|e| IoError::new("read directory", src, e.into()))?;
-        let mut names = Vec::new();
-        for entry in &mut listing {
-            let entry = entry.map_err(|e| IoError::new("read directory", src, e.into()))?;
-            let name = std::ffi::OsStr::from_bytes(entry.file_name().to_bytes());
-            if name != "." && name != ".." {
-                names.push(name.to_os_string());
-            }
-        }
-        names.sort();
-        let dir = listing
-            .fd()
-            .map_err(|e| IoError::new("read directory", src, e.into()))?;
+        let names = dir.names().at("read directory", src)?;
         for name in names {
             let src_child = src.join(&name);
             let rel_child = rel.join(&name);
@@ -243,18 +215,16 @@ impl Planner<'_> {
                 }
                 None => {}
             }
-            let stat = FileStat::at(dir, &name).at("inspect", &src_child)?;
-            match stat.file_type() {
-                FileType::Directory => {
+            let stat = FileStat::at(&dir, &name).at("inspect", &src_child)?;
+            match stat.kind() {
+                Kind::Dir => {
                     self.plan.entries.push(PlannedEntry::Dir(rel_child.clone()));
-                    let child =
-                        rustix::fs::openat(dir, name.as_os_str(), dir_flags(), Mode::empty())
-                            .map_err(|e| IoError::new("open", &src_child, e.into()))?;
+                    let child = dir.open_child(&name).at("open", &src_child)?;
                     self.walk_dir(child, &src_child, &rel_child, dereferenced)?;
                 }
-                FileType::RegularFile => self.file(&src_child, rel_child, stat),
-                FileType::Symlink => self.link(&src_child, &rel_child, dereferenced)?,
-                _ => self.skip(rel_child, None, SkipReason::SpecialFile),
+                Kind::File => self.file(&src_child, rel_child, stat),
+                Kind::Link => self.link(&src_child, &rel_child, dereferenced)?,
+                Kind::Other => self.skip(rel_child, None, SkipReason::SpecialFile),
             }
         }
         Ok(())
@@ -294,7 +264,7 @@ impl Planner<'_> {
         let parent_rel = rel.parent().unwrap_or(Path::new(""));
         let resolved = match fs::canonicalize(src) {
             Ok(t) => t,
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
+            Err(e) if crate::platform::is_link_loop(&e) => {
                 self.skip(rel.to_path_buf(), Some(literal), SkipReason::Cycle);
                 return Ok(());
             }
@@ -344,11 +314,11 @@ impl Planner<'_> {
         let stat = open_dir_beneath(self.policy.container.as_deref(), parent)
             .and_then(|d| FileStat::at(&d, name))
             .at("inspect", &resolved)?;
-        if stat.file_type() == FileType::RegularFile {
+        if stat.kind() == Kind::File {
             self.file(&resolved, rel.to_path_buf(), stat);
             return Ok(());
         }
-        if stat.file_type() != FileType::Directory {
+        if stat.kind() != Kind::Dir {
             self.skip(rel.to_path_buf(), Some(literal), SkipReason::SpecialFile);
             return Ok(());
         }
@@ -367,22 +337,18 @@ impl Planner<'_> {
     }
 }
 
-fn dir_flags() -> OFlags {
-    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
-}
-
 /// Open the folder `real` (a path without links) following no link on the way down from
 /// `beneath` (an ancestor of it, also without links), so that a folder replaced by a link
 /// since `real` was resolved is refused rather than entered. Without `beneath`, or when `real`
 /// is not under it, only `real` itself must not be a link.
-fn open_dir_beneath(beneath: Option<&Path>, real: &Path) -> io::Result<OwnedFd> {
+fn open_dir_beneath(beneath: Option<&Path>, real: &Path) -> io::Result<Folder> {
     let (start, rest) = match beneath.and_then(|b| Some((b, real.strip_prefix(b).ok()?))) {
         Some(split) => split,
         None => (real, Path::new("")),
     };
-    let mut dir = rustix::fs::open(start, dir_flags(), Mode::empty())?;
+    let mut dir = Folder::open(start)?;
     for c in rest.components() {
-        dir = rustix::fs::openat(dir.as_fd(), c.as_os_str(), dir_flags(), Mode::empty())?;
+        dir = dir.open_child(c.as_os_str())?;
     }
     Ok(dir)
 }

@@ -18,8 +18,6 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -45,7 +43,7 @@ pub enum Entry {
 impl Entry {
     pub fn link(target: &Path) -> Entry {
         Entry::Link {
-            target: escape(target.as_os_str()),
+            target: escape_path(target),
         }
     }
 
@@ -81,12 +79,12 @@ impl TreeDiff {
 
 impl TreeListing {
     pub fn insert(&mut self, rel: &Path, entry: Entry) {
-        self.entries.insert(escape(rel.as_os_str()), entry);
+        self.entries.insert(escape_path(rel), entry);
     }
 
     /// Add every entry of `other` under the folder `rel` (a submodule's tree).
     pub fn insert_under(&mut self, rel: &Path, other: TreeListing) {
-        let prefix = escape(rel.as_os_str());
+        let prefix = escape_path(rel);
         for (path, entry) in other.entries {
             self.entries.insert(format!("{prefix}/{path}"), entry);
         }
@@ -98,7 +96,7 @@ impl TreeListing {
         let mut files = Vec::new();
         let mut entries = BTreeMap::new();
         for (rel, kind) in walk(root)? {
-            let key = escape(rel.as_os_str());
+            let key = escape_path(&rel);
             match kind {
                 Kind::Dir => {
                     entries.insert(key, Entry::Dir);
@@ -109,7 +107,7 @@ impl TreeListing {
                     entries.insert(
                         key,
                         Entry::Link {
-                            target: escape(target.as_os_str()),
+                            target: escape_path(&target),
                         },
                     );
                 }
@@ -136,18 +134,16 @@ impl TreeListing {
         for p in plan.entries {
             match p {
                 PlannedEntry::Dir(rel) => {
-                    let key = escape(rel.as_os_str());
+                    let key = escape_path(&rel);
                     if plan.links == 0 {
                         folders.push((key.clone(), policy.plugin_root.join(&rel)));
                     }
                     entries.insert(key, Entry::Dir);
                 }
                 PlannedEntry::Link { rel, target } => {
-                    entries.insert(escape(rel.as_os_str()), Entry::link(&target));
+                    entries.insert(escape_path(&rel), Entry::link(&target));
                 }
-                PlannedEntry::File { rel, src, stat } => {
-                    files.push((escape(rel.as_os_str()), src, stat))
-                }
+                PlannedEntry::File { rel, src, stat } => files.push((escape_path(&rel), src, stat)),
             }
         }
         if plan.links > 0 {
@@ -293,7 +289,7 @@ fn hash_contents(path: &Path) -> std::io::Result<(u32, String)> {
 
 /// The open file's permission bits and the hex sha256 of its bytes.
 fn hash_reader(mut f: fs::File) -> std::io::Result<(u32, String)> {
-    let mode = f.metadata()?.permissions().mode() & 0o7777;
+    let mode = crate::platform::permissions(&f.metadata()?);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -339,10 +335,26 @@ fn walk(root: &Path) -> Result<Vec<(PathBuf, Kind)>, IoError> {
     Ok(out)
 }
 
+/// A path as one listing field, with `/` between its parts whatever the OS's separator, so
+/// that a tree lists the same everywhere.
+pub fn escape_path(path: &Path) -> String {
+    if std::path::MAIN_SEPARATOR == '/' {
+        escape(path.as_os_str())
+    } else {
+        let parts: Vec<String> = path
+            .as_os_str()
+            .to_string_lossy()
+            .split(std::path::MAIN_SEPARATOR)
+            .map(|p| escape(OsStr::new(p)))
+            .collect();
+        parts.join("/")
+    }
+}
+
 /// A path as one listing field (see the module documentation).
 pub fn escape(raw: &OsStr) -> String {
     let mut out = String::new();
-    for chunk in raw.as_bytes().utf8_chunks() {
+    for chunk in raw.as_encoded_bytes().utf8_chunks() {
         for c in chunk.valid().chars() {
             match c {
                 '\\' => out.push_str("\\\\"),
@@ -362,7 +374,8 @@ pub fn escape(raw: &OsStr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::{PermissionsExt, symlink};
 
     #[test]
     fn listing_round_trips_and_diffs() {

@@ -317,9 +317,7 @@ fn check_name_length(parent: &Path, name: &str, max: usize) -> Result<(), CacheE
 /// The longest file name the filesystem holding `dir` (or its nearest existing ancestor) allows.
 fn name_max(dir: &Path) -> usize {
     dir.ancestors()
-        .find_map(|d| rustix::fs::statvfs(d).ok())
-        .map(|s| s.f_namemax as usize)
-        .filter(|&n| n > 0)
+        .find_map(crate::platform::name_max)
         .unwrap_or(255)
 }
 
@@ -415,9 +413,9 @@ impl StagedPlugin {
             }
         }
         let parent = target.parent().unwrap_or(Path::new("/"));
-        let displaced = match fs::rename(&self.dir, target) {
+        let displaced = match crate::fsutil::rename(&self.dir, target) {
             Ok(()) => None,
-            Err(e) if is_not_empty(&e) => {
+            Err(e) if crate::platform::is_not_empty(&e) => {
                 let aside = target.with_file_name(format!("{STAGING_PREFIX}old-{}", random_hex(8)));
                 crate::fsutil::exchange(&self.dir, target, &aside)?;
                 // The staging name now holds the previous content; a crash before it is removed
@@ -470,13 +468,6 @@ impl Drop for StagedPlugin {
             }
         }
     }
-}
-
-fn is_not_empty(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(code) if code == rustix::io::Errno::NOTEMPTY.raw_os_error() || code == rustix::io::Errno::EXIST.raw_os_error()
-    )
 }
 
 /// Flush the staged tree (see [`crate::platform::flush_tree`] for how each OS does it).

@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::{ORPHANED_AT, STAGING_PREFIX, read_dirs};
-use crate::fsutil::{JSON_FILE_LIMIT, process_alive};
+use crate::fsutil::JSON_FILE_LIMIT;
+use crate::platform::process_alive;
 
 /// Claude Code's temporary folders may be being written by a running Claude Code, which takes no
 /// lock of ours: they are left alone until they are this old.

@@ -259,7 +259,7 @@ impl GitDatabase {
                 path: tmp.clone(),
                 message: e.to_string(),
             })?;
-            if fs::rename(&tmp, &path).is_err() {
+            if crate::fsutil::rename(&tmp, &path).is_err() {
                 // Another process created it first; use theirs.
                 let _ = crate::fsutil::remove_tree(&tmp);
             }

@@ -10,7 +10,6 @@
 use std::collections::{HashSet, VecDeque};
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use gix::objs::tree::EntryKind;
@@ -108,7 +107,7 @@ fn write_files(
     commit: &str,
     files: &[(gix::ObjectId, EntryKind, PathBuf)],
 ) -> Result<(u64, Vec<Entry>), ExportError> {
-    let umask = crate::fsutil::process_umask();
+    let umask = crate::platform::umask();
     let write_one = |repo: &gix::Repository,
                      (id, kind, dst): &(gix::ObjectId, EntryKind, PathBuf)| {
         let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {
@@ -121,12 +120,7 @@ fn write_files(
         } else {
             0o644
         };
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(dst)
-            .at("create", dst)?;
+        let mut f = crate::platform::create_new_file(dst, mode).at("create", dst)?;
         f.write_all(&blob.data).at("write", dst)?;
         // The bytes are in memory already: hashing them here spares the listing a second read.
         let entry = Entry::File {

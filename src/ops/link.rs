@@ -412,14 +412,14 @@ fn put_link_in_place(plan: &LinkPlan, replaced: &Replaced, done: &mut Done) -> R
         if a.exists() {
             crate::fsutil::remove_tree(a)?;
         }
-        fs::rename(link_path, a).at("move aside", link_path)?;
+        crate::fsutil::rename(link_path, a).at("move aside", link_path)?;
         done.moved_aside = true;
         crash_point();
     }
     let tmp = temp_path(plugin_dir, TEMP_LINK_PREFIX);
     crate::platform::symlink(&plan.checkout, &tmp).at("create link", &tmp)?;
     crash_point();
-    if let Err(e) = fs::rename(&tmp, link_path) {
+    if let Err(e) = crate::fsutil::rename(&tmp, link_path) {
         let _ = fs::remove_file(&tmp);
         return Err(crate::fsutil::IoError::new("link", link_path, e).into());
     }
@@ -677,7 +677,7 @@ impl Done {
             && a.is_dir()
             && fs::symlink_metadata(&e.link_path).is_err()
         {
-            fs::rename(a, &e.link_path).at("restore", a)?;
+            crate::fsutil::rename(a, &e.link_path).at("restore", a)?;
             self.put_back = Some((a.clone(), e.link_path.clone()));
             crash_point();
         }
@@ -689,7 +689,7 @@ impl Done {
         let ok = self.undo_link(link_path, old_target, aside);
         let mut earlier = true;
         if let Some((aside, place)) = &self.put_back {
-            earlier &= fs::rename(place, aside).is_ok();
+            earlier &= crate::fsutil::rename(place, aside).is_ok();
         }
         if let Some((path, target)) = &self.unlinked {
             earlier &= crate::platform::symlink(target, path).is_ok();
@@ -705,13 +705,13 @@ impl Done {
                 Some(target) => link_path.parent().is_some_and(|dir| {
                     let tmp = temp_path(dir, TEMP_LINK_PREFIX);
                     crate::platform::symlink(target, &tmp).is_ok()
-                        && fs::rename(&tmp, link_path).is_ok()
+                        && crate::fsutil::rename(&tmp, link_path).is_ok()
                 }),
                 None => fs::remove_file(link_path).is_ok(),
             };
         }
         if let (true, Some(a)) = (self.moved_aside, aside) {
-            ok &= fs::rename(a, link_path).is_ok();
+            ok &= crate::fsutil::rename(a, link_path).is_ok();
         }
         ok
     }

@@ -456,7 +456,7 @@ impl TempClone {
                 .strip_prefix(".tmp-")
                 .and_then(|rest| rest.split('-').next())
                 .and_then(|p| p.parse::<i32>().ok());
-            if pid.is_some_and(|p| !crate::fsutil::process_alive(p)) {
+            if pid.is_some_and(|p| !crate::platform::process_alive(p)) {
                 let _ = crate::fsutil::remove_tree(&e.path());
             }
         }
@@ -479,7 +479,7 @@ impl TempClone {
                 replaced: Some(self),
             });
         }
-        fs::rename(&self.0, &dest)
+        crate::fsutil::rename(&self.0, &dest)
             .map_err(|e| crate::fsutil::IoError::new("rename into place", &dest, e))?;
         std::mem::forget(self);
         Ok(PlacedClone {

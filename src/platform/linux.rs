@@ -8,7 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fd::AsFd;
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatxFlags, statx};
+use rustix::fs::{AtFlags, Mode, OFlags, StatxFlags, statx};
 use rustix::io::Errno;
 
 use super::{How, Stat};
@@ -44,19 +44,14 @@ pub fn flush_tree(dir: &Path) -> io::Result<()> {
 }
 
 /// A mode as `u32` (`mode_t` is already one here).
-pub fn mode_bits(mode: Mode) -> u32 {
+pub(super) fn mode_bits(mode: Mode) -> u32 {
     mode.as_raw_mode()
-}
-
-/// The kind of entry a `st_mode` value describes.
-pub fn file_type(mode: u32) -> FileType {
-    FileType::from_raw_mode(mode)
 }
 
 /// Call `visit` with every path a process of our user (other than this one) holds, lowest
 /// process id first: `/proc/<pid>/{cwd,exe,fd/*}`. Entries that vanish or cannot be read
 /// meanwhile are skipped.
-pub fn scan_processes(visit: &mut dyn FnMut(i32, &Path, How)) {
+pub(super) fn scan_processes(visit: &mut dyn FnMut(i32, &Path, How)) {
     let me = std::process::id();
     let uid = rustix::process::getuid().as_raw();
     let mut pids: Vec<u32> = fs::read_dir("/proc")

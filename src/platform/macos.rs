@@ -12,7 +12,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fd::AsFd;
-use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::{How, Stat};
@@ -72,13 +72,8 @@ fn fsync_entries(dir: &Path) -> io::Result<()> {
 }
 
 /// A mode as `u32` (`mode_t` is `u16` here).
-pub fn mode_bits(mode: Mode) -> u32 {
+pub(super) fn mode_bits(mode: Mode) -> u32 {
     u32::from(mode.as_raw_mode())
-}
-
-/// The kind of entry a `st_mode` value describes (the type bits fit in `mode_t`'s 16 bits).
-pub fn file_type(mode: u32) -> FileType {
-    FileType::from_raw_mode(mode as rustix::fs::RawMode)
 }
 
 /// Call `visit` with every path a process of our user (other than this one) holds, lowest
@@ -86,7 +81,7 @@ pub fn file_type(mode: u32) -> FileType {
 /// executable (`proc_pidpath`) and every open file or folder (`PROC_PIDLISTFDS`, then
 /// `PROC_PIDFDVNODEPATHINFO` for each vnode). Processes that exit or refuse meanwhile are
 /// skipped, as are other users' (macOS refuses their file lists to a non-root caller anyway).
-pub fn scan_processes(visit: &mut dyn FnMut(i32, &Path, How)) {
+pub(super) fn scan_processes(visit: &mut dyn FnMut(i32, &Path, How)) {
     let me = std::process::id();
     let uid = rustix::process::getuid().as_raw();
     let mut pids: Vec<i32> = all_pids()

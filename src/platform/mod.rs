@@ -1,25 +1,25 @@
-//! The operating-system primitives the tool needs, with one implementation per OS (`linux.rs`,
-//! `macos.rs`); nothing outside this module names an OS.
+//! The operating-system primitives the tool needs, with one implementation per OS; nothing
+//! outside this module names an OS.
 //!
 //! - [`Stat`]: what `stat` says about an entry, taken through an open handle of its folder
-//!   ([`Stat::of_path`], [`Stat::at`]): one path component for the kernel to look up.
-//! - [`flush_tree`]: make what was written under a folder durable before it is published.
+//!   ([`Stat::of_path`], [`Stat::at`]) or of the file itself ([`Stat::of_file`]).
+//! - [`Folder`]: an open folder, walked without following links (the plugin copy reads a
+//!   source that may change under it through these, never by path).
+//! - [`flush_tree`], [`sync_dir`]: make what was written durable before it is published.
 //! - [`exchange`]: swap two existing paths in one step, where the filesystem can.
-//! - [`scan_processes`]: the paths running processes hold (working folder, executable, open
-//!   files), for "is this folder in use".
-//! - [`symlink`]: create a symbolic link.
-//! - [`mode_bits`], [`file_type`]: file modes as one type (`u32`), whatever the OS's `mode_t`.
+//! - [`scan_processes`]: the paths running processes hold, for "is this folder in use".
+//! - [`symlink`]: create a symbolic link (on Windows a folder junction where links are not
+//!   allowed).
+//! - File modes ([`permissions`], [`create_new_file`], [`set_permissions`], [`umask`]),
+//!   owners ([`keep_owner_and_mode`]), processes ([`process_alive`]), the filesystem's longest
+//!   name ([`name_max`]), and the OS's error codes ([`is_link_loop`], [`is_not_empty`],
+//!   [`is_transient_sharing`]).
 //!
-//! The shared Unix part (rustix, `std::os::unix`) lives here; the OS files hold what differs.
+//! `unix.rs` holds what Linux and macOS share (rustix, `std::os::unix`); `linux.rs` and
+//! `macos.rs` what differs between them; `windows.rs` the Windows side (std plus a few
+//! `windows-sys` calls).
 
-use std::ffi::OsStr;
-use std::fs;
-use std::io;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-
-use rustix::fd::{AsFd, OwnedFd};
-use rustix::fs::{AtFlags, Mode, OFlags};
+use std::path::PathBuf;
 
 #[cfg(target_os = "linux")]
 mod linux;
@@ -29,12 +29,26 @@ use linux as os;
 mod macos;
 #[cfg(target_os = "macos")]
 use macos as os;
-#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+mod unix;
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+use unix as imp;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as imp;
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
 compile_error!("no platform implementation for this operating system (src/platform/)");
 
-pub use os::{file_type, flush_tree, mode_bits, scan_processes};
+pub use imp::{
+    Folder, create_new_file, exchange, flush_tree, is_link_loop, is_not_empty,
+    is_transient_sharing, keep_owner_and_mode, name_max, open_nofollow, open_nonblocking,
+    permissions, process_alive, scan_processes, set_permissions, symlink, sync_dir, umask,
+};
 
-/// What `stat` says about an entry, as the stat cache remembers and compares it.
+/// What `stat` says about an entry, as the stat cache remembers and compares it. On Windows
+/// `dev` is the volume serial number, `ino` the file index, and `mode` is made up from the
+/// attributes (folder 040755, link 0120777, file 0100644 or 0100444 when read-only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stat {
     pub dev: u64,
@@ -45,55 +59,33 @@ pub struct Stat {
     pub mode: u32,
 }
 
+/// The kinds of entry the tool tells apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    /// A symbolic link (on Windows also a junction: any name-surrogate reparse point).
+    Link,
+    /// A FIFO, socket or device.
+    Other,
+}
+
+const S_IFMT: u32 = 0o170000;
+
 impl Stat {
-    pub fn of(meta: &fs::Metadata) -> Self {
-        Self {
-            dev: meta.dev(),
-            ino: meta.ino(),
-            size: meta.size(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
-            ctime_ns: i128::from(meta.ctime()) * 1_000_000_000 + i128::from(meta.ctime_nsec()),
-            mode: meta.mode(),
+    /// What kind of entry was stat'ed.
+    pub fn kind(&self) -> Kind {
+        match self.mode & S_IFMT {
+            0o100000 => Kind::File,
+            0o040000 => Kind::Dir,
+            0o120000 => Kind::Link,
+            _ => Kind::Other,
         }
     }
 
-    /// Stat `path` (following links) through an open handle of its folder, kept in `dirs`: one
-    /// path component for the kernel to look up instead of the whole path, which is most of the
-    /// cost of checking a large unchanged folder.
-    pub fn of_path(path: &Path, dirs: &mut FolderHandles) -> io::Result<Self> {
-        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
-            return fs::metadata(path).map(|m| Self::of(&m));
-        };
-        // Files arrive in walk order, so one open folder at a time serves them (and a tree of
-        // thousands of folders never holds more than one handle per thread).
-        let dir = match dirs {
-            Some((open, handle)) if open == parent => &*handle,
-            _ => {
-                let handle = FolderHandle(rustix::fs::open(
-                    parent,
-                    os::FOLDER_HANDLE | OFlags::DIRECTORY | OFlags::CLOEXEC,
-                    Mode::empty(),
-                )?);
-                &dirs.insert((parent.to_path_buf(), handle)).1
-            }
-        };
-        os::stat_at(&dir.0, name, AtFlags::empty())
-    }
-
-    /// Stat `name` in the open folder `dir` without following a link: the entry itself, as
-    /// it is in that very folder (nothing on a path can be swapped in between).
-    pub fn at(dir: impl AsFd, name: &OsStr) -> io::Result<Self> {
-        os::stat_at(dir, name, AtFlags::SYMLINK_NOFOLLOW)
-    }
-
-    /// What kind of entry was stat'ed.
-    pub fn file_type(&self) -> rustix::fs::FileType {
-        file_type(self.mode)
-    }
-
-    /// Whether `meta` (of an open file) is the very file this stat was taken of.
-    pub fn same_file(&self, meta: &fs::Metadata) -> bool {
-        meta.dev() == self.dev && meta.ino() == self.ino
+    /// Whether `other` (taken of an open file) is the very file this stat was taken of.
+    pub fn same_file(&self, other: &Stat) -> bool {
+        (self.dev, self.ino) == (other.dev, other.ino)
     }
 
     pub fn permissions(&self) -> u32 {
@@ -106,30 +98,8 @@ impl Stat {
     }
 }
 
-/// An open folder that entries are stat'ed through (nothing is read through it).
-#[derive(Debug)]
-pub struct FolderHandle(OwnedFd);
-
 /// The folder [`Stat::of_path`] last opened, kept for the next file.
-pub type FolderHandles = Option<(PathBuf, FolderHandle)>;
-
-/// Swap two existing paths in one step, so that a crash leaves one or the other in place,
-/// never neither. `Ok(false)` when the filesystem cannot exchange (the caller then falls back
-/// to renames).
-pub fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
-    use rustix::fs::{CWD, RenameFlags, renameat_with};
-    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
-        Ok(()) => Ok(true),
-        Err(e) if os::EXCHANGE_UNSUPPORTED.contains(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Create a symbolic link at `link` whose target is `target` (a relative target is relative to
-/// the link's folder).
-pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
+pub type FolderHandles = Option<(PathBuf, imp::FolderHandle)>;
 
 /// How a process holds a path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,9 +122,15 @@ impl How {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ffi::OsStr;
+    use std::fs;
+
+    fn stat_of(path: &std::path::Path) -> Stat {
+        Stat::of_file(&fs::File::open(path).unwrap()).unwrap()
+    }
 
     #[test]
-    fn stat_through_folder_handles_matches_std_and_keeps_one_open() {
+    fn stat_through_folder_handles_matches_the_open_file_and_keeps_one_open() {
         let t = tempfile::tempdir().unwrap();
         let mut handles: FolderHandles = None;
         for d in ["a", "b", "c"] {
@@ -163,7 +139,8 @@ mod tests {
                 let p = t.path().join(d).join(f);
                 fs::write(&p, d).unwrap();
                 let via_handle = Stat::of_path(&p, &mut handles).unwrap();
-                assert_eq!(via_handle, Stat::of(&fs::metadata(&p).unwrap()));
+                assert_eq!(via_handle, stat_of(&p));
+                assert_eq!(via_handle.kind(), Kind::File);
                 assert_eq!(
                     handles.as_ref().map(|(dir, _)| dir.clone()),
                     Some(t.path().join(d))
@@ -173,16 +150,28 @@ mod tests {
     }
 
     #[test]
-    fn stat_at_does_not_follow_links_and_knows_the_type() {
+    fn a_folder_lists_its_names_sorted_and_stats_them_without_following_links() {
         let t = tempfile::tempdir().unwrap();
         fs::write(t.path().join("f"), "x").unwrap();
-        std::os::unix::fs::symlink("f", t.path().join("l")).unwrap();
-        let dir = fs::File::open(t.path()).unwrap();
-        let link = Stat::at(&dir, OsStr::new("l")).unwrap();
-        assert_eq!(link.file_type(), rustix::fs::FileType::Symlink);
+        fs::create_dir(t.path().join("d")).unwrap();
+        let linked = symlink("f", t.path().join("l")).is_ok();
+        let dir = Folder::open(t.path()).unwrap();
+        let mut want = vec!["d", "f"];
+        if linked {
+            want.push("l");
+            let link = Stat::at(&dir, OsStr::new("l")).unwrap();
+            assert_eq!(link.kind(), Kind::Link);
+            // A link is not a folder to walk into.
+            assert!(dir.open_child(OsStr::new("l")).is_err());
+        }
+        assert_eq!(dir.names().unwrap(), want);
         let file = Stat::at(&dir, OsStr::new("f")).unwrap();
-        assert_eq!(file.file_type(), rustix::fs::FileType::RegularFile);
-        assert_eq!(file, Stat::of(&fs::metadata(t.path().join("f")).unwrap()));
+        assert_eq!(file.kind(), Kind::File);
+        assert_eq!(file, stat_of(&t.path().join("f")));
+        assert!(file.same_file(&stat_of(&t.path().join("f"))));
+        let sub = dir.open_child(OsStr::new("d")).unwrap();
+        assert!(sub.names().unwrap().is_empty());
+        assert_eq!(Stat::at(&dir, OsStr::new("d")).unwrap().kind(), Kind::Dir);
     }
 
     #[test]
@@ -196,6 +185,8 @@ mod tests {
         // A filesystem that cannot exchange says so rather than failing.
         if exchange(&a, &b).unwrap() {
             assert!(a.join("from-b").exists() && b.join("from-a").exists());
+        } else {
+            assert!(a.join("from-a").exists() && b.join("from-b").exists());
         }
     }
 
@@ -204,14 +195,36 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         fs::create_dir_all(t.path().join("a/b")).unwrap();
         fs::write(t.path().join("a/b/f"), "x").unwrap();
-        std::os::unix::fs::symlink("missing", t.path().join("a/dangling")).unwrap();
+        let _ = symlink("missing", t.path().join("a/dangling"));
         flush_tree(t.path()).unwrap();
+        sync_dir(t.path()).unwrap();
     }
 
     #[test]
-    fn mode_bits_round_trip_through_the_type() {
-        assert_eq!(mode_bits(rustix::fs::Mode::from_raw_mode(0o755)), 0o755);
-        assert_eq!(file_type(0o100644), rustix::fs::FileType::RegularFile);
-        assert_eq!(file_type(0o040755), rustix::fs::FileType::Directory);
+    fn kinds_come_from_the_mode() {
+        let st = |mode| Stat {
+            dev: 0,
+            ino: 0,
+            size: 0,
+            mtime_ns: 0,
+            ctime_ns: 0,
+            mode,
+        };
+        assert_eq!(st(0o100644).kind(), Kind::File);
+        assert_eq!(st(0o040755).kind(), Kind::Dir);
+        assert_eq!(st(0o120777).kind(), Kind::Link);
+        assert_eq!(st(0o010644).kind(), Kind::Other);
+        assert_eq!(st(0o100755).permissions(), 0o755);
+    }
+
+    #[test]
+    fn this_process_is_alive_and_a_new_file_is_created_once() {
+        assert!(process_alive(std::process::id() as i32));
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("new");
+        let f = create_new_file(&p, 0o644).unwrap();
+        drop(f);
+        assert!(create_new_file(&p, 0o644).is_err());
+        assert_eq!(permissions(&fs::metadata(&p).unwrap()) & 0o600, 0o600);
     }
 }

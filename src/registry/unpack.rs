@@ -15,7 +15,6 @@
 use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{Read, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -99,7 +98,7 @@ impl UnpackBudget {
 /// components (npm's `package/`); `None` when nothing is left. Refused (with the reason) when
 /// it is absolute, climbs with `..` or holds a NUL, wherever that is in the name.
 pub fn entry_path(raw: &Path, strip: usize) -> Result<Option<PathBuf>, &'static str> {
-    if raw.as_os_str().as_bytes().contains(&0) {
+    if raw.as_os_str().as_encoded_bytes().contains(&0) {
         return Err("its name holds a NUL byte");
     }
     let mut parts = Vec::new();
@@ -255,7 +254,6 @@ impl<'a> Unpacker<'a> {
 /// archive gives any execute bit, else 644 (no setuid, no group-writable), never over an
 /// existing file.
 fn create_unpacked_file(target: &Path, archive_mode: u32) -> Result<fs::File, IoError> {
-    use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = target.parent() {
         fs::create_dir_all(parent).at("create directory", parent)?;
     }
@@ -264,12 +262,7 @@ fn create_unpacked_file(target: &Path, archive_mode: u32) -> Result<fs::File, Io
     } else {
         0o644
     };
-    fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(target)
-        .at("create", target)
+    crate::platform::create_new_file(target, mode).at("create", target)
 }
 
 #[cfg(test)]

@@ -1,0 +1,359 @@
+//! Windows: std's file API with `FILE_FLAG_OPEN_REPARSE_POINT` where a link must not be
+//! followed, and a few `windows-sys` calls for what std does not say (file index and volume,
+//! change time, reparse tags, processes, free space).
+//!
+//! What differs from Unix, and why it is safe:
+//! - A folder being walked is held open without `FILE_SHARE_DELETE`: while it is open, neither
+//!   it nor a folder above it can be renamed or removed, so its entries are reached by path
+//!   (Windows has no `openat`) and still come from that very folder.
+//! - No exchange of two paths: [`exchange`] says so, and the caller moves the old folder aside
+//!   first (a crash between the renames leaves the old content under its aside name, which the
+//!   next run's staging sweep finds).
+//! - No POSIX modes: files are 0644 (0444 when read-only), folders 0755, whatever a source
+//!   says; executable bits are not applied, and listings record what the disk holds.
+//! - Processes that use a folder are not listed ([`scan_processes`] finds none): Windows
+//!   itself refuses to remove a folder that is a process's working folder or holds an open
+//!   file, and the removal fails with a message.
+//! - Links: where the user may not create symbolic links (no Developer Mode, not an
+//!   administrator), a link to a folder becomes a junction.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::os::windows::fs::OpenOptionsExt;
+use std::os::windows::io::AsRawHandle;
+use std::path::{Path, PathBuf};
+
+use windows_sys::Win32::Foundation::{
+    CloseHandle, ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_CANT_RESOLVE_FILENAME,
+    ERROR_DIR_NOT_EMPTY, ERROR_FILE_EXISTS, ERROR_LOCK_VIOLATION, ERROR_PRIVILEGE_NOT_HELD,
+    ERROR_SHARING_VIOLATION, FILETIME, HANDLE, STILL_ACTIVE,
+};
+use windows_sys::Win32::Storage::FileSystem::{
+    BY_HANDLE_FILE_INFORMATION, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_READONLY,
+    FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_BASIC_INFO,
+    FILE_FLAG_OPEN_REPARSE_POINT, FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE,
+    FILE_SHARE_READ, FILE_SHARE_WRITE, FileAttributeTagInfo, FileBasicInfo,
+    GetFileInformationByHandle, GetFileInformationByHandleEx,
+};
+use windows_sys::Win32::System::Threading::{
+    GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+};
+
+use super::{FolderHandles, How, Kind, Stat};
+
+/// Reparse tags with this bit name another file (symbolic links, junctions): links to us.
+/// Others (OneDrive placeholders, deduplicated files) are the files themselves.
+const NAME_SURROGATE: u32 = 0x2000_0000;
+
+/// 100-nanosecond intervals from 1601-01-01 to 1970-01-01.
+const EPOCH_DIFFERENCE: i64 = 116_444_736_000_000_000;
+
+fn unix_ns(intervals: i64) -> i128 {
+    i128::from(intervals - EPOCH_DIFFERENCE) * 100
+}
+
+fn filetime(t: FILETIME) -> i64 {
+    (i64::from(t.dwHighDateTime) << 32) | i64::from(t.dwLowDateTime)
+}
+
+/// Open `path` to read what it is (no data access, sharing everything). std adds
+/// `FILE_FLAG_BACKUP_SEMANTICS`, so folders open too.
+fn open_attributes(path: &Path, follow: bool) -> io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.access_mode(FILE_READ_ATTRIBUTES)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
+    if !follow {
+        o.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
+    }
+    o.open(path)
+}
+
+impl Stat {
+    /// Stat an open file (or folder, or link opened as itself).
+    pub fn of_file(file: &File) -> io::Result<Self> {
+        let handle = file.as_raw_handle() as HANDLE;
+        // SAFETY: `handle` is open for as long as `file` lives; each buffer is a zeroed value
+        // of the type the call fills, passed with its size.
+        let (info, basic, tag) = unsafe {
+            let mut info: BY_HANDLE_FILE_INFORMATION = zeroed();
+            if GetFileInformationByHandle(handle, &mut info) == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let mut basic: FILE_BASIC_INFO = zeroed();
+            if GetFileInformationByHandleEx(
+                handle,
+                FileBasicInfo,
+                (&raw mut basic).cast(),
+                size_of::<FILE_BASIC_INFO>() as u32,
+            ) == 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            let mut tag: FILE_ATTRIBUTE_TAG_INFO = zeroed();
+            if info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0
+                && GetFileInformationByHandleEx(
+                    handle,
+                    FileAttributeTagInfo,
+                    (&raw mut tag).cast(),
+                    size_of::<FILE_ATTRIBUTE_TAG_INFO>() as u32,
+                ) == 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            (info, basic, tag)
+        };
+        let attributes = info.dwFileAttributes;
+        let mode = if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0
+            && tag.ReparseTag & NAME_SURROGATE != 0
+        {
+            0o120777
+        } else if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
+            0o040755
+        } else if attributes & FILE_ATTRIBUTE_READONLY != 0 {
+            0o100444
+        } else {
+            0o100644
+        };
+        // Change time is 0 where the filesystem keeps none (FAT): the write time stands in.
+        let change = if basic.ChangeTime == 0 {
+            filetime(info.ftLastWriteTime)
+        } else {
+            basic.ChangeTime
+        };
+        Ok(Stat {
+            dev: u64::from(info.dwVolumeSerialNumber),
+            ino: (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
+            size: (u64::from(info.nFileSizeHigh) << 32) | u64::from(info.nFileSizeLow),
+            mtime_ns: unix_ns(filetime(info.ftLastWriteTime)),
+            ctime_ns: unix_ns(change),
+            mode,
+        })
+    }
+
+    /// Stat `path`, following links. Its folder is held open in `dirs` meanwhile, so that it
+    /// is not renamed between the entries stat'ed in it.
+    pub fn of_path(path: &Path, dirs: &mut FolderHandles) -> io::Result<Self> {
+        if let Some(parent) = path.parent()
+            && !dirs.as_ref().is_some_and(|(open, _)| open == parent)
+            && let Ok(folder) = Folder::open(parent)
+        {
+            *dirs = Some((parent.to_path_buf(), FolderHandle(folder)));
+        }
+        Self::of_file(&open_attributes(path, true)?)
+    }
+
+    /// Stat `name` in the open folder `dir` without following a link.
+    pub fn at(dir: &Folder, name: &OsStr) -> io::Result<Self> {
+        Self::of_file(&open_attributes(&dir.path.join(name), false)?)
+    }
+}
+
+/// An open folder that entries are stat'ed in.
+#[derive(Debug)]
+pub struct FolderHandle(#[allow(dead_code)] Folder);
+
+/// An open folder, reached without following a link (see the module documentation for why
+/// its entries are safe to reach by path).
+#[derive(Debug)]
+pub struct Folder {
+    path: PathBuf,
+    _held: File,
+}
+
+impl Folder {
+    /// Open the folder `path`; fails when `path` itself is a link or junction.
+    pub fn open(path: &Path) -> io::Result<Self> {
+        let held = OpenOptions::new()
+            .access_mode(FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES)
+            .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
+            .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+            .open(path)?;
+        match Stat::of_file(&held)?.kind() {
+            Kind::Dir => Ok(Self {
+                path: path.to_path_buf(),
+                _held: held,
+            }),
+            Kind::Link => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "it is a link, where a folder was expected",
+            )),
+            _ => Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "it is not a folder",
+            )),
+        }
+    }
+
+    /// Open the folder `name` in this one; fails when it is a link or not a folder.
+    pub fn open_child(&self, name: &OsStr) -> io::Result<Self> {
+        Self::open(&self.path.join(name))
+    }
+
+    /// The names of the entries in this folder, sorted.
+    pub fn names(&self) -> io::Result<Vec<OsString>> {
+        let mut names = fs::read_dir(&self.path)?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<io::Result<Vec<_>>>()?;
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// Windows cannot swap two paths in one step.
+pub fn exchange(_a: &Path, _b: &Path) -> io::Result<bool> {
+    Ok(false)
+}
+
+/// Create a link at `link` to `target` (relative to the link's folder): a symbolic link where
+/// the user may create them (Developer Mode, or an administrator), else, for a folder, a
+/// junction (which needs no privilege and points at the absolute target).
+pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
+    let (target, link) = (target.as_ref(), link.as_ref());
+    let resolved = match link.parent() {
+        Some(dir) => dir.join(target),
+        None => target.to_path_buf(),
+    };
+    let is_dir = fs::metadata(&resolved).is_ok_and(|m| m.is_dir());
+    let made = if is_dir {
+        std::os::windows::fs::symlink_dir(target, link)
+    } else {
+        std::os::windows::fs::symlink_file(target, link)
+    };
+    match made {
+        Err(e) if e.raw_os_error() == Some(ERROR_PRIVILEGE_NOT_HELD as i32) && is_dir => {
+            junction::create(crate::fsutil::normalize_lexically(&resolved), link)
+        }
+        Err(e) if e.raw_os_error() == Some(ERROR_PRIVILEGE_NOT_HELD as i32) => Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "Windows allows symbolic links to files only in Developer Mode (Settings > \
+                 System > For developers) or to administrators; turn it on and run the command again",
+        )),
+        other => other,
+    }
+}
+
+/// Flush what was written under `dir`: every file's data (Windows has no call for a whole
+/// filesystem, and folders cannot be flushed).
+pub fn flush_tree(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() && !kind.is_symlink() {
+            flush_tree(&entry.path())?;
+        } else if kind.is_file() {
+            // FlushFileBuffers needs write access; opening for write changes nothing.
+            OpenOptions::new()
+                .write(true)
+                .open(entry.path())?
+                .sync_all()?;
+        }
+    }
+    Ok(())
+}
+
+/// Folders cannot be flushed on Windows: renames inside one are durable once the call returns
+/// on NTFS (its journal), so there is nothing to do.
+pub fn sync_dir(_dir: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+/// Windows reports no processes here (see the module documentation).
+pub fn scan_processes(_visit: &mut dyn FnMut(i32, &Path, How)) {}
+
+/// Whether a process with this id is running.
+pub fn process_alive(pid: i32) -> bool {
+    let Ok(pid) = u32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: plain calls on a handle this function opens and closes.
+    unsafe {
+        let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if handle.is_null() {
+            // Refused access means it exists; anything else (invalid id) means gone.
+            return io::Error::last_os_error().raw_os_error() == Some(ERROR_ACCESS_DENIED as i32);
+        }
+        let mut code = 0u32;
+        let ok = GetExitCodeProcess(handle, &mut code) != 0;
+        CloseHandle(handle);
+        ok && code == STILL_ACTIVE as u32
+    }
+}
+
+/// Windows has no umask: files come out as asked (and without mode bits anyway).
+pub fn umask() -> u32 {
+    0o022
+}
+
+/// What the tool records as an entry's permission bits (see the module documentation).
+pub fn permissions(meta: &fs::Metadata) -> u32 {
+    if meta.is_dir() {
+        0o755
+    } else if meta.permissions().readonly() {
+        0o444
+    } else {
+        0o644
+    }
+}
+
+/// Create the new file `path` for writing (`mode` cannot be applied); fails when it exists.
+pub fn create_new_file(path: &Path, _mode: u32) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+/// Nothing to apply on Windows.
+pub fn set_permissions(_file: &File, _mode: u32) -> io::Result<()> {
+    Ok(())
+}
+
+/// A replaced file keeps its read-only flag; owners are left to the folder's inheritance.
+pub fn keep_owner_and_mode(f: &File, old: &fs::Metadata) -> io::Result<()> {
+    if old.permissions().readonly() {
+        let mut p = f.metadata()?.permissions();
+        p.set_readonly(true);
+        f.set_permissions(p)?;
+    }
+    Ok(())
+}
+
+/// Open `path` for reading (Windows has no FIFOs in its filesystem to block on).
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+/// Open `path` for reading without following a link at its last component: a link is opened
+/// as itself, which its metadata then shows.
+pub fn open_nofollow(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)
+}
+
+/// NTFS, ReFS and exFAT all allow 255 UTF-16 units.
+pub fn name_max(_dir: &Path) -> Option<usize> {
+    Some(255)
+}
+
+/// A chain of links that does not end (what resolving a cycle gives).
+pub fn is_link_loop(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(ERROR_CANT_RESOLVE_FILENAME as i32)
+}
+
+/// A rename onto a folder that exists (Windows says "access denied" for a folder).
+pub fn is_not_empty(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error().map(|c| c as u32),
+        Some(ERROR_DIR_NOT_EMPTY | ERROR_ALREADY_EXISTS | ERROR_FILE_EXISTS | ERROR_ACCESS_DENIED)
+    )
+}
+
+/// Another process (an antivirus or indexer scanning what was just written) holds the file
+/// for a moment.
+pub fn is_transient_sharing(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error().map(|c| c as u32),
+        Some(ERROR_SHARING_VIOLATION | ERROR_LOCK_VIOLATION | ERROR_ACCESS_DENIED)
+    )
+}
