@@ -89,7 +89,9 @@ fn escaping_link(
     None
 }
 
+// Links made on purpose throughout: Unix only.
 #[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::fs::symlink;

@@ -444,6 +444,7 @@ mod tests {
         assert_eq!(names.len(), 1);
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_link_to_something_else_than_a_file_is_not_replaced() {
         let dir = tempfile::tempdir().unwrap();
@@ -462,6 +463,7 @@ mod tests {
         assert!(p.symlink_metadata().unwrap().file_type().is_symlink());
     }
 
+    #[cfg(unix)]
     #[test]
     fn writes_go_through_links_and_keep_the_mode() {
         use std::os::unix::fs::{PermissionsExt, symlink};
@@ -481,6 +483,7 @@ mod tests {
         assert_eq!(fs::read_dir(real.parent().unwrap()).unwrap().count(), 1);
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_dangling_link_is_written_only_into_an_existing_folder() {
         use std::os::unix::fs::symlink;

@@ -105,9 +105,7 @@ impl Locations {
     /// Read the environment (`HOME`, `CLAUDE_CONFIG_DIR`, `CLAUDE_CODE_PLUGIN_CACHE_DIR`,
     /// `PLUGIN_MANAGED_SETTINGS_DIR`, `CLAUDE_CODE_PLUGIN_SEED_DIR`) and the working directory.
     pub fn from_env() -> Result<Self, LocationError> {
-        let dirs = directories::BaseDirs::new().ok_or(LocationError::NoHome)?;
-        let home = dirs.home_dir().to_path_buf();
-        let user_cache = dirs.cache_dir().to_path_buf();
+        let (home, user_cache) = crate::platform::user_dirs().ok_or(LocationError::NoHome)?;
         let cwd = std::env::current_dir().map_err(LocationError::Cwd)?;
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let mut loc = Self::new(
@@ -292,18 +290,11 @@ fn git_work_tree_root(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// The system's managed settings folder: Linux `/etc/claude-code`, macOS
-/// `/Library/Application Support/ClaudeCode`, Windows `C:\Program Files\ClaudeCode`
-/// (Claude Code's places). `PLUGIN_MANAGED_SETTINGS_DIR` overrides it, for tests and for users
-/// who cannot write the system folder.
+/// The system's managed settings folder ([`crate::platform::MANAGED_SETTINGS_DIR`], Claude
+/// Code's place on each OS). `PLUGIN_MANAGED_SETTINGS_DIR` overrides it, for tests and for
+/// users who cannot write the system folder.
 fn default_managed_dir() -> PathBuf {
-    if cfg!(target_os = "macos") {
-        PathBuf::from("/Library/Application Support/ClaudeCode")
-    } else if cfg!(windows) {
-        PathBuf::from(r"C:\Program Files\ClaudeCode")
-    } else {
-        PathBuf::from("/etc/claude-code")
-    }
+    PathBuf::from(crate::platform::MANAGED_SETTINGS_DIR)
 }
 
 #[cfg(test)]
@@ -366,6 +357,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn the_home_folder_is_no_project() {
         let t = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@
 mod common;
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -1063,6 +1064,7 @@ fn version_too_long_for_a_folder_name_is_refused_before_anything_is_written() {
 // 4. Symlink policy
 // ---------------------------------------------------------------------------------------------
 
+#[cfg(unix)]
 #[test]
 fn symlink_policy_end_to_end() {
     let env = Env::new();
@@ -1176,6 +1178,7 @@ fn symlink_policy_end_to_end() {
     assert_eq!(marker["bytes"], json!(bytes));
 }
 
+#[cfg(unix)]
 #[test]
 fn symlink_to_an_ancestor_terminates() {
     let env = Env::new();

@@ -363,12 +363,10 @@ impl Tally {
     }
 }
 
-/// The inode of a version folder (a publish renames a new folder over it).
+/// The identity (inode, file index) of a version folder (a publish renames a new folder over it).
 fn folder_id(env: &Env, version: &str) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt;
-    fs::metadata(env.plugins().join("cache/m/big").join(version))
-        .ok()
-        .map(|m| m.ino())
+    let dir = fs::File::open(env.plugins().join("cache/m/big").join(version)).ok()?;
+    plugin::platform::Stat::of_file(&dir).ok().map(|s| s.ino)
 }
 
 /// The two kill tests each keep the disk busy; run them one after the other so that neither

@@ -5,7 +5,6 @@
 mod common;
 
 use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -34,6 +33,7 @@ fn checkout(env: &Env, folder: &str, name: &str, version: &str) -> PathBuf {
     dir
 }
 
+#[cfg(unix)]
 #[test]
 fn link_records_enables_and_serves_edits_through_the_cache() {
     let env = Env::new();
@@ -132,6 +132,7 @@ fn link_records_enables_and_serves_edits_through_the_cache() {
     assert!(co.join("commands/new.md").is_file(), "the checkout stays");
 }
 
+#[cfg(unix)]
 #[test]
 fn link_over_an_installed_plugin_needs_force_and_unlink_restores_it() {
     let env = Env::new();
@@ -212,6 +213,7 @@ fn link_over_an_installed_plugin_needs_force_and_unlink_restores_it() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn link_of_another_version_keeps_the_installed_folder_in_place() {
     let env = Env::new();
@@ -276,6 +278,7 @@ fn link_refuses_what_is_not_a_plugin_and_changes_nothing() {
     assert!(!env.plugins().join("installed_plugins.json").exists());
 }
 
+#[cfg(unix)]
 #[test]
 fn link_without_manifest_uses_the_folder_name_and_version_unknown() {
     let env = Env::new();
@@ -312,8 +315,9 @@ fn installed_p1(env: &Env) -> PathBuf {
 }
 
 fn mtime_ns(p: &Path) -> i128 {
-    let m = fs::metadata(p).unwrap();
-    i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec())
+    plugin::platform::Stat::of_file(&fs::File::open(p).unwrap())
+        .unwrap()
+        .mtime_ns
 }
 
 #[test]
@@ -418,7 +422,7 @@ fn remembered_hashes_never_hide_a_change() {
     // Files must be older than the racy margin to be remembered.
     std::thread::sleep(Duration::from_millis(2100));
     env.run(&["install", "p1@m1"]).ok();
-    let stat_dir = env.home.join(".cache/plugin/stat-v1");
+    let stat_dir = env.user_cache().join("plugin/stat-v1");
     let files: Vec<_> = fs::read_dir(&stat_dir).unwrap().collect();
     assert_eq!(files.len(), 1, "one stat cache file for the source folder");
     let text = fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
@@ -435,6 +439,7 @@ fn remembered_hashes_never_hide_a_change() {
     // Same size, same mtime, other bytes: ctime still moves, so it is hashed again.
     let f = src.join("commands/c.md");
     let before = fs::metadata(&f).unwrap();
+    let before_ns = mtime_ns(&f);
     fs::write(&f, "# P1\n").unwrap();
     let times = fs::FileTimes::new().set_modified(before.modified().unwrap());
     fs::File::options()
@@ -444,9 +449,7 @@ fn remembered_hashes_never_hide_a_change() {
         .set_times(times)
         .unwrap();
     assert_eq!(fs::metadata(&f).unwrap().len(), before.len());
-    assert_eq!(mtime_ns(&f), {
-        i128::from(before.mtime()) * 1_000_000_000 + i128::from(before.mtime_nsec())
-    });
+    assert_eq!(mtime_ns(&f), before_ns);
     let r = env.run(&["install", "p1@m1", "--json"]).fails();
     assert_eq!(r.json()["failureCode"], json!("changed_same_version"));
 }
@@ -528,6 +531,7 @@ fn init_scaffolds_a_plugin_that_installs() {
     assert!(env.cwd.join("empty/.claude-plugin/plugin.json").is_file());
 }
 
+#[cfg(unix)]
 #[test]
 fn link_over_a_folder_another_scope_uses_needs_force() {
     let env = Env::new();
@@ -659,6 +663,7 @@ fn uninstall_of_a_linked_plugin_is_refused_in_favour_of_unlink() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_link_that_fails_halfway_puts_everything_back() {
     let env = Env::new();
@@ -858,6 +863,7 @@ fn marketplace_remove_refuses_while_plugins_are_linked_into_it() {
     assert!(env.known().get("dev").is_none());
 }
 
+#[cfg(unix)]
 #[test]
 fn sync_prune_leaves_a_linked_checkout_to_unlink() {
     let env = Env::new();

@@ -1,3 +1,7 @@
+// Needs the loopback git server (Python, git http-backend): Windows test processes cannot
+// start Linux programs under wine, so this file runs on Unix only (docs/windows-under-wine.md).
+#![cfg(unix)]
+
 //! Git plugin sources (`url`, `github`, `git-subdir`, URL strings) installed from a real git
 //! server on 127.0.0.1 (`git http-backend` behind the harness's HTTP server). The git CLI only
 //! builds fixtures; the product runs with no git on PATH.
@@ -277,7 +281,7 @@ fn one_database_per_repository_fetched_incrementally() {
     let requests = r.server.requests()[before..].to_vec();
     assert_eq!(requests.len(), 2, "{requests:?}");
     run(&env, &r, &["install", "c@mg"]).ok();
-    let dbs: Vec<String> = fs::read_dir(env.home.join(".cache/plugin/git-v1/db"))
+    let dbs: Vec<String> = fs::read_dir(env.user_cache().join("plugin/git-v1/db"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| !n.ends_with(".lock"))
@@ -713,7 +717,7 @@ fn submodules_are_fetched_and_laid_out() {
     // The recorded listing (built while writing, submodule included) is what is on disk.
     assert_sealed(&dir);
     // The submodule's commit went through the shared git cache.
-    let dbs: Vec<String> = fs::read_dir(env.home.join(".cache/plugin/git-v1/db"))
+    let dbs: Vec<String> = fs::read_dir(env.user_cache().join("plugin/git-v1/db"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -884,7 +888,7 @@ fn killed_mid_fetch_the_next_run_completes() {
             "iteration {i}"
         );
         run(&env, &r, &["uninstall", "big@mg"]).ok();
-        let db = env.home.join(".cache/plugin/git-v1/db");
+        let db = env.user_cache().join("plugin/git-v1/db");
         if i % 2 == 1 {
             // Half the time, start from an empty git cache so kills land inside a first fetch.
             fs::remove_dir_all(&db).unwrap();
@@ -947,7 +951,7 @@ fn cache_prune_keeps_the_database_an_install_was_made_from() {
         json!([{"name": "a", "source": {"source": "url", "url": r.server.url("git/gp.git")}}]),
     );
     run(&env, &r, &["install", "a@mg"]).ok();
-    let root = env.home.join(".cache/plugin/git-v1/db");
+    let root = env.user_cache().join("plugin/git-v1/db");
     let db = fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())

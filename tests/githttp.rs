@@ -1,3 +1,7 @@
+// Needs the loopback git server (Python, git http-backend): Windows test processes cannot
+// start Linux programs under wine, so this file runs on Unix only (docs/windows-under-wine.md).
+#![cfg(unix)]
+
 //! Smoke tests of the harness's smart-HTTP git server (`tests/common/githttp.rs`), driven by the
 //! git CLI: clone (full and shallow over protocol v2), ls-remote, fetch of a non-tip sha, gzip and
 //! chunked request bodies, keep-alive, auth, and a clean stop on drop.

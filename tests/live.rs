@@ -1,3 +1,7 @@
+// Needs the loopback git server (Python, git http-backend): Windows test processes cannot
+// start Linux programs under wine, so this file runs on Unix only (docs/windows-under-wine.md).
+#![cfg(unix)]
+
 //! A few installs from the real npm registry (reachable from every machine of this project,
 //! CI included). They fail loudly when the registry answers wrongly, and skip (saying so) only
 //! when the registry's host does not resolve at all.

@@ -100,15 +100,7 @@ fn versions_ranges_tags_and_scoped_packages() {
     );
     let pkg: Value = env.read_json(&dir.join("package.json"));
     assert_eq!(pkg["version"], "1.2.0");
-    use std::os::unix::fs::PermissionsExt;
-    assert_eq!(
-        fs::metadata(dir.join("bin/tool"))
-            .unwrap()
-            .permissions()
-            .mode()
-            & 0o777,
-        exec_mode
-    );
+    assert_eq!(mode(&dir.join("bin/tool")) & 0o777, exec_mode);
     // Abbreviated packuments were asked for.
     assert!(reg.requests().iter().any(|(line, headers)| {
         line.starts_with("GET /demo")
@@ -449,7 +441,7 @@ fn exact_versions_download_alongside_the_packument_and_are_remembered() {
             {"name": "bad", "source": {"source": "npm", "package": "bad", "version": "1.0.0", "registry": r}},
         ]),
     );
-    let downloads = env.home.join(".cache/plugin/downloads-v1");
+    let downloads = env.user_cache().join("plugin/downloads-v1");
     let leftovers = || -> Vec<String> {
         fs::read_dir(&downloads)
             .unwrap()
@@ -567,7 +559,7 @@ fn r5_ranges_revalidate_the_packument_with_its_etag() {
         &env,
         json!([{"name": "caret", "source": {"source": "npm", "package": "demo", "version": "^1.0.0", "registry": r}}]),
     );
-    let meta = env.home.join(".cache/plugin/downloads-v1/meta-v1");
+    let meta = env.user_cache().join("plugin/downloads-v1/meta-v1");
     // Reinstall, then say what reached the registry: each packument request and whether it
     // was conditional.
     let reinstall = || -> Vec<(String, bool)> {

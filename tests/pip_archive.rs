@@ -1,3 +1,5 @@
+// Executable bits and links inside wheels and archives are what these check: Unix only.
+#![cfg(unix)]
 //! pip and archive sources against a loopback registry (PEP 691 / PEP 503 simple API, wheels,
 //! zips). No pip or python is on PATH.
 #![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
@@ -204,7 +206,7 @@ fn r5_project_pages_revalidate_with_their_etag() {
     publish("1.1.0");
     assert_eq!(reinstall(), (hits(1, 0), true, json!("1.1.0")));
     // A damaged stored page is ignored and fetched whole.
-    let meta = env.home.join(".cache/plugin/downloads-v1/meta-v1");
+    let meta = env.user_cache().join("plugin/downloads-v1/meta-v1");
     for f in fs::read_dir(&meta).unwrap() {
         let f = f.unwrap().path();
         if f.extension().is_some_and(|e| e == "body") {

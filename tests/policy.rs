@@ -1,3 +1,7 @@
+// Needs the loopback git server (Python, git http-backend): Windows test processes cannot
+// start Linux programs under wine, so this file runs on Unix only (docs/windows-under-wine.md).
+#![cfg(unix)]
+
 //! Enterprise marketplace policy (`blockedMarketplaces`, `strictKnownMarketplaces`) in managed
 //! settings: the refusals of `marketplace add`, `install`, `update`, `outdated` and
 //! `marketplace update`, their messages and failure codes, that a refusal writes nothing, and —

@@ -6,6 +6,7 @@ mod common;
 
 use std::fs;
 use std::io::{BufRead, BufReader};
+#[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -117,6 +118,7 @@ fn snapshot(env: &Env) -> Vec<String> {
     common::tree_with_content(&env.home)
 }
 
+#[cfg(unix)] // used by Unix-only tests
 fn sorted(mut lines: Vec<String>) -> Vec<String> {
     lines.sort();
     lines
@@ -137,6 +139,7 @@ fn tree_without(root: &Path, gone: &[&Path]) -> Vec<String> {
         .collect()
 }
 
+#[cfg(unix)]
 #[test]
 fn prunes_old_orphans_beyond_keep_and_marks_unmarked_ones() {
     let env = Env::new();
@@ -449,7 +452,7 @@ fn keep_zero_removes_the_newest_orphan_too() {
 fn downloads_and_git_databases_nothing_references_go_when_old() {
     let env = Env::new();
     let p1 = installed_twice(&env);
-    let downloads = env.home.join(".cache/plugin/downloads-v1");
+    let downloads = env.user_cache().join("plugin/downloads-v1");
     let (used, unused, young) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(32));
     // The recorded version folder names the archive it was made from.
     let ok_path = p1.join("2.0.0/.plugin-ok");
@@ -465,7 +468,7 @@ fn downloads_and_git_databases_nothing_references_go_when_old() {
     let seen = downloads.join("npm-seen/0123");
     write(&seen, "{}");
     age_tree(&seen, 30);
-    let db = env.home.join(".cache/plugin/git-v1/db");
+    let db = env.user_cache().join("plugin/git-v1/db");
     let (old_db, busy_db, young_db) = (
         db.join("old-0123456789abcdef"),
         db.join("busy-0123456789abcdef"),

@@ -337,6 +337,7 @@ fn human_output_lists_resolved_commands() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_link_out_of_the_plugin_root_escapes() {
     let o = run_case("escaping-paths", true);

@@ -1,3 +1,7 @@
+// Needs the loopback git server (Python, git http-backend): Windows test processes cannot
+// start Linux programs under wine, so this file runs on Unix only (docs/windows-under-wine.md).
+#![cfg(unix)]
+
 //! Seed folders (`CLAUDE_CODE_PLUGIN_SEED_DIR`): seeds built with our own binary
 //! (`CLAUDE_CODE_PLUGIN_CACHE_DIR=<seed> plugin marketplace add … / install …`), then moved
 //! elsewhere and made read-only, are used without network and never written.

@@ -1,3 +1,7 @@
+// Needs the loopback git server (Python, git http-backend): Windows test processes cannot
+// start Linux programs under wine, so this file runs on Unix only (docs/windows-under-wine.md).
+#![cfg(unix)]
+
 //! `plugin sync` and `plugin settings`: settings from every scope (managed + drop-ins, user,
 //! project, local) decide what is installed, at which scope; a second sync changes nothing;
 //! project settings are not trusted to fetch from outside unless the project is named.

@@ -1,3 +1,7 @@
+// Needs the loopback git server (Python, git http-backend): Windows test processes cannot
+// start Linux programs under wine, so this file runs on Unix only (docs/windows-under-wine.md).
+#![cfg(unix)]
+
 //! `update`, `outdated` and `cache verify` on folder, git (loopback `git http-backend`) and npm
 //! (loopback registry) sources: every outcome, the JSON shape, exit codes, what is written and
 //! what is not, and what a no-op costs on the wire.

@@ -6,6 +6,7 @@
 mod common;
 
 use std::fs;
+#[cfg(unix)]
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
@@ -403,6 +404,7 @@ fn marketplace_validates_each_plugin_folder() {
 
 /// Links the install would leave out, judged with the cache's policy: inside the marketplace is
 /// fine (copied), outside it, dangling outwards and cycles are skipped.
+#[cfg(unix)]
 #[test]
 fn symlinks_skipped_at_install_are_warned() {
     let env = Env::new();

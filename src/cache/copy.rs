@@ -366,7 +366,9 @@ fn inside_plugin_lexically(parent_rel: &Path, literal: &Path) -> Option<PathBuf>
     (!escapes).then_some(joined)
 }
 
+// Links, modes and non-UTF-8 names throughout: Unix only (Windows has none of them here).
 #[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::fs::{PermissionsExt, symlink};

@@ -371,7 +371,9 @@ pub fn escape(raw: &OsStr) -> String {
     out
 }
 
+// Links, modes and non-UTF-8 names throughout: Unix only (Windows has none of them here).
 #[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::ffi::OsStrExt;

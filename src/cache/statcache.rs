@@ -210,7 +210,9 @@ fn parse(text: &str) -> HashMap<String, (FileStat, String)> {
     out
 }
 
+// Links, modes and non-UTF-8 names throughout: Unix only (Windows has none of them here).
 #[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;

@@ -126,7 +126,9 @@ fn files_where(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>)
     }
 }
 
+// Links made on purpose: Unix only.
 #[cfg(test)]
+#[cfg(unix)]
 mod tests {
     use super::*;
 

@@ -85,3 +85,6 @@ pub(super) fn scan_processes(visit: &mut dyn FnMut(i32, &Path, How)) {
         }
     }
 }
+
+/// Where Claude Code reads managed settings on Linux.
+pub const MANAGED_SETTINGS_DIR: &str = "/etc/claude-code";

@@ -221,3 +221,6 @@ fn vnode_path(v: &libc::vnode_info_path) -> Option<PathBuf> {
     let path = CStr::from_bytes_until_nul(bytes).ok()?.to_bytes();
     (!path.is_empty()).then(|| PathBuf::from(OsStr::from_bytes(path)))
 }
+
+/// Where Claude Code reads managed settings on macOS.
+pub const MANAGED_SETTINGS_DIR: &str = "/Library/Application Support/ClaudeCode";

@@ -41,9 +41,10 @@ use windows as imp;
 compile_error!("no platform implementation for this operating system (src/platform/)");
 
 pub use imp::{
-    Folder, create_new_file, exchange, flush_tree, is_link_loop, is_not_empty,
-    is_transient_sharing, keep_owner_and_mode, name_max, open_nofollow, open_nonblocking,
-    permissions, process_alive, scan_processes, set_permissions, symlink, sync_dir, umask,
+    Folder, MANAGED_SETTINGS_DIR, create_new_file, exchange, flush_tree, is_link_loop,
+    is_not_empty, is_transient_sharing, keep_owner_and_mode, name_max, open_nofollow,
+    open_nonblocking, permissions, process_alive, scan_processes, set_permissions, symlink,
+    sync_dir, umask, user_dirs,
 };
 
 /// What `stat` says about an entry, as the stat cache remembers and compares it. On Windows

@@ -7,7 +7,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
@@ -232,3 +232,15 @@ pub fn is_not_empty(e: &io::Error) -> bool {
 pub fn is_transient_sharing(_e: &io::Error) -> bool {
     false
 }
+
+/// The home folder (`$HOME`, else the password database) and the user's cache folder
+/// (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS).
+pub fn user_dirs() -> Option<(PathBuf, PathBuf)> {
+    let dirs = directories::BaseDirs::new()?;
+    Some((
+        dirs.home_dir().to_path_buf(),
+        dirs.cache_dir().to_path_buf(),
+    ))
+}
+
+pub use os::MANAGED_SETTINGS_DIR;

@@ -136,7 +136,7 @@ impl Stat {
     /// is not renamed between the entries stat'ed in it.
     pub fn of_path(path: &Path, dirs: &mut FolderHandles) -> io::Result<Self> {
         if let Some(parent) = path.parent()
-            && !dirs.as_ref().is_some_and(|(open, _)| open == parent)
+            && dirs.as_ref().is_none_or(|(open, _)| open != parent)
             && let Ok(folder) = Folder::open(parent)
         {
             *dirs = Some((parent.to_path_buf(), FolderHandle(folder)));
@@ -356,4 +356,23 @@ pub fn is_transient_sharing(e: &io::Error) -> bool {
         e.raw_os_error().map(|c| c as u32),
         Some(ERROR_SHARING_VIOLATION | ERROR_LOCK_VIOLATION | ERROR_ACCESS_DENIED)
     )
+}
+
+/// Where Claude Code reads managed settings on Windows.
+pub const MANAGED_SETTINGS_DIR: &str = r"C:\Program Files\ClaudeCode";
+
+/// The home folder and the user's cache folder: `%USERPROFILE%` and `%LOCALAPPDATA%` when set
+/// (as Claude Code, through Node's `os.homedir()`, reads them), else what Windows says.
+pub fn user_dirs() -> Option<(PathBuf, PathBuf)> {
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let known = directories::BaseDirs::new();
+    let home = env("USERPROFILE").or_else(|| Some(known.as_ref()?.home_dir().to_path_buf()))?;
+    let cache = env("LOCALAPPDATA")
+        .or_else(|| Some(known.as_ref()?.cache_dir().to_path_buf()))
+        .unwrap_or_else(|| home.join("AppData").join("Local"));
+    Some((home, cache))
 }

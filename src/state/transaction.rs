@@ -144,6 +144,7 @@ mod tests {
         assert_eq!(fs::read_to_string(&a).unwrap(), "new");
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_linked_file_is_put_back_through_its_link() {
         let d = tempfile::tempdir().unwrap();

@@ -1,15 +1,17 @@
 //! Test harness: runs the real `plugin` binary in a throw-away HOME, and builds fixtures in code.
 #![allow(dead_code)]
 
+// A Python git server: Windows test processes cannot start Linux programs under wine.
+#[cfg(unix)]
 pub mod githttp;
 pub mod http;
 pub mod recorder;
 pub mod registry;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use ::plugin::platform;
 use serde_json::Value;
 
 /// A fresh HOME (and working directory) per test. `CLAUDE_CONFIG_DIR` and
@@ -84,6 +86,9 @@ impl Env {
         c.args(args)
             .current_dir(&self.cwd)
             .env("HOME", &self.home)
+            // Windows: where the product (as Claude Code) finds the home and cache folders.
+            .env("USERPROFILE", &self.home)
+            .env("LOCALAPPDATA", self.home.join("AppData").join("Local"))
             .env_remove("CLAUDE_CONFIG_DIR")
             .env_remove("CLAUDE_CODE_PLUGIN_CACHE_DIR")
             .env_remove("XDG_CONFIG_HOME")
@@ -118,6 +123,16 @@ impl Env {
         dir
     }
 
+    /// Where the product keeps its own caches for this test's home (`~/.cache` on Unix,
+    /// `%LOCALAPPDATA%`, which `command` points into the home, on Windows).
+    pub fn user_cache(&self) -> PathBuf {
+        if cfg!(windows) {
+            self.home.join("AppData").join("Local")
+        } else {
+            self.home.join(".cache")
+        }
+    }
+
     /// The first install record of `id`.
     pub fn first_record(&self, id: &str) -> Value {
         self.installed()["plugins"][id][0].clone()
@@ -126,19 +141,12 @@ impl Env {
     /// Modes under the current umask of a new folder and of files created with 0o666 (what
     /// `fs::write` does), 0o644 and 0o755 (what a git checkout does for plain and executable files).
     pub fn default_modes(&self) -> (u32, u32, u32, u32) {
-        use std::os::unix::fs::OpenOptionsExt;
         let probe = self.tmp.path().join("mode-probe");
         let _ = fs::remove_dir_all(&probe);
         fs::create_dir_all(probe.join("dir")).expect("mkdir");
-        let mode = |p: &Path| fs::metadata(p).expect("meta").permissions().mode() & 0o7777;
         let created = |name: &str, mode_bits: u32| {
             let p = probe.join(name);
-            fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(mode_bits)
-                .open(&p)
-                .expect("create");
+            platform::create_new_file(&p, mode_bits).expect("create");
             mode(&p)
         };
         (
@@ -198,8 +206,19 @@ pub fn write(path: &Path, text: &str) {
     fs::write(path, text).expect("write");
 }
 
+/// Set a file's permission bits (nothing on Windows, which has none).
 pub fn chmod(path: &Path, mode: u32) {
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+    let f = fs::File::options()
+        .write(true)
+        .open(path)
+        .or_else(|_| fs::File::open(path))
+        .expect("open");
+    platform::set_permissions(&f, mode).expect("chmod");
+}
+
+/// An entry's permission bits, as the product records them.
+pub fn mode(path: &Path) -> u32 {
+    platform::permissions(&fs::metadata(path).expect("meta"))
 }
 
 /// A plugin folder with a manifest (`version: None` = no version key) and one command.
@@ -261,7 +280,7 @@ fn listing(root: &Path, content: bool) -> Vec<String> {
                 .to_string_lossy()
                 .into_owned();
             let meta = fs::symlink_metadata(&p).expect("meta");
-            let mode = meta.permissions().mode() & 0o7777;
+            let mode = platform::permissions(&meta);
             if meta.file_type().is_symlink() {
                 out.push(format!(
                     "l {rel} -> {}",

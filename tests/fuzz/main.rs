@@ -803,6 +803,7 @@ fn frontmatter_yaml() {
 }
 
 /// `plugin validate` on a plugin folder whose files are fuzzed one at a time.
+#[cfg(unix)]
 #[test]
 fn validate_plugin_folder() {
     const FILES: &[&str] = &[
@@ -931,6 +932,7 @@ fn archive_name(rng: &mut Rng, root: &str) -> String {
     }
 }
 
+#[cfg(unix)] // used by Unix-only tests
 /// One ustar header (any name: no checks, unlike `tar::Builder`).
 fn tar_header(name: &[u8], kind: u8, size: u64, link: &[u8], mode: u32) -> [u8; 512] {
     let mut h = [0u8; 512];
@@ -956,12 +958,14 @@ fn tar_header(name: &[u8], kind: u8, size: u64, link: &[u8], mode: u32) -> [u8; 
     h
 }
 
+#[cfg(unix)] // used by Unix-only tests
 fn fix_tar_checksum(h: &mut [u8]) {
     h[148..156].copy_from_slice(b"        ");
     let sum: u32 = h.iter().map(|&b| b as u32).sum();
     h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
 }
 
+#[cfg(unix)] // used by Unix-only tests
 /// A tar of random hostile entries: files, folders, links, devices, long names (GNU `L` and
 /// pax `x` records), sizes that lie.
 fn random_tar(rng: &mut Rng, root: &str) -> Vec<u8> {
@@ -1021,6 +1025,7 @@ fn random_tar(rng: &mut Rng, root: &str) -> Vec<u8> {
     out
 }
 
+#[cfg(unix)] // used by Unix-only tests
 /// Gzip `bytes` (fast: the tarball is what is fuzzed, not the inflater).
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
@@ -1053,7 +1058,6 @@ fn assert_contained(scratch: &Path, keep: &[&str], dst: &Path, limit: u64) {
     );
     let mut bytes = 0;
     for p in walk(dst) {
-        use std::os::unix::fs::PermissionsExt;
         let meta = fs::symlink_metadata(&p).unwrap();
         assert!(
             !meta.file_type().is_symlink(),
@@ -1061,7 +1065,7 @@ fn assert_contained(scratch: &Path, keep: &[&str], dst: &Path, limit: u64) {
             p.display()
         );
         if meta.is_file() {
-            let mode = meta.permissions().mode() & 0o7777;
+            let mode = plugin::platform::permissions(&meta);
             assert!(
                 mode == 0o644 || mode == 0o755,
                 "{} has mode {mode:o}",
@@ -1094,6 +1098,7 @@ fn fresh_dir(dst: &Path) {
     fs::create_dir_all(dst).unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn npm_tarball() {
     let scratch = tempfile::tempdir().unwrap();

@@ -674,6 +674,7 @@ fn dependencies_the_package_ships_itself_are_kept() {
 
 /// A write that fails while a package is unpacked (here a file-size limit, as on a full disk)
 /// leaves nothing behind: no staging folder, no record, no settings change.
+#[cfg(unix)] // a full disk is simulated with a file size limit (setrlimit)
 #[test]
 fn a_failed_write_while_unpacking_leaves_nothing_behind() {
     let env = Env::new();

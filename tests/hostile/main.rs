@@ -7,8 +7,14 @@
 mod common;
 
 mod archives;
+// Unix only: the loopback git server (Linux programs cannot be started from wine), FIFOs,
+// links, owners and modes.
+#[cfg(unix)]
 mod credentials;
+#[cfg(unix)]
 mod escapes;
 mod messages;
+#[cfg(unix)]
 mod pipes;
+#[cfg(unix)]
 mod state_writes;

@@ -116,6 +116,7 @@ fn a_marketplace_name_too_long_for_its_cache_folder_is_refused_when_added() {
 /// A project's `.claude/settings.json` comes with its repository: a link to `/dev/zero` (which
 /// git stores) or a FIFO must fail with a message, not fill memory or hang every command run
 /// there.
+#[cfg(unix)]
 #[test]
 fn project_settings_that_are_not_a_regular_file_fail_fast() {
     let env = Env::new();
