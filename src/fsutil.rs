@@ -38,9 +38,10 @@ fn access_hint(e: &io::Error, path: &Path) -> String {
     if e.kind() == io::ErrorKind::PermissionDenied && e.raw_os_error().is_some() {
         let folder = path.parent().unwrap_or(Path::new("/"));
         format!(
-            "; check the owner and permissions of {} and of its folder {} (`ls -ld`)",
+            "; check the owner and permissions of {} and of its folder {} ({})",
             path.display(),
-            folder.display()
+            folder.display(),
+            crate::platform::PERMISSIONS_COMMAND
         )
     } else {
         String::new()
@@ -361,6 +362,13 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
     out
 }
 
+/// A relative path written with `/` between its parts, whatever the OS's separator (for what
+/// is written into catalogs and listings, which are the same on every OS).
+pub fn slash_path(rel: &Path) -> String {
+    let parts: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+    parts.join("/")
+}
+
 /// The relative path from folder `from` to `to` (both relative to the same root).
 pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
     let from: Vec<_> = from.components().collect();
@@ -381,6 +389,7 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(unix)] // the raw error code and its text are the OS's
     #[test]
     fn permission_errors_name_the_file_and_what_to_check() {
         let p = Path::new("/h/.claude/plugins/installed_plugins.json");

@@ -330,6 +330,7 @@ mod tests {
         assert_eq!(l.plugins_root, PathBuf::from("/h/pc"));
     }
 
+    #[cfg(unix)] // `:` separates them on Unix, `;` on Windows (std::env::split_paths)
     #[test]
     fn seed_dirs_split_like_path() {
         let l = Locations::new(PathBuf::from("/h"), PathBuf::from("/w"), None, None);

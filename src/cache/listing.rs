@@ -341,13 +341,7 @@ pub fn escape_path(path: &Path) -> String {
     if std::path::MAIN_SEPARATOR == '/' {
         escape(path.as_os_str())
     } else {
-        let parts: Vec<String> = path
-            .as_os_str()
-            .to_string_lossy()
-            .split(std::path::MAIN_SEPARATOR)
-            .map(|p| escape(OsStr::new(p)))
-            .collect();
-        parts.join("/")
+        escape(OsStr::new(&crate::fsutil::slash_path(path)))
     }
 }
 

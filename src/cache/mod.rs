@@ -505,8 +505,7 @@ mod tests {
         fs::write(target.join(".orphaned_at"), "1").unwrap();
 
         // The same content again: the folder in place is kept (same inode), no longer orphaned.
-        let identity =
-            || crate::platform::Stat::of_file(&fs::File::open(&target).unwrap()).unwrap();
+        let identity = || crate::platform::Stat::of_path(&target, &mut None).unwrap();
         let before = identity();
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("a"), "1").unwrap();

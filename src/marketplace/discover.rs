@@ -108,7 +108,7 @@ pub fn synthesize(root: &Path) -> Option<Value> {
         let source = if rel.as_os_str().is_empty() {
             "./".to_string()
         } else {
-            format!("./{}", rel.to_string_lossy())
+            format!("./{}", crate::fsutil::slash_path(rel))
         };
         Some(json!({"name": plugin_name(dir, root)?, "source": source}))
     };

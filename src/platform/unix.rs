@@ -244,3 +244,6 @@ pub fn user_dirs() -> Option<(PathBuf, PathBuf)> {
 }
 
 pub use os::MANAGED_SETTINGS_DIR;
+
+/// What to run to see a file's owner and permissions (named in "permission denied" hints).
+pub const PERMISSIONS_COMMAND: &str = "`ls -ld`";

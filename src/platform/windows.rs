@@ -33,9 +33,9 @@ use windows_sys::Win32::Foundation::{
 use windows_sys::Win32::Storage::FileSystem::{
     BY_HANDLE_FILE_INFORMATION, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_READONLY,
     FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_BASIC_INFO,
-    FILE_FLAG_OPEN_REPARSE_POINT, FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE,
-    FILE_SHARE_READ, FILE_SHARE_WRITE, FileAttributeTagInfo, FileBasicInfo,
-    GetFileInformationByHandle, GetFileInformationByHandleEx,
+    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_LIST_DIRECTORY,
+    FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
+    FileAttributeTagInfo, FileBasicInfo, GetFileInformationByHandle, GetFileInformationByHandleEx,
 };
 use windows_sys::Win32::System::Threading::{
     GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
@@ -58,16 +58,19 @@ fn filetime(t: FILETIME) -> i64 {
     (i64::from(t.dwHighDateTime) << 32) | i64::from(t.dwLowDateTime)
 }
 
-/// Open `path` to read what it is (no data access, sharing everything). std adds
-/// `FILE_FLAG_BACKUP_SEMANTICS`, so folders open too.
+/// Open `path` to read what it is (no data access, sharing everything);
+/// `FILE_FLAG_BACKUP_SEMANTICS` lets folders open too.
 fn open_attributes(path: &Path, follow: bool) -> io::Result<File> {
-    let mut o = OpenOptions::new();
-    o.access_mode(FILE_READ_ATTRIBUTES)
-        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE);
-    if !follow {
-        o.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
-    }
-    o.open(path)
+    let reparse = if follow {
+        0
+    } else {
+        FILE_FLAG_OPEN_REPARSE_POINT
+    };
+    OpenOptions::new()
+        .access_mode(FILE_READ_ATTRIBUTES)
+        .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | reparse)
+        .open(path)
 }
 
 impl Stat {
@@ -168,7 +171,7 @@ impl Folder {
         let held = OpenOptions::new()
             .access_mode(FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES)
             .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE)
-            .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+            .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
             .open(path)?;
         match Stat::of_file(&held)?.kind() {
             Kind::Dir => Ok(Self {
@@ -376,3 +379,6 @@ pub fn user_dirs() -> Option<(PathBuf, PathBuf)> {
         .unwrap_or_else(|| home.join("AppData").join("Local"));
     Some((home, cache))
 }
+
+/// What to run to see a file's owner and permissions (named in "access denied" hints).
+pub const PERMISSIONS_COMMAND: &str = "`icacls`, or Properties > Security";

@@ -362,13 +362,13 @@ mod tests {
         let skipped: Vec<_> = report
             .skipped
             .iter()
-            .map(|s| (s.path.display().to_string(), s.reason))
+            .map(|s| (s.path.clone(), s.reason))
             .collect();
         assert_eq!(
             skipped,
             [
-                (".git".to_string(), SkipReason::GitMetadata),
-                ("a/.In_Use".to_string(), SkipReason::Bookkeeping)
+                (PathBuf::from(".git"), SkipReason::GitMetadata),
+                (PathBuf::from("a/.In_Use"), SkipReason::Bookkeeping)
             ]
         );
         assert_eq!(fs::read(t.path().join("a/b.md")).unwrap(), b"x");
