@@ -316,14 +316,19 @@ pub fn remove_tree(path: &Path) -> Result<(), IoError> {
     }
 }
 
-/// Expand a leading `~` or `~/` with the user's home directory.
+/// The real path of `path` (links resolved), written as the user knows it: on Windows without
+/// the `\\?\` prefix std adds where it is not needed (Claude Code writes `C:\Users\…`).
+#[allow(clippy::disallowed_methods)] // the helper clippy.toml points to
+pub fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    dunce::canonicalize(path)
+}
+
+/// Expand a leading `~` or `~/` (`~\` on Windows) with the user's home directory.
 pub fn expand_tilde(raw: &str, home: &Path) -> PathBuf {
-    if raw == "~" {
-        home.to_path_buf()
-    } else if let Some(rest) = raw.strip_prefix("~/") {
-        home.join(rest)
-    } else {
-        PathBuf::from(raw)
+    match raw.strip_prefix('~') {
+        Some("") => home.to_path_buf(),
+        Some(rest) if rest.starts_with(std::path::is_separator) => home.join(&rest[1..]),
+        _ => PathBuf::from(raw),
     }
 }
 

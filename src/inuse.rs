@@ -25,7 +25,7 @@ pub fn processes_using(candidates: &[PathBuf]) -> Vec<(PathBuf, Use)> {
     let mut wanted: HashMap<PathBuf, usize> = HashMap::new();
     for (i, c) in candidates.iter().enumerate() {
         wanted.insert(c.clone(), i);
-        if let Ok(canonical) = c.canonicalize() {
+        if let Ok(canonical) = crate::fsutil::canonicalize(c) {
             wanted.insert(canonical, i);
         }
     }

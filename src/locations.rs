@@ -274,7 +274,7 @@ impl Locations {
 /// `path` with links resolved and `.`/`..` removed, as far as it exists (a settings file or its
 /// folder may not be created yet).
 fn real_path(path: &Path) -> PathBuf {
-    if let Ok(real) = std::fs::canonicalize(path) {
+    if let Ok(real) = crate::fsutil::canonicalize(path) {
         return real;
     }
     match (path.parent(), path.file_name()) {
@@ -362,7 +362,7 @@ mod tests {
     #[test]
     fn the_home_folder_is_no_project() {
         let t = tempfile::tempdir().unwrap();
-        let home = t.path().canonicalize().unwrap().join("home");
+        let home = crate::fsutil::canonicalize(t.path()).unwrap().join("home");
         std::fs::create_dir_all(home.join("sub")).unwrap();
         // ~/.claude does not exist yet: still the same file.
         let l = Locations::new(home.clone(), home.clone(), None, None);

@@ -1002,9 +1002,9 @@ fn version_folder_sanitisation_keeps_the_raw_version() {
     assert_eq!(rec["installPath"], json!(s(&dir)));
     assert!(dir.join("commands/c.md").is_file());
     assert!(
-        fs::canonicalize(&dir)
+        plugin::fsutil::canonicalize(&dir)
             .unwrap()
-            .starts_with(fs::canonicalize(cache(&env).join("mv/dotdot")).unwrap())
+            .starts_with(plugin::fsutil::canonicalize(cache(&env).join("mv/dotdot")).unwrap())
     );
     // Nothing escaped: the cache holds exactly the two plugins' folders.
     let top: Vec<String> = tree(&cache(&env))

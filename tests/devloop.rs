@@ -848,7 +848,7 @@ fn marketplace_remove_refuses_while_plugins_are_linked_into_it() {
         r.stderr,
         format!(
             "✘ Failed to remove marketplace: Marketplace \"dev\" has plugins linked to development checkouts: tool@dev (local scope, {}); run `plugin unlink tool@dev --scope local` first (it puts back what each link replaced), then remove the marketplace\n",
-            env.cwd.canonicalize().unwrap().display()
+            plugin::fsutil::canonicalize(&env.cwd).unwrap().display()
         )
     );
     let r = env.run(&["marketplace", "remove", "m1", "--json"]).fails();

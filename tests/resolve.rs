@@ -56,7 +56,9 @@ fn run_case(name: &str, json_flag: bool) -> Outcome {
         .display()
         .to_string();
     let config = match case["configDir"].as_str() {
-        Some(c) => env.tmp.path().canonicalize().expect("tmp").join(c),
+        Some(c) => plugin::fsutil::canonicalize(env.tmp.path())
+            .expect("tmp")
+            .join(c),
         None => env.claude(),
     };
     let cmd = |args: &[&str]| {

@@ -262,7 +262,7 @@ impl Planner<'_> {
         }
         .at("read link", src)?;
         let parent_rel = rel.parent().unwrap_or(Path::new(""));
-        let resolved = match fs::canonicalize(src) {
+        let resolved = match crate::fsutil::canonicalize(src) {
             Ok(t) => t,
             Err(e) if crate::platform::is_link_loop(&e) => {
                 self.skip(rel.to_path_buf(), Some(literal), SkipReason::Cycle);
@@ -378,7 +378,7 @@ mod tests {
     #[test]
     fn a_file_swapped_for_a_link_after_listing_is_not_copied() {
         let t = tempfile::tempdir().unwrap();
-        let fx = t.path().canonicalize().unwrap();
+        let fx = crate::fsutil::canonicalize(t.path()).unwrap();
         let pl = fx.join("mkt/pl");
         fs::create_dir_all(pl.join("commands")).unwrap();
         fs::write(pl.join("commands/c.md"), "real").unwrap();
@@ -415,7 +415,7 @@ mod tests {
     #[test]
     fn symlink_policy() {
         let t = tempfile::tempdir().unwrap();
-        let fx = t.path().canonicalize().unwrap();
+        let fx = crate::fsutil::canonicalize(t.path()).unwrap();
         let mkt = fx.join("mkt");
         let pl = mkt.join("pl");
         fs::create_dir_all(pl.join("commands")).unwrap();

@@ -417,7 +417,7 @@ mod tests {
     #[test]
     fn a_source_lists_as_its_copy_does() {
         let t = tempfile::tempdir().unwrap();
-        let mkt = t.path().canonicalize().unwrap().join("mkt");
+        let mkt = crate::fsutil::canonicalize(t.path()).unwrap().join("mkt");
         let pl = mkt.join("pl");
         fs::create_dir_all(pl.join("sub")).unwrap();
         fs::create_dir_all(mkt.join("shared")).unwrap();

@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn an_unchanged_tree_keeps_its_digest_and_any_change_drops_it() {
         let t = tempfile::tempdir().unwrap();
-        let root = t.path().canonicalize().unwrap().join("pl");
+        let root = crate::fsutil::canonicalize(t.path()).unwrap().join("pl");
         let stat = t.path().join("stat");
         fs::create_dir_all(root.join("d/e")).unwrap();
         fs::write(root.join("a.md"), "a").unwrap();
@@ -314,7 +314,7 @@ mod tests {
     #[test]
     fn no_tree_digest_for_recent_changes_or_symlinks() {
         let t = tempfile::tempdir().unwrap();
-        let mkt = t.path().canonicalize().unwrap();
+        let mkt = crate::fsutil::canonicalize(t.path()).unwrap();
         let root = mkt.join("pl");
         let stat = t.path().join("stat");
         fs::create_dir_all(&root).unwrap();

@@ -789,7 +789,7 @@ impl<'a> Loader<'a> {
         events: &mut Named<Vec<HookGroup>>,
     ) {
         // `"hooks": "./hooks/hooks.json"` names the default file again: load it once.
-        let real = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        let real = crate::fsutil::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
         if loaded.contains(&real) {
             return;
         }
@@ -937,7 +937,7 @@ impl<'a> Loader<'a> {
                     Value::String(raw) => {
                         // Naming the default file again loads it once.
                         if let Some(p) = self.path(kind.key(), raw)
-                            && p.canonicalize().ok() != default.canonicalize().ok()
+                            && crate::fsutil::canonicalize(&p).ok() != crate::fsutil::canonicalize(&default).ok()
                         {
                             self.servers_file(kind, &p, origin, &mut out);
                         }

@@ -29,7 +29,8 @@ impl PluginRoot {
     /// `also_inside`: folders links may lead into as well (the marketplace around a plugin that
     /// is validated in place: an install resolves such links).
     pub fn new(root: &Path, also_inside: Option<&Path>) -> Self {
-        let canonical = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let canonical =
+            |p: &Path| crate::fsutil::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
         let mut allowed = vec![canonical(root)];
         allowed.extend(also_inside.map(canonical));
         Self {
@@ -41,7 +42,7 @@ impl PluginRoot {
     /// Whether the existing `path` lies, after links, inside the root (or a folder allowed
     /// besides): only such files are read, so a link cannot bring another file's bytes in.
     pub fn holds(&self, path: &Path) -> bool {
-        path.canonicalize().is_ok_and(|real| {
+        crate::fsutil::canonicalize(path).is_ok_and(|real| {
             (self.allowed.iter()).any(|a| crate::containment::lies_inside(&real, a))
         })
     }
@@ -69,7 +70,7 @@ impl PluginRoot {
         if fs::symlink_metadata(&path).is_err() {
             return Err(PathProblem::NotFound);
         }
-        match path.canonicalize() {
+        match crate::fsutil::canonicalize(&path) {
             Ok(real)
                 if (self.allowed.iter()).any(|a| crate::containment::lies_inside(&real, a)) =>
             {
@@ -148,7 +149,7 @@ mod tests {
         assert_eq!(r.locate(".\\commands"), Err(PathProblem::Backslash));
         assert_eq!(r.locate("./missing"), Err(PathProblem::NotFound));
         assert_eq!(r.locate("./broken"), Err(PathProblem::BrokenLink));
-        let real = fs::canonicalize(t.path().join("outside")).unwrap();
+        let real = crate::fsutil::canonicalize(t.path().join("outside")).unwrap();
         assert_eq!(r.locate("./out"), Err(PathProblem::LinksOutside(real)));
         let with_container = PluginRoot::new(&root, Some(t.path()));
         assert_eq!(with_container.locate("./out"), Ok(root.join("out")));

@@ -105,12 +105,13 @@ impl MarketplaceSource {
         resolve_path: impl Fn(&str) -> PathBuf,
     ) -> Result<Self, MarketplaceError> {
         let raw = raw.trim();
-        let local = raw.starts_with("./")
-            || raw.starts_with("../")
+        // `./p`, `../p`, `/p`, `~/p`, and where the OS writes them so, `.\p`, `..\p`, `C:\p`.
+        let after_dots = raw.strip_prefix("..").or_else(|| raw.strip_prefix('.'));
+        let local = after_dots
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(std::path::is_separator))
             || raw.starts_with('/')
             || raw.starts_with('~')
-            || raw == "."
-            || raw == "..";
+            || Path::new(raw).is_absolute();
         if local {
             let path = resolve_path(raw);
             let meta =

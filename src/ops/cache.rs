@@ -132,8 +132,9 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
     let now = epoch_millis();
     let records: Vec<InstallRecord> = installed.all().into_iter().map(|(_, r)| r).collect();
     let recorded = recorded_folders(ctx, &records)?;
-    let is_referenced =
-        |p: &Path| recorded.contains(p) || p.canonicalize().is_ok_and(|c| recorded.contains(&c));
+    let is_referenced = |p: &Path| {
+        recorded.contains(p) || crate::fsutil::canonicalize(p).is_ok_and(|c| recorded.contains(&c))
+    };
 
     let mut candidates = Vec::new();
     let mut marked = Vec::new();
@@ -206,7 +207,7 @@ fn recorded_folders(ctx: &Context, records: &[InstallRecord]) -> Result<HashSet<
         .iter()
         .map(|r| PathBuf::from(&r.install_path))
         .chain(linked)
-        .flat_map(|p| [p.canonicalize().ok(), Some(p)])
+        .flat_map(|p| [crate::fsutil::canonicalize(&p).ok(), Some(p)])
         .flatten()
         .collect())
 }

@@ -143,7 +143,7 @@ fn link_target(ctx: &Context, req: &LinkRequest) -> Result<LinkTarget, OpError> 
         }
         .into());
     }
-    let checkout = fs::canonicalize(&typed).at("resolve", &typed)?;
+    let checkout = crate::fsutil::canonicalize(&typed).at("resolve", &typed)?;
     if !is_plugin_dir(&checkout) {
         return Err(LinkError::NotAPluginFolder {
             path: checkout,

@@ -226,7 +226,7 @@ pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<(
     };
     match made {
         Err(e) if e.raw_os_error() == Some(ERROR_PRIVILEGE_NOT_HELD as i32) && is_dir => {
-            junction::create(crate::fsutil::normalize_lexically(&resolved), link)
+            junction::create(std::path::absolute(&resolved)?, link)
         }
         Err(e) if e.raw_os_error() == Some(ERROR_PRIVILEGE_NOT_HELD as i32) => Err(io::Error::new(
             io::ErrorKind::PermissionDenied,

@@ -10,7 +10,6 @@
 
 pub mod archive;
 
-use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -233,9 +232,9 @@ fn folder_policy(dir: &Path, container: &Path) -> Result<LinkPolicy, SourceError
         // `None`: it cannot be resolved; canonicalize says why.
         plugin_root: match real {
             Some(real) => real,
-            None => fs::canonicalize(dir).at("resolve", dir)?,
+            None => crate::fsutil::canonicalize(dir).at("resolve", dir)?,
         },
-        container: Some(fs::canonicalize(container).at("resolve", container)?),
+        container: Some(crate::fsutil::canonicalize(container).at("resolve", container)?),
     })
 }
 

@@ -163,8 +163,8 @@ impl SettingsFile {
             return Ok(());
         }
         let inside = (target.parent())
-            .and_then(|d| std::fs::canonicalize(d).ok())
-            .zip(std::fs::canonicalize(project).ok())
+            .and_then(|d| crate::fsutil::canonicalize(d).ok())
+            .zip(crate::fsutil::canonicalize(project).ok())
             .is_some_and(|(dir, project)| dir.starts_with(project));
         if inside {
             return Ok(());

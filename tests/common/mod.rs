@@ -71,7 +71,7 @@ impl Run {
 impl Env {
     pub fn new() -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let root = tmp.path().canonicalize().expect("canonical tmp");
+        let root = plugin::fsutil::canonicalize(tmp.path()).expect("canonical tmp");
         let home = root.join("home");
         let cwd = root.join("work");
         let fx = root.join("fx");

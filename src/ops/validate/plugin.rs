@@ -427,8 +427,8 @@ fn check_one_path(key: &str, json_path: &str, p: &str, root: &PluginRoot) -> Opt
 pub(super) fn skipped_symlinks(root: &Path, container: Option<&Path>) -> Findings {
     let mut f = Findings::default();
     let (Ok(plugin_root), container) = (
-        fs::canonicalize(root),
-        container.and_then(|c| fs::canonicalize(c).ok()),
+        crate::fsutil::canonicalize(root),
+        container.and_then(|c| crate::fsutil::canonicalize(c).ok()),
     ) else {
         return f;
     };
@@ -579,8 +579,11 @@ fn hooks_files(root: &Path, raw: Option<&Map<String, Value>>) -> Vec<PathBuf> {
         if let Ok(file) = plugin_root.locate(&p)
             && file.is_file()
         {
-            let real = fs::canonicalize(&file).ok();
-            if !files.iter().any(|f| fs::canonicalize(f).ok() == real) {
+            let real = crate::fsutil::canonicalize(&file).ok();
+            if !files
+                .iter()
+                .any(|f| crate::fsutil::canonicalize(f).ok() == real)
+            {
                 files.push(file);
             }
         }
