@@ -247,19 +247,16 @@ fn print_notes(notes: &[String]) {
 
 fn warn_skipped(skipped: &[Skipped]) {
     for s in skipped {
+        // A path inside the plugin, written as the catalog and the listing write it (`/`).
+        let path = crate::fsutil::slash_path(&s.path);
         match &s.target {
             Some(t) => eprintln!(
-                "warning: skipped {} {} -> {}: {}",
+                "warning: skipped {} {path} -> {}: {}",
                 s.reason.link_kind(),
-                s.path.display(),
                 t.display(),
                 s.reason.describe()
             ),
-            None => eprintln!(
-                "warning: skipped {}: {}",
-                s.path.display(),
-                s.reason.describe()
-            ),
+            None => eprintln!("warning: skipped {path}: {}", s.reason.describe()),
         }
     }
 }

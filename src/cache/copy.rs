@@ -142,33 +142,34 @@ fn changed_while_read() -> io::Error {
 }
 
 /// Open the file listed with `listed` for reading, without following a link, and only if it is
-/// still that very regular file (not swapped for a link, a FIFO or another file since).
-pub(crate) fn open_listed(src: &Path, listed: &FileStat) -> io::Result<(fs::File, fs::Metadata)> {
+/// still that very regular file (not swapped for a link, a FIFO or another file since). Returns
+/// the open file and its stat, taken of the open file itself.
+pub(crate) fn open_listed(src: &Path, listed: &FileStat) -> io::Result<(fs::File, FileStat)> {
     let replaced = changed_while_read;
     // Non-blocking, so a FIFO swapped in cannot hang the open.
     let file = match crate::platform::open_nofollow(src) {
         Err(e) if crate::platform::is_link_loop(&e) => return Err(replaced()),
         other => other?,
     };
-    let meta = file.metadata()?;
-    if !meta.is_file() || !listed.same_file(&FileStat::of_file(&file)?) {
+    let now = FileStat::of_file(&file)?;
+    if now.kind() != Kind::File || !listed.same_file(&now) {
         return Err(replaced());
     }
-    Ok((file, meta))
+    Ok((file, now))
 }
 
 /// Copy one file into a new file with the same mode; returns its size and listing entry.
 fn copy_file(src: &Path, listed: &FileStat, dst: &Path, umask: u32) -> io::Result<(u64, Entry)> {
     use std::io::{Read, Write};
-    let (mut from, meta) = open_listed(src, listed)?;
-    let mode = crate::platform::permissions(&meta);
+    let (mut from, stat) = open_listed(src, listed)?;
+    let mode = stat.permissions();
     let mut to = crate::platform::create_new_file(dst, mode)?;
     if mode & umask != 0 {
         crate::platform::set_permissions(&to, mode)?;
     }
     // Through userspace, so the bytes are hashed on the way (the listing needs no second read).
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; meta.len().clamp(1, 256 * 1024) as usize];
+    let mut buf = vec![0u8; stat.size.clamp(1, 256 * 1024) as usize];
     let mut copied = 0u64;
     loop {
         let n = from.read(&mut buf)?;

@@ -209,8 +209,9 @@ impl Cache {
         })
     }
 
-    /// Remove every staging folder. The caller must hold the cache lock exclusively (so no live
-    /// process is filling one). Returns how many were removed.
+    /// Remove every staging folder, and put back a version folder that a killed exchange by
+    /// renames left aside ([`aside_for`]). The caller must hold the cache lock exclusively (so
+    /// no live process is filling one). Returns how many were removed or put back.
     pub fn sweep_staging(&self) -> Result<usize, CacheError> {
         let mut removed = 0;
         for mkt in read_dirs(&self.dir) {
@@ -234,9 +235,46 @@ impl Cache {
 fn sweep_plugin_dir(plugin: &Path) -> Result<usize, CacheError> {
     let staging = staging_in(plugin);
     for entry in &staging {
-        remove_tree(entry)?;
+        if let Some(target) = interrupted_exchange(entry) {
+            crate::fsutil::rename(entry, &target).at("put back", &target)?;
+            sync_dir(plugin)?;
+        } else {
+            remove_tree(entry)?;
+        }
     }
     Ok(staging.len())
+}
+
+/// The marker of a version folder moved aside for an exchange done with renames (where the
+/// filesystem cannot swap in one step, as on Windows): `old-<hex>-` then the folder's own name.
+const ASIDE_MARK: &str = "old-";
+
+/// Where the version folder `target` is moved while its replacement is renamed into place: a
+/// staging name that also says which folder it came from, so that a crash between the renames
+/// is undone by the next sweep ([`interrupted_exchange`]). A name too long for that only gets
+/// the random part (the sweep then removes it, as any staging folder).
+fn aside_for(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let short = format!("{STAGING_PREFIX}{ASIDE_MARK}{}", random_hex(8));
+    let long = format!("{short}-{name}");
+    target.with_file_name(if long.len() <= 255 { long } else { short })
+}
+
+/// For a folder [`aside_for`] named whose version folder no longer exists (the process was
+/// killed after moving it aside and before renaming the new content into place): that folder.
+fn interrupted_exchange(staging: &Path) -> Option<PathBuf> {
+    let name = staging.file_name()?.to_str()?;
+    let rest = name
+        .strip_prefix(STAGING_PREFIX)?
+        .strip_prefix(ASIDE_MARK)?;
+    let (_, original) = rest.split_once('-')?;
+    let target = staging.with_file_name(original);
+    let missing =
+        matches!(fs::symlink_metadata(&target), Err(e) if e.kind() == io::ErrorKind::NotFound);
+    (!original.is_empty() && missing && read_marker(staging).is_some()).then_some(target)
 }
 
 /// The staging folders in one plugin folder (live or left by dead processes).
@@ -416,8 +454,7 @@ impl StagedPlugin {
         let displaced = match crate::fsutil::rename(&self.dir, target) {
             Ok(()) => None,
             Err(e) if crate::platform::is_not_empty(&e) => {
-                let aside = target.with_file_name(format!("{STAGING_PREFIX}old-{}", random_hex(8)));
-                crate::fsutil::exchange(&self.dir, target, &aside)?;
+                crate::fsutil::exchange(&self.dir, target, &aside_for(target))?;
                 // The staging name now holds the previous content; a crash before it is removed
                 // leaves it for the sweep.
                 Some(Displaced {
@@ -442,8 +479,7 @@ impl Displaced {
     /// Swap the previous content back into `target` (the step that published over it failed);
     /// the content published is then removed with this.
     pub fn put_back(self, target: &Path) -> Result<(), IoError> {
-        let aside = target.with_file_name(format!("{STAGING_PREFIX}old-{}", random_hex(8)));
-        crate::fsutil::exchange(&self.dir, target, &aside)?;
+        crate::fsutil::exchange(&self.dir, target, &aside_for(target))?;
         sync_dir(target.parent().unwrap_or(Path::new("/")))
     }
 }
@@ -571,5 +607,37 @@ mod tests {
         ));
         assert!(cache.check_names("m", "MyPlugin", "1").is_ok());
         assert!(!t.path().join("cache/m/p").exists());
+    }
+
+    #[test]
+    fn a_version_folder_left_aside_by_a_killed_exchange_is_put_back() {
+        let t = tempfile::tempdir().unwrap();
+        let cache = Cache::new(t.path().join("cache"));
+        let target = cache.plugin_dir("m", "p").join("1.0.0");
+        let mut s = cache.stage("m", "p").unwrap();
+        fs::write(s.path().join("a"), "old").unwrap();
+        s.seal(marker("1.0.0"), None).unwrap();
+        s.publish(&target, "1.0.0").unwrap();
+        // Killed after the first of the three renames: the old content is under its aside
+        // name, nothing at the version folder.
+        let aside = aside_for(&target);
+        crate::fsutil::rename(&target, &aside).unwrap();
+        assert!(interrupted_exchange(&aside).is_some());
+        // Another staging folder left by a killed install is removed as before.
+        let other = cache.stage("m", "p").unwrap();
+        let other_path = other.path().to_path_buf();
+        std::mem::forget(other);
+        assert_eq!(cache.sweep_staging().unwrap(), 2);
+        assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "old");
+        assert!(!aside.exists() && !other_path.exists());
+
+        // Killed after the second rename: the new content is in place, the old one goes.
+        let aside = aside_for(&target);
+        fs::create_dir(&aside).unwrap();
+        fs::write(aside.join(".plugin-ok"), "{}").unwrap();
+        assert!(interrupted_exchange(&aside).is_none());
+        cache.sweep_staging().unwrap();
+        assert!(!aside.exists());
+        assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "old");
     }
 }
