@@ -3,18 +3,30 @@
 # targets from this Linux machine, with clippy's warnings as errors.
 #
 #   scripts/cross.sh [TARGET...]     default: x86_64-apple-darwin aarch64-apple-darwin
-#   CROSS_BUILD=1 scripts/cross.sh   also build (and link) the release binary of each target
+#   CROSS_BUILD=1 scripts/cross.sh   also build and link the release binary of each target
+#                                    (target/TARGET/release/plugin)
 #
 # For every TARGET it runs
 #     cargo-zigbuild clippy --target TARGET --all-targets -- -D warnings
-# and, with CROSS_BUILD=1,
-#     cargo zigbuild --release --target TARGET
+# and, with CROSS_BUILD=1, the release build (for a macOS TARGET see below; others:
+#     cargo zigbuild --release --target TARGET)
 # zig is the C compiler and linker (aws-lc-sys compiles C even for a type check, and zig carries
 # the macOS libc headers and libSystem stubs), so no macOS SDK is needed. Unit tests of the macOS
 # implementation (src/platform/macos.rs) are compiled here, not run: they run only on a Mac.
-# Linking a macOS binary (CROSS_BUILD=1) also needs the macOS SDK's frameworks (Security and
-# CoreFoundation, for the OS trust store of rustls-platform-verifier): zig does not carry them,
-# so without SDKROOT pointing at a MacOSX.sdk the link fails ("unable to find system framework").
+#
+# Linking a macOS binary also needs the Security and CoreFoundation frameworks (the OS trust
+# store of rustls-platform-verifier), which zig does not carry. Without a macOS SDK the link uses
+# the text stubs in scripts/macos-frameworks/ (install names and exactly the symbols we import;
+# see its README), so for an apple TARGET the release build is
+#     cargo-zigbuild rustc --release --target TARGET --bin plugin -- -L framework=scripts/macos-frameworks
+# The search path goes to the final link only (`cargo rustc` arguments reach that one crate), so
+# no dependency is rebuilt for it and Linux builds never see it. With SDKROOT naming a real
+# MacOSX.sdk, cargo-zigbuild links against the SDK's frameworks instead and the stubs are unused.
+# The binary is linked, never run here; rustc's warning that xcrun is missing is expected.
+# The oldest macOS the binary accepts (LC_BUILD_VERSION/LC_VERSION_MIN) is MACOSX_DEPLOYMENT_TARGET,
+# by default rustc's own for the target (10.12 Intel, 11.0 Apple silicon, as a native build on a
+# Mac): unset, zig would stamp its own default (15.0) and older Macs would refuse to start it.
+# rustc and cargo track the variable, so changing it rebuilds everything for that target.
 # Needs: `pip install ziglang cargo-zigbuild` and `rustup target add TARGET`.
 set -euo pipefail
 
@@ -41,10 +53,25 @@ for t in "${targets[@]}"; do
 done
 [ "$missing" -eq 0 ] || exit 2
 
+stubs="$PWD/scripts/macos-frameworks"
+user_deployment_target="${MACOSX_DEPLOYMENT_TARGET:-}"
 for t in "${targets[@]}"; do
+    case "$t" in
+        x86_64-apple-*) export MACOSX_DEPLOYMENT_TARGET="${user_deployment_target:-10.12}" ;;
+        *-apple-*) export MACOSX_DEPLOYMENT_TARGET="${user_deployment_target:-11.0}" ;;
+        *) unset MACOSX_DEPLOYMENT_TARGET ;;
+    esac
     echo "== $t: clippy --all-targets" >&2
     cargo-zigbuild clippy --target "$t" --all-targets -- -D warnings
-    if [ "${CROSS_BUILD:-0}" = 1 ]; then
+    [ "${CROSS_BUILD:-0}" = 1 ] || continue
+    if [[ "$t" == *-apple-* && -z "${SDKROOT:-}" ]]; then
+        echo "== $t: release build (frameworks: $stubs; macOS >= $MACOSX_DEPLOYMENT_TARGET)" >&2
+        if ! cargo-zigbuild rustc --release --target "$t" --bin plugin -- -L "framework=$stubs"; then
+            echo "cross.sh: the release build for $t failed. If the link says \"undefined symbol: _CF…\" (or _Sec…)," \
+                "our dependencies now import it: add it to scripts/macos-frameworks/<Framework>.framework/<Framework>.tbd" >&2
+            exit 1
+        fi
+    else
         echo "== $t: release build" >&2
         cargo zigbuild --release --target "$t"
     fi
