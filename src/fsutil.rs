@@ -374,6 +374,16 @@ pub fn slash_path(rel: &Path) -> String {
     parts.join("/")
 }
 
+/// `base` joined with `rel`, a relative path as catalogs write it (`/` between parts), in the
+/// OS's own spelling (`\` on Windows, as Claude Code's `path.join` gives there).
+pub fn join_slashed(base: &Path, rel: &str) -> PathBuf {
+    if std::path::MAIN_SEPARATOR == '/' {
+        base.join(rel)
+    } else {
+        base.join(rel.replace('/', std::path::MAIN_SEPARATOR_STR))
+    }
+}
+
 /// The relative path from folder `from` to `to` (both relative to the same root).
 pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
     let from: Vec<_> = from.components().collect();

@@ -5,12 +5,13 @@ use std::path::{Component, Path, PathBuf};
 
 use super::PluginSource;
 use crate::containment::{LinkEscape, real_path_inside};
+use crate::fsutil::join_slashed;
 
 /// The folder `metadata.pluginRoot` (`raw`) names in the marketplace at `root`, when it stays
 /// inside it.
 pub fn plugin_root_dir(root: &Path, raw: &str) -> Option<PathBuf> {
     let rel = raw.strip_prefix("./").unwrap_or(raw);
-    escape_of(rel).is_none().then(|| root.join(rel))
+    escape_of(rel).is_none().then(|| join_slashed(root, rel))
 }
 
 /// Where a relative (`./x`) or bare (`x`) plugin source lands in the marketplace at `root` whose
@@ -45,12 +46,14 @@ fn lexical_plugin_dir(
                     how,
                 });
             }
-            let direct = root.join(rel);
+            let direct = join_slashed(root, rel);
             // Open plugin spec: `./x` resolves under pluginRoot; Claude Code resolves it from
             // the root. Take the root when it exists there, else pluginRoot.
             Ok(match plugin_root() {
-                Some(pr) if !rel.is_empty() && !direct.exists() && pr.join(rel).exists() => {
-                    pr.join(rel)
+                Some(pr)
+                    if !rel.is_empty() && !direct.exists() && join_slashed(&pr, rel).exists() =>
+                {
+                    join_slashed(&pr, rel)
                 }
                 _ => direct,
             })
