@@ -26,7 +26,9 @@ use sha2::{Digest, Sha256};
 
 use super::listing::{Entry, TreeListing};
 use super::statcache::FileStat;
-use super::tree::{CopyReport, SkipReason, Skipped, excluded_name};
+use super::tree::{
+    CopyReport, SkipReason, Skipped, excluded_name, link_copied_note, links_refused,
+};
 use crate::fsutil::{IoContext, IoError, normalize_lexically, relative_path};
 use crate::platform::{Folder, Kind};
 
@@ -90,6 +92,18 @@ pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, I
 
 /// Write what `plan` lists into the existing, empty folder `dst`.
 pub fn copy_planned(dst: &Path, plan: TreePlan) -> Result<CopyReport, IoError> {
+    copy_planned_with(dst, plan, &|target, link| {
+        crate::platform::symlink(target, link)
+    })
+}
+
+/// [`copy_planned`], links made by `make_link` (the tests' way to be a system that refuses
+/// them).
+fn copy_planned_with(
+    dst: &Path,
+    plan: TreePlan,
+    make_link: &dyn Fn(&Path, &Path) -> io::Result<()>,
+) -> Result<CopyReport, IoError> {
     let TreePlan {
         entries, skipped, ..
     } = plan;
@@ -99,6 +113,7 @@ pub fn copy_planned(dst: &Path, plan: TreePlan) -> Result<CopyReport, IoError> {
     };
     let mut listing = TreeListing::default();
     let mut files = Vec::new();
+    let mut copied_links = Vec::new();
     for entry in &entries {
         match entry {
             PlannedEntry::Dir(rel) => {
@@ -108,9 +123,15 @@ pub fn copy_planned(dst: &Path, plan: TreePlan) -> Result<CopyReport, IoError> {
             }
             PlannedEntry::Link { rel, target } => {
                 let d = dst.join(rel);
-                crate::platform::symlink(target, &d).at("create link", &d)?;
-                listing.insert(rel, Entry::link(target));
-                report.links += 1;
+                match make_link(target, &d) {
+                    Ok(()) => {
+                        listing.insert(rel, Entry::link(target));
+                        report.links += 1;
+                    }
+                    // Its target is copied once every file is written.
+                    Err(e) if links_refused(&e) => copied_links.push((rel, target)),
+                    Err(e) => return Err(IoError::new("create link", &d, e)),
+                }
             }
             PlannedEntry::File { rel, src, stat } => {
                 files.push((rel.as_path(), src.as_path(), stat))
@@ -130,6 +151,17 @@ pub fn copy_planned(dst: &Path, plan: TreePlan) -> Result<CopyReport, IoError> {
         listing.insert(rel, entry);
     }
     report.files = files.len() as u64;
+    // In walk order, so a link to a link that was copied finds that copy.
+    for (rel, target) in copied_links {
+        let d = dst.join(rel);
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        let from = dst.join(normalize_lexically(&parent.join(target)));
+        let bytes = fs::copy(&from, &d).at("copy", &from)?;
+        listing.insert(rel, super::listing::hash_file(&d).at("read", &d)?);
+        report.notes.push(link_copied_note(rel, target));
+        report.files += 1;
+        report.bytes += bytes;
+    }
     report.listing = Some(listing);
     Ok(report)
 }
@@ -410,6 +442,49 @@ mod tests {
         fs::create_dir(&dst).unwrap();
         assert!(copy_planned(&dst, plan).is_err());
         assert!(fs::read(dst.join("commands/c.md")).is_err());
+    }
+
+    /// Where links to files are refused (Windows without Developer Mode), the file is copied in
+    /// the link's place, listed as a file, and the user is told.
+    #[test]
+    fn a_refused_link_to_a_file_becomes_a_copy_with_a_note() {
+        let t = tempfile::tempdir().unwrap();
+        let pl = crate::fsutil::canonicalize(t.path()).unwrap().join("pl");
+        fs::create_dir_all(pl.join("sub")).unwrap();
+        fs::write(pl.join("sub/real.md"), "real").unwrap();
+        symlink("real.md", pl.join("sub/alias.md")).unwrap();
+        symlink("sub/alias.md", pl.join("chained.md")).unwrap();
+        let policy = LinkPolicy {
+            plugin_root: pl.clone(),
+            container: None,
+        };
+        let dst = t.path().join("dst");
+        fs::create_dir(&dst).unwrap();
+        let refuse = |_: &Path, _: &Path| Err(io::Error::from(io::ErrorKind::PermissionDenied));
+        let report = copy_planned_with(&dst, plan_plugin_tree(&policy).unwrap(), &refuse).unwrap();
+        for copy in ["sub/alias.md", "chained.md"] {
+            let meta = fs::symlink_metadata(dst.join(copy)).unwrap();
+            assert!(meta.is_file(), "{copy}");
+            assert_eq!(fs::read_to_string(dst.join(copy)).unwrap(), "real");
+        }
+        assert_eq!((report.files, report.links, report.bytes), (3, 0, 12));
+        assert_eq!(
+            report.notes,
+            [
+                "chained.md is a copy of sub/real.md: this system allows no symbolic link to a file here (on Windows, Developer Mode allows them)",
+                "sub/alias.md is a copy of real.md: this system allows no symbolic link to a file here (on Windows, Developer Mode allows them)",
+            ]
+        );
+        // The listing says what is on disk: three files with the same bytes.
+        let listing = report.listing.unwrap();
+        assert_eq!(listing, TreeListing::of_folder(&dst).unwrap());
+        // Any other failure to make a link stops the copy.
+        let dst2 = t.path().join("dst2");
+        fs::create_dir(&dst2).unwrap();
+        let broken = |_: &Path, _: &Path| Err(io::Error::other("disk on fire"));
+        let err =
+            copy_planned_with(&dst2, plan_plugin_tree(&policy).unwrap(), &broken).unwrap_err();
+        assert!(err.to_string().contains("disk on fire"), "{err}");
     }
 
     /// The symlink zoo of Claude Code's §6.1, built in a temp folder.

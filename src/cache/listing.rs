@@ -277,7 +277,7 @@ fn hash_files(
 }
 
 /// A file's mode and sha256 (following a link, as a copy does).
-fn hash_file(path: &Path) -> std::io::Result<Entry> {
+pub(super) fn hash_file(path: &Path) -> std::io::Result<Entry> {
     let (mode, sha256) = hash_contents(path)?;
     Ok(Entry::File { mode, sha256 })
 }

@@ -30,7 +30,10 @@ use crate::state::Transaction;
 
 pub use copy::{LinkPolicy, copy_plugin_tree};
 pub use listing::{TreeDiff, TreeListing};
-pub use tree::{CopyReport, SkipReason, Skipped, excluded_name, excluded_prefix};
+pub use tree::{
+    CopyReport, SkipReason, Skipped, excluded_name, excluded_prefix, link_copied_note,
+    links_refused,
+};
 
 /// Completion marker written into every version folder we publish.
 pub const MARKER: &str = ".plugin-ok";

@@ -123,3 +123,19 @@ pub struct CopyReport {
     /// The written tree's listing, when the writer could build it on the way.
     pub listing: Option<TreeListing>,
 }
+
+/// Whether creating a link failed because this system allows none here (Windows without
+/// Developer Mode), so that a copy of the file is written in its place instead.
+pub fn links_refused(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::PermissionDenied
+}
+
+/// The note that `rel` is a copy of `target` (a file in the same plugin) where a link could not
+/// be made.
+pub fn link_copied_note(rel: &Path, target: &Path) -> String {
+    format!(
+        "{} is a copy of {}: this system allows no symbolic link to a file here (on Windows, Developer Mode allows them)",
+        crate::fsutil::slash_path(rel),
+        crate::fsutil::slash_path(target)
+    )
+}

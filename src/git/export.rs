@@ -17,7 +17,9 @@ use gix::objs::tree::EntryKind;
 use sha2::{Digest, Sha256};
 
 use crate::cache::listing::{Entry, TreeListing};
-use crate::cache::{CopyReport, SkipReason, Skipped, excluded_name};
+use crate::cache::{
+    CopyReport, SkipReason, Skipped, excluded_name, link_copied_note, links_refused,
+};
 use crate::fsutil::relative_path;
 use crate::fsutil::{IoContext, IoError};
 
@@ -623,11 +625,23 @@ impl<'a> Exporter<'a> {
                 state.report.links += 1;
             }
             Target::Missing(_) => skip(state, SkipReason::DanglingOutside),
-            Target::Entry(_, _, p) if in_plugin(&p) => {
+            Target::Entry(kind, id, p) if in_plugin(&p) => {
                 let target = relative_path(parent_rel, &plugin_rel(&p));
-                crate::platform::symlink(&target, dst).at("create link", dst)?;
-                state.listing.insert(rel, Entry::link(&target));
-                state.report.links += 1;
+                match crate::platform::symlink(&target, dst) {
+                    Ok(()) => {
+                        state.listing.insert(rel, Entry::link(&target));
+                        state.report.links += 1;
+                    }
+                    // Where no link to a file may be made: the file itself, from its blob.
+                    Err(e)
+                        if links_refused(&e)
+                            && matches!(kind, EntryKind::Blob | EntryKind::BlobExecutable) =>
+                    {
+                        state.report.notes.push(link_copied_note(rel, &target));
+                        self.write_file(state, id, kind, dst)?;
+                    }
+                    Err(e) => return Err(IoError::new("create link", dst, e).into()),
+                }
             }
             Target::Entry(EntryKind::Tree, id, p) => {
                 let recursive = state.stack.iter().any(|s| s.starts_with(&p));

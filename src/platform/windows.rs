@@ -15,7 +15,8 @@
 //!   itself refuses to remove a folder that is a process's working folder or holds an open
 //!   file, and the removal fails with a message.
 //! - Links: where the user may not create symbolic links (no Developer Mode, not an
-//!   administrator), a link to a folder becomes a junction.
+//!   administrator), a link to a folder becomes a junction; a link to a file is refused with
+//!   `PermissionDenied`, and the cache writers copy the file in its place (with a note).
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
@@ -224,6 +225,9 @@ pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<(
     } else {
         std::os::windows::fs::symlink_file(target, link)
     };
+    // A link the call says it made but that is not there (wine) is refused as well.
+    let refused = || io::Error::from_raw_os_error(ERROR_PRIVILEGE_NOT_HELD as i32);
+    let made = made.and_then(|()| fs::symlink_metadata(link).map(drop).map_err(|_| refused()));
     match made {
         Err(e) if e.raw_os_error() == Some(ERROR_PRIVILEGE_NOT_HELD as i32) && is_dir => {
             junction::create(std::path::absolute(&resolved)?, link)
