@@ -14,6 +14,9 @@
 //!   owners ([`keep_owner_and_mode`]), processes ([`process_alive`]), the filesystem's longest
 //!   name ([`name_max`]), and the OS's error codes ([`is_link_loop`], [`is_not_empty`],
 //!   [`is_transient_sharing`]).
+//! - Where things are: the home and cache folders ([`user_dirs`]), Claude Code's managed
+//!   settings folder ([`MANAGED_SETTINGS_DIR`]), the tool that shows permissions
+//!   ([`PERMISSIONS_COMMAND`]).
 //!
 //! `unix.rs` holds what Linux and macOS share (rustix, `std::os::unix`); `linux.rs` and
 //! `macos.rs` what differs between them; `windows.rs` the Windows side (std plus a few
