@@ -213,7 +213,7 @@ impl Cache {
     }
 
     /// Remove every staging folder, and put back a version folder that a killed exchange by
-    /// renames left aside ([`aside_for`]). The caller must hold the cache lock exclusively (so
+    /// renames left aside (`aside_for`). The caller must hold the cache lock exclusively (so
     /// no live process is filling one). Returns how many were removed or put back.
     pub fn sweep_staging(&self) -> Result<usize, CacheError> {
         let mut removed = 0;
