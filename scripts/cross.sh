@@ -25,8 +25,10 @@
 # MacOSX.sdk, cargo-zigbuild links against the SDK's frameworks instead and the stubs are unused.
 # The binary is linked, never run here; rustc's warning that xcrun is missing is expected.
 # The oldest macOS the binary accepts (LC_BUILD_VERSION/LC_VERSION_MIN) is MACOSX_DEPLOYMENT_TARGET,
-# by default rustc's own for the target (10.12 Intel, 11.0 Apple silicon, as a native build on a
-# Mac): unset, zig would stamp its own default (15.0) and older Macs would refuse to start it.
+# by default 10.14 on Intel (rustc's own is 10.12, but the trust store's SecTrustEvaluateWithError
+# exists from 10.14: an older Mac should refuse to start the binary, not fail on a missing symbol)
+# and rustc's 11.0 on Apple silicon. Unset, zig would stamp its own default (15.0) and older Macs
+# would refuse to start it.
 # rustc and cargo track the variable, so changing it rebuilds everything for that target.
 #
 # Windows (x86_64-pc-windows-gnu) builds with mingw-w64's gcc and linker, not zig: plain
@@ -70,7 +72,7 @@ stubs="$PWD/scripts/macos-frameworks"
 user_deployment_target="${MACOSX_DEPLOYMENT_TARGET:-}"
 for t in "${targets[@]}"; do
     case "$t" in
-        x86_64-apple-*) export MACOSX_DEPLOYMENT_TARGET="${user_deployment_target:-10.12}" ;;
+        x86_64-apple-*) export MACOSX_DEPLOYMENT_TARGET="${user_deployment_target:-10.14}" ;;
         *-apple-*) export MACOSX_DEPLOYMENT_TARGET="${user_deployment_target:-11.0}" ;;
         *) unset MACOSX_DEPLOYMENT_TARGET ;;
     esac
