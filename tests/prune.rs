@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Env, m1, plugin, tree, write};
+use common::{Env, join, m1, plugin, tree, write};
 use plugin::lock::{FileLock, LockMode};
 use serde_json::json;
 
@@ -42,7 +42,7 @@ fn installed_twice(env: &Env) -> PathBuf {
     env.run(&["uninstall", "p1@m1"]).ok();
     plugin(&m.join("plugins/p1"), "p1", Some("2.0.0"));
     env.run(&["install", "p1@m1"]).ok();
-    let p1 = cache(env).join("m1/p1");
+    let p1 = join(&cache(env), "m1/p1");
     assert!(p1.join("1.0.0/.orphaned_at").is_file());
     assert_eq!(
         env.first_record("p1@m1")["installPath"],
@@ -226,7 +226,7 @@ const KEPT_P1: &str =
     "kept p1@m1 1.1.0: the newest orphan (--keep 1)\nkept p1@m1 2.0.0: installed\n";
 
 fn kept_p1_json(env: &Env) -> serde_json::Value {
-    let p1 = cache(env).join("m1/p1");
+    let p1 = join(&cache(env), "m1/p1");
     json!([
         {"path": s(&p1.join("1.1.0")), "plugin": "p1@m1", "version": "1.1.0", "reason": "keep"},
         {"path": s(&p1.join("2.0.0")), "plugin": "p1@m1", "version": "2.0.0", "reason": "installed"},
@@ -303,7 +303,7 @@ fn in_use_markers_of_live_processes_keep_a_folder() {
 /// A tree of every kind of removable entry; returns the entries that a prune removes.
 fn everything_removable(env: &Env) -> Vec<PathBuf> {
     let (v100, _) = removable_orphan(env);
-    let p1 = cache(env).join("m1/p1");
+    let p1 = join(&cache(env), "m1/p1");
     let staging = p1.join(".plugin-staging-0123abcd");
     write(&staging.join("commands/c.md"), "half");
     let old_ms = now_ms() - 2 * 3_600_000;
@@ -568,7 +568,7 @@ fn cache_dir_follows_the_environment() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", env.cwd.join("cfg/plugins/cache").display())
+        format!("{}\n", join(&env.cwd, "cfg/plugins/cache").display())
     );
     let out = env
         .command(&["cache", "dir"])
@@ -578,6 +578,6 @@ fn cache_dir_follows_the_environment() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", env.home.join("pc/cache").display())
+        format!("{}\n", join(&env.home, "pc/cache").display())
     );
 }
