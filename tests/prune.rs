@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 #[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Env, join, m1, plugin, tree, write};
@@ -83,6 +83,24 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A folder opened so that its times can be set: Windows opens a folder only with backup
+/// semantics, and setting times needs write access to its attributes.
+fn open_folder_for_times(path: &Path) -> fs::File {
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_WRITE_ATTRIBUTES: u32 = 0x100;
+        const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+        fs::OpenOptions::new()
+            .access_mode(FILE_WRITE_ATTRIBUTES)
+            .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+            .open(path)
+            .expect("open folder")
+    }
+    #[cfg(not(windows))]
+    fs::File::open(path).expect("open folder")
+}
+
 /// Set the modification time of everything under `path` to `days` ago.
 fn age_tree(path: &Path, days: u64) {
     let t = SystemTime::now() - Duration::from_secs(days * 86_400);
@@ -91,10 +109,7 @@ fn age_tree(path: &Path, days: u64) {
         for e in fs::read_dir(path).expect("read_dir") {
             age_tree(&e.expect("entry").path(), days);
         }
-        fs::File::open(path)
-            .expect("open")
-            .set_modified(t)
-            .expect("touch");
+        open_folder_for_times(path).set_modified(t).expect("touch");
     } else {
         let f = fs::OpenOptions::new().write(true).open(path).expect("open");
         f.set_modified(t).expect("touch");
@@ -127,7 +142,16 @@ fn sorted(mut lines: Vec<String>) -> Vec<String> {
 fn tree_without(root: &Path, gone: &[&Path]) -> Vec<String> {
     let rel: Vec<String> = gone
         .iter()
-        .map(|g| g.strip_prefix(root).expect("inside").display().to_string())
+        // With `/`, as `tree` writes them.
+        .map(|g| {
+            let parts: Vec<_> = g
+                .strip_prefix(root)
+                .expect("inside")
+                .iter()
+                .map(|c| c.to_string_lossy())
+                .collect();
+            parts.join("/")
+        })
         .collect();
     tree(root)
         .into_iter()
@@ -213,8 +237,9 @@ fn prunes_old_orphans_beyond_keep_and_marks_unmarked_ones() {
     assert!(p3.is_dir() && v110.is_dir() && v200.is_dir() && p2.join("0.5.0").is_dir());
 }
 
-fn spawn_sleep_in(dir: &Path) -> Child {
-    Command::new("sleep")
+#[cfg(unix)]
+fn spawn_sleep_in(dir: &Path) -> std::process::Child {
+    std::process::Command::new("sleep")
         .arg("30")
         .current_dir(dir)
         .spawn()
@@ -233,6 +258,9 @@ fn kept_p1_json(env: &Env) -> serde_json::Value {
     ])
 }
 
+// Folders of live processes are found through /proc (Windows has no such scan), and `sleep` is a
+// Linux program, which wine's Windows processes cannot start.
+#[cfg(unix)]
 #[test]
 fn a_live_process_keeps_its_folder_until_it_exits() {
     let env = Env::new();
@@ -452,7 +480,7 @@ fn keep_zero_removes_the_newest_orphan_too() {
 fn downloads_and_git_databases_nothing_references_go_when_old() {
     let env = Env::new();
     let p1 = installed_twice(&env);
-    let downloads = env.user_cache().join("plugin/downloads-v1");
+    let downloads = join(&env.user_cache(), "plugin/downloads-v1");
     let (used, unused, young) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(32));
     // The recorded version folder names the archive it was made from.
     let ok_path = p1.join("2.0.0/.plugin-ok");
@@ -465,10 +493,10 @@ fn downloads_and_git_databases_nothing_references_go_when_old() {
         write(&f, "zip bytes");
         age_tree(&f, days);
     }
-    let seen = downloads.join("npm-seen/0123");
+    let seen = join(&downloads, "npm-seen/0123");
     write(&seen, "{}");
     age_tree(&seen, 30);
-    let db = env.user_cache().join("plugin/git-v1/db");
+    let db = join(&env.user_cache(), "plugin/git-v1/db");
     let (old_db, busy_db, young_db) = (
         db.join("old-0123456789abcdef"),
         db.join("busy-0123456789abcdef"),

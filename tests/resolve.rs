@@ -282,7 +282,7 @@ fn hooks_file_that_is_not_json_names_line_and_column() {
         human
             .run
             .stderr
-            .contains("/hooks/hooks.json:3:20: invalid JSON: "),
+            .contains(&native("/hooks/hooks.json:3:20: invalid JSON: ")),
         "{}",
         human.run.stderr
     );
