@@ -35,6 +35,7 @@ fn default_modes(env: &Env) -> (u32, u32) {
 }
 
 /// Run the binary with another working directory.
+#[cfg(unix)] // only the git-root tests use it
 fn run_in(env: &Env, dir: &Path, args: &[&str]) -> Run {
     Run::from(
         env.command(args)
