@@ -35,6 +35,7 @@ fn default_modes(env: &Env) -> (u32, u32) {
 }
 
 /// Run the binary with another working directory.
+#[cfg(unix)] // only the git-root tests use it
 fn run_in(env: &Env, dir: &Path, args: &[&str]) -> Run {
     Run::from(
         env.command(args)
@@ -116,6 +117,7 @@ fn keys(v: &Value) -> Vec<&str> {
         .collect()
 }
 
+#[cfg(unix)]
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
@@ -190,7 +192,7 @@ fn settings_text(enabled: &[(&str, bool)], mkts: &[(&str, &Path)]) -> String {
 fn marketplace_add_directory_again_file_source_and_repoint() {
     let env = Env::new();
     let m = m1(&env);
-    let json_file = m.join(".claude-plugin/marketplace.json");
+    let json_file = join(&m, ".claude-plugin/marketplace.json");
 
     let r = env.run(&["marketplace", "add", s(&m)]).ok();
     assert_eq!(
@@ -201,8 +203,8 @@ fn marketplace_add_directory_again_file_source_and_repoint() {
     assert_eq!(
         read(&env.claude().join("settings.json")),
         format!(
-            "{{\n  \"extraKnownMarketplaces\": {{\n    \"m1\": {{\n      \"source\": {{\n        \"source\": \"directory\",\n        \"path\": \"{}\"\n      }}\n    }}\n  }}\n}}\n",
-            m.display()
+            "{{\n  \"extraKnownMarketplaces\": {{\n    \"m1\": {{\n      \"source\": {{\n        \"source\": \"directory\",\n        \"path\": {}\n      }}\n    }}\n  }}\n}}\n",
+            json_str(&m)
         )
     );
     let known_path = env.plugins().join("known_marketplaces.json");
@@ -215,8 +217,8 @@ fn marketplace_add_directory_again_file_source_and_repoint() {
     assert_eq!(
         known_text,
         format!(
-            "{{\n  \"m1\": {{\n    \"source\": {{\n      \"source\": \"directory\",\n      \"path\": \"{m}\"\n    }},\n    \"installLocation\": \"{m}\",\n    \"lastUpdated\": \"{ts}\"\n  }}\n}}",
-            m = m.display()
+            "{{\n  \"m1\": {{\n    \"source\": {{\n      \"source\": \"directory\",\n      \"path\": {m}\n    }},\n    \"installLocation\": {m},\n    \"lastUpdated\": \"{ts}\"\n  }}\n}}",
+            m = json_str(&m)
         )
     );
     assert!(!env.plugins().join("installed_plugins.json").exists());
@@ -251,7 +253,7 @@ fn marketplace_add_directory_again_file_source_and_repoint() {
     // Relative plugin paths of a file source resolve from the folder holding .claude-plugin/.
     env.run(&["install", "p1@m1"]).ok();
     assert_eq!(
-        read(&cache(&env).join("m1/p1/1.0.0/commands/c.md")),
+        read(&join(&cache(&env), "m1/p1/1.0.0/commands/c.md")),
         "# p1\n"
     );
 
@@ -311,7 +313,7 @@ fn marketplace_list_human_and_json_sorted_by_name() {
     let alpha = env.fx.join("alpha");
     plugin(&alpha.join("p"), "p", Some("1.0.0"));
     marketplace(&alpha, "alpha", r#"[{"name":"p","source":"./p"}]"#);
-    let alpha_json = alpha.join(".claude-plugin/marketplace.json");
+    let alpha_json = join(&alpha, ".claude-plugin/marketplace.json");
     add(&env, &zeta);
     add(&env, &alpha_json);
 
@@ -572,12 +574,12 @@ fn install_writes_settings_record_and_cache_exactly() {
     let ts = rec["installedAt"].as_str().unwrap();
     assert!(is_iso_ms(ts), "{ts}");
     assert_eq!(rec["lastUpdated"], rec["installedAt"]);
-    let install_path = cache(&env).join("m1/p1/1.0.0");
+    let install_path = join(&cache(&env), "m1/p1/1.0.0");
     assert_eq!(
         read(&env.plugins().join("installed_plugins.json")),
         format!(
-            "{{\n  \"version\": 2,\n  \"plugins\": {{\n    \"p1@m1\": [\n      {{\n        \"scope\": \"user\",\n        \"installPath\": \"{}\",\n        \"version\": \"1.0.0\",\n        \"installedAt\": \"{ts}\",\n        \"lastUpdated\": \"{ts}\"\n      }}\n    ]\n  }}\n}}",
-            install_path.display()
+            "{{\n  \"version\": 2,\n  \"plugins\": {{\n    \"p1@m1\": [\n      {{\n        \"scope\": \"user\",\n        \"installPath\": {},\n        \"version\": \"1.0.0\",\n        \"installedAt\": \"{ts}\",\n        \"lastUpdated\": \"{ts}\"\n      }}\n    ]\n  }}\n}}",
+            json_str(&install_path)
         )
     );
     // known_marketplaces.json untouched by install, still without trailing newline.
@@ -706,7 +708,7 @@ fn reinstall_of_disabled_plugin_recopies_and_enables() {
     env.run(&["install", "p1@m1"]).ok();
     env.run(&["disable", "p1@m1"]).ok();
     assert_eq!(env.settings()["enabledPlugins"]["p1@m1"], json!(false));
-    let v = cache(&env).join("m1/p1/1.0.0");
+    let v = join(&cache(&env), "m1/p1/1.0.0");
     write(&v.join("stale.txt"), "left by someone");
 
     let r = env.run(&["install", "p1@m1"]).ok();
@@ -762,7 +764,7 @@ fn install_project_and_local_scopes_outside_git() {
     let recs = env.installed()["plugins"]["p1@m1"].clone();
     let recs = recs.as_array().unwrap();
     assert_eq!(recs.len(), 2);
-    let path = cache(&env).join("m1/p1/1.0.0");
+    let path = join(&cache(&env), "m1/p1/1.0.0");
     for (rec, scope) in recs.iter().zip(["project", "local"]) {
         assert_eq!(
             keys(rec),
@@ -790,6 +792,8 @@ fn install_project_and_local_scopes_outside_git() {
     );
 }
 
+// Runs git, which a Windows test process cannot start under wine.
+#[cfg(unix)]
 #[test]
 fn install_project_and_local_scopes_use_the_git_root() {
     let env = Env::new();
@@ -920,6 +924,8 @@ fn version_precedence_manifest_then_entry_then_unknown() {
     }
 }
 
+// Runs git, which a Windows test process cannot start under wine.
+#[cfg(unix)]
 #[test]
 fn version_from_git_commit_of_the_marketplace_work_tree() {
     let env = Env::new();
@@ -945,7 +951,7 @@ fn version_from_git_commit_of_the_marketplace_work_tree() {
     assert_eq!(nv["version"], json!(sha12));
     assert_eq!(
         nv["installPath"],
-        json!(s(&cache(&env).join("mg/nv").join(sha12)))
+        json!(s(&join(&cache(&env), "mg/nv").join(sha12)))
     );
     assert_eq!(nv["gitCommitSha"], json!(head));
     assert_eq!(
@@ -962,7 +968,12 @@ fn version_from_git_commit_of_the_marketplace_work_tree() {
     let v = record(&env, "v@mg");
     assert_eq!(v["version"], json!("1.0.0"));
     assert_eq!(v["gitCommitSha"], json!(head));
-    assert!(!cache(&env).join("mg/nv").join(sha12).join(".git").exists());
+    assert!(
+        !join(&cache(&env), "mg/nv")
+            .join(sha12)
+            .join(".git")
+            .exists()
+    );
 
     // A new commit is a new version: installing again installs it (a folder marketplace).
     write(&m.join("plugins/nv/commands/c.md"), "# changed\n");
@@ -988,7 +999,7 @@ fn version_folder_sanitisation_keeps_the_raw_version() {
     env.run(&["install", "beta@mv"]).ok();
     let rec = record(&env, "beta@mv");
     assert_eq!(rec["version"], json!("1.0.0-beta.1+build.5"));
-    let dir = cache(&env).join("mv/beta/1.0.0-beta.1-build.5");
+    let dir = join(&cache(&env), "mv/beta/1.0.0-beta.1-build.5");
     assert_eq!(rec["installPath"], json!(s(&dir)));
     assert_eq!(
         env.read_json(&dir.join(".plugin-ok"))["version"],
@@ -998,13 +1009,13 @@ fn version_folder_sanitisation_keeps_the_raw_version() {
     env.run(&["install", "dotdot@mv"]).ok();
     let rec = record(&env, "dotdot@mv");
     assert_eq!(rec["version"], json!("../../etc"));
-    let dir = cache(&env).join("mv/dotdot/..-..-etc");
+    let dir = join(&cache(&env), "mv/dotdot/..-..-etc");
     assert_eq!(rec["installPath"], json!(s(&dir)));
     assert!(dir.join("commands/c.md").is_file());
     assert!(
         plugin::fsutil::canonicalize(&dir)
             .unwrap()
-            .starts_with(plugin::fsutil::canonicalize(cache(&env).join("mv/dotdot")).unwrap())
+            .starts_with(plugin::fsutil::canonicalize(join(&cache(&env), "mv/dotdot")).unwrap())
     );
     // Nothing escaped: the cache holds exactly the two plugins' folders.
     let top: Vec<String> = tree(&cache(&env))
@@ -1028,7 +1039,7 @@ fn version_folder_sanitisation_keeps_the_raw_version() {
         env.claude().join("etc"),
         env.home.join("etc"),
         cache(&env).join("etc"),
-        cache(&env).join("mv/etc"),
+        join(&cache(&env), "mv/etc"),
     ] {
         assert!(!stray.exists(), "{}", stray.display());
     }
@@ -1117,7 +1128,7 @@ fn symlink_policy_end_to_end() {
         )
     );
 
-    let v = cache(&env).join("mL/pl/1.0.0");
+    let v = join(&cache(&env), "mL/pl/1.0.0");
     let manifest_len = fs::metadata(pl.join(".claude-plugin/plugin.json"))
         .unwrap()
         .len();
@@ -1200,7 +1211,7 @@ fn symlink_to_an_ancestor_terminates() {
         "warning: skipped symlink shared/back -> ../plugins: it is part of a symlink cycle\n\
          warning: skipped symlink up -> ..: it is part of a symlink cycle\n"
     );
-    let v = cache(&env).join("mU/x/1.0.0");
+    let v = join(&cache(&env), "mU/x/1.0.0");
     assert!(fs::symlink_metadata(v.join("up")).is_err());
     assert!(fs::symlink_metadata(v.join("shared/back")).is_err());
     assert_eq!(read(&v.join("shared/s.md")), "s\n");
@@ -1270,7 +1281,7 @@ fn uninstall_human_json_keep_data_and_scopes() {
         read(&env.plugins().join("installed_plugins.json")),
         "{\n  \"version\": 2,\n  \"plugins\": {}\n}"
     );
-    let v = cache(&env).join("m1/p1/1.0.0");
+    let v = join(&cache(&env), "m1/p1/1.0.0");
     assert_eq!(read(&v.join(".orphaned_at")).len(), 13);
     assert!(v.join("commands/c.md").is_file());
     assert!(!data.exists());
@@ -1807,7 +1818,7 @@ fn one_unreadable_settings_scope_stops_disable_all_before_any_write() {
     assert!(
         r.stderr.contains(&format!(
             "{}:3:1: invalid JSON",
-            env.cwd.join(".claude/settings.json").display()
+            join(&env.cwd, ".claude/settings.json").display()
         )),
         "{}",
         r.stderr
@@ -1843,7 +1854,7 @@ fn assert_failed_copy_left_no_trace(env: &Env, before: &[String], r: &Run) {
         "added {added:?}\nremoved {removed:?}\nstderr {}",
         r.stderr
     );
-    let versions = cache(env).join("mk/p");
+    let versions = join(&cache(env), "mk/p");
     if versions.is_dir() {
         assert_eq!(fs::read_dir(&versions).unwrap().count(), 0);
     }
@@ -1878,6 +1889,8 @@ fn unreadable_file_mid_copy_records_nothing() {
     chmod(&m.join("p/z-locked.txt"), 0o644);
 }
 
+// PATH_MAX and "File name too long" are Unix's; Windows paths (\\?\) reach 32767 characters.
+#[cfg(unix)]
 #[test]
 fn path_too_long_mid_copy_records_nothing() {
     // Works as root too: the source path fits PATH_MAX, its copy under the cache does not.
@@ -1911,18 +1924,18 @@ fn blocked_cache_folder_records_nothing() {
     let env = Env::new();
     copy_failure_fixture(&env);
     // The plugin's cache folder is a regular file: staging cannot even start (works as root).
-    write(&cache(&env).join("mk/p"), "not a folder");
+    write(&join(&cache(&env), "mk/p"), "not a folder");
     let r = fails_unchanged(&env, &["install", "p@mk", "--json"]);
     assert_eq!(r.json()["outcome"], json!("failed"));
     assert!(
         r.json()["message"]
             .as_str()
             .unwrap()
-            .contains(s(&cache(&env).join("mk/p"))),
+            .contains(s(&join(&cache(&env), "mk/p"))),
         "{}",
         r.stdout
     );
-    assert_eq!(read(&cache(&env).join("mk/p")), "not a folder");
+    assert_eq!(read(&join(&cache(&env), "mk/p")), "not a folder");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1937,7 +1950,7 @@ fn versions_sharing_a_folder_name_are_refused() {
     marketplace(&m, "mc", r#"[{"name":"p","source":"./p"}]"#);
     add(&env, &m);
     env.run(&["install", "p@mc"]).ok();
-    let folder = cache(&env).join("mc/p/1.0.0-a");
+    let folder = join(&cache(&env), "mc/p/1.0.0-a");
     assert_eq!(record(&env, "p@mc")["installPath"], json!(s(&folder)));
 
     write(

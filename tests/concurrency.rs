@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Instant;
 
-use common::{Env, marketplace, plugin};
+use common::{Env, join, marketplace, plugin};
 use serde_json::Value;
 
 const STAGING_PREFIX: &str = ".plugin-staging-";
@@ -153,7 +153,7 @@ fn twenty_parallel_installs_of_different_plugins_all_land() {
             let id = format!("c{i}@m");
             let records = plugins[&id].as_array().unwrap();
             assert_eq!(records.len(), 1, "round {round}: {id}: {records:?}");
-            let path = env.plugins().join(format!("cache/m/c{i}/1.0.0"));
+            let path = join(&env.plugins(), &format!("cache/m/c{i}/1.0.0"));
             assert_eq!(records[0]["installPath"], path.to_str().unwrap());
             assert_valid_marker(&path, "1.0.0");
             assert_eq!(enabled[&id], true, "round {round}: {id}");

@@ -91,11 +91,15 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// `path` relative to the corpus, written with `/` on every OS (as STATS.json keys are).
 fn rel(path: &Path) -> String {
-    path.strip_prefix(corpus_root())
+    let parts: Vec<_> = path
+        .strip_prefix(corpus_root())
         .unwrap()
-        .to_string_lossy()
-        .into_owned()
+        .iter()
+        .map(|c| c.to_string_lossy())
+        .collect();
+    parts.join("/")
 }
 
 fn read_json(path: &Path) -> (String, Value) {

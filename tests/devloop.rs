@@ -33,13 +33,15 @@ fn checkout(env: &Env, folder: &str, name: &str, version: &str) -> PathBuf {
     dir
 }
 
-#[cfg(unix)]
 #[test]
 fn link_records_enables_and_serves_edits_through_the_cache() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let co = checkout(&env, "tool", "tool", "0.3.0");
     let r = env.run(&["link", s(&co), "--json"]).ok();
-    let link = cache(&env).join("dev/tool/0.3.0");
+    let link = join(&cache(&env), "dev/tool/0.3.0");
     assert_eq!(
         r.json(),
         json!({"schemaVersion":1,"command":"link","outcome":"ok","plugin":s(&co),"pluginId":"tool@dev","scope":"user",
@@ -132,10 +134,12 @@ fn link_records_enables_and_serves_edits_through_the_cache() {
     assert!(co.join("commands/new.md").is_file(), "the checkout stays");
 }
 
-#[cfg(unix)]
 #[test]
 fn link_over_an_installed_plugin_needs_force_and_unlink_restores_it() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let m = m1(&env);
     env.run(&["marketplace", "add", s(&m)]).ok();
     env.run(&["install", "p1@m1"]).ok();
@@ -143,7 +147,7 @@ fn link_over_an_installed_plugin_needs_force_and_unlink_restores_it() {
     let co = checkout(&env, "p1", "p1", "1.0.0");
     write(&co.join("commands/c.md"), "work in progress\n");
     let installed_before = env.installed();
-    let v = cache(&env).join("m1/p1/1.0.0");
+    let v = join(&cache(&env), "m1/p1/1.0.0");
 
     // Without --force: refused, nothing changed.
     let before = snapshot(&env);
@@ -167,7 +171,7 @@ fn link_over_an_installed_plugin_needs_force_and_unlink_restores_it() {
         fs::read_to_string(v.join("commands/c.md")).unwrap(),
         "work in progress\n"
     );
-    let aside = cache(&env).join("m1/p1/.1.0.0.plugin-unlinked");
+    let aside = join(&cache(&env), "m1/p1/.1.0.0.plugin-unlinked");
     assert_eq!(
         fs::read_to_string(aside.join("commands/c.md")).unwrap(),
         "# p1\n"
@@ -213,17 +217,19 @@ fn link_over_an_installed_plugin_needs_force_and_unlink_restores_it() {
     );
 }
 
-#[cfg(unix)]
 #[test]
 fn link_of_another_version_keeps_the_installed_folder_in_place() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let m = m1(&env);
     env.run(&["marketplace", "add", s(&m)]).ok();
     env.run(&["install", "p1@m1"]).ok();
     let co = checkout(&env, "p1-next", "p1", "2.0.0-dev");
     env.run(&["link", s(&co), "--as", "p1@m1", "--force"]).ok();
-    let old = cache(&env).join("m1/p1/1.0.0");
-    let link = cache(&env).join("m1/p1/2.0.0-dev");
+    let old = join(&cache(&env), "m1/p1/1.0.0");
+    let link = join(&cache(&env), "m1/p1/2.0.0-dev");
     assert!(old.is_dir() && !old.is_symlink());
     assert!(!old.join(".orphaned_at").exists(), "kept for unlink");
     assert_eq!(fs::read_link(&link).unwrap(), co);
@@ -278,14 +284,16 @@ fn link_refuses_what_is_not_a_plugin_and_changes_nothing() {
     assert!(!env.plugins().join("installed_plugins.json").exists());
 }
 
-#[cfg(unix)]
 #[test]
 fn link_without_manifest_uses_the_folder_name_and_version_unknown() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let co = env.fx.join("skills-only");
     write(&co.join("skills/s/SKILL.md"), "---\nname: s\n---\n");
     env.run(&["link", s(&co), "--scope", "project"]).ok();
-    let link = cache(&env).join("dev/skills-only/unknown");
+    let link = join(&cache(&env), "dev/skills-only/unknown");
     assert_eq!(fs::read_link(&link).unwrap(), co);
     let rec = env.first_record("skills-only@dev");
     assert_eq!(rec["scope"], json!("project"));
@@ -357,7 +365,7 @@ fn reinstall_of_unchanged_folder_plugin_does_nothing_and_says_so() {
 fn changed_content_needs_a_new_version_or_force() {
     let env = Env::new();
     let src = installed_p1(&env);
-    let v = cache(&env).join("m1/p1/1.0.0");
+    let v = join(&cache(&env), "m1/p1/1.0.0");
     write(&src.join("commands/c.md"), "changed\n");
 
     // Same version, other content: refused, with the suggestion; nothing changed.
@@ -407,7 +415,7 @@ fn changed_content_needs_a_new_version_or_force() {
     env.run(&["install", "p1@m1"]).ok();
     let rec = env.first_record("p1@m1");
     assert_eq!(rec["version"], json!("1.0.1"));
-    let new = cache(&env).join("m1/p1/1.0.1");
+    let new = join(&cache(&env), "m1/p1/1.0.1");
     assert_eq!(
         fs::read_to_string(new.join("commands/c.md")).unwrap(),
         "next\n"
@@ -503,7 +511,7 @@ fn init_scaffolds_a_plugin_that_installs() {
     );
     env.run(&["marketplace", "add", s(&env.cwd)]).ok();
     env.run(&["install", "my-tool@local"]).ok();
-    let v = cache(&env).join("local/my-tool/0.1.0");
+    let v = join(&cache(&env), "local/my-tool/0.1.0");
     assert!(v.join("commands/my-tool.md").is_file());
     assert_sealed(&v);
 
@@ -531,15 +539,17 @@ fn init_scaffolds_a_plugin_that_installs() {
     assert!(env.cwd.join("empty/.claude-plugin/plugin.json").is_file());
 }
 
-#[cfg(unix)]
 #[test]
 fn link_over_a_folder_another_scope_uses_needs_force() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let m = m1(&env);
     env.run(&["marketplace", "add", s(&m)]).ok();
     env.run(&["install", "p1@m1"]).ok();
     let co = checkout(&env, "p1", "p1", "1.0.0");
-    let v = cache(&env).join("m1/p1/1.0.0");
+    let v = join(&cache(&env), "m1/p1/1.0.0");
 
     // Nothing installed at project scope, but the folder is the user-scope installation's.
     let before = snapshot(&env);
@@ -607,6 +617,9 @@ fn link_over_a_folder_another_scope_uses_needs_force() {
 #[test]
 fn uninstall_of_a_linked_plugin_is_refused_in_favour_of_unlink() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let co = checkout(&env, "tool", "tool", "0.3.0");
     env.run(&["link", s(&co)]).ok();
     let before = snapshot(&env);
@@ -646,7 +659,7 @@ fn uninstall_of_a_linked_plugin_is_refused_in_favour_of_unlink() {
         "{}",
         r.stderr
     );
-    let aside = cache(&env).join("m1/p1/.1.0.0.plugin-unlinked");
+    let aside = join(&cache(&env), "m1/p1/.1.0.0.plugin-unlinked");
     assert!(aside.is_dir());
 
     // unlink then uninstall: nothing of the link is left.
@@ -663,6 +676,7 @@ fn uninstall_of_a_linked_plugin_is_refused_in_favour_of_unlink() {
     );
 }
 
+// Needs a dangling link that Windows processes see (wine hides them) and Unix's symlink call.
 #[cfg(unix)]
 #[test]
 fn a_link_that_fails_halfway_puts_everything_back() {
@@ -671,7 +685,7 @@ fn a_link_that_fails_halfway_puts_everything_back() {
     env.run(&["marketplace", "add", s(&m)]).ok();
     env.run(&["install", "p1@m1"]).ok();
     let co = checkout(&env, "p1", "p1", "1.0.0");
-    let v = cache(&env).join("m1/p1/1.0.0");
+    let v = join(&cache(&env), "m1/p1/1.0.0");
     // The project settings cannot be written (the last step): `.claude` is a dangling link, so
     // reading finds no settings but creating the folder fails (even as root).
     std::os::unix::fs::symlink(env.fx.join("gone"), env.cwd.join(".claude")).unwrap();
@@ -745,13 +759,16 @@ fn entries(dir: &Path) -> Vec<String> {
 #[test]
 fn linking_again_at_another_version_takes_the_earlier_link_down() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let m = m1(&env);
     env.run(&["marketplace", "add", s(&m)]).ok();
     env.run(&["install", "p1@m1"]).ok();
     let installed_before = env.installed();
     let co = checkout(&env, "p1", "p1", "1.0.0");
     env.run(&["link", s(&co), "--as", "p1@m1", "--force"]).ok();
-    let dir = cache(&env).join("m1/p1");
+    let dir = join(&cache(&env), "m1/p1");
     assert_eq!(
         entries(&dir),
         [
@@ -791,7 +808,7 @@ fn linking_again_at_another_version_takes_the_earlier_link_down() {
     checkout(&env, "tool", "tool", "0.4.0");
     env.run(&["link", s(&tool)]).ok();
     assert_eq!(
-        entries(&cache(&env).join("dev/tool")),
+        entries(&join(&cache(&env), "dev/tool")),
         [format!("0.4.0 -> {}", tool.display())]
     );
     let catalog = env.read_json(
@@ -810,13 +827,16 @@ fn linking_again_at_another_version_takes_the_earlier_link_down() {
 #[test]
 fn linking_again_needs_force_once_another_tool_replaced_the_record() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let m = m1(&env);
     env.run(&["marketplace", "add", s(&m)]).ok();
     env.run(&["install", "p1@m1"]).ok();
     let co = checkout(&env, "p1", "p1", "1.0.0");
     env.run(&["link", s(&co), "--as", "p1@m1", "--force"]).ok();
     // Claude Code's `plugin update` knows nothing of links and records its own copy.
-    let copy = cache(&env).join("m1/p1/1.1.0");
+    let copy = join(&cache(&env), "m1/p1/1.1.0");
     fs::create_dir_all(&copy).unwrap();
     let file = env.plugins().join("installed_plugins.json");
     let mut v = env.installed();
@@ -834,6 +854,9 @@ fn linking_again_needs_force_once_another_tool_replaced_the_record() {
 #[test]
 fn marketplace_remove_refuses_while_plugins_are_linked_into_it() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let m = m1(&env);
     env.run(&["marketplace", "add", s(&m)]).ok();
     env.run(&["install", "p1@m1"]).ok();
@@ -863,10 +886,12 @@ fn marketplace_remove_refuses_while_plugins_are_linked_into_it() {
     assert!(env.known().get("dev").is_none());
 }
 
-#[cfg(unix)]
 #[test]
 fn sync_prune_leaves_a_linked_checkout_to_unlink() {
     let env = Env::new();
+    if no_links(&env) {
+        return;
+    }
     let co = checkout(&env, "tool", "tool", "0.3.0");
     env.run(&["link", s(&co)]).ok();
     env.run(&["disable", "tool@dev"]).ok();
@@ -874,7 +899,7 @@ fn sync_prune_leaves_a_linked_checkout_to_unlink() {
     let r = env.run(&["sync", "--prune", "--json"]).ok().json();
     assert_eq!(r["plugins"], json!([]), "{r}");
     assert_eq!(env.installed(), before);
-    assert!(cache(&env).join("dev/tool/0.3.0").is_symlink());
+    assert!(join(&cache(&env), "dev/tool/0.3.0").is_symlink());
     // unlink still finds what link recorded.
     env.run(&["unlink", "tool"]).ok();
     assert!(!cache(&env).join("dev").exists());

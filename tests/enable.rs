@@ -60,11 +60,11 @@ fn user_settings(env: &Env) -> PathBuf {
 }
 
 fn project_settings(env: &Env) -> PathBuf {
-    env.cwd.join(".claude/settings.json")
+    join(&env.cwd, ".claude/settings.json")
 }
 
 fn local_settings(env: &Env) -> PathBuf {
-    env.cwd.join(".claude/settings.local.json")
+    join(&env.cwd, ".claude/settings.local.json")
 }
 
 /// Folder marketplace `m1` offering `names` (each a plugin at 1.0.0), added.

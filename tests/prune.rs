@@ -9,10 +9,10 @@ use std::io::{BufRead, BufReader};
 #[cfg(unix)]
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Env, m1, plugin, tree, write};
+use common::{Env, join, m1, plugin, tree, write};
 use plugin::lock::{FileLock, LockMode};
 use serde_json::json;
 
@@ -42,7 +42,7 @@ fn installed_twice(env: &Env) -> PathBuf {
     env.run(&["uninstall", "p1@m1"]).ok();
     plugin(&m.join("plugins/p1"), "p1", Some("2.0.0"));
     env.run(&["install", "p1@m1"]).ok();
-    let p1 = cache(env).join("m1/p1");
+    let p1 = join(&cache(env), "m1/p1");
     assert!(p1.join("1.0.0/.orphaned_at").is_file());
     assert_eq!(
         env.first_record("p1@m1")["installPath"],
@@ -83,6 +83,24 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// A folder opened so that its times can be set: Windows opens a folder only with backup
+/// semantics, and setting times needs write access to its attributes.
+fn open_folder_for_times(path: &Path) -> fs::File {
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_WRITE_ATTRIBUTES: u32 = 0x100;
+        const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+        fs::OpenOptions::new()
+            .access_mode(FILE_WRITE_ATTRIBUTES)
+            .custom_flags(FILE_FLAG_BACKUP_SEMANTICS)
+            .open(path)
+            .expect("open folder")
+    }
+    #[cfg(not(windows))]
+    fs::File::open(path).expect("open folder")
+}
+
 /// Set the modification time of everything under `path` to `days` ago.
 fn age_tree(path: &Path, days: u64) {
     let t = SystemTime::now() - Duration::from_secs(days * 86_400);
@@ -91,10 +109,7 @@ fn age_tree(path: &Path, days: u64) {
         for e in fs::read_dir(path).expect("read_dir") {
             age_tree(&e.expect("entry").path(), days);
         }
-        fs::File::open(path)
-            .expect("open")
-            .set_modified(t)
-            .expect("touch");
+        open_folder_for_times(path).set_modified(t).expect("touch");
     } else {
         let f = fs::OpenOptions::new().write(true).open(path).expect("open");
         f.set_modified(t).expect("touch");
@@ -127,7 +142,16 @@ fn sorted(mut lines: Vec<String>) -> Vec<String> {
 fn tree_without(root: &Path, gone: &[&Path]) -> Vec<String> {
     let rel: Vec<String> = gone
         .iter()
-        .map(|g| g.strip_prefix(root).expect("inside").display().to_string())
+        // With `/`, as `tree` writes them.
+        .map(|g| {
+            let parts: Vec<_> = g
+                .strip_prefix(root)
+                .expect("inside")
+                .iter()
+                .map(|c| c.to_string_lossy())
+                .collect();
+            parts.join("/")
+        })
         .collect();
     tree(root)
         .into_iter()
@@ -213,8 +237,9 @@ fn prunes_old_orphans_beyond_keep_and_marks_unmarked_ones() {
     assert!(p3.is_dir() && v110.is_dir() && v200.is_dir() && p2.join("0.5.0").is_dir());
 }
 
-fn spawn_sleep_in(dir: &Path) -> Child {
-    Command::new("sleep")
+#[cfg(unix)]
+fn spawn_sleep_in(dir: &Path) -> std::process::Child {
+    std::process::Command::new("sleep")
         .arg("30")
         .current_dir(dir)
         .spawn()
@@ -226,13 +251,16 @@ const KEPT_P1: &str =
     "kept p1@m1 1.1.0: the newest orphan (--keep 1)\nkept p1@m1 2.0.0: installed\n";
 
 fn kept_p1_json(env: &Env) -> serde_json::Value {
-    let p1 = cache(env).join("m1/p1");
+    let p1 = join(&cache(env), "m1/p1");
     json!([
         {"path": s(&p1.join("1.1.0")), "plugin": "p1@m1", "version": "1.1.0", "reason": "keep"},
         {"path": s(&p1.join("2.0.0")), "plugin": "p1@m1", "version": "2.0.0", "reason": "installed"},
     ])
 }
 
+// Folders of live processes are found through /proc (Windows has no such scan), and `sleep` is a
+// Linux program, which wine's Windows processes cannot start.
+#[cfg(unix)]
 #[test]
 fn a_live_process_keeps_its_folder_until_it_exits() {
     let env = Env::new();
@@ -303,7 +331,7 @@ fn in_use_markers_of_live_processes_keep_a_folder() {
 /// A tree of every kind of removable entry; returns the entries that a prune removes.
 fn everything_removable(env: &Env) -> Vec<PathBuf> {
     let (v100, _) = removable_orphan(env);
-    let p1 = cache(env).join("m1/p1");
+    let p1 = join(&cache(env), "m1/p1");
     let staging = p1.join(".plugin-staging-0123abcd");
     write(&staging.join("commands/c.md"), "half");
     let old_ms = now_ms() - 2 * 3_600_000;
@@ -452,7 +480,7 @@ fn keep_zero_removes_the_newest_orphan_too() {
 fn downloads_and_git_databases_nothing_references_go_when_old() {
     let env = Env::new();
     let p1 = installed_twice(&env);
-    let downloads = env.user_cache().join("plugin/downloads-v1");
+    let downloads = join(&env.user_cache(), "plugin/downloads-v1");
     let (used, unused, young) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(32));
     // The recorded version folder names the archive it was made from.
     let ok_path = p1.join("2.0.0/.plugin-ok");
@@ -465,10 +493,10 @@ fn downloads_and_git_databases_nothing_references_go_when_old() {
         write(&f, "zip bytes");
         age_tree(&f, days);
     }
-    let seen = downloads.join("npm-seen/0123");
+    let seen = join(&downloads, "npm-seen/0123");
     write(&seen, "{}");
     age_tree(&seen, 30);
-    let db = env.user_cache().join("plugin/git-v1/db");
+    let db = join(&env.user_cache(), "plugin/git-v1/db");
     let (old_db, busy_db, young_db) = (
         db.join("old-0123456789abcdef"),
         db.join("busy-0123456789abcdef"),
@@ -568,7 +596,7 @@ fn cache_dir_follows_the_environment() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", env.cwd.join("cfg/plugins/cache").display())
+        format!("{}\n", join(&env.cwd, "cfg/plugins/cache").display())
     );
     let out = env
         .command(&["cache", "dir"])
@@ -578,6 +606,6 @@ fn cache_dir_follows_the_environment() {
         .unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        format!("{}\n", env.home.join("pc/cache").display())
+        format!("{}\n", join(&env.home, "pc/cache").display())
     );
 }

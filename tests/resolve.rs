@@ -48,10 +48,8 @@ fn run_case(name: &str, json_flag: bool) -> Outcome {
         serde_json::from_str(&fs::read_to_string(dir.join("case.json")).expect("case.json"))
             .expect("case.json is JSON");
     let env = Env::new();
-    let tmp = env
-        .tmp
-        .path()
-        .canonicalize()
+    // The form the product prints (C:\… rather than \\?\C:\… on Windows).
+    let tmp = plugin::fsutil::canonicalize(env.tmp.path())
         .expect("tmp")
         .display()
         .to_string();
@@ -120,12 +118,32 @@ fn run_case(name: &str, json_flag: bool) -> Outcome {
     }
 }
 
+/// `s` as it reads inside a JSON string (`\` doubled).
+fn json_text(s: &str) -> String {
+    let quoted = Value::String(s.to_owned()).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
+/// Windows: `\` becomes `/` in every string holding a temp path, so one `expected.json` (written
+/// with `/`) serves both OSes; strings without `<TMP>` (a catalog's own paths) stay as they are.
+fn slashes_in_tmp_paths(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains("<TMP>") => *s = s.replace('\\', "/"),
+        Value::Array(items) => items.iter_mut().for_each(slashes_in_tmp_paths),
+        Value::Object(map) => map.values_mut().for_each(slashes_in_tmp_paths),
+        _ => {}
+    }
+}
+
 /// Compare the `--json` output of case `name` with its `expected.json` (or rewrite it).
 fn golden(name: &str) -> Outcome {
     let o = run_case(name, true);
-    let text = o.run.stdout.replace(&o.tmp, "<TMP>");
-    let got: Value = serde_json::from_str(text.trim())
+    let text = o.run.stdout.replace(&json_text(&o.tmp), "<TMP>");
+    let mut got: Value = serde_json::from_str(text.trim())
         .unwrap_or_else(|e| panic!("{name}: stdout is not JSON ({e}): {}", o.run.stdout));
+    if cfg!(windows) {
+        slashes_in_tmp_paths(&mut got);
+    }
     let expected_file = case_dir(name).join("expected.json");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         let pretty = serde_json::to_string_pretty(&got).expect("JSON") + "\n";
@@ -264,7 +282,7 @@ fn hooks_file_that_is_not_json_names_line_and_column() {
         human
             .run
             .stderr
-            .contains("/hooks/hooks.json:3:20: invalid JSON: "),
+            .contains(&native("/hooks/hooks.json:3:20: invalid JSON: ")),
         "{}",
         human.run.stderr
     );
@@ -290,7 +308,7 @@ fn not_installed_suggests_install() {
 #[test]
 fn human_output_lists_resolved_commands() {
     let o = run_case("strict-true", false);
-    let root = o.config.join("plugins/cache/m/p/1.0.0");
+    let root = join(&o.config, "plugins/cache/m/p/1.0.0");
     let out = &o.run.stdout;
     // A folder marketplace's plugin: Claude Code loads the marketplace's folder in place, which
     // `plugin list` shows under "Read from"; resolve says the same.
@@ -298,7 +316,7 @@ fn human_output_lists_resolved_commands() {
         out.contains(&format!(
             "  root     {}  (the installed copy)\n  loads    {}  (Claude Code reads this marketplace folder in place; `plugin list`: \"Read from\")\n",
             root.display(),
-            o.env.fx.join("market/p").display()
+            join(&o.env.fx, "market/p").display()
         )),
         "{out}"
     );
@@ -306,7 +324,7 @@ fn human_output_lists_resolved_commands() {
     assert!(
         list.contains(&format!(
             "Read from: {}\n",
-            o.env.fx.join("market/p").display()
+            join(&o.env.fx, "market/p").display()
         )),
         "{list}"
     );
@@ -325,8 +343,8 @@ fn human_output_lists_resolved_commands() {
     );
     assert!(
         out.contains(&format!(
-            "  p:build  {}/cmds/build.md  uses CLAUDE_PLUGIN_ROOT\n",
-            root.display()
+            "  p:build  {}  uses CLAUDE_PLUGIN_ROOT\n",
+            join(&root, "cmds/build.md").display()
         )),
         "{out}"
     );
@@ -339,15 +357,17 @@ fn human_output_lists_resolved_commands() {
     );
 }
 
-#[cfg(unix)]
 #[test]
 fn a_link_out_of_the_plugin_root_escapes() {
     let o = run_case("escaping-paths", true);
-    let root = o.config.join("plugins/cache/m/p/1.0.0");
+    if no_links(&o.env) {
+        return;
+    }
+    let root = join(&o.config, "plugins/cache/m/p/1.0.0");
     let outside = o.env.fx.join("outside.md");
     write(&outside, "# outside\n");
-    std::os::unix::fs::symlink(&outside, root.join("linked.md")).expect("symlink");
-    std::os::unix::fs::symlink("ok.md", root.join("inside.md")).expect("symlink");
+    plugin::platform::symlink(&outside, root.join("linked.md")).expect("symlink");
+    plugin::platform::symlink("ok.md", root.join("inside.md")).expect("symlink");
     write(
         &root.join(".claude-plugin/plugin.json"),
         r#"{"name":"p","version":"1.0.0","commands":["./linked.md","./inside.md"]}"#,

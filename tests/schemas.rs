@@ -305,9 +305,15 @@ fn every_json_output_matches_its_schema() {
 
     c.run(&["init", "tool", "--json"], 0);
     c.run(&["init", "tool", "--json"], 1);
-    c.run(&["link", "tool", "--json"], 0);
-    c.run(&["link", "/no/such/dir", "--json"], 1);
-    c.run(&["unlink", "tool", "--json"], 0);
+    if links_work(c.env.tmp.path()) {
+        c.run(&["link", "tool", "--json"], 0);
+        c.run(&["link", "/no/such/dir", "--json"], 1);
+        c.run(&["unlink", "tool", "--json"], 0);
+    } else {
+        // Wine makes no links (Windows without Developer Mode neither): failure lines only.
+        eprintln!("links cannot be made here: only the failures of link and unlink are checked");
+        c.run(&["link", "/no/such/dir", "--json"], 1);
+    }
     c.run(&["unlink", "tool", "--json"], 1);
 
     c.run(&["uninstall", "busy@m1", "--json"], 0);

@@ -10,13 +10,17 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
-use common::{Env, Run, write};
+use common::{Env, Run, join, write};
 use serde_json::Value;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/validate")
-        .join(name)
+/// `testdata/validate/<rel>` as the product prints it: the real path of the fixture root (`Z:\…`
+/// under wine, where `CARGO_MANIFEST_DIR` reads `/work/…`), `rel` joined per component.
+fn fixture(rel: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join("validate");
+    let root = plugin::fsutil::canonicalize(&root).expect("testdata/validate");
+    join(&root, rel)
 }
 
 fn validate(env: &Env, path: &Path, extra: &[&str]) -> Run {
@@ -93,7 +97,7 @@ fn json_report_has_claude_codes_shape() {
             "directory"
         ]
     );
-    let target = fixture("clean-plugin").join(".claude-plugin/plugin.json");
+    let target = fixture("clean-plugin/.claude-plugin/plugin.json");
     assert_eq!(v["target"], target.to_string_lossy().as_ref());
     assert_eq!(v["manifest"]["file"], v["target"]);
     assert_eq!(v["manifest"]["type"], "plugin");
@@ -564,8 +568,9 @@ fn contents(v: &Value) -> Vec<(String, String, String, String)> {
     let mut out = Vec::new();
     for c in v["contents"].as_array().unwrap() {
         let file = c["file"].as_str().unwrap();
-        let file = file.rsplitn(3, '/').take(2).collect::<Vec<_>>();
-        let file = format!("{}/{}", file[1], file[0]);
+        // Its last two components (split on the OS's separators), written with `/`.
+        let file: Vec<_> = Path::new(file).iter().rev().take(2).collect();
+        let file = format!("{}/{}", file[1].display(), file[0].display());
         for sev in ["errors", "warnings"] {
             for i in c[sev].as_array().unwrap() {
                 out.push((

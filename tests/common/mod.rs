@@ -200,6 +200,48 @@ impl Env {
     }
 }
 
+/// `rel`, written with `/`, with the OS's separator: a relative path as the product prints it.
+pub fn native(rel: &str) -> String {
+    rel.replace('/', std::path::MAIN_SEPARATOR_STR)
+}
+
+/// `base` joined with each `/`-separated component of `rel`, so its text is what the product
+/// (which joins per component) prints; `Path::join("a/b")` would keep the `/` on Windows.
+pub fn join(base: &Path, rel: &str) -> PathBuf {
+    rel.split('/').fold(base.to_path_buf(), |p, c| p.join(c))
+}
+
+/// `path` as a JSON string literal (quoted, `\` escaped), for expected JSON text.
+pub fn json_str(path: &Path) -> String {
+    Value::String(path.to_str().expect("utf-8 path").to_owned()).to_string()
+}
+
+/// Whether symbolic links can be made here (`dir`): not under wine (where creating one
+/// "succeeds" but makes nothing) nor on Windows without Developer Mode. Tests about links
+/// return early, saying so, when this is false.
+pub fn links_work(dir: &Path) -> bool {
+    let probe = dir.join(format!("link-probe-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&probe);
+    fs::create_dir_all(&probe).expect("mkdir");
+    fs::write(probe.join("target"), "t").expect("write");
+    let made = platform::symlink("target", probe.join("link")).is_ok()
+        && fs::symlink_metadata(probe.join("link")).is_ok_and(|m| m.file_type().is_symlink());
+    let _ = fs::remove_dir_all(&probe);
+    made
+}
+
+/// True, after saying so on stderr, when `env`'s tests about links cannot run here: see
+/// [`links_work`]. Use as `if no_links(&env) { return; }`.
+pub fn no_links(env: &Env) -> bool {
+    if links_work(env.tmp.path()) {
+        return false;
+    }
+    eprintln!(
+        "skipped: symbolic links cannot be made here (wine makes none; Windows needs Developer Mode)"
+    );
+    true
+}
+
 /// Write `text` to `path`, creating parent folders.
 pub fn write(path: &Path, text: &str) {
     fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -274,11 +316,14 @@ fn listing(root: &Path, content: bool) -> Vec<String> {
         entries.sort_by_key(|e| e.file_name());
         for e in entries {
             let p = e.path();
-            let rel = p
+            // Written with `/` on every OS, so one expected listing serves all.
+            let rel: Vec<_> = p
                 .strip_prefix(root)
                 .expect("prefix")
-                .to_string_lossy()
-                .into_owned();
+                .iter()
+                .map(|c| c.to_string_lossy())
+                .collect();
+            let rel = rel.join("/");
             let meta = fs::symlink_metadata(&p).expect("meta");
             let mode = platform::permissions(&meta);
             if meta.file_type().is_symlink() {
