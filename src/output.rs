@@ -1283,11 +1283,10 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
         json_line(&pruned_json(&rep));
         return 0;
     }
-    let shown = |p: &Path| {
-        p.strip_prefix(&rep.plugins_root)
-            .unwrap_or(p)
-            .display()
-            .to_string()
+    // Inside the plugins root: relative, with `/` (as the catalogs write paths).
+    let shown = |p: &Path| match p.strip_prefix(&rep.plugins_root) {
+        Ok(rel) => crate::fsutil::slash_path(rel),
+        Err(_) => p.display().to_string(),
     };
     let (verb, mark) = if rep.dry_run {
         ("would remove", "would mark")

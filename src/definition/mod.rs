@@ -591,7 +591,7 @@ fn has_appendable(e: &Map<String, Value>) -> bool {
 pub(crate) fn shown(root: &Path, path: &Path) -> String {
     match path.strip_prefix(root) {
         Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
-        Ok(rel) => format!("./{}", rel.display()),
+        Ok(rel) => format!("./{}", crate::fsutil::slash_path(rel)),
         Err(_) => path.display().to_string(),
     }
 }

@@ -492,11 +492,9 @@ fn check_beside_manifest(
     f: &mut Findings,
 ) -> bool {
     let at = |field: &str| format!("plugins[{i}].{field}");
-    let shown_manifest = |file: &Path| {
-        file.strip_prefix(root)
-            .unwrap_or(file)
-            .to_string_lossy()
-            .into_owned()
+    let shown_manifest = |file: &Path| match file.strip_prefix(root) {
+        Ok(rel) => crate::fsutil::slash_path(rel),
+        Err(_) => file.display().to_string(),
     };
     let (file, mut pf, manifest) = (cm.file, cm.findings, cm.raw);
     // The entry supplies what plugin.json lacks; warn only when neither has it.
