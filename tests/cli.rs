@@ -682,7 +682,7 @@ fn install_already_installed_reports_versions_and_rewrites_nothing() {
     env.run(&["install", "p1@m1"]).ok();
     let before = snapshot(&env);
 
-    let src = m.join("plugins/p1");
+    let src = join(&m, "plugins/p1");
     let r = env.run(&["install", "p1@m1"]).ok();
     let (first, second) = r.stdout.split_once('\n').unwrap();
     assert_eq!(
@@ -1480,8 +1480,8 @@ fn list_human_json_and_available() {
         r.stdout,
         format!(
             "Installed plugins:\n\n  ❯ p1@m1\n    Version: 1.0.0\n    Read from: {}\n    Scope: user\n    Status: ✔ enabled\n\n  ❯ pj@m1\n    Version: 1.2.3\n    Read from: {}\n    Scope: user\n    Status: ✘ disabled\n\n",
-            m.join("plugins/p1").display(),
-            m.join("plugins/pj").display()
+            join(&m, "plugins/p1").display(),
+            join(&m, "plugins/pj").display()
         )
     );
     // With --available the same, then the plugins the marketplaces offer that are not installed
@@ -1497,7 +1497,7 @@ fn list_human_json_and_available() {
     let row = |id: &str, v: &str, enabled: bool, folder: &str| {
         let rec = record(&env, id);
         json!({"id": id, "version": v, "scope": "user", "enabled": enabled,
-               "installPath": rec["installPath"], "readFromFolder": s(&m.join(folder)),
+               "installPath": rec["installPath"], "readFromFolder": s(&join(&m, folder)),
                "folderVersion": v, "installedAt": rec["installedAt"],
                "lastUpdated": rec["lastUpdated"], "projectEnabled": false})
     };

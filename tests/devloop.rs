@@ -319,7 +319,7 @@ fn installed_p1(env: &Env) -> PathBuf {
     let m = m1(env);
     env.run(&["marketplace", "add", s(&m)]).ok();
     env.run(&["install", "p1@m1"]).ok();
-    m.join("plugins/p1")
+    join(&m, "plugins/p1")
 }
 
 fn mtime_ns(p: &Path) -> i128 {
