@@ -1,5 +1,6 @@
-// Needs the loopback git server (Python, git http-backend): Windows test processes cannot
-// start Linux programs under wine, so this file runs on Unix only (docs/windows-under-wine.md).
+// The real npm registry and PyPI over HTTPS: under wine the OS trust store that
+// rustls-platform-verifier asks refuses every certificate (its revocation check cannot
+// complete), so this file runs on Unix only (docs/windows-under-wine.md).
 #![cfg(unix)]
 
 //! A few installs from the real npm registry (reachable from every machine of this project,

@@ -109,7 +109,6 @@ fn write_files(
     commit: &str,
     files: &[(gix::ObjectId, EntryKind, PathBuf)],
 ) -> Result<(u64, Vec<Entry>), ExportError> {
-    let umask = crate::platform::umask();
     let write_one = |repo: &gix::Repository,
                      (id, kind, dst): &(gix::ObjectId, EntryKind, PathBuf)| {
         let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {
@@ -126,7 +125,7 @@ fn write_files(
         f.write_all(&blob.data).at("write", dst)?;
         // The bytes are in memory already: hashing them here spares the listing a second read.
         let entry = Entry::File {
-            mode: mode & !umask,
+            mode: crate::platform::created_mode(mode),
             sha256: hex::encode(Sha256::digest(&blob.data)),
         };
         Ok::<(u64, Entry), ExportError>((blob.data.len() as u64, entry))

@@ -10,7 +10,8 @@
 //! - [`scan_processes`]: the paths running processes hold, for "is this folder in use".
 //! - [`symlink`]: create a symbolic link (on Windows a folder junction where links are not
 //!   allowed).
-//! - File modes ([`permissions`], [`create_new_file`], [`set_permissions`], [`umask`]),
+//! - File modes ([`permissions`], [`create_new_file`], [`created_mode`], [`set_permissions`],
+//!   [`umask`]),
 //!   owners ([`keep_owner_and_mode`]), processes ([`process_alive`]), the filesystem's longest
 //!   name ([`name_max`]), and the OS's error codes ([`is_link_loop`], [`is_not_empty`],
 //!   [`is_transient_sharing`]).
@@ -44,10 +45,10 @@ use windows as imp;
 compile_error!("no platform implementation for this operating system (src/platform/)");
 
 pub use imp::{
-    Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, create_new_file, exchange, flush_tree,
-    is_link_loop, is_not_empty, is_transient_sharing, keep_owner_and_mode, name_max, open_nofollow,
-    open_nonblocking, permissions, process_alive, scan_processes, set_permissions, symlink,
-    sync_dir, umask, user_dirs,
+    Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, create_new_file, created_mode, exchange,
+    flush_tree, is_link_loop, is_not_empty, is_transient_sharing, keep_owner_and_mode, name_max,
+    open_nofollow, open_nonblocking, permissions, process_alive, scan_processes, set_permissions,
+    symlink, sync_dir, umask, user_dirs,
 };
 
 /// What `stat` says about an entry, as the stat cache remembers and compares it. On Windows

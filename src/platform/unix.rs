@@ -160,6 +160,11 @@ pub fn permissions(meta: &fs::Metadata) -> u32 {
     meta.permissions().mode() & 0o7777
 }
 
+/// The permission bits a file created with `mode` ends up with (the umask taken away).
+pub fn created_mode(mode: u32) -> u32 {
+    mode & !umask()
+}
+
 /// Create the new file `path` for writing, with `mode` (minus the umask); fails when it exists.
 pub fn create_new_file(path: &Path, mode: u32) -> io::Result<File> {
     OpenOptions::new()

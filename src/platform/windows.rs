@@ -304,6 +304,13 @@ pub fn permissions(meta: &fs::Metadata) -> u32 {
     }
 }
 
+/// The permission bits a file created with `mode` ends up with, as [`permissions`] reads them
+/// back: always 0644 (an executable bit is neither applied nor recorded, so that a listing taken
+/// at install time matches the folder listed again later).
+pub fn created_mode(_mode: u32) -> u32 {
+    0o644
+}
+
 /// Create the new file `path` for writing (`mode` cannot be applied); fails when it exists.
 pub fn create_new_file(path: &Path, _mode: u32) -> io::Result<File> {
     OpenOptions::new().write(true).create_new(true).open(path)
