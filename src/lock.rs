@@ -89,8 +89,13 @@ impl FileLock {
         }))
     }
 
-    /// Convert an exclusive lock to a shared one (not atomic: flock drops then re-takes it).
+    /// Convert an exclusive lock to a shared one. Not atomic: the exclusive lock is released,
+    /// then a shared one taken (flock does the same inside `lock_shared`; Windows' LockFileEx
+    /// would wait for ever for a shared lock over the exclusive one the same handle holds).
     pub fn downgrade(self) -> Result<Self, LockError> {
+        // Wine reports an error for an unlock that worked (docs/windows-under-wine.md); the
+        // shared lock below is what counts.
+        let _ = self.file.unlock();
         self.file.lock_shared().at("lock", &self.path)?;
         Ok(self)
     }
