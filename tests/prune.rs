@@ -181,13 +181,13 @@ fn prunes_old_orphans_beyond_keep_and_marks_unmarked_ones() {
     orphaned_days_ago(&v110, 30); // newest orphan: kept by --keep 1 though old
     orphaned_days_ago(&v200, 60); // recorded: never removed, marker or not
     // Another plugin: two young orphans.
-    let p2 = cache(&env).join("m1/p2");
+    let p2 = join(&cache(&env), "m1/p2");
     copy_dir(&v100, &p2.join("0.5.0"));
     copy_dir(&v100, &p2.join("0.4.0"));
     orphaned_days_ago(&p2.join("0.5.0"), 2);
     orphaned_days_ago(&p2.join("0.4.0"), 3);
     // An orphan without Claude Code's marker.
-    let p3 = cache(&env).join("m1/p3/1.0.0");
+    let p3 = join(&cache(&env), "m1/p3/1.0.0");
     copy_dir(&v100, &p3);
     fs::remove_file(p3.join(".orphaned_at")).unwrap();
     // A version entry that links to a development checkout, marked long ago.
@@ -378,7 +378,7 @@ fn leftovers_are_removed_fresh_temps_kept() {
 fn dry_run_changes_nothing_and_reports_bytes() {
     let env = Env::new();
     let gone = everything_removable(&env);
-    let unmarked = cache(&env).join("m1/p3/1.0.0");
+    let unmarked = join(&cache(&env), "m1/p3/1.0.0");
     copy_dir(&gone[0], &unmarked);
     fs::remove_file(unmarked.join(".orphaned_at")).unwrap();
     let total: u64 = gone.iter().map(|p| du(p)).sum();
@@ -428,7 +428,7 @@ fn bad_options_are_refused_before_anything_changes() {
 fn keep_zero_removes_the_newest_orphan_too() {
     let env = Env::new();
     let (v100, v110) = removable_orphan(&env);
-    let p1 = cache(&env).join("m1/p1");
+    let p1 = join(&cache(&env), "m1/p1");
     let young = p1.join("1.2.0");
     copy_dir(&v110, &young);
     orphaned_days_ago(&young, 2);
