@@ -404,6 +404,33 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    /// A file another process holds for a moment (an antivirus scanning it) makes a rename
+    /// over it fail with a sharing violation on Windows; the rename waits and succeeds.
+    #[cfg(windows)]
+    #[test]
+    fn a_rename_over_a_file_held_for_a_moment_is_retried() {
+        use std::os::windows::fs::OpenOptionsExt;
+        let t = tempfile::tempdir().unwrap();
+        let (from, to) = (t.path().join("new"), t.path().join("settings.json"));
+        fs::File::create(&from).unwrap();
+        fs::File::create(&to).unwrap();
+        // No sharing at all: neither a rename over it nor a delete can happen while it is open.
+        let held = fs::OpenOptions::new()
+            .read(true)
+            .share_mode(0)
+            .open(&to)
+            .unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            drop(held);
+        });
+        let started = std::time::Instant::now();
+        rename(&from, &to).unwrap();
+        assert!(started.elapsed() >= std::time::Duration::from_millis(100));
+        release.join().unwrap();
+        assert!(!from.exists() && to.exists());
+    }
+
     #[cfg(unix)] // the raw error code and its text are the OS's
     #[test]
     fn permission_errors_name_the_file_and_what_to_check() {

@@ -190,6 +190,18 @@ fn untab(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Files saved on Windows end their lines with CRLF: the block and its values read the same.
+    #[test]
+    fn crlf_files_read_as_lf_files() {
+        let crlf = parse("---\r\nname: s\r\ndescription: A skill\r\n---\r\n\r\n# Body\r\n");
+        assert_eq!(crlf.string("name"), Some("s"));
+        assert_eq!(crlf.string("description"), Some("A skill"));
+        assert_eq!(
+            crlf,
+            parse("---\nname: s\ndescription: A skill\n---\n\n# Body\n")
+        );
+    }
+
     #[test]
     fn alias_bombs_and_deep_nesting_are_refused_without_expanding() {
         let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
