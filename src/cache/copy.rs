@@ -151,19 +151,113 @@ fn copy_planned_with(
         listing.insert(rel, entry);
     }
     report.files = files.len() as u64;
-    // In walk order, so a link to a link that was copied finds that copy.
-    for (rel, target) in copied_links {
-        let d = dst.join(rel);
-        let parent = rel.parent().unwrap_or(Path::new(""));
-        let from = dst.join(normalize_lexically(&parent.join(target)));
-        let bytes = fs::copy(&from, &d).at("copy", &from)?;
-        listing.insert(rel, super::listing::hash_file(&d).at("read", &d)?);
+    // A link is copied once what it points at holds no link still to copy, so that a link to
+    // a link, or to a folder holding links, finds their copies; what never gets there points
+    // into itself.
+    let mut pending: Vec<(&Path, &Path, PathBuf)> = copied_links
+        .into_iter()
+        .map(|(rel, target)| {
+            let parent = rel.parent().unwrap_or(Path::new(""));
+            (
+                rel.as_path(),
+                target.as_path(),
+                normalize_lexically(&parent.join(target)),
+            )
+        })
+        .collect();
+    // A link to the folder that holds it: a copy would never end.
+    pending.retain(|(rel, target, from)| {
+        let cycle = rel.starts_with(from);
+        if cycle {
+            report.skipped.push(Skipped {
+                path: rel.to_path_buf(),
+                target: Some(target.to_path_buf()),
+                reason: SkipReason::Cycle,
+            });
+        }
+        !cycle
+    });
+    while !pending.is_empty() {
+        let ready = |from: &Path| !pending.iter().any(|(rel, _, _)| rel.starts_with(from));
+        let Some(i) = pending.iter().position(|(_, _, from)| ready(from)) else {
+            for (rel, target, _) in pending.drain(..) {
+                report.skipped.push(Skipped {
+                    path: rel.to_path_buf(),
+                    target: Some(target.to_path_buf()),
+                    reason: SkipReason::Cycle,
+                });
+            }
+            break;
+        };
+        let (rel, target, from) = pending.remove(i);
+        // The plan keeps only links that land inside the plugin; a copy never reads elsewhere.
+        if from
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(IoError::new(
+                "copy",
+                dst.join(rel),
+                io::Error::other("its link points outside the plugin"),
+            ));
+        }
+        if fs::symlink_metadata(dst.join(&from)).is_err() {
+            // A dangling link inside the plugin: nothing to copy in its place.
+            report.notes.push(format!(
+                "{} was left out: it is a link to nothing ({}), and this system allows no symbolic link here",
+                crate::fsutil::slash_path(rel),
+                crate::fsutil::slash_path(target)
+            ));
+            continue;
+        }
+        let (files, bytes) = copy_within(dst, &from, rel, &mut listing)?;
         report.notes.push(link_copied_note(rel, target));
-        report.files += 1;
+        report.files += files;
         report.bytes += bytes;
     }
     report.listing = Some(listing);
     Ok(report)
+}
+
+/// Copy the entry `from` of the tree being written in `dst` (a file, or a folder with all it
+/// holds) to `to`, both relative to `dst`, listing what is written: the stand-in for a link the
+/// system refused. Returns the files and bytes written.
+fn copy_within(
+    dst: &Path,
+    from: &Path,
+    to: &Path,
+    listing: &mut TreeListing,
+) -> Result<(u64, u64), IoError> {
+    let (src, d) = (dst.join(from), dst.join(to));
+    let meta = fs::symlink_metadata(&src).at("inspect", &src)?;
+    if meta.is_file() {
+        let bytes = fs::copy(&src, &d).at("copy", &src)?;
+        listing.insert(to, super::listing::hash_file(&d).at("read", &d)?);
+        return Ok((1, bytes));
+    }
+    if !meta.is_dir() {
+        return Err(IoError::new(
+            "copy",
+            &src,
+            io::Error::other("neither a file nor a folder, so no copy can stand in for the link"),
+        ));
+    }
+    fs::create_dir(&d).at("create directory", &d)?;
+    listing.insert(to, Entry::Dir);
+    let mut names = fs::read_dir(&src)
+        .and_then(|entries| {
+            entries
+                .map(|e| e.map(|e| e.file_name()))
+                .collect::<io::Result<Vec<_>>>()
+        })
+        .at("read directory", &src)?;
+    names.sort();
+    let mut total = (0, 0);
+    for name in names {
+        let (files, bytes) = copy_within(dst, &from.join(&name), &to.join(&name), listing)?;
+        total = (total.0 + files, total.1 + bytes);
+    }
+    Ok(total)
 }
 
 /// The error of a source entry that is no longer what was listed.
@@ -444,16 +538,20 @@ mod tests {
         assert!(fs::read(dst.join("commands/c.md")).is_err());
     }
 
-    /// Where links to files are refused (Windows without Developer Mode), the file is copied in
-    /// the link's place, listed as a file, and the user is told.
+    /// Where links are refused (Windows without Developer Mode), what a link points at (a file,
+    /// or a folder with the links in it copied first) is copied in its place, listed as what it
+    /// is, and the user is told; a link into its own folder and a dangling one are left out.
     #[test]
-    fn a_refused_link_to_a_file_becomes_a_copy_with_a_note() {
+    fn a_refused_link_becomes_a_copy_with_a_note() {
         let t = tempfile::tempdir().unwrap();
         let pl = crate::fsutil::canonicalize(t.path()).unwrap().join("pl");
         fs::create_dir_all(pl.join("sub")).unwrap();
         fs::write(pl.join("sub/real.md"), "real").unwrap();
         symlink("real.md", pl.join("sub/alias.md")).unwrap();
         symlink("sub/alias.md", pl.join("chained.md")).unwrap();
+        symlink("sub", pl.join("folder")).unwrap();
+        symlink(".", pl.join("sub/up")).unwrap();
+        symlink("missing.md", pl.join("dangling.md")).unwrap();
         let policy = LinkPolicy {
             plugin_root: pl.clone(),
             container: None,
@@ -462,19 +560,39 @@ mod tests {
         fs::create_dir(&dst).unwrap();
         let refuse = |_: &Path, _: &Path| Err(io::Error::from(io::ErrorKind::PermissionDenied));
         let report = copy_planned_with(&dst, plan_plugin_tree(&policy).unwrap(), &refuse).unwrap();
-        for copy in ["sub/alias.md", "chained.md"] {
+        for copy in [
+            "sub/alias.md",
+            "chained.md",
+            "folder/real.md",
+            "folder/alias.md",
+        ] {
             let meta = fs::symlink_metadata(dst.join(copy)).unwrap();
             assert!(meta.is_file(), "{copy}");
             assert_eq!(fs::read_to_string(dst.join(copy)).unwrap(), "real");
         }
-        assert_eq!((report.files, report.links, report.bytes), (3, 0, 12));
+        assert!(fs::symlink_metadata(dst.join("folder")).unwrap().is_dir());
+        // A link to the folder that holds it is left out (a copy would never end), as is one
+        // to nothing.
+        assert!(!dst.join("sub/up").exists() && !dst.join("folder/up").exists());
+        assert!(!dst.join("dangling.md").exists());
+        assert_eq!((report.files, report.links, report.bytes), (5, 0, 20));
+        let note =
+            ": this system allows no symbolic link here (on Windows, Developer Mode allows them)";
         assert_eq!(
             report.notes,
             [
-                "chained.md is a copy of sub/real.md: this system allows no symbolic link to a file here (on Windows, Developer Mode allows them)",
-                "sub/alias.md is a copy of real.md: this system allows no symbolic link to a file here (on Windows, Developer Mode allows them)",
+                format!("chained.md is a copy of sub/real.md{note}"),
+                "dangling.md was left out: it is a link to nothing (missing.md), and this system allows no symbolic link here".to_string(),
+                format!("sub/alias.md is a copy of real.md{note}"),
+                format!("folder is a copy of sub{note}"),
             ]
         );
+        let cycles: Vec<_> = report
+            .skipped
+            .iter()
+            .map(|s| (s.path.clone(), s.reason))
+            .collect();
+        assert_eq!(cycles, [(PathBuf::from("sub/up"), SkipReason::Cycle)]);
         // The listing says what is on disk: three files with the same bytes.
         let listing = report.listing.unwrap();
         assert_eq!(listing, TreeListing::of_folder(&dst).unwrap());

@@ -134,7 +134,7 @@ pub fn links_refused(e: &std::io::Error) -> bool {
 /// be made.
 pub fn link_copied_note(rel: &Path, target: &Path) -> String {
     format!(
-        "{} is a copy of {}: this system allows no symbolic link to a file here (on Windows, Developer Mode allows them)",
+        "{} is a copy of {}: this system allows no symbolic link here (on Windows, Developer Mode allows them)",
         crate::fsutil::slash_path(rel),
         crate::fsutil::slash_path(target)
     )

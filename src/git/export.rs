@@ -631,13 +631,29 @@ impl<'a> Exporter<'a> {
                         state.listing.insert(rel, Entry::link(&target));
                         state.report.links += 1;
                     }
-                    // Where no link to a file may be made: the file itself, from its blob.
+                    // Where no link may be made: the file itself, from its blob, or the folder's
+                    // tree written out (as a link out of the plugin is).
                     Err(e)
                         if links_refused(&e)
                             && matches!(kind, EntryKind::Blob | EntryKind::BlobExecutable) =>
                     {
                         state.report.notes.push(link_copied_note(rel, &target));
                         self.write_file(state, id, kind, dst)?;
+                    }
+                    Err(e) if links_refused(&e) && kind == EntryKind::Tree => {
+                        if state.stack.iter().any(|s| s.starts_with(&p))
+                            || state.stack.len() > MAX_DEREF_DEPTH
+                        {
+                            skip(state, SkipReason::Cycle);
+                            return Ok(());
+                        }
+                        state.report.notes.push(link_copied_note(rel, &target));
+                        fs::create_dir(dst).at("create directory", dst)?;
+                        state.listing.insert(rel, Entry::Dir);
+                        state.stack.push(p.clone());
+                        let r = self.export_dir(state, id, &p, dst, rel, true);
+                        state.stack.pop();
+                        r?;
                     }
                     Err(e) => return Err(IoError::new("create link", dst, e).into()),
                 }

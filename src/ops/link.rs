@@ -417,7 +417,7 @@ fn put_link_in_place(plan: &LinkPlan, replaced: &Replaced, done: &mut Done) -> R
         crash_point();
     }
     let tmp = temp_path(plugin_dir, TEMP_LINK_PREFIX);
-    crate::platform::symlink(&plan.checkout, &tmp).at("create link", &tmp)?;
+    crate::platform::folder_link(&plan.checkout, &tmp).at("create link", &tmp)?;
     crash_point();
     if let Err(e) = crate::fsutil::rename(&tmp, link_path) {
         let _ = fs::remove_file(&tmp);
@@ -692,7 +692,7 @@ impl Done {
             earlier &= crate::fsutil::rename(place, aside).is_ok();
         }
         if let Some((path, target)) = &self.unlinked {
-            earlier &= crate::platform::symlink(target, path).is_ok();
+            earlier &= crate::platform::folder_link(target, path).is_ok();
         }
         ok && earlier
     }
@@ -704,7 +704,7 @@ impl Done {
                 // A link over a link: the earlier link comes back.
                 Some(target) => link_path.parent().is_some_and(|dir| {
                     let tmp = temp_path(dir, TEMP_LINK_PREFIX);
-                    crate::platform::symlink(target, &tmp).is_ok()
+                    crate::platform::folder_link(target, &tmp).is_ok()
                         && crate::fsutil::rename(&tmp, link_path).is_ok()
                 }),
                 None => fs::remove_file(link_path).is_ok(),

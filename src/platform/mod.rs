@@ -8,8 +8,8 @@
 //! - [`flush_tree`], [`sync_dir`]: make what was written durable before it is published.
 //! - [`exchange`]: swap two existing paths in one step, where the filesystem can.
 //! - [`scan_processes`]: the paths running processes hold, for "is this folder in use".
-//! - [`symlink`]: create a symbolic link (on Windows a folder junction where links are not
-//!   allowed).
+//! - [`symlink`], [`folder_link`]: create a symbolic link (for a link to a fixed folder, a
+//!   junction on Windows where links are not allowed).
 //! - File modes ([`permissions`], [`create_new_file`], [`created_mode`], [`set_permissions`],
 //!   [`umask`]),
 //!   owners ([`keep_owner_and_mode`]), processes ([`process_alive`]), the filesystem's longest
@@ -46,9 +46,9 @@ compile_error!("no platform implementation for this operating system (src/platfo
 
 pub use imp::{
     Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, create_new_file, created_mode, exchange,
-    flush_tree, is_link_loop, is_not_empty, is_transient_sharing, keep_owner_and_mode, name_max,
-    open_nofollow, open_nonblocking, permissions, process_alive, scan_processes, set_permissions,
-    symlink, sync_dir, umask, user_dirs,
+    flush_tree, folder_link, is_link_loop, is_not_empty, is_transient_sharing, keep_owner_and_mode,
+    name_max, open_nofollow, open_nonblocking, permissions, process_alive, scan_processes,
+    set_permissions, symlink, sync_dir, umask, user_dirs,
 };
 
 /// What `stat` says about an entry, as the stat cache remembers and compares it. On Windows

@@ -127,6 +127,12 @@ pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<(
     std::os::unix::fs::symlink(target, link)
 }
 
+/// Link `link` to the folder `target` (an absolute path that stays where it is, such as a
+/// development checkout).
+pub fn folder_link(target: &Path, link: &Path) -> io::Result<()> {
+    symlink(target, link)
+}
+
 /// Flush a folder's entries (after a rename or create inside it) to disk.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()

@@ -15,8 +15,9 @@
 //!   itself refuses to remove a folder that is a process's working folder or holds an open
 //!   file, and the removal fails with a message.
 //! - Links: where the user may not create symbolic links (no Developer Mode, not an
-//!   administrator), a link to a folder becomes a junction; a link to a file is refused with
-//!   `PermissionDenied`, and the cache writers copy the file in its place (with a note).
+//!   administrator), [`symlink`] is refused with `PermissionDenied` and the cache writers copy
+//!   the target in the link's place (with a note); [`folder_link`] (`plugin link`'s link to a
+//!   checkout) becomes a junction.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
@@ -210,33 +211,45 @@ pub fn exchange(_a: &Path, _b: &Path) -> io::Result<bool> {
     Ok(false)
 }
 
-/// Create a link at `link` to `target` (relative to the link's folder): a symbolic link where
-/// the user may create them (Developer Mode, or an administrator), else, for a folder, a
-/// junction (which needs no privilege and points at the absolute target).
+/// Create a symbolic link at `link` to `target` (relative to the link's folder), where the user
+/// may create them (Developer Mode, or an administrator); else `PermissionDenied`, on which the
+/// cache writers copy the target in the link's place. (No junction here: a junction holds an
+/// absolute target, which would still name the staging folder once it is renamed into place.)
 pub fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) -> io::Result<()> {
     let (target, link) = (target.as_ref(), link.as_ref());
     let resolved = match link.parent() {
         Some(dir) => dir.join(target),
         None => target.to_path_buf(),
     };
-    let is_dir = fs::metadata(&resolved).is_ok_and(|m| m.is_dir());
-    let made = if is_dir {
+    let made = if fs::metadata(&resolved).is_ok_and(|m| m.is_dir()) {
         std::os::windows::fs::symlink_dir(target, link)
     } else {
         std::os::windows::fs::symlink_file(target, link)
     };
     // A link the call says it made but that is not there (wine) is refused as well.
-    let refused = || io::Error::from_raw_os_error(ERROR_PRIVILEGE_NOT_HELD as i32);
-    let made = made.and_then(|()| fs::symlink_metadata(link).map(drop).map_err(|_| refused()));
+    let made = made.and_then(|()| {
+        fs::symlink_metadata(link)
+            .map(drop)
+            .map_err(|_| io::Error::from_raw_os_error(ERROR_PRIVILEGE_NOT_HELD as i32))
+    });
     match made {
-        Err(e) if e.raw_os_error() == Some(ERROR_PRIVILEGE_NOT_HELD as i32) && is_dir => {
-            junction::create(std::path::absolute(&resolved)?, link)
-        }
         Err(e) if e.raw_os_error() == Some(ERROR_PRIVILEGE_NOT_HELD as i32) => Err(io::Error::new(
             io::ErrorKind::PermissionDenied,
-            "Windows allows symbolic links to files only in Developer Mode (Settings > \
-                 System > For developers) or to administrators; turn it on and run the command again",
+            "Windows allows symbolic links only in Developer Mode (Settings > System > For \
+             developers) or to administrators",
         )),
+        other => other,
+    }
+}
+
+/// Link `link` to the folder `target` (an absolute path that stays where it is, such as a
+/// development checkout): a symbolic link where allowed, else a junction, which needs no
+/// privilege.
+pub fn folder_link(target: &Path, link: &Path) -> io::Result<()> {
+    match symlink(target, link) {
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            junction::create(std::path::absolute(target)?, link)
+        }
         other => other,
     }
 }
