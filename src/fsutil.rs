@@ -290,13 +290,17 @@ pub fn exchange(a: &Path, b: &Path, aside: &Path) -> Result<(), IoError> {
 /// `fs::rename`, tried again for a while when another process holds the file for a moment
 /// (on Windows an antivirus or indexer scanning what was just written makes a rename fail
 /// with a sharing violation or "access denied"): up to 8 tries over about 2.5 seconds, then
-/// the last error.
+/// the last error. A rename onto an existing folder fails at once: Windows says "access denied"
+/// for it too, and no wait makes it succeed (the caller swaps instead).
 #[allow(clippy::disallowed_methods)] // the helper clippy.toml points to
 pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
     let mut delay = std::time::Duration::from_millis(10);
     for _ in 0..7 {
         match fs::rename(from, to) {
-            Err(e) if crate::platform::is_transient_sharing(&e) => {
+            Err(e)
+                if crate::platform::is_transient_sharing(&e)
+                    && !fs::symlink_metadata(to).is_ok_and(|m| m.is_dir()) =>
+            {
                 std::thread::sleep(delay);
                 delay *= 2;
             }
@@ -429,6 +433,21 @@ mod tests {
         assert!(started.elapsed() >= std::time::Duration::from_millis(100));
         release.join().unwrap();
         assert!(!from.exists() && to.exists());
+    }
+
+    /// A rename onto a folder that holds something fails at once, on every OS, in the way
+    /// the cache's publish recognises (it then swaps the folders instead).
+    #[test]
+    fn a_rename_onto_a_full_folder_fails_at_once() {
+        let t = tempfile::tempdir().unwrap();
+        let (from, to) = (t.path().join("new"), t.path().join("old"));
+        fs::create_dir_all(&from).unwrap();
+        fs::create_dir_all(to.join("x")).unwrap();
+        let started = std::time::Instant::now();
+        let e = rename(&from, &to).unwrap_err();
+        assert!(crate::platform::is_not_empty(&e), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
+        assert!(from.is_dir() && to.join("x").is_dir());
     }
 
     #[cfg(unix)] // the raw error code and its text are the OS's
