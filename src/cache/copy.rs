@@ -165,27 +165,24 @@ fn copy_planned_with(
             )
         })
         .collect();
+    let cycle = |rel: &Path, target: &Path| Skipped {
+        path: rel.to_path_buf(),
+        target: Some(target.to_path_buf()),
+        reason: SkipReason::Cycle,
+    };
     // A link to the folder that holds it: a copy would never end.
     pending.retain(|(rel, target, from)| {
-        let cycle = rel.starts_with(from);
-        if cycle {
-            report.skipped.push(Skipped {
-                path: rel.to_path_buf(),
-                target: Some(target.to_path_buf()),
-                reason: SkipReason::Cycle,
-            });
+        let holds_itself = rel.starts_with(from);
+        if holds_itself {
+            report.skipped.push(cycle(rel, target));
         }
-        !cycle
+        !holds_itself
     });
     while !pending.is_empty() {
         let ready = |from: &Path| !pending.iter().any(|(rel, _, _)| rel.starts_with(from));
         let Some(i) = pending.iter().position(|(_, _, from)| ready(from)) else {
             for (rel, target, _) in pending.drain(..) {
-                report.skipped.push(Skipped {
-                    path: rel.to_path_buf(),
-                    target: Some(target.to_path_buf()),
-                    reason: SkipReason::Cycle,
-                });
+                report.skipped.push(cycle(rel, target));
             }
             break;
         };

@@ -596,6 +596,28 @@ impl<'a> Exporter<'a> {
         Ok(())
     }
 
+    /// Write the tree a link points at (`p`, object `id`) in the link's place at `dst`, as a
+    /// folder; `false` (nothing written) when that tree holds the link, or links nest too deep.
+    fn export_linked_tree(
+        &self,
+        state: &mut State,
+        id: gix::ObjectId,
+        p: &[String],
+        dst: &Path,
+        rel: &Path,
+    ) -> Result<bool, ExportError> {
+        let recursive = state.stack.iter().any(|s| s.starts_with(p));
+        if recursive || state.stack.len() > MAX_DEREF_DEPTH {
+            return Ok(false);
+        }
+        fs::create_dir(dst).at("create directory", dst)?;
+        state.listing.insert(rel, Entry::Dir);
+        state.stack.push(p.to_vec());
+        let r = self.export_dir(state, id, p, dst, rel, true);
+        state.stack.pop();
+        r.map(|()| true)
+    }
+
     fn export_link(
         &self,
         state: &mut State,
@@ -641,35 +663,19 @@ impl<'a> Exporter<'a> {
                         self.write_file(state, id, kind, dst)?;
                     }
                     Err(e) if links_refused(&e) && kind == EntryKind::Tree => {
-                        if state.stack.iter().any(|s| s.starts_with(&p))
-                            || state.stack.len() > MAX_DEREF_DEPTH
-                        {
+                        if self.export_linked_tree(state, id, &p, dst, rel)? {
+                            state.report.notes.push(link_copied_note(rel, &target));
+                        } else {
                             skip(state, SkipReason::Cycle);
-                            return Ok(());
                         }
-                        state.report.notes.push(link_copied_note(rel, &target));
-                        fs::create_dir(dst).at("create directory", dst)?;
-                        state.listing.insert(rel, Entry::Dir);
-                        state.stack.push(p.clone());
-                        let r = self.export_dir(state, id, &p, dst, rel, true);
-                        state.stack.pop();
-                        r?;
                     }
                     Err(e) => return Err(IoError::new("create link", dst, e).into()),
                 }
             }
             Target::Entry(EntryKind::Tree, id, p) => {
-                let recursive = state.stack.iter().any(|s| s.starts_with(&p));
-                if recursive || state.stack.len() > MAX_DEREF_DEPTH {
+                if !self.export_linked_tree(state, id, &p, dst, rel)? {
                     skip(state, SkipReason::Cycle);
-                    return Ok(());
                 }
-                fs::create_dir(dst).at("create directory", dst)?;
-                state.listing.insert(rel, Entry::Dir);
-                state.stack.push(p.clone());
-                let r = self.export_dir(state, id, &p, dst, rel, true);
-                state.stack.pop();
-                r?;
             }
             Target::Entry(kind @ (EntryKind::Blob | EntryKind::BlobExecutable), id, _) => {
                 self.write_file(state, id, kind, dst)?;

@@ -35,9 +35,10 @@ use windows_sys::Win32::Foundation::{
 use windows_sys::Win32::Storage::FileSystem::{
     BY_HANDLE_FILE_INFORMATION, FILE_ATTRIBUTE_DIRECTORY, FILE_ATTRIBUTE_READONLY,
     FILE_ATTRIBUTE_REPARSE_POINT, FILE_ATTRIBUTE_TAG_INFO, FILE_BASIC_INFO,
-    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_LIST_DIRECTORY,
-    FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE,
-    FileAttributeTagInfo, FileBasicInfo, GetFileInformationByHandle, GetFileInformationByHandleEx,
+    FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, FILE_INFO_BY_HANDLE_CLASS,
+    FILE_LIST_DIRECTORY, FILE_READ_ATTRIBUTES, FILE_SHARE_DELETE, FILE_SHARE_READ,
+    FILE_SHARE_WRITE, FileAttributeTagInfo, FileBasicInfo, GetFileInformationByHandle,
+    GetFileInformationByHandleEx,
 };
 use windows_sys::Win32::System::Threading::{
     GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
@@ -75,44 +76,43 @@ fn open_attributes(path: &Path, follow: bool) -> io::Result<File> {
         .open(path)
 }
 
+/// What `GetFileInformationByHandleEx` says of class `class` about the open `handle`; `T` must
+/// be the structure that class fills.
+fn info_by_handle<T: Copy>(handle: HANDLE, class: FILE_INFO_BY_HANDLE_CLASS) -> io::Result<T> {
+    // SAFETY: the buffer is a zeroed `T` (plain integers), passed with its own size; the caller
+    // names the class that fills a `T`, and `handle` is open while the caller holds its file.
+    unsafe {
+        let mut value: T = zeroed();
+        if GetFileInformationByHandleEx(
+            handle,
+            class,
+            (&raw mut value).cast(),
+            size_of::<T>() as u32,
+        ) == 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(value)
+    }
+}
+
 impl Stat {
     /// Stat an open file (or folder, or link opened as itself).
     pub fn of_file(file: &File) -> io::Result<Self> {
         let handle = file.as_raw_handle() as HANDLE;
-        // SAFETY: `handle` is open for as long as `file` lives; each buffer is a zeroed value
-        // of the type the call fills, passed with its size.
-        let (info, basic, tag) = unsafe {
-            let mut info: BY_HANDLE_FILE_INFORMATION = zeroed();
-            if GetFileInformationByHandle(handle, &mut info) == 0 {
-                return Err(io::Error::last_os_error());
-            }
-            let mut basic: FILE_BASIC_INFO = zeroed();
-            if GetFileInformationByHandleEx(
-                handle,
-                FileBasicInfo,
-                (&raw mut basic).cast(),
-                size_of::<FILE_BASIC_INFO>() as u32,
-            ) == 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            let mut tag: FILE_ATTRIBUTE_TAG_INFO = zeroed();
-            if info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0
-                && GetFileInformationByHandleEx(
-                    handle,
-                    FileAttributeTagInfo,
-                    (&raw mut tag).cast(),
-                    size_of::<FILE_ATTRIBUTE_TAG_INFO>() as u32,
-                ) == 0
-            {
-                return Err(io::Error::last_os_error());
-            }
-            (info, basic, tag)
+        let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { zeroed() };
+        // SAFETY: `handle` is open for as long as `file` lives; `info` is the type the call fills.
+        if unsafe { GetFileInformationByHandle(handle, &mut info) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let basic: FILE_BASIC_INFO = info_by_handle(handle, FileBasicInfo)?;
+        let tag = if info.dwFileAttributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 {
+            info_by_handle::<FILE_ATTRIBUTE_TAG_INFO>(handle, FileAttributeTagInfo)?.ReparseTag
+        } else {
+            0
         };
         let attributes = info.dwFileAttributes;
-        let mode = if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0
-            && tag.ReparseTag & NAME_SURROGATE != 0
-        {
+        let mode = if attributes & FILE_ATTRIBUTE_REPARSE_POINT != 0 && tag & NAME_SURROGATE != 0 {
             0o120777
         } else if attributes & FILE_ATTRIBUTE_DIRECTORY != 0 {
             0o040755
