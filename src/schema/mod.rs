@@ -8,8 +8,10 @@
 
 pub mod catalog;
 pub mod names;
+pub mod plugin_manifest;
 pub mod relative;
 pub mod renames;
+pub mod shape;
 
 use std::path::PathBuf;
 
