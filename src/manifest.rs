@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::containment::{LinkEscape, real_path_inside};
+use crate::schema::plugin_manifest::Document;
 
 /// Manifest folders in the order they are looked for (other `.<tool>-plugin` folders follow).
 /// Claude Code's default layout: the files and folders it loads from a plugin without a
@@ -135,75 +136,31 @@ pub fn parse_manifest(
             message: e.to_string(),
         }
     })?;
-    let Value::Object(raw) = value else {
+    // Claude Code's own check (schema, hooks, display fields): what it refuses, we refuse.
+    let check = crate::schema::plugin_manifest::check(&value, Document::PluginJson);
+    let (Value::Object(raw), false) = (value, check.refused()) else {
         return Err(ManifestError::Invalid {
             plugin: plugin.to_string(),
             path,
-            errors: vec![format!(
-                "Invalid input: expected object, received {}",
-                json_type(Some(&value))
-            )],
+            errors: check.all().map(|f| f.joined()).collect(),
         });
     };
-    let mut errors = Vec::new();
-    let name = match raw.get("name") {
-        Some(Value::String(s)) if s.is_empty() => {
-            errors.push("name: Plugin name cannot be empty".to_string());
-            String::new()
-        }
-        Some(Value::String(s)) if s.contains(' ') => {
-            errors.push(
-                "name: Plugin name cannot contain spaces. Use kebab-case (e.g., \"my-plugin\")"
-                    .to_string(),
-            );
-            s.clone()
-        }
-        Some(Value::String(s)) => s.clone(),
-        other => {
-            errors.push(format!(
-                "name: Invalid input: expected string, received {}",
-                json_type(other)
-            ));
-            String::new()
-        }
-    };
-    let version = match raw.get("version") {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
-        other => {
-            errors.push(format!(
-                "version: Invalid input: expected string, received {}",
-                json_type(other)
-            ));
-            None
-        }
-    };
-    if !errors.is_empty() {
-        return Err(ManifestError::Invalid {
-            plugin: plugin.to_string(),
-            path,
-            errors,
-        });
-    }
+    let name = raw
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let version = raw
+        .get("version")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
     Ok(PluginManifest {
         path,
         name,
         version,
         raw,
     })
-}
-
-/// JSON type name as Claude Code's validator prints it (`received undefined`, …).
-pub fn json_type(v: Option<&Value>) -> &'static str {
-    match v {
-        None => "undefined",
-        Some(Value::Null) => "null",
-        Some(Value::Bool(_)) => "boolean",
-        Some(Value::Number(_)) => "number",
-        Some(Value::String(_)) => "string",
-        Some(Value::Array(_)) => "array",
-        Some(Value::Object(_)) => "object",
-    }
 }
 
 #[cfg(test)]

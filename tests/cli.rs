@@ -1071,6 +1071,111 @@ fn version_too_long_for_a_folder_name_is_refused_before_anything_is_written() {
     assert_eq!(r.json()["failureCode"], json!("error_validation"));
 }
 
+#[test]
+fn a_manifest_claude_code_refuses_is_refused_at_install_and_update_with_its_words() {
+    let env = Env::new();
+    let m = env.fx.join("mr");
+    plugin(&m.join("p"), "p", Some("1.0.0"));
+    // Faults only in display fields: Claude Code installs, so do we.
+    write(
+        &join(&m, "shown/.claude-plugin/plugin.json"),
+        r#"{"name":"shown","version":"1.0.0","homepage":"not a url","author":{}}"#,
+    );
+    write(
+        &join(&m, "bad/.claude-plugin/plugin.json"),
+        r#"{"name":"bad","version":"1.0.0","agents":["./agents"],"hooks":{"PreToolUse":[{"hooks":[{"type":"command"}]}]}}"#,
+    );
+    marketplace(
+        &m,
+        "mr",
+        r#"[{"name":"p","source":"./p"},{"name":"shown","source":"./shown"},{"name":"bad","source":"./bad"}]"#,
+    );
+    add(&env, &m);
+
+    let r = fails_unchanged(&env, &["install", "bad@mr"]);
+    // Claude Code names its temporary copy; we name the file the author edits.
+    let manifest = join(&m, "bad/.claude-plugin/plugin.json");
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!(
+            "✘ Failed to install plugin \"bad@mr\": Plugin bad has an invalid manifest file at {}.\n\nValidation errors: hooks: hooks.PreToolUse.0.hooks.0: Invalid command hook (command: Invalid input: expected string, received undefined) — a PreToolUse/PermissionRequest hook that cannot be loaded may be what guards the permissions declared beside it, so nothing it sits in is applied until the entry is fixed or removed, hooks: Invalid input, agents.0: Invalid string: must end with \".md\"",
+            manifest.display()
+        )
+    );
+    let r = fails_unchanged(&env, &["install", "bad@mr", "--json"]);
+    assert_eq!(r.json()["failureCode"], json!("error_validation"));
+    assert!(!cache(&env).join("mr").join("bad").exists());
+
+    env.run(&["install", "shown@mr"]).ok();
+    env.run(&["install", "p@mr"]).ok();
+    let installed = std::fs::read_to_string(env.plugins().join("installed_plugins.json")).unwrap();
+    assert!(installed.contains("\"shown@mr\"") && installed.contains("\"p@mr\""));
+
+    // A new version whose manifest Claude Code refuses is not taken: the old one stays.
+    write(
+        &join(&m, "p/.claude-plugin/plugin.json"),
+        r#"{"name":"p","version":"2.0.0","userConfig":{"k":{"type":"string","title":"t","description":"d","extra":1}}}"#,
+    );
+    let r = fails_unchanged(&env, &["update", "p@mr"]);
+    assert!(
+        r.stderr
+            .contains("Validation errors: userConfig.k: Unrecognized key: \"extra\""),
+        "{}",
+        r.stderr
+    );
+    assert!(join(&cache(&env), "mr/p/1.0.0").is_dir());
+    assert!(!join(&cache(&env), "mr/p/2.0.0").exists());
+}
+
+#[test]
+fn an_entry_claude_codes_entry_schema_refuses_is_not_installed() {
+    // testdata/entry-schema: entries Claude Code 2.1.328 refuses at install; the messages below
+    // are its own (probed 2026-12-07; scripts/conformance.sh scenario mE-entries repeats it).
+    let env = Env::new();
+    let m = env.fx.join("mE");
+    let catalog = include_str!("../testdata/entry-schema/marketplace.json");
+    write(&m.join(".claude-plugin/marketplace.json"), catalog);
+    for p in ["a", "b", "c", "d", "e", "f", "ok", "many"] {
+        write(&m.join(p).join("README.md"), "# p\n");
+    }
+    add(&env, &m);
+    for (id, said) in [
+        ("a@mE", "agents.0: Invalid string: must end with \".md\""),
+        (
+            "b@mE",
+            "keywords: Invalid input: expected array, received string, hooks: Unrecognized field: Bogus",
+        ),
+        (
+            "c@mE",
+            "homepage: Invalid URL, commands: Invalid input, agents.0: Invalid string: must end with \".md\" (+2 more)",
+        ),
+        (
+            "d@mE",
+            "source.repo: Invalid input: expected string, received undefined",
+        ),
+        (
+            "e@mE",
+            "version: Invalid input: expected string, received number",
+        ),
+        (
+            "f@mE",
+            "category: Invalid input: expected string, received number, strict: Invalid input: expected boolean, received string",
+        ),
+    ] {
+        let r = fails_unchanged(&env, &["install", id, "--json"]);
+        assert_eq!(
+            r.json()["message"],
+            json!(format!(
+                "This plugin's marketplace entry is invalid: {said}"
+            )),
+            "{id}"
+        );
+        assert_eq!(r.json()["failureCode"], json!("error_validation"));
+    }
+    env.run(&["install", "ok@mE"]).ok();
+    assert!(join(&cache(&env), "mE/ok/1.0.0/README.md").is_file());
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Symlink policy
 // ---------------------------------------------------------------------------------------------

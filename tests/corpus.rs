@@ -55,9 +55,90 @@ const EXPECTED_DEFECTS: &[(&str, usize, &str)] = &[
 ];
 
 /// `.claude-plugin/plugin.json` files our manifest parser refuses, with the text the error must
-/// contain. Every one must be a manifest Claude Code refuses too (spec §11.2). The corpus has
-/// none today.
-const EXPECTED_MANIFEST_FAILURES: &[(&str, &str)] = &[];
+/// contain. Every one is a manifest Claude Code 2.1.328 refuses too, with the same errors (checked
+/// with its `plugin validate` on 2026-12-07; `scripts/validate-diff.sh` repeats it).
+const EXPECTED_MANIFEST_FAILURES: &[(&str, &str)] = &[
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/plugin-enhancements/plugin-backups/ai-sdk-agents_20251019_193634/.claude-plugin/plugin.json",
+        "dependencies: Invalid input: expected array",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/plugin-enhancements/plugin-backups/ai-sdk-agents_20251020_025914/.claude-plugin/plugin.json",
+        "dependencies: Invalid input: expected array",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/plugin-enhancements/plugin-backups/devops-automation-pack_20251019_163103/.claude-plugin/plugin.json",
+        "hooks: Invalid string: must end with \".json\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/plugin-enhancements/plugin-backups/devops-automation-pack_20251020_012013/.claude-plugin/plugin.json",
+        "hooks: Invalid string: must end with \".json\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/plugin-enhancements/plugin-backups/openbb-terminal_20251020_071237/.claude-plugin/plugin.json",
+        "dependencies: Invalid input: expected array",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/plugin-enhancements/plugin-backups/security-agent_20251019_163445/.claude-plugin/plugin.json",
+        "agents: Invalid string: must end with \".md\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/plugin-enhancements/plugin-backups/security-agent_20251020_012159/.claude-plugin/plugin.json",
+        "agents: Invalid string: must end with \".md\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skill-structure-cleanup-20251108-073936/plugins/ai-ml/ai-sdk-agents/.claude-plugin/plugin.json",
+        "dependencies: Invalid input: expected array",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skill-structure-cleanup-20251108-073936/plugins/business-tools/excel-analyst-pro/.claude-plugin/plugin.json",
+        "skills.0: Invalid string: must start with \"./\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skill-structure-cleanup-20251108-073936/plugins/examples/security-agent/.claude-plugin/plugin.json",
+        "agents: Invalid string: must end with \".md\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skill-structure-cleanup-20251108-073936/plugins/finance/openbb-terminal/.claude-plugin/plugin.json",
+        "dependencies: Invalid input: expected array",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skill-structure-cleanup-20251108-073936/plugins/packages/devops-automation-pack/.claude-plugin/plugin.json",
+        "hooks: Invalid string: must end with \".json\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skills-migration-20251108-070147/plugins/ai-ml/ai-sdk-agents/.claude-plugin/plugin.json",
+        "dependencies: Invalid input: expected array",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skills-migration-20251108-070147/plugins/business-tools/excel-analyst-pro/.claude-plugin/plugin.json",
+        "skills.0: Invalid string: must start with \"./\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skills-migration-20251108-070147/plugins/examples/security-agent/.claude-plugin/plugin.json",
+        "agents: Invalid string: must end with \".md\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skills-migration-20251108-070147/plugins/finance/openbb-terminal/.claude-plugin/plugin.json",
+        "dependencies: Invalid input: expected array",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/backups/skills-migration-20251108-070147/plugins/packages/devops-automation-pack/.claude-plugin/plugin.json",
+        "hooks: Invalid string: must end with \".json\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/plugins/saas-packs/langfuse-pack/.claude-plugin/plugin.json",
+        "skills.0: Invalid string: must start with \"./\"",
+    ),
+    (
+        "jeremylongshore__claude-code-plugins-plus-skills/templates/agent-plugin/.claude-plugin/plugin.json",
+        "agents: Invalid string: must end with \".md\"",
+    ),
+    (
+        "wshobson__agents/plugins/pptx-deck-creation/.claude-plugin/plugin.json",
+        "agents.0: Invalid string: must end with \".md\"",
+    ),
+];
 
 /// Figures of STATS.md ("Totals"): plugin entries in the 28 repo-root Claude-format catalogs.
 const STATS_MARKETPLACES: usize = 28;
@@ -222,7 +303,12 @@ fn check_catalog(path: &Path, failures: &mut Vec<String>) -> Report {
                     .entries
                     .iter()
                     .filter(|e| !e.defects.is_empty())
-                    .map(|e| (e.name.clone(), e.defects.clone()))
+                    .map(|e| {
+                        (
+                            e.name.clone(),
+                            e.defects.iter().map(ToString::to_string).collect(),
+                        )
+                    })
                     .collect(),
                 kinds,
             })

@@ -199,12 +199,13 @@ fn plugin_errors_and_component_paths() {
     let e = findings(&v, "errors");
     for (path, code) in [
         ("version", "schema"),
-        ("commands[1]", "path-not-relative"),
+        ("commands", "schema"),
+        ("commands[1]", "path-not-found"),
         ("commands[2]", "path-escapes"),
         ("commands[3]", "path-not-found"),
-        ("agents", "path-escapes"),
+        ("agents[0]", "path-escapes"),
         ("mcpServers", "path-not-found"),
-        ("monitors", "schema"),
+        ("experimental.monitors", "schema"),
     ] {
         assert!(has(&e, path, code), "{path} {code}: {e:?}");
     }
@@ -222,9 +223,12 @@ fn plugin_errors_and_component_paths() {
         message(&v, "errors", "commands[3]"),
         "Path not found: ./missing.md. The runtime loader will report this as a load failure."
     );
+    // Claude Code's schema refuses "commands/b.md" (no "./"; with "./a.md" beside it no
+    // alternative fits), and its path check still looks for it.
+    assert_eq!(message(&v, "errors", "commands"), "Invalid input");
     assert_eq!(
         message(&v, "errors", "commands[1]"),
-        "Invalid string: must start with \"./\""
+        "Path not found: commands/b.md. The runtime loader will report this as a load failure."
     );
     // hooks.json that is not JSON is a content error.
     let hooks = &v["contents"][0];
@@ -238,7 +242,7 @@ fn plugin_errors_and_component_paths() {
     );
     let human = validate(&env, &fixture("bad-plugin"), &[]).fails();
     assert!(human.stdout.starts_with(&format!(
-        "Validating plugin manifest: {}\n\n✘ Found 7 errors:\n\n  ❯ version: Invalid input: expected string, received number\n",
+        "Validating plugin manifest: {}\n\n✘ Found 9 errors:\n\n  ❯ version: Invalid input: expected string, received number\n",
         fixture("bad-plugin/.claude-plugin/plugin.json").display()
     )));
     assert!(human.stdout.contains("Validating hooks: "));
@@ -768,7 +772,7 @@ fn hooks_files_and_inline_hooks_are_checked() {
     );
     assert_eq!(
         message(&v, "warnings", "hooks"),
-        "hooks.Stop.0.hooks.0: Invalid command hook (command: Invalid input: expected string, received undefined); entry ignored at runtime"
+        "hooks.1.Stop.0.hooks.0: Invalid command hook (command: Invalid input: expected string, received undefined); entry ignored at runtime"
     );
     // A broken PreToolUse hook may be a permission guard: an error.
     write(
@@ -808,19 +812,34 @@ fn object_fields_and_urls_of_plugin_json() {
     assert_eq!(
         errors,
         [
-            "homepage: Invalid URL",
+            // Claude Code 2.1.328's words and order (its schema's field order; faults of
+            // display-only fields such as `homepage` last).
+            "channels.0: Unrecognized key: \"foo\"",
+            "channels.1.server: Invalid input: expected string, received undefined",
+            "channels.1.displayName: Invalid input: expected string, received number",
+            "mcpServers: Invalid input",
+            "lspServers: Invalid input",
             "userConfig.1x: Invalid key in record",
             "userConfig.KEY.type: Invalid option: expected one of \"string\"|\"number\"|\"boolean\"|\"directory\"|\"file\"",
             "userConfig.KEY.description: Invalid input: expected string, received undefined",
             "userConfig.KEY.sensitive: Invalid input: expected boolean, received string",
             "userConfig.KEY: Unrecognized key: \"extra\"",
-            "channels.0: Unrecognized key: \"foo\"",
-            "channels.1.server: Invalid input: expected string, received undefined",
-            "channels.1.displayName: Invalid input: expected string, received number",
-            "mcpServers: Invalid input: server \"s\" has a \"url\" but no \"type\" (a remote server needs \"type\": \"http\", \"sse\" or \"ws\")",
-            "lspServers: Invalid input: server \"go\" needs \"extensionToLanguage\", an object mapping file extensions to language ids",
-            "experimental.monitors: Invalid input: monitor 0 needs a \"name\" string",
+            "experimental.monitors: Invalid input",
+            "homepage: Invalid URL",
         ]
+    );
+    // Where Claude Code says only "Invalid input", a warning of ours says what is wrong.
+    assert_eq!(
+        message(&v, "warnings", "mcpServers"),
+        "(ours) server \"s\" has a \"url\" but no \"type\" (a remote server needs \"type\": \"http\", \"sse\" or \"ws\")"
+    );
+    assert_eq!(
+        message(&v, "warnings", "lspServers"),
+        "(ours) server \"go\" needs \"extensionToLanguage\", an object mapping file extensions to language ids"
+    );
+    assert_eq!(
+        message(&v, "warnings", "experimental.monitors"),
+        "(ours) monitor 0 needs a \"name\" string"
     );
     assert!(has(&findings(&v, "warnings"), "repository", "not-a-url"));
     assert!(has(
@@ -956,4 +975,74 @@ fn provides_comes_from_the_manifest_file_that_was_validated() {
         serde_json::json!(["open:y"]),
         "{v}"
     );
+}
+
+/// Every manifest of testdata/manifest-schema, validated on its own as a plugin folder: the
+/// same verdict and errors as Claude Code 2.1.328's `plugin validate` (recorded by
+/// scripts/manifest-oracle.sh), and its warnings too; besides those only warnings of ours,
+/// each with its own code.
+#[test]
+fn every_recorded_manifest_validates_as_claude_code_does() {
+    let cases: Value =
+        serde_json::from_str(include_str!("../testdata/manifest-schema/cases.json")).unwrap();
+    let cc: Value =
+        serde_json::from_str(include_str!("../testdata/manifest-schema/claude-code.json")).unwrap();
+    const OURS: &[&str] = &["why-invalid", "user-config-default", "not-a-url"];
+    let env = Env::new();
+    let pairs = |v: &Value, key: &str| -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["path"].as_str().unwrap().to_string(),
+                    i["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let mut wrong = Vec::new();
+    for (name, manifest) in cases.as_object().unwrap() {
+        let dir = env.fx.join("cases").join(name);
+        write(
+            &dir.join(".claude-plugin/plugin.json"),
+            &serde_json::to_string(manifest).unwrap(),
+        );
+        let run = validate(&env, &dir, &["--json"]);
+        let v = run.json();
+        let want = &cc[name];
+        let ours = &v["manifest"];
+        let our_warnings: Vec<(String, String)> = ours["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| !OURS.contains(&w["code"].as_str().unwrap_or("")))
+            .map(|i| {
+                (
+                    i["path"].as_str().unwrap().to_string(),
+                    i["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let same = v["success"] == want["success"]
+            && pairs(ours, "errors") == pairs(want, "errors")
+            && our_warnings == pairs(want, "warnings");
+        if !same {
+            wrong.push(format!(
+                "{name}:\n  claude code: {} {:?} {:?}\n  ours:        {} {:?} {:?}",
+                want["success"],
+                pairs(want, "errors"),
+                pairs(want, "warnings"),
+                v["success"],
+                pairs(ours, "errors"),
+                our_warnings
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::names::{marketplace_name_problem, plugin_name_problem};
 
 /// Lives with the manifest checks, which sit below the catalog.
-pub use crate::manifest::json_type;
+pub use super::shape::type_name as json_type;
 
 fn expected(field: &str, ty: &str, got: Option<&Value>) -> String {
     format!(
@@ -118,6 +118,136 @@ impl MarketplaceManifest {
     }
 }
 
+/// One reason an entry cannot be installed: where in the entry (`agents.0`, `source.url`) and
+/// what, in Claude Code's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryDefect {
+    pub path: String,
+    pub message: String,
+    /// The keys of an "Unrecognized key" finding (Claude Code's install message lists them bare).
+    pub unrecognized: Vec<String>,
+}
+
+impl EntryDefect {
+    /// From `path: message`.
+    fn parse(joined: &str) -> Self {
+        let (path, message) = joined.split_once(": ").unwrap_or(("", joined));
+        Self {
+            path: path.to_string(),
+            message: message.to_string(),
+            unrecognized: Vec::new(),
+        }
+    }
+}
+
+/// `path: message`, as `validate` reports it.
+impl std::fmt::Display for EntryDefect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl From<super::shape::Issue> for EntryDefect {
+    fn from(i: super::shape::Issue) -> Self {
+        Self {
+            path: i.dotted(),
+            message: i.message,
+            unrecognized: i.unrecognized,
+        }
+    }
+}
+
+/// Claude Code's account of an invalid entry at install: its first three defects (keys that do
+/// not read as names shown as `<key>`, long messages cut), then how many more. A bad `source`
+/// is all it tells, when there is one.
+pub fn entry_defects_message(defects: &[EntryDefect]) -> String {
+    let of_source: Vec<EntryDefect> = defects
+        .iter()
+        .filter(|d| d.path == "source" || d.path.starts_with("source."))
+        .cloned()
+        .collect();
+    let defects = if of_source.is_empty() {
+        defects
+    } else {
+        &of_source[..]
+    };
+    let key = |k: &str| {
+        let plain = (1..=40).contains(&k.len())
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '.' | '-'));
+        if plain {
+            k.to_string()
+        } else {
+            "<key>".to_string()
+        }
+    };
+    let shown: Vec<String> = defects
+        .iter()
+        .take(3)
+        .map(|d| {
+            let path = d.path.split('.').map(key).collect::<Vec<_>>().join(".");
+            let what = if d.unrecognized.is_empty() {
+                cut(&d.message, 160)
+            } else {
+                let word = if d.unrecognized.len() == 1 {
+                    "field"
+                } else {
+                    "fields"
+                };
+                let keys: Vec<String> = d.unrecognized.iter().map(|k| key(k)).collect();
+                format!("Unrecognized {word}: {}", keys.join(", "))
+            };
+            if d.path.is_empty() {
+                what
+            } else {
+                format!("{path}: {what}")
+            }
+        })
+        .collect();
+    match defects.len().saturating_sub(3) {
+        0 => shown.join(", "),
+        more => format!("{} (+{more} more)", shown.join(", ")),
+    }
+}
+
+/// `s` cut to `max` characters, the last one an ellipsis.
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// What Claude Code's entry schema finds wrong with an entry, in its order (plugin.json's
+/// fields, `source`, then the entry's own keys; `name` included), and the entry's source.
+pub fn entry_defects(raw: &Map<String, Value>) -> (PluginSource, Vec<EntryDefect>) {
+    let issues = super::plugin_manifest::MARKETPLACE_ENTRY.check(Some(&Value::Object(raw.clone())));
+    let (tail, head): (Vec<_>, Vec<_>) = issues.into_iter().partition(|i| {
+        i.path
+            .first()
+            .is_some_and(|k| super::plugin_manifest::ENTRY_TAIL.contains(&k.as_str()))
+    });
+    let mut defects: Vec<EntryDefect> = head.into_iter().map(EntryDefect::from).collect();
+    let source = match raw.get("source") {
+        None => {
+            defects.push(EntryDefect::parse(&expected(
+                "source",
+                "string or object",
+                None,
+            )));
+            PluginSource::Missing
+        }
+        Some(s) => PluginSource::parse(s).unwrap_or_else(|e| {
+            defects.push(EntryDefect::parse(&e));
+            PluginSource::Invalid(s.clone())
+        }),
+    };
+    defects.extend(tail.into_iter().map(EntryDefect::from));
+    (source, defects)
+}
+
 /// One entry of `plugins[]`.
 #[derive(Debug, Clone)]
 pub struct PluginEntry {
@@ -128,7 +258,7 @@ pub struct PluginEntry {
     pub description: Option<String>,
     pub strict: Option<bool>,
     /// Problems that make this entry uninstallable (Claude Code: "marketplace entry is invalid").
-    pub defects: Vec<String>,
+    pub defects: Vec<EntryDefect>,
     pub raw: Map<String, Value>,
 }
 
@@ -161,33 +291,13 @@ impl PluginEntry {
                 message: format!("plugins.{index}.name: {p}"),
             });
         }
-        let mut defects = Vec::new();
-        let source = match raw.get("source") {
-            None => {
-                defects.push(expected("source", "string or object", None));
-                PluginSource::Missing
-            }
-            Some(s) => PluginSource::parse(s).unwrap_or_else(|e| {
-                defects.push(e);
-                PluginSource::Invalid(s.clone())
-            }),
-        };
-        let version = match raw.get("version") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()).filter(|s| !s.is_empty()),
-            other => {
-                defects.push(expected("version", "string", other));
-                None
-            }
-        };
-        let strict = match raw.get("strict") {
-            None => None,
-            Some(Value::Bool(b)) => Some(*b),
-            other => {
-                defects.push(expected("strict", "boolean", other));
-                None
-            }
-        };
+        let (source, defects) = entry_defects(&raw);
+        let version = raw
+            .get("version")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(String::from);
+        let strict = raw.get("strict").and_then(Value::as_bool);
         Ok(Self {
             index,
             name,
@@ -519,8 +629,12 @@ mod tests {
             m.problems[0].message,
             "plugins.1.name: Invalid input: expected string, received undefined"
         );
-        assert!(m.entries[1].defects[0].contains("must start with"));
-        assert!(m.entries[2].defects[0].contains("expected string, received number"));
+        assert!(m.entries[1].defects[0].message.contains("must start with"));
+        assert!(
+            m.entries[2].defects[0]
+                .message
+                .contains("expected string, received number")
+        );
         assert!(m.raw.contains_key("zzz"));
         assert!(m.entries[0].raw.contains_key("yyy"));
     }
@@ -532,5 +646,25 @@ mod tests {
             e.to_string(),
             "Invalid schema: name: Invalid input: expected string, received undefined, plugins: Invalid input: expected array, received undefined"
         );
+    }
+
+    #[test]
+    fn an_invalid_entry_is_told_as_claude_code_tells_it() {
+        let m = MarketplaceManifest::from_value(json!({"name":"m","owner":{"name":"o"},"plugins":[
+            {"name":"a","source":"./a","homepage":"x","keywords":1,"hooks":{"Bogus":[],"Nope":[]},"agents":3},
+            {"name":"b","source":{"source":"github"},"agents":3},
+            {"name":"c","source":"./c","tags":["t"],"category":"c","strict":false}]}))
+        .unwrap();
+        let told = |i: usize| entry_defects_message(&m.entries[i].defects);
+        assert_eq!(
+            told(0),
+            "homepage: Invalid URL, keywords: Invalid input: expected array, received number, hooks: Unrecognized fields: Bogus, Nope (+1 more)"
+        );
+        // A bad source is all Claude Code tells.
+        assert_eq!(
+            told(1),
+            "source.repo: Invalid input: expected string, received undefined"
+        );
+        assert!(m.entries[2].defects.is_empty());
     }
 }

@@ -51,7 +51,7 @@ pub fn is_valid_id_part(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
 }
 
-fn has_control_or_bidi(name: &str) -> bool {
+pub fn has_control_or_bidi(name: &str) -> bool {
     name.chars().any(|c| {
         c.is_control()
             || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
@@ -213,6 +213,116 @@ fn prefix_pattern(lower: &str, words: &[&str]) -> bool {
     })
 }
 
+/// Whether a marketplace may list plugins with names that pass as Anthropic's own: one of
+/// Anthropic's official catalogs (Claude Code 2.1.328's list).
+pub fn may_use_reserved_plugin_names(marketplace: &str) -> bool {
+    let lower = marketplace.to_lowercase();
+    RESERVED.contains(&lower.as_str())
+}
+
+/// A plugin name that passes as Anthropic's own (an error) or reads as it (a warning), with
+/// Claude Code 2.1.328's `validate` message. Install does not apply it; validate does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReservedName {
+    Reserved(String),
+    LooksOfficial(String),
+}
+
+pub fn reserved_plugin_name(name: &str) -> Option<ReservedName> {
+    const MARKS: &[&str] = &["claude", "anthropic", "anthropics"];
+    // Words that may not start a name ("claude-…", "cc-plugin-…"), and whole names.
+    const LEADS: &[&str] = &["claude", "anthropic", "anthropics", "ccplugin"];
+    const WHOLE: &[&str] = &[
+        "claude",
+        "anthropic",
+        "anthropics",
+        "claudecode",
+        "claudemods",
+    ];
+    let non_ascii = name.chars().any(|c| !(' '..='~').contains(&c));
+    let read = if non_ascii {
+        read_as_ascii(name)
+    } else {
+        name.to_string()
+    }
+    .to_lowercase();
+    let shown = if non_ascii {
+        format!("\"{name}\" (read as \"{read}\")")
+    } else {
+        format!("\"{name}\"")
+    };
+    let words: Vec<&str> = read
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let limit = 10;
+    let mut joined = String::new();
+    let mut reserved = false;
+    for (i, w) in words.iter().enumerate() {
+        joined.push_str(w);
+        let whole = i + 1 == words.len();
+        if (whole && WHOLE.contains(&joined.as_str()))
+            || (!whole && LEADS.contains(&joined.as_str()))
+        {
+            reserved = true;
+            break;
+        }
+        if joined.len() > limit {
+            break;
+        }
+    }
+    let squashed = words.concat();
+    if reserved || official_pattern(&read) || official_pattern(&squashed) {
+        return Some(ReservedName::Reserved(format!(
+            "Plugin name {shown} is reserved: it passes as one of Anthropic's own. A third party's plugin name cannot start with \"claude-\", \"anthropic-\", \"anthropics-\", or \"cc-plugin-\", be \"claude\", \"anthropic\", \"anthropics\", \"claude-code\", or \"claude-mods\", or put \"official\" beside \"claude\" or \"anthropic\". Name it for what it does."
+        )));
+    }
+    MARKS.iter().any(|m| words.contains(m)).then(|| {
+        ReservedName::LooksOfficial(format!(
+            "Plugin name {shown} reads as one of Anthropic's own. Name it for what it does."
+        ))
+    })
+}
+
+/// A name's look-alike letters read as ASCII (accents dropped, full-width forms and the Cyrillic
+/// and Greek letters that pass for Latin ones mapped), as Claude Code reads a name before
+/// judging it. Letters without a look-alike stay as they are.
+fn read_as_ascii(name: &str) -> String {
+    name.chars()
+        .filter(|c| !('\u{0300}'..='\u{036F}').contains(c))
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            'а' | 'α' => 'a',
+            'с' | 'ϲ' => 'c',
+            'ԁ' => 'd',
+            'е' | 'ε' => 'e',
+            'һ' => 'h',
+            'і' | 'ι' | 'ı' => 'i',
+            'ј' => 'j',
+            'к' | 'κ' => 'k',
+            'ӏ' | 'ℓ' => 'l',
+            'м' => 'm',
+            'п' | 'η' => 'n',
+            'о' | 'ο' | 'σ' => 'o',
+            'р' | 'ρ' => 'p',
+            'ѕ' => 's',
+            'т' | 'τ' => 't',
+            'υ' | 'ս' => 'u',
+            'ν' => 'v',
+            'х' | 'χ' => 'x',
+            'у' | 'γ' => 'y',
+            'À'..='Å' | 'à'..='å' => 'a',
+            'Ç' | 'ç' => 'c',
+            'È'..='Ë' | 'è'..='ë' => 'e',
+            'Ì'..='Ï' | 'ì'..='ï' => 'i',
+            'Ñ' | 'ñ' => 'n',
+            'Ò'..='Ö' | 'ò'..='ö' => 'o',
+            'Ù'..='Ü' | 'ù'..='ü' => 'u',
+            _ => c,
+        })
+        .collect()
+}
+
 /// Schema problems of a plugin entry `name`, then the plugin-id rule's.
 pub fn plugin_name_problem(name: &str) -> Option<String> {
     plugin_schema_problem(name).or_else(|| plugin_id_problem(name))
@@ -254,6 +364,46 @@ pub fn is_kebab(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugin_names_that_pass_as_anthropics() {
+        let reserved = |n: &str| matches!(reserved_plugin_name(n), Some(ReservedName::Reserved(_)));
+        let looks = |n: &str| {
+            matches!(
+                reserved_plugin_name(n),
+                Some(ReservedName::LooksOfficial(_))
+            )
+        };
+        for n in [
+            "claude-helper",
+            "Claude_Tools",
+            "anthropics-x",
+            "cc-plugin-lint",
+            "claude",
+            "claude-code",
+            "claude.mods",
+            "official-claude-thing",
+            "x-anthropic-official",
+            "сlaude-helper",
+        ] {
+            assert!(reserved(n), "{n}");
+        }
+        for n in ["my-claude-helper", "tools-for-anthropic"] {
+            assert!(looks(n), "{n}");
+        }
+        for n in ["claudette", "helper", "cc-plugins", "claude-code-x"] {
+            assert!(!reserved(n) || n == "claude-code-x", "{n}");
+        }
+        assert!(reserved("claude-code-x"), "starts with claude-");
+        assert_eq!(reserved_plugin_name("claudette"), None);
+        assert_eq!(
+            reserved_plugin_name("claude-helper"),
+            Some(ReservedName::Reserved("Plugin name \"claude-helper\" is reserved: it passes as one of Anthropic's own. A third party's plugin name cannot start with \"claude-\", \"anthropic-\", \"anthropics-\", or \"cc-plugin-\", be \"claude\", \"anthropic\", \"anthropics\", \"claude-code\", or \"claude-mods\", or put \"official\" beside \"claude\" or \"anthropic\". Name it for what it does.".into()))
+        );
+        assert!(may_use_reserved_plugin_names("claude-plugins-official"));
+        assert!(may_use_reserved_plugin_names("Healthcare"));
+        assert!(!may_use_reserved_plugin_names("my-market"));
+    }
 
     #[test]
     fn kebab() {

@@ -17,8 +17,8 @@ pub struct Issue {
     pub message: String,
     /// Zod's `continue`: a failed check (other checks still ran) rather than a wrong type.
     cont: bool,
-    /// Zod's `unrecognized_keys`, the one kind a pipe lets through.
-    unrecognized: bool,
+    /// The keys of Zod's `unrecognized_keys` (the one kind a pipe lets through); else empty.
+    pub unrecognized: Vec<String>,
 }
 
 impl Issue {
@@ -27,7 +27,7 @@ impl Issue {
             path: Vec::new(),
             message: message.into(),
             cont,
-            unrecognized: false,
+            unrecognized: Vec::new(),
         }
     }
 
@@ -227,7 +227,7 @@ fn quoted(values: &[&str], sep: &str) -> String {
 fn unrecognized(keys: &[&str]) -> Issue {
     let s = if keys.len() > 1 { "s" } else { "" };
     let mut i = Issue::new(format!("Unrecognized key{s}: {}", quoted(keys, ", ")), true);
-    i.unrecognized = true;
+    i.unrecognized = keys.iter().map(|k| k.to_string()).collect();
     i
 }
 
@@ -235,6 +235,14 @@ impl Shape {
     /// Every issue of `value` (`None`: absent), in Zod's order.
     pub fn check(&self, value: Option<&Value>) -> Vec<Issue> {
         self.run(value).issues
+    }
+
+    /// The keys an object shape names, in order (none for other shapes).
+    pub fn field_names(&self) -> Vec<&'static str> {
+        match self {
+            Shape::Object { fields, .. } => fields.iter().map(|(n, _)| *n).collect(),
+            _ => Vec::new(),
+        }
     }
 
     fn optional_ok(&self) -> bool {
@@ -281,7 +289,7 @@ impl Shape {
                 out = inner.run(value);
                 // Zod's pipe: the transform runs only on a clean value; anything but an
                 // unrecognized key makes the whole thing count as aborted.
-                if out.issues.iter().any(|i| !i.unrecognized) {
+                if out.issues.iter().any(|i| i.unrecognized.is_empty()) {
                     out.aborted = true;
                 }
             }

@@ -25,8 +25,8 @@ use crate::version;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("This plugin's marketplace entry is invalid: {}", .0.join(", "))]
-    EntryInvalid(Vec<String>),
+    #[error("This plugin's marketplace entry is invalid: {}", crate::schema::catalog::entry_defects_message(.0))]
+    EntryInvalid(Vec<crate::schema::catalog::EntryDefect>),
     #[error(
         "source type {0} is not supported yet (this version installs relative-path and git plugins)"
     )]

@@ -335,13 +335,6 @@ pub(super) fn check_hooks_file(v: &Value) -> Findings {
     f
 }
 
-/// `hooks` inline in plugin.json: the events map itself.
-pub(super) fn check_inline_hooks(events: &Map<String, Value>) -> Findings {
-    let mut f = Findings::default();
-    check_events(events, &mut f);
-    f
-}
-
 /// Each event's matcher groups and hook entries; broken entries of guard events are errors,
 /// others warnings (Claude Code skips them at load).
 fn check_events(events: &Map<String, Value>, f: &mut Findings) {

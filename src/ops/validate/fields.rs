@@ -1,26 +1,11 @@
-//! Shapes of plugin.json's object-valued fields (`userConfig`, `channels`, `mcpServers`,
-//! `lspServers`, monitors, inline `hooks`) and its URLs, with Claude Code 2.1.328's messages.
-//! Where Claude Code says only `Invalid input` (a union that did not match), we add what is wrong.
+//! Our checks of plugin.json's object-valued fields, on top of Claude Code's schema
+//! (`schema::plugin_manifest`): where it says only `Invalid input` (no alternative of a union
+//! fitted) we say what is wrong, and we warn of what it accepts but cannot use (a `userConfig`
+//! default its option does not allow, a `repository` that is not a URL).
 
 use serde_json::{Map, Value};
 
-use super::content::check_inline_hooks;
-use super::{Findings, expected};
-
-const OPTION_TYPES: &[&str] = &["string", "number", "boolean", "directory", "file"];
-
-/// Keys of a `userConfig` option, each with its type, in Claude Code's order (`true`: required).
-const OPTION_FIELDS: &[super::TypedField] = &[
-    ("title", "string", true),
-    ("description", "string", true),
-    ("required", "boolean", false),
-    ("default", "any", false),
-    ("multiple", "boolean", false),
-    ("sensitive", "boolean", false),
-    ("min", "number", false),
-    ("max", "number", false),
-    ("options", "string[]", false),
-];
+use super::Findings;
 
 const LSP_KEYS: &[&str] = &[
     "command",
@@ -33,18 +18,15 @@ const LSP_KEYS: &[&str] = &[
     "workspaceFolder",
     "startupTimeout",
     "shutdownTimeout",
+    "requestTimeout",
     "restartOnCrash",
     "maxRestarts",
     "diagnostics",
 ];
 
-/// Check the object-valued fields and URLs of a manifest.
-pub(super) fn check_fields(raw: &Map<String, Value>, f: &mut Findings) {
-    if let Some(Value::String(url)) = raw.get("homepage")
-        && url::Url::parse(url).is_err()
-    {
-        f.error("homepage", "schema", "Invalid URL");
-    }
+/// Warnings of ours about the object-valued fields and URLs of a manifest. `schema_errors` are
+/// the paths Claude Code's schema already reported as `Invalid input`.
+pub(super) fn check_fields(raw: &Map<String, Value>, invalid_input: &[String], f: &mut Findings) {
     if let Some(Value::String(repo)) = raw.get("repository")
         && url::Url::parse(repo).is_err()
     {
@@ -56,115 +38,62 @@ pub(super) fn check_fields(raw: &Map<String, Value>, f: &mut Findings) {
             ),
         );
     }
-    if let Some(v) = raw.get("userConfig") {
-        check_user_config("userConfig", v, f);
-    }
-    if let Some(v) = raw.get("channels") {
-        check_channels(v, f);
-    }
-    if let Some(v) = raw.get("mcpServers")
-        && let Some(why) = servers_problem("mcpServers", v, mcp_server_problem)
-    {
-        f.error("mcpServers", "schema", format!("Invalid input: {why}"));
-    }
-    if let Some(v) = raw.get("lspServers")
-        && let Some(why) = servers_problem("lspServers", v, lsp_server_problem)
-    {
-        f.error("lspServers", "schema", format!("Invalid input: {why}"));
+    let says_invalid = |p: &str| invalid_input.iter().any(|i| i == p);
+    for key in ["mcpServers", "lspServers"] {
+        let server = if key == "mcpServers" {
+            mcp_server_problem
+        } else {
+            lsp_server_problem
+        };
+        if says_invalid(key)
+            && let Some(why) = raw.get(key).and_then(|v| servers_problem(key, v, server))
+        {
+            f.warn(key, "why-invalid", format!("(ours) {why}"));
+        }
     }
     let experimental = raw.get("experimental").and_then(Value::as_object);
-    let monitors = match experimental.and_then(|e| e.get("monitors")) {
-        Some(v) => Some(("experimental.monitors", v)),
-        None => raw.get("monitors").map(|v| ("monitors", v)),
-    };
-    if let Some((path, v)) = monitors
-        && let Some(why) = monitors_problem(v)
-    {
-        f.error(path, "schema", format!("Invalid input: {why}"));
+    for (path, v) in [
+        ("monitors", raw.get("monitors")),
+        (
+            "experimental.monitors",
+            experimental.and_then(|e| e.get("monitors")),
+        ),
+    ] {
+        if says_invalid(path)
+            && let Some(why) = v.and_then(monitors_problem)
+        {
+            f.warn(path, "why-invalid", format!("(ours) {why}"));
+        }
     }
-    match raw.get("hooks") {
-        None | Some(Value::String(_)) => {}
-        Some(Value::Object(events)) => f.absorb(check_inline_hooks(events), ""),
-        Some(Value::Array(items)) => {
-            for item in items {
-                match item {
-                    Value::String(_) => {}
-                    Value::Object(events) => f.absorb(check_inline_hooks(events), ""),
-                    other => f.error(
-                        "hooks",
-                        "schema",
-                        format!(
-                            "Invalid input: each item must be a path or an object of hook events, not {}",
-                            crate::schema::json_type(Some(other))
-                        ),
-                    ),
-                }
+    let mut option_sets: Vec<(String, &Map<String, Value>)> = Vec::new();
+    if let Some(Value::Object(u)) = raw.get("userConfig") {
+        option_sets.push(("userConfig".into(), u));
+    }
+    if let Some(Value::Array(channels)) = raw.get("channels") {
+        for (i, c) in channels.iter().enumerate() {
+            if let Some(Value::Object(u)) = c.get("userConfig") {
+                option_sets.push((format!("channels.{i}.userConfig"), u));
             }
         }
-        Some(other) => f.error(
-            "hooks",
-            "schema",
-            format!(
-                "Invalid input: expected a path, an object of hook events or an array of them, received {}",
-                crate::schema::json_type(Some(other))
-            ),
-        ),
     }
-}
-
-/// `userConfig` (or a channel's): option keys and strict option objects.
-fn check_user_config(at: &str, v: &Value, f: &mut Findings) {
-    let Value::Object(options) = v else {
-        f.error(at, "schema", expected("record", Some(v)));
-        return;
-    };
-    for (key, opt) in options {
-        let here = format!("{at}.{key}");
-        let valid_key = key
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid_key {
-            f.error(here, "schema", "Invalid key in record");
-            continue;
-        }
-        let Value::Object(opt) = opt else {
-            f.error(here, "schema", expected("object", Some(opt)));
-            continue;
-        };
-        let ty = opt.get("type").and_then(Value::as_str);
-        if !ty.is_some_and(|t| OPTION_TYPES.contains(&t)) {
-            let list = OPTION_TYPES
-                .iter()
-                .map(|t| format!("\"{t}\""))
-                .collect::<Vec<_>>()
-                .join("|");
-            f.error(
-                format!("{here}.type"),
-                "schema",
-                format!("Invalid option: expected one of {list}"),
-            );
-        }
-        for (path, message) in super::typed_field_problems(opt, OPTION_FIELDS) {
-            f.error(format!("{here}.{path}"), "schema", message);
-        }
-        let unknown: Vec<&String> = opt
-            .keys()
-            .filter(|k| *k != "type" && !OPTION_FIELDS.iter().any(|(f, _, _)| f == k))
-            .collect();
-        unrecognized(&here, &unknown, f);
-        if let (Some(ty), Some(default)) = (ty, opt.get("default"))
-            && OPTION_TYPES.contains(&ty)
-            && let Some(why) = default_problem(ty, opt, default)
-        {
-            f.warn(
-                format!("{here}.default"),
-                "user-config-default",
-                format!(
-                    "{why}; Claude Code accepts the manifest, but the value it substitutes is not one the option allows"
-                ),
-            );
+    for (at, options) in option_sets {
+        for (key, opt) in options {
+            let Value::Object(opt) = opt else { continue };
+            if let (Some(ty), Some(default)) =
+                (opt.get("type").and_then(Value::as_str), opt.get("default"))
+                && ["string", "number", "boolean", "directory", "file"].contains(&ty)
+                // With `options`, Claude Code's schema checks the default itself.
+                && !opt.contains_key("options")
+                && let Some(why) = default_problem(ty, opt, default)
+            {
+                f.warn(
+                    format!("{at}.{key}.default"),
+                    "user-config-default",
+                    format!(
+                        "{why}; Claude Code accepts the manifest, but the value it substitutes is not one the option allows"
+                    ),
+                );
+            }
         }
     }
 }
@@ -193,58 +122,6 @@ fn default_problem(ty: &str, opt: &Map<String, Value>, default: &Value) -> Optio
         .into_iter()
         .find(|v| !allowed.contains(v))
         .map(|v| format!("the default {v} is not one of its options"))
-}
-
-fn unrecognized(at: &str, keys: &[&String], f: &mut Findings) {
-    if keys.is_empty() {
-        return;
-    }
-    let list = keys
-        .iter()
-        .map(|k| format!("\"{k}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let word = if keys.len() == 1 { "key" } else { "keys" };
-    f.error(at, "schema", format!("Unrecognized {word}: {list}"));
-}
-
-/// `channels`: an array of strict `{server, displayName?, userConfig?}` objects.
-fn check_channels(v: &Value, f: &mut Findings) {
-    let Value::Array(items) = v else {
-        f.error("channels", "schema", expected("array", Some(v)));
-        return;
-    };
-    for (i, c) in items.iter().enumerate() {
-        let at = format!("channels.{i}");
-        let Value::Object(c) = c else {
-            f.error(at, "schema", expected("object", Some(c)));
-            continue;
-        };
-        let unknown: Vec<&String> = c
-            .keys()
-            .filter(|k| !["server", "displayName", "userConfig"].contains(&k.as_str()))
-            .collect();
-        unrecognized(&at, &unknown, f);
-        if !c.get("server").is_some_and(Value::is_string) {
-            f.error(
-                format!("{at}.server"),
-                "schema",
-                expected("string", c.get("server")),
-            );
-        }
-        if let Some(d) = c.get("displayName")
-            && !d.is_string()
-        {
-            f.error(
-                format!("{at}.displayName"),
-                "schema",
-                expected("string", Some(d)),
-            );
-        }
-        if let Some(u) = c.get("userConfig") {
-            check_user_config(&format!("{at}.userConfig"), u, f);
-        }
-    }
 }
 
 /// `mcpServers` / `lspServers`: a path, a map of server configs, or an array of them.

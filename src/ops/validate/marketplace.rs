@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::plugin::{
-    CheckedManifest, ENTRY_ONLY_KEYS, MANIFEST_KEYS, check_component_paths, check_plugin_folder,
+    CheckedManifest, ENTRY_ONLY_KEYS, Listed, check_component_paths, check_plugin_folder,
+    manifest_keys,
 };
 use super::{
     Bom, FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
@@ -18,9 +19,10 @@ use crate::definition::{
 };
 use crate::marketplace::discover::root_of_index;
 use crate::marketplace::{Escape, RelativeSourceError, plugin_root_dir, relative_plugin_dir};
+use crate::schema::catalog::entry_defects;
 use crate::schema::names::{
-    is_kebab, marketplace_name_problem, plugin_id_problem, plugin_name_problem,
-    reserved_name_problem,
+    ReservedName, is_kebab, marketplace_name_problem, may_use_reserved_plugin_names,
+    plugin_id_problem, plugin_name_problem, reserved_name_problem, reserved_plugin_name,
 };
 use crate::schema::renames::{RenameTarget, Renames, Resolution, Unresolved};
 use crate::schema::{PluginEntry, PluginSource};
@@ -119,6 +121,11 @@ fn check_catalog(
             "No marketplace description provided. Adding a description helps users understand what this marketplace offers",
         );
     }
+    // Anthropic's own catalogs may list plugins named like Anthropic's.
+    let official = raw
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(may_use_reserved_plugin_names);
     let mut first_index: HashMap<String, usize> = HashMap::new();
     let mut listed = HashSet::new();
     for (i, v) in plugins.iter().enumerate() {
@@ -135,7 +142,7 @@ fn check_catalog(
                 first_index.insert(name.to_string(), i);
             }
         }
-        check_entry(i, v, root, plugin_root, f, contents)?;
+        check_entry(i, v, official, root, plugin_root, f, contents)?;
     }
     check_renames(raw.get("renames"), &listed, f);
     Ok(())
@@ -212,7 +219,12 @@ fn catalog_plugins<'a>(raw: &'a Map<String, Value>, f: &mut Findings) -> &'a [Va
 }
 
 /// The entry's name, `None` (with the error) when it is missing or not a plugin name.
-fn entry_name<'a>(i: usize, raw: &'a Map<String, Value>, f: &mut Findings) -> Option<&'a str> {
+fn entry_name<'a>(
+    i: usize,
+    raw: &'a Map<String, Value>,
+    official: bool,
+    f: &mut Findings,
+) -> Option<&'a str> {
     let name = match raw.get("name") {
         Some(Value::String(n)) => n.as_str(),
         other => {
@@ -248,20 +260,24 @@ fn entry_name<'a>(i: usize, raw: &'a Map<String, Value>, f: &mut Findings) -> Op
             not_kebab(name),
         );
     }
+    match (!official).then(|| reserved_plugin_name(name)).flatten() {
+        Some(ReservedName::Reserved(m)) => {
+            f.error(format!("plugins[{i}].name"), "reserved-name", m)
+        }
+        Some(ReservedName::LooksOfficial(m)) => {
+            f.warn(format!("plugins[{i}].name"), "looks-official", m)
+        }
+        None => {}
+    }
     Some(name)
 }
 
 /// Warn about keys neither plugin.json nor a marketplace entry knows.
 fn warn_unknown_keys(i: usize, raw: &Map<String, Value>, f: &mut Findings) {
+    let mut all = manifest_keys();
+    all.extend(ENTRY_ONLY_KEYS);
     for (key, _) in raw {
-        let known =
-            MANIFEST_KEYS.contains(&key.as_str()) || ENTRY_ONLY_KEYS.contains(&key.as_str());
-        if !known {
-            let all: Vec<&str> = MANIFEST_KEYS
-                .iter()
-                .chain(ENTRY_ONLY_KEYS)
-                .copied()
-                .collect();
+        if !all.contains(&key.as_str()) {
             f.warnings
                 .push(unknown_field(&format!("plugins[{i}].{key}"), key, &all));
         }
@@ -396,6 +412,7 @@ fn check_strict(
 fn check_entry(
     i: usize,
     v: &Value,
+    official: bool,
     root: &Path,
     plugin_root: Option<&str>,
     f: &mut Findings,
@@ -409,7 +426,17 @@ fn check_entry(
         );
         return Ok(());
     };
-    let Some(name) = entry_name(i, raw, f) else {
+    let Some(name) = entry_name(i, raw, official, f) else {
+        // Claude Code's schema still reports the rest of a nameless entry.
+        if !raw.get("name").is_some_and(Value::is_string) {
+            for d in entry_defects(raw).1.iter().filter(|d| d.path != "name") {
+                f.error(
+                    format!("plugins.{i}.{}", d.path),
+                    "schema",
+                    d.message.clone(),
+                );
+            }
+        }
         return Ok(());
     };
     warn_unknown_keys(i, raw, f);
@@ -431,7 +458,12 @@ fn check_entry(
         return Ok(());
     }
     let manifest_file = crate::manifest::find_manifest(&dir);
-    let checked = check_plugin_folder(&dir, manifest_file.as_deref(), Some(root))?;
+    let checked = check_plugin_folder(
+        &dir,
+        manifest_file.as_deref(),
+        Some(root),
+        Listed::Entry(name),
+    )?;
     let has_manifest = match checked.manifest {
         Some(cm) => check_beside_manifest(i, name, raw, &entry, cm, root, f),
         None => false,
@@ -446,10 +478,12 @@ fn check_entry(
         f,
     );
     // Entry component paths are checked whatever strict says: without a plugin.json they load.
-    if DECLARING_FIELDS
-        .iter()
-        .chain(APPENDED_FIELDS)
-        .any(|k| raw.contains_key(*k))
+    // (Not of an entry Claude Code's schema refuses: it says only that, as Claude Code does.)
+    if entry.defects.is_empty()
+        && DECLARING_FIELDS
+            .iter()
+            .chain(APPENDED_FIELDS)
+            .any(|k| raw.contains_key(*k))
     {
         let paths = check_component_paths(&dir, Some(root), raw, false);
         f.absorb(paths, &format!("plugins[{i}]."));
@@ -461,15 +495,14 @@ fn check_entry(
 
 /// The entry's schema defects, and a `headersHelper` the entry may not set.
 fn report_entry_defects(i: usize, name: &str, entry: &PluginEntry, f: &mut Findings) {
-    // Defects read `field: message`; Claude Code names the field `plugins.<i>.<field>`.
+    // Claude Code names a defect's field `plugins.<i>.<field>`.
     for d in &entry.defects {
-        let (field, msg) = d.split_once(": ").unwrap_or(("", d.as_str()));
-        let code = if field.starts_with("source") {
+        let code = if d.path.starts_with("source") {
             "source"
         } else {
             "schema"
         };
-        f.error(format!("plugins.{i}.{field}"), code, msg);
+        f.error(format!("plugins.{i}.{}", d.path), code, d.message.clone());
     }
     if entry.raw.get("headersHelper").is_some() && entry.strict != Some(false) {
         f.error(

@@ -414,14 +414,17 @@ fn typed_field_problems(
 }
 
 fn not_kebab(name: &str) -> String {
-    // Claude Code words it by whether the name can still be an id part (`a+b` cannot).
-    let install = if crate::schema::names::is_valid_id_part(name) {
-        "Claude Code accepts it, but"
+    // Claude Code words it by what else the name breaks: loading by path (`@`, `:`, spaces,
+    // separators), or only being an id part (`a+b`).
+    let install = if name.contains(['@', ':', '/', '\\']) || name.chars().any(char::is_whitespace) {
+        "Claude Code refuses a plugin with this name when it is loaded by path (such as --plugin-dir), and cannot install it from a marketplace that lists it under this name. The"
+    } else if crate::schema::names::is_valid_id_part(name) {
+        "Claude Code accepts it, but the"
     } else {
-        "Claude Code cannot install it from a marketplace that lists it under this name, and"
+        "Claude Code cannot install it from a marketplace that lists it under this name, and the"
     };
     format!(
-        "Plugin name \"{name}\" is not kebab-case. {install} the Claude.ai marketplace sync requires kebab-case (lowercase letters, digits, and hyphens only, e.g., \"my-plugin\")."
+        "Plugin name \"{name}\" is not kebab-case. {install} Claude.ai marketplace sync requires kebab-case (lowercase letters, digits, and hyphens only, e.g., \"my-plugin\")."
     )
 }
 
@@ -434,6 +437,9 @@ mod tests {
         assert!(not_kebab("MyPlugin").contains("Claude Code accepts it, but the Claude.ai"));
         assert!(not_kebab("a+b").contains(
             "Claude Code cannot install it from a marketplace that lists it under this name, and the Claude.ai"
+        ));
+        assert!(not_kebab("a@b").contains(
+            "Claude Code refuses a plugin with this name when it is loaded by path (such as --plugin-dir), and cannot install it from a marketplace that lists it under this name. The Claude.ai"
         ));
     }
 

@@ -10,44 +10,20 @@ use serde_json::{Map, Value};
 
 use super::content::{check_frontmatter, check_hooks_file};
 use super::{
-    Bom, FileKind, FileReport, Findings, Issue, ValidateReport, expected, not_kebab, read_json,
-    unknown_field,
+    Bom, FileKind, FileReport, Findings, Issue, ValidateReport, not_kebab, read_json, unknown_field,
 };
 use crate::cache::SkipReason;
 use crate::cache::copy::{LinkPolicy, plan_plugin_tree};
 use crate::definition::paths::{PathProblem, PluginRoot, markdown_files};
+use crate::schema::plugin_manifest::{self, Document};
 
-/// Top-level keys of plugin.json (docs §5), `icon` included (Claude Code's directory checks).
-pub(super) const MANIFEST_KEYS: &[&str] = &[
-    "$schema",
-    "name",
-    "displayName",
-    "version",
-    "description",
-    "author",
-    "homepage",
-    "repository",
-    "license",
-    "keywords",
-    "metadata",
-    "defaultEnabled",
-    "dependencies",
-    "settings",
-    "userConfig",
-    "channels",
-    "skills",
-    "commands",
-    "agents",
-    "hooks",
-    "mcpServers",
-    "lspServers",
-    "outputStyles",
-    "workflows",
-    "experimental",
-    "themes",
-    "monitors",
-    "icon",
-];
+/// Top-level keys of plugin.json: Claude Code's schema fields, and `icon` (its directory checks
+/// read it).
+pub(super) fn manifest_keys() -> Vec<&'static str> {
+    let mut known = plugin_manifest::PLUGIN_MANIFEST.field_names();
+    known.push("icon");
+    known
+}
 
 /// Keys that belong in a marketplace entry; in plugin.json they are harmless but unused.
 pub(super) const ENTRY_ONLY_KEYS: &[&str] = &[
@@ -72,6 +48,7 @@ const COMPONENTS: &[(&str, Option<&str>)] = &[
     ("workflows", Some("workflows")),
     ("themes", Some("themes")),
     ("monitors", None),
+    ("types", None),
 ];
 
 type ReadError = (PathBuf, io::Error);
@@ -106,7 +83,7 @@ pub(super) fn validate_plugin_folder(
         .skip(1)
         .find(|d| crate::marketplace::discover::find_index(d).is_some())
         .map(Path::to_path_buf);
-    let checked = check_plugin_folder(root, manifest, container.as_deref())?;
+    let checked = check_plugin_folder(root, manifest, container.as_deref(), Listed::Alone)?;
     let checked_name = checked
         .manifest
         .as_ref()
@@ -148,6 +125,7 @@ pub(super) fn check_plugin_folder(
     root: &Path,
     manifest: Option<&Path>,
     container: Option<&Path>,
+    listed: Listed,
 ) -> Result<PluginFolder, ReadError> {
     // The same rule as install: a manifest linked out of the marketplace (or, without one, out
     // of the plugin) is not read.
@@ -174,7 +152,7 @@ pub(super) fn check_plugin_folder(
                 raw: None,
             },
             Ok(value) => {
-                let (mut findings, raw) = check_manifest(&value);
+                let (mut findings, raw) = check_manifest(&value, listed);
                 if let Some(raw) = &raw {
                     let paths = check_component_paths(root, container, raw, true);
                     findings.errors.extend(paths.errors);
@@ -197,68 +175,65 @@ pub(super) fn check_plugin_folder(
     })
 }
 
-/// plugin.json's own fields: name, version, types, unknown and misplaced keys.
-pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Value>>) {
+/// plugin.json's own fields: Claude Code's schema (its errors and the hooks it drops), then
+/// our warnings: names, missing version/description/author, unknown and misplaced keys.
+pub(super) fn check_manifest(
+    value: &Value,
+    listed: Listed,
+) -> (Findings, Option<Map<String, Value>>) {
     let mut f = Findings::default();
+    let check = plugin_manifest::check(value, Document::PluginJson);
+    for e in check.all() {
+        // Claude Code's validate names the whole document "root".
+        let path = if e.path.is_empty() {
+            "root"
+        } else {
+            e.path.as_str()
+        };
+        f.error(path, "schema", e.message.clone());
+    }
+    for note in &check.hook_notes {
+        f.warn("hooks", "hook-ignored", format!("{note} at runtime"));
+    }
     let Value::Object(raw) = value else {
-        f.error("", "schema", expected("object", Some(value)));
         return (f, None);
     };
-    match raw.get("name") {
-        Some(Value::String(name)) => match manifest_name_problem(name) {
-            Some(p) => f.error("name", "name", p),
-            None if !crate::schema::names::is_kebab(name) => {
-                f.warn("name", "name-not-kebab", not_kebab(name))
-            }
-            None => {}
-        },
-        other => f.error("name", "schema", expected("string", other)),
+    // Claude Code judges name, version, description and author only of a manifest that passed.
+    let passed = check.errors.is_empty() && check.display_faults.is_empty();
+    let absent = |k: &str| match raw.get(k) {
+        None | Some(Value::Null | Value::Bool(false)) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        _ => false,
+    };
+    if passed && let Some(Value::String(name)) = raw.get("name") {
+        if !crate::schema::names::is_kebab(name) {
+            f.warn("name", "name-not-kebab", not_kebab(name));
+        }
+        reserved_name(name, listed, &mut f);
     }
-    match raw.get("version") {
-        None => f.warn(
+    if passed && absent("version") {
+        f.warn(
             "version",
             "missing-version",
             "No version specified. Consider adding a version following semver (e.g., \"1.0.0\")",
-        ),
-        Some(Value::String(_)) => {}
-        other => f.error("version", "schema", expected("string", other)),
+        );
     }
-    match raw.get("description") {
-        None => f.warn(
+    if passed && absent("description") {
+        f.warn(
             "description",
             "missing-description",
             "No description provided. Adding a description helps users understand what your plugin does",
-        ),
-        Some(Value::String(_)) => {}
-        other => f.error("description", "schema", expected("string", other)),
+        );
     }
-    match raw.get("author") {
-        None => f.warn(
+    if passed && absent("author") {
+        f.warn(
             "author",
             "missing-author",
             "No author information provided. Consider adding author details for plugin attribution",
-        ),
-        other => f.check_person("author", other),
+        );
     }
-    for (key, ty) in [
-        ("displayName", "string"),
-        ("homepage", "string"),
-        ("repository", "string"),
-        ("license", "string"),
-        ("keywords", "array"),
-        ("defaultEnabled", "boolean"),
-        ("dependencies", "array"),
-    ] {
-        let Some(v) = raw.get(key) else { continue };
-        let ok = match ty {
-            "string" => v.is_string(),
-            "array" => v.is_array(),
-            _ => v.is_boolean(),
-        };
-        if !ok {
-            f.error(key, "schema", expected(ty, Some(v)));
-        }
-    }
+    ignored_field_warnings(raw, &mut f);
+    let known = manifest_keys();
     for (key, _) in raw {
         if ENTRY_ONLY_KEYS.contains(&key.as_str()) {
             f.warn(
@@ -268,11 +243,17 @@ pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Val
                     "Field '{key}' belongs in the marketplace entry (marketplace.json), not plugin.json. It's harmless here but unused — Claude Code ignores it at load time."
                 ),
             );
-        } else if !MANIFEST_KEYS.contains(&key.as_str()) {
-            f.warnings.push(unknown_field(key, key, MANIFEST_KEYS));
+        } else if !known.contains(&key.as_str()) {
+            f.warnings.push(unknown_field(key, key, &known));
         }
     }
-    super::fields::check_fields(raw, &mut f);
+    let invalid_input: Vec<String> = check
+        .errors
+        .iter()
+        .filter(|e| e.message == "Invalid input")
+        .map(|e| e.path.clone())
+        .collect();
+    super::fields::check_fields(raw, &invalid_input, &mut f);
     for key in ["monitors", "themes"] {
         if raw.contains_key(key) {
             f.warn(
@@ -287,14 +268,85 @@ pub(super) fn check_manifest(value: &Value) -> (Findings, Option<Map<String, Val
     (f, Some(raw.clone()))
 }
 
-/// Name rules for plugin.json's `name` (docs §5: no spaces, `@`, `:`, separators, control or
-/// bidi characters). Non-kebab names are only warned about.
-fn manifest_name_problem(name: &str) -> Option<String> {
-    if let Some(p) = crate::schema::names::plugin_schema_problem(name) {
-        return Some(p);
+/// Whose name rules apply to a plugin.json: a plugin validated on its own, or one a catalog
+/// lists under the entry name given.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Listed<'a> {
+    Alone,
+    Entry(&'a str),
+}
+
+/// Claude Code's rule against names that pass as Anthropic's own: judged of a plugin on its
+/// own, and of a listed one whose plugin.json renames it (the entry name is judged with the
+/// catalog, where official catalogs may use such names).
+fn reserved_name(name: &str, listed: Listed, f: &mut Findings) {
+    use crate::schema::names::{ReservedName, reserved_plugin_name};
+    let judged = match listed {
+        Listed::Alone => true,
+        Listed::Entry(entry) => entry != name,
+    };
+    let Some(found) = judged.then(|| reserved_plugin_name(name)).flatten() else {
+        return;
+    };
+    let tail = match listed {
+        Listed::Alone => {
+            " If this is one of Anthropic's own plugins, validate the marketplace that lists it."
+        }
+        Listed::Entry(_) => "",
+    };
+    match found {
+        ReservedName::Reserved(m) => f.error("name", "reserved-name", format!("{m}{tail}")),
+        ReservedName::LooksOfficial(m) => f.warn("name", "looks-official", format!("{m}{tail}")),
     }
-    name.contains(['@', ':', '/', '\\'])
-        .then(|| format!("Plugin name \"{name}\" cannot contain \"@\", \":\", \"/\" or \"\\\""))
+}
+
+/// Fields Claude Code's schema lets through whatever they hold, but ignores unless they have
+/// the right shape — its warnings, words and order.
+fn ignored_field_warnings(raw: &Map<String, Value>, f: &mut Findings) {
+    let got = |v: &Value| crate::schema::json_type(Some(v));
+    match raw.get("experimental") {
+        Some(v) if !v.is_object() => f.warn(
+            "experimental",
+            "ignored-field",
+            format!("'experimental' must be an object containing component declarations; got {}. It will be ignored at load time.", got(v)),
+        ),
+        _ => {}
+    }
+    match raw.get("metadata") {
+        Some(v) if !v.is_object() => f.warn(
+            "metadata",
+            "ignored-field",
+            format!(
+                "'metadata' must be a free-form object; got {}. It will be ignored at load time.",
+                got(v)
+            ),
+        ),
+        _ => {}
+    }
+    match raw.get("engines") {
+        Some(v) if !v.is_object() => f.warn(
+            "engines",
+            "ignored-field",
+            format!("'engines' must be an object such as {{ \"claude-code\": \">=2.1.0\" }}; got {}. It will be ignored at load time.", got(v)),
+        ),
+        _ => {}
+    }
+    match raw.get("network") {
+        Some(v) if !v.get("hosts").is_some_and(Value::is_array) || !v.is_object() => f.warn(
+            "network",
+            "ignored-field",
+            "'network' must be an object with a list of hosts, such as { \"hosts\": [\"api.example.com\"] }. It will be ignored at load time.",
+        ),
+        _ => {}
+    }
+    match raw.get("binaries") {
+        Some(v) if !v.is_object() => f.warn(
+            "binaries",
+            "ignored-field",
+            format!("'binaries' must be an object mapping basenames to {{ sha256 }}; got {}. It will be ignored at install time.", got(v)),
+        ),
+        _ => {}
+    }
 }
 
 /// Check every component path declared in `decl` (plugin.json, or a marketplace entry's inline
@@ -312,12 +364,14 @@ pub(super) fn check_component_paths(
     let plugin_root = PluginRoot::new(root, container);
     let experimental = decl.get("experimental").and_then(Value::as_object);
     for (key, default_dir) in COMPONENTS {
-        let value = match (key, experimental) {
-            (&"themes" | &"monitors", Some(e)) if e.contains_key(*key) => e.get(*key),
-            _ => decl.get(*key),
+        let (value, named) = match (key, experimental) {
+            (&"themes" | &"monitors", Some(e)) if e.contains_key(*key) => {
+                (e.get(*key), format!("experimental.{key}"))
+            }
+            _ => (decl.get(*key), key.to_string()),
         };
         let Some(value) = value else { continue };
-        let paths = component_paths(key, value);
+        let paths = component_paths(&named, value);
         for (json_path, p) in &paths {
             if let Some(issue) = check_one_path(key, json_path, p, &plugin_root) {
                 f.errors.push(issue);
@@ -347,8 +401,8 @@ pub(super) fn check_component_paths(
 /// `commands`, `commands.deploy.source`). Inline objects (hooks, servers) hold no paths.
 fn component_paths(key: &str, value: &Value) -> Vec<(String, String)> {
     match value {
-        // Claude Code names a lone skills/hooks path as the first of a list.
-        Value::String(s) if matches!(key, "skills" | "hooks") => {
+        // Claude Code names a lone skills/hooks/agents path as the first of a list.
+        Value::String(s) if matches!(key, "skills" | "hooks" | "agents") => {
             vec![(format!("{key}[0]"), s.clone())]
         }
         Value::String(s) => vec![(key.to_string(), s.clone())],
@@ -377,15 +431,8 @@ fn check_one_path(key: &str, json_path: &str, p: &str, root: &PluginRoot) -> Opt
     if key == "skills" && (p == "." || p == "./") {
         return None;
     }
-    if !p.starts_with("./") {
-        return issue(
-            "path-not-relative",
-            "Invalid string: must start with \"./\"".into(),
-        );
-    }
-    if key == "monitors" && !p.ends_with(".json") {
-        return issue("schema", "Invalid string: must end with \".json\"".into());
-    }
+    // A path without "./" or of the wrong kind is a schema error already; Claude Code still
+    // looks for it.
     // Claude Code's validate refuses any `..`, even one that stays inside.
     if Path::new(p).components().any(|c| c == Component::ParentDir) {
         return issue(
@@ -413,7 +460,7 @@ fn check_one_path(key: &str, json_path: &str, p: &str, root: &PluginRoot) -> Opt
             format!("{key} path escapes plugin directory: {p}"),
         ),
         Err(PathProblem::NotFound | PathProblem::BrokenLink) => {
-            let tail = if key == "mcpServers" {
+            let tail = if key == "mcpServers" && p.ends_with(".json") {
                 "The plugin loader skips a missing MCP servers file without reporting it, so none of its servers will load."
             } else {
                 "The runtime loader will report this as a load failure."
