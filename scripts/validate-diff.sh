@@ -12,6 +12,7 @@
 #   CC-FAILS-OURS-PASSES   a defect of ours: validate must never pass what Claude Code fails
 #   OURS-FAILS-CC-PASSES   one of our extra checks (README lists them as deliberate)
 #   BOTH-FAIL-OTHER-ERRORS both fail, with different errors (shown with --verbose)
+#   UNREADABLE             a tool printed no JSON report for it
 #
 # USAGE   scripts/validate-diff.sh [--verbose] [--jobs N] [folder...]
 # NEEDS   jq; ../shared/corpus (SHARED_DIR); Claude Code (CLAUDE_BIN, or the npm copy
@@ -71,11 +72,12 @@ xargs -d '\n' -P "$jobs" -I{} bash -c 'worker "$1"' _ {} <"$work/targets"
 jq -s '.' "$work/out"/*.json >"$work/all.json"
 jq -r --argjson v "$verbose" '
   def few: if length > 3 then (.[:3] + ["(\(length - 3) more)"]) else . end;
-  .[] | select(.cc != null and .ours != null) | .cc.errors |= few | .ours.errors |= few |
+  (.[] | select(.cc == null or .ours == null) | "UNREADABLE \(.target) (no JSON report from \(if .cc == null then "Claude Code" else "ours" end))"),
+  (.[] | select(.cc != null and .ours != null) | .cc.errors |= few | .ours.errors |= few |
   if .cc.success == false and .ours.success == true then "CC-FAILS-OURS-PASSES \(.target)\n    claude code: \(.cc.errors | join(" | "))"
   elif .cc.success == true and .ours.success == false then "OURS-FAILS-CC-PASSES \(.target)\n    ours: \(.ours.errors | join(" | "))"
   elif $v == 1 and .cc.success == false and .cc.errors != .ours.errors then "BOTH-FAIL-OTHER-ERRORS \(.target)\n    claude code: \(.cc.errors | join(" | "))\n    ours:        \(.ours.errors | join(" | "))"
-  else empty end' "$work/all.json"
+  else empty end)' "$work/all.json"
 jq -r '
   def n(f): map(select(f)) | length;
   "validate-diff: \(length) targets; agree on success: \(n(.cc != null and .ours != null and .cc.success == .ours.success)) (same errors when failing: \(n(.cc != null and .ours != null and .cc.success == false and .ours.success == false and .cc.errors == .ours.errors)) of \(n(.cc != null and .ours != null and .cc.success == false and .ours.success == false))); CC-FAILS-OURS-PASSES: \(n(.cc.success == false and .ours.success == true)); OURS-FAILS-CC-PASSES: \(n(.cc.success == true and .ours.success == false)); unreadable: \(n(.cc == null or .ours == null))"' "$work/all.json"

@@ -528,6 +528,14 @@ fn installed_json(r: &InstalledRow) -> json::InstalledPlugin {
         project_path: r.project_path.clone(),
         project_enabled: r.project_enabled,
         errors: r.errors.clone(),
+        error_details: (r.error_details.iter())
+            .map(|d| json::ErrorDetail {
+                kind: d.kind.to_string(),
+                plugin: d.plugin.clone(),
+                path: d.path.as_deref().map(lossy),
+                dependency: d.dependency.clone(),
+            })
+            .collect(),
     }
 }
 

@@ -1176,6 +1176,77 @@ fn an_entry_claude_codes_entry_schema_refuses_is_not_installed() {
     assert!(join(&cache(&env), "mE/ok/1.0.0/README.md").is_file());
 }
 
+#[test]
+fn list_reports_what_keeps_a_plugin_from_loading_as_claude_code_does() {
+    let env = Env::new();
+    let m = env.fx.join("ml");
+    plugin(&m.join("p"), "p", Some("1.0.0"));
+    write(
+        &join(&m, "app/.claude-plugin/plugin.json"),
+        r#"{"name":"app","version":"1.0.0","dependencies":["p","helper@ot@^1.0",{"name":"more"}]}"#,
+    );
+    marketplace(
+        &m,
+        "ml",
+        r#"[{"name":"p","source":"./p"},{"name":"app","source":"./app"}]"#,
+    );
+    add(&env, &m);
+    env.run(&["install", "p@ml"]).ok();
+    env.run(&["install", "app@ml"]).ok();
+    let row = |id: &str| -> Value {
+        let v = env.run(&["list", "--json"]).ok().json();
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    // The first dependency not installed (p is; helper@ot is not).
+    let app = row("app@ml");
+    assert_eq!(
+        app["errors"],
+        json!([
+            "Dependency \"helper@ot\" is not installed — run `claude plugin install helper@ot`, or check that its marketplace is added"
+        ])
+    );
+    assert_eq!(
+        app["errorDetails"],
+        json!([{"type": "dependency-unsatisfied", "plugin": "app", "dependency": "helper@ot"}])
+    );
+    assert!(row("p@ml").get("errors").is_none());
+
+    // A folder marketplace's plugin loads in place: its manifest there is what counts.
+    let manifest = join(&m, "p/.claude-plugin/plugin.json");
+    write(
+        &manifest,
+        r#"{"name":"p","version":"1.0.0","agents":["./x"],"homepage":"bad"}"#,
+    );
+    let p = row("p@ml");
+    assert_eq!(
+        p["errors"],
+        json!([format!(
+            "Manifest validation failed: agents.0: Invalid string: must end with ”.md”, homepage: Invalid URL (in {})",
+            manifest.display()
+        )])
+    );
+    assert_eq!(
+        p["errorDetails"],
+        json!([{"type": "manifest-validation-error", "plugin": "p", "path": manifest.to_str().unwrap()}])
+    );
+    assert!(p.get("folderVersion").is_none());
+    let human = env.run(&["list"]).ok().stdout;
+    assert!(
+        human.contains("    Status: ✘ failed to load\n    Error: Manifest validation failed: "),
+        "{human}"
+    );
+    write(&manifest, r#"{"name":"p",}"#);
+    assert_eq!(
+        row("p@ml")["errorDetails"][0]["type"],
+        json!("manifest-parse-error")
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Symlink policy
 // ---------------------------------------------------------------------------------------------

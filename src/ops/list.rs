@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Context, LoadedMarketplace, OpError, load_configured};
 use crate::locations::Scope;
-use crate::manifest::read_manifest;
+use crate::manifest::{ManifestError, read_manifest};
 
 #[derive(Debug, Clone)]
 pub struct InstalledRow {
@@ -20,8 +20,23 @@ pub struct InstalledRow {
     pub last_updated: Option<String>,
     pub project_path: Option<String>,
     pub project_enabled: bool,
-    /// Why the plugin cannot be shown fully (e.g. its marketplace fails to load).
+    /// Why the plugin cannot be shown fully or loaded (its marketplace fails to load, its
+    /// manifest is refused), in Claude Code's words.
     pub errors: Vec<String>,
+    /// The kind of each manifest error, as Claude Code's `errorDetails`.
+    pub error_details: Vec<ErrorDetail>,
+}
+
+/// One of Claude Code's `errorDetails`: what kind of error, of which plugin, and in which file
+/// or about which dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorDetail {
+    /// `manifest-parse-error`, `manifest-validation-error` or `dependency-unsatisfied`.
+    pub kind: &'static str,
+    pub plugin: String,
+    pub path: Option<PathBuf>,
+    /// The dependency's id (`dependency-unsatisfied`).
+    pub dependency: Option<String>,
 }
 
 /// The folder Claude Code loads a plugin from in place: a relative plugin's folder in its
@@ -76,8 +91,27 @@ pub fn list(
         let FromMarketplace {
             read_from_folder,
             folder_version,
-            errors,
+            mut errors,
         } = from_marketplace(&loaded, &id);
+        // The manifest Claude Code loads: the folder's, or the installed copy's.
+        let name = id.split_once('@').map_or(id.as_str(), |(n, _)| n);
+        let loads_from = read_from_folder
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(&rec.install_path));
+        let mkt = id.split_once('@').map_or("", |(_, m)| m);
+        let problem = load_problem(&loads_from, name, mkt, |dep| {
+            !installed.records(dep).is_empty()
+        });
+        let mut error_details = Vec::new();
+        let folder_version = match problem {
+            Some((message, detail)) => {
+                let manifest_refused = detail.path.is_some();
+                errors.push(message);
+                error_details.push(detail);
+                folder_version.filter(|_| !manifest_refused)
+            }
+            None => folder_version,
+        };
         let foreign_project = rec.scope().is_some_and(Scope::is_project_bound)
             && rec.project_path.as_deref().map(Path::new) != Some(here);
         rows.push(InstalledRow {
@@ -92,6 +126,7 @@ pub fn list(
             last_updated: rec.last_updated,
             project_path: rec.project_path,
             errors,
+            error_details,
             id,
         });
     }
@@ -142,6 +177,85 @@ fn from_marketplace(loaded: &[LoadedMarketplace], id: &str) -> FromMarketplace {
         None => (out.errors).push(format!("Marketplace {mkt_name} is not configured")),
     }
     out
+}
+
+/// Why Claude Code would not load the plugin in `dir`: its manifest does not parse, its schema
+/// refuses it, or (the first of) its dependencies is not installed. Claude Code turns `"` into
+/// `”` in manifest messages.
+fn load_problem(
+    dir: &Path,
+    plugin: &str,
+    marketplace: &str,
+    is_installed: impl Fn(&str) -> bool,
+) -> Option<(String, ErrorDetail)> {
+    let detail = |kind, path: Option<PathBuf>, dependency: Option<String>| ErrorDetail {
+        kind,
+        plugin: plugin.to_string(),
+        path,
+        dependency,
+    };
+    let (kind, what, path) = match read_manifest(dir, dir, plugin) {
+        Ok(Some(m)) => {
+            let missing = declared_dependencies(&m.raw, marketplace)
+                .into_iter()
+                .find(|d| !is_installed(d))?;
+            return Some((
+                format!(
+                    "Dependency \"{missing}\" is not installed — run `claude plugin install {missing}`, or check that its marketplace is added"
+                ),
+                detail("dependency-unsatisfied", None, Some(missing)),
+            ));
+        }
+        Err(ManifestError::Corrupt { message, path, .. }) => (
+            "manifest-parse-error",
+            format!("Manifest parse error: {message}"),
+            path,
+        ),
+        Err(ManifestError::Invalid { errors, path, .. }) => (
+            "manifest-validation-error",
+            format!("Manifest validation failed: {}", errors.join(", ")),
+            path,
+        ),
+        _ => return None,
+    };
+    let message = format!("{} (in {})", what.replace('"', "”"), path.display());
+    Some((message, detail(kind, Some(path), None)))
+}
+
+/// A manifest's `dependencies` as plugin ids: `name`, `name@marketplace` or `{name,
+/// marketplace}`; a version range (`@^1.0`) dropped, a bare name in the plugin's own marketplace.
+fn declared_dependencies(
+    raw: &serde_json::Map<String, serde_json::Value>,
+    own: &str,
+) -> Vec<String> {
+    use serde_json::Value;
+    let Some(Value::Array(items)) = raw.get("dependencies") else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|d| match d {
+            Value::String(s) => Some(match s.rfind("@^") {
+                Some(i) if !s[i + 2..].contains('@') => s[..i].to_string(),
+                _ => s.clone(),
+            }),
+            Value::Object(o) => {
+                let name = o.get("name")?.as_str()?;
+                Some(match o.get("marketplace").and_then(Value::as_str) {
+                    Some(m) => format!("{name}@{m}"),
+                    None => name.to_string(),
+                })
+            }
+            _ => None,
+        })
+        .map(|d| {
+            if d.contains('@') {
+                d
+            } else {
+                format!("{d}@{own}")
+            }
+        })
+        .collect()
 }
 
 /// The plugins of the loaded marketplaces that are not installed (in no row).

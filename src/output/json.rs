@@ -170,9 +170,28 @@ pub struct InstalledPlugin {
     pub last_updated: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project_path: Option<String>,
-    pub project_enabled: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// The kind of each manifest error (Claude Code's `errorDetails`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_details: Vec<ErrorDetail>,
+    pub project_enabled: bool,
+}
+
+/// One of `list --json`'s `errorDetails`.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct ErrorDetail {
+    /// `manifest-parse-error`, `manifest-validation-error` or `dependency-unsatisfied`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub plugin: String,
+    /// The manifest (manifest errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The dependency's id (`dependency-unsatisfied`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependency: Option<String>,
 }
 
 /// One marketplace entry of `list --available --json`.
