@@ -10,6 +10,9 @@
 #   (e) `plugin list --json` with 6 plugins installed from 2 marketplaces
 #   (f) `plugin resolve tiny@mT --json` with tiny@mT installed: start-up, reading the state
 #       files and the catalog, merging and substituting (no component to speak of)
+#   (h) `plugin details skills100@mT` with skills100 (100 skills, ~1 KB each) installed: the
+#       inventory and the token estimate of every skill; with Claude Code, `claude plugin
+#       details` of the same
 #   and, when Claude Code 2.1.328 is available, `claude plugin install` for (a) and (b).
 # GIT SOURCES (BENCH_GIT_RUNS runs, same method), over loopback smart HTTP: bare repos served by
 # ${SHARED_DIR}/tools/githttp.py (git http-backend) on a free 127.0.0.1 port, from folder marketplace
@@ -194,7 +197,14 @@ for d in $(seq 1 20); do
   mkdir -p "$FX/mT/files2000/d$d"
   for f in $(seq 1 100); do echo "file $d $f" > "$FX/mT/files2000/d$d/f$f.md"; done
 done
-mkt "$FX/mT" '{"name":"mT","owner":{"name":"x"},"plugins":[{"name":"tiny","source":"./tiny"},{"name":"files2000","source":"./files2000"}]}'
+pjson "$FX/mT/skills100" skills100
+for i in $(seq 1 100); do
+  mkdir -p "$FX/mT/skills100/skills/s$i"
+  { printf -- '---\nname: s%s\ndescription: Skill number %s of the benchmark, doing one small thing well.\n---\n\n# Skill %s\n\n' "$i" "$i" "$i"
+    for l in $(seq 1 12); do echo "Step $l: read the input, check it, and write what was found to the report."; done
+  } > "$FX/mT/skills100/skills/s$i/SKILL.md"
+done
+mkt "$FX/mT" '{"name":"mT","owner":{"name":"x"},"plugins":[{"name":"tiny","source":"./tiny"},{"name":"files2000","source":"./files2000"},{"name":"skills100","source":"./skills100"}]}'
 e=""
 for i in 1 2 3 4; do
   pjson "$FX/mC/c$i" "c$i"; mkdir -p "$FX/mC/c$i/commands"; echo "# c$i" > "$FX/mC/c$i/commands/c.md"
@@ -417,6 +427,10 @@ prep_e() {
 cmd_e() { ours list --json; }
 prep_f() { fresh f "$1" && ours marketplace add "$FX/mT" && ours install tiny@mT; }
 cmd_f() { ours resolve tiny@mT --json; }
+prep_h() { fresh h "$1" && ours marketplace add "$FX/mT" && ours install skills100@mT; }
+cmd_h() { ours details skills100@mT; }
+prep_cch() { fresh cch "$1" && cc marketplace add "$FX/mT" && cc install skills100@mT; }
+cmd_cch() { cc details skills100@mT; }
 prep_cca() { fresh cca "$1" && cc marketplace add "$FX/mT"; }
 cmd_cca() { cc install tiny@mT; }
 prep_ccb() { fresh ccb "$1" && cc marketplace add "$FX/mT"; }
@@ -539,7 +553,7 @@ fi
 echo
 
 step() { printf 'bench: measuring %s ...\n' "$1" >&2; }
-step "(a)-(f), interleaved";  measure "$RUNS" a b c d e f
+step "(a)-(h), interleaved";  measure "$RUNS" a b c d e f h
 # Sanity check: a fast (b) must not be a (b) that copied nothing (the last run's dir is kept).
 if [ -z "${ERR[b]:-}" ]; then
   n=$( (find "$W/b-run-$RUNS/plugins/cache" -path '*files2000*' -type f 2>/dev/null || true) | wc -l)
@@ -550,8 +564,13 @@ if [ -z "${ERR[f]:-}" ]; then
   out=$(D=$W/f-run-$RUNS ours resolve tiny@mT --json 2>&1 < /dev/null) || true
   grep -q '"pluginId": *"tiny@mT"' <<< "$out" || ERR[f]="resolve did not print the definition: $(head -c 300 <<< "$out" | tr '\n' ' ')"
 fi
+# (h) must have listed the 100 skills.
+if [ -z "${ERR[h]:-}" ]; then
+  out=$(D=$W/h-run-$RUNS ours details skills100@mT 2>&1 < /dev/null) || true
+  grep -q 'Skills (100)' <<< "$out" || ERR[h]="details did not list the 100 skills: $(head -c 300 <<< "$out" | tr '\n' ' ')"
+fi
 if [ -n "$CC" ]; then
-  step "Claude Code install tiny / files2000, interleaved"; measure "$CC_RUNS" cca ccb
+  step "Claude Code install tiny / files2000, details skills100, interleaved"; measure "$CC_RUNS" cca ccb cch
 fi
 # noop_check KEY RUN CMD...: after `prep_KEY RUN` (untimed), CMD --json must say "current": a fast
 # no-op row must not be one that updated, or failed without saying so.
@@ -742,6 +761,10 @@ fi
 row "(d) no-op install tiny@mT"         d "" ""     info  ""
 row "(e) list --json (6 installed)"     e "" ""     info  ""
 row "(f) resolve tiny@mT --json"        f "" ""     ms    20
+row "(h) details skills100@mT"          h "" ""     ms    20
+if [ -n "$CC" ]; then
+  row "    details skills100@mT vs Claude Code" h "claude plugin" cch info ""
+fi
 row "(u3) no-op update files2000@mT"    u3 "cp -r" u3c info  ""
 row "(r1) no-op reinstall files2000@mT" r1 "" ""     ms    10
 if ((GIT_ON)); then

@@ -313,7 +313,7 @@ run_scenario() {
 # ---------------------------------------------------------------- arguments
 SELECTED=()
 scenarios   # collect names
-ALL+=(manifest-oracle)
+ALL+=(details-text manifest-oracle)
 for a in "$@"; do
   case "$a" in
     --list) printf '%s\n' "${ALL[@]}"; exit 0;;
@@ -404,6 +404,14 @@ for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127
 echo "conformance: A = $CLAUDE_BIN plugin ($ver), B = $PLUGIN_BIN"
 MODE=run
 scenarios
+# `plugin details` of testdata/details's plugins, both tools, text compared (details-diff.sh).
+if [ ${#SELECTED[@]} -eq 0 ] || contains details-text "${SELECTED[@]}"; then
+  if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/details-diff.sh" "$ROOT/testdata/details/market" >"$OUT_DIR/details-text.diff" 2>&1; then
+    echo "PASS details-text ($(tail -1 "$OUT_DIR/details-text.diff"))"; PASSED=$((PASSED + 1))
+  else
+    echo "DIFF details-text (see $OUT_DIR/details-text.diff)"; FAILED=$((FAILED + 1))
+  fi
+fi
 # What Claude Code says of each case of testdata/manifest-schema is still what `cargo test`
 # compares our schema with.
 if [ ${#SELECTED[@]} -eq 0 ] || contains manifest-oracle "${SELECTED[@]}"; then

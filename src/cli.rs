@@ -55,6 +55,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Show an installed plugin as hosts load it: merged components, variables substituted
     Resolve(ResolveArgs),
+    /// Show a plugin's component inventory and projected token cost
+    Details(DetailsArgs),
     /// Install a development checkout as a link: edits are live at the host's next reload
     Link(LinkArgs),
     /// Remove a link made by `plugin link`, restoring what it replaced
@@ -84,6 +86,15 @@ pub struct ResolveArgs {
     #[arg(long, value_name = "DIR")]
     pub project_dir: Option<String>,
     /// Print the definition as JSON (schema: docs/schemas/resolve.schema.json)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DetailsArgs {
+    /// Plugin name, or name@marketplace
+    pub plugin: String,
+    /// Print the report as JSON (schema: docs/schemas/details.schema.json)
     #[arg(long)]
     pub json: bool,
 }
@@ -454,6 +465,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Settings(a) => a.json,
         Command::Validate(a) => a.json,
         Command::Resolve(a) => a.json,
+        Command::Details(a) => a.json,
         Command::Link(a) => a.json,
         Command::Unlink(a) => a.json,
         Command::Init(a) => a.json,
@@ -508,6 +520,11 @@ pub fn run(cli: Cli) -> i32 {
             &Out::new(a.json),
             &a.plugin,
             ops::resolve::resolve(&ctx, &a.plugin),
+        ),
+        Command::Details(a) => output::details(
+            &Out::new(a.json),
+            &a.plugin,
+            ops::details::details(&ctx, &a.plugin),
         ),
         Command::Link(a) => link(&ctx, a),
         Command::Unlink(a) => unlink(&ctx, &a),

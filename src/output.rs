@@ -39,10 +39,12 @@ macro_rules! eprintln {
     ($($arg:tt)*) => { eprint!("{}\n", format_args!($($arg)*)) };
 }
 
+mod details;
 pub mod json;
 mod resolve;
 pub mod stdio;
 mod sync;
+pub use details::details;
 pub use resolve::resolve;
 pub use sync::{no_project_reason, settings, sync};
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Env, join, m1, plugin, tree, write};
+use common::{Env, copy_tree, join, m1, plugin, tree, write};
 use plugin::lock::{FileLock, LockMode};
 use serde_json::json;
 
@@ -56,7 +56,7 @@ fn installed_twice(env: &Env) -> PathBuf {
 fn removable_orphan(env: &Env) -> (PathBuf, PathBuf) {
     let p1 = installed_twice(env);
     let (v100, v110) = (p1.join("1.0.0"), p1.join("1.1.0"));
-    copy_dir(&v100, &v110);
+    copy_tree(&v100, &v110);
     orphaned_days_ago(&v100, 40);
     orphaned_days_ago(&v110, 30);
     (v100, v110)
@@ -67,20 +67,6 @@ fn orphaned_days_ago(version_dir: &Path, days: u128) {
         &version_dir.join(".orphaned_at"),
         &(now_ms() - days * DAY_MS).to_string(),
     );
-}
-
-/// A copy of a version folder under another name (a real folder, as an older install left it).
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for e in fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), &target).expect("copy");
-        }
-    }
 }
 
 /// A folder opened so that its times can be set: Windows opens a folder only with backup
@@ -174,25 +160,25 @@ fn prunes_old_orphans_beyond_keep_and_marks_unmarked_ones() {
         p1.join("1.1.0"),
         p1.join("2.0.0"),
     );
-    copy_dir(&v100, &v090);
-    copy_dir(&v100, &v110);
+    copy_tree(&v100, &v090);
+    copy_tree(&v100, &v110);
     orphaned_days_ago(&v090, 50);
     orphaned_days_ago(&v100, 40);
     orphaned_days_ago(&v110, 30); // newest orphan: kept by --keep 1 though old
     orphaned_days_ago(&v200, 60); // recorded: never removed, marker or not
     // Another plugin: two young orphans.
     let p2 = join(&cache(&env), "m1/p2");
-    copy_dir(&v100, &p2.join("0.5.0"));
-    copy_dir(&v100, &p2.join("0.4.0"));
+    copy_tree(&v100, &p2.join("0.5.0"));
+    copy_tree(&v100, &p2.join("0.4.0"));
     orphaned_days_ago(&p2.join("0.5.0"), 2);
     orphaned_days_ago(&p2.join("0.4.0"), 3);
     // An orphan without Claude Code's marker.
     let p3 = join(&cache(&env), "m1/p3/1.0.0");
-    copy_dir(&v100, &p3);
+    copy_tree(&v100, &p3);
     fs::remove_file(p3.join(".orphaned_at")).unwrap();
     // A version entry that links to a development checkout, marked long ago.
     let dev = env.fx.join("dev-checkout");
-    copy_dir(&v100, &dev);
+    copy_tree(&v100, &dev);
     orphaned_days_ago(&dev, 90);
     std::os::unix::fs::symlink(&dev, p1.join("0.0.1-dev")).unwrap();
 
@@ -379,7 +365,7 @@ fn dry_run_changes_nothing_and_reports_bytes() {
     let env = Env::new();
     let gone = everything_removable(&env);
     let unmarked = join(&cache(&env), "m1/p3/1.0.0");
-    copy_dir(&gone[0], &unmarked);
+    copy_tree(&gone[0], &unmarked);
     fs::remove_file(unmarked.join(".orphaned_at")).unwrap();
     let total: u64 = gone.iter().map(|p| du(p)).sum();
     let before = snapshot(&env);
@@ -430,7 +416,7 @@ fn keep_zero_removes_the_newest_orphan_too() {
     let (v100, v110) = removable_orphan(&env);
     let p1 = join(&cache(&env), "m1/p1");
     let young = p1.join("1.2.0");
-    copy_dir(&v110, &young);
+    copy_tree(&v110, &young);
     orphaned_days_ago(&young, 2);
     let (b100, b110) = (du(&v100), du(&v110));
     let r = env.run(&["cache", "prune", "--keep", "0"]).ok();
@@ -463,8 +449,8 @@ fn keep_zero_removes_the_newest_orphan_too() {
     );
     assert!(!young.exists());
     // With --keep 2, both orphans are named as kept by it.
-    copy_dir(&p1.join("2.0.0"), &v100);
-    copy_dir(&p1.join("2.0.0"), &v110);
+    copy_tree(&p1.join("2.0.0"), &v100);
+    copy_tree(&p1.join("2.0.0"), &v110);
     orphaned_days_ago(&v100, 40);
     orphaned_days_ago(&v110, 30);
     let r = env.run(&["cache", "prune", "--keep", "2"]).ok();

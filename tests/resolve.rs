@@ -19,19 +19,6 @@ fn case_dir(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for e in fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// What a case did: the environment, its config dir and the resolve run.
 struct Outcome {
     env: Env,
@@ -478,4 +465,60 @@ fn settings_themes_workflows_and_channels() {
         "{}",
         human.run.stdout
     );
+}
+
+/// `details` prints what Claude Code 2.1.328's `plugin details` printed for the same plugins
+/// (testdata/details/*.claude-code.txt; `scripts/details-diff.sh` repeats it live). The
+/// per-component rows come in the order the folders list their entries, which depends on the
+/// file system: they are compared as a set.
+#[test]
+fn details_prints_what_claude_code_prints() {
+    let env = Env::new();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/details");
+    let m = env.fx.join("details-market");
+    copy_tree(&data.join("market"), &m);
+    env.run(&["marketplace", "add", m.to_str().unwrap()]).ok();
+    let split = |text: &str| -> (Vec<String>, Vec<String>) {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let start = lines
+            .iter()
+            .position(|l| l.starts_with("  component "))
+            .map(|i| i + 1);
+        let end = start.and_then(|s| lines[s..].iter().position(String::is_empty).map(|n| s + n));
+        match (start, end) {
+            (Some(s), Some(e)) => {
+                let mut rows = lines[s..e].to_vec();
+                rows.sort();
+                let mut rest = lines[..s].to_vec();
+                rest.extend_from_slice(&lines[e..]);
+                (rest, rows)
+            }
+            _ => (lines, Vec::new()),
+        }
+    };
+    for p in ["toolkit", "bare"] {
+        env.run(&["install", &format!("{p}@dm")]).ok();
+        let ours = env.run(&["details", &format!("{p}@dm")]).ok().stdout;
+        let want = fs::read_to_string(data.join(format!("{p}.claude-code.txt"))).unwrap();
+        assert_eq!(split(&ours), split(&want), "{p}:\n{ours}");
+    }
+    // The JSON report: the same figures, per component.
+    let v = env.run(&["details", "toolkit@dm", "--json"]).ok().json();
+    assert_eq!(v["schemaVersion"], 1);
+    assert_eq!(v["alwaysOnTokens"], 78);
+    assert_eq!(v["displayName"], "Test Toolkit");
+    let long = v["components"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "long")
+        .unwrap();
+    assert_eq!(long["tokens"]["onInvoke"], 1875);
+    assert_eq!(
+        v["components"]["hooks"],
+        serde_json::json!(["SessionStart", "Stop"])
+    );
+    // Not installed: the ✘ line and exit 1.
+    let r = env.run(&["details", "nothere@dm"]).fails();
+    assert!(r.stderr.starts_with("✘ "), "{}", r.stderr);
 }

@@ -46,6 +46,18 @@ pub fn parse(text: &str) -> Frontmatter {
     }
 }
 
+/// The Markdown after the frontmatter block (and the whitespace after its closing `---`), or
+/// the whole text when there is no block: what a skill or command says when it is invoked.
+pub fn body(text: &str) -> &str {
+    let text = crate::state::json::strip_bom(text);
+    let Some(block) = block(text) else {
+        return text;
+    };
+    // `block` is a slice of `text`: the closing `---` follows it.
+    let end = block.as_ptr() as usize - text.as_ptr() as usize + block.len() + 3;
+    text.get(end..).unwrap_or_default().trim_start()
+}
+
 /// Claude Code's `/^---\s*\n([\s\S]*?)---\s*\n?/`: after the opening `---`, whitespace up to
 /// its last newline, then everything up to the first `---`.
 fn block(text: &str) -> Option<&str> {
@@ -189,6 +201,16 @@ fn untab(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_body_follows_the_block() {
+        assert_eq!(
+            body("---\nname: x\n---\n\n# Title\ntext\n"),
+            "# Title\ntext\n"
+        );
+        assert_eq!(body("# no block\n"), "# no block\n");
+        assert_eq!(body("---\nname: x\nno end\n"), "---\nname: x\nno end\n");
+    }
 
     /// Files saved on Windows end their lines with CRLF: the block and its values read the same.
     #[test]

@@ -9,6 +9,7 @@
 //! fails puts back every state file it wrote ([`in_transaction`]).
 
 pub mod cache;
+pub mod details;
 pub mod enable;
 mod error;
 pub mod init;

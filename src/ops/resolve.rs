@@ -42,6 +42,14 @@ fn not_installed_message(typed: &str, project: &Path, elsewhere: Option<&Path>) 
 }
 
 pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
+    resolve_with_entry(ctx, raw).map(|(def, _)| def)
+}
+
+/// [`resolve`], and the marketplace entry that took part (when still listed).
+pub(super) fn resolve_with_entry(
+    ctx: &Context,
+    raw: &str,
+) -> Result<(PluginDefinition, Option<crate::marketplace::PluginEntry>), OpError> {
     let (id, record, scope) = installation_loading_here(ctx, raw)?;
     let r = PluginRef::parse(&id);
     let (name, marketplace) = (r.name, r.marketplace.unwrap_or_default());
@@ -83,7 +91,7 @@ pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
     if def.uses_data_dir {
         std::fs::create_dir_all(&def.data_dir).at("create", &def.data_dir)?;
     }
-    Ok(def)
+    Ok((def, entry.cloned()))
 }
 
 /// The installation of the plugin `raw` names that loads in this project: the most specific

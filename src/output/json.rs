@@ -150,6 +150,62 @@ pub struct DisabledAll {
     pub skipped_managed: Vec<String>,
 }
 
+/// `details --json`: an installed plugin's components and their estimated context cost.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PluginDetailsJson {
+    pub schema_version: u32,
+    pub plugin: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    pub version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `name@marketplace`.
+    pub source: String,
+    /// How tokens are estimated: `chars/4` (Claude Code's estimate without its API).
+    pub estimate: String,
+    /// Tokens every session carries for this plugin.
+    pub always_on_tokens: u64,
+    pub components: DetailsComponents,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DetailsComponents {
+    pub skills: Vec<CostedJson>,
+    pub agents: Vec<CostedJson>,
+    pub commands: Vec<CostedJson>,
+    /// Hook events (they add nothing to a model's context).
+    pub hooks: Vec<String>,
+    /// MCP servers (their tool schemas are resolved at run time; not counted).
+    pub mcp_servers: Vec<String>,
+    pub lsp_servers: Vec<String>,
+}
+
+/// A skill, agent or command: characters and estimated tokens, always on and on invoke.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CostedJson {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// `null` when its file could not be read.
+    pub chars: Option<CostJson>,
+    pub tokens: Option<CostJson>,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CostJson {
+    pub always_on: u64,
+    pub on_invoke: u64,
+}
+
 /// One installation of `list --json`.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -722,6 +778,10 @@ mod schemas {
             (
                 "resolve",
                 schema_for!(Either<PluginDefinition, PluginFailure>),
+            ),
+            (
+                "details",
+                schema_for!(Either<PluginDetailsJson, PluginFailure>),
             ),
         ]
     }
