@@ -54,7 +54,7 @@ pub const HOOK_EVENTS: &[&str] = &[
 ];
 
 /// Events whose hooks may guard permissions: one that cannot load refuses the whole manifest.
-const GUARD_EVENTS: &[&str] = &["PreToolUse", "PermissionRequest"];
+pub const GUARD_EVENTS: &[&str] = &["PreToolUse", "PermissionRequest"];
 
 const HOOK_TYPES: &[&str] = &["command", "prompt", "agent", "http", "mcp_tool"];
 
@@ -70,7 +70,8 @@ const DISPLAY_FIELDS: &[&str] = &[
     "keywords",
 ];
 
-const GUARD_WHY: &str = "a PreToolUse/PermissionRequest hook that cannot be loaded may be what guards the permissions declared beside it, so nothing it sits in is applied until the entry is fixed or removed";
+/// What Claude Code adds to a refusal of a guard hook.
+pub const GUARD_WHY: &str = "a PreToolUse/PermissionRequest hook that cannot be loaded may be what guards the permissions declared beside it, so nothing it sits in is applied until the entry is fixed or removed";
 
 /// Which document the manifest comes from (Claude Code words its refusal by it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -332,7 +333,7 @@ fn holds_guard(v: &Value) -> bool {
 }
 
 /// `a string`, `an object`, `an array`, `null` — as Claude Code describes what it received.
-fn described(v: Option<&Value>) -> &'static str {
+pub fn described(v: Option<&Value>) -> &'static str {
     match v {
         None => "undefined",
         Some(Value::Null) => "null",
@@ -503,7 +504,9 @@ fn joined_issues(issues: &[super::shape::Issue]) -> String {
         .join("; ")
 }
 
-fn hook_entry_problem(e: &Value) -> Option<String> {
+/// What keeps one hook entry from loading, in Claude Code's words (`Unknown hook type "x"`,
+/// `Invalid command hook (command: …)`); `None` when it loads.
+pub fn hook_entry_problem(e: &Value) -> Option<String> {
     let Some(m) = e.as_object() else {
         return Some(format!(
             "Hook entry must be an object; received {}",

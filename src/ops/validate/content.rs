@@ -8,89 +8,14 @@ use super::{FileKind, Findings};
 use crate::definition::frontmatter::{self, Frontmatter};
 use crate::definition::substitute::unquoted_path_vars;
 
-/// Hook events Claude Code 2.1.328 knows.
-const HOOK_EVENTS: &[&str] = &[
-    "PreToolUse",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PostToolBatch",
-    "Notification",
-    "UserPromptSubmit",
-    "UserPromptExpansion",
-    "SessionStart",
-    "SessionEnd",
-    "Stop",
-    "StopFailure",
-    "SubagentStart",
-    "SubagentStop",
-    "PreCompact",
-    "PostCompact",
-    "PreModelSwitch",
-    "PostModelSwitch",
-    "PermissionRequest",
-    "PermissionDenied",
-    "Setup",
-    "TeammateIdle",
-    "TaskCreated",
-    "TaskCompleted",
-    "Elicitation",
-    "ElicitationResult",
-    "ConfigChange",
-    "WorktreeCreate",
-    "WorktreeRemove",
-    "InstructionsLoaded",
-    "CwdChanged",
-    "FileChanged",
-    "DirectoryAdded",
-    "MessageDisplay",
-];
+use crate::schema::plugin_manifest::{
+    GUARD_EVENTS, GUARD_WHY, HOOK_EVENTS, described as a_type, hook_entry_problem as hook_problem,
+};
 
-/// Events whose hooks may guard permissions: a broken entry there is an error, not a warning.
-const GUARD_EVENTS: &[&str] = &["PreToolUse", "PermissionRequest"];
-
-const GUARD_TAIL: &str = " — a PreToolUse/PermissionRequest hook that cannot be loaded may be what guards the permissions declared beside it, so nothing it sits in is applied until the entry is fixed or removed";
-
-/// A field of a hook entry: key, JSON type, required.
-type HookField = super::TypedField;
-
-/// Each hook type and its typed fields, in Claude Code's order.
-const HOOK_TYPES: &[(&str, &[HookField])] = &[
-    (
-        "command",
-        &[
-            ("command", "string", true),
-            ("args", "string[]", false),
-            ("timeout", "number", false),
-            ("statusMessage", "string", false),
-            ("once", "boolean", false),
-            ("async", "boolean", false),
-        ],
-    ),
-    (
-        "prompt",
-        &[
-            ("prompt", "string", true),
-            ("model", "string", false),
-            ("timeout", "number", false),
-        ],
-    ),
-    (
-        "agent",
-        &[
-            ("prompt", "string", true),
-            ("model", "string", false),
-            ("timeout", "number", false),
-        ],
-    ),
-    (
-        "http",
-        &[
-            ("url", "string", true),
-            ("timeout", "number", false),
-            ("headers", "record", false),
-        ],
-    ),
-];
+/// What a refused guard hook's message ends with.
+fn guard_tail() -> String {
+    format!(" — {GUARD_WHY}")
+}
 
 // ------------------------------------------------------------------ frontmatter
 
@@ -304,7 +229,8 @@ pub(super) fn check_hooks_file(v: &Value) -> Findings {
             "hooks",
             "hooks-schema",
             format!(
-                "PreToolUse/PermissionRequest is declared at the top level, outside the \"hooks\" object{GUARD_TAIL}"
+                "PreToolUse/PermissionRequest is declared at the top level, outside the \"hooks\" object{}",
+                guard_tail()
             ),
         );
         return f;
@@ -343,7 +269,7 @@ fn check_events(events: &Map<String, Value>, f: &mut Findings) {
         let guard = GUARD_EVENTS.contains(&event.as_str());
         let mut report = |what: String| {
             if guard {
-                f.error("hooks", "hooks-schema", format!("{what}{GUARD_TAIL}"));
+                f.error("hooks", "hooks-schema", format!("{what}{}", guard_tail()));
             } else {
                 f.warn(
                     "hooks",
@@ -420,42 +346,6 @@ fn check_events(events: &Map<String, Value>, f: &mut Findings) {
                 ),
             );
         }
-    }
-}
-
-/// What is wrong with one hook entry, in Claude Code's words.
-fn hook_problem(h: &Value) -> Option<String> {
-    let Value::Object(h) = h else {
-        return Some(format!(
-            "Hook entry must be an object; received {}",
-            a_type(Some(h))
-        ));
-    };
-    let Some(ty) = h.get("type") else {
-        return Some("Hook entry has no \"type\"".into());
-    };
-    let Some((name, fields)) = HOOK_TYPES.iter().find(|(t, _)| Some(*t) == ty.as_str()) else {
-        let shown = ty
-            .as_str()
-            .map_or_else(|| ty.to_string(), |s| format!("\"{s}\""));
-        return Some(format!("Unknown hook type {shown}"));
-    };
-    let issues: Vec<String> = (super::typed_field_problems(h, fields).into_iter())
-        .map(|(path, message)| format!("{path}: {message}"))
-        .collect();
-    (!issues.is_empty()).then(|| format!("Invalid {name} hook ({})", issues.join("; ")))
-}
-
-/// A JSON type with its article, as Claude Code's hooks messages say it.
-fn a_type(v: Option<&Value>) -> &'static str {
-    match v {
-        None => "undefined",
-        Some(Value::Null) => "null",
-        Some(Value::Array(_)) => "an array",
-        Some(Value::Object(_)) => "an object",
-        Some(Value::String(_)) => "a string",
-        Some(Value::Number(_)) => "a number",
-        Some(Value::Bool(_)) => "a boolean",
     }
 }
 

@@ -375,44 +375,6 @@ fn expected(ty: &str, got: Option<&Value>) -> String {
     )
 }
 
-/// A typed field of a JSON object: key, type (`string`, `number`, `boolean`, `record`,
-/// `string[]`, `any`) and whether it is required.
-type TypedField = (&'static str, &'static str, bool);
-
-/// What is wrong with the typed `fields` of `o`, each as (path below `o`, message), in Claude
-/// Code's `expected` wording (a `string[]` that is not an array is "expected array").
-fn typed_field_problems(
-    o: &serde_json::Map<String, Value>,
-    fields: &[TypedField],
-) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for (key, ty, required) in fields {
-        let v = o.get(*key);
-        if v.is_none() && !required {
-            continue;
-        }
-        let ok = match (*ty, v) {
-            ("any", _) => true,
-            ("string", Some(Value::String(_))) => true,
-            ("number", Some(Value::Number(_))) => true,
-            ("boolean", Some(Value::Bool(_))) => true,
-            ("record", Some(Value::Object(_))) => true,
-            ("string[]", Some(Value::Array(items))) => {
-                for (i, item) in items.iter().enumerate().filter(|(_, i)| !i.is_string()) {
-                    out.push((format!("{key}.{i}"), expected("string", Some(item))));
-                }
-                true
-            }
-            _ => false,
-        };
-        if !ok {
-            let want = if *ty == "string[]" { "array" } else { ty };
-            out.push((key.to_string(), expected(want, v)));
-        }
-    }
-    out
-}
-
 fn not_kebab(name: &str) -> String {
     // Claude Code words it by what else the name breaks: loading by path (`@`, `:`, spaces,
     // separators), or only being an id part (`a+b`).
