@@ -10,9 +10,11 @@
 #   (e) `plugin list --json` with 6 plugins installed from 2 marketplaces
 #   (f) `plugin resolve tiny@mT --json` with tiny@mT installed: start-up, reading the state
 #       files and the catalog, merging and substituting (no component to speak of)
-#   (h) `plugin details skills100@mT` with skills100 (100 skills, ~1 KB each) installed: the
-#       inventory and the token estimate of every skill; with Claude Code, `claude plugin
-#       details` of the same
+#   (h) `plugin details skills100@mT` with skills100 (100 skills, ~1 KB each, 3 userConfig
+#       options) installed: the inventory and the token estimate of every skill; with Claude
+#       Code, `claude plugin details` of the same
+#   (k) `plugin configure skills100@mT --json`: its options and what is set (start-up, state,
+#       settings and secrets files); with Claude Code, `claude plugin configure` of the same
 #   and, when Claude Code 2.1.328 is available, `claude plugin install` for (a) and (b).
 # GIT SOURCES (BENCH_GIT_RUNS runs, same method), over loopback smart HTTP: bare repos served by
 # ${SHARED_DIR}/tools/githttp.py (git http-backend) on a free 127.0.0.1 port, from folder marketplace
@@ -197,7 +199,8 @@ for d in $(seq 1 20); do
   mkdir -p "$FX/mT/files2000/d$d"
   for f in $(seq 1 100); do echo "file $d $f" > "$FX/mT/files2000/d$d/f$f.md"; done
 done
-pjson "$FX/mT/skills100" skills100
+mkdir -p "$FX/mT/skills100/.claude-plugin"
+printf '{"name":"skills100","version":"1.0.0","userConfig":{"url":{"type":"string","title":"URL","description":"Where"},"token":{"type":"string","title":"Token","description":"Secret","sensitive":true},"n":{"type":"number","title":"N","description":"How many","min":1}}}\n' > "$FX/mT/skills100/.claude-plugin/plugin.json"
 for i in $(seq 1 100); do
   mkdir -p "$FX/mT/skills100/skills/s$i"
   { printf -- '---\nname: s%s\ndescription: Skill number %s of the benchmark, doing one small thing well.\n---\n\n# Skill %s\n\n' "$i" "$i" "$i"
@@ -431,6 +434,10 @@ prep_h() { fresh h "$1" && ours marketplace add "$FX/mT" && ours install skills1
 cmd_h() { ours details skills100@mT; }
 prep_cch() { fresh cch "$1" && cc marketplace add "$FX/mT" && cc install skills100@mT; }
 cmd_cch() { cc details skills100@mT; }
+prep_k() { fresh k "$1" && ours marketplace add "$FX/mT" && ours install skills100@mT; }
+cmd_k() { ours configure skills100@mT --json; }
+prep_cck() { fresh cck "$1" && cc marketplace add "$FX/mT" && cc install skills100@mT; }
+cmd_cck() { cc configure skills100@mT --json; }
 prep_cca() { fresh cca "$1" && cc marketplace add "$FX/mT"; }
 cmd_cca() { cc install tiny@mT; }
 prep_ccb() { fresh ccb "$1" && cc marketplace add "$FX/mT"; }
@@ -553,7 +560,7 @@ fi
 echo
 
 step() { printf 'bench: measuring %s ...\n' "$1" >&2; }
-step "(a)-(h), interleaved";  measure "$RUNS" a b c d e f h
+step "(a)-(k), interleaved";  measure "$RUNS" a b c d e f h k
 # Sanity check: a fast (b) must not be a (b) that copied nothing (the last run's dir is kept).
 if [ -z "${ERR[b]:-}" ]; then
   n=$( (find "$W/b-run-$RUNS/plugins/cache" -path '*files2000*' -type f 2>/dev/null || true) | wc -l)
@@ -569,8 +576,13 @@ if [ -z "${ERR[h]:-}" ]; then
   out=$(D=$W/h-run-$RUNS ours details skills100@mT 2>&1 < /dev/null) || true
   grep -q 'Skills (100)' <<< "$out" || ERR[h]="details did not list the 100 skills: $(head -c 300 <<< "$out" | tr '\n' ' ')"
 fi
+if [ -z "${ERR[k]:-}" ]; then
+  out=$(D=$W/k-run-$RUNS ours configure skills100@mT --json 2>&1 < /dev/null) || true
+  grep -q '"unconfigured"' <<< "$out" || ERR[k]="configure did not list the options: $(head -c 300 <<< "$out" | tr '\n' ' ')"
+fi
 if [ -n "$CC" ]; then
-  step "Claude Code install tiny / files2000, details skills100, interleaved"; measure "$CC_RUNS" cca ccb cch
+  step "Claude Code install tiny / files2000, details and configure skills100, interleaved"
+  measure "$CC_RUNS" cca ccb cch cck
 fi
 # noop_check KEY RUN CMD...: after `prep_KEY RUN` (untimed), CMD --json must say "current": a fast
 # no-op row must not be one that updated, or failed without saying so.
@@ -762,8 +774,10 @@ row "(d) no-op install tiny@mT"         d "" ""     info  ""
 row "(e) list --json (6 installed)"     e "" ""     info  ""
 row "(f) resolve tiny@mT --json"        f "" ""     ms    20
 row "(h) details skills100@mT"          h "" ""     ms    20
+row "(k) configure skills100@mT --json"  k "" ""     ms    20
 if [ -n "$CC" ]; then
-  row "    details skills100@mT vs Claude Code" h "claude plugin" cch info ""
+  row "    details skills100@mT vs Claude Code"   h "claude plugin" cch info ""
+  row "    configure skills100@mT vs Claude Code" k "claude plugin" cck info ""
 fi
 row "(u3) no-op update files2000@mT"    u3 "cp -r" u3c info  ""
 row "(r1) no-op reinstall files2000@mT" r1 "" ""     ms    10

@@ -313,7 +313,7 @@ run_scenario() {
 # ---------------------------------------------------------------- arguments
 SELECTED=()
 scenarios   # collect names
-ALL+=(details-text manifest-oracle)
+ALL+=(details-text configure-session manifest-oracle)
 for a in "$@"; do
   case "$a" in
     --list) printf '%s\n' "${ALL[@]}"; exit 0;;
@@ -410,6 +410,14 @@ if [ ${#SELECTED[@]} -eq 0 ] || contains details-text "${SELECTED[@]}"; then
     echo "PASS details-text ($(tail -1 "$OUT_DIR/details-text.diff"))"; PASSED=$((PASSED + 1))
   else
     echo "DIFF details-text (see $OUT_DIR/details-text.diff)"; FAILED=$((FAILED + 1))
+  fi
+fi
+# The same `plugin configure` session with both tools: outputs and files (configure-diff.sh).
+if [ ${#SELECTED[@]} -eq 0 ] || contains configure-session "${SELECTED[@]}"; then
+  if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/configure-diff.sh" >"$OUT_DIR/configure-session.diff" 2>&1; then
+    echo "PASS configure-session ($(tail -1 "$OUT_DIR/configure-session.diff"))"; PASSED=$((PASSED + 1))
+  else
+    echo "DIFF configure-session (see $OUT_DIR/configure-session.diff)"; FAILED=$((FAILED + 1))
   fi
 fi
 # What Claude Code says of each case of testdata/manifest-schema is still what `cargo test`

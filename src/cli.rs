@@ -57,6 +57,8 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Show a plugin's component inventory and projected token cost
     Details(DetailsArgs),
+    /// Show or set an installed plugin's userConfig options
+    Configure(ConfigureArgs),
     /// Install a development checkout as a link: edits are live at the host's next reload
     Link(LinkArgs),
     /// Remove a link made by `plugin link`, restoring what it replaced
@@ -95,6 +97,18 @@ pub struct DetailsArgs {
     /// Plugin name, or name@marketplace
     pub plugin: String,
     /// Print the report as JSON (schema: docs/schemas/details.schema.json)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigureArgs {
+    /// The plugin's full id: name@marketplace
+    pub plugin: String,
+    /// Read option values from stdin: a JSON object of single-line strings
+    #[arg(long)]
+    pub values_stdin: bool,
+    /// Print one JSON object (Claude Code's shape; schema: docs/schemas/configure.schema.json)
     #[arg(long)]
     pub json: bool,
 }
@@ -466,6 +480,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Validate(a) => a.json,
         Command::Resolve(a) => a.json,
         Command::Details(a) => a.json,
+        Command::Configure(a) => a.json,
         Command::Link(a) => a.json,
         Command::Unlink(a) => a.json,
         Command::Init(a) => a.json,
@@ -526,6 +541,7 @@ pub fn run(cli: Cli) -> i32 {
             &a.plugin,
             ops::details::details(&ctx, &a.plugin),
         ),
+        Command::Configure(a) => configure(&ctx, &a),
         Command::Link(a) => link(&ctx, a),
         Command::Unlink(a) => unlink(&ctx, &a),
         Command::Init(a) => output::init(
@@ -534,6 +550,33 @@ pub fn run(cli: Cli) -> i32 {
             ops::init::init(&ctx, &a.name, a.dir.as_deref()).map_err(Into::into),
         ),
     }
+}
+
+fn configure(ctx: &Context, a: &ConfigureArgs) -> i32 {
+    use ops::configure::{ConfigureError, STDIN_LIMIT, parse_values, save};
+    use std::io::{IsTerminal, Read};
+    let out = Out::new(a.json);
+    if !a.values_stdin {
+        return output::configure::options(&out, ops::configure::options(ctx, &a.plugin));
+    }
+    let stdin = std::io::stdin();
+    let values = if stdin.is_terminal() {
+        Err(ConfigureError::NothingPiped)
+    } else {
+        let mut text = String::new();
+        match stdin
+            .lock()
+            .take(STDIN_LIMIT as u64 + 1)
+            .read_to_string(&mut text)
+        {
+            Ok(_) => parse_values(&text),
+            Err(_) => Err(ConfigureError::NotObjectOfStrings),
+        }
+    };
+    let r = values
+        .map_err(ops::OpError::from)
+        .and_then(|v| save(ctx, &a.plugin, &v));
+    output::configure::saved(&out, r)
 }
 
 fn validate(a: &ValidateArgs) -> i32 {

@@ -165,6 +165,16 @@ pub fn read_regular_text(path: &Path, limit: u64) -> io::Result<String> {
 /// and group are kept (the owner only where allowed); a new file gets `0644` minus the umask.
 /// Errors name `path`, the file the user knows, not the temporary file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    write_atomic_as(path, bytes, false)
+}
+
+/// [`write_atomic`] for a file only its owner may read (secrets): created `0600`, and an
+/// existing file's wider mode narrowed to it, before any byte is written.
+pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+    write_atomic_as(path, bytes, true)
+}
+
+fn write_atomic_as(path: &Path, bytes: &[u8], private: bool) -> Result<(), IoError> {
     let target = resolve_links(path)?;
     let dir = target.parent().unwrap_or(Path::new("."));
     if target == path {
@@ -204,9 +214,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), IoError> {
         .unwrap_or_default();
     let tmp = temp_path(dir, &format!(".{file_name}.plugin-tmp-"));
     let result = (|| {
-        let mut f = crate::platform::create_new_file(&tmp, 0o644).at("write", path)?;
+        let mode = if private { 0o600 } else { 0o644 };
+        let mut f = crate::platform::create_new_file(&tmp, mode).at("write", path)?;
         if let Some(old) = &previous {
             crate::platform::keep_owner_and_mode(&f, old).at("write", path)?;
+        }
+        if private {
+            crate::platform::set_permissions(&f, 0o600).at("write", path)?;
         }
         f.write_all(bytes).at("write", path)?;
         f.sync_all().at("write", path)?;

@@ -39,6 +39,7 @@ macro_rules! eprintln {
     ($($arg:tt)*) => { eprint!("{}\n", format_args!($($arg)*)) };
 }
 
+pub mod configure;
 mod details;
 pub mod json;
 mod resolve;

@@ -16,6 +16,7 @@ use crate::marketplace::MarketplaceError;
 use crate::policy::PolicyError;
 use crate::state::{JsonFileError, RollbackError};
 
+use super::configure::ConfigureError;
 use super::enable::ToggleError;
 use super::init::InitError;
 use super::install::InstallError;
@@ -56,6 +57,8 @@ pub enum OpError {
     Init(#[from] InitError),
     #[error(transparent)]
     Resolve(#[from] NotInstalledForResolve),
+    #[error(transparent)]
+    Configure(#[from] ConfigureError),
     /// A step failed and some of the files it had written could not be put back.
     #[error("{error}; then {rollback}")]
     NotRolledBack {
@@ -280,6 +283,7 @@ impl OpError {
             OpError::Link(e) => e.failure_code(),
             OpError::Init(e) => e.failure_code(),
             OpError::Resolve(_) => "not_installed",
+            OpError::Configure(e) => e.failure_code(),
             OpError::NotRolledBack { error, .. } => error.failure_code(),
         }
     }

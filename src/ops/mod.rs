@@ -9,6 +9,7 @@
 //! fails puts back every state file it wrote ([`in_transaction`]).
 
 pub mod cache;
+pub mod configure;
 pub mod details;
 pub mod enable;
 mod error;

@@ -88,3 +88,6 @@ pub(super) fn scan_processes(visit: &mut dyn FnMut(i32, &Path, How)) {
 
 /// Where Claude Code reads managed settings on Linux.
 pub const MANAGED_SETTINGS_DIR: &str = "/etc/claude-code";
+
+/// Claude Code keeps plugin secrets in `<config dir>/.credentials.json` (mode 0600) on Linux.
+pub const SECRETS_IN_FILE: bool = true;

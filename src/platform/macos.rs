@@ -224,3 +224,7 @@ fn vnode_path(v: &libc::vnode_info_path) -> Option<PathBuf> {
 
 /// Where Claude Code reads managed settings on macOS.
 pub const MANAGED_SETTINGS_DIR: &str = "/Library/Application Support/ClaudeCode";
+
+/// Claude Code keeps plugin secrets in the login keychain on macOS, which this build does not
+/// write: `configure` refuses sensitive values there (set them in Claude Code).
+pub const SECRETS_IN_FILE: bool = false;

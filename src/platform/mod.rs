@@ -45,10 +45,11 @@ use windows as imp;
 compile_error!("no platform implementation for this operating system (src/platform/)");
 
 pub use imp::{
-    Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, create_new_file, created_mode, exchange,
-    flush_tree, folder_link, is_link_loop, is_not_empty, is_transient_sharing, keep_owner_and_mode,
-    name_max, open_nofollow, open_nonblocking, permissions, process_alive, scan_processes,
-    set_permissions, symlink, sync_dir, umask, user_dirs,
+    Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, SECRETS_IN_FILE, create_new_file,
+    created_mode, exchange, flush_tree, folder_link, is_link_loop, is_not_empty,
+    is_transient_sharing, keep_owner_and_mode, name_max, open_nofollow, open_nonblocking,
+    permissions, process_alive, scan_processes, set_permissions, symlink, sync_dir, umask,
+    user_dirs,
 };
 
 /// What `stat` says about an entry, as the stat cache remembers and compares it. On Windows

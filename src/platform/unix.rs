@@ -254,7 +254,7 @@ pub fn user_dirs() -> Option<(PathBuf, PathBuf)> {
     ))
 }
 
-pub use os::MANAGED_SETTINGS_DIR;
+pub use os::{MANAGED_SETTINGS_DIR, SECRETS_IN_FILE};
 
 /// What to run to see a file's owner and permissions (named in "permission denied" hints).
 pub const PERMISSIONS_COMMAND: &str = "`ls -ld`";

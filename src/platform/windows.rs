@@ -388,6 +388,10 @@ pub fn is_transient_sharing(e: &io::Error) -> bool {
 /// Where Claude Code reads managed settings on Windows.
 pub const MANAGED_SETTINGS_DIR: &str = r"C:\Program Files\ClaudeCode";
 
+/// Claude Code keeps plugin secrets in `<config dir>\\.credentials.json` on Windows (protected
+/// by the user profile's permissions).
+pub const SECRETS_IN_FILE: bool = true;
+
 /// The home folder and the user's cache folder: `%USERPROFILE%` and `%LOCALAPPDATA%` when set
 /// (as Claude Code, through Node's `os.homedir()`, reads them), else what Windows says.
 pub fn user_dirs() -> Option<(PathBuf, PathBuf)> {

@@ -129,6 +129,14 @@ impl JsonDoc {
         Ok(())
     }
 
+    /// Write back as part of `tx` for a file only its owner may read (`0600`), compact, as
+    /// Claude Code writes its credentials file.
+    pub fn write_private(&self, tx: &mut Transaction) -> Result<(), JsonFileError> {
+        let text = serde_json::to_string(&self.map).unwrap_or_else(|_| "{}".into());
+        tx.write_private(&self.path, text.as_bytes())?;
+        Ok(())
+    }
+
     /// The object under `key`, created (at the end) when missing or not an object.
     pub fn object_mut(&mut self, key: &str) -> &mut Map<String, Value> {
         let entry = self

@@ -66,6 +66,31 @@ impl SettingsFile {
             .insert(id.to_string(), Value::Bool(value));
     }
 
+    /// `pluginConfigs[id].options` (empty when unset).
+    pub fn plugin_options(&self, id: &str) -> Map<String, Value> {
+        self.doc
+            .object(CONFIGS)
+            .and_then(|m| m.get(id))
+            .and_then(|c| c.get("options"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Set `pluginConfigs[id].options` to `options`.
+    pub fn set_plugin_options(&mut self, id: &str, options: Map<String, Value>) {
+        let configs = self.doc.object_mut(CONFIGS);
+        let entry = configs
+            .entry(id.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        if let Value::Object(c) = entry {
+            c.insert("options".to_string(), Value::Object(options));
+        }
+    }
+
     /// Remove `id` from `enabledPlugins`; the (possibly empty) object stays, as in Claude Code.
     pub fn remove_enabled(&mut self, id: &str) -> bool {
         self.doc.object(ENABLED).is_some_and(|m| m.contains_key(id))

@@ -44,6 +44,12 @@ impl Transaction {
         write_atomic(path, bytes)
     }
 
+    /// [`Transaction::write`] for a file only its owner may read (secrets, `0600`).
+    pub fn write_private(&mut self, path: &Path, bytes: &[u8]) -> Result<(), IoError> {
+        self.remember(path)?;
+        crate::fsutil::write_atomic_private(path, bytes)
+    }
+
     /// Remember what `path` holds now, to put it back if the step fails (for a file changed by
     /// other means than [`Transaction::write`], e.g. removed). Only the first call for a file
     /// counts: it is the state before the step.
