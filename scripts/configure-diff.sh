@@ -6,7 +6,8 @@
 # with none): list the options (text and --json), then pipe values: unknown options, numbers out
 # of range, a bad boolean, a multi-line value, input that is not a JSON object of strings, a
 # blank required value, a value outside `options` (all refused), a full set, a partial update,
-# a blank that clears, an empty object, a blank secret; then list again. Compared: exit codes,
+# a blank that clears, an empty object, a blank secret; then list again; then installs of the
+# installed plugin with and without `--config KEY=VALUE` (the unset-options hint). Compared: exit codes,
 # stdout and stderr of every step (ours puts "✘ " before a failure and says `plugin` where
 # Claude Code says `claude plugin`: both normalised), then `pluginConfigs` of the settings and
 # the secrets file, byte for byte, and its mode.
@@ -59,6 +60,12 @@ for v in '{"zz":"1","yy":"2"}' '{"n":"x"}' '{"n":"50"}' '{"flag":"maybe"}' '{"ap
 done
 step list-after "" configure p@cm
 step list-json-after "" configure p@cm --json
+# install: the unset-options hint, and --config KEY=VALUE (applied, refused, unknown key).
+step install-again "" install p@cm --json
+step install-config "" install p@cm --config n=4 --config flag=off --json
+step install-config-range "" install p@cm --config n=99 --json
+step install-config-unknown "" install p@cm --config zz=1 --json
+step install-no-options "" install q@cm --json
 steps=$((steps + 1))
 if ! diff <(jq -S .pluginConfigs "$work/a/.claude/settings.json") <(jq -S .pluginConfigs "$work/b/.claude/settings.json") >"$work/diff" ||
    ! cmp -s "$work/a/.claude/.credentials.json" "$work/b/.claude/.credentials.json" ||

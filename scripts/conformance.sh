@@ -382,14 +382,12 @@ BASE="http://127.0.0.1:$PORT"
 # mS: one plugin per case of testdata/manifest-schema/cases.json (its plugin.json as given):
 # whether each installs or is refused must agree with Claude Code (messages: the oracle test).
 mkdir -p "$FX/mS/.claude-plugin"
-# (userConfig-ok installs with options unset: Claude Code then adds a `configure` hint and
-# "unsetOptionCount", which comes with `plugin configure`, not built yet: left out until then.)
-for c in $(jq -r 'keys_unsorted[] | select(. != "userConfig-ok")' "$ROOT/testdata/manifest-schema/cases.json"); do
+for c in $(jq -r 'keys_unsorted[]' "$ROOT/testdata/manifest-schema/cases.json"); do
   mkdir -p "$FX/mS/$c/.claude-plugin"
   jq --arg c "$c" '.[$c]' "$ROOT/testdata/manifest-schema/cases.json" >"$FX/mS/$c/.claude-plugin/plugin.json"
   SCHEMA_IDS+=("$c@mS")
 done
-jq '{name: "mS", owner: {name: "conformance"}, plugins: [keys_unsorted[] | select(. != "userConfig-ok") | {name: ., source: ("./" + .)}]}' \
+jq '{name: "mS", owner: {name: "conformance"}, plugins: [keys_unsorted[] | {name: ., source: ("./" + .)}]}' \
   "$ROOT/testdata/manifest-schema/cases.json" >"$FX/mS/.claude-plugin/marketplace.json"
 # mE: catalog entries Claude Code's entry schema refuses (testdata/entry-schema), each with a folder.
 mkdir -p "$FX/mE/.claude-plugin"

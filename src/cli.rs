@@ -246,6 +246,9 @@ pub struct InstallArgs {
     /// Reinstall an installed plugin even when its version and content are unchanged
     #[arg(long)]
     pub force: bool,
+    /// Set a userConfig option declared in the plugin's manifest (repeatable)
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub config: Vec<String>,
     /// Print one JSON line
     #[arg(long)]
     pub json: bool,
@@ -666,7 +669,12 @@ fn install(ctx: &Context, a: InstallArgs) -> i32 {
         marketplace_source: a.marketplace,
         force: a.force,
     };
-    output::install(&out, &a.plugin, scope, ops::install::install(ctx, &req))
+    let r = ops::install::install(ctx, &req);
+    let after = match &r {
+        Ok(rep) => ops::configure::after_install(ctx, &rep.id, &a.config),
+        Err(_) => Default::default(),
+    };
+    output::install(&out, &a.plugin, scope, r, &after)
 }
 
 fn uninstall(ctx: &Context, a: &UninstallArgs) -> i32 {

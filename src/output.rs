@@ -294,7 +294,13 @@ fn plugin_failure(
     1
 }
 
-pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, OpError>) -> i32 {
+pub fn install(
+    out: &Out,
+    typed: &str,
+    scope: Scope,
+    r: Result<InstallReport, OpError>,
+    after: &crate::ops::configure::AfterInstall,
+) -> i32 {
     // Printed once the work is done (a progress spinner may have used the line meanwhile);
     // the bytes on stdout are the same as printing it first.
     // Warnings first, so they do not split the progress line and its result.
@@ -337,11 +343,18 @@ pub fn install(out: &Out, typed: &str, scope: Scope, r: Result<InstallReport, Op
     } else {
         typed
     };
-    let message = install_message(&r, scope);
+    // Claude Code's lines about the plugin's options follow its own.
+    let message = std::iter::once(install_message(&r, scope))
+        .chain(after.lines.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("\n");
     if out.json {
         // Claude Code's line exactly (scripts/conformance.sh m1-reinstall): the content check
         // shows in human output only.
-        json_line(&install_json(plugin, &r, scope, message));
+        let mut line = install_json(plugin, &r, scope, message);
+        line.config_applied = after.config_applied;
+        line.unset_option_count = after.unset_option_count;
+        json_line(&line);
     } else {
         out.progress_done();
         println!("✔ {message}");
@@ -400,6 +413,8 @@ fn install_json(plugin: &str, r: &InstallReport, scope: Scope, message: String) 
     let mut line = json::Installed {
         head: PluginHead::ok("install", plugin, &r.id, scope),
         message,
+        config_applied: None,
+        unset_option_count: None,
         from_seed: None,
         installed_version: None,
         available_version: None,

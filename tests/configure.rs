@@ -222,3 +222,62 @@ fn a_refused_value_writes_nothing_and_says_why() {
     );
     assert!(!credentials(&env).exists());
 }
+
+#[test]
+fn install_says_what_is_unset_and_takes_config_values() {
+    let env = setup();
+    // Already installed: Claude Code's hint about the options still unset.
+    let v = env.run(&["install", "p@cm", "--json"]).ok().json();
+    assert_eq!(v["unsetOptionCount"], 6);
+    assert!(
+        v["message"].as_str().unwrap().ends_with(
+            "\n6 userConfig options not yet set (1 required) — run /plugin configure p@cm in Claude Code, or pass --config KEY=VALUE."
+        ),
+        "{v}"
+    );
+    let v = env
+        .run(&[
+            "install",
+            "p@cm",
+            "--config",
+            "n=3",
+            "--config",
+            "token=abc",
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(
+        (v["configApplied"].clone(), v["unsetOptionCount"].clone()),
+        (json!(true), json!(4))
+    );
+    assert_eq!(
+        settings(&env)["pluginConfigs"]["p@cm"]["options"],
+        json!({"n": 3})
+    );
+    assert_eq!(
+        std::fs::read_to_string(credentials(&env)).unwrap(),
+        r#"{"pluginSecrets":{"p@cm":{"token":"abc"}}}"#
+    );
+    // Refused values: the install stands, the values are not written, and it says why.
+    let before = settings(&env);
+    let r = env.run(&["install", "p@cm", "--config", "n=99"]).ok();
+    assert!(
+        r.stdout
+            .contains("⚠ Installed, but --config not applied: --config validation failed: Count must be at most 10"),
+        "{}",
+        r.stdout
+    );
+    let v = env
+        .run(&["install", "p@cm", "--config", "zz=1", "--json"])
+        .ok()
+        .json();
+    assert_eq!(v["configApplied"], false);
+    assert!(v["message"].as_str().unwrap().ends_with(
+        "⚠ Installed, but --config not applied: --config key \"zz\" isn't declared in this plugin's userConfig. Known keys: api_url, token, n, flag, mode, req."
+    ));
+    assert_eq!(settings(&env), before);
+    // No options: no hint.
+    let v = env.run(&["install", "q@cm", "--json"]).ok().json();
+    assert!(v.get("unsetOptionCount").is_none());
+}

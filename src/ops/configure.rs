@@ -458,41 +458,7 @@ pub fn save(ctx: &Context, id: &str, values: &[(String, String)]) -> Result<Save
             return Err(refuse(Some(k), format!("{name}: {}", number_hint(o))));
         }
     }
-    // Coerce, leaving out what would clear nothing.
-    let mut to_save: Vec<(String, Value)> = Vec::new();
-    for (k, v) in values {
-        let o = &d.options[k];
-        let t = v.trim();
-        if t.is_empty()
-            && ((is_true(o, "sensitive") && saved.get(k).is_some())
-                || kind(o) == "number"
-                || (!is_true(o, "required") && saved.get(k).is_none()))
-        {
-            continue;
-        }
-        let value = match kind(o) {
-            "number" => t
-                .parse::<f64>()
-                .ok()
-                .and_then(|n| serde_json::Number::from_f64(n).map(|num| (n, num)))
-                .map_or_else(
-                    || Value::String(t.to_string()),
-                    |(n, num)| {
-                        if n.fract() == 0.0 && n.abs() < 9e15 {
-                            Value::from(n as i64)
-                        } else {
-                            Value::Number(num)
-                        }
-                    },
-                ),
-            "boolean" => match boolean_of(t) {
-                Some(b) => Value::Bool(b),
-                None => continue,
-            },
-            _ => Value::String(t.to_string()),
-        };
-        to_save.push((k.clone(), value));
-    }
+    let to_save = coerce(&d, values, &saved);
     for (k, v) in &to_save {
         if let Some(p) = value_problem(k, Some(v), &d.options[k]) {
             return Err(refuse(Some(k), p));
@@ -508,6 +474,160 @@ pub fn save(ctx: &Context, id: &str, values: &[(String, String)]) -> Result<Save
         display_name: d.display_name.clone(),
         saved: to_save.into_iter().map(|(k, _)| k).collect(),
     })
+}
+
+/// What an install says about the plugin's options (Claude Code's lines after its `✔`): the
+/// `--config KEY=VALUE` values applied or why not, and how many options are still unset.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AfterInstall {
+    pub lines: Vec<String>,
+    /// Set when `--config` values were given.
+    pub config_applied: Option<bool>,
+    /// Options still unset (none: absent).
+    pub unset_option_count: Option<usize>,
+}
+
+/// After an install of `id` (a new one or one already there): apply `--config` pairs, then
+/// count what is unset.
+pub fn after_install(ctx: &Context, id: &str, configs: &[String]) -> AfterInstall {
+    let mut out = AfterInstall::default();
+    match options_after_install(ctx, id, configs) {
+        Ok(unset) => {
+            if !configs.is_empty() {
+                out.config_applied = Some(true);
+            }
+            if let Some((count, hint)) = unset {
+                out.unset_option_count = Some(count);
+                out.lines.push(hint);
+            }
+        }
+        Err(reason) if !configs.is_empty() => {
+            out.config_applied = Some(false);
+            out.lines
+                .push(format!("⚠ Installed, but --config not applied: {reason}"));
+        }
+        Err(_) => {}
+    }
+    out
+}
+
+/// Apply `configs`, then the hint about options still unset, and how many.
+fn options_after_install(
+    ctx: &Context,
+    id: &str,
+    configs: &[String],
+) -> Result<Option<(usize, String)>, String> {
+    let d = declared(ctx, id).map_err(|e| e.to_string())?;
+    if !configs.is_empty() {
+        apply_configs(ctx, &d, configs)?;
+    }
+    let saved = Saved::read(ctx, id).map_err(|e| e.to_string())?;
+    let unset = unconfigured(&d, &saved);
+    if unset.is_empty() {
+        return Ok(None);
+    }
+    let required = unset
+        .iter()
+        .filter(|k| is_true(&d.options[k.as_str()], "required"))
+        .count();
+    let word = if unset.len() == 1 {
+        "option"
+    } else {
+        "options"
+    };
+    let req = if required > 0 {
+        format!(" ({required} required)")
+    } else {
+        String::new()
+    };
+    Ok(Some((
+        unset.len(),
+        format!(
+            "{} userConfig {word} not yet set{req} — run /plugin configure {id} in Claude Code, or pass --config KEY=VALUE.",
+            unset.len()
+        ),
+    )))
+}
+
+/// `install --config KEY=VALUE…`: declared keys only, values coerced and checked, then written
+/// as `configure` writes them.
+fn apply_configs(ctx: &Context, d: &Declared, configs: &[String]) -> Result<(), String> {
+    let mut pairs = Vec::new();
+    for c in configs {
+        let (k, v) = c.split_once('=').unwrap_or((c.as_str(), ""));
+        if !d.options.contains_key(k) {
+            let known: Vec<&str> = d.options.keys().map(String::as_str).collect();
+            return Err(format!(
+                "--config key \"{k}\" isn't declared in this plugin's userConfig. Known keys: {}.",
+                known.join(", ")
+            ));
+        }
+        pairs.push((k.to_string(), v.to_string()));
+    }
+    let _lock = ctx.lock_state().map_err(|e| e.to_string())?;
+    let saved = Saved::read(ctx, &d.id).map_err(|e| e.to_string())?;
+    let to_save = coerce(d, &pairs, &saved);
+    let problems: Vec<String> = to_save
+        .iter()
+        .filter_map(|(k, v)| value_problem(k, Some(v), &d.options[k]))
+        .collect();
+    if !problems.is_empty() {
+        return Err(format!(
+            "--config validation failed: {}",
+            problems.join("; ")
+        ));
+    }
+    if to_save.is_empty() {
+        return Ok(());
+    }
+    let refuse = |_: Option<&str>, m: String| -> OpError {
+        ConfigureError::Refused {
+            plugin_id: d.id.clone(),
+            display_name: d.display_name.clone(),
+            option: None,
+            message: m,
+        }
+        .into()
+    };
+    write(ctx, d, &to_save, &refuse).map_err(|e| match e {
+        OpError::Configure(ConfigureError::Refused { message, .. }) => message,
+        other => other.to_string(),
+    })
+}
+
+/// Values as typed → values to save, as Claude Code coerces them: the first line, trimmed;
+/// numbers and booleans by type; a blank left out where it would clear nothing (a number, a
+/// secret held, an optional option not set).
+fn coerce(d: &Declared, pairs: &[(String, String)], saved: &Saved) -> Vec<(String, Value)> {
+    let mut to_save = Vec::new();
+    for (k, v) in pairs {
+        let o = &d.options[k];
+        let t = v.split(['\r', '\n']).next().unwrap_or_default().trim();
+        if t.is_empty()
+            && ((is_true(o, "sensitive") && saved.get(k).is_some())
+                || kind(o) == "number"
+                || (!is_true(o, "required") && saved.get(k).is_none()))
+        {
+            continue;
+        }
+        let value = match kind(o) {
+            "number" => match t.parse::<f64>() {
+                Ok(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9e15 => {
+                    Value::from(n as i64)
+                }
+                Ok(n) => serde_json::Number::from_f64(n)
+                    .map_or_else(|| Value::String(t.to_string()), Value::Number),
+                Err(_) => Value::String(t.to_string()),
+            },
+            "boolean" => match boolean_of(t) {
+                Some(b) => Value::Bool(b),
+                None => continue,
+            },
+            _ => Value::String(t.to_string()),
+        };
+        to_save.push((k.clone(), value));
+    }
+    to_save
 }
 
 /// Write non-sensitive values into the user settings and sensitive ones into the secrets file,

@@ -103,6 +103,12 @@ pub struct Installed {
     #[serde(flatten)]
     pub head: PluginHead,
     pub message: String,
+    /// `--config` values were given: whether they were saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_applied: Option<bool>,
+    /// How many `userConfig` options are still unset (absent: none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unset_option_count: Option<usize>,
     /// The seed folder it was copied from (`CLAUDE_CODE_PLUGIN_SEED_DIR`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from_seed: Option<String>,
