@@ -90,6 +90,9 @@ pub struct ResolveArgs {
     /// Print the definition as JSON (schema: docs/schemas/resolve.schema.json)
     #[arg(long)]
     pub json: bool,
+    /// Show sensitive options' values (by default each reads ********)
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 #[derive(Debug, Args)]
@@ -537,7 +540,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Resolve(a) => output::resolve(
             &Out::new(a.json),
             &a.plugin,
-            ops::resolve::resolve(&ctx, &a.plugin),
+            ops::resolve::resolve(&ctx, &a.plugin, a.show_secrets),
         ),
         Command::Details(a) => output::details(
             &Out::new(a.json),

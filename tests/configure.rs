@@ -11,7 +11,9 @@ use std::process::Stdio;
 use common::*;
 use serde_json::{Value, json};
 
-const OPTIONS: &str = r#"{"name":"p","version":"1.0.0","userConfig":{
+const OPTIONS: &str = r#"{"name":"p","version":"1.0.0",
+ "mcpServers":{"api":{"command":"srv","env":{"TOKEN":"${user_config.token}","URL":"${user_config.api_url}"}}},
+ "userConfig":{
  "api_url":{"type":"string","title":"API URL","description":"Where","default":"https://x"},
  "token":{"type":"string","title":"Token","description":"Secret","sensitive":true},
  "n":{"type":"number","title":"Count","description":"How many","min":1,"max":10},
@@ -280,4 +282,35 @@ fn install_says_what_is_unset_and_takes_config_values() {
     // No options: no hint.
     let v = env.run(&["install", "q@cm", "--json"]).ok().json();
     assert!(v.get("unsetOptionCount").is_none());
+}
+
+#[test]
+fn resolve_substitutes_secrets_but_shows_them_only_when_asked() {
+    let env = setup();
+    let r = piped(
+        &env,
+        &["configure", "p@cm", "--values-stdin"],
+        r#"{"token":"s3cr3t","api_url":"https://y"}"#,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let masked = env.run(&["resolve", "p@cm", "--json"]).ok();
+    assert!(!masked.stdout.contains("s3cr3t"), "{}", masked.stdout);
+    let v = masked.json();
+    let server = &v["components"]["mcpServers"]["api"]["config"]["env"];
+    assert_eq!(server["TOKEN"], "********");
+    assert_eq!(server["URL"], "https://y");
+    assert_eq!(
+        v["userConfig"]["token"],
+        json!({"value": "********", "from": "secrets"})
+    );
+    let human = env.run(&["resolve", "p@cm"]).ok();
+    assert!(!human.stdout.contains("s3cr3t") && !human.stderr.contains("s3cr3t"));
+    let shown = env
+        .run(&["resolve", "p@cm", "--json", "--show-secrets"])
+        .ok()
+        .json();
+    assert_eq!(
+        shown["components"]["mcpServers"]["api"]["config"]["env"]["TOKEN"],
+        "s3cr3t"
+    );
 }

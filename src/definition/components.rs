@@ -17,11 +17,20 @@ use super::{
 /// Markdown files larger than this are listed without scanning them for variables.
 const MAX_SCAN: u64 = 1 << 20;
 
-/// The values of [`Variables`] (option values set in settings, then declared defaults) and the
-/// report of every option: declared ones in declaration order, then others set in settings.
+/// The sensitive options' values (`None`: kept where they cannot be read, the macOS keychain)
+/// and whether to show them.
+pub(super) struct Secrets {
+    pub values: Option<Map<String, Value>>,
+    pub show: bool,
+}
+
+/// The values of [`Variables`] (option values set in settings, then declared defaults; secrets
+/// masked unless shown) and the report of every option: declared ones in declaration order,
+/// then others set in settings.
 pub(super) fn variables(
     declared: Option<&Value>,
     set: Named<OptionValue>,
+    secrets: Secrets,
     root: &Path,
     data: &Path,
     project: &Path,
@@ -34,11 +43,37 @@ pub(super) fn variables(
     let mut report = Named::default();
     for (key, decl) in declared.and_then(Value::as_object).into_iter().flatten() {
         let entry = if decl.get("sensitive").and_then(Value::as_bool) == Some(true) {
-            sensitive.insert(key.clone());
-            // Never printed, even when someone wrote it into a settings file.
-            OptionValue {
-                value: Value::Null,
-                from: Some(OptionSource::Keychain),
+            // Never the settings' value (a secret there is not where hosts read it), and never
+            // printed unless asked for.
+            options.shift_remove(key.as_str());
+            let held = secrets.values.as_ref().map(|v| v.get(key));
+            match held {
+                None => {
+                    sensitive.insert(key.clone());
+                    OptionValue {
+                        value: Value::Null,
+                        from: Some(OptionSource::Keychain),
+                    }
+                }
+                Some(Some(v)) if v != &Value::String(String::new()) => {
+                    let shown = if secrets.show {
+                        v.clone()
+                    } else {
+                        Value::String(super::SECRET_MASK.to_string())
+                    };
+                    options.insert(key.clone(), shown.clone());
+                    OptionValue {
+                        value: shown,
+                        from: Some(OptionSource::Secrets),
+                    }
+                }
+                Some(_) => {
+                    sensitive.insert(key.clone());
+                    OptionValue {
+                        value: Value::Null,
+                        from: None,
+                    }
+                }
             }
         } else if let Some(o) = set.get(key) {
             o.clone()
@@ -621,7 +656,7 @@ impl<'a> Loader<'a> {
                 WarningKind::UserConfigSensitive,
                 component,
                 format!(
-                    "{at}: ${{user_config.{key}}} is a sensitive option (kept in the keychain, not in settings); left for the host to fill in"
+                    "{at}: ${{user_config.{key}}} is a sensitive option with no value here (not set with `plugin configure`, or kept in the macOS keychain); left for the host to fill in"
                 ),
             );
         }

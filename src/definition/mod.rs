@@ -115,6 +115,11 @@ pub struct DefinitionInputs<'a> {
     /// The option values set in settings (`pluginConfigs[<id>].options`; managed settings win
     /// over the user's, key by key).
     pub options: Named<OptionValue>,
+    /// The sensitive options' values where Claude Code keeps them (`pluginSecrets[<id>]`);
+    /// `None` when they cannot be read here (the macOS keychain).
+    pub secrets: Option<serde_json::Map<String, Value>>,
+    /// Substitute and show secrets as they are; else each reads [`SECRET_MASK`].
+    pub show_secrets: bool,
     /// Warnings the caller already has (e.g. the marketplace no longer lists the plugin).
     pub warnings: Vec<Warning>,
     /// The manifest file to read, when the caller has chosen one (`validate <file>`); else the
@@ -297,9 +302,15 @@ pub enum OptionSource {
     User,
     /// The option's declared `default`.
     Default,
-    /// A `sensitive` option: the host keeps it in the keychain; never read here.
+    /// A `sensitive` option the host keeps in the macOS keychain: not read here.
     Keychain,
+    /// A `sensitive` option set in Claude Code's secrets file (`pluginSecrets`): its value is
+    /// shown as [`SECRET_MASK`] unless asked for.
+    Secrets,
 }
+
+/// What a secret reads as in `resolve`'s output unless `--show-secrets` is given.
+pub const SECRET_MASK: &str = "********";
 
 /// One option of `userConfig`: its value (`null`: none here) and where it came from (`null`: no
 /// value anywhere).
@@ -450,6 +461,8 @@ impl PluginDefinition {
             data_dir,
             project_dir,
             options,
+            secrets,
+            show_secrets,
             mut warnings,
             manifest_file,
         } = inputs;
@@ -492,6 +505,10 @@ impl PluginDefinition {
         let (vars, user_config) = components::variables(
             primary.get("userConfig"),
             options,
+            components::Secrets {
+                values: secrets,
+                show: show_secrets,
+            },
             &root,
             &data_dir,
             &project_dir,

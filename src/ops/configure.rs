@@ -102,7 +102,7 @@ fn declared(ctx: &Context, id: &str) -> Result<Declared, OpError> {
     if !id.contains('@') || ctx.installed()?.records(id).is_empty() {
         return Err(ConfigureError::NotInstalled(id.to_string()).into());
     }
-    let (def, entry) = super::resolve::resolve_with_entry(ctx, id)?;
+    let (def, entry) = super::resolve::resolve_with_entry(ctx, id, false)?;
     let manifest = def.manifest.as_deref().and_then(|m| {
         crate::manifest::read_manifest_file(m.to_path_buf(), &def.manifest_name).ok()
     });
@@ -151,6 +151,21 @@ impl Saved {
         self.get(key)
             .is_some_and(|v| v != &Value::String(String::new()))
     }
+}
+
+/// The secrets Claude Code keeps for `id` (`None` where they live in the macOS keychain).
+pub(super) fn secrets_of(ctx: &Context, id: &str) -> Result<Option<Map<String, Value>>, OpError> {
+    if !crate::platform::SECRETS_IN_FILE {
+        return Ok(None);
+    }
+    Ok(Some(
+        secrets_doc(ctx)?
+            .object("pluginSecrets")
+            .and_then(|m| m.get(id))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default(),
+    ))
 }
 
 fn secrets_doc(ctx: &Context) -> Result<JsonDoc, OpError> {

@@ -77,7 +77,7 @@ pub fn estimated_tokens(chars: usize) -> u64 {
 }
 
 pub fn details(ctx: &Context, raw: &str) -> Result<PluginDetails, OpError> {
-    let (def, entry) = super::resolve::resolve_with_entry(ctx, raw)?;
+    let (def, entry) = super::resolve::resolve_with_entry(ctx, raw, false)?;
     Ok(from_definition(&def, entry.as_ref()))
 }
 

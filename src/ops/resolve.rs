@@ -41,14 +41,16 @@ fn not_installed_message(typed: &str, project: &Path, elsewhere: Option<&Path>) 
     }
 }
 
-pub fn resolve(ctx: &Context, raw: &str) -> Result<PluginDefinition, OpError> {
-    resolve_with_entry(ctx, raw).map(|(def, _)| def)
+/// `show_secrets`: substitute and show sensitive options as they are (else masked).
+pub fn resolve(ctx: &Context, raw: &str, show_secrets: bool) -> Result<PluginDefinition, OpError> {
+    resolve_with_entry(ctx, raw, show_secrets).map(|(def, _)| def)
 }
 
 /// [`resolve`], and the marketplace entry that took part (when still listed).
 pub(super) fn resolve_with_entry(
     ctx: &Context,
     raw: &str,
+    show_secrets: bool,
 ) -> Result<(PluginDefinition, Option<crate::marketplace::PluginEntry>), OpError> {
     let (id, record, scope) = installation_loading_here(ctx, raw)?;
     let r = PluginRef::parse(&id);
@@ -85,6 +87,8 @@ pub(super) fn resolve_with_entry(
         data_dir,
         project_dir: ctx.loc.project_path().to_path_buf(),
         options,
+        secrets: super::configure::secrets_of(ctx, &id)?,
+        show_secrets,
         warnings,
         manifest_file: None,
     })?;

@@ -66,7 +66,9 @@ fn print_human(d: &PluginDefinition) {
         println!("user config");
         for (key, o) in d.user_config.iter() {
             let line = match o.from {
-                Some(OptionSource::Keychain) => "(sensitive: kept in the keychain)".to_string(),
+                Some(OptionSource::Keychain) => {
+                    "(sensitive: kept in the keychain, not read here)".to_string()
+                }
                 Some(from) => format!("{} ({})", option_text(&o.value), source_name(from)),
                 None => "(not set, no default)".to_string(),
             };
@@ -195,6 +197,7 @@ fn source_name(from: OptionSource) -> &'static str {
         OptionSource::User => "user settings",
         OptionSource::Default => "default",
         OptionSource::Keychain => "keychain",
+        OptionSource::Secrets => "secrets file",
     }
 }
 

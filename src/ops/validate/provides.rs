@@ -164,6 +164,9 @@ fn definition_as_written(root: &Path, manifest: &Path, name: &str) -> Option<Plu
         data_dir: PathBuf::from("${CLAUDE_PLUGIN_DATA}"),
         project_dir: PathBuf::from("${CLAUDE_PROJECT_DIR}"),
         options: Named::default(),
+        // Validate reads no secrets: a sensitive option stays as written.
+        secrets: None,
+        show_secrets: false,
         warnings: Vec::new(),
         manifest_file: Some(manifest.to_path_buf()),
     })
