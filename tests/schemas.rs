@@ -24,6 +24,7 @@ const MIRRORED: &[&str] = &[
     "marketplace-update",
     "marketplace-remove",
     "validate",
+    "configure",
 ];
 
 fn schema_dir() -> std::path::PathBuf {
@@ -292,6 +293,9 @@ fn every_json_output_matches_its_schema() {
 
     c.run(&["resolve", "busy@m1", "--json"], 0);
     c.run(&["resolve", "zz@m1", "--json"], 1);
+    c.run(&["details", "busy@m1", "--json"], 0);
+    c.run(&["details", "zz@m1", "--json"], 1);
+    c.run(&["configure", "busy@m1", "--json"], 0);
 
     let settings = c.env.cwd.join(".claude/settings.json");
     write(&settings, r#"{"enabledPlugins":{"p1@m1":false}}"#);
