@@ -67,8 +67,10 @@ impl ConfigureError {
     }
 }
 
-/// A plugin's options and what is set, Claude Code's `configure --json` document.
-#[derive(Debug, Clone)]
+/// A plugin's options and what is set: Claude Code's `configure --json` document.
+#[derive(Debug, Clone, serde::Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct OptionsView {
     pub plugin_id: String,
     pub display_name: String,

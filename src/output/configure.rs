@@ -1,6 +1,6 @@
 //! `configure`: a plugin's options as Claude Code lists them, or the outcome of setting them.
 
-use super::json::{ConfigureOptionsJson, ConfigureRefusal, ConfigureSavedJson};
+use super::json::{ConfigureRefusal, ConfigureSavedJson};
 use super::{Out, json_pretty};
 use crate::ops::OpError;
 use crate::ops::configure::{ConfigureError, OptionsView, SaveReport};
@@ -11,15 +11,7 @@ pub fn options(out: &Out, r: Result<OptionsView, OpError>) -> i32 {
         Err(e) => return failed(out, &e),
     };
     if out.json {
-        json_pretty(&ConfigureOptionsJson {
-            plugin_id: v.plugin_id,
-            display_name: v.display_name,
-            schema: v.schema,
-            inputs: v.inputs,
-            choices: v.choices,
-            configured: v.configured,
-            unconfigured: v.unconfigured,
-        });
+        json_pretty(&v);
         return 0;
     }
     if v.schema.is_empty() {

@@ -8,7 +8,7 @@
 //! Code's bytes; our own commands start with `schemaVersion` ([`SCHEMA_VERSION`]).
 
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::definition::Named;
 use crate::locations::Scope;
@@ -210,23 +210,6 @@ pub struct CostedJson {
 pub struct CostJson {
     pub always_on: u64,
     pub on_invoke: u64,
-}
-
-/// `configure --json` without values: a plugin's options and what is set (Claude Code's shape).
-#[derive(Serialize)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct ConfigureOptionsJson {
-    pub plugin_id: String,
-    pub display_name: String,
-    /// Each option as declared in `userConfig`.
-    pub schema: Map<String, Value>,
-    /// The value each option starts from in a dialog (secrets as "").
-    pub inputs: Map<String, Value>,
-    /// The values a boolean or a string with `options` takes.
-    pub choices: Map<String, Value>,
-    pub configured: Vec<String>,
-    pub unconfigured: Vec<String>,
 }
 
 /// `configure --values-stdin --json`: what was saved, or the value refused (Claude Code's shape).
@@ -832,7 +815,7 @@ mod schemas {
             ),
             (
                 "configure",
-                schema_for!(Either<ConfigureOptionsJson, ConfigureSavedJson>),
+                schema_for!(Either<crate::ops::configure::OptionsView, ConfigureSavedJson>),
             ),
         ]
     }
