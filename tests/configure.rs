@@ -314,3 +314,29 @@ fn resolve_substitutes_secrets_but_shows_them_only_when_asked() {
         "s3cr3t"
     );
 }
+
+/// Settings and secrets change in one step: when the secrets file cannot be written after the
+/// settings were, the settings are put back as they were.
+#[cfg(unix)] // a dangling symbolic link stands for a secrets file that cannot be written
+#[test]
+fn a_failed_secrets_write_puts_the_settings_back() {
+    let env = setup();
+    let before = std::fs::read(env.home.join(".claude/settings.json")).unwrap();
+    std::os::unix::fs::symlink(
+        env.home.join("no-such-folder/creds.json"),
+        credentials(&env),
+    )
+    .unwrap();
+    let r = piped(
+        &env,
+        &["configure", "p@cm", "--values-stdin"],
+        r#"{"api_url":"https://y","token":"s3cr3t"}"#,
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.stderr.starts_with("✘ "), "{}", r.stderr);
+    assert!(!r.stderr.contains("s3cr3t"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(env.home.join(".claude/settings.json")).unwrap(),
+        before
+    );
+}

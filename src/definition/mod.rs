@@ -176,6 +176,9 @@ pub struct PluginDefinition {
     pub project_dir: PathBuf,
     /// The `plugin.json` read, if any.
     pub manifest: Option<PathBuf>,
+    /// Its fields as read (for what reports show beside the components: description, options).
+    #[serde(skip)]
+    pub manifest_fields: Option<Map<String, Value>>,
     /// Whether the marketplace still lists the plugin (its entry took part).
     pub marketplace_entry: bool,
     /// The entry's `strict` (true when unset or when there is no entry).
@@ -528,6 +531,7 @@ impl PluginDefinition {
             manifest_name,
             data_dir,
             project_dir,
+            manifest_fields: manifest.as_ref().map(|m| m.raw.clone()),
             manifest: manifest.map(|m| m.path),
             marketplace_entry: entry.is_some(),
             strict,

@@ -105,11 +105,8 @@ fn declared(ctx: &Context, id: &str) -> Result<Declared, OpError> {
         return Err(ConfigureError::NotInstalled(id.to_string()).into());
     }
     let (def, entry) = super::resolve::resolve_with_entry(ctx, id, false)?;
-    let manifest = def.manifest.as_deref().and_then(|m| {
-        crate::manifest::read_manifest_file(m.to_path_buf(), &def.manifest_name).ok()
-    });
     let from = |raw: Option<&Map<String, Value>>, k: &str| raw.and_then(|r| r.get(k)).cloned();
-    let manifest_raw = manifest.as_ref().map(|m| &m.raw);
+    let manifest_raw = def.manifest_fields.as_ref();
     let entry_raw = entry.as_ref().map(|e| &e.raw);
     let options = from(manifest_raw, "userConfig")
         .or_else(|| from(entry_raw, "userConfig"))
@@ -235,7 +232,7 @@ fn value_problem(key: &str, value: Option<&Value>, o: &Value) -> Option<String> 
     let v = value?;
     match kind(o) {
         "string" => match v {
-            Value::Array(items) if !is_true(o, "multiple") => {
+            Value::Array(_) if !is_true(o, "multiple") => {
                 Some(format!("{name} must be a string, not an array"))
             }
             Value::Array(items) if !items.iter().all(Value::is_string) => {

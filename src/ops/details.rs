@@ -82,9 +82,6 @@ pub fn details(ctx: &Context, raw: &str) -> Result<PluginDetails, OpError> {
 }
 
 fn from_definition(def: &PluginDefinition, entry: Option<&PluginEntry>) -> PluginDetails {
-    let manifest = def.manifest.as_deref().and_then(|m| {
-        crate::manifest::read_manifest_file(m.to_path_buf(), &def.manifest_name).ok()
-    });
     // Claude Code shows the entry's words over plugin.json's.
     let text = |k: &str| {
         let from = |raw: Option<&serde_json::Map<String, serde_json::Value>>| {
@@ -92,7 +89,7 @@ fn from_definition(def: &PluginDefinition, entry: Option<&PluginEntry>) -> Plugi
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
-        from(entry.map(|e| &e.raw)).or_else(|| from(manifest.as_ref().map(|m| &m.raw)))
+        from(entry.map(|e| &e.raw)).or_else(|| from(def.manifest_fields.as_ref()))
     };
     let name = def.manifest_name.clone();
     let c = &def.components;

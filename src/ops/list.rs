@@ -88,30 +88,36 @@ pub fn list(
 
     let mut rows = Vec::new();
     for (id, rec) in installed.all() {
+        let r = super::PluginRef::parse(&id);
+        let (name, mkt) = (
+            r.name.as_str(),
+            r.marketplace.as_deref().unwrap_or_default(),
+        );
         let FromMarketplace {
-            read_from_folder,
-            folder_version,
+            in_place,
             mut errors,
-        } = from_marketplace(&loaded, &id);
-        // The manifest Claude Code loads: the folder's, or the installed copy's.
-        let name = id.split_once('@').map_or(id.as_str(), |(n, _)| n);
-        let loads_from = read_from_folder
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(&rec.install_path));
-        let mkt = id.split_once('@').map_or("", |(_, m)| m);
-        let problem = load_problem(&loads_from, name, mkt, |dep| {
-            !installed.records(dep).is_empty()
+        } = from_marketplace(&loaded, name, mkt);
+        // The manifest Claude Code loads, read once: the folder's in the marketplace (inside
+        // it), or the installed copy's.
+        let installed_copy = PathBuf::from(&rec.install_path);
+        let manifest = match &in_place {
+            Some(p) => read_manifest(&p.dir, &p.root, name),
+            None => read_manifest(&installed_copy, &installed_copy, name),
+        };
+        let folder_version = in_place.as_ref().and_then(|p| match &manifest {
+            Ok(m) => m
+                .as_ref()
+                .and_then(|m| m.version.clone())
+                .or_else(|| p.entry_version.clone()),
+            Err(_) => None,
         });
         let mut error_details = Vec::new();
-        let folder_version = match problem {
-            Some((message, detail)) => {
-                let manifest_refused = detail.path.is_some();
-                errors.push(message);
-                error_details.push(detail);
-                folder_version.filter(|_| !manifest_refused)
-            }
-            None => folder_version,
-        };
+        if let Some((message, detail)) = load_problem(&manifest, name, mkt, |dep| {
+            !installed.records(dep).is_empty()
+        }) {
+            errors.push(message);
+            error_details.push(detail);
+        }
         let foreign_project = rec.scope().is_some_and(Scope::is_project_bound)
             && rec.project_path.as_deref().map(Path::new) != Some(here);
         rows.push(InstalledRow {
@@ -120,7 +126,7 @@ pub fn list(
             version: rec.version,
             scope: rec.scope,
             install_path: rec.install_path,
-            read_from_folder,
+            read_from_folder: in_place.map(|p| p.dir),
             folder_version,
             installed_at: rec.installed_at,
             last_updated: rec.last_updated,
@@ -141,19 +147,27 @@ pub fn list(
 
 /// What an installation's row takes from its marketplace.
 struct FromMarketplace {
-    /// A relative plugin's folder, loaded in place, and the version it declares.
-    read_from_folder: Option<PathBuf>,
-    folder_version: Option<String>,
+    /// A relative plugin of a folder marketplace: Claude Code loads it in place.
+    in_place: Option<InPlace>,
     /// Why the marketplace has nothing to say.
     errors: Vec<String>,
 }
 
-fn from_marketplace(loaded: &[LoadedMarketplace], id: &str) -> FromMarketplace {
-    let mkt_name = id.split_once('@').map(|(_, m)| m).unwrap_or_default();
-    let plugin_name = id.split_once('@').map(|(n, _)| n).unwrap_or(id);
+struct InPlace {
+    /// The plugin's folder in the marketplace, and the marketplace's root it lies in.
+    dir: PathBuf,
+    root: PathBuf,
+    /// The entry's version, for a folder whose plugin.json has none.
+    entry_version: Option<String>,
+}
+
+fn from_marketplace(
+    loaded: &[LoadedMarketplace],
+    plugin_name: &str,
+    mkt_name: &str,
+) -> FromMarketplace {
     let mut out = FromMarketplace {
-        read_from_folder: None,
-        folder_version: None,
+        in_place: None,
         errors: Vec::new(),
     };
     match loaded
@@ -165,12 +179,11 @@ fn from_marketplace(loaded: &[LoadedMarketplace], id: &str) -> FromMarketplace {
             if let Some(entry) = m.manifest.entries_named(plugin_name).next()
                 && let Some(dir) = loaded_in_place(m, entry)
             {
-                out.folder_version = read_manifest(&dir, &m.root, plugin_name)
-                    .ok()
-                    .flatten()
-                    .and_then(|mf| mf.version)
-                    .or_else(|| entry.version.clone());
-                out.read_from_folder = Some(dir);
+                out.in_place = Some(InPlace {
+                    dir,
+                    root: m.root.clone(),
+                    entry_version: entry.version.clone(),
+                });
             }
         }
         Some(Err(e)) => (out.errors).push(format!("Marketplace {mkt_name} failed to load: {e}")),
@@ -183,7 +196,7 @@ fn from_marketplace(loaded: &[LoadedMarketplace], id: &str) -> FromMarketplace {
 /// refuses it, or (the first of) its dependencies is not installed. Claude Code turns `"` into
 /// `”` in manifest messages.
 fn load_problem(
-    dir: &Path,
+    manifest: &Result<Option<crate::manifest::PluginManifest>, ManifestError>,
     plugin: &str,
     marketplace: &str,
     is_installed: impl Fn(&str) -> bool,
@@ -194,9 +207,9 @@ fn load_problem(
         path,
         dependency,
     };
-    let (kind, what, path) = match read_manifest(dir, dir, plugin) {
+    let (kind, what, path) = match manifest {
         Ok(Some(m)) => {
-            let missing = declared_dependencies(&m.raw, marketplace)
+            let missing = crate::schema::plugin_manifest::dependency_ids(&m.raw, marketplace)
                 .into_iter()
                 .find(|d| !is_installed(d))?;
             return Some((
@@ -209,53 +222,17 @@ fn load_problem(
         Err(ManifestError::Corrupt { message, path, .. }) => (
             "manifest-parse-error",
             format!("Manifest parse error: {message}"),
-            path,
+            path.clone(),
         ),
         Err(ManifestError::Invalid { errors, path, .. }) => (
             "manifest-validation-error",
             format!("Manifest validation failed: {}", errors.join(", ")),
-            path,
+            path.clone(),
         ),
         _ => return None,
     };
     let message = format!("{} (in {})", what.replace('"', "”"), path.display());
     Some((message, detail(kind, Some(path), None)))
-}
-
-/// A manifest's `dependencies` as plugin ids: `name`, `name@marketplace` or `{name,
-/// marketplace}`; a version range (`@^1.0`) dropped, a bare name in the plugin's own marketplace.
-fn declared_dependencies(
-    raw: &serde_json::Map<String, serde_json::Value>,
-    own: &str,
-) -> Vec<String> {
-    use serde_json::Value;
-    let Some(Value::Array(items)) = raw.get("dependencies") else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|d| match d {
-            Value::String(s) => Some(match s.rfind("@^") {
-                Some(i) if !s[i + 2..].contains('@') => s[..i].to_string(),
-                _ => s.clone(),
-            }),
-            Value::Object(o) => {
-                let name = o.get("name")?.as_str()?;
-                Some(match o.get("marketplace").and_then(Value::as_str) {
-                    Some(m) => format!("{name}@{m}"),
-                    None => name.to_string(),
-                })
-            }
-            _ => None,
-        })
-        .map(|d| {
-            if d.contains('@') {
-                d
-            } else {
-                format!("{d}@{own}")
-            }
-        })
-        .collect()
 }
 
 /// The plugins of the loaded marketplaces that are not installed (in no row).

@@ -225,6 +225,38 @@ fn replace_hooks_prefix(s: &str, at: &str) -> String {
     }
 }
 
+/// A manifest's `dependencies` as plugin ids: `name`, `name@marketplace` or `{name,
+/// marketplace}`; a version range (`@^1.0`) dropped, a bare name in the plugin's own marketplace.
+pub fn dependency_ids(raw: &Map<String, Value>, own: &str) -> Vec<String> {
+    let Some(Value::Array(items)) = raw.get("dependencies") else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|d| match d {
+            Value::String(s) => Some(match s.rfind("@^") {
+                Some(i) if !s[i + 2..].contains('@') => s[..i].to_string(),
+                _ => s.clone(),
+            }),
+            Value::Object(o) => {
+                let name = o.get("name")?.as_str()?;
+                Some(match o.get("marketplace").and_then(Value::as_str) {
+                    Some(m) => format!("{name}@{m}"),
+                    None => name.to_string(),
+                })
+            }
+            _ => None,
+        })
+        .map(|d| {
+            if d.contains('@') {
+                d
+            } else {
+                format!("{d}@{own}")
+            }
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------- hooks, as Claude Code loads them
 
 fn is_map(v: &Value) -> Option<&Map<String, Value>> {
