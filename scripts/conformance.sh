@@ -313,7 +313,7 @@ run_scenario() {
 # ---------------------------------------------------------------- arguments
 SELECTED=()
 scenarios   # collect names
-ALL+=(details-text configure-session manifest-oracle)
+ALL+=(details-text configure-session command-session manifest-oracle)
 for a in "$@"; do
   case "$a" in
     --list) printf '%s\n' "${ALL[@]}"; exit 0;;
@@ -416,6 +416,13 @@ if [ ${#SELECTED[@]} -eq 0 ] || contains configure-session "${SELECTED[@]}"; the
     echo "PASS configure-session ($(tail -1 "$OUT_DIR/configure-session.diff"))"; PASSED=$((PASSED + 1))
   else
     echo "DIFF configure-session (see $OUT_DIR/configure-session.diff)"; FAILED=$((FAILED + 1))
+  fi
+fi
+if [ ${#SELECTED[@]} -eq 0 ] || contains command-session "${SELECTED[@]}"; then
+  if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/command-diff.sh" >"$OUT_DIR/command-session.diff" 2>&1; then
+    echo "PASS command-session ($(tail -1 "$OUT_DIR/command-session.diff"))"; PASSED=$((PASSED + 1))
+  else
+    echo "DIFF command-session (see $OUT_DIR/command-session.diff)"; FAILED=$((FAILED + 1))
   fi
 fi
 # What Claude Code says of each case of testdata/manifest-schema is still what `cargo test`

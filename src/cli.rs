@@ -212,6 +212,9 @@ pub struct UpdateArgs {
     /// Plugins worked on at once
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: u16,
+    // Not with --all: only commands accepted before run then.
+    #[command(flatten)]
+    pub consent: ConsentArgs,
     /// Print the result as JSON, a row per installation
     #[arg(long)]
     pub json: bool,
@@ -252,9 +255,22 @@ pub struct InstallArgs {
     /// Set a userConfig option declared in the plugin's manifest (repeatable)
     #[arg(long = "config", value_name = "KEY=VALUE")]
     pub config: Vec<String>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
     /// Print one JSON line
     #[arg(long)]
     pub json: bool,
+}
+
+/// Accepting a marketplace's `command` source without a prompt.
+#[derive(Debug, Args)]
+pub struct ConsentArgs {
+    /// Accept the command of a `command`-sourced plugin (shown first) without asking
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Accept the command shown before, named by its sha256 (`shownCommand.sha256` of --json)
+    #[arg(long, value_name = "SHA256")]
+    pub accept_command: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -645,6 +661,18 @@ fn context(command: &Command) -> Option<Context> {
     let mut ctx = Context::new(loc, Environment::from_process());
     ctx.on_lock_wait = Box::new(output::waiting_for_lock);
     ctx.reporter = std::sync::Arc::new(output::TerminalReporter::new(wants_json(command)));
+    // Only a command naming its plugins asks before a marketplace's command runs.
+    let consent = match command {
+        Command::Install(a) => Some(&a.consent),
+        Command::Update(a) if !a.all => Some(&a.consent),
+        _ => None,
+    };
+    if let Some(c) = consent {
+        ctx.command_review = Box::new(output::consent::TerminalReview::new(
+            c.yes,
+            c.accept_command.clone(),
+        ));
+    }
     Some(ctx)
 }
 

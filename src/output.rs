@@ -40,6 +40,7 @@ macro_rules! eprintln {
 }
 
 pub mod configure;
+pub mod consent;
 mod details;
 pub mod json;
 mod resolve;
@@ -286,11 +287,16 @@ fn plugin_failure(
             failure_code: e.failure_code().into(),
             installed_scope: e.installed_scope(),
             already_in_goal_state: e.is_already_in_goal_state().then_some(true),
+            shown_command: e.shown_command().cloned(),
         });
     } else if command == "install" {
         out.progress_failed();
     }
-    eprintln!("✘ Failed to {verb} plugin \"{plugin}\": {e}");
+    if e.stands_alone() {
+        eprintln!("{e}");
+    } else {
+        eprintln!("✘ Failed to {verb} plugin \"{plugin}\": {e}");
+    }
     1
 }
 
@@ -323,6 +329,21 @@ pub fn install(
                 dir.display()
             )]);
         }
+    }
+    // Claude Code's word on a command it did not run again (before its progress line).
+    if let Ok(InstallReport {
+        outcome:
+            InstallOutcome::AlreadyInstalled {
+                note:
+                    AlreadyNote::CommandNotRun {
+                        unreviewed: Some(text),
+                    },
+                ..
+            },
+        ..
+    }) = &r
+    {
+        println!("{text}");
     }
     let adds_marketplace = matches!(&r, Ok(rep) if rep.added_marketplace.is_some());
     if !out.json && !adds_marketplace {
@@ -431,7 +452,10 @@ fn install_json(plugin: &str, r: &InstallReport, scope: Scope, message: String) 
             ..
         } => {
             line.installed_version = Some(installed_version.clone());
-            line.available_version = Some(available_version.clone());
+            // Not known when the source was not run (Claude Code leaves it out then too).
+            if !matches!(note, AlreadyNote::CommandNotRun { .. }) {
+                line.available_version = Some(available_version.clone());
+            }
             if let AlreadyNote::Linked(checkout) = note {
                 line.linked_to = Some(lossy(checkout));
             }

@@ -300,6 +300,30 @@ impl OpError {
         }
     }
 
+    /// What was shown of a `command` source that did not run.
+    pub fn shown_command(&self) -> Option<&super::consent::ShownCommand> {
+        match self {
+            OpError::Install(e) => e.shown_command(),
+            _ => None,
+        }
+    }
+
+    /// Refusals Claude Code prints as they are, without "Failed to …" before them (a
+    /// `command` source not accepted or not allowed, or what it printed refused).
+    pub fn stands_alone(&self) -> bool {
+        match self {
+            OpError::Install(
+                InstallError::CommandNotAccepted { .. }
+                | InstallError::CommandDeclined { .. }
+                | InstallError::CommandSourcesDisabled,
+            ) => true,
+            OpError::Fetch(FetchError::Source(crate::source::SourceError::Command(e))) => {
+                e.is_refusal()
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the plugin already is as the command would make it (enable of an enabled one…).
     pub fn is_already_in_goal_state(&self) -> bool {
         matches!(

@@ -12,9 +12,12 @@ use crate::fsutil::iso_timestamp;
 use crate::locations::Scope;
 use crate::lock::FileLock;
 use crate::marketplace::{Marketplace, PluginEntry, RelativeSourceError};
+use crate::schema::PluginSource;
 use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
 use crate::state::{InstalledPlugins, NewInstall, SettingsFile, Transaction};
 use crate::version;
+
+use super::consent::ShownCommand;
 
 /// What only installing (`install`, and the installs of `update`, `sync` and `link`) refuses.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,18 @@ pub enum InstallError {
     LinkedNotReplaced { id: String, checkout: PathBuf },
     #[error("Plugin \"{name}\" is blocked by your organization's policy and cannot be installed")]
     PolicyBlocked { name: String },
+    #[error(
+        "Command-sourced plugins are disabled by your organization's managed settings (disableCommandPluginSources / allowManagedHooksOnly). The plugin was not installed or updated and its command was not run."
+    )]
+    CommandSourcesDisabled,
+    /// A `command` source shown and not accepted: nothing ran.
+    #[error("{message}")]
+    CommandNotAccepted {
+        message: String,
+        shown: Box<ShownCommand>,
+    },
+    #[error("Aborted — the command was not run.")]
+    CommandDeclined { shown: Box<ShownCommand> },
 }
 
 /// A missing folder reads as Claude Code's "Source path does not exist: …"; other refusals name the plugin.
@@ -64,6 +79,18 @@ impl InstallError {
             InstallError::ChangedSameVersion { .. } => "changed_same_version",
             InstallError::LinkedNotReplaced { .. } => "linked",
             InstallError::PolicyBlocked { .. } => "plugin_policy_blocked",
+            InstallError::CommandSourcesDisabled => "command_source_disabled",
+            InstallError::CommandNotAccepted { .. } => "command_source_refused",
+            InstallError::CommandDeclined { .. } => "command_source_declined",
+        }
+    }
+
+    /// What was shown of a `command` source that did not run (`shownCommand` in `--json`).
+    pub fn shown_command(&self) -> Option<&ShownCommand> {
+        match self {
+            InstallError::CommandNotAccepted { shown, .. }
+            | InstallError::CommandDeclined { shown } => Some(shown),
+            _ => None,
         }
     }
 }
@@ -109,6 +136,9 @@ pub enum AlreadyNote {
     Unchanged { digest: String },
     /// The version folder is a link to this development checkout (`plugin link`).
     Linked(PathBuf),
+    /// A `command` source's plugin: its command was not run (so no other version is known);
+    /// when the marketplace's command is not the one accepted, what to do about it.
+    CommandNotRun { unreviewed: Option<String> },
 }
 
 /// How `install` treats a plugin that is already installed and enabled at the scope.
@@ -190,6 +220,16 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         }
         .into());
     }
+    if !req.force
+        && let Some(outcome) = command_plugin_installed(ctx, &found, req.scope)?
+    {
+        return Ok(InstallReport {
+            id,
+            scope: req.scope,
+            added_marketplace: added,
+            outcome,
+        });
+    }
     let mut report = install_found(
         ctx,
         found,
@@ -199,6 +239,58 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     )?;
     report.added_marketplace = added;
     Ok(report)
+}
+
+/// A `command` source's plugin installed and enabled at `scope`: reported as installed without
+/// running its command (`update` runs it again), saying so when the marketplace's command is
+/// not the one accepted.
+fn command_plugin_installed(
+    ctx: &Context,
+    found: &FoundPlugin,
+    scope: Scope,
+) -> Result<Option<InstallOutcome>, OpError> {
+    let PluginSource::Command(source) = &found.entry.source else {
+        return Ok(None);
+    };
+    let id = found.id();
+    let installed = ctx.installed()?;
+    let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
+    let project = ctx.project_for(scope);
+    let Some(rec) = installed.find(&id, scope, project.as_deref()) else {
+        return Ok(None);
+    };
+    if settings.enabled(&id) != Some(true) || !Path::new(&rec.install_path).is_dir() {
+        return Ok(None);
+    }
+    let records = installed.records(&id);
+    let key = source.accepted_as();
+    let unreviewed = if records
+        .iter()
+        .any(|r| r.source_command.as_deref() == Some(key.as_str()))
+    {
+        None
+    } else {
+        let what = match records.iter().all(|r| r.source_command.is_none()) {
+            true => {
+                "entry now installs it by running a command on this machine that has not been reviewed yet."
+            }
+            false => "has since changed the command that installs it (or how its output is used).",
+        };
+        let scope_flag = match scope {
+            Scope::User => String::new(),
+            other => format!(" --scope {other}"),
+        };
+        Some(format!(
+            "\"{}\" is already installed, and its marketplace {what} Review and accept it: run `plugin update {id}{scope_flag}`.",
+            crate::source::command::shown(&found.entry.name, 200)
+        ))
+    };
+    Ok(Some(InstallOutcome::AlreadyInstalled {
+        available_version: rec.version.clone(),
+        installed_version: rec.version,
+        in_place_from: None,
+        note: AlreadyNote::CommandNotRun { unreviewed },
+    }))
 }
 
 /// The catalogs to look for `r` in: its marketplace's, or those of every marketplace the
@@ -411,6 +503,8 @@ fn already_installed_from_blocked(
 
 /// Fetch the found plugin's source and work out its version.
 pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlugin, OpError> {
+    // A `command` source runs only when accepted.
+    super::consent::check(ctx, found)?;
     let cx = SourceContext {
         git_root: &ctx.loc.git_db_dir(),
         downloads: &ctx.loc.downloads_dir(),
@@ -626,6 +720,7 @@ fn publish_under_state_lock(
         install_path: target.clone(),
         version: version.clone(),
         git_commit_sha: plan.resolved.git_commit.clone(),
+        produced_by: (plan.resolved.produced_by()).map(|(c, p)| (c, p.to_path_buf())),
         timestamp: iso_timestamp(),
     };
     let recorded = record_install(&mut installed, &mut settings, &plan.id, &new, plan.enable);

@@ -450,6 +450,7 @@ fn record_link(
             install_path: plan.link_path.clone(),
             version: plan.version.clone(),
             git_commit_sha: None,
+            produced_by: None,
             timestamp: iso_timestamp(),
         },
     );
@@ -751,6 +752,7 @@ fn restore(
             install_path: PathBuf::from(&prev.install_path),
             version: prev.version.clone(),
             git_commit_sha: prev.git_commit_sha.clone(),
+            produced_by: None,
             timestamp: iso_timestamp(),
         },
     );

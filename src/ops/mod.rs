@@ -10,6 +10,7 @@
 
 pub mod cache;
 pub mod configure;
+pub mod consent;
 pub mod details;
 pub mod enable;
 mod error;
@@ -54,6 +55,9 @@ pub struct Context {
     pub on_lock_wait: Box<dyn Fn(&Path) + Send + Sync>,
     /// Progress of long operations (fetches, clones).
     pub reporter: std::sync::Arc<dyn crate::progress::Reporter>,
+    /// How the person running this is asked before a marketplace's command runs (nobody, by
+    /// default: only commands accepted before run).
+    pub command_review: Box<dyn consent::CommandReview>,
     /// Threads of this process (parallel updates) take turns here before the file locks, so
     /// "waiting for lock" is only ever said about another process.
     state_turn: Mutex<()>,
@@ -80,6 +84,7 @@ impl Context {
             env,
             on_lock_wait: Box::new(|_| {}),
             reporter: std::sync::Arc::new(crate::progress::Silent),
+            command_review: Box::new(consent::NoReview),
             state_turn: Mutex::new(()),
             staging_probed: Mutex::new(false),
             managed: std::sync::OnceLock::new(),

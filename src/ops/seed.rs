@@ -79,7 +79,9 @@ pub(super) fn resolve_for_install(
     ctx: &Context,
     found: &FoundPlugin,
 ) -> Result<(ResolvedPlugin, Option<SeedCopy>), OpError> {
-    if ctx.seeds().is_empty() {
+    // A `command` source's version is known only by running it, and its record must say
+    // which command ran.
+    if ctx.seeds().is_empty() || matches!(found.entry.source, PluginSource::Command(_)) {
         return Ok((resolve_plugin(ctx, found)?, None));
     }
     if !found.entry.source.is_relative()

@@ -426,6 +426,7 @@ fn update_one(
                 Content::Same => {
                     if req.apply {
                         tidy_after_interrupted_update(ctx, t)?;
+                        remember_command(ctx, t, &resolved)?;
                     }
                     return Ok((UpdateOutcome::Current { version: old }, None));
                 }
@@ -463,6 +464,38 @@ fn tidy_after_interrupted_update(ctx: &Context, t: &Target) -> Result<(), OpErro
         }
         Ok(())
     })
+}
+
+/// A `command` source that ran to the installed content: its record still says which command
+/// was accepted (it may be a new one) and which folder it printed.
+fn remember_command(ctx: &Context, t: &Target, resolved: &ResolvedPlugin) -> Result<(), OpError> {
+    let Some((command, producer)) = resolved.produced_by() else {
+        return Ok(());
+    };
+    let producer_text = producer.to_string_lossy();
+    if t.record.source_command.as_deref() == Some(command.as_str())
+        && t.record.source_producer_path.as_deref() == Some(&*producer_text)
+    {
+        return Ok(());
+    }
+    let _state_lock = ctx.lock_state()?;
+    let mut installed = ctx.installed()?;
+    let Some(current) = installed.find(&t.id, t.scope, t.project.as_deref()) else {
+        return Err(LookupError::NotInstalled { id: t.id.clone() }.into());
+    };
+    installed.upsert(
+        &t.id,
+        &NewInstall {
+            scope: t.scope,
+            project_path: t.project.clone(),
+            install_path: PathBuf::from(&current.install_path),
+            version: current.version,
+            git_commit_sha: None,
+            produced_by: Some((command, producer.to_path_buf())),
+            timestamp: iso_timestamp(),
+        },
+    );
+    super::in_transaction(|tx| Ok(installed.write(tx)?))
 }
 
 /// A staged copy with its copy report and the cache lock that keeps it from being swept.
@@ -545,6 +578,7 @@ fn publish(
                 install_path: target.clone(),
                 version: resolved.version.clone(),
                 git_commit_sha: resolved.git_commit.clone(),
+                produced_by: (resolved.produced_by()).map(|(c, p)| (c, p.to_path_buf())),
                 timestamp: iso_timestamp(),
             },
         );

@@ -57,6 +57,10 @@ pub struct PluginFailure {
     /// `disable` of a disabled plugin, `enable` of an enabled one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub already_in_goal_state: Option<bool>,
+    /// A `command` source shown and not run: what was shown, and the `sha256` that
+    /// `--accept-command` takes to accept exactly that.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shown_command: Option<crate::ops::consent::ShownCommand>,
 }
 
 /// The line of a failed command that names no plugin (marketplace commands, `disable --all`,

@@ -12,7 +12,7 @@
 //!   junction on Windows where links are not allowed).
 //! - File modes ([`permissions`], [`create_new_file`], [`created_mode`], [`set_permissions`],
 //!   [`umask`]),
-//!   owners ([`keep_owner_and_mode`]), processes ([`process_alive`]), the filesystem's longest
+//!   owners ([`keep_owner_and_mode`]), processes ([`process_alive`], [`shell`], [`kill_shell`]), the filesystem's longest
 //!   name ([`name_max`]), and the OS's error codes ([`is_link_loop`], [`is_not_empty`],
 //!   [`is_transient_sharing`]).
 //! - Where things are: the home and cache folders ([`user_dirs`]), Claude Code's managed
@@ -47,9 +47,9 @@ compile_error!("no platform implementation for this operating system (src/platfo
 pub use imp::{
     Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, SECRETS_IN_FILE, create_new_file,
     created_mode, exchange, flush_tree, folder_link, is_link_loop, is_not_empty,
-    is_transient_sharing, keep_owner_and_mode, name_max, open_nofollow, open_nonblocking,
-    permissions, process_alive, scan_processes, set_permissions, symlink, sync_dir, umask,
-    user_dirs,
+    is_transient_sharing, keep_owner_and_mode, kill_shell, name_max, open_nofollow,
+    open_nonblocking, permissions, process_alive, scan_processes, set_permissions, shell, symlink,
+    sync_dir, umask, user_dirs,
 };
 
 /// What `stat` says about an entry, as the stat cache remembers and compares it. On Windows

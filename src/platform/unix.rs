@@ -258,3 +258,20 @@ pub use os::{MANAGED_SETTINGS_DIR, SECRETS_IN_FILE};
 
 /// What to run to see a file's owner and permissions (named in "permission denied" hints).
 pub const PERMISSIONS_COMMAND: &str = "`ls -ld`";
+
+/// `sh -c <line>`, in a process group of its own so that [`kill_shell`] reaches whatever it
+/// started.
+pub fn shell(line: &str) -> std::process::Command {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c").arg(line).process_group(0);
+    cmd
+}
+
+/// Stop a [`shell`] and everything in its process group.
+pub fn kill_shell(child: &mut std::process::Child) {
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+}

@@ -410,3 +410,18 @@ pub fn user_dirs() -> Option<(PathBuf, PathBuf)> {
 
 /// What to run to see a file's owner and permissions (named in "access denied" hints).
 pub const PERMISSIONS_COMMAND: &str = "`icacls`, or Properties > Security";
+
+/// `cmd.exe /d /s /c <line>`, without a console window.
+pub fn shell(line: &str) -> std::process::Command {
+    use std::os::windows::process::CommandExt;
+    const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+    let mut cmd = std::process::Command::new("cmd.exe");
+    cmd.raw_arg(format!("/d /s /c \"{line}\""))
+        .creation_flags(CREATE_NO_WINDOW);
+    cmd
+}
+
+/// Stop a [`shell`] (the processes it started may outlive it: their output is not waited for).
+pub fn kill_shell(child: &mut std::process::Child) {
+    let _ = child.kill();
+}

@@ -352,9 +352,8 @@ pub enum PluginSource {
         url: String,
         sha256: Option<String>,
     },
-    Command {
-        command: String,
-    },
+    /// `{"source":"command"}`: a shell command prints the folder holding the plugin.
+    Command(CommandSource),
     /// An object with a `source` type this tool does not know.
     Unknown(String),
     /// No `source` at all (reported as a defect).
@@ -483,12 +482,111 @@ impl PluginSource {
                 url: field("url")?,
                 sha256: opt("sha256")?,
             },
-            "command" => PluginSource::Command {
-                command: field("command")?,
-            },
+            "command" => PluginSource::Command(CommandSource::parse(o)?),
             other => PluginSource::Unknown(other.to_string()),
         })
     }
+}
+
+/// A `command` source: what runs, for how long at most, and how its output folder is used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandSource {
+    pub command: String,
+    /// Seconds, 1–600.
+    pub timeout: Option<u64>,
+    /// `"link"`: the printed folder is used in place; else (`"copy"`) it is copied.
+    pub link: bool,
+}
+
+/// Claude Code's limit on `command` (what its consent prompt can show).
+pub const COMMAND_MAX_CHARS: usize = 500;
+/// Claude Code's limit on `timeout`, in seconds.
+pub const COMMAND_MAX_TIMEOUT: u64 = 600;
+
+impl CommandSource {
+    fn parse(o: &Map<String, Value>) -> Result<Self, String> {
+        let command = match o.get("command") {
+            Some(Value::String(s)) => s.clone(),
+            other => {
+                return Err(format!(
+                    "source.command: Invalid input: expected string, received {}",
+                    json_type(other)
+                ));
+            }
+        };
+        if command.is_empty() {
+            return Err("source.command: Too small: expected string to have >=1 characters".into());
+        }
+        if command.chars().count() > COMMAND_MAX_CHARS {
+            return Err(
+                "source.command: command must not be longer than the install consent UI can display"
+                    .into(),
+            );
+        }
+        if !shows_as_typed(&command) {
+            return Err("source.command: command must be printable ASCII (letters, digits, punctuation, single spaces) with no runs of 4 or more spaces".into());
+        }
+        let timeout = match o.get("timeout") {
+            None => None,
+            Some(Value::Number(n)) => match n.as_f64() {
+                Some(f) if f.fract() != 0.0 => {
+                    return Err(
+                        "source.timeout: Invalid input: expected int, received number".into(),
+                    );
+                }
+                Some(f) if f <= 0.0 => {
+                    return Err("source.timeout: Too small: expected number to be >0".into());
+                }
+                Some(f) if f > COMMAND_MAX_TIMEOUT as f64 => {
+                    return Err(format!(
+                        "source.timeout: Too big: expected number to be <={COMMAND_MAX_TIMEOUT}"
+                    ));
+                }
+                Some(f) => Some(f as u64),
+                None => return Err("source.timeout: Invalid input: expected number".into()),
+            },
+            other => {
+                return Err(format!(
+                    "source.timeout: Invalid input: expected number, received {}",
+                    json_type(other)
+                ));
+            }
+        };
+        let link = match o.get("mode") {
+            None => false,
+            Some(Value::String(m)) if m == "copy" => false,
+            Some(Value::String(m)) if m == "link" => true,
+            Some(_) => {
+                return Err(
+                    "source.mode: Invalid option: expected one of \"copy\"|\"link\"".into(),
+                );
+            }
+        };
+        Ok(Self {
+            command,
+            timeout,
+            link,
+        })
+    }
+
+    /// `copy` or `link`.
+    pub fn mode(&self) -> &'static str {
+        if self.link { "link" } else { "copy" }
+    }
+
+    /// What an install records as `sourceCommand` and what an acceptance is remembered by:
+    /// the command, and the mode when it is `link` (Claude Code's spelling).
+    pub fn accepted_as(&self) -> String {
+        match self.link {
+            true => format!("{}\n[mode: link]", self.command),
+            false => self.command.clone(),
+        }
+    }
+}
+
+/// Printable ASCII without a run of four spaces: a command shown for consent is what runs.
+pub fn shows_as_typed(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..=0x7e).contains(&b)) && !s.contains("    ")
 }
 
 /// `source.<k>`, a non-empty string.
@@ -569,11 +667,59 @@ mod tests {
                 "archive",
             ),
             (json!({"source":"command","command":"echo /x"}), "command"),
+            (
+                json!({"source":"command","command":"echo /x","timeout":600,"mode":"link"}),
+                "command",
+            ),
             (json!({"source":"weird"}), "weird"),
         ];
         for (v, kind) in cases {
             assert_eq!(PluginSource::parse(&v).unwrap().kind(), kind, "{v}");
         }
+    }
+
+    #[test]
+    fn command_sources_follow_claude_codes_rules() {
+        let bad = |v: Value| PluginSource::parse(&v).unwrap_err();
+        let long = "x".repeat(COMMAND_MAX_CHARS + 1);
+        assert_eq!(
+            bad(json!({"source":"command","command":""})),
+            "source.command: Too small: expected string to have >=1 characters"
+        );
+        assert_eq!(
+            bad(json!({"source":"command","command": long})),
+            "source.command: command must not be longer than the install consent UI can display"
+        );
+        for command in ["echo    /x", "echo /x\nrm -rf ~", "echo \u{e9}"] {
+            assert!(
+                bad(json!({"source":"command","command": command}))
+                    .contains("must be printable ASCII"),
+                "{command:?}"
+            );
+        }
+        assert_eq!(
+            bad(json!({"source":"command","command":"echo /x","timeout":601})),
+            "source.timeout: Too big: expected number to be <=600"
+        );
+        assert_eq!(
+            bad(json!({"source":"command","command":"echo /x","timeout":0})),
+            "source.timeout: Too small: expected number to be >0"
+        );
+        assert_eq!(
+            bad(json!({"source":"command","command":"echo /x","timeout":1.5})),
+            "source.timeout: Invalid input: expected int, received number"
+        );
+        assert_eq!(
+            bad(json!({"source":"command","command":"echo /x","mode":"move"})),
+            "source.mode: Invalid option: expected one of \"copy\"|\"link\""
+        );
+        let Ok(PluginSource::Command(c)) = PluginSource::parse(
+            &json!({"source":"command","command":"echo   /x","timeout":600,"mode":"link"}),
+        ) else {
+            panic!("a valid command source")
+        };
+        assert_eq!((c.timeout, c.link), (Some(600), true));
+        assert_eq!(c.accepted_as(), "echo   /x\n[mode: link]");
     }
 
     #[test]

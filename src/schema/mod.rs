@@ -15,7 +15,7 @@ pub mod shape;
 
 use std::path::PathBuf;
 
-pub use catalog::{MarketplaceManifest, PluginEntry, PluginSource, json_type};
+pub use catalog::{CommandSource, MarketplaceManifest, PluginEntry, PluginSource, json_type};
 pub use relative::{Escape, RelativeSourceError, plugin_root_dir, relative_plugin_dir};
 
 /// A loaded catalog with the folder its relative sources resolve from.

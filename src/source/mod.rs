@@ -9,6 +9,7 @@
 //! commit; git-subdir: `<sha12>-<first 8 hex of sha256(path)>`) → `unknown`.
 
 pub mod archive;
+pub mod command;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -55,6 +56,8 @@ pub enum SourceError {
     Archive(#[from] archive::ArchiveError),
     #[error(transparent)]
     Zip(#[from] crate::registry::zipfile::ZipError),
+    #[error(transparent)]
+    Command(#[from] command::CommandError),
     #[error("{url} gave commit {got} for the pinned sha {want}")]
     ShaMismatch {
         url: String,
@@ -68,6 +71,7 @@ impl SourceError {
     pub fn failure_code(&self) -> &'static str {
         match self {
             SourceError::Unsupported(_) | SourceError::Io(_) => "error_unknown",
+            SourceError::Command(e) if !e.is_refusal() => "error_unknown",
             SourceError::Npm(crate::registry::npm::NpmError::Download(_)) => "error_network",
             SourceError::Npm(
                 crate::registry::npm::NpmError::NotFound { .. }
@@ -106,6 +110,12 @@ pub enum Fetched {
     },
     /// A verified zip (wheel or archive) in the download cache, and the plugin's folder in it.
     Zip { path: PathBuf, prefix: PathBuf },
+    /// The folder a `command` source printed, copied or linked to as the hash was taken.
+    Command {
+        produced: command::Produced,
+        source: crate::schema::catalog::CommandSource,
+        hash: String,
+    },
     Git {
         db: Box<GitDatabase>,
         commit: String,
@@ -129,7 +139,21 @@ impl ResolvedPlugin {
     pub fn in_place_folder(&self) -> Option<&Path> {
         match &self.fetched {
             Fetched::Folder { dir, in_place, .. } => in_place.then_some(dir.as_path()),
-            Fetched::Git { .. } | Fetched::Npm { .. } | Fetched::Zip { .. } => None,
+            Fetched::Git { .. }
+            | Fetched::Npm { .. }
+            | Fetched::Zip { .. }
+            | Fetched::Command { .. } => None,
+        }
+    }
+
+    /// For a `command` source: what it records as `sourceCommand` (the accepted command) and
+    /// `sourceProducerPath` (the folder it printed).
+    pub fn produced_by(&self) -> Option<(String, &Path)> {
+        match &self.fetched {
+            Fetched::Command {
+                produced, source, ..
+            } => Some((source.accepted_as(), produced.dir.as_path())),
+            _ => None,
         }
     }
 
@@ -151,7 +175,10 @@ impl ResolvedPlugin {
                 cache.save(&digest);
                 Ok(Some(digest))
             }
-            Fetched::Git { .. } | Fetched::Npm { .. } | Fetched::Zip { .. } => Ok(None),
+            Fetched::Git { .. }
+            | Fetched::Npm { .. }
+            | Fetched::Zip { .. }
+            | Fetched::Command { .. } => Ok(None),
         }
     }
 
@@ -191,6 +218,11 @@ impl ResolvedPlugin {
                 report.notes = deps.notes;
                 Ok(report)
             }
+            Fetched::Command {
+                produced,
+                source,
+                hash,
+            } => Ok(command::write(produced, source.link, hash, dst)?),
             Fetched::Zip { path, prefix } => Ok(crate::registry::zipfile::extract(
                 path,
                 prefix,
@@ -301,6 +333,7 @@ pub fn resolve(
         PluginSource::Archive { url, sha256 } => {
             return resolve_archive(entry, url, sha256.as_deref(), cx);
         }
+        PluginSource::Command(source) => return resolve_command(entry, source, cx),
         other => return Err(SourceError::Unsupported(other.kind().to_string())),
     };
     resolve_git(
@@ -497,6 +530,43 @@ fn resolve_archive(
         }),
         version: pick_version(manifest.as_ref(), entry, Some(sha256[..12].to_string())),
         fetched: Fetched::Zip { path, prefix },
+        git_commit: None,
+    })
+}
+
+/// A `command` source (its running was accepted above this layer): run, and versioned by the
+/// content hash of what the printed folder gives.
+fn resolve_command(
+    entry: &PluginEntry,
+    source: &crate::schema::catalog::CommandSource,
+    cx: &SourceContext,
+) -> Result<ResolvedPlugin, SourceError> {
+    if source.link && cfg!(windows) {
+        return Err(command::CommandError::LinkOnWindows.into());
+    }
+    let task = cx.reporter.start(&format!(
+        "Running the command of {}",
+        command::shown(&entry.name, 80)
+    ));
+    let produced = command::run(source, cx.home)?;
+    drop(task);
+    let hash = match source.link {
+        true => command::links_hash(&produced.dir, &command::plan_links(&produced.dir)?),
+        false => command::content_hash(&produced.dir, &command::plan_copy(&produced.dir)?)?,
+    };
+    let manifest = manifest::read_manifest(&produced.dir, &produced.dir, &entry.name)?;
+    Ok(ResolvedPlugin {
+        version: command::version(manifest.as_ref().and_then(|m| m.version.as_deref()), &hash),
+        provenance: Some(Provenance {
+            kind: "command".into(),
+            what: produced.dir.to_string_lossy().into_owned(),
+            integrity: Some(format!("sha256:{hash}")),
+        }),
+        fetched: Fetched::Command {
+            produced,
+            source: source.clone(),
+            hash,
+        },
         git_commit: None,
     })
 }

@@ -5,7 +5,7 @@
 //!   "version": "1.0.0", "installedAt": "<ts>", "lastUpdated": "<ts>"}]}}
 //! ```
 //! Fields in order: `scope`, [`projectPath`], `installPath`, `version`, `installedAt`,
-//! `lastUpdated`, [`gitCommitSha`]. Written with 2-space indentation and no trailing newline.
+//! `lastUpdated`, [`gitCommitSha`], [`sourceCommand`, `sourceProducerPath`]. Written with 2-space indentation and no trailing newline.
 //! Records are edited in place, so keys we do not know and their order survive.
 
 use std::path::{Path, PathBuf};
@@ -34,6 +34,12 @@ pub struct InstallRecord {
     pub last_updated: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git_commit_sha: Option<String>,
+    /// A `command` source's accepted command (and mode), as it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_command: Option<String>,
+    /// The folder that command printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_producer_path: Option<String>,
 }
 
 impl InstallRecord {
@@ -55,7 +61,20 @@ pub struct NewInstall {
     pub install_path: PathBuf,
     pub version: String,
     pub git_commit_sha: Option<String>,
+    /// A `command` source: the accepted command and the folder it printed.
+    pub produced_by: Option<(String, PathBuf)>,
     pub timestamp: String,
+}
+
+/// `sourceCommand` and `sourceProducerPath` of a `command` source's install.
+fn insert_produced_by(obj: &mut Map<String, Value>, new: &NewInstall) {
+    if let Some((command, producer)) = &new.produced_by {
+        obj.insert("sourceCommand".into(), json!(command));
+        obj.insert(
+            "sourceProducerPath".into(),
+            json!(producer.to_string_lossy()),
+        );
+    }
 }
 
 #[derive(Debug)]
@@ -183,6 +202,13 @@ impl InstalledPlugins {
                         obj.shift_remove("gitCommitSha");
                     }
                 }
+                match &new.produced_by {
+                    Some(_) => insert_produced_by(obj, new),
+                    None => {
+                        obj.shift_remove("sourceCommand");
+                        obj.shift_remove("sourceProducerPath");
+                    }
+                }
             }
             None => {
                 let mut obj = Map::new();
@@ -200,6 +226,7 @@ impl InstalledPlugins {
                 if let Some(sha) = &new.git_commit_sha {
                     obj.insert("gitCommitSha".into(), json!(sha));
                 }
+                insert_produced_by(&mut obj, new);
                 items.push(Value::Object(obj));
             }
         }
@@ -243,6 +270,7 @@ mod tests {
             install_path: PathBuf::from(format!("/c/m/p/{version}")),
             version: version.into(),
             git_commit_sha: None,
+            produced_by: None,
             timestamp: "2026-01-01T00:00:00.000Z".into(),
         }
     }

@@ -438,6 +438,7 @@ fn installed_plugins_json() {
                     install_path: PathBuf::from("/h/c/market/fuzz/1.0.0"),
                     version: "1.0.0".into(),
                     git_commit_sha: None,
+                    produced_by: Some(("echo /x".into(), PathBuf::from("/x"))),
                     timestamp: "2026-01-01T00:00:00.000Z".into(),
                 },
             );
