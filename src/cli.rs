@@ -265,7 +265,8 @@ pub struct InstallArgs {
 /// Accepting a marketplace's `command` source without a prompt.
 #[derive(Debug, Args)]
 pub struct ConsentArgs {
-    /// Accept the command of a `command`-sourced plugin (shown first) without asking
+    /// Accept the command shown first (a `command` source, or the headersHelper that fetches an
+    /// archive) without asking
     #[arg(short = 'y', long)]
     pub yes: bool,
     /// Accept the command shown before, named by its sha256 (`shownCommand.sha256` of --json)

@@ -87,6 +87,128 @@ impl fmt::Debug for Scope {
     }
 }
 
+/// Headers a marketplace declares (`headers`, or what its `headersHelper` printed) for one
+/// origin: sent to each hop of a request on that origin, never to another (a redirect that
+/// leaves the origin drops them). Their values may be secrets and are never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HeaderGrant {
+    scope: Scope,
+    headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for HeaderGrant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(k, _)| k.as_str()).collect();
+        write!(f, "HeaderGrant({}, {names:?})", self.scope)
+    }
+}
+
+/// Headers that route a request or say who sent it: taken from the person's own settings,
+/// never from a catalog or a project (Claude Code's list).
+const ROUTING_HEADERS: &[&str] = &[
+    "host",
+    "cookie",
+    "forwarded",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "client-ip",
+    "cf-connecting-ip",
+    "fastly-client-ip",
+    "x-originating-ip",
+    "x-remote-ip",
+    "x-remote-addr",
+    "x-cluster-client-ip",
+    "connection",
+    "upgrade",
+    "transfer-encoding",
+    "content-length",
+    "te",
+    "trailer",
+    "expect",
+    "via",
+];
+const ROUTING_PREFIXES: &[&str] = &["x-forwarded-", "x-original-", "proxy-"];
+
+impl HeaderGrant {
+    /// `headers` for the origin of `url` (`None`: not a URL with a host).
+    pub fn for_origin(url: &str, headers: Vec<(String, String)>) -> Option<Self> {
+        Some(Self {
+            scope: Scope::origin_of(url)?,
+            headers,
+        })
+    }
+
+    pub fn admits(&self, url: &str) -> bool {
+        self.scope.admits(url)
+    }
+
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// Whether it sets `name` (case-insensitive).
+    pub fn sets(&self, name: &str) -> bool {
+        self.headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(name))
+    }
+
+    /// Whether a header looks like it carries a secret (then it goes over https only).
+    pub fn carries_secret(&self) -> bool {
+        self.headers.iter().any(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            [
+                "auth", "token", "key", "secret", "cookie", "session", "password",
+            ]
+            .iter()
+            .any(|w| k.contains(w))
+        })
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+}
+
+/// Declared headers as they may be sent: a name that is an HTTP token and a value without line
+/// breaks or NUL, and, unless `operator` (the person's own or managed settings declared them),
+/// no routing or identity header. Returns them and the names dropped.
+pub fn usable_headers<'a>(
+    declared: impl IntoIterator<Item = (&'a str, &'a str)>,
+    operator: bool,
+) -> (Vec<(String, String)>, Vec<String>) {
+    let (mut kept, mut dropped) = (Vec::new(), Vec::new());
+    for (name, value) in declared {
+        let token = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+.^_`|~-".contains(&b));
+        let lower = name.to_ascii_lowercase();
+        let routing = ROUTING_HEADERS.contains(&lower.as_str())
+            || ROUTING_PREFIXES.iter().any(|p| lower.starts_with(p));
+        if !token || value.contains(['\r', '\n', '\0']) || (routing && !operator) {
+            dropped.push(name.to_string());
+        } else {
+            kept.push((name.to_string(), value.to_string()));
+        }
+    }
+    (kept, dropped)
+}
+
+/// `base` with `over` laid on it: a header of `over` replaces one of the same name (any case).
+pub fn overlay_headers(
+    base: Vec<(String, String)>,
+    over: Vec<(String, String)>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = base
+        .into_iter()
+        .filter(|(k, _)| !over.iter().any(|(o, _)| o.eq_ignore_ascii_case(k)))
+        .collect();
+    out.extend(over);
+    out
+}
+
 /// What a credential proves identity with.
 #[derive(Clone, PartialEq, Eq)]
 enum Secret {

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::credential::{Credential, CredentialError, redact_url};
+use crate::credential::{Credential, CredentialError, HeaderGrant, redact_url};
 use crate::fsutil::{IoContext, IoError};
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +66,8 @@ pub struct Request<'a> {
     pub limit: u64,
     /// Every redirect target must pass this check (archives re-check each hop).
     pub redirect_check: Option<RedirectCheck>,
+    /// Declared headers, sent to the hops on their origin only.
+    pub granted: Option<HeaderGrant>,
 }
 
 impl<'a> Request<'a> {
@@ -77,6 +79,7 @@ impl<'a> Request<'a> {
             timeout,
             limit,
             redirect_check: None,
+            granted: None,
         }
     }
 
@@ -263,7 +266,22 @@ fn follow(
         for (k, v) in known.into_iter().flat_map(Validators::conditions) {
             builder = builder.header(k, v);
         }
-        if let Some(c) = credential.filter(|c| c.admits(at.as_str())) {
+        let granted = (req.granted.as_ref()).filter(|g| g.admits(at.as_str()));
+        if let Some(g) = granted.filter(|g| g.carries_secret() && !g.scope().is_encrypted()) {
+            return Err(Hop::Refused(
+                CredentialError::Unencrypted {
+                    scope: g.scope().clone(),
+                    url: redact_url(at.as_str()),
+                }
+                .into(),
+            ));
+        }
+        for (k, v) in granted.into_iter().flat_map(|g| g.headers()) {
+            builder = builder.header(k, v);
+        }
+        // A declared Authorization stands for the credential on its origin.
+        let declared_auth = granted.is_some_and(|g| g.sets("authorization"));
+        if let Some(c) = credential.filter(|c| !declared_auth && c.admits(at.as_str())) {
             if !c.scope().is_encrypted() {
                 return Err(Hop::Refused(
                     CredentialError::Unencrypted {

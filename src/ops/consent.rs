@@ -27,10 +27,15 @@ use crate::schema::{CommandSource, Marketplace};
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ShownCommand {
+    /// `command_source` or `entry_helper` (an archive entry's `headersHelper`).
     pub kind: &'static str,
     pub plugin_id: String,
     pub command: String,
-    pub mode: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<&'static str>,
+    /// Where a helper's headers go: the archive URL without credentials, query or fragment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archive_url: Option<String>,
     /// What the catalog was when it was shown: `git:<commit>` or `sha256:<hash of the catalog>`.
     pub catalog_revision: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,10 +62,32 @@ impl ShownCommand {
             kind,
             plugin_id: plugin_id.to_string(),
             command: source.command.clone(),
-            mode: source.mode(),
+            mode: Some(source.mode()),
+            archive_url: None,
             sha256: hex::encode(Sha256::digest(named.to_string().as_bytes())),
             catalog_revision,
             previous_acceptance: previous,
+        }
+    }
+
+    /// An archive entry's `headersHelper`, whose headers go to `destination`.
+    pub fn entry_helper(
+        plugin_id: &str,
+        command: &str,
+        destination: &str,
+        catalog_revision: String,
+    ) -> Self {
+        let kind = "entry_helper";
+        let named = serde_json::json!([kind, plugin_id, command, destination, catalog_revision]);
+        Self {
+            kind,
+            plugin_id: plugin_id.to_string(),
+            command: command.to_string(),
+            mode: None,
+            archive_url: Some(destination.to_string()),
+            sha256: hex::encode(Sha256::digest(named.to_string().as_bytes())),
+            catalog_revision,
+            previous_acceptance: None,
         }
     }
 
@@ -82,6 +109,11 @@ pub enum Answer {
 /// How the person running this process is asked about a command (the edge shows the text).
 pub trait CommandReview: Send + Sync {
     fn review(&self, shown: &ShownCommand, disclosure: &str) -> Answer;
+    /// Whether a person is asked (a command naming its plugin), or nobody is (`sync`, `update
+    /// --all`): an archive's `headersHelper` runs only in the first case.
+    fn asks(&self) -> bool {
+        true
+    }
 }
 
 /// Nobody is asked (`sync`, `update --all`, library use): only what was accepted before runs.
@@ -90,6 +122,10 @@ pub struct NoReview;
 impl CommandReview for NoReview {
     fn review(&self, _: &ShownCommand, _: &str) -> Answer {
         Answer::Unconfirmed
+    }
+
+    fn asks(&self) -> bool {
+        false
     }
 }
 
@@ -141,7 +177,7 @@ pub fn check(ctx: &Context, found: &FoundPlugin) -> Result<(), OpError> {
 }
 
 /// `disableCommandPluginSources`, and `allowManagedHooksOnly` when that is not set.
-fn disabled_by_policy(ctx: &Context) -> Result<bool, OpError> {
+pub(super) fn disabled_by_policy(ctx: &Context) -> Result<bool, OpError> {
     let managed = ctx.managed()?;
     Ok(match managed.get("disableCommandPluginSources") {
         Some(v) if !v.is_null() => v == &Value::Bool(true),
@@ -194,7 +230,7 @@ fn refusal(id: &str, source: &CommandSource, installed: bool, accepted_before: b
 /// of a cloned marketplace, else a hash of its `marketplace.json` (and a `package.json`
 /// beside its `.claude-plugin` folder), keys sorted. An unreadable catalog gets a name that
 /// no acceptance can match.
-fn catalog_revision(m: &Marketplace) -> String {
+pub(super) fn catalog_revision(m: &Marketplace) -> String {
     let unreadable = || format!("unreadable:{:016x}", fastrand::u64(..));
     if !m.local
         && m.root.join(".git").exists()

@@ -315,7 +315,11 @@ impl OpError {
             OpError::Install(
                 InstallError::CommandNotAccepted { .. }
                 | InstallError::CommandDeclined { .. }
-                | InstallError::CommandSourcesDisabled,
+                | InstallError::CommandSourcesDisabled
+                | InstallError::HelperNotInlined(_)
+                | InstallError::HelperDisabled(_)
+                | InstallError::HelperDeferred(_)
+                | InstallError::MarketplaceHelperDisabled(_),
             ) => true,
             OpError::Fetch(FetchError::Source(crate::source::SourceError::Command(e))) => {
                 e.is_refusal()

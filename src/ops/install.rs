@@ -58,6 +58,32 @@ pub enum InstallError {
     },
     #[error("Aborted — the command was not run.")]
     CommandDeclined { shown: Box<ShownCommand> },
+    #[error(
+        "Plugin \"{0}\" declares a headersHelper but is not strict:false — an entry with headersHelper must inline its manifest so its capabilities can be reviewed before the command runs."
+    )]
+    HelperNotInlined(String),
+    #[error(
+        "\"{0}\" fetches its archive through a marketplace-declared headersHelper command, and your organization's managed settings disable marketplace-declared commands (disableCommandPluginSources / allowManagedHooksOnly). The plugin was not installed or updated and the command was not run; ask your admin to allow it or to declare the marketplace in managed settings."
+    )]
+    HelperDisabled(String),
+    #[error(
+        "Plugin \"{0}\" fetches its archive through a headersHelper, which only runs when you install or update it from its own details view — open this plugin in /plugin (or run `plugin install`/`update`), where the command is shown first."
+    )]
+    HelperDeferred(String),
+    /// An archive entry's `headersHelper` shown and not accepted (or declined).
+    #[error("Aborted — the headersHelper command was not confirmed, so it was not run.")]
+    HelperNotConfirmed {
+        shown: Box<ShownCommand>,
+        declined: bool,
+    },
+    #[error("plugin headersHelper for \"{name}\" failed ({reason})")]
+    HelperFailed { name: String, reason: &'static str },
+    #[error(
+        "marketplace {0}: your organization's managed settings disable marketplace-declared commands (disableCommandPluginSources / allowManagedHooksOnly), and this marketplace's headersHelper is not declared in managed settings. The marketplace was not fetched and the command was not run; ask your admin to allow it or to declare the marketplace in managed settings."
+    )]
+    MarketplaceHelperDisabled(String),
+    #[error("marketplace headersHelper failed ({0})")]
+    MarketplaceHelperFailed(&'static str),
 }
 
 /// A missing folder reads as Claude Code's "Source path does not exist: …"; other refusals name the plugin.
@@ -82,6 +108,15 @@ impl InstallError {
             InstallError::CommandSourcesDisabled => "command_source_disabled",
             InstallError::CommandNotAccepted { .. } => "command_source_refused",
             InstallError::CommandDeclined { .. } => "command_source_declined",
+            InstallError::HelperNotInlined(_) => "entry_helper_not_inlined",
+            InstallError::HelperDisabled(_) => "entry_helper_disabled_by_policy",
+            InstallError::HelperDeferred(_) => "entry_helper_deferred",
+            InstallError::HelperNotConfirmed { declined: true, .. } => "entry_helper_declined",
+            InstallError::HelperNotConfirmed { .. } => "entry_helper_unconfirmed",
+            InstallError::HelperFailed { .. } | InstallError::MarketplaceHelperFailed(_) => {
+                "error_unknown"
+            }
+            InstallError::MarketplaceHelperDisabled(_) => "marketplace_policy_blocked",
         }
     }
 
@@ -89,7 +124,8 @@ impl InstallError {
     pub fn shown_command(&self) -> Option<&ShownCommand> {
         match self {
             InstallError::CommandNotAccepted { shown, .. }
-            | InstallError::CommandDeclined { shown } => Some(shown),
+            | InstallError::CommandDeclined { shown }
+            | InstallError::HelperNotConfirmed { shown, .. } => Some(shown),
             _ => None,
         }
     }
@@ -512,6 +548,7 @@ pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlug
         home: &ctx.loc.home,
         reporter: &*ctx.reporter,
         env: &ctx.env,
+        archive_headers: super::headers::for_archive(ctx, found)?,
     };
     source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
         SourceError::Relative(source) => InstallError::RelativeSource {

@@ -180,6 +180,7 @@ pub fn register(
     } = fetch_for_add(
         ctx,
         &source,
+        declared_as,
         known_clone.map(|k| k.install_location).as_deref(),
     )?;
     let name = marketplace.name().to_string();
@@ -252,6 +253,7 @@ struct FetchedCatalog {
 fn fetch_for_add(
     ctx: &Context,
     source: &MarketplaceSource,
+    declared_as: Option<&str>,
     known_clone: Option<&Path>,
 ) -> Result<FetchedCatalog, OpError> {
     let read = |marketplace| FetchedCatalog {
@@ -263,7 +265,7 @@ fn fetch_for_add(
     Ok(match (known_clone, git_remote(ctx, source)) {
         (Some(dir), _) => read(Marketplace::load_clone(dir)?),
         (None, None) if matches!(source, MarketplaceSource::Url(_)) => {
-            let (marketplace, bytes) = download_catalog(ctx, source)?;
+            let (marketplace, bytes) = download_catalog(ctx, declared_as, source)?;
             FetchedCatalog {
                 marketplace,
                 clone: None,
@@ -401,16 +403,18 @@ fn declare(
 /// (re-serialised with two-space indentation, as Claude Code stores it).
 fn download_catalog(
     ctx: &Context,
+    name: Option<&str>,
     source: &MarketplaceSource,
 ) -> Result<(Marketplace, Vec<u8>), OpError> {
     let MarketplaceSource::Url(url) = source else {
         return Err(MarketplaceError::Unsupported(source.kind().to_string()).into());
     };
-    let bytes = crate::download::get_bytes(&crate::download::Request::new(
-        url,
-        ctx.env.network_timeout,
-        16 * 1024 * 1024,
-    ))?;
+    let mut req = crate::download::Request::new(url, ctx.env.network_timeout, 16 * 1024 * 1024);
+    // The headers its declaration gives (a marketplace being added by URL has none yet).
+    if let Some(name) = name {
+        req.granted = super::headers::for_catalog(ctx, name, url)?;
+    }
+    let bytes = crate::download::get_bytes(&req)?;
     let marketplace = Marketplace::from_catalog_bytes(url, &bytes)?;
     let value: Value =
         serde_json::from_slice(crate::state::json::strip_bom_bytes(&bytes)).unwrap_or_default();
@@ -664,7 +668,7 @@ fn fetch_for_refresh(
     };
     let Some(remote) = git_remote(ctx, source) else {
         if matches!(source, MarketplaceSource::Url(_)) {
-            let (marketplace, bytes) = download_catalog(ctx, source)?;
+            let (marketplace, bytes) = download_catalog(ctx, Some(name), source)?;
             let step = format!(
                 "Downloading marketplace from {}",
                 source.describe().trim_start_matches("url:")

@@ -14,6 +14,7 @@ pub mod consent;
 pub mod details;
 pub mod enable;
 mod error;
+pub mod headers;
 pub mod init;
 pub mod install;
 pub mod link;

@@ -97,6 +97,7 @@ pub fn fetch(
     pin: Option<&str>,
     cache: &Path,
     timeout: Duration,
+    granted: Option<crate::credential::HeaderGrant>,
     progress: Option<&dyn crate::progress::Task>,
 ) -> Result<(PathBuf, String), ArchiveError> {
     check_url(url).map_err(|why| ArchiveError::Address {
@@ -118,6 +119,7 @@ pub fn fetch(
     }
     let mut req = Request::new(url, timeout, MAX_ARCHIVE);
     req.redirect_check = Some(check_url);
+    req.granted = granted;
     let download = download::download_into(&req, cache, &[download::Algorithm::Sha256], progress)?;
     let actual = download.digests.sha256.clone().unwrap_or_default();
     if let Some(expected) = pin

@@ -12,8 +12,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
@@ -21,6 +20,8 @@ use crate::cache::copy::{PlannedEntry, TreePlan, plan_plugin_tree};
 use crate::cache::{CopyReport, LinkPolicy};
 use crate::fsutil::{IoContext, IoError};
 use crate::schema::catalog::CommandSource;
+
+use super::shell::{Ended, ShellLimits, ShellRun};
 
 /// Claude Code's defaults and limits.
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -218,115 +219,26 @@ pub struct Produced {
     pub stderr: String,
 }
 
-/// How a run ended.
-enum Ended {
-    Exited(Option<i32>, Option<String>),
-    TimedOut,
-    Overflow,
-}
-
 /// Run the command from `home` and check what it printed.
 pub fn run(source: &CommandSource, home: &Path) -> Result<Produced, CommandError> {
     let shown_cmd = shown(&source.command, 200);
     let secs = source.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
-    let mut child = crate::platform::shell(&source.command)
-        .current_dir(home)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| CommandError::Spawn {
-            shown: shown_cmd.clone(),
-            message: shown(&e.to_string(), 500),
-        })?;
-    // Readers on their own threads: a full pipe must not stall the command, and a grandchild
-    // that keeps a pipe open must not stall us once the command is stopped.
-    let (tx, rx) = std::sync::mpsc::channel::<(bool, Vec<u8>)>();
-    for (is_out, pipe) in [
-        (
-            true,
-            child
-                .stdout
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ),
-        (
-            false,
-            child
-                .stderr
-                .take()
-                .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        ),
-    ] {
-        let Some(mut pipe) = pipe else { continue };
-        let tx = tx.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                match pipe.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if tx.send((is_out, buf[..n].to_vec())).is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-        });
-    }
-    drop(tx);
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let mut pipes_open = true;
-    let mut exited_at: Option<Instant> = None;
-    let ended = loop {
-        // Drain what arrived; the channel closes when both pipes are at their end.
-        loop {
-            match rx.recv_timeout(Duration::from_millis(10)) {
-                Ok((true, bytes)) => stdout.extend_from_slice(&bytes),
-                Ok((false, bytes)) => {
-                    let room = STDERR_CAP.saturating_sub(stderr.len());
-                    stderr.extend_from_slice(&bytes[..bytes.len().min(room)]);
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    pipes_open = false;
-                    std::thread::sleep(Duration::from_millis(5));
-                    break;
-                }
-            }
-            if stdout.len() > STDOUT_CAP {
-                break;
-            }
-        }
-        if stdout.len() > STDOUT_CAP {
-            crate::platform::kill_shell(&mut child);
-            break Ended::Overflow;
-        }
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                // Exited: what is still in the pipes is read, for a little while (a process it
-                // left behind may hold them open).
-                let at = *exited_at.get_or_insert_with(Instant::now);
-                if !pipes_open || at.elapsed() > Duration::from_secs(2) {
-                    break ended_by(status);
-                }
-            }
-            Ok(None) if Instant::now() > deadline => {
-                crate::platform::kill_shell(&mut child);
-                let _ = child.wait();
-                break Ended::TimedOut;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                crate::platform::kill_shell(&mut child);
-                return Err(CommandError::Spawn {
-                    shown: shown_cmd,
-                    message: shown(&e.to_string(), 500),
-                });
-            }
-        }
+    let limits = ShellLimits {
+        cwd: home,
+        set_env: &[],
+        remove_env: &[],
+        timeout: Duration::from_secs(secs),
+        stdout_cap: STDOUT_CAP,
+        stderr_cap: STDERR_CAP,
     };
+    let ShellRun {
+        ended,
+        stdout,
+        stderr,
+    } = super::shell::run(&source.command, &limits).map_err(|e| CommandError::Spawn {
+        shown: shown_cmd.clone(),
+        message: shown(&e.to_string(), 500),
+    })?;
     let stderr = shown(&String::from_utf8_lossy(&stderr), 500);
     match ended {
         Ended::Overflow => return Err(CommandError::Overflow { shown: shown_cmd }),
@@ -370,33 +282,6 @@ pub fn run(source: &CommandSource, home: &Path) -> Result<Produced, CommandError
     };
     let dir = check_printed(&shown_cmd, printed)?;
     Ok(Produced { dir, stderr })
-}
-
-fn ended_by(status: std::process::ExitStatus) -> Ended {
-    #[cfg(unix)]
-    let signal = {
-        use std::os::unix::process::ExitStatusExt;
-        status.signal().map(signal_name)
-    };
-    #[cfg(not(unix))]
-    let signal = None;
-    Ended::Exited(status.code(), signal)
-}
-
-#[cfg(unix)]
-fn signal_name(n: i32) -> String {
-    match n {
-        1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
-        6 => "SIGABRT",
-        9 => "SIGKILL",
-        11 => "SIGSEGV",
-        13 => "SIGPIPE",
-        15 => "SIGTERM",
-        _ => return format!("signal {n}"),
-    }
-    .to_string()
 }
 
 /// An OS error as Node names it (`ENOENT`…), which Claude Code's messages show.

@@ -10,6 +10,7 @@
 
 pub mod archive;
 pub mod command;
+pub mod shell;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -282,6 +283,9 @@ pub struct SourceContext<'a> {
     pub reporter: &'a dyn crate::progress::Reporter,
     /// Time limits, GitHub base and token, npm and pip overrides.
     pub env: &'a Environment,
+    /// What an archive download sends besides (the marketplace's and the entry's `headers`,
+    /// and what their `headersHelper`s printed), for the archive's origin.
+    pub archive_headers: Option<crate::credential::HeaderGrant>,
 }
 
 /// Fetch the entry's source and work out its version.
@@ -519,7 +523,14 @@ fn resolve_archive(
     let timeout = cx.env.network_timeout;
     let shown = crate::credential::redact_url(url);
     let task = cx.reporter.start(&format!("Downloading {shown}"));
-    let (path, sha256) = archive::fetch(url, pin, cx.downloads, timeout, Some(&*task))?;
+    let (path, sha256) = archive::fetch(
+        url,
+        pin,
+        cx.downloads,
+        timeout,
+        cx.archive_headers.clone(),
+        Some(&*task),
+    )?;
     let prefix = archive::layout(&path, &shown)?;
     let manifest = zip_manifest(&path, &prefix, &shown, &entry.name)?;
     Ok(ResolvedPlugin {
