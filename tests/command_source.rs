@@ -451,3 +451,80 @@ fn managed_settings_turn_command_sources_off_and_sync_never_asks() {
     assert!(!ran.exists(), "sync never runs a command not accepted");
     assert!(env.installed()["plugins"].get("cp@cmk").is_none());
 }
+
+/// At a terminal the person is asked; `y` runs it, anything else does not (util-linux's
+/// `script` gives the command a terminal).
+#[cfg(target_os = "linux")]
+#[test]
+fn at_a_terminal_the_person_is_asked() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let env = Env::new();
+    let prod = producer(&env, "prod");
+    let command = format!("echo {}", p(&prod));
+    catalog(
+        &env,
+        json!([command_entry("cp", &command), command_entry("cq", &command)]),
+    );
+    let at_terminal = |args: &str, answer: &str| {
+        let line = format!("{} {args}", env!("CARGO_BIN_EXE_plugin"));
+        let mut script = std::process::Command::new("script")
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .current_dir(&env.cwd)
+            .env("HOME", &env.home)
+            .env("PLUGIN_MANAGED_SETTINGS_DIR", env.managed())
+            .env_remove("CLAUDE_CONFIG_DIR")
+            .env_remove("CLAUDE_CODE_PLUGIN_CACHE_DIR")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("CLAUDE_CODE_PLUGIN_SEED_DIR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("util-linux's `script` runs the command at a terminal (install util-linux)");
+        let mut stdin = script.stdin.take().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        stdin.write_all(answer.as_bytes()).unwrap();
+        drop(stdin);
+        Run::from(script.wait_with_output().unwrap())
+    };
+    let out = at_terminal("install cp@cmk", "y\n");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Run this command now? [y/N] "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.first_record("cp@cmk")["sourceCommand"], command);
+
+    let out = at_terminal("install cq@cmk", "n\n");
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("Aborted — the command was not run."),
+        "{}",
+        out.stdout
+    );
+    assert!(env.installed()["plugins"].get("cq@cmk").is_none());
+}
+
+#[test]
+fn a_copied_folder_has_claude_codes_limits() {
+    let env = Env::new();
+    let prod = producer(&env, "big");
+    let many = prod.join("skills/many");
+    fs::create_dir_all(&many).unwrap();
+    for i in 0..20_001 {
+        fs::write(many.join(format!("f{i}")), "").unwrap();
+    }
+    catalog(
+        &env,
+        json!([command_entry("big", &format!("echo {}", p(&prod)))]),
+    );
+    let out = env.run(&["install", "big@cmk", "-y"]).fails();
+    assert_eq!(
+        out.stderr,
+        "✘ Failed to install plugin \"big@cmk\": Plugin directory has more than 20000 entries; refusing to install it as a plugin.\n"
+    );
+    assert!(!env.plugins().join("installed_plugins.json").exists());
+}
