@@ -60,7 +60,7 @@ impl<T> IoContext<T> for io::Result<T> {
 }
 
 /// The value of a test-only environment variable (`PLUGIN_CRASH_AT`,
-/// `PLUGIN_ALLOW_LOCAL_ARCHIVES`): read in debug builds, which the tests run, and never in
+/// `PLUGIN_ALLOW_LOCAL_ARCHIVES`, `PLUGIN_ALLOW_HTTP_HELPERS`): read in debug builds, which the tests run, and never in
 /// release builds, so what ships cannot be made to abort or to lift a safety rule by an
 /// inherited environment.
 pub fn test_hook(name: &str) -> Option<String> {

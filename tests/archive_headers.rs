@@ -232,3 +232,100 @@ fn a_url_marketplaces_headers_go_to_its_catalog_and_same_origin_archives() {
     run(&env, &["install", "elsewhere@um"]).ok();
     assert_eq!(header(&headers_of(&other, "/p.zip")[0], "x-mkt"), None);
 }
+
+#[test]
+fn a_marketplace_helper_declared_by_the_person_runs_with_its_variables() {
+    let env = Env::new();
+    let reg = Registry::start();
+    reg.add_file("/p.zip", plugin_zip());
+    let catalog = json!({"name": "um", "owner": {"name": "o"}, "plugins": [
+        {"name": "same", "source": {"source": "archive", "url": reg.url("p.zip")}},
+    ]});
+    reg.add_file("/market.json", catalog.to_string().into_bytes());
+    let seen = env.fx.join("helper-env");
+    let declare = |helper: &str, scope_file: &std::path::Path| {
+        write(
+            scope_file,
+            &json!({"extraKnownMarketplaces": {"um": {"source": {
+                "source": "url", "url": reg.url("market.json"), "headersHelper": helper}}}})
+            .to_string(),
+        );
+    };
+    let helper = format!(
+        "env > {0} && pwd >> {0} && echo '{{\"X-Helper\":\"h1\"}}'",
+        seen.display()
+    );
+    declare(&helper, &env.claude().join("settings.json"));
+    let run_http = |args: &[&str]| {
+        Run::from(
+            env.command(args)
+                .env("PLUGIN_ALLOW_LOCAL_ARCHIVES", "1")
+                .env("PLUGIN_ALLOW_HTTP_HELPERS", "1")
+                .env("GITHUB_TOKEN", "ghp_secret_of_the_user")
+                .output()
+                .expect("run plugin"),
+        )
+    };
+    run_http(&["sync"]).ok();
+    let text = fs::read_to_string(&seen).unwrap();
+    assert!(
+        text.contains(&format!(
+            "CLAUDE_CODE_MARKETPLACE_URL={}\n",
+            reg.url("market.json")
+        )),
+        "{text}"
+    );
+    assert!(text.contains("CLAUDE_CODE_MARKETPLACE_NAME=um\n"), "{text}");
+    // The person's own helper keeps the person's environment.
+    assert!(
+        text.contains("GITHUB_TOKEN=ghp_secret_of_the_user\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!("{}\n", env.claude().display())),
+        "{text}"
+    );
+    assert_eq!(
+        header(&headers_of(&reg, "/market.json")[0], "x-helper"),
+        Some("h1")
+    );
+    run_http(&["install", "same@um"]).ok();
+    assert_eq!(
+        header(&headers_of(&reg, "/p.zip")[0], "x-helper"),
+        Some("h1")
+    );
+
+    // A helper that fails stops the fetch, saying why.
+    declare("exit 3", &env.claude().join("settings.json"));
+    let out = run_http(&["marketplace", "update", "um"]).fails();
+    assert!(
+        out.stderr
+            .contains("marketplace headersHelper failed (exec_failed)"),
+        "{}",
+        out.stderr
+    );
+
+    // Managed settings that turn marketplace commands off stop it, unless they declare it.
+    declare(&helper, &env.claude().join("settings.json"));
+    fs::remove_file(&seen).unwrap();
+    env.write_managed(None, &json!({"disableCommandPluginSources": true}));
+    let out = run_http(&["marketplace", "update", "um"]).fails();
+    assert!(out.stderr.contains("marketplace um: your organization's managed settings disable marketplace-declared commands"), "{}", out.stderr);
+    assert!(!seen.exists());
+    env.write_managed(
+        None,
+        &json!({"disableCommandPluginSources": true,
+                "extraKnownMarketplaces": {"um": {"source": {
+                    "source": "url", "url": reg.url("market.json"), "headersHelper": helper}}}}),
+    );
+    run_http(&["marketplace", "update", "um"]).ok();
+    assert!(seen.exists());
+
+    // Declared in project settings: not run (no workspace trust here), static headers only.
+    fs::remove_file(&seen).unwrap();
+    fs::remove_dir_all(env.managed()).unwrap();
+    write(&env.claude().join("settings.json"), "{}");
+    declare(&helper, &env.cwd.join(".claude/settings.json"));
+    run_http(&["marketplace", "update", "um"]).ok();
+    assert!(!seen.exists());
+}

@@ -399,6 +399,17 @@ fn link_mode_links_each_top_level_entry_and_refuses_links_out_of_the_folder() {
     std::os::unix::fs::symlink(&outside, prod.join("agents")).unwrap();
     let out = env.run(&["update", "lp@cmk"]).fails();
     assert!(out.stderr.contains("A top-level entry of the plugin directory its command produced (agents) points outside that directory; refusing to link it."), "{}", out.stderr);
+
+    // Removing the installation never reaches through the links into the printed folder.
+    env.run(&["uninstall", "lp@cmk"]).ok();
+    env.run(&["cache", "prune", "--keep", "0", "--older-than", "0"])
+        .ok();
+    assert!(!dir.exists());
+    assert_eq!(
+        fs::read_to_string(prod.join("skills/s1/SKILL.md")).unwrap(),
+        "changed\n"
+    );
+    assert!(prod.join(".claude-plugin/plugin.json").is_file());
 }
 
 #[test]
