@@ -396,6 +396,18 @@ pub fn install(
 
 /// The `✔` line of an install (and its `message` in `--json`).
 fn install_message(r: &InstallReport, scope: Scope) -> String {
+    use crate::ops::dependencies::{installed_suffix, not_found_warning};
+    let name = r.id.rsplit_once('@').map_or(r.id.as_str(), |(n, _)| n);
+    format!(
+        "{}{}{}",
+        install_line(r, scope),
+        installed_suffix(&r.dependencies),
+        not_found_warning(&r.dependencies, name)
+    )
+}
+
+/// The `✔` line of an install without what its dependencies add.
+fn install_line(r: &InstallReport, scope: Scope) -> String {
     match &r.outcome {
         InstallOutcome::Installed { .. } => {
             format!("Successfully installed plugin: {} (scope: {scope})", r.id)

@@ -33,9 +33,104 @@ pub fn folder_name(version: &str) -> String {
     out
 }
 
+/// A version resolved from a `{name}--v{version}` tag, as Claude Code records it: the version
+/// found there, then `-` and the first 12 hex of the commit (unless it ends so already).
+pub fn with_commit(version: &str, commit: &str) -> String {
+    let short = &commit[..12.min(commit.len())];
+    match version.ends_with(&format!("-{short}")) {
+        true => version.to_string(),
+        false => format!("{version}-{short}"),
+    }
+}
+
+/// Why ranges cannot be met together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RangeProblem {
+    /// One of them is not a node-semver range.
+    Invalid,
+    /// No version satisfies all of them.
+    Disjoint,
+}
+
+/// The node-semver range every one of `ranges` allows (`None`: no range, anything goes).
+pub fn intersect_ranges(ranges: &[String]) -> Result<Option<nodejs_semver::Range>, RangeProblem> {
+    let mut out: Option<nodejs_semver::Range> = None;
+    for r in ranges {
+        let parsed = nodejs_semver::Range::parse(r).map_err(|_| RangeProblem::Invalid)?;
+        out = Some(match out {
+            None => parsed,
+            Some(acc) => acc.intersect(&parsed).ok_or(RangeProblem::Disjoint)?,
+        });
+    }
+    Ok(out)
+}
+
+/// The tags named `{name}--v{version}` among `tags` (name, commit), the highest whose version
+/// `range` allows (pre-releases only when it asks for them), as (version, tag, commit).
+pub fn highest_tag(
+    name: &str,
+    tags: &[(String, String)],
+    range: &nodejs_semver::Range,
+) -> Option<(String, String, String)> {
+    let prefix = format!("{name}--v");
+    tags.iter()
+        .filter_map(|(tag, commit)| {
+            let v = tag.strip_prefix(&prefix)?;
+            let parsed = nodejs_semver::Version::parse(v.trim_start_matches(['v', '='])).ok()?;
+            range
+                .satisfies(&parsed)
+                .then(|| (parsed, tag.clone(), commit.clone()))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(v, tag, commit)| (v.to_string(), tag, commit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tagged_versions_and_ranges_as_claude_code_resolves_them() {
+        let sha = "ca0cab27d69993decea5f40182c821ff713f2aba";
+        assert_eq!(with_commit("2.1.3", sha), "2.1.3-ca0cab27d699");
+        assert_eq!(with_commit("2.1.3-ca0cab27d699", sha), "2.1.3-ca0cab27d699");
+        let tags: Vec<(String, String)> = [
+            "fmt--v2.0.0",
+            "fmt--v2.1.3",
+            "fmt--v2.1.5-beta.1",
+            "fmt--v2.2.0",
+            "other--v2.1.9",
+            "fmt--vnot-semver",
+        ]
+        .iter()
+        .map(|t| (t.to_string(), format!("c-{t}")))
+        .collect();
+        let range = |r: &[&str]| {
+            intersect_ranges(&r.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap()
+                .unwrap()
+        };
+        let pick = |r: &[&str]| highest_tag("fmt", &tags, &range(r)).map(|(v, _, _)| v);
+        assert_eq!(
+            pick(&["~2.1.0"]).as_deref(),
+            Some("2.1.3"),
+            "pre-releases left out"
+        );
+        assert_eq!(pick(&["^2.0.0", "<2.2.0"]).as_deref(), Some("2.1.3"));
+        assert_eq!(pick(&[">=2.1.5-0 <2.2.0"]).as_deref(), Some("2.1.5-beta.1"));
+        assert_eq!(pick(&["^3.0.0"]), None);
+        assert_eq!(range(&["^9.0.0"]).to_string(), ">=9.0.0 <10.0.0-0");
+        let strings = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            intersect_ranges(&strings(&["~2.1.0", "^2.2.0"])).unwrap_err(),
+            RangeProblem::Disjoint
+        );
+        assert_eq!(
+            intersect_ranges(&strings(&["not a range!!"])).unwrap_err(),
+            RangeProblem::Invalid
+        );
+        assert!(intersect_ranges(&[]).unwrap().is_none());
+    }
 
     #[test]
     fn precedence() {

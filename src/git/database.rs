@@ -474,6 +474,30 @@ impl GitDatabase {
         Ok(branch_and_tag_names(&map.remote_refs))
     }
 
+    /// The remote's tags and the commits they point at (annotated tags peeled): what `git
+    /// ls-remote --tags` lists, without fetching anything.
+    pub fn remote_tags(&self) -> Result<Vec<(String, String)>, GitError> {
+        let remote = self
+            .repo
+            .remote_at(self.url.as_str())
+            .map_err(|e| self.fetch_failure(&e))?
+            .with_refspecs(["+refs/tags/*:refs/plugin/ls/tags/*"], Direction::Fetch)
+            .map_err(|e| self.fetch_failure(&e))?;
+        let (map, _) = remote
+            .connect(Direction::Fetch)
+            .map_err(|e| self.fetch_failure(&e))?
+            .with_credentials(super::auth::authenticator(&self.repo, &self.url, &self.env))
+            .ref_map(Discard, Default::default())
+            .map_err(|e| self.fetch_failure(&e))?;
+        Ok((map.remote_refs.iter())
+            .filter_map(|r| {
+                let (name, target, peeled) = r.unpack();
+                let tag = name.to_string().strip_prefix("refs/tags/")?.to_string();
+                Some((tag, peeled.or(target)?.to_string()))
+            })
+            .collect())
+    }
+
     /// The commit `sha` when the database already has it.
     fn local_commit(&self, sha: &str) -> Option<String> {
         let id = gix::ObjectId::from_hex(sha.as_bytes()).ok()?;

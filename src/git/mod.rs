@@ -37,6 +37,28 @@ pub fn with_timeout<T: Send + 'static>(
 pub use export::{ExportError, export_tree};
 pub use url::{GitUrl, GitUrlError};
 
+/// The tags of the repository whose work tree is exactly `dir` (not one enclosing it: Claude
+/// Code lists `file://<dir>`, which git does not look up from) and the commits they point at,
+/// annotated tags peeled. `None` when `dir` is no repository root.
+pub fn local_tags(dir: &Path) -> Option<Vec<(String, String)>> {
+    if !dir.join(".git").exists() {
+        return None;
+    }
+    let repo = gix::open(dir).ok()?;
+    let refs = repo.references().ok()?;
+    let tags = refs.tags().ok()?;
+    Some(
+        tags.filter_map(|r| r.ok())
+            .filter_map(|mut r| {
+                let name = r.name().as_bstr().to_string();
+                let tag = name.strip_prefix("refs/tags/")?.to_string();
+                let commit = r.peel_to_commit().ok()?;
+                Some((tag, commit.id.to_string()))
+            })
+            .collect(),
+    )
+}
+
 /// The commit of the nearest git work tree found from `start` upwards, not above `stop`
 /// (Claude Code's rule for relative plugins of a folder marketplace: a repository that merely
 /// encloses the marketplace, such as a git-managed home, does not count).

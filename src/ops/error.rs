@@ -59,6 +59,8 @@ pub enum OpError {
     Resolve(#[from] NotInstalledForResolve),
     #[error(transparent)]
     Configure(#[from] ConfigureError),
+    #[error(transparent)]
+    Dependency(#[from] super::dependencies::DependencyError),
     /// A step failed and some of the files it had written could not be put back.
     #[error("{error}; then {rollback}")]
     NotRolledBack {
@@ -284,6 +286,7 @@ impl OpError {
             OpError::Init(e) => e.failure_code(),
             OpError::Resolve(_) => "not_installed",
             OpError::Configure(e) => e.failure_code(),
+            OpError::Dependency(e) => e.failure_code(),
             OpError::NotRolledBack { error, .. } => error.failure_code(),
         }
     }

@@ -193,6 +193,8 @@ pub struct InstallReport {
     pub scope: Scope,
     pub added_marketplace: Option<marketplace::AddReport>,
     pub outcome: InstallOutcome,
+    /// The plugin's dependencies this install installed, and those it could not find.
+    pub dependencies: super::dependencies::DependencyReport,
 }
 
 /// A plugin entry located in a loaded marketplace.
@@ -238,6 +240,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
             return Err(InstallError::LinkedNotReplaced { id, checkout }.into());
         }
         return Ok(InstallReport {
+            dependencies: Default::default(),
             id,
             scope: req.scope,
             added_marketplace: added,
@@ -260,20 +263,48 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         && let Some(outcome) = command_plugin_installed(ctx, &found, req.scope)?
     {
         return Ok(InstallReport {
+            dependencies: Default::default(),
             id,
             scope: req.scope,
             added_marketplace: added,
             outcome,
         });
     }
+    let root = FoundPlugin {
+        marketplace_name: found.marketplace_name.clone(),
+        marketplace: found.marketplace.clone(),
+        entry: found.entry.clone(),
+    };
     let mut report = install_found(
         ctx,
         found,
         req.scope,
         Enable::Write,
         Reinstall::WhenChanged { force: req.force },
+        InstallAs {
+            auto: Some(false),
+            resolved: None,
+        },
     )?;
     report.added_marketplace = added;
+    let project = ctx.project_for(req.scope);
+    if let Some(rec) = ctx.installed()?.find(&id, req.scope, project.as_deref()) {
+        match super::dependencies::install_missing(
+            ctx,
+            &root,
+            Path::new(&rec.install_path),
+            req.scope,
+        ) {
+            Ok(deps) => report.dependencies = deps,
+            Err(e) => {
+                // Nothing of a failed install stays recorded: the plugin goes too.
+                if matches!(report.outcome, InstallOutcome::Installed { .. }) {
+                    let _ = super::uninstall::uninstall(ctx, &id, req.scope, false);
+                }
+                return Err(e);
+            }
+        }
+    }
     Ok(report)
 }
 
@@ -517,6 +548,7 @@ fn already_installed_from_blocked(
             if settings.enabled(&id) == Some(true) && Path::new(&rec.install_path).is_dir() =>
         {
             Ok(InstallReport {
+                dependencies: Default::default(),
                 id,
                 scope,
                 added_marketplace: None,
@@ -579,6 +611,8 @@ struct InstallPlan {
     target: PathBuf,
     resolved: ResolvedPlugin,
     enable: Enable,
+    /// `auto` to record (see [`NewInstall::auto`]).
+    auto: Option<bool>,
 }
 
 impl InstallPlan {
@@ -601,6 +635,7 @@ impl InstallPlan {
 
     fn report(&self, outcome: InstallOutcome) -> InstallReport {
         InstallReport {
+            dependencies: Default::default(),
             id: self.id.clone(),
             scope: self.scope,
             added_marketplace: None,
@@ -619,14 +654,25 @@ enum Existing {
     Reinstall,
 }
 
+/// What an install is besides its source: asked for by name (`auto` cleared), a dependency
+/// (`auto` set, and resolved from a tag when a range asked for one), or as settings say (`sync`:
+/// `auto` left as it was).
+#[derive(Default)]
+pub(super) struct InstallAs {
+    pub auto: Option<bool>,
+    /// Already resolved (a dependency at a tag); else the entry's source is.
+    pub resolved: Option<ResolvedPlugin>,
+}
+
 pub(super) fn install_found(
     ctx: &Context,
     found: FoundPlugin,
     scope: Scope,
     enable: Enable,
     reinstall: Reinstall,
+    how: InstallAs,
 ) -> Result<InstallReport, OpError> {
-    let (plan, seed) = plan_install(ctx, &found, scope, enable)?;
+    let (plan, seed) = plan_install(ctx, &found, scope, enable, how)?;
     let reinstalling = match existing_install(ctx, &plan, reinstall)? {
         Existing::Keep(outcome) => return Ok(plan.report(outcome)),
         Existing::Absent => false,
@@ -642,6 +688,7 @@ pub(super) fn install_found(
     };
     drop(displaced);
     Ok(InstallReport {
+        dependencies: Default::default(),
         id: plan.id,
         scope,
         added_marketplace: None,
@@ -661,10 +708,14 @@ fn plan_install(
     found: &FoundPlugin,
     scope: Scope,
     enable: Enable,
+    how: InstallAs,
 ) -> Result<(InstallPlan, Option<super::seed::SeedCopy>), OpError> {
     let name = found.entry.name.clone();
     let mkt = found.marketplace_name.clone();
-    let (resolved, seed) = super::seed::resolve_for_install(ctx, found)?;
+    let (resolved, seed) = match how.resolved {
+        Some(r) => (r, None),
+        None => super::seed::resolve_for_install(ctx, found)?,
+    };
     let folder = version::folder_name(&resolved.version);
     let cache = ctx.cache();
     cache.check_names(&mkt, &name, &folder)?;
@@ -677,6 +728,7 @@ fn plan_install(
         scope,
         resolved,
         enable,
+        auto: how.auto,
     };
     Ok((plan, seed))
 }
@@ -758,6 +810,8 @@ fn publish_under_state_lock(
         version: version.clone(),
         git_commit_sha: plan.resolved.git_commit.clone(),
         produced_by: (plan.resolved.produced_by()).map(|(c, p)| (c, p.to_path_buf())),
+        resolved_version: plan.resolved.resolved_version.clone(),
+        auto: plan.auto,
         timestamp: iso_timestamp(),
     };
     let recorded = record_install(&mut installed, &mut settings, &plan.id, &new, plan.enable);

@@ -451,6 +451,8 @@ fn record_link(
             version: plan.version.clone(),
             git_commit_sha: None,
             produced_by: None,
+            resolved_version: None,
+            auto: None,
             timestamp: iso_timestamp(),
         },
     );
@@ -753,6 +755,8 @@ fn restore(
             version: prev.version.clone(),
             git_commit_sha: prev.git_commit_sha.clone(),
             produced_by: None,
+            resolved_version: None,
+            auto: None,
             timestamp: iso_timestamp(),
         },
     );

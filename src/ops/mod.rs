@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod configure;
 pub mod consent;
+pub mod dependencies;
 pub mod details;
 pub mod enable;
 mod error;

@@ -113,6 +113,7 @@ fn from_seed(
             && m.version == version
     });
     let resolved = ResolvedPlugin {
+        resolved_version: None,
         fetched: Fetched::Folder {
             dir: v.dir.clone(),
             // Links are kept inside the version folder and skipped beyond it.

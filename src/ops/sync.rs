@@ -363,6 +363,7 @@ fn install_one(
         scope,
         Enable::AlreadyBySettings,
         Reinstall::Never,
+        super::install::InstallAs::default(),
     ) {
         Ok(r) => match r.outcome {
             InstallOutcome::Installed { version, .. } => PluginAction::Installed { version },

@@ -492,6 +492,8 @@ fn remember_command(ctx: &Context, t: &Target, resolved: &ResolvedPlugin) -> Res
             version: current.version,
             git_commit_sha: None,
             produced_by: Some((command, producer.to_path_buf())),
+            resolved_version: current.resolved_version.clone(),
+            auto: None,
             timestamp: iso_timestamp(),
         },
     );
@@ -579,6 +581,8 @@ fn publish(
                 version: resolved.version.clone(),
                 git_commit_sha: resolved.git_commit.clone(),
                 produced_by: (resolved.produced_by()).map(|(c, p)| (c, p.to_path_buf())),
+                resolved_version: resolved.resolved_version.clone(),
+                auto: None,
                 timestamp: iso_timestamp(),
             },
         );

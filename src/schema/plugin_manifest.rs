@@ -225,36 +225,68 @@ fn replace_hooks_prefix(s: &str, at: &str) -> String {
     }
 }
 
-/// A manifest's `dependencies` as plugin ids: `name`, `name@marketplace` or `{name,
-/// marketplace}`; a version range (`@^1.0`) dropped, a bare name in the plugin's own marketplace.
-pub fn dependency_ids(raw: &Map<String, Value>, own: &str) -> Vec<String> {
+/// One plugin a manifest says it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dependency {
+    /// `name@marketplace` (a bare name is in the declaring plugin's marketplace).
+    pub id: String,
+    /// An object entry's `version` (a node-semver range), as written. A string entry's `@^…`
+    /// is dropped, as Claude Code drops it.
+    pub range: Option<String>,
+}
+
+impl Dependency {
+    pub fn name(&self) -> &str {
+        self.id.rsplit_once('@').map_or(&self.id, |(n, _)| n)
+    }
+
+    pub fn marketplace(&self) -> &str {
+        self.id.rsplit_once('@').map_or("", |(_, m)| m)
+    }
+}
+
+/// A manifest's `dependencies`: `name`, `name@marketplace` or `{name, marketplace?,
+/// version?}`, in order; entries of another shape are the schema's business and left out.
+pub fn dependencies(raw: &Map<String, Value>, own: &str) -> Vec<Dependency> {
     let Some(Value::Array(items)) = raw.get("dependencies") else {
         return Vec::new();
+    };
+    let qualified = |d: String| {
+        if d.contains('@') {
+            d
+        } else {
+            format!("{d}@{own}")
+        }
     };
     items
         .iter()
         .filter_map(|d| match d {
-            Value::String(s) => Some(match s.rfind("@^") {
-                Some(i) if !s[i + 2..].contains('@') => s[..i].to_string(),
-                _ => s.clone(),
+            Value::String(s) => Some(Dependency {
+                id: qualified(match s.rfind("@^") {
+                    Some(i) if !s[i + 2..].contains('@') => s[..i].to_string(),
+                    _ => s.clone(),
+                }),
+                range: None,
             }),
             Value::Object(o) => {
-                let name = o.get("name")?.as_str()?;
-                Some(match o.get("marketplace").and_then(Value::as_str) {
+                let name = o.get("name")?.as_str().filter(|n| !n.is_empty())?;
+                let id = match o.get("marketplace").and_then(Value::as_str) {
                     Some(m) => format!("{name}@{m}"),
                     None => name.to_string(),
+                };
+                Some(Dependency {
+                    id: qualified(id),
+                    range: o.get("version").and_then(Value::as_str).map(str::to_string),
                 })
             }
             _ => None,
         })
-        .map(|d| {
-            if d.contains('@') {
-                d
-            } else {
-                format!("{d}@{own}")
-            }
-        })
         .collect()
+}
+
+/// [`dependencies`], their ids only.
+pub fn dependency_ids(raw: &Map<String, Value>, own: &str) -> Vec<String> {
+    dependencies(raw, own).into_iter().map(|d| d.id).collect()
 }
 
 // ---------------------------------------------------------------- hooks, as Claude Code loads them

@@ -59,6 +59,8 @@ pub enum SourceError {
     Zip(#[from] crate::registry::zipfile::ZipError),
     #[error(transparent)]
     Command(#[from] command::CommandError),
+    #[error("cannot read the git repository {}: {message}", .dir.display())]
+    LocalRepository { dir: PathBuf, message: String },
     #[error("{url} gave commit {got} for the pinned sha {want}")]
     ShaMismatch {
         url: String,
@@ -117,6 +119,13 @@ pub enum Fetched {
         source: crate::schema::catalog::CommandSource,
         hash: String,
     },
+    /// A folder of the local repository whose work tree is `repo` (a folder marketplace), as
+    /// it is at `commit` (a tag's), not as the work tree has it.
+    LocalCommit {
+        repo: PathBuf,
+        commit: String,
+        subdir: String,
+    },
     Git {
         db: Box<GitDatabase>,
         commit: String,
@@ -133,6 +142,9 @@ pub struct ResolvedPlugin {
     pub git_commit: Option<String>,
     /// The exact release or commit, recorded in the cache's completion marker.
     pub provenance: Option<Provenance>,
+    /// The version of the `{name}--v{version}` tag it was resolved from (a dependency with a
+    /// range), recorded as `resolvedVersion`.
+    pub resolved_version: Option<String>,
 }
 
 impl ResolvedPlugin {
@@ -141,6 +153,7 @@ impl ResolvedPlugin {
         match &self.fetched {
             Fetched::Folder { dir, in_place, .. } => in_place.then_some(dir.as_path()),
             Fetched::Git { .. }
+            | Fetched::LocalCommit { .. }
             | Fetched::Npm { .. }
             | Fetched::Zip { .. }
             | Fetched::Command { .. } => None,
@@ -177,6 +190,7 @@ impl ResolvedPlugin {
                 Ok(Some(digest))
             }
             Fetched::Git { .. }
+            | Fetched::LocalCommit { .. }
             | Fetched::Npm { .. }
             | Fetched::Zip { .. }
             | Fetched::Command { .. } => Ok(None),
@@ -224,6 +238,11 @@ impl ResolvedPlugin {
                 source,
                 hash,
             } => Ok(command::write(produced, source.link, hash, dst)?),
+            Fetched::LocalCommit {
+                repo,
+                commit,
+                subdir,
+            } => Ok(export_tree(&open_local(repo)?, commit, subdir, dst, None)?),
             Fetched::Zip { path, prefix } => Ok(crate::registry::zipfile::extract(
                 path,
                 prefix,
@@ -365,6 +384,7 @@ fn resolve_folder(
         git_commit.as_deref().map(short_sha),
     );
     Ok(ResolvedPlugin {
+        resolved_version: None,
         fetched: Fetched::Folder {
             dir,
             container: marketplace.root.clone(),
@@ -408,6 +428,7 @@ fn resolve_git(
     };
     let version = pick_version(manifest.as_ref(), entry, Some(derived));
     Ok(ResolvedPlugin {
+        resolved_version: None,
         fetched: Fetched::Git {
             db: Box::new(db),
             commit: commit.clone(),
@@ -460,6 +481,7 @@ fn resolve_npm(
     let integrity = (release.integrity.clone())
         .or_else(|| release.shasum.as_ref().map(|h| format!("sha1:{h}")));
     Ok(ResolvedPlugin {
+        resolved_version: None,
         provenance: Some(Provenance {
             kind: "npm".into(),
             what: format!("{package}@{}", release.version),
@@ -501,6 +523,7 @@ fn resolve_pip(
         &entry.name,
     )?;
     Ok(ResolvedPlugin {
+        resolved_version: None,
         provenance: Some(Provenance {
             kind: "pip".into(),
             what: format!("{package}=={}", wheel.version),
@@ -534,6 +557,7 @@ fn resolve_archive(
     let prefix = archive::layout(&path, &shown)?;
     let manifest = zip_manifest(&path, &prefix, &shown, &entry.name)?;
     Ok(ResolvedPlugin {
+        resolved_version: None,
         provenance: Some(Provenance {
             kind: "archive".into(),
             what: shown,
@@ -567,6 +591,7 @@ fn resolve_command(
     };
     let manifest = manifest::read_manifest(&produced.dir, &produced.dir, &entry.name)?;
     Ok(ResolvedPlugin {
+        resolved_version: None,
         version: command::version(manifest.as_ref().and_then(|m| m.version.as_deref()), &hash),
         provenance: Some(Provenance {
             kind: "command".into(),
@@ -579,6 +604,57 @@ fn resolve_command(
             hash,
         },
         git_commit: None,
+    })
+}
+
+fn open_local(dir: &Path) -> Result<gix::Repository, SourceError> {
+    gix::open(dir).map_err(|e| SourceError::LocalRepository {
+        dir: dir.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// `entry`, a relative plugin of the folder marketplace whose work tree is `repo`, as it is at
+/// `commit` (a `{name}--v{version}` tag's), with `tag_version` (what `resolvedVersion` says).
+/// Its version is Claude Code's for a tagged dependency: `<plugin.json version>-<sha12>`.
+pub fn resolve_local_commit(
+    marketplace: &Marketplace,
+    entry: &PluginEntry,
+    repo: &Path,
+    commit: &str,
+    tag_version: &str,
+) -> Result<ResolvedPlugin, SourceError> {
+    let dir = marketplace.resolve_relative(entry)?;
+    let rel = crate::fsutil::slash_path(&crate::fsutil::relative_path(repo, &dir));
+    let subdir = match rel.as_str() {
+        "." => String::new(),
+        rel => subdir_path(rel)?,
+    };
+    let repository = open_local(repo)?;
+    crate::git::export::check_folder(&repository, commit, &subdir)?;
+    let manifest = first_manifest(&entry.name, |rel| {
+        let path = match subdir.is_empty() {
+            true => rel.to_string(),
+            false => format!("{subdir}/{rel}"),
+        };
+        let bytes = crate::git::export::read_file(&repository, commit, &path)?;
+        Ok(bytes.map(|b| (b, repo.join(&path))))
+    })?;
+    let base = pick_version(manifest.as_ref(), entry, Some(tag_version.to_string()));
+    Ok(ResolvedPlugin {
+        version: version::with_commit(&base, commit),
+        resolved_version: Some(tag_version.to_string()),
+        provenance: Some(Provenance {
+            kind: "git".into(),
+            what: commit.to_string(),
+            integrity: None,
+        }),
+        git_commit: Some(commit.to_string()),
+        fetched: Fetched::LocalCommit {
+            repo: repo.to_path_buf(),
+            commit: commit.to_string(),
+            subdir,
+        },
     })
 }
 

@@ -40,6 +40,12 @@ pub struct InstallRecord {
     /// The folder that command printed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_producer_path: Option<String>,
+    /// A dependency resolved from a `{name}--v{version}` tag: that version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_version: Option<String>,
+    /// Installed because another plugin needs it (what `prune` may remove).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto: Option<bool>,
 }
 
 impl InstallRecord {
@@ -63,6 +69,11 @@ pub struct NewInstall {
     pub git_commit_sha: Option<String>,
     /// A `command` source: the accepted command and the folder it printed.
     pub produced_by: Option<(String, PathBuf)>,
+    /// The version of the `{name}--v{version}` tag a dependency was resolved from.
+    pub resolved_version: Option<String>,
+    /// `Some(true)`: installed as a dependency; `Some(false)`: installed by name (an earlier
+    /// `auto` is cleared); `None`: as it was.
+    pub auto: Option<bool>,
     pub timestamp: String,
 }
 
@@ -209,6 +220,23 @@ impl InstalledPlugins {
                         obj.shift_remove("sourceProducerPath");
                     }
                 }
+                match &new.resolved_version {
+                    Some(v) => {
+                        obj.insert("resolvedVersion".into(), json!(v));
+                    }
+                    None => {
+                        obj.shift_remove("resolvedVersion");
+                    }
+                }
+                match new.auto {
+                    Some(true) => {
+                        obj.insert("auto".into(), json!(true));
+                    }
+                    Some(false) => {
+                        obj.shift_remove("auto");
+                    }
+                    None => {}
+                }
             }
             None => {
                 let mut obj = Map::new();
@@ -225,6 +253,12 @@ impl InstalledPlugins {
                 obj.insert("lastUpdated".into(), json!(new.timestamp));
                 if let Some(sha) = &new.git_commit_sha {
                     obj.insert("gitCommitSha".into(), json!(sha));
+                }
+                if let Some(v) = &new.resolved_version {
+                    obj.insert("resolvedVersion".into(), json!(v));
+                }
+                if new.auto == Some(true) {
+                    obj.insert("auto".into(), json!(true));
                 }
                 insert_produced_by(&mut obj, new);
                 items.push(Value::Object(obj));
@@ -271,6 +305,8 @@ mod tests {
             version: version.into(),
             git_commit_sha: None,
             produced_by: None,
+            resolved_version: None,
+            auto: None,
             timestamp: "2026-01-01T00:00:00.000Z".into(),
         }
     }

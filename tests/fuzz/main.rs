@@ -439,6 +439,8 @@ fn installed_plugins_json() {
                     version: "1.0.0".into(),
                     git_commit_sha: None,
                     produced_by: Some(("echo /x".into(), PathBuf::from("/x"))),
+                    resolved_version: Some("1.0.0".into()),
+                    auto: Some(true),
                     timestamp: "2026-01-01T00:00:00.000Z".into(),
                 },
             );

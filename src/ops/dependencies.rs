@@ -1,0 +1,433 @@
+//! Plugin dependencies (`dependencies` in plugin.json), installed with the plugin that needs
+//! them as Claude Code 2.1.328 installs them.
+//!
+//! After a plugin is installed, its dependencies are walked level by level: each one not yet
+//! installed and enabled at the scope is found in its marketplace and installed there, recorded
+//! `"auto": true`, and then its own dependencies are walked. A dependency in another marketplace
+//! is installed only when the root plugin's marketplace lists that marketplace in
+//! `allowCrossMarketplaceDependenciesOn` (trust does not chain); otherwise it is skipped, as
+//! Claude Code skips it, and `list` reports it missing. One that no added marketplace lists is
+//! reported after the install (the plugin will not load without it). Cycles end the walk.
+//!
+//! A `version` range on an object entry (node-semver; pre-releases only when asked for) picks
+//! the highest `{name}--v{version}` tag satisfying every range declared in the run: in the
+//! plugin's own repository (github, url, git-subdir; no such tag is an error), or for a relative
+//! plugin of a folder marketplace that is a git work tree, in that repository (no such tag: the
+//! folder as it is). Such a dependency records `resolvedVersion` and the version
+//! `<plugin.json version at the tag>-<sha12>`. Ranges that exclude each other, or one that is
+//! not a range, refuse the install; what this run installed is then uninstalled again.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::install::{
+    Enable, FoundPlugin, InstallAs, InstallOutcome, Reinstall, find_plugin, install_found,
+};
+use super::{Context, OpError, PluginRef};
+use crate::locations::Scope;
+use crate::schema::PluginSource;
+use crate::schema::plugin_manifest::{Dependency, dependencies};
+use crate::source::{ResolvedPlugin, SourceContext};
+use crate::version::{RangeProblem, highest_tag, intersect_ranges};
+
+/// Why a dependency could not be installed (the plugin that needs it is not installed either).
+#[derive(Debug, thiserror::Error)]
+pub enum DependencyError {
+    #[error(
+        "Dependency \"{id}\" has conflicting version requirements (no version satisfies all of: {})",
+        .ranges.join(", ")
+    )]
+    Conflict { id: String, ranges: Vec<String> },
+    #[error(
+        "Dependency \"{id}\" has an invalid version requirement among: {}",
+        .ranges.iter().map(|r| format!("“{}”", crate::source::command::shown(r, 64))).collect::<Vec<_>>().join(", ")
+    )]
+    InvalidRange { id: String, ranges: Vec<String> },
+    #[error("Dependency \"{id}\" has no git tag satisfying {range}")]
+    NoMatchingTag { id: String, range: String },
+    #[error(
+        "Dependency \"{id}\" is installed at {installed}, which does not satisfy: {}. To look for a version in range, run `plugin update {id}`",
+        .ranges.join(", ")
+    )]
+    InstalledOutOfRange {
+        id: String,
+        installed: String,
+        ranges: Vec<String>,
+    },
+    #[error(
+        "Plugin \"{plugin}\" depends on \"{dependency}\", which is blocked by your organization's policy"
+    )]
+    Blocked { plugin: String, dependency: String },
+}
+
+impl DependencyError {
+    pub fn failure_code(&self) -> &'static str {
+        match self {
+            DependencyError::Blocked { .. } => "dependency_policy_blocked",
+            _ => "dependency_version_conflict",
+        }
+    }
+}
+
+/// What installing a plugin's dependencies did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DependencyReport {
+    /// The dependencies this run installed (`name@marketplace`), in order.
+    pub installed: Vec<String>,
+    /// Dependencies no added marketplace lists (`name@marketplace`).
+    pub not_found: Vec<String>,
+    /// Dependencies installed by running a command: never as a dependency, only by name.
+    pub command_sourced: Vec<String>,
+}
+
+/// Install what `root` (installed at `scope`, in `root_dir`) needs and is not installed and
+/// enabled there. On a failure, the dependencies this run installed are uninstalled again.
+pub fn install_missing(
+    ctx: &Context,
+    root: &FoundPlugin,
+    root_dir: &Path,
+    scope: Scope,
+) -> Result<DependencyReport, OpError> {
+    let mut report = DependencyReport::default();
+    match walk(ctx, root, root_dir, scope, &mut report) {
+        Ok(()) => Ok(report),
+        Err(e) => {
+            for id in report.installed.iter().rev() {
+                // Best effort: the failure is what is reported.
+                let _ = super::uninstall::uninstall(ctx, id, scope, false);
+            }
+            Err(e)
+        }
+    }
+}
+
+fn walk(
+    ctx: &Context,
+    root: &FoundPlugin,
+    root_dir: &Path,
+    scope: Scope,
+    report: &mut DependencyReport,
+) -> Result<(), OpError> {
+    let root_id = root.id();
+    let allowed = cross_marketplace_allowlist(root);
+    let mut seen = vec![root_id.clone()];
+    // Ranges declared in this run, by dependency id.
+    let mut ranges: Vec<(String, String)> = Vec::new();
+    let mut level = declared(
+        root_dir,
+        &root.entry.name,
+        &root.marketplace_name,
+        &mut ranges,
+    );
+    while !level.is_empty() {
+        let mut next = Vec::new();
+        for dep in level {
+            if seen.contains(&dep.id) {
+                continue;
+            }
+            seen.push(dep.id.clone());
+            if dep.marketplace() != root.marketplace_name
+                && !allowed.iter().any(|m| m == dep.marketplace())
+            {
+                continue;
+            }
+            let wanted: Vec<String> = (ranges.iter())
+                .filter(|(id, _)| *id == dep.id)
+                .map(|(_, r)| r.clone())
+                .collect();
+            if let Some(installed) = installed_version(ctx, &dep.id, scope)? {
+                check_installed(&dep.id, &installed, &wanted)?;
+                continue;
+            }
+            let found = match find_plugin(ctx, &PluginRef::parse(&dep.id)) {
+                Ok(f) if matches!(f.entry.source, PluginSource::Command(_)) => {
+                    report.command_sourced.push(dep.id.clone());
+                    continue;
+                }
+                Ok(f) => f,
+                Err(_) => {
+                    report.not_found.push(dep.id.clone());
+                    continue;
+                }
+            };
+            if super::enable::managed_value(ctx.managed()?, &dep.id) == Some(false) {
+                return Err(DependencyError::Blocked {
+                    plugin: root.entry.name.clone(),
+                    dependency: dep.id.clone(),
+                }
+                .into());
+            }
+            let resolved = at_tag(ctx, &found, &dep.id, &wanted)?;
+            let (mkt, entry_name) = (found.marketplace_name.clone(), found.entry.name.clone());
+            let installed = install_found(
+                ctx,
+                found,
+                scope,
+                Enable::Write,
+                Reinstall::Never,
+                InstallAs {
+                    auto: Some(true),
+                    resolved,
+                },
+            )?;
+            if matches!(installed.outcome, InstallOutcome::Installed { .. }) {
+                report.installed.push(installed.id.clone());
+            }
+            if let Some(dir) = install_dir(ctx, &installed.id, scope)? {
+                next.extend(declared(&dir, &entry_name, &mkt, &mut ranges));
+            }
+        }
+        level = next;
+    }
+    Ok(())
+}
+
+/// The dependencies the plugin in `dir` declares, noting their ranges.
+fn declared(
+    dir: &Path,
+    name: &str,
+    marketplace: &str,
+    ranges: &mut Vec<(String, String)>,
+) -> Vec<Dependency> {
+    let Ok(Some(manifest)) = crate::manifest::read_manifest(dir, dir, name) else {
+        return Vec::new();
+    };
+    let deps = dependencies(&manifest.raw, marketplace);
+    for d in &deps {
+        if let Some(r) = &d.range {
+            ranges.push((d.id.clone(), r.clone()));
+        }
+    }
+    deps
+}
+
+/// `allowCrossMarketplaceDependenciesOn` of the root plugin's catalog.
+fn cross_marketplace_allowlist(root: &FoundPlugin) -> Vec<String> {
+    let Some(index) = &root.marketplace.index else {
+        return Vec::new();
+    };
+    let Ok(text) = crate::fsutil::read_regular_text(index, crate::fsutil::JSON_FILE_LIMIT) else {
+        return Vec::new();
+    };
+    let doc: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap_or_default();
+    (doc.get("allowCrossMarketplaceDependenciesOn")
+        .and_then(Value::as_array))
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_str)
+    .map(str::to_string)
+    .collect()
+}
+
+/// The version of `id` installed and enabled at `scope` (its tag's when it was resolved from
+/// one), or `None` when it is not.
+fn installed_version(ctx: &Context, id: &str, scope: Scope) -> Result<Option<String>, OpError> {
+    let project = ctx.project_for(scope);
+    let Some(rec) = ctx.installed()?.find(id, scope, project.as_deref()) else {
+        return Ok(None);
+    };
+    let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
+    if settings.enabled(id) != Some(true) || !Path::new(&rec.install_path).is_dir() {
+        return Ok(None);
+    }
+    Ok(Some(rec.resolved_version.unwrap_or(rec.version)))
+}
+
+/// An installed dependency must satisfy the ranges declared for it.
+fn check_installed(id: &str, installed: &str, ranges: &[String]) -> Result<(), OpError> {
+    let Ok(Some(range)) = intersect_ranges(ranges) else {
+        return Ok(());
+    };
+    let version = nodejs_semver::Version::parse(installed).ok();
+    if version.as_ref().is_some_and(|v| range.satisfies(v)) {
+        return Ok(());
+    }
+    Err(DependencyError::InstalledOutOfRange {
+        id: id.to_string(),
+        installed: match version {
+            Some(_) => installed.to_string(),
+            None => "an unknown version".into(),
+        },
+        ranges: ranges.to_vec(),
+    }
+    .into())
+}
+
+/// Where the installation of `id` at `scope` is.
+fn install_dir(ctx: &Context, id: &str, scope: Scope) -> Result<Option<PathBuf>, OpError> {
+    let project = ctx.project_for(scope);
+    Ok((ctx.installed()?.find(id, scope, project.as_deref()))
+        .map(|r| PathBuf::from(r.install_path)))
+}
+
+/// `found` at the highest `{name}--v{version}` tag its `ranges` allow, when they say anything
+/// and its repository has tags; `None`: install it as the entry says.
+fn at_tag(
+    ctx: &Context,
+    found: &FoundPlugin,
+    id: &str,
+    ranges: &[String],
+) -> Result<Option<ResolvedPlugin>, OpError> {
+    let range = match intersect_ranges(ranges) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(None),
+        Err(RangeProblem::Invalid) => {
+            return Err(DependencyError::InvalidRange {
+                id: id.to_string(),
+                ranges: ranges.to_vec(),
+            }
+            .into());
+        }
+        Err(RangeProblem::Disjoint) => {
+            return Err(DependencyError::Conflict {
+                id: id.to_string(),
+                ranges: ranges.to_vec(),
+            }
+            .into());
+        }
+    };
+    let name = &found.entry.name;
+    let m = &found.marketplace;
+    match &found.entry.source {
+        PluginSource::Relative(_) | PluginSource::Bare(_) => {
+            // A folder marketplace that is a git work tree: its own tags (no network).
+            let Some(tags) = m.local.then(|| crate::git::local_tags(&m.root)).flatten() else {
+                return Ok(None);
+            };
+            let Some((version, _tag, commit)) = highest_tag(name, &tags, &range) else {
+                return Ok(None);
+            };
+            crate::source::resolve_local_commit(m, &found.entry, &m.root, &commit, &version)
+                .map(Some)
+                .map_err(OpError::from_source)
+        }
+        PluginSource::Github { .. }
+        | PluginSource::GitUrl { .. }
+        | PluginSource::GitSubdir { .. } => {
+            let url = git_url(ctx, &found.entry.source).map_err(OpError::from_source)?;
+            let db = crate::git::GitDatabase::open(&ctx.loc.git_db_dir(), &url, &ctx.env)?;
+            let tags = db.remote_tags()?;
+            let Some((version, tag, commit)) = highest_tag(name, &tags, &range) else {
+                return Err(DependencyError::NoMatchingTag {
+                    id: id.to_string(),
+                    range: range.to_string(),
+                }
+                .into());
+            };
+            let mut entry = found.entry.clone();
+            entry.source = pinned(&found.entry.source, &format!("refs/tags/{tag}"), &commit);
+            let cx = SourceContext {
+                git_root: &ctx.loc.git_db_dir(),
+                downloads: &ctx.loc.downloads_dir(),
+                project: ctx.loc.project_path(),
+                home: &ctx.loc.home,
+                reporter: &*ctx.reporter,
+                env: &ctx.env,
+                archive_headers: None,
+            };
+            let mut resolved =
+                crate::source::resolve(m, &entry, &cx).map_err(OpError::from_source)?;
+            resolved.version = crate::version::with_commit(&resolved.version, &commit);
+            resolved.resolved_version = Some(version);
+            Ok(Some(resolved))
+        }
+        // npm, pip, archives: the range is checked when the plugin loads, as Claude Code does.
+        _ => Ok(None),
+    }
+}
+
+fn git_url(
+    ctx: &Context,
+    source: &PluginSource,
+) -> Result<crate::git::GitUrl, crate::source::SourceError> {
+    let github = |repo: &str| crate::git::GitUrl::github(repo, ctx.env.github_base_url.as_deref());
+    Ok(match source {
+        PluginSource::Github { repo, .. } => github(repo)?,
+        PluginSource::GitSubdir { url, .. }
+            if !url.contains(':') && url.split('/').count() == 2 =>
+        {
+            github(url)?
+        }
+        PluginSource::GitUrl { url, .. } | PluginSource::GitSubdir { url, .. } => {
+            crate::git::GitUrl::parse(url)?
+        }
+        _ => {
+            return Err(crate::source::SourceError::Unsupported(
+                source.kind().into(),
+            ));
+        }
+    })
+}
+
+/// `source` pinned to the tag `reference` at `commit`.
+fn pinned(source: &PluginSource, reference: &str, commit: &str) -> PluginSource {
+    let (reference, sha) = (Some(reference.to_string()), Some(commit.to_string()));
+    match source.clone() {
+        PluginSource::Github { repo, .. } => PluginSource::Github {
+            repo,
+            reference,
+            sha,
+        },
+        PluginSource::GitUrl { url, .. } => PluginSource::GitUrl {
+            url,
+            reference,
+            sha,
+        },
+        PluginSource::GitSubdir { url, path, .. } => PluginSource::GitSubdir {
+            url,
+            path,
+            reference,
+            sha,
+        },
+        other => other,
+    }
+}
+
+/// Claude Code's ` (+ N dependencies: a, b)` after an install's line (five names at most).
+pub fn installed_suffix(report: &DependencyReport) -> String {
+    let n = report.installed.len();
+    if n == 0 {
+        return String::new();
+    }
+    let name = |id: &String| {
+        id.rsplit_once('@')
+            .map_or(id.clone(), |(n, _)| n.to_string())
+    };
+    let mut names = (report.installed[..n.min(5)].iter())
+        .map(name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if n > 5 {
+        names.push_str(", …");
+    }
+    let word = if n == 1 { "dependency" } else { "dependencies" };
+    format!(" (+ {n} {word}: {names})")
+}
+
+/// Claude Code's warning about dependencies no added marketplace lists (`root`: the plugin's
+/// name).
+pub fn not_found_warning(report: &DependencyReport, root: &str) -> String {
+    let missing: Vec<String> = (report.not_found.iter())
+        .map(|id| {
+            format!("dependency \"{id}\" was not installed (no marketplace you have added lists it)")
+        })
+        .chain(report.command_sourced.iter().map(|id| {
+            format!(
+                "dependency \"{id}\" was not installed (it is installed by running a command: install it by name)"
+            )
+        }))
+        .collect();
+    if missing.is_empty() {
+        return String::new();
+    }
+    let mut parts: Vec<String> = missing.iter().take(5).cloned().collect();
+    if missing.len() > 5 {
+        parts.push(format!("and {} more", missing.len() - 5));
+    }
+    let them = if missing.len() == 1 { "it" } else { "them" };
+    format!(
+        ". Warning: {}. \"{root}\" will not load without {them}",
+        parts.join("; ")
+    )
+}

@@ -1,0 +1,356 @@
+// Fixtures are git repositories made with the git CLI, and one is served by the loopback git
+// server (Python, git http-backend): Unix only (docs/windows-under-wine.md).
+#![cfg(unix)]
+
+//! Plugin dependencies: installed with the plugin that needs them, at the highest
+//! `{name}--v{version}` tag their ranges allow (a folder marketplace's own repository, or the
+//! plugin's git repository on the loopback server), recorded as Claude Code 2.1.328 records them
+//! (`auto`, `resolvedVersion`, `<version>-<sha12>`); refusals roll everything back.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::githttp::{GitServer, WorkRepo};
+use common::*;
+use serde_json::{Value, json};
+
+fn p(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+/// A plugin folder `plugins/<name>` of `repo` at `version`, needing `deps`.
+fn plugin_at(repo: &WorkRepo, name: &str, version: &str, deps: Option<Value>) {
+    let mut manifest = json!({"name": name, "version": version});
+    if let Some(d) = deps {
+        manifest["dependencies"] = d;
+    }
+    repo.write(
+        &format!("plugins/{name}/.claude-plugin/plugin.json"),
+        &manifest.to_string(),
+    );
+    repo.write(
+        &format!("plugins/{name}/commands/{name}.md"),
+        &format!("# {name} {version}\n"),
+    );
+}
+
+/// Claude Code's probe fixture (spec §18): folder marketplace `dm`, a git work tree: `app`
+/// needs `lib` and `fmt ~2.1.0`, `lib` needs `core`; `fmt` tagged 2.0.0, 2.1.3, 2.2.0.
+/// Returns the marketplace folder and the commit of `fmt--v2.1.3`.
+fn dm(env: &Env, extra_entries: &[Value]) -> (PathBuf, String) {
+    let dir = env.fx.join("dm");
+    let repo = WorkRepo::init(&dir);
+    let mut entries = vec![
+        json!({"name": "app", "source": "./plugins/app", "version": "1.0.0"}),
+        json!({"name": "lib", "source": "./plugins/lib", "version": "0.5.0"}),
+        json!({"name": "core", "source": "./plugins/core"}),
+        json!({"name": "fmt", "source": "./plugins/fmt"}),
+    ];
+    entries.extend(extra_entries.iter().cloned());
+    repo.write(
+        ".claude-plugin/marketplace.json",
+        &json!({"name": "dm", "owner": {"name": "o"}, "plugins": entries}).to_string(),
+    );
+    plugin_at(
+        &repo,
+        "app",
+        "1.0.0",
+        Some(json!(["lib", {"name": "fmt", "version": "~2.1.0"}])),
+    );
+    plugin_at(&repo, "lib", "0.5.0", Some(json!(["core"])));
+    plugin_at(&repo, "core", "1.0.0", None);
+    let mut at_213 = String::new();
+    for v in ["2.0.0", "2.1.3", "2.2.0"] {
+        plugin_at(&repo, "fmt", v, None);
+        let c = repo.commit(&format!("fmt {v}"));
+        repo.tag(&format!("fmt--v{v}"));
+        if v == "2.1.3" {
+            at_213 = c;
+        }
+    }
+    env.run(&["marketplace", "add", p(&dir)]).ok();
+    (dir, at_213)
+}
+
+#[test]
+fn dependencies_install_with_the_plugin_as_claude_code_records_them() {
+    let env = Env::new();
+    let (_, at_213) = dm(&env, &[]);
+    let out = env.run(&["install", "app@dm"]).ok();
+    assert_eq!(
+        out.stdout,
+        "Installing plugin \"app@dm\"...✔ Successfully installed plugin: app@dm (scope: user) (+ 3 dependencies: lib, fmt, core)\n"
+    );
+    let installed = env.installed();
+    let ids: Vec<&String> = installed["plugins"].as_object().unwrap().keys().collect();
+    assert_eq!(ids, ["app@dm", "lib@dm", "fmt@dm", "core@dm"]);
+    let fmt = env.first_record("fmt@dm");
+    let version = format!("2.1.3-{}", &at_213[..12]);
+    assert_eq!(fmt["version"], version.as_str());
+    assert_eq!(fmt["resolvedVersion"], "2.1.3");
+    assert_eq!(fmt["gitCommitSha"], at_213.as_str());
+    assert_eq!(fmt["auto"], true);
+    let keys: Vec<&str> = fmt
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "scope",
+            "installPath",
+            "version",
+            "installedAt",
+            "lastUpdated",
+            "gitCommitSha",
+            "resolvedVersion",
+            "auto"
+        ]
+    );
+    let dir = env.plugins().join("cache/dm/fmt").join(&version);
+    assert_eq!(fmt["installPath"], p(&dir));
+    // The tagged commit's files, not the work tree's (which is at 2.2.0).
+    assert_eq!(
+        fs::read_to_string(dir.join("commands/fmt.md")).unwrap(),
+        "# fmt 2.1.3\n"
+    );
+    for id in ["lib@dm", "core@dm"] {
+        let rec = env.first_record(id);
+        assert_eq!(rec["auto"], true, "{id}");
+        assert!(rec.get("resolvedVersion").is_none(), "{id}");
+    }
+    assert!(env.first_record("app@dm").get("auto").is_none());
+    let enabled = &env.settings()["enabledPlugins"];
+    for id in ["app@dm", "lib@dm", "fmt@dm", "core@dm"] {
+        assert_eq!(enabled[id], true, "{id}");
+    }
+}
+
+#[test]
+fn conflicting_or_invalid_ranges_refuse_and_leave_nothing_recorded() {
+    let env = Env::new();
+    let dir = env.fx.join("cm");
+    let repo = WorkRepo::init(&dir);
+    repo.write(
+        ".claude-plugin/marketplace.json",
+        &json!({"name": "cm", "owner": {"name": "o"}, "plugins": [
+            {"name": "a", "source": "./plugins/a"},
+            {"name": "b", "source": "./plugins/b"},
+            {"name": "bad", "source": "./plugins/bad"},
+            {"name": "fmt", "source": "./plugins/fmt"},
+        ]})
+        .to_string(),
+    );
+    plugin_at(
+        &repo,
+        "a",
+        "1.0.0",
+        Some(json!(["b", {"name": "fmt", "version": "~2.1.0"}])),
+    );
+    plugin_at(
+        &repo,
+        "b",
+        "1.0.0",
+        Some(json!([{"name": "fmt", "version": "^2.2.0"}])),
+    );
+    plugin_at(
+        &repo,
+        "bad",
+        "1.0.0",
+        Some(json!([{"name": "fmt", "version": "not a range!!"}])),
+    );
+    plugin_at(&repo, "fmt", "2.2.0", None);
+    repo.commit("all");
+    repo.tag("fmt--v2.2.0");
+    env.run(&["marketplace", "add", p(&dir)]).ok();
+
+    let out = env.run(&["install", "a@cm", "--json"]).fails();
+    let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        doc["message"],
+        "Dependency \"fmt@cm\" has conflicting version requirements (no version satisfies all of: ~2.1.0, ^2.2.0)"
+    );
+    assert_eq!(doc["failureCode"], "dependency_version_conflict");
+    assert_eq!(env.installed()["plugins"], json!({}), "all rolled back");
+    let enabled = &env.settings()["enabledPlugins"];
+    assert!(
+        enabled.as_object().is_none_or(|m| m.is_empty()),
+        "{enabled}"
+    );
+
+    let out = env.run(&["install", "bad@cm"]).fails();
+    assert_eq!(
+        out.stderr,
+        "✘ Failed to install plugin \"bad@cm\": Dependency \"fmt@cm\" has an invalid version requirement among: “not a range!!”\n"
+    );
+    assert_eq!(env.installed()["plugins"], json!({}));
+}
+
+#[test]
+fn unknown_cross_marketplace_and_circular_dependencies() {
+    let env = Env::new();
+    let other = env.fx.join("ot");
+    plugin(&other.join("plugins/helper"), "helper", Some("1.0.0"));
+    marketplace(
+        &other,
+        "ot",
+        r#"[{"name":"helper","source":"./plugins/helper"}]"#,
+    );
+    env.run(&["marketplace", "add", p(&other)]).ok();
+    let em = env.fx.join("em");
+    let write_plugin = |name: &str, deps: Value| {
+        write(
+            &em.join(format!("plugins/{name}/.claude-plugin/plugin.json")),
+            &json!({"name": name, "version": "1.0.0", "dependencies": deps}).to_string(),
+        );
+    };
+    write_plugin("unk", json!(["nope"]));
+    write_plugin("xm", json!(["helper@ot"]));
+    write_plugin("pca", json!(["pcb"]));
+    write_plugin("pcb", json!(["pca"]));
+    let entries = |allow: Option<&str>| {
+        let mut doc = json!({"name": "em", "owner": {"name": "o"}, "plugins": [
+            {"name": "unk", "source": "./plugins/unk"},
+            {"name": "xm", "source": "./plugins/xm"},
+            {"name": "pca", "source": "./plugins/pca"},
+            {"name": "pcb", "source": "./plugins/pcb"},
+        ]});
+        if let Some(m) = allow {
+            doc["allowCrossMarketplaceDependenciesOn"] = json!([m]);
+        }
+        write(
+            &em.join(".claude-plugin/marketplace.json"),
+            &doc.to_string(),
+        );
+    };
+    entries(None);
+    env.run(&["marketplace", "add", p(&em)]).ok();
+
+    let out = env.run(&["install", "unk@em"]).ok();
+    assert_eq!(
+        out.stdout,
+        "Installing plugin \"unk@em\"...✔ Successfully installed plugin: unk@em (scope: user). Warning: dependency \"nope@em\" was not installed (no marketplace you have added lists it). \"unk\" will not load without it\n"
+    );
+    // Another marketplace, not allowed by this one: skipped without a word.
+    let out = env.run(&["install", "xm@em"]).ok();
+    assert_eq!(
+        out.stdout,
+        "Installing plugin \"xm@em\"...✔ Successfully installed plugin: xm@em (scope: user)\n"
+    );
+    assert!(env.installed()["plugins"].get("helper@ot").is_none());
+    // Allowed: installed.
+    env.run(&["uninstall", "xm@em"]).ok();
+    entries(Some("ot"));
+    env.run(&["marketplace", "update", "em"]).ok();
+    let out = env.run(&["install", "xm@em"]).ok();
+    assert!(
+        out.stdout.ends_with("(+ 1 dependency: helper)\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.first_record("helper@ot")["auto"], true);
+    // A cycle ends the walk.
+    let out = env.run(&["install", "pca@em"]).ok();
+    assert!(
+        out.stdout.ends_with("(+ 1 dependency: pcb)\n"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn a_git_dependency_resolves_the_highest_tag_of_its_repository() {
+    let env = Env::new();
+    let srv = env.fx.join("srv");
+    let gd = WorkRepo::init(&env.fx.join("work/gd"));
+    let mut commits = Vec::new();
+    for v in ["1.0.0", "1.5.0", "3.0.0-beta.1"] {
+        gd.write(
+            ".claude-plugin/plugin.json",
+            &json!({"name": "gd", "version": v}).to_string(),
+        );
+        gd.write("commands/gd.md", &format!("# gd {v}\n"));
+        commits.push(gd.commit(v));
+        if v == "1.5.0" {
+            gd.tag_annotated(&format!("gd--v{v}"), "release");
+        } else {
+            gd.tag(&format!("gd--v{v}"));
+        }
+    }
+    gd.publish(&srv.join("git/gd.git"));
+    let server = GitServer::start(&srv);
+    let url = server.url("git/gd.git");
+    let m = env.fx.join("gm");
+    for (name, range) in [("wants1", "^1.0.0"), ("wants9", "^9.0.0")] {
+        write(
+            &m.join(format!("plugins/{name}/.claude-plugin/plugin.json")),
+            &json!({"name": name, "version": "1.0.0",
+                    "dependencies": [{"name": "gd", "version": range}]})
+            .to_string(),
+        );
+    }
+    marketplace(
+        &m,
+        "gm",
+        &json!([
+            {"name": "wants1", "source": "./plugins/wants1"},
+            {"name": "wants9", "source": "./plugins/wants9"},
+            {"name": "gd", "source": {"source": "url", "url": url}},
+        ])
+        .to_string(),
+    );
+    env.run(&["marketplace", "add", p(&m)]).ok();
+    let out = env.run(&["install", "wants1@gm"]).ok();
+    assert!(
+        out.stdout.ends_with("(+ 1 dependency: gd)\n"),
+        "{}",
+        out.stdout
+    );
+    let rec = env.first_record("gd@gm");
+    // The annotated tag's commit, not the tag object; the pre-release is not in ^1.0.0.
+    assert_eq!(rec["gitCommitSha"], commits[1].as_str());
+    assert_eq!(rec["resolvedVersion"], "1.5.0");
+    assert_eq!(
+        rec["version"],
+        format!("1.5.0-{}", &commits[1][..12]).as_str()
+    );
+    let dir = PathBuf::from(rec["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(dir.join("commands/gd.md")).unwrap(),
+        "# gd 1.5.0\n"
+    );
+
+    let out = env.run(&["install", "wants9@gm"]).fails();
+    assert_eq!(
+        out.stderr,
+        "✘ Failed to install plugin \"wants9@gm\": Dependency \"gd@gm\" is installed at 1.5.0, which does not satisfy: ^9.0.0. To look for a version in range, run `plugin update gd@gm`\n"
+    );
+    assert!(env.installed()["plugins"].get("wants9@gm").is_none());
+    env.run(&["uninstall", "gd@gm"]).ok();
+    let out = env.run(&["install", "wants9@gm"]).fails();
+    assert_eq!(
+        out.stderr,
+        "✘ Failed to install plugin \"wants9@gm\": Dependency \"gd@gm\" has no git tag satisfying >=9.0.0 <10.0.0-0\n"
+    );
+    assert!(env.installed()["plugins"].get("wants9@gm").is_none());
+}
+
+#[test]
+fn a_dependency_managed_settings_block_refuses_the_install() {
+    let env = Env::new();
+    dm(&env, &[]);
+    env.write_managed(None, &json!({"enabledPlugins": {"core@dm": false}}));
+    let out = env.run(&["install", "app@dm", "--json"]).fails();
+    let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        doc["message"],
+        "Plugin \"app\" depends on \"core@dm\", which is blocked by your organization's policy"
+    );
+    assert_eq!(doc["failureCode"], "dependency_policy_blocked");
+    assert_eq!(env.installed()["plugins"], json!({}), "all rolled back");
+}
