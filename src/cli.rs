@@ -41,6 +41,9 @@ pub enum Command {
     Update(UpdateArgs),
     /// Show which installed plugins an update would change (nothing is applied)
     Outdated(OutdatedArgs),
+    /// Remove auto-installed dependencies that are no longer needed
+    #[command(visible_alias = "autoremove")]
+    Prune(PruneDepsArgs),
     /// Manage Claude Code marketplaces
     #[command(subcommand)]
     Marketplace(MarketplaceCommand),
@@ -65,6 +68,22 @@ pub enum Command {
     Unlink(UnlinkArgs),
     /// Create a new plugin folder (manifest, one skill, one command, README)
     Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneDepsArgs {
+    /// List what would be removed without removing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Prune at scope: user, project, or local
+    #[arg(short, long, default_value = "user")]
+    pub scope: String,
+    /// Skip the confirmation prompt (required when input or output is piped or redirected)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Print one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -489,6 +508,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Disable(a) => a.json,
         Command::Update(a) => a.json,
         Command::Outdated(a) => a.json,
+        Command::Prune(a) => a.json,
         Command::Cache(CacheCommand::Verify { json, .. }) => *json,
         Command::Marketplace(
             MarketplaceCommand::Add { json, .. }
@@ -517,6 +537,7 @@ fn scope_arg(c: &Command) -> Option<&str> {
         | Command::Uninstall(UninstallArgs { scope, .. })
         | Command::Link(LinkArgs { scope, .. })
         | Command::Unlink(UnlinkArgs { scope, .. })
+        | Command::Prune(PruneDepsArgs { scope, .. })
         | Command::Marketplace(MarketplaceCommand::Add { scope, .. }) => Some(scope),
         Command::Enable(EnableArgs { scope, .. })
         | Command::Disable(DisableArgs { scope, .. })
@@ -549,6 +570,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Disable(a) => disable(&ctx, a),
         Command::Update(a) => update(&ctx, a),
         Command::Outdated(a) => outdated(&ctx, a),
+        Command::Prune(a) => prune(&ctx, &a),
         Command::Marketplace(m) => run_marketplace(&ctx, m),
         Command::Cache(c) => run_cache(&ctx, c),
         Command::Sync(a) => sync(&ctx, &a),
@@ -713,12 +735,46 @@ fn uninstall(ctx: &Context, a: &UninstallArgs) -> i32 {
     let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
         return 1;
     };
-    output::uninstall(
-        &Out::new(a.json),
-        &a.plugin,
-        scope,
-        ops::uninstall::uninstall(ctx, &a.plugin, scope, a.keep_data),
-    )
+    let r = ops::uninstall::uninstall(ctx, &a.plugin, scope, a.keep_data);
+    // What the uninstall left unneeded (a failed scan says nothing).
+    let note = r.as_ref().ok().and_then(|_| {
+        let found = ops::dependencies::unneeded(ctx, scope).ok()?;
+        ops::dependencies::unneeded_note(&found, scope)
+    });
+    output::uninstall(&Out::new(a.json), &a.plugin, scope, r, note.as_deref())
+}
+
+/// `plugin prune`: list what nothing needs, then (asked at a terminal, or with `-y`) remove it.
+fn prune(ctx: &Context, a: &PruneDepsArgs) -> i32 {
+    use std::io::IsTerminal;
+    let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
+        return 1;
+    };
+    let out = Out::new(a.json);
+    let found = match ops::dependencies::unneeded(ctx, scope) {
+        Ok(f) => f,
+        Err(e) => return output::prune_failed(&out, &e),
+    };
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let decision = if a.dry_run || found.plugins.is_empty() || !found.unloadable.is_empty() {
+        output::PruneDecision::Nothing
+    } else if a.yes {
+        output::PruneDecision::Remove
+    } else if !terminal || a.json {
+        output::PruneDecision::NeedsYes
+    } else if output::confirm_prune(&found, scope) {
+        output::PruneDecision::Remove
+    } else {
+        output::PruneDecision::Aborted
+    };
+    let removed = match decision {
+        output::PruneDecision::Remove => match ops::dependencies::prune(ctx, scope, false) {
+            Ok(done) => Some(done),
+            Err(e) => return output::prune_failed(&out, &e),
+        },
+        _ => None,
+    };
+    output::prune(&out, scope, a.dry_run, &found, decision, removed.as_ref())
 }
 
 fn enable(ctx: &Context, a: &EnableArgs) -> i32 {

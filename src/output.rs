@@ -41,11 +41,13 @@ macro_rules! eprintln {
 
 pub mod configure;
 pub mod consent;
+mod dependencies;
 mod details;
 pub mod json;
 mod resolve;
 pub mod stdio;
 mod sync;
+pub use dependencies::{PruneDecision, confirm_prune, prune, prune_failed};
 pub use details::details;
 pub use resolve::resolve;
 pub use sync::{no_project_reason, settings, sync};
@@ -476,13 +478,23 @@ fn install_json(plugin: &str, r: &InstallReport, scope: Scope, message: String) 
     line
 }
 
-pub fn uninstall(out: &Out, typed: &str, scope: Scope, r: Result<UninstallReport, OpError>) -> i32 {
+pub fn uninstall(
+    out: &Out,
+    typed: &str,
+    scope: Scope,
+    r: Result<UninstallReport, OpError>,
+    unneeded: Option<&str>,
+) -> i32 {
     match r {
         Ok(r) => {
-            let message = format!(
+            let mut message = format!(
                 "Successfully uninstalled plugin: {} (scope: {})",
                 r.name, r.scope
             );
+            // Claude Code's line about dependencies left unneeded follows its own.
+            if let Some(note) = unneeded {
+                message = format!("{message}\n{note}");
+            }
             if out.json {
                 json_line(&json::Uninstalled {
                     head: PluginHead::ok("uninstall", typed, &r.id, r.scope),

@@ -354,3 +354,63 @@ fn a_dependency_managed_settings_block_refuses_the_install() {
     assert_eq!(doc["failureCode"], "dependency_policy_blocked");
     assert_eq!(env.installed()["plugins"], json!({}), "all rolled back");
 }
+
+#[test]
+fn uninstall_names_what_is_no_longer_needed_and_prune_removes_it() {
+    let env = Env::new();
+    let (_, at_213) = dm(&env, &[]);
+    env.run(&["install", "app@dm"]).ok();
+    let out = env.run(&["uninstall", "app@dm"]).ok();
+    assert_eq!(
+        out.stdout,
+        "✔ Successfully uninstalled plugin: app (scope: user)\n3 auto-installed dependencies no longer needed: lib, fmt, core. Run `plugin prune` to remove.\n"
+    );
+    let listing = format!(
+        "3 auto-installed plugins no longer needed at user scope:\n  lib@dm (0.5.0)\n  fmt@dm (2.1.3-{})\n  core@dm (1.0.0)\n",
+        &at_213[..12]
+    );
+    let out = env.run(&["prune", "--dry-run"]).ok();
+    assert_eq!(
+        out.stdout,
+        format!("{listing}(dry run — nothing removed)\n")
+    );
+    // In a pipe without -y: listed, nothing removed, exit 0 (Claude Code's).
+    let out = env.run(&["autoremove"]).ok();
+    assert_eq!(
+        out.stdout,
+        format!("{listing}Not a TTY — run `plugin prune -y` to remove.\n")
+    );
+    assert_eq!(env.installed()["plugins"].as_object().unwrap().len(), 3);
+
+    let out = env.run(&["prune", "-y", "--json"]).ok();
+    let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(doc["removed"], json!(["lib@dm", "fmt@dm", "core@dm"]));
+    assert_eq!(
+        doc["message"],
+        "Removed 3 auto-installed plugins: lib, fmt, core"
+    );
+    assert_eq!(env.installed()["plugins"], json!({}));
+    assert_eq!(env.settings()["enabledPlugins"], json!({}));
+    // The version folders stay, marked orphaned (Claude Code's); `cache prune` removes them.
+    assert!(
+        env.plugins()
+            .join("cache/dm/fmt")
+            .join(format!("2.1.3-{}", &at_213[..12]))
+            .join(".orphaned_at")
+            .is_file()
+    );
+    let out = env.run(&["prune"]).ok();
+    assert_eq!(
+        out.stdout,
+        "Nothing to prune (no auto-installed plugins at user scope).\n"
+    );
+
+    // Something installed by name keeps what it needs.
+    env.run(&["install", "app@dm"]).ok();
+    env.run(&["uninstall", "fmt@dm"]).ok();
+    let out = env.run(&["prune"]).ok();
+    assert_eq!(
+        out.stdout,
+        "Nothing to prune (2 auto-installed plugins at user scope, all still needed).\n"
+    );
+}

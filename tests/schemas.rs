@@ -278,6 +278,7 @@ fn every_json_output_matches_its_schema() {
     assert_eq!(v["outcome"], "failed", "{v}");
     c.run(&["cache", "prune", "--older-than", "0", "--json"], 0);
     c.run(&["cache", "prune", "--dry-run", "--json"], 0);
+    c.run(&["prune", "--dry-run", "--json"], 0);
 
     c.run(&["validate", m1, "--json"], 0);
     let busy = dir.join("plugins/busy");

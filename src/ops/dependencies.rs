@@ -431,3 +431,101 @@ pub fn not_found_warning(report: &DependencyReport, root: &str) -> String {
         parts.join("; ")
     )
 }
+
+/// The auto-installed plugins at a scope that nothing needs any more: those recorded `auto`
+/// that no plugin installed by name reaches through `dependencies`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Unneeded {
+    /// `(id, recorded version)`, in the order of the records.
+    pub plugins: Vec<(String, String)>,
+    /// How many plugins at the scope are auto-installed.
+    pub auto_count: usize,
+    /// Installations whose manifest cannot be read: what they need is unknown, so nothing is
+    /// called unneeded.
+    pub unloadable: Vec<String>,
+}
+
+/// [`Unneeded`] at `scope` (and this project, for project and local scope).
+pub fn unneeded(ctx: &Context, scope: Scope) -> Result<Unneeded, OpError> {
+    let project = ctx.project_for(scope);
+    let records: Vec<(String, crate::state::InstallRecord)> = (ctx.installed()?.all().into_iter())
+        .filter(|(_, r)| r.matches(scope, project.as_deref()))
+        .collect();
+    let mut needs: Vec<(String, Vec<String>)> = Vec::new();
+    let mut out = Unneeded::default();
+    for (id, rec) in &records {
+        let (name, marketplace) = id.rsplit_once('@').unwrap_or((id.as_str(), ""));
+        let dir = Path::new(&rec.install_path);
+        match crate::manifest::read_manifest(dir, dir, name) {
+            Ok(m) if dir.is_dir() => needs.push((
+                id.clone(),
+                m.map(|m| crate::schema::plugin_manifest::dependency_ids(&m.raw, marketplace))
+                    .unwrap_or_default(),
+            )),
+            _ => out.unloadable.push(id.clone()),
+        }
+    }
+    if !out.unloadable.is_empty() {
+        return Ok(out);
+    }
+    let mut reached: Vec<String> = (records.iter())
+        .filter(|(_, r)| r.auto != Some(true))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut i = 0;
+    while i < reached.len() {
+        let id = reached[i].clone();
+        for (_, deps) in needs.iter().filter(|(n, _)| *n == id) {
+            for d in deps {
+                if !reached.contains(d) {
+                    reached.push(d.clone());
+                }
+            }
+        }
+        i += 1;
+    }
+    for (id, rec) in &records {
+        if rec.auto == Some(true) {
+            out.auto_count += 1;
+            if !reached.contains(id) {
+                out.plugins.push((id.clone(), rec.version.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `plugin prune`: the unneeded plugins at `scope`, uninstalled unless `dry_run` (records and
+/// `enabledPlugins` keys go, data folders are deleted, version folders are marked orphaned).
+pub fn prune(ctx: &Context, scope: Scope, dry_run: bool) -> Result<Unneeded, OpError> {
+    let found = unneeded(ctx, scope)?;
+    if !dry_run && found.unloadable.is_empty() {
+        for (id, _) in &found.plugins {
+            super::uninstall::uninstall(ctx, id, scope, false)?;
+        }
+    }
+    Ok(found)
+}
+
+/// Claude Code's line after an uninstall that left auto-installed plugins unneeded.
+pub fn unneeded_note(found: &Unneeded, scope: Scope) -> Option<String> {
+    if found.plugins.is_empty() || !found.unloadable.is_empty() {
+        return None;
+    }
+    let n = found.plugins.len();
+    let word = if n == 1 { "dependency" } else { "dependencies" };
+    let mut names = (found.plugins.iter().take(5))
+        .map(|(id, _)| id.rsplit_once('@').map_or(id.as_str(), |(n, _)| n))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if n > 5 {
+        names.push_str(", …");
+    }
+    let flag = match scope {
+        Scope::User => String::new(),
+        other => format!(" --scope {other}"),
+    };
+    Some(format!(
+        "{n} auto-installed {word} no longer needed: {names}. Run `plugin prune{flag}` to remove."
+    ))
+}

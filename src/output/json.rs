@@ -137,6 +137,34 @@ pub struct Uninstalled {
     pub message: String,
 }
 
+/// `prune --json` (ours): the auto-installed plugins nothing needs, and what was removed.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DependenciesPruned {
+    pub schema_version: u32,
+    pub command: String,
+    pub outcome: Outcome,
+    pub scope: Scope,
+    pub dry_run: bool,
+    /// Auto-installed plugins no installed-by-name plugin needs.
+    pub unneeded: Vec<UnneededPlugin>,
+    /// Those removed by this run (`-y`).
+    pub removed: Vec<String>,
+    /// Installations whose manifest could not be read (then nothing is called unneeded).
+    pub unloadable: Vec<String>,
+    /// The text the command prints without `--json`.
+    pub message: String,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UnneededPlugin {
+    pub plugin_id: String,
+    pub version: String,
+}
+
 /// `enable --json`, `disable --json`.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -801,6 +829,10 @@ mod schemas {
                 schema_for!(Either<VerifyList, CommandFailure>),
             ),
             ("cache-prune", schema_for!(Either<Pruned, CommandFailure>)),
+            (
+                "prune",
+                schema_for!(Either<DependenciesPruned, CommandFailure>),
+            ),
             ("sync", schema_for!(Either<Synced, CommandFailure>)),
             (
                 "settings",
