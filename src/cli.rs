@@ -736,12 +736,22 @@ fn uninstall(ctx: &Context, a: &UninstallArgs) -> i32 {
         return 1;
     };
     let r = ops::uninstall::uninstall(ctx, &a.plugin, scope, a.keep_data);
-    // What the uninstall left unneeded (a failed scan says nothing).
+    // Who still needs it, and what the uninstall left unneeded (a failed scan says nothing).
+    let required_by = (r.as_ref().ok())
+        .and_then(|u| ops::dependencies::required_by(ctx, &u.id).ok())
+        .unwrap_or_default();
     let note = r.as_ref().ok().and_then(|_| {
         let found = ops::dependencies::unneeded(ctx, scope).ok()?;
         ops::dependencies::unneeded_note(&found, scope)
     });
-    output::uninstall(&Out::new(a.json), &a.plugin, scope, r, note.as_deref())
+    output::uninstall(
+        &Out::new(a.json),
+        &a.plugin,
+        scope,
+        r,
+        &required_by,
+        note.as_deref(),
+    )
 }
 
 /// `plugin prune`: list what nothing needs, then (asked at a terminal, or with `-y`) remove it.

@@ -290,6 +290,9 @@ fn plugin_failure(
             installed_scope: e.installed_scope(),
             already_in_goal_state: e.is_already_in_goal_state().then_some(true),
             shown_command: e.shown_command().cloned(),
+            reverse_dependents: e.reverse_dependents(),
+            disable_first: e.disable_first(),
+            dependencies: e.missing_dependencies(),
         });
     } else if command == "install" {
         out.progress_failed();
@@ -483,6 +486,7 @@ pub fn uninstall(
     typed: &str,
     scope: Scope,
     r: Result<UninstallReport, OpError>,
+    required_by: &[String],
     unneeded: Option<&str>,
 ) -> i32 {
     match r {
@@ -491,6 +495,12 @@ pub fn uninstall(
                 "Successfully uninstalled plugin: {} (scope: {})",
                 r.name, r.scope
             );
+            if !required_by.is_empty() {
+                message.push_str(&format!(
+                    " — warning: required by {}",
+                    required_by.join(", ")
+                ));
+            }
             // Claude Code's line about dependencies left unneeded follows its own.
             if let Some(note) = unneeded {
                 message = format!("{message}\n{note}");
@@ -524,10 +534,18 @@ pub fn toggle(
     };
     match r {
         Ok(r) => {
-            let message = format!(
+            let mut message = format!(
                 "Successfully {verb} plugin: {} (scope: {})",
                 r.name, r.scope
             );
+            if !r.also_enabled.is_empty() {
+                let n = r.also_enabled.len();
+                let names: Vec<&str> = (r.also_enabled.iter())
+                    .map(|i| i.rsplit_once('@').map_or(i.as_str(), |(n, _)| n))
+                    .collect();
+                let word = if n == 1 { "dependency" } else { "dependencies" };
+                message.push_str(&format!(" (also enabled {n} {word}: {})", names.join(", ")));
+            }
             if out.json {
                 json_line(&json::Toggled {
                     head: PluginHead::ok(command, typed, &r.id, r.scope),

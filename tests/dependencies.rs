@@ -414,3 +414,54 @@ fn uninstall_names_what_is_no_longer_needed_and_prune_removes_it() {
         "Nothing to prune (2 auto-installed plugins at user scope, all still needed).\n"
     );
 }
+
+#[test]
+fn disable_and_enable_follow_dependencies() {
+    let env = Env::new();
+    dm(&env, &[]);
+    env.run(&["install", "app@dm"]).ok();
+    let out = env.run(&["disable", "core@dm"]).fails();
+    assert_eq!(
+        out.stderr,
+        "✘ Failed to disable plugin \"core@dm\": core is still required by lib. Disable that plugin first, or disable everything together: plugin disable app@dm && plugin disable lib@dm && plugin disable core@dm\n"
+    );
+    let out = env.run(&["disable", "lib@dm", "--json"]).fails();
+    let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(doc["failureCode"], "required_by_dependents");
+    assert_eq!(doc["reverseDependents"], json!(["app"]));
+    assert_eq!(doc["disableFirst"], json!(["app@dm"]));
+    assert_eq!(
+        env.settings()["enabledPlugins"]["lib@dm"],
+        true,
+        "unchanged"
+    );
+
+    for id in ["app@dm", "lib@dm", "core@dm"] {
+        env.run(&["disable", id]).ok();
+    }
+    let out = env.run(&["enable", "app@dm"]).ok();
+    assert_eq!(
+        out.stdout,
+        "✔ Successfully enabled plugin: app (scope: user) (also enabled 2 dependencies: lib, core)\n"
+    );
+    let enabled = &env.settings()["enabledPlugins"];
+    for id in ["app@dm", "lib@dm", "core@dm", "fmt@dm"] {
+        assert_eq!(enabled[id], true, "{id}");
+    }
+
+    let out = env.run(&["uninstall", "lib@dm"]).ok();
+    assert_eq!(
+        out.stdout,
+        "✔ Successfully uninstalled plugin: lib (scope: user) — warning: required by app\n1 auto-installed dependency no longer needed: core. Run `plugin prune` to remove.\n"
+    );
+    env.run(&["disable", "app@dm"]).ok();
+    let out = env.run(&["enable", "app@dm", "--json"]).fails();
+    let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        doc["message"],
+        "app depends on lib@dm, which is not installed. Install it first: plugin install lib@dm"
+    );
+    assert_eq!(doc["failureCode"], "dependency_missing");
+    assert_eq!(doc["dependencies"], json!(["lib@dm"]));
+    assert_eq!(env.settings()["enabledPlugins"]["app@dm"], false);
+}

@@ -529,3 +529,122 @@ pub fn unneeded_note(found: &Unneeded, scope: Scope) -> Option<String> {
         "{n} auto-installed {word} no longer needed: {names}. Run `plugin prune{flag}` to remove."
     ))
 }
+
+/// Each plugin installed where it counts from here (user and managed scope, and this
+/// project's) with the ids its manifest says it depends on.
+pub fn declared_dependencies(ctx: &Context) -> Result<Vec<(String, Vec<String>)>, OpError> {
+    let project = ctx.loc.project_path().to_path_buf();
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for (id, rec, _) in ctx.installed()?.visible_from(&project) {
+        if out.iter().any(|(seen, _)| *seen == id) {
+            continue;
+        }
+        let (name, marketplace) = id.rsplit_once('@').unwrap_or((id.as_str(), ""));
+        let dir = Path::new(&rec.install_path);
+        let deps = match crate::manifest::read_manifest(dir, dir, name) {
+            Ok(Some(m)) => crate::schema::plugin_manifest::dependency_ids(&m.raw, marketplace),
+            _ => Vec::new(),
+        };
+        out.push((id, deps));
+    }
+    Ok(out)
+}
+
+/// The enabled plugins that depend on `id`: those that name it (their names, Claude Code's
+/// `reverseDependents`), and every enabled plugin that depends on it through others, the most
+/// dependent first (what must be disabled before it).
+pub fn enabled_dependents(
+    graph: &[(String, Vec<String>)],
+    id: &str,
+    is_enabled: impl Fn(&str) -> bool,
+) -> (Vec<String>, Vec<String>) {
+    let direct: Vec<String> = (graph.iter())
+        .filter(|(other, deps)| other != id && is_enabled(other) && deps.iter().any(|d| d == id))
+        .map(|(other, _)| other.clone())
+        .collect();
+    // Depth first, dependents of a dependent before it.
+    fn visit(
+        graph: &[(String, Vec<String>)],
+        id: &str,
+        is_enabled: &dyn Fn(&str) -> bool,
+        out: &mut Vec<String>,
+        on_path: &mut Vec<String>,
+    ) {
+        for (other, deps) in graph {
+            if other == id
+                || !is_enabled(other)
+                || !deps.iter().any(|d| d == id)
+                || out.contains(other)
+                || on_path.contains(other)
+            {
+                continue;
+            }
+            on_path.push(other.clone());
+            visit(graph, other, is_enabled, out, on_path);
+            on_path.pop();
+            out.push(other.clone());
+        }
+    }
+    let mut chain = Vec::new();
+    visit(
+        graph,
+        id,
+        &is_enabled,
+        &mut chain,
+        &mut vec![id.to_string()],
+    );
+    (direct, chain)
+}
+
+/// What enabling `id` must enable with it: its dependencies, transitively, that are not
+/// enabled yet (breadth first); `Err` with those not installed at all.
+pub fn to_enable_with(
+    graph: &[(String, Vec<String>)],
+    id: &str,
+    is_enabled: impl Fn(&str) -> bool,
+) -> Result<Vec<String>, Vec<String>> {
+    let installed = |d: &str| graph.iter().any(|(i, _)| i == d);
+    let mut seen = vec![id.to_string()];
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    let mut i = 0;
+    while i < seen.len() {
+        let at = seen[i].clone();
+        for (_, deps) in graph.iter().filter(|(g, _)| *g == at) {
+            for d in deps {
+                if seen.contains(d) {
+                    continue;
+                }
+                seen.push(d.clone());
+                if !installed(d) {
+                    missing.push(d.clone());
+                } else if !is_enabled(d) {
+                    out.push(d.clone());
+                }
+            }
+        }
+        i += 1;
+    }
+    match missing.is_empty() {
+        true => Ok(out),
+        false => Err(missing),
+    }
+}
+
+/// The names of the enabled plugins that name `id` as a dependency (Claude Code warns about
+/// them when `id` is uninstalled).
+pub fn required_by(ctx: &Context, id: &str) -> Result<Vec<String>, OpError> {
+    let graph = declared_dependencies(ctx)?;
+    let files = ctx.writable_settings()?;
+    let managed = ctx.managed()?;
+    let enabled = |other: &str| {
+        super::enable::managed_value(managed, other)
+            .or(super::enable::deciding(&files, other).map(|(_, v)| v))
+            == Some(true)
+    };
+    let (direct, _) = enabled_dependents(&graph, id, enabled);
+    Ok(direct
+        .iter()
+        .map(|i| i.rsplit_once('@').map_or(i.clone(), |(n, _)| n.to_string()))
+        .collect())
+}

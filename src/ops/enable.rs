@@ -45,6 +45,36 @@ pub enum ToggleError {
         "Managed settings are read-only: they come from your organization and this tool never writes them. Use --scope user, project or local."
     )]
     ManagedReadOnly,
+    /// Disabling a plugin that enabled plugins depend on (Claude Code's message and chain).
+    #[error(
+        "{name} is still required by {}. Disable {} first, or disable everything together: {}",
+        names(.dependents).join(", "),
+        if .dependents.len() == 1 { "that plugin" } else { "those plugins" },
+        .disable_first.iter().chain(std::iter::once(.id)).map(|i| format!("plugin disable {i}")).collect::<Vec<_>>().join(" && ")
+    )]
+    RequiredByDependents {
+        id: String,
+        name: String,
+        /// The enabled plugins that name it (ids).
+        dependents: Vec<String>,
+        /// Every enabled plugin depending on it, the most dependent first.
+        disable_first: Vec<String>,
+    },
+    #[error(
+        "{name} depends on {}, which {} not installed. Install {} first: {}",
+        .missing.join(", "),
+        if .missing.len() == 1 { "is" } else { "are" },
+        if .missing.len() == 1 { "it" } else { "them" },
+        .missing.iter().map(|i| format!("plugin install {i}")).collect::<Vec<_>>().join(" && ")
+    )]
+    DependencyMissing { name: String, missing: Vec<String> },
+}
+
+/// The names of plugin ids.
+fn names(ids: &[String]) -> Vec<&str> {
+    ids.iter()
+        .map(|i| i.rsplit_once('@').map_or(i.as_str(), |(n, _)| n))
+        .collect()
 }
 
 impl ToggleError {
@@ -57,6 +87,8 @@ impl ToggleError {
             ToggleError::SetAtOtherScope { .. } => "not_installed_at_scope",
             ToggleError::PolicyBlocked { .. } => "plugin_policy_blocked",
             ToggleError::ManagedOverride => "managed_settings_override",
+            ToggleError::RequiredByDependents { .. } => "required_by_dependents",
+            ToggleError::DependencyMissing { .. } => "dependency_missing",
             ToggleError::ManagedReadOnly => "error_validation",
         }
     }
@@ -67,6 +99,8 @@ pub struct EnableReport {
     pub id: String,
     pub name: String,
     pub scope: Scope,
+    /// Dependencies enabled with it (ids).
+    pub also_enabled: Vec<String>,
 }
 
 /// What managed settings say about `id` in `enabledPlugins`: `true` forces it on everywhere,
@@ -192,13 +226,45 @@ pub fn set_enabled(
         }
         .into());
     }
+    // Dependencies: a plugin others need stays enabled; one enabled brings what it needs.
+    let graph = super::dependencies::declared_dependencies(ctx)?;
+    let effective = |other: &str| {
+        managed_value(managed, other).or(deciding(&files, other).map(|(_, v)| v)) == Some(true)
+    };
+    let mut also_enabled = Vec::new();
+    if enable {
+        let at_target = |other: &str| files[file_index].enabled(other) == Some(true);
+        also_enabled =
+            super::dependencies::to_enable_with(&graph, &id, at_target).map_err(|missing| {
+                ToggleError::DependencyMissing {
+                    name: r.name.clone(),
+                    missing,
+                }
+            })?;
+    } else {
+        let (dependents, disable_first) =
+            super::dependencies::enabled_dependents(&graph, &id, effective);
+        if !dependents.is_empty() {
+            return Err(ToggleError::RequiredByDependents {
+                id,
+                name: r.name,
+                dependents,
+                disable_first,
+            }
+            .into());
+        }
+    }
     let file = &mut files[file_index];
     file.set_enabled(&id, enable);
+    for dep in &also_enabled {
+        file.set_enabled(dep, true);
+    }
     super::in_transaction(|tx| file.write(tx).map_err(OpError::settings_write))?;
     Ok(EnableReport {
         id,
         name: r.name,
         scope: target,
+        also_enabled,
     })
 }
 

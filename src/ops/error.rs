@@ -303,6 +303,38 @@ impl OpError {
         }
     }
 
+    /// `disable` refused: the names of the enabled plugins that need the plugin.
+    pub fn reverse_dependents(&self) -> Option<Vec<String>> {
+        match self {
+            OpError::Toggle(ToggleError::RequiredByDependents { dependents, .. }) => Some(
+                (dependents.iter())
+                    .map(|i| i.rsplit_once('@').map_or(i.clone(), |(n, _)| n.to_string()))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+
+    /// `disable` refused: what to disable first (ids).
+    pub fn disable_first(&self) -> Option<Vec<String>> {
+        match self {
+            OpError::Toggle(ToggleError::RequiredByDependents { disable_first, .. }) => {
+                Some(disable_first.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// `enable` refused: the dependencies that are not installed.
+    pub fn missing_dependencies(&self) -> Option<Vec<String>> {
+        match self {
+            OpError::Toggle(ToggleError::DependencyMissing { missing, .. }) => {
+                Some(missing.clone())
+            }
+            _ => None,
+        }
+    }
+
     /// What was shown of a `command` source that did not run.
     pub fn shown_command(&self) -> Option<&super::consent::ShownCommand> {
         match self {

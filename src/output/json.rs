@@ -61,6 +61,14 @@ pub struct PluginFailure {
     /// `--accept-command` takes to accept exactly that.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shown_command: Option<crate::ops::consent::ShownCommand>,
+    /// `disable` of a plugin enabled plugins need: their names, and the ids to disable first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reverse_dependents: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disable_first: Option<Vec<String>>,
+    /// `enable` of a plugin whose dependencies are not installed: their ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Vec<String>>,
 }
 
 /// The line of a failed command that names no plugin (marketplace commands, `disable --all`,
@@ -794,7 +802,7 @@ mod schemas {
     enum Disable {
         One(Toggled),
         All(DisabledAll),
-        Failed(PluginFailure),
+        Failed(Box<PluginFailure>),
         AllFailed(CommandFailure),
     }
 
