@@ -313,7 +313,7 @@ run_scenario() {
 # ---------------------------------------------------------------- arguments
 SELECTED=()
 scenarios   # collect names
-ALL+=(details-text configure-session command-session manifest-oracle)
+ALL+=(details-text configure-session command-session dependency-session manifest-oracle)
 for a in "$@"; do
   case "$a" in
     --list) printf '%s\n' "${ALL[@]}"; exit 0;;
@@ -423,6 +423,13 @@ if [ ${#SELECTED[@]} -eq 0 ] || contains command-session "${SELECTED[@]}"; then
     echo "PASS command-session ($(tail -1 "$OUT_DIR/command-session.diff"))"; PASSED=$((PASSED + 1))
   else
     echo "DIFF command-session (see $OUT_DIR/command-session.diff)"; FAILED=$((FAILED + 1))
+  fi
+fi
+if [ ${#SELECTED[@]} -eq 0 ] || contains dependency-session "${SELECTED[@]}"; then
+  if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/dependency-diff.sh" >"$OUT_DIR/dependency-session.diff" 2>&1; then
+    echo "PASS dependency-session ($(tail -1 "$OUT_DIR/dependency-session.diff"))"; PASSED=$((PASSED + 1))
+  else
+    echo "DIFF dependency-session (see $OUT_DIR/dependency-session.diff)"; FAILED=$((FAILED + 1))
   fi
 fi
 # What Claude Code says of each case of testdata/manifest-schema is still what `cargo test`

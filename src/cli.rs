@@ -735,11 +735,11 @@ fn uninstall(ctx: &Context, a: &UninstallArgs) -> i32 {
     let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
         return 1;
     };
+    // Who needs it (asked while it still loads), and what the uninstall left unneeded (a failed
+    // scan says nothing).
+    let required_by = ops::dependencies::required_by(ctx, &a.plugin).unwrap_or_default();
     let r = ops::uninstall::uninstall(ctx, &a.plugin, scope, a.keep_data);
-    // Who still needs it, and what the uninstall left unneeded (a failed scan says nothing).
-    let required_by = (r.as_ref().ok())
-        .and_then(|u| ops::dependencies::required_by(ctx, &u.id).ok())
-        .unwrap_or_default();
+    let required_by = if r.is_ok() { required_by } else { Vec::new() };
     let note = r.as_ref().ok().and_then(|_| {
         let found = ops::dependencies::unneeded(ctx, scope).ok()?;
         ops::dependencies::unneeded_note(&found, scope)

@@ -530,24 +530,96 @@ pub fn unneeded_note(found: &Unneeded, scope: Scope) -> Option<String> {
     ))
 }
 
+/// A plugin installed where it counts from here, what it depends on, and the version its
+/// dependents' ranges are checked against.
+#[derive(Debug, Clone)]
+pub struct InstalledNode {
+    pub id: String,
+    pub dependencies: Vec<Dependency>,
+    /// `resolvedVersion` (a tag's), else its manifest's version.
+    pub version: Option<String>,
+}
+
 /// Each plugin installed where it counts from here (user and managed scope, and this
-/// project's) with the ids its manifest says it depends on.
-pub fn declared_dependencies(ctx: &Context) -> Result<Vec<(String, Vec<String>)>, OpError> {
+/// project's), with what its manifest says it depends on.
+pub fn installed_graph(ctx: &Context) -> Result<Vec<InstalledNode>, OpError> {
     let project = ctx.loc.project_path().to_path_buf();
-    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    let mut out: Vec<InstalledNode> = Vec::new();
     for (id, rec, _) in ctx.installed()?.visible_from(&project) {
-        if out.iter().any(|(seen, _)| *seen == id) {
+        if out.iter().any(|n| n.id == id) {
             continue;
         }
         let (name, marketplace) = id.rsplit_once('@').unwrap_or((id.as_str(), ""));
         let dir = Path::new(&rec.install_path);
-        let deps = match crate::manifest::read_manifest(dir, dir, name) {
-            Ok(Some(m)) => crate::schema::plugin_manifest::dependency_ids(&m.raw, marketplace),
-            _ => Vec::new(),
-        };
-        out.push((id, deps));
+        let manifest = crate::manifest::read_manifest(dir, dir, name)
+            .ok()
+            .flatten();
+        out.push(InstalledNode {
+            dependencies: (manifest.as_ref())
+                .map(|m| dependencies(&m.raw, marketplace))
+                .unwrap_or_default(),
+            version: rec
+                .resolved_version
+                .or_else(|| manifest.and_then(|m| m.version)),
+            id,
+        });
     }
     Ok(out)
+}
+
+/// The enabled plugins of `graph` that load: Claude Code sets aside (demotes) one whose
+/// dependency is not installed, not enabled, set aside itself, or outside its range.
+pub fn loading(graph: &[InstalledNode], enabled: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut loaded: Vec<String> = (graph.iter())
+        .filter(|n| enabled(&n.id))
+        .map(|n| n.id.clone())
+        .collect();
+    loop {
+        let before = loaded.len();
+        let keep: Vec<String> = (loaded.iter())
+            .filter(|id| {
+                let Some(node) = graph.iter().find(|n| n.id == **id) else {
+                    return false;
+                };
+                node.dependencies.iter().all(|d| {
+                    let Some(dep) = graph.iter().find(|n| n.id == d.id) else {
+                        return false;
+                    };
+                    loaded.contains(&d.id) && satisfies(dep.version.as_deref(), d.range.as_deref())
+                })
+            })
+            .cloned()
+            .collect();
+        loaded = keep;
+        if loaded.len() == before {
+            return loaded;
+        }
+    }
+}
+
+/// Whether an installed `version` is in `range` (node-semver; a loose version is coerced).
+fn satisfies(version: Option<&str>, range: Option<&str>) -> bool {
+    let Some(range) = range else { return true };
+    let (Ok(range), Some(v)) = (nodejs_semver::Range::parse(range), version) else {
+        return false;
+    };
+    match nodejs_semver::Version::parse(v) {
+        Ok(v) => range.satisfies(&v),
+        Err(_) => false,
+    }
+}
+
+/// `graph` as ids and the ids each depends on.
+pub fn declared_dependencies(graph: &[InstalledNode]) -> Vec<(String, Vec<String>)> {
+    graph
+        .iter()
+        .map(|n| {
+            (
+                n.id.clone(),
+                n.dependencies.iter().map(|d| d.id.clone()).collect(),
+            )
+        })
+        .collect()
 }
 
 /// The enabled plugins that depend on `id`: those that name it (their names, Claude Code's
@@ -631,10 +703,21 @@ pub fn to_enable_with(
     }
 }
 
-/// The names of the enabled plugins that name `id` as a dependency (Claude Code warns about
-/// them when `id` is uninstalled).
-pub fn required_by(ctx: &Context, id: &str) -> Result<Vec<String>, OpError> {
-    let graph = declared_dependencies(ctx)?;
+/// The names of the enabled plugins that name `plugin` (`name` or `name@marketplace`) as a
+/// dependency (Claude Code warns about them when it is uninstalled).
+pub fn required_by(ctx: &Context, plugin: &str) -> Result<Vec<String>, OpError> {
+    let nodes = installed_graph(ctx)?;
+    let named = |n: &InstalledNode| {
+        n.id.rsplit_once('@')
+            .is_some_and(|(name, _)| name == plugin)
+    };
+    let Some(id) = (match plugin.contains('@') {
+        true => Some(plugin.to_string()),
+        false => nodes.iter().find(|n| named(n)).map(|n| n.id.clone()),
+    }) else {
+        return Ok(Vec::new());
+    };
+    let id = id.as_str();
     let files = ctx.writable_settings()?;
     let managed = ctx.managed()?;
     let enabled = |other: &str| {
@@ -642,7 +725,9 @@ pub fn required_by(ctx: &Context, id: &str) -> Result<Vec<String>, OpError> {
             .or(super::enable::deciding(&files, other).map(|(_, v)| v))
             == Some(true)
     };
-    let (direct, _) = enabled_dependents(&graph, id, enabled);
+    let loaded = loading(&nodes, enabled);
+    let graph = declared_dependencies(&nodes);
+    let (direct, _) = enabled_dependents(&graph, id, |i| loaded.iter().any(|l| l == i));
     Ok(direct
         .iter()
         .map(|i| i.rsplit_once('@').map_or(i.clone(), |(n, _)| n.to_string()))

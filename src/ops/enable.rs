@@ -227,10 +227,14 @@ pub fn set_enabled(
         .into());
     }
     // Dependencies: a plugin others need stays enabled; one enabled brings what it needs.
-    let graph = super::dependencies::declared_dependencies(ctx)?;
+    let nodes = super::dependencies::installed_graph(ctx)?;
+    let graph = super::dependencies::declared_dependencies(&nodes);
     let effective = |other: &str| {
         managed_value(managed, other).or(deciding(&files, other).map(|(_, v)| v)) == Some(true)
     };
+    // Only plugins that load count as needing it (Claude Code sets aside the others).
+    let loaded = super::dependencies::loading(&nodes, effective);
+    let effective = |other: &str| loaded.iter().any(|l| l == other);
     let mut also_enabled = Vec::new();
     if enable {
         let at_target = |other: &str| files[file_index].enabled(other) == Some(true);
