@@ -465,3 +465,64 @@ fn disable_and_enable_follow_dependencies() {
     assert_eq!(doc["dependencies"], json!(["lib@dm"]));
     assert_eq!(env.settings()["enabledPlugins"]["app@dm"], false);
 }
+
+#[test]
+fn list_reports_unmet_dependencies_as_claude_code_does() {
+    let env = Env::new();
+    let (dir, _) = dm(
+        &env,
+        &[
+            json!({"name": "newer", "source": "./plugins/newer"}),
+            json!({"name": "mid", "source": "./plugins/mid"}),
+        ],
+    );
+    write(
+        &dir.join("plugins/newer/.claude-plugin/plugin.json"),
+        &json!({"name": "newer", "version": "1.0.0", "dependencies": ["mid"]}).to_string(),
+    );
+    write(
+        &dir.join("plugins/mid/.claude-plugin/plugin.json"),
+        &json!({"name": "mid", "version": "1.0.0",
+                "dependencies": [{"name": "fmt", "version": "^2.2.0"}]})
+        .to_string(),
+    );
+    env.run(&["install", "app@dm"]).ok();
+    // fmt 2.1.3 is installed and enabled: what needs ^2.2.0 through `mid` installs (Claude
+    // Code's walk leaves installed dependencies of dependencies alone), and does not load.
+    env.run(&["install", "newer@dm"]).ok();
+    let settings = env.claude().join("settings.json");
+    let mut doc = env.read_json(&settings);
+    doc["enabledPlugins"]["core@dm"] = json!(false);
+    fs::write(&settings, doc.to_string()).unwrap();
+    let rows = env.run(&["list", "--json"]).ok().json();
+    let row = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        row("lib@dm")["errors"],
+        json!(["Dependency \"core@dm\" is disabled — enable it or remove the dependency"])
+    );
+    // Set aside because what it needs is: the cascade.
+    assert_eq!(
+        row("app@dm")["errorDetails"],
+        json!([{"type": "dependency-unsatisfied", "plugin": "app", "dependency": "lib@dm"}])
+    );
+    assert_eq!(
+        row("mid@dm")["errors"],
+        json!(["Requires \"fmt@dm\" ^2.2.0, installed 2.1.3"])
+    );
+    assert_eq!(
+        row("mid@dm")["errorDetails"][0]["type"],
+        "dependency-version-unsatisfied"
+    );
+    assert_eq!(
+        row("newer@dm")["errors"],
+        json!(["Dependency \"mid@dm\" is disabled — enable it or remove the dependency"])
+    );
+    assert!(row("fmt@dm").get("errors").is_none_or(Value::is_null));
+}

@@ -120,6 +120,10 @@ fn walk(
         &root.marketplace_name,
         &mut ranges,
     );
+    // Only the plugin's own dependencies are held to their ranges when already installed; deeper
+    // ones already installed are left as they are (Claude Code's walk), and `list` says when
+    // one does not fit.
+    let mut depth = 0;
     while !level.is_empty() {
         let mut next = Vec::new();
         for dep in level {
@@ -137,7 +141,9 @@ fn walk(
                 .map(|(_, r)| r.clone())
                 .collect();
             if let Some(installed) = installed_version(ctx, &dep.id, scope)? {
-                check_installed(&dep.id, &installed, &wanted)?;
+                if depth == 0 {
+                    check_installed(&dep.id, &installed, &wanted)?;
+                }
                 continue;
             }
             let found = match find_plugin(ctx, &PluginRef::parse(&dep.id)) {
@@ -179,6 +185,7 @@ fn walk(
             }
         }
         level = next;
+        depth += 1;
     }
     Ok(())
 }
@@ -732,4 +739,41 @@ pub fn required_by(ctx: &Context, plugin: &str) -> Result<Vec<String>, OpError> 
         .iter()
         .map(|i| i.rsplit_once('@').map_or(i.clone(), |(n, _)| n.to_string()))
         .collect())
+}
+
+/// What keeps dependency `d` from being met, as `list` reports it (Claude Code's kind and
+/// words): not installed, installed but not loading (disabled, or set aside), or outside its
+/// range.
+pub fn unmet(
+    graph: &[InstalledNode],
+    loading: &[String],
+    d: &Dependency,
+) -> Option<(&'static str, String)> {
+    let id = &d.id;
+    let Some(node) = graph.iter().find(|n| n.id == *id) else {
+        return Some((
+            "dependency-unsatisfied",
+            format!(
+                "Dependency \"{id}\" is not installed — run `claude plugin install {id}`, or check that its marketplace is added"
+            ),
+        ));
+    };
+    if !loading.contains(id) {
+        return Some((
+            "dependency-unsatisfied",
+            format!("Dependency \"{id}\" is disabled — enable it or remove the dependency"),
+        ));
+    }
+    let range = d.range.as_deref()?;
+    if satisfies(node.version.as_deref(), Some(range)) {
+        return None;
+    }
+    let installed = match &node.version {
+        Some(v) => format!("installed {v}"),
+        None => "installed version unknown".to_string(),
+    };
+    Some((
+        "dependency-version-unsatisfied",
+        format!("Requires \"{id}\" {range}, {installed}"),
+    ))
 }

@@ -85,6 +85,12 @@ pub fn list(
     };
     let loaded = load_configured(&ctx.configured_marketplaces()?, |_| true);
     let here = ctx.loc.project_path();
+    // What loads, as Claude Code decides it (a plugin whose dependency does not is set aside).
+    let nodes = super::dependencies::installed_graph(ctx)?;
+    let loading = super::dependencies::loading(&nodes, effective);
+    let dependency_problem = |d: &crate::schema::plugin_manifest::Dependency| {
+        super::dependencies::unmet(&nodes, &loading, d)
+    };
 
     let mut rows = Vec::new();
     for (id, rec) in installed.all() {
@@ -112,9 +118,7 @@ pub fn list(
             Err(_) => None,
         });
         let mut error_details = Vec::new();
-        if let Some((message, detail)) = load_problem(&manifest, name, mkt, |dep| {
-            !installed.records(dep).is_empty()
-        }) {
+        if let Some((message, detail)) = load_problem(&manifest, name, mkt, dependency_problem) {
             errors.push(message);
             error_details.push(detail);
         }
@@ -199,7 +203,7 @@ fn load_problem(
     manifest: &Result<Option<crate::manifest::PluginManifest>, ManifestError>,
     plugin: &str,
     marketplace: &str,
-    is_installed: impl Fn(&str) -> bool,
+    unmet: impl Fn(&crate::schema::plugin_manifest::Dependency) -> Option<(&'static str, String)>,
 ) -> Option<(String, ErrorDetail)> {
     let detail = |kind, path: Option<PathBuf>, dependency: Option<String>| ErrorDetail {
         kind,
@@ -209,15 +213,11 @@ fn load_problem(
     };
     let (kind, what, path) = match manifest {
         Ok(Some(m)) => {
-            let missing = crate::schema::plugin_manifest::dependency_ids(&m.raw, marketplace)
-                .into_iter()
-                .find(|d| !is_installed(d))?;
-            return Some((
-                format!(
-                    "Dependency \"{missing}\" is not installed — run `claude plugin install {missing}`, or check that its marketplace is added"
-                ),
-                detail("dependency-unsatisfied", None, Some(missing)),
-            ));
+            let (dependency, (kind, message)) =
+                crate::schema::plugin_manifest::dependencies(&m.raw, marketplace)
+                    .into_iter()
+                    .find_map(|d| unmet(&d).map(|p| (d.id, p)))?;
+            return Some((message, detail(kind, None, Some(dependency))));
         }
         Err(ManifestError::Corrupt { message, path, .. }) => (
             "manifest-parse-error",
