@@ -424,6 +424,9 @@ fn install_line(r: &InstallReport, scope: Scope) -> String {
             note,
         } => {
             let mut m = format!("Plugin \"{}\" is already installed (scope: {scope})", r.id);
+            if r.marked_manual {
+                m.push_str(" — marked as manually installed");
+            }
             if let AlreadyNote::Linked(checkout) = note {
                 m.push_str(&format!(
                     ", linked to the development checkout {}",

@@ -526,3 +526,35 @@ fn list_reports_unmet_dependencies_as_claude_code_does() {
     );
     assert!(row("fmt@dm").get("errors").is_none_or(Value::is_null));
 }
+
+#[test]
+fn installing_again_adds_what_is_missing_and_by_name_marks_it_manual() {
+    let env = Env::new();
+    dm(&env, &[]);
+    env.run(&["install", "app@dm"]).ok();
+    env.run(&["uninstall", "lib@dm"]).ok();
+    let out = env.run(&["install", "app@dm"]).ok();
+    assert!(
+        out.stdout.contains(" (+ 1 dependency: lib)\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.first_record("lib@dm")["auto"], true);
+    let out = env.run(&["install", "lib@dm"]).ok();
+    assert!(
+        out.stdout.starts_with(
+            "Installing plugin \"lib@dm\"...✔ Plugin \"lib@dm\" is already installed (scope: user) — marked as manually installed — it loads in place from "
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(env.first_record("lib@dm").get("auto").is_none());
+    // Installed by name now: uninstalling app leaves it needed.
+    let out = env.run(&["uninstall", "app@dm"]).ok();
+    assert!(
+        out.stdout
+            .contains("1 auto-installed dependency no longer needed: fmt."),
+        "{}",
+        out.stdout
+    );
+}

@@ -777,3 +777,34 @@ pub fn unmet(
         format!("Requires \"{id}\" {range}, {installed}"),
     ))
 }
+
+/// A plugin installed as a dependency, now asked for by name: its `auto` is cleared (Claude
+/// Code's "marked as manually installed"). Whether it was.
+pub fn mark_manual(ctx: &Context, id: &str, scope: Scope) -> Result<bool, OpError> {
+    let _lock = ctx.lock_state()?;
+    let mut installed = ctx.installed()?;
+    let project = ctx.project_for(scope);
+    let Some(rec) = installed.find(id, scope, project.as_deref()) else {
+        return Ok(false);
+    };
+    if rec.auto != Some(true) {
+        return Ok(false);
+    }
+    installed.upsert(
+        id,
+        &crate::state::NewInstall {
+            scope,
+            project_path: project,
+            install_path: PathBuf::from(&rec.install_path),
+            version: rec.version.clone(),
+            git_commit_sha: rec.git_commit_sha.clone(),
+            produced_by: (rec.source_command.clone())
+                .zip(rec.source_producer_path.clone().map(PathBuf::from)),
+            resolved_version: rec.resolved_version.clone(),
+            auto: Some(false),
+            timestamp: rec.last_updated.clone().unwrap_or_default(),
+        },
+    );
+    super::in_transaction(|tx| Ok(installed.write(tx)?))?;
+    Ok(true)
+}

@@ -195,6 +195,8 @@ pub struct InstallReport {
     pub outcome: InstallOutcome,
     /// The plugin's dependencies this install installed, and those it could not find.
     pub dependencies: super::dependencies::DependencyReport,
+    /// It was installed as a dependency and is now installed by name (`auto` cleared).
+    pub marked_manual: bool,
 }
 
 /// A plugin entry located in a loaded marketplace.
@@ -241,6 +243,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         }
         return Ok(InstallReport {
             dependencies: Default::default(),
+            marked_manual: false,
             id,
             scope: req.scope,
             added_marketplace: added,
@@ -264,6 +267,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     {
         return Ok(InstallReport {
             dependencies: Default::default(),
+            marked_manual: false,
             id,
             scope: req.scope,
             added_marketplace: added,
@@ -287,6 +291,9 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         },
     )?;
     report.added_marketplace = added;
+    if matches!(report.outcome, InstallOutcome::AlreadyInstalled { .. }) {
+        report.marked_manual = super::dependencies::mark_manual(ctx, &id, req.scope)?;
+    }
     let project = ctx.project_for(req.scope);
     if let Some(rec) = ctx.installed()?.find(&id, req.scope, project.as_deref()) {
         match super::dependencies::install_missing(
@@ -549,6 +556,7 @@ fn already_installed_from_blocked(
         {
             Ok(InstallReport {
                 dependencies: Default::default(),
+                marked_manual: false,
                 id,
                 scope,
                 added_marketplace: None,
@@ -636,6 +644,7 @@ impl InstallPlan {
     fn report(&self, outcome: InstallOutcome) -> InstallReport {
         InstallReport {
             dependencies: Default::default(),
+            marked_manual: false,
             id: self.id.clone(),
             scope: self.scope,
             added_marketplace: None,
@@ -689,6 +698,7 @@ pub(super) fn install_found(
     drop(displaced);
     Ok(InstallReport {
         dependencies: Default::default(),
+        marked_manual: false,
         id: plan.id,
         scope,
         added_marketplace: None,
