@@ -558,3 +558,25 @@ fn installing_again_adds_what_is_missing_and_by_name_marks_it_manual() {
         out.stdout
     );
 }
+
+#[test]
+fn sync_installs_what_the_plugins_it_installs_need() {
+    let env = Env::new();
+    dm(&env, &[]);
+    let settings = env.claude().join("settings.json");
+    let mut doc = env.read_json(&settings);
+    doc["enabledPlugins"] = json!({"app@dm": true});
+    fs::write(&settings, doc.to_string()).unwrap();
+    env.run(&["sync"]).ok();
+    let installed = env.installed();
+    for id in ["app@dm", "lib@dm", "fmt@dm", "core@dm"] {
+        assert!(installed["plugins"].get(id).is_some(), "{id}: {installed}");
+    }
+    assert_eq!(env.first_record("fmt@dm")["resolvedVersion"], "2.1.3");
+    assert_eq!(env.first_record("lib@dm")["auto"], true);
+    assert!(env.first_record("app@dm").get("auto").is_none());
+    assert_eq!(env.settings()["enabledPlugins"]["core@dm"], true);
+    // Nothing to do the second time.
+    let out = env.run(&["sync", "--json"]).ok().json();
+    assert_eq!(out["outcome"], "ok", "{out}");
+}

@@ -357,6 +357,11 @@ fn install_one(
     if dry_run {
         return PluginAction::WouldInstall;
     }
+    let root = super::install::FoundPlugin {
+        marketplace_name: found.marketplace_name.clone(),
+        marketplace: found.marketplace.clone(),
+        entry: found.entry.clone(),
+    };
     match install_found(
         ctx,
         found,
@@ -365,15 +370,36 @@ fn install_one(
         Reinstall::Never,
         super::install::InstallAs::default(),
     ) {
-        Ok(r) => match r.outcome {
-            InstallOutcome::Installed { version, .. } => PluginAction::Installed { version },
-            InstallOutcome::AlreadyInstalled {
-                installed_version, ..
-            } => PluginAction::Present {
-                version: installed_version,
-            },
-        },
+        Ok(r) => {
+            // What it needs, installed and enabled where a person's settings can say so (for
+            // a plugin managed settings enable: the user's), as Claude Code does at startup.
+            let deps_scope = match scope {
+                Scope::Managed => Scope::User,
+                s => s,
+            };
+            let project = ctx.project_for(scope);
+            let dir = (ctx.installed().ok())
+                .and_then(|i| i.find(id, scope, project.as_deref()))
+                .map(|rec| PathBuf::from(rec.install_path));
+            if let Some(dir) = dir
+                && let Err(e) = super::dependencies::install_missing(ctx, &root, &dir, deps_scope)
+            {
+                return failed(e);
+            }
+            installed_action(r.outcome)
+        }
         Err(e) => failed(e),
+    }
+}
+
+fn installed_action(outcome: InstallOutcome) -> PluginAction {
+    match outcome {
+        InstallOutcome::Installed { version, .. } => PluginAction::Installed { version },
+        InstallOutcome::AlreadyInstalled {
+            installed_version, ..
+        } => PluginAction::Present {
+            version: installed_version,
+        },
     }
 }
 
