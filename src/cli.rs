@@ -44,6 +44,9 @@ pub enum Command {
     /// Remove auto-installed dependencies that are no longer needed
     #[command(visible_alias = "autoremove")]
     Prune(PruneDepsArgs),
+    /// Create a {name}--v{version} git tag for a plugin release, checking that plugin.json and
+    /// any enclosing marketplace entry agree
+    Tag(TagArgs),
     /// Manage Claude Code marketplaces
     #[command(subcommand)]
     Marketplace(MarketplaceCommand),
@@ -84,6 +87,27 @@ pub struct PruneDepsArgs {
     /// Print one JSON object
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// The plugin folder or its plugin.json (default: the working folder)
+    pub path: Option<String>,
+    /// Print what would be tagged without creating it
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Skip the dirty-working-tree and tag-already-exists checks (moves an existing tag)
+    #[arg(short, long)]
+    pub force: bool,
+    /// Tag annotation message (%s stands for the version)
+    #[arg(short, long, value_name = "MSG")]
+    pub message: Option<String>,
+    /// Push the tag to --remote after creating it (not done here: the push command is printed)
+    #[arg(long)]
+    pub push: bool,
+    /// Remote to push to with --push
+    #[arg(long, default_value = "origin", value_name = "NAME")]
+    pub remote: String,
 }
 
 #[derive(Debug, Args)]
@@ -509,6 +533,7 @@ fn wants_json(c: &Command) -> bool {
         Command::Update(a) => a.json,
         Command::Outdated(a) => a.json,
         Command::Prune(a) => a.json,
+        Command::Tag(_) => false,
         Command::Cache(CacheCommand::Verify { json, .. }) => *json,
         Command::Marketplace(
             MarketplaceCommand::Add { json, .. }
@@ -553,6 +578,8 @@ pub fn run(cli: Cli) -> i32 {
     let command = match cli.command {
         // Reads only the given path: no HOME, settings or lock needed.
         Command::Validate(a) => return validate(&a),
+        // Reads the plugin's folder and repository only.
+        Command::Tag(a) => return tag(&a),
         other => other,
     };
     let Some(ctx) = context(&command) else {
@@ -571,6 +598,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Update(a) => update(&ctx, a),
         Command::Outdated(a) => outdated(&ctx, a),
         Command::Prune(a) => prune(&ctx, &a),
+        Command::Tag(a) => tag(&a),
         Command::Marketplace(m) => run_marketplace(&ctx, m),
         Command::Cache(c) => run_cache(&ctx, c),
         Command::Sync(a) => sync(&ctx, &a),
@@ -752,6 +780,24 @@ fn uninstall(ctx: &Context, a: &UninstallArgs) -> i32 {
         &required_by,
         note.as_deref(),
     )
+}
+
+/// `plugin tag`: check, then create the release tag (or say what would be created).
+fn tag(a: &TagArgs) -> i32 {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let path = std::path::PathBuf::from(a.path.as_deref().unwrap_or("."));
+    let (warnings, plan) = ops::tag::plan(&path, &cwd, a.force, a.message.as_deref());
+    let created = match (&plan, a.dry_run) {
+        (Ok(p), false) => Some(ops::tag::create(p, a.force)),
+        _ => None,
+    };
+    let how = output::TagFlags {
+        dry_run: a.dry_run,
+        force: a.force,
+        push: a.push,
+        remote: &a.remote,
+    };
+    output::tag(&how, &warnings, plan, created)
 }
 
 /// `plugin prune`: list what nothing needs, then (asked at a terminal, or with `-y`) remove it.

@@ -48,6 +48,7 @@ mod resolve;
 pub mod stdio;
 mod sync;
 pub use dependencies::{PruneDecision, confirm_prune, prune, prune_failed};
+pub use dependencies::{TagFlags, tag};
 pub use details::details;
 pub use resolve::resolve;
 pub use sync::{no_project_reason, settings, sync};

@@ -580,3 +580,65 @@ fn sync_installs_what_the_plugins_it_installs_need() {
     let out = env.run(&["sync", "--json"]).ok().json();
     assert_eq!(out["outcome"], "ok", "{out}");
 }
+
+#[test]
+fn tag_creates_the_release_tag_dependency_ranges_resolve() {
+    let env = Env::new();
+    let (dir, _) = dm(&env, &[]);
+    common::githttp::git(&dir, &["add", "-A"]);
+    common::githttp::git(&dir, &["commit", "-q", "--allow-empty", "-m", "all"]);
+    let tag = |args: &[&str]| {
+        let mut full = vec!["tag"];
+        full.extend_from_slice(args);
+        Run::from(
+            env.command(&full)
+                .env("GIT_COMMITTER_NAME", "Rel Ease")
+                .env("GIT_COMMITTER_EMAIL", "rel@example.com")
+                .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+                .output()
+                .expect("run plugin"),
+        )
+    };
+    let lib = dir.join("plugins/lib");
+    let out = tag(&[p(&lib), "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(out.stdout.contains(&format!(
+        "Plugin:  lib\nVersion: 0.5.0 (from plugin.json)\nMarketplace entry: plugins[1] in {} (version: 0.5.0)\nTag:     lib--v0.5.0\n\n✔ Dry run — would create tag lib--v0.5.0 at HEAD in {}\n  git -C {1} tag -a lib--v0.5.0 -m \"lib 0.5.0\"\n",
+        p(&dir.join(".claude-plugin/marketplace.json")),
+        p(&dir)
+    )), "{}", out.stdout);
+    assert_eq!(common::githttp::git(&dir, &["tag", "-l", "lib--v*"]), "");
+
+    let out = tag(&[p(&lib), "-m", "release %s"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.contains("✔ Created tag lib--v0.5.0\n"),
+        "{}",
+        out.stdout
+    );
+    let object = common::githttp::git(&dir, &["cat-file", "-p", "lib--v0.5.0"]);
+    assert!(object.contains("type commit\ntag lib--v0.5.0\ntagger Rel Ease <rel@example.com> 1767225600 +0000\n\nrelease 0.5.0"), "{object}");
+    let out = tag(&[p(&lib)]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.ends_with("✘ Tag \"lib--v0.5.0\" already exists locally. Bump the version in plugin.json, or re-run with --force to move the tag.\n"), "{}", out.stdout);
+
+    // What the tag covers must be committed.
+    write(&dir.join("plugins/core/commands/core.md"), "changed\n");
+    write(&dir.join("plugins/core/new.md"), "new\n");
+    let out = tag(&[p(&dir.join("plugins/core"))]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.ends_with("✘ Uncommitted changes affecting this release — commit them first so the tag points at the version you intend to release (or use --force):   plugins/core/commands/core.md   plugins/core/new.md\n"), "{}", out.stdout);
+    // Changes elsewhere do not count; the versions must agree.
+    let app = dir.join("plugins/app/.claude-plugin/plugin.json");
+    write(&app, r#"{"name":"app","version":"1.1.0"}"#);
+    common::githttp::git(&dir, &["commit", "-qam", "app 1.1.0"]);
+    let out = tag(&[p(&dir.join("plugins/app"))]);
+    assert_eq!(out.code, 1);
+    // (Paths relative to the working folder, as Claude Code writes them.)
+    assert!(out.stdout.ends_with("✘ Version mismatch: plugin.json says \"1.1.0\" but ../fx/dm/.claude-plugin/marketplace.json plugins[0].version says \"1.0.0\". plugin.json wins at install time, so update the marketplace entry to \"1.1.0\" (or remove it) before tagging.\n"), "{}", out.stdout);
+    let out = tag(&[p(&dir.join("plugins/missing"))]);
+    assert_eq!(
+        out.stdout,
+        format!("✘ Path not found: {}\n", p(&dir.join("plugins/missing")))
+    );
+}

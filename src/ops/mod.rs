@@ -25,6 +25,7 @@ pub mod renames;
 pub mod resolve;
 pub mod seed;
 pub mod sync;
+pub mod tag;
 pub mod uninstall;
 pub mod update;
 pub mod validate;

@@ -138,3 +138,83 @@ pub fn prune_failed(out: &Out, e: &OpError) -> i32 {
     eprintln!("✘ Failed to prune plugins: {e}");
     1
 }
+
+/// What `plugin tag` prints: all on stdout (Claude Code's), a failure's line breaks as spaces.
+/// `plugin tag`'s flags.
+pub struct TagFlags<'a> {
+    pub dry_run: bool,
+    pub force: bool,
+    pub push: bool,
+    pub remote: &'a str,
+}
+
+pub fn tag(
+    flags: &TagFlags,
+    warnings: &[String],
+    plan: Result<crate::ops::tag::TagPlan, crate::ops::tag::TagError>,
+    created: Option<Result<(), crate::ops::tag::TagError>>,
+) -> i32 {
+    let TagFlags {
+        dry_run,
+        force,
+        push,
+        remote,
+    } = *flags;
+    let failed = |e: &dyn std::fmt::Display| {
+        println!("✘ {}", e.to_string().replace('\n', " "));
+        1
+    };
+    for w in warnings {
+        println!("⚠ {w}");
+    }
+    let plan = match plan {
+        Ok(p) => p,
+        Err(e) => return failed(&e),
+    };
+    println!("Plugin:  {}", plan.name);
+    println!("Version: {} (from {})", plan.version, plan.version_from);
+    if let Some((index, file, version)) = &plan.entry {
+        let v = version
+            .as_ref()
+            .map(|v| format!(" (version: {v})"))
+            .unwrap_or_default();
+        println!(
+            "Marketplace entry: plugins[{index}] in {}{v}",
+            file.display()
+        );
+    }
+    println!("Tag:     {}", plan.tag);
+    println!();
+    let root = plan.root.display();
+    let force_flag = if force { " --force" } else { "" };
+    let push_line = format!(
+        "git -C {root} push{force_flag} {remote} refs/tags/{}",
+        plan.tag
+    );
+    if dry_run {
+        println!(
+            "✔ Dry run — would create tag {} at HEAD in {root}",
+            plan.tag
+        );
+        println!(
+            "  git -C {root} tag{} -a {} -m \"{}\"",
+            if force { " -f" } else { "" },
+            plan.tag,
+            plan.message
+        );
+        println!("  {push_line}");
+        return 0;
+    }
+    if let Some(Err(e)) = created {
+        return failed(&e);
+    }
+    println!("✔ Created tag {}", plan.tag);
+    if push {
+        // Pushing needs a git transport for writing, which this tool (no git binary) has not.
+        return failed(&format!(
+            "Tag created locally but not pushed: plugin does not push; push it with: {push_line}"
+        ));
+    }
+    println!("  Push with: {push_line}");
+    0
+}
