@@ -254,6 +254,22 @@ fn unknown_cross_marketplace_and_circular_dependencies() {
         out.stdout
     );
     assert_eq!(env.first_record("helper@ot")["auto"], true);
+    // A dependency whose marketplace managed settings block refuses the install.
+    env.run(&["uninstall", "xm@em"]).ok();
+    env.run(&["uninstall", "helper@ot"]).ok();
+    env.write_managed(
+        None,
+        &json!({"blockedMarketplaces": [{"source": "directory", "path": p(&other)}]}),
+    );
+    let out = env.run(&["install", "xm@em", "--json"]).fails();
+    let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        doc["message"],
+        "Plugin \"xm\" depends on \"helper@ot\" from marketplace \"ot\", which is blocked by your organization's policy"
+    );
+    assert_eq!(doc["failureCode"], "dependency_policy_blocked");
+    assert!(env.installed()["plugins"].get("xm@em").is_none());
+    fs::remove_dir_all(env.managed()).unwrap();
     // A cycle ends the walk.
     let out = env.run(&["install", "pca@em"]).ok();
     assert!(

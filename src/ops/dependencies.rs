@@ -59,12 +59,22 @@ pub enum DependencyError {
         "Plugin \"{plugin}\" depends on \"{dependency}\", which is blocked by your organization's policy"
     )]
     Blocked { plugin: String, dependency: String },
+    #[error(
+        "Plugin \"{plugin}\" depends on \"{dependency}\" from marketplace \"{marketplace}\", which is blocked by your organization's policy"
+    )]
+    MarketplaceBlocked {
+        plugin: String,
+        dependency: String,
+        marketplace: String,
+    },
 }
 
 impl DependencyError {
     pub fn failure_code(&self) -> &'static str {
         match self {
-            DependencyError::Blocked { .. } => "dependency_policy_blocked",
+            DependencyError::Blocked { .. } | DependencyError::MarketplaceBlocked { .. } => {
+                "dependency_policy_blocked"
+            }
             _ => "dependency_version_conflict",
         }
     }
@@ -152,6 +162,14 @@ fn walk(
                     continue;
                 }
                 Ok(f) => f,
+                Err(OpError::Lookup(super::LookupError::MarketplaceBlocked { .. })) => {
+                    return Err(DependencyError::MarketplaceBlocked {
+                        plugin: root.entry.name.clone(),
+                        dependency: dep.id.clone(),
+                        marketplace: dep.marketplace().to_string(),
+                    }
+                    .into());
+                }
                 Err(_) => {
                     report.not_found.push(dep.id.clone());
                     continue;
