@@ -1132,6 +1132,11 @@ fn update_message(outcome: &UpdateOutcome, applied: bool) -> String {
                 "pinned: its version folder links to the checkout {} (version {version})",
                 dir.display()
             ),
+            PinReason::Range { ranges, by } => format!(
+                "held at {version}: {} {} it within {ranges}, which no newer version fits",
+                by.join(", "),
+                if by.len() == 1 { "needs" } else { "need" }
+            ),
         },
         UpdateOutcome::Failed { message, .. } => format!("failed: {message}"),
     }
@@ -1228,6 +1233,7 @@ fn update_row(r: &UpdateResult, applied: bool) -> json::UpdateRow {
         UpdateOutcome::Pinned { reason, .. } => Some(match reason {
             PinReason::Sha(sha) => json::PinnedTo::Commit(sha.clone()),
             PinReason::Linked(dir) => json::PinnedTo::Checkout(lossy(dir)),
+            PinReason::Range { ranges, .. } => json::PinnedTo::Range(ranges.clone()),
         }),
         _ => None,
     };

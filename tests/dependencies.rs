@@ -658,3 +658,39 @@ fn tag_creates_the_release_tag_dependency_ranges_resolve() {
         format!("✘ Path not found: {}\n", p(&dir.join("plugins/missing")))
     );
 }
+
+#[test]
+fn update_keeps_a_constrained_dependency_within_its_dependents_ranges() {
+    let env = Env::new();
+    let (dir, _) = dm(&env, &[]);
+    env.run(&["install", "app@dm"]).ok();
+    // A newer tag inside ~2.1.0, and the work tree moving on beyond it.
+    let repo = WorkRepo { dir: dir.clone() };
+    plugin_at(&repo, "fmt", "2.1.4", None);
+    let at_214 = repo.commit("fmt 2.1.4");
+    repo.tag("fmt--v2.1.4");
+    plugin_at(&repo, "fmt", "2.3.0", None);
+    repo.commit("fmt 2.3.0");
+    repo.tag("fmt--v2.3.0");
+
+    let out = env.run(&["update", "fmt@dm"]).ok();
+    let version = format!("2.1.4-{}", &at_214[..12]);
+    assert!(
+        out.stdout.contains(&format!("→ {version}")),
+        "{}",
+        out.stdout
+    );
+    let rec = env.first_record("fmt@dm");
+    assert_eq!(rec["version"], version.as_str());
+    assert_eq!(rec["resolvedVersion"], "2.1.4");
+    assert_eq!(rec["auto"], true, "still a dependency");
+    let dir_214 = PathBuf::from(rec["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(dir_214.join("commands/fmt.md")).unwrap(),
+        "# fmt 2.1.4\n"
+    );
+    // Nothing newer fits: current, and `update --all` leaves it there too.
+    let out = env.run(&["update", "--all"]).ok();
+    assert!(!out.stdout.contains("2.3.0"), "{}", out.stdout);
+    assert_eq!(env.first_record("fmt@dm")["version"], version.as_str());
+}

@@ -826,3 +826,44 @@ pub fn mark_manual(ctx: &Context, id: &str, scope: Scope) -> Result<bool, OpErro
     super::in_transaction(|tx| Ok(installed.write(tx)?))?;
     Ok(true)
 }
+
+/// The ranges installed plugins (enabled or not) declare for `id`: `(declaring id, range)`.
+pub fn pinning_ranges(ctx: &Context, id: &str) -> Result<Vec<(String, String)>, OpError> {
+    Ok(installed_graph(ctx)?
+        .into_iter()
+        .filter(|n| n.id != id)
+        .flat_map(|n| {
+            let by = n.id.clone();
+            n.dependencies
+                .into_iter()
+                .filter(|d| d.id == id)
+                .filter_map(move |d| Some((by.clone(), d.range?)))
+        })
+        .collect())
+}
+
+/// How `update` resolves a plugin other installed plugins constrain: at the highest tag their
+/// ranges allow; where no tag can be listed or none fits, as its entry says, kept only when
+/// its version fits. `Err(ranges)`: it stays as it is (the ranges exclude each other, or the
+/// new version does not fit them).
+pub fn resolve_constrained(
+    ctx: &Context,
+    found: &FoundPlugin,
+    id: &str,
+    ranges: &[String],
+) -> Result<Result<ResolvedPlugin, String>, OpError> {
+    let shown = ranges.join(", ");
+    let range = match intersect_ranges(ranges) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(Ok(super::install::resolve_plugin(ctx, found)?)),
+        Err(_) => return Ok(Err(shown)),
+    };
+    match at_tag(ctx, found, id, ranges) {
+        Ok(Some(resolved)) => return Ok(Ok(resolved)),
+        Ok(None) | Err(OpError::Dependency(DependencyError::NoMatchingTag { .. })) => {}
+        Err(e) => return Err(e),
+    }
+    let resolved = super::install::resolve_plugin(ctx, found)?;
+    let fits = nodejs_semver::Version::parse(&resolved.version).is_ok_and(|v| range.satisfies(&v));
+    Ok(if fits { Ok(resolved) } else { Err(shown) })
+}

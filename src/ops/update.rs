@@ -75,6 +75,8 @@ pub enum PinReason {
     Sha(String),
     /// The version folder is a link to this development checkout.
     Linked(PathBuf),
+    /// Installed plugins need it within these ranges (joined), which no newer version fits.
+    Range { ranges: String, by: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -402,7 +404,27 @@ fn update_one(
         marketplace: mkt.clone(),
         entry,
     };
-    let resolved = resolve_plugin(ctx, &found)?;
+    // Other plugins' ranges hold it: the highest tag they allow, or as it is.
+    let pins = super::dependencies::pinning_ranges(ctx, &t.id)?;
+    let resolved = match pins.is_empty() {
+        true => resolve_plugin(ctx, &found)?,
+        false => {
+            let ranges: Vec<String> = pins.iter().map(|(_, r)| r.clone()).collect();
+            match super::dependencies::resolve_constrained(ctx, &found, &t.id, &ranges)? {
+                Ok(r) => r,
+                Err(ranges) => {
+                    let by = pins.into_iter().map(|(id, _)| id).collect();
+                    return Ok((
+                        UpdateOutcome::Pinned {
+                            version: old,
+                            reason: PinReason::Range { ranges, by },
+                        },
+                        None,
+                    ));
+                }
+            }
+        }
+    };
     let new = resolved.version.clone();
     let updated = UpdateOutcome::Updated {
         from: old.clone(),

@@ -419,6 +419,8 @@ pub enum PinnedTo {
     Commit(String),
     /// A development checkout its version folder links to.
     Checkout(String),
+    /// The ranges installed plugins declare for it, which no newer version fits.
+    Range(String),
 }
 
 /// One installation of `update --json` / `outdated --json`.
