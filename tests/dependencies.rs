@@ -341,6 +341,14 @@ fn a_git_dependency_resolves_the_highest_tag_of_its_repository() {
         "# gd 1.5.0\n"
     );
 
+    // What installed plugins need of it counts too (this run's ranges first).
+    let out = env.run(&["install", "wants9@gm"]).fails();
+    assert_eq!(
+        out.stderr,
+        "✘ Failed to install plugin \"wants9@gm\": Dependency \"gd@gm\" has conflicting version requirements (no version satisfies all of: ^9.0.0, ^1.0.0)\n"
+    );
+    assert!(env.installed()["plugins"].get("wants9@gm").is_none());
+    env.run(&["uninstall", "wants1@gm"]).ok();
     let out = env.run(&["install", "wants9@gm"]).fails();
     assert_eq!(
         out.stderr,

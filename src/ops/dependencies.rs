@@ -146,10 +146,16 @@ fn walk(
             {
                 continue;
             }
-            let wanted: Vec<String> = (ranges.iter())
+            // This run's ranges, then those of installed plugins outside it (Claude Code's).
+            let mut wanted: Vec<String> = (ranges.iter())
                 .filter(|(id, _)| *id == dep.id)
                 .map(|(_, r)| r.clone())
                 .collect();
+            wanted.extend(
+                (pinning_ranges(ctx, &dep.id)?.into_iter())
+                    .filter(|(by, _)| !seen.contains(by))
+                    .map(|(_, r)| r),
+            );
             if let Some(installed) = installed_version(ctx, &dep.id, scope)? {
                 if depth == 0 {
                     check_installed(&dep.id, &installed, &wanted)?;
@@ -261,8 +267,10 @@ fn installed_version(ctx: &Context, id: &str, scope: Scope) -> Result<Option<Str
 
 /// An installed dependency must satisfy the ranges declared for it.
 fn check_installed(id: &str, installed: &str, ranges: &[String]) -> Result<(), OpError> {
-    let Ok(Some(range)) = intersect_ranges(ranges) else {
-        return Ok(());
+    let range = match intersect_ranges(ranges) {
+        Ok(Some(range)) => range,
+        Ok(None) => return Ok(()),
+        Err(problem) => return Err(range_problem(id, ranges, problem)),
     };
     let version = nodejs_semver::Version::parse(installed).ok();
     if version.as_ref().is_some_and(|v| range.satisfies(v)) {
@@ -277,6 +285,15 @@ fn check_installed(id: &str, installed: &str, ranges: &[String]) -> Result<(), O
         ranges: ranges.to_vec(),
     }
     .into())
+}
+
+/// The refusal of ranges that cannot be met together.
+fn range_problem(id: &str, ranges: &[String], problem: RangeProblem) -> OpError {
+    let (id, ranges) = (id.to_string(), ranges.to_vec());
+    match problem {
+        RangeProblem::Invalid => DependencyError::InvalidRange { id, ranges }.into(),
+        RangeProblem::Disjoint => DependencyError::Conflict { id, ranges }.into(),
+    }
 }
 
 /// Where the installation of `id` at `scope` is.
@@ -297,20 +314,7 @@ fn at_tag(
     let range = match intersect_ranges(ranges) {
         Ok(Some(r)) => r,
         Ok(None) => return Ok(None),
-        Err(RangeProblem::Invalid) => {
-            return Err(DependencyError::InvalidRange {
-                id: id.to_string(),
-                ranges: ranges.to_vec(),
-            }
-            .into());
-        }
-        Err(RangeProblem::Disjoint) => {
-            return Err(DependencyError::Conflict {
-                id: id.to_string(),
-                ranges: ranges.to_vec(),
-            }
-            .into());
-        }
+        Err(problem) => return Err(range_problem(id, ranges, problem)),
     };
     let name = &found.entry.name;
     let m = &found.marketplace;
