@@ -136,6 +136,8 @@ fn walk(
     let mut depth = 0;
     while !level.is_empty() {
         let mut next = Vec::new();
+        // What the levels before this one declared (for depth 0: the plugin's own ranges).
+        let declared_before = ranges.clone();
         for dep in level {
             if seen.contains(&dep.id) {
                 continue;
@@ -146,22 +148,30 @@ fn walk(
             {
                 continue;
             }
-            // This run's ranges, then those of installed plugins outside it (Claude Code's).
-            let mut wanted: Vec<String> = (ranges.iter())
-                .filter(|(id, _)| *id == dep.id)
-                .map(|(_, r)| r.clone())
+            // Installed plugins outside this run that declare ranges for it.
+            let pinned: Vec<String> = (pinning_ranges(ctx, &dep.id)?.into_iter())
+                .filter(|(by, _)| !seen.contains(by))
+                .map(|(_, r)| r)
                 .collect();
-            wanted.extend(
-                (pinning_ranges(ctx, &dep.id)?.into_iter())
-                    .filter(|(by, _)| !seen.contains(by))
-                    .map(|(_, r)| r),
-            );
+            let of = |list: &[(String, String)]| -> Vec<String> {
+                (list.iter())
+                    .filter(|(id, _)| *id == dep.id)
+                    .map(|(_, r)| r.clone())
+                    .collect()
+            };
             if let Some(installed) = installed_version(ctx, &dep.id, scope)? {
+                // Held to the plugin's own ranges (and installed plugins'), not to what
+                // dependencies fetched in this run declare (Claude Code's walk).
                 if depth == 0 {
+                    let mut wanted = of(&declared_before);
+                    wanted.extend(pinned);
                     check_installed(&dep.id, &installed, &wanted)?;
                 }
                 continue;
             }
+            // This run's ranges so far, then installed plugins' (Claude Code's order).
+            let mut wanted = of(&ranges);
+            wanted.extend(pinned);
             let found = match find_plugin(ctx, &PluginRef::parse(&dep.id)) {
                 Ok(f) if matches!(f.entry.source, PluginSource::Command(_)) => {
                     report.command_sourced.push(dep.id.clone());
