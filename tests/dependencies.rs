@@ -702,3 +702,55 @@ fn update_keeps_a_constrained_dependency_within_its_dependents_ranges() {
     assert!(!out.stdout.contains("2.3.0"), "{}", out.stdout);
     assert_eq!(env.first_record("fmt@dm")["version"], version.as_str());
 }
+
+#[test]
+fn catalog_entry_dependencies_are_checked_before_anything_is_written() {
+    let env = Env::new();
+    let ce = env.fx.join("ce");
+    for name in ["cyca", "cycb", "xnf", "xe", "ed", "lib2"] {
+        write(
+            &ce.join(format!("plugins/{name}/.claude-plugin/plugin.json")),
+            &json!({"name": name, "version": "1.0.0"}).to_string(),
+        );
+    }
+    let entry = |name: &str, deps: Value| json!({"name": name, "source": format!("./plugins/{name}"), "dependencies": deps});
+    marketplace(
+        &ce,
+        "ce",
+        &json!([
+            entry("cyca", json!(["cycb"])),
+            entry("cycb", json!(["cyca"])),
+            entry("xnf", json!(["ghost"])),
+            entry("xe", json!(["zz@ot3"])),
+            entry("ed", json!(["lib2"])),
+            entry("lib2", json!([])),
+        ])
+        .to_string(),
+    );
+    env.run(&["marketplace", "add", p(&ce)]).ok();
+    let before = tree_with_content(&env.home);
+    for (id, message) in [
+        ("cyca@ce", "Dependency cycle: cyca@ce → cycb@ce → cyca@ce".to_string()),
+        (
+            "xnf@ce",
+            "Dependency \"ghost@ce\" (required by xnf@ce) not found. Is the \"ce\" marketplace added?".to_string(),
+        ),
+        (
+            "xe@ce",
+            "Dependency \"zz@ot3\" (required by xe@ce) is in marketplace \"ot3\", which is not in the allowlist — cross-marketplace dependencies are blocked by default. Install it manually first. Add \"ot3\" to allowCrossMarketplaceDependenciesOn in the ROOT marketplace's marketplace.json (the marketplace of the plugin you're installing — only its allowlist applies; no transitive trust).".to_string(),
+        ),
+    ] {
+        let out = env.run(&["install", id, "--json"]).fails();
+        let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+        assert_eq!(doc["message"], message.as_str(), "{id}");
+        assert_eq!(doc["failureCode"], "dependency_resolution_failed", "{id}");
+        assert_eq!(tree_with_content(&env.home), before, "{id}: nothing written");
+    }
+    let out = env.run(&["install", "ed@ce"]).ok();
+    assert!(
+        out.stdout.ends_with("(+ 1 dependency: lib2)\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.first_record("lib2@ce")["auto"], true);
+}

@@ -34,6 +34,24 @@ use crate::version::{RangeProblem, highest_tag, intersect_ranges};
 /// Why a dependency could not be installed (the plugin that needs it is not installed either).
 #[derive(Debug, thiserror::Error)]
 pub enum DependencyError {
+    #[error("Dependency cycle: {}", .0.join(" → "))]
+    Cycle(Vec<String>),
+    #[error(
+        "Dependency \"{dependency}\" (required by {by}) is in marketplace \"{marketplace}\", which is not in the allowlist — cross-marketplace dependencies are blocked by default. Install it manually first. Add \"{marketplace}\" to allowCrossMarketplaceDependenciesOn in the ROOT marketplace's marketplace.json (the marketplace of the plugin you're installing — only its allowlist applies; no transitive trust)."
+    )]
+    CrossMarketplace {
+        dependency: String,
+        by: String,
+        marketplace: String,
+    },
+    #[error(
+        "Dependency \"{dependency}\" (required by {by}) not found. Is the \"{marketplace}\" marketplace added?"
+    )]
+    NotFound {
+        dependency: String,
+        by: String,
+        marketplace: String,
+    },
     #[error(
         "Dependency \"{id}\" has conflicting version requirements (no version satisfies all of: {})",
         .ranges.join(", ")
@@ -75,6 +93,9 @@ impl DependencyError {
             DependencyError::Blocked { .. } | DependencyError::MarketplaceBlocked { .. } => {
                 "dependency_policy_blocked"
             }
+            DependencyError::Cycle(_)
+            | DependencyError::CrossMarketplace { .. }
+            | DependencyError::NotFound { .. } => "dependency_resolution_failed",
             _ => "dependency_version_conflict",
         }
     }
@@ -124,12 +145,7 @@ fn walk(
     let mut seen = vec![root_id.clone()];
     // Ranges declared in this run, by dependency id.
     let mut ranges: Vec<(String, String)> = Vec::new();
-    let mut level = declared(
-        root_dir,
-        &root.entry.name,
-        &root.marketplace_name,
-        &mut ranges,
-    );
+    let mut level = declared(root_dir, &root.entry, &root.marketplace_name, &mut ranges);
     // Only the plugin's own dependencies are held to their ranges when already installed; deeper
     // ones already installed are left as they are (Claude Code's walk), and `list` says when
     // one does not fit.
@@ -199,7 +215,7 @@ fn walk(
                 .into());
             }
             let resolved = at_tag(ctx, &found, &dep.id, &wanted)?;
-            let (mkt, entry_name) = (found.marketplace_name.clone(), found.entry.name.clone());
+            let (mkt, entry) = (found.marketplace_name.clone(), found.entry.clone());
             let installed = install_found(
                 ctx,
                 found,
@@ -215,7 +231,7 @@ fn walk(
                 report.installed.push(installed.id.clone());
             }
             if let Some(dir) = install_dir(ctx, &installed.id, scope)? {
-                next.extend(declared(&dir, &entry_name, &mkt, &mut ranges));
+                next.extend(declared(&dir, &entry, &mkt, &mut ranges));
             }
         }
         level = next;
@@ -227,14 +243,19 @@ fn walk(
 /// The dependencies the plugin in `dir` declares, noting their ranges.
 fn declared(
     dir: &Path,
-    name: &str,
+    entry: &crate::schema::PluginEntry,
     marketplace: &str,
     ranges: &mut Vec<(String, String)>,
 ) -> Vec<Dependency> {
-    let Ok(Some(manifest)) = crate::manifest::read_manifest(dir, dir, name) else {
-        return Vec::new();
-    };
-    let deps = dependencies(&manifest.raw, marketplace);
+    // The catalog entry's, then the manifest's.
+    let mut deps = dependencies(&entry.raw, marketplace);
+    if let Ok(Some(manifest)) = crate::manifest::read_manifest(dir, dir, &entry.name) {
+        for d in dependencies(&manifest.raw, marketplace) {
+            if !deps.iter().any(|e| e.id == d.id && e.range == d.range) {
+                deps.push(d);
+            }
+        }
+    }
     for d in &deps {
         if let Some(r) = &d.range {
             ranges.push((d.id.clone(), r.clone()));
@@ -880,4 +901,73 @@ pub fn resolve_constrained(
     let resolved = super::install::resolve_plugin(ctx, found)?;
     let fits = nodejs_semver::Version::parse(&resolved.version).is_ok_and(|v| range.satisfies(&v));
     Ok(if fits { Ok(resolved) } else { Err(shown) })
+}
+
+/// Claude Code's checks of the dependencies catalog entries declare (`dependencies` beside
+/// `source`), before anything is installed: following them from `root`'s entry, a cycle, a
+/// dependency in a marketplace the root's catalog does not allow (unless it is enabled already),
+/// or one its marketplace does not list refuses the install.
+pub fn check_catalog_entries(ctx: &Context, root: &FoundPlugin) -> Result<(), OpError> {
+    let allowed = cross_marketplace_allowlist(root);
+    let enabled = |id: &str| {
+        let files = ctx.writable_settings().ok();
+        files
+            .as_deref()
+            .and_then(|f| super::enable::deciding(f, id))
+            .is_some_and(|(_, v)| v)
+    };
+    fn visit(
+        ctx: &Context,
+        at: &FoundPlugin,
+        root_marketplace: &str,
+        allowed: &[String],
+        enabled: &dyn Fn(&str) -> bool,
+        path: &mut Vec<String>,
+        done: &mut Vec<String>,
+    ) -> Result<(), OpError> {
+        let here = at.id();
+        for dep in dependencies(&at.entry.raw, &at.marketplace_name) {
+            if let Some(start) = path.iter().position(|p| *p == dep.id) {
+                let mut cycle = path[start..].to_vec();
+                cycle.push(dep.id.clone());
+                return Err(DependencyError::Cycle(cycle).into());
+            }
+            if done.contains(&dep.id) {
+                continue;
+            }
+            if dep.marketplace() != root_marketplace
+                && !allowed.iter().any(|m| m == dep.marketplace())
+                && !enabled(&dep.id)
+            {
+                return Err(DependencyError::CrossMarketplace {
+                    dependency: dep.id.clone(),
+                    by: here,
+                    marketplace: dep.marketplace().to_string(),
+                }
+                .into());
+            }
+            let Ok(found) = find_plugin(ctx, &PluginRef::parse(&dep.id)) else {
+                return Err(DependencyError::NotFound {
+                    dependency: dep.id.clone(),
+                    by: here,
+                    marketplace: dep.marketplace().to_string(),
+                }
+                .into());
+            };
+            path.push(dep.id.clone());
+            visit(ctx, &found, root_marketplace, allowed, enabled, path, done)?;
+            path.pop();
+            done.push(dep.id.clone());
+        }
+        Ok(())
+    }
+    visit(
+        ctx,
+        root,
+        &root.marketplace_name,
+        &allowed,
+        &enabled,
+        &mut vec![root.id()],
+        &mut Vec::new(),
+    )
 }

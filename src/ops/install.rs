@@ -279,6 +279,8 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         marketplace: found.marketplace.clone(),
         entry: found.entry.clone(),
     };
+    // What catalog entries declare is checked before anything is written.
+    super::dependencies::check_catalog_entries(ctx, &root)?;
     let mut report = install_found(
         ctx,
         found,
