@@ -327,6 +327,13 @@ pub struct UninstallArgs {
     /// Keep the plugin's data folder (${CLAUDE_PLUGIN_DATA})
     #[arg(long)]
     pub keep_data: bool,
+    /// Also remove auto-installed dependencies that are no longer needed (requires -y in
+    /// non-interactive contexts)
+    #[arg(long)]
+    pub prune: bool,
+    /// Skip the --prune confirmation prompt (required when input or output is piped or redirected)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
@@ -763,23 +770,35 @@ fn uninstall(ctx: &Context, a: &UninstallArgs) -> i32 {
     let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
         return 1;
     };
+    if a.prune && a.json {
+        output::fatal("--json cannot be used with --prune");
+        return 1;
+    }
     // Who needs it (asked while it still loads), and what the uninstall left unneeded (a failed
     // scan says nothing).
     let required_by = ops::dependencies::required_by(ctx, &a.plugin).unwrap_or_default();
     let r = ops::uninstall::uninstall(ctx, &a.plugin, scope, a.keep_data);
     let required_by = if r.is_ok() { required_by } else { Vec::new() };
-    let note = r.as_ref().ok().and_then(|_| {
-        let found = ops::dependencies::unneeded(ctx, scope).ok()?;
-        ops::dependencies::unneeded_note(&found, scope)
-    });
-    output::uninstall(
+    let note = match (a.prune, &r) {
+        (false, Ok(_)) => ops::dependencies::unneeded(ctx, scope)
+            .ok()
+            .and_then(|found| ops::dependencies::unneeded_note(&found, scope)),
+        _ => None,
+    };
+    let ok = r.is_ok();
+    let code = output::uninstall(
         &Out::new(a.json),
         &a.plugin,
         scope,
         r,
         &required_by,
         note.as_deref(),
-    )
+    );
+    if !(ok && a.prune) {
+        return code;
+    }
+    // `--prune`: what nothing needs now, removed as `plugin prune -y` would (asked at a terminal).
+    prune_after(ctx, scope, a.yes, a.keep_data)
 }
 
 /// `plugin tag`: check, then create the release tag (or say what would be created).
@@ -802,21 +821,37 @@ fn tag(a: &TagArgs) -> i32 {
 
 /// `plugin prune`: list what nothing needs, then (asked at a terminal, or with `-y`) remove it.
 fn prune(ctx: &Context, a: &PruneDepsArgs) -> i32 {
-    use std::io::IsTerminal;
     let Ok(scope) = required_scope(&a.scope, ScopeStyle::Install) else {
         return 1;
     };
-    let out = Out::new(a.json);
+    prune_at(ctx, scope, a.dry_run, a.yes, a.json, false)
+}
+
+/// `uninstall --prune`'s second half.
+fn prune_after(ctx: &Context, scope: Scope, yes: bool, keep_data: bool) -> i32 {
+    prune_at(ctx, scope, false, yes, false, keep_data)
+}
+
+fn prune_at(
+    ctx: &Context,
+    scope: Scope,
+    dry_run: bool,
+    yes: bool,
+    json: bool,
+    keep_data: bool,
+) -> i32 {
+    use std::io::IsTerminal;
+    let out = Out::new(json);
     let found = match ops::dependencies::unneeded(ctx, scope) {
         Ok(f) => f,
         Err(e) => return output::prune_failed(&out, &e),
     };
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    let decision = if a.dry_run || found.plugins.is_empty() || !found.unloadable.is_empty() {
+    let decision = if dry_run || found.plugins.is_empty() || !found.unloadable.is_empty() {
         output::PruneDecision::Nothing
-    } else if a.yes {
+    } else if yes {
         output::PruneDecision::Remove
-    } else if !terminal || a.json {
+    } else if !terminal || json {
         output::PruneDecision::NeedsYes
     } else if output::confirm_prune(&found, scope) {
         output::PruneDecision::Remove
@@ -824,13 +859,15 @@ fn prune(ctx: &Context, a: &PruneDepsArgs) -> i32 {
         output::PruneDecision::Aborted
     };
     let removed = match decision {
-        output::PruneDecision::Remove => match ops::dependencies::prune(ctx, scope, false) {
-            Ok(done) => Some(done),
-            Err(e) => return output::prune_failed(&out, &e),
-        },
+        output::PruneDecision::Remove => {
+            match ops::dependencies::prune(ctx, scope, false, keep_data) {
+                Ok(done) => Some(done),
+                Err(e) => return output::prune_failed(&out, &e),
+            }
+        }
         _ => None,
     };
-    output::prune(&out, scope, a.dry_run, &found, decision, removed.as_ref())
+    output::prune(&out, scope, dry_run, &found, decision, removed.as_ref())
 }
 
 fn enable(ctx: &Context, a: &EnableArgs) -> i32 {

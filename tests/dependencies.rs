@@ -754,3 +754,28 @@ fn catalog_entry_dependencies_are_checked_before_anything_is_written() {
     );
     assert_eq!(env.first_record("lib2@ce")["auto"], true);
 }
+
+#[test]
+fn uninstall_prune_removes_what_nothing_needs_with_yes() {
+    let env = Env::new();
+    dm(&env, &[]);
+    env.run(&["install", "app@dm"]).ok();
+    let out = env
+        .run(&["uninstall", "app@dm", "--prune", "--json"])
+        .fails();
+    assert!(
+        out.stderr.contains("--json cannot be used with --prune"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        env.installed()["plugins"].get("app@dm").is_some(),
+        "nothing done"
+    );
+    let out = env.run(&["uninstall", "app@dm", "--prune", "-y"]).ok();
+    assert_eq!(
+        out.stdout,
+        "✔ Successfully uninstalled plugin: app (scope: user)\nRemoved 3 auto-installed plugins: lib, fmt, core\n"
+    );
+    assert_eq!(env.installed()["plugins"], json!({}));
+}

@@ -557,11 +557,16 @@ pub fn unneeded(ctx: &Context, scope: Scope) -> Result<Unneeded, OpError> {
 
 /// `plugin prune`: the unneeded plugins at `scope`, uninstalled unless `dry_run` (records and
 /// `enabledPlugins` keys go, data folders are deleted, version folders are marked orphaned).
-pub fn prune(ctx: &Context, scope: Scope, dry_run: bool) -> Result<Unneeded, OpError> {
+pub fn prune(
+    ctx: &Context,
+    scope: Scope,
+    dry_run: bool,
+    keep_data: bool,
+) -> Result<Unneeded, OpError> {
     let found = unneeded(ctx, scope)?;
     if !dry_run && found.unloadable.is_empty() {
         for (id, _) in &found.plugins {
-            super::uninstall::uninstall(ctx, id, scope, false)?;
+            super::uninstall::uninstall(ctx, id, scope, keep_data)?;
         }
     }
     Ok(found)
