@@ -779,3 +779,52 @@ fn uninstall_prune_removes_what_nothing_needs_with_yes() {
     );
     assert_eq!(env.installed()["plugins"], json!({}));
 }
+
+#[test]
+fn a_git_hosted_marketplaces_relative_dependency_resolves_its_repositorys_tags() {
+    let env = Env::new();
+    let srv = env.fx.join("srv");
+    let repo = WorkRepo::init(&env.fx.join("work/gmk"));
+    repo.write(
+        ".claude-plugin/marketplace.json",
+        &json!({"name": "gmk", "owner": {"name": "o"}, "plugins": [
+            {"name": "app", "source": "./plugins/app"},
+            {"name": "fmt", "source": "./plugins/fmt"},
+        ]})
+        .to_string(),
+    );
+    plugin_at(
+        &repo,
+        "app",
+        "1.0.0",
+        Some(json!([{"name": "fmt", "version": "~2.1.0"}])),
+    );
+    let mut at_213 = String::new();
+    for v in ["2.1.3", "2.2.0"] {
+        plugin_at(&repo, "fmt", v, None);
+        let c = repo.commit(&format!("fmt {v}"));
+        repo.tag(&format!("fmt--v{v}"));
+        if v == "2.1.3" {
+            at_213 = c;
+        }
+    }
+    repo.publish(&srv.join("git/gmk.git"));
+    let server = GitServer::start(&srv);
+    env.run(&["marketplace", "add", &server.url("git/gmk.git")])
+        .ok();
+    let out = env.run(&["install", "app@gmk"]).ok();
+    assert!(
+        out.stdout.ends_with("(+ 1 dependency: fmt)\n"),
+        "{}",
+        out.stdout
+    );
+    let rec = env.first_record("fmt@gmk");
+    assert_eq!(rec["version"], format!("2.1.3-{}", &at_213[..12]).as_str());
+    assert_eq!(rec["resolvedVersion"], "2.1.3");
+    assert_eq!(rec["gitCommitSha"], at_213.as_str());
+    let dir = PathBuf::from(rec["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(dir.join("commands/fmt.md")).unwrap(),
+        "# fmt 2.1.3\n"
+    );
+}

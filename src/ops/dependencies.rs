@@ -350,9 +350,9 @@ fn at_tag(
     let name = &found.entry.name;
     let m = &found.marketplace;
     match &found.entry.source {
-        PluginSource::Relative(_) | PluginSource::Bare(_) => {
+        PluginSource::Relative(_) | PluginSource::Bare(_) if m.local => {
             // A folder marketplace that is a git work tree: its own tags (no network).
-            let Some(tags) = m.local.then(|| crate::git::local_tags(&m.root)).flatten() else {
+            let Some(tags) = crate::git::local_tags(&m.root) else {
                 return Ok(None);
             };
             let Some((version, _tag, commit)) = highest_tag(name, &tags, &range) else {
@@ -361,6 +361,34 @@ fn at_tag(
             crate::source::resolve_local_commit(m, &found.entry, &m.root, &commit, &version)
                 .map(Some)
                 .map_err(OpError::from_source)
+        }
+        PluginSource::Relative(_) | PluginSource::Bare(_) => {
+            // A git-hosted marketplace: the tags of its repository; the plugin's folder there.
+            let Some(url) = marketplace_remote(ctx, &found.marketplace_name) else {
+                return Ok(None);
+            };
+            let db = crate::git::GitDatabase::open(&ctx.loc.git_db_dir(), &url, &ctx.env)?;
+            let Some((version, tag, commit)) = highest_tag(name, &db.remote_tags()?, &range) else {
+                return Ok(None);
+            };
+            let dir = m
+                .resolve_relative(&found.entry)
+                .map_err(|e| OpError::from_source(crate::source::SourceError::Relative(e)))?;
+            let path = crate::fsutil::slash_path(&crate::fsutil::relative_path(&m.root, &dir));
+            let source = match path.as_str() {
+                "." => PluginSource::GitUrl {
+                    url: url.as_str().to_string(),
+                    reference: None,
+                    sha: None,
+                },
+                _ => PluginSource::GitSubdir {
+                    url: url.as_str().to_string(),
+                    path,
+                    reference: None,
+                    sha: None,
+                },
+            };
+            at_commit(ctx, found, &source, &tag, &commit, version).map(Some)
         }
         PluginSource::Github { .. }
         | PluginSource::GitUrl { .. }
@@ -375,26 +403,50 @@ fn at_tag(
                 }
                 .into());
             };
-            let mut entry = found.entry.clone();
-            entry.source = pinned(&found.entry.source, &format!("refs/tags/{tag}"), &commit);
-            let cx = SourceContext {
-                git_root: &ctx.loc.git_db_dir(),
-                downloads: &ctx.loc.downloads_dir(),
-                project: ctx.loc.project_path(),
-                home: &ctx.loc.home,
-                reporter: &*ctx.reporter,
-                env: &ctx.env,
-                archive_headers: None,
-            };
-            let mut resolved =
-                crate::source::resolve(m, &entry, &cx).map_err(OpError::from_source)?;
-            resolved.version = crate::version::with_commit(&resolved.version, &commit);
-            resolved.resolved_version = Some(version);
-            Ok(Some(resolved))
+            at_commit(ctx, found, &found.entry.source, &tag, &commit, version).map(Some)
         }
         // npm, pip, archives: the range is checked when the plugin loads, as Claude Code does.
         _ => Ok(None),
     }
+}
+
+/// `found` fetched from `source` pinned at the tag's commit, recorded as Claude Code records a
+/// tagged dependency.
+fn at_commit(
+    ctx: &Context,
+    found: &FoundPlugin,
+    source: &PluginSource,
+    tag: &str,
+    commit: &str,
+    version: String,
+) -> Result<ResolvedPlugin, OpError> {
+    let mut entry = found.entry.clone();
+    entry.source = pinned(source, &format!("refs/tags/{tag}"), commit);
+    let cx = SourceContext {
+        git_root: &ctx.loc.git_db_dir(),
+        downloads: &ctx.loc.downloads_dir(),
+        project: ctx.loc.project_path(),
+        home: &ctx.loc.home,
+        reporter: &*ctx.reporter,
+        env: &ctx.env,
+        archive_headers: None,
+    };
+    let mut resolved =
+        crate::source::resolve(&found.marketplace, &entry, &cx).map_err(OpError::from_source)?;
+    resolved.version = crate::version::with_commit(&resolved.version, commit);
+    resolved.resolved_version = Some(version);
+    Ok(resolved)
+}
+
+/// The git remote of a git-hosted marketplace (`None` for other kinds).
+fn marketplace_remote(ctx: &Context, name: &str) -> Option<crate::git::GitUrl> {
+    let configured = ctx.configured_marketplaces().ok()?;
+    let m = configured.into_iter().find(|c| c.name == name)?;
+    let source = crate::marketplace::MarketplaceSource::from_json(&m.source)?;
+    source
+        .git_remote(ctx.env.github_base_url.as_deref())?
+        .ok()
+        .map(|(url, _)| url)
 }
 
 fn git_url(
