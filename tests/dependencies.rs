@@ -828,3 +828,19 @@ fn a_git_hosted_marketplaces_relative_dependency_resolves_its_repositorys_tags()
         "# fmt 2.1.3\n"
     );
 }
+
+#[test]
+fn install_json_lists_the_dependencies() {
+    let env = Env::new();
+    dm(&env, &[]);
+    let out = env.run(&["install", "app@dm", "--json"]).ok().json();
+    assert_eq!(
+        out["installedDependencies"],
+        json!(["lib@dm", "fmt@dm", "core@dm"])
+    );
+    assert!(out.get("missingDependencies").is_none());
+    assert_eq!(
+        out["message"],
+        "Successfully installed plugin: app@dm (scope: user) (+ 3 dependencies: lib, fmt, core)"
+    );
+}
