@@ -844,3 +844,43 @@ fn install_json_lists_the_dependencies() {
         "Successfully installed plugin: app@dm (scope: user) (+ 3 dependencies: lib, fmt, core)"
     );
 }
+
+#[test]
+fn validate_says_what_installs_will_make_of_declarations() {
+    let env = Env::new();
+    let dir = env.fx.join("vp");
+    write(
+        &dir.join(".claude-plugin/plugin.json"),
+        &json!({"name": "vp", "version": "1.0.0", "description": "d", "author": {"name": "a"},
+                "dependencies": ["vp", {"name": "x", "version": "not a range!!"}, "y@^1.0.0", "z@other"]})
+        .to_string(),
+    );
+    let v = env.run(&["validate", p(&dir), "--json"]).ok().json();
+    let warnings = v["manifest"]["warnings"].as_array().unwrap();
+    let by_code = |code: &str| -> Vec<(String, String)> {
+        warnings
+            .iter()
+            .filter(|w| w["code"] == code)
+            .map(|w| {
+                (
+                    w["path"].as_str().unwrap().to_string(),
+                    w["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        by_code("self-dependency"),
+        [(
+            "dependencies.0".to_string(),
+            "(ours) \"vp\" depends on itself; the dependency is never needed".to_string()
+        )]
+    );
+    assert_eq!(by_code("dependency-range")[0].0, "dependencies.1.version");
+    assert_eq!(by_code("dependency-range-dropped")[0].0, "dependencies.2");
+    assert_eq!(
+        v["manifest"]["errors"],
+        json!([]),
+        "warnings only: Claude Code passes it"
+    );
+}

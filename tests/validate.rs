@@ -987,7 +987,14 @@ fn every_recorded_manifest_validates_as_claude_code_does() {
         serde_json::from_str(include_str!("../testdata/manifest-schema/cases.json")).unwrap();
     let cc: Value =
         serde_json::from_str(include_str!("../testdata/manifest-schema/claude-code.json")).unwrap();
-    const OURS: &[&str] = &["why-invalid", "user-config-default", "not-a-url"];
+    const OURS: &[&str] = &[
+        "why-invalid",
+        "user-config-default",
+        "not-a-url",
+        "dependency-range",
+        "dependency-range-dropped",
+        "self-dependency",
+    ];
     let env = Env::new();
     let pairs = |v: &Value, key: &str| -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = v[key]

@@ -233,6 +233,7 @@ pub(super) fn check_manifest(
         );
     }
     ignored_field_warnings(raw, &mut f);
+    dependency_warnings(raw, &mut f);
     let known = manifest_keys();
     for (key, _) in raw {
         if ENTRY_ONLY_KEYS.contains(&key.as_str()) {
@@ -636,4 +637,64 @@ fn hooks_files(root: &Path, raw: Option<&Map<String, Value>>) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// What installs will make of `dependencies` that Claude Code's validate does not say (ours):
+/// a range that is not one (the install is refused), a range on a string entry (dropped), a
+/// plugin that depends on itself.
+fn dependency_warnings(raw: &Map<String, Value>, f: &mut Findings) {
+    let Some(Value::Array(items)) = raw.get("dependencies") else {
+        return;
+    };
+    let own = raw.get("name").and_then(Value::as_str).unwrap_or_default();
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("dependencies.{i}");
+        let name = match item {
+            Value::String(s) => {
+                if let Some((_, range)) = s.split_once("@^") {
+                    f.warn(
+                        at.clone(),
+                        "dependency-range-dropped",
+                        format!(
+                            "(ours) the range \"^{range}\" of a string entry is dropped (Claude Code's rule); write {{\"name\": …, \"version\": \"^{range}\"}} to constrain it"
+                        ),
+                    );
+                }
+                // A name of its own marketplace (no `@marketplace`, perhaps a dropped range).
+                let mut parts = s.split('@');
+                let name = parts.next().unwrap_or_default();
+                match parts.next() {
+                    None => name.to_string(),
+                    Some(p) if p.starts_with('^') => name.to_string(),
+                    Some(_) => String::new(),
+                }
+            }
+            Value::Object(o) => {
+                if let Some(range) = o.get("version").and_then(Value::as_str)
+                    && nodejs_semver::Range::parse(range).is_err()
+                {
+                    f.warn(
+                        format!("{at}.version"),
+                        "dependency-range",
+                        format!(
+                            "(ours) \"{range}\" is not a node-semver range: installing this plugin is refused"
+                        ),
+                    );
+                }
+                let own_marketplace = o.get("marketplace").is_none();
+                match (o.get("name").and_then(Value::as_str), own_marketplace) {
+                    (Some(n), true) => n.to_string(),
+                    _ => String::new(),
+                }
+            }
+            _ => String::new(),
+        };
+        if !own.is_empty() && name == own {
+            f.warn(
+                at,
+                "self-dependency",
+                format!("(ours) \"{own}\" depends on itself; the dependency is never needed"),
+            );
+        }
+    }
 }
