@@ -133,9 +133,9 @@ pub struct Installed {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_to: Option<String>,
     /// (Ours.) The dependencies this install installed, and those it could not install.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub installed_dependencies: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing_dependencies: Vec<String>,
 }
 
