@@ -884,3 +884,58 @@ fn validate_says_what_installs_will_make_of_declarations() {
         "warnings only: Claude Code passes it"
     );
 }
+
+/// A crash (`kill -9` at each step boundary of the install) never leaves a record without its
+/// folder or a torn state file, and installing again completes the set.
+#[test]
+fn a_crash_at_any_step_of_a_dependency_install_is_completed_by_the_next_run() {
+    let env = Env::new();
+    dm(&env, &[]);
+    let clean = tree_with_content(&env.home);
+    let mut crashed = 0;
+    for at in 1.. {
+        let out = Run::from(
+            env.command(&["install", "app@dm"])
+                .env("PLUGIN_CRASH_AT", at.to_string())
+                .output()
+                .expect("run plugin"),
+        );
+        if out.code == 0 {
+            break;
+        }
+        crashed += 1;
+        assert!(at < 200, "no end to the crash points");
+        // What a crash left: every state file parses, every record's folder is complete.
+        let file = env.plugins().join("installed_plugins.json");
+        if file.exists() {
+            for (id, recs) in env.installed()["plugins"].as_object().unwrap() {
+                for rec in recs.as_array().unwrap() {
+                    let dir = PathBuf::from(rec["installPath"].as_str().unwrap());
+                    assert!(
+                        dir.join(".claude-plugin/plugin.json").is_file(),
+                        "crash at {at}: {id} recorded without its folder"
+                    );
+                }
+            }
+        }
+        if env.claude().join("settings.json").exists() {
+            env.settings();
+        }
+        // The next run completes it.
+        env.run(&["install", "app@dm"]).ok();
+        let installed = env.installed();
+        for id in ["app@dm", "lib@dm", "fmt@dm", "core@dm"] {
+            assert!(
+                installed["plugins"].get(id).is_some(),
+                "crash at {at}: {id} missing after the rerun: {installed}"
+            );
+        }
+        assert_eq!(env.first_record("fmt@dm")["resolvedVersion"], "2.1.3");
+        // Back to the start for the next crash point.
+        let _ = fs::remove_dir_all(env.claude());
+        let _ = fs::remove_dir_all(env.user_cache());
+        env.run(&["marketplace", "add", p(&env.fx.join("dm"))]).ok();
+        assert_eq!(tree_with_content(&env.home).len(), clean.len());
+    }
+    assert!(crashed > 5, "the install has step boundaries ({crashed})");
+}

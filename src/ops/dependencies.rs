@@ -183,6 +183,13 @@ fn walk(
                     wanted.extend(pinned);
                     check_installed(&dep.id, &installed, &wanted)?;
                 }
+                // What it needs is walked too: a run that was killed may have left some out.
+                if let (Some(dir), Ok(f)) = (
+                    install_dir(ctx, &dep.id, scope)?,
+                    find_plugin(ctx, &PluginRef::parse(&dep.id)),
+                ) {
+                    next.extend(declared(&dir, &f.entry, &f.marketplace_name, &mut ranges));
+                }
                 continue;
             }
             // This run's ranges so far, then installed plugins' (Claude Code's order).
@@ -230,6 +237,7 @@ fn walk(
             if matches!(installed.outcome, InstallOutcome::Installed { .. }) {
                 report.installed.push(installed.id.clone());
             }
+            crate::fsutil::crash_point();
             if let Some(dir) = install_dir(ctx, &installed.id, scope)? {
                 next.extend(declared(&dir, &entry, &mkt, &mut ranges));
             }

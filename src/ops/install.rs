@@ -293,6 +293,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         },
     )?;
     report.added_marketplace = added;
+    crate::fsutil::crash_point();
     if matches!(report.outcome, InstallOutcome::AlreadyInstalled { .. }) {
         report.marked_manual = super::dependencies::mark_manual(ctx, &id, req.scope)?;
     }
@@ -692,6 +693,7 @@ pub(super) fn install_found(
 
     let (mut staged, copied, _cache_lock) =
         stage_with(ctx, &plan.mkt, &plan.name, &plan.resolved, seed.as_ref())?;
+    crate::fsutil::crash_point();
     staged.compare_with(&plan.target);
     let displaced = match publish_under_state_lock(ctx, &plan, staged, reinstalling)? {
         Published::Already(outcome) => return Ok(plan.report(outcome)),
@@ -815,6 +817,7 @@ fn publish_under_state_lock(
     check_collision(&installed, target, version)?;
     let fresh = target.symlink_metadata().is_err();
     let displaced = staged.publish(target, version)?;
+    crate::fsutil::crash_point();
     let new = NewInstall {
         scope: plan.scope,
         project_path: plan.project.clone(),
