@@ -939,3 +939,39 @@ fn a_crash_at_any_step_of_a_dependency_install_is_completed_by_the_next_run() {
     }
     assert!(crashed > 5, "the install has step boundaries ({crashed})");
 }
+
+#[test]
+fn enable_refuses_dependencies_policy_blocks_or_a_more_specific_file_turns_off() {
+    let env = Env::new();
+    dm(&env, &[]);
+    env.run(&["install", "app@dm"]).ok();
+    for id in ["app@dm", "lib@dm", "core@dm"] {
+        env.run(&["disable", id]).ok();
+    }
+    env.write_managed(None, &json!({"enabledPlugins": {"core@dm": false}}));
+    let out = env.run(&["enable", "app@dm", "--json"]).fails();
+    let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        doc["message"],
+        "app depends on core@dm, which is blocked by your organization's plugin policy. Ask an admin to allow it."
+    );
+    assert_eq!(doc["failureCode"], "dependency_policy_blocked");
+    fs::remove_dir_all(env.managed()).unwrap();
+    // Local settings of this project turn lib off: enabling at user scope would not count.
+    write(
+        &env.cwd.join(".claude/settings.local.json"),
+        &json!({"enabledPlugins": {"lib@dm": false}}).to_string(),
+    );
+    let out = env.run(&["enable", "app@dm", "--json"]).fails();
+    let doc: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(
+        doc["message"],
+        "app depends on lib@dm (local scope), which is disabled there. Enable it at that scope, or use --scope local to write where the override lives."
+    );
+    assert_eq!(doc["failureCode"], "dependency_disabled");
+    assert_eq!(
+        env.settings()["enabledPlugins"]["app@dm"],
+        false,
+        "nothing written"
+    );
+}

@@ -68,6 +68,21 @@ pub enum ToggleError {
         .missing.iter().map(|i| format!("plugin install {i}")).collect::<Vec<_>>().join(" && ")
     )]
     DependencyMissing { name: String, missing: Vec<String> },
+    #[error(
+        "{name} depends on {}, which {} blocked by your organization's plugin policy. Ask an admin to allow {}.",
+        .blocked.join(", "),
+        if .blocked.len() == 1 { "is" } else { "are" },
+        if .blocked.len() == 1 { "it" } else { "them" }
+    )]
+    DependencyBlocked { name: String, blocked: Vec<String> },
+    #[error(
+        "{name} depends on {dependency} ({scope} scope), which is disabled there. Enable it at that scope, or use --scope {scope} to write where the override lives."
+    )]
+    DependencyDisabled {
+        name: String,
+        dependency: String,
+        scope: Scope,
+    },
 }
 
 /// The names of plugin ids.
@@ -89,6 +104,8 @@ impl ToggleError {
             ToggleError::ManagedOverride => "managed_settings_override",
             ToggleError::RequiredByDependents { .. } => "required_by_dependents",
             ToggleError::DependencyMissing { .. } => "dependency_missing",
+            ToggleError::DependencyBlocked { .. } => "dependency_policy_blocked",
+            ToggleError::DependencyDisabled { .. } => "dependency_disabled",
             ToggleError::ManagedReadOnly => "error_validation",
         }
     }
@@ -245,6 +262,30 @@ pub fn set_enabled(
                     missing,
                 }
             })?;
+        // Managed settings block some, or a more specific file turns one off: refused.
+        let blocked: Vec<String> = (also_enabled.iter())
+            .filter(|d| managed_value(managed, d) == Some(false))
+            .cloned()
+            .collect();
+        if !blocked.is_empty() {
+            return Err(ToggleError::DependencyBlocked {
+                name: r.name,
+                blocked,
+            }
+            .into());
+        }
+        let overridden = also_enabled.iter().find_map(|d| match deciding(&files, d) {
+            Some((s, false)) if s > target => Some((d.clone(), s)),
+            _ => None,
+        });
+        if let Some((dependency, scope)) = overridden {
+            return Err(ToggleError::DependencyDisabled {
+                name: r.name,
+                dependency,
+                scope,
+            }
+            .into());
+        }
     } else {
         let (dependents, disable_first) =
             super::dependencies::enabled_dependents(&graph, &id, effective);
