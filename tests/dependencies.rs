@@ -975,3 +975,22 @@ fn enable_refuses_dependencies_policy_blocks_or_a_more_specific_file_turns_off()
         "nothing written"
     );
 }
+
+#[test]
+fn resolve_lists_dependencies_and_what_satisfies_each() {
+    let env = Env::new();
+    let (_, at_213) = dm(&env, &[]);
+    env.run(&["install", "app@dm"]).ok();
+    let v = env.run(&["resolve", "app@dm", "--json"]).ok().json();
+    assert_eq!(
+        v["dependencies"],
+        json!([
+            {"pluginId": "lib@dm", "installed": "0.5.0"},
+            {"pluginId": "fmt@dm", "range": "~2.1.0", "installed": "2.1.3"},
+        ])
+    );
+    let _ = at_213;
+    env.run(&["uninstall", "lib@dm"]).ok();
+    let out = env.run(&["resolve", "app@dm"]).ok();
+    assert!(out.stdout.contains("dependencies\n  lib@dm: ✘ Dependency \"lib@dm\" is not installed — run `claude plugin install lib@dm`, or check that its marketplace is added\n  fmt@dm ~2.1.0: ✔ 2.1.3\n"), "{}", out.stdout);
+}

@@ -158,6 +158,24 @@ pub enum Origin {
     Entry,
 }
 
+/// One dependency of the plugin and what satisfies it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DependencyState {
+    /// `name@marketplace`.
+    pub plugin_id: String,
+    /// The range it declares, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<String>,
+    /// The installed version that satisfies it (a tag's `resolvedVersion`, else the manifest's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed: Option<String>,
+    /// Why it is not met (Claude Code's load error), when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmet: Option<String>,
+}
+
 /// The plugin as a host loads it. Serialized, this is `plugin resolve --json` (docs/schemas/resolve.schema.json;
 /// docs/plugin-development.md, "Resolving a plugin").
 #[derive(Debug, Clone, Serialize)]
@@ -191,6 +209,10 @@ pub struct PluginDefinition {
     /// Environment variables a host exports to the processes of each component kind.
     pub env: ExportedEnv,
     pub warnings: Vec<Warning>,
+    /// The plugins it depends on and what is installed of each (filled in by `resolve`, which
+    /// knows the installations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dependencies: Vec<DependencyState>,
     /// A substitution used `${CLAUDE_PLUGIN_DATA}`: the folder must exist before anything runs.
     #[serde(skip)]
     pub uses_data_dir: bool,
@@ -540,6 +562,7 @@ impl PluginDefinition {
             user_config,
             env,
             warnings,
+            dependencies: Vec::new(),
             uses_data_dir,
             installation,
         })

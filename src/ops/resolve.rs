@@ -95,6 +95,8 @@ pub(super) fn resolve_with_entry(
     if def.uses_data_dir {
         std::fs::create_dir_all(&def.data_dir).at("create", &def.data_dir)?;
     }
+    let mut def = def;
+    def.dependencies = dependency_states(ctx, &def)?;
     Ok((def, entry.cloned()))
 }
 
@@ -197,4 +199,37 @@ fn set_options(ctx: &Context, id: &str) -> Result<Named<OptionValue>, OpError> {
 
 fn no_entry(message: String) -> Warning {
     Warning::new(WarningKind::NoMarketplaceEntry, None, message)
+}
+
+/// What the plugin's manifest says it depends on, and what is installed of each.
+fn dependency_states(
+    ctx: &Context,
+    def: &PluginDefinition,
+) -> Result<Vec<crate::definition::DependencyState>, OpError> {
+    let Some(fields) = &def.manifest_fields else {
+        return Ok(Vec::new());
+    };
+    let declared =
+        crate::schema::plugin_manifest::dependencies(fields, &def.installation.marketplace);
+    if declared.is_empty() {
+        return Ok(Vec::new());
+    }
+    let nodes = super::dependencies::installed_graph(ctx)?;
+    let files = ctx.writable_settings()?;
+    let managed = ctx.managed()?;
+    let enabled = |id: &str| {
+        super::enable::managed_value(managed, id)
+            .or(super::enable::deciding(&files, id).map(|(_, v)| v))
+            == Some(true)
+    };
+    let loading = super::dependencies::loading(&nodes, enabled);
+    Ok(declared
+        .iter()
+        .map(|d| crate::definition::DependencyState {
+            plugin_id: d.id.clone(),
+            range: d.range.clone(),
+            installed: (nodes.iter().find(|n| n.id == d.id)).and_then(|n| n.version.clone()),
+            unmet: super::dependencies::unmet(&nodes, &loading, d).map(|(_, why)| why),
+        })
+        .collect())
 }

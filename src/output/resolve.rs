@@ -75,6 +75,22 @@ fn print_human(d: &PluginDefinition) {
             println!("  {key} = {line}");
         }
     }
+    if !d.dependencies.is_empty() {
+        println!("dependencies");
+        for dep in &d.dependencies {
+            let range = dep
+                .range
+                .as_deref()
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default();
+            let state = match (&dep.unmet, &dep.installed) {
+                (Some(why), _) => format!("✘ {why}"),
+                (None, Some(v)) => format!("✔ {v}"),
+                (None, None) => "✔".to_string(),
+            };
+            println!("  {}{range}: {state}", dep.plugin_id);
+        }
+    }
     for (title, env) in [
         ("hooks", &d.env.hooks),
         ("MCP stdio servers", &d.env.mcp_servers),
