@@ -453,49 +453,44 @@ impl GitDatabase {
 
     /// Branch and tag names the remote advertises (an ls-remote, no pack is downloaded).
     fn remote_ref_names(&self) -> Result<Vec<String>, GitError> {
-        let remote = self
-            .repo
-            .remote_at(self.url.as_str())
-            .map_err(|e| self.fetch_failure(&e))?
-            .with_refspecs(
-                [
-                    "+refs/heads/*:refs/plugin/ls/heads/*",
-                    "+refs/tags/*:refs/plugin/ls/tags/*",
-                ],
-                Direction::Fetch,
-            )
-            .map_err(|e| self.fetch_failure(&e))?;
-        let (map, _) = remote
-            .connect(Direction::Fetch)
-            .map_err(|e| self.fetch_failure(&e))?
-            .with_credentials(super::auth::authenticator(&self.repo, &self.url, &self.env))
-            .ref_map(Discard, Default::default())
-            .map_err(|e| self.fetch_failure(&e))?;
-        Ok(branch_and_tag_names(&map.remote_refs))
+        let refs = self.advertised(&[
+            "+refs/heads/*:refs/plugin/ls/heads/*",
+            "+refs/tags/*:refs/plugin/ls/tags/*",
+        ])?;
+        Ok(branch_and_tag_names(&refs))
     }
 
     /// The remote's tags and the commits they point at (annotated tags peeled): what `git
     /// ls-remote --tags` lists, without fetching anything.
     pub fn remote_tags(&self) -> Result<Vec<(String, String)>, GitError> {
-        let remote = self
-            .repo
-            .remote_at(self.url.as_str())
-            .map_err(|e| self.fetch_failure(&e))?
-            .with_refspecs(["+refs/tags/*:refs/plugin/ls/tags/*"], Direction::Fetch)
-            .map_err(|e| self.fetch_failure(&e))?;
-        let (map, _) = remote
-            .connect(Direction::Fetch)
-            .map_err(|e| self.fetch_failure(&e))?
-            .with_credentials(super::auth::authenticator(&self.repo, &self.url, &self.env))
-            .ref_map(Discard, Default::default())
-            .map_err(|e| self.fetch_failure(&e))?;
-        Ok((map.remote_refs.iter())
+        let refs = self.advertised(&["+refs/tags/*:refs/plugin/ls/tags/*"])?;
+        Ok((refs.iter())
             .filter_map(|r| {
                 let (name, target, peeled) = r.unpack();
                 let tag = name.to_string().strip_prefix("refs/tags/")?.to_string();
                 Some((tag, peeled.or(target)?.to_string()))
             })
             .collect())
+    }
+
+    /// The refs the remote advertises for `refspecs` (nothing is fetched).
+    fn advertised(
+        &self,
+        refspecs: &[&str],
+    ) -> Result<Vec<gix::protocol::handshake::Ref>, GitError> {
+        let remote = self
+            .repo
+            .remote_at(self.url.as_str())
+            .map_err(|e| self.fetch_failure(&e))?
+            .with_refspecs(refspecs.iter().copied(), Direction::Fetch)
+            .map_err(|e| self.fetch_failure(&e))?;
+        let (map, _) = remote
+            .connect(Direction::Fetch)
+            .map_err(|e| self.fetch_failure(&e))?
+            .with_credentials(super::auth::authenticator(&self.repo, &self.url, &self.env))
+            .ref_map(Discard, Default::default())
+            .map_err(|e| self.fetch_failure(&e))?;
+        Ok(map.remote_refs)
     }
 
     /// The commit `sha` when the database already has it.

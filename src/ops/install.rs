@@ -206,6 +206,25 @@ pub struct FoundPlugin {
     pub entry: PluginEntry,
 }
 
+impl InstallReport {
+    /// A report of `outcome`, with no dependencies installed.
+    fn of(
+        id: String,
+        scope: Scope,
+        added_marketplace: Option<marketplace::AddReport>,
+        outcome: InstallOutcome,
+    ) -> Self {
+        Self {
+            id,
+            scope,
+            added_marketplace,
+            outcome,
+            dependencies: Default::default(),
+            marked_manual: false,
+        }
+    }
+}
+
 impl FoundPlugin {
     /// `name@marketplace`.
     pub fn id(&self) -> String {
@@ -241,19 +260,13 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         if req.force {
             return Err(InstallError::LinkedNotReplaced { id, checkout }.into());
         }
-        return Ok(InstallReport {
-            dependencies: Default::default(),
-            marked_manual: false,
-            id,
-            scope: req.scope,
-            added_marketplace: added,
-            outcome: InstallOutcome::AlreadyInstalled {
-                available_version: rec.version.clone(),
-                installed_version: rec.version,
-                in_place_from: None,
-                note: AlreadyNote::Linked(checkout),
-            },
-        });
+        let outcome = InstallOutcome::AlreadyInstalled {
+            available_version: rec.version.clone(),
+            installed_version: rec.version,
+            in_place_from: None,
+            note: AlreadyNote::Linked(checkout),
+        };
+        return Ok(InstallReport::of(id, req.scope, added, outcome));
     }
     // Managed `false` blocks the plugin everywhere; refused before its source is fetched.
     if super::enable::managed_value(ctx.managed()?, &id) == Some(false) {
@@ -265,14 +278,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     if !req.force
         && let Some(outcome) = command_plugin_installed(ctx, &found, req.scope)?
     {
-        return Ok(InstallReport {
-            dependencies: Default::default(),
-            marked_manual: false,
-            id,
-            scope: req.scope,
-            added_marketplace: added,
-            outcome,
-        });
+        return Ok(InstallReport::of(id, req.scope, added, outcome));
     }
     let root = FoundPlugin {
         marketplace_name: found.marketplace_name.clone(),
@@ -557,20 +563,14 @@ fn already_installed_from_blocked(
         Some(rec)
             if settings.enabled(&id) == Some(true) && Path::new(&rec.install_path).is_dir() =>
         {
-            Ok(InstallReport {
-                dependencies: Default::default(),
-                marked_manual: false,
-                id,
-                scope,
-                added_marketplace: None,
-                outcome: InstallOutcome::AlreadyInstalled {
-                    // The source may not be read, so no other version is known.
-                    available_version: rec.version.clone(),
-                    installed_version: rec.version,
-                    in_place_from: None,
-                    note: AlreadyNote::Recorded,
-                },
-            })
+            let outcome = InstallOutcome::AlreadyInstalled {
+                // The source may not be read, so no other version is known.
+                available_version: rec.version.clone(),
+                installed_version: rec.version,
+                in_place_from: None,
+                note: AlreadyNote::Recorded,
+            };
+            Ok(InstallReport::of(id, scope, None, outcome))
         }
         _ => Err(LookupError::MarketplaceBlocked {
             plugin,
@@ -645,14 +645,7 @@ impl InstallPlan {
     }
 
     fn report(&self, outcome: InstallOutcome) -> InstallReport {
-        InstallReport {
-            dependencies: Default::default(),
-            marked_manual: false,
-            id: self.id.clone(),
-            scope: self.scope,
-            added_marketplace: None,
-            outcome,
-        }
+        InstallReport::of(self.id.clone(), self.scope, None, outcome)
     }
 }
 
@@ -700,20 +693,14 @@ pub(super) fn install_found(
         Published::Installed(displaced) => displaced,
     };
     drop(displaced);
-    Ok(InstallReport {
-        dependencies: Default::default(),
-        marked_manual: false,
-        id: plan.id,
-        scope,
-        added_marketplace: None,
-        outcome: InstallOutcome::Installed {
-            version: plan.resolved.version,
-            install_path: plan.target,
-            skipped: copied.skipped,
-            notes: copied.notes,
-            from_seed: seed.map(|s| s.dir),
-        },
-    })
+    let outcome = InstallOutcome::Installed {
+        version: plan.resolved.version,
+        install_path: plan.target,
+        skipped: copied.skipped,
+        notes: copied.notes,
+        from_seed: seed.map(|s| s.dir),
+    };
+    Ok(InstallReport::of(plan.id, scope, None, outcome))
 }
 
 /// Resolve the plugin's source (or a seed copy of it) and the version folder it goes to.
