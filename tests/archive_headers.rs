@@ -329,3 +329,32 @@ fn a_marketplace_helper_declared_by_the_person_runs_with_its_variables() {
     run_http(&["marketplace", "update", "um"]).ok();
     assert!(!seen.exists());
 }
+
+#[test]
+fn an_archive_with_a_headers_helper_is_never_installed_as_a_dependency() {
+    let env = Env::new();
+    let reg = Registry::start();
+    reg.add_file("/p.zip", plugin_zip());
+    let ran = env.fx.join("helper-ran");
+    let dir = env.add_marketplace(
+        "mh",
+        &json!([
+            {"name": "hh", "strict": false, "source": {"source": "archive", "url": reg.url("p.zip")},
+             "headersHelper": format!("touch {} && echo '{{}}'", ran.display())},
+            {"name": "needs", "source": "./plugins/needs"},
+        ]),
+    );
+    write(
+        &dir.join("plugins/needs/.claude-plugin/plugin.json"),
+        &json!({"name": "needs", "version": "1.0.0", "dependencies": ["hh"]}).to_string(),
+    );
+    // Even with -y, which would accept the helper of the plugin named.
+    let out = run(&env, &["install", "needs@mh", "-y"]).ok();
+    assert!(
+        out.stdout.ends_with(". Warning: dependency \"hh@mh\" was not installed (it runs a command from its marketplace: install it by name). \"needs\" will not load without it\n"),
+        "{}",
+        out.stdout
+    );
+    assert!(!ran.exists(), "the helper did not run");
+    assert!(headers_of(&reg, "/p.zip").is_empty());
+}

@@ -108,7 +108,8 @@ pub struct DependencyReport {
     pub installed: Vec<String>,
     /// Dependencies no added marketplace lists (`name@marketplace`).
     pub not_found: Vec<String>,
-    /// Dependencies installed by running a command: never as a dependency, only by name.
+    /// Dependencies that run a marketplace's command (a `command` source, an archive's
+    /// `headersHelper`): never installed as a dependency, only by name.
     pub command_sourced: Vec<String>,
 }
 
@@ -196,7 +197,9 @@ fn walk(
             let mut wanted = of(&ranges);
             wanted.extend(pinned);
             let found = match find_plugin(ctx, &PluginRef::parse(&dep.id)) {
-                Ok(f) if matches!(f.entry.source, PluginSource::Command(_)) => {
+                // What runs a marketplace's command (a `command` source, an archive's
+                // `headersHelper`) is never installed as a dependency, only by name.
+                Ok(f) if runs_a_command(&f) => {
                     report.command_sourced.push(dep.id.clone());
                     continue;
                 }
@@ -246,6 +249,17 @@ fn walk(
         depth += 1;
     }
     Ok(())
+}
+
+/// A `command` source, or an archive fetched through its entry's `headersHelper`.
+fn runs_a_command(found: &FoundPlugin) -> bool {
+    match &found.entry.source {
+        PluginSource::Command(_) => true,
+        PluginSource::Archive { .. } => (found.entry.raw.get("headersHelper"))
+            .and_then(Value::as_str)
+            .is_some_and(|h| !h.is_empty()),
+        _ => false,
+    }
 }
 
 /// The dependencies the plugin in `dir` declares, noting their ranges.
@@ -534,7 +548,7 @@ pub fn not_found_warning(report: &DependencyReport, root: &str) -> String {
         })
         .chain(report.command_sourced.iter().map(|id| {
             format!(
-                "dependency \"{id}\" was not installed (it is installed by running a command: install it by name)"
+                "dependency \"{id}\" was not installed (it runs a command from its marketplace: install it by name)"
             )
         }))
         .collect();
