@@ -461,11 +461,6 @@ fn install_json(plugin: &str, r: &InstallReport, scope: Scope, message: String) 
         installed_version: None,
         available_version: None,
         linked_to: None,
-        installed_dependencies: r.dependencies.installed.clone(),
-        missing_dependencies: (r.dependencies.not_found.iter())
-            .chain(&r.dependencies.command_sourced)
-            .cloned()
-            .collect(),
     };
     match &r.outcome {
         InstallOutcome::Installed { from_seed, .. } => {

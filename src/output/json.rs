@@ -132,11 +132,6 @@ pub struct Installed {
     /// Already installed as a link to this development checkout (`plugin link`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub linked_to: Option<String>,
-    /// (Ours.) The dependencies this install installed, and those it could not install.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub installed_dependencies: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub missing_dependencies: Vec<String>,
 }
 
 /// `uninstall --json`.
