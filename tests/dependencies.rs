@@ -991,3 +991,107 @@ fn resolve_lists_dependencies_and_what_satisfies_each() {
     let out = env.run(&["resolve", "app@dm"]).ok();
     assert!(out.stdout.contains("dependencies\n  lib@dm: ✘ Dependency \"lib@dm\" is not installed — run `claude plugin install lib@dm`, or check that its marketplace is added\n  fmt@dm ~2.1.0: ✔ 2.1.3\n"), "{}", out.stdout);
 }
+
+#[test]
+fn dependencies_from_three_repositories_install_together_each_repository_listed_once() {
+    let env = Env::new();
+    let srv = env.fx.join("srv");
+    // `tools` holds two tagged plugins; `c` is tagged at its root; `d` is taken at its HEAD.
+    let tools = WorkRepo::init(&env.fx.join("work/tools"));
+    let mut a_110 = String::new();
+    for (name, v) in [
+        ("a", "1.0.0"),
+        ("b", "2.0.0"),
+        ("a", "1.1.0"),
+        ("a", "2.0.0"),
+    ] {
+        plugin_at(&tools, name, v, None);
+        let c = tools.commit(&format!("{name} {v}"));
+        tools.tag(&format!("{name}--v{v}"));
+        if (name, v) == ("a", "1.1.0") {
+            a_110 = c;
+        }
+    }
+    tools.publish(&srv.join("git/tools.git"));
+    let c = WorkRepo::init(&env.fx.join("work/c"));
+    for v in ["0.1.0", "0.2.0"] {
+        c.write(
+            ".claude-plugin/plugin.json",
+            &json!({"name": "c", "version": v}).to_string(),
+        );
+        c.write("commands/c.md", &format!("# c {v}\n"));
+        c.commit(v);
+        c.tag(&format!("c--v{v}"));
+    }
+    c.publish(&srv.join("git/c.git"));
+    let d = WorkRepo::init(&env.fx.join("work/d"));
+    d.write(
+        ".claude-plugin/plugin.json",
+        &json!({"name": "d", "version": "3.0.0"}).to_string(),
+    );
+    let d_head = d.commit("d");
+    d.publish(&srv.join("git/d.git"));
+    let server = GitServer::start(&srv);
+    let (tools_url, c_url) = (server.url("git/tools.git"), server.url("git/c.git"));
+
+    let m = env.fx.join("gm");
+    write(
+        &m.join("plugins/app/.claude-plugin/plugin.json"),
+        &json!({"name": "app", "version": "1.0.0", "dependencies": [
+            {"name": "a", "version": "^1.0.0"}, {"name": "b", "version": "^2.0.0"},
+            {"name": "c", "version": "~0.1.0"}, "d"]})
+        .to_string(),
+    );
+    marketplace(
+        &m,
+        "gm",
+        &json!([
+            {"name": "app", "source": "./plugins/app"},
+            {"name": "a", "source": {"source": "git-subdir", "url": tools_url, "path": "plugins/a"}},
+            {"name": "b", "source": {"source": "git-subdir", "url": tools_url, "path": "plugins/b"}},
+            {"name": "c", "source": {"source": "url", "url": c_url}},
+            {"name": "d", "source": {"source": "url", "url": server.url("git/d.git")}},
+        ])
+        .to_string(),
+    );
+    env.run(&["marketplace", "add", p(&m)]).ok();
+    let out = env.run(&["install", "app@gm"]).ok();
+    // In the order declared, whichever fetch ended first.
+    assert!(
+        out.stdout.ends_with("(+ 4 dependencies: a, b, c, d)\n"),
+        "{}",
+        out.stdout
+    );
+    let a = env.first_record("a@gm");
+    assert_eq!(a["resolvedVersion"], "1.1.0");
+    assert_eq!(a["gitCommitSha"], a_110.as_str());
+    let dir = PathBuf::from(a["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(dir.join("commands/a.md")).unwrap(),
+        "# a 1.1.0\n"
+    );
+    assert_eq!(env.first_record("b@gm")["resolvedVersion"], "2.0.0");
+    let c_rec = env.first_record("c@gm");
+    assert_eq!(c_rec["resolvedVersion"], "0.1.0");
+    let dir = PathBuf::from(c_rec["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(dir.join("commands/c.md")).unwrap(),
+        "# c 0.1.0\n"
+    );
+    let d_rec = env.first_record("d@gm");
+    assert_eq!(d_rec["version"], "3.0.0");
+    assert_eq!(d_rec["gitCommitSha"], d_head.as_str());
+    assert!(d_rec.get("resolvedVersion").is_none(), "{d_rec}");
+    for id in ["a@gm", "b@gm", "c@gm", "d@gm"] {
+        assert_eq!(env.first_record(id)["auto"], true, "{id}");
+    }
+    // `tools` serves two dependencies: its tags were listed once (one ref advertisement for
+    // the listing, one for each of the two fetches).
+    let adverts = |repo: &str| {
+        (server.requests().iter())
+            .filter(|r| r.contains(&format!("/git/{repo}.git/info/refs")))
+            .count()
+    };
+    assert_eq!(adverts("tools"), 3, "{:#?}", server.requests());
+    assert_eq!(adverts("c"), 2, "{:#?}", server.requests());
+}

@@ -280,6 +280,11 @@ impl GitDatabase {
         &self.repo
     }
 
+    /// The database's folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn url(&self) -> &GitUrl {
         &self.url
     }
@@ -317,6 +322,9 @@ impl GitDatabase {
             self.env.lock_timeout,
             &|_| {},
         )?;
+        // What a fetch that held the lock before us wrote (packs, refs, the shallow file) is
+        // not seen by a handle opened before it: negotiating from that one fails.
+        self.reopen()?;
         let key = (self.path.clone(), rev.clone());
         let seen = resolved_this_process()
             .lock()
@@ -376,6 +384,14 @@ impl GitDatabase {
         self.fetched_commit(rev, &wanted, &outcome.ref_map.remote_refs)
     }
 
+    fn reopen(&mut self) -> Result<(), GitError> {
+        self.repo = gix::open(&self.path).map_err(|e| GitError::Open {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(())
+    }
+
     /// [`fetch_failure`] of this database's remote.
     fn fetch_failure(&self, e: &dyn std::error::Error) -> GitError {
         fetch_failure(&self.url, self.env.github_base_url.as_deref(), e)
@@ -418,10 +434,7 @@ impl GitDatabase {
         advertised: &[gix::protocol::handshake::Ref],
     ) -> Result<String, GitError> {
         // Re-open so the refs and packs written by the fetch are seen.
-        self.repo = gix::open(&self.path).map_err(|e| GitError::Open {
-            path: self.path.clone(),
-            message: e.to_string(),
-        })?;
+        self.reopen()?;
         if let Revision::Sha(sha) = rev {
             return self.local_commit(sha).ok_or_else(|| GitError::ShaNotFound {
                 url: self.url.to_string(),
@@ -461,8 +474,27 @@ impl GitDatabase {
     }
 
     /// The remote's tags and the commits they point at (annotated tags peeled): what `git
-    /// ls-remote --tags` lists, without fetching anything.
+    /// ls-remote --tags` lists, without fetching anything. Asked of the remote once per process:
+    /// the dependencies of one repository (fetched at once) share one listing.
     pub fn remote_tags(&self) -> Result<Vec<(String, String)>, GitError> {
+        type Listing = Arc<Mutex<Option<Vec<(String, String)>>>>;
+        static LISTED: OnceLock<Mutex<HashMap<PathBuf, Listing>>> = OnceLock::new();
+        let listing: Listing = (LISTED.get_or_init(Default::default).lock())
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(self.path.clone())
+            .or_default()
+            .clone();
+        // Held while listing: another thread wanting the same tags waits for this answer.
+        let mut listed = listing.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tags) = &*listed {
+            return Ok(tags.clone());
+        }
+        let tags = self.list_remote_tags()?;
+        *listed = Some(tags.clone());
+        Ok(tags)
+    }
+
+    fn list_remote_tags(&self) -> Result<Vec<(String, String)>, GitError> {
         let refs = self.advertised(&["+refs/tags/*:refs/plugin/ls/tags/*"])?;
         Ok((refs.iter())
             .filter_map(|r| {

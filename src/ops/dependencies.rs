@@ -22,13 +22,15 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::install::{
-    Enable, FoundPlugin, InstallAs, InstallOutcome, Reinstall, find_plugin, install_found,
+    Enable, FoundPlugin, InstallAs, InstallOutcome, Prefetched, Reinstall, find_plugin,
+    install_found,
 };
 use super::{Context, OpError, PluginRef};
 use crate::locations::Scope;
 use crate::schema::PluginSource;
 use crate::schema::plugin_manifest::{Dependency, dependencies};
-use crate::source::{ResolvedPlugin, SourceContext};
+use crate::source::ResolvedPlugin;
+use crate::state::{InstalledPlugins, SettingsFile};
 use crate::version::{RangeProblem, highest_tag, intersect_ranges};
 
 /// Why a dependency could not be installed (the plugin that needs it is not installed either).
@@ -134,6 +136,73 @@ pub fn install_missing(
     }
 }
 
+/// Dependencies of one level fetched at once: they do not depend on each other.
+const PARALLEL_FETCHES: usize = 8;
+
+/// What the walk reads once, before it installs anything: what was installed, and enabled at
+/// the scope. Plugins this run installs are never looked up here (the walk has seen them).
+struct Before {
+    installed: InstalledPlugins,
+    settings: SettingsFile,
+    project: Option<PathBuf>,
+    scope: Scope,
+    /// Ranges installed plugins (enabled or not) declare: `(declaring id, dependency id, range)`.
+    pins: Vec<(String, String, String)>,
+}
+
+impl Before {
+    fn read(ctx: &Context, scope: Scope) -> Result<Self, OpError> {
+        let pins = (installed_graph(ctx)?.into_iter())
+            .flat_map(|n| {
+                let by = n.id;
+                (n.dependencies.into_iter()).filter_map(move |d| Some((by.clone(), d.id, d.range?)))
+            })
+            .collect();
+        Ok(Before {
+            installed: ctx.installed()?,
+            settings: ctx.settings(scope).map_err(OpError::settings_write)?,
+            project: ctx.project_for(scope),
+            scope,
+            pins,
+        })
+    }
+
+    /// The folder of `id` installed at the scope.
+    fn install_dir(&self, id: &str) -> Option<PathBuf> {
+        (self.installed.find(id, self.scope, self.project.as_deref()))
+            .map(|r| PathBuf::from(&r.install_path))
+    }
+
+    /// The version of `id` installed and enabled at the scope (its tag's when it was resolved
+    /// from one), or `None` when it is not.
+    fn enabled_version(&self, id: &str) -> Option<String> {
+        let rec = self
+            .installed
+            .find(id, self.scope, self.project.as_deref())?;
+        (self.settings.enabled(id) == Some(true) && Path::new(&rec.install_path).is_dir())
+            .then(|| rec.resolved_version.clone().unwrap_or(rec.version.clone()))
+    }
+}
+
+/// A dependency to install: found in its marketplace, with the ranges it must satisfy.
+struct Missing {
+    id: String,
+    found: FoundPlugin,
+    /// This run's ranges so far, then installed plugins' (Claude Code's order).
+    wanted: Vec<String>,
+    /// Of `wanted`, installed plugins'.
+    pinned: Vec<String>,
+}
+
+/// `missing` fetched: at the highest tag its ranges allow, else as its entry says (from a seed
+/// when one has it).
+fn fetch(ctx: &Context, missing: &Missing) -> Result<Prefetched, OpError> {
+    match at_tag(ctx, &missing.found, &missing.id, &missing.wanted)? {
+        Some(resolved) => Ok((resolved, None)),
+        None => super::seed::resolve_for_install(ctx, &missing.found),
+    }
+}
+
 fn walk(
     ctx: &Context,
     root: &FoundPlugin,
@@ -143,6 +212,7 @@ fn walk(
 ) -> Result<(), OpError> {
     let root_id = root.id();
     let allowed = cross_marketplace_allowlist(root);
+    let before = Before::read(ctx, scope)?;
     let mut seen = vec![root_id.clone()];
     // Ranges declared in this run, by dependency id.
     let mut ranges: Vec<(String, String)> = Vec::new();
@@ -155,6 +225,7 @@ fn walk(
         let mut next = Vec::new();
         // What the levels before this one declared (for depth 0: the plugin's own ranges).
         let declared_before = ranges.clone();
+        let mut missing = Vec::new();
         for dep in level {
             if seen.contains(&dep.id) {
                 continue;
@@ -165,37 +236,23 @@ fn walk(
             {
                 continue;
             }
-            // Installed plugins outside this run that declare ranges for it.
-            let pinned: Vec<String> = (pinning_ranges(ctx, &dep.id)?.into_iter())
-                .filter(|(by, _)| !seen.contains(by))
-                .map(|(_, r)| r)
-                .collect();
-            let of = |list: &[(String, String)]| -> Vec<String> {
-                (list.iter())
-                    .filter(|(id, _)| *id == dep.id)
-                    .map(|(_, r)| r.clone())
-                    .collect()
-            };
-            if let Some(installed) = installed_version(ctx, &dep.id, scope)? {
+            if let Some(installed) = before.enabled_version(&dep.id) {
                 // Held to the plugin's own ranges (and installed plugins'), not to what
                 // dependencies fetched in this run declare (Claude Code's walk).
                 if depth == 0 {
-                    let mut wanted = of(&declared_before);
-                    wanted.extend(pinned);
+                    let mut wanted = ranges_for(&declared_before, &dep.id);
+                    wanted.extend(pins_of(&before, &seen, &dep.id));
                     check_installed(&dep.id, &installed, &wanted)?;
                 }
                 // What it needs is walked too: a run that was killed may have left some out.
                 if let (Some(dir), Ok(f)) = (
-                    install_dir(ctx, &dep.id, scope)?,
+                    before.install_dir(&dep.id),
                     find_plugin(ctx, &PluginRef::parse(&dep.id)),
                 ) {
                     next.extend(declared(&dir, &f.entry, &f.marketplace_name, &mut ranges));
                 }
                 continue;
             }
-            // This run's ranges so far, then installed plugins' (Claude Code's order).
-            let mut wanted = of(&ranges);
-            wanted.extend(pinned);
             let found = match find_plugin(ctx, &PluginRef::parse(&dep.id)) {
                 // What runs a marketplace's command (a `command` source, an archive's
                 // `headersHelper`) is never installed as a dependency, only by name.
@@ -224,24 +281,45 @@ fn walk(
                 }
                 .into());
             }
-            let resolved = at_tag(ctx, &found, &dep.id, &wanted)?;
-            let (mkt, entry) = (found.marketplace_name.clone(), found.entry.clone());
+            let pinned = pins_of(&before, &seen, &dep.id);
+            missing.push(Missing {
+                wanted: [ranges_for(&ranges, &dep.id), pinned.clone()].concat(),
+                id: dep.id,
+                found,
+                pinned,
+            });
+        }
+        let fetched = crate::parallel::map(&missing, PARALLEL_FETCHES, 2, |m| fetch(ctx, m));
+        for (mut m, fetched) in missing.into_iter().zip(fetched) {
+            let mut fetched = fetched?;
+            // A dependency installed before it in this level may have declared a range for it
+            // too (Claude Code's walk sees it): fetched again at the range of them all.
+            let wanted = [ranges_for(&ranges, &m.id), m.pinned.clone()].concat();
+            if wanted != m.wanted {
+                m.wanted = wanted;
+                fetched = fetch(ctx, &m)?;
+            }
+            let (mkt, entry) = (m.found.marketplace_name.clone(), m.found.entry.clone());
             let installed = install_found(
                 ctx,
-                found,
+                m.found,
                 scope,
                 Enable::Write,
                 Reinstall::Never,
                 InstallAs {
                     auto: Some(true),
-                    resolved,
+                    resolved: Some(fetched),
                 },
             )?;
-            if matches!(installed.outcome, InstallOutcome::Installed { .. }) {
-                report.installed.push(installed.id.clone());
-            }
+            let dir = match &installed.outcome {
+                InstallOutcome::Installed { install_path, .. } => {
+                    report.installed.push(installed.id.clone());
+                    Some(install_path.clone())
+                }
+                InstallOutcome::AlreadyInstalled { .. } => install_dir(ctx, &installed.id, scope)?,
+            };
             crate::fsutil::crash_point();
-            if let Some(dir) = install_dir(ctx, &installed.id, scope)? {
+            if let Some(dir) = dir {
                 next.extend(declared(&dir, &entry, &mkt, &mut ranges));
             }
         }
@@ -249,6 +327,22 @@ fn walk(
         depth += 1;
     }
     Ok(())
+}
+
+/// The ranges `list` holds for `id`.
+fn ranges_for(list: &[(String, String)], id: &str) -> Vec<String> {
+    (list.iter())
+        .filter(|(d, _)| d == id)
+        .map(|(_, r)| r.clone())
+        .collect()
+}
+
+/// The ranges installed plugins outside this run declare for `id`.
+fn pins_of(before: &Before, seen: &[String], id: &str) -> Vec<String> {
+    (before.pins.iter())
+        .filter(|(by, d, _)| d == id && by != id && !seen.contains(by))
+        .map(|(_, _, r)| r.clone())
+        .collect()
 }
 
 /// A `command` source, or an archive fetched through its entry's `headersHelper`.
@@ -302,20 +396,6 @@ fn cross_marketplace_allowlist(root: &FoundPlugin) -> Vec<String> {
     .filter_map(Value::as_str)
     .map(str::to_string)
     .collect()
-}
-
-/// The version of `id` installed and enabled at `scope` (its tag's when it was resolved from
-/// one), or `None` when it is not.
-fn installed_version(ctx: &Context, id: &str, scope: Scope) -> Result<Option<String>, OpError> {
-    let project = ctx.project_for(scope);
-    let Some(rec) = ctx.installed()?.find(id, scope, project.as_deref()) else {
-        return Ok(None);
-    };
-    let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
-    if settings.enabled(id) != Some(true) || !Path::new(&rec.install_path).is_dir() {
-        return Ok(None);
-    }
-    Ok(Some(rec.resolved_version.unwrap_or(rec.version)))
 }
 
 /// An installed dependency must satisfy the ranges declared for it.
@@ -444,17 +524,8 @@ fn at_commit(
 ) -> Result<ResolvedPlugin, OpError> {
     let mut entry = found.entry.clone();
     entry.source = pinned(source, &format!("refs/tags/{tag}"), commit);
-    let cx = SourceContext {
-        git_root: &ctx.loc.git_db_dir(),
-        downloads: &ctx.loc.downloads_dir(),
-        project: ctx.loc.project_path(),
-        home: &ctx.loc.home,
-        reporter: &*ctx.reporter,
-        env: &ctx.env,
-        archive_headers: None,
-    };
     let mut resolved =
-        crate::source::resolve(&found.marketplace, &entry, &cx).map_err(OpError::from_source)?;
+        (ctx.fetch_source(&found.marketplace, &entry, None)).map_err(OpError::from_source)?;
     resolved.version = crate::version::with_commit(&resolved.version, commit);
     resolved.resolved_version = Some(version);
     Ok(resolved)
@@ -913,15 +984,19 @@ pub fn unmet(
 /// A plugin installed as a dependency, now asked for by name: its `auto` is cleared (Claude
 /// Code's "marked as manually installed"). Whether it was.
 pub fn mark_manual(ctx: &Context, id: &str, scope: Scope) -> Result<bool, OpError> {
-    let _lock = ctx.lock_state()?;
-    let mut installed = ctx.installed()?;
     let project = ctx.project_for(scope);
-    let Some(rec) = installed.find(id, scope, project.as_deref()) else {
-        return Ok(false);
+    let auto = |installed: &InstalledPlugins| {
+        (installed.find(id, scope, project.as_deref())).filter(|r| r.auto == Some(true))
     };
-    if rec.auto != Some(true) {
+    // Most plugins asked for by name were: no lock for them.
+    if auto(&ctx.installed()?).is_none() {
         return Ok(false);
     }
+    let _lock = ctx.lock_state()?;
+    let mut installed = ctx.installed()?;
+    let Some(rec) = auto(&installed) else {
+        return Ok(false);
+    };
     installed.upsert(
         id,
         &crate::state::NewInstall {
@@ -988,10 +1063,9 @@ pub fn resolve_constrained(
 /// or one its marketplace does not list refuses the install.
 pub fn check_catalog_entries(ctx: &Context, root: &FoundPlugin) -> Result<(), OpError> {
     let allowed = cross_marketplace_allowlist(root);
+    let files = ctx.writable_settings().ok();
     let enabled = |id: &str| {
-        let files = ctx.writable_settings().ok();
-        files
-            .as_deref()
+        (files.as_deref())
             .and_then(|f| super::enable::deciding(f, id))
             .is_some_and(|(_, v)| v)
     };

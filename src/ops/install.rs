@@ -13,7 +13,7 @@ use crate::locations::Scope;
 use crate::lock::FileLock;
 use crate::marketplace::{Marketplace, PluginEntry, RelativeSourceError};
 use crate::schema::PluginSource;
-use crate::source::{self, ResolvedPlugin, SourceContext, SourceError};
+use crate::source::{ResolvedPlugin, SourceError};
 use crate::state::{InstalledPlugins, NewInstall, SettingsFile, Transaction};
 use crate::version;
 
@@ -584,16 +584,8 @@ fn already_installed_from_blocked(
 pub fn resolve_plugin(ctx: &Context, found: &FoundPlugin) -> Result<ResolvedPlugin, OpError> {
     // A `command` source runs only when accepted.
     super::consent::check(ctx, found)?;
-    let cx = SourceContext {
-        git_root: &ctx.loc.git_db_dir(),
-        downloads: &ctx.loc.downloads_dir(),
-        project: ctx.loc.project_path(),
-        home: &ctx.loc.home,
-        reporter: &*ctx.reporter,
-        env: &ctx.env,
-        archive_headers: super::headers::for_archive(ctx, found)?,
-    };
-    source::resolve(&found.marketplace, &found.entry, &cx).map_err(|e| match e {
+    let headers = super::headers::for_archive(ctx, found)?;
+    (ctx.fetch_source(&found.marketplace, &found.entry, headers)).map_err(|e| match e {
         SourceError::Relative(source) => InstallError::RelativeSource {
             id: found.id(),
             source,
@@ -665,9 +657,12 @@ enum Existing {
 #[derive(Default)]
 pub(super) struct InstallAs {
     pub auto: Option<bool>,
-    /// Already resolved (a dependency at a tag); else the entry's source is.
-    pub resolved: Option<ResolvedPlugin>,
+    /// Already fetched (a dependency, perhaps at a tag); else the entry's source is.
+    pub resolved: Option<Prefetched>,
 }
+
+/// A plugin's source fetched, and the seed version folder to copy instead when one has it.
+pub(super) type Prefetched = (ResolvedPlugin, Option<super::seed::SeedCopy>);
 
 pub(super) fn install_found(
     ctx: &Context,
@@ -714,7 +709,7 @@ fn plan_install(
     let name = found.entry.name.clone();
     let mkt = found.marketplace_name.clone();
     let (resolved, seed) = match how.resolved {
-        Some(r) => (r, None),
+        Some(fetched) => fetched,
         None => super::seed::resolve_for_install(ctx, found)?,
     };
     let folder = version::folder_name(&resolved.version);

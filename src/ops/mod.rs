@@ -234,6 +234,26 @@ impl Context {
             .is_project_bound()
             .then(|| self.loc.project_path().to_path_buf())
     }
+
+    /// Fetch `entry`'s source (as given: a dependency's may be pinned at a tag) through this
+    /// context's caches, limits and progress.
+    pub fn fetch_source(
+        &self,
+        marketplace: &Marketplace,
+        entry: &crate::schema::PluginEntry,
+        archive_headers: Option<crate::credential::HeaderGrant>,
+    ) -> Result<crate::source::ResolvedPlugin, crate::source::SourceError> {
+        let cx = crate::source::SourceContext {
+            git_root: &self.loc.git_db_dir(),
+            downloads: &self.loc.downloads_dir(),
+            project: self.loc.project_path(),
+            home: &self.loc.home,
+            reporter: &*self.reporter,
+            env: &self.env,
+            archive_headers,
+        };
+        crate::source::resolve(marketplace, entry, &cx)
+    }
 }
 
 /// Run `step`, which writes the state files through its [`Transaction`]: when it fails, every

@@ -127,7 +127,10 @@ pub enum Fetched {
         subdir: String,
     },
     Git {
-        db: Box<GitDatabase>,
+        /// The git database's folder: opened again where the files are written (a repository
+        /// handle stays on its thread; dependencies are fetched on several).
+        db: PathBuf,
+        url: crate::git::GitUrl,
         commit: String,
         subdir: String,
         /// The git cache (submodules are fetched into it while writing).
@@ -251,19 +254,20 @@ impl ResolvedPlugin {
             )?),
             Fetched::Git {
                 db,
+                url,
                 commit,
                 subdir,
                 git_root,
             } => {
                 let submodules = crate::git::export::Submodules {
                     git_root: git_root.clone(),
-                    superproject: db.url().clone(),
+                    superproject: url.clone(),
                     env: env.clone(),
                     depth: 0,
                     task: reporter.start("Writing plugin files"),
                 };
                 Ok(export_tree(
-                    db.repo(),
+                    &open_local(db)?,
                     commit,
                     subdir,
                     dst,
@@ -430,7 +434,8 @@ fn resolve_git(
     Ok(ResolvedPlugin {
         resolved_version: None,
         fetched: Fetched::Git {
-            db: Box::new(db),
+            url: db.url().clone(),
+            db: db.path().to_path_buf(),
             commit: commit.clone(),
             subdir,
             git_root: cx.git_root.to_path_buf(),
