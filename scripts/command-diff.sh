@@ -21,14 +21,7 @@
 # OUTPUT  the differences, then "command-diff: N steps, all the same" (exit 0) or
 #         "command-diff: N steps, M differ" (exit 1).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cc=${CLAUDE_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/plugin-conformance/cc-2.1.328/node_modules/@anthropic-ai/claude-code-linux-x64/claude}
-[ -x "$cc" ] || { echo "command-diff: no Claude Code at $cc (run scripts/conformance.sh once, or set CLAUDE_BIN)" >&2; exit 1; }
-ours=${PLUGIN_BIN:-}
-if [ -z "$ours" ]; then (cd "$repo" && cargo build -q) && ours="$repo/target/debug/plugin"; fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-work=$(cd "$work" && pwd -P)
+. "$(dirname "$0")/lib/diff-setup.sh" command-diff
 prod="$work/prod" empty="$work/empty" m="$work/market"
 mkdir -p "$prod/.claude-plugin" "$prod/skills/s1" "$empty" "$m/.claude-plugin" "$work/a" "$work/b"
 echo '{"name":"cp","version":"3.1.0"}' >"$prod/.claude-plugin/plugin.json"

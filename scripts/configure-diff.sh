@@ -18,13 +18,7 @@
 # OUTPUT  the differences, then "configure-diff: N steps, all the same" (exit 0) or
 #         "configure-diff: N steps, M differ" (exit 1).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cc=${CLAUDE_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/plugin-conformance/cc-2.1.328/node_modules/@anthropic-ai/claude-code-linux-x64/claude}
-[ -x "$cc" ] || { echo "configure-diff: no Claude Code at $cc (run scripts/conformance.sh once, or set CLAUDE_BIN)" >&2; exit 1; }
-ours=${PLUGIN_BIN:-}
-if [ -z "$ours" ]; then (cd "$repo" && cargo build -q) && ours="$repo/target/debug/plugin"; fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/diff-setup.sh" configure-diff
 cp -r "$repo/testdata/configure/market" "$work/market"
 mkdir -p "$work/a" "$work/b"
 A() { HOME="$work/a" DISABLE_AUTOUPDATER=1 "$cc" plugin "$@"; }

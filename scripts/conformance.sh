@@ -402,36 +402,22 @@ for _ in $(seq 50); do python3 -c "import socket; socket.create_connection(('127
 echo "conformance: A = $CLAUDE_BIN plugin ($ver), B = $PLUGIN_BIN"
 MODE=run
 scenarios
-# `plugin details` of testdata/details's plugins, both tools, text compared (details-diff.sh).
-if [ ${#SELECTED[@]} -eq 0 ] || contains details-text "${SELECTED[@]}"; then
-  if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/details-diff.sh" "$ROOT/testdata/details/market" >"$OUT_DIR/details-text.diff" 2>&1; then
-    echo "PASS details-text ($(tail -1 "$OUT_DIR/details-text.diff"))"; PASSED=$((PASSED + 1))
-  else
-    echo "DIFF details-text (see $OUT_DIR/details-text.diff)"; FAILED=$((FAILED + 1))
+# Sessions both tools go through, compared by their own scripts (each ends with its summary):
+# `plugin details` of testdata/details's plugins; a `plugin configure` session; installs and
+# updates of `command` sources; installs, disables, uninstalls and prunes with dependencies.
+for session in "details-text details-diff.sh $ROOT/testdata/details/market" \
+               "configure-session configure-diff.sh" "command-session command-diff.sh" \
+               "dependency-session dependency-diff.sh"; do
+  read -r name script args <<<"$session"
+  if [ ${#SELECTED[@]} -eq 0 ] || contains "$name" "${SELECTED[@]}"; then
+    # shellcheck disable=SC2086 # args: one path without spaces, or none
+    if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/$script" $args >"$OUT_DIR/$name.diff" 2>&1; then
+      echo "PASS $name ($(tail -1 "$OUT_DIR/$name.diff"))"; PASSED=$((PASSED + 1))
+    else
+      echo "DIFF $name (see $OUT_DIR/$name.diff)"; FAILED=$((FAILED + 1))
+    fi
   fi
-fi
-# The same `plugin configure` session with both tools: outputs and files (configure-diff.sh).
-if [ ${#SELECTED[@]} -eq 0 ] || contains configure-session "${SELECTED[@]}"; then
-  if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/configure-diff.sh" >"$OUT_DIR/configure-session.diff" 2>&1; then
-    echo "PASS configure-session ($(tail -1 "$OUT_DIR/configure-session.diff"))"; PASSED=$((PASSED + 1))
-  else
-    echo "DIFF configure-session (see $OUT_DIR/configure-session.diff)"; FAILED=$((FAILED + 1))
-  fi
-fi
-if [ ${#SELECTED[@]} -eq 0 ] || contains command-session "${SELECTED[@]}"; then
-  if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/command-diff.sh" >"$OUT_DIR/command-session.diff" 2>&1; then
-    echo "PASS command-session ($(tail -1 "$OUT_DIR/command-session.diff"))"; PASSED=$((PASSED + 1))
-  else
-    echo "DIFF command-session (see $OUT_DIR/command-session.diff)"; FAILED=$((FAILED + 1))
-  fi
-fi
-if [ ${#SELECTED[@]} -eq 0 ] || contains dependency-session "${SELECTED[@]}"; then
-  if CLAUDE_BIN="$CLAUDE_BIN" PLUGIN_BIN="$PLUGIN_BIN" "$ROOT/scripts/dependency-diff.sh" >"$OUT_DIR/dependency-session.diff" 2>&1; then
-    echo "PASS dependency-session ($(tail -1 "$OUT_DIR/dependency-session.diff"))"; PASSED=$((PASSED + 1))
-  else
-    echo "DIFF dependency-session (see $OUT_DIR/dependency-session.diff)"; FAILED=$((FAILED + 1))
-  fi
-fi
+done
 # What Claude Code says of each case of testdata/manifest-schema is still what `cargo test`
 # compares our schema with.
 if [ ${#SELECTED[@]} -eq 0 ] || contains manifest-oracle "${SELECTED[@]}"; then

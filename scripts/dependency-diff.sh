@@ -20,14 +20,7 @@
 # OUTPUT  the differences, then "dependency-diff: N steps, all the same" (exit 0) or
 #         "dependency-diff: N steps, M differ" (exit 1).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
-cc=${CLAUDE_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/plugin-conformance/cc-2.1.328/node_modules/@anthropic-ai/claude-code-linux-x64/claude}
-[ -x "$cc" ] || { echo "dependency-diff: no Claude Code at $cc (run scripts/conformance.sh once, or set CLAUDE_BIN)" >&2; exit 1; }
-ours=${PLUGIN_BIN:-}
-if [ -z "$ours" ]; then (cd "$repo" && cargo build -q) && ours="$repo/target/debug/plugin"; fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-work=$(cd "$work" && pwd -P)
+. "$(dirname "$0")/lib/diff-setup.sh" dependency-diff
 m="$work/dm"
 mkdir -p "$m/.claude-plugin" "$work/a" "$work/b" "$work/cwd"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@x GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@x \

@@ -16,14 +16,8 @@
 # OUTPUT  DIFFERENT blocks, then "details-diff: N plugins: S same, C close, D different,
 #         K skipped"; exit 1 when any is DIFFERENT.
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)
 [ $# -gt 0 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 1; }
-cc=${CLAUDE_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/plugin-conformance/cc-2.1.328/node_modules/@anthropic-ai/claude-code-linux-x64/claude}
-[ -x "$cc" ] || { echo "details-diff: no Claude Code at $cc (run scripts/conformance.sh once, or set CLAUDE_BIN)" >&2; exit 1; }
-ours=${PLUGIN_BIN:-}
-if [ -z "$ours" ]; then (cd "$repo" && cargo build -q) && ours="$repo/target/debug/plugin"; fi
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/diff-setup.sh" details-diff
 same=0 close=0 different=0 skipped=0
 for mkt in "$@"; do
   mkt=$(cd "$mkt" && pwd)
