@@ -65,6 +65,7 @@ use crate::cache::prune::KeepReason;
 use crate::locations::Scope;
 use crate::ops::OpError;
 use crate::ops::cache::PruneReport;
+use crate::ops::dependencies::Held;
 use crate::ops::enable::{DisableAllReport, EnableReport};
 use crate::ops::init::InitReport;
 use crate::ops::install::{AlreadyNote, InstallOutcome, InstallReport};
@@ -1093,14 +1094,32 @@ pub fn marketplace_remove(out: &Out, name: &str, r: Result<RemoveReport, OpError
     }
 }
 
-/// One installation's update outcome as a sentence (after `<id> (<scope>): `).
-fn update_message(outcome: &UpdateOutcome, applied: bool) -> String {
-    match outcome {
+/// One installation's update outcome as a sentence (after `<id> (<scope>): `); with the ranges
+/// other plugins hold it to, in Claude Code's words.
+fn update_message(r: &UpdateResult, applied: bool) -> String {
+    let names = |by: &[String]| {
+        (by.iter())
+            .map(|i| i.rsplit_once('@').map_or(i.as_str(), |(n, _)| n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let within = match &r.constraint {
+        Some(c) if c.tagged => {
+            format!(
+                " (highest tag satisfying {} from {})",
+                c.ranges,
+                names(&c.by)
+            )
+        }
+        Some(c) => format!(" (satisfying {}, required by {})", c.ranges, names(&c.by)),
+        None => String::new(),
+    };
+    match &r.outcome {
         UpdateOutcome::Updated { from, to } if from != to => {
             if applied {
-                format!("updated {from} → {to}")
+                format!("updated {from} → {to}{within}")
             } else {
-                format!("{from} → {to} available")
+                format!("{from} → {to} available{within}")
             }
         }
         UpdateOutcome::Updated { from, .. } if from == crate::version::UNKNOWN => {
@@ -1117,7 +1136,14 @@ fn update_message(outcome: &UpdateOutcome, applied: bool) -> String {
                 format!("would be reinstalled at {from}")
             }
         }
-        UpdateOutcome::Current { version } => format!("current {version}"),
+        UpdateOutcome::Current { version } => match &r.constraint {
+            Some(c) => format!(
+                "current {version}: the latest version satisfying {} (required by {})",
+                c.ranges,
+                names(&c.by)
+            ),
+            None => format!("current {version}"),
+        },
         UpdateOutcome::ChangedSameVersion { version } => format!(
             "content changed upstream but version {version} is unchanged; use --force to reinstall"
         ),
@@ -1132,11 +1158,20 @@ fn update_message(outcome: &UpdateOutcome, applied: bool) -> String {
                 "pinned: its version folder links to the checkout {} (version {version})",
                 dir.display()
             ),
-            PinReason::Range { ranges, by } => format!(
-                "held at {version}: {} {} it within {ranges}, which no newer version fits",
-                by.join(", "),
-                if by.len() == 1 { "needs" } else { "need" }
-            ),
+            PinReason::Range(held) => {
+                let (ranges, by) = (r.constraint.as_ref())
+                    .map(|c| (c.ranges.as_str(), c.by.join(", ")))
+                    .unwrap_or_default();
+                let name = r.id.rsplit_once('@').map_or(r.id.as_str(), |(n, _)| n);
+                match held {
+                    Held::Conflict => format!(
+                        "held at {version}: conflicting version requirements (no version satisfies all of: {ranges}; required by {by})"
+                    ),
+                    Held::Outside(found) => format!(
+                        "held at {version}: {by} requires {name} at a version range ({ranges}) that {found} does not satisfy"
+                    ),
+                }
+            }
         },
         UpdateOutcome::Failed { message, .. } => format!("failed: {message}"),
     }
@@ -1185,7 +1220,7 @@ pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -
             (Some(s), _) => format!("{} ({s})", r.id),
             (None, _) => r.id.clone(),
         };
-        let line = format!("{who}: {}", update_message(&r.outcome, applied));
+        let line = format!("{who}: {}", update_message(r, applied));
         match &r.outcome {
             UpdateOutcome::Failed { .. } => eprintln!("✘ {line}"),
             UpdateOutcome::ChangedSameVersion { .. } => println!("! {line}"),
@@ -1233,13 +1268,15 @@ fn update_row(r: &UpdateResult, applied: bool) -> json::UpdateRow {
         UpdateOutcome::Pinned { reason, .. } => Some(match reason {
             PinReason::Sha(sha) => json::PinnedTo::Commit(sha.clone()),
             PinReason::Linked(dir) => json::PinnedTo::Checkout(lossy(dir)),
-            PinReason::Range { ranges, .. } => json::PinnedTo::Range(ranges.clone()),
+            PinReason::Range(_) => json::PinnedTo::Range(
+                (r.constraint.as_ref()).map_or(String::new(), |c| c.ranges.clone()),
+            ),
         }),
         _ => None,
     };
     let (message, failure_code) = match &r.outcome {
         UpdateOutcome::Failed { message, code } => (message.clone(), Some(code.to_string())),
-        other => (update_message(other, applied), None),
+        _ => (update_message(r, applied), None),
     };
     json::UpdateRow {
         plugin: r.id.clone(),
@@ -1251,6 +1288,10 @@ fn update_row(r: &UpdateResult, applied: bool) -> json::UpdateRow {
         old_version: r.old_version.clone(),
         new_version,
         pinned_to,
+        constraint: (r.constraint.as_ref()).map(|c| json::UpdateConstraint {
+            ranges: c.ranges.clone(),
+            required_by: c.by.clone(),
+        }),
         applied: applied && matches!(r.outcome, UpdateOutcome::Updated { .. }),
         message,
         failure_code,

@@ -683,8 +683,11 @@ fn update_keeps_a_constrained_dependency_within_its_dependents_ranges() {
 
     let out = env.run(&["update", "fmt@dm"]).ok();
     let version = format!("2.1.4-{}", &at_214[..12]);
+    // Claude Code's words for why this version: the range and who asked for it.
     assert!(
-        out.stdout.contains(&format!("→ {version}")),
+        out.stdout.contains(&format!(
+            "→ {version} (highest tag satisfying ~2.1.0 from app)\n"
+        )),
         "{}",
         out.stdout
     );
@@ -700,6 +703,61 @@ fn update_keeps_a_constrained_dependency_within_its_dependents_ranges() {
     // Nothing newer fits: current, and `update --all` leaves it there too.
     let out = env.run(&["update", "--all"]).ok();
     assert!(!out.stdout.contains("2.3.0"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!(
+            "fmt@dm (user): current {version}: the latest version satisfying ~2.1.0 (required by app)\n"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.first_record("fmt@dm")["version"], version.as_str());
+    let out = env.run(&["update", "fmt@dm", "--json"]).ok();
+    let row = &serde_json::from_str::<Value>(&out.stdout).unwrap()["plugins"][0];
+    assert_eq!(row["outcome"], "current");
+    assert_eq!(
+        row["constraint"],
+        json!({"ranges": "~2.1.0", "requiredBy": ["app@dm"]})
+    );
+
+    // A second dependent whose range excludes app's: held where it is, both named.
+    write(
+        &dir.join("plugins/pre/.claude-plugin/plugin.json"),
+        &json!({"name": "pre", "version": "1.0.0",
+                "dependencies": [{"name": "fmt", "version": "^2.2.0"}]})
+        .to_string(),
+    );
+    let mut catalog: Value = serde_json::from_str(
+        &fs::read_to_string(dir.join(".claude-plugin/marketplace.json")).unwrap(),
+    )
+    .unwrap();
+    catalog["plugins"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "pre", "source": "./plugins/pre"}));
+    fs::write(
+        dir.join(".claude-plugin/marketplace.json"),
+        catalog.to_string(),
+    )
+    .unwrap();
+    // Our install of pre is refused (its range and app's conflict); Claude Code keeps such a
+    // record (difference 47), so it is written by hand.
+    let mut installed = env.installed();
+    let mut pre = installed["plugins"]["app@dm"][0].clone();
+    pre["installPath"] = json!(p(&dir.join("plugins/pre")));
+    installed["plugins"]["pre@dm"] = json!([pre]);
+    fs::write(
+        env.plugins().join("installed_plugins.json"),
+        serde_json::to_string_pretty(&installed).unwrap(),
+    )
+    .unwrap();
+    let out = env.run(&["update", "fmt@dm"]).ok();
+    assert!(
+        out.stdout.contains(&format!(
+            "fmt@dm (user): held at {version}: conflicting version requirements (no version satisfies all of: ~2.1.0, ^2.2.0; required by app@dm, pre@dm)\n"
+        )),
+        "{}",
+        out.stdout
+    );
     assert_eq!(env.first_record("fmt@dm")["version"], version.as_str());
 }
 

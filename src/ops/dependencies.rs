@@ -1016,36 +1016,40 @@ pub fn mark_manual(ctx: &Context, id: &str, scope: Scope) -> Result<bool, OpErro
     Ok(true)
 }
 
-/// The ranges installed plugins (enabled or not) declare for `id`: `(declaring id, range)`.
-pub fn pinning_ranges(ctx: &Context, id: &str) -> Result<Vec<(String, String)>, OpError> {
-    Ok(installed_graph(ctx)?
-        .into_iter()
+/// The ranges the plugins of `graph` (enabled or not) declare for `id`: `(declaring id, range)`.
+pub fn pinning_ranges(graph: &[InstalledNode], id: &str) -> Vec<(String, String)> {
+    (graph.iter())
         .filter(|n| n.id != id)
         .flat_map(|n| {
-            let by = n.id.clone();
-            n.dependencies
-                .into_iter()
+            (n.dependencies.iter())
                 .filter(|d| d.id == id)
-                .filter_map(move |d| Some((by.clone(), d.range?)))
+                .filter_map(|d| Some((n.id.clone(), d.range.clone()?)))
         })
-        .collect())
+        .collect()
 }
 
-/// How `update` resolves a plugin other installed plugins constrain: at the highest tag their
-/// ranges allow; where no tag can be listed or none fits, as its entry says, kept only when
-/// its version fits. `Err(ranges)`: it stays as it is (the ranges exclude each other, or the
-/// new version does not fit them).
+/// Why `update` keeps a plugin other installed plugins constrain as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Held {
+    /// Their ranges exclude each other.
+    Conflict,
+    /// No tag could be listed or none fits, and the entry's version (this one) is outside them.
+    Outside(String),
+}
+
+/// How `update` resolves a plugin other installed plugins constrain with `ranges`: at the
+/// highest tag they allow; where no tag can be listed or none fits, as its entry says, kept
+/// only when its version fits. `Err`: it stays as it is.
 pub fn resolve_constrained(
     ctx: &Context,
     found: &FoundPlugin,
     id: &str,
     ranges: &[String],
-) -> Result<Result<ResolvedPlugin, String>, OpError> {
-    let shown = ranges.join(", ");
+) -> Result<Result<ResolvedPlugin, Held>, OpError> {
     let range = match intersect_ranges(ranges) {
         Ok(Some(r)) => r,
         Ok(None) => return Ok(Ok(super::install::resolve_plugin(ctx, found)?)),
-        Err(_) => return Ok(Err(shown)),
+        Err(_) => return Ok(Err(Held::Conflict)),
     };
     match at_tag(ctx, found, id, ranges) {
         Ok(Some(resolved)) => return Ok(Ok(resolved)),
@@ -1054,7 +1058,10 @@ pub fn resolve_constrained(
     }
     let resolved = super::install::resolve_plugin(ctx, found)?;
     let fits = nodejs_semver::Version::parse(&resolved.version).is_ok_and(|v| range.satisfies(&v));
-    Ok(if fits { Ok(resolved) } else { Err(shown) })
+    Ok(match fits {
+        true => Ok(resolved),
+        false => Err(Held::Outside(resolved.version)),
+    })
 }
 
 /// Claude Code's checks of the dependencies catalog entries declare (`dependencies` beside

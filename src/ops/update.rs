@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::dependencies::Held;
 use super::install::{
     FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved, undo_publish,
 };
@@ -75,8 +76,20 @@ pub enum PinReason {
     Sha(String),
     /// The version folder is a link to this development checkout.
     Linked(PathBuf),
-    /// Installed plugins need it within these ranges (joined), which no newer version fits.
-    Range { ranges: String, by: Vec<String> },
+    /// Installed plugins need it within their ranges ([`UpdateResult::constraint`]), which
+    /// no newer version fits.
+    Range(Held),
+}
+
+/// The ranges installed plugins declare for a plugin `update` works on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Constraint {
+    /// The ranges, joined with `, ` (Claude Code's words).
+    pub ranges: String,
+    /// The plugins declaring them.
+    pub by: Vec<String>,
+    /// Whether the version `update` found is a `{name}--v{version}` tag's (else the entry's).
+    pub tagged: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +147,25 @@ pub struct UpdateResult {
     pub old_version: Option<String>,
     pub outcome: UpdateOutcome,
     pub report: Option<CopyReport>,
+    /// What installed plugins' ranges allowed (a dependency's update).
+    pub constraint: Option<Constraint>,
+}
+
+/// What [`update_one`] came to.
+struct Updated {
+    outcome: UpdateOutcome,
+    report: Option<CopyReport>,
+    constraint: Option<Constraint>,
+}
+
+impl From<UpdateOutcome> for Updated {
+    fn from(outcome: UpdateOutcome) -> Self {
+        Updated {
+            outcome,
+            report: None,
+            constraint: None,
+        }
+    }
 }
 
 /// One installation to work on.
@@ -170,7 +202,7 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             plugin: t.name.clone(),
             marketplace: t.marketplace.clone(),
         };
-        t.into_result(UpdateOutcome::failed(&e.into()), None)
+        t.into_result(UpdateOutcome::failed(&e.into()).into())
     }));
     let names: BTreeSet<String> = targets.iter().map(|t| t.marketplace.clone()).collect();
     let refresh_failures = if req.refresh {
@@ -184,6 +216,11 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
         false => configured,
     };
     let loaded = load_marketplaces(&configured, &names);
+    // What installed plugins need of each other (dependency ranges), read once.
+    let graph = match targets.is_empty() {
+        true => Vec::new(),
+        false => super::dependencies::installed_graph(ctx)?,
+    };
     let outcomes = crate::parallel::map(&targets, req.jobs, 1, |t| {
         let found = match (
             refresh_failures.get(&t.marketplace),
@@ -206,27 +243,29 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
                 .into(),
             )),
         };
-        match found.map(|m| update_one(ctx, t, m, req)) {
-            Ok(Ok((outcome, report))) => (outcome, report),
-            Ok(Err(e)) => (UpdateOutcome::failed(&e), None),
-            Err(failed) => (failed, None),
+        let pins = super::dependencies::pinning_ranges(&graph, &t.id);
+        match found.map(|m| update_one(ctx, t, m, req, pins)) {
+            Ok(Ok(updated)) => updated,
+            Ok(Err(e)) => UpdateOutcome::failed(&e).into(),
+            Err(failed) => failed.into(),
         }
     });
-    for (t, (outcome, report)) in targets.into_iter().zip(outcomes) {
-        results.push(t.into_result(outcome, report));
+    for (t, updated) in targets.into_iter().zip(outcomes) {
+        results.push(t.into_result(updated));
     }
     Ok(results)
 }
 
 impl Target {
-    fn into_result(self, outcome: UpdateOutcome, report: Option<CopyReport>) -> UpdateResult {
+    fn into_result(self, updated: Updated) -> UpdateResult {
         UpdateResult {
             id: self.id,
             scope: Some(self.scope),
             project_path: self.project,
             old_version: Some(self.record.version),
-            outcome,
-            report,
+            outcome: updated.outcome,
+            report: updated.report,
+            constraint: updated.constraint,
         }
     }
 }
@@ -323,6 +362,7 @@ fn select_targets(
                 old_version: None,
                 outcome: UpdateOutcome::failed(&e),
                 report: None,
+                constraint: None,
             }),
         }
     }
@@ -374,11 +414,36 @@ fn refresh(
 }
 
 /// Decide, and apply when asked, for one installation.
+/// `pins`: the ranges installed plugins declare for it (`(declaring id, range)`).
 fn update_one(
     ctx: &Context,
     t: &Target,
     mkt: &Marketplace,
     req: &UpdateRequest,
+    pins: Vec<(String, String)>,
+) -> Result<Updated, OpError> {
+    let mut constraint = (!pins.is_empty()).then(|| Constraint {
+        ranges: (pins.iter().map(|(_, r)| r.as_str()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        by: pins.iter().map(|(id, _)| id.clone()).collect(),
+        tagged: false,
+    });
+    let (outcome, report) = decide(ctx, t, mkt, req, &pins, &mut constraint)?;
+    Ok(Updated {
+        outcome,
+        report,
+        constraint,
+    })
+}
+
+fn decide(
+    ctx: &Context,
+    t: &Target,
+    mkt: &Marketplace,
+    req: &UpdateRequest,
+    pins: &[(String, String)],
+    constraint: &mut Option<Constraint>,
 ) -> Result<(UpdateOutcome, Option<CopyReport>), OpError> {
     let old = t.record.version.clone();
     let installed_dir = Path::new(&t.record.install_path);
@@ -405,19 +470,22 @@ fn update_one(
         entry,
     };
     // Other plugins' ranges hold it: the highest tag they allow, or as it is.
-    let pins = super::dependencies::pinning_ranges(ctx, &t.id)?;
     let resolved = match pins.is_empty() {
         true => resolve_plugin(ctx, &found)?,
         false => {
             let ranges: Vec<String> = pins.iter().map(|(_, r)| r.clone()).collect();
             match super::dependencies::resolve_constrained(ctx, &found, &t.id, &ranges)? {
-                Ok(r) => r,
-                Err(ranges) => {
-                    let by = pins.into_iter().map(|(id, _)| id).collect();
+                Ok(r) => {
+                    if let Some(c) = constraint {
+                        c.tagged = r.resolved_version.is_some();
+                    }
+                    r
+                }
+                Err(held) => {
                     return Ok((
                         UpdateOutcome::Pinned {
                             version: old,
-                            reason: PinReason::Range { ranges, by },
+                            reason: PinReason::Range(held),
                         },
                         None,
                     ));

@@ -423,6 +423,17 @@ pub enum PinnedTo {
     Range(String),
 }
 
+/// The ranges installed plugins declare for a dependency `update` works on.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateConstraint {
+    /// The ranges, joined with `, `.
+    pub ranges: String,
+    /// The plugins (`name@marketplace`) declaring them.
+    pub required_by: Vec<String>,
+}
+
 /// One installation of `update --json` / `outdated --json`.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -445,6 +456,10 @@ pub struct UpdateRow {
     pub new_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned_to: Option<PinnedTo>,
+    /// The version ranges installed plugins declare for it (a dependency), which the new
+    /// version had to satisfy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<UpdateConstraint>,
     /// Whether this run changed the installation (never for `outdated`).
     pub applied: bool,
     pub message: String,
