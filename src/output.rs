@@ -1177,6 +1177,28 @@ fn update_message(r: &UpdateResult, applied: bool) -> String {
     }
 }
 
+/// What installing an updated plugin's missing dependencies came to, after its row (Claude
+/// Code's words).
+fn dependencies_suffix(r: &UpdateResult) -> String {
+    match &r.dependencies {
+        None => String::new(),
+        Some(Ok(report)) => {
+            let mut out = crate::ops::dependencies::installed_suffix(report);
+            let unresolved: Vec<&str> = (report.not_found.iter())
+                .chain(&report.command_sourced)
+                .map(String::as_str)
+                .collect();
+            if !unresolved.is_empty() {
+                let n = unresolved.len();
+                let word = if n == 1 { "dependency" } else { "dependencies" };
+                out += &format!(" — {n} {word} still unresolved: {}.", unresolved.join(", "));
+            }
+            out
+        }
+        Some(Err(e)) => format!(" — dependencies not installed: {e}"),
+    }
+}
+
 /// `update` and `outdated`: a line per installation and a summary; `--json`: the rows in a
 /// report.
 pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -> i32 {
@@ -1221,6 +1243,7 @@ pub fn update(out: &Out, applied: bool, r: Result<Vec<UpdateResult>, OpError>) -
             (None, _) => r.id.clone(),
         };
         let line = format!("{who}: {}", update_message(r, applied));
+        let line = line + &dependencies_suffix(r);
         match &r.outcome {
             UpdateOutcome::Failed { .. } => eprintln!("✘ {line}"),
             UpdateOutcome::ChangedSameVersion { .. } => println!("! {line}"),
@@ -1276,7 +1299,7 @@ fn update_row(r: &UpdateResult, applied: bool) -> json::UpdateRow {
     };
     let (message, failure_code) = match &r.outcome {
         UpdateOutcome::Failed { message, code } => (message.clone(), Some(code.to_string())),
-        _ => (update_message(r, applied), None),
+        _ => (update_message(r, applied) + &dependencies_suffix(r), None),
     };
     json::UpdateRow {
         plugin: r.id.clone(),
@@ -1288,6 +1311,18 @@ fn update_row(r: &UpdateResult, applied: bool) -> json::UpdateRow {
         old_version: r.old_version.clone(),
         new_version,
         pinned_to,
+        dependencies: (r.dependencies.as_ref()).map(|d| match d {
+            Ok(report) => json::UpdateDependencies {
+                installed: report.installed.clone(),
+                unresolved: [report.not_found.clone(), report.command_sourced.clone()].concat(),
+                error: None,
+            },
+            Err(e) => json::UpdateDependencies {
+                installed: Vec::new(),
+                unresolved: Vec::new(),
+                error: Some(e.clone()),
+            },
+        }),
         constraint: (r.constraint.as_ref()).map(|c| json::UpdateConstraint {
             ranges: c.ranges.clone(),
             required_by: c.by.clone(),

@@ -1153,3 +1153,54 @@ fn dependencies_from_three_repositories_install_together_each_repository_listed_
     assert_eq!(adverts("tools"), 3, "{:#?}", server.requests());
     assert_eq!(adverts("c"), 2, "{:#?}", server.requests());
 }
+
+#[test]
+fn update_installs_what_the_new_version_needs() {
+    let env = Env::new();
+    let (dir, _) = dm(
+        &env,
+        &[json!({"name": "extra", "source": "./plugins/extra"})],
+    );
+    env.run(&["install", "app@dm"]).ok();
+    // app 1.1.0 needs `extra` too, and `nope`, which no marketplace lists.
+    let repo = WorkRepo { dir: dir.clone() };
+    plugin_at(&repo, "extra", "0.1.0", None);
+    plugin_at(
+        &repo,
+        "app",
+        "1.1.0",
+        Some(json!(["lib", {"name": "fmt", "version": "~2.1.0"}, "extra", "nope"])),
+    );
+    let out = env.run(&["update", "app@dm"]).ok();
+    assert!(
+        out.stdout.contains(
+            "app@dm (user): updated 1.0.0 → 1.1.0 (+ 1 dependency: extra) — 1 dependency still unresolved: nope@dm.\n"
+        ),
+        "{}",
+        out.stdout
+    );
+    let extra = env.first_record("extra@dm");
+    assert_eq!(extra["auto"], true);
+    assert_eq!(env.settings()["enabledPlugins"]["extra@dm"], true);
+
+    // Nothing more to install: the row says nothing of dependencies.
+    let out = env.run(&["update", "app@dm", "--json"]).ok();
+    let row = &serde_json::from_str::<Value>(&out.stdout).unwrap()["plugins"][0];
+    assert_eq!(row["outcome"], "current", "{row}");
+    assert_eq!(row["dependencies"], json!({"unresolved": ["nope@dm"]}));
+
+    // A dependency outside the new version's range is not replaced: said, the update stands.
+    plugin_at(
+        &repo,
+        "app",
+        "1.2.0",
+        Some(json!(["lib", {"name": "fmt", "version": "^2.2.0"}])),
+    );
+    let out = env.run(&["update", "app@dm"]).ok();
+    assert!(
+        out.stdout.contains("app@dm (user): updated 1.1.0 → 1.2.0 — dependencies not installed: Dependency \"fmt@dm\" is installed at 2.1.3, which does not satisfy: ^2.2.0."),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.first_record("app@dm")["version"], "1.2.0");
+}

@@ -356,6 +356,11 @@ fn runs_a_command(found: &FoundPlugin) -> bool {
     }
 }
 
+/// Whether the plugin in `dir` (its catalog entry, or its manifest) declares dependencies.
+pub fn declares_any(dir: &Path, entry: &crate::schema::PluginEntry, marketplace: &str) -> bool {
+    !declared(dir, entry, marketplace, &mut Vec::new()).is_empty()
+}
+
 /// The dependencies the plugin in `dir` declares, noting their ranges.
 fn declared(
     dir: &Path,

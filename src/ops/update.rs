@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::dependencies::Held;
+use super::dependencies::{DependencyReport, Held};
 use super::install::{
     FoundPlugin, check_collision, orphan_if_unused, resolve_plugin, stage_resolved, undo_publish,
 };
@@ -149,6 +149,9 @@ pub struct UpdateResult {
     pub report: Option<CopyReport>,
     /// What installed plugins' ranges allowed (a dependency's update).
     pub constraint: Option<Constraint>,
+    /// Dependencies it declares that were missing, installed after it was updated (or found
+    /// current); `Err`: why they could not be (the update itself stands).
+    pub dependencies: Option<Result<DependencyReport, String>>,
 }
 
 /// What [`update_one`] came to.
@@ -156,6 +159,7 @@ struct Updated {
     outcome: UpdateOutcome,
     report: Option<CopyReport>,
     constraint: Option<Constraint>,
+    dependencies: Option<Result<DependencyReport, String>>,
 }
 
 impl From<UpdateOutcome> for Updated {
@@ -164,6 +168,7 @@ impl From<UpdateOutcome> for Updated {
             outcome,
             report: None,
             constraint: None,
+            dependencies: None,
         }
     }
 }
@@ -266,6 +271,7 @@ impl Target {
             outcome: updated.outcome,
             report: updated.report,
             constraint: updated.constraint,
+            dependencies: updated.dependencies,
         }
     }
 }
@@ -363,6 +369,7 @@ fn select_targets(
                 outcome: UpdateOutcome::failed(&e),
                 report: None,
                 constraint: None,
+                dependencies: None,
             }),
         }
     }
@@ -430,11 +437,48 @@ fn update_one(
         tagged: false,
     });
     let (outcome, report) = decide(ctx, t, mkt, req, &pins, &mut constraint)?;
+    let dependencies = match (&outcome, req.apply) {
+        (UpdateOutcome::Updated { .. } | UpdateOutcome::Current { .. }, true) => {
+            complete_dependencies(ctx, t, mkt)
+        }
+        _ => None,
+    };
     Ok(Updated {
         outcome,
         report,
         constraint,
+        dependencies,
     })
+}
+
+/// After an update (or finding it current), what the plugin now declares and is not
+/// installed: installed as `install` installs it, as Claude Code does after an update.
+fn complete_dependencies(
+    ctx: &Context,
+    t: &Target,
+    mkt: &Marketplace,
+) -> Option<Result<DependencyReport, String>> {
+    let entry = mkt.manifest.entries_named(&t.name).next()?.clone();
+    let dir = PathBuf::from(
+        ctx.installed()
+            .ok()?
+            .find(&t.id, t.scope, t.project.as_deref())?
+            .install_path,
+    );
+    if !super::dependencies::declares_any(&dir, &entry, &t.marketplace) {
+        return None;
+    }
+    let root = FoundPlugin {
+        marketplace_name: t.marketplace.clone(),
+        marketplace: mkt.clone(),
+        entry,
+    };
+    // Where a person's settings can enable them (for a managed plugin: the user's).
+    let scope = match t.scope {
+        Scope::Managed => Scope::User,
+        s => s,
+    };
+    Some(super::dependencies::install_missing(ctx, &root, &dir, scope).map_err(|e| e.to_string()))
 }
 
 fn decide(

@@ -434,6 +434,22 @@ pub struct UpdateConstraint {
     pub required_by: Vec<String>,
 }
 
+/// The missing dependencies of an updated plugin, installed after it.
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateDependencies {
+    /// Installed now (`name@marketplace`), recorded `auto`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub installed: Vec<String>,
+    /// Not installed: no added marketplace lists them, or they run a command.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unresolved: Vec<String>,
+    /// Why none could be installed (what this run installed was uninstalled again).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// One installation of `update --json` / `outdated --json`.
 #[derive(Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
@@ -460,6 +476,9 @@ pub struct UpdateRow {
     /// version had to satisfy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub constraint: Option<UpdateConstraint>,
+    /// Dependencies it declares that were missing, installed after the update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<UpdateDependencies>,
     /// Whether this run changed the installation (never for `outdated`).
     pub applied: bool,
     pub message: String,
