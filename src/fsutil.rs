@@ -87,6 +87,28 @@ pub fn crash_point() {
     }
 }
 
+/// A write that fails as a full disk would, for the tests of what a failed step puts back:
+/// with `PLUGIN_FAIL_WRITE=<file name>:<n>` (a [`test_hook`]) the n-th state-file write of a
+/// file of that name in this process fails. Unset, or in a release build, never.
+pub fn write_fault(path: &Path) -> Option<std::io::Error> {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static AT: OnceLock<Option<(String, u32)>> = OnceLock::new();
+    static REACHED: AtomicU32 = AtomicU32::new(0);
+    let (name, n) = AT
+        .get_or_init(|| {
+            let hook = test_hook("PLUGIN_FAIL_WRITE")?;
+            let (name, n) = hook.rsplit_once(':')?;
+            Some((name.to_string(), n.parse().ok()?))
+        })
+        .as_ref()?;
+    if path.file_name()? != name.as_str() {
+        return None;
+    }
+    (REACHED.fetch_add(1, Ordering::SeqCst) + 1 == *n)
+        .then(|| std::io::Error::other("no space left on device (PLUGIN_FAIL_WRITE)"))
+}
+
 /// Lower-case hex of `n` random bytes (for temporary names).
 pub fn random_hex(n: usize) -> String {
     (0..n)

@@ -176,19 +176,16 @@ fn conflicting_or_invalid_ranges_refuse_and_leave_nothing_recorded() {
         "Dependency \"fmt@cm\" has conflicting version requirements (no version satisfies all of: ~2.1.0, ^2.2.0)"
     );
     assert_eq!(doc["failureCode"], "dependency_version_conflict");
-    assert_eq!(env.installed()["plugins"], json!({}), "all rolled back");
-    let enabled = &env.settings()["enabledPlugins"];
-    assert!(
-        enabled.as_object().is_none_or(|m| m.is_empty()),
-        "{enabled}"
-    );
+    // All rolled back, to the byte: no installed_plugins.json, no `enabledPlugins`.
+    assert!(!env.plugins().join("installed_plugins.json").exists());
+    assert!(env.settings().get("enabledPlugins").is_none());
 
     let out = env.run(&["install", "bad@cm"]).fails();
     assert_eq!(
         out.stderr,
         "✘ Failed to install plugin \"bad@cm\": Dependency \"fmt@cm\" has an invalid version requirement among: “not a range!!”\n"
     );
-    assert_eq!(env.installed()["plugins"], json!({}));
+    assert!(!env.plugins().join("installed_plugins.json").exists());
 }
 
 #[test]
@@ -376,7 +373,8 @@ fn a_dependency_managed_settings_block_refuses_the_install() {
         "Plugin \"app\" depends on \"core@dm\", which is blocked by your organization's policy"
     );
     assert_eq!(doc["failureCode"], "dependency_policy_blocked");
-    assert_eq!(env.installed()["plugins"], json!({}), "all rolled back");
+    // All rolled back, to the byte: there was no installed_plugins.json before.
+    assert!(!env.plugins().join("installed_plugins.json").exists());
 }
 
 #[test]
@@ -1203,4 +1201,43 @@ fn update_installs_what_the_new_version_needs() {
         out.stdout
     );
     assert_eq!(env.first_record("app@dm")["version"], "1.2.0");
+}
+
+#[test]
+fn a_settings_write_failing_mid_dependency_install_puts_back_every_state_file() {
+    let env = Env::new();
+    dm(&env, &[]);
+    let files = [
+        env.plugins().join("installed_plugins.json"),
+        env.claude().join("settings.json"),
+    ];
+    let bytes = |f: &PathBuf| fs::read(f).ok();
+    let before: Vec<_> = files.iter().map(bytes).collect();
+    // Writes of settings.json: app enabled (1), then its dependencies lib (2), fmt (3), core (4).
+    for n in 2..=4 {
+        let out = Run::from(
+            env.command(&["install", "app@dm"])
+                .env("PLUGIN_FAIL_WRITE", format!("settings.json:{n}"))
+                .output()
+                .expect("run plugin"),
+        );
+        assert_eq!(out.code, 1, "write {n}: {}", out.stdout);
+        assert!(
+            out.stderr
+                .starts_with("✘ Failed to install plugin \"app@dm\": ")
+                && out.stderr.contains("settings.json")
+                && out.stderr.contains("no space left on device"),
+            "write {n}: {}",
+            out.stderr
+        );
+        let after: Vec<_> = files.iter().map(bytes).collect();
+        assert_eq!(after, before, "write {n}: the state files are as they were");
+    }
+    // Nothing in the way of the next run.
+    let out = env.run(&["install", "app@dm"]).ok();
+    assert!(
+        out.stdout.ends_with("(+ 3 dependencies: lib, fmt, core)\n"),
+        "{}",
+        out.stdout
+    );
 }

@@ -287,6 +287,12 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     };
     // What catalog entries declare is checked before anything is written.
     super::dependencies::check_catalog_entries(ctx, &root)?;
+    // A failed dependency install undoes the plugin too: to the byte, where nothing else
+    // changed these files meanwhile.
+    let files: Vec<PathBuf> = std::iter::once(ctx.loc.installed_plugins_file())
+        .chain(ctx.loc.settings_file(req.scope))
+        .collect();
+    let before = crate::state::Snapshot::take(&files).map_err(OpError::from)?;
     let mut report = install_found(
         ctx,
         found,
@@ -316,6 +322,10 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
                 // Nothing of a failed install stays recorded: the plugin goes too.
                 if matches!(report.outcome, InstallOutcome::Installed { .. }) {
                     let _ = super::uninstall::uninstall(ctx, &id, req.scope, false);
+                }
+                // Best effort: the failure is what is reported.
+                if let Ok(_lock) = ctx.lock_state() {
+                    let _ = super::in_transaction(|tx| Ok(before.restore_spelling(tx)?));
                 }
                 return Err(e);
             }

@@ -23,4 +23,4 @@ pub use links::{LinkEntry, Links};
 pub use managed::ManagedSettings;
 pub use seed::{SeedFolders, SeedMarketplace, SeedVersion};
 pub use settings::SettingsFile;
-pub use transaction::{RollbackError, Transaction};
+pub use transaction::{RollbackError, Snapshot, Transaction};

@@ -41,6 +41,9 @@ impl Transaction {
     /// Replace `path` with `bytes` atomically, first remembering what it held.
     pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<(), IoError> {
         self.remember(path)?;
+        if let Some(e) = crate::fsutil::write_fault(path) {
+            return Err(IoError::new("write", path, e));
+        }
         write_atomic(path, bytes)
     }
 
@@ -110,6 +113,83 @@ impl Transaction {
     }
 }
 
+/// State files as they were before a command of several steps (an install with its
+/// dependencies). When the command fails, its steps are undone one by one (uninstalls), which
+/// can leave a file that means what it meant but is spelled otherwise (`"enabledPlugins": {}`,
+/// an installed-plugins file with no plugins where there was none): those are put back byte for
+/// byte. A file that means something else (another process changed it meanwhile) is left.
+#[derive(Debug)]
+pub struct Snapshot {
+    files: Vec<(PathBuf, Option<Vec<u8>>)>,
+}
+
+impl Snapshot {
+    pub fn take(paths: &[PathBuf]) -> Result<Self, IoError> {
+        let mut tx = Transaction::new();
+        for p in paths {
+            tx.remember(p)?;
+        }
+        let files = std::mem::take(&mut tx.before);
+        tx.commit();
+        Ok(Snapshot { files })
+    }
+
+    /// Put back the files that mean what they meant, through `tx` (the caller holds the state
+    /// lock).
+    pub fn restore_spelling(&self, tx: &mut Transaction) -> Result<(), IoError> {
+        for (file, before) in &self.files {
+            let now = match crate::fsutil::read_regular_file(file, crate::fsutil::JSON_FILE_LIMIT) {
+                Ok(b) => Some(b),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(IoError::new("read", file, e)),
+            };
+            if now == *before || meaning(now.as_deref()) != meaning(before.as_deref()) {
+                continue;
+            }
+            match before {
+                Some(b) => tx.write(file, b)?,
+                None => {
+                    tx.remember(file)?;
+                    match fs::remove_file(file) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(IoError::new("remove", file, e)),
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a state file says, for [`Snapshot`]: its JSON without empty objects and arrays; no file,
+/// and a file that says nothing but its format `version`, say nothing. `Err`: not JSON (never
+/// the same as anything).
+fn meaning(bytes: Option<&[u8]>) -> Result<serde_json::Value, ()> {
+    use serde_json::Value;
+    fn strip(v: Value) -> Option<Value> {
+        match v {
+            Value::Object(m) => {
+                let m: serde_json::Map<String, Value> = (m.into_iter())
+                    .filter_map(|(k, v)| Some((k, strip(v)?)))
+                    .collect();
+                (!m.is_empty()).then_some(Value::Object(m))
+            }
+            Value::Array(a) if a.is_empty() => None,
+            other => Some(other),
+        }
+    }
+    let Some(bytes) = bytes else {
+        return Ok(Value::Null);
+    };
+    let v: Value = serde_json::from_slice(bytes).map_err(|_| ())?;
+    Ok(match strip(v) {
+        Some(Value::Object(m)) if m.keys().all(|k| k == "version") => Value::Null,
+        Some(v) => v,
+        None => Value::Null,
+    })
+}
+
 impl Drop for Transaction {
     fn drop(&mut self) {
         let _ = self.put_back();
@@ -163,5 +243,33 @@ mod tests {
         tx.roll_back().unwrap();
         assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "old");
+    }
+
+    #[test]
+    fn a_snapshot_puts_back_only_what_means_the_same() {
+        let d = tempfile::tempdir().unwrap();
+        let (settings, installed, other) = (
+            d.path().join("settings.json"),
+            d.path().join("installed.json"),
+            d.path().join("other.json"),
+        );
+        fs::write(&settings, "{\"model\": \"x\"}").unwrap();
+        fs::write(&other, "{\"a\": 1}").unwrap();
+        let snap = Snapshot::take(&[settings.clone(), installed.clone(), other.clone()]).unwrap();
+        // Undone step by step: the same meaning, spelled otherwise.
+        fs::write(
+            &settings,
+            "{\n  \"model\": \"x\",\n  \"enabledPlugins\": {}\n}",
+        )
+        .unwrap();
+        fs::write(&installed, "{\"version\": 2, \"plugins\": {}}").unwrap();
+        // Changed by someone else meanwhile.
+        fs::write(&other, "{\"a\": 2}").unwrap();
+        let mut tx = Transaction::new();
+        snap.restore_spelling(&mut tx).unwrap();
+        tx.commit();
+        assert_eq!(fs::read_to_string(&settings).unwrap(), "{\"model\": \"x\"}");
+        assert!(!installed.exists());
+        assert_eq!(fs::read_to_string(&other).unwrap(), "{\"a\": 2}");
     }
 }
