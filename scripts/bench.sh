@@ -54,6 +54,14 @@
 #   (s2) the same 50 installed one by one: `plugin marketplace add` untimed, then 50 timed
 #        `plugin install s<NN>@mS` in a row (one shell loop, the way a script without sync does it)
 #   (s3) `plugin sync` again with the 50 installed (no-op: nothing fetched, nothing written)
+# DEPENDENCIES (BENCH_GIT_RUNS runs): folder marketplace mD lists app (a relative plugin needing
+# d01..d10, each at ^1.0.0) and d01..d10 as git-subdir entries of 3 repos dr1 (d01-d04), dr2
+# (d05-d07), dr3 (d08-d10), every plugin tagged d<NN>--v1.0.0 and d<NN>--v1.1.0:
+#   (d1) `plugin install app@mD`               app and its 10 dependencies, each at its highest tag in
+#        range (1.1.0): one tag listing per repository, the fetches of one level at once
+#   (d2) the 10 installed one by one: `plugin install d<NN>@mD` x 10 in a row (no ranges: HEAD)
+#   (d3) with Claude Code, `claude plugin install app@mD` (CC_RUNS runs; git on PATH)
+#   (d4) `plugin install app@mD` again with the 11 installed (no-op: nothing fetched or written)
 #   Besides the fresh config dir, every git run gets a fresh, empty XDG_CACHE_HOME (so the git
 #   cache $XDG_CACHE_HOME/plugin/git-v1 starts empty), except for what (g4)'s setup puts there.
 #   The fixtures are built with the git CLI inside the work dir only (GIT_CEILING_DIRECTORIES
@@ -95,7 +103,8 @@
 #
 # GOALS: (a) <= 20 ms; (f) <= 20 ms; (b) <= 1.0x (c); (g1), (g2) <= 1.0x (g3) of the same repo; (g4), (g5) <= 50 ms
 # (both variants); (u1) <= 50 ms (both variants); (n1) <= 400 ms and <= 1.5x (n2). Ratios against
-# (s3) <= 30 ms; (r1) <= 10 ms. Claude Code, (u2), (u3) and (s1) vs (s2) are informational.
+# (s3) <= 30 ms; (r1) <= 10 ms; (d4) <= 20 ms. Claude Code, (u2), (u3), (s1) vs (s2) and (d1) vs
+# (d2) are informational.
 #
 # USAGE   scripts/bench.sh
 # ENVIRONMENT
@@ -248,6 +257,8 @@ gcommit() {
 }
 # gpublish NAME: publish $GW/NAME as the bare $GSRV/NAME.git (every branch), drop the work tree.
 gpublish() { gitx clone -q --bare --no-local "$GW/$1" "$GSRV/$1.git" && rm -rf "$GW/$1"; }
+# drange R: the plugins of dependency repository dr<R> (01-04, 05-07, 08-10).
+drange() { case $1 in 1) seq -w 1 4 | sed 's/^/0/' ;; 2) seq 5 7 | sed 's/^/0/' ;; 3) printf '08\n09\n10\n' ;; esac; }
 # grepo NAME: commit $GW/NAME (already filled) once and publish it.
 grepo() { gcommit "$1" init && gpublish "$1"; }
 git_fixtures() {
@@ -276,6 +287,19 @@ git_fixtures() {
       pjson "$GW/sr$r/$n" "$n" && mkdir -p "$GW/sr$r/$n/commands" && echo "# $n" > "$GW/sr$r/$n/commands/c.md" || return 1
     done
     grepo "sr$r" || return 1
+  done
+  # dr1..dr3 for (d1)-(d4): plugins d01..d10, tagged at 1.0.0 and 1.1.0.
+  local v
+  for r in 1 2 3; do
+    for j in $(drange "$r"); do
+      pjson "$GW/dr$r/d$j" "d$j" && mkdir -p "$GW/dr$r/d$j/commands" && echo "# d$j" > "$GW/dr$r/d$j/commands/c.md" || return 1
+    done
+    for v in 1.0.0 1.1.0; do
+      for j in $(drange "$r"); do sed -i "s/\"version\": \"[0-9.]*\"/\"version\": \"$v\"/" "$GW/dr$r/d$j/.claude-plugin/plugin.json"; done
+      gcommit "dr$r" "$v" || return 1
+      for j in $(drange "$r"); do gitx -C "$GW/dr$r" tag "d$j--v$v" || return 1; done
+    done
+    gpublish "dr$r" || return 1
   done
   mkdir -p "$GW/gmkt/.claude-plugin" && pjson "$GW/gmkt/p" p || return 1
   echo '{"name":"gmk","owner":{"name":"bench"},"plugins":[{"name":"p","source":"./p"}]}' \
@@ -322,6 +346,14 @@ else
     en="$en\"$n@mS\":true,"
   done
   mkt "$FX/mS" "{\"name\":\"mS\",\"owner\":{\"name\":\"x\"},\"plugins\":[${e%,}]}"
+  e="" dl=""
+  for i in $(seq -w 1 10); do
+    e="$e{\"name\":\"d$i\",\"source\":{\"source\":\"git-subdir\",\"url\":\"$GURL/dr$(((10#$i <= 4) ? 1 : (10#$i <= 7) ? 2 : 3)).git\",\"path\":\"d$i\"}},"
+    dl="$dl{\"name\":\"d$i\",\"version\":\"^1.0.0\"},"
+  done
+  mkt "$FX/mD" "{\"name\":\"mD\",\"owner\":{\"name\":\"x\"},\"plugins\":[{\"name\":\"app\",\"source\":\"./app\"},${e%,}]}"
+  mkdir -p "$FX/mD/app/.claude-plugin" "$FX/mD/app/commands" && echo "# app" > "$FX/mD/app/commands/c.md"
+  printf '{"name":"app","version":"1.0.0","dependencies":[%s]}\n' "${dl%,}" > "$FX/mD/app/.claude-plugin/plugin.json"
   SYNC_SETTINGS="{\"extraKnownMarketplaces\":{\"mS\":{\"source\":{\"source\":\"directory\",\"path\":\"$FX/mS\"}}},\"enabledPlugins\":{${en%,}}}"
 fi
 
@@ -516,6 +548,15 @@ prep_s2() { sprep s2 "$1" && gours marketplace add "$FX/mS"; }
 cmd_s2() { local i; for i in $(seq -w 1 50); do gours install "s$i@mS" || return 1; done; }
 prep_s3() { sprep s3 "$1" && gours sync; }
 cmd_s3() { gours sync; }
+# Dependency rows (mD: app needs d01..d10 from 3 repositories).
+prep_d1() { gfresh d1 "$1" && gours marketplace add "$FX/mD"; }
+cmd_d1() { gours install app@mD; }
+prep_d2() { gfresh d2 "$1" && gours marketplace add "$FX/mD"; }
+cmd_d2() { local i; for i in $(seq -w 1 10); do gours install "d$i@mD" || return 1; done; }
+prep_d3() { gfresh d3 "$1" && ccx marketplace add "$FX/mD"; }
+cmd_d3() { ccx install app@mD; }
+prep_d4() { gfresh d4 "$1" && gours marketplace add "$FX/mD" && gours install app@mD; }
+cmd_d4() { gours install app@mD; }
 prep_u3() { fresh u3 "$1" && ours marketplace add "$FX/mT" && ours install files2000@mT && stale; }
 cmd_u3() { ours update files2000@mT; }
 prep_r1() {
@@ -649,6 +690,25 @@ if ((GIT_ON)); then
   if [ -z "${ERR[s3]:-}" ]; then
     out=$(prep_s3 $((GIT_RUNS + 1)) > /dev/null 2>&1 < /dev/null && gours sync --json 2>&1 < /dev/null) || true
     [ "$(grep -c '"action": *"present"' <<< "$out")" -eq 51 ] || ERR[s3]="not a no-op: $(head -c 300 <<< "$out" | tr '\n' ' ')"
+  fi
+  step "(d1), (d2), (d4) a plugin with 10 dependencies from 3 repositories, interleaved"; measure "$GIT_RUNS" d1 d2 d4
+  for k in d1 d2; do
+    [ -z "${ERR[$k]:-}" ] || continue
+    n=$(grep -c '"installPath"' "$W/$k-run-$GIT_RUNS/cfg/plugins/installed_plugins.json" 2> /dev/null || true)
+    want=$([ "$k" = d1 ] && echo 11 || echo 10)
+    [ "${n:-0}" -eq "$want" ] || ERR[$k]="reported success but ${n:-0} of the $want plugins are recorded"
+  done
+  if [ -z "${ERR[d1]:-}" ]; then
+    n=$(grep -c '"resolvedVersion": *"1.1.0"' "$W/d1-run-$GIT_RUNS/cfg/plugins/installed_plugins.json" 2> /dev/null || true)
+    [ "${n:-0}" -eq 10 ] || ERR[d1]="${n:-0} of the 10 dependencies were resolved from their 1.1.0 tag"
+  fi
+  if [ -z "${ERR[d4]:-}" ]; then
+    out=$(prep_d4 $((GIT_RUNS + 1)) > /dev/null 2>&1 < /dev/null && gours install app@mD 2>&1 < /dev/null) || true
+    grep -q 'already installed\|unchanged' <<< "$out" || ERR[d4]="not a no-op: $(head -c 300 <<< "$out" | tr '\n' ' ')"
+  fi
+  REQS="$REQS; install with 10 dependencies $(reqs d1), 10 installs $(reqs d2)"
+  if [ -n "$CC" ]; then
+    step "Claude Code install of a plugin with 10 dependencies"; measure "$CC_RUNS" d3
   fi
   noop_check u1 $((GIT_RUNS + 1)) gours update files2000@mG
   noop_check u1n $((GIT_RUNS + 1)) gours update files2000@mG --no-refresh
@@ -800,6 +860,9 @@ if ((GIT_ON)); then
   row "(u2) update --all, 20 git plugins"    u2 "--jobs 1" u2s    info  ""
   row "(s1) sync: 50 git plugins, 5 repos"    s1 "(s2) 1 by 1" s2  info  ""
   row "(s3) no-op sync, 50 installed"         s3 "" ""             ms    30
+  row "(d1) install, 10 deps from 3 repos"    d1 "(d2) 10 installs" d2 info ""
+  [ -z "$CC" ] || row "     same vs Claude Code"    d1 "claude plugin" d3 info ""
+  row "(d4) no-op reinstall with 10 deps"     d4 "" ""             ms    20
 else
   echo "    (git rows $GIT_NOTE)"
 fi
