@@ -9,7 +9,10 @@
 # (app with three dependencies, one from a tag; the conflict, rolled back; the unknown one),
 # disable refusals with their chains (text and --json), enable bringing dependencies back,
 # uninstall naming what is no longer needed and who still needs it, prune (dry run, in a pipe,
-# -y). Compared after every step: exit code, stdout and stderr (ours says `plugin` where Claude
+# -y); `update` of the constrained dependency after newer tags (records only: difference 20);
+# `plugin tag` in a second repository (dry run, created, -f -m, exists, dirty, version mismatch,
+# no version, not semver, no git, a bad push remote). Compared after every step: exit code,
+# stdout and stderr (ours says `plugin` where Claude
 # Code says `claude plugin`, and puts "✘ " before failures: normalised), the records of
 # installed_plugins.json (timestamps left out, the home spelled HOME), enabledPlugins, and the
 # version folders. Known difference 47 (all or nothing) shows in no step here.
@@ -94,5 +97,74 @@ step prune-pipe prune
 step uninstall-app uninstall app@dm --json
 step prune-yes prune -y
 step prune-nothing prune
+
+# Update of a constrained dependency: outputs differ by design (difference 20: ours is a report
+# of rows), so only the exit code and what each recorded are compared.
+state_step() { # state_step NAME ARGS...
+  local name=$1; shift
+  steps=$((steps + 1))
+  local T rc
+  for T in A B; do
+    rc=0; $T "$@" </dev/null >/dev/null 2>&1 || rc=$?
+    echo "exit $rc" >"$work/out.$T"
+  done
+  state a >>"$work/out.A"; state b >>"$work/out.B"
+  if ! diff -u --label "claude code" --label ours "$work/out.A" "$work/out.B" >"$work/diff"; then
+    differ=$((differ + 1)); echo "DIFFERENT $name"; sed 's/^/    /' "$work/diff"
+  fi
+}
+for T in A B; do $T install app@dm >/dev/null 2>&1 || true; done
+plugin fmt 2.1.4
+git -C "$m" add -A && git -C "$m" commit -qm "fmt 2.1.4" && git -C "$m" tag "fmt--v2.1.4"
+plugin fmt 2.3.0
+git -C "$m" add -A && git -C "$m" commit -qm "fmt 2.3.0" && git -C "$m" tag "fmt--v2.3.0"
+state_step update-constrained update fmt@dm
+state_step update-constrained-again update fmt@dm
+
+# `plugin tag`: the same checks, output and tag object. Each tool runs on a fresh copy of one
+# repository at the same path; the tags there (name, object id: the tag object's bytes) are
+# compared after each step.
+t="$work/tg" pristine="$work/tg-pristine"
+mkdir -p "$pristine/.claude-plugin" "$work/nogit/.claude-plugin"
+jq -n '{name:"tg", owner:{name:"o"}, plugins:[
+  {name:"core", source:"./plugins/core", version:"1.0.0"},
+  {name:"lib", source:"./plugins/lib", version:"0.5.0"},
+  {name:"mism", source:"./plugins/mism", version:"0.9.0"},
+  {name:"nov", source:"./plugins/nov"},
+  {name:"loose", source:"./plugins/loose"}]}' >"$pristine/.claude-plugin/marketplace.json"
+m=$pristine
+plugin core 1.0.0; plugin lib 0.5.0; plugin mism 1.0.0; plugin loose 1.0
+mkdir -p "$m/plugins/nov/.claude-plugin" && echo '{"name":"nov"}' >"$m/plugins/nov/.claude-plugin/plugin.json"
+echo '{"name":"ng","version":"1.0.0"}' >"$work/nogit/.claude-plugin/plugin.json"
+git -C "$m" init -q -b main && git -C "$m" add -A && git -C "$m" commit -qm release
+tag_step() { # tag_step NAME SETUP ARGS... (SETUP: a command run in the fresh copy first)
+  local name=$1 setup=$2; shift 2
+  steps=$((steps + 1))
+  local T rc
+  for T in A B; do
+    rm -rf "$t" && cp -a "$pristine" "$t" && (cd "$t" && eval "$setup")
+    rc=0; (cd "$t" && $T tag "$@") </dev/null >"$work/o" 2>"$work/e" || rc=$?
+    { cat "$work/o"; echo "--- stderr"; cat "$work/e"; echo "exit $rc"
+      git -C "$t" for-each-ref refs/tags --format='%(refname) %(objectname)'; } | normalise >"$work/out.$T"
+  done
+  if ! diff -u --label "claude code" --label ours "$work/out.A" "$work/out.B" >"$work/diff"; then
+    differ=$((differ + 1)); echo "DIFFERENT $name"; sed 's/^/    /' "$work/diff"
+  fi
+}
+A() { HOME="$work/a" DISABLE_AUTOUPDATER=1 "$cc" plugin "$@"; }
+B() { CLAUDE_CONFIG_DIR="$work/b/.claude" HOME="$work/b" "$ours" "$@"; }
+tag_step tag-dry-run : plugins/lib --dry-run
+tag_step tag-created : plugins/lib
+tag_step tag-message-force 'git tag core--v1.0.0' plugins/core -f -m 'release %s of core'
+tag_step tag-exists 'git tag lib--v0.5.0' plugins/lib
+tag_step tag-dirty 'echo x >plugins/core/new.md; echo y >>plugins/core/commands/core.md' plugins/core
+tag_step tag-dirty-elsewhere 'echo x >plugins/lib/new.md' plugins/core
+tag_step tag-mismatch : plugins/mism
+tag_step tag-no-version : plugins/nov
+tag_step tag-not-semver : plugins/loose
+tag_step tag-manifest-file : plugins/core/.claude-plugin/plugin.json
+tag_step tag-missing : plugins/none
+tag_step tag-no-git : "$work/nogit"
+tag_step tag-bad-remote : plugins/lib --push --remote 'bad remote'
 if [ "$differ" -eq 0 ]; then echo "dependency-diff: $steps steps, all the same"; else
   echo "dependency-diff: $steps steps, $differ differ"; exit 1; fi

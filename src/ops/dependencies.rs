@@ -152,7 +152,13 @@ struct Before {
 
 impl Before {
     fn read(ctx: &Context, scope: Scope) -> Result<Self, OpError> {
-        let pins = (installed_graph(ctx)?.into_iter())
+        let graph = installed_graph(ctx)?;
+        // A plugin set aside for an unmet dependency of its own holds nothing to its range
+        // (Claude Code reads the ranges of the plugins that load, and of disabled ones).
+        let enabled = enabled_in(ctx)?;
+        let loads = loading(&graph, &enabled);
+        let pins = (graph.into_iter())
+            .filter(|n| !enabled(&n.id) || loads.contains(&n.id))
             .flat_map(|n| {
                 let by = n.id;
                 (n.dependencies.into_iter()).filter_map(move |d| Some((by.clone(), d.id, d.range?)))
@@ -782,6 +788,18 @@ pub fn installed_graph(ctx: &Context) -> Result<Vec<InstalledNode>, OpError> {
     Ok(out)
 }
 
+/// Whether a plugin is enabled where it counts from here: managed settings, else the most
+/// specific settings file that says.
+fn enabled_in(ctx: &Context) -> Result<impl Fn(&str) -> bool + '_, OpError> {
+    let files = ctx.writable_settings()?;
+    let managed = ctx.managed()?;
+    Ok(move |id: &str| {
+        super::enable::managed_value(managed, id)
+            .or(super::enable::deciding(&files, id).map(|(_, v)| v))
+            == Some(true)
+    })
+}
+
 /// The enabled plugins of `graph` that load: Claude Code sets aside (demotes) one whose
 /// dependency is not installed, not enabled, set aside itself, or outside its range.
 pub fn loading(graph: &[InstalledNode], enabled: impl Fn(&str) -> bool) -> Vec<String> {
@@ -933,14 +951,7 @@ pub fn required_by(ctx: &Context, plugin: &str) -> Result<Vec<String>, OpError> 
         return Ok(Vec::new());
     };
     let id = id.as_str();
-    let files = ctx.writable_settings()?;
-    let managed = ctx.managed()?;
-    let enabled = |other: &str| {
-        super::enable::managed_value(managed, other)
-            .or(super::enable::deciding(&files, other).map(|(_, v)| v))
-            == Some(true)
-    };
-    let loaded = loading(&nodes, enabled);
+    let loaded = loading(&nodes, enabled_in(ctx)?);
     let graph = declared_dependencies(&nodes);
     let (direct, _) = enabled_dependents(&graph, id, |i| loaded.iter().any(|l| l == i));
     Ok(direct
