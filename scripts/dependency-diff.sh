@@ -11,7 +11,7 @@
 # uninstall naming what is no longer needed and who still needs it, prune (dry run, in a pipe,
 # -y); `update` of the constrained dependency after newer tags (records only: difference 20);
 # `plugin tag` in a second repository (dry run, created, -f -m, exists, dirty, version mismatch,
-# no version, not semver, no git, a bad push remote). Compared after every step: exit code,
+# no version, not semver, no git, a bad push remote, a push to a local remote). Compared after every step: exit code,
 # stdout and stderr (ours says `plugin` where Claude
 # Code says `claude plugin`, and puts "✘ " before failures: normalised), the records of
 # installed_plugins.json (timestamps left out, the home spelled HOME), enabledPlugins, and the
@@ -137,15 +137,22 @@ plugin core 1.0.0; plugin lib 0.5.0; plugin mism 1.0.0; plugin loose 1.0
 mkdir -p "$m/plugins/nov/.claude-plugin" && echo '{"name":"nov"}' >"$m/plugins/nov/.claude-plugin/plugin.json"
 echo '{"name":"ng","version":"1.0.0"}' >"$work/nogit/.claude-plugin/plugin.json"
 git -C "$m" init -q -b main && git -C "$m" add -A && git -C "$m" commit -qm release
+# Why a push failed is git's stderr with Claude Code, ours in our words (difference 48): the
+# failure is compared, not its words.
+failed_push() { sed 's/^Tag created locally but push failed.*/Tag created locally but push failed: …/'; }
 tag_step() { # tag_step NAME SETUP ARGS... (SETUP: a command run in the fresh copy first)
   local name=$1 setup=$2; shift 2
   steps=$((steps + 1))
   local T rc
   for T in A B; do
-    rm -rf "$t" && cp -a "$pristine" "$t" && (cd "$t" && eval "$setup")
+    rm -rf "$t" "$work/tg-remote.git" && cp -a "$pristine" "$t" && (cd "$t" && eval "$setup")
     rc=0; (cd "$t" && $T tag "$@") </dev/null >"$work/o" 2>"$work/e" || rc=$?
     { cat "$work/o"; echo "--- stderr"; cat "$work/e"; echo "exit $rc"
-      git -C "$t" for-each-ref refs/tags --format='%(refname) %(objectname)'; } | normalise >"$work/out.$T"
+      git -C "$t" for-each-ref refs/tags --format='%(refname) %(objectname)'
+      if [ -d "$work/tg-remote.git" ]; then
+        echo "--- remote"; git -C "$work/tg-remote.git" for-each-ref --format='%(refname) %(objectname)'
+        git -C "$work/tg-remote.git" fsck --full --strict 2>&1 | grep -v '^notice' || true
+      fi; } | normalise | failed_push >"$work/out.$T"
   done
   if ! diff -u --label "claude code" --label ours "$work/out.A" "$work/out.B" >"$work/diff"; then
     differ=$((differ + 1)); echo "DIFFERENT $name"; sed 's/^/    /' "$work/diff"
@@ -166,5 +173,11 @@ tag_step tag-manifest-file : plugins/core/.claude-plugin/plugin.json
 tag_step tag-missing : plugins/none
 tag_step tag-no-git : "$work/nogit"
 tag_step tag-bad-remote : plugins/lib --push --remote 'bad remote'
+# Pushed to a repository on this machine that has the branch but not the newest commit (Claude
+# Code runs git push; ours writes the objects itself): the same refs, a sound repository.
+remote_setup='git init -q --bare ../tg-remote.git && git remote add origin ../tg-remote.git &&
+  git push -q origin main && echo y >>plugins/lib/commands/lib.md && git commit -qam more'
+tag_step tag-push "$remote_setup" plugins/lib --push
+tag_step tag-push-remote-has-it "$remote_setup && git tag -a lib--v0.5.0 -m x && git push -q origin lib--v0.5.0 && git tag -d lib--v0.5.0 >/dev/null" plugins/lib --push
 if [ "$differ" -eq 0 ]; then echo "dependency-diff: $steps steps, all the same"; else
   echo "dependency-diff: $steps steps, $differ differ"; exit 1; fi

@@ -102,7 +102,7 @@ pub struct TagArgs {
     /// Tag annotation message (%s stands for the version)
     #[arg(short, long, value_name = "MSG")]
     pub message: Option<String>,
-    /// Push the tag to --remote after creating it (not done here: the push command is printed)
+    /// Push the tag to --remote after creating it
     #[arg(long)]
     pub push: bool,
     /// Remote to push to with --push
@@ -807,7 +807,10 @@ fn tag(a: &TagArgs) -> i32 {
     let path = std::path::PathBuf::from(a.path.as_deref().unwrap_or("."));
     let (warnings, plan) = ops::tag::plan(&path, &cwd, a.force, a.message.as_deref());
     let created = match (&plan, a.dry_run) {
-        (Ok(p), false) => Some(ops::tag::create(p, a.force)),
+        (Ok(p), false) => Some(ops::tag::create(p, a.force).and_then(|()| match a.push {
+            true => ops::tag::push(p, &a.remote, a.force, &Environment::from_process()),
+            false => Ok(()),
+        })),
         _ => None,
     };
     let how = output::TagFlags {

@@ -1241,3 +1241,114 @@ fn a_settings_write_failing_mid_dependency_install_puts_back_every_state_file() 
         out.stdout
     );
 }
+
+#[test]
+fn tag_push_sends_the_tag_and_what_the_remote_lacks_over_http_and_to_a_path() {
+    let env = Env::new();
+    let (dir, _) = dm(&env, &[]);
+    let srv = env.fx.join("srv");
+    let repo = WorkRepo { dir: dir.clone() };
+    repo.commit("all");
+    repo.publish(&srv.join("git/dm.git"));
+    common::githttp::git(
+        &srv.join("git/dm.git"),
+        &["config", "http.receivepack", "true"],
+    );
+    let server = GitServer::start(&srv);
+    common::githttp::git(
+        &dir,
+        &["remote", "add", "origin", &server.url("git/dm.git")],
+    );
+    // A commit the remote has not seen yet: the tag needs it.
+    plugin_at(&repo, "lib", "0.5.0", Some(json!(["core"])));
+    repo.write("plugins/lib/commands/more.md", "# more\n");
+    let head = repo.commit("lib: more");
+    let tag = |args: &[&str]| {
+        let mut full = vec!["tag"];
+        full.extend_from_slice(args);
+        Run::from(
+            env.command(&full)
+                .env("GIT_COMMITTER_NAME", "Rel Ease")
+                .env("GIT_COMMITTER_EMAIL", "rel@example.com")
+                .output()
+                .expect("run plugin"),
+        )
+    };
+    let lib = dir.join("plugins/lib");
+    let out = tag(&[p(&lib), "--push"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .ends_with("✔ Created tag lib--v0.5.0\n✔ Pushed to origin\n"),
+        "{}",
+        out.stdout
+    );
+    let bare = srv.join("git/dm.git");
+    let local = common::githttp::git(&dir, &["rev-parse", "lib--v0.5.0"]);
+    assert_eq!(
+        common::githttp::git(&bare, &["rev-parse", "lib--v0.5.0"]),
+        local
+    );
+    assert_eq!(
+        common::githttp::git(&bare, &["rev-parse", "lib--v0.5.0^{commit}"]),
+        head
+    );
+    // Everything the tag reaches arrived, and nothing is broken.
+    common::githttp::git(&bare, &["fsck", "--full", "--strict"]);
+    assert_eq!(
+        common::githttp::git(&bare, &["show", "lib--v0.5.0:plugins/lib/commands/more.md"]),
+        "# more"
+    );
+
+    // The remote's tag is not moved without --force, whatever the local one says.
+    common::githttp::git(&dir, &["tag", "-d", "lib--v0.5.0"]);
+    let out = tag(&[p(&lib), "--push", "-m", "again %s"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with(&format!(
+            "✘ Tag created locally but push failed: the remote already has refs/tags/lib--v0.5.0 (at {local}); re-run with --force to move it\n"
+        )),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        common::githttp::git(&bare, &["rev-parse", "lib--v0.5.0"]),
+        local
+    );
+    let out = tag(&[p(&lib), "--push", "-f", "-m", "again %s"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let moved = common::githttp::git(&dir, &["rev-parse", "lib--v0.5.0"]);
+    assert_ne!(moved, local);
+    assert_eq!(
+        common::githttp::git(&bare, &["rev-parse", "lib--v0.5.0"]),
+        moved
+    );
+
+    // A remote that is a folder on this machine: written into directly.
+    let plain = env.fx.join("plain.git");
+    common::githttp::git(&env.fx, &["init", "-q", "--bare", p(&plain)]);
+    common::githttp::git(&dir, &["remote", "add", "mirror", p(&plain)]);
+    let out = tag(&[p(&dir.join("plugins/core")), "--push", "--remote", "mirror"]);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with("✔ Pushed to mirror\n"),
+        "{}",
+        out.stdout
+    );
+    common::githttp::git(&plain, &["fsck", "--full", "--strict"]);
+    assert_eq!(
+        common::githttp::git(&plain, &["rev-parse", "core--v1.0.0^{commit}"]),
+        head
+    );
+
+    // A remote that does not exist: the tag stays, nothing is sent.
+    let out = tag(&[
+        p(&dir.join("plugins/fmt")),
+        "--push",
+        "-f",
+        "--remote",
+        "nosuch",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(out.stdout.ends_with("✘ Tag created locally but push failed: 'nosuch' does not appear to be a git repository: it is not a remote of this repository (git remote -v lists them)\n"), "{}", out.stdout);
+}

@@ -6,6 +6,7 @@ pub mod clone;
 pub mod database;
 pub mod export;
 pub mod progress;
+pub mod push;
 pub mod tag;
 pub mod url;
 

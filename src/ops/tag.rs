@@ -65,6 +65,10 @@ pub enum TagError {
     Exists { tag: String, from_entry: bool },
     #[error("{0}")]
     Git(#[from] GitTagError),
+    #[error("Tag created locally but not pushed: \"{0}\" is not a valid remote name.")]
+    BadRemote(String),
+    #[error("Tag created locally but push failed: {0}")]
+    Push(#[from] crate::git::push::PushError),
 }
 
 fn dirty_list(paths: &[String]) -> String {
@@ -269,5 +273,24 @@ pub fn create(plan: &TagPlan, force: bool) -> Result<(), TagError> {
         &plan.tag,
         &plan.message,
         force,
+    )?)
+}
+
+/// Push the tag the plan created to `remote` (a remote's name, as `git push` takes it).
+pub fn push(
+    plan: &TagPlan,
+    remote: &str,
+    force: bool,
+    env: &crate::environment::Environment,
+) -> Result<(), TagError> {
+    // Claude Code's check of the name, before anything is sent.
+    let mut chars = remote.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "._/-".contains(c));
+    if !valid {
+        return Err(TagError::BadRemote(remote.to_string()));
+    }
+    Ok(crate::git::push::push_tag(
+        &plan.root, remote, &plan.tag, force, env,
     )?)
 }

@@ -152,6 +152,7 @@ pub fn tag(
     flags: &TagFlags,
     warnings: &[String],
     plan: Result<crate::ops::tag::TagPlan, crate::ops::tag::TagError>,
+    // Created (and pushed, when asked).
     created: Option<Result<(), crate::ops::tag::TagError>>,
 ) -> i32 {
     let TagFlags {
@@ -210,10 +211,8 @@ pub fn tag(
     }
     println!("✔ Created tag {}", plan.tag);
     if push {
-        // Pushing needs a git transport for writing, which this tool (no git binary) has not.
-        return failed(&format!(
-            "Tag created locally but not pushed: plugin does not push; push it with: {push_line}"
-        ));
+        println!("✔ Pushed to {remote}");
+        return 0;
     }
     println!("  Push with: {push_line}");
     0
