@@ -37,6 +37,20 @@ fn plugin_at(repo: &WorkRepo, name: &str, version: &str, deps: Option<Value>) {
     );
 }
 
+/// `plugin tag ARGS…` with a fixed git identity and date (the tag object's bytes are known).
+fn plugin_tag(env: &Env, args: &[&str]) -> Run {
+    let mut full = vec!["tag"];
+    full.extend_from_slice(args);
+    Run::from(
+        env.command(&full)
+            .env("GIT_COMMITTER_NAME", "Rel Ease")
+            .env("GIT_COMMITTER_EMAIL", "rel@example.com")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .output()
+            .expect("run plugin"),
+    )
+}
+
 /// Claude Code's probe fixture (spec §18): folder marketplace `dm`, a git work tree: `app`
 /// needs `lib` and `fmt ~2.1.0`, `lib` needs `core`; `fmt` tagged 2.0.0, 2.1.3, 2.2.0.
 /// Returns the marketplace folder and the commit of `fmt--v2.1.3`.
@@ -609,18 +623,7 @@ fn tag_creates_the_release_tag_dependency_ranges_resolve() {
     let (dir, _) = dm(&env, &[]);
     common::githttp::git(&dir, &["add", "-A"]);
     common::githttp::git(&dir, &["commit", "-q", "--allow-empty", "-m", "all"]);
-    let tag = |args: &[&str]| {
-        let mut full = vec!["tag"];
-        full.extend_from_slice(args);
-        Run::from(
-            env.command(&full)
-                .env("GIT_COMMITTER_NAME", "Rel Ease")
-                .env("GIT_COMMITTER_EMAIL", "rel@example.com")
-                .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-                .output()
-                .expect("run plugin"),
-        )
-    };
+    let tag = |args: &[&str]| plugin_tag(&env, args);
     let lib = dir.join("plugins/lib");
     let out = tag(&[p(&lib), "--dry-run"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
@@ -1263,17 +1266,7 @@ fn tag_push_sends_the_tag_and_what_the_remote_lacks_over_http_and_to_a_path() {
     plugin_at(&repo, "lib", "0.5.0", Some(json!(["core"])));
     repo.write("plugins/lib/commands/more.md", "# more\n");
     let head = repo.commit("lib: more");
-    let tag = |args: &[&str]| {
-        let mut full = vec!["tag"];
-        full.extend_from_slice(args);
-        Run::from(
-            env.command(&full)
-                .env("GIT_COMMITTER_NAME", "Rel Ease")
-                .env("GIT_COMMITTER_EMAIL", "rel@example.com")
-                .output()
-                .expect("run plugin"),
-        )
-    };
+    let tag = |args: &[&str]| plugin_tag(&env, args);
     let lib = dir.join("plugins/lib");
     let out = tag(&[p(&lib), "--push"]);
     assert_eq!(out.code, 0, "{}", out.stdout);
