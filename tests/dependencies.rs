@@ -1345,3 +1345,37 @@ fn tag_push_sends_the_tag_and_what_the_remote_lacks_over_http_and_to_a_path() {
     assert_eq!(out.code, 1);
     assert!(out.stdout.ends_with("✘ Tag created locally but push failed: 'nosuch' does not appear to be a git repository: it is not a remote of this repository (git remote -v lists them)\n"), "{}", out.stdout);
 }
+
+#[test]
+fn a_reinstall_whose_dependencies_fail_puts_back_the_installation_it_replaced() {
+    let env = Env::new();
+    let (dir, _) = dm(&env, &[]);
+    env.run(&["install", "app@dm"]).ok();
+    let files = [
+        env.plugins().join("installed_plugins.json"),
+        env.claude().join("settings.json"),
+    ];
+    let before: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
+    // A new version in its folder that needs what the installed fmt (2.1.3) is not.
+    let repo = WorkRepo { dir: dir.clone() };
+    plugin_at(
+        &repo,
+        "app",
+        "1.1.0",
+        Some(json!(["lib", {"name": "fmt", "version": "^3.0.0"}])),
+    );
+    let out = env.run(&["install", "app@dm"]).fails();
+    assert!(
+        out.stderr.contains(
+            "Dependency \"fmt@dm\" is installed at 2.1.3, which does not satisfy: ^3.0.0"
+        ),
+        "{}",
+        out.stderr
+    );
+    // The 1.0.0 installation is recorded and enabled as it was, to the byte.
+    let after: Vec<Vec<u8>> = files.iter().map(|f| fs::read(f).unwrap()).collect();
+    assert_eq!(after, before);
+    let rec = env.first_record("app@dm");
+    assert_eq!(rec["version"], "1.0.0");
+    assert!(PathBuf::from(rec["installPath"].as_str().unwrap()).is_dir());
+}

@@ -53,6 +53,9 @@ pub enum GitError {
     Lock(#[from] LockError),
     #[error("cannot open the git cache at {}: {message}", path.display())]
     Open { path: PathBuf, message: String },
+    /// A failure this process met already (said again to those that waited for it).
+    #[error("{0}")]
+    Again(String),
     /// A connection failure leads with what went wrong in a person's words.
     #[error(
         "{}Failed to fetch {url}: {message}",
@@ -477,7 +480,8 @@ impl GitDatabase {
     /// ls-remote --tags` lists, without fetching anything. Asked of the remote once per process:
     /// the dependencies of one repository (fetched at once) share one listing.
     pub fn remote_tags(&self) -> Result<Vec<(String, String)>, GitError> {
-        type Listing = Arc<Mutex<Option<Vec<(String, String)>>>>;
+        // A failure is remembered too: the threads waiting for the same listing fail at once.
+        type Listing = Arc<Mutex<Option<Result<Vec<(String, String)>, String>>>>;
         static LISTED: OnceLock<Mutex<HashMap<PathBuf, Listing>>> = OnceLock::new();
         let listing: Listing = (LISTED.get_or_init(Default::default).lock())
             .unwrap_or_else(|p| p.into_inner())
@@ -486,12 +490,20 @@ impl GitDatabase {
             .clone();
         // Held while listing: another thread wanting the same tags waits for this answer.
         let mut listed = listing.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tags) = &*listed {
-            return Ok(tags.clone());
+        match &*listed {
+            Some(Ok(tags)) => return Ok(tags.clone()),
+            Some(Err(message)) => return Err(GitError::Again(message.clone())),
+            None => {}
         }
-        let tags = self.list_remote_tags()?;
-        *listed = Some(tags.clone());
-        Ok(tags)
+        // Under the network time limit, on a thread of its own (a repository handle stays on
+        // the thread that opened it).
+        let root = self.path.parent().unwrap_or(&self.path).to_path_buf();
+        let (url, env) = (self.url.clone(), self.env.clone());
+        let tags = super::with_timeout(&self.url, self.env.network_timeout, move || {
+            GitDatabase::open(&root, &url, &env)?.list_remote_tags()
+        });
+        *listed = Some(tags.as_ref().map(Vec::clone).map_err(ToString::to_string));
+        tags
     }
 
     fn list_remote_tags(&self) -> Result<Vec<(String, String)>, GitError> {

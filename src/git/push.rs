@@ -83,11 +83,17 @@ pub fn push_tag(
             &env_sent,
         ));
     });
-    rx.recv_timeout(env.network_timeout)
-        .unwrap_or(Err(PushError::Timeout {
+    match rx.recv_timeout(env.network_timeout) {
+        Ok(pushed) => pushed,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(PushError::Timeout {
             url: shown,
             secs: env.network_timeout.as_secs(),
-        }))
+        }),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(PushError::Transport {
+            url: shown,
+            message: "the push stopped unexpectedly".into(),
+        }),
+    }
 }
 
 fn open(root: &Path) -> Result<gix::Repository, PushError> {
@@ -122,15 +128,32 @@ fn push_local(
         }
         _ => {}
     }
-    let has = |id: &gix::oid| target.has_object(id);
-    for id in missing_objects(repo, tag_id, &has, &has)? {
+    // What it has is what its refs reach, as for a remote over the network: a push cut short
+    // may have left objects in it that nothing refers to (a commit without its tree).
+    let tips: Vec<ObjectId> = (target.references().map_err(|e| repository(remote, &e))?)
+        .all()
+        .map_err(|e| repository(remote, &e))?
+        .filter_map(Result::ok)
+        .filter_map(|r| r.target().try_id().map(|id| id.to_owned()))
+        .filter(|id| repo.has_object(id))
+        .collect();
+    let (new, known) = unknown_commits(repo, tag_id, &tips)?;
+    let has_commit = |id: &gix::oid| !new.contains(id);
+    let has = |id: &gix::oid| known.contains(id);
+    for id in missing_objects(repo, tag_id, &has_commit, &has)? {
+        if target.has_object(id) {
+            continue;
+        }
         let object = repo.find_object(id).map_err(|e| repository(remote, &e))?;
         gix::objs::Write::write_buf(&target.objects, object.kind, &object.data)
             .map_err(|e| repository(remote, &e))?;
     }
-    let previous = match force {
-        true => gix::refs::transaction::PreviousValue::Any,
-        false => gix::refs::transaction::PreviousValue::MustNotExist,
+    let previous = match existing {
+        // Moved only from where it was seen (not from where another push just put it).
+        Some(at) => {
+            gix::refs::transaction::PreviousValue::ExistingMustMatch(gix::refs::Target::Object(at))
+        }
+        None => gix::refs::transaction::PreviousValue::MustNotExist,
     };
     target
         .reference(reference, tag_id, previous, "push")

@@ -155,10 +155,12 @@ impl Before {
         let graph = installed_graph(ctx)?;
         // A plugin set aside for an unmet dependency of its own holds nothing to its range
         // (Claude Code reads the ranges of the plugins that load, and of disabled ones).
-        let enabled = enabled_in(ctx)?;
-        let loads = loading(&graph, &enabled);
+        // (Unreadable settings elsewhere: every installed plugin's ranges count.)
+        let enabled = enabled_in(ctx).ok();
+        let is_enabled = |id: &str| enabled.as_ref().is_some_and(|e| e(id));
+        let loads = loading(&graph, is_enabled);
         let pins = (graph.into_iter())
-            .filter(|n| !enabled(&n.id) || loads.contains(&n.id))
+            .filter(|n| !is_enabled(&n.id) || loads.contains(&n.id))
             .flat_map(|n| {
                 let by = n.id;
                 (n.dependencies.into_iter()).filter_map(move |d| Some((by.clone(), d.id, d.range?)))
@@ -209,6 +211,14 @@ fn fetch(ctx: &Context, missing: &Missing) -> Result<Prefetched, OpError> {
     }
 }
 
+/// One dependency of a level, in the order declared.
+enum Step {
+    /// Installed and enabled already: what it declares is walked next.
+    Installed(PathBuf, Box<FoundPlugin>),
+    /// To install (fetched with the others of its level).
+    Missing(Box<Missing>),
+}
+
 fn walk(
     ctx: &Context,
     root: &FoundPlugin,
@@ -217,21 +227,23 @@ fn walk(
     report: &mut DependencyReport,
 ) -> Result<(), OpError> {
     let root_id = root.id();
-    let allowed = cross_marketplace_allowlist(root);
-    let before = Before::read(ctx, scope)?;
-    let mut seen = vec![root_id.clone()];
     // Ranges declared in this run, by dependency id.
     let mut ranges: Vec<(String, String)> = Vec::new();
     let mut level = declared(root_dir, &root.entry, &root.marketplace_name, &mut ranges);
+    if level.is_empty() {
+        return Ok(());
+    }
+    let allowed = cross_marketplace_allowlist(root);
+    let before = Before::read(ctx, scope)?;
+    let mut seen = vec![root_id.clone()];
     // Only the plugin's own dependencies are held to their ranges when already installed; deeper
     // ones already installed are left as they are (Claude Code's walk), and `list` says when
     // one does not fit.
     let mut depth = 0;
     while !level.is_empty() {
-        let mut next = Vec::new();
         // What the levels before this one declared (for depth 0: the plugin's own ranges).
         let declared_before = ranges.clone();
-        let mut missing = Vec::new();
+        let mut steps = Vec::new();
         for dep in level {
             if seen.contains(&dep.id) {
                 continue;
@@ -251,11 +263,11 @@ fn walk(
                     check_installed(&dep.id, &installed, &wanted)?;
                 }
                 // What it needs is walked too: a run that was killed may have left some out.
-                if let (Some(dir), Ok(f)) = (
+                if let (Some(dir), Ok(found)) = (
                     before.install_dir(&dep.id),
                     find_plugin(ctx, &PluginRef::parse(&dep.id)),
                 ) {
-                    next.extend(declared(&dir, &f.entry, &f.marketplace_name, &mut ranges));
+                    steps.push(Step::Installed(dir, Box::new(found)));
                 }
                 continue;
             }
@@ -288,23 +300,49 @@ fn walk(
                 .into());
             }
             let pinned = pins_of(&before, &seen, &dep.id);
-            missing.push(Missing {
+            steps.push(Step::Missing(Box::new(Missing {
                 wanted: [ranges_for(&ranges, &dep.id), pinned.clone()].concat(),
                 id: dep.id,
                 found,
                 pinned,
-            });
+            })));
         }
-        let fetched = crate::parallel::map(&missing, PARALLEL_FETCHES, 2, |m| fetch(ctx, m));
-        for (mut m, fetched) in missing.into_iter().zip(fetched) {
-            let mut fetched = fetched?;
-            // A dependency installed before it in this level may have declared a range for it
-            // too (Claude Code's walk sees it): fetched again at the range of them all.
+        // The missing ones of this level are fetched at once ...
+        let missing: Vec<&Missing> = (steps.iter())
+            .filter_map(|s| match s {
+                Step::Missing(m) => Some(&**m),
+                Step::Installed(..) => None,
+            })
+            .collect();
+        let mut fetched =
+            crate::parallel::map(&missing, PARALLEL_FETCHES, 2, |m| fetch(ctx, m)).into_iter();
+        // ... then the level is gone through in the order declared, as Claude Code's walk does:
+        // each one's declarations count for the ones after it.
+        let mut next = Vec::new();
+        for step in steps {
+            let mut m = match step {
+                Step::Installed(dir, found) => {
+                    next.extend(declared(
+                        &dir,
+                        &found.entry,
+                        &found.marketplace_name,
+                        &mut ranges,
+                    ));
+                    continue;
+                }
+                Step::Missing(m) => *m,
+            };
+            let prefetched = fetched.next();
+            // What came before it in this level may have declared ranges for it too: then it
+            // is fetched again, at the range of them all.
             let wanted = [ranges_for(&ranges, &m.id), m.pinned.clone()].concat();
-            if wanted != m.wanted {
-                m.wanted = wanted;
-                fetched = fetch(ctx, &m)?;
-            }
+            let fetched = match (wanted == m.wanted, prefetched) {
+                (true, Some(prefetched)) => prefetched?,
+                _ => {
+                    m.wanted = wanted;
+                    fetch(ctx, &m)?
+                }
+            };
             let (mkt, entry) = (m.found.marketplace_name.clone(), m.found.entry.clone());
             let installed = install_found(
                 ctx,
@@ -1013,21 +1051,7 @@ pub fn mark_manual(ctx: &Context, id: &str, scope: Scope) -> Result<bool, OpErro
     let Some(rec) = auto(&installed) else {
         return Ok(false);
     };
-    installed.upsert(
-        id,
-        &crate::state::NewInstall {
-            scope,
-            project_path: project,
-            install_path: PathBuf::from(&rec.install_path),
-            version: rec.version.clone(),
-            git_commit_sha: rec.git_commit_sha.clone(),
-            produced_by: (rec.source_command.clone())
-                .zip(rec.source_producer_path.clone().map(PathBuf::from)),
-            resolved_version: rec.resolved_version.clone(),
-            auto: Some(false),
-            timestamp: rec.last_updated.clone().unwrap_or_default(),
-        },
-    );
+    installed.upsert(id, &rec.as_new(scope, project.clone(), Some(false)));
     super::in_transaction(|tx| Ok(installed.write(tx)?))?;
     Ok(true)
 }

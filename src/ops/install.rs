@@ -293,6 +293,14 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         .chain(ctx.loc.settings_file(req.scope))
         .collect();
     let before = crate::state::Snapshot::take(&files).map_err(OpError::from)?;
+    let project = ctx.project_for(req.scope);
+    // What this install replaces, if anything: put back should it fail.
+    let replaced = (ctx.installed()?.find(&id, req.scope, project.as_deref())).map(|rec| {
+        (
+            rec,
+            ctx.settings(req.scope).ok().and_then(|s| s.enabled(&id)),
+        )
+    });
     let mut report = install_found(
         ctx,
         found,
@@ -309,7 +317,6 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     if matches!(report.outcome, InstallOutcome::AlreadyInstalled { .. }) {
         report.marked_manual = super::dependencies::mark_manual(ctx, &id, req.scope)?;
     }
-    let project = ctx.project_for(req.scope);
     if let Some(rec) = ctx.installed()?.find(&id, req.scope, project.as_deref()) {
         match super::dependencies::install_missing(
             ctx,
@@ -319,9 +326,18 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         ) {
             Ok(deps) => report.dependencies = deps,
             Err(e) => {
-                // Nothing of a failed install stays recorded: the plugin goes too.
+                // Nothing of a failed install stays recorded: the plugin goes too, or the
+                // installation it replaced comes back. Best effort: the failure is what is
+                // reported.
                 if matches!(report.outcome, InstallOutcome::Installed { .. }) {
-                    let _ = super::uninstall::uninstall(ctx, &id, req.scope, false);
+                    match replaced.filter(|(rec, _)| Path::new(&rec.install_path).is_dir()) {
+                        Some((rec, enabled)) => {
+                            let _ = put_back(ctx, &id, req.scope, &rec, enabled);
+                        }
+                        None => {
+                            let _ = super::uninstall::uninstall(ctx, &id, req.scope, false);
+                        }
+                    }
                 }
                 // Best effort: the failure is what is reported.
                 if let Ok(_lock) = ctx.lock_state() {
@@ -332,6 +348,31 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
         }
     }
     Ok(report)
+}
+
+/// The installation of `id` at `scope` an install replaced, recorded again (with what the
+/// scope's settings said of it), after that install failed.
+fn put_back(
+    ctx: &Context,
+    id: &str,
+    scope: Scope,
+    rec: &crate::state::InstallRecord,
+    enabled: Option<bool>,
+) -> Result<(), OpError> {
+    let _lock = ctx.lock_state()?;
+    let mut installed = ctx.installed()?;
+    let mut settings = ctx.settings(scope).map_err(OpError::settings_write)?;
+    installed.upsert(id, &rec.as_new(scope, ctx.project_for(scope), rec.auto));
+    match enabled {
+        Some(v) => settings.set_enabled(id, v),
+        None => {
+            settings.remove_enabled(id);
+        }
+    }
+    super::in_transaction(|tx| {
+        installed.write(tx)?;
+        settings.write(tx).map_err(OpError::settings_write)
+    })
 }
 
 /// A `command` source's plugin installed and enabled at `scope`: reported as installed without

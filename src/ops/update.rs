@@ -255,7 +255,18 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             Err(failed) => failed.into(),
         }
     });
-    for (t, updated) in targets.into_iter().zip(outcomes) {
+    for (t, mut updated) in targets.into_iter().zip(outcomes) {
+        // One plugin after another (two may need the same one; a failure undoes what it
+        // installed, which must not be what another needs).
+        if req.apply
+            && matches!(
+                updated.outcome,
+                UpdateOutcome::Updated { .. } | UpdateOutcome::Current { .. }
+            )
+            && let Some(Ok(m)) = loaded.get(&t.marketplace)
+        {
+            updated.dependencies = complete_dependencies(ctx, &t, m);
+        }
         results.push(t.into_result(updated));
     }
     Ok(results)
@@ -437,17 +448,11 @@ fn update_one(
         tagged: false,
     });
     let (outcome, report) = decide(ctx, t, mkt, req, &pins, &mut constraint)?;
-    let dependencies = match (&outcome, req.apply) {
-        (UpdateOutcome::Updated { .. } | UpdateOutcome::Current { .. }, true) => {
-            complete_dependencies(ctx, t, mkt)
-        }
-        _ => None,
-    };
     Ok(Updated {
         outcome,
         report,
         constraint,
-        dependencies,
+        dependencies: None,
     })
 }
 

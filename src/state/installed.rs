@@ -77,6 +77,24 @@ pub struct NewInstall {
     pub timestamp: String,
 }
 
+impl InstallRecord {
+    /// This record written again at `scope` (`project`): as it is, `auto` as given.
+    pub fn as_new(&self, scope: Scope, project: Option<PathBuf>, auto: Option<bool>) -> NewInstall {
+        NewInstall {
+            scope,
+            project_path: project,
+            install_path: PathBuf::from(&self.install_path),
+            version: self.version.clone(),
+            git_commit_sha: self.git_commit_sha.clone(),
+            produced_by: (self.source_command.clone())
+                .zip(self.source_producer_path.clone().map(PathBuf::from)),
+            resolved_version: self.resolved_version.clone(),
+            auto,
+            timestamp: self.last_updated.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// `sourceCommand` and `sourceProducerPath` of a `command` source's install.
 fn insert_produced_by(obj: &mut Map<String, Value>, new: &NewInstall) {
     if let Some((command, producer)) = &new.produced_by {
