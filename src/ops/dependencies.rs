@@ -336,7 +336,7 @@ fn walk(
             // What came before it in this level may have declared ranges for it too: then it
             // is fetched again, at the range of them all.
             let wanted = [ranges_for(&ranges, &m.id), m.pinned.clone()].concat();
-            let fetched = match (wanted == m.wanted, prefetched) {
+            let source = match (wanted == m.wanted, prefetched) {
                 (true, Some(prefetched)) => prefetched?,
                 _ => {
                     m.wanted = wanted;
@@ -352,7 +352,7 @@ fn walk(
                 Reinstall::Never,
                 InstallAs {
                     auto: Some(true),
-                    resolved: Some(fetched),
+                    resolved: Some(source),
                 },
             )?;
             let dir = match &installed.outcome {
