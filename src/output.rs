@@ -404,7 +404,7 @@ pub fn install(
 /// The `✔` line of an install (and its `message` in `--json`).
 fn install_message(r: &InstallReport, scope: Scope) -> String {
     use crate::ops::dependencies::{installed_suffix, not_found_warning};
-    let name = r.id.rsplit_once('@').map_or(r.id.as_str(), |(n, _)| n);
+    let name = crate::ops::plugin_name(&r.id);
     format!(
         "{}{}{}",
         install_line(r, scope),
@@ -546,7 +546,7 @@ pub fn toggle(
             if !r.also_enabled.is_empty() {
                 let n = r.also_enabled.len();
                 let names: Vec<&str> = (r.also_enabled.iter())
-                    .map(|i| i.rsplit_once('@').map_or(i.as_str(), |(n, _)| n))
+                    .map(|i| crate::ops::plugin_name(i))
                     .collect();
                 let word = if n == 1 { "dependency" } else { "dependencies" };
                 message.push_str(&format!(" (also enabled {n} {word}: {})", names.join(", ")));
@@ -1099,7 +1099,7 @@ pub fn marketplace_remove(out: &Out, name: &str, r: Result<RemoveReport, OpError
 fn update_message(r: &UpdateResult, applied: bool) -> String {
     let names = |by: &[String]| {
         (by.iter())
-            .map(|i| i.rsplit_once('@').map_or(i.as_str(), |(n, _)| n))
+            .map(|i| crate::ops::plugin_name(i))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -1162,7 +1162,7 @@ fn update_message(r: &UpdateResult, applied: bool) -> String {
                 let (ranges, by) = (r.constraint.as_ref())
                     .map(|c| (c.ranges.as_str(), c.by.join(", ")))
                     .unwrap_or_default();
-                let name = r.id.rsplit_once('@').map_or(r.id.as_str(), |(n, _)| n);
+                let name = crate::ops::plugin_name(&r.id);
                 match held {
                     Held::Conflict => format!(
                         "held at {version}: conflicting version requirements (no version satisfies all of: {ranges}; required by {by})"
@@ -1184,10 +1184,7 @@ fn dependencies_suffix(r: &UpdateResult) -> String {
         None => String::new(),
         Some(Ok(report)) => {
             let mut out = crate::ops::dependencies::installed_suffix(report);
-            let unresolved: Vec<&str> = (report.not_found.iter())
-                .chain(&report.command_sourced)
-                .map(String::as_str)
-                .collect();
+            let unresolved = report.unresolved();
             if !unresolved.is_empty() {
                 let n = unresolved.len();
                 let word = if n == 1 { "dependency" } else { "dependencies" };
@@ -1314,7 +1311,7 @@ fn update_row(r: &UpdateResult, applied: bool) -> json::UpdateRow {
         dependencies: (r.dependencies.as_ref()).map(|d| match d {
             Ok(report) => json::UpdateDependencies {
                 installed: report.installed.clone(),
-                unresolved: [report.not_found.clone(), report.command_sourced.clone()].concat(),
+                unresolved: report.unresolved(),
                 error: None,
             },
             Err(e) => json::UpdateDependencies {

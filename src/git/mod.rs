@@ -22,19 +22,34 @@ pub fn with_timeout<T: Send + 'static>(
     limit: std::time::Duration,
     op: impl FnOnce() -> Result<T, GitError> + Send + 'static,
 ) -> Result<T, GitError> {
+    within(limit, op, || GitError::Fetch {
+        url: url.to_string(),
+        message: format!(
+            "timed out after {}s (CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS raises the limit)",
+            limit.as_secs_f64()
+        ),
+    })
+}
+
+/// [`with_timeout`] for any operation: `timed_out` is its error when `limit` passes first.
+pub fn within<T: Send + 'static, E: Send + 'static>(
+    limit: std::time::Duration,
+    op: impl FnOnce() -> Result<T, E> + Send + 'static,
+    timed_out: impl FnOnce() -> E,
+) -> Result<T, E> {
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let worker = std::thread::spawn(move || {
         let _ = tx.send(op());
     });
-    rx.recv_timeout(limit).unwrap_or_else(|_| {
-        Err(GitError::Fetch {
-            url: url.to_string(),
-            message: format!(
-                "timed out after {}s (CLAUDE_CODE_PLUGIN_GIT_TIMEOUT_MS raises the limit)",
-                limit.as_secs_f64()
-            ),
-        })
-    })
+    match rx.recv_timeout(limit) {
+        Ok(done) => done,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(timed_out()),
+        // It panicked: a bug, raised here as it would have been on this thread.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => Err(timed_out()),
+        },
+    }
 }
 pub use export::{ExportError, export_tree};
 pub use url::{GitUrl, GitUrlError};

@@ -70,30 +70,15 @@ pub fn push_tag(
         let path = root.join(path);
         return push_local(&repo, &path, &reference, tag_id, force);
     }
-    let (root, reference_sent, env_sent) = (root.to_path_buf(), reference.clone(), env.clone());
-    let url_sent = url.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(push_remote(
-            &root,
-            &url_sent,
-            &reference_sent,
-            tag_id,
-            force,
-            &env_sent,
-        ));
-    });
-    match rx.recv_timeout(env.network_timeout) {
-        Ok(pushed) => pushed,
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(PushError::Timeout {
+    let (root, env_sent) = (root.to_path_buf(), env.clone());
+    super::within(
+        env.network_timeout,
+        move || push_remote(&root, &url, &reference, tag_id, force, &env_sent),
+        || PushError::Timeout {
             url: shown,
             secs: env.network_timeout.as_secs(),
-        }),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(PushError::Transport {
-            url: shown,
-            message: "the push stopped unexpectedly".into(),
-        }),
-    }
+        },
+    )
 }
 
 fn open(root: &Path) -> Result<gix::Repository, PushError> {
@@ -118,16 +103,6 @@ fn push_local(
     let target = open(remote)?;
     let existing = (target.try_find_reference(reference).ok().flatten())
         .and_then(|r| r.target().try_id().map(|id| id.to_owned()));
-    match existing {
-        Some(at) if at == tag_id => return Ok(()),
-        Some(at) if !force => {
-            return Err(PushError::Exists {
-                reference: reference.to_string(),
-                at: at.to_string(),
-            });
-        }
-        _ => {}
-    }
     // What it has is what its refs reach, as for a remote over the network: a push cut short
     // may have left objects in it that nothing refers to (a commit without its tree).
     let tips: Vec<ObjectId> = (target.references().map_err(|e| repository(remote, &e))?)
@@ -137,10 +112,10 @@ fn push_local(
         .filter_map(|r| r.target().try_id().map(|id| id.to_owned()))
         .filter(|id| repo.has_object(id))
         .collect();
-    let (new, known) = unknown_commits(repo, tag_id, &tips)?;
-    let has_commit = |id: &gix::oid| !new.contains(id);
-    let has = |id: &gix::oid| known.contains(id);
-    for id in missing_objects(repo, tag_id, &has_commit, &has)? {
+    let Some(objects) = objects_to_send(repo, reference, tag_id, existing, force, &tips)? else {
+        return Ok(());
+    };
+    for id in objects {
         if target.has_object(id) {
             continue;
         }
@@ -195,14 +170,12 @@ fn push_remote(
     )
     .map_err(|e| failed(&e))?;
     let refs = handshake.refs.unwrap_or_default();
-    let mut old = ObjectId::null(gix::hash::Kind::Sha1);
+    let mut existing = None;
     let mut tips: Vec<ObjectId> = Vec::new();
     for r in &refs {
         let (name, target, peeled) = r.unpack();
-        if name == reference.as_bytes()
-            && let Some(at) = target
-        {
-            old = at.to_owned();
+        if name == reference.as_bytes() {
+            existing = target.map(|at| at.to_owned());
         }
         tips.extend(
             [target, peeled]
@@ -212,20 +185,11 @@ fn push_remote(
                 .map(|id| id.to_owned()),
         );
     }
-    if old == tag_id {
+    let Some(objects) = objects_to_send(&repo, reference, tag_id, existing, force, &tips)? else {
         return Ok(());
-    }
-    if !old.is_null() && !force {
-        return Err(PushError::Exists {
-            reference: reference.to_string(),
-            at: old.to_string(),
-        });
-    }
-    let (new, known) = unknown_commits(&repo, tag_id, &tips)?;
-    let has_commit = |id: &gix::oid| !new.contains(id);
-    let has = |id: &gix::oid| known.contains(id);
-    let objects = missing_objects(&repo, tag_id, &has_commit, &has)?;
+    };
     let pack = pack(&repo, &objects)?;
+    let old = existing.unwrap_or_else(|| ObjectId::null(gix::hash::Kind::Sha1));
     let report = handshake.capabilities.contains("report-status");
     let mut command = format!("{old} {tag_id} {reference}\0");
     if report {
@@ -292,15 +256,28 @@ fn read_report(reader: &mut dyn ExtendedBufRead<'_>, reference: &str) -> Result<
     }
 }
 
-/// The commits of the tag `tag_id` the remote cannot reach from its refs (`tips`, those we
-/// have), and the trees and blobs it holds for sure: those of the commits it has that they
-/// build on.
-type Known = (HashSet<ObjectId>, HashSet<ObjectId>);
-fn unknown_commits(
+/// What a push of the tag `tag_id` sends to a remote whose `reference` is at `existing` and
+/// whose refs point at `tips` (those we have): the tag, the commits it cannot reach from them,
+/// and what of their trees it does not hold for sure (the trees of the commits they build on).
+/// `None`: it has the tag already.
+fn objects_to_send(
     repo: &gix::Repository,
+    reference: &str,
     tag_id: ObjectId,
+    existing: Option<ObjectId>,
+    force: bool,
     tips: &[ObjectId],
-) -> Result<Known, PushError> {
+) -> Result<Option<Vec<ObjectId>>, PushError> {
+    match existing {
+        Some(at) if at == tag_id => return Ok(None),
+        Some(at) if !force => {
+            return Err(PushError::Exists {
+                reference: reference.to_string(),
+                at: at.to_string(),
+            });
+        }
+        _ => {}
+    }
     let dir = repo.path().to_path_buf();
     let fail = |e: &dyn std::fmt::Display| repository(&dir, e);
     let commit_of = |id: ObjectId| -> Option<ObjectId> {
@@ -308,69 +285,42 @@ fn unknown_commits(
     };
     let commit = commit_of(tag_id).ok_or_else(|| fail(&"the tag does not name a commit"))?;
     let hidden: Vec<ObjectId> = tips.iter().filter_map(|t| commit_of(*t)).collect();
-    let mut new: HashSet<ObjectId> = HashSet::new();
+    let mut new: Vec<gix::Commit<'_>> = Vec::new();
     for info in (repo.rev_walk([commit]).with_hidden(hidden).all()).map_err(|e| fail(&e))? {
-        new.insert(info.map_err(|e| fail(&e))?.id);
+        let id = info.map_err(|e| fail(&e))?.id;
+        new.push(repo.find_commit(id).map_err(|e| fail(&e))?);
     }
+    let new_ids: HashSet<ObjectId> = new.iter().map(|c| c.id).collect();
+    let is_new = |id: &ObjectId| new_ids.contains(id);
     let mut known: HashSet<ObjectId> = HashSet::new();
-    let boundary: HashSet<ObjectId> = (new.iter())
-        .filter_map(|c| repo.find_commit(*c).ok())
-        .flat_map(|c| c.parent_ids().map(|p| p.detach()).collect::<Vec<_>>())
-        .filter(|p| !new.contains(p))
-        .collect();
-    for parent in boundary {
-        if let Ok(tree) = repo
-            .find_commit(parent)
-            .and_then(|c| Ok(c.tree_id()?.detach()))
-        {
-            add_tree(repo, tree, &mut known, &|_| false, &mut Vec::new())?;
+    for c in &new {
+        for parent in c.parent_ids().map(|p| p.detach()).filter(|p| !is_new(p)) {
+            let tree = (repo
+                .find_commit(parent)
+                .and_then(|p| Ok(p.tree_id()?.detach())))
+            .map_err(|e| fail(&e))?;
+            add_tree(repo, tree, &mut known, &HashSet::new(), &mut Vec::new())?;
         }
     }
-    Ok((new, known))
-}
-
-/// The objects of the tag `tag_id` the other side lacks: the tag, the commits `has_commit` says
-/// it has not, and their trees and blobs `has` says it has not.
-fn missing_objects(
-    repo: &gix::Repository,
-    tag_id: ObjectId,
-    has_commit: &dyn Fn(&gix::oid) -> bool,
-    has: &dyn Fn(&gix::oid) -> bool,
-) -> Result<Vec<ObjectId>, PushError> {
-    let dir = repo.path().to_path_buf();
-    let fail = |e: &dyn std::fmt::Display| repository(&dir, e);
     let mut out = vec![tag_id];
-    let commit = (repo.find_object(tag_id).map_err(|e| fail(&e))?)
-        .peel_to_commit()
-        .map_err(|e| fail(&e))?
-        .id;
-    let mut queue = vec![commit];
-    let mut seen: HashSet<ObjectId> = HashSet::new();
     let mut sent: HashSet<ObjectId> = HashSet::new();
-    while let Some(id) = queue.pop() {
-        if has_commit(&id) || !seen.insert(id) {
-            continue;
-        }
-        let c = repo.find_commit(id).map_err(|e| fail(&e))?;
-        out.push(id);
+    for c in &new {
+        out.push(c.id);
         let tree = c.tree_id().map_err(|e| fail(&e))?.detach();
-        let mut objects = Vec::new();
-        add_tree(repo, tree, &mut sent, has, &mut objects)?;
-        out.extend(objects);
-        queue.extend(c.parent_ids().map(|p| p.detach()));
+        add_tree(repo, tree, &mut sent, &known, &mut out)?;
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
-/// `tree` and what is under it, into `out` (and `seen`), but for what `skip` says or was seen.
+/// `tree` and what is under it, into `out` (and `seen`), but for what is in `skip` or was seen.
 fn add_tree(
     repo: &gix::Repository,
     tree: ObjectId,
     seen: &mut HashSet<ObjectId>,
-    skip: &dyn Fn(&gix::oid) -> bool,
+    skip: &HashSet<ObjectId>,
     out: &mut Vec<ObjectId>,
 ) -> Result<(), PushError> {
-    if skip(&tree) || !seen.insert(tree) {
+    if skip.contains(&tree) || !seen.insert(tree) {
         return Ok(());
     }
     out.push(tree);
@@ -383,7 +333,7 @@ fn add_tree(
     for (is_tree, is_submodule, id) in entries {
         if is_tree {
             add_tree(repo, id, seen, skip, out)?;
-        } else if !is_submodule && !skip(&id) && seen.insert(id) {
+        } else if !is_submodule && !skip.contains(&id) && seen.insert(id) {
             out.push(id);
         }
     }

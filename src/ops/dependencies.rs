@@ -115,6 +115,13 @@ pub struct DependencyReport {
     pub command_sourced: Vec<String>,
 }
 
+impl DependencyReport {
+    /// What was not installed: not listed anywhere, or running a command.
+    pub fn unresolved(&self) -> Vec<String> {
+        [self.not_found.as_slice(), &self.command_sourced].concat()
+    }
+}
+
 /// Install what `root` (installed at `scope`, in `root_dir`) needs and is not installed and
 /// enabled there. On a failure, the dependencies this run installed are uninstalled again.
 pub fn install_missing(
@@ -644,19 +651,22 @@ pub fn installed_suffix(report: &DependencyReport) -> String {
     if n == 0 {
         return String::new();
     }
-    let name = |id: &String| {
-        id.rsplit_once('@')
-            .map_or(id.clone(), |(n, _)| n.to_string())
-    };
-    let mut names = (report.installed[..n.min(5)].iter())
-        .map(name)
+    let word = if n == 1 { "dependency" } else { "dependencies" };
+    let names = first_names(report.installed.iter().map(String::as_str));
+    format!(" (+ {n} {word}: {names})")
+}
+
+/// The plugin names of `ids`, five at most, then `…` (Claude Code's lists).
+fn first_names<'a>(ids: impl ExactSizeIterator<Item = &'a str>) -> String {
+    let more = ids.len() > 5;
+    let mut names = (ids.take(5))
+        .map(super::plugin_name)
         .collect::<Vec<_>>()
         .join(", ");
-    if n > 5 {
+    if more {
         names.push_str(", …");
     }
-    let word = if n == 1 { "dependency" } else { "dependencies" };
-    format!(" (+ {n} {word}: {names})")
+    names
 }
 
 /// Claude Code's warning about dependencies no added marketplace lists (`root`: the plugin's
@@ -773,13 +783,7 @@ pub fn unneeded_note(found: &Unneeded, scope: Scope) -> Option<String> {
     }
     let n = found.plugins.len();
     let word = if n == 1 { "dependency" } else { "dependencies" };
-    let mut names = (found.plugins.iter().take(5))
-        .map(|(id, _)| id.rsplit_once('@').map_or(id.as_str(), |(n, _)| n))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if n > 5 {
-        names.push_str(", …");
-    }
+    let names = first_names(found.plugins.iter().map(|(id, _)| id.as_str()));
     let flag = match scope {
         Scope::User => String::new(),
         other => format!(" --scope {other}"),
@@ -826,16 +830,12 @@ pub fn installed_graph(ctx: &Context) -> Result<Vec<InstalledNode>, OpError> {
     Ok(out)
 }
 
-/// Whether a plugin is enabled where it counts from here: managed settings, else the most
-/// specific settings file that says.
-fn enabled_in(ctx: &Context) -> Result<impl Fn(&str) -> bool + '_, OpError> {
+/// Whether a plugin is enabled where it counts from here ([`super::enable::is_enabled`]), the
+/// settings read once.
+pub(super) fn enabled_in(ctx: &Context) -> Result<impl Fn(&str) -> bool + '_, OpError> {
     let files = ctx.writable_settings()?;
     let managed = ctx.managed()?;
-    Ok(move |id: &str| {
-        super::enable::managed_value(managed, id)
-            .or(super::enable::deciding(&files, id).map(|(_, v)| v))
-            == Some(true)
-    })
+    Ok(move |id: &str| super::enable::is_enabled(managed, &files, id))
 }
 
 /// The enabled plugins of `graph` that load: Claude Code sets aside (demotes) one whose
@@ -978,10 +978,7 @@ pub fn to_enable_with(
 /// dependency (Claude Code warns about them when it is uninstalled).
 pub fn required_by(ctx: &Context, plugin: &str) -> Result<Vec<String>, OpError> {
     let nodes = installed_graph(ctx)?;
-    let named = |n: &InstalledNode| {
-        n.id.rsplit_once('@')
-            .is_some_and(|(name, _)| name == plugin)
-    };
+    let named = |n: &InstalledNode| n.id.contains('@') && super::plugin_name(&n.id) == plugin;
     let Some(id) = (match plugin.contains('@') {
         true => Some(plugin.to_string()),
         false => nodes.iter().find(|n| named(n)).map(|n| n.id.clone()),
@@ -994,7 +991,7 @@ pub fn required_by(ctx: &Context, plugin: &str) -> Result<Vec<String>, OpError> 
     let (direct, _) = enabled_dependents(&graph, id, |i| loaded.iter().any(|l| l == i));
     Ok(direct
         .iter()
-        .map(|i| i.rsplit_once('@').map_or(i.clone(), |(n, _)| n.to_string()))
+        .map(|i| super::plugin_name(i).to_string())
         .collect())
 }
 

@@ -87,9 +87,7 @@ pub enum ToggleError {
 
 /// The names of plugin ids.
 fn names(ids: &[String]) -> Vec<&str> {
-    ids.iter()
-        .map(|i| i.rsplit_once('@').map_or(i.as_str(), |(n, _)| n))
-        .collect()
+    ids.iter().map(|i| super::plugin_name(i)).collect()
 }
 
 impl ToggleError {
@@ -127,6 +125,12 @@ pub fn managed_value(managed: &ManagedSettings, id: &str) -> Option<bool> {
         .get("enabledPlugins")
         .and_then(|v| v.get(id))
         .and_then(Value::as_bool)
+}
+
+/// Whether `id` is enabled where it counts from here: managed settings, else the most specific
+/// of `files` that says.
+pub fn is_enabled(managed: &ManagedSettings, files: &[SettingsFile], id: &str) -> bool {
+    managed_value(managed, id).or(deciding(files, id).map(|(_, v)| v)) == Some(true)
 }
 
 /// The most specific writable scope whose file mentions `id`, with its value.
@@ -246,9 +250,7 @@ pub fn set_enabled(
     // Dependencies: a plugin others need stays enabled; one enabled brings what it needs.
     let nodes = super::dependencies::installed_graph(ctx)?;
     let graph = super::dependencies::declared_dependencies(&nodes);
-    let effective = |other: &str| {
-        managed_value(managed, other).or(deciding(&files, other).map(|(_, v)| v)) == Some(true)
-    };
+    let effective = |other: &str| is_enabled(managed, &files, other);
     // Only plugins that load count as needing it (Claude Code sets aside the others).
     let loaded = super::dependencies::loading(&nodes, effective);
     let effective = |other: &str| loaded.iter().any(|l| l == other);

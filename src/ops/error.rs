@@ -308,7 +308,7 @@ impl OpError {
         match self {
             OpError::Toggle(ToggleError::RequiredByDependents { dependents, .. }) => Some(
                 (dependents.iter())
-                    .map(|i| i.rsplit_once('@').map_or(i.clone(), |(n, _)| n.to_string()))
+                    .map(|i| super::plugin_name(i).to_string())
                     .collect(),
             ),
             _ => None,

@@ -290,6 +290,11 @@ pub fn with_undo(error: OpError, undo: Result<(), IoError>) -> OpError {
     after_rollback(error, undo.map_err(|e| RollbackError(vec![e])))
 }
 
+/// The name part of a recorded id `name@marketplace` (the id itself when it has no `@`).
+pub fn plugin_name(id: &str) -> &str {
+    id.rsplit_once('@').map_or(id, |(n, _)| n)
+}
+
 /// A plugin id as typed: `name` or `name@marketplace` (split at the first `@`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PluginRef {

@@ -215,14 +215,7 @@ fn dependency_states(
         return Ok(Vec::new());
     }
     let nodes = super::dependencies::installed_graph(ctx)?;
-    let files = ctx.writable_settings()?;
-    let managed = ctx.managed()?;
-    let enabled = |id: &str| {
-        super::enable::managed_value(managed, id)
-            .or(super::enable::deciding(&files, id).map(|(_, v)| v))
-            == Some(true)
-    };
-    let loading = super::dependencies::loading(&nodes, enabled);
+    let loading = super::dependencies::loading(&nodes, super::dependencies::enabled_in(ctx)?);
     Ok(declared
         .iter()
         .map(|d| crate::definition::DependencyState {

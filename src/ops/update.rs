@@ -265,7 +265,7 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             )
             && let Some(Ok(m)) = loaded.get(&t.marketplace)
         {
-            updated.dependencies = complete_dependencies(ctx, &t, m);
+            updated.dependencies = complete_dependencies(ctx, &t, m, &updated.outcome);
         }
         results.push(t.into_result(updated));
     }
@@ -462,14 +462,18 @@ fn complete_dependencies(
     ctx: &Context,
     t: &Target,
     mkt: &Marketplace,
+    outcome: &UpdateOutcome,
 ) -> Option<Result<DependencyReport, String>> {
     let entry = mkt.manifest.entries_named(&t.name).next()?.clone();
-    let dir = PathBuf::from(
-        ctx.installed()
-            .ok()?
-            .find(&t.id, t.scope, t.project.as_deref())?
-            .install_path,
-    );
+    // Where it is now: the record read before, unless this update moved it.
+    let dir = PathBuf::from(match outcome {
+        UpdateOutcome::Updated { .. } => {
+            (ctx.installed().ok()?)
+                .find(&t.id, t.scope, t.project.as_deref())?
+                .install_path
+        }
+        _ => t.record.install_path.clone(),
+    });
     if !super::dependencies::declares_any(&dir, &entry, &t.marketplace) {
         return None;
     }

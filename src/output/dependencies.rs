@@ -24,9 +24,7 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "plugin" } else { "plugins" }
 }
 
-fn name(id: &str) -> &str {
-    id.rsplit_once('@').map_or(id, |(n, _)| n)
-}
+use crate::ops::plugin_name as name;
 
 /// `N auto-installed plugins no longer needed at <scope> scope:` and one line each.
 fn listing(found: &Unneeded, scope: Scope) -> String {
