@@ -1334,6 +1334,22 @@ fn tag_push_sends_the_tag_and_what_the_remote_lacks_over_http_and_to_a_path() {
         head
     );
 
+    // A server that refuses the update (its pre-receive hook says no): said, nothing moved.
+    let hook = bare.join("hooks/pre-receive");
+    fs::write(&hook, "#!/bin/sh\necho 'tags are frozen' >&2\nexit 1\n").unwrap();
+    fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = tag(&[p(&dir.join("plugins/app")), "--push"]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout.ends_with(&format!(
+            "✘ Tag created locally but push failed: {} refused refs/tags/app--v1.0.0: pre-receive hook declined\n",
+            server.url("git/dm.git")
+        )),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(common::githttp::git(&bare, &["tag", "-l", "app--v*"]), "");
+
     // A remote that does not exist: the tag stays, nothing is sent.
     let out = tag(&[
         p(&dir.join("plugins/fmt")),
