@@ -531,7 +531,7 @@ fn refused_credentials_say_which_token_or_helper_would_help() {
         if let Some(t) = token {
             c.env("GH_TOKEN", t);
         }
-        Run::from(c.output().expect("run plugin"))
+        common::run(&mut c)
     };
     let out = with(None, &["install", "gh@mg", "--json"]).fails().json();
     let msg = out["message"].as_str().unwrap();
@@ -916,7 +916,7 @@ fn github_tokens_authenticate_over_https() {
         if let Some(t) = token {
             c.env("GITHUB_TOKEN", t);
         }
-        Run::from(c.output().expect("run plugin"))
+        common::run(&mut c)
     };
     let base = secure.base_url();
     assert!(base.starts_with("https://"));

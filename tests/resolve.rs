@@ -49,7 +49,7 @@ fn run_case(name: &str, json_flag: bool) -> Outcome {
     let cmd = |args: &[&str]| {
         let mut c = env.command(args);
         c.env("CLAUDE_CONFIG_DIR", &config);
-        Run::from(c.output().expect("run plugin"))
+        common::run(&mut c)
     };
     if let Some(settings) = case.get("settings") {
         write(
@@ -361,7 +361,7 @@ fn a_link_out_of_the_plugin_root_escapes() {
     );
     let mut c = o.env.command(&["resolve", "p@m", "--json"]);
     c.env("CLAUDE_CONFIG_DIR", &o.config);
-    let v = Run::from(c.output().expect("run")).ok().json();
+    let v = common::run(&mut c).ok().json();
     let names: Vec<&str> = (v["components"]["commands"]
         .as_array()
         .expect("commands")
@@ -411,7 +411,7 @@ fn project_plugin_configs_are_not_read() {
     );
     let mut c = o.env.command(&["resolve", "p@m", "--json"]);
     c.env("CLAUDE_CONFIG_DIR", &o.config);
-    let v = Run::from(c.output().expect("run")).ok().json();
+    let v = common::run(&mut c).ok().json();
     assert_eq!(v["userConfig"]["level"]["value"], 3);
     assert_eq!(v["userConfig"]["mode"]["value"], "fast");
 }

@@ -82,7 +82,7 @@ fn run_with(env: &Env, vars: &[(&str, &Path)], args: &[&str]) -> Run {
     for (k, v) in vars {
         c.env(k, v);
     }
-    Run::from(c.output().expect("run plugin"))
+    common::run(&mut c)
 }
 
 struct Fixture {
@@ -186,7 +186,7 @@ fn moved_read_only_seeds_are_used_without_network_and_never_written() {
     let run = |args: &[&str]| {
         let mut c = user.command(args);
         c.env("CLAUDE_CODE_PLUGIN_SEED_DIR", &seeds);
-        Run::from(c.output().expect("run plugin"))
+        common::run(&mut c)
     };
     let requests_before = fx.server.requests().len();
 

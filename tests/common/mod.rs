@@ -14,6 +14,20 @@ use std::process::{Command, Output};
 use ::plugin::platform;
 use serde_json::Value;
 
+/// Runs a command to its end. Under wine, starting a process now and then fails with
+/// ERROR_INTERNAL_ERROR (1359) before the program runs at all; that is tried again (the program
+/// never started, so nothing it would do is hidden). Any other failure to start is the test's.
+pub fn run(c: &mut Command) -> Run {
+    let mut tries = 0;
+    loop {
+        match c.output() {
+            Ok(out) => return Run::from(out),
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(1359) && tries < 3 => tries += 1,
+            Err(e) => panic!("run {c:?}: {e}"),
+        }
+    }
+}
+
 /// A fresh HOME (and working directory) per test. `CLAUDE_CONFIG_DIR` and
 /// `CLAUDE_CODE_PLUGIN_CACHE_DIR` are cleared so only HOME decides where files go.
 pub struct Env {
@@ -102,7 +116,7 @@ impl Env {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("run plugin"))
+        run(&mut self.command(args))
     }
 
     /// `command` with an empty `PATH`: the product must need no git, node, npm, pip or python.
