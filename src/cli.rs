@@ -433,8 +433,12 @@ fn update_scope(raw: Option<&str>) -> Result<Option<Scope>, ()> {
 pub enum CacheCommand {
     /// Check installed plugin folders against the content recorded when they were installed
     Verify {
-        /// Plugins to check, name or name@marketplace (default: every installation)
+        /// Plugins to check, name or name@marketplace (default: every installation, and the
+        /// content store's objects)
         plugins: Vec<String>,
+        /// Take store objects whose content no longer matches their name out of the store
+        #[arg(long)]
+        repair: bool,
         /// Print the result as JSON
         #[arg(long)]
         json: bool,
@@ -442,7 +446,12 @@ pub enum CacheCommand {
     /// Remove old orphaned versions, leftovers of interrupted installs, and unused downloads
     Prune(PruneArgs),
     /// Print the plugin cache folder
-    Dir,
+    Dir {
+        /// Also print how much the version folders hold and how much of it is on disk (files
+        /// shared through the content store count once)
+        #[arg(long)]
+        usage: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -477,9 +486,19 @@ fn run_cache(ctx: &Context, command: CacheCommand) -> i32 {
                 ops::cache::prune(ctx, &policy, a.dry_run),
             )
         }
-        CacheCommand::Dir => output::cache_dir(&ops::cache::dir(ctx)),
-        CacheCommand::Verify { plugins, json } => {
-            output::verify(&Out::new(json), ops::verify::verify(ctx, &plugins))
+        CacheCommand::Dir { usage } => {
+            output::cache_dir(&ops::cache::dir(ctx), usage.then(|| ops::cache::usage(ctx)))
+        }
+        CacheCommand::Verify {
+            plugins,
+            repair,
+            json,
+        } => {
+            let plugins_result = ops::verify::verify(ctx, &plugins);
+            // The store is checked when every installation is.
+            let store = (plugins.is_empty() && plugins_result.is_ok())
+                .then(|| ops::verify::verify_store(ctx, repair));
+            output::verify(&Out::new(json), plugins_result, store)
         }
     }
 }
@@ -549,7 +568,7 @@ fn wants_json(c: &Command) -> bool {
             | MarketplaceCommand::Remove { json, .. },
         ) => *json,
         Command::Cache(CacheCommand::Prune(a)) => a.json,
-        Command::Cache(CacheCommand::Dir) => false,
+        Command::Cache(CacheCommand::Dir { .. }) => false,
         Command::Sync(a) => a.json,
         Command::Settings(a) => a.json,
         Command::Validate(a) => a.json,

@@ -37,6 +37,9 @@ pub struct Environment {
     pub pip_index_url: Option<String>,
     /// `PIP_CONFIG_FILE`, the pip configuration file read first.
     pub pip_config_file: Option<PathBuf>,
+    /// `PLUGIN_LINK_MODE` as given (`hardlink`, `clone` or `copy`; checked where the content
+    /// store is opened, see `cache::store`).
+    pub link_mode: Option<String>,
 }
 
 /// Not derived: the token, and registry or index URLs (which may carry a user and password),
@@ -53,6 +56,7 @@ impl std::fmt::Debug for Environment {
             .field("npm_registry", &set(&self.npm_registry))
             .field("pip_index_url", &set(&self.pip_index_url))
             .field("pip_config_file", &self.pip_config_file)
+            .field("link_mode", &self.link_mode)
             .finish()
     }
 }
@@ -82,6 +86,7 @@ impl Environment {
             npm_registry: non_empty("npm_config_registry"),
             pip_index_url: non_empty("PIP_INDEX_URL"),
             pip_config_file: var("PIP_CONFIG_FILE").map(PathBuf::from),
+            link_mode: non_empty("PLUGIN_LINK_MODE"),
         }
     }
 }
@@ -101,6 +106,7 @@ mod tests {
             npm_registry: Some("https://u:PASSWORD@npm.example/".into()),
             pip_index_url: Some("https://u:PASSWORD@pypi.example/simple".into()),
             pip_config_file: None,
+            link_mode: None,
         };
         let printed = format!("{env:?}");
         assert!(

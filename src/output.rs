@@ -62,9 +62,10 @@ use json::{CommandFailure, OWN, Outcome, PluginFailure, PluginHead, SCHEMA_VERSI
 
 use crate::cache::Skipped;
 use crate::cache::prune::KeepReason;
+use crate::cache::store::ObjectProblem;
 use crate::locations::Scope;
 use crate::ops::OpError;
-use crate::ops::cache::PruneReport;
+use crate::ops::cache::{CacheUsage, PruneReport};
 use crate::ops::dependencies::Held;
 use crate::ops::enable::{DisableAllReport, EnableReport};
 use crate::ops::init::InitReport;
@@ -78,7 +79,7 @@ use crate::ops::marketplace::{
 use crate::ops::renames::{RenameChange, RenameNotice};
 use crate::ops::uninstall::UninstallReport;
 use crate::ops::update::{PinReason, UpdateOutcome, UpdateResult};
-use crate::ops::verify::{VerifyResult, VerifyStatus};
+use crate::ops::verify::{StoreCheck, VerifyResult, VerifyStatus};
 
 /// Output mode of one invocation.
 pub struct Out {
@@ -1331,8 +1332,13 @@ fn update_row(r: &UpdateResult, applied: bool) -> json::UpdateRow {
 }
 
 /// `cache verify`: a line per installation (and per changed file), or one JSON report.
-pub fn verify(out: &Out, r: Result<Vec<VerifyResult>, OpError>) -> i32 {
-    let results = match r {
+pub fn verify(
+    out: &Out,
+    r: Result<Vec<VerifyResult>, OpError>,
+    store: Option<Result<StoreCheck, OpError>>,
+) -> i32 {
+    let checked = r.and_then(|r| Ok((r, store.transpose()?)));
+    let (results, store) = match checked {
         Ok(r) => r,
         Err(e) => {
             if out.json {
@@ -1342,13 +1348,26 @@ pub fn verify(out: &Out, r: Result<Vec<VerifyResult>, OpError>) -> i32 {
             return 1;
         }
     };
-    let failed = results.iter().any(|r| r.status.is_failure());
+    let damaged = store
+        .as_ref()
+        .is_some_and(|s| !s.damaged.is_empty() && !s.repaired);
+    let failed = results.iter().any(|r| r.status.is_failure()) || damaged;
     if out.json {
         json_pretty(&json::VerifyList {
             schema_version: SCHEMA_VERSION,
             command: "cache-verify".into(),
             outcome: Outcome::of(failed),
             plugins: results.iter().map(verified).collect(),
+            store: store.as_ref().map(|s| json::StoreVerified {
+                objects: s.objects,
+                damaged: (s.damaged.iter())
+                    .map(|d| json::DamagedObject {
+                        path: lossy(&d.path),
+                        problem: d.problem.as_str().into(),
+                    })
+                    .collect(),
+                repaired: s.repaired,
+            }),
         });
         return i32::from(failed);
     }
@@ -1398,7 +1417,42 @@ pub fn verify(out: &Out, r: Result<Vec<VerifyResult>, OpError>) -> i32 {
             }
         }
     }
+    if let Some(s) = &store {
+        verify_store_lines(s);
+    }
     i32::from(failed)
+}
+
+/// `cache verify`'s lines about the content store.
+fn verify_store_lines(s: &StoreCheck) {
+    if s.damaged.is_empty() {
+        if s.objects > 0 {
+            println!("✔ content store: {} objects intact", s.objects);
+        }
+        return;
+    }
+    for d in &s.damaged {
+        let what = match d.problem {
+            ObjectProblem::ContentDiffers => {
+                "its content is not what its name says (an installed file was edited in place)"
+            }
+            ObjectProblem::Touched => "it was written to since it was stored",
+            ObjectProblem::Unreadable => "it cannot be read",
+        };
+        let then = if s.repaired {
+            "; taken out of the store"
+        } else {
+            "; `plugin cache verify --repair` takes it out of the store"
+        };
+        eprintln!("✘ store object {}: {what}{then}", d.path.display());
+    }
+    if s.repaired {
+        println!(
+            "Taken out of the store: {} of {} objects. Installations that shared them are listed above as modified; `plugin update <plugin> --force` writes them again.",
+            s.damaged.len(),
+            s.objects
+        );
+    }
 }
 
 fn verified(r: &VerifyResult) -> json::Verified {
@@ -1435,8 +1489,19 @@ fn verified(r: &VerifyResult) -> json::Verified {
     v
 }
 
-pub fn cache_dir(dir: &Path) -> i32 {
+pub fn cache_dir(dir: &Path, usage: Option<CacheUsage>) -> i32 {
     println!("{}", dir.display());
+    if let Some(u) = usage {
+        println!(
+            "{} version folders, {} files, {}; on disk {} ({} of the files are shared through the content store, {})",
+            u.versions,
+            u.files,
+            human_bytes(u.logical),
+            human_bytes(u.disk),
+            u.shared_files,
+            u.link_mode.as_str()
+        );
+    }
     0
 }
 
@@ -1472,6 +1537,14 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
         let (kind, size) = (r.kind.as_str(), human_bytes(r.bytes));
         println!("{verb} {} ({kind}, {size})", shown(&r.path));
     }
+    if rep.store_objects > 0 {
+        let n = rep.store_objects;
+        println!(
+            "{verb} {n} store object{} no version folder uses ({})",
+            if n == 1 { "" } else { "s" },
+            human_bytes(rep.store_bytes)
+        );
+    }
     for k in &rep.kept {
         match k.reason.pid() {
             Some(pid) => println!(
@@ -1501,6 +1574,10 @@ pub fn cache_prune(out: &Out, r: Result<PruneReport, OpError>) -> i32 {
     let mut counts = plural(folders, "folder");
     if files > 0 {
         counts.push_str(&format!(" and {}", plural(files, "file")));
+    }
+    if rep.store_objects > 0 {
+        let n = rep.store_objects as usize;
+        counts.push_str(&format!(" and {}", plural(n, "store object")));
     }
     let total = if rep.dry_run {
         "Would remove"
@@ -1547,6 +1624,8 @@ fn pruned_json(rep: &PruneReport) -> json::Pruned {
         marked: rep.marked.iter().map(|p| lossy(p)).collect(),
         kept_versions,
         bytes: rep.bytes,
+        store_objects: rep.store_objects,
+        store_bytes: rep.store_bytes,
         dry_run: rep.dry_run,
     }
 }

@@ -215,6 +215,20 @@ fn assert_complete_version(dir: &Path, version: &str, ctx: &str) {
     common::assert_sealed(dir);
 }
 
+/// Every object of the content store holds the bytes its name says (a killed install never
+/// leaves a partial or wrong object to be linked later).
+fn assert_store_intact(env: &Env, ctx: &str) {
+    let r = env.run(&["cache", "verify", "--json"]);
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("{ctx}: cache verify --json: {e}: {}", r.stdout));
+    assert!(
+        v["store"]["damaged"]
+            .as_array()
+            .is_none_or(|d| d.is_empty()),
+        "{ctx}: {v}"
+    );
+}
+
 fn read_json_if_exists(path: &Path, ctx: &str) -> Option<Value> {
     let text = fs::read_to_string(path).ok()?;
     Some(
@@ -439,6 +453,7 @@ fn kill_9_during_install_never_leaves_a_partial_install() {
         let ctx = format!("iteration {i}, killed after {delay:.2?}");
         let state = check_state(&env, "1.0.0", &ctx);
         tally.add(&env, "1.0.0", before, state, finished);
+        assert_store_intact(&env, &ctx);
 
         let mut recorded = state != State::NotInstalled;
         if i % 2 == 1 || state == State::RecordedNotEnabled {
@@ -487,6 +502,7 @@ fn kill_9_during_install_of_a_new_version_keeps_the_old_one() {
         let ctx = format!("new version, iteration {i}, killed after {delay:.2?}");
         let state = check_state(&env, "2.0.0", &ctx);
         tally.add(&env, "2.0.0", None, state, finished);
+        assert_store_intact(&env, &ctx);
         assert_complete_version(&old, "1.0.0", &ctx);
         assert!(
             old.join(ORPHANED_AT).exists(),

@@ -103,10 +103,14 @@ fn age_tree(path: &Path, days: u64) {
 }
 
 /// Bytes of the files under `path`.
+/// What removing `path` frees: files with other names (links to content-store objects) count
+/// nothing here.
 fn du(path: &Path) -> u64 {
     let meta = fs::symlink_metadata(path).expect("meta");
     if !meta.is_dir() {
-        return meta.len();
+        let shared = meta.is_file()
+            && ::plugin::platform::links_and_blocks(path).is_ok_and(|(links, _)| links > 1);
+        return if shared { 0 } else { meta.len() };
     }
     fs::read_dir(path)
         .expect("read_dir")
@@ -266,7 +270,7 @@ fn a_live_process_keeps_its_folder_until_it_exits() {
     assert_eq!(
         r.json(),
         json!({"schemaVersion": 1, "command": "cache-prune", "outcome": "ok", "removed": [], "kept": [{"path": s(&v100), "reason": "cwd", "pid": pid}],
-            "marked": [], "keptVersions": kept_p1_json(&env), "bytes": 0, "dryRun": false})
+            "marked": [], "keptVersions": kept_p1_json(&env), "bytes": 0, "storeObjects": 0, "storeBytes": 0, "dryRun": false})
     );
 
     let _ = child.kill();
@@ -276,7 +280,7 @@ fn a_live_process_keeps_its_folder_until_it_exits() {
     assert_eq!(
         r.json(),
         json!({"schemaVersion": 1, "command": "cache-prune", "outcome": "ok", "removed": [{"path": s(&v100), "kind": "version", "bytes": bytes}], "kept": [],
-            "marked": [], "keptVersions": kept_p1_json(&env), "bytes": bytes, "dryRun": false})
+            "marked": [], "keptVersions": kept_p1_json(&env), "bytes": bytes, "storeObjects": 0, "storeBytes": 0, "dryRun": false})
     );
     assert!(!v100.exists());
     assert!(v110.is_dir());
@@ -354,7 +358,7 @@ fn leftovers_are_removed_fresh_temps_kept() {
             {"path": s(&gone[1]), "kind": "staging", "bytes": sizes[1]},
             {"path": s(&gone[3]), "kind": "temp", "bytes": sizes[3]},
             {"path": s(&gone[2]), "kind": "temp", "bytes": sizes[2]},
-        ], "kept": [], "marked": [], "keptVersions": kept_p1_json(&env), "bytes": total, "dryRun": false})
+        ], "kept": [], "marked": [], "keptVersions": kept_p1_json(&env), "bytes": total, "storeObjects": 0, "storeBytes": 0, "dryRun": false})
     );
     assert_eq!(tree(&cache(&env)), expected_tree);
     assert!(env.plugins().join("marketplaces/.tmp-left/x").is_file());

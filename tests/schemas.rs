@@ -351,7 +351,7 @@ fn the_checker_finds_what_does_not_fit() {
         errs
     };
     let good = serde_json::json!({"schemaVersion": 1, "command": "cache-prune", "outcome": "ok",
-        "removed": [], "kept": [], "marked": [], "keptVersions": [], "bytes": 0, "dryRun": false});
+        "removed": [], "kept": [], "marked": [], "keptVersions": [], "bytes": 0, "storeObjects": 0, "storeBytes": 0, "dryRun": false});
     assert_eq!(fits(good.clone()), Vec::<String>::new());
     for bad in [
         {

@@ -24,8 +24,9 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::listing::{Entry, TreeListing};
-use super::statcache::FileStat;
+use super::listing::{Entry, TreeListing, escape_path};
+use super::statcache::{FileStat, StatCache};
+use super::store::Store;
 use super::tree::{
     CopyReport, SkipReason, Skipped, excluded_name, link_copied_note, links_refused,
 };
@@ -90,11 +91,51 @@ pub fn copy_plugin_tree(dst: &Path, policy: &LinkPolicy) -> Result<CopyReport, I
     copy_planned(dst, plan_plugin_tree(policy)?)
 }
 
+/// What lets a copy take files from the content store instead of reading and writing them.
+pub struct Reuse<'a> {
+    pub store: &'a Store,
+    /// Where the remembered hashes of source folders are kept (see `statcache`).
+    pub stat_dir: &'a Path,
+}
+
+/// [`copy_plugin_tree`], taking from the store each file whose hash the stat cache vouches for
+/// and the store holds (a link instead of a read and a write), and remembering the hashes of
+/// the files it read for the next time.
+pub fn copy_plugin_tree_reusing(
+    dst: &Path,
+    policy: &LinkPolicy,
+    reuse: &Reuse,
+) -> Result<CopyReport, IoError> {
+    let mut known = StatCache::load(reuse.stat_dir, &policy.plugin_root);
+    let plan = plan_plugin_tree(policy)?;
+    let stats: Vec<(String, FileStat)> = (plan.entries.iter())
+        .filter_map(|e| match e {
+            PlannedEntry::File { rel, stat, .. } => Some((escape_path(rel), *stat)),
+            _ => None,
+        })
+        .collect();
+    let report = copy_planned_with(dst, plan, &make_symlink, Some((reuse.store, &known)))?;
+    if let Some(listing) = &report.listing {
+        for (key, stat) in stats {
+            if let Some(Entry::File { sha256, .. }) = listing.get(&key) {
+                let sha256 = sha256.clone();
+                known.record(key, stat, sha256);
+            }
+        }
+        // Folders were not walked here: the files' hashes are remembered, not the tree's.
+        known.met_links();
+        known.save(&listing.digest());
+    }
+    Ok(report)
+}
+
+fn make_symlink(target: &Path, link: &Path) -> io::Result<()> {
+    crate::platform::symlink(target, link)
+}
+
 /// Write what `plan` lists into the existing, empty folder `dst`.
 pub fn copy_planned(dst: &Path, plan: TreePlan) -> Result<CopyReport, IoError> {
-    copy_planned_with(dst, plan, &|target, link| {
-        crate::platform::symlink(target, link)
-    })
+    copy_planned_with(dst, plan, &make_symlink, None)
 }
 
 /// [`copy_planned`], links made by `make_link` (the tests' way to be a system that refuses
@@ -103,6 +144,7 @@ fn copy_planned_with(
     dst: &Path,
     plan: TreePlan,
     make_link: &dyn Fn(&Path, &Path) -> io::Result<()>,
+    reuse: Option<(&Store, &StatCache)>,
 ) -> Result<CopyReport, IoError> {
     let TreePlan {
         entries, skipped, ..
@@ -143,7 +185,22 @@ fn copy_planned_with(
         &files,
         crate::parallel::disk_threads(),
         64,
-        |(rel, src, stat)| copy_file(src, stat, &dst.join(rel), umask).at("copy", src),
+        |(rel, src, stat)| {
+            let to = dst.join(rel);
+            if let Some((store, known)) = reuse
+                && let Some(sha256) = known.lookup(&escape_path(rel), stat)
+            {
+                let mode = stat.permissions();
+                if store
+                    .materialise(sha256, mode, stat.size, &to)
+                    .at("link", &to)?
+                {
+                    let sha256 = sha256.to_string();
+                    return Ok((stat.size, Entry::File { mode, sha256 }));
+                }
+            }
+            copy_file(src, stat, &to, umask).at("copy", src)
+        },
     );
     for ((rel, _, _), c) in files.iter().zip(copied) {
         let (bytes, entry) = c?;
@@ -556,7 +613,8 @@ mod tests {
         let dst = t.path().join("dst");
         fs::create_dir(&dst).unwrap();
         let refuse = |_: &Path, _: &Path| Err(io::Error::from(io::ErrorKind::PermissionDenied));
-        let report = copy_planned_with(&dst, plan_plugin_tree(&policy).unwrap(), &refuse).unwrap();
+        let report =
+            copy_planned_with(&dst, plan_plugin_tree(&policy).unwrap(), &refuse, None).unwrap();
         for copy in [
             "sub/alias.md",
             "chained.md",
@@ -597,8 +655,8 @@ mod tests {
         let dst2 = t.path().join("dst2");
         fs::create_dir(&dst2).unwrap();
         let broken = |_: &Path, _: &Path| Err(io::Error::other("disk on fire"));
-        let err =
-            copy_planned_with(&dst2, plan_plugin_tree(&policy).unwrap(), &broken).unwrap_err();
+        let err = copy_planned_with(&dst2, plan_plugin_tree(&policy).unwrap(), &broken, None)
+            .unwrap_err();
         assert!(err.to_string().contains("disk on fire"), "{err}");
     }
 

@@ -237,6 +237,28 @@ impl TreeListing {
     }
 
     /// Regular files listed.
+    /// The regular files listed, as paths under `root`, each with its mode and sha256 (names
+    /// that cannot be spelled on this system are left out).
+    pub fn files_under(&self, root: &Path) -> Vec<(PathBuf, u32, &str)> {
+        (self.entries.iter())
+            .filter_map(|(path, entry)| match entry {
+                Entry::File { mode, sha256 } => {
+                    let rel = unescape(path)?;
+                    // Only names beneath `root`, whatever a listing says.
+                    let beneath =
+                        (rel.components()).all(|c| matches!(c, std::path::Component::Normal(_)));
+                    beneath.then(|| (root.join(rel), *mode, sha256.as_str()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The entry listed under `key` (a path as [`escape_path`] spells it).
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
     pub fn files(&self) -> usize {
         self.entries
             .values()
@@ -288,7 +310,7 @@ fn hash_contents(path: &Path) -> std::io::Result<(u32, String)> {
 }
 
 /// The open file's permission bits and the hex sha256 of its bytes.
-fn hash_reader(mut f: fs::File) -> std::io::Result<(u32, String)> {
+pub(crate) fn hash_reader(mut f: fs::File) -> std::io::Result<(u32, String)> {
     let mode = crate::platform::permissions(&f.metadata()?);
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
@@ -365,6 +387,43 @@ pub fn escape(raw: &OsStr) -> String {
     out
 }
 
+/// The path a listing field spells ([`escape`] undone); `None` for bytes this system cannot
+/// hold in a name (not UTF-8, outside Unix).
+pub fn unescape(field: &str) -> Option<PathBuf> {
+    let mut bytes = Vec::with_capacity(field.len());
+    let mut rest = field.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        rest = tail;
+        if b != b'\\' {
+            bytes.push(b);
+            continue;
+        }
+        let (&esc, tail) = rest.split_first()?;
+        rest = tail;
+        match esc {
+            b'\\' => bytes.push(b'\\'),
+            b't' => bytes.push(b'\t'),
+            b'n' => bytes.push(b'\n'),
+            b'r' => bytes.push(b'\r'),
+            b'x' => {
+                let hex = std::str::from_utf8(rest.get(..2)?).ok()?;
+                bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                rest = &rest[2..];
+            }
+            _ => return None,
+        }
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        Some(PathBuf::from(std::ffi::OsString::from_vec(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        String::from_utf8(bytes).ok().map(PathBuf::from)
+    }
+}
+
 // Links, modes and non-UTF-8 names throughout: Unix only (Windows has none of them here).
 #[cfg(test)]
 #[cfg(unix)]
@@ -396,6 +455,11 @@ mod tests {
         assert!(!text.contains(".plugin-ok"), "bookkeeping is not content");
         assert_eq!(TreeListing::parse(&text).unwrap(), a);
         assert_eq!(a.files(), 3);
+        // Every listed file is found again from its field, odd bytes and all.
+        for (path, _, _) in a.files_under(root) {
+            assert!(path.is_file(), "{}", path.display());
+        }
+        assert_eq!(a.files_under(root).len(), 3);
 
         fs::write(root.join("commands/hello.md"), "changed").unwrap();
         fs::remove_file(root.join("tab\tname\n")).unwrap();

@@ -17,6 +17,7 @@ pub mod copy;
 pub mod listing;
 pub mod prune;
 pub mod statcache;
+pub mod store;
 pub mod tree;
 
 use std::fs;
@@ -80,6 +81,8 @@ pub enum CacheError {
         path.display(), existing.display()
     )]
     CaseCollision { path: PathBuf, existing: PathBuf },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
 }
 
 /// What the completion marker records.
@@ -209,6 +212,7 @@ impl Cache {
             published: false,
             digest: None,
             same_as: None,
+            new_objects: Vec::new(),
         })
     }
 
@@ -371,6 +375,8 @@ pub struct StagedPlugin {
     digest: Option<String>,
     /// A folder found (by [`StagedPlugin::compare_with`]) to hold exactly this content.
     same_as: Option<PathBuf>,
+    /// Store objects made from this folder's files: taken back when it is not published.
+    new_objects: Vec<PathBuf>,
 }
 
 impl StagedPlugin {
@@ -386,15 +392,20 @@ impl StagedPlugin {
     // Written in place, not through `write_atomic`: the staging folder is published whole by a
     // rename once flushed, and a killed write's temporary file must not be left inside it.
     #[allow(clippy::disallowed_methods)]
+    /// The files are added to `store` (see [`store::Store::adopt`]) before the flush.
     pub fn seal(
         &mut self,
         mut marker: Marker,
         listing: Option<TreeListing>,
+        store: Option<&store::Store>,
     ) -> Result<String, CacheError> {
         let listing = match listing {
             Some(l) => l,
             None => TreeListing::of_folder(&self.dir)?,
         };
+        if let Some(store) = store {
+            self.new_objects = store.adopt(&self.dir, &listing)?;
+        }
         let digest = listing.digest();
         let listing_path = self.dir.join(listing::LISTING);
         fs::write(&listing_path, listing.to_text()).at("write", &listing_path)?;
@@ -405,6 +416,12 @@ impl StagedPlugin {
         sync_tree(&self.dir)?;
         self.digest = Some(digest.clone());
         Ok(digest)
+    }
+
+    /// The store objects [`StagedPlugin::seal`] made from this folder's files (for undoing a
+    /// publish whose recording failed).
+    pub fn new_objects(&self) -> &[PathBuf] {
+        &self.new_objects
     }
 
     /// The content digest recorded by [`StagedPlugin::seal`].
@@ -497,6 +514,7 @@ impl Drop for StagedPlugin {
     fn drop(&mut self) {
         if !self.published {
             let _ = remove_tree(&self.dir);
+            store::Store::take_back(&self.new_objects);
             // Leave no empty `<marketplace>/<plugin>/` behind a failed install (only empty
             // folders are removed, so a concurrent install's folders are safe).
             if let Some(plugin_dir) = self.dir.parent()
@@ -538,7 +556,7 @@ mod tests {
         let target = cache.plugin_dir("m", "p").join("1.0.0");
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("a"), "1").unwrap();
-        s.seal(marker("1.0.0"), None).unwrap();
+        s.seal(marker("1.0.0"), None, None).unwrap();
         assert!(s.publish(&target, "1.0.0").unwrap().is_none());
         assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "1");
         fs::write(target.join(".orphaned_at"), "1").unwrap();
@@ -548,7 +566,7 @@ mod tests {
         let before = identity();
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("a"), "1").unwrap();
-        s.seal(marker("1.0.0"), None).unwrap();
+        s.seal(marker("1.0.0"), None, None).unwrap();
         let staging = s.path().to_path_buf();
         s.compare_with(&target);
         assert!(s.publish(&target, "1.0.0").unwrap().is_none());
@@ -571,7 +589,7 @@ mod tests {
 
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("b"), "2").unwrap();
-        s.seal(marker("1.0.0"), None).unwrap();
+        s.seal(marker("1.0.0"), None, None).unwrap();
         let displaced = s
             .publish(&target, "1.0.0")
             .unwrap()
@@ -619,7 +637,7 @@ mod tests {
         let target = cache.plugin_dir("m", "p").join("1.0.0");
         let mut s = cache.stage("m", "p").unwrap();
         fs::write(s.path().join("a"), "old").unwrap();
-        s.seal(marker("1.0.0"), None).unwrap();
+        s.seal(marker("1.0.0"), None, None).unwrap();
         s.publish(&target, "1.0.0").unwrap();
         // Killed after the first of the three renames: the old content is under its aside
         // name, nothing at the version folder.

@@ -370,7 +370,14 @@ pub fn tree_stats(path: &Path) -> (u64, i64) {
     let Ok(meta) = fs::symlink_metadata(path) else {
         return (0, 0);
     };
-    let mut bytes = if meta.is_file() { meta.len() } else { 0 };
+    // A file with other names (a version folder's link to a store object) frees nothing here;
+    // the object's bytes are counted when it goes.
+    let shared = || crate::platform::links_and_blocks(path).is_ok_and(|(links, _)| links > 1);
+    let mut bytes = if meta.is_file() && !shared() {
+        meta.len()
+    } else {
+        0
+    };
     let mut newest = meta.modified().map(system_ms).unwrap_or(0);
     if meta.is_dir() {
         for child in read_entries(path) {

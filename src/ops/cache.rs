@@ -15,6 +15,7 @@ use crate::cache::prune::{
     Artifact, KeepReason, LeftoverKind, PrunePolicy, VersionAction, artifact, download_key,
     in_use_marker, list_downloads, list_leftovers, list_versions, plan_versions, tree_stats,
 };
+use crate::cache::store::listed_keys;
 use crate::cache::{mark_orphaned, read_marker};
 use crate::fsutil::{IoError, epoch_millis, remove_tree};
 use crate::git::database::{holds_any_commit, lock_path};
@@ -110,13 +111,102 @@ pub struct PruneReport {
     pub kept_versions: Vec<KeptVersion>,
     /// The policy's `--keep`, for saying why.
     pub keep: usize,
+    /// Everything freed, the store objects' bytes included.
     pub bytes: u64,
+    /// Objects of the content store that no version folder uses any more, and their bytes.
+    pub store_objects: u64,
+    pub store_bytes: u64,
     pub dry_run: bool,
 }
 
 /// The plugin cache folder.
 pub fn dir(ctx: &Context) -> PathBuf {
     ctx.loc.cache_dir()
+}
+
+/// What `cache dir --usage` reports.
+#[derive(Clone, Debug, Default)]
+pub struct CacheUsage {
+    pub versions: u64,
+    /// Regular files in the version folders, and their sizes added up.
+    pub files: u64,
+    pub logical: u64,
+    /// What the version folders and the store take on disk, a file with several names once.
+    pub disk: u64,
+    /// Files of version folders with another name (their store object).
+    pub shared_files: u64,
+    pub link_mode: crate::cache::store::LinkMode,
+}
+
+/// How much the version folders hold, and what they and the content store take on disk.
+pub fn usage(ctx: &Context) -> CacheUsage {
+    let mut u = CacheUsage {
+        link_mode: ctx
+            .store()
+            .map(|s| s.mode())
+            .unwrap_or(crate::cache::store::LinkMode::Copy),
+        ..CacheUsage::default()
+    };
+    let mut seen = HashSet::new();
+    let cache_dir = ctx.loc.cache_dir();
+    for mkt in read_subdirs(&cache_dir) {
+        for plugin in read_subdirs(&mkt) {
+            for version in read_subdirs(&plugin) {
+                u.versions += 1;
+                add_usage(&version, true, &mut u, &mut seen);
+            }
+        }
+    }
+    if let Ok(store) = ctx.store() {
+        add_usage(store.dir(), false, &mut u, &mut seen);
+    }
+    u
+}
+
+/// Count what is under `path` (links not followed) into `u`: files and their sizes when
+/// `logical`, and on-disk bytes of every file not `seen` before (by device and inode).
+fn add_usage(path: &Path, logical: bool, u: &mut CacheUsage, seen: &mut HashSet<(u64, u64)>) {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return;
+    };
+    if meta.is_dir() {
+        for child in read_entries(path) {
+            add_usage(&child, logical, u, seen);
+        }
+        return;
+    }
+    if !meta.is_file() {
+        return;
+    }
+    let (links, disk) = crate::platform::links_and_blocks(path).unwrap_or((1, meta.len()));
+    if logical {
+        u.files += 1;
+        u.logical += meta.len();
+        u.shared_files += u64::from(links > 1);
+    }
+    let id = crate::platform::Stat::of_path(path, &mut crate::platform::FolderHandles::None)
+        .map(|s| (s.dev, s.ino))
+        .unwrap_or((0, 0));
+    if links <= 1 || id == (0, 0) || seen.insert(id) {
+        u.disk += disk;
+    }
+}
+
+fn read_subdirs(dir: &Path) -> Vec<PathBuf> {
+    read_entries(dir)
+        .into_iter()
+        .filter(|p| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
+        .collect()
+}
+
+fn read_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    out.sort();
+    out
 }
 
 /// Remove old orphaned version folders, leftovers of interrupted installs and unused downloads
@@ -167,9 +257,19 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
         kept_versions,
         keep: policy.keep,
         bytes: 0,
+        store_objects: 0,
+        store_bytes: 0,
         dry_run,
     };
     remove_unless_held(candidates, &mut report)?;
+    let removed_versions: HashSet<PathBuf> = (report.removed.iter())
+        .filter(|r| r.kind == PruneKind::Version)
+        .map(|r| r.path.clone())
+        .collect();
+    let (objects, bytes) = unused_objects(ctx, &removed_versions, dry_run)?;
+    report.store_objects = objects;
+    report.store_bytes = bytes;
+    report.bytes += bytes;
     if !dry_run {
         super::in_transaction(|tx| {
             for m in &report.marked {
@@ -179,6 +279,47 @@ pub fn prune(ctx: &Context, policy: &PrunePolicy, dry_run: bool) -> Result<Prune
         })?;
     }
     Ok(report)
+}
+
+/// Remove the content store's objects that no version folder uses once `removed` (version
+/// folders) are gone, and the store's leftover temporaries; a dry run counts them. An object is
+/// used when a remaining folder's listing names it or another name links it (a folder with no
+/// listing), see `cache::store`. Returns how many objects, and their bytes.
+fn unused_objects(
+    ctx: &Context,
+    removed: &HashSet<PathBuf>,
+    dry_run: bool,
+) -> Result<(u64, u64), OpError> {
+    let store = ctx.store()?;
+    if !store.dir().is_dir() {
+        return Ok((0, 0));
+    }
+    let cache_dir = ctx.loc.cache_dir();
+    let listed = listed_keys(&cache_dir, |v| removed.contains(v));
+    // In a dry run the removed folders still link their objects.
+    let linked_by_removed = match dry_run {
+        true => listed_keys(&cache_dir, |v| !removed.contains(v)),
+        false => HashSet::new(),
+    };
+    let (mut count, mut bytes) = (0, 0);
+    for o in store.objects() {
+        let other_links = o.links > 1 && !linked_by_removed.contains(&o.key);
+        if listed.contains(&o.key) || other_links {
+            continue;
+        }
+        if !dry_run {
+            remove_entry(&o.path, false)?;
+        }
+        count += 1;
+        bytes += o.size;
+    }
+    if !dry_run {
+        // No install is running (the cache lock is ours): a temporary is a dead one's.
+        for t in store.temporaries() {
+            remove_entry(&t, false)?;
+        }
+    }
+    Ok((count, bytes))
 }
 
 /// An entry prune removes unless something holds it.

@@ -849,6 +849,7 @@ fn publish_under_state_lock(
     let (target, version) = (&plan.target, &plan.resolved.version);
     check_collision(&installed, target, version)?;
     let fresh = target.symlink_metadata().is_err();
+    let objects = staged.new_objects().to_vec();
     let displaced = staged.publish(target, version)?;
     crate::fsutil::crash_point();
     let new = NewInstall {
@@ -865,7 +866,7 @@ fn publish_under_state_lock(
     let recorded = record_install(&mut installed, &mut settings, &plan.id, &new, plan.enable);
     if let Err(e) = recorded {
         // The records are back as they were: so is the folder a reinstall replaced.
-        return Err(undo_publish(target, fresh, displaced, e));
+        return Err(undo_publish(target, fresh, displaced, &objects, e));
     }
     Ok(Published::Installed(displaced))
 }
@@ -975,8 +976,14 @@ fn stage_with(
 ) -> Result<(StagedPlugin, CopyReport, FileLock), OpError> {
     let cache_lock = ctx.lock_cache_for_staging()?;
     let mut staged = ctx.cache().stage(mkt, name)?;
+    let store = ctx.store()?;
     let mut copied = resolved
-        .write_to(staged.path(), &ctx.env, &*ctx.reporter)
+        .write_to(
+            staged.path(),
+            &ctx.env,
+            &*ctx.reporter,
+            (store, &ctx.loc.stat_cache_dir()),
+        )
         .map_err(OpError::from_source)?;
     let listing = copied.listing.take();
     let provenance = match seed {
@@ -1004,6 +1011,7 @@ fn stage_with(
             digest: None,
         },
         listing,
+        Some(store),
     )?;
     Ok((staged, copied, cache_lock))
 }
@@ -1032,12 +1040,14 @@ pub(super) fn check_collision(
 }
 
 /// After the step recording a publish failed (its state files are back as they were), undo the
-/// publish too: a folder it created (`fresh`) goes, a folder it replaced comes back. `error`
-/// is returned, with the folder's trouble if that failed.
+/// publish too: a folder it created (`fresh`) goes, a folder it replaced comes back, and so do
+/// the store `objects` its files made. `error` is returned, with the folder's trouble if that
+/// failed.
 pub(super) fn undo_publish(
     target: &Path,
     fresh: bool,
     displaced: Option<crate::cache::Displaced>,
+    objects: &[std::path::PathBuf],
     error: OpError,
 ) -> OpError {
     let undone = match displaced {
@@ -1052,6 +1062,7 @@ pub(super) fn undo_publish(
         Some(d) => d.put_back(target),
         None => Ok(()),
     };
+    crate::cache::store::Store::take_back(objects);
     super::with_undo(error, undone)
 }
 

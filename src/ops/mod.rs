@@ -72,6 +72,8 @@ pub struct Context {
     policy: std::sync::OnceLock<MarketplacePolicy>,
     /// The seed folders' marketplace lists, read once per process (seeds are read-only).
     seeds: std::sync::OnceLock<SeedFolders>,
+    /// The content store, opened once per process (its link mode is found once).
+    store: std::sync::OnceLock<crate::cache::store::Store>,
 }
 
 /// The exclusive state lock, held by one thread of one process.
@@ -93,7 +95,21 @@ impl Context {
             managed: std::sync::OnceLock::new(),
             policy: std::sync::OnceLock::new(),
             seeds: std::sync::OnceLock::new(),
+            store: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The content store beside the cache (`PLUGIN_LINK_MODE` checked here).
+    pub fn store(&self) -> Result<&crate::cache::store::Store, crate::cache::CacheError> {
+        if let Some(s) = self.store.get() {
+            return Ok(s);
+        }
+        let opened = crate::cache::store::Store::new(
+            &self.loc.plugins_root,
+            &self.loc.cache_dir(),
+            self.env.link_mode.as_deref(),
+        )?;
+        Ok(self.store.get_or_init(|| opened))
     }
 
     /// The seed folders of `CLAUDE_CODE_PLUGIN_SEED_DIR` (read-only; see `state::seed`).

@@ -714,6 +714,7 @@ fn publish(
         };
         check_collision(&installed, &target, &resolved.version)?;
         let fresh = target.symlink_metadata().is_err();
+        let objects = staged.new_objects().to_vec();
         let displaced = staged.publish(&target, &resolved.version)?;
         installed.upsert(
             &t.id,
@@ -735,7 +736,7 @@ fn publish(
             orphan_if_unused(&installed, Path::new(&current.install_path), &target, tx)
         });
         if let Err(e) = recorded {
-            return Err(undo_publish(&target, fresh, displaced, e));
+            return Err(undo_publish(&target, fresh, displaced, &objects, e));
         }
         displaced
     };

@@ -4,8 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use super::{Context, LookupError, OpError, PluginRef};
+use crate::cache::store::ObjectProblem;
 use crate::cache::{TreeDiff, TreeListing, read_marker};
+use crate::fsutil::IoError;
 use crate::locations::Scope;
+use crate::lock::{FileLock, LockMode};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum VerifyStatus {
@@ -38,6 +41,65 @@ pub struct VerifyResult {
     pub project_path: Option<String>,
     pub install_path: PathBuf,
     pub status: VerifyStatus,
+}
+
+/// What `cache verify` found in the content store.
+#[derive(Debug, Clone, Default)]
+pub struct StoreCheck {
+    pub objects: usize,
+    pub damaged: Vec<DamagedObject>,
+    /// `--repair`: the damaged objects were taken out of the store.
+    pub repaired: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DamagedObject {
+    pub path: PathBuf,
+    pub problem: ObjectProblem,
+}
+
+/// Check every object of the content store against its name (read whole, in parallel); with
+/// `repair`, take the damaged ones out of the store, under the cache lock (no install links one
+/// meanwhile). The version folders that share a damaged object are the installations verify
+/// reports modified; `plugin update <id> --force` writes them again from their source.
+pub fn verify_store(ctx: &Context, repair: bool) -> Result<StoreCheck, OpError> {
+    let store = ctx.store()?;
+    let _lock = match repair {
+        true => Some(FileLock::acquire(
+            &ctx.loc.cache_lock_file(),
+            LockMode::Exclusive,
+            ctx.env.lock_timeout,
+            &*ctx.on_lock_wait,
+        )?),
+        false => None,
+    };
+    let objects = store.objects();
+    let problems = crate::parallel::map(&objects, crate::parallel::disk_threads(), 16, |o| {
+        store.check(o)
+    });
+    let damaged: Vec<DamagedObject> = (objects.iter().zip(problems))
+        .filter_map(|(o, p)| {
+            Some(DamagedObject {
+                path: o.path.clone(),
+                problem: p?,
+            })
+        })
+        .collect();
+    if repair {
+        for d in &damaged {
+            match std::fs::remove_file(&d.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(IoError::new("remove", &d.path, e).into());
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(StoreCheck {
+        objects: objects.len(),
+        damaged,
+        repaired: repair,
+    })
 }
 
 /// Verify the installations of `plugins` (every installation when empty).

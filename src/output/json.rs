@@ -547,6 +547,28 @@ pub struct VerifyList {
     /// `failed` when an installation is modified or missing.
     pub outcome: Outcome,
     pub plugins: Vec<Verified>,
+    /// The content store's objects (checked when every installation is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<StoreVerified>,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct StoreVerified {
+    /// How many objects were read.
+    pub objects: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub damaged: Vec<DamagedObject>,
+    /// `--repair`: the damaged objects were taken out of the store.
+    pub repaired: bool,
+}
+
+#[derive(Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct DamagedObject {
+    pub path: String,
+    /// `content-differs`, `touched` or `unreadable`.
+    pub problem: String,
 }
 
 #[derive(Serialize)]
@@ -581,7 +603,11 @@ pub struct Pruned {
     pub marked: Vec<String>,
     /// Version folders that stay by the policy, and why (in-use ones are in `kept`).
     pub kept_versions: Vec<KeptVersionEntry>,
+    /// Everything freed, `storeBytes` included.
     pub bytes: u64,
+    /// Content-store objects no version folder uses any more (removed, or would be).
+    pub store_objects: u64,
+    pub store_bytes: u64,
     pub dry_run: bool,
 }
 

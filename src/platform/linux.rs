@@ -43,6 +43,22 @@ pub fn flush_tree(dir: &Path) -> io::Result<()> {
     Ok(rustix::fs::syncfs(&f)?)
 }
 
+/// Make `dst` (new) a copy-on-write clone of `src` (`FICLONE`: btrfs, XFS, bcachefs…), with
+/// the permission bits `mode`. Fails where the filesystem cannot share blocks; nothing is left
+/// at `dst` then.
+pub fn clone_file(src: &Path, dst: &Path, mode: u32) -> io::Result<()> {
+    let from = fs::File::open(src)?;
+    let to = super::unix::create_new_file(dst, mode)?;
+    let cloned = rustix::fs::ioctl_ficlone(&to, &from)
+        .map_err(io::Error::from)
+        .and_then(|()| super::unix::set_permissions(&to, mode));
+    if cloned.is_err() {
+        drop(to);
+        let _ = fs::remove_file(dst);
+    }
+    cloned
+}
+
 /// A mode as `u32` (`mode_t` is already one here).
 pub(super) fn mode_bits(mode: Mode) -> u32 {
     mode.as_raw_mode()

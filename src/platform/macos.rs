@@ -71,6 +71,24 @@ fn fsync_entries(dir: &Path) -> io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
+/// Make `dst` (new) a copy-on-write clone of `src` (`clonefile`, APFS), with the permission
+/// bits `mode`. Fails where the filesystem cannot share blocks; nothing is left at `dst` then.
+pub fn clone_file(src: &Path, dst: &Path, mode: u32) -> io::Result<()> {
+    let c = |p: &Path| std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(io::Error::other);
+    let (from, to) = (c(src)?, c(dst)?);
+    // SAFETY: both are NUL-terminated paths that live through the call.
+    // <sys/clonefile.h>'s CLONE_NOFOLLOW (the libc crate does not name it).
+    const CLONE_NOFOLLOW: u32 = 0x0001;
+    if unsafe { libc::clonefile(from.as_ptr(), to.as_ptr(), CLONE_NOFOLLOW) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let set = fs::File::open(dst).and_then(|f| super::unix::set_permissions(&f, mode));
+    if set.is_err() {
+        let _ = fs::remove_file(dst);
+    }
+    set
+}
+
 /// A mode as `u32` (`mode_t` is `u16` here).
 pub(super) fn mode_bits(mode: Mode) -> u32 {
     u32::from(mode.as_raw_mode())

@@ -7,6 +7,8 @@
 //!   source that may change under it through these, never by path).
 //! - [`flush_tree`], [`sync_dir`]: make what was written durable before it is published.
 //! - [`exchange`]: swap two existing paths in one step, where the filesystem can.
+//! - [`clone_file`]: a copy-on-write clone, where the filesystem can; [`links_and_blocks`]: a
+//!   file's hard-link count and size on disk (the content store's bookkeeping).
 //! - [`scan_processes`]: the paths running processes hold, for "is this folder in use".
 //! - [`symlink`], [`folder_link`]: create a symbolic link (for a link to a fixed folder, a
 //!   junction on Windows where links are not allowed).
@@ -45,11 +47,11 @@ use windows as imp;
 compile_error!("no platform implementation for this operating system (src/platform/)");
 
 pub use imp::{
-    Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, SECRETS_IN_FILE, create_new_file,
-    created_mode, exchange, flush_tree, folder_link, is_link_loop, is_not_empty,
-    is_transient_sharing, keep_owner_and_mode, kill_shell, name_max, open_nofollow,
-    open_nonblocking, permissions, process_alive, scan_processes, set_permissions, shell, symlink,
-    sync_dir, umask, user_dirs,
+    Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, SECRETS_IN_FILE, clone_file,
+    create_new_file, created_mode, exchange, flush_tree, folder_link, is_link_loop, is_not_empty,
+    is_transient_sharing, keep_owner_and_mode, kill_shell, links_and_blocks, name_max,
+    open_nofollow, open_nonblocking, permissions, process_alive, scan_processes, set_permissions,
+    shell, symlink, sync_dir, umask, user_dirs,
 };
 
 /// What `stat` says about an entry, as the stat cache remembers and compares it. On Windows

@@ -16,7 +16,7 @@ use rustix::io::Errno;
 use super::os;
 use super::{FolderHandles, How, Stat};
 
-pub use os::flush_tree;
+pub use os::{clone_file, flush_tree};
 
 impl Stat {
     pub fn of(meta: &fs::Metadata) -> Self {
@@ -219,6 +219,13 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
         .read(true)
         .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32)
         .open(path)
+}
+
+/// How many names the file at `path` has (hard links), and its size on disk in bytes; a link
+/// at `path` is not followed.
+pub fn links_and_blocks(path: &Path) -> io::Result<(u64, u64)> {
+    let m = fs::symlink_metadata(path)?;
+    Ok((m.nlink(), m.blocks() * 512))
 }
 
 /// The longest file name the filesystem holding `dir` allows, when it says.

@@ -16,7 +16,7 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::cache::{CopyReport, LinkPolicy, Provenance, TreeListing, copy_plugin_tree};
+use crate::cache::{CopyReport, LinkPolicy, Provenance, TreeListing};
 use crate::environment::Environment;
 use crate::fsutil::{IoContext, IoError};
 use crate::git::{ExportError, GitDatabase, GitError, GitUrl, GitUrlError, Revision, export_tree};
@@ -202,15 +202,24 @@ impl ResolvedPlugin {
 
     /// Write the plugin into the existing, empty folder `dst` (`env`: the limits of unpacking
     /// and of the fetches of dependencies and submodules).
+    /// A folder source takes what it can from the content store (`reuse`: the store, and where
+    /// the stat cache lives).
     pub fn write_to(
         &self,
         dst: &Path,
         env: &Environment,
         reporter: &dyn crate::progress::Reporter,
+        reuse: (&crate::cache::store::Store, &Path),
     ) -> Result<CopyReport, SourceError> {
         match &self.fetched {
             Fetched::Folder { dir, container, .. } => {
-                Ok(copy_plugin_tree(dst, &folder_policy(dir, container)?)?)
+                let (store, stat_dir) = reuse;
+                let reuse = crate::cache::copy::Reuse { store, stat_dir };
+                Ok(crate::cache::copy::copy_plugin_tree_reusing(
+                    dst,
+                    &folder_policy(dir, container)?,
+                    &reuse,
+                )?)
             }
             Fetched::Npm {
                 tarball,

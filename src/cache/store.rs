@@ -1,0 +1,506 @@
+//! The content store: every file of every version folder kept once, by content and mode, so
+//! that a new version, a re-install or the same plugin in another scope costs a link per file
+//! instead of a write.
+//!
+//! ```text
+//! <plugins-root>/store-v1/
+//! ├── link-mode                 how this filesystem shares files: hardlink, clone or copy
+//! ├── tmp/                      objects being made (clone mode), the link probe
+//! └── <2 hex>/<sha256>-<mode>   an object: a file with these bytes and permission bits (octal)
+//! ```
+//!
+//! A version folder stays a real folder of real files (what Claude Code reads is unchanged);
+//! each file is a hard link to its object ([`LinkMode::Hardlink`]), a copy-on-write clone of it
+//! ([`LinkMode::Clone`]) or a plain copy ([`LinkMode::Copy`], no store). The mode is found once
+//! per store (so per filesystem, as the store sits beside the cache) and kept in `link-mode`;
+//! `PLUGIN_LINK_MODE` forces one.
+//!
+//! Objects are only ever made from a file already written whole into a staging folder, before
+//! that folder is flushed and published: `link(2)` names the object atomically and never
+//! replaces one, so a half-written object is never there to be linked. Every object's
+//! modification time is [`OBJECT_MTIME`]: an in-place edit of an installed file (which, with
+//! hard links, edits every version sharing it) moves it, and such an object is never linked
+//! again; `cache verify` reports it and `cache verify --repair` drops it from the store.
+//!
+//! An object whose link count is 1 and that no version folder's listing names is used by no
+//! version folder: `cache prune` removes it, holding the cache lock exclusively (installs hold
+//! it shared from staging to publish, so nothing links an object meanwhile).
+
+use std::collections::HashSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::listing::TreeListing;
+use crate::fsutil::{IoContext, IoError, random_hex};
+
+pub const STORE_DIR: &str = "store-v1";
+const MODE_FILE: &str = "link-mode";
+const TMP_DIR: &str = "tmp";
+
+/// The modification time of every object (2000-01-01T00:00:00Z): not the epoch, which zip
+/// tools refuse.
+pub const OBJECT_MTIME: Duration = Duration::from_secs(946_684_800);
+
+/// How a version folder gets a file the store holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkMode {
+    /// A hard link to the object: no bytes written, but an in-place edit reaches every version.
+    Hardlink,
+    /// A copy-on-write clone (btrfs, XFS, APFS): its own file, blocks shared until written.
+    Clone,
+    /// A plain copy; the store is not used.
+    #[default]
+    Copy,
+}
+
+impl LinkMode {
+    pub const NAMES: &'static str = "hardlink, clone or copy";
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw.trim() {
+            "hardlink" => Some(Self::Hardlink),
+            "clone" | "reflink" => Some(Self::Clone),
+            "copy" => Some(Self::Copy),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hardlink => "hardlink",
+            Self::Clone => "clone",
+            Self::Copy => "copy",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("PLUGIN_LINK_MODE is \"{0}\", which is no link mode; use {names}", names = LinkMode::NAMES)]
+    UnknownLinkMode(String),
+}
+
+/// The content store of one plugins root.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    /// Where version folders are made (the probe links into it).
+    cache_dir: PathBuf,
+    forced: Option<LinkMode>,
+    mode: OnceLock<LinkMode>,
+    /// Set when linking failed in a way that says this filesystem cannot (then copies).
+    gave_up: AtomicBool,
+}
+
+/// One object of the store, as found on disk.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub path: PathBuf,
+    /// `<sha256>-<mode>`, the name it is kept under.
+    pub key: String,
+    pub sha256: String,
+    pub size: u64,
+    pub links: u64,
+    /// Bytes on disk.
+    pub disk: u64,
+    /// Its modification time is still [`OBJECT_MTIME`] (not edited in place since).
+    pub pristine: bool,
+}
+
+impl Store {
+    /// The store of `plugins_root`; `forced` is `PLUGIN_LINK_MODE` as given.
+    pub fn new(
+        plugins_root: &Path,
+        cache_dir: &Path,
+        forced: Option<&str>,
+    ) -> Result<Self, StoreError> {
+        let forced = match forced.map(str::trim).filter(|f| !f.is_empty()) {
+            Some(raw) => Some(
+                LinkMode::parse(raw).ok_or_else(|| StoreError::UnknownLinkMode(raw.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            dir: plugins_root.join(STORE_DIR),
+            cache_dir: cache_dir.to_path_buf(),
+            forced,
+            mode: OnceLock::new(),
+            gave_up: AtomicBool::new(false),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The mode in force: the forced one, else the one remembered in `link-mode`, else found
+    /// now by a probe (and remembered).
+    pub fn mode(&self) -> LinkMode {
+        if self.gave_up.load(Ordering::Relaxed) {
+            return LinkMode::Copy;
+        }
+        *self.mode.get_or_init(|| {
+            if let Some(m) = self.forced {
+                return m;
+            }
+            let file = self.dir.join(MODE_FILE);
+            if let Some(m) = crate::fsutil::read_regular_text(&file, 64)
+                .ok()
+                .and_then(|t| LinkMode::parse(&t))
+            {
+                return m;
+            }
+            let found = self.probe();
+            // Only saves a probe next time: a failure to write is not an error.
+            let _ = crate::fsutil::write_atomic(&file, found.as_str().as_bytes());
+            found
+        })
+    }
+
+    /// Whether a file can be linked, else cloned, from the store into the cache folder.
+    fn probe(&self) -> LinkMode {
+        let tmp = self.dir.join(TMP_DIR);
+        if fs::create_dir_all(&tmp).is_err() || fs::create_dir_all(&self.cache_dir).is_err() {
+            return LinkMode::Copy;
+        }
+        let name = format!("probe-{}", random_hex(8));
+        let (object, copy) = (tmp.join(&name), self.cache_dir.join(format!(".{name}")));
+        if crate::fsutil::write_atomic(&object, b"probe").is_err() {
+            return LinkMode::Copy;
+        }
+        let mode = if fs::hard_link(&object, &copy).is_ok() {
+            LinkMode::Hardlink
+        } else if crate::platform::clone_file(&object, &copy, 0o644).is_ok() {
+            LinkMode::Clone
+        } else {
+            LinkMode::Copy
+        };
+        let _ = fs::remove_file(&copy);
+        let _ = fs::remove_file(&object);
+        let _ = fs::remove_dir(&tmp);
+        mode
+    }
+
+    pub fn object_path(&self, sha256: &str, mode: u32) -> PathBuf {
+        let shard = sha256.get(..2).unwrap_or("00");
+        self.dir.join(shard).join(object_key(sha256, mode))
+    }
+
+    /// Make `dst` (new) a file with the content `sha256` and permission bits `mode` from the
+    /// store, when it holds an intact object of that `size`: `Ok(false)` when it does not (the
+    /// caller writes the file itself). Nothing is left at `dst` when it fails.
+    pub fn materialise(&self, sha256: &str, mode: u32, size: u64, dst: &Path) -> io::Result<bool> {
+        let how = self.mode();
+        if how == LinkMode::Copy {
+            return Ok(false);
+        }
+        let object = self.object_path(sha256, mode);
+        match fs::symlink_metadata(&object) {
+            Ok(m) if m.is_file() && m.len() == size && is_pristine(&m) => {}
+            _ => return Ok(false),
+        }
+        let made = match how {
+            LinkMode::Hardlink => fs::hard_link(&object, dst),
+            LinkMode::Clone => crate::platform::clone_file(&object, dst, mode),
+            LinkMode::Copy => return Ok(false),
+        };
+        match made {
+            Ok(()) => Ok(true),
+            // Gone since (a prune without the lock?), or too many links: the caller copies.
+            Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+                self.note_failure(&e);
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Add the files of a staging folder, written and listed in `listing`, to the store: each
+    /// becomes an object (or, when the store already has the object, is replaced by a link to
+    /// it). Files already linked from the store are left. Call before the folder is flushed.
+    /// The store only saves space and time: a file that cannot be added stays as written.
+    /// Returns the objects it made (a staging folder that is not published takes them back,
+    /// see [`Store::take_back`]).
+    pub fn adopt(&self, dir: &Path, listing: &TreeListing) -> Result<Vec<PathBuf>, IoError> {
+        if self.mode() == LinkMode::Copy {
+            return Ok(Vec::new());
+        }
+        let files = listing.files_under(dir);
+        let done = crate::parallel::map(
+            &files,
+            crate::parallel::disk_threads(),
+            64,
+            |(file, mode, sha)| {
+                self.adopt_file(file, sha, *mode)
+                    .at("add to the store", file)
+            },
+        );
+        let made = done.into_iter().collect::<Result<Vec<bool>, _>>()?;
+        Ok((files.iter().zip(made))
+            .filter(|(_, made)| *made)
+            .map(|((_, mode, sha), _)| self.object_path(sha, *mode))
+            .collect())
+    }
+
+    /// Remove the objects a staging folder that was not published made ([`Store::adopt`]),
+    /// unless something else links them since, so that a failed install leaves the store as
+    /// it found it.
+    pub fn take_back(objects: &[PathBuf]) {
+        for object in objects {
+            if crate::platform::links_and_blocks(object).is_ok_and(|(links, _)| links == 1) {
+                let _ = fs::remove_file(object);
+                if let Some(shard) = object.parent() {
+                    // Only when empty.
+                    let _ = fs::remove_dir(shard);
+                }
+            }
+        }
+    }
+
+    /// Whether the object for `file` was made from it.
+    fn adopt_file(&self, file: &Path, sha256: &str, mode: u32) -> io::Result<bool> {
+        let object = self.object_path(sha256, mode);
+        let (links, _) = crate::platform::links_and_blocks(file)?;
+        if links > 1 {
+            // Made from the store (or linked by its unpacker): nothing to add.
+            return Ok(false);
+        }
+        if let Some(parent) = object.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        let existing = fs::symlink_metadata(&object).ok();
+        let size = fs::symlink_metadata(file)?.len();
+        let intact = existing
+            .as_ref()
+            .is_some_and(|m| m.is_file() && m.len() == size && is_pristine(m));
+        match self.mode() {
+            LinkMode::Hardlink if intact => {
+                // The store has it: this file becomes a link to it (one copy on disk).
+                let tmp = sibling_temp(file);
+                match fs::hard_link(&object, &tmp) {
+                    Ok(()) => {
+                        crate::fsutil::rename(&tmp, file).inspect_err(|_| {
+                            let _ = fs::remove_file(&tmp);
+                        })?;
+                        Ok(false)
+                    }
+                    Err(e) => {
+                        self.note_failure(&e);
+                        Ok(false)
+                    }
+                }
+            }
+            LinkMode::Hardlink => {
+                if set_object_mtime(file).is_err() {
+                    // Not ours to change (a read-only file on Windows): left out of the store.
+                    return Ok(false);
+                }
+                if existing.is_some() {
+                    // Edited in place or damaged: this file takes its name (versions linked to
+                    // the old one keep it; `cache verify` names them).
+                    let tmp = self.dir.join(TMP_DIR).join(random_hex(12));
+                    fs::create_dir_all(self.dir.join(TMP_DIR))?;
+                    fs::hard_link(file, &tmp)?;
+                    crate::fsutil::rename(&tmp, &object)?;
+                    return Ok(false);
+                }
+                match fs::hard_link(file, &object) {
+                    Ok(()) => Ok(true),
+                    // Another install added it meanwhile: the same bytes either way.
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+                    Err(e) => {
+                        self.note_failure(&e);
+                        Ok(false)
+                    }
+                }
+            }
+            LinkMode::Clone if intact => {
+                let tmp = sibling_temp(file);
+                match crate::platform::clone_file(&object, &tmp, mode) {
+                    Ok(()) => crate::fsutil::rename(&tmp, file).map(|()| false),
+                    Err(e) => {
+                        self.note_failure(&e);
+                        Ok(false)
+                    }
+                }
+            }
+            LinkMode::Clone => {
+                let tmp_dir = self.dir.join(TMP_DIR);
+                fs::create_dir_all(&tmp_dir)?;
+                let tmp = tmp_dir.join(random_hex(12));
+                if let Err(e) = crate::platform::clone_file(file, &tmp, mode) {
+                    self.note_failure(&e);
+                    return Ok(false);
+                }
+                if set_object_mtime(&tmp).is_err() {
+                    let _ = fs::remove_file(&tmp);
+                    return Ok(false);
+                }
+                // A name is given whole, or the damaged object it replaces is.
+                let named = crate::fsutil::rename(&tmp, &object);
+                if named.is_err() {
+                    let _ = fs::remove_file(&tmp);
+                }
+                named.map(|()| existing.is_none())
+            }
+            LinkMode::Copy => Ok(false),
+        }
+    }
+
+    /// A link or clone failed in a way that says this filesystem cannot do it at all (another
+    /// device, not supported, not permitted): copies from now on, in this process.
+    fn note_failure(&self, e: &io::Error) {
+        let cannot = matches!(
+            e.kind(),
+            io::ErrorKind::CrossesDevices
+                | io::ErrorKind::Unsupported
+                | io::ErrorKind::PermissionDenied
+        ) || e.raw_os_error() == Some(18);
+        if cannot {
+            self.gave_up.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Every object in the store, in name order.
+    pub fn objects(&self) -> Vec<Object> {
+        let mut out = Vec::new();
+        for shard in sorted_entries(&self.dir) {
+            let name = shard.file_name().map(|n| n.to_string_lossy().into_owned());
+            if !name.is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit())) {
+                continue;
+            }
+            for path in sorted_entries(&shard) {
+                let Some(key) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                    continue;
+                };
+                let Some((sha, _)) = key.split_once('-') else {
+                    continue;
+                };
+                let Ok(meta) = fs::symlink_metadata(&path) else {
+                    continue;
+                };
+                let (links, disk) = crate::platform::links_and_blocks(&path).unwrap_or((1, 0));
+                out.push(Object {
+                    sha256: sha.to_string(),
+                    size: meta.len(),
+                    pristine: meta.is_file() && is_pristine(&meta),
+                    key,
+                    path,
+                    links,
+                    disk,
+                });
+            }
+        }
+        out
+    }
+
+    /// What is wrong with `object`, if anything: its bytes are not those its name says (read
+    /// now, whole), or it was written since it was stored.
+    pub fn check(&self, object: &Object) -> Option<ObjectProblem> {
+        let file = match crate::platform::open_nofollow(&object.path) {
+            Ok(f) => f,
+            Err(_) => return Some(ObjectProblem::Unreadable),
+        };
+        match super::listing::hash_reader(file) {
+            Ok((_, sha)) if sha == object.sha256 && object.pristine => None,
+            Ok((_, sha)) if sha == object.sha256 => Some(ObjectProblem::Touched),
+            Ok(_) => Some(ObjectProblem::ContentDiffers),
+            Err(_) => Some(ObjectProblem::Unreadable),
+        }
+    }
+
+    /// Leftovers of interrupted object writes and probes.
+    pub fn temporaries(&self) -> Vec<PathBuf> {
+        sorted_entries(&self.dir.join(TMP_DIR))
+    }
+}
+
+/// What `cache verify` finds wrong with a store object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectProblem {
+    /// Its bytes are not the ones its name says: an installed file was edited in place (with
+    /// hard links, in every version folder sharing it).
+    ContentDiffers,
+    /// Same bytes, but written to since it was stored (so it is no longer linked).
+    Touched,
+    Unreadable,
+}
+
+impl ObjectProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ContentDiffers => "content-differs",
+            Self::Touched => "touched",
+            Self::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// The object keys the listings of the version folders under `cache_dir` name, leaving out
+/// the folders `skip` is true for.
+pub fn listed_keys(cache_dir: &Path, skip: impl Fn(&Path) -> bool) -> HashSet<String> {
+    let mut keys = HashSet::new();
+    for mkt in sorted_entries(cache_dir) {
+        for plugin in sorted_entries(&mkt) {
+            for version in sorted_entries(&plugin) {
+                if skip(&version) {
+                    continue;
+                }
+                let Some(listing) = TreeListing::read(&version) else {
+                    continue;
+                };
+                for (_, mode, sha256) in listing.files_under(&version) {
+                    keys.insert(object_key(sha256, mode));
+                }
+            }
+        }
+    }
+    keys
+}
+
+fn object_key(sha256: &str, mode: u32) -> String {
+    format!("{sha256}-{mode:o}")
+}
+
+fn is_pristine(meta: &fs::Metadata) -> bool {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .is_some_and(|d| d.as_secs() == OBJECT_MTIME.as_secs())
+}
+
+fn set_object_mtime(path: &Path) -> io::Result<()> {
+    // Unix lets the owner set times through any descriptor (a read-only file stays read-only);
+    // Windows wants a handle open for writing.
+    let mut open = fs::OpenOptions::new();
+    if cfg!(windows) {
+        open.write(true);
+    } else {
+        open.read(true);
+    }
+    open.open(path)?
+        .set_modified(SystemTime::UNIX_EPOCH + OBJECT_MTIME)
+}
+
+/// A free name beside `file`, for a file that replaces it by a rename.
+fn sibling_temp(file: &Path) -> PathBuf {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    file.with_file_name(format!(".{name}.{}.tmp", random_hex(6)))
+}
+
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    out.sort();
+    out
+}

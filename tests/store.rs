@@ -1,0 +1,443 @@
+//! The content store (issue 18): version folders share files with `store-v1/` objects by hard
+//! link, so a new version or another marketplace's copy of the same plugin costs a link per
+//! unchanged file; the folders still hold exactly what a plain copy holds; an edit in place is
+//! found by `cache verify` and never linked again; `cache prune` removes objects nothing uses.
+#![allow(clippy::disallowed_methods)] // tests read and write their fixtures with std::fs
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use common::{Env, join, marketplace, plugin, tree_with_content, write};
+use serde_json::{Value, json};
+
+/// A plugin `p` with `n` command files (and, on Unix, an executable script), in marketplace
+/// `name` at `dir`; its files dated an hour ago, so the stat cache may remember their hashes.
+fn fixture(dir: &Path, name: &str, version: &str, n: usize) {
+    let p = dir.join("p");
+    plugin(&p, "p", Some(version));
+    for i in 0..n {
+        write(
+            &p.join(format!("commands/c{i}.md")),
+            &format!("# command {i}\n"),
+        );
+    }
+    write(&p.join("bin/run.sh"), "#!/bin/sh\necho hi\n");
+    #[cfg(unix)]
+    common::chmod(&p.join("bin/run.sh"), 0o755);
+    marketplace(dir, name, r#"[{"name":"p","source":"./p"}]"#);
+    age(&p);
+}
+
+/// Date every file under `dir` an hour back.
+fn age(dir: &Path) {
+    let past = SystemTime::now() - Duration::from_secs(3600);
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            age(&path);
+        } else {
+            let f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+            f.set_modified(past).unwrap();
+        }
+    }
+}
+
+fn set_version(dir: &Path, version: &str) {
+    write(
+        &dir.join("p/.claude-plugin/plugin.json"),
+        &json!({"name": "p", "version": version}).to_string(),
+    );
+}
+
+/// Device and inode: which files are one.
+#[cfg(unix)]
+fn identity(path: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::symlink_metadata(path).unwrap();
+    (m.dev(), m.ino())
+}
+
+fn links(path: &Path) -> u64 {
+    ::plugin::platform::links_and_blocks(path).unwrap().0
+}
+
+fn version_dir(env: &Env, mkt: &str, version: &str) -> PathBuf {
+    join(&env.plugins(), &format!("cache/{mkt}/p/{version}"))
+}
+
+fn store(env: &Env) -> PathBuf {
+    env.plugins().join("store-v1")
+}
+
+/// The store's objects (`<2 hex>/<sha256>-<mode>`).
+fn objects(env: &Env) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for shard in fs::read_dir(store(env)).into_iter().flatten() {
+        let shard = shard.unwrap().path();
+        if shard.is_dir() && shard.file_name().unwrap().len() == 2 {
+            out.extend(fs::read_dir(&shard).unwrap().map(|e| e.unwrap().path()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The same tree, without the modification times the store sets (`tree_with_content` has none).
+fn content(dir: &Path) -> Vec<String> {
+    tree_with_content(dir)
+}
+
+fn add(env: &Env, dir: &Path) {
+    env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+}
+
+#[test]
+fn a_new_version_links_its_unchanged_files_and_holds_what_a_copy_holds() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    fixture(&m, "m", "1.0.0", 40);
+    add(&env, &m);
+    env.run(&["install", "p@m"]).ok();
+    let v1 = version_dir(&env, "m", "1.0.0");
+    // Every file is also an object (one link in the folder, one in the store).
+    let files = 40 + 3;
+    assert_eq!(objects(&env).len(), files, "{:?}", objects(&env));
+    assert_eq!(links(&v1.join("commands/c0.md")), 2);
+    assert_eq!(
+        fs::read_to_string(store(&env).join("link-mode")).unwrap(),
+        "hardlink"
+    );
+
+    set_version(&m, "2.0.0");
+    write(&m.join("p/commands/c7.md"), "# changed\n");
+    env.run(&["update", "p@m"]).ok();
+    let v2 = version_dir(&env, "m", "2.0.0");
+    common::assert_sealed(&v2);
+    // Unchanged files are the very same files as in 1.0.0; the changed ones are not.
+    #[cfg(unix)]
+    {
+        assert_eq!(
+            identity(&v1.join("commands/c0.md")),
+            identity(&v2.join("commands/c0.md"))
+        );
+        assert_eq!(
+            identity(&v1.join("bin/run.sh")),
+            identity(&v2.join("bin/run.sh"))
+        );
+        assert_ne!(
+            identity(&v1.join("commands/c7.md")),
+            identity(&v2.join("commands/c7.md"))
+        );
+        assert_eq!(common::mode(&v2.join("bin/run.sh")), 0o755);
+    }
+    assert_eq!(links(&v2.join("commands/c0.md")), 3);
+    assert_eq!(
+        objects(&env).len(),
+        files + 2,
+        "c7.md and plugin.json are new"
+    );
+
+    // What a plain copy (no store) makes of the same source: the same tree, byte for byte,
+    // with the same modes and bookkeeping.
+    let copy = Env::new();
+    add(&copy, &m);
+    let r = copy
+        .command(&["install", "p@m"])
+        .env("PLUGIN_LINK_MODE", "copy")
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{r:?}");
+    let plain = version_dir(&copy, "m", "2.0.0");
+    assert_eq!(content(&plain), content(&v2));
+    assert_eq!(links(&plain.join("commands/c0.md")), 1);
+    assert!(!store(&copy).join("00").exists() && objects(&copy).is_empty());
+    assert_eq!(
+        fs::read_to_string(plain.join(".plugin-files")).unwrap(),
+        fs::read_to_string(v2.join(".plugin-files")).unwrap()
+    );
+}
+
+#[test]
+fn the_same_plugin_from_another_marketplace_is_linked_not_written() {
+    let env = Env::new();
+    let a = env.fx.join("a");
+    fixture(&a, "a", "1.0.0", 20);
+    let b = env.fx.join("b");
+    fixture(&b, "b", "1.0.0", 20);
+    add(&env, &a);
+    add(&env, &b);
+    env.run(&["install", "p@a"]).ok();
+    env.run(&["install", "p@b"]).ok();
+    let (va, vb) = (
+        version_dir(&env, "a", "1.0.0"),
+        version_dir(&env, "b", "1.0.0"),
+    );
+    common::assert_sealed(&vb);
+    for f in ["commands/c3.md", "bin/run.sh", ".claude-plugin/plugin.json"] {
+        assert_eq!(
+            links(&vb.join(f)),
+            3,
+            "{f}: a's folder, b's folder and the store"
+        );
+    }
+    // The same tree but for the marker, which names its marketplace.
+    let unmarked = |dir: &Path| -> Vec<String> {
+        (content(dir).into_iter())
+            .filter(|l| !l.contains(".plugin-ok"))
+            .collect()
+    };
+    assert_eq!(unmarked(&va), unmarked(&vb));
+    assert_eq!(objects(&env).len(), 23);
+}
+
+#[test]
+fn an_unknown_link_mode_is_refused_and_changes_nothing() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    fixture(&m, "m", "1.0.0", 2);
+    add(&env, &m);
+    let before = tree_with_content(&env.home);
+    let r = common::run(
+        env.command(&["install", "p@m"])
+            .env("PLUGIN_LINK_MODE", "symlink"),
+    )
+    .fails();
+    assert_eq!(
+        r.stderr,
+        "✘ Failed to install plugin \"p@m\": PLUGIN_LINK_MODE is \"symlink\", which is no link mode; use hardlink, clone or copy\n"
+    );
+    let after: Vec<String> = tree_with_content(&env.home)
+        .into_iter()
+        .filter(|l| !l.contains(".plugin-cache.lock") && !l.ends_with(" .claude/plugins/cache/"))
+        .collect();
+    assert_eq!(after, before);
+}
+
+#[test]
+fn an_installed_file_edited_in_place_is_found_and_never_linked_again() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    fixture(&m, "m", "1.0.0", 5);
+    add(&env, &m);
+    env.run(&["install", "p@m"]).ok();
+    let r = env.run(&["cache", "verify"]).ok();
+    assert!(
+        r.stdout.contains("✔ content store: 8 objects intact"),
+        "{}",
+        r.stdout
+    );
+
+    // Someone edits the installed copy in place: with hard links that is the store object too.
+    let v1 = version_dir(&env, "m", "1.0.0");
+    let edited = v1.join("commands/c1.md");
+    fs::write(&edited, "# edited in place\n").unwrap();
+    let r = env.run(&["cache", "verify", "--json"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    let v: Value = r.json();
+    assert_eq!(v["plugins"][0]["status"], "modified");
+    assert_eq!(v["plugins"][0]["modified"], json!(["commands/c1.md"]));
+    assert_eq!(v["store"]["objects"], 8);
+    assert_eq!(v["store"]["damaged"][0]["problem"], "content-differs");
+    assert_eq!(v["store"]["repaired"], false);
+    let damaged = PathBuf::from(v["store"]["damaged"][0]["path"].as_str().unwrap());
+
+    // --repair takes the damaged object out of the store (the edited folder stays modified).
+    let r = env.run(&["cache", "verify", "--repair"]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Taken out of the store: 1 of 8 objects."),
+        "{}",
+        r.stdout
+    );
+    assert!(!damaged.exists());
+
+    // Another marketplace with the same plugin gets intact files, and the store its object back.
+    let b = env.fx.join("b");
+    fixture(&b, "b", "1.0.0", 5);
+    add(&env, &b);
+    env.run(&["install", "p@b"]).ok();
+    let vb = version_dir(&env, "b", "1.0.0");
+    common::assert_sealed(&vb);
+    assert_eq!(fs::read_to_string(&damaged).unwrap(), "# command 1\n");
+
+    // Without --repair: an edited object is never linked; the next copy takes its name.
+    let other = v1.join("commands/c2.md");
+    fs::write(&other, "# edited too\n").unwrap();
+    let c = env.fx.join("c");
+    fixture(&c, "c", "1.0.0", 5);
+    add(&env, &c);
+    env.run(&["install", "p@c"]).ok();
+    let vc = version_dir(&env, "c", "1.0.0");
+    common::assert_sealed(&vc);
+    assert_eq!(
+        fs::read_to_string(vc.join("commands/c2.md")).unwrap(),
+        "# command 2\n"
+    );
+
+    // The edit reached every folder sharing that file (the trade-off of hard links): b's too.
+    let r = env.run(&["cache", "verify", "p@b"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("modified: commands/c2.md"),
+        "{}",
+        r.stderr
+    );
+
+    // `update --force` writes the edited folders again, from the store's intact objects.
+    env.run(&["update", "p@m", "--force"]).ok();
+    env.run(&["update", "p@b", "--force"]).ok();
+    common::assert_sealed(&v1);
+    common::assert_sealed(&vb);
+    assert_eq!(
+        fs::read_to_string(v1.join("commands/c1.md")).unwrap(),
+        "# command 1\n"
+    );
+    env.run(&["cache", "verify"]).ok();
+}
+
+#[test]
+fn prune_removes_the_objects_no_version_uses_and_counts_their_bytes() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    fixture(&m, "m", "1.0.0", 3);
+    add(&env, &m);
+    env.run(&["install", "p@m"]).ok();
+    env.run(&["uninstall", "p@m"]).ok();
+    let before = tree_with_content(&env.home);
+    let object_bytes: u64 = objects(&env)
+        .iter()
+        .map(|o| fs::metadata(o).unwrap().len())
+        .sum();
+    let r = env
+        .run(&[
+            "cache",
+            "prune",
+            "--keep",
+            "0",
+            "--older-than",
+            "0",
+            "--dry-run",
+            "--json",
+        ])
+        .ok();
+    let v: Value = r.json();
+    assert_eq!(v["storeObjects"], 6);
+    assert_eq!(v["storeBytes"], object_bytes);
+    assert_eq!(
+        tree_with_content(&env.home),
+        before,
+        "a dry run changes nothing"
+    );
+
+    let r = env
+        .run(&["cache", "prune", "--keep", "0", "--older-than", "0"])
+        .ok();
+    assert!(
+        r.stdout
+            .contains("removed 6 store objects no version folder uses ("),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("Removed 1 folder and 6 store objects, "),
+        "{}",
+        r.stdout
+    );
+    assert!(objects(&env).is_empty());
+    assert!(!version_dir(&env, "m", "1.0.0").exists());
+}
+
+#[test]
+fn prune_keeps_objects_an_installed_version_uses() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    fixture(&m, "m", "1.0.0", 3);
+    add(&env, &m);
+    env.run(&["install", "p@m"]).ok();
+    set_version(&m, "2.0.0");
+    write(&m.join("p/commands/c1.md"), "# changed\n");
+    env.run(&["update", "p@m"]).ok();
+    // 1.0.0 is an orphan now; its own files (old c1.md, old plugin.json) are the only objects
+    // that go with it.
+    let r = env
+        .run(&[
+            "cache",
+            "prune",
+            "--keep",
+            "0",
+            "--older-than",
+            "0",
+            "--json",
+        ])
+        .ok();
+    let v: Value = r.json();
+    assert_eq!(v["storeObjects"], 2, "{v}");
+    common::assert_sealed(&version_dir(&env, "m", "2.0.0"));
+    assert_eq!(objects(&env).len(), 6);
+    env.run(&["cache", "verify"]).ok();
+}
+
+#[test]
+fn cache_dir_usage_counts_shared_files_once() {
+    let env = Env::new();
+    let a = env.fx.join("a");
+    fixture(&a, "a", "1.0.0", 10);
+    let b = env.fx.join("b");
+    fixture(&b, "b", "1.0.0", 10);
+    add(&env, &a);
+    add(&env, &b);
+    env.run(&["install", "p@a"]).ok();
+    env.run(&["install", "p@b"]).ok();
+    let r = env.run(&["cache", "dir", "--usage"]).ok();
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines[0], env.plugins().join("cache").to_str().unwrap());
+    assert!(
+        lines[1].starts_with("2 version folders, 30 files, "),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        lines[1].ends_with("(26 of the files are shared through the content store, hardlink)"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Installs of the same content from four marketplaces at once: all succeed, every folder is
+/// complete, and the store holds each file once.
+#[test]
+fn parallel_installs_share_objects() {
+    let env = Env::new();
+    let names = ["a", "b", "c", "d"];
+    for n in names {
+        let dir = env.fx.join(n);
+        fixture(&dir, n, "1.0.0", 50);
+        add(&env, &dir);
+    }
+    let children: Vec<_> = names
+        .iter()
+        .map(|n| {
+            env.command(&["install", &format!("p@{n}")])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for n in names {
+        common::assert_sealed(&version_dir(&env, n, "1.0.0"));
+    }
+    assert_eq!(objects(&env).len(), 53);
+    env.run(&["cache", "verify"]).ok();
+}
