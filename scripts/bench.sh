@@ -46,6 +46,18 @@
 #        written), after the first digest: every run shares one XDG_CACHE_HOME ($W/xdg-f) whose
 #        stat-v1 file remembers the source files' hashes by stat data (written by an untimed
 #        no-op install in run 0's setup), so only stat calls remain (RUNS runs)
+# CONTENT STORE (RUNS runs): folder marketplace mZ, plugin s2k = plugin.json + 20 dirs x 100
+# files of 4 KiB (8 MB), dated an hour back; each run copies mZ (cp -a) into its own dir with its own
+# XDG_CACHE_HOME:
+#   (z1) `plugin update s2k@mZ --no-refresh`   a new version (1.0.0 installed untimed, then the
+#        manifest says 2.0.0 and one file changed): unchanged files are links to store objects
+#   (z2) `plugin update s2k@mZ --force`        the installed version written again (every file a
+#        link: what a re-install, another scope's or another marketplace's copy costs)
+#   (z0) `cp -al <s2k> <dest>`                 reference for (z1), (z2): a tree of hard links
+#   (z3) `plugin install s2k@mZ`               first install (files written, then adopted by the
+#        store) vs (z4) `cp -rL <s2k> <dest> && sync` (we flush before publishing; cp does not)
+#   (z5) bytes on disk after 10 successive versions, 1% of the files (20) changed in each
+#        (`du -sk` of cache and store, hard links counted once) vs one copy of s2k
 # SYNC (settings-driven installs; BENCH_GIT_RUNS runs): folder marketplace mS lists 50 plugins
 # s01..s50 as git-subdir entries of 5 repos sr1..sr5 (10 plugin folders each); the run's user
 # settings declare mS in extraKnownMarketplaces and enable all 50 (managed settings: an empty
@@ -223,6 +235,14 @@ for i in 1 2 3 4; do
   e="$e{\"name\":\"c$i\",\"source\":\"./c$i\"},"
 done
 mkt "$FX/mC" "{\"name\":\"mC\",\"owner\":{\"name\":\"x\"},\"plugins\":[${e%,}]}"
+# mZ/s2k: 2,000 files of 4 KiB, dated an hour back (the stat cache remembers only older files).
+mkdir -p "$FX/mZ/s2k"
+pjson "$FX/mZ/s2k" s2k
+head -c $((2000 * 4096)) /dev/urandom | split -b 4096 -a 4 -d - "$FX/mZ/s2k/f"
+for d in $(seq -w 1 20); do mkdir -p "$FX/mZ/s2k/d$d"; done
+i=0; for f in "$FX"/mZ/s2k/f*; do mv "$f" "$FX/mZ/s2k/d$(printf %02d $((i % 20 + 1)))/$(basename "$f").md"; i=$((i + 1)); done
+mkt "$FX/mZ" '{"name":"mZ","owner":{"name":"x"},"plugins":[{"name":"s2k","source":"./s2k"}]}'
+find "$FX/mZ" -exec touch -h -d '1 hour ago' {} +
 F2K=$FX/mT/files2000
 n=$(find "$F2K" -type f | wc -l); [ "$n" -eq 2001 ] || die "fixture files2000 has $n files, expected 2001"
 
@@ -475,6 +495,28 @@ cmd_cca() { cc install tiny@mT; }
 prep_ccb() { fresh ccb "$1" && cc marketplace add "$FX/mT"; }
 cmd_ccb() { cc install files2000@mT; }
 
+# Store rows. zfresh NAME i: a fresh run dir with its own copy of mZ ($D/mZ, dates kept), config
+# dir $D/cfg and XDG_CACHE_HOME $D/xdg; zours runs ours there.
+zfresh() { fresh "$1" "$2" && cp -a "$FX/mZ" "$D/mZ" && mkdir -p "$D/cfg" "$D/xdg"; }
+zours() { CLAUDE_CONFIG_DIR=$D/cfg XDG_CACHE_HOME=$D/xdg HOME=$W/home "$BIN" "$@"; }
+# zversion V N: s2k says version V, and N of its files (every 100th from file N*7) change.
+zversion() {
+  printf '{\n  "name": "s2k",\n  "version": "%s"\n}\n' "$1" > "$D/mZ/s2k/.claude-plugin/plugin.json"
+  local f; for f in $(find "$D/mZ/s2k" -name '*.md' | sort | awk -v n="$2" -v s="$1" 'NR % 100 == (s * 7) % 100 && n-- > 0'); do
+    echo "changed in $1" >> "$f"
+  done
+}
+prep_z1() { zfresh z1 "$1" && zours marketplace add "$D/mZ" && zours install s2k@mZ && zversion 2.0.0 1; }
+cmd_z1() { zours update s2k@mZ --no-refresh; }
+prep_z2() { zfresh z2 "$1" && zours marketplace add "$D/mZ" && zours install s2k@mZ; }
+cmd_z2() { zours update s2k@mZ --force --no-refresh; }
+prep_z0() { fresh z0 "$1"; }
+cmd_z0() { cp -al "$FX/mZ/s2k" "$D/s2k"; }
+prep_z3() { zfresh z3 "$1" && zours marketplace add "$D/mZ"; }
+cmd_z3() { zours install s2k@mZ; }
+prep_z4() { fresh z4 "$1"; }
+cmd_z4() { cp -rL "$FX/mZ/s2k" "$D/s2k" && sync; }
+
 # Git rows. gfresh NAME i: like fresh, then D = <run dir>/cfg (config dir, or HOME for Claude
 # Code) and XC = <run dir>/xdg (XDG_CACHE_HOME: the git cache starts empty), both new and empty.
 gfresh() { fresh "$1" "$2" && XC=$D/xdg && D=$D/cfg && mkdir -p "$D" "$XC"; }
@@ -635,6 +677,28 @@ noop_check() {
 }
 step "(u3) no-op update of a folder plugin vs cp -r, interleaved"; measure "$RUNS" u3 u3c
 noop_check u3 $((RUNS + 1)) ours update files2000@mT
+step "(z0)-(z4) the content store, interleaved"; measure "$RUNS" z1 z2 z0 z3 z4
+# (z1) must have made 2.0.0 with its unchanged files shared (the last run's dir is kept).
+if [ -z "${ERR[z1]:-}" ]; then
+  f=$(find "$W/z1-run-$RUNS/cfg/plugins/cache/mZ/s2k/2.0.0" -name '*.md' -links +1 2> /dev/null | wc -l)
+  [ "$f" -ge 1990 ] || ERR[z1]="2.0.0 shares only $f files with the store (expected >= 1990)"
+fi
+# (z5): 10 versions, 20 files changed in each; du counts a file with several names once.
+Z5=""
+if zfresh z5 1 > /dev/null 2>&1 && zours marketplace add "$D/mZ" > /dev/null 2>&1 && zours install s2k@mZ > /dev/null 2>&1; then
+  for v in 2 3 4 5 6 7 8 9 10; do
+    zversion "$v.0.0" 20 && zours update s2k@mZ --no-refresh > /dev/null 2>&1 || { Z5=ERROR; break; }
+  done
+  n=$(find "$D/cfg/plugins/cache/mZ/s2k" -mindepth 1 -maxdepth 1 -type d | wc -l)
+  [ "$n" -eq 10 ] || Z5=ERROR
+  if [ -z "$Z5" ]; then
+    ZK=$(du -sk "$D/cfg/plugins/cache" "$D/cfg/plugins/store-v1" | awk '{ s += $1 } END { print s }')
+    Z1K=$(du -sk "$FX/mZ/s2k" | awk '{ print $1 }')
+    Z5=$(awk -v a="$ZK" -v b="$Z1K" 'BEGIN { printf "%.2f", a / b }')
+  fi
+else
+  Z5=ERROR
+fi
 step "(r1) no-op reinstall of a folder plugin (remembered stat data)"; measure "$RUNS" r1
 if [ -z "${ERR[r1]:-}" ]; then
   out=$(prep_r1 $((RUNS + 1)) > /dev/null 2>&1 < /dev/null && fours install files2000@mT 2>&1 < /dev/null) || true
@@ -841,6 +905,17 @@ if [ -n "$CC" ]; then
 fi
 row "(u3) no-op update files2000@mT"    u3 "cp -r" u3c info  ""
 row "(r1) no-op reinstall files2000@mT" r1 "" ""     ms    10
+row "(z1) new version, 1 of 2000 changed"  z1 "(z0) cp -al" z0 ratio 1.2
+row "(z2) same version written again"      z2 "(z0) cp -al" z0 ratio 1.2
+row "(z3) first install s2k@mZ (8 MB)"     z3 "(z4) cp+sync" z4 ratio 1.0
+if [ "$Z5" = ERROR ]; then
+  printf "$FMT" "(z5) 10 versions on disk" ERROR "" "1 copy" - - "<= 1.3x 1 copy" MISS
+  MISSED+=("(z5) 10 versions on disk: the updates failed")
+else
+  r=$(awk -v z="$Z5" 'BEGIN { exit !(z <= 1.3) }' && echo PASS || echo MISS)
+  printf "$FMT" "(z5) 10 versions on disk (KiB)" "$ZK" "" "1 copy" "$Z1K" "${Z5}x" "<= 1.3x 1 copy" "$r"
+  [ "$r" = PASS ] || MISSED+=("(z5) 10 versions on disk: ${Z5}x one copy, goal <= 1.3x")
+fi
 if ((GIT_ON)); then
   row "(g1) install files2000@mG (git, cold)" g1 "(g3) git clone" g3a ratio 1.0
   row "(g2) install big50@mG (git, cold)"     g2 "(g3) git clone" g3b ratio 1.0

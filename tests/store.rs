@@ -441,3 +441,72 @@ fn parallel_installs_share_objects() {
     assert_eq!(objects(&env).len(), 53);
     env.run(&["cache", "verify"]).ok();
 }
+
+/// A new commit of a git plugin: the blobs it shares with the installed commit are linked from
+/// the store (the database's blob memo names them), not inflated and written again.
+#[cfg(unix)]
+#[test]
+fn a_new_git_commit_links_the_blobs_it_shares() {
+    use common::githttp::{GitServer, WorkRepo};
+    let env = Env::new();
+    let srv = env.fx.join("srv");
+    let work = WorkRepo::init(&env.fx.join("work/gp"));
+    work.write(".claude-plugin/plugin.json", r#"{"name":"gp"}"#);
+    for i in 0..30 {
+        work.write(&format!("commands/c{i}.md"), &format!("# {i}\n"));
+    }
+    work.write("bin/run.sh", "#!/bin/sh\n");
+    work.chmod("bin/run.sh", 0o755);
+    let c1 = work.commit("c1");
+    work.publish(&srv.join("gp.git"));
+    let server = GitServer::start(&srv);
+    let m = env.fx.join("mg");
+    marketplace(
+        &m,
+        "mg",
+        &json!([{"name": "gp", "source": {"source": "url", "url": server.url("gp.git")}}])
+            .to_string(),
+    );
+    add(&env, &m);
+    env.run(&["install", "gp@mg"]).ok();
+    let old = join(&env.plugins(), &format!("cache/mg/gp/{}", &c1[..12]));
+    common::assert_sealed(&old);
+    assert_eq!(links(&old.join("commands/c0.md")), 2);
+    let memo: Vec<PathBuf> = fs::read_dir(store(&env).join("git-blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(memo.len(), 1, "one memo per git database");
+    assert_eq!(
+        fs::read_to_string(&memo[0]).unwrap().lines().count(),
+        1 + 32
+    );
+
+    work.write("commands/c5.md", "# changed\n");
+    let c2 = work.commit("c2");
+    work.publish(&srv.join("gp.git"));
+    env.run(&["update", "gp@mg"]).ok();
+    let new = join(&env.plugins(), &format!("cache/mg/gp/{}", &c2[..12]));
+    common::assert_sealed(&new);
+    assert_eq!(
+        identity(&old.join("commands/c0.md")),
+        identity(&new.join("commands/c0.md"))
+    );
+    assert_eq!(
+        identity(&old.join("bin/run.sh")),
+        identity(&new.join("bin/run.sh"))
+    );
+    assert_eq!(common::mode(&new.join("bin/run.sh")), 0o755);
+    assert_ne!(
+        identity(&old.join("commands/c5.md")),
+        identity(&new.join("commands/c5.md"))
+    );
+    assert_eq!(
+        fs::read_to_string(new.join("commands/c5.md")).unwrap(),
+        "# changed\n"
+    );
+    assert_eq!(
+        fs::read_to_string(&memo[0]).unwrap().lines().count(),
+        1 + 33
+    );
+}

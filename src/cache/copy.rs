@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use super::listing::{Entry, TreeListing, escape_path};
 use super::statcache::{FileStat, StatCache};
-use super::store::Store;
+use super::store::{LinkMode, OBJECT_MTIME, Store};
 use super::tree::{
     CopyReport, SkipReason, Skipped, excluded_name, link_copied_note, links_refused,
 };
@@ -181,6 +181,11 @@ fn copy_planned_with(
         }
     }
     let umask = crate::platform::umask();
+    // A file the store will adopt gets the objects' date now, through the open file, rather
+    // than by opening it again then.
+    let stamp = reuse
+        .filter(|(store, _)| store.mode() != LinkMode::Copy)
+        .map(|_| std::time::SystemTime::UNIX_EPOCH + OBJECT_MTIME);
     let copied = crate::parallel::map(
         &files,
         crate::parallel::disk_threads(),
@@ -199,7 +204,7 @@ fn copy_planned_with(
                     return Ok((stat.size, Entry::File { mode, sha256 }));
                 }
             }
-            copy_file(src, stat, &to, umask).at("copy", src)
+            copy_file(src, stat, &to, umask, stamp).at("copy", src)
         },
     );
     for ((rel, _, _), c) in files.iter().zip(copied) {
@@ -338,8 +343,15 @@ pub(crate) fn open_listed(src: &Path, listed: &FileStat) -> io::Result<(fs::File
     Ok((file, now))
 }
 
-/// Copy one file into a new file with the same mode; returns its size and listing entry.
-fn copy_file(src: &Path, listed: &FileStat, dst: &Path, umask: u32) -> io::Result<(u64, Entry)> {
+/// Copy one file into a new file with the same mode (and modification time `stamp`, when
+/// given); returns its size and listing entry.
+fn copy_file(
+    src: &Path,
+    listed: &FileStat,
+    dst: &Path,
+    umask: u32,
+    stamp: Option<std::time::SystemTime>,
+) -> io::Result<(u64, Entry)> {
     use std::io::{Read, Write};
     let (mut from, stat) = open_listed(src, listed)?;
     let mode = stat.permissions();
@@ -359,6 +371,9 @@ fn copy_file(src: &Path, listed: &FileStat, dst: &Path, umask: u32) -> io::Resul
         hasher.update(&buf[..n]);
         to.write_all(&buf[..n])?;
         copied += n as u64;
+    }
+    if let Some(t) = stamp {
+        to.set_modified(t)?;
     }
     let entry = Entry::File {
         mode,

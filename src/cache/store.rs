@@ -6,6 +6,7 @@
 //! <plugins-root>/store-v1/
 //! ├── link-mode                 how this filesystem shares files: hardlink, clone or copy
 //! ├── tmp/                      objects being made (clone mode), the link probe
+//! ├── git-blobs/<16 hex>         per git database: what its blobs hold ([`BlobMemo`])
 //! └── <2 hex>/<sha256>-<mode>   an object: a file with these bytes and permission bits (octal)
 //! ```
 //!
@@ -26,13 +27,15 @@
 //! version folder: `cache prune` removes it, holding the cache lock exclusively (installs hold
 //! it shared from staging to publish, so nothing links an object meanwhile).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
 
 use super::listing::TreeListing;
 use crate::fsutil::{IoContext, IoError, random_hex};
@@ -40,6 +43,7 @@ use crate::fsutil::{IoContext, IoError, random_hex};
 pub const STORE_DIR: &str = "store-v1";
 const MODE_FILE: &str = "link-mode";
 const TMP_DIR: &str = "tmp";
+const BLOB_MEMO_DIR: &str = "git-blobs";
 
 /// The modification time of every object (2000-01-01T00:00:00Z): not the epoch, which zip
 /// tools refuse.
@@ -264,74 +268,61 @@ impl Store {
     /// Whether the object for `file` was made from it.
     fn adopt_file(&self, file: &Path, sha256: &str, mode: u32) -> io::Result<bool> {
         let object = self.object_path(sha256, mode);
-        let (links, _) = crate::platform::links_and_blocks(file)?;
+        let meta = fs::symlink_metadata(file)?;
+        let (links, _) = crate::platform::links_in(file, &meta)?;
         if links > 1 {
             // Made from the store (or linked by its unpacker): nothing to add.
             return Ok(false);
         }
-        if let Some(parent) = object.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        let existing = fs::symlink_metadata(&object).ok();
-        let size = fs::symlink_metadata(file)?.len();
-        let intact = existing
-            .as_ref()
-            .is_some_and(|m| m.is_file() && m.len() == size && is_pristine(m));
+        let intact = |object: &Path| {
+            fs::symlink_metadata(object)
+                .is_ok_and(|m| m.is_file() && m.len() == meta.len() && is_pristine(&m))
+        };
         match self.mode() {
-            LinkMode::Hardlink if intact => {
-                // The store has it: this file becomes a link to it (one copy on disk).
-                let tmp = sibling_temp(file);
-                match fs::hard_link(&object, &tmp) {
-                    Ok(()) => {
-                        crate::fsutil::rename(&tmp, file).inspect_err(|_| {
-                            let _ = fs::remove_file(&tmp);
-                        })?;
-                        Ok(false)
-                    }
-                    Err(e) => {
-                        self.note_failure(&e);
-                        Ok(false)
-                    }
-                }
-            }
             LinkMode::Hardlink => {
-                if set_object_mtime(file).is_err() {
+                // Writers that know of the store date their files already (see `copy`).
+                if !is_pristine(&meta) && set_object_mtime(file).is_err() {
                     // Not ours to change (a read-only file on Windows): left out of the store.
                     return Ok(false);
                 }
-                if existing.is_some() {
-                    // Edited in place or damaged: this file takes its name (versions linked to
-                    // the old one keep it; `cache verify` names them).
-                    let tmp = self.dir.join(TMP_DIR).join(random_hex(12));
-                    fs::create_dir_all(self.dir.join(TMP_DIR))?;
-                    fs::hard_link(file, &tmp)?;
-                    crate::fsutil::rename(&tmp, &object)?;
+                // The common case first: a file the store does not have yet becomes its object.
+                match link_making_parent(file, &object) {
+                    Ok(()) => return Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                    Err(e) => {
+                        self.note_failure(&e);
+                        return Ok(false);
+                    }
+                }
+                if intact(&object) {
+                    // The store has it: this file becomes a link to it (one copy on disk).
+                    let tmp = sibling_temp(file);
+                    match fs::hard_link(&object, &tmp) {
+                        Ok(()) => crate::fsutil::rename(&tmp, file).inspect_err(|_| {
+                            let _ = fs::remove_file(&tmp);
+                        })?,
+                        Err(e) => self.note_failure(&e),
+                    }
                     return Ok(false);
                 }
-                match fs::hard_link(file, &object) {
-                    Ok(()) => Ok(true),
-                    // Another install added it meanwhile: the same bytes either way.
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
-                    Err(e) => {
-                        self.note_failure(&e);
-                        Ok(false)
-                    }
-                }
+                // Edited in place or damaged: this file takes its name (versions linked to the
+                // old one keep it; `cache verify` names them).
+                let tmp = self.temp_name()?;
+                fs::hard_link(file, &tmp)?;
+                crate::fsutil::rename(&tmp, &object)?;
+                Ok(false)
             }
-            LinkMode::Clone if intact => {
+            LinkMode::Clone if intact(&object) => {
                 let tmp = sibling_temp(file);
                 match crate::platform::clone_file(&object, &tmp, mode) {
-                    Ok(()) => crate::fsutil::rename(&tmp, file).map(|()| false),
-                    Err(e) => {
-                        self.note_failure(&e);
-                        Ok(false)
-                    }
+                    Ok(()) => crate::fsutil::rename(&tmp, file)?,
+                    Err(e) => self.note_failure(&e),
                 }
+                Ok(false)
             }
             LinkMode::Clone => {
-                let tmp_dir = self.dir.join(TMP_DIR);
-                fs::create_dir_all(&tmp_dir)?;
-                let tmp = tmp_dir.join(random_hex(12));
+                let existed = fs::symlink_metadata(&object).is_ok();
+                let tmp = self.temp_name()?;
                 if let Err(e) = crate::platform::clone_file(file, &tmp, mode) {
                     self.note_failure(&e);
                     return Ok(false);
@@ -340,15 +331,25 @@ impl Store {
                     let _ = fs::remove_file(&tmp);
                     return Ok(false);
                 }
+                if let Some(parent) = object.parent() {
+                    fs::create_dir_all(parent)?;
+                }
                 // A name is given whole, or the damaged object it replaces is.
                 let named = crate::fsutil::rename(&tmp, &object);
                 if named.is_err() {
                     let _ = fs::remove_file(&tmp);
                 }
-                named.map(|()| existing.is_none())
+                named.map(|()| !existed)
             }
             LinkMode::Copy => Ok(false),
         }
+    }
+
+    /// A free name in the store's `tmp/`.
+    fn temp_name(&self) -> io::Result<PathBuf> {
+        let tmp_dir = self.dir.join(TMP_DIR);
+        fs::create_dir_all(&tmp_dir)?;
+        Ok(tmp_dir.join(random_hex(12)))
     }
 
     /// A link or clone failed in a way that says this filesystem cannot do it at all (another
@@ -413,9 +414,89 @@ impl Store {
         }
     }
 
+    /// The blob memo of the git database at `git_dir` (empty when the store is not used).
+    pub fn blob_memo(&self, git_dir: &Path) -> Option<BlobMemo> {
+        if self.mode() == LinkMode::Copy {
+            return None;
+        }
+        let key = hex::encode(&Sha256::digest(git_dir.as_os_str().as_encoded_bytes())[..8]);
+        let file = self.dir.join(BLOB_MEMO_DIR).join(key);
+        let text = crate::fsutil::read_regular_text(&file, crate::fsutil::JSON_FILE_LIMIT)
+            .ok()
+            .filter(|t| t.lines().next() == Some(BLOB_MEMO_HEADER))
+            .unwrap_or_default();
+        let known = (text.lines().skip(1))
+            .filter_map(|line| {
+                let mut f = line.split(' ');
+                let (oid, sha, size) = (f.next()?, f.next()?, f.next()?.parse().ok()?);
+                let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+                // SHA-1 or SHA-256 repositories.
+                let oid_ok = matches!(oid.len(), 40 | 64) && hex(oid);
+                (oid_ok && sha.len() == 64 && hex(sha))
+                    .then(|| (oid.to_string(), (sha.to_string(), size)))
+            })
+            .collect();
+        Some(BlobMemo {
+            file,
+            known,
+            added: Mutex::new(Vec::new()),
+        })
+    }
+
     /// Leftovers of interrupted object writes and probes.
     pub fn temporaries(&self) -> Vec<PathBuf> {
         sorted_entries(&self.dir.join(TMP_DIR))
+    }
+}
+
+/// What the blobs of one git database were found to hold when they were written: sha256 and
+/// size by blob id, so that a blob met again (the unchanged files of a new commit) is linked
+/// from the store without being inflated or hashed. One file per database in
+/// `store-v1/git-blobs/`: `plugin-blobs v1`, then `<blob id> <sha256> <size>` lines. Only a
+/// time saver: a lost or damaged file means files are written again.
+#[derive(Debug)]
+pub struct BlobMemo {
+    file: PathBuf,
+    known: HashMap<String, (String, u64)>,
+    added: Mutex<Vec<(String, String, u64)>>,
+}
+
+const BLOB_MEMO_HEADER: &str = "plugin-blobs v1";
+
+impl BlobMemo {
+    /// The sha256 and size of blob `oid` (hex), when written before.
+    pub fn get(&self, oid: &str) -> Option<(&str, u64)> {
+        self.known.get(oid).map(|(sha, size)| (sha.as_str(), *size))
+    }
+
+    /// Remember what blob `oid` holds.
+    pub fn add(&self, oid: String, sha256: String, size: u64) {
+        if let Ok(mut added) = self.added.lock() {
+            added.push((oid, sha256, size));
+        }
+    }
+
+    /// Write what was added (a failure only costs time later).
+    pub fn save(self) {
+        let added = self.added.into_inner().unwrap_or_default();
+        if added.is_empty() {
+            return;
+        }
+        let mut all: Vec<(String, (String, u64))> = self.known.into_iter().collect();
+        all.extend(added.into_iter().map(|(o, s, n)| (o, (s, n))));
+        all.sort();
+        all.dedup_by(|a, b| a.0 == b.0);
+        let mut out = String::with_capacity(all.len() * 120);
+        out.push_str(BLOB_MEMO_HEADER);
+        out.push('\n');
+        for (oid, (sha, size)) in all {
+            out.push_str(&format!("{oid} {sha} {size}\n"));
+        }
+        if let Some(parent) = self.file.parent()
+            && fs::create_dir_all(parent).is_ok()
+        {
+            let _ = crate::fsutil::write_atomic(&self.file, out.as_bytes());
+        }
     }
 }
 
@@ -466,7 +547,20 @@ fn object_key(sha256: &str, mode: u32) -> String {
     format!("{sha256}-{mode:o}")
 }
 
-fn is_pristine(meta: &fs::Metadata) -> bool {
+/// `link(2)`, making the object's shard folder when it is the first there.
+fn link_making_parent(file: &Path, object: &Path) -> io::Result<()> {
+    match fs::hard_link(file, object) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(parent) = object.parent() {
+                fs::create_dir_all(parent)?;
+            }
+            fs::hard_link(file, object)
+        }
+        other => other,
+    }
+}
+
+pub(crate) fn is_pristine(meta: &fs::Metadata) -> bool {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())

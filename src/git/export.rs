@@ -17,6 +17,7 @@ use gix::objs::tree::EntryKind;
 use sha2::{Digest, Sha256};
 
 use crate::cache::listing::{Entry, TreeListing};
+use crate::cache::store::{BlobMemo, OBJECT_MTIME, Store};
 use crate::cache::{
     CopyReport, SkipReason, Skipped, excluded_name, link_copied_note, links_refused,
 };
@@ -53,12 +54,14 @@ pub enum ExportError {
 }
 
 /// Export `subdir` (empty = the whole tree) of `commit` into the existing, empty folder `dst`.
+/// Blobs the content `store` holds (by the database's [`BlobMemo`]) are linked from it.
 pub fn export_tree(
     repo: &gix::Repository,
     commit: &str,
     subdir: &str,
     dst: &Path,
     submodules: Option<&Submodules>,
+    store: Option<&Store>,
 ) -> Result<CopyReport, ExportError> {
     let prefix: Vec<String> = subdir
         .split('/')
@@ -67,6 +70,7 @@ pub fn export_tree(
         .collect();
     let mut exporter = Exporter::new(repo, commit, prefix.clone())?;
     exporter.submodules = submodules;
+    exporter.store = store;
     let plugin_tree = match exporter.lookup(&prefix)? {
         Some((EntryKind::Tree, oid)) => oid,
         Some(_) => {
@@ -90,7 +94,11 @@ pub fn export_tree(
     };
     exporter.export_dir(&mut state, plugin_tree, &prefix, dst, Path::new(""), false)?;
     let mut report = state.report;
-    let (bytes, entries) = write_files(repo, commit, &state.files)?;
+    let memo = store.and_then(|s| Some((s, s.blob_memo(repo.git_dir())?)));
+    let (bytes, entries) = write_files(repo, commit, &state.files, memo.as_ref())?;
+    if let Some((_, memo)) = memo {
+        memo.save();
+    }
     for ((_, _, file), entry) in state.files.iter().zip(entries) {
         state
             .listing
@@ -104,31 +112,59 @@ pub fn export_tree(
 
 /// Write the collected files on a few threads (each with its own handle on the object store):
 /// decompressing blobs and creating files overlap well.
+/// A blob `memo` names is linked from the store when it has it (nothing inflated or hashed);
+/// what is written is remembered in the memo.
 fn write_files(
     repo: &gix::Repository,
     commit: &str,
     files: &[(gix::ObjectId, EntryKind, PathBuf)],
+    memo: Option<&(&Store, BlobMemo)>,
 ) -> Result<(u64, Vec<Entry>), ExportError> {
     let write_one = |repo: &gix::Repository,
                      (id, kind, dst): &(gix::ObjectId, EntryKind, PathBuf)| {
-        let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {
-            commit: commit.to_string(),
-            what: format!("the file for {}", dst.display()),
-            message: e.to_string(),
-        })?;
         let mode = if *kind == EntryKind::BlobExecutable {
             0o755
         } else {
             0o644
         };
+        let created = crate::platform::created_mode(mode);
+        let oid = id.to_string();
+        if let Some((store, memo)) = memo
+            && let Some((sha256, size)) = memo.get(&oid)
+            && store
+                .materialise(sha256, created, size, dst)
+                .at("link", dst)?
+        {
+            let sha256 = sha256.to_string();
+            return Ok((
+                size,
+                Entry::File {
+                    mode: created,
+                    sha256,
+                },
+            ));
+        }
+        let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {
+            commit: commit.to_string(),
+            what: format!("the file for {}", dst.display()),
+            message: e.to_string(),
+        })?;
         let mut f = crate::platform::create_new_file(dst, mode).at("create", dst)?;
         f.write_all(&blob.data).at("write", dst)?;
         // The bytes are in memory already: hashing them here spares the listing a second read.
+        let sha256 = hex::encode(Sha256::digest(&blob.data));
+        let size = blob.data.len() as u64;
+        if let Some((_, memo)) = memo {
+            // The store adopts it when sealed: dated as its objects are, through this handle.
+            f.set_modified(std::time::SystemTime::UNIX_EPOCH + OBJECT_MTIME)
+                .at("write", dst)?;
+            memo.add(oid, sha256.clone(), size);
+        }
         let entry = Entry::File {
-            mode: crate::platform::created_mode(mode),
-            sha256: hex::encode(Sha256::digest(&blob.data)),
+            mode: created,
+            sha256,
         };
-        Ok::<(u64, Entry), ExportError>((blob.data.len() as u64, entry))
+        Ok::<(u64, Entry), ExportError>((size, entry))
     };
     let threads = crate::parallel::disk_threads();
     let written: Vec<Result<(u64, Entry), ExportError>> = if threads == 1 || files.len() < 64 {
@@ -208,6 +244,7 @@ struct Exporter<'a> {
     prefix: Vec<String>,
     /// How to fetch submodules; `None` skips them with a warning.
     submodules: Option<&'a Submodules>,
+    store: Option<&'a Store>,
 }
 
 /// Where submodules come from: the superproject's URL (relative submodule URLs resolve from
@@ -315,6 +352,7 @@ impl<'a> Exporter<'a> {
             root,
             prefix,
             submodules: None,
+            store: None,
         })
     }
 
@@ -568,7 +606,7 @@ impl<'a> Exporter<'a> {
         };
         fs::create_dir(dst).at("create directory", dst)?;
         state.listing.insert(rel, Entry::Dir);
-        let report = export_tree(db.repo(), &sha, "", dst, Some(&nested))?;
+        let report = export_tree(db.repo(), &sha, "", dst, Some(&nested), self.store)?;
         if let Some(nested_listing) = report.listing {
             state.listing.insert_under(rel, nested_listing);
         }

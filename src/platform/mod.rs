@@ -49,7 +49,7 @@ compile_error!("no platform implementation for this operating system (src/platfo
 pub use imp::{
     Folder, MANAGED_SETTINGS_DIR, PERMISSIONS_COMMAND, SECRETS_IN_FILE, clone_file,
     create_new_file, created_mode, exchange, flush_tree, folder_link, is_link_loop, is_not_empty,
-    is_transient_sharing, keep_owner_and_mode, kill_shell, links_and_blocks, name_max,
+    is_transient_sharing, keep_owner_and_mode, kill_shell, links_and_blocks, links_in, name_max,
     open_nofollow, open_nonblocking, permissions, process_alive, scan_processes, set_permissions,
     shell, symlink, sync_dir, umask, user_dirs,
 };

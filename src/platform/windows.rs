@@ -335,6 +335,11 @@ pub fn clone_file(_src: &Path, _dst: &Path, _mode: u32) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
+/// [`links_and_blocks`] (Windows' metadata holds no link count: the file is opened).
+pub fn links_in(path: &Path, _meta: &fs::Metadata) -> io::Result<(u64, u64)> {
+    links_and_blocks(path)
+}
+
 /// How many names the file at `path` has (hard links), and its size in bytes (the size on disk
 /// of compressed or sparse files is not asked for).
 pub fn links_and_blocks(path: &Path) -> io::Result<(u64, u64)> {

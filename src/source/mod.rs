@@ -254,7 +254,14 @@ impl ResolvedPlugin {
                 repo,
                 commit,
                 subdir,
-            } => Ok(export_tree(&open_local(repo)?, commit, subdir, dst, None)?),
+            } => Ok(export_tree(
+                &open_local(repo)?,
+                commit,
+                subdir,
+                dst,
+                None,
+                Some(reuse.0),
+            )?),
             Fetched::Zip { path, prefix } => Ok(crate::registry::zipfile::extract(
                 path,
                 prefix,
@@ -281,6 +288,7 @@ impl ResolvedPlugin {
                     subdir,
                     dst,
                     Some(&submodules),
+                    Some(reuse.0),
                 )?)
             }
         }
