@@ -506,9 +506,11 @@ zversion() {
     echo "changed in $1" >> "$f"
   done
 }
-prep_z1() { zfresh z1 "$1" && zours marketplace add "$D/mZ" && zours install s2k@mZ && zversion 2.0.0 1; }
+# The copy's files changed status (ctime) just now: the stat cache remembers no file that changed
+# in the last 2 s (timestamps of racy writes), so the untimed install waits that long first.
+prep_z1() { zfresh z1 "$1" && sleep 2.1 && zours marketplace add "$D/mZ" && zours install s2k@mZ && zversion 2.0.0 1; }
 cmd_z1() { zours update s2k@mZ --no-refresh; }
-prep_z2() { zfresh z2 "$1" && zours marketplace add "$D/mZ" && zours install s2k@mZ; }
+prep_z2() { zfresh z2 "$1" && sleep 2.1 && zours marketplace add "$D/mZ" && zours install s2k@mZ; }
 cmd_z2() { zours update s2k@mZ --force --no-refresh; }
 prep_z0() { fresh z0 "$1"; }
 cmd_z0() { cp -al "$FX/mZ/s2k" "$D/s2k"; }
@@ -685,7 +687,7 @@ if [ -z "${ERR[z1]:-}" ]; then
 fi
 # (z5): 10 versions, 20 files changed in each; du counts a file with several names once.
 Z5=""
-if zfresh z5 1 > /dev/null 2>&1 && zours marketplace add "$D/mZ" > /dev/null 2>&1 && zours install s2k@mZ > /dev/null 2>&1; then
+if zfresh z5 1 > /dev/null 2>&1 && sleep 2.1 && zours marketplace add "$D/mZ" > /dev/null 2>&1 && zours install s2k@mZ > /dev/null 2>&1; then
   for v in 2 3 4 5 6 7 8 9 10; do
     zversion "$v.0.0" 20 && zours update s2k@mZ --no-refresh > /dev/null 2>&1 || { Z5=ERROR; break; }
   done

@@ -72,15 +72,13 @@ fn store(env: &Env) -> PathBuf {
     env.plugins().join("store-v1")
 }
 
-/// The store's objects (`<2 hex>/<sha256>-<mode>`).
+/// The store's objects (`objects/<sha256>-<mode>`).
 fn objects(env: &Env) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for shard in fs::read_dir(store(env)).into_iter().flatten() {
-        let shard = shard.unwrap().path();
-        if shard.is_dir() && shard.file_name().unwrap().len() == 2 {
-            out.extend(fs::read_dir(&shard).unwrap().map(|e| e.unwrap().path()));
-        }
-    }
+    let mut out: Vec<PathBuf> = fs::read_dir(store(env).join("objects"))
+        .into_iter()
+        .flatten()
+        .map(|e| e.unwrap().path())
+        .collect();
     out.sort();
     out
 }
@@ -153,7 +151,7 @@ fn a_new_version_links_its_unchanged_files_and_holds_what_a_copy_holds() {
     let plain = version_dir(&copy, "m", "2.0.0");
     assert_eq!(content(&plain), content(&v2));
     assert_eq!(links(&plain.join("commands/c0.md")), 1);
-    assert!(!store(&copy).join("00").exists() && objects(&copy).is_empty());
+    assert!(objects(&copy).is_empty());
     assert_eq!(
         fs::read_to_string(plain.join(".plugin-files")).unwrap(),
         fs::read_to_string(v2.join(".plugin-files")).unwrap()

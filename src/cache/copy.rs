@@ -201,15 +201,19 @@ fn copy_planned_with(
                     .at("link", &to)?
                 {
                     let sha256 = sha256.to_string();
-                    return Ok((stat.size, Entry::File { mode, sha256 }));
+                    return Ok((stat.size, Entry::File { mode, sha256 }, true));
                 }
             }
-            copy_file(src, stat, &to, umask, stamp).at("copy", src)
+            let (bytes, entry) = copy_file(src, stat, &to, umask, stamp).at("copy", src)?;
+            Ok((bytes, entry, false))
         },
     );
     for ((rel, _, _), c) in files.iter().zip(copied) {
-        let (bytes, entry) = c?;
+        let (bytes, entry, linked) = c?;
         report.bytes += bytes;
+        if linked {
+            report.from_store.insert(escape_path(rel));
+        }
         listing.insert(rel, entry);
     }
     report.files = files.len() as u64;

@@ -239,19 +239,27 @@ impl TreeListing {
     /// Regular files listed.
     /// The regular files listed, as paths under `root`, each with its mode and sha256 (names
     /// that cannot be spelled on this system are left out).
-    pub fn files_under(&self, root: &Path) -> Vec<(PathBuf, u32, &str)> {
-        (self.entries.iter())
-            .filter_map(|(path, entry)| match entry {
-                Entry::File { mode, sha256 } => {
-                    let rel = unescape(path)?;
-                    // Only names beneath `root`, whatever a listing says.
-                    let beneath =
-                        (rel.components()).all(|c| matches!(c, std::path::Component::Normal(_)));
-                    beneath.then(|| (root.join(rel), *mode, sha256.as_str()))
-                }
-                _ => None,
-            })
+    pub fn files_under<'a>(&'a self, root: &'a Path) -> Vec<(PathBuf, u32, &'a str)> {
+        self.keyed_files_under(root)
+            .map(|(_, path, mode, sha)| (path, mode, sha))
             .collect()
+    }
+
+    /// [`TreeListing::files_under`], each with its key (its path as listed).
+    pub fn keyed_files_under<'a>(
+        &'a self,
+        root: &'a Path,
+    ) -> impl Iterator<Item = (&'a str, PathBuf, u32, &'a str)> + 'a {
+        (self.entries.iter()).filter_map(|(key, entry)| match entry {
+            Entry::File { mode, sha256 } => {
+                let rel = unescape(key)?;
+                // Only names beneath `root`, whatever a listing says.
+                let beneath =
+                    (rel.components()).all(|c| matches!(c, std::path::Component::Normal(_)));
+                beneath.then(|| (key.as_str(), root.join(rel), *mode, sha256.as_str()))
+            }
+            _ => None,
+        })
     }
 
     /// The entry listed under `key` (a path as [`escape_path`] spells it).

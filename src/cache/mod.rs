@@ -229,6 +229,11 @@ impl Cache {
         Ok(removed)
     }
 
+    /// Whether one plugin's folder holds staging folders (live, or left by a dead process).
+    pub fn has_staging(&self, marketplace: &str, plugin: &str) -> bool {
+        !staging_in(&self.plugin_dir(marketplace, plugin)).is_empty()
+    }
+
     /// Remove the staging folders of one plugin (same locking rule as [`Cache::sweep_staging`]).
     pub fn sweep_plugin_staging(
         &self,
@@ -392,19 +397,20 @@ impl StagedPlugin {
     // Written in place, not through `write_atomic`: the staging folder is published whole by a
     // rename once flushed, and a killed write's temporary file must not be left inside it.
     #[allow(clippy::disallowed_methods)]
-    /// The files are added to `store` (see [`store::Store::adopt`]) before the flush.
+    /// The files are added to `store` (see [`store::Store::adopt`]; but those its set names,
+    /// made from it) before the flush.
     pub fn seal(
         &mut self,
         mut marker: Marker,
         listing: Option<TreeListing>,
-        store: Option<&store::Store>,
+        store: Option<(&store::Store, &std::collections::HashSet<String>)>,
     ) -> Result<String, CacheError> {
         let listing = match listing {
             Some(l) => l,
             None => TreeListing::of_folder(&self.dir)?,
         };
-        if let Some(store) = store {
-            self.new_objects = store.adopt(&self.dir, &listing)?;
+        if let Some((store, from_store)) = store {
+            self.new_objects = store.adopt(&self.dir, &listing, from_store)?;
         }
         let digest = listing.digest();
         let listing_path = self.dir.join(listing::LISTING);

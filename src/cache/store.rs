@@ -7,7 +7,7 @@
 //! ├── link-mode                 how this filesystem shares files: hardlink, clone or copy
 //! ├── tmp/                      objects being made (clone mode), the link probe
 //! ├── git-blobs/<16 hex>         per git database: what its blobs hold ([`BlobMemo`])
-//! └── <2 hex>/<sha256>-<mode>   an object: a file with these bytes and permission bits (octal)
+//! └── objects/<sha256>-<mode>   an object: a file with these bytes and permission bits (octal)
 //! ```
 //!
 //! A version folder stays a real folder of real files (what Claude Code reads is unchanged);
@@ -43,6 +43,9 @@ use crate::fsutil::{IoContext, IoError, random_hex};
 pub const STORE_DIR: &str = "store-v1";
 const MODE_FILE: &str = "link-mode";
 const TMP_DIR: &str = "tmp";
+/// One flat folder: the filesystems in question index large folders, and shard folders would
+/// cost a block each (256 of them would weigh more than a plugin's versions share).
+const OBJECTS_DIR: &str = "objects";
 const BLOB_MEMO_DIR: &str = "git-blobs";
 
 /// The modification time of every object (2000-01-01T00:00:00Z): not the epoch, which zip
@@ -190,8 +193,7 @@ impl Store {
     }
 
     pub fn object_path(&self, sha256: &str, mode: u32) -> PathBuf {
-        let shard = sha256.get(..2).unwrap_or("00");
-        self.dir.join(shard).join(object_key(sha256, mode))
+        self.dir.join(OBJECTS_DIR).join(object_key(sha256, mode))
     }
 
     /// Make `dst` (new) a file with the content `sha256` and permission bits `mode` from the
@@ -229,11 +231,20 @@ impl Store {
     /// The store only saves space and time: a file that cannot be added stays as written.
     /// Returns the objects it made (a staging folder that is not published takes them back,
     /// see [`Store::take_back`]).
-    pub fn adopt(&self, dir: &Path, listing: &TreeListing) -> Result<Vec<PathBuf>, IoError> {
+    /// `from_store`: the listing keys of files made from the store (left alone unlooked-at).
+    pub fn adopt(
+        &self,
+        dir: &Path,
+        listing: &TreeListing,
+        from_store: &HashSet<String>,
+    ) -> Result<Vec<PathBuf>, IoError> {
         if self.mode() == LinkMode::Copy {
             return Ok(Vec::new());
         }
-        let files = listing.files_under(dir);
+        let files: Vec<(PathBuf, u32, &str)> = (listing.keyed_files_under(dir))
+            .filter(|(key, ..)| !from_store.contains(*key))
+            .map(|(_, path, mode, sha)| (path, mode, sha))
+            .collect();
         let done = crate::parallel::map(
             &files,
             crate::parallel::disk_threads(),
@@ -257,9 +268,9 @@ impl Store {
         for object in objects {
             if crate::platform::links_and_blocks(object).is_ok_and(|(links, _)| links == 1) {
                 let _ = fs::remove_file(object);
-                if let Some(shard) = object.parent() {
-                    // Only when empty.
-                    let _ = fs::remove_dir(shard);
+                if let Some(objects) = object.parent() {
+                    // Only when empty (a first install that failed leaves no folder behind).
+                    let _ = fs::remove_dir(objects);
                 }
             }
         }
@@ -369,32 +380,26 @@ impl Store {
     /// Every object in the store, in name order.
     pub fn objects(&self) -> Vec<Object> {
         let mut out = Vec::new();
-        for shard in sorted_entries(&self.dir) {
-            let name = shard.file_name().map(|n| n.to_string_lossy().into_owned());
-            if !name.is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit())) {
+        for path in sorted_entries(&self.dir.join(OBJECTS_DIR)) {
+            let Some(key) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
                 continue;
-            }
-            for path in sorted_entries(&shard) {
-                let Some(key) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-                    continue;
-                };
-                let Some((sha, _)) = key.split_once('-') else {
-                    continue;
-                };
-                let Ok(meta) = fs::symlink_metadata(&path) else {
-                    continue;
-                };
-                let (links, disk) = crate::platform::links_and_blocks(&path).unwrap_or((1, 0));
-                out.push(Object {
-                    sha256: sha.to_string(),
-                    size: meta.len(),
-                    pristine: meta.is_file() && is_pristine(&meta),
-                    key,
-                    path,
-                    links,
-                    disk,
-                });
-            }
+            };
+            let Some((sha, _)) = key.split_once('-') else {
+                continue;
+            };
+            let Ok(meta) = fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let (links, disk) = crate::platform::links_in(&path, &meta).unwrap_or((1, 0));
+            out.push(Object {
+                sha256: sha.to_string(),
+                size: meta.len(),
+                pristine: meta.is_file() && is_pristine(&meta),
+                key,
+                path,
+                links,
+                disk,
+            });
         }
         out
     }
@@ -547,7 +552,7 @@ fn object_key(sha256: &str, mode: u32) -> String {
     format!("{sha256}-{mode:o}")
 }
 
-/// `link(2)`, making the object's shard folder when it is the first there.
+/// `link(2)`, making the objects folder when this is the first object.
 fn link_making_parent(file: &Path, object: &Path) -> io::Result<()> {
     match fs::hard_link(file, object) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => {

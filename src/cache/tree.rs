@@ -122,6 +122,8 @@ pub struct CopyReport {
     pub notes: Vec<String>,
     /// The written tree's listing, when the writer could build it on the way.
     pub listing: Option<TreeListing>,
+    /// The files (listing keys) the writer took from the content store: nothing to add there.
+    pub from_store: std::collections::HashSet<String>,
 }
 
 /// Whether creating a link failed because this system allows none here (Windows without

@@ -99,10 +99,14 @@ pub fn export_tree(
     if let Some((_, memo)) = memo {
         memo.save();
     }
-    for ((_, _, file), entry) in state.files.iter().zip(entries) {
-        state
-            .listing
-            .insert(file.strip_prefix(dst).unwrap_or(file), entry);
+    for ((_, _, file), (entry, linked)) in state.files.iter().zip(entries) {
+        let rel = file.strip_prefix(dst).unwrap_or(file);
+        if linked {
+            report
+                .from_store
+                .insert(crate::cache::listing::escape_path(rel));
+        }
+        state.listing.insert(rel, entry);
     }
     report.files += state.files.len() as u64;
     report.bytes += bytes;
@@ -119,7 +123,7 @@ fn write_files(
     commit: &str,
     files: &[(gix::ObjectId, EntryKind, PathBuf)],
     memo: Option<&(&Store, BlobMemo)>,
-) -> Result<(u64, Vec<Entry>), ExportError> {
+) -> Result<(u64, Vec<(Entry, bool)>), ExportError> {
     let write_one = |repo: &gix::Repository,
                      (id, kind, dst): &(gix::ObjectId, EntryKind, PathBuf)| {
         let mode = if *kind == EntryKind::BlobExecutable {
@@ -142,6 +146,7 @@ fn write_files(
                     mode: created,
                     sha256,
                 },
+                true,
             ));
         }
         let blob = repo.find_blob(*id).map_err(|e| ExportError::Object {
@@ -164,10 +169,11 @@ fn write_files(
             mode: created,
             sha256,
         };
-        Ok::<(u64, Entry), ExportError>((size, entry))
+        Ok::<(u64, Entry, bool), ExportError>((size, entry, false))
     };
     let threads = crate::parallel::disk_threads();
-    let written: Vec<Result<(u64, Entry), ExportError>> = if threads == 1 || files.len() < 64 {
+    let written: Vec<Result<(u64, Entry, bool), ExportError>> = if threads == 1 || files.len() < 64
+    {
         files.iter().map(|f| write_one(repo, f)).collect()
     } else {
         // Repository handles stay on their thread: each worker opens its own.
@@ -190,9 +196,9 @@ fn write_files(
     let mut bytes = 0;
     let mut entries = Vec::with_capacity(written.len());
     for w in written {
-        let (n, entry) = w?;
+        let (n, entry, linked) = w?;
         bytes += n;
-        entries.push(entry);
+        entries.push((entry, linked));
     }
     Ok((bytes, entries))
 }

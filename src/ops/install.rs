@@ -1011,7 +1011,7 @@ fn stage_with(
             digest: None,
         },
         listing,
-        Some(store),
+        Some((store, &copied.from_store)),
     )?;
     Ok((staged, copied, cache_lock))
 }

@@ -249,7 +249,7 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             )),
         };
         let pins = super::dependencies::pinning_ranges(&graph, &t.id);
-        match found.map(|m| update_one(ctx, t, m, req, pins)) {
+        match found.map(|m| update_one(ctx, t, (m, &installed), req, pins)) {
             Ok(Ok(updated)) => updated,
             Ok(Err(e)) => UpdateOutcome::failed(&e).into(),
             Err(failed) => failed.into(),
@@ -436,7 +436,7 @@ fn refresh(
 fn update_one(
     ctx: &Context,
     t: &Target,
-    mkt: &Marketplace,
+    (mkt, seen): (&Marketplace, &InstalledPlugins),
     req: &UpdateRequest,
     pins: Vec<(String, String)>,
 ) -> Result<Updated, OpError> {
@@ -447,7 +447,7 @@ fn update_one(
         by: pins.iter().map(|(id, _)| id.clone()).collect(),
         tagged: false,
     });
-    let (outcome, report) = decide(ctx, t, mkt, req, &pins, &mut constraint)?;
+    let (outcome, report) = decide(ctx, t, (mkt, seen), req, &pins, &mut constraint)?;
     Ok(Updated {
         outcome,
         report,
@@ -493,7 +493,7 @@ fn complete_dependencies(
 fn decide(
     ctx: &Context,
     t: &Target,
-    mkt: &Marketplace,
+    (mkt, seen): (&Marketplace, &InstalledPlugins),
     req: &UpdateRequest,
     pins: &[(String, String)],
     constraint: &mut Option<Constraint>,
@@ -568,7 +568,7 @@ fn decide(
             let staged = match compare_content(ctx, t, &resolved, req.apply)? {
                 Content::Same => {
                     if req.apply {
-                        tidy_after_interrupted_update(ctx, t)?;
+                        tidy_after_interrupted_update(ctx, t, seen)?;
                         remember_command(ctx, t, &resolved)?;
                     }
                     return Ok((UpdateOutcome::Current { version: old }, None));
@@ -594,16 +594,33 @@ fn decide(
 /// displaced old copy (a staging folder) and mark version folders no installation uses.
 /// Only folders we sealed are marked: Claude Code writes its updates in place, so a folder
 /// without our marker may be one it is still filling.
-fn tidy_after_interrupted_update(ctx: &Context, t: &Target) -> Result<(), OpError> {
+///
+/// `seen` is the state as the command read it first: when by it there is nothing to tidy (the
+/// common case), no lock is taken and nothing read again. (A folder it calls used and that is no
+/// longer was left by an uninstall, which marks it itself.)
+fn tidy_after_interrupted_update(
+    ctx: &Context,
+    t: &Target,
+    seen: &InstalledPlugins,
+) -> Result<(), OpError> {
+    let plugin_dir = ctx.cache().plugin_dir(&t.marketplace, &t.name);
+    let untidy = |installed: &InstalledPlugins| {
+        crate::cache::prune::plugin_versions(&plugin_dir, |p| installed.references(p))
+            .into_iter()
+            .filter(|v| !v.referenced && v.orphaned_at.is_none() && read_marker(&v.path).is_some())
+            .map(|v| v.path)
+            .collect::<Vec<_>>()
+    };
+    let staging = ctx.cache().has_staging(&t.marketplace, &t.name);
+    if !staging && untidy(seen).is_empty() {
+        return Ok(());
+    }
     ctx.sweep_plugin_staging(&t.marketplace, &t.name)?;
     let _state_lock = ctx.lock_state()?;
     let installed = ctx.installed()?;
-    let plugin_dir = ctx.cache().plugin_dir(&t.marketplace, &t.name);
     super::in_transaction(|tx| {
-        for v in crate::cache::prune::plugin_versions(&plugin_dir, |p| installed.references(p)) {
-            if !v.referenced && v.orphaned_at.is_none() && read_marker(&v.path).is_some() {
-                crate::cache::mark_orphaned(&v.path, tx)?;
-            }
+        for v in untidy(&installed) {
+            crate::cache::mark_orphaned(&v, tx)?;
         }
         Ok(())
     })
