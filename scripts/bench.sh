@@ -58,6 +58,13 @@
 #        store) vs (z4) `cp -rL <s2k> <dest> && sync` (we flush before publishing; cp does not)
 #   (z5) bytes on disk after 10 successive versions, 1% of the files (20) changed in each
 #        (`du -sk` of cache and store, hard links counted once) vs one copy of s2k
+# SCALE (RUNS runs): one config dir with 500 one-command plugins p001..p500 installed from folder
+# marketplace mL (by one untimed `sync` of settings enabling them all), shared by the runs:
+#   (l1) `plugin update --all --no-refresh`    no-op: every plugin found current
+#   (l2) `plugin outdated --no-refresh`        every plugin compared with its source
+#   (l3) `plugin install x@m1`                 one more plugin (uninstalled untimed first) vs (l0)
+#        the same install into a config dir holding nothing else
+#   (l4) `plugin list --json`                  (l5) `plugin sync` (no-op)
 # SYNC (settings-driven installs; BENCH_GIT_RUNS runs): folder marketplace mS lists 50 plugins
 # s01..s50 as git-subdir entries of 5 repos sr1..sr5 (10 plugin folders each); the run's user
 # settings declare mS in extraKnownMarketplaces and enable all 50 (managed settings: an empty
@@ -243,6 +250,16 @@ for d in $(seq -w 1 20); do mkdir -p "$FX/mZ/s2k/d$d"; done
 i=0; for f in "$FX"/mZ/s2k/f*; do mv "$f" "$FX/mZ/s2k/d$(printf %02d $((i % 20 + 1)))/$(basename "$f").md"; i=$((i + 1)); done
 mkt "$FX/mZ" '{"name":"mZ","owner":{"name":"x"},"plugins":[{"name":"s2k","source":"./s2k"}]}'
 find "$FX/mZ" -exec touch -h -d '1 hour ago' {} +
+# mL: 500 one-command plugins; m1: one more plugin, x.
+mkdir -p "$FX/mL"
+e=""
+for i in $(seq -w 1 500); do
+  mkdir -p "$FX/mL/p$i/commands" && pjson "$FX/mL/p$i" "p$i" && echo "# p$i" > "$FX/mL/p$i/commands/c.md"
+  e="$e{\"name\":\"p$i\",\"source\":\"./p$i\"},"
+done
+mkt "$FX/mL" "{\"name\":\"mL\",\"owner\":{\"name\":\"x\"},\"plugins\":[${e%,}]}"
+mkdir -p "$FX/m1/x/commands" && pjson "$FX/m1/x" x && echo "# x" > "$FX/m1/x/commands/c.md"
+mkt "$FX/m1" '{"name":"m1","owner":{"name":"x"},"plugins":[{"name":"x","source":"./x"}]}'
 F2K=$FX/mT/files2000
 n=$(find "$F2K" -type f | wc -l); [ "$n" -eq 2001 ] || die "fixture files2000 has $n files, expected 2001"
 
@@ -519,6 +536,30 @@ cmd_z3() { zours install s2k@mZ; }
 prep_z4() { fresh z4 "$1"; }
 cmd_z4() { cp -rL "$FX/mZ/s2k" "$D/s2k" && sync; }
 
+# Scale rows: L = the config dir with the 500 installed (made once, below); XL its XDG cache.
+lours() { CLAUDE_CONFIG_DIR=$L XDG_CACHE_HOME=$XL HOME=$W/home "$BIN" "$@"; }
+prep_l1() { :; }
+cmd_l1() { lours update --all --no-refresh; }
+prep_l2() { :; }
+cmd_l2() { lours outdated --no-refresh; }
+prep_l3() { lours uninstall x@m1 || true; }
+cmd_l3() { lours install x@m1; }
+prep_l0() { fresh l0 "$1" && ours marketplace add "$FX/m1"; }
+cmd_l0() { ours install x@m1; }
+prep_l4() { :; }
+cmd_l4() { lours list --json; }
+prep_l5() { :; }
+cmd_l5() { lours sync; }
+# lsetup: the 500 installed and enabled, and m1 added.
+lsetup() {
+  L=$W/l-cfg XL=$W/l-xdg; mkdir -p "$L" "$XL"
+  local e="" i
+  for i in $(seq -w 1 500); do e="$e\"p$i@mL\":true,"; done
+  printf '{"enabledPlugins":{%s}}\n' "${e%,}" > "$L/settings.json"
+  lours marketplace add "$FX/mL" && lours marketplace add "$FX/m1" && lours sync &&
+    [ "$(lours list --json | grep -c '"id"')" -eq 500 ]
+}
+
 # Git rows. gfresh NAME i: like fresh, then D = <run dir>/cfg (config dir, or HOME for Claude
 # Code) and XC = <run dir>/xdg (XDG_CACHE_HOME: the git cache starts empty), both new and empty.
 gfresh() { fresh "$1" "$2" && XC=$D/xdg && D=$D/cfg && mkdir -p "$D" "$XC"; }
@@ -700,6 +741,14 @@ if zfresh z5 1 > /dev/null 2>&1 && sleep 2.1 && zours marketplace add "$D/mZ" > 
   fi
 else
   Z5=ERROR
+fi
+step "(l0)-(l5) 500 plugins installed, interleaved"
+if lsetup > "$ERRF" 2>&1 < /dev/null; then
+  measure "$RUNS" l1 l2 l3 l0 l4 l5
+  out=$(lours update --all --no-refresh --json 2>&1 < /dev/null) || true
+  [ "$(grep -o '"outcome": *"current"' <<< "$out" | wc -l)" -ge 500 ] || ERR[l1]="not 500 plugins found current: $(head -c 300 <<< "$out" | tr '\n' ' ')"
+else
+  for k in l1 l2 l3 l0 l4 l5; do ERR[$k]="setup of the 500 plugins failed: $(head -c 300 "$ERRF" | tr '\n' ' ')"; done
 fi
 step "(r1) no-op reinstall of a folder plugin (remembered stat data)"; measure "$RUNS" r1
 if [ -z "${ERR[r1]:-}" ]; then
@@ -907,6 +956,11 @@ if [ -n "$CC" ]; then
 fi
 row "(u3) no-op update files2000@mT"    u3 "cp -r" u3c info  ""
 row "(r1) no-op reinstall files2000@mT" r1 "" ""     ms    10
+row "(l1) no-op update --all, 500 installed" l1 "" ""           ms    100
+row "(l2) outdated, 500 installed"          l2 "" ""           ms    50
+row "(l3) install, 500 installed"           l3 "(l0) empty" l0 ratio 1.5
+row "(l4) list --json, 500 installed"       l4 "" ""           ms    20
+row "(l5) no-op sync, 500 installed"        l5 "" ""           ms    20
 row "(z1) new version, 1 of 2000 changed"  z1 "(z0) cp -al" z0 ratio 1.2
 row "(z2) same version written again"      z2 "(z0) cp -al" z0 ratio 1.2
 row "(z3) first install s2k@mZ (8 MB)"     z3 "(z4) cp+sync" z4 ratio 1.0

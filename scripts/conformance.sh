@@ -62,6 +62,8 @@ CC_VERSION=2.1.328
 #      live sessions, created by its git-backed installs; we are not a session (docs/differences.md 15).
 #  K9  lines under marketplaces/<name>/.git/: the clone's own git metadata (pack names, index,
 #      config, logs) differs between the git CLI and gix; the work tree and its commit do not.
+#  K10 +<d|f|l> <mode> store-v1/...: our content store beside the cache (docs/store.md); the
+#      version folders' files are links to its objects, the same bytes and modes.
 # Plugin ids left out of scenarios on purpose (a whole install differs by design):
 #  a-dot@mR  "./a" with pluginRoot "./plugins": we resolve it under pluginRoot (docs/differences.md 6).
 #  dup@mX    a name listed twice in one catalog: we refuse it, Claude Code takes the first (docs/differences.md 9).
@@ -118,6 +120,7 @@ filter_diff() {
       if ($0 ~ /^-[dfl] [0-7]+ cache\/[^\/]+\/[^\/]+\/[^\/]+\/\.in_use\//) next                 # K8
       if ($0 ~ /^-f [0-7]+ \.last_inuse_sweep /) next
       if ($0 ~ /^[-+][dfl] [0-7]+ marketplaces\/[^\/]+\/\.git\//) next                          # K9
+      if ($0 ~ /^\+[dfl] [0-7]+ store-v1\//) next                                                 # K10
       run[++n] = (exempt == 1 ? mask($0) : $0); next
     }
     { flush() }

@@ -45,6 +45,26 @@ pub fn lies_inside(real: &Path, real_root: &Path) -> bool {
     real.starts_with(real_root)
 }
 
+/// Whether `path` is `root` joined with plain names none of which is a symlink (one `lstat` per
+/// name): then its real path lies inside `root`'s whatever `root` resolves to, and
+/// [`real_path_inside`] (a `realpath` of both, a `readlink` per component) can be spared.
+pub fn plainly_inside(path: &Path, root: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return false;
+    };
+    let mut at = root.to_path_buf();
+    for c in rel.components() {
+        let std::path::Component::Normal(name) = c else {
+            return false;
+        };
+        at.push(name);
+        if fs::symlink_metadata(&at).map_or(true, |m| m.file_type().is_symlink()) {
+            return false;
+        }
+    }
+    true
+}
+
 /// The real path of `path`, checked to lie inside the real path of `root`. `Ok(None)` when
 /// either cannot be resolved (missing, dangling, unreadable): nothing can be read through it,
 /// and the caller reports a missing path its own way.

@@ -4,11 +4,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Threads for disk-bound work: the machine's parallelism, at most 8.
+/// Threads for disk-bound work: the machine's parallelism, at most 8. Found once per process:
+/// on Linux std reads the cgroup's CPU quota from /sys each time it is asked.
 pub fn disk_threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    })
 }
 
 /// `f` over `items` on up to `threads` threads, results in item order. Each worker first builds

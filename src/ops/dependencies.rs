@@ -807,27 +807,34 @@ pub struct InstalledNode {
 /// project's), with what its manifest says it depends on.
 pub fn installed_graph(ctx: &Context) -> Result<Vec<InstalledNode>, OpError> {
     let project = ctx.loc.project_path().to_path_buf();
-    let mut out: Vec<InstalledNode> = Vec::new();
-    for (id, rec, _) in ctx.installed()?.visible_from(&project) {
-        if out.iter().any(|n| n.id == id) {
-            continue;
-        }
-        let (name, marketplace) = id.rsplit_once('@').unwrap_or((id.as_str(), ""));
-        let dir = Path::new(&rec.install_path);
-        let manifest = crate::manifest::read_manifest(dir, dir, name)
-            .ok()
-            .flatten();
-        out.push(InstalledNode {
-            dependencies: (manifest.as_ref())
-                .map(|m| dependencies(&m.raw, marketplace))
-                .unwrap_or_default(),
-            version: rec
-                .resolved_version
-                .or_else(|| manifest.and_then(|m| m.version)),
-            id,
-        });
-    }
-    Ok(out)
+    let mut seen = std::collections::HashSet::new();
+    let records: Vec<(String, crate::state::InstallRecord)> =
+        (ctx.installed()?.visible_from(&project))
+            .into_iter()
+            .filter(|(id, _, _)| seen.insert(id.clone()))
+            .map(|(id, rec, _)| (id, rec))
+            .collect();
+    // One manifest per installed plugin: read on a few threads (hundreds may be installed).
+    Ok(crate::parallel::map(
+        &records,
+        crate::parallel::disk_threads(),
+        32,
+        |(id, rec)| {
+            let (name, marketplace) = id.rsplit_once('@').unwrap_or((id.as_str(), ""));
+            let dir = Path::new(&rec.install_path);
+            let manifest = crate::manifest::read_manifest(dir, dir, name)
+                .ok()
+                .flatten();
+            InstalledNode {
+                dependencies: (manifest.as_ref())
+                    .map(|m| dependencies(&m.raw, marketplace))
+                    .unwrap_or_default(),
+                version: (rec.resolved_version.clone())
+                    .or_else(|| manifest.and_then(|m| m.version)),
+                id: id.clone(),
+            }
+        },
+    ))
 }
 
 /// Whether a plugin is enabled where it counts from here ([`super::enable::is_enabled`]), the

@@ -202,7 +202,8 @@ pub struct InstallReport {
 /// A plugin entry located in a loaded marketplace.
 pub struct FoundPlugin {
     pub marketplace_name: String,
-    pub marketplace: Marketplace,
+    /// Shared: a bulk command finds every plugin of one catalog.
+    pub marketplace: std::sync::Arc<Marketplace>,
     pub entry: PluginEntry,
 }
 
@@ -583,7 +584,7 @@ pub fn find_plugin(ctx: &Context, r: &PluginRef) -> Result<FoundPlugin, OpError>
             let entry = (*entry).clone();
             hits.push(FoundPlugin {
                 marketplace_name: l.name,
-                marketplace: mkt,
+                marketplace: mkt.into(),
                 entry,
             });
         }

@@ -92,8 +92,31 @@ pub fn list(
         super::dependencies::unmet(&nodes, &loading, d)
     };
 
+    let records = installed.all();
+    // Where each plugin loads from and its manifest, read on a few threads (hundreds may be
+    // installed): the manifest Claude Code loads, read once: the folder's in the marketplace
+    // (inside it), or the installed copy's.
+    let found = crate::parallel::map(
+        &records,
+        crate::parallel::disk_threads(),
+        32,
+        |(id, rec)| {
+            let r = super::PluginRef::parse(id);
+            let (name, mkt) = (
+                r.name.as_str(),
+                r.marketplace.as_deref().unwrap_or_default(),
+            );
+            let from = from_marketplace(&loaded, name, mkt);
+            let installed_copy = PathBuf::from(&rec.install_path);
+            let manifest = match &from.in_place {
+                Some(p) => read_manifest(&p.dir, &p.root, name),
+                None => read_manifest(&installed_copy, &installed_copy, name),
+            };
+            (from, manifest)
+        },
+    );
     let mut rows = Vec::new();
-    for (id, rec) in installed.all() {
+    for ((id, rec), (from, manifest)) in records.into_iter().zip(found) {
         let r = super::PluginRef::parse(&id);
         let (name, mkt) = (
             r.name.as_str(),
@@ -102,14 +125,7 @@ pub fn list(
         let FromMarketplace {
             in_place,
             mut errors,
-        } = from_marketplace(&loaded, name, mkt);
-        // The manifest Claude Code loads, read once: the folder's in the marketplace (inside
-        // it), or the installed copy's.
-        let installed_copy = PathBuf::from(&rec.install_path);
-        let manifest = match &in_place {
-            Some(p) => read_manifest(&p.dir, &p.root, name),
-            None => read_manifest(&installed_copy, &installed_copy, name),
-        };
+        } = from;
         let folder_version = in_place.as_ref().and_then(|p| match &manifest {
             Ok(m) => m
                 .as_ref()

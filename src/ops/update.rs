@@ -13,8 +13,9 @@
 //!    `current`. Other content: `changed-same-version` (nothing replaced), except for the
 //!    version `unknown`, which carries no information and is refreshed in place.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::dependencies::{DependencyReport, Held};
@@ -226,6 +227,7 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
         true => Vec::new(),
         false => super::dependencies::installed_graph(ctx)?,
     };
+    let referenced = installed.install_paths();
     let outcomes = crate::parallel::map(&targets, req.jobs, 1, |t| {
         let found = match (
             refresh_failures.get(&t.marketplace),
@@ -249,7 +251,7 @@ pub fn update(ctx: &Context, req: &UpdateRequest) -> Result<Vec<UpdateResult>, O
             )),
         };
         let pins = super::dependencies::pinning_ranges(&graph, &t.id);
-        match found.map(|m| update_one(ctx, t, (m, &installed), req, pins)) {
+        match found.map(|m| update_one(ctx, t, (m, &referenced), req, pins)) {
             Ok(Ok(updated)) => updated,
             Ok(Err(e)) => UpdateOutcome::failed(&e).into(),
             Err(failed) => failed.into(),
@@ -291,12 +293,12 @@ impl Target {
 fn load_marketplaces(
     configured: &[super::ConfiguredMarketplace],
     names: &BTreeSet<String>,
-) -> BTreeMap<String, Result<Marketplace, UpdateOutcome>> {
+) -> BTreeMap<String, Result<Arc<Marketplace>, UpdateOutcome>> {
     load_configured(configured, |n| names.contains(n))
         .into_iter()
         .map(|l| {
             let name = l.name.clone();
-            let m = l.marketplace.map_err(|source| {
+            let m = l.marketplace.map(Arc::new).map_err(|source| {
                 UpdateOutcome::failed(
                     &FetchError::MarketplaceLoad {
                         name: l.name,
@@ -436,7 +438,7 @@ fn refresh(
 fn update_one(
     ctx: &Context,
     t: &Target,
-    (mkt, seen): (&Marketplace, &InstalledPlugins),
+    (mkt, seen): (&Arc<Marketplace>, &HashSet<PathBuf>),
     req: &UpdateRequest,
     pins: Vec<(String, String)>,
 ) -> Result<Updated, OpError> {
@@ -461,7 +463,7 @@ fn update_one(
 fn complete_dependencies(
     ctx: &Context,
     t: &Target,
-    mkt: &Marketplace,
+    mkt: &Arc<Marketplace>,
     outcome: &UpdateOutcome,
 ) -> Option<Result<DependencyReport, String>> {
     let entry = mkt.manifest.entries_named(&t.name).next()?.clone();
@@ -479,7 +481,7 @@ fn complete_dependencies(
     }
     let root = FoundPlugin {
         marketplace_name: t.marketplace.clone(),
-        marketplace: mkt.clone(),
+        marketplace: Arc::clone(mkt),
         entry,
     };
     // Where a person's settings can enable them (for a managed plugin: the user's).
@@ -493,7 +495,7 @@ fn complete_dependencies(
 fn decide(
     ctx: &Context,
     t: &Target,
-    (mkt, seen): (&Marketplace, &InstalledPlugins),
+    (mkt, seen): (&Arc<Marketplace>, &HashSet<PathBuf>),
     req: &UpdateRequest,
     pins: &[(String, String)],
     constraint: &mut Option<Constraint>,
@@ -519,7 +521,7 @@ fn decide(
     let pin = entry.source.pinned_sha().map(str::to_string);
     let found = FoundPlugin {
         marketplace_name: t.marketplace.clone(),
-        marketplace: mkt.clone(),
+        marketplace: Arc::clone(mkt),
         entry,
     };
     // Other plugins' ranges hold it: the highest tag they allow, or as it is.
@@ -601,25 +603,25 @@ fn decide(
 fn tidy_after_interrupted_update(
     ctx: &Context,
     t: &Target,
-    seen: &InstalledPlugins,
+    seen: &HashSet<PathBuf>,
 ) -> Result<(), OpError> {
     let plugin_dir = ctx.cache().plugin_dir(&t.marketplace, &t.name);
-    let untidy = |installed: &InstalledPlugins| {
-        crate::cache::prune::plugin_versions(&plugin_dir, |p| installed.references(p))
+    let untidy = |referenced: &dyn Fn(&Path) -> bool| {
+        crate::cache::prune::plugin_versions(&plugin_dir, referenced)
             .into_iter()
             .filter(|v| !v.referenced && v.orphaned_at.is_none() && read_marker(&v.path).is_some())
             .map(|v| v.path)
             .collect::<Vec<_>>()
     };
     let staging = ctx.cache().has_staging(&t.marketplace, &t.name);
-    if !staging && untidy(seen).is_empty() {
+    if !staging && untidy(&|p| seen.contains(p)).is_empty() {
         return Ok(());
     }
     ctx.sweep_plugin_staging(&t.marketplace, &t.name)?;
     let _state_lock = ctx.lock_state()?;
     let installed = ctx.installed()?;
     super::in_transaction(|tx| {
-        for v in untidy(&installed) {
+        for v in untidy(&|p| installed.references(p)) {
             crate::cache::mark_orphaned(&v, tx)?;
         }
         Ok(())

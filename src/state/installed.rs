@@ -192,11 +192,23 @@ impl InstalledPlugins {
             .find(|r| r.matches(scope, project))
     }
 
+    /// Every folder a record (of any id) points at, for asking [`InstalledPlugins::references`]
+    /// of many folders.
+    pub fn install_paths(&self) -> std::collections::HashSet<PathBuf> {
+        (self.plugins().into_iter().flatten())
+            .flat_map(|(_, list)| list.as_array().into_iter().flatten())
+            .filter_map(|rec| Some(PathBuf::from(rec.get("installPath")?.as_str()?)))
+            .collect()
+    }
+
     /// Whether any record (of any id) points at `install_path`.
     pub fn references(&self, install_path: &Path) -> bool {
-        self.all()
-            .iter()
-            .any(|(_, r)| Path::new(&r.install_path) == install_path)
+        // Read from the document as it is (no record made per call: callers ask once per folder
+        // of every plugin, so a copy of every record each time grows with the square).
+        (self.plugins().into_iter().flatten())
+            .flat_map(|(_, list)| list.as_array().into_iter().flatten())
+            .filter_map(|rec| rec.get("installPath")?.as_str())
+            .any(|p| Path::new(p) == install_path)
     }
 
     /// Add a record, or update the matching one in place (keeping `installedAt` and key order).
