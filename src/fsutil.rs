@@ -442,6 +442,18 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
     out
 }
 
+/// The entries of `dir` (full paths, links not followed), in name order; none when it cannot be
+/// read.
+pub fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     /// A file another process holds for a moment (an antivirus scanning it) makes a rename

@@ -60,6 +60,17 @@ fn identity(path: &Path) -> (u64, u64) {
     (m.dev(), m.ino())
 }
 
+/// `new` holds the very files of `old` named `shared` (one file, two names), but its own
+/// `changed`, and `bin/run.sh` kept its executable mode.
+#[cfg(unix)]
+fn assert_shares(old: &Path, new: &Path, shared: &[&str], changed: &str) {
+    for f in shared {
+        assert_eq!(identity(&old.join(f)), identity(&new.join(f)), "{f}");
+    }
+    assert_ne!(identity(&old.join(changed)), identity(&new.join(changed)));
+    assert_eq!(common::mode(&new.join("bin/run.sh")), 0o755);
+}
+
 fn links(path: &Path) -> u64 {
     ::plugin::platform::links_and_blocks(path).unwrap().0
 }
@@ -88,8 +99,30 @@ fn content(dir: &Path) -> Vec<String> {
     tree_with_content(dir)
 }
 
+/// `cache prune` of every orphan, however young, with `extra` options.
+fn prune_all(env: &Env, extra: &[&str]) -> common::Run {
+    let mut args = vec!["cache", "prune", "--keep", "0", "--older-than", "0"];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
 fn add(env: &Env, dir: &Path) {
     env.run(&["marketplace", "add", dir.to_str().unwrap()]).ok();
+}
+
+/// Marketplaces `a` and `b`, each listing its own copy of plugin p (`n` commands), and p
+/// installed from both; their version folders.
+fn installed_from_two(env: &Env, n: usize) -> (PathBuf, PathBuf) {
+    for name in ["a", "b"] {
+        let dir = env.fx.join(name);
+        fixture(&dir, name, "1.0.0", n);
+        add(env, &dir);
+        env.run(&["install", &format!("p@{name}")]).ok();
+    }
+    (
+        version_dir(env, "a", "1.0.0"),
+        version_dir(env, "b", "1.0.0"),
+    )
 }
 
 #[test]
@@ -117,19 +150,12 @@ fn a_new_version_links_its_unchanged_files_and_holds_what_a_copy_holds() {
     // Unchanged files are the very same files as in 1.0.0; the changed ones are not.
     #[cfg(unix)]
     {
-        assert_eq!(
-            identity(&v1.join("commands/c0.md")),
-            identity(&v2.join("commands/c0.md"))
+        assert_shares(
+            &v1,
+            &v2,
+            &["commands/c0.md", "bin/run.sh"],
+            "commands/c7.md",
         );
-        assert_eq!(
-            identity(&v1.join("bin/run.sh")),
-            identity(&v2.join("bin/run.sh"))
-        );
-        assert_ne!(
-            identity(&v1.join("commands/c7.md")),
-            identity(&v2.join("commands/c7.md"))
-        );
-        assert_eq!(common::mode(&v2.join("bin/run.sh")), 0o755);
     }
     assert_eq!(links(&v2.join("commands/c0.md")), 3);
     assert_eq!(
@@ -161,18 +187,7 @@ fn a_new_version_links_its_unchanged_files_and_holds_what_a_copy_holds() {
 #[test]
 fn the_same_plugin_from_another_marketplace_is_linked_not_written() {
     let env = Env::new();
-    let a = env.fx.join("a");
-    fixture(&a, "a", "1.0.0", 20);
-    let b = env.fx.join("b");
-    fixture(&b, "b", "1.0.0", 20);
-    add(&env, &a);
-    add(&env, &b);
-    env.run(&["install", "p@a"]).ok();
-    env.run(&["install", "p@b"]).ok();
-    let (va, vb) = (
-        version_dir(&env, "a", "1.0.0"),
-        version_dir(&env, "b", "1.0.0"),
-    );
+    let (va, vb) = installed_from_two(&env, 20);
     common::assert_sealed(&vb);
     for f in ["commands/c3.md", "bin/run.sh", ".claude-plugin/plugin.json"] {
         assert_eq!(
@@ -309,18 +324,7 @@ fn prune_removes_the_objects_no_version_uses_and_counts_their_bytes() {
         .iter()
         .map(|o| fs::metadata(o).unwrap().len())
         .sum();
-    let r = env
-        .run(&[
-            "cache",
-            "prune",
-            "--keep",
-            "0",
-            "--older-than",
-            "0",
-            "--dry-run",
-            "--json",
-        ])
-        .ok();
+    let r = prune_all(&env, &["--dry-run", "--json"]).ok();
     let v: Value = r.json();
     assert_eq!(v["storeObjects"], 6);
     assert_eq!(v["storeBytes"], object_bytes);
@@ -360,17 +364,7 @@ fn prune_keeps_objects_an_installed_version_uses() {
     env.run(&["update", "p@m"]).ok();
     // 1.0.0 is an orphan now; its own files (old c1.md, old plugin.json) are the only objects
     // that go with it.
-    let r = env
-        .run(&[
-            "cache",
-            "prune",
-            "--keep",
-            "0",
-            "--older-than",
-            "0",
-            "--json",
-        ])
-        .ok();
+    let r = prune_all(&env, &["--json"]).ok();
     let v: Value = r.json();
     assert_eq!(v["storeObjects"], 2, "{v}");
     common::assert_sealed(&version_dir(&env, "m", "2.0.0"));
@@ -381,14 +375,7 @@ fn prune_keeps_objects_an_installed_version_uses() {
 #[test]
 fn cache_dir_usage_counts_shared_files_once() {
     let env = Env::new();
-    let a = env.fx.join("a");
-    fixture(&a, "a", "1.0.0", 10);
-    let b = env.fx.join("b");
-    fixture(&b, "b", "1.0.0", 10);
-    add(&env, &a);
-    add(&env, &b);
-    env.run(&["install", "p@a"]).ok();
-    env.run(&["install", "p@b"]).ok();
+    installed_from_two(&env, 10);
     let r = env.run(&["cache", "dir", "--usage"]).ok();
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines[0], env.plugins().join("cache").to_str().unwrap());
@@ -486,18 +473,11 @@ fn a_new_git_commit_links_the_blobs_it_shares() {
     env.run(&["update", "gp@mg"]).ok();
     let new = join(&env.plugins(), &format!("cache/mg/gp/{}", &c2[..12]));
     common::assert_sealed(&new);
-    assert_eq!(
-        identity(&old.join("commands/c0.md")),
-        identity(&new.join("commands/c0.md"))
-    );
-    assert_eq!(
-        identity(&old.join("bin/run.sh")),
-        identity(&new.join("bin/run.sh"))
-    );
-    assert_eq!(common::mode(&new.join("bin/run.sh")), 0o755);
-    assert_ne!(
-        identity(&old.join("commands/c5.md")),
-        identity(&new.join("commands/c5.md"))
+    assert_shares(
+        &old,
+        &new,
+        &["commands/c0.md", "bin/run.sh"],
+        "commands/c5.md",
     );
     assert_eq!(
         fs::read_to_string(new.join("commands/c5.md")).unwrap(),

@@ -316,12 +316,12 @@ pub fn download_key(integrity: &str) -> Option<String> {
 /// hashes that no marker records; a lost one costs one registry request).
 pub fn list_downloads(dir: &Path, referenced: &HashSet<String>) -> Vec<Artifact> {
     let mut out = Vec::new();
-    for entry in read_entries(dir) {
+    for entry in crate::fsutil::sorted_entries(dir) {
         let Some(name) = name_of(&entry) else {
             continue;
         };
         if name == "npm-seen" && entry.is_dir() && !entry.is_symlink() {
-            for seen in read_entries(&entry) {
+            for seen in crate::fsutil::sorted_entries(&entry) {
                 out.push(artifact(seen, false, false));
             }
             continue;
@@ -348,7 +348,7 @@ pub fn artifact(path: PathBuf, referenced: bool, temporary: bool) -> Artifact {
 /// A live process id that Claude Code's `.in_use/` folder inside `dir` names, as a file name or
 /// as a file's content. Ids of processes that are gone do not count.
 pub fn in_use_marker(dir: &Path) -> Option<i32> {
-    read_entries(&dir.join(".in_use"))
+    crate::fsutil::sorted_entries(&dir.join(".in_use"))
         .into_iter()
         .find_map(|f| {
             let by_name = name_of(&f).and_then(|n| n.parse::<i32>().ok());
@@ -380,7 +380,7 @@ pub fn tree_stats(path: &Path) -> (u64, i64) {
     };
     let mut newest = meta.modified().map(system_ms).unwrap_or(0);
     if meta.is_dir() {
-        for child in read_entries(path) {
+        for child in crate::fsutil::sorted_entries(path) {
             let (b, m) = tree_stats(&child);
             bytes += b;
             newest = newest.max(m);
@@ -409,16 +409,6 @@ fn system_ms(t: SystemTime) -> i64 {
 
 fn name_of(path: &Path) -> Option<&str> {
     path.file_name().and_then(|n| n.to_str())
-}
-
-/// Entries of `dir` of any type; empty when `dir` is unreadable.
-fn read_entries(dir: &Path) -> Vec<PathBuf> {
-    fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect()
 }
 
 #[cfg(test)]

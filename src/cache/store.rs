@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use super::listing::TreeListing;
-use crate::fsutil::{IoContext, IoError, random_hex};
+use crate::fsutil::{IoContext, IoError, random_hex, sorted_entries};
 
 pub const STORE_DIR: &str = "store-v1";
 const MODE_FILE: &str = "link-mode";
@@ -592,14 +592,4 @@ fn sibling_temp(file: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     file.with_file_name(format!(".{name}.{}.tmp", random_hex(6)))
-}
-
-fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    out.sort();
-    out
 }

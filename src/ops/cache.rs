@@ -17,7 +17,7 @@ use crate::cache::prune::{
 };
 use crate::cache::store::listed_keys;
 use crate::cache::{mark_orphaned, read_marker};
-use crate::fsutil::{IoError, epoch_millis, remove_tree};
+use crate::fsutil::{IoError, epoch_millis, remove_tree, sorted_entries};
 use crate::git::database::{holds_any_commit, lock_path};
 use crate::inuse::{self, Use};
 use crate::lock::{FileLock, LockMode};
@@ -170,7 +170,7 @@ fn add_usage(path: &Path, logical: bool, u: &mut CacheUsage, seen: &mut HashSet<
         return;
     };
     if meta.is_dir() {
-        for child in read_entries(path) {
+        for child in sorted_entries(path) {
             add_usage(&child, logical, u, seen);
         }
         return;
@@ -193,20 +193,10 @@ fn add_usage(path: &Path, logical: bool, u: &mut CacheUsage, seen: &mut HashSet<
 }
 
 fn read_subdirs(dir: &Path) -> Vec<PathBuf> {
-    read_entries(dir)
+    sorted_entries(dir)
         .into_iter()
         .filter(|p| fs::symlink_metadata(p).is_ok_and(|m| m.is_dir()))
         .collect()
-}
-
-fn read_entries(dir: &Path) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    out.sort();
-    out
 }
 
 /// Remove old orphaned version folders, leftovers of interrupted installs and unused downloads
