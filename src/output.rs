@@ -1499,7 +1499,7 @@ pub fn cache_dir(dir: &Path, usage: Option<CacheUsage>) -> i32 {
             human_bytes(u.logical),
             human_bytes(u.disk),
             u.shared_files,
-            u.link_mode.as_str()
+            u.link_mode.map_or("no store yet", |m| m.as_str())
         );
     }
     0

@@ -168,6 +168,15 @@ impl Store {
         })
     }
 
+    /// The mode forced or remembered, without probing (nothing is written).
+    pub fn known_mode(&self) -> Option<LinkMode> {
+        self.forced.or_else(|| {
+            crate::fsutil::read_regular_text(&self.dir.join(MODE_FILE), 64)
+                .ok()
+                .and_then(|t| LinkMode::parse(&t))
+        })
+    }
+
     /// Whether a file can be linked, else cloned, from the store into the cache folder.
     fn probe(&self) -> LinkMode {
         let tmp = self.dir.join(TMP_DIR);

@@ -135,16 +135,14 @@ pub struct CacheUsage {
     pub disk: u64,
     /// Files of version folders with another name (their store object).
     pub shared_files: u64,
-    pub link_mode: crate::cache::store::LinkMode,
+    /// `None` before the first install made the store.
+    pub link_mode: Option<crate::cache::store::LinkMode>,
 }
 
 /// How much the version folders hold, and what they and the content store take on disk.
 pub fn usage(ctx: &Context) -> CacheUsage {
     let mut u = CacheUsage {
-        link_mode: ctx
-            .store()
-            .map(|s| s.mode())
-            .unwrap_or(crate::cache::store::LinkMode::Copy),
+        link_mode: ctx.store().ok().and_then(|s| s.known_mode()),
         ..CacheUsage::default()
     };
     let mut seen = HashSet::new();
