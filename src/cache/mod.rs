@@ -220,13 +220,15 @@ impl Cache {
     /// renames left aside (`aside_for`). The caller must hold the cache lock exclusively (so
     /// no live process is filling one). Returns how many were removed or put back.
     pub fn sweep_staging(&self) -> Result<usize, CacheError> {
-        let mut removed = 0;
-        for mkt in read_dirs(&self.dir) {
-            for plugin in read_dirs(&mkt) {
-                removed += sweep_plugin_dir(&plugin)?;
-            }
-        }
-        Ok(removed)
+        let plugins: Vec<PathBuf> = read_dirs(&self.dir)
+            .iter()
+            .flat_map(|m| read_dirs(m))
+            .collect();
+        // One listing per plugin folder, on a few threads: hundreds may be installed.
+        let swept = crate::parallel::map(&plugins, crate::parallel::disk_threads(), 64, |plugin| {
+            sweep_plugin_dir(plugin)
+        });
+        swept.into_iter().sum()
     }
 
     /// Whether one plugin's folder holds staging folders (live, or left by a dead process).
