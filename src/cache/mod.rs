@@ -412,7 +412,7 @@ impl StagedPlugin {
             None => TreeListing::of_folder(&self.dir)?,
         };
         if let Some((store, from_store)) = store {
-            self.new_objects = store.adopt(&self.dir, &listing, from_store)?;
+            self.new_objects = store.adopt(&self.dir, &listing, from_store);
         }
         let digest = listing.digest();
         let listing_path = self.dir.join(listing::LISTING);

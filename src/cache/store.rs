@@ -38,7 +38,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha2::{Digest, Sha256};
 
 use super::listing::TreeListing;
-use crate::fsutil::{IoContext, IoError, random_hex, sorted_entries};
+use crate::fsutil::{random_hex, sorted_entries};
 
 pub const STORE_DIR: &str = "store-v1";
 const MODE_FILE: &str = "link-mode";
@@ -53,14 +53,13 @@ const BLOB_MEMO_DIR: &str = "git-blobs";
 pub const OBJECT_MTIME: Duration = Duration::from_secs(946_684_800);
 
 /// How a version folder gets a file the store holds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkMode {
     /// A hard link to the object: no bytes written, but an in-place edit reaches every version.
     Hardlink,
     /// A copy-on-write clone (btrfs, XFS, APFS): its own file, blocks shared until written.
     Clone,
     /// A plain copy; the store is not used.
-    #[default]
     Copy,
 }
 
@@ -151,20 +150,13 @@ impl Store {
             return LinkMode::Copy;
         }
         *self.mode.get_or_init(|| {
-            if let Some(m) = self.forced {
-                return m;
-            }
-            let file = self.dir.join(MODE_FILE);
-            if let Some(m) = crate::fsutil::read_regular_text(&file, 64)
-                .ok()
-                .and_then(|t| LinkMode::parse(&t))
-            {
-                return m;
-            }
-            let found = self.probe();
-            // Only saves a probe next time: a failure to write is not an error.
-            let _ = crate::fsutil::write_atomic(&file, found.as_str().as_bytes());
-            found
+            self.known_mode().unwrap_or_else(|| {
+                let found = self.probe();
+                // Only saves a probe next time: a failure to write is not an error.
+                let file = self.dir.join(MODE_FILE);
+                let _ = crate::fsutil::write_atomic(&file, found.as_str().as_bytes());
+                found
+            })
         })
     }
 
@@ -246,9 +238,9 @@ impl Store {
         dir: &Path,
         listing: &TreeListing,
         from_store: &HashSet<String>,
-    ) -> Result<Vec<PathBuf>, IoError> {
+    ) -> Vec<PathBuf> {
         if self.mode() == LinkMode::Copy {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let files: Vec<(PathBuf, u32, &str)> = (listing.keyed_files_under(dir))
             .filter(|(key, ..)| !from_store.contains(*key))
@@ -258,16 +250,14 @@ impl Store {
             &files,
             crate::parallel::disk_threads(),
             64,
-            |(file, mode, sha)| {
-                self.adopt_file(file, sha, *mode)
-                    .at("add to the store", file)
-            },
+            // A file the store could not take stays as written (the one change to it, a
+            // rename over it, is whole or not at all).
+            |(file, mode, sha)| self.adopt_file(file, sha, *mode).unwrap_or(false),
         );
-        let made = done.into_iter().collect::<Result<Vec<bool>, _>>()?;
-        Ok((files.iter().zip(made))
+        (files.iter().zip(done))
             .filter(|(_, made)| *made)
             .map(|((_, mode, sha), _)| self.object_path(sha, *mode))
-            .collect())
+            .collect()
     }
 
     /// Remove the objects a staging folder that was not published made ([`Store::adopt`]),
