@@ -346,13 +346,29 @@ pub fn rename(from: &Path, to: &Path) -> io::Result<()> {
     fs::rename(from, to)
 }
 
-/// Remove a directory tree, succeeding when it is already gone.
+/// Remove a directory tree, succeeding when it is already gone. Tried again for about 1.3 s
+/// when a file in it is held: on Windows a removed name whose file another process has open
+/// (the same file under another name, as store-linked files are) stays until that handle
+/// closes, and keeps its folder from being removed meanwhile.
 #[allow(clippy::disallowed_methods)] // the helper clippy.toml points to
 pub fn remove_tree(path: &Path) -> Result<(), IoError> {
-    match fs::remove_dir_all(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(IoError::new("remove", path, e)),
+    let mut delay = std::time::Duration::from_millis(10);
+    let mut tries = 0;
+    loop {
+        match fs::remove_dir_all(path) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e)
+                if tries < 7
+                    && (crate::platform::is_not_empty(&e)
+                        || crate::platform::is_transient_sharing(&e)) =>
+            {
+                tries += 1;
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
+            Err(e) => return Err(IoError::new("remove", path, e)),
+        }
     }
 }
 
