@@ -65,24 +65,48 @@ pub fn intersect_ranges(ranges: &[String]) -> Result<Option<nodejs_semver::Range
     Ok(out)
 }
 
-/// The tags named `{name}--v{version}` among `tags` (name, commit), the highest whose version
-/// `range` allows (pre-releases only when it asks for them), as (version, tag, commit).
+/// The tags named `{name}--v{version}` among `tags` (name, commit) whose version parses, as
+/// (version, tag, commit), highest first.
+fn release_tags<'a>(
+    name: &str,
+    tags: &'a [(String, String)],
+) -> Vec<(nodejs_semver::Version, &'a str, &'a str)> {
+    let prefix = format!("{name}--v");
+    let mut out: Vec<_> = tags
+        .iter()
+        .filter_map(|(tag, commit)| {
+            let v = tag.strip_prefix(&prefix)?;
+            let parsed = nodejs_semver::Version::parse(v.trim_start_matches(['v', '='])).ok()?;
+            Some((parsed, tag.as_str(), commit.as_str()))
+        })
+        .collect();
+    // Of equal versions (`v1.0.0`, `1.0.0`) the last listed wins, as it always has.
+    out.reverse();
+    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out
+}
+
+/// Of the tags named `{name}--v{version}` among `tags` (name, commit), the highest whose
+/// version `range` allows (pre-releases only when it asks for them), as (version, tag, commit).
 pub fn highest_tag(
     name: &str,
     tags: &[(String, String)],
     range: &nodejs_semver::Range,
 ) -> Option<(String, String, String)> {
-    let prefix = format!("{name}--v");
-    tags.iter()
-        .filter_map(|(tag, commit)| {
-            let v = tag.strip_prefix(&prefix)?;
-            let parsed = nodejs_semver::Version::parse(v.trim_start_matches(['v', '='])).ok()?;
-            range
-                .satisfies(&parsed)
-                .then(|| (parsed, tag.clone(), commit.clone()))
-        })
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .map(|(v, tag, commit)| (v.to_string(), tag, commit))
+    release_tags(name, tags)
+        .into_iter()
+        .find(|(v, _, _)| range.satisfies(v))
+        .map(|(v, tag, commit)| (v.to_string(), tag.to_string(), commit.to_string()))
+}
+
+/// The names of `name`'s release tags among `tags`, highest first, at most `n`: what to show
+/// when none is in range.
+pub fn release_tag_names(name: &str, tags: &[(String, String)], n: usize) -> Vec<String> {
+    release_tags(name, tags)
+        .into_iter()
+        .take(n)
+        .map(|(_, tag, _)| tag.to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -118,6 +142,10 @@ mod tests {
         );
         assert_eq!(pick(&["^2.0.0", "<2.2.0"]).as_deref(), Some("2.1.3"));
         assert_eq!(pick(&[">=2.1.5-0 <2.2.0"]).as_deref(), Some("2.1.5-beta.1"));
+        assert_eq!(
+            release_tag_names("fmt", &tags, 3),
+            ["fmt--v2.2.0", "fmt--v2.1.5-beta.1", "fmt--v2.1.3"]
+        );
         assert_eq!(pick(&["^3.0.0"]), None);
         assert_eq!(range(&["^9.0.0"]).to_string(), ">=9.0.0 <10.0.0-0");
         let strings = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();

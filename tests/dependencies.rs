@@ -370,7 +370,7 @@ fn a_git_dependency_resolves_the_highest_tag_of_its_repository() {
     let out = env.run(&["install", "wants9@gm"]).fails();
     assert_eq!(
         out.stderr,
-        "✘ Failed to install plugin \"wants9@gm\": Dependency \"gd@gm\" has no git tag satisfying >=9.0.0 <10.0.0-0\n"
+        "✘ Failed to install plugin \"wants9@gm\": Dependency \"gd@gm\" has no git tag satisfying >=9.0.0 <10.0.0-0 (its highest tags: gd--v3.0.0-beta.1, gd--v1.5.0, gd--v1.0.0)\n"
     );
     assert!(env.installed()["plugins"].get("wants9@gm").is_none());
 }
@@ -939,6 +939,70 @@ fn validate_says_what_installs_will_make_of_declarations() {
         json!([]),
         "warnings only: Claude Code passes it"
     );
+}
+
+#[test]
+fn validate_of_a_marketplace_names_dependencies_installs_cannot_find() {
+    let env = Env::new();
+    let m = env.fx.join("vm");
+    write(
+        &m.join(".claude-plugin/marketplace.json"),
+        &json!({"name": "vm", "owner": {"name": "o"}, "description": "d",
+                "allowCrossMarketplaceDependenciesOn": ["ok"],
+                "plugins": [
+                    {"name": "app", "source": "./app", "dependencies": ["gone@vm"]},
+                    {"name": "lib", "source": "./lib"}]})
+        .to_string(),
+    );
+    for (name, deps) in [
+        (
+            "app",
+            json!(["lib", "lib@vm", "ghost", {"name": "x", "marketplace": "other"}, "y@ok"]),
+        ),
+        ("lib", json!([])),
+    ] {
+        write(
+            &m.join(name).join(".claude-plugin/plugin.json"),
+            &json!({"name": name, "version": "1.0.0", "description": "d", "author": {"name": "a"},
+                    "dependencies": deps})
+            .to_string(),
+        );
+    }
+    let v = env.run(&["validate", p(&m), "--json"]).ok().json();
+    let found: Vec<(&str, &str, &str)> = v["manifest"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"].as_str().unwrap().starts_with("dependency-"))
+        .map(|w| {
+            (
+                w["path"].as_str().unwrap(),
+                w["code"].as_str().unwrap(),
+                w["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                "plugins[0].dependencies",
+                "dependency-unknown",
+                "(ours) \"gone\" is not a plugin of this marketplace: installs cannot bring it, and the plugin will not load without it"
+            ),
+            (
+                "plugins[0].dependencies",
+                "dependency-unknown",
+                "(ours) \"ghost\" is not a plugin of this marketplace: installs cannot bring it, and the plugin will not load without it"
+            ),
+            (
+                "plugins[0].dependencies",
+                "dependency-cross-marketplace",
+                "(ours) \"x@other\" is in another marketplace, which allowCrossMarketplaceDependenciesOn does not list: installs skip it unless it is installed already"
+            ),
+        ]
+    );
+    assert_eq!(v["success"], true, "warnings only: Claude Code passes it");
 }
 
 /// A crash (`kill -9` at each step boundary of the install) never leaves a record without its

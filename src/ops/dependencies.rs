@@ -31,7 +31,7 @@ use crate::schema::PluginSource;
 use crate::schema::plugin_manifest::{Dependency, dependencies};
 use crate::source::ResolvedPlugin;
 use crate::state::{InstalledPlugins, SettingsFile};
-use crate::version::{RangeProblem, highest_tag, intersect_ranges};
+use crate::version::{RangeProblem, highest_tag, intersect_ranges, release_tag_names};
 
 /// Why a dependency could not be installed (the plugin that needs it is not installed either).
 #[derive(Debug, thiserror::Error)]
@@ -64,8 +64,20 @@ pub enum DependencyError {
         .ranges.iter().map(|r| format!("“{}”", crate::source::command::shown(r, 64))).collect::<Vec<_>>().join(", ")
     )]
     InvalidRange { id: String, ranges: Vec<String> },
-    #[error("Dependency \"{id}\" has no git tag satisfying {range}")]
-    NoMatchingTag { id: String, range: String },
+    #[error(
+        "Dependency \"{id}\" has no git tag satisfying {range} ({})",
+        match .tags.as_slice() {
+            [] => format!("its repository has no tag {}--v<version>", .name),
+            tags => format!("its highest tags: {}", tags.join(", ")),
+        }
+    )]
+    NoMatchingTag {
+        id: String,
+        name: String,
+        range: String,
+        /// The plugin's highest release tags (ours: Claude Code names none).
+        tags: Vec<String>,
+    },
     #[error(
         "Dependency \"{id}\" is installed at {installed}, which does not satisfy: {}. To look for a version in range, run `plugin update {id}`",
         .ranges.join(", ")
@@ -557,7 +569,9 @@ fn at_tag(
             let Some((version, tag, commit)) = highest_tag(name, &tags, &range) else {
                 return Err(DependencyError::NoMatchingTag {
                     id: id.to_string(),
+                    name: name.to_string(),
                     range: range.to_string(),
+                    tags: release_tag_names(name, &tags, 5),
                 }
                 .into());
             };

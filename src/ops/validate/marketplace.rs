@@ -24,6 +24,7 @@ use crate::schema::names::{
     ReservedName, is_kebab, marketplace_name_problem, may_use_reserved_plugin_names,
     plugin_id_problem, plugin_name_problem, reserved_name_problem, reserved_plugin_name,
 };
+use crate::schema::plugin_manifest::{Dependency, dependencies};
 use crate::schema::renames::{RenameTarget, Renames, Resolution, Unresolved};
 use crate::schema::{PluginEntry, PluginSource};
 
@@ -128,6 +129,7 @@ fn check_catalog(
         .is_some_and(may_use_reserved_plugin_names);
     let mut first_index: HashMap<String, usize> = HashMap::new();
     let mut listed = HashSet::new();
+    let mut declared = Vec::new();
     for (i, v) in plugins.iter().enumerate() {
         if let Some(name) = v.get("name").and_then(Value::as_str) {
             listed.insert(name);
@@ -142,9 +144,11 @@ fn check_catalog(
                 first_index.insert(name.to_string(), i);
             }
         }
-        check_entry(i, v, official, root, plugin_root, f, contents)?;
+        let deps = check_entry(i, v, official, root, plugin_root, f, contents)?;
+        declared.push((i, deps));
     }
     check_renames(raw.get("renames"), &listed, f);
+    check_dependency_targets(raw, &declared, &listed, f);
     Ok(())
 }
 
@@ -409,6 +413,8 @@ fn check_strict(
     }
 }
 
+/// Checks entry `i` and the folder it names; what the entry and its plugin.json declare in
+/// `dependencies` (names of other marketplaces as `name@marketplace`, own ones bare).
 fn check_entry(
     i: usize,
     v: &Value,
@@ -417,15 +423,16 @@ fn check_entry(
     plugin_root: Option<&str>,
     f: &mut Findings,
     contents: &mut Vec<FileReport>,
-) -> Result<(), ReadError> {
+) -> Result<Vec<Dependency>, ReadError> {
     let Value::Object(raw) = v else {
         f.error(
             format!("plugins.{i}"),
             "schema",
             expected("object", Some(v)),
         );
-        return Ok(());
+        return Ok(Vec::new());
     };
+    let mut deps = dependencies(raw, "");
     let Some(name) = entry_name(i, raw, official, f) else {
         // Claude Code's schema still reports the rest of a nameless entry.
         if !raw.get("name").is_some_and(Value::is_string) {
@@ -437,17 +444,17 @@ fn check_entry(
                 );
             }
         }
-        return Ok(());
+        return Ok(deps);
     };
     warn_unknown_keys(i, raw, f);
     let Ok(entry) = PluginEntry::from_value(i, v.clone()) else {
-        return Ok(());
+        return Ok(deps);
     };
     report_entry_defects(i, name, &entry, f);
     let at = |field: &str| format!("plugins[{i}].{field}");
     let dir = relative_source_dir(i, raw, &entry, root, plugin_root, f);
     let Some((dir, shown)) = dir else {
-        return Ok(());
+        return Ok(deps);
     };
     if !dir.is_dir() {
         f.error(
@@ -455,7 +462,7 @@ fn check_entry(
             "source-missing",
             format!("Plugin directory not found at path: {shown}. Check that the marketplace entry has the correct path."),
         );
-        return Ok(());
+        return Ok(deps);
     }
     let manifest_file = crate::manifest::find_manifest(&dir);
     let checked = check_plugin_folder(
@@ -464,6 +471,9 @@ fn check_entry(
         Some(root),
         Listed::Entry(name),
     )?;
+    if let Some(m) = checked.manifest.as_ref().and_then(|cm| cm.raw.as_ref()) {
+        deps.extend(dependencies(m, ""));
+    }
     let has_manifest = match checked.manifest {
         Some(cm) => check_beside_manifest(i, name, raw, &entry, cm, root, f),
         None => false,
@@ -490,7 +500,7 @@ fn check_entry(
     }
     f.absorb(checked.folder, &format!("plugins[{i}] → "));
     contents.extend(checked.contents);
-    Ok(())
+    Ok(deps)
 }
 
 /// The entry's schema defects, and a `headersHelper` the entry may not set.
@@ -561,6 +571,47 @@ fn check_beside_manifest(
         );
     }
     true
+}
+
+/// Dependencies installs will not find (ours: Claude Code's validate passes them): a name this
+/// catalog does not list, or one of a marketplace its `allowCrossMarketplaceDependenciesOn`
+/// does not allow.
+fn check_dependency_targets(
+    raw: &Map<String, Value>,
+    declared: &[(usize, Vec<Dependency>)],
+    listed: &HashSet<&str>,
+    f: &mut Findings,
+) {
+    let own = raw.get("name").and_then(Value::as_str).unwrap_or_default();
+    let allowed: Vec<&str> = raw
+        .get("allowCrossMarketplaceDependenciesOn")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for (i, deps) in declared {
+        let mut seen = HashSet::new();
+        for d in deps.iter().filter(|d| seen.insert(d.id.as_str())) {
+            let (name, marketplace) = match d.id.rsplit_once('@') {
+                Some((n, m)) if !m.is_empty() => (n, m),
+                _ => (d.id.trim_end_matches('@'), own),
+            };
+            if marketplace == own && !listed.contains(name) {
+                f.warn(
+                    format!("plugins[{i}].dependencies"),
+                    "dependency-unknown",
+                    format!("(ours) \"{name}\" is not a plugin of this marketplace: installs cannot bring it, and the plugin will not load without it"),
+                );
+            } else if marketplace != own && !allowed.contains(&marketplace) {
+                f.warn(
+                    format!("plugins[{i}].dependencies"),
+                    "dependency-cross-marketplace",
+                    format!("(ours) \"{name}@{marketplace}\" is in another marketplace, which allowCrossMarketplaceDependenciesOn does not list: installs skip it unless it is installed already"),
+                );
+            }
+        }
+    }
 }
 
 fn check_renames(value: Option<&Value>, listed: &HashSet<&str>, f: &mut Findings) {
