@@ -195,20 +195,22 @@ impl InstalledPlugins {
     /// Every folder a record (of any id) points at, for asking [`InstalledPlugins::references`]
     /// of many folders.
     pub fn install_paths(&self) -> std::collections::HashSet<PathBuf> {
-        (self.plugins().into_iter().flatten())
-            .flat_map(|(_, list)| list.as_array().into_iter().flatten())
-            .filter_map(|rec| Some(PathBuf::from(rec.get("installPath")?.as_str()?)))
-            .collect()
+        self.install_path_strs().map(PathBuf::from).collect()
     }
 
     /// Whether any record (of any id) points at `install_path`.
     pub fn references(&self, install_path: &Path) -> bool {
-        // Read from the document as it is (no record made per call: callers ask once per folder
-        // of every plugin, so a copy of every record each time grows with the square).
+        self.install_path_strs()
+            .any(|p| Path::new(p) == install_path)
+    }
+
+    /// Every record's `installPath`, read from the document as it is: no record is made (callers
+    /// ask once per folder of every plugin; a copy of every record each time grows with the
+    /// square).
+    fn install_path_strs(&self) -> impl Iterator<Item = &str> {
         (self.plugins().into_iter().flatten())
             .flat_map(|(_, list)| list.as_array().into_iter().flatten())
             .filter_map(|rec| rec.get("installPath")?.as_str())
-            .any(|p| Path::new(p) == install_path)
     }
 
     /// Add a record, or update the matching one in place (keeping `installedAt` and key order).
