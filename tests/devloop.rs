@@ -462,6 +462,35 @@ fn remembered_hashes_never_hide_a_change() {
     assert_eq!(r.json()["failureCode"], json!("changed_same_version"));
 }
 
+/// The copy an update makes of changed content keeps what its digest step remembered of the
+/// whole folder, so the next no-op needs no walk.
+#[test]
+fn updating_changed_content_keeps_the_remembered_tree() {
+    let env = Env::new();
+    let src = installed_p1(&env);
+    // Version `unknown`: an update refreshes changed content in place, after a digest.
+    write(&src.join(".claude-plugin/plugin.json"), r#"{"name":"p1"}"#);
+    env.run(&["install", "p1@m1"]).ok();
+    assert_eq!(env.first_record("p1@m1")["version"], json!("unknown"));
+    write(&src.join("commands/c.md"), "next\n");
+    // Older than the racy margin, so every file and folder may be remembered.
+    std::thread::sleep(Duration::from_millis(2100));
+    env.run(&["update", "p1@m1"]).ok();
+    let installed = PathBuf::from(env.first_record("p1@m1")["installPath"].as_str().unwrap());
+    assert_eq!(
+        fs::read_to_string(installed.join("commands/c.md")).unwrap(),
+        "next\n"
+    );
+    let stat_dir = env.user_cache().join("plugin/stat-v1");
+    let files: Vec<_> = fs::read_dir(&stat_dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "one stat cache file for the source folder");
+    let text = fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    assert!(
+        text.starts_with("plugin-stat v2\ntree plugin-files v1 sha256:"),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_file_added_to_an_unchanged_folder_plugin_is_noticed() {
     let env = Env::new();

@@ -116,15 +116,21 @@ pub fn copy_plugin_tree_reusing(
         .collect();
     let report = copy_planned_with(dst, plan, &make_symlink, Some((reuse.store, &known)))?;
     if let Some(listing) = &report.listing {
+        // Saved only when this copy learnt a hash: after an install's digest step saved the
+        // file with its whole-tree line, a save here (files only) would drop that line.
+        let mut learnt = false;
         for (key, stat) in stats {
             if let Some(Entry::File { sha256, .. }) = listing.get(&key) {
+                learnt |= known.lookup(&key, &stat) != Some(sha256.as_str());
                 let sha256 = sha256.clone();
                 known.record(key, stat, sha256);
             }
         }
-        // Folders were not walked here: the files' hashes are remembered, not the tree's.
-        known.met_links();
-        known.save(&listing.digest());
+        if learnt {
+            // Folders were not walked here: the files' hashes are remembered, not the tree's.
+            known.without_tree();
+            known.save(&listing.digest());
+        }
     }
     Ok(report)
 }
@@ -192,27 +198,28 @@ fn copy_planned_with(
         64,
         |(rel, src, stat)| {
             let to = dst.join(rel);
-            if let Some((store, known)) = reuse
-                && let Some(sha256) = known.lookup(&escape_path(rel), stat)
-            {
-                let mode = stat.permissions();
-                if store
-                    .materialise(sha256, mode, stat.size, &to)
-                    .at("link", &to)?
-                {
-                    let sha256 = sha256.to_string();
-                    return Ok((stat.size, Entry::File { mode, sha256 }, true));
+            if let Some((store, known)) = reuse {
+                let key = escape_path(rel);
+                if let Some(sha256) = known.lookup(&key, stat) {
+                    let mode = stat.permissions();
+                    if store
+                        .materialise(sha256, mode, stat.size, &to)
+                        .at("link", &to)?
+                    {
+                        let sha256 = sha256.to_string();
+                        return Ok((stat.size, Entry::File { mode, sha256 }, Some(key)));
+                    }
                 }
             }
             let (bytes, entry) = copy_file(src, stat, &to, umask, stamp).at("copy", src)?;
-            Ok((bytes, entry, false))
+            Ok((bytes, entry, None))
         },
     );
     for ((rel, _, _), c) in files.iter().zip(copied) {
-        let (bytes, entry, linked) = c?;
+        let (bytes, entry, from_store) = c?;
         report.bytes += bytes;
-        if linked {
-            report.from_store.insert(escape_path(rel));
+        if let Some(key) = from_store {
+            report.from_store.insert(key);
         }
         listing.insert(rel, entry);
     }

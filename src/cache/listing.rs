@@ -147,7 +147,7 @@ impl TreeListing {
             }
         }
         if plan.links > 0 {
-            cache.met_links();
+            cache.without_tree();
         } else {
             let mut dirs = FolderHandles::None;
             for (key, path) in folders {

@@ -47,8 +47,9 @@ pub struct StatCache {
     /// What this run hashed or confirmed (files) or walked (folders, hash `-`), written back
     /// by [`StatCache::save`].
     seen: HashMap<String, (FileStat, String)>,
-    /// The listing met symlinks (see [`crate::cache::copy::TreePlan::links`]).
-    met_links: bool,
+    /// No digest of the whole folder may be written: the listing met symlinks (see
+    /// [`crate::cache::copy::TreePlan::links`]), or the folders were not walked.
+    no_tree: bool,
     started_ns: i128,
 }
 
@@ -76,7 +77,7 @@ impl StatCache {
             text,
             entries: OnceLock::new(),
             seen: HashMap::new(),
-            met_links: false,
+            no_tree: false,
             started_ns,
         }
     }
@@ -134,9 +135,10 @@ impl StatCache {
         self.seen.insert(key, (stat, FOLDER.to_string()));
     }
 
-    /// Note that the listing met symlinks: its digest is then not remembered.
-    pub fn met_links(&mut self) {
-        self.met_links = true;
+    /// Leave the whole folder's digest out of what [`StatCache::save`] writes: the listing met
+    /// symlinks, or only files were seen.
+    pub fn without_tree(&mut self) {
+        self.no_tree = true;
     }
 
     /// Write what this run saw (entries not seen are dropped), with `digest`, the listing's
@@ -149,7 +151,7 @@ impl StatCache {
             .collect();
         keep.sort_by(|a, b| a.0.cmp(b.0));
         // Only when every entry is remembered and every key is its path as written.
-        let whole = !self.met_links
+        let whole = !self.no_tree
             && keep.len() == self.seen.len()
             && keep.iter().all(|(k, _)| !k.contains('\\'));
         let mut out = String::with_capacity(self.text.len().max(keep.len() * 128));
