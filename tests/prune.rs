@@ -108,8 +108,8 @@ fn age_tree(path: &Path, days: u64) {
 fn du(path: &Path) -> u64 {
     let meta = fs::symlink_metadata(path).expect("meta");
     if !meta.is_dir() {
-        let shared = meta.is_file()
-            && ::plugin::platform::links_and_blocks(path).is_ok_and(|(links, _)| links > 1);
+        let shared =
+            meta.is_file() && ::plugin::platform::links_and_blocks(path).is_ok_and(|l| l.count > 1);
         return if shared { 0 } else { meta.len() };
     }
     fs::read_dir(path)

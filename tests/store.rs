@@ -72,7 +72,7 @@ fn assert_shares(old: &Path, new: &Path, shared: &[&str], changed: &str) {
 }
 
 fn links(path: &Path) -> u64 {
-    ::plugin::platform::links_and_blocks(path).unwrap().0
+    ::plugin::platform::links_and_blocks(path).unwrap().count
 }
 
 fn version_dir(env: &Env, mkt: &str, version: &str) -> PathBuf {

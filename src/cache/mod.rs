@@ -392,15 +392,14 @@ impl StagedPlugin {
     }
 
     /// Record the staged content (listing and digest), write the completion marker and flush
-    /// the tree to disk (on Linux one syncfs of its filesystem instead of an fsync per file). Done before
-    /// any state lock is taken. Returns the content digest.
+    /// the tree to disk (on Linux one syncfs of its filesystem instead of an fsync per file).
+    /// Done before any state lock is taken. Returns the content digest.
     /// `listing` is the writer's own listing of what it wrote, when it made one; otherwise the
-    /// folder is listed here.
+    /// folder is listed here. The files are added to `store` (see [`store::Store::adopt`]; but
+    /// those its set names, made from it) before the flush.
     // Written in place, not through `write_atomic`: the staging folder is published whole by a
     // rename once flushed, and a killed write's temporary file must not be left inside it.
     #[allow(clippy::disallowed_methods)]
-    /// The files are added to `store` (see [`store::Store::adopt`]; but those its set names,
-    /// made from it) before the flush.
     pub fn seal(
         &mut self,
         mut marker: Marker,

@@ -372,7 +372,7 @@ pub fn tree_stats(path: &Path) -> (u64, i64) {
     };
     // A file with other names (a version folder's link to a store object) frees nothing here;
     // the object's bytes are counted when it goes.
-    let shared = || crate::platform::links_and_blocks(path).is_ok_and(|(links, _)| links > 1);
+    let shared = || crate::platform::links_and_blocks(path).is_ok_and(|l| l.count > 1);
     let mut bytes = if meta.is_file() && !shared() {
         meta.len()
     } else {

@@ -265,7 +265,7 @@ impl Store {
     /// it found it.
     pub fn take_back(objects: &[PathBuf]) {
         for object in objects {
-            if crate::platform::links_and_blocks(object).is_ok_and(|(links, _)| links == 1) {
+            if crate::platform::links_and_blocks(object).is_ok_and(|l| l.count == 1) {
                 let _ = fs::remove_file(object);
                 if let Some(objects) = object.parent() {
                     // Only when empty (a first install that failed leaves no folder behind).
@@ -279,8 +279,7 @@ impl Store {
     fn adopt_file(&self, file: &Path, sha256: &str, mode: u32) -> io::Result<bool> {
         let object = self.object_path(sha256, mode);
         let meta = fs::symlink_metadata(file)?;
-        let (links, _) = crate::platform::links_in(file, &meta)?;
-        if links > 1 {
+        if crate::platform::links_in(file, &meta)?.count > 1 {
             // Made from the store (or linked by its unpacker): nothing to add.
             return Ok(false);
         }
@@ -389,7 +388,8 @@ impl Store {
             let Ok(meta) = fs::symlink_metadata(&path) else {
                 continue;
             };
-            let (links, disk) = crate::platform::links_in(&path, &meta).unwrap_or((1, 0));
+            let (links, disk) =
+                crate::platform::links_in(&path, &meta).map_or((1, 0), |l| (l.count, l.disk));
             out.push(Object {
                 sha256: sha.to_string(),
                 size: meta.len(),

@@ -176,17 +176,18 @@ fn add_usage(path: &Path, logical: bool, u: &mut CacheUsage, seen: &mut HashSet<
     if !meta.is_file() {
         return;
     }
-    let (links, disk) = crate::platform::links_and_blocks(path).unwrap_or((1, meta.len()));
+    let links = crate::platform::links_in(path, &meta).unwrap_or(crate::platform::Links {
+        count: 1,
+        disk: meta.len(),
+        id: (0, 0),
+    });
     if logical {
         u.files += 1;
         u.logical += meta.len();
-        u.shared_files += u64::from(links > 1);
+        u.shared_files += u64::from(links.count > 1);
     }
-    let id = crate::platform::Stat::of_path(path, &mut crate::platform::FolderHandles::None)
-        .map(|s| (s.dev, s.ino))
-        .unwrap_or((0, 0));
-    if links <= 1 || id == (0, 0) || seen.insert(id) {
-        u.disk += disk;
+    if links.count <= 1 || seen.insert(links.id) {
+        u.disk += links.disk;
     }
 }
 

@@ -67,6 +67,17 @@ pub struct Stat {
     pub mode: u32,
 }
 
+/// The names a file has (hard links), what it takes on disk, and which file it is (device and
+/// inode; on Windows volume serial number and file index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Links {
+    pub count: u64,
+    /// Bytes on disk (on Windows its size: the size on disk of compressed or sparse files is
+    /// not asked for).
+    pub disk: u64,
+    pub id: (u64, u64),
+}
+
 /// The kinds of entry the tool tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

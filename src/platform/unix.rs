@@ -221,16 +221,20 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// How many names the file at `path` has (hard links), and its size on disk in bytes; a link
-/// at `path` is not followed.
-pub fn links_and_blocks(path: &Path) -> io::Result<(u64, u64)> {
+/// The names of the file at `path`, its size on disk and identity; a link at `path` is not
+/// followed.
+pub fn links_and_blocks(path: &Path) -> io::Result<super::Links> {
     links_in(path, &fs::symlink_metadata(path)?)
 }
 
 /// [`links_and_blocks`] of the file at `path` whose metadata (not following a link) is `meta`:
 /// no further call here.
-pub fn links_in(_path: &Path, meta: &fs::Metadata) -> io::Result<(u64, u64)> {
-    Ok((meta.nlink(), meta.blocks() * 512))
+pub fn links_in(_path: &Path, meta: &fs::Metadata) -> io::Result<super::Links> {
+    Ok(super::Links {
+        count: meta.nlink(),
+        disk: meta.blocks() * 512,
+        id: (meta.dev(), meta.ino()),
+    })
 }
 
 /// The longest file name the filesystem holding `dir` allows, when it says.

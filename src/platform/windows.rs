@@ -336,13 +336,12 @@ pub fn clone_file(_src: &Path, _dst: &Path, _mode: u32) -> io::Result<()> {
 }
 
 /// [`links_and_blocks`] (Windows' metadata holds no link count: the file is opened).
-pub fn links_in(path: &Path, _meta: &fs::Metadata) -> io::Result<(u64, u64)> {
+pub fn links_in(path: &Path, _meta: &fs::Metadata) -> io::Result<super::Links> {
     links_and_blocks(path)
 }
 
-/// How many names the file at `path` has (hard links), and its size in bytes (the size on disk
-/// of compressed or sparse files is not asked for).
-pub fn links_and_blocks(path: &Path) -> io::Result<(u64, u64)> {
+/// The names of the file at `path`, its size and identity; a link at `path` is not followed.
+pub fn links_and_blocks(path: &Path) -> io::Result<super::Links> {
     let file = OpenOptions::new()
         .read(true)
         .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
@@ -352,8 +351,14 @@ pub fn links_and_blocks(path: &Path) -> io::Result<(u64, u64)> {
     if unsafe { GetFileInformationByHandle(file.as_raw_handle() as HANDLE, &mut info) } == 0 {
         return Err(io::Error::last_os_error());
     }
-    let size = (u64::from(info.nFileSizeHigh) << 32) | u64::from(info.nFileSizeLow);
-    Ok((u64::from(info.nNumberOfLinks), size))
+    Ok(super::Links {
+        count: u64::from(info.nNumberOfLinks),
+        disk: (u64::from(info.nFileSizeHigh) << 32) | u64::from(info.nFileSizeLow),
+        id: (
+            u64::from(info.dwVolumeSerialNumber),
+            (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow),
+        ),
+    })
 }
 
 /// Nothing to apply on Windows.
