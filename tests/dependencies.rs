@@ -564,6 +564,59 @@ fn list_reports_unmet_dependencies_as_claude_code_does() {
 }
 
 #[test]
+/// Ranges that exclude each other are refused at install (`dependency_version_conflict`); what
+/// got installed around that check (a dependency of a dependency is left alone) loads as Claude
+/// Code 2.1.328 loads it: the plugin whose range is not met is set aside, its error is
+/// `dependency-version-unsatisfied` (Claude Code's load check has no `range-conflict` kind).
+fn list_reports_ranges_that_exclude_each_other_as_claude_code_does() {
+    let env = Env::new();
+    let (dir, _) = dm(
+        &env,
+        &[
+            json!({"name": "newer", "source": "./plugins/newer"}),
+            json!({"name": "mid", "source": "./plugins/mid"}),
+        ],
+    );
+    write(
+        &dir.join("plugins/newer/.claude-plugin/plugin.json"),
+        &json!({"name": "newer", "version": "1.0.0", "dependencies": ["mid"]}).to_string(),
+    );
+    write(
+        &dir.join("plugins/mid/.claude-plugin/plugin.json"),
+        &json!({"name": "mid", "version": "1.0.0",
+                "dependencies": [{"name": "fmt", "version": "^2.2.0"}]})
+        .to_string(),
+    );
+    env.run(&["install", "app@dm"]).ok();
+    env.run(&["install", "newer@dm"]).ok();
+    // app loads and holds fmt to ~2.1.0; mid asks ^2.2.0 of the same fmt 2.1.3.
+    let app = env.run(&["list", "--json"]).ok().json();
+    assert!(
+        (app.as_array().unwrap().iter())
+            .any(|r| r["id"] == "app@dm" && r.get("errors").is_none_or(Value::is_null)),
+        "app loads"
+    );
+    let rows = env.run(&["list", "--json"]).ok().json();
+    let mid = (rows.as_array().unwrap().iter())
+        .find(|r| r["id"] == "mid@dm")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        mid["errors"],
+        json!(["Requires \"fmt@dm\" ^2.2.0, installed 2.1.3"])
+    );
+    assert_eq!(
+        mid["errorDetails"],
+        json!([{"type": "dependency-version-unsatisfied", "plugin": "mid", "dependency": "fmt@dm"}])
+    );
+    let resolved = env.run(&["resolve", "mid@dm", "--json"]).ok().json();
+    assert_eq!(
+        resolved["dependencies"][0]["unmet"], mid["errors"][0],
+        "resolve says the same"
+    );
+}
+
+#[test]
 fn installing_again_adds_what_is_missing_and_by_name_marks_it_manual() {
     let env = Env::new();
     dm(&env, &[]);
@@ -942,7 +995,7 @@ fn validate_says_what_installs_will_make_of_declarations() {
 }
 
 #[test]
-fn validate_of_a_marketplace_names_dependencies_installs_cannot_find() {
+fn validate_of_a_marketplace_names_dependencies_installs_cannot_find_and_cycles() {
     let env = Env::new();
     let m = env.fx.join("vm");
     write(
@@ -959,7 +1012,7 @@ fn validate_of_a_marketplace_names_dependencies_installs_cannot_find() {
             "app",
             json!(["lib", "lib@vm", "ghost", {"name": "x", "marketplace": "other"}, "y@ok"]),
         ),
-        ("lib", json!([])),
+        ("lib", json!(["app@vm"])),
     ] {
         write(
             &m.join(name).join(".claude-plugin/plugin.json"),
@@ -985,6 +1038,11 @@ fn validate_of_a_marketplace_names_dependencies_installs_cannot_find() {
     assert_eq!(
         found,
         [
+            (
+                "plugins[0].dependencies",
+                "dependency-cycle",
+                "(ours) dependency cycle: app → lib → app; installs stop where it closes"
+            ),
             (
                 "plugins[0].dependencies",
                 "dependency-unknown",

@@ -145,7 +145,7 @@ fn check_catalog(
             }
         }
         let deps = check_entry(i, v, official, root, plugin_root, f, contents)?;
-        declared.push((i, deps));
+        declared.push((i, v.get("name").and_then(Value::as_str), deps));
     }
     check_renames(raw.get("renames"), &listed, f);
     check_dependency_targets(raw, &declared, &listed, f);
@@ -575,10 +575,10 @@ fn check_beside_manifest(
 
 /// Dependencies installs will not find (ours: Claude Code's validate passes them): a name this
 /// catalog does not list, or one of a marketplace its `allowCrossMarketplaceDependenciesOn`
-/// does not allow.
-fn check_dependency_targets(
+/// does not allow; and cycles among its plugins.
+fn check_dependency_targets<'a>(
     raw: &Map<String, Value>,
-    declared: &[(usize, Vec<Dependency>)],
+    declared: &'a [(usize, Option<&'a str>, Vec<Dependency>)],
     listed: &HashSet<&str>,
     f: &mut Findings,
 ) {
@@ -590,13 +590,45 @@ fn check_dependency_targets(
         .flatten()
         .filter_map(Value::as_str)
         .collect();
-    for (i, deps) in declared {
+    let split = |id: &'a str| match id.rsplit_once('@') {
+        Some((n, m)) if !m.is_empty() => (n, m),
+        _ => (id.trim_end_matches('@'), own),
+    };
+    // This catalog's plugins and the plugins of it each needs (the first entry of a name).
+    let mut graph: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (_, name, deps) in declared {
+        if let Some(name) = name
+            && !graph.iter().any(|(n, _)| n == name)
+        {
+            let needs = (deps.iter().map(|d| split(&d.id)))
+                .filter(|(n, m)| *m == own && listed.contains(n) && n != name)
+                .map(|(n, _)| n)
+                .collect();
+            graph.push((name, needs));
+        }
+    }
+    for cycle in dependency_cycles(&graph) {
+        let Some(i) = declared
+            .iter()
+            .find(|(_, n, _)| *n == Some(cycle[0]))
+            .map(|d| d.0)
+        else {
+            continue;
+        };
+        f.warn(
+            format!("plugins[{i}].dependencies"),
+            "dependency-cycle",
+            format!(
+                "(ours) dependency cycle: {} → {}; installs stop where it closes",
+                cycle.join(" → "),
+                cycle[0]
+            ),
+        );
+    }
+    for (i, _, deps) in declared {
         let mut seen = HashSet::new();
         for d in deps.iter().filter(|d| seen.insert(d.id.as_str())) {
-            let (name, marketplace) = match d.id.rsplit_once('@') {
-                Some((n, m)) if !m.is_empty() => (n, m),
-                _ => (d.id.trim_end_matches('@'), own),
-            };
+            let (name, marketplace) = split(&d.id);
             if marketplace == own && !listed.contains(name) {
                 f.warn(
                     format!("plugins[{i}].dependencies"),
@@ -612,6 +644,47 @@ fn check_dependency_targets(
             }
         }
     }
+}
+
+/// Each cycle of `graph` (plugin, what it needs) once, from its first plugin in `graph`'s order.
+fn dependency_cycles<'a>(graph: &[(&'a str, Vec<&'a str>)]) -> Vec<Vec<&'a str>> {
+    fn visit<'a>(
+        graph: &[(&'a str, Vec<&'a str>)],
+        at: &'a str,
+        path: &mut Vec<&'a str>,
+        done: &mut HashSet<&'a str>,
+        out: &mut Vec<Vec<&'a str>>,
+    ) {
+        if let Some(start) = path.iter().position(|p| *p == at) {
+            let mut cycle = path[start..].to_vec();
+            // One rotation for every cycle: from its plugin listed first.
+            let first = (0..cycle.len())
+                .min_by_key(|k| graph.iter().position(|(n, _)| *n == cycle[*k]))
+                .unwrap_or(0);
+            cycle.rotate_left(first);
+            if !out.contains(&cycle) {
+                out.push(cycle);
+            }
+            return;
+        }
+        if done.contains(at) {
+            return;
+        }
+        path.push(at);
+        for (_, needs) in graph.iter().filter(|(n, _)| *n == at) {
+            for next in needs {
+                visit(graph, next, path, done, out);
+            }
+        }
+        path.pop();
+        done.insert(at);
+    }
+    let mut out = Vec::new();
+    let mut done = HashSet::new();
+    for (name, _) in graph {
+        visit(graph, name, &mut Vec::new(), &mut done, &mut out);
+    }
+    out
 }
 
 fn check_renames(value: Option<&Value>, listed: &HashSet<&str>, f: &mut Findings) {
@@ -646,5 +719,28 @@ fn check_renames(value: Option<&Value>, listed: &HashSet<&str>, f: &mut Findings
                 format!("chain does not resolve ({reason}) — target must be a name in plugins[], a key in renames, or null{why}"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dependency_cycles;
+
+    #[test]
+    fn every_cycle_is_named_once_from_its_first_plugin() {
+        let graph = vec![
+            ("e", vec!["a"]),
+            ("a", vec!["b"]),
+            ("b", vec!["c", "d"]),
+            ("c", vec!["a"]),
+            ("d", vec!["d2"]),
+            ("d2", vec!["d"]),
+            ("f", vec![]),
+        ];
+        assert_eq!(
+            dependency_cycles(&graph),
+            [vec!["a", "b", "c"], vec!["d", "d2"]]
+        );
+        assert!(dependency_cycles(&[("x", vec!["y"]), ("y", vec![])]).is_empty());
     }
 }
