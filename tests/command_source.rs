@@ -468,8 +468,6 @@ fn managed_settings_turn_command_sources_off_and_sync_never_asks() {
 #[cfg(target_os = "linux")]
 #[test]
 fn at_a_terminal_the_person_is_asked() {
-    use std::io::Write;
-    use std::process::Stdio;
     let env = Env::new();
     let prod = producer(&env, "prod");
     let command = format!("echo {}", p(&prod));
@@ -477,30 +475,7 @@ fn at_a_terminal_the_person_is_asked() {
         &env,
         json!([command_entry("cp", &command), command_entry("cq", &command)]),
     );
-    let at_terminal = |args: &str, answer: &str| {
-        let line = format!("{} {args}", env!("CARGO_BIN_EXE_plugin"));
-        let mut script = std::process::Command::new("script")
-            .args(["-q", "-e", "-c", &line, "/dev/null"])
-            .current_dir(&env.cwd)
-            .env("HOME", &env.home)
-            .env("PLUGIN_MANAGED_SETTINGS_DIR", env.managed())
-            .env_remove("CLAUDE_CONFIG_DIR")
-            .env_remove("CLAUDE_CODE_PLUGIN_CACHE_DIR")
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("XDG_CACHE_HOME")
-            .env_remove("CLAUDE_CODE_PLUGIN_SEED_DIR")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("util-linux's `script` runs the command at a terminal (install util-linux)");
-        let mut stdin = script.stdin.take().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        stdin.write_all(answer.as_bytes()).unwrap();
-        drop(stdin);
-        Run::from(script.wait_with_output().unwrap())
-    };
-    let out = at_terminal("install cp@cmk", "y\n");
+    let out = env.at_terminal("install cp@cmk", "y\n");
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("Run this command now? [y/N] "),
@@ -509,7 +484,7 @@ fn at_a_terminal_the_person_is_asked() {
     );
     assert_eq!(env.first_record("cp@cmk")["sourceCommand"], command);
 
-    let out = at_terminal("install cq@cmk", "n\n");
+    let out = env.at_terminal("install cq@cmk", "n\n");
     assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains("Aborted — the command was not run."),

@@ -735,8 +735,20 @@ fn update_keeps_a_constrained_dependency_within_its_dependents_ranges() {
     repo.commit("fmt 2.3.0");
     repo.tag("fmt--v2.3.0");
 
-    let out = env.run(&["update", "fmt@dm"]).ok();
     let version = format!("2.1.4-{}", &at_214[..12]);
+    // `outdated` offers the tag the range allows, not the newest, and changes nothing.
+    let before = env.installed();
+    let out = env.run(&["outdated"]).ok();
+    assert!(
+        out.stdout.contains(&format!(
+            "↑ fmt@dm (user): 2.1.3-{} → {version} available (highest tag satisfying ~2.1.0 from app)\n"
+        , &env.first_record("fmt@dm")["gitCommitSha"].as_str().unwrap()[..12])),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("2.3.0"), "{}", out.stdout);
+    assert_eq!(env.installed(), before);
+    let out = env.run(&["update", "fmt@dm"]).ok();
     // Claude Code's words for why this version: the range and who asked for it.
     assert!(
         out.stdout.contains(&format!(
@@ -865,6 +877,57 @@ fn catalog_entry_dependencies_are_checked_before_anything_is_written() {
         out.stdout
     );
     assert_eq!(env.first_record("lib2@ce")["auto"], true);
+}
+
+/// At a terminal `prune` asks; at another scope only that scope's plugins count, and the hint
+/// names the scope.
+#[cfg(target_os = "linux")]
+#[test]
+fn prune_asks_at_a_terminal_and_keeps_to_its_scope() {
+    let env = Env::new();
+    dm(&env, &[]);
+    env.run(&["install", "app@dm", "--scope", "project"]).ok();
+    env.run(&["install", "app@dm"]).ok();
+    env.run(&["uninstall", "app@dm", "--scope", "project"]).ok();
+    let project = |id: &str| {
+        (env.installed()["plugins"][id]
+            .as_array()
+            .into_iter()
+            .flatten())
+        .any(|r| r["scope"] == "project")
+    };
+    assert!(project("lib@dm"));
+    // Nothing is unneeded at user scope: app still needs its dependencies there.
+    let out = env.run(&["prune"]).ok();
+    assert_eq!(
+        out.stdout,
+        "Nothing to prune (3 auto-installed plugins at user scope, all still needed).\n"
+    );
+    let out = env.run(&["prune", "--scope", "project"]).ok();
+    assert!(
+        out.stdout
+            .ends_with("Not a TTY — run `plugin prune --scope project -y` to remove.\n"),
+        "{}",
+        out.stdout
+    );
+    let out = env.at_terminal("prune --scope project", "n\n");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("Remove? [y/N] "), "{}", out.stdout);
+    assert!(out.stdout.contains("Aborted."), "{}", out.stdout);
+    assert!(project("lib@dm"), "nothing removed");
+    let out = env.at_terminal("prune --scope project", "y\n");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for id in ["lib@dm", "fmt@dm", "core@dm"] {
+        assert!(!project(id), "{id} removed at project scope");
+        assert!(
+            env.installed()["plugins"][id]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["scope"] == "user"),
+            "{id} kept at user scope"
+        );
+    }
 }
 
 #[test]

@@ -119,6 +119,37 @@ impl Env {
         run(&mut self.command(args))
     }
 
+    /// `plugin <args>` at a terminal (util-linux's `script` gives it one), `answer` typed once it
+    /// had time to ask. Arguments are split on spaces.
+    #[cfg(target_os = "linux")]
+    pub fn at_terminal(&self, args: &str, answer: &str) -> Run {
+        use std::io::Write;
+        use std::process::Stdio;
+        let line = format!("{} {args}", env!("CARGO_BIN_EXE_plugin"));
+        let c = self.command(&[]);
+        let mut script = Command::new("script");
+        script
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .current_dir(&self.cwd)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in c.get_envs() {
+            match v {
+                Some(v) => script.env(k, v),
+                None => script.env_remove(k),
+            };
+        }
+        let mut child = script
+            .spawn()
+            .expect("util-linux's `script` runs the command at a terminal (install util-linux)");
+        let mut stdin = child.stdin.take().expect("stdin piped");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        stdin.write_all(answer.as_bytes()).expect("type the answer");
+        drop(stdin);
+        Run::from(child.wait_with_output().expect("script ran"))
+    }
+
     /// `command` with an empty `PATH`: the product must need no git, node, npm, pip or python.
     pub fn command_without_tools(&self, args: &[&str]) -> Command {
         let empty = self.fx.join("empty-path");
