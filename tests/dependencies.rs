@@ -206,11 +206,20 @@ fn conflicting_or_invalid_ranges_refuse_and_leave_nothing_recorded() {
 fn unknown_cross_marketplace_and_circular_dependencies() {
     let env = Env::new();
     let other = env.fx.join("ot");
-    plugin(&other.join("plugins/helper"), "helper", Some("1.0.0"));
-    marketplace(
-        &other,
-        "ot",
-        r#"[{"name":"helper","source":"./plugins/helper"}]"#,
+    // helper@ot needs far@th, which ot's catalog (not em's) allows.
+    let third = env.fx.join("th");
+    plugin(&third.join("plugins/far"), "far", Some("1.0.0"));
+    marketplace(&third, "th", r#"[{"name":"far","source":"./plugins/far"}]"#);
+    env.run(&["marketplace", "add", p(&third)]).ok();
+    write(
+        &other.join("plugins/helper/.claude-plugin/plugin.json"),
+        &json!({"name": "helper", "version": "1.0.0", "dependencies": ["far@th"]}).to_string(),
+    );
+    write(
+        &other.join(".claude-plugin/marketplace.json"),
+        &json!({"name": "ot", "owner": {"name": "o"}, "allowCrossMarketplaceDependenciesOn": ["th"],
+                "plugins": [{"name": "helper", "source": "./plugins/helper"}]})
+        .to_string(),
     );
     env.run(&["marketplace", "add", p(&other)]).ok();
     let em = env.fx.join("em");
@@ -265,6 +274,16 @@ fn unknown_cross_marketplace_and_circular_dependencies() {
         out.stdout
     );
     assert_eq!(env.first_record("helper@ot")["auto"], true);
+    // Trust does not chain: only the root's catalog (em) counts, and it does not allow th.
+    assert!(env.installed()["plugins"].get("far@th").is_none());
+    // Installed by name, helper is the root: its own catalog allows th.
+    let out = env.run(&["install", "helper@ot"]).ok();
+    assert!(
+        out.stdout.contains("(+ 1 dependency: far)"),
+        "{}",
+        out.stdout
+    );
+    env.run(&["uninstall", "far@th"]).ok();
     // A dependency whose marketplace managed settings block refuses the install.
     env.run(&["uninstall", "xm@em"]).ok();
     env.run(&["uninstall", "helper@ot"]).ok();
