@@ -689,6 +689,56 @@ fn sync_installs_what_the_plugins_it_installs_need() {
     assert_eq!(out["outcome"], "ok", "{out}");
 }
 
+/// Without `GIT_COMMITTER_*` the tagger is the person's git configuration (`user.*`); with none
+/// anywhere, the refusal says how to set one and nothing is written.
+#[test]
+fn tag_signs_with_the_configured_identity_or_says_how_to_set_one() {
+    let env = Env::new();
+    let (dir, _) = dm(&env, &[]);
+    common::githttp::git(&dir, &["add", "-A"]);
+    common::githttp::git(&dir, &["commit", "-q", "--allow-empty", "-m", "all"]);
+    let lib = dir.join("plugins/lib");
+    let tag = || {
+        let mut c = env.command(&["tag", p(&lib)]);
+        for var in ["NAME", "EMAIL"] {
+            for who in ["COMMITTER", "AUTHOR"] {
+                c.env_remove(format!("GIT_{who}_{var}"));
+            }
+        }
+        Run::from(
+            c.env("GIT_CONFIG_NOSYSTEM", "1")
+                .env_remove("GIT_CONFIG_GLOBAL")
+                .env_remove("EMAIL")
+                .output()
+                .expect("run plugin"),
+        )
+    };
+    let out = tag();
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("no git identity to sign the tag with: set user.name and user.email"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(
+        common::githttp::git(&dir, &["tag", "-l"]).lines().count(),
+        3,
+        "fmt's only"
+    );
+    write(
+        &env.home.join(".gitconfig"),
+        "[user]\n\tname = Cfg Person\n\temail = cfg@example.com\n",
+    );
+    let out = tag();
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    let object = common::githttp::git(&dir, &["cat-file", "-p", "lib--v0.5.0"]);
+    assert!(
+        object.contains("\ntagger Cfg Person <cfg@example.com> "),
+        "{object}"
+    );
+}
+
 #[test]
 fn tag_creates_the_release_tag_dependency_ranges_resolve() {
     let env = Env::new();
