@@ -1215,39 +1215,76 @@ fn a_crash_at_any_step_of_a_dependency_install_is_completed_by_the_next_run() {
         }
         crashed += 1;
         assert!(at < 200, "no end to the crash points");
-        // What a crash left: every state file parses, every record's folder is complete.
-        let file = env.plugins().join("installed_plugins.json");
-        if file.exists() {
-            for (id, recs) in env.installed()["plugins"].as_object().unwrap() {
-                for rec in recs.as_array().unwrap() {
-                    let dir = PathBuf::from(rec["installPath"].as_str().unwrap());
-                    assert!(
-                        dir.join(".claude-plugin/plugin.json").is_file(),
-                        "crash at {at}: {id} recorded without its folder"
-                    );
-                }
-            }
-        }
-        if env.claude().join("settings.json").exists() {
-            env.settings();
-        }
-        // The next run completes it.
-        env.run(&["install", "app@dm"]).ok();
-        let installed = env.installed();
-        for id in ["app@dm", "lib@dm", "fmt@dm", "core@dm"] {
-            assert!(
-                installed["plugins"].get(id).is_some(),
-                "crash at {at}: {id} missing after the rerun: {installed}"
-            );
-        }
-        assert_eq!(env.first_record("fmt@dm")["resolvedVersion"], "2.1.3");
-        // Back to the start for the next crash point.
-        let _ = fs::remove_dir_all(env.claude());
-        let _ = fs::remove_dir_all(env.user_cache());
-        env.run(&["marketplace", "add", p(&env.fx.join("dm"))]).ok();
+        completed_after_a_crash(&env, &format!("crash at {at}"));
         assert_eq!(tree_with_content(&env.home).len(), clean.len());
     }
     assert!(crashed > 5, "the install has step boundaries ({crashed})");
+}
+
+/// `kill -9` at moments spread over a dependency install: the same guarantees as at its step
+/// boundaries.
+#[test]
+fn kill_9_during_a_dependency_install_is_completed_by_the_next_run() {
+    let env = Env::new();
+    dm(&env, &[]);
+    let started = std::time::Instant::now();
+    env.run(&["install", "app@dm"]).ok();
+    let took = started.elapsed();
+    completed_after_a_crash(&env, "no kill");
+    let mut killed = 0;
+    for i in 0..12u32 {
+        let delay = took * i / 10;
+        let mut child = env
+            .command(&["install", "app@dm"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start plugin");
+        std::thread::sleep(delay);
+        if child.try_wait().expect("wait").is_none() {
+            child.kill().expect("kill -9");
+            killed += 1;
+        }
+        child.wait().expect("reap");
+        completed_after_a_crash(&env, &format!("kill after {delay:?}"));
+    }
+    assert!(killed > 3, "most runs were killed ({killed} of 12)");
+}
+
+/// What a crash left: every state file parses, every record's folder is complete; then the
+/// next run completes the set, and the home is made as it was before the install.
+#[track_caller]
+fn completed_after_a_crash(env: &Env, ctx: &str) {
+    let file = env.plugins().join("installed_plugins.json");
+    if file.exists() {
+        for (id, recs) in env.installed()["plugins"].as_object().unwrap() {
+            for rec in recs.as_array().unwrap() {
+                let dir = PathBuf::from(rec["installPath"].as_str().unwrap());
+                assert!(
+                    dir.join(".claude-plugin/plugin.json").is_file()
+                        && dir.join(".plugin-ok").is_file(),
+                    "{ctx}: {id} recorded without its whole folder"
+                );
+            }
+        }
+    }
+    if env.claude().join("settings.json").exists() {
+        env.settings();
+    }
+    env.run(&["install", "app@dm"]).ok();
+    let installed = env.installed();
+    for id in ["app@dm", "lib@dm", "fmt@dm", "core@dm"] {
+        assert!(
+            installed["plugins"].get(id).is_some(),
+            "{ctx}: {id} missing after the rerun: {installed}"
+        );
+        assert_eq!(env.settings()["enabledPlugins"][id], true, "{ctx}: {id}");
+    }
+    assert_eq!(env.first_record("fmt@dm")["resolvedVersion"], "2.1.3");
+    // Back to the start for the next crash.
+    let _ = fs::remove_dir_all(env.claude());
+    let _ = fs::remove_dir_all(env.user_cache());
+    env.run(&["marketplace", "add", p(&env.fx.join("dm"))]).ok();
 }
 
 #[test]
