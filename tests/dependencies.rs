@@ -635,6 +635,72 @@ fn list_reports_ranges_that_exclude_each_other_as_claude_code_does() {
     );
 }
 
+/// An npm dependency installs as its entry says (its range is not used to fetch it) and the
+/// range is checked when it loads, as Claude Code does; a registry release in range then fits.
+#[test]
+fn an_npm_dependency_s_range_is_checked_when_it_loads() {
+    let env = Env::new();
+    let reg = common::registry::Registry::start();
+    let publish = |version: &str| {
+        let manifest = json!({"name": "nd", "version": version}).to_string();
+        reg.add_npm(
+            "nd-pkg",
+            version,
+            &[
+                (".claude-plugin/plugin.json", manifest.as_bytes(), 0o644),
+                ("commands/nd.md", b"# nd\n", 0o644),
+            ],
+        );
+    };
+    publish("1.0.0");
+    let dir = env.fx.join("nm");
+    write(
+        &dir.join("plugins/wants/.claude-plugin/plugin.json"),
+        &json!({"name": "wants", "version": "1.0.0",
+                "dependencies": [{"name": "nd", "version": "^2.0.0"}]})
+        .to_string(),
+    );
+    let npm = |version: &str| {
+        json!({"name": "nd", "source": {"source": "npm", "package": "nd-pkg",
+               "version": version, "registry": reg.base_url()}})
+    };
+    let catalog = |nd: Value| {
+        write(
+            &dir.join(".claude-plugin/marketplace.json"),
+            &json!({"name": "nm", "owner": {"name": "o"},
+                    "plugins": [{"name": "wants", "source": "./plugins/wants"}, nd]})
+            .to_string(),
+        );
+    };
+    catalog(npm("1.0.0"));
+    env.run(&["marketplace", "add", p(&dir)]).ok();
+    let out = env.run(&["install", "wants@nm"]).ok();
+    assert!(
+        out.stdout.ends_with("(+ 1 dependency: nd)\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(env.first_record("nd@nm")["version"], "1.0.0");
+    let row = |id: &str| {
+        let rows = env.run(&["list", "--json"]).ok().json();
+        (rows.as_array().unwrap().iter())
+            .find(|r| r["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        row("wants@nm")["errors"],
+        json!(["Requires \"nd@nm\" ^2.0.0, installed 1.0.0"])
+    );
+    // The entry moves to a release in range: `update` brings it, and wants loads.
+    publish("2.1.0");
+    catalog(npm("^2.0.0"));
+    env.run(&["marketplace", "update", "nm"]).ok();
+    env.run(&["update", "nd@nm"]).ok();
+    assert_eq!(env.first_record("nd@nm")["version"], "2.1.0");
+    assert!(row("wants@nm").get("errors").is_none_or(Value::is_null));
+}
+
 #[test]
 fn installing_again_adds_what_is_missing_and_by_name_marks_it_manual() {
     let env = Env::new();
