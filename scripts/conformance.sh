@@ -64,6 +64,8 @@ CC_VERSION=2.1.328
 #      config, logs) differs between the git CLI and gix; the work tree and its commit do not.
 #  K10 +<d|f|l> <mode> store-v1/...: our content store beside the cache (docs/store.md); the
 #      version folders' files are links to its objects, the same bytes and modes.
+#  K11 +<d|f> <mode> .plugin-journal-v1/...: our journal of staging folders in progress (what a
+#      sweep after a killed install looks at; docs/how-it-works.md).
 # Plugin ids left out of scenarios on purpose (a whole install differs by design):
 #  a-dot@mR  "./a" with pluginRoot "./plugins": we resolve it under pluginRoot (docs/differences.md 6).
 #  dup@mX    a name listed twice in one catalog: we refuse it, Claude Code takes the first (docs/differences.md 9).
@@ -121,6 +123,7 @@ filter_diff() {
       if ($0 ~ /^-f [0-7]+ \.last_inuse_sweep /) next
       if ($0 ~ /^[-+][dfl] [0-7]+ marketplaces\/[^\/]+\/\.git\//) next                          # K9
       if ($0 ~ /^\+[dfl] [0-7]+ store-v1\//) next                                                 # K10
+      if ($0 ~ /^\+[df] [0-7]+ \.plugin-journal-v1\//) next                                      # K11
       run[++n] = (exempt == 1 ? mask($0) : $0); next
     }
     { flush() }

@@ -653,7 +653,13 @@ fn install_writes_settings_record_and_cache_exactly() {
                "bytes": manifest.len() + command.len(),
                "digest": format!("sha256:{}", sha(listing.as_bytes()))})
     );
-    // No staging leftovers anywhere.
+    // No staging leftovers anywhere, and the journal of staging folders empty.
+    assert_eq!(
+        fs::read_dir(env.plugins().join(".plugin-journal-v1"))
+            .unwrap()
+            .count(),
+        0
+    );
     assert!(
         !tree(&env.plugins()).iter().any(|l| l.contains("staging")),
         "{:?}",

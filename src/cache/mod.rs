@@ -14,6 +14,7 @@
 //! Staging folders are swept by the next process that can take the cache lock exclusively.
 
 pub mod copy;
+pub mod journal;
 pub mod listing;
 pub mod prune;
 pub mod statcache;
@@ -135,11 +136,14 @@ pub fn installed_digest(version_dir: &Path, marker: Option<Marker>) -> Result<St
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    journal: journal::StagingJournal,
 }
 
 impl Cache {
+    /// The cache `dir` (`<plugins-root>/cache`); its staging journal is beside it.
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir }
+        let journal = journal::StagingJournal::new(dir.with_file_name(".plugin-journal-v1"));
+        Self { dir, journal }
     }
 
     pub fn dir(&self) -> &Path {
@@ -196,7 +200,9 @@ impl Cache {
     /// Create an empty staging folder beside the plugin's versions.
     pub fn stage(&self, marketplace: &str, plugin: &str) -> Result<StagedPlugin, CacheError> {
         let parent = self.plugin_dir(marketplace, plugin);
-        let dir = parent.join(format!("{STAGING_PREFIX}{}", random_hex(8)));
+        let name = random_hex(8);
+        let dir = parent.join(format!("{STAGING_PREFIX}{name}"));
+        let journal = (self.journal).begin(&format!("{marketplace}/{plugin}"), &name, &dir)?;
         // A failed install of another process may remove the (empty) parent in between: retry.
         let mut attempts = 0;
         loop {
@@ -213,13 +219,33 @@ impl Cache {
             digest: None,
             same_as: None,
             new_objects: Vec::new(),
+            journal: Some(journal),
         })
     }
 
     /// Remove every staging folder, and put back a version folder that a killed exchange by
-    /// renames left aside (`aside_for`). The caller must hold the cache lock exclusively (so
-    /// no live process is filling one). Returns how many were removed or put back.
+    /// renames left aside (`aside_for`): in the plugin folders the journal names (see
+    /// [`journal`]), or in every one before the journal exists. The caller must hold the cache
+    /// lock exclusively (so no live process is filling one). Returns how many were removed or
+    /// put back.
     pub fn sweep_staging(&self) -> Result<usize, CacheError> {
+        let Some(pending) = self.journal.pending() else {
+            let swept = self.sweep_every_plugin()?;
+            self.journal.create()?;
+            return Ok(swept);
+        };
+        let mut swept = 0;
+        for (entry, rel) in pending {
+            if !rel.as_os_str().is_empty() {
+                swept += sweep_plugin_dir(&self.dir.join(&rel))?;
+            }
+            let _ = fs::remove_file(&entry);
+        }
+        Ok(swept)
+    }
+
+    /// [`Cache::sweep_staging`] of every plugin folder.
+    fn sweep_every_plugin(&self) -> Result<usize, CacheError> {
         let plugins: Vec<PathBuf> = read_dirs(&self.dir)
             .iter()
             .flat_map(|m| read_dirs(m))
@@ -384,6 +410,8 @@ pub struct StagedPlugin {
     same_as: Option<PathBuf>,
     /// Store objects made from this folder's files: taken back when it is not published.
     new_objects: Vec<PathBuf>,
+    /// Its journal entry, kept until its name is gone (handed to [`Displaced`] by an exchange).
+    journal: Option<journal::JournalEntry>,
 }
 
 impl StagedPlugin {
@@ -486,6 +514,7 @@ impl StagedPlugin {
                 // leaves it for the sweep.
                 Some(Displaced {
                     dir: self.dir.clone(),
+                    _journal: self.journal.take(),
                 })
             }
             Err(e) => return Err(IoError::new("rename into place", target, e).into()),
@@ -500,6 +529,8 @@ impl StagedPlugin {
 #[derive(Debug)]
 pub struct Displaced {
     dir: PathBuf,
+    /// Dropped after the folder is removed (fields drop after `drop`).
+    _journal: Option<journal::JournalEntry>,
 }
 
 impl Displaced {
@@ -619,6 +650,56 @@ mod tests {
         assert_eq!(entries.len(), 1);
     }
 
+    /// Once the journal exists, a sweep looks only in the plugin folders its entries name.
+    #[test]
+    fn the_sweep_follows_the_journal_once_it_exists() {
+        let t = tempfile::tempdir().unwrap();
+        let cache = Cache::new(t.path().join("cache"));
+        let journal = t.path().join(".plugin-journal-v1");
+        let killed = |plugin: &str| {
+            let s = cache.stage("m", plugin).unwrap();
+            let path = s.path().to_path_buf();
+            std::mem::forget(s);
+            path
+        };
+        // A cache from before the journal: no entry is written, every plugin folder is swept.
+        let old = killed("p");
+        assert!(!journal.exists());
+        assert_eq!(cache.sweep_staging().unwrap(), 1);
+        assert!(!old.exists() && journal.is_dir());
+
+        let (p, q) = (killed("p"), killed("q"));
+        assert_eq!(fs::read_dir(&journal).unwrap().count(), 2);
+        let unjournaled = cache.plugin_dir("m", "r").join(".plugin-staging-0000");
+        fs::create_dir_all(&unjournaled).unwrap();
+        // An entry naming a place outside the cache is dropped, nothing there touched.
+        let outside = t.path().join("outside/.plugin-staging-1111");
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(journal.join("bad"), "../outside").unwrap();
+        assert_eq!(cache.sweep_staging().unwrap(), 2);
+        assert!(!p.exists() && !q.exists());
+        assert!(unjournaled.exists(), "left to `cache prune`");
+        assert!(outside.exists());
+        assert_eq!(fs::read_dir(&journal).unwrap().count(), 0);
+
+        // A finished staging takes its entry with it, published or not.
+        let mut s = cache.stage("m", "p").unwrap();
+        fs::write(s.path().join("a"), "1").unwrap();
+        s.seal(marker("1.0.0"), None, None).unwrap();
+        s.publish(&cache.plugin_dir("m", "p").join("1.0.0"), "1.0.0")
+            .unwrap();
+        drop(cache.stage("m", "p").unwrap());
+        let mut s = cache.stage("m", "p").unwrap();
+        fs::write(s.path().join("b"), "2").unwrap();
+        s.seal(marker("1.0.0"), None, None).unwrap();
+        let displaced = (s.publish(&cache.plugin_dir("m", "p").join("1.0.0"), "1.0.0"))
+            .unwrap()
+            .expect("replaced");
+        assert_eq!(fs::read_dir(&journal).unwrap().count(), 1, "until removed");
+        drop(displaced);
+        assert_eq!(fs::read_dir(&journal).unwrap().count(), 0);
+    }
+
     #[test]
     fn long_and_case_colliding_names_are_refused() {
         let t = tempfile::tempdir().unwrap();
@@ -659,7 +740,9 @@ mod tests {
         assert_eq!(fs::read_to_string(target.join("a")).unwrap(), "old");
         assert!(!aside.exists() && !other_path.exists());
 
-        // Killed after the second rename: the new content is in place, the old one goes.
+        // Killed after the second rename: the new content is in place, the old one goes. (The
+        // journal exists now: the killed install's entry names the plugin folder.)
+        std::mem::forget(cache.stage("m", "p").unwrap());
         let aside = aside_for(&target);
         fs::create_dir(&aside).unwrap();
         fs::write(aside.join(".plugin-ok"), "{}").unwrap();

@@ -444,3 +444,14 @@ pub fn first_row(v: &Value) -> Value {
         v.clone()
     }
 }
+
+/// Whether a `tree_with_content` line is part of the cache's machinery, which a command that
+/// copies nothing may still set up (nothing a user's state depends on): the cache lock file, the
+/// empty cache root, the staging journal, the content store's root and remembered link mode.
+pub fn is_cache_machinery(line: &str) -> bool {
+    line.contains(".plugin-cache.lock")
+        || line.ends_with(" .claude/plugins/cache/")
+        || line.contains(" .claude/plugins/.plugin-journal-v1/")
+        || line.ends_with(" .claude/plugins/store-v1/")
+        || line.contains(" .claude/plugins/store-v1/link-mode ")
+}

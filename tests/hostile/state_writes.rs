@@ -363,16 +363,10 @@ fn a_dangling_settings_link_gets_its_target_or_a_clear_error() {
         r.stderr
     );
     let after = snapshot(&env);
-    // Nothing changed but the cache's lock file and its (empty) root, made for the copy, and
-    // the content store's remembered link mode (found by that copy).
+    // Nothing changed but the cache's machinery, set up for the copy.
     let state = |lines: Vec<String>| -> Vec<String> {
         (lines.into_iter())
-            .filter(|l| {
-                !l.contains(".plugin-cache.lock")
-                    && !l.ends_with(" .claude/plugins/cache/")
-                    && !l.ends_with(" .claude/plugins/store-v1/")
-                    && !l.contains(" .claude/plugins/store-v1/link-mode ")
-            })
+            .filter(|l| !is_cache_machinery(l))
             .collect()
     };
     let (state, was) = (state(after), state(before));

@@ -1,0 +1,96 @@
+//! Which plugin folders may hold staging folders, so that the sweep after a killed install looks
+//! there instead of listing every plugin folder of the cache (with hundreds installed, that
+//! listing was most of an install).
+//!
+//! `<plugins-root>/.plugin-journal-v1/<random>`: one small file per staging folder, holding the
+//! plugin folder's path under the cache (`<marketplace>/<plugin>`). It is written before the
+//! staging folder is made and removed once that name is gone (published, removed, or the
+//! replaced content it came to hold removed), so an entry left over names a plugin folder a
+//! killed process was staging in. Before the journal folder exists (a cache written by an
+//! earlier release) no entry is written and the sweep lists every plugin folder once, then
+//! makes the folder.
+
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use crate::fsutil::{IoContext, IoError};
+
+/// The journal folder of one cache.
+#[derive(Debug, Clone)]
+pub struct StagingJournal {
+    dir: PathBuf,
+}
+
+/// The journal's note of one staging folder; removed when dropped once the folder's name is gone.
+#[derive(Debug)]
+pub struct JournalEntry {
+    file: Option<PathBuf>,
+    staging: PathBuf,
+}
+
+impl StagingJournal {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    /// Note that `staging` (named `<prefix><name>`) is about to be made in plugin folder `rel`
+    /// (`<marketplace>/<plugin>`). Nothing is written before the journal exists (see above).
+    // Written in place: an entry is a hint for the sweep, read whole or not at all.
+    #[allow(clippy::disallowed_methods)]
+    pub fn begin(&self, rel: &str, name: &str, staging: &Path) -> Result<JournalEntry, IoError> {
+        let file = self.dir.join(name);
+        match fs::write(&file, rel) {
+            Ok(()) => Ok(JournalEntry {
+                file: Some(file),
+                staging: staging.to_path_buf(),
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(JournalEntry {
+                file: None,
+                staging: staging.to_path_buf(),
+            }),
+            Err(e) => Err(IoError::new("write", &file, e)),
+        }
+    }
+
+    /// The plugin folders (relative to the cache) that entries name, with their entry files;
+    /// `None` when the journal does not exist yet.
+    pub fn pending(&self) -> Option<Vec<(PathBuf, PathBuf)>> {
+        let entries = fs::read_dir(&self.dir).ok()?;
+        let mut out = Vec::new();
+        for entry in entries.flatten() {
+            let file = entry.path();
+            let Ok(rel) = crate::fsutil::read_regular_text(&file, 4096) else {
+                continue;
+            };
+            // Ours, but never a way out of the cache: two plain names.
+            let rel = PathBuf::from(rel);
+            let plain = rel.components().count() == 2
+                && rel.components().all(|c| matches!(c, Component::Normal(_)));
+            out.push((file, if plain { rel } else { PathBuf::new() }));
+        }
+        Some(out)
+    }
+
+    /// Start the journal (after a sweep of every plugin folder).
+    pub fn create(&self) -> Result<(), IoError> {
+        fs::create_dir_all(&self.dir).at("create directory", &self.dir)
+    }
+}
+
+impl Drop for JournalEntry {
+    fn drop(&mut self) {
+        // (Not a folder: its parent is a file, so it was never made.)
+        let gone = fs::symlink_metadata(&self.staging).is_err_and(|e| {
+            matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            )
+        });
+        if let Some(file) = &self.file
+            && gone
+        {
+            let _ = fs::remove_file(file);
+        }
+    }
+}
