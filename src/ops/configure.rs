@@ -101,7 +101,7 @@ struct Declared {
 }
 
 fn declared(ctx: &Context, id: &str) -> Result<Declared, OpError> {
-    if !id.contains('@') || ctx.installed()?.records(id).is_empty() {
+    if !id.contains('@') || ctx.installed_now()?.records(id).is_empty() {
         return Err(ConfigureError::NotInstalled(id.to_string()).into());
     }
     let (def, entry) = super::resolve::resolve_with_entry(ctx, id, false)?;

@@ -500,7 +500,7 @@ fn range_problem(id: &str, ranges: &[String], problem: RangeProblem) -> OpError 
 /// Where the installation of `id` at `scope` is.
 fn install_dir(ctx: &Context, id: &str, scope: Scope) -> Result<Option<PathBuf>, OpError> {
     let project = ctx.project_for(scope);
-    Ok((ctx.installed()?.find(id, scope, project.as_deref()))
+    Ok((ctx.installed_now()?.find(id, scope, project.as_deref()))
         .map(|r| PathBuf::from(r.install_path)))
 }
 
@@ -726,7 +726,7 @@ pub struct Unneeded {
 /// [`Unneeded`] at `scope` (and this project, for project and local scope).
 pub fn unneeded(ctx: &Context, scope: Scope) -> Result<Unneeded, OpError> {
     let project = ctx.project_for(scope);
-    let records: Vec<(String, crate::state::InstallRecord)> = (ctx.installed()?.all().into_iter())
+    let records: Vec<(String, crate::state::InstallRecord)> = (ctx.installed_now()?.all().into_iter())
         .filter(|(_, r)| r.matches(scope, project.as_deref()))
         .collect();
     let mut needs: Vec<(String, Vec<String>)> = Vec::new();
@@ -823,7 +823,7 @@ pub fn installed_graph(ctx: &Context) -> Result<Vec<InstalledNode>, OpError> {
     let project = ctx.loc.project_path().to_path_buf();
     let mut seen = std::collections::HashSet::new();
     let records: Vec<(String, crate::state::InstallRecord)> =
-        (ctx.installed()?.visible_from(&project))
+        (ctx.installed_now()?.visible_from(&project))
             .into_iter()
             .filter(|(id, _, _)| seen.insert(id.clone()))
             .map(|(id, rec, _)| (id, rec))
@@ -1061,7 +1061,7 @@ pub fn mark_manual(ctx: &Context, id: &str, scope: Scope) -> Result<bool, OpErro
         (installed.find(id, scope, project.as_deref())).filter(|r| r.auto == Some(true))
     };
     // Most plugins asked for by name were: no lock for them.
-    if auto(&ctx.installed()?).is_none() {
+    if auto(&*ctx.installed_now()?).is_none() {
         return Ok(false);
     }
     let _lock = ctx.lock_state()?;

@@ -254,7 +254,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     // A linked checkout (`plugin link`) is the installation; its source is not read.
     let id = found.id();
     if let Some(rec) = ctx
-        .installed()?
+        .installed_now()?
         .find(&id, req.scope, ctx.project_for(req.scope).as_deref())
         && let Ok(checkout) = std::fs::read_link(&rec.install_path)
     {
@@ -296,7 +296,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     let before = crate::state::Snapshot::take(&files).map_err(OpError::from)?;
     let project = ctx.project_for(req.scope);
     // What this install replaces, if anything: put back should it fail.
-    let replaced = (ctx.installed()?.find(&id, req.scope, project.as_deref())).map(|rec| {
+    let replaced = (ctx.installed_now()?.find(&id, req.scope, project.as_deref())).map(|rec| {
         (
             rec,
             ctx.settings(req.scope).ok().and_then(|s| s.enabled(&id)),
@@ -318,7 +318,7 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     if matches!(report.outcome, InstallOutcome::AlreadyInstalled { .. }) {
         report.marked_manual = super::dependencies::mark_manual(ctx, &id, req.scope)?;
     }
-    if let Some(rec) = ctx.installed()?.find(&id, req.scope, project.as_deref()) {
+    if let Some(rec) = ctx.installed_now()?.find(&id, req.scope, project.as_deref()) {
         match super::dependencies::install_missing(
             ctx,
             &root,
@@ -388,7 +388,7 @@ fn command_plugin_installed(
         return Ok(None);
     };
     let id = found.id();
-    let installed = ctx.installed()?;
+    let installed = ctx.installed_now()?;
     let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
     let project = ctx.project_for(scope);
     let Some(rec) = installed.find(&id, scope, project.as_deref()) else {
@@ -477,7 +477,7 @@ fn not_found(
 ) -> Result<LookupError, OpError> {
     if !forbidden.is_empty() {
         // Installed from a forbidden marketplace: answered from the install record alone.
-        let installed = ctx.installed()?;
+        let installed = ctx.installed_now()?;
         let from = forbidden.iter().find(|m| {
             let id = r.id(m);
             installed.all().iter().any(|(i, _)| *i == id)
@@ -609,7 +609,7 @@ fn already_installed_from_blocked(
     scope: Scope,
 ) -> Result<InstallReport, OpError> {
     let id = format!("{plugin}@{marketplace}");
-    let installed = ctx.installed()?;
+    let installed = ctx.installed_now()?;
     let settings = ctx.settings(scope).map_err(OpError::settings_write)?;
     match installed.find(&id, scope, ctx.project_for(scope).as_deref()) {
         Some(rec)
@@ -788,7 +788,7 @@ fn existing_install(
 ) -> Result<Existing, OpError> {
     // Reading the settings file also validates it before anything is written.
     let (installed, settings) = (
-        ctx.installed()?,
+        ctx.installed_now()?,
         ctx.settings(plan.scope).map_err(OpError::settings_write)?,
     );
     let Some(mut already) = plan.already(&installed, &settings) else {

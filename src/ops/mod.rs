@@ -74,6 +74,8 @@ pub struct Context {
     seeds: std::sync::OnceLock<SeedFolders>,
     /// The content store, opened once per process (its link mode is found once).
     store: std::sync::OnceLock<crate::cache::store::Store>,
+    /// `installed_plugins.json` as last read, with the stat data it was read under.
+    installed_memo: Mutex<Option<(crate::platform::Stat, std::sync::Arc<InstalledPlugins>)>>,
 }
 
 /// The exclusive state lock, held by one thread of one process.
@@ -92,6 +94,7 @@ impl Context {
             command_review: Box::new(consent::NoReview),
             state_turn: Mutex::new(()),
             staging_probed: Mutex::new(false),
+            installed_memo: Mutex::new(None),
             managed: std::sync::OnceLock::new(),
             policy: std::sync::OnceLock::new(),
             seeds: std::sync::OnceLock::new(),
@@ -236,8 +239,33 @@ impl Context {
             .collect()
     }
 
+    /// `installed_plugins.json` as it is now, to change it (under the state lock): a copy of
+    /// [`Context::installed_now`].
     pub fn installed(&self) -> Result<InstalledPlugins, JsonFileError> {
-        InstalledPlugins::read(&self.loc.installed_plugins_file())
+        Ok(InstalledPlugins::clone(&*self.installed_now()?))
+    }
+
+    /// `installed_plugins.json` to look at: parsed again only when its stat data changed since
+    /// this process last read it (a write replaces it: a new inode). With hundreds of plugins
+    /// recorded, parsing it at each step of one install was most of the install.
+    pub fn installed_now(&self) -> Result<std::sync::Arc<InstalledPlugins>, JsonFileError> {
+        let path = self.loc.installed_plugins_file();
+        let mut memo = self.installed_memo.lock().unwrap_or_else(|p| p.into_inner());
+        // Stat first: a file replaced before the read is only read again next time.
+        let Ok(stat) =
+            crate::platform::Stat::of_path(&path, &mut crate::platform::FolderHandles::None)
+        else {
+            *memo = None;
+            return Ok(std::sync::Arc::new(InstalledPlugins::read(&path)?));
+        };
+        if let Some((seen, doc)) = memo.as_ref()
+            && *seen == stat
+        {
+            return Ok(doc.clone());
+        }
+        let doc = std::sync::Arc::new(InstalledPlugins::read(&path)?);
+        *memo = Some((stat, doc.clone()));
+        Ok(doc)
     }
 
     pub fn known(&self) -> Result<KnownMarketplaces, JsonFileError> {

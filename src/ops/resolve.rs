@@ -108,7 +108,7 @@ fn installation_loading_here(
     raw: &str,
 ) -> Result<(String, InstallRecord, Scope), OpError> {
     let r = PluginRef::parse_checked(raw)?;
-    let installed = ctx.installed()?;
+    let installed = ctx.installed_now()?;
     let here = ctx.loc.project_path();
     let visible: Vec<_> = installed
         .visible_from(here)

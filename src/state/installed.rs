@@ -106,7 +106,7 @@ fn insert_produced_by(obj: &mut Map<String, Value>, new: &NewInstall) {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct InstalledPlugins {
     doc: JsonDoc,
 }
@@ -155,11 +155,7 @@ impl InstalledPlugins {
     pub fn all(&self) -> Vec<(String, InstallRecord)> {
         let mut out = Vec::new();
         for (id, list) in self.plugins().into_iter().flatten() {
-            for rec in list.as_array().into_iter().flatten() {
-                if let Ok(r) = serde_json::from_value::<InstallRecord>(rec.clone()) {
-                    out.push((id.clone(), r));
-                }
-            }
+            out.extend(read_records(list).map(|r| (id.clone(), r)));
         }
         out
     }
@@ -178,12 +174,11 @@ impl InstalledPlugins {
             .collect()
     }
 
+    /// The readable records of `id` (only those are read: hundreds of plugins may be recorded).
     pub fn records(&self, id: &str) -> Vec<InstallRecord> {
-        self.all()
-            .into_iter()
-            .filter(|(i, _)| i == id)
-            .map(|(_, r)| r)
-            .collect()
+        (self.plugins().and_then(|p| p.get(id)))
+            .map(|list| read_records(list).collect())
+            .unwrap_or_default()
     }
 
     pub fn find(&self, id: &str, scope: Scope, project: Option<&Path>) -> Option<InstallRecord> {
@@ -323,6 +318,11 @@ impl InstalledPlugins {
     pub fn write(&self, tx: &mut Transaction) -> Result<(), JsonFileError> {
         self.doc.write(false, tx)
     }
+}
+
+/// The readable records of one id's list (read in place, not copied first).
+fn read_records(list: &Value) -> impl Iterator<Item = InstallRecord> + '_ {
+    (list.as_array().into_iter().flatten()).filter_map(|rec| InstallRecord::deserialize(rec).ok())
 }
 
 #[cfg(test)]
