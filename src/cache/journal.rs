@@ -53,21 +53,23 @@ impl StagingJournal {
         }
     }
 
-    /// The plugin folders (relative to the cache) that entries name, with their entry files;
-    /// `None` when the journal does not exist yet.
-    pub fn pending(&self) -> Option<Vec<(PathBuf, PathBuf)>> {
+    /// The entry files, each with the plugin folder (relative to the cache) it names, or
+    /// `None` when it names none that can be trusted (cut short by a power loss, or not ours):
+    /// then every plugin folder is to be swept. `None` when the journal does not exist yet.
+    pub fn pending(&self) -> Option<Vec<(PathBuf, Option<PathBuf>)>> {
         let entries = fs::read_dir(&self.dir).ok()?;
         let mut out = Vec::new();
         for entry in entries.flatten() {
             let file = entry.path();
-            let Ok(rel) = crate::fsutil::read_regular_text(&file, 4096) else {
-                continue;
-            };
-            // Ours, but never a way out of the cache: two plain names.
-            let rel = PathBuf::from(rel);
-            let plain = rel.components().count() == 2
-                && rel.components().all(|c| matches!(c, Component::Normal(_)));
-            out.push((file, if plain { rel } else { PathBuf::new() }));
+            let rel = crate::fsutil::read_regular_text(&file, 4096)
+                .ok()
+                .map(PathBuf::from)
+                // Never a way out of the cache: two plain names.
+                .filter(|rel| {
+                    rel.components().count() == 2
+                        && rel.components().all(|c| matches!(c, Component::Normal(_)))
+                });
+            out.push((file, rel));
         }
         Some(out)
     }
@@ -75,6 +77,14 @@ impl StagingJournal {
     /// Start the journal (after a sweep of every plugin folder).
     pub fn create(&self) -> Result<(), IoError> {
         fs::create_dir_all(&self.dir).at("create directory", &self.dir)
+    }
+}
+
+impl JournalEntry {
+    /// Leave the entry for the next sweep: the staging folder's content (or a version folder
+    /// moved aside for it) may still be somewhere in the plugin folder.
+    pub fn keep(mut self) {
+        self.file = None;
     }
 }
 

@@ -231,14 +231,17 @@ impl Cache {
     pub fn sweep_staging(&self) -> Result<usize, CacheError> {
         let Some(pending) = self.journal.pending() else {
             let swept = self.sweep_every_plugin()?;
-            self.journal.create()?;
+            // Without it (a file in its way) every sweep looks everywhere, as before it existed.
+            let _ = self.journal.create();
             return Ok(swept);
         };
-        let mut swept = 0;
-        for (entry, rel) in pending {
-            if !rel.as_os_str().is_empty() {
-                swept += sweep_plugin_dir(&self.dir.join(&rel))?;
-            }
+        let swept = match pending.iter().all(|(_, rel)| rel.is_some()) {
+            true => (pending.iter().filter_map(|(_, rel)| rel.as_ref()))
+                .map(|rel| sweep_plugin_dir(&self.dir.join(rel)))
+                .sum::<Result<usize, CacheError>>()?,
+            false => self.sweep_every_plugin()?,
+        };
+        for (entry, _) in pending {
             let _ = fs::remove_file(&entry);
         }
         Ok(swept)
@@ -509,12 +512,20 @@ impl StagedPlugin {
         let displaced = match crate::fsutil::rename(&self.dir, target) {
             Ok(()) => None,
             Err(e) if crate::platform::is_not_empty(&e) => {
-                crate::fsutil::exchange(&self.dir, target, &aside_for(target))?;
+                if let Err(e) = crate::fsutil::exchange(&self.dir, target, &aside_for(target)) {
+                    // Where renames stand in for the swap, the version folder may be left
+                    // aside: the sweep must look in this plugin folder.
+                    if let Some(entry) = self.journal.take() {
+                        entry.keep();
+                    }
+                    return Err(e.into());
+                }
                 // The staging name now holds the previous content; a crash before it is removed
                 // leaves it for the sweep.
                 Some(Displaced {
                     dir: self.dir.clone(),
-                    _journal: self.journal.take(),
+                    journal: self.journal.take(),
+                    kept: false,
                 })
             }
             Err(e) => return Err(IoError::new("rename into place", target, e).into()),
@@ -530,20 +541,32 @@ impl StagedPlugin {
 pub struct Displaced {
     dir: PathBuf,
     /// Dropped after the folder is removed (fields drop after `drop`).
-    _journal: Option<journal::JournalEntry>,
+    journal: Option<journal::JournalEntry>,
+    /// A failed swap back: the folder may hold the only copy of the previous content, left
+    /// for the sweep.
+    kept: bool,
 }
 
 impl Displaced {
     /// Swap the previous content back into `target` (the step that published over it failed);
     /// the content published is then removed with this.
-    pub fn put_back(self, target: &Path) -> Result<(), IoError> {
-        crate::fsutil::exchange(&self.dir, target, &aside_for(target))?;
+    pub fn put_back(mut self, target: &Path) -> Result<(), IoError> {
+        if let Err(e) = crate::fsutil::exchange(&self.dir, target, &aside_for(target)) {
+            self.kept = true;
+            return Err(e);
+        }
         sync_dir(target.parent().unwrap_or(Path::new("/")))
     }
 }
 
 impl Drop for Displaced {
     fn drop(&mut self) {
+        if self.kept {
+            if let Some(entry) = self.journal.take() {
+                entry.keep();
+            }
+            return;
+        }
         let _ = remove_tree(&self.dir);
     }
 }
@@ -672,14 +695,18 @@ mod tests {
         assert_eq!(fs::read_dir(&journal).unwrap().count(), 2);
         let unjournaled = cache.plugin_dir("m", "r").join(".plugin-staging-0000");
         fs::create_dir_all(&unjournaled).unwrap();
-        // An entry naming a place outside the cache is dropped, nothing there touched.
-        let outside = t.path().join("outside/.plugin-staging-1111");
-        fs::create_dir_all(&outside).unwrap();
-        fs::write(journal.join("bad"), "../outside").unwrap();
         assert_eq!(cache.sweep_staging().unwrap(), 2);
         assert!(!p.exists() && !q.exists());
         assert!(unjournaled.exists(), "left to `cache prune`");
-        assert!(outside.exists());
+        assert_eq!(fs::read_dir(&journal).unwrap().count(), 0);
+        // An entry that names no plugin folder of the cache (cut short, or a way out): every
+        // plugin folder is swept, nothing outside the cache touched.
+        let outside = t.path().join("outside/.plugin-staging-1111");
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(journal.join("bad"), "../outside").unwrap();
+        fs::write(journal.join("empty"), "").unwrap();
+        assert_eq!(cache.sweep_staging().unwrap(), 1);
+        assert!(!unjournaled.exists() && outside.exists());
         assert_eq!(fs::read_dir(&journal).unwrap().count(), 0);
 
         // A finished staging takes its entry with it, published or not.
@@ -698,6 +725,23 @@ mod tests {
         assert_eq!(fs::read_dir(&journal).unwrap().count(), 1, "until removed");
         drop(displaced);
         assert_eq!(fs::read_dir(&journal).unwrap().count(), 0);
+
+        // A swap back that fails keeps the previous content and its entry for the sweep.
+        let mut s = cache.stage("m", "p").unwrap();
+        fs::write(s.path().join("c"), "3").unwrap();
+        s.seal(marker("1.0.0"), None, None).unwrap();
+        let displaced = (s.publish(&cache.plugin_dir("m", "p").join("1.0.0"), "1.0.0"))
+            .unwrap()
+            .expect("replaced");
+        let previous = displaced.dir.clone();
+        assert!(
+            displaced
+                .put_back(&cache.plugin_dir("m", "p").join("gone"))
+                .is_err()
+        );
+        assert_eq!(fs::read_to_string(previous.join("b")).unwrap(), "2");
+        assert_eq!(fs::read_dir(&journal).unwrap().count(), 1);
+        assert_eq!(cache.sweep_staging().unwrap(), 1);
     }
 
     #[test]

@@ -726,9 +726,10 @@ pub struct Unneeded {
 /// [`Unneeded`] at `scope` (and this project, for project and local scope).
 pub fn unneeded(ctx: &Context, scope: Scope) -> Result<Unneeded, OpError> {
     let project = ctx.project_for(scope);
-    let records: Vec<(String, crate::state::InstallRecord)> = (ctx.installed_now()?.all().into_iter())
-        .filter(|(_, r)| r.matches(scope, project.as_deref()))
-        .collect();
+    let records: Vec<(String, crate::state::InstallRecord)> =
+        (ctx.installed_now()?.all().into_iter())
+            .filter(|(_, r)| r.matches(scope, project.as_deref()))
+            .collect();
     let mut needs: Vec<(String, Vec<String>)> = Vec::new();
     let mut out = Unneeded::default();
     for (id, rec) in &records {

@@ -253,9 +253,9 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     };
     // A linked checkout (`plugin link`) is the installation; its source is not read.
     let id = found.id();
-    if let Some(rec) = ctx
-        .installed_now()?
-        .find(&id, req.scope, ctx.project_for(req.scope).as_deref())
+    if let Some(rec) =
+        ctx.installed_now()?
+            .find(&id, req.scope, ctx.project_for(req.scope).as_deref())
         && let Ok(checkout) = std::fs::read_link(&rec.install_path)
     {
         if req.force {
@@ -296,7 +296,10 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     let before = crate::state::Snapshot::take(&files).map_err(OpError::from)?;
     let project = ctx.project_for(req.scope);
     // What this install replaces, if anything: put back should it fail.
-    let replaced = (ctx.installed_now()?.find(&id, req.scope, project.as_deref())).map(|rec| {
+    let replaced = (ctx
+        .installed_now()?
+        .find(&id, req.scope, project.as_deref()))
+    .map(|rec| {
         (
             rec,
             ctx.settings(req.scope).ok().and_then(|s| s.enabled(&id)),
@@ -318,7 +321,10 @@ pub fn install(ctx: &Context, req: &InstallRequest) -> Result<InstallReport, OpE
     if matches!(report.outcome, InstallOutcome::AlreadyInstalled { .. }) {
         report.marked_manual = super::dependencies::mark_manual(ctx, &id, req.scope)?;
     }
-    if let Some(rec) = ctx.installed_now()?.find(&id, req.scope, project.as_deref()) {
+    if let Some(rec) = ctx
+        .installed_now()?
+        .find(&id, req.scope, project.as_deref())
+    {
         match super::dependencies::install_missing(
             ctx,
             &root,

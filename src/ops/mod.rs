@@ -239,10 +239,17 @@ impl Context {
             .collect()
     }
 
-    /// `installed_plugins.json` as it is now, to change it (under the state lock): a copy of
-    /// [`Context::installed_now`].
+    /// `installed_plugins.json` read now, to change it (under the state lock): its bytes are
+    /// always read (stat data alone is not trusted here), but not parsed again when they are
+    /// those [`Context::installed_now`] last parsed.
     pub fn installed(&self) -> Result<InstalledPlugins, JsonFileError> {
-        Ok(InstalledPlugins::clone(&*self.installed_now()?))
+        let previous = (self
+            .installed_memo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()))
+        .as_ref()
+        .map(|(_, doc)| doc.clone());
+        InstalledPlugins::read_reusing(&self.loc.installed_plugins_file(), previous.as_deref())
     }
 
     /// `installed_plugins.json` to look at: parsed again only when its stat data changed since
@@ -250,7 +257,10 @@ impl Context {
     /// recorded, parsing it at each step of one install was most of the install.
     pub fn installed_now(&self) -> Result<std::sync::Arc<InstalledPlugins>, JsonFileError> {
         let path = self.loc.installed_plugins_file();
-        let mut memo = self.installed_memo.lock().unwrap_or_else(|p| p.into_inner());
+        let mut memo = self
+            .installed_memo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         // Stat first: a file replaced before the read is only read again next time.
         let Ok(stat) =
             crate::platform::Stat::of_path(&path, &mut crate::platform::FolderHandles::None)

@@ -115,7 +115,13 @@ impl InstalledPlugins {
     /// Read the file; a missing file is an empty version-2 document. A file of another format
     /// version is refused, never replaced (Claude Code moves it aside and forgets every install).
     pub fn read(path: &Path) -> Result<Self, JsonFileError> {
-        let mut doc = JsonDoc::read(path)?;
+        Self::read_reusing(path, None)
+    }
+
+    /// [`InstalledPlugins::read`], reusing `previous` (a reading of the same file) when the
+    /// file's text is the same.
+    pub fn read_reusing(path: &Path, previous: Option<&Self>) -> Result<Self, JsonFileError> {
+        let mut doc = JsonDoc::read_reusing(path, previous.map(|p| &p.doc))?;
         if !doc.existed {
             doc.map.insert("version".into(), json!(FORMAT_VERSION));
             doc.map.insert("plugins".into(), json!({}));

@@ -57,6 +57,12 @@ pub struct JsonDoc {
 impl JsonDoc {
     /// Read `path`; a missing file is an empty document.
     pub fn read(path: &Path) -> Result<Self, JsonFileError> {
+        Self::read_reusing(path, None)
+    }
+
+    /// [`JsonDoc::read`], taking `previous` (a reading of the same file) instead of parsing the
+    /// text again when the text is the same.
+    pub fn read_reusing(path: &Path, previous: Option<&JsonDoc>) -> Result<Self, JsonFileError> {
         let raw = match read_regular_text(path, JSON_FILE_LIMIT) {
             Ok(s) => s,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -73,6 +79,13 @@ impl JsonDoc {
             Some(rest) => rest.to_string(),
             None => raw,
         };
+        if let Some(previous) = previous
+            && previous.existed
+            && previous.path == path
+            && previous.raw == raw
+        {
+            return Ok(previous.clone());
+        }
         let value: Value = serde_json::from_str(&raw).map_err(|e| JsonFileError::Syntax {
             path: path.to_path_buf(),
             line: e.line(),

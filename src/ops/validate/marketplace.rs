@@ -646,7 +646,8 @@ fn check_dependency_targets<'a>(
     }
 }
 
-/// Each cycle of `graph` (plugin, what it needs) once, from its first plugin in `graph`'s order.
+/// Cycles of `graph` (plugin, what it needs), each from its first plugin in `graph`'s order:
+/// at least one for every group of plugins that need each other.
 fn dependency_cycles<'a>(graph: &[(&'a str, Vec<&'a str>)]) -> Vec<Vec<&'a str>> {
     fn visit<'a>(
         graph: &[(&'a str, Vec<&'a str>)],
