@@ -521,11 +521,12 @@ fn disable_and_enable_follow_dependencies() {
     assert_eq!(env.settings()["enabledPlugins"]["app@dm"], false);
 }
 
-#[test]
-fn list_reports_unmet_dependencies_as_claude_code_does() {
-    let env = Env::new();
+/// `dm` with `newer` (needs `mid`) and `mid` (needs `fmt ^2.2.0`), `app` installed (so fmt
+/// 2.1.3), then `newer`: what needs ^2.2.0 through `mid` installs (Claude Code's walk leaves
+/// installed dependencies of dependencies alone), and does not load.
+fn newer_needs_mid_needs_fmt_2_2(env: &Env) {
     let (dir, _) = dm(
-        &env,
+        env,
         &[
             json!({"name": "newer", "source": "./plugins/newer"}),
             json!({"name": "mid", "source": "./plugins/mid"}),
@@ -542,9 +543,13 @@ fn list_reports_unmet_dependencies_as_claude_code_does() {
         .to_string(),
     );
     env.run(&["install", "app@dm"]).ok();
-    // fmt 2.1.3 is installed and enabled: what needs ^2.2.0 through `mid` installs (Claude
-    // Code's walk leaves installed dependencies of dependencies alone), and does not load.
     env.run(&["install", "newer@dm"]).ok();
+}
+
+#[test]
+fn list_reports_unmet_dependencies_as_claude_code_does() {
+    let env = Env::new();
+    newer_needs_mid_needs_fmt_2_2(&env);
     let settings = env.claude().join("settings.json");
     let mut doc = env.read_json(&settings);
     doc["enabledPlugins"]["core@dm"] = json!(false);
@@ -582,32 +587,14 @@ fn list_reports_unmet_dependencies_as_claude_code_does() {
     assert!(row("fmt@dm").get("errors").is_none_or(Value::is_null));
 }
 
-#[test]
 /// Ranges that exclude each other are refused at install (`dependency_version_conflict`); what
 /// got installed around that check (a dependency of a dependency is left alone) loads as Claude
 /// Code 2.1.328 loads it: the plugin whose range is not met is set aside, its error is
 /// `dependency-version-unsatisfied` (Claude Code's load check has no `range-conflict` kind).
+#[test]
 fn list_reports_ranges_that_exclude_each_other_as_claude_code_does() {
     let env = Env::new();
-    let (dir, _) = dm(
-        &env,
-        &[
-            json!({"name": "newer", "source": "./plugins/newer"}),
-            json!({"name": "mid", "source": "./plugins/mid"}),
-        ],
-    );
-    write(
-        &dir.join("plugins/newer/.claude-plugin/plugin.json"),
-        &json!({"name": "newer", "version": "1.0.0", "dependencies": ["mid"]}).to_string(),
-    );
-    write(
-        &dir.join("plugins/mid/.claude-plugin/plugin.json"),
-        &json!({"name": "mid", "version": "1.0.0",
-                "dependencies": [{"name": "fmt", "version": "^2.2.0"}]})
-        .to_string(),
-    );
-    env.run(&["install", "app@dm"]).ok();
-    env.run(&["install", "newer@dm"]).ok();
+    newer_needs_mid_needs_fmt_2_2(&env);
     // app loads and holds fmt to ~2.1.0; mid asks ^2.2.0 of the same fmt 2.1.3.
     let app = env.run(&["list", "--json"]).ok().json();
     assert!(

@@ -423,6 +423,15 @@ fn changed_content_needs_a_new_version_or_force() {
     assert!(v.join(".orphaned_at").is_file());
 }
 
+/// The stat cache file of the one source folder installed from.
+#[track_caller]
+fn stat_cache_text(env: &Env) -> String {
+    let stat_dir = env.user_cache().join("plugin/stat-v1");
+    let files: Vec<_> = fs::read_dir(&stat_dir).unwrap().collect();
+    assert_eq!(files.len(), 1, "one stat cache file for the source folder");
+    fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap()
+}
+
 #[test]
 fn remembered_hashes_never_hide_a_change() {
     let env = Env::new();
@@ -430,10 +439,7 @@ fn remembered_hashes_never_hide_a_change() {
     // Files must be older than the racy margin to be remembered.
     std::thread::sleep(Duration::from_millis(2100));
     env.run(&["install", "p1@m1"]).ok();
-    let stat_dir = env.user_cache().join("plugin/stat-v1");
-    let files: Vec<_> = fs::read_dir(&stat_dir).unwrap().collect();
-    assert_eq!(files.len(), 1, "one stat cache file for the source folder");
-    let text = fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    let text = stat_cache_text(&env);
     assert!(
         text.starts_with("plugin-stat v2\ntree plugin-files v1 sha256:"),
         "{text}"
@@ -481,10 +487,7 @@ fn updating_changed_content_keeps_the_remembered_tree() {
         fs::read_to_string(installed.join("commands/c.md")).unwrap(),
         "next\n"
     );
-    let stat_dir = env.user_cache().join("plugin/stat-v1");
-    let files: Vec<_> = fs::read_dir(&stat_dir).unwrap().collect();
-    assert_eq!(files.len(), 1, "one stat cache file for the source folder");
-    let text = fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    let text = stat_cache_text(&env);
     assert!(
         text.starts_with("plugin-stat v2\ntree plugin-files v1 sha256:"),
         "{text}"
