@@ -27,6 +27,8 @@ pub struct StagingJournal {
 pub struct JournalEntry {
     file: Option<PathBuf>,
     staging: PathBuf,
+    /// Left for the next sweep (see [`JournalEntry::keep`]).
+    kept: bool,
 }
 
 impl StagingJournal {
@@ -44,10 +46,12 @@ impl StagingJournal {
             Ok(()) => Ok(JournalEntry {
                 file: Some(file),
                 staging: staging.to_path_buf(),
+                kept: false,
             }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(JournalEntry {
                 file: None,
                 staging: staging.to_path_buf(),
+                kept: false,
             }),
             Err(e) => Err(IoError::new("write", &file, e)),
         }
@@ -82,9 +86,14 @@ impl StagingJournal {
 
 impl JournalEntry {
     /// Leave the entry for the next sweep: the staging folder's content (or a version folder
-    /// moved aside for it) may still be somewhere in the plugin folder.
-    pub fn keep(mut self) {
-        self.file = None;
+    /// moved aside for it) may still be somewhere in the plugin folder, and whoever holds this
+    /// entry leaves it there.
+    pub fn keep(&mut self) {
+        self.kept = true;
+    }
+
+    pub fn is_kept(&self) -> bool {
+        self.kept
     }
 }
 
@@ -98,6 +107,7 @@ impl Drop for JournalEntry {
             )
         });
         if let Some(file) = &self.file
+            && !self.kept
             && gone
         {
             let _ = fs::remove_file(file);

@@ -515,7 +515,7 @@ impl StagedPlugin {
                 if let Err(e) = crate::fsutil::exchange(&self.dir, target, &aside_for(target)) {
                     // Where renames stand in for the swap, the version folder may be left
                     // aside: the sweep must look in this plugin folder.
-                    if let Some(entry) = self.journal.take() {
+                    if let Some(entry) = &mut self.journal {
                         entry.keep();
                     }
                     return Err(e.into());
@@ -525,7 +525,6 @@ impl StagedPlugin {
                 Some(Displaced {
                     dir: self.dir.clone(),
                     journal: self.journal.take(),
-                    kept: false,
                 })
             }
             Err(e) => return Err(IoError::new("rename into place", target, e).into()),
@@ -540,11 +539,9 @@ impl StagedPlugin {
 #[derive(Debug)]
 pub struct Displaced {
     dir: PathBuf,
-    /// Dropped after the folder is removed (fields drop after `drop`).
+    /// Dropped after the folder is removed (fields drop after `drop`); kept when a swap back
+    /// failed, and the folder with it.
     journal: Option<journal::JournalEntry>,
-    /// A failed swap back: the folder may hold the only copy of the previous content, left
-    /// for the sweep.
-    kept: bool,
 }
 
 impl Displaced {
@@ -552,7 +549,13 @@ impl Displaced {
     /// the content published is then removed with this.
     pub fn put_back(mut self, target: &Path) -> Result<(), IoError> {
         if let Err(e) = crate::fsutil::exchange(&self.dir, target, &aside_for(target)) {
-            self.kept = true;
+            // Where renames stand in for the swap, a version folder may be left aside (the next
+            // sweep puts it back). Where it is atomic, the version folder still holds the
+            // content just published, whole, and the previous content stays here only until
+            // the next sweep removes it.
+            if let Some(entry) = &mut self.journal {
+                entry.keep();
+            }
             return Err(e);
         }
         sync_dir(target.parent().unwrap_or(Path::new("/")))
@@ -561,10 +564,7 @@ impl Displaced {
 
 impl Drop for Displaced {
     fn drop(&mut self) {
-        if self.kept {
-            if let Some(entry) = self.journal.take() {
-                entry.keep();
-            }
+        if self.journal.as_ref().is_some_and(|j| j.is_kept()) {
             return;
         }
         let _ = remove_tree(&self.dir);
