@@ -242,14 +242,25 @@ impl Context {
     /// `installed_plugins.json` read now, to change it (under the state lock): its bytes are
     /// always read (stat data alone is not trusted here), but not parsed again when they are
     /// those [`Context::installed_now`] last parsed.
+    /// A new parse is remembered for [`Context::installed_now`] (under the stat data taken
+    /// before the read: a file replaced in between is only parsed again).
     pub fn installed(&self) -> Result<InstalledPlugins, JsonFileError> {
-        let previous = (self
+        let path = self.loc.installed_plugins_file();
+        let mut memo = self
             .installed_memo
             .lock()
-            .unwrap_or_else(|p| p.into_inner()))
-        .as_ref()
-        .map(|(_, doc)| doc.clone());
-        InstalledPlugins::read_reusing(&self.loc.installed_plugins_file(), previous.as_deref())
+            .unwrap_or_else(|p| p.into_inner());
+        let stat = crate::platform::Stat::of_path(&path, &mut crate::platform::FolderHandles::None);
+        let previous = memo.as_ref().map(|(_, doc)| doc.clone());
+        let read = InstalledPlugins::read_reusing(&path, previous.as_deref())?;
+        match stat {
+            Ok(stat) if memo.as_ref().is_none_or(|(seen, _)| *seen != stat) => {
+                *memo = Some((stat, std::sync::Arc::new(read.clone())));
+            }
+            Ok(_) => {}
+            Err(_) => *memo = None,
+        }
+        Ok(read)
     }
 
     /// `installed_plugins.json` to look at: parsed again only when its stat data changed since
