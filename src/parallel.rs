@@ -30,6 +30,64 @@ where
     T: Sync,
     R: Send,
 {
+    map_in_order(items, None, threads, min_items, init, f)
+}
+
+/// [`map_init`] for jobs that each make a file: the jobs are taken one folder (`folder_of`) at a
+/// time in turn, so that workers working at the same moment seldom make files in one folder
+/// (each waiting for the other to release the folder's lock at every file). Results in item
+/// order.
+pub fn map_init_across_folders<'a, T, S, R, K>(
+    items: &'a [T],
+    folder_of: impl Fn(&'a T) -> K,
+    threads: usize,
+    min_items: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    K: std::hash::Hash + Eq,
+{
+    let order = across_groups(items, folder_of);
+    map_in_order(items, Some(&order), threads, min_items, init, f)
+}
+
+/// The indices of `items` taking one item of each group in turn (a group's items keep their
+/// order).
+fn across_groups<'a, T, K: std::hash::Hash + Eq>(
+    items: &'a [T],
+    group: impl Fn(&'a T) -> K,
+) -> Vec<usize> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut slot: std::collections::HashMap<K, usize> = std::collections::HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = *slot.entry(group(item)).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[at].push(i);
+    }
+    let longest = groups.iter().map(Vec::len).max().unwrap_or(0);
+    (0..longest)
+        .flat_map(|n| groups.iter().filter_map(move |g| g.get(n).copied()))
+        .collect()
+}
+
+/// The jobs, taken in `order` (a permutation of the item indices) when given.
+fn map_in_order<T, S, R>(
+    items: &[T],
+    order: Option<&[usize]>,
+    threads: usize,
+    min_items: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+{
     let threads = threads.min(items.len());
     if threads <= 1 || items.len() < min_items {
         let mut state = init();
@@ -43,7 +101,14 @@ where
                     let mut state = init();
                     let mut out = Vec::new();
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let i = match order {
+                            Some(order) => match order.get(n) {
+                                Some(&i) => i,
+                                None => break,
+                            },
+                            None => n,
+                        };
                         let Some(item) = items.get(i) else { break };
                         out.push((i, f(&mut state, item)));
                     }
@@ -88,5 +153,16 @@ mod tests {
         assert_eq!(out, items);
         assert_eq!(inits.into_inner(), 3);
         assert!(super::map(&[] as &[u8], 4, 1, |_| 0).is_empty());
+    }
+
+    #[test]
+    fn jobs_across_folders_take_each_folder_in_turn() {
+        let items = ["a/1", "a/2", "a/3", "b/1", "c/1", "c/2"];
+        let folder = |s: &&str| s.split('/').next().unwrap_or("").to_string();
+        assert_eq!(super::across_groups(&items, folder), [0, 3, 4, 1, 5, 2]);
+        // Run in that order, the results still come in item order.
+        let out =
+            super::map_init_across_folders(&items, folder, 2, 1, || (), |(), s| s.to_string());
+        assert_eq!(out, items);
     }
 }

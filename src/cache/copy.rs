@@ -192,11 +192,13 @@ fn copy_planned_with(
     let stamp = reuse
         .filter(|(store, _)| store.mode() != LinkMode::Copy)
         .map(|_| std::time::SystemTime::UNIX_EPOCH + OBJECT_MTIME);
-    let copied = crate::parallel::map(
+    let copied = crate::parallel::map_init_across_folders(
         &files,
+        |(rel, ..)| rel.parent(),
         crate::parallel::disk_threads(),
         64,
-        |(rel, src, stat)| {
+        || (),
+        |(), (rel, src, stat)| {
             let to = dst.join(rel);
             if let Some((store, known)) = reuse {
                 let key = escape_path(rel);

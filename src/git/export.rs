@@ -178,8 +178,9 @@ fn write_files(
     } else {
         // Repository handles stay on their thread: each worker opens its own.
         let git_dir = repo.git_dir().to_path_buf();
-        crate::parallel::map_init(
+        crate::parallel::map_init_across_folders(
             files,
+            |(_, _, path)| path.parent(),
             threads,
             1,
             || gix::open(&git_dir),
