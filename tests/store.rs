@@ -206,6 +206,132 @@ fn the_same_plugin_from_another_marketplace_is_linked_not_written() {
     assert_eq!(objects(&env).len(), 23);
 }
 
+/// `install` with `PLUGIN_CRASH_AT=1`: the process aborts at its first step boundary. A
+/// plugin recorded against the folder it finds whole gets there only once it is recorded; a
+/// copy gets there once staged, before anything is recorded.
+fn install_crashing_at_first_step(env: &Env, args: &[&str]) -> bool {
+    let out = env
+        .command(args)
+        .env("PLUGIN_CRASH_AT", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "it went through: {out:?}");
+    env.installed()["plugins"]["p@m"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty())
+}
+
+/// Installed again after an uninstall (the version folder left orphaned), or at another scope:
+/// the folder already holds the content, so it is recorded against it, nothing copied — but
+/// only when its files can be vouched for by their stat data.
+#[test]
+fn an_install_the_version_folder_already_holds_is_recorded_not_copied() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    fixture(&m, "m", "1.0.0", 30);
+    add(&env, &m);
+    env.run(&["install", "p@m"]).ok();
+    let v1 = version_dir(&env, "m", "1.0.0");
+    let before = content(&v1);
+    env.run(&["uninstall", "p@m"]).ok();
+    assert!(v1.join(".orphaned_at").exists());
+
+    // Recorded before any step that copies: a crash at the first step leaves it installed.
+    assert!(install_crashing_at_first_step(&env, &["install", "p@m"]));
+    assert!(!v1.join(".orphaned_at").exists(), "no longer orphaned");
+    assert_eq!(content(&v1), before);
+    assert_eq!(
+        env.first_record("p@m")["installPath"],
+        json!(v1.to_str().unwrap())
+    );
+    assert_eq!(env.settings()["enabledPlugins"]["p@m"], json!(true));
+
+    // Another scope: the same folder, recorded at once too.
+    let out = env
+        .command(&["install", "p@m", "--scope", "project"])
+        .env("PLUGIN_CRASH_AT", "1")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let records = env.installed()["plugins"]["p@m"].clone();
+    assert_eq!(records.as_array().unwrap().len(), 2, "{records}");
+    assert_eq!(records[1]["installPath"], records[0]["installPath"]);
+    assert_eq!(records[1]["scope"], json!("project"));
+    // What it prints is what a copy prints.
+    env.run(&["uninstall", "p@m"]).ok();
+    let again = env.run(&["install", "p@m"]).ok();
+    assert!(
+        again
+            .stdout
+            .contains("Successfully installed plugin: p@m (scope: user)"),
+        "{}",
+        again.stdout
+    );
+}
+
+/// A folder whose files cannot be vouched for is copied again, as before: a file edited in
+/// place (its date moved), a file added, `install --force`, or files written without the store.
+#[test]
+fn an_install_copies_again_what_the_version_folder_cannot_vouch_for() {
+    let env = Env::new();
+    let m = env.fx.join("m");
+    fixture(&m, "m", "1.0.0", 5);
+    add(&env, &m);
+    env.run(&["install", "p@m"]).ok();
+    let v1 = version_dir(&env, "m", "1.0.0");
+    let installed = content(&v1);
+
+    // Edited in place (through a hard link, every version sharing the file sees it).
+    env.run(&["uninstall", "p@m"]).ok();
+    let edited = v1.join("commands/c1.md");
+    fs::OpenOptions::new()
+        .append(true)
+        .open(&edited)
+        .unwrap()
+        .set_len(3)
+        .unwrap();
+    assert!(!install_crashing_at_first_step(&env, &["install", "p@m"]));
+    env.run(&["install", "p@m"]).ok();
+    assert_eq!(fs::read_to_string(&edited).unwrap(), "# command 1\n");
+    assert_eq!(content(&v1), installed);
+
+    // A file added.
+    env.run(&["uninstall", "p@m"]).ok();
+    write(&v1.join("commands/extra.md"), "# extra\n");
+    assert!(!install_crashing_at_first_step(&env, &["install", "p@m"]));
+    env.run(&["install", "p@m"]).ok();
+    assert_eq!(content(&v1), installed, "the added file is gone");
+
+    // Asked to copy.
+    env.run(&["uninstall", "p@m"]).ok();
+    assert!(!install_crashing_at_first_step(
+        &env,
+        &["install", "p@m", "--force"]
+    ));
+
+    // Written without the store: nothing dates its files.
+    let copy = Env::new();
+    add(&copy, &m);
+    let copied = |args: &[&str], crash: bool| {
+        let mut c = copy.command(args);
+        c.env("PLUGIN_LINK_MODE", "copy");
+        if crash {
+            c.env("PLUGIN_CRASH_AT", "1");
+        }
+        c.output().unwrap()
+    };
+    assert!(copied(&["install", "p@m"], false).status.success());
+    assert!(copied(&["uninstall", "p@m"], false).status.success());
+    assert!(!copied(&["install", "p@m"], true).status.success());
+    assert!(
+        copy.installed()["plugins"]["p@m"]
+            .as_array()
+            .is_none_or(|r| r.is_empty()),
+        "recorded without a copy: {}",
+        copy.installed()
+    );
+}
+
 #[test]
 fn an_unknown_link_mode_is_refused_and_changes_nothing() {
     let env = Env::new();

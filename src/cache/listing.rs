@@ -185,6 +185,46 @@ impl TreeListing {
         Ok((Self { entries }, plan.skipped))
     }
 
+    /// Whether `version_dir` holds what this listing says, judged by stat data alone (nothing
+    /// read): the same entries (its bookkeeping names aside), kinds, permission bits and link
+    /// targets, and every file still dated as the store dates what it shares
+    /// ([`super::store::OBJECT_MTIME`]), which a write since would have moved. A folder written
+    /// without the store (copy mode) never qualifies.
+    pub fn held_by(&self, version_dir: &Path) -> bool {
+        let Ok(walked) = walk(version_dir) else {
+            return false;
+        };
+        if walked.len() != self.entries.len() {
+            return false;
+        }
+        let mut files = Vec::new();
+        for (rel, kind) in &walked {
+            let same = match (kind, self.entries.get(&escape_path(rel))) {
+                (Kind::Dir, Some(Entry::Dir)) => true,
+                (Kind::Link, Some(Entry::Link { target })) => {
+                    fs::read_link(version_dir.join(rel)).is_ok_and(|t| escape_path(&t) == *target)
+                }
+                (Kind::File, Some(Entry::File { mode, .. })) => {
+                    files.push((version_dir.join(rel), *mode));
+                    true
+                }
+                _ => false,
+            };
+            if !same {
+                return false;
+            }
+        }
+        let dated =
+            crate::parallel::map(&files, crate::parallel::disk_threads(), 64, |(p, mode)| {
+                fs::symlink_metadata(p).is_ok_and(|m| {
+                    m.is_file()
+                        && crate::platform::permissions(&m) == *mode
+                        && super::store::is_pristine(&m)
+                })
+            });
+        dated.into_iter().all(|d| d)
+    }
+
     /// The listing stored in a version folder, if it has a readable one.
     pub fn read(version_dir: &Path) -> Option<Self> {
         Self::parse(

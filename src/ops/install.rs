@@ -697,6 +697,21 @@ impl InstallPlan {
     fn report(&self, outcome: InstallOutcome) -> InstallReport {
         InstallReport::of(self.id.clone(), self.scope, None, outcome)
     }
+
+    /// The record of this install, made now.
+    fn new_install(&self) -> NewInstall {
+        NewInstall {
+            scope: self.scope,
+            project_path: self.project.clone(),
+            install_path: self.target.clone(),
+            version: self.resolved.version.clone(),
+            git_commit_sha: self.resolved.git_commit.clone(),
+            produced_by: (self.resolved.produced_by()).map(|(c, p)| (c, p.to_path_buf())),
+            resolved_version: self.resolved.resolved_version.clone(),
+            auto: self.auto,
+            timestamp: iso_timestamp(),
+        }
+    }
 }
 
 /// What to do about an installation already at the scope.
@@ -736,6 +751,14 @@ pub(super) fn install_found(
         Existing::Absent => false,
         Existing::Reinstall => true,
     };
+    let forced = matches!(reinstall, Reinstall::WhenChanged { force: true });
+    if !reinstalling
+        && !forced
+        && seed.is_none()
+        && let Some(outcome) = record_held_content(ctx, &plan)?
+    {
+        return Ok(plan.report(outcome));
+    }
 
     let (mut staged, copied, _cache_lock) =
         stage_with(ctx, &plan.mkt, &plan.name, &plan.resolved, seed.as_ref())?;
@@ -859,23 +882,64 @@ fn publish_under_state_lock(
     let objects = staged.new_objects().to_vec();
     let displaced = staged.publish(target, version)?;
     crate::fsutil::crash_point();
-    let new = NewInstall {
-        scope: plan.scope,
-        project_path: plan.project.clone(),
-        install_path: target.clone(),
-        version: version.clone(),
-        git_commit_sha: plan.resolved.git_commit.clone(),
-        produced_by: (plan.resolved.produced_by()).map(|(c, p)| (c, p.to_path_buf())),
-        resolved_version: plan.resolved.resolved_version.clone(),
-        auto: plan.auto,
-        timestamp: iso_timestamp(),
-    };
+    let new = plan.new_install();
     let recorded = record_install(&mut installed, &mut settings, &plan.id, &new, plan.enable);
     if let Err(e) = recorded {
         // The records are back as they were: so is the folder a reinstall replaced.
         return Err(undo_publish(target, fresh, displaced, &objects, e));
     }
     Ok(Published::Installed(displaced))
+}
+
+/// An install the version folder already holds, whole (another scope or project, or the same
+/// again after an uninstall left the folder orphaned): recorded against that folder, nothing
+/// copied. `None` when the folder is not there, holds other content, or cannot be vouched for by
+/// stat data (see [`crate::cache::TreeListing::held_by`]): then it is copied as usual.
+fn record_held_content(
+    ctx: &Context,
+    plan: &InstallPlan,
+) -> Result<Option<InstallOutcome>, OpError> {
+    let (target, version) = (&plan.target, &plan.resolved.version);
+    let held = |digest: &str| {
+        crate::cache::read_marker(target)
+            .is_some_and(|m| m.version == *version && m.digest.as_deref() == Some(digest))
+    };
+    if crate::cache::read_marker(target).is_none_or(|m| m.version != *version) {
+        return Ok(None);
+    }
+    let Some((listing, skipped)) = plan
+        .resolved
+        .listing_with_stat_cache(&ctx.loc.stat_cache_dir())
+        .map_err(OpError::from_source)?
+    else {
+        return Ok(None);
+    };
+    // Held from here until it is recorded: `cache prune` waits, so the folder stays.
+    let _cache_lock = ctx.lock_cache_for_staging()?;
+    if !held(&listing.digest()) || !listing.held_by(target) {
+        return Ok(None);
+    }
+    let _state_lock = ctx.lock_state()?;
+    let mut installed = ctx.installed()?;
+    let mut settings = ctx.settings(plan.scope).map_err(OpError::settings_write)?;
+    if let Some(already) = plan.already(&installed, &settings) {
+        return Ok(Some(already));
+    }
+    check_collision(&installed, target, version)?;
+    record_install(
+        &mut installed,
+        &mut settings,
+        &plan.id,
+        &plan.new_install(),
+        plan.enable,
+    )?;
+    Ok(Some(InstallOutcome::Installed {
+        version: version.clone(),
+        install_path: target.clone(),
+        skipped,
+        notes: Vec::new(),
+        from_seed: None,
+    }))
 }
 
 /// Record `new`, a published install of `id`: `installed_plugins.json`, then the settings

@@ -179,25 +179,33 @@ impl ResolvedPlugin {
     /// `cache::statcache`): the whole folder's digest when nothing in it changed, else the
     /// hashes of the files that did not.
     pub fn digest_with_stat_cache(&self, stat_dir: &Path) -> Result<Option<String>, SourceError> {
-        match &self.fetched {
-            Fetched::Folder { dir, container, .. } => {
-                let policy = folder_policy(dir, container)?;
-                let mut cache =
-                    crate::cache::statcache::StatCache::load(stat_dir, &policy.plugin_root);
-                if let Some(digest) = cache.unchanged_tree() {
-                    return Ok(Some(digest));
-                }
-                let (listing, _) = TreeListing::of_source_cached(&policy, &mut cache)?;
-                let digest = listing.digest();
-                cache.save(&digest);
-                Ok(Some(digest))
+        if let Fetched::Folder { dir, container, .. } = &self.fetched {
+            let policy = folder_policy(dir, container)?;
+            let cache = crate::cache::statcache::StatCache::load(stat_dir, &policy.plugin_root);
+            if let Some(digest) = cache.unchanged_tree() {
+                return Ok(Some(digest));
             }
-            Fetched::Git { .. }
-            | Fetched::LocalCommit { .. }
-            | Fetched::Npm { .. }
-            | Fetched::Zip { .. }
-            | Fetched::Command { .. } => Ok(None),
         }
+        Ok(self
+            .listing_with_stat_cache(stat_dir)?
+            .map(|(listing, _)| listing.digest()))
+    }
+
+    /// A folder source's listing as a copy would make it, with what the copy would leave out;
+    /// each file's hash taken from the stat cache where it vouches for it, the others read now
+    /// (and remembered). `None` for other sources.
+    pub fn listing_with_stat_cache(
+        &self,
+        stat_dir: &Path,
+    ) -> Result<Option<(TreeListing, Vec<crate::cache::Skipped>)>, SourceError> {
+        let Fetched::Folder { dir, container, .. } = &self.fetched else {
+            return Ok(None);
+        };
+        let policy = folder_policy(dir, container)?;
+        let mut cache = crate::cache::statcache::StatCache::load(stat_dir, &policy.plugin_root);
+        let (listing, skipped) = TreeListing::of_source_cached(&policy, &mut cache)?;
+        cache.save(&listing.digest());
+        Ok(Some((listing, skipped)))
     }
 
     /// Write the plugin into the existing, empty folder `dst` (`env`: the limits of unpacking
