@@ -51,9 +51,12 @@
 # XDG_CACHE_HOME:
 #   (z1) `plugin update s2k@mZ --no-refresh`   a new version (1.0.0 installed untimed, then the
 #        manifest says 2.0.0 and one file changed): unchanged files are links to store objects
-#   (z2) `plugin update s2k@mZ --force`        the installed version written again (every file a
-#        link: what a re-install, another scope's or another marketplace's copy costs)
-#   (z0) `cp -al <s2k> <dest>`                 reference for (z1), (z2): a tree of hard links
+#   (z2) `plugin update s2k@mZ --force`        the installed version written again (every
+#        source file read and hashed again, every file a link, the old folder removed): info
+#   (z6) `plugin install s2k@mZ`               again after `uninstall` (its version folder left
+#        orphaned): recorded against that folder, which is checked by stat data
+#   (z7) `plugin install s2k@mZ --scope project`  with it installed at user scope: the same
+#   (z0) `cp -al <s2k> <dest>`                 reference for (z1), (z6), (z7): a tree of hard links
 #   (z3) `plugin install s2k@mZ`               first install (files written, then adopted by the
 #        store) vs (z4) `cp -rL <s2k> <dest> && sync` (we flush before publishing; cp does not)
 #   (z5) bytes on disk after 10 successive versions, 1% of the files (20) changed in each
@@ -529,6 +532,10 @@ prep_z1() { zfresh z1 "$1" && sleep 2.1 && zours marketplace add "$D/mZ" && zour
 cmd_z1() { zours update s2k@mZ --no-refresh; }
 prep_z2() { zfresh z2 "$1" && sleep 2.1 && zours marketplace add "$D/mZ" && zours install s2k@mZ; }
 cmd_z2() { zours update s2k@mZ --force --no-refresh; }
+prep_z6() { zfresh z6 "$1" && sleep 2.1 && zours marketplace add "$D/mZ" && zours install s2k@mZ && zours uninstall s2k@mZ; }
+cmd_z6() { zours install s2k@mZ; }
+prep_z7() { zfresh z7 "$1" && mkdir -p "$D/project" && sleep 2.1 && zours marketplace add "$D/mZ" && zours install s2k@mZ; }
+cmd_z7() { (cd "$D/project" && zours install s2k@mZ --scope project); }
 prep_z0() { fresh z0 "$1"; }
 cmd_z0() { cp -al "$FX/mZ/s2k" "$D/s2k"; }
 prep_z3() { zfresh z3 "$1" && zours marketplace add "$D/mZ"; }
@@ -720,12 +727,21 @@ noop_check() {
 }
 step "(u3) no-op update of a folder plugin vs cp -r, interleaved"; measure "$RUNS" u3 u3c
 noop_check u3 $((RUNS + 1)) ours update files2000@mT
-step "(z0)-(z4) the content store, interleaved"; measure "$RUNS" z1 z2 z0 z3 z4
+step "(z0)-(z7) the content store, interleaved"; measure "$RUNS" z1 z2 z6 z7 z0 z3 z4
 # (z1) must have made 2.0.0 with its unchanged files shared (the last run's dir is kept).
 if [ -z "${ERR[z1]:-}" ]; then
   f=$(find "$W/z1-run-$RUNS/cfg/plugins/cache/mZ/s2k/2.0.0" -name '*.md' -links +1 2> /dev/null | wc -l)
   [ "$f" -ge 1990 ] || ERR[z1]="2.0.0 shares only $f files with the store (expected >= 1990)"
 fi
+# (z6), (z7) must have recorded s2k against the folder it had (the last run's dirs are kept).
+for k in z6 z7; do
+  [ -z "${ERR[$k]:-}" ] || continue
+  d=$W/$k-run-$RUNS/cfg/plugins
+  want='"s2k@mZ"'; [ "$k" = z6 ] || want='"scope": "project"'
+  if [ -e "$d/cache/mZ/s2k/1.0.0/.orphaned_at" ] || ! grep -q "$want" "$d/installed_plugins.json" 2> /dev/null; then
+    ERR[$k]="s2k@mZ is not recorded against its version folder"
+  fi
+done
 # (z5): 10 versions, 20 files changed in each; du counts a file with several names once.
 Z5=""
 if zfresh z5 1 > /dev/null 2>&1 && sleep 2.1 && zours marketplace add "$D/mZ" > /dev/null 2>&1 && zours install s2k@mZ > /dev/null 2>&1; then
@@ -962,7 +978,9 @@ row "(l3) install, 500 installed"           l3 "(l0) empty" l0 ratio 1.5
 row "(l4) list --json, 500 installed"       l4 "" ""           ms    20
 row "(l5) no-op sync, 500 installed"        l5 "" ""           ms    20
 row "(z1) new version, 1 of 2000 changed"  z1 "(z0) cp -al" z0 ratio 1.2
-row "(z2) same version written again"      z2 "(z0) cp -al" z0 ratio 1.2
+row "(z2) same version written again"      z2 "(z0) cp -al" z0 info ""
+row "(z6) install again after uninstall"   z6 "(z0) cp -al" z0 ratio 1.2
+row "(z7) install at another scope"        z7 "(z0) cp -al" z0 ratio 1.2
 row "(z3) first install s2k@mZ (8 MB)"     z3 "(z4) cp+sync" z4 ratio 1.0
 if [ "$Z5" = ERROR ]; then
   printf "$FMT" "(z5) 10 versions on disk" ERROR "" "1 copy" - - "<= 1.3x 1 copy" MISS
