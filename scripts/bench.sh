@@ -534,7 +534,8 @@ prep_z2() { zfresh z2 "$1" && sleep 2.1 && zours marketplace add "$D/mZ" && zour
 cmd_z2() { zours update s2k@mZ --force --no-refresh; }
 prep_z6() { zfresh z6 "$1" && sleep 2.1 && zours marketplace add "$D/mZ" && zours install s2k@mZ && zours uninstall s2k@mZ; }
 cmd_z6() { zours install s2k@mZ; }
-prep_z7() { zfresh z7 "$1" && mkdir -p "$D/project" && sleep 2.1 && zours marketplace add "$D/mZ" && zours install s2k@mZ; }
+# The project is its own git work tree (else the one holding the bench's folder would be).
+prep_z7() { zfresh z7 "$1" && mkdir -p "$D/project/.git" && sleep 2.1 && zours marketplace add "$D/mZ" && zours install s2k@mZ; }
 cmd_z7() { (cd "$D/project" && zours install s2k@mZ --scope project); }
 prep_z0() { fresh z0 "$1"; }
 cmd_z0() { cp -al "$FX/mZ/s2k" "$D/s2k"; }
